@@ -1,0 +1,69 @@
+# Huanxin (还信): the two commands are `make run` and `make test`; both set up whatever is missing.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+
+UV_VERSION := 0.13.8
+UV := .tools/venv/bin/uv
+ENV := . scripts/env.sh
+
+.PHONY: help setup run test test-backend test-bot test-rasa test-e2e migrate seed train bench clean
+
+help:
+	@echo "make run    set up everything missing, then start backend :8080, action server :5055, Rasa :5005"
+	@echo "make test   set up everything missing, then run every test suite"
+	@echo "make bench  run the benchmark scripts (see README)"
+
+$(UV):
+	@echo "==> installing uv $(UV_VERSION) into .tools/ (nothing else on the machine is touched)"
+	python3 -m venv .tools/venv
+	.tools/venv/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+backend/.venv/.synced: backend/pyproject.toml backend/uv.lock | $(UV)
+	@echo "==> backend environment (Python 3.11+, from backend/uv.lock)"
+	cd backend && ../$(UV) sync --frozen --python "$$(../scripts/find_python.sh 3.11+)"
+	touch $@
+
+bot/.venv/.synced: bot/pyproject.toml bot/uv.lock | $(UV)
+	@echo "==> bot environment (Python 3.10 for Rasa 3.6.21, from bot/uv.lock)"
+	cd bot && ../$(UV) sync --frozen --python "$$(../scripts/find_python.sh 3.10)"
+	touch $@
+
+setup: backend/.venv/.synced bot/.venv/.synced
+
+migrate: backend/.venv/.synced
+	@$(ENV); echo "==> applying database migrations"; cd backend && .venv/bin/ledger migrate
+
+seed: migrate
+	@$(ENV); echo "==> seeding the demo portfolio (idempotent)"; cd backend && .venv/bin/ledger seed-demo
+
+train: bot/.venv/.synced
+	@scripts/train.sh >/dev/null
+
+run: setup seed train
+	@scripts/stack.sh run
+
+test: setup
+	@$(MAKE) --no-print-directory test-backend test-bot test-rasa test-e2e
+	@echo "==> all test suites passed"
+
+test-backend: backend/.venv/.synced
+	@$(ENV); echo "==> backend tests (domain, API on SQLite and PostgreSQL, gateway)"; \
+	  cd backend && .venv/bin/python -m pytest -q
+
+test-bot: bot/.venv/.synced
+	@$(ENV); echo "==> bot action and parser tests"; \
+	  cd bot && HOME="$$RASA_HOME_DIR" .venv/bin/python -m pytest -q ../tests/bot
+
+test-rasa: bot/.venv/.synced
+	@scripts/rasa_tests.sh
+
+test-e2e: setup
+	@scripts/e2e.sh
+
+bench: setup
+	@scripts/bench.sh
+
+clean:
+	rm -rf var bot/models bot/results .home

@@ -1,0 +1,363 @@
+"""ORM models: the ledger's records. Charges (penalty interest, late fees) are not stored:
+the domain derives them from the schedule, the payments and the arrangements for any date.
+
+Invariants are checked twice: by the services/domain in Python and by the database
+(CHECK, UNIQUE and foreign-key constraints below).
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .types import Money, Rate, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def positive(column: str) -> CheckConstraint:
+    return CheckConstraint(f"CAST({column} AS NUMERIC) > 0", name=f"{column}_positive")
+
+
+def non_negative(column: str) -> CheckConstraint:
+    return CheckConstraint(f"CAST({column} AS NUMERIC) >= 0", name=f"{column}_non_negative")
+
+
+class Borrower(Base):
+    __tablename__ = "borrowers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(5))
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    national_id_hash: Mapped[str] = mapped_column(String(128))
+    national_id_last4: Mapped[str] = mapped_column(String(4))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    demo_key: Mapped[str | None] = mapped_column(String(8), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    loans: Mapped[list["Loan"]] = relationship(back_populates="borrower", lazy="raise")
+    contact_preference: Mapped["ContactPreference | None"] = relationship(lazy="raise")
+
+    __table_args__ = (CheckConstraint("language IN ('zh', 'en')", name="language_known"),)
+
+
+class ContactPreference(Base):
+    __tablename__ = "contact_preferences"
+
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.id", ondelete="CASCADE"), primary_key=True)
+    stop_all: Mapped[bool] = mapped_column(Boolean, default=False)
+    opted_out_channels: Mapped[list[Any]] = mapped_column(default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Loan(Base):
+    __tablename__ = "loans"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    loan_number: Mapped[str] = mapped_column(String(32), unique=True)
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.id", ondelete="CASCADE"), index=True)
+    product: Mapped[str] = mapped_column(String(32))
+    principal: Mapped[Decimal] = mapped_column(Money())
+    apr: Mapped[Decimal] = mapped_column(Rate())
+    term: Mapped[int] = mapped_column(Integer)
+    disbursed_on: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    borrower: Mapped[Borrower] = relationship(back_populates="loans", lazy="raise")
+
+    __table_args__ = (
+        positive("principal"),
+        non_negative("apr"),
+        CheckConstraint("CAST(apr AS NUMERIC) < 1", name="apr_below_one"),
+        CheckConstraint("term > 0 AND term <= 120", name="term_range"),
+    )
+
+
+class Instalment(Base):
+    """One row of a loan's contractual schedule (computed once at origination)."""
+
+    __tablename__ = "instalments"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    principal: Mapped[Decimal] = mapped_column(Money())
+    interest: Mapped[Decimal] = mapped_column(Money())
+
+    __table_args__ = (
+        UniqueConstraint("loan_id", "number"),
+        positive("amount"),
+        non_negative("principal"),
+        non_negative("interest"),
+    )
+
+
+class Payment(Base):
+    """A received payment. Append-only; idempotent by external_ref (UNIQUE)."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    external_ref: Mapped[str] = mapped_column(String(100), unique=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    received_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (positive("amount"),)
+
+
+class HardshipCase(Base):
+    __tablename__ = "hardship_cases"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(32))
+    duration: Mapped[str] = mapped_column(String(16))
+    monthly_income: Mapped[Decimal] = mapped_column(Money())
+    essential_expenses: Mapped[Decimal] = mapped_column(Money())
+    other_debt_payments: Mapped[Decimal] = mapped_column(Money())
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        non_negative("monthly_income"),
+        non_negative("essential_expenses"),
+        non_negative("other_debt_payments"),
+    )
+
+
+class Evaluation(Base):
+    __tablename__ = "evaluations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    hardship_case_id: Mapped[str] = mapped_column(ForeignKey("hardship_cases.id", ondelete="CASCADE"))
+    as_of: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    payload: Mapped[dict[str, Any]] = mapped_column()
+
+
+class Offer(Base):
+    """A concrete plan offered by an evaluation; payload holds the offer JSON (amounts as strings)."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    evaluation_id: Mapped[str] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    plan_type: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    payload: Mapped[dict[str, Any]] = mapped_column()
+
+
+class Arrangement(Base):
+    """An accepted plan. UNIQUE(evaluation_id) makes one arrangement per evaluation even
+    when two acceptances race; UNIQUE(offer_id) makes an offer acceptable once."""
+
+    __tablename__ = "arrangements"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    offer_id: Mapped[str | None] = mapped_column(ForeignKey("offers.id", ondelete="SET NULL"), unique=True)
+    evaluation_id: Mapped[str | None] = mapped_column(ForeignKey("evaluations.id", ondelete="SET NULL"), unique=True)
+    plan_type: Mapped[str] = mapped_column(String(32))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_on: Mapped[date] = mapped_column(Date)
+    replaces: Mapped[str | None] = mapped_column(ForeignKey("arrangements.id", ondelete="SET NULL"))
+    payment_frequency: Mapped[str] = mapped_column(String(16))
+    total_to_repay: Mapped[Decimal] = mapped_column(Money())
+    waived_late_fees: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    waived_penalty_interest: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    waived_interest: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    holiday_months: Mapped[int] = mapped_column(Integer, default=0)
+    record: Mapped[dict[str, Any]] = mapped_column()
+
+    instalments: Mapped[list["ArrangementInstalment"]] = relationship(
+        lazy="raise", order_by="ArrangementInstalment.number"
+    )
+
+    __table_args__ = (
+        non_negative("total_to_repay"),
+        non_negative("waived_late_fees"),
+        non_negative("waived_penalty_interest"),
+        non_negative("waived_interest"),
+    )
+
+
+class ArrangementInstalment(Base):
+    __tablename__ = "arrangement_instalments"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    arrangement_id: Mapped[str] = mapped_column(ForeignKey("arrangements.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    principal: Mapped[Decimal] = mapped_column(Money())
+    interest: Mapped[Decimal] = mapped_column(Money())
+
+    __table_args__ = (
+        UniqueConstraint("arrangement_id", "number"),
+        non_negative("amount"),
+        non_negative("principal"),
+        non_negative("interest"),
+    )
+
+
+class Promise(Base):
+    __tablename__ = "promises"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    promised_date: Mapped[date] = mapped_column(Date)
+    made_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (positive("amount"),)
+
+
+class Dispute(Base):
+    __tablename__ = "disputes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_number: Mapped[str] = mapped_column(String(32), unique=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(500))
+    details: Mapped[str | None] = mapped_column(Text)
+    opened_on: Mapped[date] = mapped_column(Date)
+    reply_due_by: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (CheckConstraint("status IN ('open', 'resolved')", name="status_known"),)
+
+
+class Escalation(Base):
+    __tablename__ = "escalations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    conversation_id: Mapped[str] = mapped_column(String(200), index=True)
+    borrower_id: Mapped[str | None] = mapped_column(ForeignKey("borrowers.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(5))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Complaint(Base):
+    __tablename__ = "complaints"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    borrower_id: Mapped[str | None] = mapped_column(ForeignKey("borrowers.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    escalation_id: Mapped[str] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class VerificationSubject(Base):
+    """Failure counter and lock of one verification subject: 'borrower:<id>' for a known
+    borrower, 'unknown:<sha256 of the identifier>' for an identifier that matches nobody (so an
+    unknown phone gets exactly the answers a known one would)."""
+
+    __tablename__ = "verification_subjects"
+
+    subject: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class VerificationAttempt(Base):
+    __tablename__ = "verification_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    borrower_id: Mapped[str | None] = mapped_column(ForeignKey("borrowers.id", ondelete="SET NULL"))
+    identifier_kind: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+
+
+class VerificationSession(Base):
+    """A verification token (only its sha256 is stored) bound to one borrower and conversation."""
+
+    __tablename__ = "verification_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditEntry(Base):
+    """Append-only audit log. The code only inserts; on PostgreSQL a trigger rejects UPDATE/DELETE."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    borrower_id: Mapped[str | None] = mapped_column(String(36))
+    loan_id: Mapped[str | None] = mapped_column(String(36))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    __table_args__ = (Index("ix_audit_log_borrower_at", "borrower_id", "at"),)
+
+
+class ApiClient(Base):
+    """Named API clients (tokens from `ledger create-token --name`); only the sha256 is kept."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,75 @@
+"""Settings parsed once from the environment at start-up (never per request, never at import)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{REPO_ROOT / 'var' / 'ledger.sqlite3'}"
+
+
+class SettingsError(Exception):
+    """The environment is missing a required variable or holds an unusable value."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_token: str | None = None
+    policy_file: Path | None = None
+    id_hash_salt: str | None = None
+    timezone: str = "Asia/Shanghai"
+    client_max_size: int = 64 * 1024
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        port_text = env.get("LEDGER_PORT", "8080")
+        try:
+            port = int(port_text)
+        except ValueError:
+            raise SettingsError(f"LEDGER_PORT must be an integer, got {port_text!r}") from None
+        tz = env.get("TZ") or "Asia/Shanghai"
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            # TZ may hold a POSIX string such as "UTC0"; the ledger's business day stays Shanghai.
+            tz = "Asia/Shanghai"
+        policy = env.get("LEDGER_POLICY_FILE") or None
+        return cls(
+            database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            host=env.get("LEDGER_HOST") or "127.0.0.1",
+            port=port,
+            api_token=env.get("LEDGER_API_TOKEN") or None,
+            policy_file=Path(policy) if policy else None,
+            id_hash_salt=env.get("ID_HASH_SALT") or None,
+            timezone=tz,
+        )
+
+    def require_serving(self) -> None:
+        """Raise SettingsError naming every variable the server cannot start without."""
+        missing = [
+            name
+            for name, value in (("LEDGER_API_TOKEN", self.api_token), ("ID_HASH_SALT", self.id_hash_salt))
+            if not value
+        ]
+        if missing:
+            raise SettingsError(
+                "missing required environment variable(s): "
+                + ", ".join(missing)
+                + " (make run writes generated values to .env.local; `ledger create-token` prints a new token)"
+            )
+
+    def require_salt(self) -> str:
+        if not self.id_hash_salt:
+            raise SettingsError("missing required environment variable: ID_HASH_SALT")
+        return self.id_hash_salt

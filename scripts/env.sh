@@ -1,0 +1,30 @@
+# Sourced by the make targets and scripts: shared environment for every service.
+# Generates .env.local (local secrets, never committed) on first use.
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ ! -f "$repo_root/.env.local" ]; then
+  echo "==> generating local secrets in .env.local (not in git)"
+  umask 077
+  {
+    echo "LEDGER_API_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+    echo "ID_HASH_SALT=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
+  } > "$repo_root/.env.local"
+fi
+set -a
+# shellcheck disable=SC1091
+. "$repo_root/.env.local"
+set +a
+export UV_PYTHON_DOWNLOADS=never
+export RASA_TELEMETRY_ENABLED=false
+export SQLALCHEMY_SILENCE_UBER_WARNING=1
+export TF_CPP_MIN_LOG_LEVEL=2
+# Rasa, TensorFlow and jieba write caches under HOME/TMPDIR: keep them inside the project.
+export RASA_HOME_DIR="$repo_root/.home"
+mkdir -p "$repo_root/.home/tmp" "$repo_root/var"
+export LEDGER_HOST=${LEDGER_HOST:-127.0.0.1}
+export LEDGER_PORT=${LEDGER_PORT:-8080}
+export LEDGER_URL=${LEDGER_URL:-http://$LEDGER_HOST:$LEDGER_PORT}
+export ACTION_SERVER_PORT=${ACTION_SERVER_PORT:-5055}
+export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://127.0.0.1:$ACTION_SERVER_PORT/webhook}
+export RASA_PORT=${RASA_PORT:-5005}
+export RASA_URL=${RASA_URL:-http://127.0.0.1:$RASA_PORT}
+export GATEWAY_PORT=${GATEWAY_PORT:-8090}

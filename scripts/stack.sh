@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Starts and stops the local stack without Docker: ledger backend, action server, Rasa and
+# (when present) the conversation gateway. Ports and URLs come from scripts/env.sh.
+#   scripts/stack.sh run     start everything, print where it listens, stop all on Ctrl-C
+#   scripts/stack.sh start   start in the background (PIDs in var/run/<name>.pid, logs in var/log/)
+#   scripts/stack.sh stop    stop what `start` started
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+root=$PWD
+rundir=${STACK_RUN_DIR:-$root/var/run}
+logdir=${STACK_LOG_DIR:-$root/var/log}
+mkdir -p "$rundir" "$logdir"
+
+start_one() {  # name, working dir, command...
+  local name=$1 dir=$2; shift 2
+  ( cd "$dir" && exec "$@" ) >"$logdir/$name.log" 2>&1 &
+  echo $! >"$rundir/$name.pid"
+}
+
+wait_http() {  # name, url, seconds
+  local name=$1 url=$2 limit=$3 waited=0
+  until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+    local pid; pid=$(cat "$rundir/$name.pid")
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "error: $name exited during start-up; last lines of $logdir/$name.log:" >&2
+      tail -n 30 "$logdir/$name.log" >&2
+      return 1
+    fi
+    if [ "$waited" -ge "$limit" ]; then
+      echo "error: $name did not answer $url within ${limit}s (log: $logdir/$name.log)" >&2
+      return 1
+    fi
+    sleep 1; waited=$((waited + 1))
+  done
+  echo "    $name ready after ${waited}s"
+}
+
+stop_all() {
+  for name in gateway rasa actions backend; do
+    local file="$rundir/$name.pid"
+    [ -f "$file" ] || continue
+    local pid; pid=$(cat "$file")
+    if kill -0 "$pid" 2>/dev/null; then kill "$pid" 2>/dev/null || true; fi
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+    rm -f "$file"
+  done
+}
+
+start_all() {
+  local model=${RASA_MODEL:-}
+  [ -n "$model" ] || model=$(scripts/train.sh | tail -n1)
+  echo "==> starting the ledger backend on $LEDGER_URL"
+  start_one backend "$root/backend" .venv/bin/ledger serve
+  echo "==> starting the action server on 127.0.0.1:$ACTION_SERVER_PORT"
+  start_one actions "$root/bot" env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" \
+    .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_SERVER_PORT"
+  echo "==> starting Rasa on $RASA_URL (REST and socket.io channels; the model takes ~1 min to load)"
+  start_one rasa "$root/bot" env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" \
+    .venv/bin/rasa run --enable-api --model "$model" --endpoints endpoints.yml \
+    --credentials credentials.yml --interface 127.0.0.1 --port "$RASA_PORT" --cors '*'
+  if [ -d "$root/backend/src/gateway" ]; then
+    echo "==> starting the conversation gateway (web chat, agent desk) on 127.0.0.1:$GATEWAY_PORT"
+    start_one gateway "$root/backend" .venv/bin/python -m gateway
+  fi
+  wait_http backend "$LEDGER_URL/healthz" 60
+  wait_http actions "http://127.0.0.1:$ACTION_SERVER_PORT/health" 90
+  [ -f "$rundir/gateway.pid" ] && wait_http gateway "http://127.0.0.1:$GATEWAY_PORT/healthz" 60
+  wait_http rasa "$RASA_URL/status" 240
+}
+
+case ${1:-run} in
+  start) trap 'stop_all' ERR; start_all ;;
+  stop) stop_all ;;
+  run)
+    trap 'echo; echo "==> stopping"; stop_all; exit 0' INT TERM
+    trap 'stop_all' ERR
+    start_all
+    cat <<MSG
+
+Huanxin is running (logs in $logdir):
+  ledger backend   $LEDGER_URL   (OpenAPI: $LEDGER_URL/api/v1/openapi.json)
+  action server    http://127.0.0.1:$ACTION_SERVER_PORT
+  Rasa             $RASA_URL   (POST $RASA_URL/webhooks/rest/webhook {"sender": "me", "message": "你好"})
+MSG
+    [ -f "$rundir/gateway.pid" ] && echo "  web chat / desk  http://127.0.0.1:$GATEWAY_PORT/chat  http://127.0.0.1:$GATEWAY_PORT/desk"
+    cat <<'MSG'
+
+Demo borrowers (verify with phone, date of birth, last 4 of the ID):
+  D1 王芳          13800000001  1990-03-15  4321  分付 12,000.00, DPD 15 (M1)
+  D2 李强          13800000002  1985-07-02  5678  cash loan 50,000.00, DPD 45 (M2)
+  D3 张伟          13800000003  1978-11-30  9012  cash loan 30,000.00, DPD 120 (M3+)
+  D4 Emily Chen    13800000004  1992-06-21  3456  instalment loan 8,000.00, DPD 20 (M1), English
+  D5 陈静          13800000005  1995-01-09  7890  分付 6,000.00, current (next due in 10 days)
+  D6 刘洋          13800000006  1988-09-18  2468  cash loan 20,000.00, DPD 35 (M2), broken arrangement
+  D7 Michael Brown 13800000007  1980-12-05  1357  instalment loan 10,000.00, DPD 30, open dispute, English
+
+Press Ctrl-C to stop everything.
+MSG
+    while true; do
+      for name in backend actions rasa; do
+        if ! kill -0 "$(cat "$rundir/$name.pid")" 2>/dev/null; then
+          echo "error: $name stopped; see $logdir/$name.log" >&2; stop_all; exit 1
+        fi
+      done
+      sleep 2
+    done
+    ;;
+  *) echo "usage: $0 run|start|stop" >&2; exit 2 ;;
+esac
