@@ -1,0 +1,468 @@
+"""The loan account: replaying a contract, its payments and its arrangements into a status.
+
+Accounting model
+================
+Nothing here is stored. A loan's state on any day is *derived* by replaying three
+append-only inputs from the disbursement date up to ``as_of`` (inclusive):
+
+* the contract: principal, APR, term and its annuity schedule (``schedule.build_schedule``);
+* the payments: exact amounts with the calendar day they were received;
+* the accepted arrangements (relief plans), each replacing some instalments by its own.
+
+Every day is processed in this order:
+
+1. arrangements accepted that day take effect: the instalments they replace stop being owed
+   (state ``replaced``; what was already paid on them stays paid) and the arrangement's own
+   instalments become owed. Charges accrued on the replaced instalments up to acceptance are
+   either captured in the arrangement's schedule (its ``penalty_interest`` / ``late_fees``
+   parts) or waived; the arrangement's ``waived_*`` fields record what was waived.
+2. payments of the day are allocated (before that day's accrual) by the waterfall of
+   collections-policy.md: a payment of at least the payoff amount closes the loan (interest
+   of instalments not yet due is not owed) and the excess becomes ``refund_owed``; otherwise
+   instalments are paid in due order (oldest first) and within an instalment late fee, then
+   penalty interest, then interest, then principal. Money left after every overdue and
+   currently due amount pays the next instalments in due order (interest before principal).
+3. the day's charges accrue. An instalment is overdue from the day after its due date (plus
+   ``grace_days``). Penalty interest (罚息) accrues for every calendar day past due on the
+   unpaid principal part of each overdue instalment at min(APR * 1.5, 24%) / 365, each day's
+   amount rounded half-up to the fen. A late fee (违约金) is charged once per instalment on
+   the day it reaches 3 days past due if it is not fully paid then: 5% of the instalment
+   amount (principal + interest) clamped to [10.00, 50.00].
+
+Between days with an event (payment, acceptance, late-fee day, ``as_of``) the unpaid
+principal is constant, so the replay accrues whole spans at once: n days * the rounded daily
+amount, which is exactly the day-by-day result.
+
+Arrangements
+------------
+An arrangement is *kept* when all its instalments are paid and *broken* when, after any of
+its due dates D (that is, from the day after D), the cumulative amount of its instalments due
+on or before D exceeds the cumulative payments received from its acceptance to D. A broken
+arrangement is void: the status is recomputed from the original contract with all payments,
+and every charge it had set aside is reinstated (the borrower is told this when accepting:
+``Policy.texts.arrangement_terms``). Services allow one active arrangement at a time, so the
+replaced instalments are always instalments in effect at acceptance.
+
+Derived figures
+---------------
+* DPD = days since the due date of the oldest instalment not fully paid (0 if none is past
+  due); the bucket comes from the policy (M0, M1 1-30, M2 31-60, M3 61-90, M3+).
+* overdue / amount_to_bring_current: everything owed on instalments due before ``as_of``,
+  charges included.
+* payoff_amount: all charges outstanding + unpaid interest of instalments due on or before
+  ``as_of`` + all unpaid principal (no interest for periods not yet due).
+Payments are idempotent by external reference; that is the services' job, not the replay's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from .money import ZERO, round_fen, to_money
+from .policy import Policy
+from .schedule import ScheduledInstalment, build_schedule
+
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class LoanContract:
+    """The signed loan: its terms and its original schedule."""
+
+    loan_number: str
+    principal: Decimal
+    apr: Decimal
+    term: int
+    disbursed_on: date
+    schedule: tuple[ScheduledInstalment, ...]
+
+    @classmethod
+    def create(cls, loan_number: str, principal: Decimal, apr: Decimal, term: int, disbursed_on: date,
+               *, due_day: int | None = None) -> LoanContract:
+        """A contract whose annuity schedule starts one month after ``disbursed_on``."""
+        principal = to_money(principal)
+        return cls(loan_number, principal, Decimal(apr), term, disbursed_on,
+                   build_schedule(principal, Decimal(apr), term, disbursed_on, due_day=due_day))
+
+
+@dataclass(frozen=True)
+class PaymentRecord:
+    """Money received for the loan on a calendar day (Asia/Shanghai)."""
+
+    external_ref: str
+    amount: Decimal
+    received_on: date
+
+
+@dataclass(frozen=True)
+class ArrangementRecord:
+    """An accepted relief plan: replaces instalments ``replaces`` by ``schedule`` from ``accepted_on``."""
+
+    arrangement_id: str
+    plan_type: str
+    accepted_on: date
+    replaces: tuple[int, ...]
+    schedule: tuple[ScheduledInstalment, ...]
+    waived_late_fees: Decimal = ZERO
+    waived_penalty_interest: Decimal = ZERO
+    waived_interest: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return sum((i.amount for i in self.schedule), ZERO)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    principal: Decimal
+    interest: Decimal
+    penalty_interest: Decimal
+    late_fees: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class NextDue:
+    due_date: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class InstalmentStatus:
+    """One instalment in effect (or replaced) on ``as_of``.
+
+    ``amount`` is the scheduled amount (principal + interest + charges captured by an
+    arrangement); ``penalty_interest`` and ``late_fee`` are the charges accrued on it;
+    ``paid`` is everything paid to it, charges included; ``outstanding`` what is still owed
+    (interest of a not-yet-due instalment stops being owed when the loan is paid off).
+    """
+
+    number: int
+    due_date: date
+    amount: Decimal
+    principal: Decimal
+    interest: Decimal
+    paid: Decimal
+    state: str  # paid | overdue | due | upcoming | replaced
+    days_past_due: int
+    penalty_interest: Decimal
+    late_fee: Decimal
+    is_arrangement: bool
+    arrangement_id: str | None = None
+    outstanding: Decimal = ZERO
+    unpaid_principal: Decimal = ZERO
+    unpaid_interest: Decimal = ZERO
+    unpaid_charges: Decimal = ZERO
+    fully_paid_on: date | None = None
+
+
+@dataclass(frozen=True)
+class LoanStatus:
+    loan_number: str
+    as_of: date
+    days_past_due: int
+    bucket: str
+    overdue: Breakdown
+    amount_to_bring_current: Decimal
+    payoff_amount: Decimal
+    next_due: NextDue | None
+    instalments: tuple[InstalmentStatus, ...]
+    closed: bool
+    refund_owed: Decimal
+    arrangement_states: Mapping[str, str]
+    active_arrangement_id: str | None
+    closed_on: date | None = None
+    total_paid: Decimal = ZERO
+    unpaid_principal: Decimal = ZERO
+    charges_outstanding: Decimal = ZERO
+
+    @property
+    def active_instalments(self) -> tuple[InstalmentStatus, ...]:
+        return tuple(i for i in self.instalments if i.state != "replaced")
+
+
+@dataclass(slots=True)
+class _Inst:
+    number: int
+    due: date
+    principal: Decimal
+    interest: Decimal
+    amount: Decimal
+    cap_penalty: Decimal
+    cap_fee: Decimal
+    arrangement_id: str | None
+    penalty: Decimal = ZERO
+    late_fee: Decimal = ZERO
+    paid_fee: Decimal = ZERO
+    paid_pen: Decimal = ZERO
+    paid_int: Decimal = ZERO
+    paid_prin: Decimal = ZERO
+    forgiven_int: Decimal = ZERO
+    replaced: bool = False
+    fully_paid_on: date | None = None
+    penalty_from: date = date.min
+
+    @property
+    def fee_due(self) -> Decimal:
+        return self.late_fee + self.cap_fee - self.paid_fee
+
+    @property
+    def pen_due(self) -> Decimal:
+        return self.penalty + self.cap_penalty - self.paid_pen
+
+    @property
+    def int_due(self) -> Decimal:
+        return self.interest - self.paid_int - self.forgiven_int
+
+    @property
+    def prin_due(self) -> Decimal:
+        return self.principal - self.paid_prin
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.fee_due + self.pen_due + self.int_due + self.prin_due
+
+    def pay(self, available: Decimal, *, include_interest: bool = True) -> Decimal:
+        """Pay this instalment's parts in waterfall order; return what is left of ``available``."""
+        for part in ("fee", "pen", "int", "prin"):
+            if available <= 0:
+                break
+            if part == "int" and not include_interest:
+                continue
+            due = getattr(self, f"{part}_due")
+            take = min(due, available)
+            if take > 0:
+                setattr(self, f"paid_{part}", getattr(self, f"paid_{part}") + take)
+                available -= take
+        return available
+
+
+@dataclass(slots=True)
+class _Replay:
+    insts: list[_Inst] = field(default_factory=list)
+    refund: Decimal = ZERO
+    closed_on: date | None = None
+    total_paid: Decimal = ZERO
+
+    def active(self) -> list[_Inst]:
+        return [i for i in self.insts if not i.replaced]
+
+    def payoff(self, day: date) -> Decimal:
+        total = ZERO
+        for i in self.insts:
+            if not i.replaced:
+                total += i.fee_due + i.pen_due + i.prin_due + (i.int_due if i.due <= day else ZERO)
+        return total
+
+
+def _inst(s: ScheduledInstalment, arrangement_id: str | None) -> _Inst:
+    return _Inst(s.number, s.due_date, s.principal, s.interest, s.amount, s.penalty_interest, s.late_fees,
+                 arrangement_id)
+
+
+def arrangement_broken_on(arrangement: ArrangementRecord, payments: Iterable[PaymentRecord],
+                          as_of: date) -> date | None:
+    """The day the arrangement became broken (the day after a missed due date), or None.
+
+    Broken after due date D when the cumulative amount of its instalments due on or before D
+    exceeds the payments received from acceptance up to D (inclusive).
+    """
+    pays = sorted((p for p in payments if p.received_on >= arrangement.accepted_on), key=lambda p: p.received_on)
+    due_cum = ZERO
+    for inst in sorted(arrangement.schedule, key=lambda s: (s.due_date, s.number)):
+        if inst.due_date >= as_of:
+            break
+        due_cum += inst.amount
+        paid_cum = sum((p.amount for p in pays if p.received_on <= inst.due_date), ZERO)
+        if due_cum > paid_cum:
+            return inst.due_date + ONE_DAY
+    return None
+
+
+def arrangement_state(arrangement: ArrangementRecord, payments: Iterable[PaymentRecord], as_of: date) -> str:
+    """"broken" (see arrangement_broken_on), "kept" (payments since acceptance cover its total) or "active"."""
+    payments = tuple(payments)
+    if arrangement_broken_on(arrangement, payments, as_of) is not None:
+        return "broken"
+    paid = sum((p.amount for p in payments if arrangement.accepted_on <= p.received_on <= as_of), ZERO)
+    return "kept" if paid >= arrangement.total else "active"
+
+
+def _accrue(r: _Replay, first: date, last: date, daily_rate: Decimal) -> None:
+    """Penalty interest for the days first..last (inclusive) with no event inside the span."""
+    if last < first:
+        return
+    for i in r.insts:
+        if i.replaced or i.prin_due <= 0 or i.penalty_from > last:
+            continue
+        start = max(first, i.penalty_from)
+        days = (last - start).days + 1
+        if days > 0:
+            i.penalty += days * round_fen(i.prin_due * daily_rate)
+
+
+def _allocate(r: _Replay, amount: Decimal, day: date) -> None:
+    r.total_paid += amount
+    if r.closed_on is not None:
+        r.refund += amount
+        return
+    payoff = r.payoff(day)
+    active = sorted(r.active(), key=lambda i: (i.due, i.number))
+    if amount >= payoff:
+        for i in active:
+            if i.due > day:
+                i.forgiven_int += i.int_due
+            i.pay(i.outstanding)
+        r.refund += amount - payoff
+    else:
+        left = amount
+        for i in active:
+            if left <= 0:
+                break
+            left = i.pay(left)
+    for i in active:
+        if i.fully_paid_on is None and i.outstanding <= 0:
+            i.fully_paid_on = day
+    if all(i.outstanding <= 0 for i in active):
+        r.closed_on = day
+
+
+def _replay(contract: LoanContract, payments: Sequence[PaymentRecord], arrangements: Sequence[ArrangementRecord],
+            as_of: date, policy: Policy) -> _Replay:
+    ch = policy.charges
+    daily_rate = ch.penalty_annual_rate(contract.apr) / ch.day_count
+    r = _Replay(insts=[_inst(s, None) for s in contract.schedule])
+    by_day_pay: dict[date, list[PaymentRecord]] = {}
+    for p in payments:
+        if p.received_on <= as_of:
+            by_day_pay.setdefault(p.received_on, []).append(p)
+    by_day_arr: dict[date, list[ArrangementRecord]] = {}
+    for a in arrangements:
+        if a.accepted_on <= as_of:
+            by_day_arr.setdefault(a.accepted_on, []).append(a)
+    fee_days: set[date] = set()
+    for s in contract.schedule:
+        fee_days.add(s.due_date + timedelta(days=ch.late_fee_at_dpd))
+    for a in arrangements:
+        for s in a.schedule:
+            fee_days.add(s.due_date + timedelta(days=ch.late_fee_at_dpd))
+    events = sorted(d for d in set(by_day_pay) | set(by_day_arr) | fee_days | {as_of}
+                    if contract.disbursed_on <= d <= as_of)
+    grace = timedelta(days=ch.grace_days + 1)
+    for i in r.insts:
+        i.penalty_from = i.due + grace
+    done = contract.disbursed_on  # charges accrued through this day
+    for day in events:
+        if r.closed_on is None:
+            _accrue(r, done + ONE_DAY, day - ONE_DAY, daily_rate)
+        for a in by_day_arr.get(day, ()):
+            replaced = set(a.replaces)
+            for i in r.insts:
+                if i.number in replaced:
+                    i.replaced = True
+            for s in a.schedule:
+                ni = _inst(s, a.arrangement_id)
+                ni.penalty_from = ni.due + grace
+                r.insts.append(ni)
+            if r.closed_on is not None and any(i.outstanding > 0 for i in r.active()):
+                r.closed_on = None
+        for p in by_day_pay.get(day, ()):
+            _allocate(r, p.amount, day)
+        if r.closed_on is None:
+            if day > done:
+                _accrue(r, day, day, daily_rate)
+            for i in r.insts:
+                if (not i.replaced and i.late_fee == 0 and (day - i.due).days == ch.late_fee_at_dpd
+                        and i.int_due + i.prin_due > 0):
+                    i.late_fee = ch.late_fee(i.principal + i.interest)
+        done = max(done, day)
+    return r
+
+
+def derive_status(contract: LoanContract, payments: Iterable[PaymentRecord],
+                  arrangements: Iterable[ArrangementRecord], as_of: date, policy: Policy) -> LoanStatus:
+    """The loan's state at the end of ``as_of`` (see the module docstring for the model)."""
+    payments = tuple(sorted(payments, key=lambda p: p.received_on))
+    arrangements = tuple(sorted((a for a in arrangements if a.accepted_on <= as_of),
+                                key=lambda a: (a.accepted_on, str(a.arrangement_id))))
+    broken = {a.arrangement_id for a in arrangements if arrangement_broken_on(a, payments, as_of) is not None}
+    effective = tuple(a for a in arrangements if a.arrangement_id not in broken)
+    r = _replay(contract, payments, effective, as_of, policy)
+
+    ordered = sorted(r.insts, key=lambda i: (i.due, i.number))
+    views: list[InstalmentStatus] = []
+    o_prin = o_int = o_pen = o_fee = ZERO
+    unpaid_principal = charges = ZERO
+    oldest_unpaid: date | None = None
+    next_due: NextDue | None = None
+    for i in ordered:
+        out = i.outstanding
+        if i.replaced:
+            state = "replaced"
+        elif out <= 0:
+            state = "paid"
+        elif i.due < as_of:
+            state = "overdue"
+        elif i.due == as_of:
+            state = "due"
+        else:
+            state = "upcoming"
+        dpd = (as_of - i.due).days if state == "overdue" else 0
+        views.append(InstalmentStatus(
+            number=i.number, due_date=i.due, amount=i.amount, principal=i.principal, interest=i.interest,
+            paid=i.paid_fee + i.paid_pen + i.paid_int + i.paid_prin, state=state, days_past_due=dpd,
+            penalty_interest=i.penalty, late_fee=i.late_fee, is_arrangement=i.arrangement_id is not None,
+            arrangement_id=i.arrangement_id, outstanding=ZERO if i.replaced else out,
+            unpaid_principal=i.prin_due, unpaid_interest=i.int_due, unpaid_charges=i.fee_due + i.pen_due,
+            fully_paid_on=i.fully_paid_on,
+        ))
+        if i.replaced:
+            continue
+        unpaid_principal += i.prin_due
+        charges += i.fee_due + i.pen_due
+        if state == "overdue":
+            o_prin += i.prin_due
+            o_int += i.int_due
+            o_pen += i.pen_due
+            o_fee += i.fee_due
+            if oldest_unpaid is None:
+                oldest_unpaid = i.due
+        elif state in ("due", "upcoming") and next_due is None:
+            next_due = NextDue(i.due, out)
+    overdue_total = o_prin + o_int + o_pen + o_fee
+    dpd = (as_of - oldest_unpaid).days if oldest_unpaid is not None else 0
+    closed = r.closed_on is not None
+    states: dict[str, str] = {}
+    active_id: str | None = None
+    for a in arrangements:
+        if a.arrangement_id in broken:
+            states[a.arrangement_id] = "broken"
+            continue
+        mine = [i for i in r.insts if i.arrangement_id == a.arrangement_id and not i.replaced]
+        if closed or all(i.outstanding <= 0 for i in mine):
+            states[a.arrangement_id] = "kept"
+        else:
+            states[a.arrangement_id] = "active"
+            active_id = a.arrangement_id
+    return LoanStatus(
+        loan_number=contract.loan_number,
+        as_of=as_of,
+        days_past_due=dpd,
+        bucket=policy.bucket_for(dpd),
+        overdue=Breakdown(o_prin, o_int, o_pen, o_fee, overdue_total),
+        amount_to_bring_current=overdue_total,
+        payoff_amount=ZERO if closed else r.payoff(as_of),
+        next_due=next_due,
+        instalments=tuple(views),
+        closed=closed,
+        refund_owed=r.refund,
+        arrangement_states=states,
+        active_arrangement_id=active_id,
+        closed_on=r.closed_on,
+        total_paid=r.total_paid,
+        unpaid_principal=unpaid_principal,
+        charges_outstanding=charges,
+    )

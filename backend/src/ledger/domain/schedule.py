@@ -1,0 +1,125 @@
+"""Equal-instalment (annuity, 等额本息) schedules and the due-date month-end rule.
+
+Per collections-policy.md: period rate r; instalment A = P * r / (1 - (1 + r)^-n) rounded
+half-up to the fen (A = P / n rounded when r = 0); each period's interest = balance * r rounded
+half-up; principal part = A - interest; the last instalment pays exactly the remaining balance
+plus its interest, so it absorbs every rounding difference and the principal parts sum to P.
+
+Period rate: r = APR / 12 for monthly schedules. For ``period_months = 3`` (the quarterly
+plan) the period rate is the nominal APR / 12 * 3 = APR / 4, i.e. the same nominal annual rate
+with no compounding inside the quarter (consistent with the monthly r = APR / 12, which is also
+nominal, not effective).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+
+from .money import ZERO, round_fen
+
+
+@dataclass(frozen=True)
+class ScheduledInstalment:
+    """One instalment of a schedule: amount = principal + interest + captured charges.
+
+    ``penalty_interest`` and ``late_fees`` are zero in contract schedules; an arrangement may
+    carry charges that were accrued before it (and not waived) into its first instalment.
+    """
+
+    number: int
+    due_date: date
+    principal: Decimal
+    interest: Decimal
+    amount: Decimal
+    penalty_interest: Decimal = ZERO
+    late_fees: Decimal = ZERO
+
+
+def month_day(year: int, month: int, day: int) -> date:
+    """The date ``day`` of the month, or the last day of that month when it has fewer days."""
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def add_months(anchor: date, months: int, *, day: int | None = None) -> date:
+    """``anchor`` moved by ``months`` calendar months (may be negative), same day of month.
+
+    When that day does not exist in the target month, the last day of that month is used:
+    Jan 31 + 1 -> Feb 28 (29 in leap years), Jan 31 + 2 -> Mar 31 (the anchor's day is kept,
+    not the previous result's). ``day`` overrides the anchor's day of month.
+    """
+    index = anchor.year * 12 + (anchor.month - 1) + months
+    return month_day(index // 12, index % 12 + 1, anchor.day if day is None else day)
+
+
+def annuity_payment(principal: Decimal, monthly_rate: Decimal, n: int) -> Decimal:
+    """Equal periodic payment, rounded half-up to the fen.
+
+    A = P * r / (1 - (1 + r)^-n); for r = 0, A = P / n. This is numpy-financial's
+    ``pmt(rate=r, nper=n, pv=-P)`` (payments at the end of each period, fv = 0), computed in
+    Decimal with 40 significant digits and rounded once at the end.
+    See https://numpy.org/numpy-financial/latest/pmt.html.
+    """
+    if n < 1:
+        raise ValueError("n must be >= 1")
+    if monthly_rate < 0:
+        raise ValueError("rate must be >= 0")
+    with localcontext() as ctx:
+        ctx.prec = 40
+        p = Decimal(principal)
+        if monthly_rate == 0:
+            return round_fen(p / n)
+        r = Decimal(monthly_rate)
+        a = p * r / (1 - (1 + r) ** -n)
+    return round_fen(a)
+
+
+def period_rate(apr: Decimal, period_months: int = 1) -> Decimal:
+    """Nominal period rate APR / 12 * period_months (kept unrounded)."""
+    with localcontext() as ctx:
+        ctx.prec = 40
+        return Decimal(apr) / 12 * period_months
+
+
+def build_schedule(
+    principal: Decimal,
+    apr: Decimal,
+    term: int,
+    start: date,
+    *,
+    first_number: int = 1,
+    period_months: int = 1,
+    due_day: int | None = None,
+) -> tuple[ScheduledInstalment, ...]:
+    """Annuity schedule of ``term`` instalments; instalment k (1-based) is due add_months(start, k * period_months).
+
+    ``due_day`` (default: start's day of month) is the day of month of every due date, with
+    the month-end rule. Numbers run from ``first_number``.
+    """
+    if term < 1:
+        raise ValueError("term must be >= 1")
+    r = period_rate(apr, period_months)
+    a = annuity_payment(principal, r, term)
+    balance = Decimal(principal)
+    day = start.day if due_day is None else due_day
+    out: list[ScheduledInstalment] = []
+    for k in range(1, term + 1):
+        interest = round_fen(balance * r)
+        if k == term:
+            part = balance
+        else:
+            part = min(max(a - interest, ZERO), balance)
+        amount = part + interest
+        out.append(
+            ScheduledInstalment(
+                number=first_number + k - 1,
+                due_date=add_months(start, k * period_months, day=day),
+                principal=round_fen(part),
+                interest=interest,
+                amount=round_fen(amount),
+            )
+        )
+        balance -= part
+    return tuple(out)
