@@ -1,0 +1,516 @@
+"""The conversation service: every message of every conversation passes through here.
+
+State machine of a conversation::
+
+    bot --(bot asks for a hand-off | an agent takes it)--> agent
+    agent --(agent hands back)--> bot
+    bot|agent --(agent closes with an outcome)--> closed --(borrower writes again)--> bot
+
+A borrower message is stored first, then routed: in state ``bot`` to Rasa (replies stored
+after it), in state ``agent`` to the desk only (Rasa never sees it). Each conversation's
+turns and agent actions run under one per-conversation lock, so the transcript order is the
+order of handling, and a turn in flight finishes before an agent's takeover or hand-back.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .db import Conversation, Message
+from .hub import Hub
+from .locks import ConversationLocks
+from .rasa import BotTurn, RasaPool, RasaUnavailable
+from .texts import text as t
+
+MAX_TEXT = 2000
+LIVE_WINDOW = timedelta(minutes=30)
+OUTCOMES = (
+    "resolved",
+    "promise_to_pay",
+    "arrangement_agreed",
+    "hardship_review",
+    "dispute_logged",
+    "callback_scheduled",
+    "no_response",
+    "referred",
+    "other",
+)
+# Slots an agent may set when handing back. Identity and verification slots are not among
+# them: an agent cannot mark a borrower verified for the bot.
+AGENT_SLOTS = (
+    "language",
+    "hardship_reason",
+    "hardship_duration",
+    "monthly_income",
+    "essential_expenses",
+    "other_debt_payments",
+    "pending_intent",
+)
+
+
+class ConversationError(Exception):
+    """Root of the conversation service's errors."""
+
+
+class NotFound(ConversationError):
+    """No such conversation, or the caller may not see it (existence is not revealed)."""
+
+
+class Forbidden(ConversationError):
+    """The agent may see the conversation but not do this to it (e.g. it is someone else's)."""
+
+
+class Conflict(ConversationError):
+    """The conversation is not in a state that allows this action."""
+
+
+class InvalidInput(ConversationError):
+    """Empty or oversized text, unknown outcome code, a slot agents may not set."""
+
+
+@dataclass(frozen=True)
+class AgentIdentity:
+    username: str
+    role: str
+    display_name: str
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+
+class AuditSink(Protocol):
+    async def record(self, actor: str, action: str, conversation_id: str, detail: dict[str, Any]) -> None: ...
+
+
+class AccountReader(Protocol):
+    async def account(self, conversation_id: str) -> dict[str, Any] | None: ...
+
+
+class NoAccounts:
+    async def account(self, conversation_id: str) -> dict[str, Any] | None:
+        return None
+
+
+Outbound = Callable[[Conversation, list[dict[str, Any]]], Awaitable[None]]
+
+
+def message_dict(m: Message) -> dict[str, Any]:
+    return {
+        "seq": m.seq,
+        "sender": m.sender,
+        "sender_name": m.sender_name,
+        "text": m.text,
+        "buttons": m.buttons,
+        "agent_only": m.agent_only,
+        "created_at": m.created_at.isoformat(),
+    }
+
+
+def conversation_dict(c: Conversation, now: datetime) -> dict[str, Any]:
+    waiting = None
+    if c.state == "agent" and c.escalated_at is not None and c.assigned_agent is None:
+        waiting = int((now - c.escalated_at).total_seconds())
+    return {
+        "conversation_id": c.id,
+        "channel": c.channel,
+        "language": c.language,
+        "state": c.state,
+        "assigned_agent": c.assigned_agent,
+        "escalation_reason": c.escalation_reason,
+        "escalated_at": c.escalated_at.isoformat() if c.escalated_at else None,
+        "wait_seconds": waiting,
+        "outcome": c.outcome,
+        "last_seq": c.last_seq,
+        "created_at": c.created_at.isoformat(),
+        "updated_at": c.updated_at.isoformat(),
+    }
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class TurnResult:
+    """The outcome of one borrower message: its seq and the borrower-visible messages after it."""
+
+    borrower_seq: int
+    duplicate: bool = False
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    state: str = "bot"
+
+
+class ConversationService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        rasa: RasaPool,
+        locks: ConversationLocks,
+        hub: Hub,
+        audit: AuditSink,
+        accounts: AccountReader | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        handback_intent: str | None = "handback",
+    ) -> None:
+        self.sessions = sessions
+        self.rasa = rasa
+        self.locks = locks
+        self.hub = hub
+        self.audit = audit
+        self.accounts = accounts or NoAccounts()
+        self.clock = clock
+        self.handback_intent = handback_intent
+        self.outbound: dict[str, Outbound] = {}
+
+    # ---- conversations -------------------------------------------------------------
+
+    async def create_web_conversation(self, language: str) -> tuple[Conversation, str]:
+        """A new widget conversation and its client secret (only the hash is stored)."""
+        token = secrets.token_urlsafe(32)
+        now = self.clock()
+        conv_id = secrets.token_hex(16)
+        conv = Conversation(
+            id=conv_id, channel="web", external_user_id=conv_id, client_token_hash=hash_token(token),
+            language=language if language in ("zh", "en") else "zh", state="bot", last_seq=0,
+            created_at=now, updated_at=now,
+        )
+        async with self.sessions() as s, s.begin():
+            s.add(conv)
+        return conv, token
+
+    async def conversation_for_external(self, channel: str, external_user_id: str, language: str = "zh") -> Conversation:
+        """The conversation of an app user (WeChat OpenID), created on first contact."""
+        stmt = select(Conversation).where(Conversation.channel == channel, Conversation.external_user_id == external_user_id)
+        async with self.sessions() as s:
+            conv = (await s.execute(stmt)).scalar_one_or_none()
+        if conv is not None:
+            return conv
+        now = self.clock()
+        conv = Conversation(id=secrets.token_hex(16), channel=channel, external_user_id=external_user_id,
+                            language=language, state="bot", last_seq=0, created_at=now, updated_at=now)
+        try:
+            async with self.sessions() as s, s.begin():
+                s.add(conv)
+            return conv
+        except IntegrityError:  # created concurrently by a retried push
+            async with self.sessions() as s:
+                return (await s.execute(stmt)).scalar_one()
+
+    async def authenticate_client(self, conversation_id: str, token: str) -> Conversation | None:
+        async with self.sessions() as s:
+            conv = await s.get(Conversation, conversation_id)
+        if conv is None or conv.client_token_hash is None:
+            return None
+        if not secrets.compare_digest(conv.client_token_hash, hash_token(token)):
+            return None
+        return conv
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        async with self.sessions() as s:
+            return await s.get(Conversation, conversation_id)
+
+    async def transcript(self, conversation_id: str, after_seq: int = 0, include_agent_only: bool = False) -> list[dict[str, Any]]:
+        stmt = select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
+        if not include_agent_only:
+            stmt = stmt.where(Message.agent_only.is_(False))
+        async with self.sessions() as s:
+            rows = (await s.execute(stmt.order_by(Message.seq))).scalars().all()
+        return [message_dict(m) for m in rows]
+
+    async def last_buttons(self, conversation_id: str) -> list[dict[str, Any]] | None:
+        """The buttons of the latest bot message, when it is the latest borrower-visible one."""
+        stmt = (select(Message).where(Message.conversation_id == conversation_id, Message.agent_only.is_(False))
+                .order_by(Message.seq.desc()).limit(1))
+        async with self.sessions() as s:
+            last = (await s.execute(stmt)).scalar_one_or_none()
+        return last.buttons if last is not None and last.sender == "bot" else None
+
+    # ---- internals -----------------------------------------------------------------
+
+    async def _append(self, s: AsyncSession, conv: Conversation, sender: str, body: str, *,
+                      buttons: list[dict[str, Any]] | None = None, agent_only: bool = False,
+                      client_msg_id: str | None = None, sender_name: str | None = None) -> Message:
+        now = self.clock()
+        seq = (
+            await s.execute(
+                update(Conversation)
+                .where(Conversation.id == conv.id)
+                .values(last_seq=Conversation.last_seq + 1, updated_at=now)
+                .returning(Conversation.last_seq)
+            )
+        ).scalar_one()
+        conv.last_seq = seq
+        conv.updated_at = now
+        msg = Message(conversation_id=conv.id, seq=seq, sender=sender, sender_name=sender_name, text=body,
+                      buttons=buttons, agent_only=agent_only, client_msg_id=client_msg_id, created_at=now)
+        s.add(msg)
+        await s.flush()
+        return msg
+
+    async def _load(self, s: AsyncSession, conversation_id: str) -> Conversation:
+        conv = await s.get(Conversation, conversation_id, populate_existing=True)
+        if conv is None:
+            raise NotFound(conversation_id)
+        return conv
+
+    def _publish(self, conv: Conversation, messages: list[Message]) -> None:
+        for m in messages:
+            event = {"type": "message", "conversation_id": conv.id, "assigned_agent": conv.assigned_agent, **message_dict(m)}
+            self.hub.publish("desk", event)
+            if not m.agent_only:
+                self.hub.publish(f"conv:{conv.id}", event)
+
+    def _publish_state(self, conv: Conversation) -> None:
+        event = {"type": "conversation", **conversation_dict(conv, self.clock())}
+        self.hub.publish("desk", event)
+        self.hub.publish(f"conv:{conv.id}", {"type": "state", "state": conv.state})
+
+    async def _deliver(self, conv: Conversation, messages: list[Message]) -> None:
+        """Push borrower-visible messages produced outside a borrower turn to the channel."""
+        visible = [message_dict(m) for m in messages if not m.agent_only]
+        sender = self.outbound.get(conv.channel)
+        if visible and sender is not None:
+            await sender(conv, visible)
+
+    @staticmethod
+    def _clean(text: str) -> str:
+        body = (text or "").strip()
+        if not body:
+            raise InvalidInput("empty message")
+        if len(body) > MAX_TEXT:
+            raise InvalidInput(f"message longer than {MAX_TEXT} characters")
+        return body
+
+    # ---- borrower turns ------------------------------------------------------------
+
+    async def handle_borrower_message(self, conversation_id: str, text: str, *, payload: str | None = None,
+                                      client_msg_id: str | None = None) -> TurnResult:
+        body = self._clean(text)
+        async with self.locks.hold(conversation_id):
+            async with self.sessions() as s, s.begin():
+                conv = await self._load(s, conversation_id)
+                if client_msg_id:
+                    existing = (
+                        await s.execute(select(Message).where(Message.conversation_id == conversation_id,
+                                                              Message.client_msg_id == client_msg_id))
+                    ).scalar_one_or_none()
+                    if existing is not None:
+                        return TurnResult(borrower_seq=existing.seq, duplicate=True, state=conv.state)
+                reopened = False
+                if conv.state == "closed":
+                    conv.state, conv.outcome, conv.assigned_agent = "bot", None, None
+                    reopened = True
+                borrower_msg = await self._append(s, conv, "borrower", body, client_msg_id=client_msg_id)
+            if reopened:
+                self._publish_state(conv)
+            self._publish(conv, [borrower_msg])
+            if conv.state == "agent":
+                return TurnResult(borrower_seq=borrower_msg.seq, state="agent")
+            replies, conv = await self._bot_turn(conv, payload or body)
+            return TurnResult(borrower_seq=borrower_msg.seq, replies=[message_dict(m) for m in replies], state=conv.state)
+
+    async def _bot_turn(self, conv: Conversation, message: str) -> tuple[list[Message], Conversation]:
+        """Send one message to Rasa and store what it answers (caller holds the lock)."""
+        self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": True, "sender": "bot"})
+        try:
+            turn: BotTurn | None = await self.rasa.send(conv.id, message, {"channel": conv.channel, "language": conv.language})
+        except RasaUnavailable:
+            turn = None
+        stored: list[Message] = []
+        state_changed = False
+        async with self.sessions() as s, s.begin():
+            conv = await self._load(s, conv.id)
+            if turn is None:
+                stored.append(await self._append(s, conv, "system", t("bot_unavailable", conv.language)))
+            else:
+                if turn.language and turn.language != conv.language:
+                    conv.language = turn.language
+                for reply in turn.replies:
+                    stored.append(await self._append(s, conv, "bot", reply.text, buttons=reply.buttons))
+                if turn.handoff_reason and conv.state == "bot":
+                    conv.state = "agent"
+                    conv.escalation_reason = turn.handoff_reason[:64]
+                    conv.escalated_at = self.clock()
+                    conv.assigned_agent = None
+                    state_changed = True
+                    stored.append(await self._append(s, conv, "system", t("agent_joining", conv.language)))
+        self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": False, "sender": "bot"})
+        self._publish(conv, stored)
+        if state_changed:
+            self._publish_state(conv)
+        return stored, conv
+
+    # ---- agent actions -------------------------------------------------------------
+
+    @staticmethod
+    def can_view(agent: AgentIdentity, conv: Conversation) -> bool:
+        return agent.is_supervisor or conv.assigned_agent in (None, agent.username)
+
+    async def view(self, agent: AgentIdentity, conversation_id: str) -> dict[str, Any]:
+        conv = await self.get(conversation_id)
+        if conv is None or not self.can_view(agent, conv):
+            raise NotFound(conversation_id)
+        return {
+            "conversation": conversation_dict(conv, self.clock()),
+            "messages": await self.transcript(conversation_id, include_agent_only=True),
+            "account": await self.accounts.account(conversation_id),
+        }
+
+    async def queue(self, agent: AgentIdentity) -> list[dict[str, Any]]:
+        """Escalated or taken conversations, then live bot conversations an agent may pick."""
+        now = self.clock()
+        stmt = select(Conversation).where(
+            or_(Conversation.state == "agent",
+                (Conversation.state == "bot") & (Conversation.updated_at >= now - LIVE_WINDOW) & (Conversation.last_seq > 0))
+        )
+        if not agent.is_supervisor:
+            stmt = stmt.where(or_(Conversation.assigned_agent.is_(None), Conversation.assigned_agent == agent.username))
+        async with self.sessions() as s:
+            convs = (await s.execute(stmt.order_by(Conversation.escalated_at.is_(None), Conversation.escalated_at,
+                                                   Conversation.updated_at.desc()).limit(200))).scalars().all()
+            last_texts: dict[str, str] = {}
+            if convs:
+                rows = await s.execute(
+                    select(Message.conversation_id, Message.text).where(
+                        Message.conversation_id.in_([c.id for c in convs]),
+                        Message.seq == select(Conversation.last_seq).where(Conversation.id == Message.conversation_id).scalar_subquery(),
+                    )
+                )
+                last_texts = {cid: text for cid, text in rows}
+        items = []
+        for c in convs:
+            item = conversation_dict(c, now)
+            item["last_message"] = (last_texts.get(c.id) or "")[:120]
+            account = await self.accounts.account(c.id)
+            item["bucket"] = account.get("bucket") if account else None
+            item["borrower_name"] = account.get("borrower_name") if account else None
+            items.append(item)
+        return items
+
+    async def take_over(self, agent: AgentIdentity, conversation_id: str) -> dict[str, Any]:
+        async with self.locks.hold(conversation_id):
+            async with self.sessions() as s, s.begin():
+                conv = await self._load(s, conversation_id)
+                if not self.can_view(agent, conv):
+                    raise NotFound(conversation_id)
+                if conv.state == "closed":
+                    raise Conflict("conversation is closed")
+                if conv.assigned_agent == agent.username:
+                    raise Conflict("already yours")
+                previous = conv.assigned_agent
+                was_bot = conv.state == "bot"
+                conv.state = "agent"
+                conv.assigned_agent = agent.username
+                if was_bot:
+                    conv.escalation_reason = "agent_pickup"
+                    conv.escalated_at = self.clock()
+                msgs = [await self._append(s, conv, "system", t("agent_joined", conv.language, name=agent.display_name))]
+            self._publish(conv, msgs)
+            self._publish_state(conv)
+            await self.audit.record(agent.username, "desk.take_over", conv.id,
+                                    {"from_state": "bot" if was_bot else "agent", "previous_agent": previous})
+            await self._deliver(conv, msgs)
+            return conversation_dict(conv, self.clock())
+
+    async def agent_message(self, agent: AgentIdentity, conversation_id: str, text: str, agent_only: bool = False) -> dict[str, Any]:
+        body = self._clean(text)
+        async with self.locks.hold(conversation_id):
+            async with self.sessions() as s, s.begin():
+                conv = await self._load(s, conversation_id)
+                if not self.can_view(agent, conv):
+                    raise NotFound(conversation_id)
+                if not agent_only and (conv.state != "agent" or conv.assigned_agent != agent.username):
+                    raise Forbidden("take the conversation over before replying")
+                msg = await self._append(s, conv, "agent", body, agent_only=agent_only, sender_name=agent.username)
+            self._publish(conv, [msg])
+            await self.audit.record(agent.username, "desk.note" if agent_only else "desk.reply", conv.id,
+                                    {"seq": msg.seq, "chars": len(body)})
+            await self._deliver(conv, [msg])
+            return message_dict(msg)
+
+    async def hand_back(self, agent: AgentIdentity, conversation_id: str, note: str = "",
+                        slots: dict[str, Any] | None = None, internal_note: str = "") -> dict[str, Any]:
+        slots = dict(slots or {})
+        unknown = sorted(set(slots) - set(AGENT_SLOTS))
+        if unknown:
+            raise InvalidInput(f"agents may not set slot(s): {', '.join(unknown)}")
+        if "language" in slots and slots["language"] not in ("zh", "en"):
+            raise InvalidInput("language must be zh or en")
+        note = (note or "").strip()[:MAX_TEXT]
+        internal_note = (internal_note or "").strip()[:MAX_TEXT]
+        async with self.locks.hold(conversation_id):
+            async with self.sessions() as s, s.begin():
+                conv = await self._load(s, conversation_id)
+                if not self.can_view(agent, conv):
+                    raise NotFound(conversation_id)
+                if conv.state != "agent":
+                    raise Conflict("only a conversation with an agent can be handed back")
+                if conv.assigned_agent != agent.username and not agent.is_supervisor:
+                    raise Forbidden("not your conversation")
+                conv.state = "bot"
+                conv.assigned_agent = None
+                if slots.get("language"):
+                    conv.language = slots["language"]
+                msgs = []
+                if internal_note:
+                    msgs.append(await self._append(s, conv, "agent", internal_note, agent_only=True, sender_name=agent.username))
+                handback_text = t("handback", conv.language)
+                if note:
+                    handback_text += "\n" + t("handback_note", conv.language, note=note)
+                msgs.append(await self._append(s, conv, "system", handback_text))
+            self._publish(conv, msgs)
+            self._publish_state(conv)
+            bot_slots = {**slots, "escalated": False}
+            if note:
+                bot_slots["agent_note"] = note
+            slots_applied = await self.rasa.set_slots(conv.id, bot_slots)
+            await self.audit.record(agent.username, "desk.hand_back", conv.id,
+                                    {"slots": sorted(slots), "note": bool(note), "slots_applied": slots_applied})
+            await self._deliver(conv, msgs)
+            if self.handback_intent:
+                payload = {"agent_note": note, **slots}
+                replies, conv = await self._bot_turn(conv, f"/{self.handback_intent}{json.dumps(payload, ensure_ascii=False)}")
+                await self._deliver(conv, replies)
+            return conversation_dict(conv, self.clock())
+
+    async def close(self, agent: AgentIdentity, conversation_id: str, outcome: str, note: str = "") -> dict[str, Any]:
+        if outcome not in OUTCOMES:
+            raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}")
+        async with self.locks.hold(conversation_id):
+            async with self.sessions() as s, s.begin():
+                conv = await self._load(s, conversation_id)
+                if not self.can_view(agent, conv):
+                    raise NotFound(conversation_id)
+                if conv.state == "closed":
+                    raise Conflict("already closed")
+                if conv.state == "agent" and conv.assigned_agent not in (None, agent.username) and not agent.is_supervisor:
+                    raise Forbidden("not your conversation")
+                conv.state = "closed"
+                conv.outcome = outcome
+                conv.assigned_agent = None
+                msgs = []
+                if note.strip():
+                    msgs.append(await self._append(s, conv, "agent", note.strip()[:MAX_TEXT], agent_only=True, sender_name=agent.username))
+                msgs.append(await self._append(s, conv, "system", t("closed", conv.language)))
+            self._publish(conv, msgs)
+            self._publish_state(conv)
+            await self.audit.record(agent.username, "desk.close", conv.id, {"outcome": outcome})
+            await self._deliver(conv, msgs)
+            return conversation_dict(conv, self.clock())
+
+    async def record_view(self, agent: AgentIdentity, conversation_id: str) -> None:
+        await self.audit.record(agent.username, "desk.view", conversation_id, {})

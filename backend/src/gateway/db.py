@@ -1,0 +1,107 @@
+"""The gateway's tables (the only SQLAlchemy models of this package).
+
+One ordered transcript per conversation: ``messages.seq`` is allocated by an atomic
+``UPDATE conversations SET last_seq = last_seq + 1 ... RETURNING last_seq`` and is unique
+per conversation, so the order holds across gateway processes and database backends.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ledger.db.types import UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+STATES = ("bot", "agent", "closed")
+SENDERS = ("borrower", "bot", "agent", "system")
+ROLES = ("agent", "supervisor")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    channel: Mapped[str] = mapped_column(String(16))  # web, wechat
+    external_user_id: Mapped[str] = mapped_column(String(128))  # web: widget id; wechat: OpenID
+    client_token_hash: Mapped[str | None] = mapped_column(String(64))  # web widget secret (sha256)
+    language: Mapped[str] = mapped_column(String(5), default="zh")
+    state: Mapped[str] = mapped_column(String(8), default="bot")
+    assigned_agent: Mapped[str | None] = mapped_column(ForeignKey("agents.username", ondelete="SET NULL"))
+    escalation_reason: Mapped[str | None] = mapped_column(String(64))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("state IN ('bot', 'agent', 'closed')", name="state_known"),
+        UniqueConstraint("channel", "external_user_id", name="uq_conversations_channel_user"),
+        Index("ix_conversations_state_updated", "state", "updated_at"),
+    )
+
+
+class Message(Base):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(8))
+    sender_name: Mapped[str | None] = mapped_column(String(64))  # the agent's username
+    text: Mapped[str] = mapped_column(Text, default="")
+    buttons: Mapped[list[Any] | None] = mapped_column(JSON)
+    agent_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    client_msg_id: Mapped[str | None] = mapped_column(String(128))  # idempotency key (widget id, WeChat MsgId)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
+        UniqueConstraint("conversation_id", "client_msg_id", name="uq_messages_conversation_client_msg"),
+        CheckConstraint("sender IN ('borrower', 'bot', 'agent', 'system')", name="sender_known"),
+    )
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (CheckConstraint("role IN ('agent', 'supervisor')", name="role_known"),)
+
+
+class AgentSession(Base):
+    """A desk login; only the sha256 of the cookie value is stored."""
+
+    __tablename__ = "agent_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("agents.username", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,139 @@
+"""Rasa over HTTP: the REST channel webhook for turns, the HTTP API for hand-back slots.
+
+Several Rasa instances share one tracker store (SQL) and one lock store (Redis), so any
+instance can answer any conversation; the gateway spreads turns round-robin and keeps each
+conversation's order with its own per-conversation lock. A turn is re-sent to the next
+instance only when the connection was refused (the message never reached Rasa), never after
+a timeout (it may have been processed).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+HANDOFF_KEYS = ("handoff", "escalate")
+
+
+class RasaUnavailable(Exception):
+    """No Rasa instance answered the turn (refused, timed out or answered with an error)."""
+
+
+@dataclass(frozen=True)
+class BotReply:
+    text: str
+    buttons: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class BotTurn:
+    """What one turn of the bot produced, with the hand-off request if it asked for one."""
+
+    replies: list[BotReply] = field(default_factory=list)
+    handoff_reason: str | None = None
+    language: str | None = None
+
+
+def _handoff_from_custom(custom: Any) -> str | None:
+    if not isinstance(custom, dict):
+        return None
+    handoff = custom.get("handoff")
+    if isinstance(handoff, dict):
+        return str(handoff.get("reason") or "request_human")
+    if handoff:
+        return str(handoff) if isinstance(handoff, str) else "request_human"
+    escalate = custom.get("escalate")
+    if escalate:
+        return str(escalate) if isinstance(escalate, str) else "request_human"
+    return None
+
+
+def parse_rest_output(items: Any) -> BotTurn:
+    """Turn the REST channel's output list into replies and an optional hand-off.
+
+    Supported custom payloads (a ``json_message`` from an action):
+    ``{"handoff": {"reason": "request_human"}}`` and ``{"escalate": "complaint"}``;
+    a custom ``{"language": "en"}`` tells the conversation's language.
+    """
+    turn = BotTurn()
+    if not isinstance(items, list):
+        return turn
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        custom = item.get("custom")
+        reason = _handoff_from_custom(custom)
+        if reason and not turn.handoff_reason:
+            turn.handoff_reason = reason
+        if isinstance(custom, dict) and custom.get("language") in ("zh", "en"):
+            turn.language = custom["language"]
+        text = item.get("text")
+        buttons = item.get("buttons")
+        clean_buttons = None
+        if isinstance(buttons, list):
+            clean_buttons = [
+                {"title": str(b.get("title", "")), "payload": str(b.get("payload", b.get("title", "")))}
+                for b in buttons
+                if isinstance(b, dict)
+            ] or None
+        if isinstance(text, str) and text or clean_buttons:
+            turn.replies.append(BotReply(text=text if isinstance(text, str) else "", buttons=clean_buttons))
+        elif isinstance(custom, dict) and isinstance(custom.get("text"), str) and not reason:
+            turn.replies.append(BotReply(text=custom["text"]))
+    return turn
+
+
+class RasaPool:
+    def __init__(self, urls: tuple[str, ...], session: aiohttp.ClientSession, timeout_s: float = 15.0,
+                 token: str | None = None) -> None:
+        if not urls:
+            raise ValueError("at least one Rasa URL")
+        self.urls = urls
+        self._session = session
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._token = token
+        self._next = itertools.cycle(range(len(urls)))
+
+    def _order(self) -> list[str]:
+        start = next(self._next)
+        return [self.urls[(start + i) % len(self.urls)] for i in range(len(self.urls))]
+
+    async def send(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> BotTurn:
+        body = {"sender": sender, "message": message, "metadata": metadata or {}}
+        last_error: Exception | None = None
+        for base in self._order():
+            try:
+                async with self._session.post(f"{base}/webhooks/rest/webhook", json=body, timeout=self._timeout) as resp:
+                    if resp.status != 200:
+                        raise RasaUnavailable(f"{base} answered {resp.status}")
+                    return parse_rest_output(json.loads(await resp.text()))
+            except aiohttp.ClientConnectorError as exc:  # never reached Rasa: safe to try the next one
+                last_error = exc
+                continue
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                raise RasaUnavailable(str(exc)) from exc
+        raise RasaUnavailable(f"no Rasa instance reachable: {last_error}")
+
+    async def set_slots(self, sender: str, slots: dict[str, Any]) -> bool:
+        """Append SlotSet events through Rasa's HTTP API (needs ``rasa run --enable-api``).
+
+        Returns False when no instance accepted them (the hand-back still happens)."""
+        if not slots:
+            return True
+        events = [{"event": "slot", "name": k, "value": v} for k, v in slots.items()]
+        params = {"include_events": "NONE"}
+        if self._token:
+            params["token"] = self._token
+        for base in self._order():
+            try:
+                async with self._session.post(
+                    f"{base}/conversations/{sender}/tracker/events", json=events, params=params, timeout=self._timeout
+                ) as resp:
+                    if resp.status == 200:
+                        return True
+            except (aiohttp.ClientError, TimeoutError):
+                continue
+        return False

@@ -1,0 +1,38 @@
+"""The gateway's own words to borrowers (system messages), in both languages."""
+from __future__ import annotations
+
+TEXTS = {
+    "agent_joining": {
+        "zh": "正在为您转接人工客服，请稍候，客服人员马上就到。",
+        "en": "A member of our team is joining this chat now. Please stay with us.",
+    },
+    "agent_joined": {
+        "zh": "客服 {name} 已加入对话。",
+        "en": "{name} from our team has joined the chat.",
+    },
+    "handback": {
+        "zh": "人工客服已结束接待，接下来由智能助手继续为您服务。",
+        "en": "Our team member has handed you back to the assistant, who will continue from here.",
+    },
+    "handback_note": {
+        "zh": "客服备注：{note}",
+        "en": "Note from our team: {note}",
+    },
+    "closed": {
+        "zh": "本次对话已结束。如需帮助，随时给我们发消息。",
+        "en": "This conversation is closed. Message us any time if you need help.",
+    },
+    "bot_unavailable": {
+        "zh": "抱歉，智能助手暂时无法回复。您可以稍后再试，或输入“转人工”联系客服。",
+        "en": "Sorry, the assistant cannot answer right now. Please try again shortly, or type \"agent\" to reach a person.",
+    },
+    "unsupported_message": {
+        "zh": "目前只能处理文字消息，请用文字描述您的问题。",
+        "en": "I can only read text messages for now. Please type your question.",
+    },
+}
+
+
+def text(key: str, language: str, **values: str) -> str:
+    lang = language if language in ("zh", "en") else "zh"
+    return TEXTS[key][lang].format(**values)

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+try:  # the package is found through the backend project once it lists src/gateway
+    import gateway  # noqa: F401
+except ModuleNotFoundError:  # pragma: no cover - depends on how the env was installed
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
+
+from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
+
+from gateway.db import Base  # noqa: E402
+from gateway.settings import GatewaySettings  # noqa: E402
+from gateway.web import Overrides, init_app  # noqa: E402
+from ledger.db.models import AuditEntry  # noqa: E402
+
+from gw_fake_rasa import make_fake_rasa  # noqa: E402
+
+WECHAT_TOKEN = "huanxin-test-token"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class FakeAudit:
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str, str, dict]] = []
+
+    async def record(self, actor, action, conversation_id, detail):
+        self.entries.append((actor, action, conversation_id, detail))
+
+
+class FakeWeChatClient:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send_text(self, openid: str, content: str) -> None:
+        self.sent.append((openid, content))
+
+
+async def create_schema(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+        await conn.run_sync(lambda c: AuditEntry.__table__.create(c, checkfirst=True))
+    await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def audit() -> FakeAudit:
+    return FakeAudit()
+
+
+@pytest.fixture
+def wechat_client() -> FakeWeChatClient:
+    return FakeWeChatClient()
+
+
+@pytest.fixture
+async def database_url(tmp_path) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'gateway.sqlite3'}"
+    await create_schema(url)
+    return url
+
+
+@pytest.fixture
+async def fake_rasa(aiohttp_server):
+    return await aiohttp_server(make_fake_rasa("rasa-1"))
+
+
+@pytest.fixture
+def make_gateway(aiohttp_client, database_url, clock, audit, wechat_client, fake_rasa):
+    async def make(**settings_overrides):
+        values = {"database_url": database_url, "rasa_urls": (str(fake_rasa.make_url("")).rstrip("/"),),
+                  "wechat_token": WECHAT_TOKEN, "session_ttl_s": 3600, "handback_intent": "handback"}
+        values.update(settings_overrides)
+        settings = GatewaySettings(**values)
+        app = init_app(settings, Overrides(clock=clock, audit=audit, wechat_client=wechat_client))
+        return await aiohttp_client(app)
+
+    return make
+
+
+@pytest.fixture
+async def gateway_client(make_gateway):
+    return await make_gateway()
