@@ -267,7 +267,7 @@ def upgrade() -> None:
     sa.Column('plan_type', sa.String(length=32), nullable=False),
     sa.Column('accepted_at', ledger.db.types.UTCDateTime(), nullable=False),
     sa.Column('accepted_on', sa.Date(), nullable=False),
-    sa.Column('replaces', sa.String(length=36), nullable=True),
+    sa.Column('replaces', sa.JSON(), nullable=False),
     sa.Column('payment_frequency', sa.String(length=16), nullable=False),
     sa.Column('total_to_repay', ledger.db.types.ExactDecimal(14, 2), nullable=False),
     sa.Column('waived_late_fees', ledger.db.types.ExactDecimal(14, 2), nullable=False),
@@ -282,7 +282,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['evaluation_id'], ['evaluations.id'], name=op.f('fk_arrangements_evaluation_id_evaluations'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['loan_id'], ['loans.id'], name=op.f('fk_arrangements_loan_id_loans'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['offer_id'], ['offers.id'], name=op.f('fk_arrangements_offer_id_offers'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['replaces'], ['arrangements.id'], name=op.f('fk_arrangements_replaces_arrangements'), ondelete='SET NULL'),
+
     sa.PrimaryKeyConstraint('id', name=op.f('pk_arrangements')),
     sa.UniqueConstraint('evaluation_id', name=op.f('uq_arrangements_evaluation_id')),
     sa.UniqueConstraint('offer_id', name=op.f('uq_arrangements_offer_id'))
@@ -298,6 +298,10 @@ def upgrade() -> None:
     sa.Column('amount', ledger.db.types.ExactDecimal(14, 2), nullable=False),
     sa.Column('principal', ledger.db.types.ExactDecimal(14, 2), nullable=False),
     sa.Column('interest', ledger.db.types.ExactDecimal(14, 2), nullable=False),
+    sa.Column('penalty_interest', ledger.db.types.ExactDecimal(14, 2), nullable=False),
+    sa.Column('late_fees', ledger.db.types.ExactDecimal(14, 2), nullable=False),
+    sa.CheckConstraint('CAST(late_fees AS NUMERIC) >= 0', name=op.f('ck_arrangement_instalments_late_fees_non_negative')),
+    sa.CheckConstraint('CAST(penalty_interest AS NUMERIC) >= 0', name=op.f('ck_arrangement_instalments_penalty_interest_non_negative')),
     sa.CheckConstraint('CAST(amount AS NUMERIC) >= 0', name=op.f('ck_arrangement_instalments_amount_non_negative')),
     sa.CheckConstraint('CAST(interest AS NUMERIC) >= 0', name=op.f('ck_arrangement_instalments_interest_non_negative')),
     sa.CheckConstraint('CAST(principal AS NUMERIC) >= 0', name=op.f('ck_arrangement_instalments_principal_non_negative')),

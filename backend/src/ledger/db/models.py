@@ -205,7 +205,7 @@ class Arrangement(Base):
     plan_type: Mapped[str] = mapped_column(String(32))
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     accepted_on: Mapped[date] = mapped_column(Date)
-    replaces: Mapped[str | None] = mapped_column(ForeignKey("arrangements.id", ondelete="SET NULL"))
+    replaces: Mapped[list[Any]] = mapped_column(default=list)  # numbers of the instalments it replaces
     payment_frequency: Mapped[str] = mapped_column(String(16))
     total_to_repay: Mapped[Decimal] = mapped_column(Money())
     waived_late_fees: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
@@ -236,9 +236,13 @@ class ArrangementInstalment(Base):
     amount: Mapped[Decimal] = mapped_column(Money())
     principal: Mapped[Decimal] = mapped_column(Money())
     interest: Mapped[Decimal] = mapped_column(Money())
+    penalty_interest: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    late_fees: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
 
     __table_args__ = (
         UniqueConstraint("arrangement_id", "number"),
+        non_negative("penalty_interest"),
+        non_negative("late_fees"),
         non_negative("amount"),
         non_negative("principal"),
         non_negative("interest"),

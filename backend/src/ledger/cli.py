@@ -1,0 +1,127 @@
+"""`ledger` command: serve | migrate | seed-demo | generate N | create-token."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import logging
+import secrets
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .domain.errors import PolicyError
+from .settings import Settings, SettingsError
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+
+
+def alembic_config(database_url: str):
+    from alembic.config import Config
+
+    config = Config(str(BACKEND_DIR / "alembic.ini"))
+    config.set_main_option("script_location", str(BACKEND_DIR / "migrations"))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def migrate(database_url: str) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def _today(settings: Settings):
+    return datetime.now(timezone.utc).astimezone(ZoneInfo(settings.timezone)).date()
+
+
+async def _seed(settings: Settings) -> dict[str, str]:
+    from .db.session import create_engine, create_session_factory
+    from .services.seeding import seed_demo
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await seed_demo(create_session_factory(engine), salt=settings.require_salt(), today=_today(settings),
+                               tz=settings.timezone)
+    finally:
+        await engine.dispose()
+
+
+async def _generate(settings: Settings, n: int, seed: int) -> dict[str, float]:
+    from .db.session import create_engine
+    from .services.seeding import generate_portfolio
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await generate_portfolio(engine, n, salt=settings.require_salt(), today=_today(settings), seed=seed)
+    finally:
+        await engine.dispose()
+
+
+async def _create_client(settings: Settings, name: str, token: str) -> None:
+    from .db import models as m
+    from .db.session import create_engine, create_session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            session.add(m.ApiClient(name=name, token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                                    created_at=datetime.now(timezone.utc)))
+    finally:
+        await engine.dispose()
+
+
+def serve(settings: Settings) -> None:
+    from aiohttp import web
+
+    from .web.app import init_app
+
+    app = init_app(settings)
+    print(f"ledger serving on http://{settings.host}:{settings.port} (database: {settings.database_url.split('@')[-1]})",
+          flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ledger", description="Huanxin loan-ledger backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="serve the HTTP API (LEDGER_HOST/LEDGER_PORT)")
+    sub.add_parser("migrate", help="apply the Alembic migrations (alembic upgrade head)")
+    sub.add_parser("seed-demo", help="(re)seed the demo portfolio, dates relative to today (Asia/Shanghai)")
+    gen = sub.add_parser("generate", help="add N synthetic borrowers with a mix of buckets (load tests)")
+    gen.add_argument("n", type=int)
+    gen.add_argument("--seed", type=int, default=20261125)
+    tok = sub.add_parser("create-token", help="print a new random API token; with --name, register it as a client")
+    tok.add_argument("--name", default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+        if args.command == "serve":
+            serve(settings)
+        elif args.command == "migrate":
+            migrate(settings.database_url)
+            print("migrations applied", flush=True)
+        elif args.command == "seed-demo":
+            ids = asyncio.run(_seed(settings))
+            print(f"demo portfolio seeded: {len(ids)} borrowers ({', '.join(sorted(ids))})", flush=True)
+        elif args.command == "generate":
+            if args.n < 1:
+                parser.error("N must be at least 1")
+            counts = asyncio.run(_generate(settings, args.n, args.seed))
+            print("generated " + ", ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
+        elif args.command == "create-token":
+            token = secrets.token_urlsafe(32)
+            if args.name:
+                asyncio.run(_create_client(settings, args.name, token))
+            print(token)
+    except (SettingsError, PolicyError) as exc:
+        key = getattr(exc, "key", None)
+        print(f"ledger: {type(exc).__name__}: {exc}" + (f" (key: {key})" if key else ""), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

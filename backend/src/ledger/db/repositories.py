@@ -1,0 +1,172 @@
+"""Repositories: queries and inserts on a caller's session. They never commit; the service
+that opened the session owns the transaction."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from . import models as m
+
+
+def dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def add_audit(
+    session: AsyncSession,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    borrower_id: str | None = None,
+    loan_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        m.AuditEntry(at=at, actor=actor, action=action, borrower_id=borrower_id, loan_id=loan_id, detail=detail or {})
+    )
+
+
+# ------------------------------------------------------------- borrowers and loans
+
+
+async def borrower_by_id(session: AsyncSession, borrower_id: str) -> m.Borrower | None:
+    return await session.get(m.Borrower, borrower_id)
+
+
+async def borrower_by_phone(session: AsyncSession, phone: str) -> m.Borrower | None:
+    return (await session.execute(select(m.Borrower).where(m.Borrower.phone == phone))).scalar_one_or_none()
+
+
+async def borrower_by_loan_number(session: AsyncSession, loan_number: str) -> m.Borrower | None:
+    stmt = select(m.Borrower).join(m.Loan, m.Loan.borrower_id == m.Borrower.id).where(m.Loan.loan_number == loan_number)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def loan_of_borrower(
+    session: AsyncSession, loan_number: str, borrower_id: str, *, for_update: bool = False
+) -> m.Loan | None:
+    stmt = select(m.Loan).where(m.Loan.loan_number == loan_number, m.Loan.borrower_id == borrower_id)
+    if for_update and dialect(session) == "postgresql":
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def loan_by_number(session: AsyncSession, loan_number: str, *, for_update: bool = False) -> m.Loan | None:
+    stmt = select(m.Loan).where(m.Loan.loan_number == loan_number)
+    if for_update and dialect(session) == "postgresql":
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def lock_loan(session: AsyncSession, loan_id: str) -> None:
+    """Serialise writers of one loan: SELECT ... FOR UPDATE on PostgreSQL (SQLite's
+    BEGIN IMMEDIATE already serialises every write transaction)."""
+    if dialect(session) == "postgresql":
+        await session.execute(select(m.Loan.id).where(m.Loan.id == loan_id).with_for_update())
+
+
+async def loans_of_borrower(session: AsyncSession, borrower_id: str) -> Sequence[m.Loan]:
+    stmt = select(m.Loan).where(m.Loan.borrower_id == borrower_id).order_by(m.Loan.loan_number)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def contact_preference(session: AsyncSession, borrower_id: str) -> m.ContactPreference | None:
+    return await session.get(m.ContactPreference, borrower_id)
+
+
+# ------------------------------------------------------------- loan records
+
+
+async def payments_of_loan(session: AsyncSession, loan_id: str) -> Sequence[m.Payment]:
+    stmt = select(m.Payment).where(m.Payment.loan_id == loan_id).order_by(m.Payment.received_on, m.Payment.created_at, m.Payment.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def payment_by_ref(session: AsyncSession, external_ref: str) -> m.Payment | None:
+    return (await session.execute(select(m.Payment).where(m.Payment.external_ref == external_ref))).scalar_one_or_none()
+
+
+async def arrangements_of_loan(session: AsyncSession, loan_id: str) -> Sequence[m.Arrangement]:
+    stmt = (
+        select(m.Arrangement)
+        .where(m.Arrangement.loan_id == loan_id)
+        .options(selectinload(m.Arrangement.instalments))
+        .order_by(m.Arrangement.accepted_at, m.Arrangement.id)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def promises_of_loan(session: AsyncSession, loan_id: str) -> Sequence[m.Promise]:
+    stmt = select(m.Promise).where(m.Promise.loan_id == loan_id).order_by(m.Promise.created_at, m.Promise.id)
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def open_dispute(session: AsyncSession, loan_id: str) -> m.Dispute | None:
+    stmt = (
+        select(m.Dispute)
+        .where(m.Dispute.loan_id == loan_id, m.Dispute.status == "open")
+        .order_by(m.Dispute.created_at)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def hardship_case(session: AsyncSession, case_id: str, loan_id: str) -> m.HardshipCase | None:
+    stmt = select(m.HardshipCase).where(m.HardshipCase.id == case_id, m.HardshipCase.loan_id == loan_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def offer_by_id(session: AsyncSession, offer_id: str) -> m.Offer | None:
+    return await session.get(m.Offer, offer_id)
+
+
+async def supersede_open_offers(session: AsyncSession, loan_id: str, at: datetime) -> None:
+    accepted = select(m.Arrangement.offer_id).where(m.Arrangement.loan_id == loan_id, m.Arrangement.offer_id.is_not(None))
+    await session.execute(
+        update(m.Offer)
+        .where(m.Offer.loan_id == loan_id, m.Offer.superseded_at.is_(None), m.Offer.id.not_in(accepted))
+        .values(superseded_at=at)
+    )
+
+
+async def arrangement_for_evaluation(session: AsyncSession, evaluation_id: str) -> m.Arrangement | None:
+    stmt = select(m.Arrangement).where(m.Arrangement.evaluation_id == evaluation_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def count_dispute_numbers(session: AsyncSession, prefix: str) -> int:
+    stmt = select(func.count()).select_from(m.Dispute).where(m.Dispute.case_number.like(f"{prefix}%"))
+    return int((await session.execute(stmt)).scalar_one())
+
+
+# ------------------------------------------------------------- verification
+
+
+async def verification_subject(session: AsyncSession, subject: str) -> m.VerificationSubject:
+    """The subject's row, created when missing, locked for this transaction on PostgreSQL."""
+    values = {"subject": subject, "failures": 0, "locked_until": None}
+    if dialect(session) == "postgresql":
+        await session.execute(pg_insert(m.VerificationSubject).values(**values).on_conflict_do_nothing())
+        stmt = select(m.VerificationSubject).where(m.VerificationSubject.subject == subject).with_for_update()
+    else:
+        await session.execute(sqlite_insert(m.VerificationSubject).values(**values).on_conflict_do_nothing())
+        stmt = select(m.VerificationSubject).where(m.VerificationSubject.subject == subject)
+    stmt = stmt.execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one()
+
+
+async def verification_session(session: AsyncSession, token_hash: str) -> m.VerificationSession | None:
+    stmt = select(m.VerificationSession).where(m.VerificationSession.token_hash == token_hash)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def api_client_by_token_hash(session: AsyncSession, token_hash: str) -> m.ApiClient | None:
+    return (await session.execute(select(m.ApiClient).where(m.ApiClient.token_hash == token_hash))).scalar_one_or_none()

@@ -1,0 +1,58 @@
+"""Hand-overs to humans (escalations) and complaints."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..db import models as m
+from ..db import repositories as repo
+from ..domain.errors import VerificationRequired
+from .context import Ledger
+from .verification import authorize
+
+
+async def _caller_borrower(ledger: Ledger, session, token: str | None, conversation_id: str) -> str | None:
+    """The verified borrower when a valid token for this conversation is sent, else None."""
+    if not token:
+        return None
+    try:
+        return (await authorize(ledger, session, token, conversation_id)).borrower_id
+    except VerificationRequired:
+        return None
+
+
+async def escalate(
+    ledger: Ledger, *, conversation_id: str, reason: str, summary: str, language: str | None,
+    token: str | None, client: str = "api",
+) -> dict[str, Any]:
+    async with ledger.sessions() as session, session.begin():
+        borrower_id = await _caller_borrower(ledger, session, token, conversation_id)
+        escalation = m.Escalation(conversation_id=conversation_id, borrower_id=borrower_id, reason=reason,
+                                  summary=summary, language=language, status="open", created_at=ledger.now())
+        session.add(escalation)
+        await session.flush()
+        await repo.add_audit(session, at=ledger.now(), actor=f"borrower:{borrower_id}" if borrower_id else client,
+                             action="escalation_created", borrower_id=borrower_id,
+                             detail={"conversation_id": conversation_id, "escalation_id": escalation.id,
+                                     "reason": reason})
+    return {"escalation_id": escalation.id, "status": "open", "borrower_linked": borrower_id is not None}
+
+
+async def complain(
+    ledger: Ledger, *, conversation_id: str, text: str, token: str | None, client: str = "api",
+) -> dict[str, Any]:
+    async with ledger.sessions() as session, session.begin():
+        borrower_id = await _caller_borrower(ledger, session, token, conversation_id)
+        now = ledger.now()
+        escalation = m.Escalation(conversation_id=conversation_id, borrower_id=borrower_id, reason="complaint",
+                                  summary=text[:500], language=None, status="open", created_at=now)
+        session.add(escalation)
+        await session.flush()
+        complaint = m.Complaint(conversation_id=conversation_id, borrower_id=borrower_id, text=text,
+                                escalation_id=escalation.id, created_at=now)
+        session.add(complaint)
+        await session.flush()
+        await repo.add_audit(session, at=now, actor=f"borrower:{borrower_id}" if borrower_id else client,
+                             action="complaint_filed", borrower_id=borrower_id,
+                             detail={"conversation_id": conversation_id, "complaint_id": complaint.id,
+                                     "escalation_id": escalation.id})
+    return {"complaint_id": complaint.id, "escalation_id": escalation.id}

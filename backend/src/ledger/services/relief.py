@@ -1,0 +1,219 @@
+"""Relief: evaluating a hardship case into stored offers, and accepting one atomically.
+
+Exactly one arrangement per evaluation, whatever the concurrency: the loan row is locked
+(SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE), and
+the database's UNIQUE(arrangements.evaluation_id) and UNIQUE(arrangements.offer_id) are the
+backstop should two acceptances ever get past the checks together.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from ..db import models as m
+from ..db import repositories as repo
+from ..domain.account import derive_status
+from ..domain.errors import (
+    ArrangementExists,
+    DisputeOpen,
+    NotFound,
+    OfferAlreadyAccepted,
+    OfferExpired,
+    OfferSuperseded,
+)
+from ..domain.relief import HardshipFacts, OfferTerms, ReliefHistory, Waived, build_arrangement, evaluate_relief
+from ..domain.schedule import ScheduledInstalment
+from .context import Ledger
+from .records import arrangement_instalments, load_records
+from .verification import authorize, borrower_loan
+from .views import arrangement_view, money, schedule_rows
+
+
+def _schedule_payload(schedule: tuple[ScheduledInstalment, ...]) -> list[dict[str, Any]]:
+    return [
+        {"number": s.number, "due_date": s.due_date.isoformat(), "amount": money(s.amount),
+         "principal": money(s.principal), "interest": money(s.interest),
+         "penalty_interest": money(s.penalty_interest), "late_fees": money(s.late_fees)}
+        for s in schedule
+    ]
+
+
+def terms_payload(t: OfferTerms) -> dict[str, Any]:
+    """OfferTerms as JSON (amounts as strings) so the accepted offer is exactly the offered one."""
+    return {
+        "plan_type": t.plan_type,
+        "payment_amount": money(t.payment_amount),
+        "payment_frequency": t.payment_frequency,
+        "total_to_repay": money(t.total_to_repay),
+        "waived": {"late_fees": money(t.waived.late_fees), "penalty_interest": money(t.waived.penalty_interest),
+                   "interest": money(t.waived.interest), "total": money(t.waived.total)},
+        "schedule": _schedule_payload(t.schedule),
+        "payment_to_disposable_income": None if t.payment_to_disposable_income is None
+        else format(t.payment_to_disposable_income, "f"),
+        "holiday_months": t.holiday_months,
+        "replaces": list(t.replaces),
+        "valid_days": t.valid_days,
+        "apr": format(t.apr, "f"),
+        "first_payment_amount": money(t.first_payment_amount),
+        "largest_payment": money(t.largest_payment),
+    }
+
+
+def terms_from_payload(d: dict[str, Any]) -> OfferTerms:
+    w = d["waived"]
+    return OfferTerms(
+        plan_type=d["plan_type"],
+        payment_amount=Decimal(d["payment_amount"]),
+        payment_frequency=d["payment_frequency"],
+        total_to_repay=Decimal(d["total_to_repay"]),
+        waived=Waived(Decimal(w["late_fees"]), Decimal(w["penalty_interest"]), Decimal(w["interest"]),
+                      Decimal(w["total"])),
+        schedule=tuple(
+            ScheduledInstalment(s["number"], date.fromisoformat(s["due_date"]), Decimal(s["principal"]),
+                                Decimal(s["interest"]), Decimal(s["amount"]), Decimal(s["penalty_interest"]),
+                                Decimal(s["late_fees"]))
+            for s in d["schedule"]
+        ),
+        payment_to_disposable_income=None if d["payment_to_disposable_income"] is None
+        else Decimal(d["payment_to_disposable_income"]),
+        holiday_months=d["holiday_months"],
+        replaces=tuple(d["replaces"]),
+        valid_days=d["valid_days"],
+        apr=Decimal(d["apr"]),
+        first_payment_amount=Decimal(d["first_payment_amount"]),
+        largest_payment=Decimal(d["largest_payment"]),
+    )
+
+
+def _history(arrangements: list[m.Arrangement] | Any, restructure_plans: tuple[str, ...], dispute: bool) -> ReliefHistory:
+    return ReliefHistory(
+        restructure_dates=tuple(a.accepted_on for a in arrangements if a.plan_type in restructure_plans),
+        fee_waiver_dates=tuple(a.accepted_on for a in arrangements if a.plan_type == "fee_waiver"),
+        open_dispute=dispute,
+    )
+
+
+async def evaluate(
+    ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str, hardship_case_id: str
+) -> dict[str, Any]:
+    today = ledger.today()
+    now = ledger.now()
+    async with ledger.sessions() as session, session.begin():
+        caller = await authorize(ledger, session, token, conversation_id)
+        loan = await borrower_loan(session, caller, loan_number, lock=True)
+        case = await repo.hardship_case(session, hardship_case_id, loan.id)
+        if case is None:
+            raise NotFound("no such hardship case for this loan")
+        records = await load_records(session, loan)
+        status = derive_status(records.contract, records.payment_records, records.arrangement_records, today,
+                               ledger.policy)
+        facts = HardshipFacts(case.reason, case.duration, case.monthly_income, case.essential_expenses,
+                              case.other_debt_payments)
+        history = _history(records.arrangements, ledger.policy.relief.restructure_plans, records.dispute is not None)
+        result = evaluate_relief(records.contract, status, facts, history, today, ledger.policy)
+        evaluation = m.Evaluation(loan_id=loan.id, hardship_case_id=case.id, as_of=today, created_at=now, payload={})
+        session.add(evaluation)
+        await session.flush()
+        await repo.supersede_open_offers(session, loan.id, now)
+        expires_at = now + timedelta(hours=ledger.policy.relief.offer_expiry_hours)
+        plans: list[dict[str, Any]] = []
+        offer_ids: list[str] = []
+        for plan in result.plans:
+            offer_view = None
+            if plan.eligible and plan.offer is not None:
+                offer = m.Offer(evaluation_id=evaluation.id, loan_id=loan.id, plan_type=plan.plan_type,
+                                created_at=now, expires_at=expires_at, payload=terms_payload(plan.offer))
+                session.add(offer)
+                await session.flush()
+                offer_ids.append(offer.id)
+                t = plan.offer
+                offer_view = {
+                    "offer_id": offer.id,
+                    "expires_at": expires_at.isoformat(),
+                    "payment_amount": money(t.payment_amount),
+                    "payment_frequency": t.payment_frequency,
+                    "total_to_repay": money(t.total_to_repay),
+                    "waived": {"late_fees": money(t.waived.late_fees),
+                               "penalty_interest": money(t.waived.penalty_interest),
+                               "interest": money(t.waived.interest), "total": money(t.waived.total)},
+                    "payment_to_disposable_income": None if t.payment_to_disposable_income is None
+                    else format(t.payment_to_disposable_income, "f"),
+                    "holiday_months": t.holiday_months,
+                    "schedule": schedule_rows(t.schedule),
+                }
+            plans.append({
+                "plan_type": plan.plan_type,
+                "eligible": plan.eligible,
+                "reasons": [{"code": r.code, "zh": r.zh, "en": r.en} for r in plan.reasons],
+                "offer": offer_view,
+            })
+        payload = {
+            "evaluation_id": evaluation.id,
+            "loan_number": loan.loan_number,
+            "as_of": today.isoformat(),
+            "disposable_income": money(result.disposable_income),
+            "affordability_limit": money(result.affordability_limit),
+            "needs_human_review": result.needs_human_review,
+            "plans": plans,
+        }
+        evaluation.payload = payload
+        await repo.add_audit(session, at=now, actor=caller.actor, action="offers_made",
+                             borrower_id=caller.borrower_id, loan_id=loan.id,
+                             detail={"conversation_id": caller.conversation_id, "evaluation_id": evaluation.id,
+                                     "hardship_case_id": case.id, "offer_ids": offer_ids,
+                                     "eligible": [p["plan_type"] for p in plans if p["eligible"]],
+                                     "needs_human_review": result.needs_human_review})
+    return payload
+
+
+async def accept(ledger: Ledger, *, token: str | None, conversation_id: str | None, offer_id: str) -> dict[str, Any]:
+    today = ledger.today()
+    now = ledger.now()
+    async with ledger.sessions() as session, session.begin():
+        caller = await authorize(ledger, session, token, conversation_id)
+        offer = await repo.offer_by_id(session, offer_id)
+        if offer is None:
+            raise NotFound("no such offer")
+        loan = await session.get(m.Loan, offer.loan_id)
+        if loan is None or loan.borrower_id != caller.borrower_id:
+            raise NotFound("no such offer")
+        await repo.lock_loan(session, loan.id)
+        if await repo.arrangement_for_evaluation(session, offer.evaluation_id) is not None:
+            raise OfferAlreadyAccepted("this offer (or another of the same evaluation) was already accepted")
+        if offer.superseded_at is not None:
+            raise OfferSuperseded("a newer evaluation replaced this offer; please use the latest offers")
+        if offer.expires_at <= now:
+            raise OfferExpired(f"the offer expired at {offer.expires_at.isoformat()}")
+        records = await load_records(session, loan)
+        if records.dispute is not None:
+            raise DisputeOpen(case_number=records.dispute.case_number, reply_due_by=records.dispute.reply_due_by)
+        status = derive_status(records.contract, records.payment_records, records.arrangement_records, today,
+                               ledger.policy)
+        if status.active_arrangement_id is not None:
+            raise ArrangementExists("the loan already has an active arrangement")
+        terms = terms_from_payload(offer.payload)
+        arrangement_id = m.new_id()
+        record = build_arrangement(terms, offer.plan_type, arrangement_id, today)
+        arrangement = m.Arrangement(
+            id=arrangement_id, loan_id=loan.id, offer_id=offer.id, evaluation_id=offer.evaluation_id,
+            plan_type=offer.plan_type, accepted_at=now, accepted_on=today, replaces=list(record.replaces),
+            payment_frequency=terms.payment_frequency, total_to_repay=record.total,
+            waived_late_fees=record.waived_late_fees, waived_penalty_interest=record.waived_penalty_interest,
+            waived_interest=record.waived_interest, holiday_months=terms.holiday_months,
+            record={"offer": offer.payload}, instalments=arrangement_instalments(record.schedule),
+        )
+        try:
+            async with session.begin_nested():
+                session.add(arrangement)
+        except IntegrityError:
+            raise OfferAlreadyAccepted("this offer (or another of the same evaluation) was already accepted") from None
+        await repo.add_audit(session, at=now, actor=caller.actor, action="offer_accepted",
+                             borrower_id=caller.borrower_id, loan_id=loan.id,
+                             detail={"conversation_id": caller.conversation_id, "offer_id": offer.id,
+                                     "evaluation_id": offer.evaluation_id, "arrangement_id": arrangement_id,
+                                     "plan_type": offer.plan_type, "total_to_repay": money(record.total)})
+        payments = records.payment_records
+    return arrangement_view(arrangement, loan.loan_number, payments, today)

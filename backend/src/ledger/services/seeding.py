@@ -1,0 +1,184 @@
+"""Demo portfolio seeding (idempotent, re-based on today) and synthetic portfolios for load tests."""
+from __future__ import annotations
+
+import random
+import time
+from datetime import date, datetime, time as dtime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from ..db import models as m
+from ..db import repositories as repo
+from ..domain.account import LoanContract
+from ..domain.demo import DEMO_BORROWERS, demo_loans
+from ..domain.schedule import add_months, build_schedule
+from .context import hash_national_id
+from .records import arrangement_instalments, instalment_rows
+
+DEMO_NATIONAL_ID_REGION = "110101"
+
+
+def demo_national_id(dob: date, last4: str) -> str:
+    return f"{DEMO_NATIONAL_ID_REGION}{dob:%Y%m%d}{last4}"
+
+
+async def seed_demo(sessions: async_sessionmaker[AsyncSession], *, salt: str, today: date, tz: str = "Asia/Shanghai") -> dict[str, str]:
+    """(Re)create the demo portfolio of demo-portfolio.md relative to ``today``. Borrower ids are
+    kept across re-seeds; loans and their records are replaced. Returns {key: borrower_id}."""
+    zone = ZoneInfo(tz)
+    now = datetime.now(timezone.utc)
+    ids: dict[str, str] = {}
+    async with sessions() as session, session.begin():
+        for key, (contract, payments, arrangements) in demo_loans(today).items():
+            b = DEMO_BORROWERS[key]
+            borrower = (await session.execute(select(m.Borrower).where(m.Borrower.demo_key == key))).scalar_one_or_none()
+            if borrower is None:
+                borrower = await repo.borrower_by_phone(session, b.phone)
+            fields = dict(
+                name=b.name, language=b.language, phone=b.phone, date_of_birth=b.date_of_birth,
+                national_id_hash=hash_national_id(demo_national_id(b.date_of_birth, b.id_last4), salt),
+                national_id_last4=b.id_last4, timezone=tz, demo_key=key,
+            )
+            if borrower is None:
+                borrower = m.Borrower(created_at=now, **fields)
+                session.add(borrower)
+                await session.flush()
+            else:
+                for name, value in fields.items():
+                    setattr(borrower, name, value)
+                await session.execute(delete(m.Loan).where(m.Loan.borrower_id == borrower.id))
+                await session.execute(delete(m.VerificationSession).where(m.VerificationSession.borrower_id == borrower.id))
+                await session.execute(delete(m.ContactPreference).where(m.ContactPreference.borrower_id == borrower.id))
+            await session.execute(
+                delete(m.VerificationSubject).where(m.VerificationSubject.subject == f"borrower:{borrower.id}")
+            )
+            ids[key] = borrower.id
+            loan = m.Loan(loan_number=contract.loan_number, borrower_id=borrower.id, product=b.product,
+                          principal=contract.principal, apr=contract.apr, term=contract.term,
+                          disbursed_on=contract.disbursed_on, currency="CNY", created_at=now)
+            session.add(loan)
+            await session.flush()
+            await session.execute(insert(m.Instalment), instalment_rows(loan.id, contract.schedule))
+            for p in payments:
+                session.add(m.Payment(loan_id=loan.id, external_ref=p.external_ref, amount=p.amount,
+                                      received_on=p.received_on, channel="bank_transfer", created_at=now))
+            for a in arrangements:
+                accepted_at = datetime.combine(a.accepted_on, dtime(10, 0), zone).astimezone(timezone.utc)
+                session.add(m.Arrangement(
+                    id=a.arrangement_id, loan_id=loan.id, offer_id=None, evaluation_id=None, plan_type=a.plan_type,
+                    accepted_at=accepted_at, accepted_on=a.accepted_on, replaces=list(a.replaces),
+                    payment_frequency="monthly", total_to_repay=a.total, waived_late_fees=a.waived_late_fees,
+                    waived_penalty_interest=a.waived_penalty_interest, waived_interest=a.waived_interest,
+                    holiday_months=1 if a.plan_type == "deferral" else 0, record={"demo": True},
+                    instalments=arrangement_instalments(a.schedule),
+                ))
+            if b.dispute_reason:
+                opened = today - timedelta(days=5)
+                session.add(m.Dispute(case_number=f"DSP-{today.year}-9{int(key[1:]):05d}", loan_id=loan.id,
+                                      borrower_id=borrower.id, reason=b.dispute_reason, details=None, opened_on=opened,
+                                      reply_due_by=opened + timedelta(days=15), status="open", created_at=now))
+            session.add(m.ContactPreference(borrower_id=borrower.id, stop_all=False, opted_out_channels=[],
+                                            updated_at=now))
+        await repo.add_audit(session, at=now, actor="cli", action="demo_seeded",
+                             detail={"today": today.isoformat(), "borrowers": ids})
+    return ids
+
+
+# ---------------------------------------------------------------- synthetic portfolio
+
+BUCKET_MIX = (  # (bucket, weight, (min days from today of the oldest unpaid due date, max))
+    ("M0", 50, (1, 28)),
+    ("M1", 20, (-30, -1)),
+    ("M2", 12, (-60, -31)),
+    ("M3", 10, (-90, -61)),
+    ("M3+", 8, (-200, -91)),
+)
+PRINCIPALS = (Decimal("3000.00"), Decimal("6000.00"), Decimal("12000.00"), Decimal("30000.00"), Decimal("50000.00"))
+APRS = (Decimal("0.12"), Decimal("0.154"), Decimal("0.18"))
+TERMS = (6, 12, 24)
+PRODUCTS = ("fenfu", "cash_loan", "consumer_instalment")
+
+
+async def generate_portfolio(engine: AsyncEngine, n: int, *, salt: str, today: date, seed: int = 20261125,
+                             batch: int = 5000) -> dict[str, float]:
+    """Insert ``n`` synthetic borrowers, one loan each, with their schedules and the payments
+    of their paid instalments, spread over the buckets of BUCKET_MIX. PostgreSQL uses COPY
+    (asyncpg copy_records_to_table); other databases batched executemany inserts."""
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    now = datetime.now(timezone.utc)
+    async with engine.connect() as conn:
+        offset = (await conn.execute(select(func.count()).select_from(m.Loan).where(m.Loan.loan_number.like("SY%")))).scalar_one()
+    schedules: dict[tuple, LoanContract] = {}
+    weights = [w for _, w, _ in BUCKET_MIX]
+    borrowers, loans, instalments, payments = [], [], [], []
+    counts = {"borrowers": 0, "instalments": 0, "payments": 0}
+
+    async def flush() -> None:
+        if not borrowers:
+            return
+        await _bulk_insert(engine, borrowers, loans, instalments, payments)
+        counts["borrowers"] += len(borrowers)
+        counts["instalments"] += len(instalments)
+        counts["payments"] += len(payments)
+        borrowers.clear(), loans.clear(), instalments.clear(), payments.clear()
+
+    for i in range(offset, offset + n):
+        _, _, (lo, hi) = rng.choices(BUCKET_MIX, weights)[0]
+        days = rng.randint(lo, hi)
+        principal, apr, term = rng.choice(PRINCIPALS), rng.choice(APRS), rng.choice(TERMS)
+        anchor_due = today + timedelta(days=days)
+        k = rng.randint(1, term)  # the oldest unpaid instalment; 1..k-1 were paid on their due dates
+        disbursed = add_months(anchor_due, -k)
+        ckey = (principal, apr, term, disbursed, anchor_due.day)
+        contract = schedules.get(ckey)
+        if contract is None:
+            contract = LoanContract("", principal, apr, term, disbursed,
+                                    build_schedule(principal, apr, term, disbursed, due_day=anchor_due.day))
+            schedules[ckey] = contract
+        borrower_id, loan_id = m.new_id(), m.new_id()
+        dob = date(1960 + i % 45, 1 + i % 12, 1 + i % 28)
+        last4 = f"{i % 10000:04d}"
+        loan_number = f"SY{i:010d}"
+        borrowers.append((borrower_id, f"合成用户{i}", "zh" if i % 5 else "en", f"139{i:08d}", dob,
+                          hash_national_id(f"{DEMO_NATIONAL_ID_REGION}{dob:%Y%m%d}{last4}", salt), last4,
+                          "Asia/Shanghai", None, now))
+        loans.append((loan_id, loan_number, borrower_id, PRODUCTS[i % 3], principal, apr, term, disbursed, "CNY", now))
+        for s in contract.schedule:
+            instalments.append((loan_id, s.number, s.due_date, s.amount, s.principal, s.interest))
+            if s.number < k:
+                payments.append((m.new_id(), loan_id, f"SYN-{loan_number}-{s.number}", s.amount, s.due_date,
+                                 "bank_transfer", now))
+        if len(borrowers) >= batch:
+            await flush()
+    await flush()
+    counts["seconds"] = round(time.perf_counter() - started, 2)
+    return counts
+
+
+BORROWER_COLUMNS = ("id", "name", "language", "phone", "date_of_birth", "national_id_hash", "national_id_last4",
+                    "timezone", "demo_key", "created_at")
+LOAN_COLUMNS = ("id", "loan_number", "borrower_id", "product", "principal", "apr", "term", "disbursed_on", "currency",
+                "created_at")
+INSTALMENT_COLUMNS = ("loan_id", "number", "due_date", "amount", "principal", "interest")
+PAYMENT_COLUMNS = ("id", "loan_id", "external_ref", "amount", "received_on", "channel", "created_at")
+
+
+async def _bulk_insert(engine: AsyncEngine, borrowers, loans, instalments, payments) -> None:
+    tables = (("borrowers", BORROWER_COLUMNS, borrowers, m.Borrower), ("loans", LOAN_COLUMNS, loans, m.Loan),
+              ("instalments", INSTALMENT_COLUMNS, instalments, m.Instalment),
+              ("payments", PAYMENT_COLUMNS, payments, m.Payment))
+    async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            raw = await conn.get_raw_connection()
+            apg = raw.driver_connection
+            async with apg.transaction():
+                for table, columns, rows, _ in tables:
+                    await apg.copy_records_to_table(table, records=rows, columns=list(columns))
+        else:
+            for _, columns, rows, model in tables:
+                if rows:
+                    await conn.execute(insert(model), [dict(zip(columns, row)) for row in rows])

@@ -1,0 +1,147 @@
+"""Plain JSON-shaped views of records and domain results (amounts as strings)."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ..db import models as m
+from ..domain.account import LoanStatus, PaymentRecord, arrangement_state
+from ..domain.money import ZERO, format_money
+from ..domain.promises import promise_state
+from ..domain.schedule import ScheduledInstalment
+from .records import LoanRecords, arrangement_record
+
+
+def money(d: Decimal) -> str:
+    return format_money(d)
+
+
+def rate(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
+def schedule_rows(schedule: Iterable[ScheduledInstalment | m.ArrangementInstalment]) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": s.number,
+            "due_date": s.due_date.isoformat(),
+            "amount": money(s.amount),
+            "principal": money(s.principal),
+            "interest": money(s.interest),
+        }
+        for s in schedule
+    ]
+
+
+def payment_view(p: m.Payment, loan_number: str) -> dict[str, Any]:
+    return {
+        "payment_id": p.id,
+        "external_ref": p.external_ref,
+        "loan_number": loan_number,
+        "amount": money(p.amount),
+        "received_on": p.received_on.isoformat(),
+        "channel": p.channel,
+    }
+
+
+def promise_view(p: m.Promise, loan_number: str, payments: Sequence[PaymentRecord], as_of: date) -> dict[str, Any]:
+    until = min(p.promised_date, as_of)
+    paid = sum((x.amount for x in payments if p.made_on <= x.received_on <= until), ZERO)
+    return {
+        "promise_id": p.id,
+        "loan_number": loan_number,
+        "amount": money(p.amount),
+        "promised_date": p.promised_date.isoformat(),
+        "made_on": p.made_on.isoformat(),
+        "state": promise_state(p.amount, p.made_on, p.promised_date, payments, as_of),
+        "paid_toward": money(min(paid, p.amount)),
+    }
+
+
+def arrangement_view(a: m.Arrangement, loan_number: str, payments: Sequence[PaymentRecord], as_of: date) -> dict[str, Any]:
+    waived_total = a.waived_late_fees + a.waived_penalty_interest + a.waived_interest
+    return {
+        "arrangement_id": a.id,
+        "loan_number": loan_number,
+        "offer_id": a.offer_id,
+        "evaluation_id": a.evaluation_id,
+        "plan_type": a.plan_type,
+        "accepted_at": a.accepted_at.isoformat(),
+        "accepted_on": a.accepted_on.isoformat(),
+        "payment_frequency": a.payment_frequency,
+        "total_to_repay": money(a.total_to_repay),
+        "waived": {
+            "late_fees": money(a.waived_late_fees),
+            "penalty_interest": money(a.waived_penalty_interest),
+            "interest": money(a.waived_interest),
+            "total": money(waived_total),
+        },
+        "holiday_months": a.holiday_months,
+        "replaces": [int(n) for n in a.replaces],
+        "state": arrangement_state(arrangement_record(a), payments, max(as_of, a.accepted_on)),
+        "schedule": schedule_rows(a.instalments),
+    }
+
+
+def status_view(records: LoanRecords, status: LoanStatus, as_of: date) -> dict[str, Any]:
+    loan = records.loan
+    payments = records.payment_records
+    open_promise = None
+    for p in records.promises:
+        view = promise_view(p, loan.loan_number, payments, as_of)
+        if view["state"] == "open":
+            open_promise = view
+    active = None
+    if status.active_arrangement_id is not None:
+        for a in records.arrangements:
+            if a.id == status.active_arrangement_id:
+                active = arrangement_view(a, loan.loan_number, payments, as_of)
+    dispute = records.dispute
+    return {
+        "loan_number": loan.loan_number,
+        "product": loan.product,
+        "currency": loan.currency,
+        "as_of": as_of.isoformat(),
+        "principal": money(loan.principal),
+        "apr": rate(loan.apr),
+        "term": loan.term,
+        "disbursed_on": loan.disbursed_on.isoformat(),
+        "days_past_due": status.days_past_due,
+        "bucket": status.bucket,
+        "overdue": {
+            "principal": money(status.overdue.principal),
+            "interest": money(status.overdue.interest),
+            "penalty_interest": money(status.overdue.penalty_interest),
+            "late_fees": money(status.overdue.late_fees),
+            "total": money(status.overdue.total),
+        },
+        "amount_to_bring_current": money(status.amount_to_bring_current),
+        "payoff_amount": money(status.payoff_amount),
+        "next_due": None
+        if status.next_due is None
+        else {"due_date": status.next_due.due_date.isoformat(), "amount": money(status.next_due.amount)},
+        "instalments": [
+            {
+                "number": i.number,
+                "due_date": i.due_date.isoformat(),
+                "amount": money(i.amount),
+                "principal": money(i.principal),
+                "interest": money(i.interest),
+                "paid": money(i.paid),
+                "state": i.state,
+                "days_past_due": i.days_past_due,
+                "penalty_interest": money(i.penalty_interest),
+                "late_fee": money(i.late_fee),
+            }
+            for i in status.instalments
+        ],
+        "open_dispute": None
+        if dispute is None
+        else {"case_number": dispute.case_number, "reply_due_by": dispute.reply_due_by.isoformat()},
+        "open_promise": open_promise,
+        "active_arrangement": active,
+        "closed": status.closed,
+        "refund_owed": money(status.refund_owed),
+    }

@@ -1,0 +1,15 @@
+"""Typed application state (web.AppKey)."""
+from __future__ import annotations
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ..domain.policy import Policy
+from ..services.context import Ledger
+from ..settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+POLICY = web.AppKey("policy", Policy)
+ENGINE = web.AppKey("engine", AsyncEngine)
+LEDGER = web.AppKey("ledger", Ledger)
+OPENAPI = web.AppKey("openapi", dict)

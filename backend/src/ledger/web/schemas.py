@@ -1,0 +1,384 @@
+"""Request and response models of the HTTP API (pydantic v2).
+
+The handlers validate every request body with these models and build every response through
+them; the OpenAPI document is generated from the same classes, so it says what the handlers
+really accept and return. Money is a string with two decimals (docs/contracts.md), parsed to
+Decimal by the handlers: never a float.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+MONEY_IN_PATTERN = r"^\d{1,9}(\.\d{1,2})?$"
+MoneyIn = Annotated[str, StringConstraints(pattern=MONEY_IN_PATTERN)]
+MoneyOut = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", examples=["1250.00"])]
+RateOut = Annotated[str, Field(pattern=r"^\d+(\.\d+)?$", examples=["0.18"])]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
+Channel = Literal["sms", "phone", "wechat", "email", "app", "web"]
+Language = Literal["zh", "en"]
+HardshipReason = Literal[
+    "job_loss", "illness", "income_drop", "business_failure", "family_emergency", "irregular_income", "other"
+]
+HardshipDuration = Literal["temporary", "long_term"]
+EscalationReason = Literal["request_human", "complaint", "fallback", "hardship_review", "backend_unavailable", "other"]
+PlanType = Literal["fee_waiver", "deferral", "term_extension", "reduced_rate", "quarterly", "settlement"]
+
+
+def money(text: str) -> Decimal:
+    """A validated request amount -> Decimal (exact; the pattern already bounds it)."""
+    return Decimal(text)
+
+
+def fmt(amount: Decimal) -> str:
+    return f"{amount.quantize(Decimal('0.01')):f}"
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---------------------------------------------------------------- requests
+
+
+class VerificationRequest(Request):
+    conversation_id: Identifier
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{5,20}$")] | None = None
+    loan_number: Annotated[str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True)] | None = None
+    date_of_birth: date
+    id_last4: Annotated[str, StringConstraints(pattern=r"^[0-9Xx]{4}$")]
+
+    @model_validator(mode="after")
+    def exactly_one_identifier(self) -> "VerificationRequest":
+        if (self.phone is None) == (self.loan_number is None):
+            raise ValueError("give exactly one of phone or loan_number")
+        return self
+
+
+class PaymentRequest(Request):
+    external_ref: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[\x21-\x7e]+$")]
+    amount: MoneyIn
+    received_on: date
+    channel: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,31}$")] = "bank_transfer"
+
+    @field_validator("amount")
+    @classmethod
+    def positive(cls, v: str) -> str:
+        if Decimal(v) <= 0:
+            raise ValueError("amount must be greater than 0")
+        return v
+
+
+class HardshipCaseRequest(Request):
+    reason: HardshipReason
+    duration: HardshipDuration
+    monthly_income: MoneyIn
+    essential_expenses: MoneyIn
+    other_debt_payments: MoneyIn
+    notes: Annotated[str, StringConstraints(max_length=4000)] | None = None
+
+
+class EvaluationRequest(Request):
+    hardship_case_id: Identifier
+
+
+class AcceptanceRequest(Request):
+    pass
+
+
+class PromiseRequest(Request):
+    amount: MoneyIn
+    promised_date: date
+
+
+class DisputeRequest(Request):
+    reason: ShortText
+    details: Annotated[str, StringConstraints(max_length=4000)] | None = None
+
+
+class ContactPreferencesRequest(Request):
+    stop_all: bool
+    opted_out_channels: list[Channel] = Field(default_factory=list, max_length=6)
+
+
+class EscalationRequest(Request):
+    conversation_id: Identifier
+    reason: EscalationReason
+    summary: Annotated[str, StringConstraints(max_length=4000)]
+    language: Language | None = None
+
+
+class ComplaintRequest(Request):
+    conversation_id: Identifier
+    text: LongText
+
+
+class StatusQuery(Request):
+    model_config = ConfigDict(extra="forbid", strict=False)
+    as_of: date | None = None
+
+
+# ---------------------------------------------------------------- responses
+
+
+class Health(Response):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unavailable"]
+
+
+class OpenAPIDocument(BaseModel):
+    """This OpenAPI 3.1 document."""
+
+    model_config = ConfigDict(extra="allow")
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    code: str
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+    attempts_left: int | None = None
+    locked_until: datetime | None = None
+    reason: str | None = None
+    key: str | None = None
+
+
+class BorrowerSummary(Response):
+    borrower_id: str
+    name: str
+    language: Language
+
+
+class VerificationResponse(Response):
+    token: str
+    expires_at: datetime
+    borrower: BorrowerSummary
+
+
+class ContactPreferences(Response):
+    stop_all: bool
+    opted_out_channels: list[Channel]
+
+
+class LoanSummary(Response):
+    loan_number: str
+    product: str
+
+
+class BorrowerProfile(Response):
+    borrower_id: str
+    name: str
+    language: Language
+    timezone: str
+    contact_preferences: ContactPreferences
+    loans: list[LoanSummary]
+
+
+class OverdueBreakdown(Response):
+    principal: MoneyOut
+    interest: MoneyOut
+    penalty_interest: MoneyOut
+    late_fees: MoneyOut
+    total: MoneyOut
+
+
+class NextDue(Response):
+    due_date: date
+    amount: MoneyOut
+
+
+class InstalmentStatus(Response):
+    number: int
+    due_date: date
+    amount: MoneyOut
+    principal: MoneyOut
+    interest: MoneyOut
+    paid: MoneyOut
+    state: Literal["paid", "overdue", "due", "upcoming", "replaced"]
+    days_past_due: int
+    penalty_interest: MoneyOut
+    late_fee: MoneyOut
+
+
+class OpenDispute(Response):
+    case_number: str
+    reply_due_by: date
+
+
+class PromiseOut(Response):
+    promise_id: str
+    loan_number: str
+    amount: MoneyOut
+    promised_date: date
+    made_on: date
+    state: Literal["open", "kept", "broken"]
+    paid_toward: MoneyOut
+
+
+class ScheduleRow(Response):
+    number: int
+    due_date: date
+    amount: MoneyOut
+    principal: MoneyOut
+    interest: MoneyOut
+
+
+class Waived(Response):
+    late_fees: MoneyOut
+    penalty_interest: MoneyOut
+    interest: MoneyOut
+    total: MoneyOut
+
+
+class ArrangementOut(Response):
+    arrangement_id: str
+    loan_number: str
+    offer_id: str | None
+    evaluation_id: str | None
+    plan_type: PlanType
+    accepted_at: datetime
+    accepted_on: date
+    payment_frequency: Literal["monthly", "quarterly", "once"]
+    total_to_repay: MoneyOut
+    waived: Waived
+    holiday_months: int
+    replaces: list[int]
+    state: Literal["active", "kept", "broken"]
+    schedule: list[ScheduleRow]
+
+
+class LoanStatus(Response):
+    loan_number: str
+    product: str
+    currency: str
+    as_of: date
+    principal: MoneyOut
+    apr: RateOut
+    term: int
+    disbursed_on: date
+    days_past_due: int
+    bucket: Literal["M0", "M1", "M2", "M3", "M3+"]
+    overdue: OverdueBreakdown
+    amount_to_bring_current: MoneyOut
+    payoff_amount: MoneyOut
+    next_due: NextDue | None
+    instalments: list[InstalmentStatus]
+    open_dispute: OpenDispute | None
+    open_promise: PromiseOut | None
+    active_arrangement: ArrangementOut | None
+    closed: bool
+    refund_owed: MoneyOut
+
+
+class PaymentOut(Response):
+    payment_id: str
+    external_ref: str
+    loan_number: str
+    amount: MoneyOut
+    received_on: date
+    channel: str
+
+
+class PaymentList(Response):
+    loan_number: str
+    payments: list[PaymentOut]
+
+
+class HardshipCaseOut(Response):
+    case_id: str
+    loan_number: str
+    reason: HardshipReason
+    duration: HardshipDuration
+    monthly_income: MoneyOut
+    essential_expenses: MoneyOut
+    other_debt_payments: MoneyOut
+    disposable_income: MoneyOut
+    notes: str | None
+    created_at: datetime
+
+
+class Reason(Response):
+    code: str
+    zh: str
+    en: str
+
+
+class OfferOut(Response):
+    offer_id: str
+    expires_at: datetime
+    payment_amount: MoneyOut
+    payment_frequency: Literal["monthly", "quarterly", "once"]
+    total_to_repay: MoneyOut
+    waived: Waived
+    payment_to_disposable_income: Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$")] | None
+    holiday_months: int
+    schedule: list[ScheduleRow]
+
+
+class PlanOut(Response):
+    plan_type: PlanType
+    eligible: bool
+    reasons: list[Reason]
+    offer: OfferOut | None
+
+
+class EvaluationOut(Response):
+    evaluation_id: str
+    loan_number: str
+    as_of: date
+    disposable_income: MoneyOut
+    affordability_limit: MoneyOut
+    needs_human_review: bool
+    plans: list[PlanOut]
+
+
+class ArrangementList(Response):
+    loan_number: str
+    arrangements: list[ArrangementOut]
+
+
+class PromiseList(Response):
+    loan_number: str
+    promises: list[PromiseOut]
+
+
+class DisputeOut(Response):
+    case_number: str
+    loan_number: str
+    reply_due_by: date
+    status: Literal["open", "resolved"]
+
+
+class EscalationOut(Response):
+    escalation_id: str
+    status: Literal["open"]
+    borrower_linked: bool
+
+
+class ComplaintOut(Response):
+    complaint_id: str
+    escalation_id: str
+
+
+class PolicyText(Response):
+    key: str
+    zh: str
+    en: str
+
+
+class PolicyTexts(Response):
+    texts: list[PolicyText]
