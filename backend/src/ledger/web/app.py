@@ -18,7 +18,7 @@ from ..services.context import Ledger, utc_now
 from ..settings import Settings
 from .openapi import build_openapi
 from .problem import problem, problem_middleware
-from .keys import ENGINE, LEDGER, OPENAPI, POLICY, SETTINGS
+from .keys import CLIENT, ENGINE, LEDGER, OPENAPI, POLICY, SETTINGS
 from .registry import OPERATIONS, routes
 from . import handlers  # noqa: F401 - registers the routes
 
@@ -41,14 +41,14 @@ async def client_auth_middleware(request: web.Request, handler) -> web.StreamRes
     settings = request.app[SETTINGS]
     expected = settings.api_token or ""
     if expected and hmac.compare_digest(token.encode(), expected.encode()):
-        request["client"] = "api"
+        request[CLIENT] = "api"
         return await handler(request)
     ledger = request.app[LEDGER]
     async with ledger.sessions() as session:
         client = await repo.api_client_by_token_hash(session, hashlib.sha256(token.encode()).hexdigest())
     if client is None:
         return problem(401, "unauthorized", "invalid bearer token")
-    request["client"] = f"api:{client.name}"
+    request[CLIENT] = f"api:{client.name}"
     return await handler(request)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from ..services import borrowers, escalations, loans, relief, verification
 from . import schemas as s
-from .keys import ENGINE, LEDGER, OPENAPI, POLICY
+from .keys import CLIENT, ENGINE, LEDGER, OPENAPI, POLICY
 from .problem import from_validation_error, problem
 from .registry import operation
 
@@ -93,7 +93,7 @@ async def create_verification(request: web.Request) -> web.Response:
     body = await parse_body(request, s.VerificationRequest)
     result = await verification.verify(
         request.app[LEDGER], conversation_id=body.conversation_id, date_of_birth=body.date_of_birth,
-        id_last4=body.id_last4, phone=body.phone, loan_number=body.loan_number, client=request.get("client", "api"),
+        id_last4=body.id_last4, phone=body.phone, loan_number=body.loan_number, client=request.get(CLIENT, "api"),
     )
     return respond(s.VerificationResponse, {
         "token": result.token, "expires_at": result.expires_at.isoformat(),
@@ -148,7 +148,7 @@ async def post_payment(request: web.Request) -> web.Response:
     payload, created = await loans.record_payment(
         request.app[LEDGER], loan_number=request.match_info["loan_number"], external_ref=body.external_ref,
         amount=s.money(body.amount), received_on=body.received_on, channel=body.channel,
-        client=request.get("client", "api"))
+        client=request.get(CLIENT, "api"))
     return respond(s.PaymentOut, payload, 201 if created else 200)
 
 
@@ -232,7 +232,7 @@ async def post_escalation(request: web.Request) -> web.Response:
     payload = await escalations.escalate(request.app[LEDGER], conversation_id=body.conversation_id, reason=body.reason,
                                          summary=body.summary, language=body.language,
                                          token=request.headers.get("X-Verification-Token"),
-                                         client=request.get("client", "api"))
+                                         client=request.get(CLIENT, "api"))
     return respond(s.EscalationOut, payload, 201)
 
 
@@ -243,7 +243,7 @@ async def post_complaint(request: web.Request) -> web.Response:
     body = await parse_body(request, s.ComplaintRequest)
     payload = await escalations.complain(request.app[LEDGER], conversation_id=body.conversation_id, text=body.text,
                                          token=request.headers.get("X-Verification-Token"),
-                                         client=request.get("client", "api"))
+                                         client=request.get(CLIENT, "api"))
     return respond(s.ComplaintOut, payload, 201)
 
 

@@ -1,0 +1,88 @@
+from ledger.domain.demo import DEMO_BORROWERS
+
+from .conftest import AUTH
+from .helpers import as_borrower, audit_actions, loan_number, verify
+
+
+def attempt(client, key="D1", **changes):
+    b = DEMO_BORROWERS[key]
+    body = {"conversation_id": "conv-1", "phone": b.phone, "date_of_birth": b.date_of_birth.isoformat(),
+            "id_last4": b.id_last4}
+    body.update(changes)
+    body = {k: v for k, v in body.items() if v is not None}
+    return client.post("/api/v1/verifications", headers=AUTH, json=body)
+
+
+async def test_correct_details_return_a_token_bound_to_the_borrower(client, demo):
+    v = await verify(client, "D1")
+    assert v["borrower"] == {"borrower_id": demo["D1"], "name": "王芳", "language": "zh"}
+    assert len(v["token"]) >= 32
+
+
+async def test_loan_number_can_replace_the_phone(client, demo):
+    resp = await attempt(client, "D4", phone=None, loan_number=loan_number("D4"))
+    assert resp.status == 201
+    assert (await resp.json())["borrower"]["borrower_id"] == demo["D4"]
+
+
+async def test_wrong_details_fail_with_attempts_left_and_three_failures_lock_for_30_minutes(client, demo, clock):
+    r1 = await attempt(client, id_last4="0000")
+    assert r1.status == 401 and (await r1.json())["attempts_left"] == 2
+    r2 = await attempt(client, date_of_birth="1990-03-16")
+    assert r2.status == 401 and (await r2.json())["attempts_left"] == 1
+    r3 = await attempt(client, id_last4="9999")
+    body = await r3.json()
+    assert r3.status == 423 and body["code"] == "verification_locked" and "locked_until" in body
+    correct_while_locked = await attempt(client)
+    assert correct_while_locked.status == 423
+    clock.advance(minutes=29)
+    assert (await attempt(client)).status == 423
+    clock.advance(minutes=2)
+    assert (await attempt(client)).status == 201
+
+
+async def test_a_success_resets_the_failure_count(client, demo):
+    await attempt(client, id_last4="0000")
+    await attempt(client, id_last4="0000")
+    assert (await attempt(client)).status == 201
+    resp = await attempt(client, id_last4="0000")
+    assert (await resp.json())["attempts_left"] == 2
+
+
+async def test_unknown_phone_gets_the_same_answers_as_a_known_one(client, demo):
+    known = await attempt(client, id_last4="0000")
+    unknown = await attempt(client, phone="13999999999", id_last4="0000")
+    k, u = await known.json(), await unknown.json()
+    assert (known.status, unknown.status) == (401, 401)
+    assert {**k, "detail": None} == {**u, "detail": None}
+    await attempt(client, phone="13999999999")
+    third = await attempt(client, phone="13999999999")
+    assert third.status == 423
+
+
+async def test_every_attempt_is_audited(client, demo):
+    await attempt(client, id_last4="0000")
+    await attempt(client)
+    await attempt(client, phone="13999999999")
+    assert (await audit_actions(client, demo["D1"])).count("verification_attempt") == 2
+    assert (await audit_actions(client)).count("verification_attempt") >= 3
+
+
+async def test_token_expires_after_30_idle_minutes_and_slides_with_use(client, demo, clock):
+    headers = await as_borrower(client, "D1")
+    url = f"/api/v1/loans/{loan_number('D1')}/status"
+    clock.advance(minutes=20)
+    assert (await client.get(url, headers=headers)).status == 200
+    clock.advance(minutes=20)
+    assert (await client.get(url, headers=headers)).status == 200
+    clock.advance(minutes=31)
+    resp = await client.get(url, headers=headers)
+    assert resp.status == 401 and (await resp.json())["code"] == "verification_required"
+
+
+async def test_missing_or_wrong_api_token_is_unauthorized(client, demo):
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}):
+        resp = await client.get("/api/v1/policy/texts", headers=headers)
+        assert resp.status == 401
+        assert resp.content_type == "application/problem+json"
+        assert (await resp.json())["code"] == "unauthorized"
