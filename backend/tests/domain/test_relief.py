@@ -237,3 +237,13 @@ def test_evaluate_relief_is_fast_enough(policy):
         evaluate_relief(contract, status, f, h, TODAY, policy)
     per_call = (time.perf_counter() - start) / 200
     assert per_call < 0.002, f"{per_call * 1000:.3f} ms"
+
+
+def test_offer_instalments_are_numbered_after_every_earlier_arrangement(policy):
+    ev, contract, _ = evaluate("D6", policy=policy)
+    assert ev.plan("fee_waiver").offer.schedule[0].number == contract.term + 1  # broken plan's numbers are not in the status
+    d6_arr = demo_loans(TODAY)["D6"][2][0]
+    highest = max(i.number for i in d6_arr.schedule)
+    ev2, _, _ = evaluate("D6", history=ReliefHistory(restructure_dates=(d6_arr.accepted_on,),
+                                                     highest_instalment_number=highest), policy=policy)
+    assert ev2.plan("fee_waiver").offer.schedule[0].number == highest + 1

@@ -90,6 +90,7 @@ class ReliefHistory:
     restructure_dates: tuple[date, ...] = ()
     fee_waiver_dates: tuple[date, ...] = ()
     open_dispute: bool = False
+    highest_instalment_number: int = 0  # across all arrangements, broken ones included (they are not in the status)
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ class _Facts:
     first_number: int
 
 
-def _facts(status: LoanStatus, as_of: date) -> _Facts:
+def _facts(status: LoanStatus, as_of: date, history: ReliefHistory) -> _Facts:
     unpaid = tuple(i for i in status.instalments if i.state in ("overdue", "due", "upcoming"))
     return _Facts(
         dpd=status.days_past_due,
@@ -189,7 +190,8 @@ def _facts(status: LoanStatus, as_of: date) -> _Facts:
         penalty=status.overdue.penalty_interest,
         late_fees=status.overdue.late_fees,
         remaining_term=sum(1 for i in unpaid if i.due_date > as_of),
-        first_number=max((i.number for i in status.instalments), default=0) + 1,
+        first_number=max(max((i.number for i in status.instalments), default=0),
+                         history.highest_instalment_number) + 1,
     )
 
 
@@ -493,7 +495,7 @@ def evaluate_relief(contract: LoanContract, status: LoanStatus, facts: HardshipF
     if status.closed or status.payoff_amount <= 0:
         r = Reason("nothing_owed", "这笔贷款目前没有欠款。", "Nothing is owed on this loan.")
         return ReliefEvaluation(disposable, limit, False, tuple(PlanDecision(t, False, (r,), None) for t in PLAN_TYPES))
-    f = _facts(status, as_of)
+    f = _facts(status, as_of, history)
     plans = (
         _fee_waiver(f, history, disposable, as_of, policy),
         _deferral(f, contract, facts, history, disposable, limit, as_of, policy),
