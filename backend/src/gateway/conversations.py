@@ -348,8 +348,8 @@ class ConversationService:
                     conv.assigned_agent = None
                     state_changed = True
                     stored.append(await self._append(s, conv, "system", t("agent_joining", conv.language)))
-        self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": False, "sender": "bot"})
         self._publish(conv, stored)
+        self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": False, "sender": "bot"})
         if state_changed:
             self._publish_state(conv)
         return stored, conv

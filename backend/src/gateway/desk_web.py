@@ -24,6 +24,8 @@ SESSION_COOKIE = "hx_desk"
 LOGIN_CSRF_COOKIE = "hx_login_csrf"
 STATIC = Path(__file__).parent / "static"
 routes = web.RouteTableDef()
+agent_rkey = web.RequestKey("agent", AgentIdentity)
+csrf_rkey = web.RequestKey("csrf", str)
 
 
 def _keys():
@@ -59,8 +61,8 @@ async def csrf_middleware(request: web.Request, handler):
         sent = request.headers.get("X-CSRF-Token", "")
         if not _origin_ok(request) or not secrets.compare_digest(sent, csrf):
             return problem(403, "csrf_failed", "missing or wrong CSRF token")
-    request["agent"] = agent
-    request["csrf"] = csrf
+    request[agent_rkey] = agent
+    request[csrf_rkey] = csrf
     return await handler(request)
 
 
@@ -122,30 +124,30 @@ async def desk_page(request: web.Request) -> web.FileResponse:
 
 @routes.get("/desk/api/me")
 async def me(request: web.Request) -> web.Response:
-    agent: AgentIdentity = request["agent"]
+    agent: AgentIdentity = request[agent_rkey]
     return web.json_response({"username": agent.username, "display_name": agent.display_name, "role": agent.role,
-                              "csrf_token": request["csrf"]})
+                              "csrf_token": request[csrf_rkey]})
 
 
 @routes.get("/desk/api/queue")
 async def queue(request: web.Request) -> web.Response:
     *_, service_key, _ = _keys()
-    return web.json_response({"conversations": await request.app[service_key].queue(request["agent"])})
+    return web.json_response({"conversations": await request.app[service_key].queue(request[agent_rkey])})
 
 
 @routes.get("/desk/api/conversations/{conversation_id}")
 async def conversation(request: web.Request) -> web.Response:
     *_, service_key, _ = _keys()
     service = request.app[service_key]
-    view = await service.view(request["agent"], request.match_info["conversation_id"])
-    await service.record_view(request["agent"], request.match_info["conversation_id"])
+    view = await service.view(request[agent_rkey], request.match_info["conversation_id"])
+    await service.record_view(request[agent_rkey], request.match_info["conversation_id"])
     return web.json_response(view)
 
 
 @routes.post("/desk/api/conversations/{conversation_id}/take")
 async def take(request: web.Request) -> web.Response:
     *_, service_key, _ = _keys()
-    return web.json_response(await request.app[service_key].take_over(request["agent"], request.match_info["conversation_id"]))
+    return web.json_response(await request.app[service_key].take_over(request[agent_rkey], request.match_info["conversation_id"]))
 
 
 def _text(data: dict[str, Any], key: str, required: bool = False) -> str:
@@ -166,7 +168,7 @@ async def reply(request: web.Request) -> web.Response:
     agent_only = data.get("agent_only", False)
     if not isinstance(agent_only, bool):
         raise InvalidInput("agent_only must be true or false")
-    message = await request.app[service_key].agent_message(request["agent"], request.match_info["conversation_id"],
+    message = await request.app[service_key].agent_message(request[agent_rkey], request.match_info["conversation_id"],
                                                            _text(data, "text", required=True), agent_only)
     return web.json_response(message, status=201)
 
@@ -178,7 +180,7 @@ async def handback(request: web.Request) -> web.Response:
     slots = data.get("slots") or {}
     if not isinstance(slots, dict) or not all(isinstance(v, (str, int, bool)) or v is None for v in slots.values()):
         raise InvalidInput("slots must be an object of plain values")
-    result = await request.app[service_key].hand_back(request["agent"], request.match_info["conversation_id"],
+    result = await request.app[service_key].hand_back(request[agent_rkey], request.match_info["conversation_id"],
                                                       note=_text(data, "note"), slots=slots,
                                                       internal_note=_text(data, "internal_note"))
     return web.json_response(result)
@@ -188,7 +190,7 @@ async def handback(request: web.Request) -> web.Response:
 async def close(request: web.Request) -> web.Response:
     _, _, _, read_json, service_key, _ = _keys()
     data = await read_json(request)
-    result = await request.app[service_key].close(request["agent"], request.match_info["conversation_id"],
+    result = await request.app[service_key].close(request[agent_rkey], request.match_info["conversation_id"],
                                                   _text(data, "outcome", required=True), note=_text(data, "note"))
     return web.json_response(result)
 
@@ -206,6 +208,9 @@ async def desk_socket(request: web.Request) -> web.StreamResponse:
     agent, _ = resolved
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=4096)
     await ws.prepare(request)
+    from .web import sockets_key
+
+    request.app[sockets_key].add(ws)
     sub = request.app[hub_key].subscribe("desk")
 
     async def pump() -> None:

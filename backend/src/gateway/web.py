@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -58,7 +59,7 @@ auth_key = web.AppKey("auth", DeskAuth)
 hub_key = web.AppKey("hub", Hub)
 engine_key = web.AppKey("engine", AsyncEngine)
 overrides_key = web.AppKey("overrides", Overrides)
-wechat_key = web.AppKey("wechat", object)
+sockets_key = web.AppKey("sockets", weakref.WeakSet)
 
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> web.Response:
@@ -175,6 +176,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         return problem(403, "forbidden", "unknown conversation or wrong token")
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=16 * 1024)
     await ws.prepare(request)
+    request.app[sockets_key].add(ws)
     hub = request.app[hub_key]
     sub = hub.subscribe(f"conv:{conv.id}")  # subscribe before replay: nothing falls in between
     pump: asyncio.Task | None = None
@@ -246,6 +248,13 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
     app[settings_key] = settings
     app[overrides_key] = overrides
     app[hub_key] = Hub()
+    app[sockets_key] = weakref.WeakSet()
+
+    async def close_sockets(app: web.Application) -> None:
+        for ws in list(app[sockets_key]):
+            await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+    app.on_shutdown.append(close_sockets)
 
     async def resources(app: web.Application):
         engine = create_engine(settings.database_url)

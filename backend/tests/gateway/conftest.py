@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 from gateway.db import Base  # noqa: E402
 from gateway.settings import GatewaySettings  # noqa: E402
 from gateway.web import Overrides, init_app  # noqa: E402
-from ledger.db.models import AuditEntry  # noqa: E402
+from ledger.db.models import Base as LedgerBase  # noqa: E402
 
 from gw_fake_rasa import make_fake_rasa  # noqa: E402
 
@@ -54,7 +54,7 @@ async def create_schema(url: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
-        await conn.run_sync(lambda c: AuditEntry.__table__.create(c, checkfirst=True))
+        await conn.run_sync(LedgerBase.metadata.create_all)
     await engine.dispose()
 
 

@@ -1,0 +1,118 @@
+"""Test helpers: a widget client over the real WebSocket and a logged-in desk client."""
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from gateway.web import auth_key
+
+PASSWORD = "correct horse battery"
+
+
+class Widget:
+    """Plays the borrower's browser: opens a conversation, sends, collects what arrives."""
+
+    def __init__(self, client, conversation_id: str, token: str) -> None:
+        self.client = client
+        self.conversation_id = conversation_id
+        self.token = token
+        self.ws = None
+        self.events: list[dict[str, Any]] = []
+        self.last_seq = 0
+
+    @classmethod
+    async def open(cls, client, language: str = "en") -> "Widget":
+        resp = await client.post("/api/chat/conversations", json={"language": language})
+        assert resp.status == 201
+        data = await resp.json()
+        widget = cls(client, data["conversation_id"], data["token"])
+        await widget.connect()
+        return widget
+
+    async def connect(self) -> None:
+        self.ws = await self.client.ws_connect(
+            f"/ws/chat?conversation={self.conversation_id}&token={self.token}&after={self.last_seq}")
+
+    async def send(self, text: str, client_msg_id: str | None = None, payload: str | None = None) -> dict:
+        await self.ws.send_json({"type": "message", "text": text, "client_msg_id": client_msg_id, "payload": payload})
+        return await self.wait_for(lambda e: e["type"] == "ack" and e.get("client_msg_id") == client_msg_id)
+
+    async def wait_for(self, predicate, timeout: float = 5.0) -> dict:
+        for event in self.events:
+            if predicate(event) and not event.get("_seen"):
+                event["_seen"] = True
+                return event
+
+        async def loop():
+            while True:
+                event = await self.ws.receive_json()
+                self.events.append(event)
+                if event.get("type") == "message":
+                    self.last_seq = max(self.last_seq, event["seq"])
+                if predicate(event):
+                    event["_seen"] = True
+                    return event
+
+        return await asyncio.wait_for(loop(), timeout)
+
+    def messages(self) -> list[dict]:
+        seen: dict[int, dict] = {}
+        for e in self.events:
+            if e.get("type") == "message":
+                seen[e["seq"]] = e
+        return [seen[k] for k in sorted(seen)]
+
+
+async def make_agent(client, username: str, role: str = "agent") -> None:
+    await client.app[auth_key].create_agent(username, PASSWORD, role, display_name=username.title())
+
+
+async def login(client, username: str, password: str = PASSWORD):
+    """Log in through the form; returns (status, csrf token for API calls or None)."""
+    form = await client.get("/desk/login")
+    html = await form.text()
+    csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+    resp = await client.post("/desk/login", data={"username": username, "password": password, "csrf": csrf},
+                             allow_redirects=False)
+    if resp.status != 303:
+        return resp.status, None
+    me = await client.get("/desk/api/me")
+    return 303, (await me.json())["csrf_token"]
+
+
+class Desk:
+    def __init__(self, client, csrf: str) -> None:
+        self.client = client
+        self.csrf = csrf
+
+    async def post(self, path: str, body: dict | None = None):
+        return await self.client.post(path, json=body or {}, headers={"X-CSRF-Token": self.csrf})
+
+    async def take(self, conversation_id: str):
+        return await self.post(f"/desk/api/conversations/{conversation_id}/take")
+
+    async def reply(self, conversation_id: str, text: str, agent_only: bool = False):
+        return await self.post(f"/desk/api/conversations/{conversation_id}/messages", {"text": text, "agent_only": agent_only})
+
+    async def handback(self, conversation_id: str, **body):
+        return await self.post(f"/desk/api/conversations/{conversation_id}/handback", body)
+
+    async def close(self, conversation_id: str, outcome: str):
+        return await self.post(f"/desk/api/conversations/{conversation_id}/close", {"outcome": outcome})
+
+    async def queue(self) -> list[dict]:
+        resp = await self.client.get("/desk/api/queue")
+        assert resp.status == 200
+        return (await resp.json())["conversations"]
+
+    async def view(self, conversation_id: str):
+        return await self.client.get(f"/desk/api/conversations/{conversation_id}")
+
+
+async def desk_for(make_gateway_client, username: str, role: str = "agent") -> Desk:
+    """A separate HTTP client (own cookie jar) logged in as a new agent."""
+    await make_agent(make_gateway_client, username, role)
+    status, csrf = await login(make_gateway_client, username)
+    assert status == 303
+    return Desk(make_gateway_client, csrf)
