@@ -101,3 +101,31 @@ def make_gateway(aiohttp_client, database_url, clock, audit, wechat_client, fake
 @pytest.fixture
 async def gateway_client(make_gateway):
     return await make_gateway()
+
+
+PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test_gateway"
+
+
+@pytest.fixture
+async def pg_database_url() -> str:
+    """A fresh schema in the database test_gateway (created when missing); skipped without PostgreSQL."""
+    from sqlalchemy import text
+
+    try:
+        admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            exists = (await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = 'test_gateway'"))).scalar()
+            if not exists:
+                await conn.execute(text("CREATE DATABASE test_gateway"))
+        await admin.dispose()
+    except OSError:
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    engine = create_async_engine(PG_URL)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+        await conn.run_sync(LedgerBase.metadata.create_all)
+        await conn.run_sync(Base.metadata.create_all)
+    await engine.dispose()
+    return PG_URL
