@@ -1,0 +1,90 @@
+from datetime import timedelta
+
+from ledger.web.keys import LEDGER
+
+from .conftest import AUTH
+from .helpers import as_borrower, audit_actions, evaluate, loan_number
+
+
+def promise(client, headers, key, amount="300.00", days=3):
+    when = (client.app[LEDGER].today() + timedelta(days=days)).isoformat()
+    return client.post(f"/api/v1/loans/{loan_number(key)}/promises", headers=headers,
+                       json={"amount": amount, "promised_date": when})
+
+
+async def test_one_open_promise_per_loan_within_the_window(client, demo):
+    headers = await as_borrower(client, "D1")
+    resp = await promise(client, headers, "D1")
+    assert resp.status == 201 and (await resp.json())["state"] == "open"
+    again = await promise(client, headers, "D1")
+    assert again.status == 422 and (await again.json())["reason"] == "open_promise_exists"
+    listed = await (await client.get(f"/api/v1/loans/{loan_number('D1')}/promises", headers=headers)).json()
+    assert [p["state"] for p in listed["promises"]] == ["open"]
+    status = await (await client.get(f"/api/v1/loans/{loan_number('D1')}/status", headers=headers)).json()
+    assert status["open_promise"]["amount"] == "300.00"
+    assert "promise_made" in await audit_actions(client, demo["D1"])
+
+
+async def test_promise_rules_refuse_dates_and_amounts_outside_the_policy(client, demo):
+    headers = await as_borrower(client, "D1")
+    late = await promise(client, headers, "D1", days=15)  # M1: 14 days at most
+    assert (await late.json())["reason"] == "date_out_of_window"
+    past = await promise(client, headers, "D1", days=-1)
+    assert (await past.json())["reason"] == "date_out_of_window"
+    too_much = await promise(client, headers, "D1", amount="999999.00")
+    assert (await too_much.json())["reason"] == "amount_out_of_range"
+    headers2 = await as_borrower(client, "D2", "c2")
+    m2_late = await promise(client, headers2, "D2", days=8)  # M2: 7 days at most
+    assert (await m2_late.json())["reason"] == "date_out_of_window"
+    assert (await promise(client, headers2, "D2", days=7)).status == 201
+
+
+async def test_d7_open_dispute_pauses_promises(client, demo):
+    headers = await as_borrower(client, "D7")
+    resp = await promise(client, headers, "D7")
+    assert resp.status == 422 and (await resp.json())["reason"] == "dispute_open"
+
+
+async def test_a_dispute_gets_a_case_number_and_pauses_offers_and_promises(client, demo):
+    headers = await as_borrower(client, "D4")
+    resp = await client.post(f"/api/v1/loans/{loan_number('D4')}/disputes", headers=headers,
+                             json={"reason": "amount is wrong", "details": "I paid instalment 6"})
+    assert resp.status == 201
+    dispute = await resp.json()
+    today = client.app[LEDGER].today()
+    assert dispute["case_number"].startswith(f"DSP-{today.year}-") and len(dispute["case_number"]) == 15
+    assert dispute["reply_due_by"] == (today + timedelta(days=15)).isoformat()
+    second = await client.post(f"/api/v1/loans/{loan_number('D4')}/disputes", headers=headers, json={"reason": "x"})
+    assert second.status == 409 and (await second.json())["case_number"] == dispute["case_number"]
+    assert (await (await promise(client, headers, "D4")).json())["reason"] == "dispute_open"
+    evaluation = await evaluate(client, headers, "D4")
+    assert not any(p["eligible"] for p in evaluation["plans"])
+    assert "dispute_opened" in await audit_actions(client, demo["D4"])
+
+
+async def test_contact_preferences_escalations_and_complaints_are_recorded_and_audited(client, demo):
+    headers = await as_borrower(client, "D1")
+    url = f"/api/v1/borrowers/{demo['D1']}/contact-preferences"
+    resp = await client.put(url, headers=headers, json={"stop_all": False, "opted_out_channels": ["sms", "phone"]})
+    assert resp.status == 200 and (await resp.json())["opted_out_channels"] == ["phone", "sms"]
+    profile = await (await client.get(f"/api/v1/borrowers/{demo['D1']}", headers=headers)).json()
+    assert profile["contact_preferences"]["opted_out_channels"] == ["phone", "sms"]
+    assert profile["loans"] == [{"loan_number": loan_number("D1"), "product": "fenfu"}]
+    esc = await client.post("/api/v1/escalations", headers=headers,
+                            json={"conversation_id": "conv-1", "reason": "request_human", "summary": "wants a person"})
+    assert esc.status == 201 and (await esc.json())["borrower_linked"] is True
+    anon = await client.post("/api/v1/escalations", headers=AUTH,
+                             json={"conversation_id": "conv-x", "reason": "fallback", "summary": "?"})
+    assert (await anon.json())["borrower_linked"] is False
+    comp = await client.post("/api/v1/complaints", headers=headers, json={"conversation_id": "conv-1", "text": "rude"})
+    assert comp.status == 201
+    actions = await audit_actions(client, demo["D1"])
+    for action in ("contact_preferences_changed", "escalation_created", "complaint_filed", "profile_disclosed"):
+        assert action in actions
+
+
+async def test_policy_texts_come_from_the_policy_file(client):
+    resp = await client.get("/api/v1/policy/texts", headers=AUTH)
+    texts = {t["key"]: t for t in (await resp.json())["texts"]}
+    assert texts["fee_rules"]["en"] == client.app[LEDGER].policy.texts.fee_rules.en
+    assert "征信" in texts["consequences"]["zh"]
