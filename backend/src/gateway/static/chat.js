@@ -1,0 +1,167 @@
+/* Huanxin borrower chat: one WebSocket to the gateway, replay from the last seen seq on
+ * reconnect, an outbox of unacknowledged messages re-sent with their client ids (the gateway
+ * stores each client id once), buttons as buttons, typing indicator, zh/en interface. */
+(function () {
+  'use strict';
+  var params = new URLSearchParams(location.search);
+  var T = {
+    zh: {title: '还信助手', placeholder: '输入消息…', send: '发送', reconnecting: '连接中断，正在重新连接…',
+         connecting: '正在连接…', agent: '人工客服', you: '我', assistant: '助手', toggle: 'EN', closed: '已结束'},
+    en: {title: 'Huanxin assistant', placeholder: 'Type a message…', send: 'Send', reconnecting: 'Connection lost, reconnecting…',
+         connecting: 'Connecting…', agent: 'Agent', you: 'You', assistant: 'Assistant', toggle: '中文', closed: 'Closed'}
+  };
+  var KEY = 'huanxin.chat.v1';
+  var saved = {};
+  try { saved = JSON.parse(localStorage.getItem(KEY) || '{}'); } catch (e) { saved = {}; }
+  var lang = params.get('lang') || saved.lang ||
+    ((navigator.language || 'zh').toLowerCase().indexOf('zh') === 0 ? 'zh' : 'en');
+  if (lang !== 'zh' && lang !== 'en') lang = 'zh';
+  var state = {conversation: saved.conversation || null, token: saved.token || null, lastSeq: 0,
+               outbox: saved.outbox || [], mode: 'bot'};
+  var ws = null, retry = 0, rendered = {};
+  var $ = function (id) { return document.getElementById(id); };
+  var messagesEl = $('messages'), input = $('input'), statusEl = $('status'), typingEl = $('typing');
+
+  function persist() {
+    localStorage.setItem(KEY, JSON.stringify({conversation: state.conversation, token: state.token, lang: lang,
+                                             outbox: state.outbox}));
+  }
+  function applyLanguage() {
+    var t = T[lang];
+    document.documentElement.lang = lang;
+    $('title').textContent = t.title;
+    input.placeholder = t.placeholder;
+    $('send').textContent = t.send;
+    $('lang-toggle').textContent = t.toggle;
+    showMode();
+  }
+  function showMode() {
+    $('mode').textContent = state.mode === 'agent' ? T[lang].agent : (state.mode === 'closed' ? T[lang].closed : '');
+  }
+  function status(text) { statusEl.hidden = !text; statusEl.textContent = text || ''; }
+  function scroll() { messagesEl.scrollTop = messagesEl.scrollHeight; }
+
+  function bubble(sender, text, senderName) {
+    var div = document.createElement('div');
+    div.className = 'msg ' + sender;
+    if (sender === 'agent') {
+      var who = document.createElement('span');
+      who.className = 'who';
+      who.textContent = T[lang].agent + (senderName ? ' · ' + senderName : '');
+      div.appendChild(who);
+    }
+    div.appendChild(document.createTextNode(text || ''));
+    return div;
+  }
+  function render(m) {
+    if (rendered[m.seq]) return;
+    rendered[m.seq] = true;
+    state.lastSeq = Math.max(state.lastSeq, m.seq);
+    if (m.sender === 'borrower') {  // our own message echoed back: replace the pending copy
+      var pending = messagesEl.querySelector('.msg.pending[data-text="' + CSS.escape(m.text) + '"]');
+      if (pending) { pending.classList.remove('pending'); pending.dataset.seq = m.seq; return; }
+    }
+    var div = bubble(m.sender, m.text, m.sender_name);
+    div.dataset.seq = m.seq;
+    if (m.buttons && m.buttons.length) {
+      var row = document.createElement('div');
+      row.className = 'buttons';
+      m.buttons.forEach(function (b) {
+        var btn = document.createElement('button');
+        btn.type = 'button';
+        btn.textContent = b.title;
+        btn.addEventListener('click', function () {
+          row.querySelectorAll('button').forEach(function (x) { x.disabled = true; });
+          send(b.title, b.payload);
+        });
+        row.appendChild(btn);
+      });
+      div.appendChild(row);
+    }
+    messagesEl.appendChild(div);
+    scroll();
+  }
+
+  function newId() {
+    return (crypto.randomUUID ? crypto.randomUUID() : Date.now().toString(36) + Math.random().toString(36).slice(2));
+  }
+  function send(text, payload) {
+    text = (text || '').trim();
+    if (!text) return;
+    var item = {client_msg_id: newId(), text: text, payload: payload || null};
+    state.outbox.push(item);
+    persist();
+    var div = bubble('borrower', text);
+    div.className += ' pending';
+    div.dataset.text = text;
+    messagesEl.appendChild(div);
+    scroll();
+    flush();
+  }
+  function flush() {
+    if (!ws || ws.readyState !== 1) return;
+    state.outbox.forEach(function (item) {
+      ws.send(JSON.stringify({type: 'message', text: item.text, payload: item.payload, client_msg_id: item.client_msg_id}));
+    });
+  }
+
+  function startConversation() {
+    return fetch('/api/chat/conversations', {method: 'POST', headers: {'Content-Type': 'application/json'},
+                                             body: JSON.stringify({language: lang})})
+      .then(function (r) { if (!r.ok) throw new Error('create failed'); return r.json(); })
+      .then(function (d) { state.conversation = d.conversation_id; state.token = d.token; persist(); });
+  }
+  function connect() {
+    var ready = state.conversation ? Promise.resolve() : startConversation();
+    ready.then(function () {
+      var proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+      ws = new WebSocket(proto + '//' + location.host + '/ws/chat?conversation=' + encodeURIComponent(state.conversation) +
+                         '&token=' + encodeURIComponent(state.token) + '&after=' + state.lastSeq);
+      ws.onopen = function () { retry = 0; status(''); flush(); };
+      ws.onmessage = function (e) {
+        var ev = JSON.parse(e.data);
+        if (ev.type === 'message') render(ev);
+        else if (ev.type === 'typing') { typingEl.hidden = !ev.on; if (ev.on) scroll(); }
+        else if (ev.type === 'state') { state.mode = ev.state; showMode(); }
+        else if (ev.type === 'ack') {
+          state.outbox = state.outbox.filter(function (i) { return i.client_msg_id !== ev.client_msg_id; });
+          persist();
+        }
+      };
+      ws.onclose = function (e) {
+        typingEl.hidden = true;
+        if (e.code === 1008 || e.code === 4403) return;
+        status(T[lang].reconnecting);
+        retry = Math.min(retry + 1, 6);
+        setTimeout(connect, Math.min(500 * Math.pow(2, retry - 1), 10000));
+      };
+    }).catch(function () {
+      status(T[lang].reconnecting);
+      retry = Math.min(retry + 1, 6);
+      setTimeout(connect, Math.min(500 * Math.pow(2, retry - 1), 10000));
+    });
+  }
+  // A socket refused with 403 (unknown or expired conversation) starts a new conversation.
+  function checkConversation() {
+    if (!state.conversation) return Promise.resolve();
+    return fetch('/api/chat/conversations/' + encodeURIComponent(state.conversation) + '/messages?after=0',
+                 {headers: {'X-Client-Token': state.token}})
+      .then(function (r) {
+        if (r.status === 403) { state.conversation = null; state.token = null; state.outbox = []; persist(); }
+      }).catch(function () {});
+  }
+
+  $('composer').addEventListener('submit', function (e) { e.preventDefault(); send(input.value); input.value = ''; });
+  input.addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(input.value); input.value = ''; }
+  });
+  $('lang-toggle').addEventListener('click', function () { lang = lang === 'zh' ? 'en' : 'zh'; persist(); applyLanguage(); });
+  if (params.get('embedded')) {
+    $('close-frame').hidden = false;
+    $('close-frame').addEventListener('click', function () { parent.postMessage('huanxin:close', '*'); });
+  }
+  window.huanxinChat = {state: state, reconnectNow: function () { if (ws) ws.close(); }};
+  applyLanguage();
+  status(T[lang].connecting);
+  checkConversation().then(connect);
+})();

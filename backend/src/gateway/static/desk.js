@@ -1,0 +1,198 @@
+/* Huanxin agent desk: queue, transcript, account panel and actions. Every POST carries the
+ * session's CSRF token; live updates come from /ws/desk. Text is always set with textContent. */
+(function () {
+  'use strict';
+  var me = null, selected = null, current = null, ws = null, queueTimer = null;
+  var $ = function (id) { return document.getElementById(id); };
+
+  function api(method, path, body) {
+    var opts = {method: method, headers: {}, credentials: 'same-origin'};
+    if (method !== 'GET') { opts.headers['X-CSRF-Token'] = me.csrf_token; opts.headers['Content-Type'] = 'application/json';
+                            opts.body = JSON.stringify(body || {}); }
+    return fetch(path, opts).then(function (r) {
+      if (r.status === 401) { location.href = '/desk/login'; throw new Error('logged out'); }
+      return r.json().then(function (data) {
+        if (!r.ok) throw new Error(data.detail || data.title || r.status);
+        return data;
+      });
+    });
+  }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  }
+  function wait(seconds) {
+    if (seconds === null || seconds === undefined) return '';
+    var m = Math.floor(seconds / 60), s = seconds % 60;
+    return (m ? m + 'm ' : '') + s + 's';
+  }
+  function showError(err) { $('error').textContent = err ? String(err.message || err) : ''; }
+
+  function renderQueue(items) {
+    var box = $('queue');
+    box.textContent = '';
+    var groups = [
+      ['等待接入 / Waiting', items.filter(function (c) { return c.state === 'agent' && !c.assigned_agent; })],
+      ['我的 / Mine', items.filter(function (c) { return c.state === 'agent' && c.assigned_agent === me.username; })],
+      ['其他坐席 / Other agents', items.filter(function (c) { return c.state === 'agent' && c.assigned_agent && c.assigned_agent !== me.username; })],
+      ['机器人对话中 / Live with the bot', items.filter(function (c) { return c.state === 'bot'; })]
+    ];
+    groups.forEach(function (g) {
+      if (!g[1].length) return;
+      box.appendChild(el('div', 'section-title', g[0] + ' (' + g[1].length + ')'));
+      g[1].forEach(function (c) {
+        var item = el('div', 'item' + (c.conversation_id === selected ? ' selected' : '') + (c.wait_seconds !== null ? ' waiting' : ''));
+        item.dataset.id = c.conversation_id;
+        item.appendChild(el('div', 'reason', (c.escalation_reason || 'live') + ' · ' + c.channel + ' · ' + c.language));
+        var meta = [];
+        if (c.borrower_name) meta.push(c.borrower_name);
+        meta.push('bucket ' + (c.bucket || '?'));
+        if (c.wait_seconds !== null) meta.push('wait ' + wait(c.wait_seconds));
+        if (c.assigned_agent) meta.push('→ ' + c.assigned_agent);
+        item.appendChild(el('div', 'meta', meta.join(' · ')));
+        item.appendChild(el('div', 'meta', c.last_message));
+        item.addEventListener('click', function () { open(c.conversation_id); });
+        box.appendChild(item);
+      });
+    });
+    if (!box.childNodes.length) box.appendChild(el('div', 'empty', '队列为空 / Queue is empty'));
+  }
+  function loadQueue() { return api('GET', '/desk/api/queue').then(function (d) { renderQueue(d.conversations); }); }
+  function scheduleQueue() { clearTimeout(queueTimer); queueTimer = setTimeout(loadQueue, 250); }
+
+  function line(m) {
+    var cls = 'line ' + m.sender + (m.agent_only ? ' internal' : '');
+    var div = el('div', cls);
+    div.dataset.seq = m.seq;
+    var who = m.sender + (m.sender_name ? ' · ' + m.sender_name : '') + (m.agent_only ? ' · 内部 internal' : '') +
+      ' · #' + m.seq + ' · ' + new Date(m.created_at).toLocaleTimeString();
+    div.appendChild(el('span', 'who', who));
+    div.appendChild(document.createTextNode(m.text));
+    if (m.buttons && m.buttons.length) {
+      div.appendChild(el('div', 'btns', '[' + m.buttons.map(function (b) { return b.title; }).join('] [') + ']'));
+    }
+    return div;
+  }
+  function appendLine(m) {
+    var t = $('transcript');
+    if (t.querySelector('[data-seq="' + m.seq + '"]')) return;
+    t.appendChild(line(m));
+    t.scrollTop = t.scrollHeight;
+  }
+  function renderValue(value) {
+    if (value === null || value === undefined) return el('span', null, '—');
+    if (Array.isArray(value)) {
+      var wrap = el('div');
+      if (!value.length) wrap.textContent = '—';
+      value.forEach(function (v) { wrap.appendChild(renderValue(v)); });
+      return wrap;
+    }
+    if (typeof value === 'object') {
+      var table = el('table', 'kv');
+      Object.keys(value).forEach(function (k) {
+        var tr = el('tr');
+        tr.appendChild(el('td', null, k));
+        var td = el('td');
+        td.appendChild(renderValue(value[k]));
+        tr.appendChild(td);
+        table.appendChild(tr);
+      });
+      return table;
+    }
+    return el('span', null, value);
+  }
+  function renderAccount(account) {
+    var box = $('account');
+    box.textContent = '';
+    if (!account) { box.className = 'empty'; box.textContent = '借款人尚未验证 / Borrower not verified yet'; return; }
+    box.className = '';
+    box.appendChild(renderValue(account));
+  }
+  function renderConversation(view) {
+    current = view.conversation;
+    $('convo-empty').hidden = true;
+    $('convo').hidden = false;
+    $('convo-title').textContent = current.conversation_id.slice(0, 8) + ' · ' + current.channel + ' · ' + current.language;
+    $('convo-state').textContent = current.state + (current.assigned_agent ? ' → ' + current.assigned_agent : '') +
+      (current.escalation_reason ? ' · ' + current.escalation_reason : '');
+    var mine = current.state === 'agent' && current.assigned_agent === me.username;
+    $('take').hidden = mine || current.state === 'closed';
+    $('reply-send').disabled = false;
+    $('handback').disabled = !(current.state === 'agent' && (mine || me.role === 'supervisor'));
+    var t = $('transcript');
+    t.textContent = '';
+    view.messages.forEach(appendLine);
+  }
+  function open(id) {
+    selected = id;
+    showError('');
+    return api('GET', '/desk/api/conversations/' + encodeURIComponent(id)).then(function (view) {
+      renderConversation(view);
+      renderAccount(view.account);
+      scheduleQueue();
+    }).catch(showError);
+  }
+  function refresh() { if (selected) return open(selected); }
+
+  function act(path, body) {
+    showError('');
+    return api('POST', '/desk/api/conversations/' + encodeURIComponent(selected) + path, body)
+      .then(function () { return refresh(); }).catch(showError);
+  }
+
+  $('take').addEventListener('click', function () { act('/take'); });
+  $('reply-form').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var text = $('reply-text').value.trim();
+    if (!text) return;
+    showError('');
+    api('POST', '/desk/api/conversations/' + encodeURIComponent(selected) + '/messages',
+        {text: text, agent_only: $('reply-internal').checked})
+      .then(function (m) { $('reply-text').value = ''; appendLine(m); }).catch(showError);
+  });
+  $('reply-text').addEventListener('keydown', function (e) {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) $('reply-form').requestSubmit();
+  });
+  $('handback').addEventListener('click', function () {
+    var slots = {};
+    ['language', 'monthly_income', 'essential_expenses', 'other_debt_payments', 'hardship_reason', 'hardship_duration']
+      .forEach(function (name) { var v = $('slot-' + name).value.trim(); if (v) slots[name] = v; });
+    act('/handback', {note: $('handback-note').value, internal_note: $('handback-internal').value, slots: slots})
+      .then(function () { $('handback-note').value = ''; $('handback-internal').value = ''; $('handback-box').open = false; });
+  });
+  $('close').addEventListener('click', function () {
+    var outcome = $('close-outcome').value;
+    if (!outcome) { showError('选择结果代码 / choose an outcome code'); return; }
+    act('/close', {outcome: outcome});
+  });
+  $('logout').addEventListener('click', function () {
+    api('POST', '/desk/logout').finally(function () { location.href = '/desk/login'; });
+  });
+
+  function connect() {
+    var proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    ws = new WebSocket(proto + '//' + location.host + '/ws/desk');
+    ws.onopen = function () { $('live').className = 'live on'; loadQueue(); if (selected) refresh(); };
+    ws.onmessage = function (e) {
+      var ev = JSON.parse(e.data);
+      if (ev.type === 'message') {
+        if (ev.conversation_id === selected) appendLine(ev);
+        scheduleQueue();
+      } else if (ev.type === 'conversation') {
+        if (ev.conversation_id === selected) refresh();
+        scheduleQueue();
+      }
+    };
+    ws.onclose = function () { $('live').className = 'live'; setTimeout(connect, 2000); };
+  }
+
+  api('GET', '/desk/api/me').then(function (data) {
+    me = data;
+    $('whoami').textContent = me.display_name + ' (' + me.role + ')';
+    loadQueue();
+    connect();
+    setInterval(loadQueue, 15000);  // wait times move even when nothing happens
+  });
+})();
