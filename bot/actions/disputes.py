@@ -1,0 +1,36 @@
+"""dispute_debt: opens a dispute (collection pauses), gives its case number and reply date."""
+
+from __future__ import annotations
+
+from actions.account import load_status
+from actions.common import LedgerAction, Turn, call
+from actions.ledger_client import LedgerError
+
+
+class ActionOpenDispute(LedgerAction):
+    intents = ("dispute_debt",)
+
+    def name(self) -> str:
+        return "action_open_dispute"
+
+    async def handle(self, turn: Turn) -> None:
+        auth = turn.require_auth("dispute_debt")
+        if auth is None:
+            return
+        status = await load_status(turn, auth)
+        existing = status.get("open_dispute")
+        if existing:
+            turn.say("dispute_exists", case_number=existing.get("case_number"),
+                     reply_due_by=turn.date(existing.get("reply_due_by")))
+            return
+        reason = turn.message_for("dispute_debt").strip()[:500] or "dispute"
+        try:
+            dispute = await call(turn.ledger.open_dispute(auth, turn.loan_number(), reason))
+        except LedgerError as exc:
+            if exc.code != "dispute_open":
+                raise
+            turn.say("dispute_exists_plain")
+            return
+        turn.set("awaiting", None)
+        turn.set("offered_plans", None)
+        turn.say("dispute_opened", case_number=dispute.get("case_number"), reply_due_by=turn.date(dispute.get("reply_due_by")))

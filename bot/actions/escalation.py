@@ -1,0 +1,93 @@
+"""Humans: escalations with a summary of the conversation, and complaints."""
+
+from __future__ import annotations
+
+import re
+
+from actions.common import LedgerAction, Turn
+from actions.ledger_client import LedgerError, LedgerUnavailable
+from actions.verification import IDENTITY_SLOTS
+
+SUMMARY_MESSAGES = 6
+_IDENTITY_LIKE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)|\d{17}[\dXx]|\d{6}(?:19|20)\d{6}")
+
+
+def conversation_summary(turn: Turn) -> str:
+    """A short account of the conversation for the agent: what was asked and the figures the
+    borrower gave. Identity answers are never included (those turns are skipped and any
+    phone or ID-shaped number is masked)."""
+    intents: list[str] = []
+    messages: list[str] = []
+    requested = None
+    for event in turn.tracker.events or []:
+        if event.get("event") == "slot" and event.get("name") == "requested_slot":
+            requested = event.get("value")
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent and (not intents or intents[-1] != intent):
+            intents.append(intent)
+        text = event.get("text") or ""
+        if requested in IDENTITY_SLOTS or text.startswith("/"):
+            continue
+        messages.append(_IDENTITY_LIKE.sub("[redacted]", text)[:200])
+    parts = [
+        f"language={turn.lang}",
+        f"verified={'yes' if turn.slot('verified') else 'no'}",
+    ]
+    if turn.slot("verified") and turn.loan_number():
+        parts.append(f"loan={turn.loan_number()}")
+    if turn.slot("hardship_reason"):
+        parts.append(
+            "hardship: reason={} duration={} income={} expenses={} other_debts={}".format(
+                turn.slot("hardship_reason"), turn.slot("hardship_duration"), turn.slot("monthly_income"),
+                turn.slot("essential_expenses"), turn.slot("other_debt_payments"),
+            )
+        )
+    if intents:
+        parts.append("intents: " + " > ".join(intents[-10:]))
+    if messages:
+        parts.append("last messages: " + " | ".join(messages[-SUMMARY_MESSAGES:]))
+    return "; ".join(parts)
+
+
+async def escalate(turn: Turn, reason: str, summary: str) -> dict:
+    return await turn.ledger.create_escalation(turn.conversation_id, reason, summary, language=turn.lang, auth=turn.auth())
+
+
+class ActionRequestHuman(LedgerAction):
+    intents = ("request_human",)
+
+    def name(self) -> str:
+        return "action_request_human"
+
+    async def handle(self, turn: Turn) -> None:
+        reason = "backend_unavailable" if turn.slot("awaiting") == "human_offer_backend" else "request_human"
+        turn.set("awaiting", None)
+        try:
+            escalation = await escalate(turn, reason, conversation_summary(turn))
+        except (LedgerUnavailable, LedgerError):
+            turn.say("escalation_failed")
+            return
+        turn.set("escalated", True)
+        turn.say("escalated", escalation_id=escalation.get("escalation_id"))
+
+
+class ActionFileComplaint(LedgerAction):
+    """complain: recorded through POST /complaints (with the token when verified), then a
+    human is offered."""
+
+    intents = ("complain",)
+
+    def name(self) -> str:
+        return "action_file_complaint"
+
+    async def handle(self, turn: Turn) -> None:
+        text = _IDENTITY_LIKE.sub("[redacted]", turn.message_for("complain"))[:2000]
+        try:
+            complaint = await turn.ledger.create_complaint(turn.conversation_id, text, auth=turn.auth())
+        except (LedgerUnavailable, LedgerError):
+            turn.say("escalation_failed")
+            return
+        turn.say("complaint_recorded", complaint_id=complaint.get("complaint_id"))
+        turn.offer_human()

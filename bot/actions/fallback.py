@@ -1,0 +1,40 @@
+"""Low-confidence messages and out-of-scope requests."""
+
+from __future__ import annotations
+
+from actions.common import LedgerAction, Turn, says_third_party
+
+MISSES_BEFORE_HUMAN = 2
+
+
+class ActionClarify(LedgerAction):
+    """nlu_fallback: a clarifying question; after two misses in a row, the offer of a human."""
+
+    intents = ("nlu_fallback",)
+
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def handle(self, turn: Turn) -> None:
+        if says_third_party(turn.latest_text):
+            turn.refuse_third_party()
+            return
+        misses = int(turn.slot("fallback_count") or 0) + 1
+        turn.set("fallback_count", float(misses))
+        if misses >= MISSES_BEFORE_HUMAN:
+            turn.offer_human("clarify_offer_human")
+        else:
+            turn.say("clarify")
+
+
+class ActionHandleOutOfScope(LedgerAction):
+    intents = ("out_of_scope",)
+
+    def name(self) -> str:
+        return "action_handle_out_of_scope"
+
+    async def handle(self, turn: Turn) -> None:
+        if says_third_party(turn.latest_text):
+            turn.refuse_third_party()
+            return
+        turn.say("out_of_scope")

@@ -1,0 +1,254 @@
+"""Hardship: the form (reason, temporary or long-term, income, expenses, other debts), then
+POST hardship-cases -> POST evaluations -> the eligible plans (or a human review)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions import texts
+from actions.account import load_status
+from actions.common import (
+    ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HARDSHIP_FORM, LedgerAction, Turn, call, today_in_shanghai,
+)
+from actions.escalation import conversation_summary, escalate
+from actions.ledger_client import LedgerError, LedgerUnavailable, default_client
+from actions.parsing import (
+    money, parse_amount, parse_amount_or_nothing, parse_duration, parse_hardship_reason, parse_language,
+    parse_plan_choice, to_money_string,
+)
+from actions.vault import ConversationVault, default_vault
+
+HARDSHIP_SLOTS = ("hardship_reason", "hardship_duration", "monthly_income", "essential_expenses", "other_debt_payments")
+MAX_MONTHLY = Decimal("1000000.00")  # a monthly figure above this is a typo, not a budget
+
+
+class ActionStartHardship(LedgerAction):
+    """report_hardship / request_payment_plan / request_fee_waiver: verify, check for an open
+    dispute, then start the hardship form."""
+
+    intents = ("report_hardship", "request_payment_plan", "request_fee_waiver")
+
+    def name(self) -> str:
+        return "action_start_hardship"
+
+    async def handle(self, turn: Turn) -> None:
+        intent = turn.intent_among(self.intents)
+        auth = turn.require_auth(intent)
+        if auth is None:
+            return
+        status = await load_status(turn, auth)
+        dispute = status.get("open_dispute")
+        if dispute:
+            turn.say("dispute_paused", case_number=dispute.get("case_number"), reply_due_by=turn.date(dispute.get("reply_due_by")))
+            return
+        if status.get("closed"):
+            turn.say("status_closed", loan_number=status.get("loan_number") or turn.loan_number())
+            return
+        message = turn.message_for(intent)
+        asked = "fee_waiver" if intent == "request_fee_waiver" else parse_plan_choice(message)
+        turn.set("requested_plan", asked if isinstance(asked, str) else None)
+        for slot in HARDSHIP_SLOTS:
+            turn.set(slot, None)
+        reason = parse_hardship_reason(message)
+        if reason:
+            turn.set("hardship_reason", reason)
+        for slot in ("offered_plans", "chosen_offer_id", "evaluation_id", "awaiting"):
+            turn.set(slot, None)
+        turn.say("hardship_start")
+        turn.followup(HARDSHIP_FORM)
+
+
+class ValidateHardshipForm(FormValidationAction):
+    def __init__(self, vault: ConversationVault | None = None, today: Callable | None = None):
+        self._vault = vault
+        self._today = today or today_in_shanghai
+
+    def name(self) -> str:
+        return "validate_hardship_form"
+
+    def _turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
+        return Turn(dispatcher, tracker, domain, default_client(), self._vault or default_vault(), self._today())
+
+    def _not_read(self, slot: str, turn: Turn, key: str) -> dict[str, Any]:
+        if turn.latest_intent == "change_language":
+            wanted = parse_language(turn.latest_text) or ("en" if turn.lang == "zh" else "zh")
+            return {slot: None, "language": wanted, "language_chosen": True}
+        if turn.latest_intent in ESCAPE_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
+            return {slot: None, "requested_slot": None}
+        turn.say(key)
+        return {slot: None}
+
+    async def validate_hardship_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                       domain: dict) -> dict[str, Any]:
+        if value in texts.REASON_NAMES:
+            return {"hardship_reason": value}
+        turn = self._turn(dispatcher, tracker, domain)
+        reason = parse_hardship_reason(str(value))
+        if reason:
+            return {"hardship_reason": reason}
+        words = str(value).strip()
+        meaningful = len(words) >= 2 and not words.startswith("/")
+        if meaningful and turn.latest_intent not in ESCAPE_INTENTS | {"change_language", "deny"}:
+            return {"hardship_reason": "other"}
+        return self._not_read("hardship_reason", turn, "invalid_hardship_reason")
+
+    async def validate_hardship_duration(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                         domain: dict) -> dict[str, Any]:
+        if value in ("temporary", "long_term"):
+            return {"hardship_duration": value}
+        turn = self._turn(dispatcher, tracker, domain)
+        duration = turn.entity("choice") if turn.entity("choice") in ("temporary", "long_term") else parse_duration(str(value))
+        if duration:
+            return {"hardship_duration": duration}
+        return self._not_read("hardship_duration", turn, "invalid_hardship_duration")
+
+    def _amount(self, slot: str, value: Any, turn: Turn, allow_nothing: bool) -> dict[str, Any]:
+        if isinstance(value, str) and money(value) is not None and value == to_money_string(money(value)):
+            return {slot: value}  # already validated
+        text = str(value)
+        amount = parse_amount_or_nothing(text) if allow_nothing else parse_amount(text)
+        if amount is None and slot == "monthly_income" and parse_amount_or_nothing(text) is not None:
+            amount = Decimal("0.00")  # "没有收入" / "nothing": income can be zero after a job loss
+        if amount is None:
+            return self._not_read(slot, turn, "invalid_amount")
+        if amount < 0:
+            turn.say("negative_amount")
+            return {slot: None}
+        if amount > MAX_MONTHLY:
+            turn.say("insane_amount")
+            return {slot: None}
+        return {slot: to_money_string(amount)}
+
+    async def validate_monthly_income(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                      domain: dict) -> dict[str, Any]:
+        return self._amount("monthly_income", value, self._turn(dispatcher, tracker, domain), allow_nothing=False)
+
+    async def validate_essential_expenses(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                          domain: dict) -> dict[str, Any]:
+        return self._amount("essential_expenses", value, self._turn(dispatcher, tracker, domain), allow_nothing=True)
+
+    async def validate_other_debt_payments(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                           domain: dict) -> dict[str, Any]:
+        return self._amount("other_debt_payments", value, self._turn(dispatcher, tracker, domain), allow_nothing=True)
+
+
+def plan_record(plan: dict) -> dict:
+    """What the conversation keeps of an evaluated plan (figures as the ledger gave them)."""
+    offer = plan.get("offer") or {}
+    schedule = offer.get("schedule") or []
+    return {
+        "plan_type": plan.get("plan_type"),
+        "eligible": bool(plan.get("eligible")) and bool(offer.get("offer_id")),
+        "reasons": [{"zh": r.get("zh") or r.get("code"), "en": r.get("en") or r.get("code")} for r in plan.get("reasons") or []],
+        "offer_id": offer.get("offer_id"),
+        "payment_amount": offer.get("payment_amount"),
+        "payment_frequency": offer.get("payment_frequency") or "monthly",
+        "total_to_repay": offer.get("total_to_repay"),
+        "waived_total": (offer.get("waived") or {}).get("total"),
+        "holiday_months": offer.get("holiday_months") or 0,
+        "expires_at": offer.get("expires_at"),
+        "schedule_count": len(schedule),
+        "schedule_preview": [{"due_date": s.get("due_date"), "amount": s.get("amount")} for s in schedule[:3]],
+    }
+
+
+def plan_line(turn: Turn, n: int, record: dict) -> str:
+    plan = texts.name_of(texts.PLAN_NAMES, record["plan_type"], turn.lang)
+    frequency = record["payment_frequency"]
+    figures = dict(n=n, plan=plan, payment=turn.money(record["payment_amount"]), total=turn.money(record["total_to_repay"]))
+    if frequency == "once":
+        return texts.text("plan_line_once", turn.lang, waived=turn.money(record.get("waived_total") or "0.00"), **figures)
+    if frequency == "quarterly":
+        return texts.text("plan_line_quarterly", turn.lang, **figures)
+    holiday = texts.text("plan_holiday", turn.lang, months=record["holiday_months"]) if record["holiday_months"] else ""
+    return texts.text("plan_line_monthly", turn.lang, holiday=holiday, **figures)
+
+
+def plan_buttons(turn: Turn, eligible: list[dict]) -> list[dict]:
+    return [
+        {"title": f"{i}. {texts.name_of(texts.PLAN_NAMES, r['plan_type'], turn.lang)}",
+         "payload": '/inform{"choice":"%s"}' % r["plan_type"]}
+        for i, r in enumerate(eligible, start=1)
+    ]
+
+
+def not_eligible_reason(turn: Turn, record: dict) -> str:
+    sep = "；" if turn.lang == "zh" else "; "
+    reasons = sep.join(r.get(turn.lang) or "" for r in record["reasons"]) or "-"
+    return texts.text("plan_not_eligible", turn.lang, plan=texts.name_of(texts.PLAN_NAMES, record["plan_type"], turn.lang),
+                      reasons=reasons)
+
+
+def show_plans(turn: Turn, records: list[dict]) -> None:
+    eligible = [r for r in records if r["eligible"]]
+    lines = [texts.text("plans_intro", turn.lang)] + [plan_line(turn, i, r) for i, r in enumerate(eligible, start=1)]
+    turn.say_raw("\n".join(lines))
+    turn.say("plans_choose", buttons=plan_buttons(turn, eligible))
+    turn.set("awaiting", "plan_choice")
+
+
+class ActionSubmitHardship(LedgerAction):
+    """Runs when the hardship form ends: records the case, evaluates it, shows the plans."""
+
+    def name(self) -> str:
+        return "action_submit_hardship"
+
+    async def handle(self, turn: Turn) -> None:
+        values = {slot: turn.slot(slot) for slot in HARDSHIP_SLOTS}
+        if any(v is None for v in values.values()):
+            await self._stopped(turn)
+            return
+        auth = turn.require_auth("report_hardship")
+        if auth is None:
+            return
+        loan_number = turn.loan_number()
+        try:
+            case = await call(turn.ledger.create_hardship_case(
+                auth, loan_number, reason=values["hardship_reason"], duration=values["hardship_duration"],
+                monthly_income=money(values["monthly_income"]), essential_expenses=money(values["essential_expenses"]),
+                other_debt_payments=money(values["other_debt_payments"]),
+            ))
+            evaluation = await call(turn.ledger.create_evaluation(auth, loan_number, case.get("case_id")))
+        except LedgerError as exc:
+            if exc.code == "dispute_open":
+                turn.say("dispute_exists_plain")
+                return
+            raise
+        turn.set("evaluation_id", evaluation.get("evaluation_id"))
+        records = [plan_record(p) for p in evaluation.get("plans") or []]
+        turn.set("offered_plans", records)
+        asked = turn.slot("requested_plan")
+        asked_record = next((r for r in records if r["plan_type"] == asked), None)
+        if asked_record is not None and not asked_record["eligible"]:
+            turn.say_raw(not_eligible_reason(turn, asked_record))
+        eligible = [r for r in records if r["eligible"]]
+        if evaluation.get("needs_human_review") or not eligible:
+            await self._human_review(turn)
+            return
+        show_plans(turn, records)
+
+    async def _human_review(self, turn: Turn) -> None:
+        try:
+            escalation = await escalate(turn, "hardship_review", conversation_summary(turn))
+        except (LedgerUnavailable, LedgerError):
+            turn.offer_human("no_plans_no_escalation")
+            return
+        turn.set("escalated", True)
+        turn.say("no_plans", escalation_id=escalation.get("escalation_id"))
+
+    async def _stopped(self, turn: Turn) -> None:
+        from actions.handlers import handler_for
+
+        intent = turn.latest_intent
+        handler = handler_for(intent) if intent in ESCAPE_INTENTS else None
+        if handler is not None:
+            await handler(self._ledger, self._vault, self._today).handle_safely(turn)
+        elif intent == "goodbye":
+            turn.dispatcher.utter_message(response="utter_goodbye")
+        else:
+            turn.say("hardship_stopped")

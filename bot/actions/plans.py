@@ -1,0 +1,100 @@
+"""Choosing an offered plan: its schedule summary, an explicit yes/no, then the acceptance."""
+
+from __future__ import annotations
+
+from actions import texts
+from actions.common import Turn, call
+from actions.hardship import not_eligible_reason, show_plans
+from actions.ledger_client import LedgerError
+from actions.parsing import PLAN_TYPES, parse_plan_choice
+
+OFFER_ERRORS = {
+    "offer_expired": "offer_expired",
+    "offer_superseded": "offer_superseded",
+    "offer_already_accepted": "offer_already_accepted",
+    "offer_not_eligible": "offer_not_eligible",
+    "arrangement_exists": "arrangement_exists",
+}
+
+
+def read_choice(turn: Turn) -> int | str | None:
+    chosen = turn.entity("choice")
+    if chosen in PLAN_TYPES:
+        return chosen
+    return parse_plan_choice(turn.latest_text)
+
+
+def choose_plan(turn: Turn) -> bool:
+    """Handle a plan choice against the offered plans; False when no offers are on the table."""
+    records = turn.slot("offered_plans") or []
+    if not records:
+        return False
+    eligible = [r for r in records if r.get("eligible")]
+    choice = read_choice(turn)
+    record = None
+    if isinstance(choice, int) and eligible:
+        index = len(eligible) if choice == -1 else choice
+        record = eligible[index - 1] if 1 <= index <= len(eligible) else None
+    elif isinstance(choice, str):
+        record = next((r for r in records if r.get("plan_type") == choice), None)
+        if record is not None and not record.get("eligible"):
+            turn.say_raw(not_eligible_reason(turn, record))
+            show_plans(turn, records)
+            return True
+    if record is None:
+        turn.say("plan_unknown_choice")
+        show_plans(turn, records)
+        return True
+    show_summary(turn, record)
+    return True
+
+
+def show_summary(turn: Turn, record: dict) -> None:
+    frequency = record.get("payment_frequency") or "monthly"
+    key = {"quarterly": "plan_summary_first_quarterly", "once": "plan_summary_first_once"}.get(frequency, "plan_summary_first_monthly")
+    first_line = texts.text(key, turn.lang, payment=turn.money(record.get("payment_amount")))
+    sep = "；" if turn.lang == "zh" else "; "
+    preview = sep.join(f"{turn.date(s.get('due_date'))} {turn.money(s.get('amount'))}" for s in record.get("schedule_preview") or [])
+    turn.say("plan_summary", plan=texts.name_of(texts.PLAN_NAMES, record["plan_type"], turn.lang), first_line=first_line,
+             count=record.get("schedule_count") or 1, total=turn.money(record.get("total_to_repay")), preview=preview or "-")
+    turn.say("plan_confirm", buttons=[texts.button("yes", "/affirm", turn.lang), texts.button("no", "/deny", turn.lang)])
+    turn.set("chosen_offer_id", record.get("offer_id"))
+    turn.set("awaiting", "plan_confirmation")
+
+
+async def accept_chosen(turn: Turn) -> None:
+    offer_id = turn.slot("chosen_offer_id")
+    record = next((r for r in turn.slot("offered_plans") or [] if r.get("offer_id") == offer_id), None)
+    if not offer_id or record is None:
+        turn.set("awaiting", None)
+        turn.say("no_offer_pending")
+        return
+    auth = turn.require_auth("request_payment_plan")
+    if auth is None:
+        return
+    try:
+        await call(turn.ledger.accept_offer(auth, offer_id))
+    except LedgerError as exc:
+        key = OFFER_ERRORS.get(exc.code)
+        if key is None:
+            raise
+        turn.set("awaiting", None)
+        turn.set("chosen_offer_id", None)
+        if key == "offer_not_eligible":
+            turn.offer_human(key)
+        else:
+            turn.say(key)
+        return
+    turn.set("awaiting", None)
+    turn.set("offered_plans", None)
+    first = (record.get("schedule_preview") or [None])[0]
+    if first:
+        turn.say("plan_accepted", amount=turn.money(first.get("amount")), due_date=turn.date(first.get("due_date")))
+    else:
+        turn.say("plan_accepted_plain")
+
+
+def decline_chosen(turn: Turn) -> None:
+    turn.set("chosen_offer_id", None)
+    turn.set("awaiting", "plan_choice" if turn.slot("offered_plans") else None)
+    turn.say("plan_declined", buttons=turn.human_buttons())

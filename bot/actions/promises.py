@@ -1,0 +1,87 @@
+"""Promise to pay: amount and date read from the text, checked by the ledger's policy."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from actions.account import load_status
+from actions.common import LedgerAction, Turn, call
+from actions.ledger_client import LedgerError
+from actions.parsing import money, parse_amount, parse_date, to_money_string
+
+REJECTION_KEYS = {
+    "amount_out_of_range": "promise_amount_out_of_range",
+    "open_promise_exists": "promise_open_promise_exists",
+    "dispute_open": "promise_dispute_open",
+    "too_many_broken_promises": "promise_too_many_broken_promises",
+}
+
+
+class ActionPromiseToPay(LedgerAction):
+    intents = ("promise_to_pay",)
+
+    def name(self) -> str:
+        return "action_promise_to_pay"
+
+    async def handle(self, turn: Turn) -> None:
+        auth = turn.require_auth("promise_to_pay")
+        if auth is None:
+            return
+        continuing = turn.slot("awaiting") == "promise_details"
+        text = turn.latest_text if continuing else turn.message_for("promise_to_pay")
+        if not continuing:
+            turn.set("promise_amount", None)
+            turn.set("promise_date", None)
+        status = await load_status(turn, auth)
+        dispute = status.get("open_dispute")
+        if dispute:
+            turn.set("awaiting", None)
+            turn.say("dispute_paused", case_number=dispute.get("case_number"), reply_due_by=turn.date(dispute.get("reply_due_by")))
+            return
+        amount = parse_amount(text) or money(turn.slot("promise_amount"))
+        promised = parse_date(text, turn.today)
+        if promised is None and turn.slot("promise_date"):
+            promised = date.fromisoformat(turn.slot("promise_date"))
+        if promised is not None and promised < turn.today:
+            turn.say("promise_past_date")
+            promised = None
+        turn.set("promise_amount", to_money_string(amount) if amount is not None else None)
+        turn.set("promise_date", promised.isoformat() if promised else None)
+        if amount is None or promised is None:
+            turn.set("awaiting", "promise_details")
+            key = "promise_ask" if amount is None and promised is None else ("promise_ask_amount" if amount is None else "promise_ask_date")
+            turn.say(key)
+            return
+        turn.set("awaiting", None)
+        try:
+            await call(turn.ledger.create_promise(auth, turn.loan_number(), amount, promised))
+        except LedgerError as exc:
+            if exc.code != "promise_rejected":
+                raise
+            self._rejected(turn, exc, status)
+            return
+        turn.set("promise_amount", None)
+        turn.set("promise_date", None)
+        turn.say("promise_ok", amount=turn.money(amount), date=turn.date(promised))
+
+    @staticmethod
+    def _rejected(turn: Turn, exc: LedgerError, status: dict) -> None:
+        reason = exc.extra.get("reason")
+        turn.set("promise_amount", None)
+        turn.set("promise_date", None)
+        if reason == "date_out_of_window":
+            max_days = exc.extra.get("max_days")
+            if isinstance(max_days, int):
+                turn.say("promise_date_out_of_window", max_days=max_days)
+            else:
+                turn.say("promise_date_out_of_window_plain")
+            turn.set("awaiting", "promise_details")
+            return
+        key = REJECTION_KEYS.get(reason, "promise_rejected")
+        if key == "promise_too_many_broken_promises":
+            turn.offer_human(key)
+        elif key == "promise_amount_out_of_range":
+            turn.say(key, payoff=turn.money(status.get("payoff_amount")))
+            turn.set("awaiting", "promise_details")
+        else:
+            turn.say(key)

@@ -1,0 +1,187 @@
+"""Verification: phone or loan number, date of birth, ID last 4 -> one POST /verifications.
+
+The answers never stay in the tracker: the validator keeps them in the vault and sets the
+identity slots to a mask; the redacting tracker store rewrites the user's messages of those
+turns (bot/addons/tracker_store.py). After success the original question is answered.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+
+from actions.common import (
+    ESCAPE_CONFIDENCE, ESCAPE_INTENTS, TZ, VERIFICATION_FORM, LedgerAction, Turn, says_third_party,
+    today_in_shanghai,
+)
+from actions.ledger_client import BorrowerAuth, LedgerApi, LedgerError, default_client
+from actions.parsing import parse_dob, parse_id_last4, parse_language, parse_loan_number, parse_phone
+from actions.vault import MASK, ConversationVault, default_vault
+
+IDENTITY_SLOTS = ("identity_phone", "identity_dob", "identity_id_last4")
+
+
+class ValidateVerificationForm(FormValidationAction):
+    def __init__(self, vault: ConversationVault | None = None, today: Callable | None = None):
+        self._vault = vault
+        self._today = today or today_in_shanghai
+
+    def name(self) -> str:
+        return "validate_verification_form"
+
+    def _turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
+        return Turn(dispatcher, tracker, domain, default_client_lazy(), self._vault or default_vault(), self._today())
+
+    def _not_read(self, slot: str, turn: Turn) -> dict[str, Any]:
+        text = turn.latest_text
+        if says_third_party(text):
+            turn.refuse_third_party()
+            return {slot: None, "requested_slot": None, "third_party": True, "pending_intent": None}
+        if turn.latest_intent == "change_language":
+            wanted = parse_language(text) or ("en" if turn.lang == "zh" else "zh")
+            return {slot: None, "language": wanted, "language_chosen": True}
+        if turn.latest_intent in ESCAPE_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
+            return {slot: None, "requested_slot": None}
+        turn.say(f"invalid_{slot}")
+        return {slot: None}
+
+    async def validate_identity_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                      domain: dict) -> dict[str, Any]:
+        if value == MASK:
+            return {"identity_phone": MASK}
+        turn = self._turn(dispatcher, tracker, domain)
+        phone, loan = parse_phone(str(value)), parse_loan_number(str(value))
+        if phone or loan:
+            turn.vault.put_identity(turn.conversation_id, "phone" if phone else "loan_number", phone or loan)
+            return {"identity_phone": MASK}
+        return self._not_read("identity_phone", turn)
+
+    async def validate_identity_dob(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: dict) -> dict[str, Any]:
+        if value == MASK:
+            return {"identity_dob": MASK}
+        turn = self._turn(dispatcher, tracker, domain)
+        dob = parse_dob(str(value), today=turn.today)
+        if dob:
+            turn.vault.put_identity(turn.conversation_id, "date_of_birth", dob.isoformat())
+            return {"identity_dob": MASK}
+        return self._not_read("identity_dob", turn)
+
+    async def validate_identity_id_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                         domain: dict) -> dict[str, Any]:
+        if value == MASK:
+            return {"identity_id_last4": MASK}
+        turn = self._turn(dispatcher, tracker, domain)
+        last4 = parse_id_last4(str(value))
+        if last4:
+            turn.vault.put_identity(turn.conversation_id, "id_last4", last4)
+            return {"identity_id_last4": MASK}
+        return self._not_read("identity_id_last4", turn)
+
+
+def default_client_lazy() -> LedgerApi:
+    return default_client()
+
+
+class ActionSubmitVerification(LedgerAction):
+    """Runs when the verification form ends: verifies, or re-asks, or explains the lockout."""
+
+    def name(self) -> str:
+        return "action_submit_verification"
+
+    async def handle(self, turn: Turn) -> None:
+        if turn.slot("third_party"):
+            return
+        answers = turn.vault.identity(turn.conversation_id)
+        complete = ("phone" in answers or "loan_number" in answers) and "date_of_birth" in answers and "id_last4" in answers
+        if not complete or any(turn.slot(s) != MASK for s in IDENTITY_SLOTS):
+            self._clear(turn)
+            turn.set("pending_intent", None)
+            await self._stopped(turn)
+            return
+        try:
+            result = await turn.ledger.verify(
+                turn.conversation_id,
+                phone=answers.get("phone"),
+                loan_number=answers.get("loan_number"),
+                date_of_birth=datetime.fromisoformat(answers["date_of_birth"]).date(),
+                id_last4=answers["id_last4"],
+            )
+        except LedgerError as exc:
+            self._clear(turn)
+            self._failed(turn, exc)
+            return
+        finally:
+            turn.vault.clear_identity(turn.conversation_id)
+        self._clear(turn)
+        await self._verified(turn, result, answers.get("loan_number"))
+
+    @staticmethod
+    def _clear(turn: Turn) -> None:
+        turn.vault.clear_identity(turn.conversation_id)
+        for slot in IDENTITY_SLOTS:
+            turn.set(slot, None)
+
+    async def _stopped(self, turn: Turn) -> None:
+        from actions.handlers import handler_for
+
+        intent = turn.latest_intent
+        handler = handler_for(intent) if intent in ESCAPE_INTENTS else None
+        if handler is not None and intent in {"request_human", "complain"}:
+            await handler(self._ledger, self._vault, self._today).handle_safely(turn)
+        elif intent == "goodbye":
+            turn.dispatcher.utter_message(response="utter_goodbye")
+        else:
+            turn.say("verify_stopped")
+
+    def _failed(self, turn: Turn, exc: LedgerError) -> None:
+        if exc.code == "verification_locked" or (exc.code == "verification_failed" and exc.extra.get("attempts_left") == 0):
+            turn.set("pending_intent", None)
+            turn.offer_human("verify_locked", until=self._until(turn, exc.extra.get("locked_until")))
+            return
+        if exc.code == "verification_failed" and isinstance(exc.extra.get("attempts_left"), int):
+            turn.say("verify_failed", attempts_left=exc.extra["attempts_left"])
+        elif exc.code in {"verification_failed", "invalid_request", "not_found"}:
+            turn.say("verify_failed_plain")
+        else:
+            raise exc
+        turn.followup(VERIFICATION_FORM)
+
+    @staticmethod
+    def _until(turn: Turn, locked_until: Any) -> str:
+        try:
+            moment = datetime.fromisoformat(str(locked_until)).astimezone(TZ)
+        except (TypeError, ValueError):
+            return "30 分钟" if turn.lang == "zh" else "30 minutes"
+        return moment.strftime("%H:%M") if moment.date() == turn.today else f"{turn.date(moment.date())} {moment:%H:%M}"
+
+    async def _verified(self, turn: Turn, result: dict, given_loan_number: str | None) -> None:
+        from actions.handlers import handler_for
+
+        borrower = result.get("borrower") or {}
+        auth = BorrowerAuth(result["token"], turn.conversation_id)
+        turn.vault.put_token(turn.conversation_id, auth.token)
+        turn.set("verified", True)
+        turn.set("third_party", False)
+        turn.set("borrower_id", borrower.get("borrower_id"))
+        turn.set("borrower_name", borrower.get("name"))
+        if borrower.get("language") in ("zh", "en") and not turn.slot("language_chosen"):
+            turn.set("language", borrower["language"])
+        loan_number = given_loan_number
+        if loan_number is None and borrower.get("borrower_id"):
+            profile = await turn.ledger.get_borrower(auth, borrower["borrower_id"])
+            loans = profile.get("loans") or []
+            loan_number = loans[0].get("loan_number") if loans else None
+        turn.set("loan_number", loan_number)
+        name = borrower.get("name") or ""
+        turn.say("verify_ok", name=name if turn.lang == "zh" else (f", {name}" if name else ""))
+        pending = turn.slot("pending_intent")
+        turn.set("pending_intent", None)
+        handler = handler_for(pending)
+        if handler is not None:
+            turn.resumed_intent = pending
+            await handler(self._ledger, self._vault, self._today).handle_safely(turn)

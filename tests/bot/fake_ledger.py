@@ -1,0 +1,290 @@
+"""An in-memory ledger that speaks the contract (docs/contracts.md) for action tests.
+
+It holds a few demo-like borrowers with fixed LoanStatus documents (the figures are test
+data, written out here; the bot must only pass them through). It enforces what the bot
+relies on: verification with attempts and lockout, tokens bound to a conversation, the
+D7 open dispute (no promises, no evaluations), the promise window, offers accepted once.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from actions.ledger_client import BorrowerAuth, LedgerError, LedgerUnavailable
+
+TODAY = date(2026, 11, 25)
+
+
+def _status(loan_number: str, dpd: int, bucket: str, overdue: dict | None, bring_current: str, payoff: str,
+            next_due: dict | None, instalments: list, open_dispute: dict | None = None) -> dict:
+    zero = {"principal": "0.00", "interest": "0.00", "penalty_interest": "0.00", "late_fees": "0.00", "total": "0.00"}
+    return {
+        "loan_number": loan_number, "product": "fenfu", "currency": "CNY", "as_of": TODAY.isoformat(),
+        "principal": "12000.00", "apr": "0.18", "term": 12, "disbursed_on": "2026-07-10",
+        "days_past_due": dpd, "bucket": bucket, "overdue": overdue or zero,
+        "amount_to_bring_current": bring_current, "payoff_amount": payoff, "next_due": next_due,
+        "instalments": instalments, "open_dispute": open_dispute, "open_promise": None,
+        "active_arrangement": None, "closed": False, "refund_owed": "0.00",
+    }
+
+
+@dataclass
+class Borrower:
+    borrower_id: str
+    name: str
+    language: str
+    phone: str
+    dob: str
+    id_last4: str
+    loan_number: str
+    status: dict
+    plans: list = field(default_factory=list)
+    payments: list = field(default_factory=list)
+    failures: int = 0
+    locked: bool = False
+    contact_preferences: dict = field(default_factory=lambda: {"stop_all": False, "opted_out_channels": []})
+
+
+def _offer(offer_id: str, payment: str, frequency: str, total: str, schedule: list, holiday: int = 0) -> dict:
+    return {"offer_id": offer_id, "expires_at": "2026-11-28T10:00:00+08:00", "payment_amount": payment,
+            "payment_frequency": frequency, "total_to_repay": total,
+            "waived": {"late_fees": "0.00", "penalty_interest": "0.00", "interest": "0.00", "total": "0.00"},
+            "payment_to_disposable_income": "0.40", "holiday_months": holiday, "schedule": schedule}
+
+
+def _schedule(amount: str, n: int, first: date) -> list:
+    return [{"number": i + 1, "due_date": (first + timedelta(days=30 * i)).isoformat(), "amount": amount,
+             "principal": amount, "interest": "0.00"} for i in range(n)]
+
+
+def demo_borrowers() -> dict[str, Borrower]:
+    d1_overdue = {"principal": "1010.50", "interest": "90.00", "penalty_interest": "11.37", "late_fees": "50.00",
+                  "total": "1161.87"}
+    d1 = Borrower(
+        "b-d1", "王芳", "zh", "13800000001", "1990-03-15", "4321", "HX0000000001",
+        _status("HX0000000001", 15, "M1", d1_overdue, "1161.87", "9321.40",
+                {"due_date": "2026-12-10", "amount": "1100.40"},
+                [{"number": 4, "due_date": "2026-11-10", "amount": "1100.40", "state": "overdue"},
+                 {"number": 5, "due_date": "2026-12-10", "amount": "1100.40", "state": "upcoming"}]),
+        plans=[
+            {"plan_type": "fee_waiver", "eligible": True, "reasons": [],
+             "offer": _offer("off-fw", "1100.50", "once", "1100.50", _schedule("1100.50", 1, TODAY + timedelta(days=7)))},
+            {"plan_type": "deferral", "eligible": True, "reasons": [],
+             "offer": _offer("off-def", "905.20", "monthly", "9957.20", _schedule("905.20", 11, date(2027, 1, 25)), holiday=2)},
+            {"plan_type": "term_extension", "eligible": True, "reasons": [],
+             "offer": _offer("off-ext", "512.80", "monthly", "10769.00", _schedule("512.80", 21, date(2026, 12, 25)))},
+            {"plan_type": "reduced_rate", "eligible": False,
+             "reasons": [{"code": "dpd_below_31", "zh": "减息方案需要逾期 31 到 180 天", "en": "a reduced rate needs 31 to 180 days past due"}],
+             "offer": None},
+            {"plan_type": "quarterly", "eligible": False,
+             "reasons": [{"code": "income_not_irregular", "zh": "按季还款适用于收入不固定或季节性的情况", "en": "quarterly payments are for irregular or seasonal income"}],
+             "offer": None},
+        ],
+    )
+    d4 = Borrower(
+        "b-d4", "Emily Chen", "en", "13800000004", "1992-06-21", "3456", "HX0000000004",
+        _status("HX0000000004", 20, "M1", {"principal": "650.00", "interest": "60.80", "penalty_interest": "7.21",
+                                            "late_fees": "35.54", "total": "753.55"}, "753.55", "2900.10",
+                {"due_date": "2026-12-05", "amount": "710.80"},
+                [{"number": 6, "due_date": "2026-11-05", "amount": "710.80", "state": "overdue"}]),
+        plans=[{"plan_type": "term_extension", "eligible": True, "reasons": [],
+                "offer": _offer("off-d4", "300.10", "monthly", "3301.10", _schedule("300.10", 11, date(2026, 12, 25)))}],
+    )
+    d5 = Borrower(
+        "b-d5", "陈静", "zh", "13800000005", "1995-01-09", "7890", "HX0000000005",
+        _status("HX0000000005", 0, "M0", None, "0.00", "4105.33", {"due_date": "2026-12-05", "amount": "1053.15"},
+                [{"number": 3, "due_date": "2026-12-05", "amount": "1053.15", "state": "upcoming"}]),
+    )
+    d6 = Borrower(
+        "b-d6", "刘洋", "zh", "13800000006", "1988-09-18", "2468", "HX0000000006",
+        _status("HX0000000006", 35, "M2", {"principal": "1700.00", "interest": "133.00", "penalty_interest": "40.00",
+                                            "late_fees": "50.00", "total": "1923.00"}, "1923.00", "14000.00",
+                {"due_date": "2026-12-01", "amount": "1833.00"},
+                [{"number": 5, "due_date": "2026-10-21", "amount": "1833.00", "state": "overdue"}]),
+        plans=[{"plan_type": p, "eligible": False,
+                "reasons": [{"code": "restructure_within_12_months", "zh": "过去 12 个月内已有过一次重组安排",
+                             "en": "a restructure was already agreed in the last 12 months"}], "offer": None}
+               for p in ("deferral", "term_extension", "reduced_rate", "quarterly")],
+    )
+    d7 = Borrower(
+        "b-d7", "Michael Brown", "en", "13800000007", "1980-12-05", "1357", "HX0000000007",
+        _status("HX0000000007", 30, "M1", {"principal": "800.00", "interest": "88.00", "penalty_interest": "5.00",
+                                            "late_fees": "44.00", "total": "937.00"}, "937.00", "8000.00", None,
+                [{"number": 4, "due_date": "2026-10-26", "amount": "888.00", "state": "overdue"}],
+                open_dispute={"case_number": "DSP-2026-0007", "reply_due_by": "2026-12-05"}),
+    )
+    return {b.borrower_id: b for b in (d1, d4, d5, d6, d7)}
+
+
+class FakeLedger:
+    """Implements actions.ledger_client.LedgerApi in memory."""
+
+    def __init__(self) -> None:
+        self.borrowers = demo_borrowers()
+        self.tokens: dict[str, tuple[str, str]] = {}
+        self.down = False
+        self.calls: list[str] = []
+        self.hardship_cases: list[dict] = []
+        self.promises: list[dict] = []
+        self.disputes: list[dict] = []
+        self.escalations: list[dict] = []
+        self.complaints: list[dict] = []
+        self.accepted: list[str] = []
+        self._ids = itertools.count(1)
+
+    # ---- helpers
+    def _check(self, name: str) -> None:
+        self.calls.append(name)
+        if self.down:
+            raise LedgerUnavailable(f"{name}: connection refused")
+
+    def _borrower(self, auth: BorrowerAuth | None) -> Borrower:
+        if auth is None or auth.token not in self.tokens or self.tokens[auth.token][1] != auth.conversation_id:
+            raise LedgerError(401, "verification_required", "verify first")
+        return self.borrowers[self.tokens[auth.token][0]]
+
+    def _loan(self, auth: BorrowerAuth, loan_number: str) -> Borrower:
+        borrower = self._borrower(auth)
+        if borrower.loan_number != loan_number:
+            raise LedgerError(404, "not_found", "no such loan")
+        return borrower
+
+    def token_for(self, conversation_id: str, borrower_id: str = "b-d1") -> str:
+        token = f"tok-{next(self._ids)}"
+        self.tokens[token] = (borrower_id, conversation_id)
+        return token
+
+    # ---- contract
+    async def verify(self, conversation_id, *, phone, loan_number, date_of_birth, id_last4):
+        self._check("verify")
+        borrower = next((b for b in self.borrowers.values() if (phone and b.phone == phone) or (loan_number and b.loan_number == loan_number)), None)
+        if borrower is not None and borrower.locked:
+            raise LedgerError(423, "verification_locked", "locked", {"locked_until": "2026-11-25T10:30:00+08:00"})
+        if borrower is None or borrower.dob != date_of_birth.isoformat() or borrower.id_last4 != id_last4:
+            if borrower is not None:
+                borrower.failures += 1
+                if borrower.failures >= 3:
+                    borrower.locked = True
+                    raise LedgerError(423, "verification_locked", "locked", {"locked_until": "2026-11-25T10:30:00+08:00"})
+                raise LedgerError(401, "verification_failed", "no match", {"attempts_left": 3 - borrower.failures})
+            raise LedgerError(401, "verification_failed", "no match", {"attempts_left": 2})
+        borrower.failures = 0
+        token = self.token_for(conversation_id, borrower.borrower_id)
+        return {"token": token, "expires_at": "2026-11-25T10:30:00+08:00",
+                "borrower": {"borrower_id": borrower.borrower_id, "name": borrower.name, "language": borrower.language}}
+
+    async def get_borrower(self, auth, borrower_id):
+        self._check("get_borrower")
+        borrower = self._borrower(auth)
+        if borrower.borrower_id != borrower_id:
+            raise LedgerError(404, "not_found", "")
+        return {"borrower_id": borrower.borrower_id, "name": borrower.name, "language": borrower.language,
+                "timezone": "Asia/Shanghai", "contact_preferences": copy.deepcopy(borrower.contact_preferences),
+                "loans": [{"loan_number": borrower.loan_number, "product": "fenfu"}]}
+
+    async def get_loan_status(self, auth, loan_number, as_of=None):
+        self._check("get_loan_status")
+        return copy.deepcopy(self._loan(auth, loan_number).status)
+
+    async def get_payments(self, auth, loan_number):
+        self._check("get_payments")
+        return copy.deepcopy(self._loan(auth, loan_number).payments)
+
+    async def create_hardship_case(self, auth, loan_number, *, reason, duration, monthly_income, essential_expenses,
+                                   other_debt_payments, notes=None):
+        self._check("create_hardship_case")
+        self._loan(auth, loan_number)
+        for value in (monthly_income, essential_expenses, other_debt_payments):
+            assert isinstance(value, Decimal)
+        case = {"case_id": f"hc-{next(self._ids)}", "reason": reason, "duration": duration,
+                "monthly_income": monthly_income, "essential_expenses": essential_expenses,
+                "other_debt_payments": other_debt_payments}
+        self.hardship_cases.append(case)
+        return {"case_id": case["case_id"], "disposable_income": "0.00"}
+
+    async def create_evaluation(self, auth, loan_number, hardship_case_id):
+        self._check("create_evaluation")
+        borrower = self._loan(auth, loan_number)
+        if borrower.status["open_dispute"]:
+            raise LedgerError(409, "dispute_open", "dispute open")
+        return {"evaluation_id": f"ev-{next(self._ids)}", "loan_number": loan_number, "as_of": TODAY.isoformat(),
+                "disposable_income": "2000.00", "affordability_limit": "1000.00", "needs_human_review": False,
+                "plans": copy.deepcopy(borrower.plans)}
+
+    async def accept_offer(self, auth, offer_id):
+        self._check("accept_offer")
+        borrower = self._borrower(auth)
+        offers = {(p.get("offer") or {}).get("offer_id") for p in borrower.plans if p.get("eligible")}
+        if offer_id not in offers:
+            raise LedgerError(404, "not_found", "")
+        if offer_id in self.accepted:
+            raise LedgerError(409, "offer_already_accepted", "")
+        self.accepted.append(offer_id)
+        return {"arrangement_id": f"arr-{next(self._ids)}", "offer_id": offer_id, "state": "active"}
+
+    async def get_arrangements(self, auth, loan_number):
+        self._check("get_arrangements")
+        return []
+
+    async def create_promise(self, auth, loan_number, amount, promised_date):
+        self._check("create_promise")
+        borrower = self._loan(auth, loan_number)
+        assert isinstance(amount, Decimal)
+        if borrower.status["open_dispute"]:
+            raise LedgerError(422, "promise_rejected", "", {"reason": "dispute_open"})
+        window = 14 if borrower.status["bucket"] == "M1" else 7
+        if not TODAY <= promised_date <= TODAY + timedelta(days=window):
+            raise LedgerError(422, "promise_rejected", "", {"reason": "date_out_of_window"})
+        if not Decimal("0") < amount <= Decimal(borrower.status["payoff_amount"]):
+            raise LedgerError(422, "promise_rejected", "", {"reason": "amount_out_of_range"})
+        promise = {"promise_id": f"p-{next(self._ids)}", "amount": f"{amount:.2f}",
+                   "promised_date": promised_date.isoformat(), "state": "open"}
+        self.promises.append(promise)
+        return promise
+
+    async def get_promises(self, auth, loan_number):
+        self._check("get_promises")
+        return list(self.promises)
+
+    async def open_dispute(self, auth, loan_number, reason, details=None):
+        self._check("open_dispute")
+        borrower = self._loan(auth, loan_number)
+        if borrower.status["open_dispute"]:
+            raise LedgerError(409, "dispute_open", "")
+        dispute = {"case_number": f"DSP-{next(self._ids):04d}", "reply_due_by": (TODAY + timedelta(days=15)).isoformat(),
+                   "status": "open"}
+        borrower.status["open_dispute"] = {"case_number": dispute["case_number"], "reply_due_by": dispute["reply_due_by"]}
+        self.disputes.append({**dispute, "reason": reason})
+        return dispute
+
+    async def set_contact_preferences(self, auth, borrower_id, *, stop_all, opted_out_channels):
+        self._check("set_contact_preferences")
+        borrower = self._borrower(auth)
+        borrower.contact_preferences = {"stop_all": stop_all, "opted_out_channels": list(opted_out_channels)}
+        return copy.deepcopy(borrower.contact_preferences)
+
+    async def create_escalation(self, conversation_id, reason, summary, language=None, auth=None):
+        self._check("create_escalation")
+        escalation = {"escalation_id": f"esc-{next(self._ids)}", "status": "open", "reason": reason,
+                      "summary": summary, "conversation_id": conversation_id, "language": language,
+                      "borrower_linked": auth is not None and auth.token in self.tokens}
+        self.escalations.append(escalation)
+        return {"escalation_id": escalation["escalation_id"], "status": "open"}
+
+    async def create_complaint(self, conversation_id, text, auth=None):
+        self._check("create_complaint")
+        self.complaints.append({"conversation_id": conversation_id, "text": text})
+        return {"complaint_id": f"cmp-{next(self._ids)}", "escalation_id": f"esc-{next(self._ids)}"}
+
+    async def get_policy_texts(self):
+        self._check("get_policy_texts")
+        return {
+            "fees": {"zh": "罚息按逾期本金每日计收，违约金在逾期第 3 天按期供的 5% 收取（10 到 50 元）。",
+                     "en": "Penalty interest accrues daily on overdue principal; a late fee of 5% of the instalment (10 to 50) applies at 3 days past due."},
+            "consequences": {"zh": "逾期信息可能按规定报送征信系统。",
+                             "en": "Overdue payments may be reported to the credit reference system as the rules require."},
+        }

@@ -1,0 +1,113 @@
+"""Drives actions the way Rasa would within a conversation: an inline Tracker per turn, a
+CollectingDispatcher, slots carried over from the SlotSet events the actions return."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import LedgerAction
+from actions.hardship import ValidateHardshipForm
+from actions.language import ValidateSlotMappings
+from actions.verification import ValidateVerificationForm
+from actions.vault import ConversationVault
+from fake_ledger import TODAY, FakeLedger
+
+DOMAIN: dict = {}
+
+
+class Conversation:
+    def __init__(self, sender: str = "conv-1", ledger: FakeLedger | None = None, slots: dict | None = None):
+        self.sender = sender
+        self.ledger = ledger or FakeLedger()
+        self.vault = ConversationVault()
+        self.slots: dict[str, Any] = {"verified": False, "third_party": False, "language_chosen": False}
+        self.slots.update(slots or {})
+        self.events: list[dict] = []
+        self.latest: dict = {}
+        self.followups: list[str] = []
+        self.messages: list[dict] = []
+
+    # ---- building turns
+    def user(self, text: str, intent: str, confidence: float = 0.95, entities: list | None = None) -> "Conversation":
+        if text.startswith("/") and "{" in text:
+            payload = json.loads(text[text.index("{"):])
+            entities = [{"entity": k, "value": v} for k, v in payload.items()]
+        self.latest = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": entities or []}
+        self.events.append({"event": "user", "text": text, "parse_data": self.latest})
+        self._extract_pending = True
+        return self
+
+    async def _extract(self) -> None:
+        """What action_extract_slots does after each user message (custom mappings)."""
+        if not getattr(self, "_extract_pending", False):
+            return
+        self._extract_pending = False
+        validation = ValidateSlotMappings()
+        dispatcher = CollectingDispatcher()
+        for method in (validation.extract_language, validation.extract_fallback_count):
+            result = await method(dispatcher, self.tracker(), DOMAIN)
+            self._apply([{"event": "slot", "name": k, "value": v} for k, v in result.items()])
+
+    def tracker(self) -> Tracker:
+        return Tracker(self.sender, dict(self.slots), self.latest, list(self.events), False, None, {}, "action_listen")
+
+    def _apply(self, events: list[dict]) -> None:
+        for event in events:
+            self.events.append(event)
+            if event.get("event") == "slot":
+                self.slots[event["name"]] = event["value"]
+            if event.get("event") == "followup":
+                self.followups.append(event["name"])
+
+    # ---- running actions
+    async def run(self, action_class: type[LedgerAction]) -> list[dict]:
+        await self._extract()
+        dispatcher = CollectingDispatcher()
+        action = action_class(ledger=self.ledger, vault=self.vault, today=lambda: TODAY)
+        events = await action.run(dispatcher, self.tracker(), DOMAIN)
+        self._apply(events)
+        self.messages = dispatcher.messages
+        return dispatcher.messages
+
+    async def validate(self, form: str, slot: str, value: Any) -> dict:
+        """Run the form validator on the from_text value of `slot` (the latest message)."""
+        await self._extract()
+        dispatcher = CollectingDispatcher()
+        validator = (ValidateVerificationForm(vault=self.vault) if form == "verification_form"
+                     else ValidateHardshipForm(vault=self.vault))
+        validator._today = lambda: TODAY
+        result = await getattr(validator, f"validate_{slot}")(value, dispatcher, self.tracker(), DOMAIN)
+        self.events.append({"event": "slot", "name": "requested_slot", "value": slot})
+        self._apply([{"event": "slot", "name": k, "value": v} for k, v in result.items()])
+        self.messages = dispatcher.messages
+        return result
+
+    async def answer(self, form: str, slot: str, text: str, intent: str = "inform") -> dict:
+        self.user(text, intent)
+        return await self.validate(form, slot, text)
+
+    async def verify(self, phone: str, dob: str, id_last4: str) -> list[dict]:
+        from actions.verification import ActionSubmitVerification
+
+        await self.answer("verification_form", "identity_phone", phone)
+        await self.answer("verification_form", "identity_dob", dob)
+        await self.answer("verification_form", "identity_id_last4", id_last4)
+        return await self.run(ActionSubmitVerification)
+
+    def texts(self) -> list[str]:
+        return [m.get("text") or "" for m in self.messages]
+
+    def all_text(self) -> str:
+        return "\n".join(self.texts())
+
+    def buttons(self) -> list[dict]:
+        return [b for m in self.messages for b in (m.get("buttons") or [])]
+
+
+def domain_path() -> Path:
+    return Path(__file__).resolve().parents[2] / "bot" / "domain"
