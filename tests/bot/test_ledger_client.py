@@ -1,0 +1,125 @@
+"""The HTTP client against a small local aiohttp server: headers, money strings, problem
+documents, timeouts, and retries only for GETs."""
+
+import asyncio
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from aiohttp import web
+
+from actions.ledger_client import BorrowerAuth, LedgerClient, LedgerError, LedgerUnavailable
+
+AUTH = BorrowerAuth("tok-1", "conv-1")
+
+
+class Backend:
+    def __init__(self):
+        self.requests = []
+        self.fail_times = 0
+        self.delay = 0.0
+
+    def app(self):
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self.handle)
+        return app
+
+    async def handle(self, request):
+        body = await request.text()
+        self.requests.append((request.method, request.path, dict(request.headers), json.loads(body) if body else None,
+                              dict(request.query)))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.fail_times:
+            self.fail_times -= 1
+            return web.Response(status=503, text="busy")
+        if request.path.endswith("/promises") and request.method == "POST":
+            return web.json_response({"type": "about:blank", "title": "rejected", "status": 422, "code": "promise_rejected",
+                                      "detail": "too far", "reason": "date_out_of_window"}, status=422,
+                                     content_type="application/problem+json")
+        return web.json_response({"ok": True, "path": request.path}, status=201 if request.method == "POST" else 200)
+
+
+@pytest.fixture
+async def backend():
+    server = Backend()
+    runner = web.AppRunner(server.app())
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    server.url = f"http://127.0.0.1:{port}"
+    yield server
+    await runner.cleanup()
+
+
+async def test_borrower_calls_send_token_conversation_and_bearer(backend):
+    client = LedgerClient(backend.url, "api-secret")
+    await client.get_loan_status(AUTH, "HX0000000001", as_of=date(2026, 11, 25))
+    await client.close()
+    method, path, headers, _, query = backend.requests[0]
+    assert (method, path) == ("GET", "/api/v1/loans/HX0000000001/status")
+    assert headers["Authorization"] == "Bearer api-secret"
+    assert headers["X-Verification-Token"] == "tok-1" and headers["X-Conversation-Id"] == "conv-1"
+    assert query == {"as_of": "2026-11-25"}
+
+
+async def test_amounts_go_out_as_two_decimal_strings(backend):
+    client = LedgerClient(backend.url)
+    await client.create_hardship_case(AUTH, "HX0000000001", reason="job_loss", duration="temporary",
+                                      monthly_income=Decimal("5000"), essential_expenses=Decimal("3500.5"),
+                                      other_debt_payments=Decimal("0"))
+    await client.close()
+    body = backend.requests[0][3]
+    assert body == {"reason": "job_loss", "duration": "temporary", "monthly_income": "5000.00",
+                    "essential_expenses": "3500.50", "other_debt_payments": "0.00"}
+
+
+async def test_problem_documents_become_ledger_errors_with_their_code(backend):
+    client = LedgerClient(backend.url)
+    with pytest.raises(LedgerError) as info:
+        await client.create_promise(AUTH, "HX0000000001", Decimal("500"), date(2027, 1, 1))
+    await client.close()
+    assert info.value.status == 422 and info.value.code == "promise_rejected"
+    assert info.value.extra["reason"] == "date_out_of_window"
+    assert backend.requests[0][3] == {"amount": "500.00", "promised_date": "2027-01-01"}
+
+
+async def test_gets_are_retried_after_a_5xx(backend):
+    backend.fail_times = 2
+    client = LedgerClient(backend.url, retry_backoff_s=0.01)
+    result = await client.get_policy_texts()
+    await client.close()
+    assert result["ok"] is True
+    assert len(backend.requests) == 3
+
+
+async def test_posts_are_never_retried(backend):
+    backend.fail_times = 1
+    client = LedgerClient(backend.url, retry_backoff_s=0.01)
+    with pytest.raises(LedgerUnavailable):
+        await client.create_escalation("conv-1", "request_human", "summary")
+    await client.close()
+    assert len(backend.requests) == 1
+
+
+async def test_slow_backend_times_out_as_unavailable(backend):
+    backend.delay = 1.0
+    client = LedgerClient(backend.url, timeout_s=0.2, get_retries=0)
+    with pytest.raises(LedgerUnavailable):
+        await client.get_policy_texts()
+    await client.close()
+
+
+async def test_connection_refused_is_unavailable():
+    client = LedgerClient("http://127.0.0.1:9", retry_backoff_s=0.01)
+    with pytest.raises(LedgerUnavailable):
+        await client.get_policy_texts()
+    await client.close()
+
+
+def test_settings_read_from_the_environment():
+    client = LedgerClient.from_env({"LEDGER_URL": "http://ledger:9000/", "LEDGER_API_TOKEN": "t"})
+    assert client._base == "http://ledger:9000/api/v1" and client._token == "t"
+    assert LedgerClient.from_env({})._base == "http://127.0.0.1:8080/api/v1"
