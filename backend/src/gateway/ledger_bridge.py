@@ -53,19 +53,86 @@ class LedgerAuditLog:
 
 
 class LedgerAccounts:
-    """The account panel for a conversation's borrower (placeholder until wired to ledger services)."""
+    """The account panel for a conversation's borrower, derived by the ledger's own code.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utcnow) -> None:
+    Read-only and in-process: the borrower is the one the ledger linked to the conversation
+    (verification or escalation); each loan's status comes from ``load_records`` +
+    ``derive_status`` + ``status_view`` exactly as the API computes it, as of today in the
+    ledger's time zone. Nothing is shown for a conversation whose borrower is not verified.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utcnow,
+                 policy=None, timezone: str = "Asia/Shanghai") -> None:
         self.sessions = sessions
         self.clock = clock
+        self.policy = policy
+        self.timezone = timezone
 
     async def account(self, conversation_id: str) -> dict[str, Any] | None:
+        from zoneinfo import ZoneInfo
+
+        from ledger.db import models as m
+        from ledger.domain.account import derive_status
+        from ledger.services.records import load_records
+        from ledger.services.views import money, promise_view, status_view
+
         async with self.sessions() as s:
             borrower_id = await borrower_for_conversation(s, conversation_id)
-        if borrower_id is None:
-            return None
-        return {"borrower_id": borrower_id}
+            if borrower_id is None:
+                return None
+            borrower = await s.get(m.Borrower, borrower_id)
+            if borrower is None:
+                return None
+            today = self.clock().astimezone(ZoneInfo(self.timezone)).date()
+            pref = await s.get(m.ContactPreference, borrower_id)
+            loans = (await s.execute(select(m.Loan).where(m.Loan.borrower_id == borrower_id)
+                                     .order_by(m.Loan.loan_number))).scalars().all()
+            loan_views = []
+            worst_bucket = None
+            for loan in loans:
+                records = await load_records(s, loan)
+                view: dict[str, Any] = {"loan_number": loan.loan_number, "product": loan.product}
+                if self.policy is not None and today >= loan.disbursed_on:
+                    status = derive_status(records.contract, records.payment_records, records.arrangement_records,
+                                           today, self.policy)
+                    full = status_view(records, status, today)
+                    view.update({k: full[k] for k in ("days_past_due", "bucket", "overdue", "amount_to_bring_current",
+                                                      "payoff_amount", "next_due", "open_dispute", "active_arrangement")})
+                    if worst_bucket is None or status.days_past_due > worst_bucket[0]:
+                        worst_bucket = (status.days_past_due, status.bucket)
+                view["promises"] = [promise_view(p, loan.loan_number, records.payment_records, today)
+                                    for p in records.promises]
+                hardship = (await s.execute(select(m.HardshipCase).where(m.HardshipCase.loan_id == loan.id)
+                                            .order_by(m.HardshipCase.created_at.desc()).limit(3))).scalars().all()
+                view["hardship_cases"] = [
+                    {"reason": h.reason, "duration": h.duration, "monthly_income": money(h.monthly_income),
+                     "essential_expenses": money(h.essential_expenses), "other_debt_payments": money(h.other_debt_payments),
+                     "created_at": h.created_at.isoformat()} for h in hardship]
+                offers = (await s.execute(select(m.Offer).where(m.Offer.loan_id == loan.id, m.Offer.superseded_at.is_(None))
+                                          .order_by(m.Offer.created_at.desc()).limit(6))).scalars().all()
+                view["offers"] = [
+                    {"plan_type": o.plan_type, "expires_at": o.expires_at.isoformat(),
+                     "payment_amount": o.payload.get("payment_amount"), "total_to_repay": o.payload.get("total_to_repay")}
+                    for o in offers]
+                disputes = (await s.execute(select(m.Dispute).where(m.Dispute.loan_id == loan.id))).scalars().all()
+                view["disputes"] = [{"case_number": d.case_number, "reason": d.reason, "status": d.status,
+                                     "reply_due_by": d.reply_due_by.isoformat()} for d in disputes]
+                loan_views.append(view)
+        return {
+            "borrower_id": borrower.id,
+            "borrower_name": borrower.name,
+            "language": borrower.language,
+            "bucket": worst_bucket[1] if worst_bucket else None,
+            "contact_preferences": {"stop_all": pref.stop_all if pref else False,
+                                    "opted_out_channels": list(pref.opted_out_channels) if pref else []},
+            "loans": loan_views,
+        }
 
 
 def make_account_reader(sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utcnow) -> LedgerAccounts:
-    return LedgerAccounts(sessions, clock)
+    from ledger.policy_file import load_policy
+    from ledger.settings import Settings
+
+    ledger_settings = Settings.from_env()
+    return LedgerAccounts(sessions, clock, policy=load_policy(ledger_settings.policy_file),
+                          timezone=ledger_settings.timezone)

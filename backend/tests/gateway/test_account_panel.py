@@ -1,0 +1,44 @@
+"""The desk's account panel, derived in-process by the ledger's own code from the demo portfolio."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from gateway.ledger_bridge import LedgerAccounts
+from ledger.db import models as m
+from ledger.db.session import create_engine, create_session_factory
+from ledger.policy_file import load_policy
+from ledger.services.seeding import seed_demo
+
+
+async def link(sessions, borrower_id: str, conversation_id: str) -> None:
+    now = datetime.now(timezone.utc)
+    async with sessions() as s, s.begin():
+        s.add(m.VerificationSession(token_hash=conversation_id.ljust(64, "0"), borrower_id=borrower_id,
+                                    conversation_id=conversation_id, created_at=now, last_used_at=now,
+                                    expires_at=now + timedelta(minutes=30)))
+
+
+async def test_account_panel_shows_the_verified_borrowers_status(database_url):
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    ids = await seed_demo(sessions, salt="test-salt", today=today)
+    await link(sessions, ids["D1"], "conv-d1")
+    await link(sessions, ids["D7"], "conv-d7")
+    reader = LedgerAccounts(sessions, policy=load_policy())
+
+    d1 = await reader.account("conv-d1")
+    assert d1["borrower_name"] == "王芳" and d1["bucket"] == "M1"
+    (loan,) = d1["loans"]
+    assert loan["loan_number"] == "HX0000000001"
+    assert loan["days_past_due"] == 15 and loan["bucket"] == "M1"
+    assert set(loan["overdue"]) == {"principal", "interest", "penalty_interest", "late_fees", "total"}
+    assert d1["contact_preferences"] == {"stop_all": False, "opted_out_channels": []}
+
+    d7 = await reader.account("conv-d7")
+    assert d7["loans"][0]["open_dispute"] is not None
+    assert [d["status"] for d in d7["loans"][0]["disputes"]] == ["open"]
+
+    assert await reader.account("conv-unverified") is None
+    await engine.dispose()
