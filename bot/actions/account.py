@@ -68,8 +68,8 @@ def describe_open_items(turn: Turn, status: dict) -> None:
 def policy_text(document: Any, topic: str, lang: str) -> str | None:
     """The policy text on `topic` ('fee' or 'consequence') in `lang` from GET /policy/texts.
 
-    Reads {"fees": {"zh": ..., "en": ...}} and also {"zh": {"fees": ...}}; values may be a
-    string, a list of strings, or a dict by language."""
+    Reads the contract's {"texts": [{"key": "fee_rules", "zh": ..., "en": ...}]}, and also
+    {"fees": {"zh": ..., "en": ...}}; values may be a string, a list or a dict by language."""
     def pick(value: Any) -> str | None:
         if isinstance(value, str):
             return value
@@ -90,6 +90,11 @@ def policy_text(document: Any, topic: str, lang: str) -> str | None:
 
     if not isinstance(document, dict):
         return None
+    items = document.get("texts")
+    if isinstance(items, list):  # {"texts": [{"key": "fee_rules", "zh": ..., "en": ...}, ...]}
+        for item in items:
+            if isinstance(item, dict) and topic in str(item.get("key", "")).lower() and pick(item):
+                return pick(item)
     for container in (document, document.get(lang), document.get("texts")):
         if isinstance(container, dict):
             for key, value in container.items():

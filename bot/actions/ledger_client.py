@@ -159,7 +159,7 @@ class LedgerClient:
         return await self._request("GET", f"/loans/{loan_number}/status", auth=auth, params=params)
 
     async def get_payments(self, auth: BorrowerAuth, loan_number: str) -> list:
-        return await self._request("GET", f"/loans/{loan_number}/payments", auth=auth)
+        return _items(await self._request("GET", f"/loans/{loan_number}/payments", auth=auth), "payments")
 
     async def create_hardship_case(self, auth: BorrowerAuth, loan_number: str, *, reason: str, duration: str,
                                    monthly_income: Decimal, essential_expenses: Decimal,
@@ -182,14 +182,14 @@ class LedgerClient:
         return await self._request("POST", f"/offers/{offer_id}/acceptance", auth=auth, json={})
 
     async def get_arrangements(self, auth: BorrowerAuth, loan_number: str) -> list:
-        return await self._request("GET", f"/loans/{loan_number}/arrangements", auth=auth)
+        return _items(await self._request("GET", f"/loans/{loan_number}/arrangements", auth=auth), "arrangements")
 
     async def create_promise(self, auth: BorrowerAuth, loan_number: str, amount: Decimal, promised_date: date) -> dict:
         return await self._request("POST", f"/loans/{loan_number}/promises", auth=auth,
                                    json={"amount": to_money_string(amount), "promised_date": promised_date.isoformat()})
 
     async def get_promises(self, auth: BorrowerAuth, loan_number: str) -> list:
-        return await self._request("GET", f"/loans/{loan_number}/promises", auth=auth)
+        return _items(await self._request("GET", f"/loans/{loan_number}/promises", auth=auth), "promises")
 
     async def open_dispute(self, auth: BorrowerAuth, loan_number: str, reason: str, details: str | None = None) -> dict:
         body: dict[str, Any] = {"reason": reason}
@@ -215,6 +215,13 @@ class LedgerClient:
 
     async def get_policy_texts(self) -> dict:
         return await self._request("GET", "/policy/texts")
+
+
+def _items(body: Any, key: str) -> list:
+    """Lists come wrapped ({"loan_number": ..., "payments": [...]}); a bare list is accepted too."""
+    if isinstance(body, dict):
+        body = body.get(key)
+    return list(body) if isinstance(body, list) else []
 
 
 async def _read_json(response: aiohttp.ClientResponse) -> Any:

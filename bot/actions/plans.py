@@ -73,7 +73,7 @@ async def accept_chosen(turn: Turn) -> None:
     if auth is None:
         return
     try:
-        await call(turn.ledger.accept_offer(auth, offer_id))
+        arrangement = await call(turn.ledger.accept_offer(auth, offer_id))
     except LedgerError as exc:
         key = OFFER_ERRORS.get(exc.code)
         if key is None:
@@ -87,7 +87,8 @@ async def accept_chosen(turn: Turn) -> None:
         return
     turn.set("awaiting", None)
     turn.set("offered_plans", None)
-    first = (record.get("schedule_preview") or [None])[0]
+    schedule = (arrangement or {}).get("schedule") or record.get("schedule_preview") or [None]
+    first = schedule[0]
     if first:
         turn.say("plan_accepted", amount=turn.money(first.get("amount")), due_date=turn.date(first.get("due_date")))
     else:

@@ -30,6 +30,10 @@ CHANNEL_NAMES = {
     "email": {"zh": "邮件", "en": "email"},
     "app": {"zh": "App 推送", "en": "app notifications"},
     "web": {"zh": "网页消息", "en": "web messages"},
+    "bank_transfer": {"zh": "银行转账", "en": "bank transfer"},
+    "wechat_pay": {"zh": "微信支付", "en": "WeChat Pay"},
+    "alipay": {"zh": "支付宝", "en": "Alipay"},
+    "card": {"zh": "银行卡", "en": "bank card"},
 }
 REASON_NAMES = {
     "job_loss": {"zh": "失业", "en": "job loss"},

@@ -282,9 +282,10 @@ class FakeLedger:
 
     async def get_policy_texts(self):
         self._check("get_policy_texts")
-        return {
-            "fees": {"zh": "罚息按逾期本金每日计收，违约金在逾期第 3 天按期供的 5% 收取（10 到 50 元）。",
-                     "en": "Penalty interest accrues daily on overdue principal; a late fee of 5% of the instalment (10 to 50) applies at 3 days past due."},
-            "consequences": {"zh": "逾期信息可能按规定报送征信系统。",
-                             "en": "Overdue payments may be reported to the credit reference system as the rules require."},
-        }
+        return {"texts": [
+            {"key": "fee_rules", "zh": "罚息按逾期本金每日计收，违约金在逾期第 3 天按期供的 5% 收取（10 到 50 元）。",
+             "en": "Penalty interest accrues daily on overdue principal; a late fee of 5% of the instalment (10 to 50) applies at 3 days past due."},
+            {"key": "consequences", "zh": "逾期信息可能按规定报送征信系统。",
+             "en": "Overdue payments may be reported to the credit reference system as the rules require."},
+            {"key": "dispute_paused", "zh": "异议处理期间暂停催收。", "en": "Collection pauses during a dispute."},
+        ]}

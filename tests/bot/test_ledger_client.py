@@ -123,3 +123,11 @@ def test_settings_read_from_the_environment():
     client = LedgerClient.from_env({"LEDGER_URL": "http://ledger:9000/", "LEDGER_API_TOKEN": "t"})
     assert client._base == "http://ledger:9000/api/v1" and client._token == "t"
     assert LedgerClient.from_env({})._base == "http://127.0.0.1:8080/api/v1"
+
+
+def test_wrapped_lists_are_unwrapped():
+    from actions.ledger_client import _items
+
+    assert _items({"loan_number": "HX0000000001", "payments": [{"payment_id": "p"}]}, "payments") == [{"payment_id": "p"}]
+    assert _items([{"payment_id": "p"}], "payments") == [{"payment_id": "p"}]
+    assert _items(None, "payments") == []
