@@ -1,0 +1,128 @@
+"""Headless Chromium (Debian's /usr/bin/chromium driven by Playwright; no browser download)
+against an in-process stack: the real ledger (SQLite, migrated and seeded with the demo
+portfolio), a scripted bot that uses the ledger API like the action server, and the gateway.
+
+Run from the backend environment:  cd backend && .venv/bin/python -m pytest ../tests/browser -q
+Screenshots land in test-artifacts/browser/ at the repository root.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).parent))
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts" / "browser"
+AGENT_PASSWORD = "desk-password-123"
+LEDGER_TOKEN = "browser-test-ledger-token"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    """Runs ledger, scripted bot and gateway on one asyncio loop in a background thread."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.loop = asyncio.new_event_loop()
+        self.runners = []
+        self.ports = {name: free_port() for name in ("ledger", "bot", "gateway")}
+        self.database_url = f"sqlite+aiosqlite:///{tmp / 'stack.sqlite3'}"
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def run(self, coro, timeout: float = 60):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    async def _serve(self, app, port: int) -> None:
+        from aiohttp import web
+
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        self.runners.append(runner)
+
+    async def _start(self) -> None:
+        from gateway.agents import DeskAuth
+        from gateway.settings import GatewaySettings
+        from gateway.web import init_app as gateway_app
+        from ledger.db.session import create_engine, create_session_factory
+        from ledger.services.seeding import seed_demo
+        from ledger.settings import Settings
+        from ledger.web.app import init_app as ledger_app
+        from scripted_bot import make_scripted_bot
+
+        engine = create_engine(self.database_url)
+        sessions = create_session_factory(engine)
+        await seed_demo(sessions, salt="browser-salt", today=datetime.now(ZoneInfo("Asia/Shanghai")).date())
+        auth = DeskAuth(sessions, 3600)
+        await auth.create_agent("li.na", AGENT_PASSWORD, "agent", "李娜 Li Na")
+        await auth.create_agent("boss", AGENT_PASSWORD, "supervisor", "Supervisor")
+        await engine.dispose()
+        ledger_settings = Settings(database_url=self.database_url, port=self.ports["ledger"], api_token=LEDGER_TOKEN,
+                                   id_hash_salt="browser-salt")
+        await self._serve(ledger_app(ledger_settings), self.ports["ledger"])
+        await self._serve(make_scripted_bot(f"http://127.0.0.1:{self.ports['ledger']}", LEDGER_TOKEN), self.ports["bot"])
+        settings = GatewaySettings(database_url=self.database_url, port=self.ports["gateway"],
+                                   rasa_urls=(f"http://127.0.0.1:{self.ports['bot']}",))
+        await self._serve(gateway_app(settings), self.ports["gateway"])
+
+    def start(self) -> None:
+        from ledger.cli import migrate
+
+        migrate(self.database_url)
+        self.thread.start()
+        self.run(self._start())
+
+    def stop(self) -> None:
+        async def cleanup():
+            for runner in reversed(self.runners):
+                await runner.cleanup()
+
+        self.run(cleanup())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    s = Stack(tmp_path_factory.mktemp("stack"))
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium chromium-driver")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"])
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
