@@ -1,0 +1,203 @@
+"""docker-compose.yml cannot run here (no Docker engine), so it is checked against the code:
+every service's command exists, every port matches what the program listens on, and every
+environment variable it sets is one the program (or its configuration) really reads.
+
+Run: cd backend && .venv/bin/python -m pytest ../tests/deploy -q
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
+SERVICES = COMPOSE["services"]
+INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}")
+
+# Where each service's program reads its environment.
+SOURCES = {
+    "migrate": ["backend/src/ledger"],
+    "backend": ["backend/src/ledger"],
+    "gateway": ["backend/src/gateway", "backend/src/ledger/settings.py"],
+    "actions": ["bot/actions"],
+    "rasa-1": ["bot/addons"],
+    "rasa-2": ["bot/addons"],
+}
+# Read by the official images themselves, not by project code.
+IMAGE_VARS = {"postgres": {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}}
+
+
+def interpolate(value: str, env: dict[str, str] | None = None) -> str:
+    """Compose's ${VAR}, ${VAR:-default}, ${VAR:?error}; $$ stays a literal $."""
+    env = env or {}
+
+    def sub(match: re.Match) -> str:
+        text = match.group(0)
+        name = match.group(1)
+        if name in env:
+            return env[name]
+        if ":-" in text:
+            return text.split(":-", 1)[1][:-1]
+        return f"<{name}>"
+
+    return INTERPOLATION.sub(sub, value.replace("$$", "\0")).replace("\0", "$")
+
+
+def environment(service: str) -> dict[str, str]:
+    env = SERVICES[service].get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {k: interpolate(str(v)) for k, v in env.items()}
+
+
+def command(service: str) -> list[str]:
+    cmd = SERVICES[service]["command"]
+    parts = shlex.split(cmd) if isinstance(cmd, str) else [interpolate(str(c)) for c in cmd]
+    if parts[:2] == ["sh", "-c"]:
+        return shlex.split(parts[2])
+    return parts
+
+
+def source_text(paths: list[str]) -> str:
+    chunks = []
+    for rel in paths:
+        path = REPO / rel
+        files = [path] if path.is_file() else sorted(path.rglob("*.py"))
+        chunks.extend(f.read_text(encoding="utf-8") for f in files)
+    return "\n".join(chunks)
+
+
+def config_text(service: str) -> str:
+    names = [c["source"] if isinstance(c, dict) else c for c in SERVICES[service].get("configs", [])]
+    return "\n".join(config(n) for n in names)
+
+
+def config(name: str) -> str:
+    """A config's content as the container sees it (after Compose's interpolation)."""
+    return interpolate(COMPOSE["configs"][name]["content"])
+
+
+def option(parts: list[str], flag: str) -> str:
+    return parts[parts.index(flag) + 1]
+
+
+def test_the_topology_has_every_part():
+    assert set(SERVICES) == {"postgres", "redis", "migrate", "backend", "actions", "rasa-1", "rasa-2", "gateway"}
+    for name, service in SERVICES.items():
+        assert "image" in service or "build" in service, name
+
+
+@pytest.mark.parametrize("service", sorted(SOURCES))
+def test_every_environment_variable_is_read_by_the_service(service):
+    code = source_text(SOURCES[service])
+    configs = config_text(service)
+    for name in environment(service):
+        read_by_code = re.search(rf"[\"']{name}[\"']", code) is not None
+        read_by_config = f"${{{name}}}" in configs
+        assert read_by_code or read_by_config, f"{service}: {name} is set but nothing reads it"
+
+
+def test_image_services_only_set_what_their_image_reads():
+    assert set(environment("postgres")) <= IMAGE_VARS["postgres"]
+    assert "environment" not in SERVICES["redis"]
+
+
+def test_every_variable_a_rasa_config_uses_is_set():
+    for replica in ("rasa-1", "rasa-2"):
+        env = environment(replica)
+        for var in re.findall(r"\$\{([A-Z0-9_]+)\}", config_text(replica)):
+            assert var in env, f"{replica}: its configuration reads {var}, which is not set"
+
+
+def test_ledger_commands_exist_and_ports_match_the_settings():
+    cli = (REPO / "backend/src/ledger/cli.py").read_text(encoding="utf-8")
+    for service in ("migrate", "backend"):
+        parts = command(service)
+        for i, word in enumerate(parts):
+            if word == "ledger":
+                assert f'add_parser("{parts[i + 1]}"' in cli, f"ledger has no {parts[i + 1]} command"
+    settings = (REPO / "backend/src/ledger/settings.py").read_text(encoding="utf-8")
+    assert environment("backend")["LEDGER_PORT"] == "8080"
+    assert 'env.get("LEDGER_PORT", "8080")' in settings
+    assert SERVICES["backend"]["ports"][0].endswith(":8080")
+
+
+def test_gateway_command_port_and_targets():
+    main = (REPO / "backend/src/gateway/__main__.py").read_text(encoding="utf-8")
+    parts = command("gateway")
+    assert parts[:3] == ["python", "-m", "gateway"] and f'add_parser("{parts[3]}"' in main
+    env = environment("gateway")
+    assert env["GATEWAY_PORT"] == "8090" and SERVICES["gateway"]["ports"][0].endswith(":8090")
+    from gateway.settings import GatewaySettings
+
+    assert GatewaySettings.from_env({}).port == 8090
+    parsed = GatewaySettings.from_env(env)
+    assert parsed.port == 8090 and parsed.host == "0.0.0.0"
+    for url in parsed.rasa_urls:
+        host, port = urlparse(url).hostname, urlparse(url).port
+        assert host in SERVICES and host.startswith("rasa-"), url
+        assert option(command(host), "--port") == str(port)
+    assert len(parsed.rasa_urls) == 2
+    assert urlparse(parsed.redis_url).hostname == "redis"
+    assert urlparse(parsed.ledger_url).hostname == "backend" and urlparse(parsed.ledger_url).port == 8080
+    assert "--enable-api" in command("rasa-1")  # hand-back slots go through Rasa's HTTP API
+    assert option(command("rasa-1"), "--auth-token") == "<RASA_TOKEN>" and env["RASA_TOKEN"] == "<RASA_TOKEN>"
+
+
+def test_every_database_url_points_at_the_postgres_service():
+    for service in ("migrate", "backend", "gateway"):
+        url = urlparse(environment(service)["DATABASE_URL"])
+        assert url.scheme == "postgresql+asyncpg" and url.hostname == "postgres" and url.port == 5432
+        assert url.path == "/" + environment("postgres")["POSTGRES_DB"]
+
+
+def test_action_server_and_rasa_replicas_agree():
+    parts = command("actions")
+    assert parts[:3] == ["python", "-m", "rasa_sdk"] and (REPO / "bot" / option(parts, "--actions")).is_dir()
+    action_port = option(parts, "--port")
+    ledger = urlparse(environment("actions")["LEDGER_URL"])
+    assert ledger.hostname == "backend" and ledger.port == 8080
+    client = (REPO / "bot/actions/ledger_client.py").read_text(encoding="utf-8")
+    assert '"LEDGER_URL"' in client and '"LEDGER_API_TOKEN"' in client
+    for replica in ("rasa-1", "rasa-2"):
+        action = urlparse(environment(replica)["ACTION_SERVER_URL"])
+        assert action.hostname == "actions" and str(action.port) == action_port and action.path == "/webhook"
+        parts = command(replica)
+        assert parts[:2] == ["rasa", "run"] and option(parts, "--port") == "5005"
+        targets = {c["target"] for c in SERVICES[replica]["configs"]}
+        assert option(parts, "--endpoints") in targets
+        assert option(parts, "--credentials") in targets
+        assert "/etc/huanxin/credentials-telegram.yml" in targets
+
+
+def test_rasa_replicas_share_a_redis_lock_store_and_a_postgresql_tracker_store():
+    endpoints = yaml.safe_load(config("rasa_endpoints"))
+    assert endpoints["lock_store"]["type"] == "redis"
+    assert environment("rasa-1")["LOCK_STORE_HOST"] == "redis"
+    tracker = endpoints["tracker_store"]
+    assert tracker["dialect"] == "postgresql" and tracker["type"] == "addons.tracker_store.RedactingSQLTrackerStore"
+    assert (REPO / "bot/addons/tracker_store.py").read_text(encoding="utf-8").count("class RedactingSQLTrackerStore") == 1
+    assert environment("rasa-1")["TRACKER_DB_HOST"] == "postgres"
+    init_sql = config("postgres_init")
+    assert f"CREATE DATABASE {environment('rasa-1')['TRACKER_DB_NAME']}" in init_sql
+    assert environment("rasa-1") == environment("rasa-2")
+
+
+def test_telegram_credentials_are_read_from_the_environment_only():
+    telegram = yaml.safe_load(config("rasa_credentials_telegram"))["telegram"]
+    assert telegram == {"access_token": "${TELEGRAM_ACCESS_TOKEN}", "verify": "${TELEGRAM_VERIFY}",
+                        "webhook_url": "${TELEGRAM_WEBHOOK_URL}"}
+    plain = yaml.safe_load(config("rasa_credentials"))
+    assert set(plain) == {"rest", "socketio"}
+
+
+def test_secrets_are_never_written_into_the_file():
+    text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
+    for name in ("POSTGRES_PASSWORD", "LEDGER_API_TOKEN", "ID_HASH_SALT", "RASA_TOKEN"):
+        for value in re.findall(rf"{name}: (.+)", text):
+            assert value.startswith("${"), f"{name} must come from the environment, not {value!r}"
