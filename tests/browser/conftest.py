@@ -22,8 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts" / "browser"
-AGENT_PASSWORD = "desk-password-123"
-LEDGER_TOKEN = "browser-test-ledger-token"
+from browser_stack import AGENT_PASSWORD, LEDGER_TOKEN  # noqa: E402
 
 
 def free_port() -> int:

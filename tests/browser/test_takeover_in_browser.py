@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import AGENT_PASSWORD
+from browser_stack import AGENT_PASSWORD
 from playwright.sync_api import expect
 
 

@@ -20,7 +20,7 @@ from ledger.db.models import Base as LedgerBase  # noqa: E402
 
 from gw_fake_rasa import make_fake_rasa  # noqa: E402
 
-WECHAT_TOKEN = "huanxin-test-token"
+from gw_helpers import WECHAT_TOKEN  # noqa: E402
 
 
 class FakeClock:

@@ -1,7 +1,7 @@
 """Agent desk: login with argon2 hashes, CSRF, session expiry, roles and visibility, audit."""
 from __future__ import annotations
 
-from helpers import PASSWORD, Desk, Widget, login, make_agent
+from gw_helpers import PASSWORD, Desk, Widget, login, make_agent
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 
 from gw_fake_rasa import make_fake_rasa, received_key, slots_key
-from helpers import Desk, Widget, login, make_agent
+from gw_helpers import Desk, Widget, login, make_agent
 
 from gateway.web import service_key
 

@@ -5,7 +5,7 @@ import asyncio
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from conftest import WECHAT_TOKEN
+from gw_helpers import WECHAT_TOKEN
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 

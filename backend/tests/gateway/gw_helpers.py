@@ -8,6 +8,7 @@ from typing import Any
 from gateway.web import auth_key
 
 PASSWORD = "correct horse battery"
+WECHAT_TOKEN = "huanxin-test-token"
 
 
 class Widget:
