@@ -215,7 +215,7 @@ class ConversationService:
             conv = await s.get(Conversation, conversation_id)
         if conv is None or conv.client_token_hash is None:
             return None
-        if not secrets.compare_digest(conv.client_token_hash, hash_token(token)):
+        if not secrets.compare_digest(conv.client_token_hash.encode(), hash_token(token).encode()):
             return None
         return conv
 

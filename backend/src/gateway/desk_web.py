@@ -59,7 +59,7 @@ async def csrf_middleware(request: web.Request, handler):
     agent, csrf = resolved
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         sent = request.headers.get("X-CSRF-Token", "")
-        if not _origin_ok(request) or not secrets.compare_digest(sent, csrf):
+        if not _origin_ok(request) or not secrets.compare_digest(sent.encode(), csrf.encode()):
             return problem(403, "csrf_failed", "missing or wrong CSRF token")
     request[agent_rkey] = agent
     request[csrf_rkey] = csrf
@@ -92,7 +92,7 @@ async def login(request: web.Request) -> web.Response:
     form = await request.post()
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     sent = str(form.get("csrf", ""))
-    if not cookie or not secrets.compare_digest(cookie, sent) or not _origin_ok(request):
+    if not cookie or not secrets.compare_digest(cookie.encode(), sent.encode()) or not _origin_ok(request):
         return problem(403, "csrf_failed", "the login form expired; reload it")
     result = await request.app[auth_key].login(str(form.get("username", ""))[:64], str(form.get("password", ""))[:256])
     if result is None:

@@ -60,7 +60,7 @@ def verify_signature(token: str, signature: str | None, timestamp: str | None, n
     if not token or not signature or not timestamp or not nonce:
         return False
     expected = compute_signature(token, timestamp, nonce)
-    return hmac.compare_digest(expected, signature.strip().lower())
+    return hmac.compare_digest(expected.encode(), signature.strip().lower().encode())
 
 
 @dataclass(frozen=True)

@@ -86,3 +86,13 @@ async def test_missing_or_wrong_api_token_is_unauthorized(client, demo):
         assert resp.status == 401
         assert resp.content_type == "application/problem+json"
         assert (await resp.json())["code"] == "unauthorized"
+
+
+async def test_non_ascii_identity_answers_and_conversation_ids_are_refused_not_crashed(client, demo):
+    """Constant-time comparison of str raises on non-ASCII text; the ledger compares bytes."""
+    resp = await attempt(client, id_last4="四三二一")
+    assert resp.status in (401, 422)
+    headers = await as_borrower(client, "D1")
+    headers["X-Conversation-Id"] = "conv-é"
+    resp = await client.get(f"/api/v1/loans/{loan_number('D1')}/status", headers=headers)
+    assert resp.status == 401 and (await resp.json())["code"] == "verification_required"

@@ -90,7 +90,7 @@ async def verify(
             matches = (
                 borrower is not None
                 and borrower.date_of_birth == date_of_birth
-                and secrets.compare_digest(borrower.national_id_last4.upper(), id_last4.upper())
+                and secrets.compare_digest(borrower.national_id_last4.upper().encode(), id_last4.upper().encode())
             )
             if matches:
                 assert borrower is not None
@@ -148,7 +148,7 @@ async def authorize(ledger: Ledger, session: AsyncSession, token: str | None, co
         raise VerificationRequired("a verification token and a conversation id are required")
     now = ledger.now()
     row = await repo.verification_session(session, token_hash(token))
-    if row is None or row.expires_at <= now or not secrets.compare_digest(row.conversation_id, conversation_id):
+    if row is None or row.expires_at <= now or not secrets.compare_digest(row.conversation_id.encode(), conversation_id.encode()):
         raise VerificationRequired("the verification is missing, expired or bound to another conversation")
     if now - row.last_used_at >= TOKEN_TOUCH_INTERVAL:
         row.last_used_at = now

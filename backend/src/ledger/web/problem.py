@@ -1,9 +1,11 @@
 """Errors -> application/problem+json, in one middleware (docs/contracts.md: stable codes).
 
 Every LedgerError subclass carries its stable ``code``; this module only knows which HTTP
-status each code has. No input may produce a 5xx: an unexpected exception is a bug, logged
-with its traceback and answered 400 ``invalid_request``; only an unreachable database (an
-outage, not an input) is answered 503 ``temporarily_unavailable``.
+status each code has. No input may produce a 5xx: every bad input is caught by validation or
+a domain rule and answered 4xx. An unexpected exception is therefore a bug, and it is
+answered honestly (500 ``internal_error``, traceback logged, nothing leaked) so that tests
+and schemathesis catch it instead of a 4xx hiding it; an unreachable database (an outage,
+not an input) is answered 503 ``temporarily_unavailable``.
 """
 from __future__ import annotations
 
@@ -54,6 +56,7 @@ TITLES: dict[int, str] = {
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
     423: "Locked",
+    500: "Internal Server Error",
     503: "Service Unavailable",
 }
 
@@ -131,9 +134,9 @@ async def problem_middleware(request: web.Request, handler) -> web.StreamRespons
     except (OperationalError, InterfaceError, ConnectionError, OSError) as exc:
         log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
         return problem(503, "temporarily_unavailable", "the ledger database is unavailable; try again")
-    except DBAPIError as exc:
+    except DBAPIError:
         log.exception("database error on %s %s", request.method, request.path)
-        return problem(409, "conflict", "the request conflicts with the ledger's records")
+        return problem(500, "internal_error", "the ledger could not complete the request")
     except Exception:  # noqa: BLE001 - the edge must never leak a traceback
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return problem(400, "invalid_request", "the request could not be processed")
+        return problem(500, "internal_error", "the ledger could not complete the request")
