@@ -29,7 +29,11 @@ class ActionOpenDispute(LedgerAction):
         except LedgerError as exc:
             if exc.code != "dispute_open":
                 raise
-            turn.say("dispute_exists_plain")
+            if exc.extra.get("case_number"):
+                turn.say("dispute_exists", case_number=exc.extra["case_number"],
+                         reply_due_by=turn.date(exc.extra.get("reply_due_by")))
+            else:
+                turn.say("dispute_exists_plain")
             return
         turn.set("awaiting", None)
         turn.set("offered_plans", None)

@@ -85,6 +85,8 @@ class ValidateHardshipForm(FormValidationAction):
 
     async def validate_hardship_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                        domain: dict) -> dict[str, Any]:
+        if value is None:  # an empty slot set by an action, not an answer
+            return {"hardship_reason": None}
         if value in texts.REASON_NAMES:
             return {"hardship_reason": value}
         turn = self._turn(dispatcher, tracker, domain)
@@ -99,6 +101,8 @@ class ValidateHardshipForm(FormValidationAction):
 
     async def validate_hardship_duration(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                          domain: dict) -> dict[str, Any]:
+        if value is None:  # an empty slot set by an action, not an answer
+            return {"hardship_duration": None}
         if value in ("temporary", "long_term"):
             return {"hardship_duration": value}
         turn = self._turn(dispatcher, tracker, domain)
@@ -126,14 +130,20 @@ class ValidateHardshipForm(FormValidationAction):
 
     async def validate_monthly_income(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: dict) -> dict[str, Any]:
+        if value is None:  # an empty slot set by an action, not an answer
+            return {"monthly_income": None}
         return self._amount("monthly_income", value, self._turn(dispatcher, tracker, domain), allow_nothing=False)
 
     async def validate_essential_expenses(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: dict) -> dict[str, Any]:
+        if value is None:  # an empty slot set by an action, not an answer
+            return {"essential_expenses": None}
         return self._amount("essential_expenses", value, self._turn(dispatcher, tracker, domain), allow_nothing=True)
 
     async def validate_other_debt_payments(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                            domain: dict) -> dict[str, Any]:
+        if value is None:  # an empty slot set by an action, not an answer
+            return {"other_debt_payments": None}
         return self._amount("other_debt_payments", value, self._turn(dispatcher, tracker, domain), allow_nothing=True)
 
 

@@ -51,6 +51,8 @@ class ValidateVerificationForm(FormValidationAction):
 
     async def validate_identity_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: dict) -> dict[str, Any]:
+        if value is None:  # an empty slot set by an action, not an answer
+            return {"identity_phone": None}
         if value == MASK:
             return {"identity_phone": MASK}
         turn = self._turn(dispatcher, tracker, domain)
@@ -62,6 +64,8 @@ class ValidateVerificationForm(FormValidationAction):
 
     async def validate_identity_dob(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: dict) -> dict[str, Any]:
+        if value is None:  # an empty slot set by an action, not an answer
+            return {"identity_dob": None}
         if value == MASK:
             return {"identity_dob": MASK}
         turn = self._turn(dispatcher, tracker, domain)
@@ -73,6 +77,8 @@ class ValidateVerificationForm(FormValidationAction):
 
     async def validate_identity_id_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                          domain: dict) -> dict[str, Any]:
+        if value is None:  # an empty slot set by an action, not an answer
+            return {"identity_id_last4": None}
         if value == MASK:
             return {"identity_id_last4": MASK}
         turn = self._turn(dispatcher, tracker, domain)

@@ -545,3 +545,15 @@ async def test_affirm_without_context_does_not_accept_anything():
     conv.user("好的", "affirm")
     await conv.run(ActionHandleAffirm)
     assert conv.ledger.accepted == [] and conv.ledger.escalations == []
+
+
+@pytest.mark.parametrize(
+    "form, slot",
+    [("hardship_form", "monthly_income"), ("hardship_form", "hardship_duration"), ("verification_form", "identity_dob")],
+)
+async def test_empty_slots_reset_by_an_action_are_not_reported_as_bad_answers(form, slot):
+    conv = Conversation(slots={"language": "zh"})
+    conv.user("我失业了还不上", "report_hardship")
+    result = await conv.validate(form, slot, None)
+    assert result == {slot: None}
+    assert conv.messages == []
