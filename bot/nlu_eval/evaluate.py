@@ -1,13 +1,14 @@
 """Held-out NLU evaluation: intent macro-F1 per language, the gate used by CI.
 
 Loads a trained Rasa model, parses every example of heldout_zh.yml and heldout_en.yml
-(never used for training), and writes results/report.md with, per language:
+(never used for training; ``--split fresh`` reads the smaller fresh_<lang>.yml check set)
+and writes results/report.md with, per language:
 macro-F1 and accuracy of the deployed prediction (after FallbackClassifier, so an
 ``nlu_fallback`` counts as a miss), per-intent precision/recall/F1, the most frequent
 confusion pairs, the misclassified examples, the accuracy of each robustness sub-set
 (``metadata.robustness`` of an example: traditional, fullwidth_punct, misspelling,
-mixed_language) and, to choose the fallback threshold, macro-F1 and fallback rate of the
-classifier's own top intent at several thresholds.
+mixed_language) and, to choose the FallbackClassifier settings, macro-F1 and fallback rate
+of the classifier's own top intent at several threshold / ambiguity_threshold values.
 
 Exit status: 0 when macro-F1 >= --min-f1 in both languages, 1 otherwise, 2 on a usage
 error (no model, unreadable file).
@@ -33,7 +34,8 @@ HERE = Path(__file__).resolve().parent
 BOT_DIR = HERE.parent
 LANGUAGES = ("zh", "en")
 FALLBACK_INTENT = "nlu_fallback"
-SWEEP_THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7)
+SWEEP_THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+SWEEP_AMBIGUITY = (0.0, 0.05, 0.1)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Prediction:
     intent: str  # deployed prediction (may be nlu_fallback)
     raw_intent: str  # the classifier's best real intent
     raw_confidence: float
+    runner_up_confidence: float
 
 
 def load_examples(path: Path) -> list[Example]:
@@ -85,7 +88,8 @@ async def predict(model_path: Path, examples: list[Example]) -> list[Prediction]
         intent = (parsed.get("intent") or {}).get("name") or FALLBACK_INTENT
         ranking = [r for r in parsed.get("intent_ranking", []) if r["name"] != FALLBACK_INTENT]
         raw = ranking[0] if ranking else {"name": intent, "confidence": 0.0}
-        predictions.append(Prediction(example, intent, raw["name"], float(raw["confidence"])))
+        runner_up = float(ranking[1]["confidence"]) if len(ranking) > 1 else 0.0
+        predictions.append(Prediction(example, intent, raw["name"], float(raw["confidence"]), runner_up))
     return predictions
 
 
@@ -113,14 +117,21 @@ def evaluate_language(predictions: list[Prediction]) -> dict:
             robustness[p.example.robustness].append(p.intent == p.example.intent)
     sweep = []
     for threshold in SWEEP_THRESHOLDS:
-        swept = [p.raw_intent if p.raw_confidence >= threshold else FALLBACK_INTENT for p in predictions]
-        sweep.append(
-            {
-                "threshold": threshold,
-                "macro_f1": macro_f1(gold, swept, labels),
-                "fallback_rate": sum(s == FALLBACK_INTENT for s in swept) / len(swept),
-            }
-        )
+        for ambiguity in SWEEP_AMBIGUITY:
+            swept = [
+                p.raw_intent
+                if p.raw_confidence >= threshold and p.raw_confidence - p.runner_up_confidence >= ambiguity
+                else FALLBACK_INTENT
+                for p in predictions
+            ]
+            sweep.append(
+                {
+                    "threshold": threshold,
+                    "ambiguity": ambiguity,
+                    "macro_f1": macro_f1(gold, swept, labels),
+                    "fallback_rate": sum(s == FALLBACK_INTENT for s in swept) / len(swept),
+                }
+            )
     return {
         "n": len(predictions),
         "macro_f1": macro_f1(gold, predicted, labels),
@@ -152,11 +163,12 @@ def evaluate_language(predictions: list[Prediction]) -> dict:
     }
 
 
-def render_report(model_path: Path, results: dict[str, dict], min_f1: float, seconds: float) -> str:
+def render_report(model_path: Path, split: str, results: dict[str, dict], min_f1: float, seconds: float) -> str:
     lines = [
-        "# Held-out NLU evaluation",
+        "# NLU evaluation",
         "",
         f"- model: `{model_path}`",
+        f"- examples: `{split}_<lang>.yml`",
         f"- gate: macro-F1 >= {min_f1:.2f} in each language",
         f"- parse time: {seconds:.1f} s",
         "",
@@ -171,9 +183,12 @@ def render_report(model_path: Path, results: dict[str, dict], min_f1: float, sec
     for lang, r in results.items():
         lines += ["", f"## {lang}", "", "### Robustness sub-sets", "", "| sub-set | examples | accuracy |", "|---|---|---|"]
         lines += [f"| {tag} | {v['n']} | {v['accuracy']:.3f} |" for tag, v in r["robustness"].items()]
-        lines += ["", "### Fallback threshold sweep (classifier's top intent)", "",
-                  "| threshold | macro-F1 | fallback rate |", "|---|---|---|"]
-        lines += [f"| {s['threshold']:.1f} | {s['macro_f1']:.3f} | {s['fallback_rate']:.3f} |" for s in r["threshold_sweep"]]
+        lines += ["", "### Fallback sweep (classifier's top intent; ambiguity = minimum gap to the runner-up)", "",
+                  "| threshold | ambiguity | macro-F1 | fallback rate |", "|---|---|---|---|"]
+        lines += [
+            f"| {s['threshold']:.2f} | {s['ambiguity']:.2f} | {s['macro_f1']:.3f} | {s['fallback_rate']:.3f} |"
+            for s in r["threshold_sweep"]
+        ]
         lines += ["", "### Per intent", "", "| intent | precision | recall | F1 | support |", "|---|---|---|---|---|"]
         lines += [
             f"| {i['intent']} | {i['precision']:.2f} | {i['recall']:.2f} | {i['f1']:.2f} | {i['support']} |"
@@ -194,7 +209,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", nargs="?", help="model .tar.gz (default: newest in bot/models)")
     parser.add_argument("--min-f1", type=float, default=0.90, help="macro-F1 gate per language (default 0.90)")
-    parser.add_argument("--data-dir", type=Path, default=HERE, help="directory of heldout_<lang>.yml")
+    parser.add_argument("--split", default="heldout", help="file prefix: <split>_<lang>.yml (heldout or fresh)")
+    parser.add_argument("--data-dir", type=Path, default=HERE, help="directory of the <split>_<lang>.yml files")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="report directory")
     return parser.parse_args(argv)
 
@@ -204,11 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
     model_path = Path(args.model) if args.model else latest_model(BOT_DIR / "models")
     if model_path is None or not model_path.is_file():
         print(f"error: no model found ({model_path or BOT_DIR / 'models'})", file=sys.stderr)
         return 2
-    examples = {lang: load_examples(args.data_dir / f"heldout_{lang}.yml") for lang in LANGUAGES}
+    examples = {lang: load_examples(args.data_dir / f"{args.split}_{lang}.yml") for lang in LANGUAGES}
     started = time.monotonic()
     everything = [e for lang in LANGUAGES for e in examples[lang]]
     predictions = asyncio.run(predict(model_path, everything))
@@ -219,14 +236,16 @@ def main(argv: list[str] | None = None) -> int:
         results[lang] = evaluate_language(predictions[offset : offset + n])
         offset += n
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "report.md").write_text(render_report(model_path, results, args.min_f1, seconds), encoding="utf-8")
-    (args.out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    suffix = "" if args.split == "heldout" else f"_{args.split}"
+    report = args.out / f"report{suffix}.md"
+    report.write_text(render_report(model_path, args.split, results, args.min_f1, seconds), encoding="utf-8")
+    (args.out / f"results{suffix}.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     failed = False
     for lang, r in results.items():
         robust = ", ".join(f"{tag} {v['accuracy']:.3f}" for tag, v in r["robustness"].items())
         print(f"{lang}: macro-F1 {r['macro_f1']:.3f} accuracy {r['accuracy']:.3f} fallback {r['fallback_rate']:.3f} | {robust}")
         failed |= r["macro_f1"] < args.min_f1
-    print(f"report: {args.out / 'report.md'}")
+    print(f"report: {report}")
     return 1 if failed else 0
 
 
