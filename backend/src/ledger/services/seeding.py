@@ -1,8 +1,10 @@
 """Demo portfolio seeding (idempotent, re-based on today) and synthetic portfolios for load tests."""
 from __future__ import annotations
 
+import asyncio
 import random
 import time
+import uuid
 from datetime import date, datetime, time as dtime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -19,6 +21,18 @@ from .context import hash_national_id
 from .records import arrangement_instalments, instalment_rows
 
 DEMO_NATIONAL_ID_REGION = "110101"
+
+
+def ordered_ids():
+    """UUIDv7 ids (RFC 9562: 48-bit Unix milliseconds, version, variant) whose remaining bits
+    are 42 random bits fixed for this run followed by a 32-bit counter, so they rise in
+    insertion order. Bulk loading random uuid4 keys scatters every insert over the whole
+    primary-key and foreign-key indexes; rising keys append at their right edge."""
+    ms = int(time.time() * 1000) & ((1 << 48) - 1)
+    run = random.SystemRandom().getrandbits(42)
+    high = (ms << 80) | (0x7 << 76) | ((run >> 30) << 64) | (0b10 << 62) | ((run & ((1 << 30) - 1)) << 32)
+    for counter in range(1 << 32):
+        yield str(uuid.UUID(int=high | counter))
 
 
 def demo_national_id(dob: date, last4: str) -> str:
@@ -116,15 +130,24 @@ async def generate_portfolio(engine: AsyncEngine, n: int, *, salt: str, today: d
     weights = [w for _, w, _ in BUCKET_MIX]
     borrowers, loans, instalments, payments = [], [], [], []
     counts = {"borrowers": 0, "instalments": 0, "payments": 0}
+    ids = ordered_ids()
+
+    in_flight: asyncio.Task | None = None
 
     async def flush() -> None:
+        # One batch is written while the next is generated: the database works on one core
+        # while Python builds rows on the other (the loop below yields to let COPY stream).
+        nonlocal borrowers, loans, instalments, payments, in_flight
+        if in_flight is not None:
+            await in_flight
+            in_flight = None
         if not borrowers:
             return
-        await _bulk_insert(engine, borrowers, loans, instalments, payments)
         counts["borrowers"] += len(borrowers)
         counts["instalments"] += len(instalments)
         counts["payments"] += len(payments)
-        borrowers.clear(), loans.clear(), instalments.clear(), payments.clear()
+        in_flight = asyncio.ensure_future(_bulk_insert(engine, borrowers, loans, instalments, payments))
+        borrowers, loans, instalments, payments = [], [], [], []
 
     for i in range(offset, offset + n):
         _, _, (lo, hi) = rng.choices(BUCKET_MIX, weights)[0]
@@ -139,7 +162,7 @@ async def generate_portfolio(engine: AsyncEngine, n: int, *, salt: str, today: d
             contract = LoanContract("", principal, apr, term, disbursed,
                                     build_schedule(principal, apr, term, disbursed, due_day=anchor_due.day))
             schedules[ckey] = contract
-        borrower_id, loan_id = m.new_id(), m.new_id()
+        borrower_id, loan_id = next(ids), next(ids)
         dob = date(1960 + i % 45, 1 + i % 12, 1 + i % 28)
         last4 = f"{i % 10000:04d}"
         loan_number = f"SY{i:010d}"
@@ -150,11 +173,18 @@ async def generate_portfolio(engine: AsyncEngine, n: int, *, salt: str, today: d
         for s in contract.schedule:
             instalments.append((loan_id, s.number, s.due_date, s.amount, s.principal, s.interest))
             if s.number < k:
-                payments.append((m.new_id(), loan_id, f"SYN-{loan_number}-{s.number}", s.amount, s.due_date,
+                payments.append((next(ids), loan_id, f"SYN-{loan_number}-{s.number}", s.amount, s.due_date,
                                  "bank_transfer", now))
         if len(borrowers) >= batch:
             await flush()
-    await flush()
+        elif i % 100 == 0:
+            await asyncio.sleep(0)
+    try:
+        await flush()
+        await flush()
+    finally:
+        if in_flight is not None and not in_flight.done():
+            in_flight.cancel()
     counts["seconds"] = round(time.perf_counter() - started, 2)
     return counts
 

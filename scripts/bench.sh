@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make bench`: the benchmark scripts of bench/ (they print their figures; they are not tests).
+#   1. bench/load_portfolio.py   100,000 synthetic borrowers into PostgreSQL (database huanxin_bench)
+#   2. bench/status_load.py      status reads under 50 concurrent connections for 20 s (needs wrk)
+#   3. bench/relief_eval.py      relief-plan evaluation in the pure core
+#   4. bench/conversation_bench.py, when present: conversations through the real stack
+# Needs PostgreSQL at 127.0.0.1:5432 (trust auth; BENCH_PG_HOST/BENCH_PG_PORT/BENCH_PG_USER/BENCH_DB
+# override). BENCH_ONLY="load status relief conversation" picks a subset.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+py=backend/.venv/bin/python
+only=" ${BENCH_ONLY:-load status relief conversation} "
+status=0
+want() { [[ "$only" == *" $1 "* ]]; }
+
+if want load; then
+  echo "==> bench: loading the synthetic portfolio"
+  $py bench/load_portfolio.py "${BENCH_BORROWERS:-100000}" || status=1
+  echo
+fi
+if want status; then
+  echo "==> bench: status reads under load"
+  if command -v wrk >/dev/null; then
+    $py bench/status_load.py || status=1
+  else
+    echo "wrk not found: install it (Debian/Ubuntu: apt-get install -y wrk) to run bench/status_load.py" >&2
+    status=1
+  fi
+  echo
+fi
+if want relief; then
+  echo "==> bench: relief evaluation in the pure core"
+  $py bench/relief_eval.py || status=1
+  echo
+fi
+if want conversation && [ -f bench/conversation_bench.py ]; then
+  echo "==> bench: conversations through the stack"
+  $py bench/conversation_bench.py || status=1
+fi
+exit $status
