@@ -212,3 +212,14 @@ async def test_ledger_audit_log_receives_agent_actions(gateway_client, database_
         rows = (await conn.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail))).all()
     await engine.dispose()
     assert [tuple(r) for r in rows] == [("agent:li.na", "desk.close", {"conversation_id": "conv-1", "outcome": "resolved"})]
+
+
+async def test_non_ascii_csrf_tokens_are_refused_not_crashed(gateway_client):
+    await make_agent(gateway_client, "li.na")
+    await gateway_client.get("/desk/login")
+    resp = await gateway_client.post("/desk/login", data={"username": "li.na", "password": PASSWORD, "csrf": "令牌"},
+                                     allow_redirects=False)
+    assert resp.status == 403
+    _, csrf = await login(gateway_client, "li.na")
+    resp = await gateway_client.post("/desk/logout", headers={"X-CSRF-Token": "令牌".encode().decode("latin-1")})
+    assert resp.status == 403

@@ -135,3 +135,10 @@ async def test_handoff_then_agent_reply_goes_out_through_the_api(gateway_client,
 async def test_image_gets_a_polite_text_only_notice(gateway_client):
     resp = await gateway_client.post("/wechat", params=signed(), data=(PAYLOADS / "image.xml").read_bytes())
     assert "文字" in ET.fromstring(await resp.text()).findtext("Content")
+
+
+async def test_non_ascii_signature_is_refused_not_crashed(gateway_client, database_url):
+    resp = await gateway_client.post("/wechat", params={**signed(), "signature": "签名"},
+                                     data=(PAYLOADS / "text.xml").read_bytes())
+    assert resp.status == 403
+    assert await count_rows(database_url) == (0, 0)
