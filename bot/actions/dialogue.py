@@ -44,7 +44,7 @@ class ActionHandleAffirm(LedgerAction):
         awaiting = turn.slot("awaiting")
         if awaiting == "plan_confirmation":
             await accept_chosen(turn)
-        elif awaiting in ("human_offer", "human_offer_backend"):
+        elif (awaiting or "").startswith("human_offer"):
             await ActionRequestHuman(self._ledger, self._vault, self._today).handle(turn)
         else:
             turn.say("ok_noted")
@@ -61,6 +61,6 @@ class ActionHandleDeny(LedgerAction):
         if awaiting == "plan_confirmation":
             decline_chosen(turn)
             return
-        if awaiting in ("human_offer", "human_offer_backend", "promise_details", "contact_channel", "budget_figures"):
+        if awaiting in ("promise_details", "contact_channel", "budget_figures") or (awaiting or "").startswith("human_offer"):
             turn.set("awaiting", None)
         turn.say("ok_noted")

@@ -9,6 +9,9 @@ from actions.ledger_client import LedgerError, LedgerUnavailable
 from actions.verification import IDENTITY_SLOTS
 
 SUMMARY_MESSAGES = 6
+# Why the human was offered (slot `awaiting`) -> the escalation reason of the contract.
+OFFER_REASONS = {"human_offer_backend": "backend_unavailable", "human_offer_fallback": "fallback",
+                 "human_offer_complaint": "complaint"}
 _IDENTITY_LIKE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)|\d{17}[\dXx]|\d{6}(?:19|20)\d{6}")
 
 
@@ -62,7 +65,7 @@ class ActionRequestHuman(LedgerAction):
         return "action_request_human"
 
     async def handle(self, turn: Turn) -> None:
-        reason = "backend_unavailable" if turn.slot("awaiting") == "human_offer_backend" else "request_human"
+        reason = OFFER_REASONS.get(turn.slot("awaiting") or "", "request_human")
         turn.set("awaiting", None)
         try:
             escalation = await escalate(turn, reason, conversation_summary(turn))
@@ -90,4 +93,4 @@ class ActionFileComplaint(LedgerAction):
             turn.say("escalation_failed")
             return
         turn.say("complaint_recorded", complaint_id=complaint.get("complaint_id"))
-        turn.offer_human()
+        turn.offer_human(awaiting="human_offer_complaint")

@@ -22,7 +22,7 @@ class ActionClarify(LedgerAction):
         misses = int(turn.slot("fallback_count") or 0) + 1
         turn.set("fallback_count", float(misses))
         if misses >= MISSES_BEFORE_HUMAN:
-            turn.offer_human("clarify_offer_human")
+            turn.offer_human("clarify_offer_human", awaiting="human_offer_fallback")
         else:
             turn.say("clarify")
 

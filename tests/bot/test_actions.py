@@ -197,6 +197,10 @@ async def test_backend_down_gives_a_polite_message_and_offers_a_human(lang, firs
     assert expected in conv.all_text()
     assert [b["payload"] for b in conv.buttons()] == ["/request_human", "/deny"]
     assert conv.slots["awaiting"] == "human_offer_backend"
+    conv.ledger.down = False
+    conv.user("/request_human", "request_human")
+    await conv.run(ActionRequestHuman)
+    assert conv.ledger.escalations[0]["reason"] == "backend_unavailable"
 
 
 async def test_backend_down_during_verification_is_polite():
@@ -471,7 +475,7 @@ async def test_complaint_is_recorded_and_a_human_offered():
     assert "投诉已登记" in conv.all_text() and "/request_human" in [b["payload"] for b in conv.buttons()]
     conv.user("/affirm", "affirm")
     await conv.run(ActionHandleAffirm)
-    assert conv.ledger.escalations[0]["reason"] == "request_human"
+    assert conv.ledger.escalations[0]["reason"] == "complaint"
 
 
 async def test_request_human_summary_holds_no_identity_answers():
@@ -517,6 +521,9 @@ async def test_two_misses_offer_a_human():
     await conv.run(ActionClarify)
     assert "talk to a person" in conv.all_text()
     assert "/request_human" in [b["payload"] for b in conv.buttons()]
+    conv.user("yes", "affirm")
+    await conv.run(ActionHandleAffirm)
+    assert conv.ledger.escalations[0]["reason"] == "fallback"
 
 
 async def test_change_language_switches_and_confirms_in_the_new_language():
