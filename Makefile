@@ -8,7 +8,7 @@ UV_VERSION := 0.13.8
 UV := .tools/venv/bin/uv
 ENV := . scripts/env.sh
 
-.PHONY: help setup run test test-backend test-bot test-rasa test-e2e migrate seed train bench clean
+.PHONY: help setup run test test-backend test-bot test-rasa test-e2e browser-deps migrate seed train bench clean
 
 help:
 	@echo "make run    set up everything missing, then start backend :8080, action server :5055, Rasa :5005"
@@ -50,7 +50,7 @@ test: setup
 
 test-backend: backend/.venv/.synced
 	@$(ENV); echo "==> backend tests (domain, API on SQLite and PostgreSQL, gateway)"; \
-	  cd backend && .venv/bin/python -m pytest -q
+	  cd backend && .venv/bin/python -m pytest -q tests ../tests/deploy
 
 test-bot: bot/.venv/.synced
 	@$(ENV); echo "==> bot action and parser tests"; \
@@ -59,8 +59,14 @@ test-bot: bot/.venv/.synced
 test-rasa: bot/.venv/.synced
 	@scripts/rasa_tests.sh
 
-test-e2e: setup
+test-e2e: setup browser-deps
 	@scripts/e2e.sh
+
+browser-deps:
+	@if [ ! -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then \
+	  echo "==> installing Debian's chromium for the browser tests (no browser download by test tools)"; \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y --no-install-recommends chromium chromium-driver fonts-noto-cjk; \
+	fi
 
 bench: setup
 	@scripts/bench.sh

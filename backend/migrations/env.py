@@ -7,12 +7,14 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from gateway.db import Base as GatewayBase
 from ledger.db.models import Base
 from ledger.db.session import create_engine
 from ledger.settings import Settings
 
 config = context.config
-target_metadata = Base.metadata
+# Both packages' tables live in one database and one migration history.
+target_metadata = [Base.metadata, GatewayBase.metadata]
 
 
 def database_url() -> str:
