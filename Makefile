@@ -37,6 +37,9 @@ migrate: backend/.venv/.synced
 
 seed: migrate
 	@$(ENV); echo "==> seeding the demo portfolio (idempotent)"; cd backend && .venv/bin/ledger seed-demo
+	@$(ENV); echo "==> demo agent desk accounts: supervisor, agent1 (password in .env.local)"; cd backend && \
+	  GATEWAY_AGENT_PASSWORD="$$DESK_DEMO_PASSWORD" .venv/bin/python -m gateway create-agent supervisor --role supervisor >/dev/null && \
+	  GATEWAY_AGENT_PASSWORD="$$DESK_DEMO_PASSWORD" .venv/bin/python -m gateway create-agent agent1 --role agent >/dev/null
 
 train: bot/.venv/.synced
 	@scripts/train.sh >/dev/null

@@ -1,14 +1,14 @@
 # Sourced by the make targets and scripts: shared environment for every service.
 # Generates .env.local (local secrets, never committed) on first use.
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [ ! -f "$repo_root/.env.local" ]; then
-  echo "==> generating local secrets in .env.local (not in git)"
-  umask 077
-  {
-    echo "LEDGER_API_TOKEN=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
-    echo "ID_HASH_SALT=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')"
-  } > "$repo_root/.env.local"
-fi
+random_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
+for key_bytes in LEDGER_API_TOKEN:24 ID_HASH_SALT:24 DESK_DEMO_PASSWORD:9; do
+  key=${key_bytes%%:*}
+  if ! grep -q "^$key=" "$repo_root/.env.local" 2>/dev/null; then
+    echo "==> generating $key in .env.local (local secret, not in git)" >&2
+    (umask 077; echo "$key=$(random_hex "${key_bytes##*:}")" >> "$repo_root/.env.local")
+  fi
+done
 set -a
 # shellcheck disable=SC1091
 . "$repo_root/.env.local"

@@ -84,7 +84,10 @@ Huanxin is running (logs in $logdir):
   action server    http://127.0.0.1:$ACTION_SERVER_PORT
   Rasa             $RASA_URL   (POST $RASA_URL/webhooks/rest/webhook {"sender": "me", "message": "你好"})
 MSG
-    [ -f "$rundir/gateway.pid" ] && echo "  web chat / desk  http://127.0.0.1:$GATEWAY_PORT/chat  http://127.0.0.1:$GATEWAY_PORT/desk"
+    if [ -f "$rundir/gateway.pid" ]; then
+      echo "  web chat         http://127.0.0.1:$GATEWAY_PORT/demo  (the embeddable widget: /widget.js)"
+      echo "  agent desk       http://127.0.0.1:$GATEWAY_PORT/desk  (supervisor / agent1, password: $DESK_DEMO_PASSWORD)"
+    fi
     cat <<'MSG'
 
 Demo borrowers (verify with phone, date of birth, last 4 of the ID):
