@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 cd bot
-inputs=$(find config.yml domain domain.yml data -type f \( -name '*.yml' -o -name '*.yaml' \) 2>/dev/null | LC_ALL=C sort)
+sources=(); for p in config.yml domain domain.yml data; do [ -e "$p" ] && sources+=("$p"); done
+inputs=$(find "${sources[@]}" -type f \( -name '*.yml' -o -name '*.yaml' \) 2>/dev/null | LC_ALL=C sort)
 hash=$( { cat pyproject.toml; for f in $inputs; do echo "== $f"; cat "$f"; done; } | sha256sum | cut -c1-16)
 model="models/huanxin-$hash.tar.gz"
 if [ -f "$model" ]; then
