@@ -154,7 +154,8 @@ def plan_record(plan: dict) -> dict:
     return {
         "plan_type": plan.get("plan_type"),
         "eligible": bool(plan.get("eligible")) and bool(offer.get("offer_id")),
-        "reasons": [{"zh": r.get("zh") or r.get("code"), "en": r.get("en") or r.get("code")} for r in plan.get("reasons") or []],
+        "reasons": [{"code": r.get("code"), "zh": r.get("zh") or r.get("code"), "en": r.get("en") or r.get("code")}
+                    for r in plan.get("reasons") or []],
         "offer_id": offer.get("offer_id"),
         "payment_amount": offer.get("payment_amount"),
         "payment_frequency": offer.get("payment_frequency") or "monthly",
@@ -187,9 +188,20 @@ def plan_buttons(turn: Turn, eligible: list[dict]) -> list[dict]:
     ]
 
 
+# The engine lists every check of a plan, failed ones first; these codes are checks that passed
+# (or terms), so they are not reasons why a plan is unavailable.
+PASSED_CHECKS = {"affordable", "charges_to_waive", "dpd_reached", "dpd_within_limit", "irregular_income",
+                 "long_term_hardship", "no_recent_fee_waiver", "no_recent_restructure", "temporary_hardship"}
+
+
+def blocking_reasons(record: dict) -> list[dict]:
+    return [r for r in record["reasons"]
+            if r.get("code") not in PASSED_CHECKS and not str(r.get("code", "")).endswith("_terms")]
+
+
 def not_eligible_reason(turn: Turn, record: dict) -> str:
     sep = "；" if turn.lang == "zh" else "; "
-    reasons = sep.join(r.get(turn.lang) or "" for r in record["reasons"]) or "-"
+    reasons = sep.join((r.get(turn.lang) or "").rstrip("。.") for r in blocking_reasons(record)) or "-"
     return texts.text("plan_not_eligible", turn.lang, plan=texts.name_of(texts.PLAN_NAMES, record["plan_type"], turn.lang),
                       reasons=reasons)
 

@@ -53,7 +53,7 @@ def to_simplified(text: str) -> str:
 
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_LATIN_WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2,}(?![A-Za-z0-9])")  # "HX0000000006" is no word
 
 
 def detect_language(text: str) -> str | None:

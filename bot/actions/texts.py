@@ -229,8 +229,8 @@ T: dict[str, dict[str, str]] = {
         "en": "Please choose one; I'll show you the details before anything is confirmed.",
     },
     "plan_not_eligible": {
-        "zh": "您问到的「{plan}」目前不适用：{reasons}",
-        "en": "The {plan} you asked about isn't available: {reasons}",
+        "zh": "您问到的「{plan}」目前不适用：{reasons}。",
+        "en": "The {plan} you asked about isn't available: {reasons}.",
     },
     "no_plans": {
         "zh": "根据目前的情况，系统没有能直接提供的方案。我已经请专人审核您的情况（编号 {escalation_id}），同事会尽快联系您。",

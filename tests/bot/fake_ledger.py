@@ -106,8 +106,10 @@ def demo_borrowers() -> dict[str, Borrower]:
                 {"due_date": "2026-12-01", "amount": "1833.00"},
                 [{"number": 5, "due_date": "2026-10-21", "amount": "1833.00", "state": "overdue"}]),
         plans=[{"plan_type": p, "eligible": False,
-                "reasons": [{"code": "restructure_within_12_months", "zh": "过去 12 个月内已有过一次重组安排",
-                             "en": "a restructure was already agreed in the last 12 months"}], "offer": None}
+                "reasons": [{"code": "restructure_limit", "zh": "过去 12 个月内已有过一次重组安排。",
+                             "en": "a restructure was already agreed in the last 12 months."},
+                            {"code": "dpd_within_limit", "zh": "当前逾期35天，未超过60天的上限。",
+                             "en": "You are 35 days past due, within the limit of 60 days."}], "offer": None}
                for p in ("deferral", "term_extension", "reduced_rate", "quarterly")],
     )
     d7 = Borrower(

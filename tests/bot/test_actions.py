@@ -324,7 +324,8 @@ async def test_no_eligible_plan_goes_to_human_review():
                                "essential_expenses": "2500", "other_debt_payments": "0"})
     await conv.run(ActionSubmitHardship)
     text = conv.all_text()
-    assert "过去 12 个月内已有过一次重组安排" in text
+    assert "「延期还款」目前不适用：过去 12 个月内已有过一次重组安排。" in text
+    assert "未超过60天的上限" not in text
     assert conv.ledger.escalations[0]["reason"] == "hardship_review"
     assert "专人审核" in text
     assert conv.ledger.accepted == []

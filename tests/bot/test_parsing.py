@@ -257,6 +257,7 @@ def test_parse_channel_none(text):
         ("hi 你好 can you help me with my loan", "en"),
         ("我欠多少錢", "zh"),
         ("12345", None),
+        ("HX0000000006", None),
         ("/affirm", None),
         ("", None),
     ],
