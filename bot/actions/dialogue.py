@@ -9,7 +9,7 @@ from actions.contact import ActionStopContact
 from actions.escalation import ActionRequestHuman
 from actions.plans import accept_chosen, choose_plan, decline_chosen
 from actions.promises import ActionPromiseToPay
-from actions.tips import ActionFinancialTips
+from actions.tips import ActionFinancialTips, parse_budget
 
 
 class ActionHandleInform(LedgerAction):
@@ -31,6 +31,10 @@ class ActionHandleInform(LedgerAction):
         if awaiting in ("plan_choice", "plan_confirmation") or turn.slot("offered_plans"):
             if choose_plan(turn):
                 return
+        figures = parse_budget(turn.latest_text)
+        if "income" in figures and "expenses" in figures:
+            await ActionFinancialTips(self._ledger, self._vault, self._today).budget_only(turn)
+            return
         turn.say("clarify")
 
 

@@ -3,7 +3,8 @@
 Before events reach the database they are rewritten:
 - a user message sent while the verification form asked for an identity slot (phone or
   loan number, date of birth, ID last 4) keeps its intent but its text becomes "[redacted]";
-- in every other user message, phone numbers and national ID numbers are masked;
+- in every other user message, phone numbers, national ID numbers and dates that can only be
+  birth dates (years 1900-2015) are masked;
 - identity slots and verification_token are stored as "[redacted]" whatever they held.
 The conversation stays usable (intents, actions, bot replies and other slots are kept), and
 the live tracker is untouched: only what is written is redacted. Configured in endpoints.yml;
@@ -29,6 +30,7 @@ _IDENTITY_PATTERN = re.compile(
     r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)"  # mainland mobile numbers
     r"|(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"  # 18-character national ID numbers
     r"|(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])"  # 15-digit national ID numbers
+    r"|(?<!\d)(?:19\d\d|200\d|201[0-5])\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?(?!\d)"  # birth dates
 )
 
 

@@ -565,3 +565,10 @@ async def test_empty_slots_reset_by_an_action_are_not_reported_as_bad_answers(fo
     result = await conv.validate(form, slot, None)
     assert result == {slot: None}
     assert conv.messages == []
+
+
+async def test_figures_given_out_of_context_get_a_budget():
+    conv = Conversation(slots={"language": "zh"})
+    conv.user("我收入8000，开销5000", "inform")
+    await conv.run(ActionHandleInform)
+    assert "每月剩下 3,000.00 元" in conv.all_text()

@@ -95,3 +95,6 @@ def test_identity_numbers_are_masked_in_free_text():
     assert mask_identity_numbers("call 138 0000 0001 please") == f"call {MASK} please"
     assert mask_identity_numbers("身份证 11010519900315432X") == f"身份证 {MASK}"
     assert mask_identity_numbers("我下周五还500") == "我下周五还500"
+    assert mask_identity_numbers("生日 1990-03-15") == f"生日 {MASK}"
+    assert mask_identity_numbers("1990年3月15日出生") == f"{MASK}出生"
+    assert mask_identity_numbers("我 2026-12-01 还") == "我 2026-12-01 还"
