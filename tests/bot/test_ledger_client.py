@@ -105,11 +105,12 @@ async def test_posts_are_never_retried(backend):
 
 
 async def test_slow_backend_times_out_as_unavailable(backend):
-    backend.delay = 1.0
+    backend.delay = 0.5
     client = LedgerClient(backend.url, timeout_s=0.2, get_retries=0)
     with pytest.raises(LedgerUnavailable):
         await client.get_policy_texts()
     await client.close()
+    await asyncio.sleep(0.4)  # let the slow handler finish before the server stops
 
 
 async def test_connection_refused_is_unavailable():
