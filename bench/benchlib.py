@@ -171,6 +171,63 @@ class LedgerServer:
             self.proc.wait()
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """user + system CPU seconds of one process (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def tree_pids(root: int) -> list[int]:
+    """root and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(children.get(pid, []))
+    return out
+
+
+async def sessions_opened(db: str = BENCH_DB) -> int:
+    """PostgreSQL's count of sessions ever opened to db (pg_stat_database.sessions, PostgreSQL 14+)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
+    try:
+        return int(await conn.fetchval("SELECT sessions FROM pg_stat_database WHERE datname = $1", db) or 0)
+    except asyncpg.UndefinedColumnError:
+        return 0
+    finally:
+        await conn.close()
+
+
+async def backend_pids(db: str = BENCH_DB) -> list[int]:
+    """PIDs of the PostgreSQL backends serving connections to db (the server's pool)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, database="postgres")
+    try:
+        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", db)
+    finally:
+        await conn.close()
+    return [r["pid"] for r in rows]
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(32)
 

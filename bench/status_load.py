@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -97,12 +98,32 @@ async def verify_sample(base: str, api_token: str, indices: list[int]) -> list[t
     return triples
 
 
-def run_wrk(wrk: str, base: str, lua: Path, args: list[str], connections: int, seconds: int, threads: int) -> dict:
+def run_wrk(wrk: str, base: str, lua: Path, args: list[str], connections: int, seconds: int, threads: int,
+            server_pid: int | None = None) -> dict:
+    """Run wrk; with server_pid, also measure the CPU seconds the server's process tree, the
+    PostgreSQL backends of its pool and wrk itself spent during the run."""
     cmd = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s", "-s", str(lua), base, "--",
            *args]
+    cpu_before: dict[int, float] = {}
+    if server_pid is not None:
+        pg = asyncio.run(benchlib.backend_pids())
+        server = benchlib.tree_pids(server_pid)
+        cpu_before = {pid: benchlib.process_cpu_seconds(pid) for pid in server + pg}
+        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        sessions_before = asyncio.run(benchlib.sessions_opened())
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     line = next(line for line in out.splitlines() if line.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
+    result = json.loads(line[len("RESULT "):])
+    if server_pid is not None:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # Backends opened during the run count whole; those closed during it are lost (see sessions).
+        result["pg_sessions_opened"] = asyncio.run(benchlib.sessions_opened()) - sessions_before - 1
+        pg_after = asyncio.run(benchlib.backend_pids())
+        result["cpu_server_s"] = sum(benchlib.process_cpu_seconds(p) - cpu_before.get(p, 0.0)
+                                     for p in benchlib.tree_pids(server_pid))
+        result["cpu_pg_s"] = sum(benchlib.process_cpu_seconds(p) - cpu_before.get(p, 0.0) for p in pg_after)
+        result["cpu_wrk_s"] = (children.ru_utime + children.ru_stime) - (children_before.ru_utime + children_before.ru_stime)
+    return result
 
 
 def main() -> int:
@@ -140,7 +161,8 @@ def main() -> int:
             lua.write_text(LUA)
             data.write_text("".join(f"{a}\t{b}\t{c}\n" for a, b, c in triples))
             run_wrk(wrk, server.base, lua, [api_token, str(data)], opts.connections, 3, opts.threads)  # warm-up
-            r = run_wrk(wrk, server.base, lua, [api_token, str(data)], opts.connections, opts.seconds, opts.threads)
+            r = run_wrk(wrk, server.base, lua, [api_token, str(data)], opts.connections, opts.seconds, opts.threads,
+                        server_pid=server.proc.pid)
     rps = r["requests"] / (r["duration_us"] / 1e6)
     p99_ms = r["p99_us"] / 1000
     errors = {k: r[k] for k in ("connect", "read", "write", "status", "timeout") if r[k]}
@@ -149,6 +171,12 @@ def main() -> int:
     print(f"requests: {r['requests']:,} in {r['duration_us'] / 1e6:.1f} s = {rps:,.0f} requests/s")
     print(f"latency: p50 {r['p50_us'] / 1000:.1f} ms, p95 {r['p95_us'] / 1000:.1f} ms, p99 {p99_ms:.1f} ms, "
           f"max {r['max_us'] / 1000:.1f} ms, mean {r['mean_us'] / 1000:.1f} ms")
+    per = {k: r[f"cpu_{k}_s"] / max(1, r["requests"]) * 1000 for k in ("server", "pg", "wrk")}
+    total = sum(per.values())
+    print(f"CPU per request: server {per['server']:.2f} ms + PostgreSQL {per['pg']:.2f} ms + wrk {per['wrk']:.2f} ms "
+          f"= {total:.2f} ms; {os.cpu_count()} cores fully given to these would serve at most "
+          f"~{os.cpu_count() * 1000 / total:,.0f} requests/s")
+    print(f"PostgreSQL connections opened during the run: {r['pg_sessions_opened']}")
     print(f"errors: {errors or 'none (every answer 2xx)'}")
     print(f"target >= 1,000 requests/s: {'met' if rps >= 1000 else 'NOT met'}; "
           f"target p99 < 20 ms: {'met' if p99_ms < 20 else 'NOT met'}")

@@ -73,14 +73,46 @@ async def _create_client(settings: Settings, name: str, token: str) -> None:
 
 
 def serve(settings: Settings) -> None:
+    """Serve the API. With LEDGER_WORKERS=N > 1, N processes share the port (SO_REUSEPORT, the
+    kernel spreads connections over them); each has its own event loop and connection pool.
+    The parent only supervises: SIGTERM/SIGINT to it stops every worker."""
     from aiohttp import web
 
     from .web.app import init_app
 
-    app = init_app(settings)
-    print(f"ledger serving on http://{settings.host}:{settings.port} (database: {settings.database_url.split('@')[-1]})",
-          flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    app = init_app(settings)  # fails fast (settings, policy file) before any worker starts
+    where = f"http://{settings.host}:{settings.port} (database: {settings.database_url.split('@')[-1]})"
+    if settings.workers == 1:
+        print(f"ledger serving on {where}", flush=True)
+        web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+        return
+    import multiprocessing
+    import signal
+
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_serve_worker, args=(settings,), daemon=True) for _ in range(settings.workers)]
+    for proc in procs:
+        proc.start()
+    print(f"ledger serving on {where} with {settings.workers} worker processes", flush=True)
+
+    def stop(signum, _frame):
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for proc in procs:
+        proc.join()
+
+
+def _serve_worker(settings: Settings) -> None:
+    from aiohttp import web
+
+    from .web.app import init_app
+
+    web.run_app(init_app(settings), host=settings.host, port=settings.port, print=None, access_log=None,
+                reuse_port=True)
 
 
 def main(argv: list[str] | None = None) -> int:

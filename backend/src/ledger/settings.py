@@ -25,6 +25,7 @@ class Settings:
     id_hash_salt: str | None = None
     timezone: str = "Asia/Shanghai"
     client_max_size: int = 64 * 1024
+    workers: int = 1
 
     @property
     def tz(self) -> ZoneInfo:
@@ -38,6 +39,13 @@ class Settings:
             port = int(port_text)
         except ValueError:
             raise SettingsError(f"LEDGER_PORT must be an integer, got {port_text!r}") from None
+        workers_text = env.get("LEDGER_WORKERS") or "1"
+        try:
+            workers = int(workers_text)
+        except ValueError:
+            raise SettingsError(f"LEDGER_WORKERS must be an integer, got {workers_text!r}") from None
+        if not 1 <= workers <= 64:
+            raise SettingsError(f"LEDGER_WORKERS must be between 1 and 64, got {workers}")
         tz = env.get("TZ") or "Asia/Shanghai"
         try:
             ZoneInfo(tz)
@@ -53,6 +61,7 @@ class Settings:
             policy_file=Path(policy) if policy else None,
             id_hash_salt=env.get("ID_HASH_SALT") or None,
             timezone=tz,
+            workers=workers,
         )
 
     def require_serving(self) -> None:

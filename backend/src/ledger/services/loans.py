@@ -28,6 +28,13 @@ class InvalidRequest(LedgerError):
 async def loan_status(
     ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str, as_of: date | None
 ) -> dict[str, Any]:
+    engine = ledger.sessions.kw.get("bind")
+    if engine is not None and engine.dialect.name == "postgresql":
+        # The hot read: the same checks, records and audit entry through asyncpg (status_pg.py says why).
+        from . import status_pg
+
+        return await status_pg.loan_status(ledger, engine, token=token, conversation_id=conversation_id,
+                                           loan_number=loan_number, as_of=as_of, invalid_request=InvalidRequest)
     async with ledger.sessions() as session, session.begin():
         caller = await authorize(ledger, session, token, conversation_id)
         loan = await borrower_loan(session, caller, loan_number)
