@@ -98,3 +98,13 @@ def test_identity_numbers_are_masked_in_free_text():
     assert mask_identity_numbers("生日 1990-03-15") == f"生日 {MASK}"
     assert mask_identity_numbers("1990年3月15日出生") == f"{MASK}出生"
     assert mask_identity_numbers("我 2026-12-01 还") == "我 2026-12-01 还"
+
+
+def test_lock_store_is_in_memory_unless_redis_is_configured():
+    from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
+
+    from addons.lock_store import lock_store_from_env
+
+    assert isinstance(lock_store_from_env({}), InMemoryLockStore)
+    redis_store = lock_store_from_env({"RASA_LOCK_STORE_URL": "redis://127.0.0.1:6379/3"})
+    assert isinstance(redis_store, RedisLockStore)
