@@ -30,7 +30,9 @@ VERIFICATION_FORM = "verification_form"
 HARDSHIP_FORM = "hardship_form"
 
 # Intents that would stop a form when the answer cannot be read as the value asked for.
-ESCAPE_INTENTS = {"request_human", "goodbye", "stop_contact", "complain", "dispute_debt"}
+ESCAPE_INTENTS = {"request_human", "goodbye", "stop_contact", "complain", "dispute_debt", "deny"}
+# Of those, the ones whose own action runs when they stop a form.
+HANDLED_AFTER_ESCAPE = {"request_human", "complain", "stop_contact", "dispute_debt"}
 ESCAPE_CONFIDENCE = 0.6
 
 

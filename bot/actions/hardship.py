@@ -13,7 +13,7 @@ from rasa_sdk.forms import FormValidationAction
 from actions import texts
 from actions.account import load_status
 from actions.common import (
-    ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HARDSHIP_FORM, LedgerAction, Turn, call, today_in_shanghai,
+    ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HANDLED_AFTER_ESCAPE, HARDSHIP_FORM, LedgerAction, Turn, call, today_in_shanghai,
 )
 from actions.escalation import conversation_summary, escalate
 from actions.ledger_client import LedgerError, LedgerUnavailable, default_client
@@ -50,6 +50,11 @@ class ActionStartHardship(LedgerAction):
             turn.say("status_closed", loan_number=status.get("loan_number") or turn.loan_number())
             return
         message = turn.message_for(intent)
+        if turn.slot("offered_plans") and isinstance(parse_plan_choice(message), str):
+            from actions.plans import choose_plan  # a plan named while offers are on the table: choose it
+
+            if choose_plan(turn):
+                return
         asked = "fee_waiver" if intent == "request_fee_waiver" else parse_plan_choice(message)
         turn.set("requested_plan", asked if isinstance(asked, str) else None)
         for slot in HARDSHIP_SLOTS:
@@ -267,7 +272,7 @@ class ActionSubmitHardship(LedgerAction):
         from actions.handlers import handler_for
 
         intent = turn.latest_intent
-        handler = handler_for(intent) if intent in ESCAPE_INTENTS else None
+        handler = handler_for(intent) if intent in HANDLED_AFTER_ESCAPE else None
         if handler is not None:
             await handler(self._ledger, self._vault, self._today).handle_safely(turn)
         elif intent == "goodbye":

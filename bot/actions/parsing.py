@@ -581,6 +581,10 @@ def parse_duration(text: str) -> str | None:
     if not isinstance(text, str) or not text.strip():
         return None
     low = normalize(text).lower()
+    if re.search(r"不是暂时|不是临时|不是短期|not (?:just )?temporar|not short", low):
+        return "long_term"
+    if re.search(r"不是长期|not long", low):
+        return "temporary"
     if re.search(r"长期|很久|一直|永久|不知道什么时候|好不了|long[- ]?term|permanent|for a long time|indefinite|no idea when|won'?t get better", low):
         return "long_term"
     if re.search(r"暂时|临时|短期|几个月|很快|过段时间|一阵|下个月就|马上就|temporar|short[- ]?term|for now|a few months|few weeks|soon|next month|couple of months", low):

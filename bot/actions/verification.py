@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.common import (
-    ESCAPE_CONFIDENCE, ESCAPE_INTENTS, TZ, VERIFICATION_FORM, LedgerAction, Turn, says_third_party,
+    ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HANDLED_AFTER_ESCAPE, TZ, VERIFICATION_FORM, LedgerAction, Turn, says_third_party,
     today_in_shanghai,
 )
 from actions.ledger_client import BorrowerAuth, LedgerApi, LedgerError, default_client
@@ -136,8 +136,8 @@ class ActionSubmitVerification(LedgerAction):
         from actions.handlers import handler_for
 
         intent = turn.latest_intent
-        handler = handler_for(intent) if intent in ESCAPE_INTENTS else None
-        if handler is not None and intent in {"request_human", "complain"}:
+        handler = handler_for(intent) if intent in HANDLED_AFTER_ESCAPE - {"stop_contact", "dispute_debt"} else None
+        if handler is not None:
             await handler(self._ledger, self._vault, self._today).handle_safely(turn)
         elif intent == "goodbye":
             turn.dispatcher.utter_message(response="utter_goodbye")

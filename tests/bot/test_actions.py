@@ -572,3 +572,38 @@ async def test_figures_given_out_of_context_get_a_budget():
     conv.user("我收入8000，开销5000", "inform")
     await conv.run(ActionHandleInform)
     assert "每月剩下 3,000.00 元" in conv.all_text()
+
+
+async def test_token_expired_on_the_ledger_side_asks_to_verify_again():
+    conv = await verified(D1)
+    conv.ledger.tokens.clear()
+    conv.user("我欠多少钱", "ask_overdue_status")
+    await conv.run(ActionShowOverdueStatus)
+    assert "过期" in conv.all_text()
+    assert conv.followups[-1] == "verification_form"
+    assert conv.slots["verified"] is False and conv.slots["pending_intent"] == "ask_overdue_status"
+
+
+async def test_saying_no_during_the_hardship_form_stops_it_politely():
+    conv = await verified(D1)
+    conv.user("我失业了还不上", "report_hardship")
+    await conv.run(ActionStartHardship)
+    result = await conv.answer("hardship_form", "monthly_income", "不想说", intent="deny")
+    assert result["requested_slot"] is None
+    await conv.run(ActionSubmitHardship)
+    assert "先不继续评估" in conv.all_text()
+    assert conv.ledger.hardship_cases == []
+
+
+async def test_naming_a_plan_while_offers_are_shown_chooses_it():
+    conv = await verified(D1)
+    conv.user("我失业了还不上", "report_hardship")
+    await conv.run(ActionStartHardship)
+    await fill_hardship(conv, {"hardship_duration": "暂时的", "monthly_income": "五千", "essential_expenses": "3千5",
+                               "other_debt_payments": "没有"})
+    await conv.run(ActionSubmitHardship)
+    started = len(conv.followups)
+    conv.user("我要延长期限", "request_payment_plan")
+    await conv.run(ActionStartHardship)
+    assert len(conv.followups) == started
+    assert conv.slots["awaiting"] == "plan_confirmation" and conv.slots["chosen_offer_id"] == "off-ext"

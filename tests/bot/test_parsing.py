@@ -294,7 +294,7 @@ def test_parse_hardship_reason(text, expected):
 @pytest.mark.parametrize(
     "text, expected",
     [("暂时的", "temporary"), ("短期", "temporary"), ("长期的", "long_term"), ("long term", "long_term"),
-     ("just temporary", "temporary"), ("不清楚", None)],
+     ("just temporary", "temporary"), ("不是暂时的", "long_term"), ("it's not temporary", "long_term"), ("不清楚", None)],
 )
 def test_parse_duration(text, expected):
     assert parsing.parse_duration(text) == expected
