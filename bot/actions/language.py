@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import ValidationAction
 
 from actions.common import LedgerAction, Turn
-from actions.parsing import detect_language, parse_language
+from actions.parsing import detect_language, language_units, parse_language
 
 
 class ValidateSlotMappings(ValidationAction):
@@ -23,9 +23,13 @@ class ValidateSlotMappings(ValidationAction):
     async def extract_language(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> dict[str, Any]:
         if tracker.get_slot("language_chosen") or tracker.get_slot("verified"):
             return {}
-        detected = detect_language((tracker.latest_message or {}).get("text") or "")
-        if detected and detected != tracker.get_slot("language"):
-            return {"language": detected}
+        text = (tracker.latest_message or {}).get("text") or ""
+        detected = detect_language(text)
+        current = tracker.get_slot("language")
+        if not detected or detected == current:
+            return {}
+        if current is None or language_units(text) >= 2:
+            return {"language": detected}  # a lone "ok" or "好" does not switch an ongoing chat
         return {}
 
     async def extract_fallback_count(self, dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -72,6 +72,13 @@ def detect_language(text: str) -> str | None:
     return "zh" if cjk >= latin else "en"
 
 
+def language_units(text: str) -> int:
+    """How much language a message carries: CJK characters plus Latin words."""
+    if not isinstance(text, str):
+        return 0
+    return len(_CJK.findall(text)) + len(_LATIN_WORD.findall(text))
+
+
 # --------------------------------------------------------------------------- amounts
 
 _CN_DIGITS = "零〇一二两三四五六七八九"

@@ -607,3 +607,26 @@ async def test_naming_a_plan_while_offers_are_shown_chooses_it():
     await conv.run(ActionStartHardship)
     assert len(conv.followups) == started
     assert conv.slots["awaiting"] == "plan_confirmation" and conv.slots["chosen_offer_id"] == "off-ext"
+
+
+@pytest.mark.parametrize(
+    "current, text, expected",
+    [(None, "hi", "en"), (None, "你好", "zh"), ("zh", "ok", "zh"), ("zh", "how much do I owe", "en"),
+     ("en", "好", "en"), ("en", "我欠多少錢", "zh"), ("zh", "13800000001", "zh"), ("zh", "我想 pay now", "zh")],
+)
+async def test_language_follows_the_message_before_verification(current, text, expected):
+    conv = Conversation(slots={"language": current})
+    conv.user(text, "inform")
+    await conv._extract()
+    assert conv.slots["language"] == expected
+
+
+async def test_language_stays_as_chosen_or_as_the_profile_says():
+    conv = Conversation(slots={"language": "en", "language_chosen": True})
+    conv.user("我欠多少钱", "ask_overdue_status")
+    await conv._extract()
+    assert conv.slots["language"] == "en"
+    conv = Conversation(slots={"language": "zh", "verified": True})
+    conv.user("how much do I owe", "ask_overdue_status")
+    await conv._extract()
+    assert conv.slots["language"] == "zh"
