@@ -3,7 +3,7 @@
 #   1. bench/load_portfolio.py   100,000 synthetic borrowers into PostgreSQL (database huanxin_bench)
 #   2. bench/status_load.py      status reads under 50 concurrent connections for 20 s (needs wrk)
 #   3. bench/relief_eval.py      relief-plan evaluation in the pure core
-#   4. bench/conversation_bench.py, when present: conversations through the real stack
+#   4. bench/conversation_bench.py, when present and the stack is running (make run): conversations
 # Needs PostgreSQL at 127.0.0.1:5432 (trust auth; BENCH_PG_HOST/BENCH_PG_PORT/BENCH_PG_USER/BENCH_DB
 # override). BENCH_ONLY="load status relief conversation" picks a subset.
 set -euo pipefail
@@ -36,6 +36,11 @@ if want relief; then
 fi
 if want conversation && [ -f bench/conversation_bench.py ]; then
   echo "==> bench: conversations through the stack"
-  $py bench/conversation_bench.py || status=1
+  if $py -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + '/status', timeout=3)" "$RASA_URL" 2>/dev/null; then
+    $py bench/conversation_bench.py || status=1
+  else
+    echo "skipped: no Rasa answers at $RASA_URL; start the stack (make run, in another terminal), then"
+    echo "         BENCH_ONLY=conversation make bench"
+  fi
 fi
 exit $status
