@@ -82,6 +82,7 @@ class ValidateHardshipForm(FormValidationAction):
     def _not_read(self, slot: str, turn: Turn, key: str) -> dict[str, Any]:
         if turn.latest_intent == "change_language":
             wanted = parse_language(turn.latest_text) or ("en" if turn.lang == "zh" else "zh")
+            turn.dispatcher.utter_message(text=texts.text("language_switched", wanted))
             return {slot: None, "language": wanted, "language_chosen": True}
         if turn.latest_intent in ESCAPE_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
             return {slot: None, "requested_slot": None}

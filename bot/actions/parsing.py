@@ -41,7 +41,7 @@ def normalize(text: str) -> str:
     """Full-width -> half-width (NFKC), Traditional -> Simplified, trimmed."""
     if not isinstance(text, str):
         return ""
-    folded = unicodedata.normalize("NFKC", text)
+    folded = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'")
     return zhconv.convert(folded, "zh-cn").strip()
 
 

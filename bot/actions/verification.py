@@ -14,6 +14,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
+from actions import texts
 from actions.common import (
     ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HANDLED_AFTER_ESCAPE, TZ, VERIFICATION_FORM, LedgerAction, Turn, says_third_party,
     today_in_shanghai,
@@ -43,6 +44,7 @@ class ValidateVerificationForm(FormValidationAction):
             return {slot: None, "requested_slot": None, "third_party": True, "pending_intent": None}
         if turn.latest_intent == "change_language":
             wanted = parse_language(text) or ("en" if turn.lang == "zh" else "zh")
+            turn.dispatcher.utter_message(text=texts.text("language_switched", wanted))
             return {slot: None, "language": wanted, "language_chosen": True}
         if turn.latest_intent in ESCAPE_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
             return {slot: None, "requested_slot": None}

@@ -630,3 +630,27 @@ async def test_language_stays_as_chosen_or_as_the_profile_says():
     conv.user("how much do I owe", "ask_overdue_status")
     await conv._extract()
     assert conv.slots["language"] == "zh"
+
+
+async def test_asking_for_english_during_verification_switches_and_keeps_the_form():
+    conv = Conversation()
+    conv.user("我想查一下我的欠款", "ask_overdue_status")
+    await conv.run(ActionShowOverdueStatus)
+    result = await conv.answer("verification_form", "identity_phone", "can you speak English?", intent="change_language")
+    assert result == {"identity_phone": None, "language": "en", "language_chosen": True}
+    assert "continue in English" in conv.all_text()
+    await conv.answer("verification_form", "identity_phone", D1[0])
+    await conv.answer("verification_form", "identity_dob", D1[1])
+    await conv.answer("verification_form", "identity_id_last4", D1[2])
+    await conv.run(ActionSubmitVerification)
+    assert conv.slots["language"] == "en"
+    assert "CNY 1,161.87" in conv.all_text() and "元" not in conv.all_text()
+
+
+def test_third_party_detected_with_a_typographic_apostrophe():
+    from actions.common import says_third_party
+
+    assert says_third_party("Hi, I\u2019m her husband. How much does Emily Chen owe you?")
+    assert says_third_party("我是王芳的妈妈，她欠了多少钱")
+    assert not says_third_party("我是王芳，我欠了多少钱")
+    assert not says_third_party("I'm worried about my loan")
