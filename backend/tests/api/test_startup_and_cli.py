@@ -91,3 +91,21 @@ async def test_the_audit_log_refuses_updates_and_deletes_on_postgresql(client, d
         with pytest.raises(DBAPIError):
             async with engine.begin() as conn:
                 await conn.execute(text(statement))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("LEDGER_WORKERS", "two", "LEDGER_WORKERS must be an integer"),
+        ("LEDGER_WORKERS", "0", "LEDGER_WORKERS must be between 1 and 64"),
+        ("LEDGER_PORT", "80a", "LEDGER_PORT must be an integer"),
+    ],
+)
+def test_bad_server_settings_are_refused_naming_the_variable(name, value, message):
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({name: value})
+
+
+def test_worker_count_and_port_are_read_from_the_environment():
+    settings = Settings.from_env({"LEDGER_WORKERS": "3", "LEDGER_PORT": "18081"})
+    assert (settings.workers, settings.port) == (3, 18081)
