@@ -107,6 +107,7 @@ def policy_text(document: Any, topic: str, lang: str) -> str | None:
 
 class ActionShowOverdueStatus(LedgerAction):
     intents = ("ask_overdue_status",)
+    resets_awaiting = True
 
     def name(self) -> str:
         return "action_show_overdue_status"
@@ -122,6 +123,7 @@ class ActionExplainFees(LedgerAction):
     """Fee rules from the policy, then this account's fee figures."""
 
     intents = ("ask_fees",)
+    resets_awaiting = True
 
     def name(self) -> str:
         return "action_explain_fees"
@@ -147,6 +149,7 @@ class ActionExplainConsequences(LedgerAction):
     unverified speaker gets it too (but no account figure)."""
 
     intents = ("ask_consequences",)
+    resets_awaiting = True
 
     def name(self) -> str:
         return "action_explain_consequences"

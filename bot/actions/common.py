@@ -204,6 +204,9 @@ class LedgerAction(Action, ABC):
     polite messages (never a crash, never silence)."""
 
     intents: ClassVar[tuple[str, ...]] = ()
+    # True for actions that answer a new question: whatever the bot was waiting for (a promise
+    # date, a channel...) is dropped, so a later "inform" is not read as that answer.
+    resets_awaiting: ClassVar[bool] = False
 
     def __init__(self, ledger: LedgerApi | None = None, vault: ConversationVault | None = None,
                  today: Callable[[], date] | None = None):
@@ -223,6 +226,8 @@ class LedgerAction(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         turn = self.make_turn(dispatcher, tracker, domain)
+        if self.resets_awaiting and turn.slot("awaiting") not in (None, "plan_choice"):
+            turn.set("awaiting", None)
         await self.handle_safely(turn)
         return turn.events
 

@@ -9,6 +9,7 @@ from actions.ledger_client import LedgerError
 
 class ActionOpenDispute(LedgerAction):
     intents = ("dispute_debt",)
+    resets_awaiting = True
 
     def name(self) -> str:
         return "action_open_dispute"

@@ -81,6 +81,7 @@ class ActionFileComplaint(LedgerAction):
     human is offered."""
 
     intents = ("complain",)
+    resets_awaiting = True
 
     def name(self) -> str:
         return "action_file_complaint"

@@ -50,7 +50,9 @@ class ActionStartHardship(LedgerAction):
             turn.say("status_closed", loan_number=status.get("loan_number") or turn.loan_number())
             return
         message = turn.message_for(intent)
-        if turn.slot("offered_plans") and isinstance(parse_plan_choice(message), str):
+        choice = parse_plan_choice(message)
+        on_table = turn.slot("awaiting") in ("plan_choice", "plan_confirmation")
+        if turn.slot("offered_plans") and (isinstance(choice, str) or (on_table and choice is not None)):
             from actions.plans import choose_plan  # a plan named while offers are on the table: choose it
 
             if choose_plan(turn):

@@ -14,6 +14,7 @@ RECENT_DAYS = 14
 
 class ActionPayNow(LedgerAction):
     intents = ("pay_now",)
+    resets_awaiting = True
 
     def name(self) -> str:
         return "action_pay_now"
@@ -46,6 +47,7 @@ def _received_on(payment: dict) -> date | None:
 
 class ActionCheckPayment(LedgerAction):
     intents = ("already_paid",)
+    resets_awaiting = True
 
     def name(self) -> str:
         return "action_check_payment"

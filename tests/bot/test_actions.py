@@ -654,3 +654,16 @@ def test_third_party_detected_with_a_typographic_apostrophe():
     assert says_third_party("我是王芳的妈妈，她欠了多少钱")
     assert not says_third_party("我是王芳，我欠了多少钱")
     assert not says_third_party("I'm worried about my loan")
+
+
+async def test_a_new_question_drops_what_the_bot_was_waiting_for():
+    conv = await verified(D1)
+    conv.user("I'll pay 300", "promise_to_pay")
+    await conv.run(ActionPromiseToPay)
+    assert conv.slots["awaiting"] == "promise_details"
+    conv.user("我欠多少钱", "ask_overdue_status")
+    await conv.run(ActionShowOverdueStatus)
+    assert conv.slots["awaiting"] is None
+    conv.user("15号", "inform")
+    await conv.run(ActionHandleInform)
+    assert conv.ledger.promises == []
