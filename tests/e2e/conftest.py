@@ -1,0 +1,83 @@
+"""End-to-end conversations against the real stack started by scripts/e2e.sh (ledger, action
+server, Rasa, gateway on test ports, fresh SQLite ledger seeded with the demo portfolio).
+
+Run everything:   scripts/e2e.sh      (or `make test-e2e`)
+Against a stack you started yourself, export what scripts/e2e.sh exports (RASA_URL,
+LEDGER_URL, DATABASE_URL, STACK_RUN_DIR, ...) and run
+    backend/.venv/bin/python -m pytest tests/e2e -q
+
+Tests marked `stops_backend` stop the ledger process and start it again; they run after
+every other test of the session (tests/browser included).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from e2e_stack import Chat, Ledger, setting, wait_http  # noqa: E402
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "stops_backend: stops and restarts the ledger process; runs last")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    last = [item for item in items if item.get_closest_marker("stops_backend")]
+    items[:] = [item for item in items if not item.get_closest_marker("stops_backend")] + last
+
+
+@pytest.fixture(scope="session")
+def rasa_url() -> str:
+    url = os.environ.get("RASA_URL")
+    if not url:
+        pytest.skip("RASA_URL is not set: run the end-to-end suite with scripts/e2e.sh (it starts the stack)")
+    url = url.rstrip("/")
+    assert wait_http(f"{url}/status", 5), f"Rasa does not answer at {url}/status"
+    return url
+
+
+@pytest.fixture(scope="session")
+def ledger(rasa_url) -> Ledger:
+    url = os.environ.get("LEDGER_URL") or "http://127.0.0.1:8080"
+    token = setting("LEDGER_API_TOKEN")
+    assert token, "LEDGER_API_TOKEN is neither in the environment nor in .env.local"
+    assert wait_http(f"{url}/healthz", 5), f"the ledger does not answer at {url}/healthz"
+    return Ledger(url, token)
+
+
+@pytest.fixture(scope="session")
+def database_url(rasa_url) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        pytest.skip("DATABASE_URL is not set (scripts/e2e.sh exports the ledger's)")
+    return url
+
+
+@pytest.fixture
+def chat(rasa_url, request):
+    """A factory of conversations, each with its own sender id; prints the transcripts of a
+    failed test."""
+    chats: list[Chat] = []
+
+    def new(flow: str | None = None) -> Chat:
+        c = Chat(rasa_url, flow or request.node.name[:40])
+        chats.append(c)
+        return c
+
+    yield new
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        for c in chats:
+            print(f"\n--- transcript of {c.sender}\n{c.dump()}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report
