@@ -79,6 +79,10 @@ T: dict[str, dict[str, str]] = {
         "zh": "请输入身份证号码的最后 4 位（最后一位可能是 X）。",
         "en": "Please send the last 4 characters of your national ID number (the last one may be X).",
     },
+    "verify_first": {
+        "zh": "好的，核实身份之后我就回答这个问题。",
+        "en": "Sure, I'll answer that as soon as you're verified.",
+    },
     "verify_stopped": {
         "zh": "好的，已停止核实。没有核实身份之前，我无法提供账户信息。",
         "en": "OK, I've stopped the check. I can't share account details until you're verified.",

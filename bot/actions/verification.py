@@ -24,6 +24,10 @@ from actions.parsing import parse_dob, parse_id_last4, parse_language, parse_loa
 from actions.vault import MASK, ConversationVault, default_vault
 
 IDENTITY_SLOTS = ("identity_phone", "identity_dob", "identity_id_last4")
+# Questions about the account that can be asked while the verification form runs.
+ACCOUNT_INTENTS = {"ask_overdue_status", "ask_fees", "report_hardship", "request_payment_plan", "request_fee_waiver",
+                   "promise_to_pay", "pay_now", "already_paid", "dispute_debt", "stop_contact"}
+SMALL_TALK = {"greet", "thank", "affirm", "bot_challenge"}
 
 
 class ValidateVerificationForm(FormValidationAction):
@@ -48,6 +52,11 @@ class ValidateVerificationForm(FormValidationAction):
             return {slot: None, "language": wanted, "language_chosen": True}
         if turn.latest_intent in ESCAPE_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
             return {slot: None, "requested_slot": None}
+        if turn.latest_intent in ACCOUNT_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
+            turn.say("verify_first")  # a new question: answered instead of the first one once verified
+            return {slot: None, "pending_intent": turn.latest_intent}
+        if turn.latest_intent in SMALL_TALK and turn.latest_confidence >= ESCAPE_CONFIDENCE:
+            return {slot: None}  # "谢谢" / "hi": just ask again
         turn.say(f"invalid_{slot}")
         return {slot: None}
 

@@ -667,3 +667,18 @@ async def test_a_new_question_drops_what_the_bot_was_waiting_for():
     conv.user("15号", "inform")
     await conv.run(ActionHandleInform)
     assert conv.ledger.promises == []
+
+
+async def test_a_new_account_question_during_verification_becomes_the_one_answered():
+    conv = Conversation()
+    conv.user("罚息怎么算的", "ask_fees")
+    await conv.run(ActionExplainFees)
+    result = await conv.answer("verification_form", "identity_phone", "我昨天已经转账了", intent="already_paid")
+    assert result == {"identity_phone": None, "pending_intent": "already_paid"}
+    assert "核实身份之后" in conv.all_text() and "没能识别" not in conv.all_text()
+    await conv.answer("verification_form", "identity_phone", D1[0])
+    await conv.answer("verification_form", "identity_dob", D1[1])
+    await conv.answer("verification_form", "identity_id_last4", D1[2])
+    await conv.run(ActionSubmitVerification)
+    assert "get_payments" in conv.ledger.calls
+    assert "1 到 2 个工作日" in conv.all_text()
