@@ -1,0 +1,106 @@
+"""Checks of the NLU training data, the held-out split and the evaluation arithmetic.
+
+Run in the bot environment: cd bot && .venv/bin/python -m pytest nlu_eval/tests -q
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+NLU_EVAL = Path(__file__).resolve().parents[1]
+BOT = NLU_EVAL.parent
+sys.path.insert(0, str(NLU_EVAL))
+
+from evaluate import FALLBACK_INTENT, Example, Prediction, evaluate_language, load_examples  # noqa: E402
+
+LANGUAGES = ("zh", "en")
+
+
+def contract_intents() -> set[str]:
+    return set(yaml.safe_load((BOT / "domain" / "intents.yml").read_text(encoding="utf-8"))["intents"])
+
+
+def training_examples(lang: str) -> list[tuple[str, str]]:
+    examples = []
+    for path in sorted((BOT / "data" / "nlu" / lang).glob("*.yml")):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+            for line in block["examples"].splitlines():
+                if line.strip():
+                    examples.append((line.strip()[2:], block["intent"]))
+    return examples
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"[\s，。？！,.?!~～]+", "", text.lower())
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_training_data_has_at_least_40_examples_for_every_contract_intent(lang):
+    counts = collections.Counter(intent for _, intent in training_examples(lang))
+    assert set(counts) == contract_intents()
+    assert min(counts.values()) >= 40
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_training_data_never_gives_one_text_two_intents(lang):
+    seen: dict[str, str] = {}
+    for text, intent in training_examples(lang):
+        assert seen.setdefault(normalise(text), intent) == intent, text
+
+
+@pytest.mark.parametrize("split,minimum", [("heldout", 10), ("fresh", 5)])
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_evaluation_splits_cover_every_intent_and_share_no_text_with_training(lang, split, minimum):
+    examples = load_examples(NLU_EVAL / f"{split}_{lang}.yml")
+    counts = collections.Counter(e.intent for e in examples)
+    assert set(counts) == contract_intents()
+    assert min(counts.values()) >= minimum
+    trained = {normalise(text) for other in LANGUAGES for text, _ in training_examples(other)}
+    assert [e.text for e in examples if normalise(e.text) in trained] == []
+
+
+def test_heldout_tags_only_known_robustness_subsets():
+    tags = {e.robustness for lang in LANGUAGES for e in load_examples(NLU_EVAL / f"heldout_{lang}.yml")}
+    assert tags <= {None, "traditional", "fullwidth_punct", "misspelling", "mixed_language"}
+    assert {"traditional", "fullwidth_punct", "misspelling", "mixed_language"} <= tags
+
+
+def prediction(text, gold, predicted, confidence=0.9, runner_up=0.05, robustness=None):
+    raw = gold if predicted == FALLBACK_INTENT else predicted
+    return Prediction(Example(text, gold, robustness), predicted, raw, confidence, runner_up)
+
+
+def test_fallback_counts_as_a_miss_and_robustness_is_scored_per_subset():
+    predictions = [
+        prediction("a", "greet", "greet"),
+        prediction("b", "greet", FALLBACK_INTENT, confidence=0.2, robustness="misspelling"),
+        prediction("c", "deny", "deny", robustness="misspelling"),
+        prediction("d", "deny", "greet", robustness="traditional"),
+    ]
+    result = evaluate_language(predictions)
+    assert result["accuracy"] == 0.5
+    assert result["fallback_rate"] == 0.25
+    assert result["robustness"] == {
+        "misspelling": {"n": 2, "accuracy": 0.5},
+        "traditional": {"n": 1, "accuracy": 0.0},
+    }
+    assert result["confusions"][0]["count"] == 1
+    # greet: P 1/2, R 1/2; deny: P 1/1, R 1/2 -> F1 0.5 and 2/3
+    assert result["macro_f1"] == pytest.approx((0.5 + 2 / 3) / 2)
+
+
+def test_sweep_applies_threshold_and_ambiguity_like_the_fallback_classifier():
+    predictions = [
+        prediction("a", "greet", "greet", confidence=0.35, runner_up=0.33),
+        prediction("b", "deny", "deny", confidence=0.9, runner_up=0.05),
+    ]
+    sweep = {(s["threshold"], s["ambiguity"]): s["fallback_rate"] for s in evaluate_language(predictions)["threshold_sweep"]}
+    assert sweep[(0.3, 0.0)] == 0.0
+    assert sweep[(0.3, 0.05)] == 0.5  # gap 0.02 < 0.05
+    assert sweep[(0.4, 0.0)] == 0.5  # 0.35 < 0.4
