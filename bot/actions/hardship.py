@@ -16,7 +16,7 @@ from actions.common import (
     ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HANDLED_AFTER_ESCAPE, HARDSHIP_FORM, LedgerAction, Turn, call, today_in_shanghai,
 )
 from actions.escalation import conversation_summary, escalate
-from actions.ledger_client import LedgerError, LedgerUnavailable, default_client
+from actions.ledger_client import LedgerApi, LedgerError, LedgerUnavailable, default_client
 from actions.parsing import (
     money, parse_amount, parse_amount_or_nothing, parse_duration, parse_hardship_reason, parse_language,
     parse_plan_choice, to_money_string,
@@ -24,7 +24,9 @@ from actions.parsing import (
 from actions.vault import ConversationVault, default_vault
 
 HARDSHIP_SLOTS = ("hardship_reason", "hardship_duration", "monthly_income", "essential_expenses", "other_debt_payments")
-MAX_MONTHLY = Decimal("1000000.00")  # a monthly figure above this is a typo, not a budget
+MAX_MONTHLY = Decimal("1000000.00")
+# Questions answered in passing while the hardship form runs (the form then asks again).
+QUESTIONS_IN_FORM = {"ask_overdue_status", "ask_fees", "ask_consequences", "pay_now", "already_paid"}  # a monthly figure above this is a typo, not a budget
 
 
 class ActionStartHardship(LedgerAction):
@@ -71,7 +73,9 @@ class ActionStartHardship(LedgerAction):
 
 
 class ValidateHardshipForm(FormValidationAction):
-    def __init__(self, vault: ConversationVault | None = None, today: Callable | None = None):
+    def __init__(self, ledger: LedgerApi | None = None, vault: ConversationVault | None = None,
+                 today: Callable | None = None):
+        self._ledger = ledger
         self._vault = vault
         self._today = today or today_in_shanghai
 
@@ -79,9 +83,21 @@ class ValidateHardshipForm(FormValidationAction):
         return "validate_hardship_form"
 
     def _turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
-        return Turn(dispatcher, tracker, domain, default_client(), self._vault or default_vault(), self._today())
+        return Turn(dispatcher, tracker, domain, self._ledger or default_client(), self._vault or default_vault(),
+                    self._today())
 
-    def _not_read(self, slot: str, turn: Turn, key: str) -> dict[str, Any]:
+    async def _not_read(self, slot: str, turn: Turn, key: str) -> dict[str, Any]:
+        confident = turn.latest_confidence >= ESCAPE_CONFIDENCE
+        if turn.latest_intent in QUESTIONS_IN_FORM and confident:
+            # answer the question in passing; the form then asks its question again
+            from actions.handlers import handler_for
+
+            await handler_for(turn.latest_intent)(turn.ledger, turn.vault, lambda: turn.today).handle_safely(turn)
+            result: dict[str, Any] = {slot: None}
+            result.update({e["name"]: e["value"] for e in turn.events if e.get("event") == "slot"})
+            return result
+        if turn.latest_intent in {"greet", "thank", "bot_challenge", "affirm"} and confident:
+            return {slot: None}
         if turn.latest_intent == "change_language":
             wanted = parse_language(turn.latest_text) or ("en" if turn.lang == "zh" else "zh")
             turn.dispatcher.utter_message(text=texts.text("language_switched", wanted))
@@ -103,9 +119,10 @@ class ValidateHardshipForm(FormValidationAction):
             return {"hardship_reason": reason}
         words = str(value).strip()
         meaningful = len(words) >= 2 and not words.startswith("/")
-        if meaningful and turn.latest_intent not in ESCAPE_INTENTS | {"change_language", "deny"}:
+        not_a_reason = ESCAPE_INTENTS | QUESTIONS_IN_FORM | {"change_language", "greet", "thank", "bot_challenge", "affirm"}
+        if meaningful and not (turn.latest_intent in not_a_reason and turn.latest_confidence >= ESCAPE_CONFIDENCE):
             return {"hardship_reason": "other"}
-        return self._not_read("hardship_reason", turn, "invalid_hardship_reason")
+        return await self._not_read("hardship_reason", turn, "invalid_hardship_reason")
 
     async def validate_hardship_duration(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                          domain: dict) -> dict[str, Any]:
@@ -117,9 +134,9 @@ class ValidateHardshipForm(FormValidationAction):
         duration = turn.entity("choice") if turn.entity("choice") in ("temporary", "long_term") else parse_duration(str(value))
         if duration:
             return {"hardship_duration": duration}
-        return self._not_read("hardship_duration", turn, "invalid_hardship_duration")
+        return await self._not_read("hardship_duration", turn, "invalid_hardship_duration")
 
-    def _amount(self, slot: str, value: Any, turn: Turn, allow_nothing: bool) -> dict[str, Any]:
+    async def _amount(self, slot: str, value: Any, turn: Turn, allow_nothing: bool) -> dict[str, Any]:
         if isinstance(value, str) and money(value) is not None and value == to_money_string(money(value)):
             return {slot: value}  # already validated
         text = str(value)
@@ -127,7 +144,7 @@ class ValidateHardshipForm(FormValidationAction):
         if amount is None and slot == "monthly_income" and parse_amount_or_nothing(text) is not None:
             amount = Decimal("0.00")  # "没有收入" / "nothing": income can be zero after a job loss
         if amount is None:
-            return self._not_read(slot, turn, "invalid_amount")
+            return await self._not_read(slot, turn, "invalid_amount")
         if amount < 0:
             turn.say("negative_amount")
             return {slot: None}
@@ -140,19 +157,19 @@ class ValidateHardshipForm(FormValidationAction):
                                       domain: dict) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"monthly_income": None}
-        return self._amount("monthly_income", value, self._turn(dispatcher, tracker, domain), allow_nothing=False)
+        return await self._amount("monthly_income", value, self._turn(dispatcher, tracker, domain), allow_nothing=False)
 
     async def validate_essential_expenses(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: dict) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"essential_expenses": None}
-        return self._amount("essential_expenses", value, self._turn(dispatcher, tracker, domain), allow_nothing=True)
+        return await self._amount("essential_expenses", value, self._turn(dispatcher, tracker, domain), allow_nothing=True)
 
     async def validate_other_debt_payments(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                            domain: dict) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"other_debt_payments": None}
-        return self._amount("other_debt_payments", value, self._turn(dispatcher, tracker, domain), allow_nothing=True)
+        return await self._amount("other_debt_payments", value, self._turn(dispatcher, tracker, domain), allow_nothing=True)
 
 
 def plan_record(plan: dict) -> dict:

@@ -31,7 +31,9 @@ SMALL_TALK = {"greet", "thank", "affirm", "bot_challenge"}
 
 
 class ValidateVerificationForm(FormValidationAction):
-    def __init__(self, vault: ConversationVault | None = None, today: Callable | None = None):
+    def __init__(self, ledger: LedgerApi | None = None, vault: ConversationVault | None = None,
+                 today: Callable | None = None):
+        self._ledger = ledger
         self._vault = vault
         self._today = today or today_in_shanghai
 
@@ -39,7 +41,8 @@ class ValidateVerificationForm(FormValidationAction):
         return "validate_verification_form"
 
     def _turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
-        return Turn(dispatcher, tracker, domain, default_client_lazy(), self._vault or default_vault(), self._today())
+        return Turn(dispatcher, tracker, domain, self._ledger or default_client(), self._vault or default_vault(),
+                    self._today())
 
     def _not_read(self, slot: str, turn: Turn) -> dict[str, Any]:
         text = turn.latest_text
@@ -98,10 +101,6 @@ class ValidateVerificationForm(FormValidationAction):
             turn.vault.put_identity(turn.conversation_id, "id_last4", last4)
             return {"identity_id_last4": MASK}
         return self._not_read("identity_id_last4", turn)
-
-
-def default_client_lazy() -> LedgerApi:
-    return default_client()
 
 
 class ActionSubmitVerification(LedgerAction):

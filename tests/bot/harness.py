@@ -78,8 +78,8 @@ class Conversation:
         """Run the form validator on the from_text value of `slot` (the latest message)."""
         await self._extract()
         dispatcher = CollectingDispatcher()
-        validator = (ValidateVerificationForm(vault=self.vault) if form == "verification_form"
-                     else ValidateHardshipForm(vault=self.vault))
+        validator = (ValidateVerificationForm(ledger=self.ledger, vault=self.vault) if form == "verification_form"
+                     else ValidateHardshipForm(ledger=self.ledger, vault=self.vault))
         validator._today = lambda: TODAY
         result = await getattr(validator, f"validate_{slot}")(value, dispatcher, self.tracker(), DOMAIN)
         self.events.append({"event": "slot", "name": "requested_slot", "value": slot})

@@ -682,3 +682,14 @@ async def test_a_new_account_question_during_verification_becomes_the_one_answer
     await conv.run(ActionSubmitVerification)
     assert "get_payments" in conv.ledger.calls
     assert "1 到 2 个工作日" in conv.all_text()
+
+
+async def test_a_status_question_during_the_hardship_form_is_answered_and_the_form_goes_on():
+    conv = await verified(D1)
+    conv.user("我失业了还不上", "report_hardship")
+    await conv.run(ActionStartHardship)
+    result = await conv.answer("hardship_form", "monthly_income", "等等，我现在到底欠多少钱", intent="ask_overdue_status")
+    assert result["monthly_income"] is None and "requested_slot" not in result
+    assert "1,161.87 元" in conv.all_text() and "没能看懂" not in conv.all_text()
+    result = await conv.answer("hardship_form", "hardship_reason", "我欠多少钱", intent="ask_overdue_status")
+    assert result["hardship_reason"] is None
