@@ -14,7 +14,8 @@ Exit status: 0 when macro-F1 >= --min-f1 in both languages, 1 otherwise, 2 on a 
 error (no model, unreadable file).
 
 Run from bot/ in the bot environment, e.g.
-    .venv/bin/python nlu_eval/evaluate.py [MODEL.tar.gz] [--min-f1 0.90]
+    .venv/bin/python nlu_eval/evaluate.py [MODEL.tar.gz | --model MODEL.tar.gz] [--min-f1 0.90]
+(--threshold is an alias of --min-f1.)
 """
 
 from __future__ import annotations
@@ -208,7 +209,10 @@ def render_report(model_path: Path, split: str, results: dict[str, dict], min_f1
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", nargs="?", help="model .tar.gz (default: newest in bot/models)")
-    parser.add_argument("--min-f1", type=float, default=0.90, help="macro-F1 gate per language (default 0.90)")
+    parser.add_argument("--model", dest="model_option", help="same as the positional MODEL")
+    parser.add_argument(
+        "--min-f1", "--threshold", dest="min_f1", type=float, default=0.90, help="macro-F1 gate per language (default 0.90)"
+    )
     parser.add_argument("--split", default="heldout", help="file prefix: <split>_<lang>.yml (heldout or fresh)")
     parser.add_argument("--data-dir", type=Path, default=HERE, help="directory of the <split>_<lang>.yml files")
     parser.add_argument("--out", type=Path, default=HERE / "results", help="report directory")
@@ -221,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("jieba").setLevel(logging.WARNING)
-    model_path = Path(args.model) if args.model else latest_model(BOT_DIR / "models")
+    chosen = args.model_option or args.model
+    model_path = Path(chosen) if chosen else latest_model(BOT_DIR / "models")
     if model_path is None or not model_path.is_file():
         print(f"error: no model found ({model_path or BOT_DIR / 'models'})", file=sys.stderr)
         return 2
