@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 model=$(scripts/train.sh | tail -n1)
 cd bot
 export HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp"
+echo "==> NLU data checks (intents match the domain, >= 40 examples, no held-out text in training)"
+.venv/bin/python -m pytest -q -p no:cacheprovider nlu_eval/tests
 echo "==> rasa data validate"
 .venv/bin/rasa data validate --domain domain --data data --config config.yml --fail-on-warnings
 echo "==> rasa test core (test stories in bot/tests)"
