@@ -599,6 +599,18 @@ def parse_duration(text: str) -> str | None:
     return None
 
 
+_IN_FULL = re.compile(
+    r"还清|结清|全部还|全还|都还上|还完|一次性还|补齐|补上|pay (?:it |everything |all |them )?(?:off|in full|back in full)|"
+    r"clear (?:it|the balance|everything|the arrears)|full amount|whole amount|everything i owe|all of it|all i owe|"
+    r"the (?:overdue|whole) (?:amount|balance)"
+)
+
+
+def says_in_full(text: str) -> bool:
+    """True when a promise names no figure but "all of it" ("月底前还清", "I'll pay it off")."""
+    return isinstance(text, str) and bool(_IN_FULL.search(normalize(text).lower()))
+
+
 def parse_yes_no(text: str) -> bool | None:
     """True for a clear yes, False for a clear no, None otherwise."""
     if not isinstance(text, str) or not text.strip():

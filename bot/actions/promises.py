@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from actions.account import load_status
+from actions.account import is_overdue, load_status
 from actions.common import LedgerAction, Turn, call
 from actions.ledger_client import LedgerError
-from actions.parsing import money, parse_amount, parse_date, to_money_string
+from actions.parsing import money, parse_amount, parse_date, says_in_full, to_money_string
 
 REJECTION_KEYS = {
     "amount_out_of_range": "promise_amount_out_of_range",
@@ -39,6 +39,9 @@ class ActionPromiseToPay(LedgerAction):
             turn.say("dispute_paused", case_number=dispute.get("case_number"), reply_due_by=turn.date(dispute.get("reply_due_by")))
             return
         amount = parse_amount(text) or money(turn.slot("promise_amount"))
+        if amount is None and says_in_full(text):
+            # "月底前还清": the amount the ledger says brings the account current (or pays it off)
+            amount = money(status.get("amount_to_bring_current") if is_overdue(status) else status.get("payoff_amount"))
         promised = parse_date(text, turn.today)
         if promised is None and turn.slot("promise_date"):
             promised = date.fromisoformat(turn.slot("promise_date"))

@@ -693,3 +693,12 @@ async def test_a_status_question_during_the_hardship_form_is_answered_and_the_fo
     assert "1,161.87 元" in conv.all_text() and "没能看懂" not in conv.all_text()
     result = await conv.answer("hardship_form", "hardship_reason", "我欠多少钱", intent="ask_overdue_status")
     assert result["hardship_reason"] is None
+
+
+async def test_promise_to_clear_by_month_end_uses_the_ledger_amount():
+    conv = await verified(D1)
+    conv.user("月底前还清", "promise_to_pay")
+    await conv.run(ActionPromiseToPay)
+    assert conv.ledger.promises[0]["amount"] == "1161.87"
+    assert conv.ledger.promises[0]["promised_date"] == "2026-11-30"
+    assert "1,161.87 元" in conv.all_text()

@@ -332,3 +332,9 @@ def test_parsers_never_raise_on_arbitrary_text(text):
 def test_arabic_integers_round_trip(n):
     assert parsing.parse_amount(f"{n}元") == Decimal(n).quantize(Decimal("0.01"))
     assert parsing.parse_amount(f"{n:,}") == Decimal(n).quantize(Decimal("0.01"))
+
+
+@pytest.mark.parametrize("text, expected", [("月底前还清", True), ("I'll pay it off on Friday", True), ("我下周五还500", False),
+                                            ("all of it next week", True), ("", False)])
+def test_says_in_full(text, expected):
+    assert parsing.says_in_full(text) is expected
