@@ -68,7 +68,8 @@ test-e2e: setup browser-deps
 browser-deps:
 	@if [ ! -x "$${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then \
 	  echo "==> installing Debian's chromium for the browser tests (no browser download by test tools)"; \
-	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y --no-install-recommends chromium chromium-driver fonts-noto-cjk; \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-noto-cjk; \
 	fi
 
 bench: setup
