@@ -55,7 +55,14 @@ def conversation_summary(turn: Turn) -> str:
 
 
 async def escalate(turn: Turn, reason: str, summary: str) -> dict:
-    return await turn.ledger.create_escalation(turn.conversation_id, reason, summary, language=turn.lang, auth=turn.auth())
+    """Creates the escalation in the ledger, then asks the channel for a hand-off: the
+    conversation gateway switches the conversation to an agent on this custom payload
+    (docs/architecture.md); other channels ignore it."""
+    escalation = await turn.ledger.create_escalation(turn.conversation_id, reason, summary, language=turn.lang,
+                                                     auth=turn.auth())
+    turn.dispatcher.utter_message(json_message={"handoff": {"reason": reason,
+                                                            "escalation_id": escalation.get("escalation_id")}})
+    return escalation
 
 
 class ActionRequestHuman(LedgerAction):
