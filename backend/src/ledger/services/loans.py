@@ -14,7 +14,7 @@ from ..domain.account import derive_status
 from ..domain.errors import DisputeOpen, DuplicatePaymentConflict, LedgerError, NotFound
 from ..domain.promises import check_promise, promise_state
 from .context import Ledger
-from .records import load_records
+from .records import LoanRecords, load_records
 from .verification import authorize, borrower_loan
 from .views import arrangement_view, money, payment_view, promise_view, status_view
 
@@ -143,11 +143,17 @@ async def open_hardship_case(
     }
 
 
-async def list_arrangements(ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str) -> dict[str, Any]:
+async def _loan_records(ledger: Ledger, token: str | None, conversation_id: str | None,
+                        loan_number: str) -> tuple[m.Loan, LoanRecords]:
+    """The caller's loan and its records, read in one transaction (not a disclosure: no audit entry)."""
     async with ledger.sessions() as session, session.begin():
         caller = await authorize(ledger, session, token, conversation_id)
         loan = await borrower_loan(session, caller, loan_number)
-        records = await load_records(session, loan)
+        return loan, await load_records(session, loan)
+
+
+async def list_arrangements(ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str) -> dict[str, Any]:
+    loan, records = await _loan_records(ledger, token, conversation_id, loan_number)
     today = ledger.today()
     payments = records.payment_records
     return {"loan_number": loan.loan_number,
@@ -155,10 +161,7 @@ async def list_arrangements(ledger: Ledger, *, token: str | None, conversation_i
 
 
 async def list_promises(ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str) -> dict[str, Any]:
-    async with ledger.sessions() as session, session.begin():
-        caller = await authorize(ledger, session, token, conversation_id)
-        loan = await borrower_loan(session, caller, loan_number)
-        records = await load_records(session, loan)
+    loan, records = await _loan_records(ledger, token, conversation_id, loan_number)
     today = ledger.today()
     payments = records.payment_records
     return {"loan_number": loan.loan_number,
