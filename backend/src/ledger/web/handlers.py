@@ -55,6 +55,11 @@ def borrower_headers(request: web.Request) -> dict[str, str | None]:
     }
 
 
+def loan_scope(request: web.Request) -> dict[str, str | None]:
+    """The loan in the path and the borrower's headers: the scope every borrower-scoped loan service takes."""
+    return {"loan_number": request.match_info["loan_number"], **borrower_headers(request)}
+
+
 def guarded(handler):
     async def wrapper(request: web.Request) -> web.StreamResponse:
         try:
@@ -126,8 +131,7 @@ async def put_contact_preferences(request: web.Request) -> web.Response:
 @guarded
 async def get_status(request: web.Request) -> web.Response:
     query = parse_query(request, s.StatusQuery)
-    payload = await loans.loan_status(request.app[LEDGER], loan_number=request.match_info["loan_number"],
-                                      as_of=query.as_of, **borrower_headers(request))
+    payload = await loans.loan_status(request.app[LEDGER], as_of=query.as_of, **loan_scope(request))
     return respond(s.LoanStatus, payload)
 
 
@@ -135,8 +139,7 @@ async def get_status(request: web.Request) -> web.Response:
            responses={200: s.PaymentList}, borrower="required")
 @guarded
 async def get_payments(request: web.Request) -> web.Response:
-    payload = await loans.list_payments(request.app[LEDGER], loan_number=request.match_info["loan_number"],
-                                        **borrower_headers(request))
+    payload = await loans.list_payments(request.app[LEDGER], **loan_scope(request))
     return respond(s.PaymentList, payload)
 
 
@@ -158,10 +161,9 @@ async def post_payment(request: web.Request) -> web.Response:
 async def post_hardship_case(request: web.Request) -> web.Response:
     body = await parse_body(request, s.HardshipCaseRequest)
     payload = await loans.open_hardship_case(
-        request.app[LEDGER], loan_number=request.match_info["loan_number"], reason=body.reason,
-        duration=body.duration, monthly_income=s.money(body.monthly_income),
+        request.app[LEDGER], reason=body.reason, duration=body.duration, monthly_income=s.money(body.monthly_income),
         essential_expenses=s.money(body.essential_expenses), other_debt_payments=s.money(body.other_debt_payments),
-        notes=body.notes, **borrower_headers(request))
+        notes=body.notes, **loan_scope(request))
     return respond(s.HardshipCaseOut, payload, 201)
 
 
@@ -170,8 +172,8 @@ async def post_hardship_case(request: web.Request) -> web.Response:
 @guarded
 async def post_evaluation(request: web.Request) -> web.Response:
     body = await parse_body(request, s.EvaluationRequest)
-    payload = await relief.evaluate(request.app[LEDGER], loan_number=request.match_info["loan_number"],
-                                    hardship_case_id=body.hardship_case_id, **borrower_headers(request))
+    payload = await relief.evaluate(request.app[LEDGER], hardship_case_id=body.hardship_case_id,
+                                    **loan_scope(request))
     return respond(s.EvaluationOut, payload, 201)
 
 
@@ -189,8 +191,7 @@ async def post_acceptance(request: web.Request) -> web.Response:
            responses={200: s.ArrangementList}, borrower="required")
 @guarded
 async def get_arrangements(request: web.Request) -> web.Response:
-    payload = await loans.list_arrangements(request.app[LEDGER], loan_number=request.match_info["loan_number"],
-                                            **borrower_headers(request))
+    payload = await loans.list_arrangements(request.app[LEDGER], **loan_scope(request))
     return respond(s.ArrangementList, payload)
 
 
@@ -199,9 +200,8 @@ async def get_arrangements(request: web.Request) -> web.Response:
 @guarded
 async def post_promise(request: web.Request) -> web.Response:
     body = await parse_body(request, s.PromiseRequest)
-    payload = await loans.make_promise(request.app[LEDGER], loan_number=request.match_info["loan_number"],
-                                       amount=s.money(body.amount), promised_date=body.promised_date,
-                                       **borrower_headers(request))
+    payload = await loans.make_promise(request.app[LEDGER], amount=s.money(body.amount),
+                                       promised_date=body.promised_date, **loan_scope(request))
     return respond(s.PromiseOut, payload, 201)
 
 
@@ -209,8 +209,7 @@ async def post_promise(request: web.Request) -> web.Response:
            responses={200: s.PromiseList}, borrower="required")
 @guarded
 async def get_promises(request: web.Request) -> web.Response:
-    payload = await loans.list_promises(request.app[LEDGER], loan_number=request.match_info["loan_number"],
-                                        **borrower_headers(request))
+    payload = await loans.list_promises(request.app[LEDGER], **loan_scope(request))
     return respond(s.PromiseList, payload)
 
 
@@ -219,8 +218,8 @@ async def get_promises(request: web.Request) -> web.Response:
 @guarded
 async def post_dispute(request: web.Request) -> web.Response:
     body = await parse_body(request, s.DisputeRequest)
-    payload = await loans.open_dispute(request.app[LEDGER], loan_number=request.match_info["loan_number"],
-                                       reason=body.reason, details=body.details, **borrower_headers(request))
+    payload = await loans.open_dispute(request.app[LEDGER], reason=body.reason, details=body.details,
+                                       **loan_scope(request))
     return respond(s.DisputeOut, payload, 201)
 
 
