@@ -6,33 +6,24 @@ per conversation, so the order holds across gateway processes and database backe
 """
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ledger.db.models import NAMING_CONVENTION, new_id
 from ledger.db.types import UTCDateTime
-
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 
 STATES = ("bot", "agent", "closed")
 SENDERS = ("borrower", "bot", "agent", "system")
 ROLES = ("agent", "supervisor")
 
 
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
 class Base(DeclarativeBase):
+    """Its own metadata (the gateway's tables only) with the ledger's naming convention: one
+    database and one migration history, so constraint names follow one rule."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
