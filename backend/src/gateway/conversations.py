@@ -360,6 +360,13 @@ class ConversationService:
     def can_view(agent: AgentIdentity, conv: Conversation) -> bool:
         return agent.is_supervisor or conv.assigned_agent in (None, agent.username)
 
+    async def _load_for(self, s: AsyncSession, agent: AgentIdentity, conversation_id: str) -> Conversation:
+        """The conversation if this agent may see it; NotFound otherwise (its existence is not revealed)."""
+        conv = await self._load(s, conversation_id)
+        if not self.can_view(agent, conv):
+            raise NotFound(conversation_id)
+        return conv
+
     async def view(self, agent: AgentIdentity, conversation_id: str) -> dict[str, Any]:
         conv = await self.get(conversation_id)
         if conv is None or not self.can_view(agent, conv):
@@ -404,9 +411,7 @@ class ConversationService:
     async def take_over(self, agent: AgentIdentity, conversation_id: str) -> dict[str, Any]:
         async with self.locks.hold(conversation_id):
             async with self.sessions() as s, s.begin():
-                conv = await self._load(s, conversation_id)
-                if not self.can_view(agent, conv):
-                    raise NotFound(conversation_id)
+                conv = await self._load_for(s, agent, conversation_id)
                 if conv.state == "closed":
                     raise Conflict("conversation is closed")
                 if conv.assigned_agent == agent.username:
@@ -430,9 +435,7 @@ class ConversationService:
         body = self._clean(text)
         async with self.locks.hold(conversation_id):
             async with self.sessions() as s, s.begin():
-                conv = await self._load(s, conversation_id)
-                if not self.can_view(agent, conv):
-                    raise NotFound(conversation_id)
+                conv = await self._load_for(s, agent, conversation_id)
                 if not agent_only and (conv.state != "agent" or conv.assigned_agent != agent.username):
                     raise Forbidden("take the conversation over before replying")
                 msg = await self._append(s, conv, "agent", body, agent_only=agent_only, sender_name=agent.username)
@@ -454,9 +457,7 @@ class ConversationService:
         internal_note = (internal_note or "").strip()[:MAX_TEXT]
         async with self.locks.hold(conversation_id):
             async with self.sessions() as s, s.begin():
-                conv = await self._load(s, conversation_id)
-                if not self.can_view(agent, conv):
-                    raise NotFound(conversation_id)
+                conv = await self._load_for(s, agent, conversation_id)
                 if conv.state != "agent":
                     raise Conflict("only a conversation with an agent can be handed back")
                 if conv.assigned_agent != agent.username and not agent.is_supervisor:
@@ -492,9 +493,7 @@ class ConversationService:
             raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}")
         async with self.locks.hold(conversation_id):
             async with self.sessions() as s, s.begin():
-                conv = await self._load(s, conversation_id)
-                if not self.can_view(agent, conv):
-                    raise NotFound(conversation_id)
+                conv = await self._load_for(s, agent, conversation_id)
                 if conv.state == "closed":
                     raise Conflict("already closed")
                 if conv.state == "agent" and conv.assigned_agent not in (None, agent.username) and not agent.is_supervisor:
