@@ -141,18 +141,18 @@ def test_current_loan_has_nothing_overdue_and_next_due(policy):
     assert due_day.payoff_amount == c.principal + c.schedule[0].interest
 
 
-def _catch_up(c, accepted, first_due, amount, number=13):
-    inst = ScheduledInstalment(number, first_due, amount - D("1.00"), D("1.00"), amount)
-    return ArrangementRecord("A1", "fee_waiver", accepted, (1,), (inst,), waived_late_fees=D("50.00"))
+def _fee_waiver_replacing_first(c, accepted, **waived):
+    """A fee waiver accepted on `accepted` that replaces instalment 1 by one payment of the same
+    amount due 7 days later, late fees waived (50.00)."""
+    first = c.schedule[0]
+    inst = ScheduledInstalment(13, accepted + timedelta(days=7), first.principal, first.interest, first.amount)
+    return ArrangementRecord("A1", "fee_waiver", accepted, (1,), (inst,), waived_late_fees=D("50.00"), **waived)
 
 
 def test_arrangement_replaces_instalments_and_is_kept_when_paid(policy):
     c = loan()
     accepted = date(2026, 2, 10)
-    arr = ArrangementRecord("A1", "fee_waiver", accepted, (1,),
-                            (ScheduledInstalment(13, accepted + timedelta(days=7), c.schedule[0].principal,
-                                                 c.schedule[0].interest, c.schedule[0].amount),),
-                            waived_late_fees=D("50.00"), waived_penalty_interest=D("6.33"))
+    arr = _fee_waiver_replacing_first(c, accepted, waived_penalty_interest=D("6.33"))
     during = derive_status(c, [], [arr], accepted + timedelta(days=3), policy)
     assert during.arrangement_states == {"A1": "active"} and during.active_arrangement_id == "A1"
     assert during.instalments[0].state == "replaced" and during.days_past_due == 0 and during.overdue.total == 0
@@ -165,10 +165,7 @@ def test_arrangement_replaces_instalments_and_is_kept_when_paid(policy):
 def test_broken_arrangement_is_void_and_charges_are_reinstated(policy):
     c = loan()
     accepted = date(2026, 2, 10)
-    arr = ArrangementRecord("A1", "fee_waiver", accepted, (1,),
-                            (ScheduledInstalment(13, accepted + timedelta(days=7), c.schedule[0].principal,
-                                                 c.schedule[0].interest, c.schedule[0].amount),),
-                            waived_late_fees=D("50.00"))
+    arr = _fee_waiver_replacing_first(c, accepted)
     payments = [pay("500.00", accepted + timedelta(days=6))]
     on_due = derive_status(c, payments, [arr], accepted + timedelta(days=7), policy)
     assert on_due.arrangement_states == {"A1": "active"}  # broken only from the day after
