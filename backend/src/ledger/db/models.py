@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -27,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from .types import Money, Rate, UTCDateTime
+from .types import Money, Rate, SerialId, UTCDateTime
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -113,7 +112,7 @@ class Instalment(Base):
 
     __tablename__ = "instalments"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(SerialId(), primary_key=True, autoincrement=True)
     loan_id: Mapped[str] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     due_date: Mapped[date] = mapped_column(Date)
@@ -229,7 +228,7 @@ class Arrangement(Base):
 class ArrangementInstalment(Base):
     __tablename__ = "arrangement_instalments"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(SerialId(), primary_key=True, autoincrement=True)
     arrangement_id: Mapped[str] = mapped_column(ForeignKey("arrangements.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     due_date: Mapped[date] = mapped_column(Date)
@@ -318,7 +317,7 @@ class VerificationSubject(Base):
 class VerificationAttempt(Base):
     __tablename__ = "verification_attempts"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(SerialId(), primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     conversation_id: Mapped[str] = mapped_column(String(200))
     borrower_id: Mapped[str | None] = mapped_column(ForeignKey("borrowers.id", ondelete="SET NULL"))
@@ -345,7 +344,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(SerialId(), primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(64))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Numeric, String
+from sqlalchemy import BigInteger, DateTime, Integer, Numeric, String
 from sqlalchemy.types import TypeDecorator
 
 
@@ -48,6 +48,12 @@ def Money() -> ExactDecimal:  # noqa: N802 - reads like a type
 
 def Rate() -> ExactDecimal:  # noqa: N802
     return ExactDecimal(8, 6)
+
+
+def SerialId() -> BigInteger:  # noqa: N802
+    """The type of an autoincrementing integer key: BIGINT on PostgreSQL, INTEGER on SQLite
+    (only an INTEGER PRIMARY KEY autoincrements there)."""
+    return BigInteger().with_variant(Integer, "sqlite")
 
 
 class UTCDateTime(TypeDecorator):
