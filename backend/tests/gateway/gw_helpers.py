@@ -111,9 +111,22 @@ class Desk:
         return await self.client.get(f"/desk/api/conversations/{conversation_id}")
 
 
-async def desk_for(make_gateway_client, username: str, role: str = "agent") -> Desk:
-    """A separate HTTP client (own cookie jar) logged in as a new agent."""
-    await make_agent(make_gateway_client, username, role)
-    status, csrf = await login(make_gateway_client, username)
+async def desk_for(client, username: str, role: str = "agent") -> Desk:
+    """A new agent, logged in through the form on this client (its cookie jar holds the session)."""
+    await make_agent(client, username, role)
+    status, csrf = await login(client, username)
     assert status == 303
-    return Desk(make_gateway_client, csrf)
+    return Desk(client, csrf)
+
+
+async def other_client(aiohttp_client, client):
+    """A second client of the same running gateway, with a cookie jar of its own."""
+    return await aiohttp_client(client.server)
+
+
+async def escalated_conversation(client) -> Widget:
+    """A widget conversation whose borrower asked for a human (state agent, nobody assigned)."""
+    widget = await Widget.open(client)
+    await widget.send("I want a human", "m1")
+    await widget.wait_for(lambda e: e["type"] == "state" and e["state"] == "agent")
+    return widget

@@ -1,23 +1,12 @@
 """Agent desk: login with argon2 hashes, CSRF, session expiry, roles and visibility, audit."""
 from __future__ import annotations
 
-from gw_helpers import PASSWORD, Desk, Widget, login, make_agent
+from gw_helpers import PASSWORD, Widget, desk_for, escalated_conversation, login, make_agent, other_client
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.db import Agent, AgentSession
 from gateway.desk_web import SESSION_COOKIE
-
-
-async def other_client(aiohttp_client, client):
-    return await aiohttp_client(client.server)
-
-
-async def escalated_conversation(client) -> Widget:
-    widget = await Widget.open(client)
-    await widget.send("I want a human", "m1")
-    await widget.wait_for(lambda e: e["type"] == "state" and e["state"] == "agent")
-    return widget
 
 
 async def test_passwords_are_stored_as_argon2_hashes(gateway_client, database_url):
@@ -87,9 +76,7 @@ async def test_sessions_expire(gateway_client, clock, database_url):
 
 
 async def test_logout_ends_the_session(gateway_client):
-    await make_agent(gateway_client, "li.na")
-    _, csrf = await login(gateway_client, "li.na")
-    desk = Desk(gateway_client, csrf)
+    desk = await desk_for(gateway_client, "li.na")
     assert (await desk.post("/desk/logout")).status == 200
     assert (await gateway_client.get("/desk/api/me")).status == 401
 
@@ -99,14 +86,11 @@ async def test_agents_see_unassigned_and_their_own_supervisors_see_all(gateway_c
     second = await escalated_conversation(gateway_client)
 
     a_client = await other_client(aiohttp_client, gateway_client)
-    await make_agent(a_client, "agent.a")
-    a = Desk(a_client, (await login(a_client, "agent.a"))[1])
+    a = await desk_for(a_client, "agent.a")
     b_client = await other_client(aiohttp_client, gateway_client)
-    await make_agent(b_client, "agent.b")
-    b = Desk(b_client, (await login(b_client, "agent.b"))[1])
+    b = await desk_for(b_client, "agent.b")
     s_client = await other_client(aiohttp_client, gateway_client)
-    await make_agent(s_client, "boss", role="supervisor")
-    sup = Desk(s_client, (await login(s_client, "boss"))[1])
+    sup = await desk_for(s_client, "boss", role="supervisor")
 
     assert (await a.take(first.conversation_id)).status == 200
     ids_b = {q["conversation_id"] for q in await b.queue()}
@@ -129,8 +113,7 @@ async def test_agents_see_unassigned_and_their_own_supervisors_see_all(gateway_c
 
 async def test_replying_needs_a_takeover_first(gateway_client):
     widget = await escalated_conversation(gateway_client)
-    await make_agent(gateway_client, "li.na")
-    desk = Desk(gateway_client, (await login(gateway_client, "li.na"))[1])
+    desk = await desk_for(gateway_client, "li.na")
     assert (await desk.reply(widget.conversation_id, "hello")).status == 403
     assert (await desk.reply(widget.conversation_id, "internal only", agent_only=True)).status == 201
 
@@ -140,8 +123,7 @@ async def test_agent_can_pick_a_live_bot_conversation(gateway_client, fake_rasa)
     widget = await Widget.open(gateway_client)
     await widget.send("hello", "m1")
     await widget.wait_for(lambda e: e["type"] == "message" and e["sender"] == "bot")
-    await make_agent(gateway_client, "li.na")
-    desk = Desk(gateway_client, (await login(gateway_client, "li.na"))[1])
+    desk = await desk_for(gateway_client, "li.na")
     live = next(q for q in await desk.queue() if q["conversation_id"] == widget.conversation_id)
     assert live["state"] == "bot"
     assert (await desk.take(widget.conversation_id)).status == 200
@@ -153,8 +135,7 @@ async def test_agent_can_pick_a_live_bot_conversation(gateway_client, fake_rasa)
 
 async def test_invalid_actions_are_refused_with_4xx(gateway_client):
     widget = await escalated_conversation(gateway_client)
-    await make_agent(gateway_client, "li.na")
-    desk = Desk(gateway_client, (await login(gateway_client, "li.na"))[1])
+    desk = await desk_for(gateway_client, "li.na")
     await desk.take(widget.conversation_id)
     assert (await desk.close(widget.conversation_id, "made_up_outcome")).status == 422
     assert (await desk.handback(widget.conversation_id, slots={"verified": True})).status == 422
@@ -168,8 +149,7 @@ async def test_invalid_actions_are_refused_with_4xx(gateway_client):
 
 async def test_every_agent_action_is_audited(gateway_client, audit):
     widget = await escalated_conversation(gateway_client)
-    await make_agent(gateway_client, "li.na")
-    desk = Desk(gateway_client, (await login(gateway_client, "li.na"))[1])
+    desk = await desk_for(gateway_client, "li.na")
     cid = widget.conversation_id
     await desk.view(cid)
     await desk.take(cid)

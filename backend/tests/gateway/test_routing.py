@@ -4,13 +4,9 @@ from __future__ import annotations
 import asyncio
 
 from gw_fake_rasa import make_fake_rasa, received_key, slots_key
-from gw_helpers import Desk, Widget, login, make_agent
+from gw_helpers import Widget, desk_for, escalated_conversation, other_client
 
 from gateway.web import service_key
-
-
-async def second_client(aiohttp_client, client):
-    return await aiohttp_client(client.server)
 
 
 async def test_bot_state_forwards_to_rasa_and_returns_its_reply_in_order(gateway_client, fake_rasa):
@@ -58,10 +54,8 @@ async def test_handoff_switches_to_the_agent_and_the_bot_stops_seeing_messages(g
     await asyncio.sleep(0.1)
     assert [m for _, m in fake_rasa.app[received_key]] == ["I want a human"]
 
-    agent_client = await second_client(aiohttp_client, gateway_client)
-    await make_agent(agent_client, "li.na")
-    _, csrf = await login(agent_client, "li.na")
-    desk = Desk(agent_client, csrf)
+    agent_client = await other_client(aiohttp_client, gateway_client)
+    desk = await desk_for(agent_client, "li.na")
     queue = await desk.queue()
     item = next(q for q in queue if q["conversation_id"] == widget.conversation_id)
     assert item["escalation_reason"] == "request_human" and item["state"] == "agent" and item["assigned_agent"] is None
@@ -110,16 +104,12 @@ async def test_escalate_custom_payload_is_also_a_handoff(gateway_client):
 
 
 async def test_reconnect_replays_missed_messages(gateway_client, aiohttp_client):
-    widget = await Widget.open(gateway_client)
-    await widget.send("I want a human", "m1")
-    await widget.wait_for(lambda e: e["type"] == "state" and e["state"] == "agent")
+    widget = await escalated_conversation(gateway_client)
     await widget.ws.close()
     seen = widget.last_seq
 
-    agent_client = await second_client(aiohttp_client, gateway_client)
-    await make_agent(agent_client, "wang")
-    _, csrf = await login(agent_client, "wang")
-    desk = Desk(agent_client, csrf)
+    agent_client = await other_client(aiohttp_client, gateway_client)
+    desk = await desk_for(agent_client, "wang")
     await desk.take(widget.conversation_id)
     await desk.reply(widget.conversation_id, "sent while you were offline")
 
@@ -185,13 +175,9 @@ async def test_widget_socket_needs_the_conversation_token(gateway_client):
 
 
 async def test_closed_conversation_reopens_with_the_bot(gateway_client, aiohttp_client):
-    widget = await Widget.open(gateway_client)
-    await widget.send("I want a human", "m1")
-    await widget.wait_for(lambda e: e["type"] == "state" and e["state"] == "agent")
-    agent_client = await second_client(aiohttp_client, gateway_client)
-    await make_agent(agent_client, "zhao")
-    _, csrf = await login(agent_client, "zhao")
-    desk = Desk(agent_client, csrf)
+    widget = await escalated_conversation(gateway_client)
+    agent_client = await other_client(aiohttp_client, gateway_client)
+    desk = await desk_for(agent_client, "zhao")
     await desk.take(widget.conversation_id)
     assert (await desk.close(widget.conversation_id, "resolved")).status == 200
     await widget.wait_for(lambda e: e["type"] == "state" and e["state"] == "closed")
