@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import texts
 from actions.ledger_client import BorrowerAuth, LedgerApi, LedgerError, LedgerUnavailable, default_client
-from actions.parsing import detect_language, normalize
+from actions.parsing import detect_language, language_units, normalize
 from actions.vault import ConversationVault, default_vault
 
 logger = logging.getLogger(__name__)
@@ -62,6 +62,50 @@ def says_third_party(text: str | None) -> bool:
         return False
     low = normalize(text).lower()
     return any(re.search(p, low) for p in _THIRD_PARTY_PATTERNS)
+
+
+def message_slot_updates(tracker: Tracker) -> dict[str, Any]:
+    """What the latest user message changes before anything answers it: the conversation's
+    language (from the message until verification or an explicit choice; zh when CJK characters
+    are at least as many as Latin words; a lone "ok" or "好" does not switch an ongoing chat)
+    and the count of misunderstood messages in a row (reset by any understood message).
+
+    Every custom action that can run first after a user message applies it (LedgerAction.run,
+    the form validators, the small-talk responses), instead of a slot-validation round trip
+    to the action server on every turn. Applying it twice for one message changes nothing."""
+    updates: dict[str, Any] = {}
+    latest = tracker.latest_message or {}
+    if not (tracker.get_slot("language_chosen") or tracker.get_slot("verified")):
+        text = latest.get("text") or ""
+        detected = detect_language(text)
+        current = tracker.get_slot("language")
+        if detected and detected != current and (current is None or language_units(text) >= 2):
+            updates["language"] = detected
+    intent = (latest.get("intent") or {}).get("name")
+    if intent != "nlu_fallback" and tracker.get_slot("fallback_count"):
+        updates["fallback_count"] = 0.0
+    return updates
+
+
+def apply_message_slots(tracker: Tracker) -> list[dict[str, Any]]:
+    """Applies message_slot_updates to the tracker the action sees; the SlotSet events to return."""
+    updates = message_slot_updates(tracker)
+    tracker.slots.update(updates)
+    return [SlotSet(name, value) for name, value in updates.items()]
+
+
+def domain_response(domain: dict, name: str, slot: Callable[[str], Any]) -> dict | None:
+    """The variation of the domain response `name` that Rasa would choose for these slots: a
+    variation whose slot conditions all hold, else one without conditions."""
+    variations = ((domain or {}).get("responses") or {}).get(name) or []
+    plain = None
+    for variation in variations:
+        conditions = variation.get("condition") or []
+        if not conditions:
+            plain = plain or variation
+        elif all(c.get("type") == "slot" and slot(c.get("name")) == c.get("value") for c in conditions):
+            return variation
+    return plain
 
 
 class SessionExpired(Exception):
@@ -142,6 +186,15 @@ class Turn:
 
     def say(self, key: str, buttons: list[dict] | None = None, **figures: Any) -> None:
         self.dispatcher.utter_message(text=texts.text(key, self.lang, **figures), buttons=buttons or [])
+
+    def say_response(self, name: str) -> None:
+        """A domain response (utter_*) in the variation for the slots as this action leaves
+        them (Rasa would choose the variation from the slots before this action's changes)."""
+        variation = domain_response(self.domain, name, self.slot)
+        if variation is None:
+            self.dispatcher.utter_message(response=name)
+        else:
+            self.dispatcher.utter_message(text=variation.get("text"), buttons=variation.get("buttons") or [])
 
     def say_raw(self, message: str, buttons: list[dict] | None = None) -> None:
         self.dispatcher.utter_message(text=message, buttons=buttons or [])
@@ -225,7 +278,10 @@ class LedgerAction(Action, ABC):
                     self._vault or default_vault(), self._today())
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        updates = message_slot_updates(tracker)
         turn = self.make_turn(dispatcher, tracker, domain)
+        for name, value in updates.items():
+            turn.set(name, value)
         if self.resets_awaiting and turn.slot("awaiting") not in (None, "plan_choice"):
             turn.set("awaiting", None)
         await self.handle_safely(turn)
@@ -245,6 +301,44 @@ class LedgerAction(Action, ABC):
         except LedgerError as exc:
             logger.warning("ledger error in %s: %s", self.name(), exc)
             turn.offer_human("backend_error")
+
+
+class ActionRespond(LedgerAction):
+    """Small talk answered with a fixed domain response (greet, thank, goodbye, bot_challenge),
+    as a custom action so that the message's language is applied first."""
+
+    response: ClassVar[str] = ""
+
+    async def handle(self, turn: Turn) -> None:
+        turn.say_response(self.response)
+
+
+class ActionGreet(ActionRespond):
+    response = "utter_greet"
+
+    def name(self) -> str:
+        return "action_greet"
+
+
+class ActionGoodbye(ActionRespond):
+    response = "utter_goodbye"
+
+    def name(self) -> str:
+        return "action_goodbye"
+
+
+class ActionThank(ActionRespond):
+    response = "utter_thank"
+
+    def name(self) -> str:
+        return "action_thank"
+
+
+class ActionIAmABot(ActionRespond):
+    response = "utter_iamabot"
+
+    def name(self) -> str:
+        return "action_iamabot"
 
 
 async def call(awaitable):

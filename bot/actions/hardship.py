@@ -13,7 +13,7 @@ from rasa_sdk.forms import FormValidationAction
 from actions import texts
 from actions.account import load_status
 from actions.common import (
-    ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HANDLED_AFTER_ESCAPE, HARDSHIP_FORM, LedgerAction, Turn, call, today_in_shanghai,
+    ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HANDLED_AFTER_ESCAPE, HARDSHIP_FORM, LedgerAction, Turn, apply_message_slots, call, today_in_shanghai,
 )
 from actions.escalation import conversation_summary, escalate
 from actions.ledger_client import LedgerApi, LedgerError, LedgerUnavailable, default_client
@@ -81,6 +81,12 @@ class ValidateHardshipForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_hardship_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        # the form loop runs this first after a user message: the message's language and
+        # fallback count are applied here (see common.message_slot_updates)
+        events = apply_message_slots(tracker)
+        return events + await super().run(dispatcher, tracker, domain)
 
     def _turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
         return Turn(dispatcher, tracker, domain, self._ledger or default_client(), self._vault or default_vault(),
@@ -296,6 +302,6 @@ class ActionSubmitHardship(LedgerAction):
         if handler is not None:
             await handler(self._ledger, self._vault, self._today).handle_safely(turn)
         elif intent == "goodbye":
-            turn.dispatcher.utter_message(response="utter_goodbye")
+            turn.say_response("utter_goodbye")
         else:
             turn.say("hardship_stopped")

@@ -17,7 +17,7 @@ from rasa_sdk.forms import FormValidationAction
 from actions import texts
 from actions.common import (
     ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HANDLED_AFTER_ESCAPE, TZ, VERIFICATION_FORM, LedgerAction, Turn, says_third_party,
-    today_in_shanghai,
+    apply_message_slots, today_in_shanghai,
 )
 from actions.ledger_client import BorrowerAuth, LedgerApi, LedgerError, default_client
 from actions.parsing import parse_dob, parse_id_last4, parse_language, parse_loan_number, parse_phone
@@ -39,6 +39,12 @@ class ValidateVerificationForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_verification_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        # the form loop runs this first after a user message: the message's language and
+        # fallback count are applied here (see common.message_slot_updates)
+        events = apply_message_slots(tracker)
+        return events + await super().run(dispatcher, tracker, domain)
 
     def _turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
         return Turn(dispatcher, tracker, domain, self._ledger or default_client(), self._vault or default_vault(),
@@ -150,7 +156,7 @@ class ActionSubmitVerification(LedgerAction):
         if handler is not None:
             await handler(self._ledger, self._vault, self._today).handle_safely(turn)
         elif intent == "goodbye":
-            turn.dispatcher.utter_message(response="utter_goodbye")
+            turn.say_response("utter_goodbye")
         else:
             turn.say("verify_stopped")
 

@@ -10,14 +10,20 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import LedgerAction
+from actions.common import LedgerAction, message_slot_updates
 from actions.hardship import ValidateHardshipForm
-from actions.language import ValidateSlotMappings
 from actions.verification import ValidateVerificationForm
 from actions.vault import ConversationVault
 from fake_ledger import TODAY, FakeLedger
 
-DOMAIN: dict = {}
+def _load_domain() -> dict:
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "bot" / "domain" / "responses.yml"
+    return {"responses": yaml.safe_load(path.read_text(encoding="utf-8"))["responses"]}
+
+
+DOMAIN: dict = _load_domain()  # what Rasa sends the action server that the actions read: the responses
 
 
 class Conversation:
@@ -43,15 +49,12 @@ class Conversation:
         return self
 
     async def _extract(self) -> None:
-        """What action_extract_slots does after each user message (custom mappings)."""
+        """What the first custom action after each user message applies (language, fallback count)."""
         if not getattr(self, "_extract_pending", False):
             return
         self._extract_pending = False
-        validation = ValidateSlotMappings()
-        dispatcher = CollectingDispatcher()
-        for method in (validation.extract_language, validation.extract_fallback_count):
-            result = await method(dispatcher, self.tracker(), DOMAIN)
-            self._apply([{"event": "slot", "name": k, "value": v} for k, v in result.items()])
+        result = message_slot_updates(self.tracker())
+        self._apply([{"event": "slot", "name": k, "value": v} for k, v in result.items()])
 
     def tracker(self) -> Tracker:
         return Tracker(self.sender, dict(self.slots), self.latest, list(self.events), False, None, {}, "action_listen")
