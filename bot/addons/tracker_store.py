@@ -7,8 +7,16 @@ Before events reach the database they are rewritten:
   birth dates (years 1900-2015) are masked;
 - identity slots and verification_token are stored as "[redacted]" whatever they held.
 The conversation stays usable (intents, actions, bot replies and other slots are kept), and
-the live tracker is untouched: only what is written is redacted. Configured in endpoints.yml;
-the SQLite file is RASA_TRACKER_DB (default bot/.rasa/tracker.db).
+the live tracker is untouched: only what is written is redacted. Configured in endpoints.yml.
+
+Where the events go, first match wins:
+- RASA_TRACKER_DB_URL=postgresql://user[:password]@host[:port]/database[?option=value] (also
+  postgres://, postgresql+psycopg2://; password and names percent-decoded) puts them in
+  PostgreSQL, which several Rasa instances share; sqlite:///path.db names a SQLite file. It
+  overrides what endpoints.yml says, so one endpoints.yml serves both set-ups;
+- the endpoints.yml keys (dialect, url/host, port, db, username, password, query);
+- a SQLite file, RASA_TRACKER_DB (default bot/.rasa/tracker.db).
+The redaction is the same whatever the database.
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ import copy
 import os
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActiveLoop, Event, SlotSet, UserUttered
@@ -84,16 +93,76 @@ class _RedactedView:
         return getattr(self._tracker, name)
 
 
+URL_VARIABLE = "RASA_TRACKER_DB_URL"
+_POSTGRES_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg2"}
+
+
+class TrackerDatabaseError(ValueError):
+    """RASA_TRACKER_DB_URL holds something Rasa cannot connect to."""
+
+
+def parse_tracker_db_url(url: str) -> dict[str, Any]:
+    """The SQLTrackerStore arguments (dialect, host, port, db, username, password, query) that
+    RASA_TRACKER_DB_URL names; a TrackerDatabaseError naming the variable when it is unusable."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        path = unquote(parts.path)
+        path = path[1:] if path.startswith("/") else path  # sqlite:///rel.db, sqlite:////abs.db
+        if not path:
+            raise TrackerDatabaseError(f"{URL_VARIABLE}: sqlite URL without a file path: sqlite:///path/to/tracker.db")
+        return {"dialect": "sqlite", "host": None, "port": None, "db": path, "username": None,
+                "password": None, "query": None}
+    if scheme not in _POSTGRES_SCHEMES:
+        raise TrackerDatabaseError(
+            f"{URL_VARIABLE}: unsupported scheme {parts.scheme or '(none)'!r}; use postgresql://user@host:5432/db "
+            "or sqlite:///path/to/tracker.db")
+    db = unquote(parts.path.lstrip("/"))
+    if not parts.hostname or not db or "/" in db:
+        raise TrackerDatabaseError(f"{URL_VARIABLE}: needs a host and a database name: postgresql://user@host:5432/db")
+    try:
+        port = parts.port
+    except ValueError:
+        raise TrackerDatabaseError(f"{URL_VARIABLE}: the port is not a number") from None
+    return {
+        "dialect": "postgresql+psycopg2" if scheme == "postgresql+psycopg2" else "postgresql",
+        "host": parts.hostname, "port": port, "db": db,
+        "username": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password is not None else None,
+        "query": dict(parse_qsl(parts.query)) or None,
+    }
+
+
+def tracker_db_settings(configured: Mapping[str, Any], env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The database the events go to: RASA_TRACKER_DB_URL, else endpoints.yml (`configured`),
+    else the SQLite file RASA_TRACKER_DB (default bot/.rasa/tracker.db)."""
+    env = os.environ if env is None else env
+    url = (env.get(URL_VARIABLE) or "").strip()
+    if url:
+        return parse_tracker_db_url(url)
+    settings = {key: configured.get(key) for key in ("dialect", "host", "port", "db", "username", "password", "query")}
+    settings["dialect"] = settings["dialect"] or "sqlite"
+    settings["db"] = settings["db"] or env.get("RASA_TRACKER_DB") or str(DEFAULT_DB)
+    return settings
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
     def __init__(self, domain: Any = None, dialect: str = "sqlite", host: str | None = None, port: int | None = None,
                  db: str | None = None, username: str | None = None, password: str | None = None,
                  event_broker: Any = None, login_db: str | None = None, query: dict | None = None,
                  **kwargs: Any) -> None:
-        db = db or os.environ.get("RASA_TRACKER_DB") or str(DEFAULT_DB)
-        if dialect == "sqlite":
-            Path(db).parent.mkdir(parents=True, exist_ok=True)
-        super().__init__(domain=domain, dialect=dialect, host=host, port=port, db=db, username=username,
-                         password=password, event_broker=event_broker, login_db=login_db, query=query, **kwargs)
+        settings = tracker_db_settings({"dialect": dialect, "host": host, "port": port, "db": db,
+                                        "username": username, "password": password, "query": query})
+        if settings["dialect"] == "sqlite":
+            Path(settings["db"]).parent.mkdir(parents=True, exist_ok=True)
+            login_db = None
+        try:
+            super().__init__(domain=domain, event_broker=event_broker, login_db=login_db, **settings, **kwargs)
+        except ImportError as exc:
+            # Rasa would fall back to an in-memory store on ImportError: several instances would
+            # then silently stop sharing conversations. Fail start-up instead.
+            raise RuntimeError(f"the {settings['dialect']} tracker store cannot load its driver ({exc}); "
+                               "install psycopg2-binary in the bot environment") from exc
 
     async def save(self, tracker: Any) -> None:
         await super().save(_RedactedView(tracker))
