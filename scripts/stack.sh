@@ -49,6 +49,16 @@ stop_all() {
 }
 
 start_all() {
+  # Telegram (Rasa's built-in connector) only when its bot token is set: docs/architecture.md
+  local credentials=credentials.yml channels="REST and socket.io channels"
+  if [ -n "${TELEGRAM_ACCESS_TOKEN:-}" ]; then
+    if [ -z "${TELEGRAM_VERIFY:-}" ] || [ -z "${TELEGRAM_WEBHOOK_URL:-}" ]; then
+      echo "error: TELEGRAM_ACCESS_TOKEN is set: also set TELEGRAM_VERIFY (the bot's username) and" \
+        "TELEGRAM_WEBHOOK_URL (public https URL ending in /webhooks/telegram/webhook)" >&2
+      return 1
+    fi
+    credentials=credentials-telegram.yml channels="REST, socket.io and Telegram channels"
+  fi
   local model=${RASA_MODEL:-}
   [ -n "$model" ] || model=$(scripts/train.sh | tail -n1)
   echo "==> starting the ledger backend on $LEDGER_URL"
@@ -56,10 +66,10 @@ start_all() {
   echo "==> starting the action server on 127.0.0.1:$ACTION_SERVER_PORT"
   start_one actions "$root/bot" env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" \
     .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_SERVER_PORT"
-  echo "==> starting Rasa on $RASA_URL (REST and socket.io channels; the model takes ~1 min to load)"
+  echo "==> starting Rasa on $RASA_URL ($channels; the model takes ~1 min to load)"
   start_one rasa "$root/bot" env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" \
     .venv/bin/rasa run --enable-api --model "$model" --endpoints endpoints.yml \
-    --credentials credentials.yml --interface 127.0.0.1 --port "$RASA_PORT" --cors '*'
+    --credentials "$credentials" --interface 127.0.0.1 --port "$RASA_PORT" --cors '*'
   if [ -d "$root/backend/src/gateway" ]; then
     echo "==> starting the conversation gateway (web chat, agent desk) on 127.0.0.1:$GATEWAY_PORT"
     start_one gateway "$root/backend" .venv/bin/python -m gateway
