@@ -72,9 +72,21 @@ def source_text(paths: list[str]) -> str:
     return "\n".join(chunks)
 
 
+def rasa_files(service: str) -> list[Path]:
+    """The bot files a Rasa replica runs with: the options of its command plus the Telegram variant."""
+    parts = command(service)
+    names = [option(parts, "--endpoints"), option(parts, "--credentials"), "credentials-telegram.yml"]
+    return [REPO / "bot" / name for name in names]
+
+
 def config_text(service: str) -> str:
+    """Configuration files the service reads: compose configs, and for Rasa the bot's own files."""
     names = [c["source"] if isinstance(c, dict) else c for c in SERVICES[service].get("configs", [])]
-    return "\n".join(config(n) for n in names)
+    chunks = [config(n) for n in names]
+    if service.startswith("rasa-"):
+        for path in rasa_files(service):  # comments may mention ${VAR} without reading it
+            chunks += [line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#")]
+    return "\n".join(chunks)
 
 
 def config(name: str) -> str:
@@ -169,30 +181,30 @@ def test_action_server_and_rasa_replicas_agree():
         assert action.hostname == "actions" and str(action.port) == action_port and action.path == "/webhook"
         parts = command(replica)
         assert parts[:2] == ["rasa", "run"] and option(parts, "--port") == "5005"
-        targets = {c["target"] for c in SERVICES[replica]["configs"]}
-        assert option(parts, "--endpoints") in targets
-        assert option(parts, "--credentials") in targets
-        assert "/etc/huanxin/credentials-telegram.yml" in targets
+        for path in rasa_files(replica):
+            assert path.is_file(), f"{replica} runs with {path.name}, which bot/ does not have"
 
 
 def test_rasa_replicas_share_a_redis_lock_store_and_a_postgresql_tracker_store():
-    endpoints = yaml.safe_load(config("rasa_endpoints"))
-    assert endpoints["lock_store"]["type"] == "redis"
-    assert environment("rasa-1")["LOCK_STORE_HOST"] == "redis"
-    tracker = endpoints["tracker_store"]
-    assert tracker["dialect"] == "postgresql" and tracker["type"] == "addons.tracker_store.RedactingSQLTrackerStore"
-    assert (REPO / "bot/addons/tracker_store.py").read_text(encoding="utf-8").count("class RedactingSQLTrackerStore") == 1
-    assert environment("rasa-1")["TRACKER_DB_HOST"] == "postgres"
-    init_sql = config("postgres_init")
-    assert f"CREATE DATABASE {environment('rasa-1')['TRACKER_DB_NAME']}" in init_sql
+    endpoints = yaml.safe_load((REPO / "bot" / option(command("rasa-1"), "--endpoints")).read_text(encoding="utf-8"))
+    assert endpoints["tracker_store"]["type"] == "addons.tracker_store.RedactingSQLTrackerStore"
+    assert endpoints["lock_store"]["type"] == "addons.lock_store.EnvLockStore"
+    env = environment("rasa-1")
+    lock = urlparse(env["RASA_LOCK_STORE_URL"])
+    assert lock.scheme == "redis" and lock.hostname == "redis" and lock.port == 6379
+    tracker = urlparse(env["RASA_TRACKER_DB_URL"])
+    assert tracker.scheme == "postgresql" and tracker.hostname == "postgres" and tracker.port == 5432
+    assert f"CREATE DATABASE {tracker.path.lstrip('/')}" in config("postgres_init")
     assert environment("rasa-1") == environment("rasa-2")
 
 
 def test_telegram_credentials_are_read_from_the_environment_only():
-    telegram = yaml.safe_load(config("rasa_credentials_telegram"))["telegram"]
-    assert telegram == {"access_token": "${TELEGRAM_ACCESS_TOKEN}", "verify": "${TELEGRAM_VERIFY}",
-                        "webhook_url": "${TELEGRAM_WEBHOOK_URL}"}
-    plain = yaml.safe_load(config("rasa_credentials"))
+    text = (REPO / "bot/credentials-telegram.yml").read_text(encoding="utf-8")
+    for key, var in (("access_token", "TELEGRAM_ACCESS_TOKEN"), ("verify", "TELEGRAM_VERIFY"),
+                     ("webhook_url", "TELEGRAM_WEBHOOK_URL")):
+        # Rasa substitutes ${VAR} only in unquoted scalars.
+        assert re.search(rf"^\s+{key}: \${{{var}}}\s*$", text, re.M), key
+    plain = yaml.safe_load((REPO / "bot/credentials.yml").read_text(encoding="utf-8"))
     assert set(plain) == {"rest", "socketio"}
 
 
