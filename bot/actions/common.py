@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
 
 from actions import texts
 from actions.ledger_client import BorrowerAuth, LedgerApi, LedgerError, LedgerUnavailable, default_client
-from actions.parsing import detect_language, language_units, normalize
+from actions.parsing import detect_language, language_units, normalize, parse_language
 from actions.vault import ConversationVault, default_vault
 
 logger = logging.getLogger(__name__)
@@ -339,6 +340,38 @@ class ActionIAmABot(ActionRespond):
 
     def name(self) -> str:
         return "action_iamabot"
+
+
+class TurnFormValidation(FormValidationAction, ABC):
+    """Base of the form validators: the ledger, vault and clock are injectable like LedgerAction's,
+    and the message's language and fallback count are applied first."""
+
+    def __init__(self, ledger: LedgerApi | None = None, vault: ConversationVault | None = None,
+                 today: Callable[[], date] | None = None):
+        self._ledger = ledger
+        self._vault = vault
+        self._today = today or today_in_shanghai
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        # the form loop runs this first after a user message: the message's language and
+        # fallback count are applied here (see message_slot_updates)
+        events = apply_message_slots(tracker)
+        return events + await super().run(dispatcher, tracker, domain)
+
+    def _turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
+        return Turn(dispatcher, tracker, domain, self._ledger or default_client(), self._vault or default_vault(),
+                    self._today())
+
+
+def switch_language_in_form(slot: str, turn: Turn) -> dict[str, Any]:
+    """change_language asked while a form waits for `slot`: confirmed in the new language, the
+    language pinned, and the form's question asked again."""
+    wanted = parse_language(turn.latest_text) or ("en" if turn.lang == "zh" else "zh")
+    turn.dispatcher.utter_message(text=texts.text("language_switched", wanted))
+    return {slot: None, "language": wanted, "language_chosen": True}
 
 
 async def call(awaitable):

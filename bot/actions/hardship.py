@@ -4,24 +4,23 @@ POST hardship-cases -> POST evaluations -> the eligible plans (or a human review
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
 from actions import texts
 from actions.account import load_status
 from actions.common import (
-    ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HANDLED_AFTER_ESCAPE, HARDSHIP_FORM, LedgerAction, Turn, apply_message_slots, call, today_in_shanghai,
+    ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HANDLED_AFTER_ESCAPE, HARDSHIP_FORM, LedgerAction, Turn, TurnFormValidation, call,
+    switch_language_in_form,
 )
 from actions.escalation import conversation_summary, escalate
-from actions.ledger_client import LedgerApi, LedgerError, LedgerUnavailable, default_client
+from actions.ledger_client import LedgerError, LedgerUnavailable
 from actions.parsing import (
-    money, parse_amount, parse_amount_or_nothing, parse_duration, parse_hardship_reason, parse_language,
+    money, parse_amount, parse_amount_or_nothing, parse_duration, parse_hardship_reason,
     parse_plan_choice, to_money_string,
 )
-from actions.vault import ConversationVault, default_vault
 
 HARDSHIP_SLOTS = ("hardship_reason", "hardship_duration", "monthly_income", "essential_expenses", "other_debt_payments")
 MAX_MONTHLY = Decimal("1000000.00")
@@ -72,25 +71,9 @@ class ActionStartHardship(LedgerAction):
         turn.followup(HARDSHIP_FORM)
 
 
-class ValidateHardshipForm(FormValidationAction):
-    def __init__(self, ledger: LedgerApi | None = None, vault: ConversationVault | None = None,
-                 today: Callable | None = None):
-        self._ledger = ledger
-        self._vault = vault
-        self._today = today or today_in_shanghai
-
+class ValidateHardshipForm(TurnFormValidation):
     def name(self) -> str:
         return "validate_hardship_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        # the form loop runs this first after a user message: the message's language and
-        # fallback count are applied here (see common.message_slot_updates)
-        events = apply_message_slots(tracker)
-        return events + await super().run(dispatcher, tracker, domain)
-
-    def _turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
-        return Turn(dispatcher, tracker, domain, self._ledger or default_client(), self._vault or default_vault(),
-                    self._today())
 
     async def _not_read(self, slot: str, turn: Turn, key: str) -> dict[str, Any]:
         confident = turn.latest_confidence >= ESCAPE_CONFIDENCE
@@ -105,9 +88,7 @@ class ValidateHardshipForm(FormValidationAction):
         if turn.latest_intent in {"greet", "thank", "bot_challenge", "affirm"} and confident:
             return {slot: None}
         if turn.latest_intent == "change_language":
-            wanted = parse_language(turn.latest_text) or ("en" if turn.lang == "zh" else "zh")
-            turn.dispatcher.utter_message(text=texts.text("language_switched", wanted))
-            return {slot: None, "language": wanted, "language_chosen": True}
+            return switch_language_in_form(slot, turn)
         if turn.latest_intent in ESCAPE_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
             return {slot: None, "requested_slot": None}
         turn.say(key)

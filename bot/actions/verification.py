@@ -12,16 +12,14 @@ from typing import Any, Callable
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
 
-from actions import texts
 from actions.common import (
     ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HANDLED_AFTER_ESCAPE, TZ, VERIFICATION_FORM, LedgerAction, Turn, says_third_party,
-    apply_message_slots, today_in_shanghai,
+    TurnFormValidation, switch_language_in_form,
 )
-from actions.ledger_client import BorrowerAuth, LedgerApi, LedgerError, default_client
-from actions.parsing import parse_dob, parse_id_last4, parse_language, parse_loan_number, parse_phone
-from actions.vault import MASK, ConversationVault, default_vault
+from actions.ledger_client import BorrowerAuth, LedgerError
+from actions.parsing import parse_dob, parse_id_last4, parse_loan_number, parse_phone
+from actions.vault import MASK
 
 IDENTITY_SLOTS = ("identity_phone", "identity_dob", "identity_id_last4")
 # Questions about the account that can be asked while the verification form runs.
@@ -30,25 +28,9 @@ ACCOUNT_INTENTS = {"ask_overdue_status", "ask_fees", "report_hardship", "request
 SMALL_TALK = {"greet", "thank", "affirm", "bot_challenge"}
 
 
-class ValidateVerificationForm(FormValidationAction):
-    def __init__(self, ledger: LedgerApi | None = None, vault: ConversationVault | None = None,
-                 today: Callable | None = None):
-        self._ledger = ledger
-        self._vault = vault
-        self._today = today or today_in_shanghai
-
+class ValidateVerificationForm(TurnFormValidation):
     def name(self) -> str:
         return "validate_verification_form"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        # the form loop runs this first after a user message: the message's language and
-        # fallback count are applied here (see common.message_slot_updates)
-        events = apply_message_slots(tracker)
-        return events + await super().run(dispatcher, tracker, domain)
-
-    def _turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
-        return Turn(dispatcher, tracker, domain, self._ledger or default_client(), self._vault or default_vault(),
-                    self._today())
 
     def _not_read(self, slot: str, turn: Turn) -> dict[str, Any]:
         text = turn.latest_text
@@ -56,9 +38,7 @@ class ValidateVerificationForm(FormValidationAction):
             turn.refuse_third_party()
             return {slot: None, "requested_slot": None, "third_party": True, "pending_intent": None}
         if turn.latest_intent == "change_language":
-            wanted = parse_language(text) or ("en" if turn.lang == "zh" else "zh")
-            turn.dispatcher.utter_message(text=texts.text("language_switched", wanted))
-            return {slot: None, "language": wanted, "language_chosen": True}
+            return switch_language_in_form(slot, turn)
         if turn.latest_intent in ESCAPE_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
             return {slot: None, "requested_slot": None}
         if turn.latest_intent in ACCOUNT_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
@@ -69,44 +49,43 @@ class ValidateVerificationForm(FormValidationAction):
         turn.say(f"invalid_{slot}")
         return {slot: None}
 
+    def _identity(self, slot: str, value: Any, turn: Callable[[], Turn],
+                  read: Callable[[str, Turn], tuple[str, str] | None]) -> dict[str, Any]:
+        """One identity answer: kept in the vault under the field `read` names, the slot masked."""
+        if value is None:  # an empty slot set by an action, not an answer
+            return {slot: None}
+        if value == MASK:
+            return {slot: MASK}
+        this_turn = turn()
+        found = read(str(value), this_turn)
+        if found:
+            this_turn.vault.put_identity(this_turn.conversation_id, *found)
+            return {slot: MASK}
+        return self._not_read(slot, this_turn)
+
     async def validate_identity_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: dict) -> dict[str, Any]:
-        if value is None:  # an empty slot set by an action, not an answer
-            return {"identity_phone": None}
-        if value == MASK:
-            return {"identity_phone": MASK}
-        turn = self._turn(dispatcher, tracker, domain)
-        phone, loan = parse_phone(str(value)), parse_loan_number(str(value))
-        if phone or loan:
-            turn.vault.put_identity(turn.conversation_id, "phone" if phone else "loan_number", phone or loan)
-            return {"identity_phone": MASK}
-        return self._not_read("identity_phone", turn)
+        def read(text: str, turn: Turn) -> tuple[str, str] | None:
+            phone, loan = parse_phone(text), parse_loan_number(text)
+            return ("phone", phone) if phone else ("loan_number", loan) if loan else None
+
+        return self._identity("identity_phone", value, lambda: self._turn(dispatcher, tracker, domain), read)
 
     async def validate_identity_dob(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                     domain: dict) -> dict[str, Any]:
-        if value is None:  # an empty slot set by an action, not an answer
-            return {"identity_dob": None}
-        if value == MASK:
-            return {"identity_dob": MASK}
-        turn = self._turn(dispatcher, tracker, domain)
-        dob = parse_dob(str(value), today=turn.today)
-        if dob:
-            turn.vault.put_identity(turn.conversation_id, "date_of_birth", dob.isoformat())
-            return {"identity_dob": MASK}
-        return self._not_read("identity_dob", turn)
+        def read(text: str, turn: Turn) -> tuple[str, str] | None:
+            dob = parse_dob(text, today=turn.today)
+            return ("date_of_birth", dob.isoformat()) if dob else None
+
+        return self._identity("identity_dob", value, lambda: self._turn(dispatcher, tracker, domain), read)
 
     async def validate_identity_id_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                          domain: dict) -> dict[str, Any]:
-        if value is None:  # an empty slot set by an action, not an answer
-            return {"identity_id_last4": None}
-        if value == MASK:
-            return {"identity_id_last4": MASK}
-        turn = self._turn(dispatcher, tracker, domain)
-        last4 = parse_id_last4(str(value))
-        if last4:
-            turn.vault.put_identity(turn.conversation_id, "id_last4", last4)
-            return {"identity_id_last4": MASK}
-        return self._not_read("identity_id_last4", turn)
+        def read(text: str, turn: Turn) -> tuple[str, str] | None:
+            last4 = parse_id_last4(text)
+            return ("id_last4", last4) if last4 else None
+
+        return self._identity("identity_id_last4", value, lambda: self._turn(dispatcher, tracker, domain), read)
 
 
 class ActionSubmitVerification(LedgerAction):
