@@ -8,7 +8,6 @@ Screenshots land in test-artifacts/browser/ at the repository root.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import sys
 import threading
@@ -20,9 +19,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 from browser_stack import AGENT_PASSWORD, LEDGER_TOKEN  # noqa: E402
+from chromium_pages import launched_chromium  # noqa: E402
 
 
 def free_port() -> int:
@@ -109,16 +108,7 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium chromium-driver")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"])
-        yield b
-        b.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture

@@ -5,16 +5,8 @@ from __future__ import annotations
 import re
 
 from browser_stack import AGENT_PASSWORD
+from chromium_pages import bot_says, log_in_to_desk, send
 from playwright.sync_api import expect
-
-
-def bot_says(page, pattern: str):
-    return page.locator("#messages .msg.bot", has_text=re.compile(pattern)).last
-
-
-def send(page, text: str) -> None:
-    page.fill("#input", text)
-    page.click("#send")
 
 
 def test_borrower_is_taken_over_by_an_agent_and_handed_back(stack, browser, artifacts):
@@ -51,10 +43,7 @@ def test_borrower_is_taken_over_by_an_agent_and_handed_back(stack, browser, arti
         # the agent logs in and finds the conversation waiting, with its transcript and account
         desk.goto(stack.gateway_url + "/desk")
         expect(desk).to_have_url(re.compile(r"/desk/login$"))
-        desk.fill("#username", "li.na")
-        desk.fill("#password", AGENT_PASSWORD)
-        desk.click("#login")
-        expect(desk).to_have_url(re.compile(r"/desk$"))
+        log_in_to_desk(desk, "li.na", AGENT_PASSWORD)
         item = desk.locator("#queue .item.waiting").first
         expect(item).to_contain_text("request_human")
         expect(item).to_contain_text("M1")

@@ -7,17 +7,17 @@ Screenshots of both pages in test-artifacts/e2e-browser/."""
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from e2e_stack import DEMO, REPO, status_figures
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+sys.path.insert(0, str(REPO / "tests" / "browser"))
+from chromium_pages import bot_says, launched_chromium, log_in_to_desk, send  # noqa: E402
+
 ARTIFACTS = REPO / "test-artifacts" / "e2e-browser"
 TIMEOUT_MS = 20000  # a turn through gateway, Rasa, action server and ledger
 
@@ -41,25 +41,7 @@ def agent(database_url) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
-        yield b
-        b.close()
-
-
-def bot_says(page, pattern: str):
-    return page.locator("#messages .msg.bot", has_text=re.compile(pattern)).last
-
-
-def send(page, text: str) -> None:
-    page.fill("#input", text)
-    page.click("#send")
+    yield from launched_chromium()
 
 
 def test_borrower_and_agent_in_browsers_with_the_real_bot(gateway_url, agent, browser, ledger):
@@ -93,10 +75,7 @@ def test_borrower_and_agent_in_browsers_with_the_real_bot(gateway_url, agent, br
 
         username, password = agent
         desk.goto(gateway_url + "/desk")
-        desk.fill("#username", username)
-        desk.fill("#password", password)
-        desk.click("#login")
-        expect(desk).to_have_url(re.compile(r"/desk$"))
+        log_in_to_desk(desk, username, password)
         item = desk.locator("#queue .item.waiting", has_text="request_human").first
         expect(item).to_be_visible()
         item.click()
