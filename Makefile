@@ -44,7 +44,7 @@ seed: migrate
 train: bot/.venv/.synced
 	@scripts/train.sh >/dev/null
 
-run: setup seed train
+run: setup seed
 	@scripts/stack.sh run
 
 test: setup

@@ -84,7 +84,10 @@ case ${1:-run} in
   start) trap 'stop_all' ERR; start_all ;;
   stop) stop_all ;;
   run)
-    trap 'echo; echo "==> stopping"; stop_all; exit 0' INT TERM
+    # Ctrl-C reaches every process of the terminal's group at once; the flag tells the watch
+    # loop below that a child that just died was stopped on purpose.
+    stopping=
+    trap 'stopping=1' INT TERM
     trap 'stop_all' ERR
     start_all
     cat <<MSG
@@ -111,14 +114,16 @@ Demo borrowers (verify with phone, date of birth, last 4 of the ID):
 
 Press Ctrl-C to stop everything.
 MSG
-    while true; do
+    while [ -z "$stopping" ]; do
+      sleep 2 & wait $! || true   # `wait` returns at once when a trapped signal arrives
       for name in backend actions rasa; do
-        if ! kill -0 "$(cat "$rundir/$name.pid")" 2>/dev/null; then
+        if [ -z "$stopping" ] && ! kill -0 "$(cat "$rundir/$name.pid")" 2>/dev/null; then
+          sleep 1; [ -n "$stopping" ] && break
           echo "error: $name stopped; see $logdir/$name.log" >&2; stop_all; exit 1
         fi
       done
-      sleep 2
     done
+    echo; echo "==> stopping"; stop_all
     ;;
   *) echo "usage: $0 run|start|stop" >&2; exit 2 ;;
 esac
