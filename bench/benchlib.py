@@ -6,6 +6,7 @@ Run them with the backend environment's Python (backend/.venv/bin/python).
 """
 from __future__ import annotations
 
+import math
 import os
 import platform
 import secrets
@@ -39,18 +40,20 @@ def database_url(db: str = BENCH_DB) -> str:
 
 
 def machine() -> str:
-    """One line naming the machine: cores, memory, load, Python, PostgreSQL."""
+    """One line naming the machine: cores, memory, CPU model, load, Python."""
     cores = os.cpu_count()
-    mem_gib = "?"
+    mem_gib, cpu = "?", platform.processor() or platform.machine()
     try:
         with open("/proc/meminfo") as f:
             for line in f:
                 if line.startswith("MemTotal:"):
                     mem_gib = f"{int(line.split()[1]) / 1024 / 1024:.1f}"
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
     except OSError:
         pass
     load = "/".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"machine: nproc={cores}, memory={mem_gib} GiB, load average (1/5/15 min) before the run={load}, "
+    return (f"machine: nproc={cores}, memory={mem_gib} GiB, cpu={cpu}, load average (1/5/15 min) before the run={load}, "
             f"Python {platform.python_version()}, {platform.machine()}")
 
 
@@ -112,11 +115,11 @@ def synthetic_identity(i: int) -> dict[str, str]:
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
-    """Nearest-rank percentile of an already sorted list."""
+    """Nearest-rank percentile of an ascending list: the value at rank ceil(p/100 * n)."""
     if not sorted_values:
         return float("nan")
-    k = max(0, min(len(sorted_values) - 1, int(round(p / 100 * len(sorted_values) + 0.5)) - 1))
-    return sorted_values[k]
+    rank = max(1, min(len(sorted_values), math.ceil(p / 100 * len(sorted_values))))
+    return sorted_values[rank - 1]
 
 
 def free_port() -> int:

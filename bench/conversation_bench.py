@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import sys
 import time
@@ -26,6 +25,8 @@ import uuid
 from dataclasses import dataclass, field
 
 import aiohttp
+
+import benchlib  # bench/ is on sys.path when run as bench/conversation_bench.py
 
 # (phone, date of birth, ID last 4, language) of demo borrowers: ../shared/spec/demo-portfolio.md
 BORROWERS = [
@@ -84,36 +85,6 @@ async def converse(session: aiohttp.ClientSession, url: str, turns: list[str], r
         results.conversations += 1
 
 
-def percentile(sorted_values: list[float], p: float) -> float:
-    """Nearest-rank percentile of an ascending list."""
-    if not sorted_values:
-        return float("nan")
-    rank = max(1, min(len(sorted_values), round(p / 100 * len(sorted_values) + 0.5)))
-    return sorted_values[rank - 1]
-
-
-def machine() -> str:
-    memory = "?"
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemTotal:"):
-                    memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    load = "/".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"nproc={os.cpu_count()}, memory={memory}, cpu={cpu}, load average before the run={load}"
-
-
 async def run(args: argparse.Namespace) -> int:
     base = args.rasa_url.rstrip("/")
     url = f"{base}/webhooks/rest/webhook"
@@ -127,7 +98,7 @@ async def run(args: argparse.Namespace) -> int:
             print(f"error: Rasa does not answer at {base}/status ({exc}); start the stack first "
                   "(make run, or scripts/stack.sh start)", file=sys.stderr)
             return 2
-        print(f"machine: {machine()}")
+        print(benchlib.machine())
         print(f"stack: Rasa {base} (model {model}); {args.conversations} concurrent conversations x "
               f"{args.rounds} rounds of a {len(SCRIPTS['zh'])}-turn script; warm-up {args.warmup} round(s)")
         load_before = os.getloadavg()[0]
@@ -154,7 +125,7 @@ async def run(args: argparse.Namespace) -> int:
         print("  first errors: " + "; ".join(results.errors[:5]))
     if not turns:
         return 1
-    p50, p95, p99 = (percentile(values, p) for p in (50, 95, 99))
+    p50, p95, p99 = (benchlib.percentile(values, p) for p in (50, 95, 99))
     print(f"turn latency: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms, max {values[-1]:.0f} ms, "
           f"mean {sum(values) / turns:.0f} ms")
     print(f"throughput: {turns / wall:.1f} turns/s, {results.conversations / wall:.2f} conversations/s")
