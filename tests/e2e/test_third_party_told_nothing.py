@@ -26,10 +26,13 @@ def test_a_mother_asking_about_her_daughters_debt_is_told_nothing(chat, database
     assert rows[0]["n"] == 0
 
 
-def test_a_relative_whose_question_reads_like_a_complaint_is_still_told_nothing(chat):
+def test_a_relative_who_greets_first_is_told_why_and_nothing_else(chat):
     who = DEMO["D1"]
     c = chat()
-    for message in ("你好，我是王芳的妈妈，她欠你们多少钱？", "13800000001", "她到底逾期了多少？"):
+    first = c.say("你好，我是王芳的妈妈，她欠你们多少钱？")
+    assert "本人" in first, first  # recognised as a question about the debt, not a complaint
+    assert_told_nothing(first, who)
+    for message in ("13800000001", "她到底逾期了多少？"):
         assert_told_nothing(c.say(message), who)
 
 
