@@ -26,7 +26,7 @@ from ledger.web.keys import LEDGER
 API_TOKEN = "test-api-token"
 SALT = "test-salt"
 PG_ADMIN_URL = os.environ.get("HUANXIN_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-PG_TEST_DB = "huanxin_test"
+PG_TEST_DB = os.environ.get("HUANXIN_PG_TEST_DB", "huanxin_test")  # parallel checkouts use their own
 CLEANED_TABLES = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name != "audit_log"]
 
 

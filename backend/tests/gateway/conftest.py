@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -104,7 +105,8 @@ async def gateway_client(make_gateway):
 
 
 PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test_gateway"
+PG_DB = os.environ.get("HUANXIN_PG_GATEWAY_DB", "test_gateway")  # parallel checkouts use their own
+PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DB}"
 
 
 @pytest.fixture
@@ -115,9 +117,9 @@ async def pg_database_url() -> str:
     try:
         admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
         async with admin.connect() as conn:
-            exists = (await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = 'test_gateway'"))).scalar()
+            exists = (await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": PG_DB})).scalar()
             if not exists:
-                await conn.execute(text("CREATE DATABASE test_gateway"))
+                await conn.execute(text(f'CREATE DATABASE "{PG_DB}"'))
         await admin.dispose()
     except OSError:
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
