@@ -53,7 +53,7 @@ test: setup
 
 test-backend: backend/.venv/.synced
 	@$(ENV); echo "==> backend tests (domain, API on SQLite and PostgreSQL, gateway)"; \
-	  cd backend && .venv/bin/python -m pytest -q tests ../tests/deploy
+	  cd backend && .venv/bin/python -m pytest -q tests ../tests/deploy ../libs/redaction/tests
 
 test-bot: bot/.venv/.synced
 	@$(ENV); echo "==> bot action and parser tests"; \

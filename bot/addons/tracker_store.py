@@ -4,7 +4,7 @@ Before events reach the database they are rewritten:
 - a user message sent while the verification form asked for an identity slot (phone or
   loan number, date of birth, ID last 4) keeps its intent but its text becomes "[redacted]";
 - in every other user message, phone numbers, national ID numbers and dates that can only be
-  birth dates (years 1900-2015) are masked;
+  birth dates are masked (huanxin_redaction: the one rule every store and view shares);
 - identity slots and verification_token are stored as "[redacted]" whatever they held.
 The conversation stays usable (intents, actions, bot replies and other slots are kept), and
 the live tracker is untouched: only what is written is redacted. Configured in endpoints.yml.
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -31,22 +30,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActiveLoop, Event, SlotSet, UserUttered
 
-MASK = "[redacted]"
+from huanxin_redaction import MASK, mask_identity_numbers
+
 IDENTITY_SLOTS = ("identity_phone", "identity_dob", "identity_id_last4")
 SECRET_SLOTS = IDENTITY_SLOTS + ("verification_token",)
 DEFAULT_DB = Path(__file__).resolve().parents[1] / ".rasa" / "tracker.db"
-_IDENTITY_PATTERN = re.compile(
-    r"(?<!\d)(?:\+?86[\s-]?)?1[3-9]\d(?:[\s-]?\d){8}(?!\d)"  # mainland mobile numbers
-    r"|(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"  # 18-character national ID numbers
-    r"|(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])"  # 15-digit national ID numbers
-    r"|(?<!\d)(?:19\d\d|200\d|201[0-5])\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*[日号]?(?!\d)"  # birth dates
-)
-
-
-def mask_identity_numbers(text: str | None) -> str | None:
-    if not text:
-        return text
-    return _IDENTITY_PATTERN.sub(MASK, text)
 
 
 def _redact_user(event: UserUttered, whole: bool) -> UserUttered:

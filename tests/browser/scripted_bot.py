@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp import web
 
 conversations_key = web.AppKey("conversations", dict)
+ASKS_IDENTITY = {"custom": {"expects_identity_answer": True}}  # what the real bot sends with such questions
 
 
 def make_scripted_bot(ledger_url: str, ledger_token: str) -> web.Application:
@@ -42,10 +43,10 @@ def make_scripted_bot(ledger_url: str, ledger_token: str) -> web.Application:
                                           {"recipient_id": sender, "custom": {"handoff": {"reason": "request_human"}}}])
             if re.fullmatch(r"1\d{10}", message):
                 state.update(phone=message, step="dob")
-                return web.json_response([say(sender, "Thanks. What is your date of birth (YYYY-MM-DD)?")])
+                return web.json_response([say(sender, "Thanks. What is your date of birth (YYYY-MM-DD)?"), ASKS_IDENTITY])
             if state["step"] == "dob" and re.fullmatch(r"\d{4}-\d{2}-\d{2}", message):
                 state.update(dob=message, step="id")
-                return web.json_response([say(sender, "And the last 4 characters of your ID number?")])
+                return web.json_response([say(sender, "And the last 4 characters of your ID number?"), ASKS_IDENTITY])
             if state["step"] == "id" and re.fullmatch(r"\w{4}", message):
                 async with http.post(f"{ledger_url}/api/v1/verifications",
                                      json={"conversation_id": sender, "phone": state["phone"],
@@ -69,7 +70,8 @@ def make_scripted_bot(ledger_url: str, ledger_token: str) -> web.Application:
                              {"title": "Talk to a person", "payload": "/request_human"}])])
             if message in ("how much do I owe?", "how much do I owe") or "欠" in message:
                 state["step"] = "phone"
-                return web.json_response([say(sender, "I can help with that. First, what is your phone number?")])
+                return web.json_response([say(sender, "I can help with that. First, what is your phone number?"),
+                                          ASKS_IDENTITY])
             return web.json_response([say(sender, f"You said: {message}. How else can I help?")])
 
     async def tracker_events(request: web.Request) -> web.Response:

@@ -48,7 +48,8 @@ def test_borrower_is_taken_over_by_an_agent_and_handed_back(stack, browser, arti
         expect(item).to_contain_text("request_human")
         expect(item).to_contain_text("M1")
         item.click()
-        expect(desk.locator("#transcript .line.borrower", has_text="13800000001")).to_be_visible()
+        expect(desk.locator("#transcript .line.borrower", has_text="[identity answer]").first).to_be_visible()
+        assert "13800000001" not in desk.content() and "1990-03-15" not in desk.content()  # identity answers hidden
         expect(desk.locator("#transcript .line.bot", has_text="15 days past due")).to_be_visible()
         expect(desk.locator("#account")).to_contain_text("HX0000000001")
         expect(desk.locator("#account")).to_contain_text("王芳")

@@ -25,6 +25,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from huanxin_redaction import mask_identity_numbers, redact
+
 from .db import Conversation, Message
 from .hub import Hub
 from .locks import ConversationLocks
@@ -255,6 +257,8 @@ class ConversationService:
         ).scalar_one()
         conv.last_seq = seq
         conv.updated_at = now
+        if sender != "bot":  # the bot's texts are our templates; anything a person typed is masked
+            body = mask_identity_numbers(body) or ""
         msg = Message(conversation_id=conv.id, seq=seq, sender=sender, sender_name=sender_name, text=body,
                       buttons=buttons, agent_only=agent_only, client_msg_id=client_msg_id, created_at=now)
         s.add(msg)
@@ -314,7 +318,10 @@ class ConversationService:
                 if conv.state == "closed":
                     conv.state, conv.outcome, conv.assigned_agent = "bot", None, None
                     reopened = True
-                borrower_msg = await self._append(s, conv, "borrower", body, client_msg_id=client_msg_id)
+                # What is stored and shown is redacted; Rasa still gets the message as typed.
+                stored_body = redact(body, identity_answer=conv.awaiting_identity and conv.state == "bot")
+                conv.awaiting_identity = False
+                borrower_msg = await self._append(s, conv, "borrower", stored_body, client_msg_id=client_msg_id)
             if reopened:
                 self._publish_state(conv)
             self._publish(conv, [borrower_msg])
@@ -339,6 +346,7 @@ class ConversationService:
             else:
                 if turn.language and turn.language != conv.language:
                     conv.language = turn.language
+                conv.awaiting_identity = turn.expects_identity_answer
                 for reply in turn.replies:
                     stored.append(await self._append(s, conv, "bot", reply.text, buttons=reply.buttons))
                 if turn.handoff_reason and conv.state == "bot":
@@ -453,7 +461,7 @@ class ConversationService:
             raise InvalidInput(f"agents may not set slot(s): {', '.join(unknown)}")
         if "language" in slots and slots["language"] not in ("zh", "en"):
             raise InvalidInput("language must be zh or en")
-        note = (note or "").strip()[:MAX_TEXT]
+        note = mask_identity_numbers((note or "").strip()[:MAX_TEXT]) or ""
         internal_note = (internal_note or "").strip()[:MAX_TEXT]
         async with self.locks.hold(conversation_id):
             async with self.sessions() as s, s.begin():

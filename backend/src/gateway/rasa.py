@@ -35,6 +35,7 @@ class BotTurn:
     replies: list[BotReply] = field(default_factory=list)
     handoff_reason: str | None = None
     language: str | None = None
+    expects_identity_answer: bool = False  # the bot asked for a phone, birth date or ID digits
 
 
 def _handoff_from_custom(custom: Any) -> str | None:
@@ -56,7 +57,9 @@ def parse_rest_output(items: Any) -> BotTurn:
 
     Supported custom payloads (a ``json_message`` from an action):
     ``{"handoff": {"reason": "request_human"}}`` and ``{"escalate": "complaint"}``;
-    a custom ``{"language": "en"}`` tells the conversation's language.
+    a custom ``{"language": "en"}`` tells the conversation's language;
+    ``{"expects_identity_answer": true}`` says the borrower's next message answers an identity
+    question (it is stored redacted).
     """
     turn = BotTurn()
     if not isinstance(items, list):
@@ -70,6 +73,9 @@ def parse_rest_output(items: Any) -> BotTurn:
             turn.handoff_reason = reason
         if isinstance(custom, dict) and custom.get("language") in ("zh", "en"):
             turn.language = custom["language"]
+        if isinstance(custom, dict) and custom.get("expects_identity_answer") is True:
+            turn.expects_identity_answer = True
+            continue
         text = item.get("text")
         buttons = item.get("buttons")
         clean_buttons = None

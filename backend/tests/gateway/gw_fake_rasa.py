@@ -37,6 +37,9 @@ def make_fake_rasa(name: str = "rasa-1", jitter_s: float = 0.0, delay_s: float =
                 {"recipient_id": sender, "text": f"[{name}] Let me get a colleague."},
                 {"recipient_id": sender, "custom": {"handoff": {"reason": "request_human"}}},
             ])
+        if message == "verify me":  # asks an identity question, as the verification form does
+            return web.json_response([{"recipient_id": sender, "text": f"[{name}] Your phone number, please?"},
+                                      {"recipient_id": sender, "custom": {"expects_identity_answer": True}}])
         if message == "complain":
             return web.json_response([{"recipient_id": sender, "custom": {"escalate": "complaint"}}])
         if message == "choose":

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from huanxin_redaction import mask_identity_numbers
+
 from ..db import models as m
 from ..db import repositories as repo
 from ..domain.errors import VerificationRequired
@@ -24,6 +26,7 @@ async def escalate(
     ledger: Ledger, *, conversation_id: str, reason: str, summary: str, language: str | None,
     token: str | None, client: str = "api",
 ) -> dict[str, Any]:
+    summary = mask_identity_numbers(summary) or ""  # free text keeps its words, never an ID number
     async with ledger.sessions() as session, session.begin():
         borrower_id = await _caller_borrower(ledger, session, token, conversation_id)
         escalation = m.Escalation(conversation_id=conversation_id, borrower_id=borrower_id, reason=reason,
@@ -40,6 +43,7 @@ async def escalate(
 async def complain(
     ledger: Ledger, *, conversation_id: str, text: str, token: str | None, client: str = "api",
 ) -> dict[str, Any]:
+    text = mask_identity_numbers(text) or ""
     async with ledger.sessions() as session, session.begin():
         borrower_id = await _caller_borrower(ledger, session, token, conversation_id)
         now = ledger.now()

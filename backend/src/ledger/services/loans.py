@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from huanxin_redaction import mask_identity_numbers
 from sqlalchemy.exc import IntegrityError
 
 from ..db import models as m
@@ -208,6 +209,7 @@ async def open_dispute(
     details: str | None,
 ) -> dict[str, Any]:
     today = ledger.today()
+    details = mask_identity_numbers(details)  # the borrower's words, never an ID number
     async with ledger.sessions() as session, session.begin():
         caller = await authorize(ledger, session, token, conversation_id)
         loan = await borrower_loan(session, caller, loan_number, lock=True)
