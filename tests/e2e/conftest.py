@@ -23,11 +23,14 @@ from e2e_stack import Chat, Ledger, setting, wait_http  # noqa: E402
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "stops_backend: stops and restarts the ledger process; runs last")
+    config.addinivalue_line("markers", "reads_logs_last: reads the stack's logs after every other test")
 
 
 def pytest_collection_modifyitems(session, config, items):
-    last = [item for item in items if item.get_closest_marker("stops_backend")]
-    items[:] = [item for item in items if not item.get_closest_marker("stops_backend")] + last
+    def rank(item) -> int:
+        return 2 if item.get_closest_marker("reads_logs_last") else 1 if item.get_closest_marker("stops_backend") else 0
+
+    items.sort(key=rank)  # stable: the order within each group stays
 
 
 @pytest.fixture(scope="session")
