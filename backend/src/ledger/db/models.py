@@ -356,11 +356,15 @@ class AuditEntry(Base):
 
 
 class ApiClient(Base):
-    """Named API clients (tokens from `ledger create-token --name`); only the sha256 is kept."""
+    """Named API clients (tokens from `ledger create-token --name N --scope S`); only the sha256
+    of the token is kept. The scope (ledger/scopes.py) says which endpoints the client may call."""
 
     __tablename__ = "api_clients"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (CheckConstraint("scope IN ('bot', 'desk', 'payments', 'analytics')", name="scope_known"),)

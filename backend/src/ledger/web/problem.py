@@ -27,6 +27,7 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 STATUS_BY_CODE: dict[str, int] = {
     "invalid_request": 422,
     "unauthorized": 401,
+    "forbidden": 403,
     "verification_required": 401,
     "verification_failed": 401,
     "verification_locked": 423,
@@ -48,6 +49,7 @@ STATUS_BY_CODE: dict[str, int] = {
 TITLES: dict[int, str] = {
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
