@@ -124,8 +124,13 @@ async def hardship_case(session: AsyncSession, case_id: str, loan_id: str) -> m.
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def offer_by_id(session: AsyncSession, offer_id: str) -> m.Offer | None:
-    return await session.get(m.Offer, offer_id)
+async def offer_by_id(session: AsyncSession, offer_id: str, *, refresh: bool = False) -> m.Offer | None:
+    """The offer; with refresh, read again from the database even if this session has it already
+    (after taking the loan lock, to see a supersession committed meanwhile)."""
+    if not refresh:
+        return await session.get(m.Offer, offer_id)
+    stmt = select(m.Offer).where(m.Offer.id == offer_id).execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def supersede_open_offers(session: AsyncSession, loan_id: str, at: datetime) -> None:
