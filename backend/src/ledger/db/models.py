@@ -314,6 +314,17 @@ class VerificationSubject(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class VerificationClient(Base):
+    """Failed verifications of one client (the gateway's client_ref) in its current window,
+    across every borrower. Only a keyed hash of the client_ref is kept."""
+
+    __tablename__ = "verification_clients"
+
+    client_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class VerificationAttempt(Base):
     __tablename__ = "verification_attempts"
 

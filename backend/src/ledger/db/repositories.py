@@ -168,6 +168,19 @@ async def verification_subject(session: AsyncSession, subject: str) -> m.Verific
     return (await session.execute(stmt)).scalar_one()
 
 
+async def verification_client(session: AsyncSession, client_key: str) -> m.VerificationClient:
+    """The client's row, created when missing, locked for this transaction on PostgreSQL."""
+    values = {"client_key": client_key, "window_start": None, "failures": 0}
+    if dialect(session) == "postgresql":
+        await session.execute(pg_insert(m.VerificationClient).values(**values).on_conflict_do_nothing())
+        stmt = select(m.VerificationClient).where(m.VerificationClient.client_key == client_key).with_for_update()
+    else:
+        await session.execute(sqlite_insert(m.VerificationClient).values(**values).on_conflict_do_nothing())
+        stmt = select(m.VerificationClient).where(m.VerificationClient.client_key == client_key)
+    stmt = stmt.execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one()
+
+
 async def verification_session(session: AsyncSession, token_hash: str) -> m.VerificationSession | None:
     stmt = select(m.VerificationSession).where(m.VerificationSession.token_hash == token_hash)
     return (await session.execute(stmt)).scalar_one_or_none()

@@ -100,7 +100,7 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/verifications", summary="Verify a borrower's identity; returns a token",
-           body=s.VerificationRequest, responses={201: s.VerificationResponse}, errors=(401, 423),
+           body=s.VerificationRequest, responses={201: s.VerificationResponse}, errors=(401, 423, 429),
            scopes=BOT)
 @guarded
 async def create_verification(request: web.Request) -> web.Response:
@@ -108,6 +108,7 @@ async def create_verification(request: web.Request) -> web.Response:
     result = await verification.verify(
         request.app[LEDGER], conversation_id=body.conversation_id, date_of_birth=body.date_of_birth,
         id_last4=body.id_last4, phone=body.phone, loan_number=body.loan_number, client=request.get(CLIENT, "api"),
+        client_ref=body.client_ref,
     )
     return respond(s.VerificationResponse, {
         "token": result.token, "expires_at": result.expires_at.isoformat(),

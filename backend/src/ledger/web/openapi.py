@@ -22,6 +22,7 @@ ERROR_DESCRIPTIONS = {
     413: "payload too large",
     422: "validation error or rule refusal",
     423: "verification locked",
+    429: "too many failed verifications from this client (Retry-After)",
     503: "database unavailable",
 }
 

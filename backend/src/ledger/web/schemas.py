@@ -56,6 +56,9 @@ class VerificationRequest(Request):
     loan_number: Annotated[str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True)] | None = None
     date_of_birth: date
     id_last4: Annotated[str, StringConstraints(pattern=r"^[0-9Xx]{4}$")]
+    # Opaque reference of the borrower's device/address from the gateway (an HMAC, never the
+    # address): failed attempts are limited per client_ref across all borrowers.
+    client_ref: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")] | None = None
 
     @model_validator(mode="after")
     def exactly_one_identifier(self) -> "VerificationRequest":
@@ -155,6 +158,7 @@ class Problem(BaseModel):
     locked_until: datetime | None = None
     reason: str | None = None
     key: str | None = None
+    retry_after: int | None = None
 
 
 class BorrowerSummary(Response):

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import ledger.db.types
+
 revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -25,9 +27,17 @@ def upgrade() -> None:
         batch.create_check_constraint(op.f("ck_api_clients_scope_known"), "scope IN ('bot', 'desk', 'payments', 'analytics')")
     with op.batch_alter_table("api_clients") as batch:
         batch.alter_column("scope", server_default=None)
+    op.create_table(
+        "verification_clients",
+        sa.Column("client_key", sa.String(length=64), nullable=False),
+        sa.Column("window_start", ledger.db.types.UTCDateTime(), nullable=True),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("client_key", name=op.f("pk_verification_clients")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("verification_clients")
     with op.batch_alter_table("api_clients") as batch:
         batch.drop_constraint("ck_api_clients_scope_known", type_="check")
         batch.drop_column("scope")
