@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 
 from ..scopes import Scope
-from ..services import borrowers, escalations, loans, relief, verification
+from ..services import borrowers, desk, escalations, loans, relief, verification
 from . import schemas as s
 from .keys import CLIENT, ENGINE, LEDGER, OPENAPI, POLICY
 from .problem import from_validation_error, problem
@@ -281,3 +281,34 @@ async def get_policy_texts(request: web.Request) -> web.Response:
         for key in ("fee_rules", "consequences", "arrangement_terms", "dispute_paused")
     ]
     return respond(s.PolicyTexts, {"texts": items})
+
+
+@operation("GET", "/api/v1/borrowers/{borrower_id}/verification-state",
+           summary="The borrower's verification lock as the desk sees it", responses={200: s.VerificationState},
+           scopes=DESK)
+@guarded
+async def get_verification_state(request: web.Request) -> web.Response:
+    payload = await desk.borrower_verification_state(request.app[LEDGER], borrower_id=request.match_info["borrower_id"])
+    return respond(s.VerificationState, payload)
+
+
+@operation("GET", "/api/v1/conversations/{conversation_id}/verification-state",
+           summary="Verification state of the borrower a conversation verified as or last named",
+           responses={200: s.ConversationVerificationState}, scopes=DESK)
+@guarded
+async def get_conversation_verification_state(request: web.Request) -> web.Response:
+    payload = await desk.conversation_verification_state(request.app[LEDGER],
+                                                         conversation_id=request.match_info["conversation_id"])
+    return respond(s.ConversationVerificationState, payload)
+
+
+@operation("POST", "/api/v1/borrowers/{borrower_id}/manual-verifications",
+           summary="An agent verified the borrower by other means: clears the lock (audited)",
+           body=s.ManualVerificationRequest, responses={201: s.ManualVerificationOut}, scopes=DESK)
+@guarded
+async def post_manual_verification(request: web.Request) -> web.Response:
+    body = await parse_body(request, s.ManualVerificationRequest)
+    payload = await desk.record_manual_verification(
+        request.app[LEDGER], borrower_id=request.match_info["borrower_id"], agent=body.agent, method=body.method,
+        note=body.note, conversation_id=body.conversation_id, client=request.get(CLIENT, "api"))
+    return respond(s.ManualVerificationOut, payload, 201)
