@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .domain.errors import PolicyError
+from .scopes import SCOPES
 from .settings import Settings, SettingsError
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
@@ -59,14 +60,14 @@ async def _generate(settings: Settings, n: int, seed: int) -> dict[str, float]:
         await engine.dispose()
 
 
-async def _create_client(settings: Settings, name: str, token: str) -> None:
+async def _create_client(settings: Settings, name: str, token: str, scope: str) -> None:
     from .db import models as m
     from .db.session import create_engine, create_session_factory
 
     engine = create_engine(settings.database_url)
     try:
         async with create_session_factory(engine)() as session, session.begin():
-            session.add(m.ApiClient(name=name, token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            session.add(m.ApiClient(name=name, token_hash=hashlib.sha256(token.encode()).hexdigest(), scope=scope,
                                     created_at=datetime.now(timezone.utc)))
     finally:
         await engine.dispose()
@@ -124,9 +125,14 @@ def main(argv: list[str] | None = None) -> int:
     gen = sub.add_parser("generate", help="add N synthetic borrowers with a mix of buckets (load tests)")
     gen.add_argument("n", type=int)
     gen.add_argument("--seed", type=int, default=20261125)
-    tok = sub.add_parser("create-token", help="print a new random API token; with --name, register it as a client")
+    tok = sub.add_parser("create-token", help="print a new random API token; with --name and --scope, register it "
+                                              "as a client that may call only that scope's endpoints")
     tok.add_argument("--name", default=None)
+    tok.add_argument("--scope", choices=SCOPES, default=None,
+                     help="bot (action server), desk (agent desk), payments (payment feed), analytics (read-only)")
     args = parser.parse_args(argv)
+    if args.command == "create-token" and (args.name is None) != (args.scope is None):
+        tok.error("--name and --scope go together: a registered client has exactly one scope")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
@@ -146,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "create-token":
             token = secrets.token_urlsafe(32)
             if args.name:
-                asyncio.run(_create_client(settings, args.name, token))
+                asyncio.run(_create_client(settings, args.name, token, args.scope))
             print(token)
     except (SettingsError, PolicyError) as exc:
         key = getattr(exc, "key", None)

@@ -163,6 +163,8 @@ class VerificationModel(_Model):
     max_failures: Positive
     lock_minutes: Positive
     token_idle_minutes: Positive
+    max_failures_per_client: Positive
+    client_window_minutes: Positive
 
 
 class ContactModel(_Model):

@@ -20,7 +20,10 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
     port: int = 8080
-    api_token: str | None = None
+    api_token: str | None = None  # LEDGER_API_TOKEN: the action server's token, scope "bot"
+    desk_token: str | None = None  # LEDGER_DESK_TOKEN (optional), scope "desk"
+    payments_token: str | None = None  # LEDGER_PAYMENTS_TOKEN (optional), scope "payments"
+    analytics_token: str | None = None  # LEDGER_ANALYTICS_TOKEN (optional), scope "analytics"
     policy_file: Path | None = None
     id_hash_salt: str | None = None
     timezone: str = "Asia/Shanghai"
@@ -58,14 +61,29 @@ class Settings:
             host=env.get("LEDGER_HOST") or "127.0.0.1",
             port=port,
             api_token=env.get("LEDGER_API_TOKEN") or None,
+            desk_token=env.get("LEDGER_DESK_TOKEN") or None,
+            payments_token=env.get("LEDGER_PAYMENTS_TOKEN") or None,
+            analytics_token=env.get("LEDGER_ANALYTICS_TOKEN") or None,
             policy_file=Path(policy) if policy else None,
             id_hash_salt=env.get("ID_HASH_SALT") or None,
             timezone=tz,
             workers=workers,
         )
 
+    def static_clients(self) -> list[tuple[str, str, str]]:
+        """(client name, scope, token) of every token set in the environment. More clients, with
+        only the hash of their token stored, come from `ledger create-token --name N --scope S`."""
+        configured = (("api", "bot", self.api_token), ("api:desk", "desk", self.desk_token),
+                      ("api:payments", "payments", self.payments_token),
+                      ("api:analytics", "analytics", self.analytics_token))
+        return [(name, scope, token) for name, scope, token in configured if token]
+
     def require_serving(self) -> None:
         """Raise SettingsError naming every variable the server cannot start without."""
+        tokens = [token for _, _, token in self.static_clients()]
+        if len(set(tokens)) != len(tokens):
+            raise SettingsError("LEDGER_API_TOKEN, LEDGER_DESK_TOKEN, LEDGER_PAYMENTS_TOKEN and "
+                                "LEDGER_ANALYTICS_TOKEN must differ: one token has one scope")
         missing = [
             name
             for name, value in (("LEDGER_API_TOKEN", self.api_token), ("ID_HASH_SALT", self.id_hash_salt))

@@ -23,7 +23,10 @@ from ledger.settings import Settings
 from ledger.web.app import init_app
 from ledger.web.keys import LEDGER
 
-API_TOKEN = "test-api-token"
+API_TOKEN = "test-api-token"  # LEDGER_API_TOKEN: the bot's token (scope bot)
+DESK_TOKEN = "test-desk-token"
+PAYMENTS_TOKEN = "test-payments-token"
+ANALYTICS_TOKEN = "test-analytics-token"
 SALT = "test-salt"
 PG_ADMIN_URL = os.environ.get("HUANXIN_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_TEST_DB = os.environ.get("HUANXIN_PG_TEST_DB", "huanxin_test")  # parallel checkouts use their own
@@ -93,7 +96,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, api_token=API_TOKEN, id_hash_salt=SALT)
+    return Settings(database_url=database_url, api_token=API_TOKEN, id_hash_salt=SALT, desk_token=DESK_TOKEN,
+                    payments_token=PAYMENTS_TOKEN, analytics_token=ANALYTICS_TOKEN)
 
 
 @pytest.fixture
@@ -111,3 +115,7 @@ async def demo(client) -> dict[str, str]:
 
 
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
+DESK = {"Authorization": f"Bearer {DESK_TOKEN}"}
+PAYMENTS = {"Authorization": f"Bearer {PAYMENTS_TOKEN}"}
+ANALYTICS = {"Authorization": f"Bearer {ANALYTICS_TOKEN}"}
+SCOPE_HEADERS = {"bot": AUTH, "desk": DESK, "payments": PAYMENTS, "analytics": ANALYTICS}

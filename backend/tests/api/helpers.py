@@ -7,7 +7,7 @@ from ledger.db import models as m
 from ledger.domain.demo import DEMO_BORROWERS
 from ledger.web.keys import LEDGER
 
-from .conftest import AUTH
+from .conftest import AUTH, PAYMENTS
 
 COUNTED = (m.Borrower, m.Loan, m.Payment, m.HardshipCase, m.Evaluation, m.Offer, m.Arrangement, m.Promise,
            m.Dispute, m.Escalation, m.Complaint, m.ContactPreference, m.VerificationSession)
@@ -68,3 +68,11 @@ def first_offer(evaluation: dict, plan_type: str | None = None) -> str:
         if plan["offer"] is not None and (plan_type is None or plan["plan_type"] == plan_type):
             return plan["offer"]["offer_id"]
     raise AssertionError(f"no offer in {evaluation}")
+
+
+def with_scope_for(headers: dict[str, str], method: str, path: str) -> dict[str, str]:
+    """The borrower headers with the client token whose scope the endpoint accepts: payments
+    are recorded by the payments client, everything else here by the bot."""
+    if method == "POST" and path.split("?")[0].endswith("/payments"):
+        return {**headers, **PAYMENTS}
+    return headers

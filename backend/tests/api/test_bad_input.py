@@ -2,7 +2,7 @@
 import pytest
 
 from .conftest import AUTH
-from .helpers import as_borrower, loan_number, row_counts
+from .helpers import as_borrower, loan_number, row_counts, with_scope_for
 
 
 def cases(demo):
@@ -40,7 +40,7 @@ async def test_invalid_bodies_are_rejected_on_every_endpoint_and_change_nothing(
     headers = await as_borrower(client, "D1")
     before = await row_counts(client)
     for method, path, body in cases(demo):
-        resp = await client.request(method, path, headers=headers, json=body)
+        resp = await client.request(method, path, headers=with_scope_for(headers, method, path), json=body)
         assert 400 <= resp.status < 500, (method, path, resp.status, await resp.text())
         assert resp.content_type == "application/problem+json"
         problem = await resp.json()
@@ -54,7 +54,7 @@ async def test_malformed_or_non_object_json_is_a_client_error(client, demo, raw)
     before = await row_counts(client)
     for path in ("/api/v1/verifications", f"/api/v1/loans/{loan_number('D1')}/promises", "/api/v1/escalations",
                  f"/api/v1/loans/{loan_number('D1')}/payments"):
-        resp = await client.post(path, headers=headers, data=raw)
+        resp = await client.post(path, headers=with_scope_for(headers, "POST", path), data=raw)
         assert resp.status in (400, 422), (path, raw, resp.status)
         assert (await resp.json())["code"] == "invalid_request"
     assert await row_counts(client) == before

@@ -5,14 +5,14 @@ from sqlalchemy import func, select
 from ledger.db import models as m
 from ledger.web.keys import LEDGER
 
-from .conftest import AUTH
+from .conftest import PAYMENTS
 from .helpers import as_borrower, loan_number, row_counts
 
 
 def pay(client, key="D1", ref="PAY-1", amount="500.00", received_on=None, **extra):
     today = client.app[LEDGER].today().isoformat()
     body = {"external_ref": ref, "amount": amount, "received_on": received_on or today, **extra}
-    return client.post(f"/api/v1/loans/{loan_number(key)}/payments", headers=AUTH, json=body)
+    return client.post(f"/api/v1/loans/{loan_number(key)}/payments", headers=PAYMENTS, json=body)
 
 
 async def payments_with_ref(client, ref):
@@ -70,7 +70,7 @@ async def test_bad_payments_are_rejected_and_change_nothing(client, demo):
         resp = await pay(client, **kwargs)
         assert 400 <= resp.status < 500, (change, resp.status)
         assert resp.content_type == "application/problem+json"
-    resp = await client.post("/api/v1/loans/HX9999999999/payments", headers=AUTH,
+    resp = await client.post("/api/v1/loans/HX9999999999/payments", headers=PAYMENTS,
                              json={"external_ref": "X", "amount": "1.00", "received_on": "2026-01-01"})
     assert resp.status == 404
     assert await row_counts(client) == before

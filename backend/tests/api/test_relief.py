@@ -100,3 +100,58 @@ async def test_unknown_offer_or_hardship_case_is_not_found(client, demo):
     resp = await client.post(f"/api/v1/loans/{loan_number('D1')}/evaluations", headers=headers,
                              json={"hardship_case_id": "nope"})
     assert resp.status == 404
+
+
+async def test_an_offer_superseded_while_its_acceptance_waits_for_the_loan_lock_is_refused(client, demo, monkeypatch):
+    """The audit's race: an acceptance has read its offer, a new evaluation supersedes the offer
+    before the acceptance takes the loan lock. The acceptance must see the supersession.
+    (SQLite serialises whole write transactions, so there the evaluation simply runs after.)"""
+    from ledger.db import repositories as repo
+
+    headers = await as_borrower(client, "D4")
+    old_offer = first_offer(await evaluate(client, headers, "D4"))
+    at_gate, evaluated = asyncio.Event(), asyncio.Event()
+    original = repo.lock_loan
+
+    async def gated(session, loan_id):
+        at_gate.set()
+        try:
+            await asyncio.wait_for(evaluated.wait(), 2)
+        except asyncio.TimeoutError:
+            pass  # SQLite: the evaluation waits for this transaction instead
+        await original(session, loan_id)
+
+    monkeypatch.setattr(repo, "lock_loan", gated)
+    acceptance = asyncio.create_task(client.post(f"/api/v1/offers/{old_offer}/acceptance", headers=headers, json={}))
+    await asyncio.wait_for(at_gate.wait(), 10)
+    await evaluate(client, headers, "D4")
+    evaluated.set()
+    resp = await acceptance
+    async with client.app[LEDGER].sessions() as session:
+        stale = (await session.execute(
+            select(func.count()).select_from(m.Arrangement).join(m.Offer, m.Offer.id == m.Arrangement.offer_id)
+            .where(m.Offer.superseded_at.is_not(None)))).scalar_one()
+    assert stale == 0, "an arrangement was made from a superseded offer"
+    if client.app[LEDGER].sessions.kw["bind"].dialect.name == "postgresql":
+        assert resp.status == 409 and (await resp.json())["code"] == "offer_superseded"
+        assert await arrangements_of(client, "D4") == 0
+
+
+async def test_an_offer_that_expires_while_its_acceptance_waits_for_the_loan_lock_is_gone(client, demo, clock,
+                                                                                          monkeypatch):
+    from ledger.db import repositories as repo
+
+    headers = await as_borrower(client, "D4")
+    offer_id = first_offer(await evaluate(client, headers, "D4"))
+    clock.advance(hours=71, minutes=59, seconds=59)
+    headers = await as_borrower(client, "D4", "conv-2")
+    original = repo.lock_loan
+
+    async def slow_lock(session, loan_id):
+        clock.advance(seconds=2)  # the offer expires while the acceptance waits for the lock
+        await original(session, loan_id)
+
+    monkeypatch.setattr(repo, "lock_loan", slow_lock)
+    resp = await client.post(f"/api/v1/offers/{offer_id}/acceptance", headers=headers, json={})
+    assert resp.status == 410 and (await resp.json())["code"] == "offer_expired"
+    assert await arrangements_of(client, "D4") == 0

@@ -1,7 +1,15 @@
+import json
+import logging
+
+import pytest
+from sqlalchemy import select
+
+from ledger.db import models as m
 from ledger.domain.demo import DEMO_BORROWERS
+from ledger.web.keys import LEDGER
 
 from .conftest import AUTH
-from .helpers import as_borrower, audit_actions, loan_number, verify
+from .helpers import as_borrower, audit_actions, loan_number, row_counts, verify
 
 
 def attempt(client, key="D1", **changes):
@@ -96,3 +104,86 @@ async def test_non_ascii_identity_answers_and_conversation_ids_are_refused_not_c
     headers["X-Conversation-Id"] = "conv-é"
     resp = await client.get(f"/api/v1/loans/{loan_number('D1')}/status", headers=headers)
     assert resp.status == 401 and (await resp.json())["code"] == "verification_required"
+
+
+# ---------------------------------------------------------------- per-client limit (client_ref)
+
+WRONG_PHONES = [f"1390000{i:04d}" for i in range(20)]  # nobody's: failures here lock no real borrower
+
+
+async def subjects(client) -> dict[str, tuple[int, object]]:
+    async with client.app[LEDGER].sessions() as session:
+        rows = (await session.execute(select(m.VerificationSubject))).scalars().all()
+        return {r.subject: (r.failures, r.locked_until) for r in rows}
+
+
+async def test_failures_from_one_client_across_many_borrowers_are_limited_with_429(client, demo, clock):
+    """10 failed attempts per client_ref per hour, whichever borrowers they name; the 11th gets
+    429 with Retry-After and touches no borrower's failure count, not even a correct one."""
+    keys = ["D1", "D2", "D3", "D4", "D5"]
+    for i in range(10):
+        if i < 5:
+            resp = await attempt(client, keys[i], id_last4="0000", client_ref="dev-a")
+        else:
+            resp = await attempt(client, phone=WRONG_PHONES[i], id_last4="0000", client_ref="dev-a")
+        assert resp.status == 401, await resp.text()
+    before = await subjects(client)
+    for key, changes in (("D6", {"id_last4": "0000"}), ("D1", {}), ("D7", {})):
+        resp = await attempt(client, key, client_ref="dev-a", **changes)
+        assert resp.status == 429, await resp.text()
+        assert resp.content_type == "application/problem+json"
+        assert (await resp.json())["code"] == "verification_rate_limited"
+        retry_after = int(resp.headers["Retry-After"])
+        assert 0 < retry_after <= 3600
+    assert await subjects(client) == before
+    clock.advance(minutes=61)
+    assert (await attempt(client, "D6", client_ref="dev-a")).status == 201
+
+
+async def test_one_clients_failures_do_not_limit_another_client(client, demo):
+    for i in range(10):
+        await attempt(client, phone=WRONG_PHONES[i], id_last4="0000", client_ref="dev-a")
+    assert (await attempt(client, "D1", client_ref="dev-a")).status == 429
+    assert (await attempt(client, "D1", client_ref="dev-b")).status == 201
+    assert (await attempt(client, "D2")).status == 201  # no client_ref: the per-borrower lock still applies
+
+
+async def test_successes_do_not_count_and_do_not_reset_the_client_count(client, demo):
+    for i in range(9):
+        await attempt(client, phone=WRONG_PHONES[i], id_last4="0000", client_ref="dev-a")
+    assert (await attempt(client, "D1", client_ref="dev-a")).status == 201
+    assert (await attempt(client, phone=WRONG_PHONES[9], id_last4="0000", client_ref="dev-a")).status == 401
+    assert (await attempt(client, "D1", client_ref="dev-a")).status == 429
+
+
+async def test_the_per_borrower_lock_still_holds_below_the_client_limit(client, demo):
+    for _ in range(2):
+        assert (await attempt(client, id_last4="0000", client_ref="dev-a")).status == 401
+    assert (await attempt(client, id_last4="0000", client_ref="dev-b")).status == 423
+
+
+@pytest.mark.parametrize("client_ref", [123, "", "x" * 65, ["a"], "has space", None])
+async def test_a_bad_client_ref_is_422_and_changes_nothing(client, demo, client_ref):
+    b = DEMO_BORROWERS["D1"]
+    body = {"conversation_id": "conv-1", "phone": b.phone, "date_of_birth": b.date_of_birth.isoformat(),
+            "id_last4": b.id_last4, "client_ref": client_ref}
+    before = await row_counts(client)
+    resp = await client.post("/api/v1/verifications", headers=AUTH, json=body)
+    if client_ref is None:  # explicit null is the same as leaving it out
+        assert resp.status == 201
+        return
+    assert resp.status == 422 and (await resp.json())["code"] == "invalid_request"
+    assert await row_counts(client) == before
+
+
+async def test_the_client_ref_is_kept_only_as_a_keyed_hash_and_never_logged(client, demo, caplog):
+    caplog.set_level(logging.DEBUG)
+    secret_ref = "0123456789abcdef"
+    await attempt(client, id_last4="0000", client_ref=secret_ref)
+    await attempt(client, client_ref=secret_ref)
+    async with client.app[LEDGER].sessions() as session:
+        stored = [r for r in (await session.execute(select(m.VerificationClient))).scalars().all()]
+        audits = (await session.execute(select(m.AuditEntry.detail))).scalars().all()
+    assert stored and all(secret_ref not in r.client_key for r in stored)
+    assert all(secret_ref not in json.dumps(d) for d in audits)
+    assert secret_ref not in caplog.text

@@ -32,6 +32,7 @@ def test_defaults_are_the_numbers_of_collections_policy(policy):
     assert policy.disputes.reply_days == 15
     v = policy.verification
     assert (v.max_failures, v.lock_minutes, v.token_idle_minutes) == (3, 30, 30)
+    assert (v.max_failures_per_client, v.client_window_minutes) == (10, 60)
     ct = policy.contact
     assert (ct.window_start, ct.window_end, ct.max_per_day, ct.max_per_7_days, ct.timezone) == (time(8), time(21), 1, 3, "Asia/Shanghai")
     for text in (policy.texts.fee_rules, policy.texts.consequences, policy.texts.arrangement_terms):
@@ -88,6 +89,9 @@ def _del(path):
     (_set("plans.reduced_rate.min_dpd", 200), "plans.reduced_rate.min_dpd"),
     (_set("plans.deferral.min_holiday_months", 4), "plans.deferral.min_holiday_months"),
     (_set("charges.late_fee_max", 50.005), "charges.late_fee_max"),
+    (_del("verification.max_failures_per_client"), "verification.max_failures_per_client"),
+    (_set("verification.max_failures_per_client", 0), "verification.max_failures_per_client"),
+    (_set("verification.client_window_minutes", "an hour"), "verification.client_window_minutes"),
 ])
 def test_invalid_policy_raises_policy_error_naming_the_key(change, key):
     with pytest.raises(PolicyError) as err:

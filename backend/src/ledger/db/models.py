@@ -314,6 +314,17 @@ class VerificationSubject(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class VerificationClient(Base):
+    """Failed verifications of one client (the gateway's client_ref) in its current window,
+    across every borrower. Only a keyed hash of the client_ref is kept."""
+
+    __tablename__ = "verification_clients"
+
+    client_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class VerificationAttempt(Base):
     __tablename__ = "verification_attempts"
 
@@ -356,11 +367,15 @@ class AuditEntry(Base):
 
 
 class ApiClient(Base):
-    """Named API clients (tokens from `ledger create-token --name`); only the sha256 is kept."""
+    """Named API clients (tokens from `ledger create-token --name N --scope S`); only the sha256
+    of the token is kept. The scope (ledger/scopes.py) says which endpoints the client may call."""
 
     __tablename__ = "api_clients"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (CheckConstraint("scope IN ('bot', 'desk', 'payments', 'analytics')", name="scope_known"),)

@@ -124,8 +124,13 @@ async def hardship_case(session: AsyncSession, case_id: str, loan_id: str) -> m.
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def offer_by_id(session: AsyncSession, offer_id: str) -> m.Offer | None:
-    return await session.get(m.Offer, offer_id)
+async def offer_by_id(session: AsyncSession, offer_id: str, *, refresh: bool = False) -> m.Offer | None:
+    """The offer; with refresh, read again from the database even if this session has it already
+    (after taking the loan lock, to see a supersession committed meanwhile)."""
+    if not refresh:
+        return await session.get(m.Offer, offer_id)
+    stmt = select(m.Offer).where(m.Offer.id == offer_id).execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def supersede_open_offers(session: AsyncSession, loan_id: str, at: datetime) -> None:
@@ -159,6 +164,19 @@ async def verification_subject(session: AsyncSession, subject: str) -> m.Verific
     else:
         await session.execute(sqlite_insert(m.VerificationSubject).values(**values).on_conflict_do_nothing())
         stmt = select(m.VerificationSubject).where(m.VerificationSubject.subject == subject)
+    stmt = stmt.execution_options(populate_existing=True)
+    return (await session.execute(stmt)).scalar_one()
+
+
+async def verification_client(session: AsyncSession, client_key: str) -> m.VerificationClient:
+    """The client's row, created when missing, locked for this transaction on PostgreSQL."""
+    values = {"client_key": client_key, "window_start": None, "failures": 0}
+    if dialect(session) == "postgresql":
+        await session.execute(pg_insert(m.VerificationClient).values(**values).on_conflict_do_nothing())
+        stmt = select(m.VerificationClient).where(m.VerificationClient.client_key == client_key).with_for_update()
+    else:
+        await session.execute(sqlite_insert(m.VerificationClient).values(**values).on_conflict_do_nothing())
+        stmt = select(m.VerificationClient).where(m.VerificationClient.client_key == client_key)
     stmt = stmt.execution_options(populate_existing=True)
     return (await session.execute(stmt)).scalar_one()
 

@@ -84,6 +84,17 @@ class VerificationLocked(LedgerError):
         self.locked_until = locked_until
 
 
+class VerificationRateLimited(LedgerError):
+    """Too many failed verifications from one client (client_ref), whichever borrowers they
+    named; ``retry_after`` seconds until its window ends. No borrower's count was touched."""
+
+    code = "verification_rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed verifications from this client; retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
 class VerificationRequired(LedgerError):
     """A borrower-scoped call came without a valid, unexpired verification token."""
 

@@ -141,6 +141,8 @@ class VerificationRules:
     max_failures: int
     lock_minutes: int
     token_idle_minutes: int
+    max_failures_per_client: int = 10
+    client_window_minutes: int = 60
 
 
 @dataclass(frozen=True)

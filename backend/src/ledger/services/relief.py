@@ -1,7 +1,8 @@
 """Relief: evaluating a hardship case into stored offers, and accepting one atomically.
 
 Exactly one arrangement per evaluation, whatever the concurrency: the loan row is locked
-(SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE), and
+(SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises writers with BEGIN IMMEDIATE), the
+offer is re-read under that lock (so a supersession or expiry meanwhile is seen), and
 the database's UNIQUE(arrangements.evaluation_id) and UNIQUE(arrangements.offer_id) are the
 backstop should two acceptances ever get past the checks together.
 """
@@ -170,8 +171,6 @@ async def evaluate(
 
 
 async def accept(ledger: Ledger, *, token: str | None, conversation_id: str | None, offer_id: str) -> dict[str, Any]:
-    today = ledger.today()
-    now = ledger.now()
     async with ledger.sessions() as session, session.begin():
         caller = await authorize(ledger, session, token, conversation_id)
         offer = await repo.offer_by_id(session, offer_id)
@@ -181,6 +180,14 @@ async def accept(ledger: Ledger, *, token: str | None, conversation_id: str | No
         if loan is None or loan.borrower_id != caller.borrower_id:
             raise NotFound("no such offer")
         await repo.lock_loan(session, loan.id)
+        # Everything below is decided under the loan lock: the offer is read again (a new
+        # evaluation may have superseded it while this transaction waited for the lock) and
+        # its expiry is judged at the time the lock was obtained.
+        offer = await repo.offer_by_id(session, offer_id, refresh=True)
+        if offer is None:
+            raise NotFound("no such offer")
+        today = ledger.today()
+        now = ledger.now()
         if await repo.arrangement_for_evaluation(session, offer.evaluation_id) is not None:
             raise OfferAlreadyAccepted("this offer (or another of the same evaluation) was already accepted")
         if offer.superseded_at is not None:

@@ -15,22 +15,44 @@ from ..db.session import create_engine, create_session_factory
 from ..domain.policy import Policy
 from ..policy_file import load_policy
 from ..services.context import Ledger, utc_now
+from ..scopes import Scope
 from ..settings import Settings
 from .openapi import build_openapi
 from .problem import problem, problem_middleware
 from .keys import CLIENT, ENGINE, LEDGER, OPENAPI, POLICY, SETTINGS
-from .registry import OPERATIONS, routes
+from .registry import OPERATIONS, Operation, routes
 from . import handlers  # noqa: F401 - registers the routes
 
 log = logging.getLogger("ledger.web")
 
 
 PUBLIC_PATHS = {"/healthz", "/api/v1/openapi.json"}
+# (method, canonical path) -> operation: where the scope check finds what a route accepts.
+OPERATION_BY_ROUTE: dict[tuple[str, str], Operation] = {(op.method, op.path): op for op in OPERATIONS}
+
+
+def _static_client(settings: Settings, token: str) -> tuple[str, Scope] | None:
+    """The client a token from the environment stands for. Every configured token is compared
+    (constant time each) so the answer's timing does not say which one matched."""
+    found = None
+    for client, scope, expected in settings.static_clients():
+        if hmac.compare_digest(token.encode(), expected.encode()):
+            found = (client, scope)
+    return found
+
+
+def _operation(request: web.Request) -> Operation | None:
+    resource = request.match_info.route.resource
+    if resource is None:  # no route: the router answers 404/405 itself
+        return None
+    method = "GET" if request.method == "HEAD" else request.method  # aiohttp serves HEAD with the GET handler
+    return OPERATION_BY_ROUTE.get((method, resource.canonical))
 
 
 @web.middleware
 async def client_auth_middleware(request: web.Request, handler) -> web.StreamResponse:
-    """Every /api/v1 call except the OpenAPI document needs the API client's bearer token."""
+    """Every /api/v1 call except the OpenAPI document needs the API client's bearer token,
+    and the token's scope must be one the endpoint accepts (403 otherwise, before anything runs)."""
     if request.path in PUBLIC_PATHS or not request.path.startswith("/api/"):
         return await handler(request)
     header = request.headers.get("Authorization", "")
@@ -38,17 +60,21 @@ async def client_auth_middleware(request: web.Request, handler) -> web.StreamRes
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return problem(401, "unauthorized", "missing bearer token")
-    settings = request.app[SETTINGS]
-    expected = settings.api_token or ""
-    if expected and hmac.compare_digest(token.encode(), expected.encode()):
-        request[CLIENT] = "api"
-        return await handler(request)
-    ledger = request.app[LEDGER]
-    async with ledger.sessions() as session:
-        client = await repo.api_client_by_token_hash(session, hashlib.sha256(token.encode()).hexdigest())
+    client = _static_client(request.app[SETTINGS], token)
     if client is None:
-        return problem(401, "unauthorized", "invalid bearer token")
-    request[CLIENT] = f"api:{client.name}"
+        ledger = request.app[LEDGER]
+        async with ledger.sessions() as session:
+            row = await repo.api_client_by_token_hash(session, hashlib.sha256(token.encode()).hexdigest())
+        if row is None:
+            return problem(401, "unauthorized", "invalid bearer token")
+        client = (f"api:{row.name}", row.scope)
+    name, scope = client
+    resource = request.match_info.route.resource
+    op = _operation(request)
+    if resource is not None and (op is None or scope not in op.scopes):
+        return problem(403, "forbidden", f"a client with scope {scope!r} may not call {request.method} "
+                                         f"{resource.canonical}")
+    request[CLIENT] = name
     return await handler(request)
 
 

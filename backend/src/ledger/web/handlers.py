@@ -9,7 +9,8 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import text
 
-from ..services import borrowers, escalations, loans, relief, verification
+from ..scopes import Scope
+from ..services import borrowers, desk, escalations, loans, relief, verification
 from . import schemas as s
 from .keys import CLIENT, ENGINE, LEDGER, OPENAPI, POLICY
 from .problem import from_validation_error, problem
@@ -17,6 +18,13 @@ from .registry import operation
 
 log = logging.getLogger("ledger.web")
 M = TypeVar("M", bound=BaseModel)
+
+# Scopes (ledger/scopes.py): the action server, the payment feed, the desk, and everyone who
+# only reads the policy's public texts.
+BOT: tuple[Scope, ...] = ("bot",)
+PAYMENTS: tuple[Scope, ...] = ("payments",)
+DESK: tuple[Scope, ...] = ("desk",)
+READERS: tuple[Scope, ...] = ("bot", "desk", "analytics")
 
 
 class BadRequest(Exception):
@@ -92,13 +100,15 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/verifications", summary="Verify a borrower's identity; returns a token",
-           body=s.VerificationRequest, responses={201: s.VerificationResponse}, errors=(401, 423))
+           body=s.VerificationRequest, responses={201: s.VerificationResponse}, errors=(401, 423, 429),
+           scopes=BOT)
 @guarded
 async def create_verification(request: web.Request) -> web.Response:
     body = await parse_body(request, s.VerificationRequest)
     result = await verification.verify(
         request.app[LEDGER], conversation_id=body.conversation_id, date_of_birth=body.date_of_birth,
         id_last4=body.id_last4, phone=body.phone, loan_number=body.loan_number, client=request.get(CLIENT, "api"),
+        client_ref=body.client_ref,
     )
     return respond(s.VerificationResponse, {
         "token": result.token, "expires_at": result.expires_at.isoformat(),
@@ -107,7 +117,8 @@ async def create_verification(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/v1/borrowers/{borrower_id}", summary="The verified borrower's profile",
-           responses={200: s.BorrowerProfile}, borrower="required")
+           responses={200: s.BorrowerProfile}, borrower="required",
+           scopes=BOT)
 @guarded
 async def get_borrower(request: web.Request) -> web.Response:
     payload = await borrowers.profile(request.app[LEDGER], borrower_id=request.match_info["borrower_id"],
@@ -116,7 +127,8 @@ async def get_borrower(request: web.Request) -> web.Response:
 
 
 @operation("PUT", "/api/v1/borrowers/{borrower_id}/contact-preferences", summary="Replace contact preferences",
-           body=s.ContactPreferencesRequest, responses={200: s.ContactPreferences}, borrower="required")
+           body=s.ContactPreferencesRequest, responses={200: s.ContactPreferences}, borrower="required",
+           scopes=BOT)
 @guarded
 async def put_contact_preferences(request: web.Request) -> web.Response:
     body = await parse_body(request, s.ContactPreferencesRequest)
@@ -127,7 +139,8 @@ async def put_contact_preferences(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/v1/loans/{loan_number}/status", summary="Overdue status of a loan (a disclosure, audited)",
-           query=s.StatusQuery, responses={200: s.LoanStatus}, borrower="required")
+           query=s.StatusQuery, responses={200: s.LoanStatus}, borrower="required",
+           scopes=BOT)
 @guarded
 async def get_status(request: web.Request) -> web.Response:
     query = parse_query(request, s.StatusQuery)
@@ -136,7 +149,8 @@ async def get_status(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/v1/loans/{loan_number}/payments", summary="Recent payments of a loan",
-           responses={200: s.PaymentList}, borrower="required")
+           responses={200: s.PaymentList}, borrower="required",
+           scopes=BOT)
 @guarded
 async def get_payments(request: web.Request) -> web.Response:
     payload = await loans.list_payments(request.app[LEDGER], **loan_scope(request))
@@ -144,7 +158,8 @@ async def get_payments(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/loans/{loan_number}/payments", summary="Record a payment (idempotent by external_ref)",
-           body=s.PaymentRequest, responses={201: s.PaymentOut, 200: s.PaymentOut}, errors=(409,))
+           body=s.PaymentRequest, responses={201: s.PaymentOut, 200: s.PaymentOut}, errors=(409,),
+           scopes=PAYMENTS)
 @guarded
 async def post_payment(request: web.Request) -> web.Response:
     body = await parse_body(request, s.PaymentRequest)
@@ -156,7 +171,8 @@ async def post_payment(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/loans/{loan_number}/hardship-cases", summary="Record the facts of a hardship case",
-           body=s.HardshipCaseRequest, responses={201: s.HardshipCaseOut}, borrower="required")
+           body=s.HardshipCaseRequest, responses={201: s.HardshipCaseOut}, borrower="required",
+           scopes=BOT)
 @guarded
 async def post_hardship_case(request: web.Request) -> web.Response:
     body = await parse_body(request, s.HardshipCaseRequest)
@@ -168,7 +184,8 @@ async def post_hardship_case(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/loans/{loan_number}/evaluations", summary="Evaluate relief plans; stores the offers",
-           body=s.EvaluationRequest, responses={201: s.EvaluationOut}, borrower="required", errors=(409,))
+           body=s.EvaluationRequest, responses={201: s.EvaluationOut}, borrower="required", errors=(409,),
+           scopes=BOT)
 @guarded
 async def post_evaluation(request: web.Request) -> web.Response:
     body = await parse_body(request, s.EvaluationRequest)
@@ -178,7 +195,8 @@ async def post_evaluation(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/offers/{offer_id}/acceptance", summary="Accept an offer: creates the arrangement",
-           body=s.AcceptanceRequest, responses={201: s.ArrangementOut}, borrower="required", errors=(409, 410))
+           body=s.AcceptanceRequest, responses={201: s.ArrangementOut}, borrower="required", errors=(409, 410),
+           scopes=BOT)
 @guarded
 async def post_acceptance(request: web.Request) -> web.Response:
     await parse_body(request, s.AcceptanceRequest)
@@ -188,7 +206,8 @@ async def post_acceptance(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/v1/loans/{loan_number}/arrangements", summary="Arrangements of a loan with their state",
-           responses={200: s.ArrangementList}, borrower="required")
+           responses={200: s.ArrangementList}, borrower="required",
+           scopes=BOT)
 @guarded
 async def get_arrangements(request: web.Request) -> web.Response:
     payload = await loans.list_arrangements(request.app[LEDGER], **loan_scope(request))
@@ -196,7 +215,8 @@ async def get_arrangements(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/loans/{loan_number}/promises", summary="Record a promise to pay",
-           body=s.PromiseRequest, responses={201: s.PromiseOut}, borrower="required")
+           body=s.PromiseRequest, responses={201: s.PromiseOut}, borrower="required",
+           scopes=BOT)
 @guarded
 async def post_promise(request: web.Request) -> web.Response:
     body = await parse_body(request, s.PromiseRequest)
@@ -206,7 +226,8 @@ async def post_promise(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/v1/loans/{loan_number}/promises", summary="Promises of a loan with their state",
-           responses={200: s.PromiseList}, borrower="required")
+           responses={200: s.PromiseList}, borrower="required",
+           scopes=BOT)
 @guarded
 async def get_promises(request: web.Request) -> web.Response:
     payload = await loans.list_promises(request.app[LEDGER], **loan_scope(request))
@@ -214,7 +235,8 @@ async def get_promises(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/loans/{loan_number}/disputes", summary="Open a dispute (pauses collection)",
-           body=s.DisputeRequest, responses={201: s.DisputeOut}, borrower="required", errors=(409,))
+           body=s.DisputeRequest, responses={201: s.DisputeOut}, borrower="required", errors=(409,),
+           scopes=BOT)
 @guarded
 async def post_dispute(request: web.Request) -> web.Response:
     body = await parse_body(request, s.DisputeRequest)
@@ -224,7 +246,8 @@ async def post_dispute(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/escalations", summary="Hand the conversation to a human",
-           body=s.EscalationRequest, responses={201: s.EscalationOut}, borrower="optional")
+           body=s.EscalationRequest, responses={201: s.EscalationOut}, borrower="optional",
+           scopes=BOT)
 @guarded
 async def post_escalation(request: web.Request) -> web.Response:
     body = await parse_body(request, s.EscalationRequest)
@@ -236,7 +259,8 @@ async def post_escalation(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/complaints", summary="File a complaint (creates an escalation)",
-           body=s.ComplaintRequest, responses={201: s.ComplaintOut}, borrower="optional")
+           body=s.ComplaintRequest, responses={201: s.ComplaintOut}, borrower="optional",
+           scopes=BOT)
 @guarded
 async def post_complaint(request: web.Request) -> web.Response:
     body = await parse_body(request, s.ComplaintRequest)
@@ -247,7 +271,8 @@ async def post_complaint(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/v1/policy/texts", summary="Fee rules and consequences in zh and en, from the policy file",
-           responses={200: s.PolicyTexts})
+           responses={200: s.PolicyTexts},
+           scopes=READERS)
 @guarded
 async def get_policy_texts(request: web.Request) -> web.Response:
     texts = request.app[POLICY].texts
@@ -256,3 +281,34 @@ async def get_policy_texts(request: web.Request) -> web.Response:
         for key in ("fee_rules", "consequences", "arrangement_terms", "dispute_paused")
     ]
     return respond(s.PolicyTexts, {"texts": items})
+
+
+@operation("GET", "/api/v1/borrowers/{borrower_id}/verification-state",
+           summary="The borrower's verification lock as the desk sees it", responses={200: s.VerificationState},
+           scopes=DESK)
+@guarded
+async def get_verification_state(request: web.Request) -> web.Response:
+    payload = await desk.borrower_verification_state(request.app[LEDGER], borrower_id=request.match_info["borrower_id"])
+    return respond(s.VerificationState, payload)
+
+
+@operation("GET", "/api/v1/conversations/{conversation_id}/verification-state",
+           summary="Verification state of the borrower a conversation verified as or last named",
+           responses={200: s.ConversationVerificationState}, scopes=DESK)
+@guarded
+async def get_conversation_verification_state(request: web.Request) -> web.Response:
+    payload = await desk.conversation_verification_state(request.app[LEDGER],
+                                                         conversation_id=request.match_info["conversation_id"])
+    return respond(s.ConversationVerificationState, payload)
+
+
+@operation("POST", "/api/v1/borrowers/{borrower_id}/manual-verifications",
+           summary="An agent verified the borrower by other means: clears the lock (audited)",
+           body=s.ManualVerificationRequest, responses={201: s.ManualVerificationOut}, scopes=DESK)
+@guarded
+async def post_manual_verification(request: web.Request) -> web.Response:
+    body = await parse_body(request, s.ManualVerificationRequest)
+    payload = await desk.record_manual_verification(
+        request.app[LEDGER], borrower_id=request.match_info["borrower_id"], agent=body.agent, method=body.method,
+        note=body.note, conversation_id=body.conversation_id, client=request.get(CLIENT, "api"))
+    return respond(s.ManualVerificationOut, payload, 201)

@@ -14,6 +14,7 @@ REF = "#/components/schemas/{model}"
 ERROR_DESCRIPTIONS = {
     400: "malformed JSON (invalid_request)",
     401: "missing/invalid API token, or verification required/failed",
+    403: "the API token's scope does not allow this operation (forbidden)",
     404: "not found (or not the verified borrower's)",
     405: "method not allowed",
     409: "conflict with the ledger's records",
@@ -21,6 +22,7 @@ ERROR_DESCRIPTIONS = {
     413: "payload too large",
     422: "validation error or rule refusal",
     423: "verification locked",
+    429: "too many failed verifications from this client (Retry-After)",
     503: "database unavailable",
 }
 
@@ -76,7 +78,7 @@ def build_openapi(operations: list[Operation], *, title: str = "Huanxin loan led
             }
         error_codes = set(op.errors)
         if op.client_auth:
-            error_codes.add(401)
+            error_codes.update({401, 403})
         if op.body is not None or op.query is not None:
             error_codes.update({400, 413, 422})
         if op.borrower == "required":
@@ -101,7 +103,10 @@ def build_openapi(operations: list[Operation], *, title: str = "Huanxin loan led
                 "required": True,
                 "content": {"application/json": {"schema": ref(op.body, "validation")}},
             }
-        entry["security"] = [{"bearerAuth": []}] if op.client_auth else []
+        # OpenAPI 3.1 lets a non-OAuth requirement list role names: here, the client scopes.
+        entry["security"] = [{"bearerAuth": list(op.scopes)}] if op.client_auth else []
+        if op.client_auth:
+            entry["x-scopes"] = list(op.scopes)
         paths.setdefault(op.path, {})[op.method.lower()] = entry
     return {
         "openapi": "3.1.0",
@@ -114,6 +119,9 @@ def build_openapi(operations: list[Operation], *, title: str = "Huanxin loan led
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearerAuth": {
+                "type": "http", "scheme": "bearer",
+                "description": "API client token; each token has one scope (bot, desk, payments, analytics) and "
+                               "each operation lists the scopes it accepts"}},
         },
     }

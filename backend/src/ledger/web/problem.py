@@ -27,9 +27,11 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 STATUS_BY_CODE: dict[str, int] = {
     "invalid_request": 422,
     "unauthorized": 401,
+    "forbidden": 403,
     "verification_required": 401,
     "verification_failed": 401,
     "verification_locked": 423,
+    "verification_rate_limited": 429,
     "not_found": 404,
     "payload_too_large": 413,
     "duplicate_payment_conflict": 409,
@@ -48,6 +50,7 @@ STATUS_BY_CODE: dict[str, int] = {
 TITLES: dict[int, str] = {
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
@@ -56,6 +59,7 @@ TITLES: dict[int, str] = {
     415: "Unsupported Media Type",
     422: "Unprocessable Content",
     423: "Locked",
+    429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
@@ -83,11 +87,14 @@ def from_ledger_error(exc: LedgerError) -> web.Response:
     code = getattr(exc, "code", "invalid_request")
     status = STATUS_BY_CODE.get(code, 422)
     extra: dict[str, Any] = {}
-    for attr in ("attempts_left", "locked_until", "reason", "key", "case_number", "reply_due_by"):
+    for attr in ("attempts_left", "locked_until", "reason", "key", "case_number", "reply_due_by", "retry_after"):
         value = getattr(exc, attr, None)
         if value is not None:
             extra[attr] = value.isoformat() if hasattr(value, "isoformat") else value
-    return problem(status, code, str(exc) or code, **extra)
+    response = problem(status, code, str(exc) or code, **extra)
+    if "retry_after" in extra:
+        response.headers["Retry-After"] = str(extra["retry_after"])
+    return response
 
 
 def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:

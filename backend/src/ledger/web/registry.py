@@ -9,6 +9,8 @@ from typing import Literal
 from aiohttp import web
 from pydantic import BaseModel
 
+from ..scopes import SCOPES, Scope
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -24,6 +26,7 @@ class Operation:
     query: type[BaseModel] | None = None
     client_auth: bool = True
     borrower: Literal["required", "optional", "none"] = "none"
+    scopes: tuple[Scope, ...] = ()
     tags: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -42,7 +45,13 @@ def operation(
     query: type[BaseModel] | None = None,
     client_auth: bool = True,
     borrower: Literal["required", "optional", "none"] = "none",
+    scopes: tuple[Scope, ...] = (),
 ) -> Callable[[Handler], Handler]:
+    """Register a route. An endpoint that needs the client's token must name the scopes it
+    accepts (refused at import otherwise, so no endpoint is open to every client by omission)."""
+    if client_auth and (not scopes or not set(scopes) <= set(SCOPES)):
+        raise ValueError(f"{method} {path}: declare scopes from {SCOPES}, got {scopes!r}")
+
     def register(handler: Handler) -> Handler:
         OPERATIONS.append(
             Operation(
@@ -56,6 +65,7 @@ def operation(
                 query=query,
                 client_auth=client_auth,
                 borrower=borrower,
+                scopes=tuple(scopes),
             )
         )
         routes.route(method, path)(handler)

@@ -56,6 +56,9 @@ class VerificationRequest(Request):
     loan_number: Annotated[str, StringConstraints(min_length=1, max_length=32, strip_whitespace=True)] | None = None
     date_of_birth: date
     id_last4: Annotated[str, StringConstraints(pattern=r"^[0-9Xx]{4}$")]
+    # Opaque reference of the borrower's device/address from the gateway (an HMAC, never the
+    # address): failed attempts are limited per client_ref across all borrowers.
+    client_ref: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")] | None = None
 
     @model_validator(mode="after")
     def exactly_one_identifier(self) -> "VerificationRequest":
@@ -122,6 +125,19 @@ class ComplaintRequest(Request):
     text: LongText
 
 
+ManualVerificationMethod = Literal["callback_on_record", "video_call", "in_person", "id_document"]
+
+
+class ManualVerificationRequest(Request):
+    """An agent verified the borrower by other means. The note is free text for the audit and
+    so may hold no digits: a date of birth, ID digits or a phone never reach the audit log."""
+
+    agent: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")]
+    method: ManualVerificationMethod
+    note: Annotated[str, StringConstraints(max_length=500, strip_whitespace=True, pattern=r"^[^0-9０-９]*$")] | None = None
+    conversation_id: Identifier | None = None
+
+
 class StatusQuery(Request):
     model_config = ConfigDict(extra="forbid", strict=False)
     as_of: date | None = None
@@ -155,6 +171,7 @@ class Problem(BaseModel):
     locked_until: datetime | None = None
     reason: str | None = None
     key: str | None = None
+    retry_after: int | None = None
 
 
 class BorrowerSummary(Response):
@@ -372,6 +389,41 @@ class EscalationOut(Response):
 class ComplaintOut(Response):
     complaint_id: str
     escalation_id: str
+
+
+class LastManualVerification(Response):
+    agent: str
+    method: str | None
+    at: datetime
+
+
+class VerificationState(Response):
+    """A borrower's verification state as the desk sees it: the lock and the last manual verification."""
+
+    borrower_id: str | None
+    locked: bool
+    locked_until: datetime | None
+    failures: int
+    attempts_left: int
+    last_manual_verification: LastManualVerification | None
+
+
+class ConversationVerificationState(VerificationState):
+    """The verification state of the borrower a conversation verified as or last named."""
+
+    conversation_id: str
+    verified: bool
+
+
+class ManualVerificationOut(Response):
+    """The manual verification, recorded; the borrower's lock is cleared."""
+
+    borrower_id: str
+    agent: str
+    method: str
+    conversation_id: str | None
+    verified_at: datetime
+    lock_cleared: bool
 
 
 class PolicyText(Response):
