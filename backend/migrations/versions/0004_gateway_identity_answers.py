@@ -1,7 +1,7 @@
 """gateway: remember that the bot asked an identity question; redact what was stored before
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-30 12:00:00
 
 Earlier versions stored the borrower's identity answers (phone, date of birth, ID digits) in
@@ -19,8 +19,8 @@ from alembic import op
 
 from huanxin_redaction import IDENTITY_ANSWER, mask_identity_numbers
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
