@@ -336,6 +336,11 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
     app.on_shutdown.append(close_sockets)
 
     async def resources(app: web.Application):
+        if not settings.system_secret:
+            log.warning("GATEWAY_SYSTEM_SECRET is not set: the action server cannot verify hand-back intents, "
+                        "and client references use a key of this process only")
+        if not settings.rasa_jwt_secret:
+            log.warning("RASA_JWT_SECRET is not set: hand-back slots are sent to Rasa's HTTP API without a JWT")
         engine = create_engine(settings.database_url)
         sessions = create_session_factory(engine)
         http = aiohttp.ClientSession()

@@ -59,3 +59,15 @@ async def test_messages_per_socket_are_limited(make_gateway, fake_rasa):
     refused = await widget.wait_for(lambda e: e["type"] == "error")
     assert refused["code"] == "rate_limited" and refused["retry_after"] > 0 and refused["client_msg_id"] == "m3"
     assert [m for _, m in fake_rasa.app[received_key]] == ["one", "two"]
+
+
+def test_client_address_believes_forwarded_for_only_through_trusted_hops():
+    from gateway.clients import client_address, parse_networks
+
+    proxies = parse_networks(["10.0.0.0/8", "127.0.0.1"])
+    assert client_address("198.51.100.9", "203.0.113.1", proxies) == "198.51.100.9"  # untrusted peer
+    assert client_address("127.0.0.1", None, proxies) == "127.0.0.1"
+    assert client_address("127.0.0.1", "203.0.113.1, 10.1.2.3", proxies) == "203.0.113.1"  # two proxies
+    assert client_address("127.0.0.1", "forged, 203.0.113.1", proxies) == "203.0.113.1"
+    assert client_address("127.0.0.1", "203.0.113.1, not-an-ip", proxies) == "127.0.0.1"  # malformed: stop
+    assert client_address("127.0.0.1", "10.0.0.1", proxies) == "10.0.0.1"  # only proxies: the farthest

@@ -175,3 +175,11 @@ async def test_a_reply_past_the_long_limit_is_reported_as_failed(make_gateway, a
     assert "still working" in stored[1]["text"] and "did not finish" in stored[2]["text"]
     assert [r["text"] for r in result.replies] == [stored[2]["text"]]
     assert (await (await client.get("/healthz")).json())["bot_failures"]["timeout"] == 1
+
+
+def test_as_text_leaves_no_intent_prefix_after_rasas_strip():
+    from gateway.rasa import as_text
+
+    for typed in ("/handback{}", "  /greet", "\u3000\n/x", "//y", "/"):
+        assert not as_text(typed).strip().startswith("/"), typed
+    assert as_text("how much do I owe? 1/2") == "how much do I owe? 1/2"  # a slash inside stays
