@@ -68,8 +68,8 @@ start_all() {
     .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_SERVER_PORT"
   echo "==> starting Rasa on $RASA_URL ($channels; the model takes ~1 min to load)"
   start_one rasa "$root/bot" env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" \
-    .venv/bin/rasa run --enable-api --model "$model" --endpoints endpoints.yml \
-    --credentials "$credentials" --interface 127.0.0.1 --port "$RASA_PORT" --cors '*'
+    .venv/bin/rasa run --enable-api --jwt-secret "$RASA_JWT_SECRET" --jwt-method HS256 --model "$model" \
+    --endpoints endpoints.yml --credentials "$credentials" --interface "${RASA_HOST:-127.0.0.1}" --port "$RASA_PORT"
   if [ -d "$root/backend/src/gateway" ]; then
     echo "==> starting the conversation gateway (web chat, agent desk) on 127.0.0.1:$GATEWAY_PORT"
     start_one gateway "$root/backend" .venv/bin/python -m gateway

@@ -48,10 +48,10 @@ class Stack:
     def run(self, coro, timeout: float = 60):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-    async def _serve(self, app, port: int) -> None:
+    async def _serve(self, app, port: int, **options) -> None:
         from aiohttp import web
 
-        runner = web.AppRunner(app)
+        runner = web.AppRunner(app, **options)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         self.runners.append(runner)
@@ -60,6 +60,7 @@ class Stack:
         from gateway.agents import DeskAuth
         from gateway.settings import GatewaySettings
         from gateway.web import init_app as gateway_app
+        from gateway.web import server_options
         from ledger.db.session import create_engine, create_session_factory
         from ledger.services.seeding import seed_demo
         from ledger.settings import Settings
@@ -79,7 +80,7 @@ class Stack:
         await self._serve(make_scripted_bot(f"http://127.0.0.1:{self.ports['ledger']}", LEDGER_TOKEN), self.ports["bot"])
         settings = GatewaySettings(database_url=self.database_url, port=self.ports["gateway"],
                                    rasa_urls=(f"http://127.0.0.1:{self.ports['bot']}",))
-        await self._serve(gateway_app(settings), self.ports["gateway"])
+        await self._serve(gateway_app(settings), self.ports["gateway"], **server_options(settings))
 
     def start(self) -> None:
         from ledger.cli import migrate

@@ -158,7 +158,18 @@ def test_gateway_command_port_and_targets():
     assert urlparse(parsed.redis_url).hostname == "redis"
     assert urlparse(parsed.ledger_url).hostname == "backend" and urlparse(parsed.ledger_url).port == 8080
     assert "--enable-api" in command("rasa-1")  # hand-back slots go through Rasa's HTTP API
-    assert option(command("rasa-1"), "--auth-token") == "<RASA_TOKEN>" and env["RASA_TOKEN"] == "<RASA_TOKEN>"
+    assert env["GATEWAY_SYSTEM_SECRET"] == "<GATEWAY_SYSTEM_SECRET>"  # signs the hand-back intent
+
+
+def test_rasa_api_takes_a_jwt_only_and_is_not_published():
+    """Shared protocol 6: the gateway signs an HS256 JWT with RASA_JWT_SECRET; no URL token, no CORS."""
+    for replica in ("rasa-1", "rasa-2"):
+        parts = command(replica)
+        assert option(parts, "--jwt-secret") == "<RASA_JWT_SECRET>" and option(parts, "--jwt-method") == "HS256"
+        assert "--auth-token" not in parts and "--cors" not in parts
+        assert "ports" not in SERVICES[replica]  # 0.0.0.0 inside the compose network only
+    assert environment("gateway")["RASA_JWT_SECRET"] == "<RASA_JWT_SECRET>"
+    assert "RASA_TOKEN" not in environment("gateway")
 
 
 def test_every_database_url_points_at_the_postgres_service():
@@ -210,6 +221,6 @@ def test_telegram_credentials_are_read_from_the_environment_only():
 
 def test_secrets_are_never_written_into_the_file():
     text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
-    for name in ("POSTGRES_PASSWORD", "LEDGER_API_TOKEN", "ID_HASH_SALT", "RASA_TOKEN"):
+    for name in ("POSTGRES_PASSWORD", "LEDGER_API_TOKEN", "ID_HASH_SALT", "RASA_JWT_SECRET", "GATEWAY_SYSTEM_SECRET"):
         for value in re.findall(rf"{name}: (.+)", text):
             assert value.startswith("${"), f"{name} must come from the environment, not {value!r}"

@@ -124,7 +124,8 @@ class MultiStack:
         for index, url in enumerate(self.rasa_urls):
             port = url.rsplit(":", 1)[1]
             self._run(f"rasa{'AB'[index]}", f'cd bot && exec env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" '
-                      f'.venv/bin/rasa run --enable-api --model "{self.model}" --endpoints endpoints.yml '
+                      f'.venv/bin/rasa run --enable-api --jwt-secret "$RASA_JWT_SECRET" --jwt-method HS256 '
+                      f'--model "{self.model}" --endpoints endpoints.yml '
                       f'--credentials credentials.yml --interface 127.0.0.1 --port {port}')
         subprocess.run(["bash", "-c", ". scripts/env.sh && cd backend && .venv/bin/ledger migrate && .venv/bin/ledger seed-demo"],
                        cwd=REPO, env=self.env(), check=True, capture_output=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import threading
 import time
@@ -13,7 +14,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from e2e_stack import DEMO, Chat, http_json, status_figures
+import jwt
+from e2e_stack import DEMO, Chat, env_file_value, http_json, status_figures
 from multi_stack import PG, PG_USER
 
 IDENTITY_ANSWER = "[redacted]"
@@ -26,7 +28,12 @@ QUESTIONS = ["我欠多少钱", "罚息是怎么算的", "不还会影响征信�
 
 
 def tracker(rasa_url: str, sender: str) -> dict:
-    status, body = http_json("GET", f"{rasa_url}/conversations/{sender}/tracker?include_events=ALL")
+    """Rasa's HTTP API takes an HS256 JWT (--jwt-secret), scoped here to this conversation."""
+    secret = os.environ.get("RASA_JWT_SECRET") or env_file_value("RASA_JWT_SECRET") or ""
+    token = jwt.encode({"user": {"username": sender, "role": "user"}, "exp": int(time.time()) + 60}, secret,
+                       algorithm="HS256")
+    status, body = http_json("GET", f"{rasa_url}/conversations/{sender}/tracker?include_events=ALL",
+                             headers={"Authorization": f"Bearer {token}"})
     assert status == 200, f"GET tracker answered {status}: {body!r}"
     return body
 
@@ -165,7 +172,8 @@ async def _gateway_conversation(gateway_url: str, steps: list[str], burst: list[
             assert resp.status == 201, await resp.text()
             conv = await resp.json()
         cid, token = conv["conversation_id"], conv["token"]
-        ws_url = f"{gateway_url}/ws/chat?conversation={cid}&token={token}"
+        ws_url = f"{gateway_url}/ws/chat"  # the token goes in the first frame, never the URL
+        auth = {"type": "auth", "conversation_id": cid, "token": token, "after": 0}
 
         async def send_and_ack(ws, text: str) -> None:
             client_id = uuid.uuid4().hex
@@ -179,6 +187,8 @@ async def _gateway_conversation(gateway_url: str, steps: list[str], burst: list[
                     return
 
         async with http.ws_connect(ws_url) as first, http.ws_connect(ws_url) as second:
+            await first.send_json(auth)
+            await second.send_json(auth)
             for text in steps:  # one after the other: round-robin puts consecutive turns on A, B, A, ...
                 await send_and_ack(first, text)
 

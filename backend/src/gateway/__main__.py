@@ -51,11 +51,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         print(f"agent {args.username} ({args.role}) saved")
         return 0
-    from .web import init_app
+    from .web import init_app, server_options
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     print(f"gateway on http://{settings.host}:{settings.port} (Rasa: {', '.join(settings.rasa_urls)})", flush=True)
-    web.run_app(init_app(settings), host=settings.host, port=settings.port, print=None)
+    web.run_app(init_app(settings), host=settings.host, port=settings.port, print=None, **server_options(settings))
     return 0
 
 

@@ -13,9 +13,12 @@ order of handling, and a turn in flight finishes before an agent's takeover or h
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 import secrets
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -30,8 +33,10 @@ from huanxin_redaction import mask_identity_numbers, redact
 from .db import Conversation, Message
 from .hub import Hub
 from .locks import ConversationLocks
-from .rasa import BotTurn, RasaPool, RasaUnavailable
+from .rasa import BotTurn, RasaPool, RasaUnavailable, as_text, system_metadata
 from .texts import text as t
+
+log = logging.getLogger("gateway.conversations")
 
 MAX_TEXT = 2000
 LIVE_WINDOW = timedelta(minutes=30)
@@ -167,6 +172,10 @@ class ConversationService:
         accounts: AccountReader | None = None,
         clock: Callable[[], datetime] = utcnow,
         handback_intent: str | None = "handback",
+        *,
+        system_secret: bytes = b"",
+        slow_notice_s: float = 8.0,
+        idle_expiry: timedelta = timedelta(minutes=30),
     ) -> None:
         self.sessions = sessions
         self.rasa = rasa
@@ -177,6 +186,11 @@ class ConversationService:
         self.clock = clock
         self.handback_intent = handback_intent
         self.outbound: dict[str, Outbound] = {}
+        self.system_secret = system_secret or secrets.token_bytes(32)
+        self.slow_notice_s = slow_notice_s
+        self.idle_expiry = idle_expiry
+        # bot turns that ended without an answer, by kind (empty_answer, unavailable, timeout): /healthz
+        self.failures: Counter[str] = Counter({"empty_answer": 0, "unavailable": 0, "timeout": 0})
 
     # ---- conversations -------------------------------------------------------------
 
@@ -212,13 +226,24 @@ class ConversationService:
             async with self.sessions() as s:
                 return (await s.execute(stmt)).scalar_one()
 
+    def is_idle(self, conv: Conversation) -> bool:
+        """Nothing happened in the conversation for longer than the idle expiry."""
+        return self.clock() - conv.updated_at > self.idle_expiry
+
     async def authenticate_client(self, conversation_id: str, token: str) -> Conversation | None:
-        async with self.sessions() as s:
-            conv = await s.get(Conversation, conversation_id)
-        if conv is None or conv.client_token_hash is None:
-            return None
-        if not secrets.compare_digest(conv.client_token_hash.encode(), hash_token(token).encode()):
-            return None
+        """The web conversation this token opens; None when unknown, wrong or expired.
+
+        An idle conversation expires: its token is refused from then on (the hash is dropped), so
+        the next person on a shared device gets a fresh chat, not the transcript."""
+        async with self.sessions() as s, s.begin():
+            conv = await s.get(Conversation, conversation_id, populate_existing=True)
+            if conv is None or conv.client_token_hash is None:
+                return None
+            if not secrets.compare_digest(conv.client_token_hash.encode(), hash_token(token).encode()):
+                return None
+            if self.is_idle(conv):
+                conv.client_token_hash = None
+                return None
         return conv
 
     async def get(self, conversation_id: str) -> Conversation | None:
@@ -234,12 +259,21 @@ class ConversationService:
         return [message_dict(m) for m in rows]
 
     async def last_buttons(self, conversation_id: str) -> list[dict[str, Any]] | None:
-        """The buttons of the latest bot message, when it is the latest borrower-visible one."""
-        stmt = (select(Message).where(Message.conversation_id == conversation_id, Message.agent_only.is_(False))
-                .order_by(Message.seq.desc()).limit(1))
+        """The buttons the bot offers now: those of its last turn, unless the borrower wrote since."""
         async with self.sessions() as s:
-            last = (await s.execute(stmt)).scalar_one_or_none()
-        return last.buttons if last is not None and last.sender == "bot" else None
+            return await self._offered_buttons(s, conversation_id)
+
+    @staticmethod
+    async def _offered_buttons(s: AsyncSession, conversation_id: str) -> list[dict[str, Any]] | None:
+        stmt = (select(Message).where(Message.conversation_id == conversation_id, Message.agent_only.is_(False),
+                                      Message.sender.in_(("bot", "borrower")))
+                .order_by(Message.seq.desc()).limit(10))
+        for message in (await s.execute(stmt)).scalars():
+            if message.sender == "borrower":
+                return None
+            if message.buttons:
+                return message.buttons
+        return None
 
     # ---- internals -----------------------------------------------------------------
 
@@ -302,7 +336,10 @@ class ConversationService:
     # ---- borrower turns ------------------------------------------------------------
 
     async def handle_borrower_message(self, conversation_id: str, text: str, *, payload: str | None = None,
-                                      client_msg_id: str | None = None) -> TurnResult:
+                                      client_msg_id: str | None = None, client_ref: str | None = None) -> TurnResult:
+        """Store the borrower's message and route it. A ``payload`` is used only when it is one of
+        the buttons the bot offers now (the transcript then shows that button's title); any other
+        text reaches Rasa only as text, never as an intent."""
         body = self._clean(text)
         async with self.locks.hold(conversation_id):
             async with self.sessions() as s, s.begin():
@@ -314,12 +351,17 @@ class ConversationService:
                     ).scalar_one_or_none()
                     if existing is not None:
                         return TurnResult(borrower_seq=existing.seq, duplicate=True, state=conv.state)
+                button = await self._chosen_button(s, conv.id, payload)
+                if self.is_idle(conv):  # a new Rasa sender: the bot forgets what it knew (verification)
+                    conv.rasa_sender_id = secrets.token_hex(16)
                 reopened = False
                 if conv.state == "closed":
                     conv.state, conv.outcome, conv.assigned_agent = "bot", None, None
                     reopened = True
-                # What is stored and shown is redacted; Rasa still gets the message as typed.
-                stored_body = redact(body, identity_answer=conv.awaiting_identity and conv.state == "bot")
+                # What is stored and shown is redacted (a chosen button shows its title); Rasa
+                # still gets the message as typed.
+                shown = button["title"] if button else body
+                stored_body = redact(shown, identity_answer=conv.awaiting_identity and conv.state == "bot")
                 conv.awaiting_identity = False
                 borrower_msg = await self._append(s, conv, "borrower", stored_body, client_msg_id=client_msg_id)
             if reopened:
@@ -327,22 +369,60 @@ class ConversationService:
             self._publish(conv, [borrower_msg])
             if conv.state == "agent":
                 return TurnResult(borrower_seq=borrower_msg.seq, state="agent")
-            replies, conv = await self._bot_turn(conv, payload or body)
+            metadata = {"channel": conv.channel, "language": conv.language}
+            if client_ref:
+                metadata["client_ref"] = client_ref
+            message = button["payload"] if button else as_text(body)
+            replies, conv = await self._bot_turn(conv, message, metadata)
             return TurnResult(borrower_seq=borrower_msg.seq, replies=[message_dict(m) for m in replies], state=conv.state)
 
-    async def _bot_turn(self, conv: Conversation, message: str) -> tuple[list[Message], Conversation]:
-        """Send one message to Rasa and store what it answers (caller holds the lock)."""
-        self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": True, "sender": "bot"})
+    async def _chosen_button(self, s: AsyncSession, conversation_id: str, payload: str | None) -> dict[str, Any] | None:
+        if not payload:
+            return None
+        for button in await self._offered_buttons(s, conversation_id) or []:
+            if button.get("payload") == payload:
+                return button
+        return None
+
+    async def _ask_rasa(self, conv: Conversation, message: str, metadata: dict[str, Any]) -> tuple[BotTurn | None, str | None]:
+        """Rasa's answer to one message and the kind of failure when there is no answer (counted
+        and logged, never with the message text).
+
+        After ``slow_notice_s`` the borrower is told the assistant is still working; the answer is
+        awaited up to the pool's long timeout and delivered whenever it comes."""
+        call = asyncio.ensure_future(self.rasa.send(conv.rasa_sender, message, metadata))
         try:
-            turn: BotTurn | None = await self.rasa.send(conv.id, message, {"channel": conv.channel, "language": conv.language})
-        except RasaUnavailable:
-            turn = None
+            done, _ = await asyncio.wait({call}, timeout=self.slow_notice_s)
+            if not done:
+                async with self.sessions() as s, s.begin():
+                    conv = await self._load(s, conv.id)
+                    notice = await self._append(s, conv, "system", t("bot_still_working", conv.language))
+                self._publish(conv, [notice])
+                await self._deliver(conv, [notice])
+            turn = await call
+        except RasaUnavailable as exc:
+            self.failures[exc.reason] += 1
+            log.warning("bot turn failed for conversation %s: %s (%s)", conv.id, exc.reason, exc)
+            return None, exc.reason
+        finally:
+            call.cancel()
+        if not turn.replies and not turn.handoff_reason:
+            self.failures["empty_answer"] += 1
+            log.warning("bot turn failed for conversation %s: Rasa gave no answer (an action failed or is down)", conv.id)
+            return turn, "empty_answer"
+        return turn, None
+
+    async def _bot_turn(self, conv: Conversation, message: str, metadata: dict[str, Any]) -> tuple[list[Message], Conversation]:
+        """Send one message to Rasa and store what it answers (caller holds the lock until then)."""
+        self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": True, "sender": "bot"})
+        turn, failure = await self._ask_rasa(conv, message, metadata)
         stored: list[Message] = []
         state_changed = False
         async with self.sessions() as s, s.begin():
             conv = await self._load(s, conv.id)
-            if turn is None:
-                stored.append(await self._append(s, conv, "system", t("bot_unavailable", conv.language)))
+            if turn is None or failure:
+                notice = {"timeout": "bot_timed_out", "empty_answer": "bot_no_answer"}.get(failure or "", "bot_unavailable")
+                stored.append(await self._append(s, conv, "system", t(notice, conv.language)))
             else:
                 if turn.language and turn.language != conv.language:
                     conv.language = turn.language
@@ -486,13 +566,17 @@ class ConversationService:
             bot_slots = {**slots, "escalated": False}
             if note:
                 bot_slots["agent_note"] = note
-            slots_applied = await self.rasa.set_slots(conv.id, bot_slots)
+            slots_applied = await self.rasa.set_slots(conv.rasa_sender, bot_slots)
             await self.audit.record(agent.username, "desk.hand_back", conv.id,
                                     {"slots": sorted(slots), "note": bool(note), "slots_applied": slots_applied})
             await self._deliver(conv, msgs)
             if self.handback_intent:
                 payload = {"agent_note": note, **slots}
-                replies, conv = await self._bot_turn(conv, f"/{self.handback_intent}{json.dumps(payload, ensure_ascii=False)}")
+                message = f"/{self.handback_intent}{json.dumps(payload, ensure_ascii=False)}"
+                ts = int(self.clock().timestamp())
+                metadata = {"channel": conv.channel, "language": conv.language,
+                            **system_metadata(self.system_secret, conv.rasa_sender, message, ts)}
+                replies, conv = await self._bot_turn(conv, message, metadata)
                 await self._deliver(conv, replies)
             return conversation_dict(conv, self.clock())
 

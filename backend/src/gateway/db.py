@@ -35,6 +35,9 @@ class Conversation(Base):
     channel: Mapped[str] = mapped_column(String(16))  # web, wechat
     external_user_id: Mapped[str] = mapped_column(String(128))  # web: widget id; wechat: OpenID
     client_token_hash: Mapped[str | None] = mapped_column(String(64))  # web widget secret (sha256)
+    # Rasa's sender id when it is not the conversation id: renewed after an idle gap so the bot
+    # forgets a verification (a WeChat OpenID keeps its one conversation)
+    rasa_sender_id: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(5), default="zh")
     state: Mapped[str] = mapped_column(String(8), default="bot")
     assigned_agent: Mapped[str | None] = mapped_column(ForeignKey("agents.username", ondelete="SET NULL"))
@@ -53,6 +56,10 @@ class Conversation(Base):
         UniqueConstraint("channel", "external_user_id", name="uq_conversations_channel_user"),
         Index("ix_conversations_state_updated", "state", "updated_at"),
     )
+
+    @property
+    def rasa_sender(self) -> str:
+        return self.rasa_sender_id or self.id
 
 
 class Message(Base):

@@ -14,10 +14,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ledger.db.models import AuditEntry, Escalation, VerificationSession
 
 from .conversations import utcnow
+from .db import Conversation
 
 
 async def borrower_for_conversation(s: AsyncSession, conversation_id: str) -> str | None:
-    """The borrower the ledger linked to this conversation: by a verification or an escalation."""
+    """The borrower the ledger linked to this conversation: by a verification or an escalation.
+
+    The ledger knows a conversation by Rasa's sender id, which is renewed after an idle gap
+    (``Conversation.rasa_sender_id``): the current sender's link comes first."""
+    sender = (await s.execute(select(Conversation.rasa_sender_id).where(Conversation.id == conversation_id))).scalar()
+    if sender:
+        borrower = await borrower_for_conversation(s, sender)
+        if borrower:
+            return borrower
     borrower = (
         await s.execute(
             select(VerificationSession.borrower_id)

@@ -8,18 +8,48 @@ a timeout (it may have been processed).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import jwt
 
 HANDOFF_KEYS = ("handoff", "escalate")
+INTENT_PREFIX = "/"  # rasa.shared.constants.INTENT_MESSAGE_PREFIX
+JWT_LIFETIME_S = 60
 
 
 class RasaUnavailable(Exception):
     """No Rasa instance answered the turn (refused, timed out or answered with an error)."""
+
+    def __init__(self, detail: str, reason: str = "unavailable") -> None:
+        super().__init__(detail)
+        self.reason = reason  # "unavailable" or "timeout" (the turn may still have been handled)
+
+
+def as_text(text: str) -> str:
+    """Borrower text as Rasa will only ever read it as text.
+
+    Rasa 3.6 (YAMLStoryReader.unpack_regex_message, used by RegexMessageHandler) strips the text
+    with ``str.strip()`` and treats it as ``/intent{entities}`` when it then starts with "/". The
+    leading "/" becomes the full-width solidus, which reads the same to a person and to NLU.
+    """
+    body = text.strip()
+    if body.startswith(INTENT_PREFIX):
+        return "\uff0f" + body[len(INTENT_PREFIX):]
+    return body
+
+
+def system_metadata(secret: bytes, sender: str, message: str, ts: int) -> dict[str, Any]:
+    """Shared protocol 2: the credential of a system intent (only the gateway holds the key)."""
+    sig = hmac.new(secret, f"{sender}\n{ts}\n{message}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return {"huanxin_system": {"ts": ts, "sig": sig}}
 
 
 @dataclass(frozen=True)
@@ -93,14 +123,15 @@ def parse_rest_output(items: Any) -> BotTurn:
 
 
 class RasaPool:
-    def __init__(self, urls: tuple[str, ...], session: aiohttp.ClientSession, timeout_s: float = 15.0,
-                 token: str | None = None) -> None:
+    def __init__(self, urls: tuple[str, ...], session: aiohttp.ClientSession, timeout_s: float = 120.0,
+                 jwt_secret: str | None = None, clock: Callable[[], float] = time.time) -> None:
         if not urls:
             raise ValueError("at least one Rasa URL")
         self.urls = urls
         self._session = session
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
-        self._token = token
+        self._jwt_secret = jwt_secret
+        self._clock = clock
         self._next = itertools.cycle(range(len(urls)))
 
     def _order(self) -> list[str]:
@@ -119,9 +150,23 @@ class RasaPool:
             except aiohttp.ClientConnectorError as exc:  # never reached Rasa: safe to try the next one
                 last_error = exc
                 continue
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                raise RasaUnavailable(str(exc)) from exc
+            except TimeoutError as exc:
+                raise RasaUnavailable(f"{base} timed out", reason="timeout") from exc
+            except (aiohttp.ClientError, ValueError) as exc:
+                raise RasaUnavailable(f"{base}: {type(exc).__name__}") from exc
         raise RasaUnavailable(f"no Rasa instance reachable: {last_error}")
+
+    def _auth_headers(self, sender: str) -> dict[str, str]:
+        """Shared protocol 6: a short-lived HS256 JWT in the Authorization header, never a URL token.
+
+        Rasa 3.6 (rasa/server.py ``requires_auth``) accepts role "user" for the conversation whose
+        id equals ``user.username``: the least it needs to append this conversation's events."""
+        if not self._jwt_secret:
+            return {}
+        now = int(self._clock())
+        token = jwt.encode({"user": {"username": sender, "role": "user"}, "iat": now, "exp": now + JWT_LIFETIME_S},
+                           self._jwt_secret, algorithm="HS256")
+        return {"Authorization": f"Bearer {token}"}
 
     async def set_slots(self, sender: str, slots: dict[str, Any]) -> bool:
         """Append SlotSet events through Rasa's HTTP API (needs ``rasa run --enable-api``).
@@ -131,12 +176,11 @@ class RasaPool:
             return True
         events = [{"event": "slot", "name": k, "value": v} for k, v in slots.items()]
         params = {"include_events": "NONE"}
-        if self._token:
-            params["token"] = self._token
         for base in self._order():
             try:
                 async with self._session.post(
-                    f"{base}/conversations/{sender}/tracker/events", json=events, params=params, timeout=self._timeout
+                    f"{base}/conversations/{sender}/tracker/events", json=events, params=params,
+                    headers=self._auth_headers(sender), timeout=self._timeout
                 ) as resp:
                     if resp.status == 200:
                         return True

@@ -1,6 +1,7 @@
 """Gateway settings, parsed once from the environment at start-up."""
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,14 +29,40 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number of seconds, got {text!r}") from None
 
 
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    """GATEWAY_TRUSTED_PROXIES: comma-separated addresses or networks whose X-Forwarded-For is believed."""
+    items = tuple(p.strip() for p in (env.get("GATEWAY_TRUSTED_PROXIES") or "").split(",") if p.strip())
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(f"GATEWAY_TRUSTED_PROXIES: {item!r} is not an address or network") from None
+    return items
+
+
+def _bounded(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = _int(env, name, default)
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
 @dataclass(frozen=True)
 class GatewaySettings:
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
     port: int = 8090
     rasa_urls: tuple[str, ...] = ("http://127.0.0.1:5005",)
-    rasa_token: str | None = None  # token for Rasa's HTTP API (rasa run --enable-api --auth-token)
-    rasa_timeout_s: float = 15.0
+    rasa_jwt_secret: str | None = None  # HS256 key of Rasa's HTTP API (rasa run --jwt-secret)
+    rasa_timeout_s: float = 120.0  # the longest a bot turn may take before the borrower is told it failed
+    slow_reply_notice_s: float = 8.0  # after this the borrower is told the assistant is still working
+    system_secret: str | None = None  # GATEWAY_SYSTEM_SECRET: signs system intents and client references
+    idle_expiry_minutes: int = 30  # an idle conversation refuses its web token / gets a new Rasa sender id
+    trusted_proxies: tuple[str, ...] = ()  # proxies whose X-Forwarded-For is believed
+    new_conversations_per_hour: int = 10  # per client address
+    chat_messages_per_minute: int = 30  # per WebSocket connection
+    ws_auth_timeout_s: float = 5.0  # the first frame of a chat socket must authenticate within this
+    ws_idle_timeout_s: float | None = None  # a chat socket silent this long is closed (None: the idle expiry)
     handback_intent: str | None = "handback"
     redis_url: str | None = None
     ledger_url: str = "http://127.0.0.1:8080"
@@ -56,14 +83,24 @@ class GatewaySettings:
         if not urls:
             raise SettingsError("RASA_URLS must list at least one URL")
         handback = env.get("GATEWAY_HANDBACK_INTENT", "handback").strip() or None
+        rasa_timeout = _float(env, "RASA_TIMEOUT", 120.0)
+        slow_notice = _float(env, "GATEWAY_SLOW_REPLY_NOTICE", 8.0)
+        if not 0 < slow_notice < rasa_timeout:
+            raise SettingsError("GATEWAY_SLOW_REPLY_NOTICE must be above 0 and below RASA_TIMEOUT")
         origins = tuple(o.strip() for o in (env.get("GATEWAY_ALLOWED_ORIGINS") or "").split(",") if o.strip())
         return cls(
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=env.get("GATEWAY_HOST") or "127.0.0.1",
             port=_int(env, "GATEWAY_PORT", 8090),
             rasa_urls=urls,
-            rasa_token=env.get("RASA_TOKEN") or None,
-            rasa_timeout_s=_float(env, "RASA_TIMEOUT", 15.0),
+            rasa_jwt_secret=env.get("RASA_JWT_SECRET") or None,
+            rasa_timeout_s=rasa_timeout,
+            slow_reply_notice_s=slow_notice,
+            system_secret=env.get("GATEWAY_SYSTEM_SECRET") or None,
+            idle_expiry_minutes=_bounded(env, "GATEWAY_IDLE_EXPIRY_MINUTES", 30, 1, 7 * 24 * 60),
+            trusted_proxies=_trusted_proxies(env),
+            new_conversations_per_hour=_bounded(env, "GATEWAY_NEW_CONVERSATIONS_PER_HOUR", 10, 1, 100000),
+            chat_messages_per_minute=_bounded(env, "GATEWAY_CHAT_MESSAGES_PER_MINUTE", 30, 1, 100000),
             handback_intent=handback,
             redis_url=env.get("REDIS_URL") or None,
             ledger_url=(env.get("LEDGER_URL") or "http://127.0.0.1:8080").rstrip("/"),

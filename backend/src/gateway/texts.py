@@ -26,6 +26,18 @@ TEXTS = {
         "zh": "抱歉，智能助手暂时无法回复。您可以稍后再试，或输入“转人工”联系客服。",
         "en": "Sorry, the assistant cannot answer right now. Please try again shortly, or type \"agent\" to reach a person.",
     },
+    "bot_no_answer": {
+        "zh": "抱歉，系统出了点问题，智能助手这次没能回复。请再试一次，或输入“转人工”联系客服。",
+        "en": "Sorry, something went wrong on our side and the assistant could not answer. Please try again, or type \"agent\" to reach a person.",
+    },
+    "bot_still_working": {
+        "zh": "智能助手还在处理您的消息，请稍等，马上回复您。",
+        "en": "The assistant is still working on your message. Please wait a moment.",
+    },
+    "bot_timed_out": {
+        "zh": "抱歉，智能助手没能及时完成回复。您刚才的消息可能已经处理，请再问一次查看结果，或输入“转人工”联系客服。",
+        "en": "Sorry, the assistant did not finish answering in time. Your last message may still have been handled: ask again to see where things stand, or type \"agent\" to reach a person.",
+    },
     "unsupported_message": {
         "zh": "目前只能处理文字消息，请用文字描述您的问题。",
         "en": "I can only read text messages for now. Please type your question.",

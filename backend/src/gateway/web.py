@@ -10,10 +10,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.db.session import create_engine, create_session_factory
 
+from .access_log import PathOnlyAccessLogger
 from .agents import DeskAuth
+from .clients import client_address, client_ref, parse_networks
 from .conversations import (
     AccountReader,
     AuditSink,
@@ -37,6 +40,7 @@ from .conversations import (
 from .hub import Hub
 from .locks import ConversationLocks, RedisClient
 from .rasa import RasaPool
+from .ratelimit import LimitSpec, Limits
 from .settings import GatewaySettings
 
 log = logging.getLogger("gateway")
@@ -60,6 +64,27 @@ hub_key = web.AppKey("hub", Hub)
 engine_key = web.AppKey("engine", AsyncEngine)
 overrides_key = web.AppKey("overrides", Overrides)
 sockets_key = web.AppKey("sockets", weakref.WeakSet)
+edge_limits_key = web.AppKey("edge_limits", Limits)
+proxies_key = web.AppKey("trusted_proxies", tuple)
+# WebSocket close codes the widget acts on: 4401 no valid auth frame, 4403 unknown/wrong/expired
+# (start a fresh chat), 4408 no auth frame in time
+WS_NOT_AUTH, WS_REFUSED, WS_AUTH_TIMEOUT = 4401, 4403, 4408
+
+
+def server_options(settings: GatewaySettings) -> dict[str, Any]:
+    """How the gateway is served (``python -m gateway`` and the tests): an access log that cannot
+    print a query string, and a short keep-alive for idle connections.
+    TODO(lead): wire the connection-level header-read timer of ledger/web/slow_clients.py here."""
+    return {"access_log_class": PathOnlyAccessLogger, "keepalive_timeout": 15}
+
+
+def client_of(request: web.Request) -> str:
+    """The client's address (X-Forwarded-For only from GATEWAY_TRUSTED_PROXIES)."""
+    return client_address(request.remote, request.headers.get("X-Forwarded-For"), request.app[proxies_key])
+
+
+def client_ref_of(request: web.Request) -> str:
+    return client_ref(request.app[service_key].system_secret, client_of(request))
 
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> web.Response:
@@ -119,7 +144,8 @@ async def healthz(request: web.Request) -> web.Response:
         db = "ok"
     except Exception:  # noqa: BLE001 - health reports, never raises
         db = "unavailable"
-    return web.json_response({"status": "ok" if db == "ok" else "degraded", "database": db},
+    return web.json_response({"status": "ok" if db == "ok" else "degraded", "database": db,
+                              "bot_failures": dict(request.app[service_key].failures)},
                              status=200 if db == "ok" else 503)
 
 
@@ -149,6 +175,12 @@ async def create_conversation(request: web.Request) -> web.Response:
     language = data.get("language", "zh")
     if language not in ("zh", "en"):
         raise InvalidInput("language must be zh or en")
+    wait = await request.app[edge_limits_key].hit("new_conversation", client_ref_of(request))
+    if wait is not None:
+        response = problem(429, "rate_limited", "too many new conversations from this address; try again later",
+                           retry_after=int(wait))
+        response.headers["Retry-After"] = str(int(wait))
+        return response
     conv, token = await request.app[service_key].create_web_conversation(language)
     return web.json_response({"conversation_id": conv.id, "token": token, "language": conv.language}, status=201)
 
@@ -162,21 +194,48 @@ async def _pump(ws: web.WebSocketResponse, sub) -> None:
         await ws.send_json(event)
 
 
+async def _authenticate_socket(request: web.Request, ws: web.WebSocketResponse):
+    """The first frame must be ``{"type": "auth", "conversation_id", "token", "after"}`` within
+    ws_auth_timeout_s (secrets never travel in the URL). Returns (conversation, token, after) or
+    closes the socket and returns None."""
+    settings = request.app[settings_key]
+    try:
+        frame = await ws.receive(timeout=settings.ws_auth_timeout_s)
+    except TimeoutError:
+        await ws.close(code=WS_AUTH_TIMEOUT, message=b"authenticate first")
+        return None
+    data = None
+    if frame.type == aiohttp.WSMsgType.TEXT:
+        with contextlib.suppress(json.JSONDecodeError):
+            data = json.loads(frame.data)
+    if not (isinstance(data, dict) and data.get("type") == "auth" and isinstance(data.get("conversation_id"), str)
+            and isinstance(data.get("token"), str)):
+        await ws.close(code=WS_NOT_AUTH, message=b"first frame must be an auth frame")
+        return None
+    after = data.get("after", 0)
+    after = after if isinstance(after, int) and not isinstance(after, bool) and after > 0 else 0
+    conv = await request.app[service_key].authenticate_client(data["conversation_id"][:64], data["token"][:200])
+    if conv is None:
+        await ws.close(code=WS_REFUSED, message=b"unknown, wrong or expired conversation")
+        return None
+    return conv, data["token"][:200], after
+
+
 @routes.get("/ws/chat")
 async def chat_socket(request: web.Request) -> web.StreamResponse:
     service = request.app[service_key]
-    conv_id = request.query.get("conversation", "")
-    token = request.query.get("token", "")
-    try:
-        after = max(int(request.query.get("after", "0")), 0)
-    except ValueError:
-        after = 0
-    conv = await service.authenticate_client(conv_id, token)
-    if conv is None:
-        return problem(403, "forbidden", "unknown conversation or wrong token")
-    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=16 * 1024)
+    settings = request.app[settings_key]
+    limits = request.app[edge_limits_key]
+    idle_timeout = settings.ws_idle_timeout_s or settings.idle_expiry_minutes * 60
+    ws = web.WebSocketResponse(heartbeat=20, max_msg_size=16 * 1024, receive_timeout=idle_timeout)
     await ws.prepare(request)
     request.app[sockets_key].add(ws)
+    authenticated = await _authenticate_socket(request, ws)
+    if authenticated is None:
+        return ws
+    conv, token, after = authenticated
+    ref = client_ref_of(request)
+    connection = secrets.token_hex(8)  # the message limit's key: this socket
     hub = request.app[hub_key]
     sub = hub.subscribe(f"conv:{conv.id}")  # subscribe before replay: nothing falls in between
     pump: asyncio.Task | None = None
@@ -185,7 +244,15 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
         for message in await service.transcript(conv.id, after_seq=after):
             await ws.send_json({"type": "message", "conversation_id": conv.id, **message})
         pump = asyncio.create_task(_pump(ws, sub))
-        async for frame in ws:
+        while not ws.closed:
+            try:
+                frame = await ws.receive()
+            except TimeoutError:  # silent for the idle expiry: the conversation is over for this socket
+                await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"idle")
+                break
+            if frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
+                              aiohttp.WSMsgType.ERROR):
+                break
             if frame.type != aiohttp.WSMsgType.TEXT:
                 continue
             try:
@@ -198,18 +265,25 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
             text = data.get("text")
             payload = data.get("payload")
             client_msg_id = data.get("client_msg_id")
-            if not isinstance(text, str) or (payload is not None and not isinstance(payload, str)) or (
+            if not isinstance(text, str) or (payload is not None and (not isinstance(payload, str) or len(payload) > 2000)) or (
                 client_msg_id is not None and (not isinstance(client_msg_id, str) or len(client_msg_id) > 100)
             ):
                 await ws.send_json({"type": "error", "code": "invalid_request", "detail": "bad message"})
                 continue
-            if payload is not None and not payload.startswith("/"):
-                payload = None  # only intent payloads from the bot's own buttons are passed on
+            wait = await limits.hit("chat_message", connection)
+            if wait is not None:
+                await ws.send_json({"type": "error", "code": "rate_limited", "retry_after": int(wait),
+                                    "client_msg_id": client_msg_id, "detail": "too many messages; slow down"})
+                continue
+            if await service.authenticate_client(conv.id, token) is None:  # expired while the socket was open
+                await ws.close(code=WS_REFUSED, message=b"conversation expired")
+                break
             try:
-                result = await service.handle_borrower_message(conv.id, text, payload=payload,
+                result = await service.handle_borrower_message(conv.id, text, payload=payload, client_ref=ref,
                                                                client_msg_id=f"web:{client_msg_id}" if client_msg_id else None)
             except InvalidInput as exc:
-                await ws.send_json({"type": "error", "code": "invalid_request", "detail": str(exc)})
+                await ws.send_json({"type": "error", "code": "invalid_request", "detail": str(exc),
+                                    "client_msg_id": client_msg_id})
                 continue
             await ws.send_json({"type": "ack", "client_msg_id": client_msg_id, "seq": result.borrower_seq,
                                 "duplicate": result.duplicate})
@@ -249,6 +323,11 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
     app[overrides_key] = overrides
     app[hub_key] = Hub()
     app[sockets_key] = weakref.WeakSet()
+    app[proxies_key] = parse_networks(settings.trusted_proxies)
+    app[edge_limits_key] = Limits({
+        "new_conversation": LimitSpec(settings.new_conversations_per_hour, "1 hour"),
+        "chat_message": LimitSpec(settings.chat_messages_per_minute, "1 minute"),
+    })
 
     async def close_sockets(app: web.Application) -> None:
         for ws in list(app[sockets_key]):
@@ -257,12 +336,17 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
     app.on_shutdown.append(close_sockets)
 
     async def resources(app: web.Application):
+        if not settings.system_secret:
+            log.warning("GATEWAY_SYSTEM_SECRET is not set: the action server cannot verify hand-back intents, "
+                        "and client references use a key of this process only")
+        if not settings.rasa_jwt_secret:
+            log.warning("RASA_JWT_SECRET is not set: hand-back slots are sent to Rasa's HTTP API without a JWT")
         engine = create_engine(settings.database_url)
         sessions = create_session_factory(engine)
         http = aiohttp.ClientSession()
         redis = RedisClient(settings.redis_url) if settings.redis_url else None
         locks = ConversationLocks(redis, ttl_s=settings.rasa_timeout_s * 2 + 10, wait_s=settings.rasa_timeout_s * 4 + 10)
-        rasa = RasaPool(settings.rasa_urls, http, timeout_s=settings.rasa_timeout_s, token=settings.rasa_token)
+        rasa = RasaPool(settings.rasa_urls, http, timeout_s=settings.rasa_timeout_s, jwt_secret=settings.rasa_jwt_secret)
         if overrides.audit is not None:
             audit = overrides.audit
         else:
@@ -276,11 +360,14 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
 
             accounts = make_account_reader(sessions, overrides.clock)
         service = ConversationService(sessions, rasa, locks, app[hub_key], audit, accounts, overrides.clock,
-                                      settings.handback_intent)
+                                      settings.handback_intent,
+                                      system_secret=(settings.system_secret or "").encode("utf-8"),
+                                      slow_notice_s=settings.slow_reply_notice_s,
+                                      idle_expiry=timedelta(minutes=settings.idle_expiry_minutes))
         app[engine_key] = engine
         app[service_key] = service
         app[auth_key] = DeskAuth(sessions, settings.session_ttl_s, overrides.clock)
-        wechat_web.attach(app, http)
+        wechat_web.attach(app, http, redis)
         yield
         await http.close()
         if redis is not None:
@@ -293,3 +380,4 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
     wechat_web.setup(app)
     app.router.add_static("/static/", STATIC, name="static")
     return app
+

@@ -1,8 +1,8 @@
 """WeChat Official Account endpoint (/wechat): signature check, dedup, passive reply or
 customer-service API, OpenID -> conversation.
 
-Every request is verified before anything else (a bad signature answers 403 and stores
-nothing). A text message is handled as a borrower turn keyed by its MsgId, so a retried push
+Every request is verified before anything else (a bad signature, a timestamp more than five
+minutes from now or a (timestamp, nonce) pair already used answers 403 and stores nothing). A text message is handled as a borrower turn keyed by its MsgId, so a retried push
 is never handled twice. If the bot answers within WECHAT_REPLY_DEADLINE seconds (4.5 by
 default, under the platform's 5 s) the answer goes back as the passive reply; otherwise the
 push is answered "success" and the answer follows through the customer-service API. Agent
@@ -18,13 +18,17 @@ import aiohttp
 from aiohttp import web
 
 from . import wechat
+from .clients import client_ref
 from .db import Conversation
+from .locks import RedisClient
+from .replay import ReplayGuard
 from .texts import text as t
 
 log = logging.getLogger("gateway.wechat")
 routes = web.RouteTableDef()
 client_key = web.AppKey("wechat_client", object)
 state_key = web.AppKey("wechat_state", dict)
+replay_key = web.AppKey("wechat_replay", ReplayGuard)
 
 
 def _deps(request: web.Request):
@@ -34,9 +38,16 @@ def _deps(request: web.Request):
 
 
 def _verified(request: web.Request) -> bool:
+    """Signed with our token and timestamped within five minutes of now."""
     settings, _ = _deps(request)
     q = request.query
-    return wechat.verify_signature(settings.wechat_token or "", q.get("signature"), q.get("timestamp"), q.get("nonce"))
+    return (wechat.verify_signature(settings.wechat_token or "", q.get("signature"), q.get("timestamp"), q.get("nonce"))
+            and request.app[replay_key].fresh(q.get("timestamp", "")))
+
+
+async def _first_use(request: web.Request) -> bool:
+    """The (timestamp, nonce) pair of a verified push was not used before: a replay gets 403."""
+    return await request.app[replay_key].first_use(request.query["timestamp"], request.query["nonce"])
 
 
 def _plain(body: str, status: int = 200) -> web.Response:
@@ -71,7 +82,7 @@ async def send_via_api(app: web.Application, conv: Conversation, messages: list[
 
 @routes.post("/wechat")
 async def push(request: web.Request) -> web.Response:
-    if not _verified(request):
+    if not _verified(request) or not await _first_use(request):
         return _plain("forbidden", 403)
     if request.query.get("encrypt_type", "raw") not in ("raw", ""):
         return _plain("encrypted mode is not supported; use plain-text mode", 400)
@@ -95,12 +106,14 @@ async def push(request: web.Request) -> web.Response:
         return web.Response(text=wechat.build_text_reply(inbound, t("unsupported_message", conv.language)),
                             content_type="application/xml")
     payload = None
-    if conv.state == "bot":
+    if conv.state == "bot":  # a number picks one of the offered buttons (checked again by the service)
         button = wechat.choose_button(message, await service.last_buttons(conv.id))
-        if button is not None and str(button.get("payload", "")).startswith("/"):
-            payload = button["payload"]
+        if button is not None and button.get("payload"):
+            payload = str(button["payload"])
+    ref = client_ref(service.system_secret, f"wechat:{inbound.from_user}")  # the OpenID stands for the device
     state["inflight"].add(key)
-    task = asyncio.create_task(service.handle_borrower_message(conv.id, message, payload=payload, client_msg_id=key))
+    task = asyncio.create_task(service.handle_borrower_message(conv.id, message, payload=payload, client_msg_id=key,
+                                                               client_ref=ref))
     state["tasks"].add(task)
 
     def finished(done: asyncio.Task) -> None:
@@ -134,11 +147,14 @@ async def push(request: web.Request) -> web.Response:
     return web.Response(text=wechat.build_text_reply(inbound, content), content_type="application/xml")
 
 
-def attach(app: web.Application, http: aiohttp.ClientSession) -> None:
-    """Called once resources exist: the API client and the outbound sender for agent messages."""
+def attach(app: web.Application, http: aiohttp.ClientSession, redis: RedisClient | None = None) -> None:
+    """Called once resources exist: the API client, the outbound sender for agent messages and
+    the replay guard (Redis when configured, so several gateways share the used nonces)."""
     from .web import overrides_key, service_key, settings_key
 
     settings = app[settings_key]
+    clock = app[overrides_key].clock
+    app[replay_key] = ReplayGuard(redis, lambda: clock().timestamp())
     client = app[overrides_key].wechat_client
     if client is None and settings.wechat_app_id and settings.wechat_app_secret:
         client = wechat.CustomerServiceClient(settings.wechat_app_id, settings.wechat_app_secret,

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestServer
 
 try:  # the package is found through the backend project once it lists src/gateway
     import gateway  # noqa: F401
@@ -16,17 +17,17 @@ from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from gateway.db import Base  # noqa: E402
 from gateway.settings import GatewaySettings  # noqa: E402
-from gateway.web import Overrides, init_app  # noqa: E402
+from gateway.web import Overrides, init_app, server_options  # noqa: E402
 from ledger.db.models import Base as LedgerBase  # noqa: E402
 
 from gw_fake_rasa import make_fake_rasa  # noqa: E402
 
-from gw_helpers import WECHAT_TOKEN  # noqa: E402
+from gw_helpers import FIXED_NOW, SYSTEM_SECRET, WECHAT_TOKEN  # noqa: E402
 
 
 class FakeClock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)
+        self.now = FIXED_NOW
 
     def __call__(self) -> datetime:
         return self.now
@@ -90,11 +91,14 @@ async def fake_rasa(aiohttp_server):
 def make_gateway(aiohttp_client, database_url, clock, audit, wechat_client, fake_rasa):
     async def make(**settings_overrides):
         values = {"database_url": database_url, "rasa_urls": (str(fake_rasa.make_url("")).rstrip("/"),),
-                  "wechat_token": WECHAT_TOKEN, "session_ttl_s": 3600, "handback_intent": "handback"}
+                  "wechat_token": WECHAT_TOKEN, "session_ttl_s": 3600, "handback_intent": "handback",
+                  "system_secret": SYSTEM_SECRET}
         values.update(settings_overrides)
         settings = GatewaySettings(**values)
         app = init_app(settings, Overrides(clock=clock, audit=audit, wechat_client=wechat_client))
-        return await aiohttp_client(app)
+        server = TestServer(app)
+        await server.start_server(**server_options(settings))  # served as `python -m gateway` serves it
+        return await aiohttp_client(server)
 
     return make
 

@@ -9,21 +9,41 @@ import asyncio
 import json
 import random
 
+import jwt
 from aiohttp import web
 
 received_key = web.AppKey("received", list)
+metadata_key = web.AppKey("metadata", list)  # the metadata of each webhook call, in order
 slots_key = web.AppKey("slots", dict)
+api_calls_key = web.AppKey("api_calls", list)  # (query, Authorization header) of each HTTP API call
 
 
-def make_fake_rasa(name: str = "rasa-1", jitter_s: float = 0.0, delay_s: float = 0.0) -> web.Application:
+def _jwt_allows(header: str | None, secret: str, conversation_id: str) -> bool:
+    """Rasa 3.6's check (rasa/server.py requires_auth + sufficient_scope): a valid HS256 Bearer
+    JWT whose user.role is "admin", or "user" with user.username equal to the conversation."""
+    if not header or not header.startswith("Bearer "):
+        return False
+    try:
+        payload = jwt.decode(header[len("Bearer "):], secret, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return False
+    user = payload.get("user") or {}
+    return user.get("role") == "admin" or (user.get("role") == "user" and user.get("username") == conversation_id)
+
+
+def make_fake_rasa(name: str = "rasa-1", jitter_s: float = 0.0, delay_s: float = 0.0,
+                   jwt_secret: str | None = None) -> web.Application:
     app = web.Application()
     app[received_key] = []
+    app[metadata_key] = []
     app[slots_key] = {}
+    app[api_calls_key] = []
 
     async def webhook(request: web.Request) -> web.Response:
         body = await request.json()
         sender, message = body["sender"], body["message"]
         app[received_key].append((sender, message))
+        app[metadata_key].append(body.get("metadata"))
         if delay_s:
             await asyncio.sleep(delay_s)
         if jitter_s:
@@ -40,6 +60,8 @@ def make_fake_rasa(name: str = "rasa-1", jitter_s: float = 0.0, delay_s: float =
         if message == "verify me":  # asks an identity question, as the verification form does
             return web.json_response([{"recipient_id": sender, "text": f"[{name}] Your phone number, please?"},
                                       {"recipient_id": sender, "custom": {"expects_identity_answer": True}}])
+        if message == "crash":  # what Rasa answers when an action crashes or the action server is down
+            return web.json_response([])
         if message == "complain":
             return web.json_response([{"recipient_id": sender, "custom": {"escalate": "complaint"}}])
         if message == "choose":
@@ -49,6 +71,10 @@ def make_fake_rasa(name: str = "rasa-1", jitter_s: float = 0.0, delay_s: float =
         return web.json_response([{"recipient_id": sender, "text": f"[{name}] echo: {message}"}])
 
     async def tracker_events(request: web.Request) -> web.Response:
+        app[api_calls_key].append((dict(request.query), request.headers.get("Authorization")))
+        if jwt_secret is not None and not _jwt_allows(request.headers.get("Authorization"), jwt_secret,
+                                                      request.match_info["sender"]):
+            return web.json_response({"reason": "NotAuthenticated"}, status=401)
         events = await request.json()
         slots = app[slots_key].setdefault(request.match_info["sender"], {})
         for event in events:

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 from gateway.web import auth_key
 
 PASSWORD = "correct horse battery"
 WECHAT_TOKEN = "huanxin-test-token"
+SYSTEM_SECRET = "gateway-system-secret-for-tests"
+FIXED_NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)  # the FakeClock's start
 
 
 class Widget:
@@ -32,8 +35,10 @@ class Widget:
         return widget
 
     async def connect(self) -> None:
-        self.ws = await self.client.ws_connect(
-            f"/ws/chat?conversation={self.conversation_id}&token={self.token}&after={self.last_seq}")
+        """Open the socket and authenticate in its first frame (secrets never go in the URL)."""
+        self.ws = await self.client.ws_connect("/ws/chat")
+        await self.ws.send_json({"type": "auth", "conversation_id": self.conversation_id, "token": self.token,
+                                 "after": self.last_seq})
 
     async def send(self, text: str, client_msg_id: str | None = None, payload: str | None = None) -> dict:
         await self.ws.send_json({"type": "message", "text": text, "client_msg_id": client_msg_id, "payload": payload})

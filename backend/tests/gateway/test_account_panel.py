@@ -42,3 +42,22 @@ async def test_account_panel_shows_the_verified_borrowers_status(database_url):
 
     assert await reader.account("conv-unverified") is None
     await engine.dispose()
+
+
+async def test_account_panel_follows_a_renewed_rasa_sender(database_url):
+    """After an idle gap a WeChat conversation talks to Rasa as a new sender; the ledger links the
+    new verification to that sender id, and the desk still finds the borrower."""
+    from gateway.db import Conversation
+
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    ids = await seed_demo(sessions, salt="test-salt", today=today)
+    now = datetime.now(timezone.utc)
+    async with sessions() as s, s.begin():
+        s.add(Conversation(id="conv-wx", channel="wechat", external_user_id="openid-1", rasa_sender_id="sender-2",
+                           language="zh", state="bot", last_seq=0, created_at=now, updated_at=now))
+    await link(sessions, ids["D2"], "sender-2")
+    reader = LedgerAccounts(sessions, policy=load_policy())
+    assert (await reader.account("conv-wx"))["borrower_name"] == "李强"
+    await engine.dispose()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 
+import aiohttp
+
 from gw_fake_rasa import make_fake_rasa, received_key, slots_key
 from gw_helpers import Widget, desk_for, escalated_conversation, other_client
 
@@ -167,8 +169,10 @@ async def test_no_rasa_at_all_gives_a_polite_system_message(make_gateway, unused
 
 async def test_widget_socket_needs_the_conversation_token(gateway_client):
     widget = await Widget.open(gateway_client)
-    resp = await gateway_client.get(f"/ws/chat?conversation={widget.conversation_id}&token=wrong")
-    assert resp.status == 403
+    wrong = Widget(gateway_client, widget.conversation_id, "wrong")
+    await wrong.connect()
+    closing = await wrong.ws.receive(timeout=5)
+    assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 4403
     resp = await gateway_client.get(f"/api/chat/conversations/{widget.conversation_id}/messages",
                                     headers={"X-Client-Token": "wrong"})
     assert resp.status == 403

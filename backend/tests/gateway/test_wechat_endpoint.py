@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from gw_helpers import WECHAT_TOKEN
+from gw_helpers import FIXED_NOW, WECHAT_TOKEN
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -15,7 +16,11 @@ from gateway.db import Conversation, Message
 PAYLOADS = Path(__file__).parent / "payloads"
 
 
-def signed(timestamp: str = "1714000000", nonce: str = "372198", token: str = WECHAT_TOKEN) -> dict[str, str]:
+NOW = str(int(FIXED_NOW.timestamp()))  # the gateway's (fake) clock: stale timestamps are refused
+
+
+def signed(timestamp: str = NOW, nonce: str | None = None, token: str = WECHAT_TOKEN) -> dict[str, str]:
+    nonce = nonce or secrets.token_hex(6)  # every push has a nonce of its own: a repeated pair is a replay
     return {"signature": wechat.compute_signature(token, timestamp, nonce), "timestamp": timestamp,
             "nonce": nonce, "openid": "oHX_openid_borrower_001"}
 

@@ -1,6 +1,9 @@
-/* Huanxin borrower chat: one WebSocket to the gateway, replay from the last seen seq on
- * reconnect, an outbox of unacknowledged messages re-sent with their client ids (the gateway
- * stores each client id once), buttons as buttons, typing indicator, zh/en interface. */
+/* Huanxin borrower chat: one WebSocket to the gateway, authenticated in its first frame (the
+ * token never goes in a URL), replay from the last seen seq on reconnect, an outbox of
+ * unacknowledged messages re-sent with their client ids (the gateway stores each client id once),
+ * buttons as buttons, typing indicator, zh/en interface. The conversation lives in sessionStorage
+ * (gone when the tab closes); a conversation the gateway refuses (expired after being idle)
+ * is dropped and a fresh chat starts. */
 (function () {
   'use strict';
   var params = new URLSearchParams(location.search);
@@ -12,7 +15,8 @@
   };
   var KEY = 'huanxin.chat.v1';
   var saved = {};
-  try { saved = JSON.parse(localStorage.getItem(KEY) || '{}'); } catch (e) { saved = {}; }
+  try { localStorage.removeItem(KEY); } catch (e) { /* an old build kept the token for ever */ }
+  try { saved = JSON.parse(sessionStorage.getItem(KEY) || '{}'); } catch (e) { saved = {}; }
   var lang = params.get('lang') || saved.lang ||
     ((navigator.language || 'zh').toLowerCase().indexOf('zh') === 0 ? 'zh' : 'en');
   if (lang !== 'zh' && lang !== 'en') lang = 'zh';
@@ -23,7 +27,7 @@
   var messagesEl = $('messages'), input = $('input'), statusEl = $('status'), typingEl = $('typing');
 
   function persist() {
-    localStorage.setItem(KEY, JSON.stringify({conversation: state.conversation, token: state.token, lang: lang,
+    sessionStorage.setItem(KEY, JSON.stringify({conversation: state.conversation, token: state.token, lang: lang,
                                              outbox: state.outbox}));
   }
   function applyLanguage() {
@@ -115,9 +119,12 @@
     var ready = state.conversation ? Promise.resolve() : startConversation();
     ready.then(function () {
       var proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-      ws = new WebSocket(proto + '//' + location.host + '/ws/chat?conversation=' + encodeURIComponent(state.conversation) +
-                         '&token=' + encodeURIComponent(state.token) + '&after=' + state.lastSeq);
-      ws.onopen = function () { retry = 0; status(''); flush(); };
+      ws = new WebSocket(proto + '//' + location.host + '/ws/chat');
+      ws.onopen = function () {
+        ws.send(JSON.stringify({type: 'auth', conversation_id: state.conversation, token: state.token,
+                                after: state.lastSeq}));
+        retry = 0; status(''); flush();
+      };
       ws.onmessage = function (e) {
         var ev = JSON.parse(e.data);
         if (ev.type === 'message') render(ev);
@@ -126,11 +133,14 @@
         else if (ev.type === 'ack') {
           state.outbox = state.outbox.filter(function (i) { return i.client_msg_id !== ev.client_msg_id; });
           persist();
+        } else if (ev.type === 'error' && ev.code === 'rate_limited') {
+          setTimeout(flush, (ev.retry_after || 5) * 1000);  // the outbox keeps it; send again later
         }
       };
       ws.onclose = function (e) {
         typingEl.hidden = true;
-        if (e.code === 1008 || e.code === 4403) return;
+        if (e.code === 4403) { freshChat(); connect(); return; }  // unknown or expired: start again
+        if (e.code === 1008 || e.code === 4401) return;
         status(T[lang].reconnecting);
         retry = Math.min(retry + 1, 6);
         setTimeout(connect, Math.min(500 * Math.pow(2, retry - 1), 10000));
@@ -141,14 +151,17 @@
       setTimeout(connect, Math.min(500 * Math.pow(2, retry - 1), 10000));
     });
   }
-  // A socket refused with 403 (unknown or expired conversation) starts a new conversation.
+  // An unknown or expired conversation (403, or socket close 4403) is dropped for a fresh chat.
+  function freshChat() {
+    state.conversation = null; state.token = null; state.outbox = []; state.lastSeq = 0; rendered = {};
+    messagesEl.textContent = '';
+    persist();
+  }
   function checkConversation() {
     if (!state.conversation) return Promise.resolve();
     return fetch('/api/chat/conversations/' + encodeURIComponent(state.conversation) + '/messages?after=0',
                  {headers: {'X-Client-Token': state.token}})
-      .then(function (r) {
-        if (r.status === 403) { state.conversation = null; state.token = null; state.outbox = []; persist(); }
-      }).catch(function () {});
+      .then(function (r) { if (r.status === 403) freshChat(); }).catch(function () {});
   }
 
   $('composer').addEventListener('submit', function (e) { e.preventDefault(); send(input.value); input.value = ''; });
