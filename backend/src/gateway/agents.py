@@ -225,12 +225,15 @@ class DeskAuth:
             current = await s.get(Agent, agent.username)
             if current is None or not current.active or current.password_hash != agent.password_hash:
                 return None  # deactivated or reset while the hash was checked
-            await s.execute(delete(AgentSession).where(AgentSession.expires_at <= now))
+            purged = (await s.execute(delete(AgentSession).where(AgentSession.expires_at <= now))).rowcount or 0
             s.add(AgentSession(token_hash=hash_token(token), username=agent.username, csrf_token=csrf,
                                created_at=now, expires_at=now + self.ttl))
             if rehash is not None:
                 current.password_hash = rehash
-            return token, csrf, _identity(current)
+            identity = _identity(current)
+        if purged:
+            await self._audit("gateway", "desk.sessions.purged", {"count": purged})
+        return token, csrf, identity
 
     async def resolve(self, token: str | None) -> tuple[AgentIdentity, str] | None:
         """The identity and CSRF token of a live session; expired sessions are deleted."""
@@ -256,6 +259,9 @@ class DeskAuth:
             await s.execute(delete(AgentSession).where(AgentSession.token_hash == hash_token(token)))
 
     async def purge_expired(self) -> int:
+        """Delete expired sessions (audited when there were any); returns how many."""
         async with self.sessions() as s, s.begin():
-            result = await s.execute(delete(AgentSession).where(AgentSession.expires_at <= self.clock()))
-            return result.rowcount or 0
+            purged = (await s.execute(delete(AgentSession).where(AgentSession.expires_at <= self.clock()))).rowcount or 0
+        if purged:
+            await self._audit("gateway", "desk.sessions.purged", {"count": purged})
+        return purged

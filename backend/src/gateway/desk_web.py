@@ -163,8 +163,10 @@ async def desk_page(request: web.Request) -> web.FileResponse:
 @routes.get("/desk/api/me")
 async def me(request: web.Request) -> web.Response:
     agent: AgentIdentity = request[agent_rkey]
+    *_, settings_key = _keys()
     return web.json_response({"username": agent.username, "display_name": agent.display_name, "role": agent.role,
-                              "csrf_token": request[csrf_rkey]})
+                              "csrf_token": request[csrf_rkey],
+                              "overdue_after_s": request.app[settings_key].desk.overdue_after_s})
 
 
 def _mark_overdue(request: web.Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

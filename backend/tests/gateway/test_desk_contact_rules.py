@@ -139,3 +139,33 @@ async def test_web_widget_replies_are_not_subject_to_app_contact_rules(make_desk
     desk = await desk_for(client, "li.na")
     await desk.take(widget.conversation_id)
     assert (await desk.reply(widget.conversation_id, "I'm here")).status == 201
+
+
+async def test_the_ledger_reader_tells_the_contact_rules_and_the_queue_summary(database_url):
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from gateway.ledger_bridge import LedgerAccounts
+    from ledger.db import models as m
+    from ledger.db.session import create_engine, create_session_factory
+    from ledger.policy_file import load_policy
+    from ledger.services.seeding import seed_demo
+
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    ids = await seed_demo(sessions, salt="test-salt", today=datetime.now(ZoneInfo("Asia/Shanghai")).date())
+    now = datetime.now(timezone.utc)
+    async with sessions() as s, s.begin():
+        for key, conv in (("D1", "conv-d1"), ("D7", "conv-d7")):
+            s.add(m.VerificationSession(token_hash=conv.ljust(64, "0"), borrower_id=ids[key], conversation_id=conv,
+                                        created_at=now, last_used_at=now, expires_at=now + timedelta(minutes=30)))
+        pref = await s.get(m.ContactPreference, ids["D1"])
+        pref.stop_all, pref.opted_out_channels = True, ["wechat"]
+    reader = LedgerAccounts(sessions, policy=load_policy())
+    d1 = await reader.contact_rules("conv-d1")
+    assert d1 == {"stop_all": True, "opted_out_channels": ["wechat"], "timezone": "Asia/Shanghai", "open_dispute": False}
+    assert (await reader.contact_rules("conv-d7"))["open_dispute"] is True
+    assert await reader.contact_rules("conv-unverified") is None
+    assert await reader.summary("conv-d1") == {"borrower_name": "王芳", "bucket": "M1"}
+    assert await reader.summary("conv-unverified") is None
+    await engine.dispose()

@@ -59,7 +59,7 @@ async def test_unknown_agent_cannot_be_deactivated(gateway_client):
         await gateway_client.app[auth_key].set_active("nobody", False, actor="cli:root")
 
 
-async def test_expired_sessions_are_purged_when_someone_logs_in(gateway_client, clock, database_url):
+async def test_expired_sessions_are_purged_when_someone_logs_in(gateway_client, clock, database_url, audit):
     await make_agent(gateway_client, "li.na")
     await make_agent(gateway_client, "wang.wei")
     await post_login(gateway_client, "li.na", PASSWORD)
@@ -68,9 +68,10 @@ async def test_expired_sessions_are_purged_when_someone_logs_in(gateway_client, 
     assert len(await session_rows(database_url)) == 2
     await post_login(gateway_client, "wang.wei", PASSWORD)
     assert [r.username for r in await session_rows(database_url)] == ["wang.wei"]
+    assert ("gateway", "desk.sessions.purged", "", {"count": 2}) in audit.entries
 
 
-async def test_expired_sessions_are_purged_periodically(make_desk_gateway, clock, database_url):
+async def test_expired_sessions_are_purged_periodically(make_desk_gateway, clock, database_url, audit):
     client = await make_desk_gateway(desk={"GATEWAY_SESSION_PURGE_INTERVAL": "0.05"})
     await make_agent(client, "li.na")
     await post_login(client, "li.na", PASSWORD)
@@ -80,6 +81,7 @@ async def test_expired_sessions_are_purged_periodically(make_desk_gateway, clock
             break
         await asyncio.sleep(0.05)
     assert await session_rows(database_url) == []
+    assert ("gateway", "desk.sessions.purged", "", {"count": 1}) in audit.entries
 
 
 async def test_logout_closes_the_desk_socket_of_that_session(gateway_client):
@@ -124,4 +126,18 @@ def test_cli_set_password_deactivate_and_reactivate(database_url, monkeypatch, c
     assert main(["set-password", "nobody"]) == 2
     out = capsys.readouterr()
     assert "deactivated" in out.out and "reactivated" in out.out and "nobody" in out.err
+
+    async def audited():
+        from ledger.db.models import AuditEntry
+
+        engine = create_async_engine(database_url)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail)
+                                       .order_by(AuditEntry.at, AuditEntry.id))).all()
+        await engine.dispose()
+        return rows
+
+    rows = asyncio.run(audited())
+    assert [r.action for r in rows] == ["desk.agent.password_reset", "desk.agent.deactivate", "desk.agent.reactivate"]
+    assert all(r.actor.startswith("cli") and r.detail["agent"] == "li.na" for r in rows)
 
