@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -52,15 +53,24 @@ class PasswordPool:
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="argon2")
         self._max_pending = max_pending
         self._pending = 0
+        self._lock = threading.Lock()  # the count drops when the work ends, even if the caller left
+
+    def _done(self, _future) -> None:
+        with self._lock:
+            self._pending -= 1
 
     async def _run(self, fn, *args):
-        if self._pending >= self._max_pending:
-            raise HashPoolBusy()
-        self._pending += 1
+        with self._lock:
+            if self._pending >= self._max_pending:
+                raise HashPoolBusy()
+            self._pending += 1
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-        finally:
-            self._pending -= 1
+            future = self._executor.submit(fn, *args)
+        except RuntimeError:  # shut down
+            self._done(None)
+            raise HashPoolBusy() from None
+        future.add_done_callback(self._done)
+        return await asyncio.wrap_future(future)
 
     async def hash(self, password: str) -> str:
         return await self._run(_hasher.hash, password)
