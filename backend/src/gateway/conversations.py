@@ -25,7 +25,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .contact_rules import ContactRefused, DeliveryFailed, reply_refusal
+from .contact_rules import ContactRefused, DeliveryFailed, Refusal, reply_refusal
 from .db import Conversation, Message
 from .hub import Hub
 from .locks import ConversationLocks
@@ -492,7 +492,7 @@ class ConversationService:
                 await self._undelivered(agent, conv, msg, failure)
             return message_dict(msg)
 
-    async def _contact_refusal(self, s: AsyncSession, conv: Conversation):
+    async def _contact_refusal(self, s: AsyncSession, conv: Conversation) -> Refusal | None:
         """Why an agent reply may not be pushed to this app channel now (contact_rules), or None.
         Only channels with an outbound API are checked: the web widget is not a push."""
         if conv.channel not in self.outbound:

@@ -223,7 +223,7 @@
     $('whoami').textContent = me.display_name + ' (' + me.role + ')';
     loadQueue();
     connect();
-    setInterval(renderQueue, 15000);  // wait times move even when nothing happens (computed here)
+    setInterval(renderQueue, 5000);  // wait times move even when nothing happens (computed here)
     setInterval(loadQueue, 300000);  // a slow resync (bot conversations leave the live window)
   });
 })();
