@@ -94,7 +94,8 @@ async def test_logout_closes_the_desk_socket_of_that_session(gateway_client):
     assert ws.close_code == 4401
 
 
-async def test_deactivation_from_another_process_closes_the_desk_socket(make_desk_gateway, database_url, clock):
+@pytest.mark.parametrize("change", ["deactivate", "reset"])
+async def test_a_session_ended_by_another_process_closes_the_desk_socket(make_desk_gateway, database_url, clock, change):
     from gateway.agents import DeskAuth
     from ledger.db.session import create_engine, create_session_factory
 
@@ -104,7 +105,12 @@ async def test_deactivation_from_another_process_closes_the_desk_socket(make_des
     assert (await ws.receive_json())["type"] == "hello"
     engine = create_engine(database_url)  # what the CLI does: its own engine, no shared memory
     try:
-        await DeskAuth(create_session_factory(engine), 3600, clock).set_active("li.na", False, actor="cli:root")
+        auth = DeskAuth(create_session_factory(engine), 3600, clock)
+        if change == "deactivate":
+            await auth.set_active("li.na", False, actor="cli:root")
+        else:
+            await auth.set_password("li.na", NEW_PASSWORD, actor="cli:root")
+        auth.close()
     finally:
         await engine.dispose()
     msg = await ws.receive(timeout=5)
