@@ -75,8 +75,8 @@ class DeskSettings:
             tz=tz_name,
             presence_window_s=_positive(env, "GATEWAY_DESK_PRESENCE_MINUTES", 10) * 60,
             overdue_after_s=_positive(env, "GATEWAY_DESK_OVERDUE_MINUTES", 15) * 60,
-            login_max_pending=int(_positive(env, "GATEWAY_LOGIN_MAX_PENDING", 8)),
-            login_threads=int(_positive(env, "GATEWAY_LOGIN_THREADS", 2)),
+            login_max_pending=max(1, int(_positive(env, "GATEWAY_LOGIN_MAX_PENDING", 8))),
+            login_threads=max(1, int(_positive(env, "GATEWAY_LOGIN_THREADS", 2))),
             session_purge_interval_s=_positive(env, "GATEWAY_SESSION_PURGE_INTERVAL", 600),
             session_check_s=_positive(env, "GATEWAY_DESK_SESSION_CHECK", 30),
         )
