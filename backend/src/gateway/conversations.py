@@ -30,16 +30,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from huanxin_redaction import mask_identity_numbers, redact
 
+from .contact_rules import ContactRefused, DeliveryFailed, Refusal, reply_refusal
 from .db import Conversation, Message
 from .hub import Hub
 from .locks import ConversationLocks
 from .rasa import BotTurn, RasaPool, RasaUnavailable, as_text, system_metadata
+from .ratelimit import LimitSpec, Limits
 from .texts import text as t
 
 log = logging.getLogger("gateway.conversations")
 
 MAX_TEXT = 2000
 LIVE_WINDOW = timedelta(minutes=30)
+BORROWER_MESSAGES = LimitSpec(20, "1 minute")  # per conversation; more are not read (see _slow_down)
+SUMMARY_TTL = timedelta(seconds=60)  # how long a queue line's name/bucket is reused
 OUTCOMES = (
     "resolved",
     "promise_to_pay",
@@ -108,7 +112,7 @@ class NoAccounts:
         return None
 
 
-Outbound = Callable[[Conversation, list[dict[str, Any]]], Awaitable[None]]
+Outbound = Callable[[Conversation, list[dict[str, Any]]], Awaitable[str | None]]  # None, or why the send failed
 
 
 def message_dict(m: Message) -> dict[str, Any]:
@@ -191,6 +195,9 @@ class ConversationService:
         self.idle_expiry = idle_expiry
         # bot turns that ended without an answer, by kind (empty_answer, unavailable, timeout): /healthz
         self.failures: Counter[str] = Counter({"empty_answer": 0, "unavailable": 0, "timeout": 0})
+        self.shift = None  # desk_shift.DeskShift when the desk is wired (hand-off text by desk hours)
+        self.borrower_limits = Limits({"borrower_messages": BORROWER_MESSAGES})
+        self._summaries: dict[str, tuple[datetime, dict[str, Any] | None]] = {}
 
     # ---- conversations -------------------------------------------------------------
 
@@ -317,12 +324,14 @@ class ConversationService:
         self.hub.publish("desk", event)
         self.hub.publish(f"conv:{conv.id}", {"type": "state", "state": conv.state})
 
-    async def _deliver(self, conv: Conversation, messages: list[Message]) -> None:
-        """Push borrower-visible messages produced outside a borrower turn to the channel."""
+    async def _deliver(self, conv: Conversation, messages: list[Message]) -> str | None:
+        """Push borrower-visible messages produced outside a borrower turn to the channel;
+        None when sent (or nothing to send), else why the channel refused them."""
         visible = [message_dict(m) for m in messages if not m.agent_only]
         sender = self.outbound.get(conv.channel)
         if visible and sender is not None:
-            await sender(conv, visible)
+            return await sender(conv, visible)
+        return None
 
     @staticmethod
     def _clean(text: str) -> str:
@@ -341,6 +350,8 @@ class ConversationService:
         the buttons the bot offers now (the transcript then shows that button's title); any other
         text reaches Rasa only as text, never as an intent."""
         body = self._clean(text)
+        if (slowed := await self._slow_down(conversation_id)) is not None:
+            return slowed  # over the per-conversation limit: not stored, not routed
         async with self.locks.hold(conversation_id):
             async with self.sessions() as s, s.begin():
                 conv = await self._load(s, conversation_id)
@@ -435,7 +446,7 @@ class ConversationService:
                     conv.escalated_at = self.clock()
                     conv.assigned_agent = None
                     state_changed = True
-                    stored.append(await self._append(s, conv, "system", t("agent_joining", conv.language)))
+                    stored.append(await self._append(s, conv, "system", self._handoff_text(conv.language)))
         self._publish(conv, stored)
         self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": False, "sender": "bot"})
         if state_changed:
@@ -477,8 +488,19 @@ class ConversationService:
         async with self.sessions() as s:
             convs = (await s.execute(stmt.order_by(Conversation.escalated_at.is_(None), Conversation.escalated_at,
                                                    Conversation.updated_at.desc()).limit(200))).scalars().all()
-            last_texts: dict[str, str] = {}
-            if convs:
+        return await self._queue_items(list(convs), now)
+
+    async def queue_item(self, agent: AgentIdentity, conversation_id: str) -> dict[str, Any]:
+        """One queue line (for a desk that meets a conversation it has not listed yet)."""
+        conv = await self.get(conversation_id)
+        if conv is None or not self.can_view(agent, conv):
+            raise NotFound(conversation_id)
+        return (await self._queue_items([conv], self.clock()))[0]
+
+    async def _queue_items(self, convs: list[Conversation], now: datetime) -> list[dict[str, Any]]:
+        last_texts: dict[str, str] = {}
+        if convs:
+            async with self.sessions() as s:
                 rows = await s.execute(
                     select(Message.conversation_id, Message.text).where(
                         Message.conversation_id.in_([c.id for c in convs]),
@@ -490,11 +512,24 @@ class ConversationService:
         for c in convs:
             item = conversation_dict(c, now)
             item["last_message"] = (last_texts.get(c.id) or "")[:120]
-            account = await self.accounts.account(c.id)
-            item["bucket"] = account.get("bucket") if account else None
-            item["borrower_name"] = account.get("borrower_name") if account else None
+            summary = await self._summary(c.id, now)
+            item["bucket"] = summary.get("bucket") if summary else None
+            item["borrower_name"] = summary.get("borrower_name") if summary else None
             items.append(item)
         return items
+
+    async def _summary(self, conversation_id: str, now: datetime) -> dict[str, Any] | None:
+        """A queue line's borrower name and bucket, reused for SUMMARY_TTL: a desk refreshing its
+        queue must not re-derive the account of every listed conversation each time."""
+        cached = self._summaries.get(conversation_id)
+        if cached is not None and now - cached[0] < SUMMARY_TTL:
+            return cached[1]
+        reader = getattr(self.accounts, "summary", None)
+        summary = await (reader(conversation_id) if reader is not None else self.accounts.account(conversation_id))
+        if len(self._summaries) >= 5000:
+            self._summaries = {k: v for k, v in self._summaries.items() if now - v[0] < SUMMARY_TTL}
+        self._summaries[conversation_id] = (now, summary)
+        return summary
 
     async def take_over(self, agent: AgentIdentity, conversation_id: str) -> dict[str, Any]:
         async with self.locks.hold(conversation_id):
@@ -526,12 +561,48 @@ class ConversationService:
                 conv = await self._load_for(s, agent, conversation_id)
                 if not agent_only and (conv.state != "agent" or conv.assigned_agent != agent.username):
                     raise Forbidden("take the conversation over before replying")
-                msg = await self._append(s, conv, "agent", body, agent_only=agent_only, sender_name=agent.username)
-            self._publish(conv, [msg])
+                refusal = None if agent_only else await self._contact_refusal(s, conv)
+                msg = await self._append(s, conv, "agent", body, agent_only=agent_only or refusal is not None,
+                                         sender_name=agent.username)
+                msgs = [msg]
+                if refusal is not None:
+                    msgs.append(await self._append(s, conv, "system", f"未发送 / not sent ({refusal.reason}): {refusal.detail}",
+                                                   agent_only=True))
+            self._publish(conv, msgs)
+            if refusal is not None:
+                await self.audit.record(agent.username, "desk.reply_refused", conv.id,
+                                        {"seq": msg.seq, "reason": refusal.reason})
+                raise ContactRefused(refusal, message_dict(msg))
             await self.audit.record(agent.username, "desk.note" if agent_only else "desk.reply", conv.id,
                                     {"seq": msg.seq, "chars": len(body)})
-            await self._deliver(conv, [msg])
+            failure = await self._deliver(conv, [msg])
+            if failure is not None:
+                await self._undelivered(agent, conv, msg, failure)
             return message_dict(msg)
+
+    async def _contact_refusal(self, s: AsyncSession, conv: Conversation) -> Refusal | None:
+        """Why an agent reply may not be pushed to this app channel now (contact_rules), or None.
+        Only channels with an outbound API are checked: the web widget is not a push."""
+        if conv.channel not in self.outbound:
+            return None
+        last_borrower_at = (await s.execute(
+            select(Message.created_at).where(Message.conversation_id == conv.id, Message.sender == "borrower")
+            .order_by(Message.seq.desc()).limit(1))).scalar_one_or_none()
+        reader = getattr(self.accounts, "contact_rules", None)
+        rules = await reader(conv.id) if reader is not None else None
+        return reply_refusal(conv.channel, self.clock(), last_borrower_at, rules)
+
+    async def _undelivered(self, agent: AgentIdentity, conv: Conversation, msg: Message, reason: str) -> None:
+        """The channel did not take the reply: keep it agent-only with the reason, tell the desks, raise."""
+        async with self.sessions() as s, s.begin():
+            await s.execute(update(Message).where(Message.id == msg.id).values(agent_only=True))
+            msg.agent_only = True
+            note = await self._append(s, conv, "system", f"未送达 / not delivered: {reason}"[:MAX_TEXT], agent_only=True)
+        self._publish(conv, [note])
+        self.hub.publish("desk", {"type": "delivery_failed", "conversation_id": conv.id, "assigned_agent": conv.assigned_agent,
+                                  "seq": msg.seq, "reason": reason})
+        await self.audit.record(agent.username, "desk.reply_failed", conv.id, {"seq": msg.seq})
+        raise DeliveryFailed(reason, message_dict(msg))
 
     async def hand_back(self, agent: AgentIdentity, conversation_id: str, note: str = "",
                         slots: dict[str, Any] | None = None, internal_note: str = "") -> dict[str, Any]:
@@ -605,3 +676,29 @@ class ConversationService:
 
     async def record_view(self, agent: AgentIdentity, conversation_id: str) -> None:
         await self.audit.record(agent.username, "desk.view", conversation_id, {})
+
+    # ---- desk-side hooks (hand-off wording, borrower flood limit) -----------------------
+
+    def _handoff_text(self, language: str) -> str:
+        """"Someone is joining", or the desk's hours and when the borrower will hear back."""
+        if self.shift is None:
+            return t("agent_joining", language)
+        return self.shift.handoff_text(language, self.clock())
+
+    async def _slow_down(self, conversation_id: str) -> TurnResult | None:
+        """None while the conversation is within BORROWER_MESSAGES. Over it the message is
+        neither stored nor sent to Rasa or the desk; the first one over gets a stored "please
+        slow down" notice (published like any message), the next ones nothing more."""
+        if await self.borrower_limits.hit("borrower_messages", conversation_id) is None:
+            return None
+        async with self.locks.hold(conversation_id):
+            async with self.sessions() as s, s.begin():
+                conv = await self._load(s, conversation_id)
+                notice_text = t("slow_down", conv.language)
+                last = (await s.execute(select(Message).where(Message.conversation_id == conv.id)
+                                        .order_by(Message.seq.desc()).limit(1))).scalar_one_or_none()
+                if last is not None and last.sender == "system" and last.text == notice_text:
+                    return TurnResult(borrower_seq=last.seq, duplicate=True, state=conv.state)
+                notice = await self._append(s, conv, "system", notice_text)
+            self._publish(conv, [notice])
+            return TurnResult(borrower_seq=notice.seq, replies=[message_dict(notice)], state=conv.state)

@@ -5,12 +5,21 @@ GATEWAY_COOKIE_SECURE=1) naming a server-side session with an absolute expiry. C
 POST under /desk/ carries ``X-CSRF-Token`` equal to the session's token (the login form uses
 a double-submit cookie instead, since there is no session yet); a cross-site Origin is
 refused as well.
+
+Login attempts go through ``LoginThrottle`` (429 + Retry-After) and a bounded argon2 thread
+pool (503 + Retry-After when full). A desk socket closes (code 4401) when its session ends:
+at once on logout, within GATEWAY_DESK_SESSION_CHECK seconds after a reset or deactivation
+(those come from the CLI, another process). Live updates are deltas: message, conversation
+and delivery_failed events; the desk asks for one queue line (/desk/api/queue/{id}) only for
+a conversation it has not listed yet.
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -18,14 +27,22 @@ from urllib.parse import urlparse
 import aiohttp
 from aiohttp import web
 
-from .conversations import AgentIdentity, InvalidInput
+from .agents import HashPoolBusy, LoginThrottle, PasswordPool
+from .contact_rules import ContactRefused, DeliveryFailed
+from .conversations import AgentIdentity, InvalidInput, hash_token
+from .desk_shift import DeskPresence, DeskShift
 
+log = logging.getLogger("gateway.desk")
 SESSION_COOKIE = "hx_desk"
 LOGIN_CSRF_COOKIE = "hx_login_csrf"
+SESSION_ENDED = 4401  # WebSocket close code: the desk session is over, log in again
 STATIC = Path(__file__).parent / "static"
 routes = web.RouteTableDef()
 agent_rkey = web.RequestKey("agent", AgentIdentity)
 csrf_rkey = web.RequestKey("csrf", str)
+throttle_key = web.AppKey("login_throttle", LoginThrottle)
+presence_key = web.AppKey("desk_presence", DeskPresence)
+desk_sockets_key = web.AppKey("desk_sockets", defaultdict)  # session token hash -> open desk sockets
 
 
 def _keys():
@@ -57,6 +74,7 @@ async def csrf_middleware(request: web.Request, handler):
             raise web.HTTPSeeOther("/desk/login")
         return problem(401, "unauthorized", "log in first")
     agent, csrf = resolved
+    request.app[presence_key].touch(agent.username)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         sent = request.headers.get("X-CSRF-Token", "")
         if not _origin_ok(request) or not secrets.compare_digest(sent.encode(), csrf.encode()):
@@ -86,6 +104,15 @@ async def login_form(request: web.Request) -> web.Response:
     return response
 
 
+def _login_again(request: web.Request, status: int, error: str, retry_after: float | None = None) -> web.Response:
+    csrf = secrets.token_urlsafe(24)
+    response = web.Response(status=status, text=_login_page(csrf, error), content_type="text/html")
+    _set_cookie(response, request, LOGIN_CSRF_COOKIE, csrf, 3600)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(int(retry_after))
+    return response
+
+
 @routes.post("/desk/login")
 async def login(request: web.Request) -> web.Response:
     auth_key, _, problem, _, _, settings_key = _keys()
@@ -94,13 +121,20 @@ async def login(request: web.Request) -> web.Response:
     sent = str(form.get("csrf", ""))
     if not cookie or not secrets.compare_digest(cookie.encode(), sent.encode()) or not _origin_ok(request):
         return problem(403, "csrf_failed", "the login form expired; reload it")
-    result = await request.app[auth_key].login(str(form.get("username", ""))[:64], str(form.get("password", ""))[:256])
+    username = str(form.get("username", ""))[:64]
+    throttle = request.app[throttle_key]
+    wait = await throttle.wait(username, request.remote)
+    if wait is not None:
+        return _login_again(request, 429, f"登录尝试过多，请 {int(wait)} 秒后再试 / Too many attempts: try again in "
+                                          f"{int(wait)} s", wait)
+    try:
+        result = await request.app[auth_key].login(username, str(form.get("password", ""))[:256])
+    except HashPoolBusy:
+        return _login_again(request, 503, "系统繁忙，请稍后再试 / Busy: try again in a moment", 1)
     if result is None:
-        csrf = secrets.token_urlsafe(24)
-        response = web.Response(status=401, text=_login_page(csrf, "用户名或密码错误 / Wrong username or password"),
-                                content_type="text/html")
-        _set_cookie(response, request, LOGIN_CSRF_COOKIE, csrf, 3600)
-        return response
+        await throttle.failed(username, request.remote)
+        return _login_again(request, 401, "用户名或密码错误 / Wrong username or password")
+    await throttle.succeeded(username)
     token, _, _ = result
     response = web.HTTPSeeOther("/desk")
     _set_cookie(response, request, SESSION_COOKIE, token, request.app[settings_key].session_ttl_s)
@@ -111,7 +145,11 @@ async def login(request: web.Request) -> web.Response:
 @routes.post("/desk/logout")
 async def logout(request: web.Request) -> web.Response:
     auth_key, *_ = _keys()
-    await request.app[auth_key].logout(request.cookies.get(SESSION_COOKIE, ""))
+    token = request.cookies.get(SESSION_COOKIE, "")
+    await request.app[auth_key].logout(token)
+    request.app[presence_key].forget(request[agent_rkey].username)
+    for ws in list(request.app[desk_sockets_key].get(hash_token(token), ())):
+        await ws.close(code=SESSION_ENDED, message=b"logged out")
     response = web.json_response({"status": "logged_out"})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
@@ -125,14 +163,35 @@ async def desk_page(request: web.Request) -> web.FileResponse:
 @routes.get("/desk/api/me")
 async def me(request: web.Request) -> web.Response:
     agent: AgentIdentity = request[agent_rkey]
+    *_, settings_key = _keys()
     return web.json_response({"username": agent.username, "display_name": agent.display_name, "role": agent.role,
-                              "csrf_token": request[csrf_rkey]})
+                              "csrf_token": request[csrf_rkey],
+                              "overdue_after_s": request.app[settings_key].desk.overdue_after_s})
+
+
+def _mark_overdue(request: web.Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Unassigned escalations waiting longer than GATEWAY_DESK_OVERDUE_MINUTES are marked
+    and listed first (the service's order is kept within each group)."""
+    *_, settings_key = _keys()
+    limit = request.app[settings_key].desk.overdue_after_s
+    for item in items:
+        item["overdue"] = item.get("wait_seconds") is not None and item["wait_seconds"] >= limit
+    items.sort(key=lambda item: not item["overdue"])
+    return items
 
 
 @routes.get("/desk/api/queue")
 async def queue(request: web.Request) -> web.Response:
     *_, service_key, _ = _keys()
-    return web.json_response({"conversations": await request.app[service_key].queue(request[agent_rkey])})
+    items = await request.app[service_key].queue(request[agent_rkey])
+    return web.json_response({"conversations": _mark_overdue(request, items)})
+
+
+@routes.get("/desk/api/queue/{conversation_id}")
+async def queue_item(request: web.Request) -> web.Response:
+    *_, service_key, _ = _keys()
+    item = await request.app[service_key].queue_item(request[agent_rkey], request.match_info["conversation_id"])
+    return web.json_response(_mark_overdue(request, [item])[0])
 
 
 @routes.get("/desk/api/conversations/{conversation_id}")
@@ -168,8 +227,15 @@ async def reply(request: web.Request) -> web.Response:
     agent_only = data.get("agent_only", False)
     if not isinstance(agent_only, bool):
         raise InvalidInput("agent_only must be true or false")
-    message = await request.app[service_key].agent_message(request[agent_rkey], request.match_info["conversation_id"],
-                                                           _text(data, "text", required=True), agent_only)
+    *_, problem, _, _, _ = _keys()
+    try:
+        message = await request.app[service_key].agent_message(request[agent_rkey], request.match_info["conversation_id"],
+                                                               _text(data, "text", required=True), agent_only)
+    except ContactRefused as exc:
+        return problem(409, "contact_refused", f"not sent: {exc.refusal.detail}", reason=exc.refusal.reason,
+                       message=exc.message)
+    except DeliveryFailed as exc:
+        return problem(502, "send_failed", f"not delivered: {exc.reason}", seq=exc.message["seq"], message=exc.message)
     return web.json_response(message, status=201)
 
 
@@ -206,12 +272,26 @@ async def desk_socket(request: web.Request) -> web.StreamResponse:
     if resolved is None or not _origin_ok(request):
         return problem(401, "unauthorized", "log in first")
     agent, _ = resolved
+    token = request.cookies.get(SESSION_COOKIE, "")
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=4096)
     await ws.prepare(request)
-    from .web import sockets_key
+    from .web import settings_key, sockets_key
 
     request.app[sockets_key].add(ws)
+    registry = request.app[desk_sockets_key]
+    registry[hash_token(token)].add(ws)
+    presence = request.app[presence_key]
+    presence.socket_opened(agent.username)
     sub = request.app[hub_key].subscribe("desk")
+    check_s = request.app[settings_key].desk.session_check_s
+
+    async def watch() -> None:
+        """Close the socket once its session is gone (reset, deactivation, expiry elsewhere)."""
+        while True:
+            await asyncio.sleep(check_s)
+            if await request.app[auth_key].resolve(token) is None:
+                await ws.close(code=SESSION_ENDED, message=b"session ended")
+                return
 
     async def pump() -> None:
         while True:
@@ -223,17 +303,61 @@ async def desk_socket(request: web.Request) -> web.StreamResponse:
                 await ws.send_json(event)
 
     task = asyncio.create_task(pump())
+    watcher = asyncio.create_task(watch())
     try:
         await ws.send_json({"type": "hello", "username": agent.username, "role": agent.role})
         async for _ in ws:  # the desk only listens; actions go through the CSRF-checked POSTs
             pass
     finally:
         sub.close()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
+        presence.socket_closed(agent.username)
+        sockets = registry.get(hash_token(token))
+        if sockets is not None:
+            sockets.discard(ws)
+            if not sockets:
+                registry.pop(hash_token(token), None)
+        for pending in (task, watcher):
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending
     return ws
 
 
+async def _purge_loop(auth, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            purged = await auth.purge_expired()
+        except Exception:  # noqa: BLE001 - housekeeping retries at the next tick
+            log.exception("desk session purge failed")
+            continue
+        if purged:
+            log.info("purged %d expired desk session(s)", purged)
+
+
+async def _desk_resources(app: web.Application):
+    """After the gateway's resources: the argon2 pool, the account audit, desk hours, the purge."""
+    auth_key, _, _, _, service_key, settings_key = _keys()
+    desk = app[settings_key].desk
+    auth, service = app[auth_key], app[service_key]
+    auth.pool = PasswordPool(threads=desk.login_threads, max_pending=desk.login_max_pending)
+    if auth.audit is None:
+        auth.audit = service.audit
+    service.shift = DeskShift(desk.hours, app[presence_key], desk.presence_window_s)
+    purge = asyncio.create_task(_purge_loop(auth, desk.session_purge_interval_s))
+    yield
+    purge.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await purge
+    auth.close()
+
+
 def setup(app: web.Application) -> None:
+    from .web import overrides_key
+
+    clock = app[overrides_key].clock
+    app[throttle_key] = LoginThrottle(clock=lambda: clock().timestamp())
+    app[presence_key] = DeskPresence(clock)
+    app[desk_sockets_key] = defaultdict(set)
+    app.cleanup_ctx.append(_desk_resources)
     app.add_routes(routes)

@@ -48,7 +48,9 @@ async def borrower_for_conversation(s: AsyncSession, conversation_id: str) -> st
 
 
 class LedgerAuditLog:
-    """Agent actions appended to the ledger's audit_log (actor ``agent:<username>``)."""
+    """Agent actions appended to the ledger's audit_log (actor ``agent:<username>``). Account
+    administration (no conversation: ``conversation_id == ""``) keeps its actor as given, e.g.
+    ``cli:<os user>``, with the agent concerned in the detail."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utcnow) -> None:
         self.sessions = sessions
@@ -56,6 +58,10 @@ class LedgerAuditLog:
 
     async def record(self, actor: str, action: str, conversation_id: str, detail: dict[str, Any]) -> None:
         async with self.sessions() as s, s.begin():
+            if not conversation_id:
+                s.add(AuditEntry(at=self.clock(), actor=actor, action=action, borrower_id=None, loan_id=None,
+                                 detail=dict(detail)))
+                return
             borrower_id = await borrower_for_conversation(s, conversation_id)
             s.add(AuditEntry(at=self.clock(), actor=f"agent:{actor}", action=action, borrower_id=borrower_id,
                              loan_id=None, detail={"conversation_id": conversation_id, **detail}))
@@ -136,6 +142,52 @@ class LedgerAccounts:
                                     "opted_out_channels": list(pref.opted_out_channels) if pref else []},
             "loans": loan_views,
         }
+
+
+    async def summary(self, conversation_id: str) -> dict[str, Any] | None:
+        """Name and worst bucket only (what a queue line shows), without the panel's extra reads."""
+        from zoneinfo import ZoneInfo
+
+        from ledger.db import models as m
+        from ledger.domain.account import derive_status
+        from ledger.services.records import load_records
+
+        async with self.sessions() as s:
+            borrower_id = await borrower_for_conversation(s, conversation_id)
+            borrower = await s.get(m.Borrower, borrower_id) if borrower_id else None
+            if borrower is None:
+                return None
+            today = self.clock().astimezone(ZoneInfo(self.timezone)).date()
+            worst = None
+            if self.policy is not None:
+                for loan in (await s.execute(select(m.Loan).where(m.Loan.borrower_id == borrower.id))).scalars():
+                    if today < loan.disbursed_on:
+                        continue
+                    records = await load_records(s, loan)
+                    status = derive_status(records.contract, records.payment_records, records.arrangement_records,
+                                           today, self.policy)
+                    if worst is None or status.days_past_due > worst[0]:
+                        worst = (status.days_past_due, status.bucket)
+        return {"borrower_name": borrower.name, "bucket": worst[1] if worst else None}
+
+    async def contact_rules(self, conversation_id: str) -> dict[str, Any] | None:
+        """What the contact rules need about the conversation's borrower (None when unlinked):
+        cease-contact (``stop_all``), opted-out channels, time zone, an open dispute on any loan."""
+        from ledger.db import models as m
+
+        async with self.sessions() as s:
+            borrower_id = await borrower_for_conversation(s, conversation_id)
+            borrower = await s.get(m.Borrower, borrower_id) if borrower_id else None
+            if borrower is None:
+                return None
+            pref = await s.get(m.ContactPreference, borrower.id)
+            dispute = (await s.execute(
+                select(m.Dispute.id).join(m.Loan, m.Loan.id == m.Dispute.loan_id)
+                .where(m.Loan.borrower_id == borrower.id, m.Dispute.status == "open").limit(1))).scalar_one_or_none()
+        return {"stop_all": bool(pref and pref.stop_all),
+                "opted_out_channels": list(pref.opted_out_channels) if pref else [],
+                "timezone": borrower.timezone or self.timezone,
+                "open_dispute": dispute is not None}
 
 
 def make_account_reader(sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime] = utcnow) -> LedgerAccounts:

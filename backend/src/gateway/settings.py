@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from ledger.settings import DEFAULT_DATABASE_URL
 
+from .desk_hours import DeskHours, DeskHoursError
+
 
 class SettingsError(Exception):
     """An environment variable holds an unusable value."""
@@ -47,6 +49,58 @@ def _bounded(env: Mapping[str, str], name: str, default: int, low: int, high: in
     return value
 
 
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if value <= 0:
+        raise SettingsError(f"{name} must be more than 0, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    """The agent desk's own settings (hours, shift, login throttling, session housekeeping).
+
+    GATEWAY_DESK_HOURS unset means no hours are configured: the hand-off says someone is
+    joining, as before. Set, "on shift" = inside the hours and at least one agent with an open
+    desk socket or a desk request in the last GATEWAY_DESK_PRESENCE_MINUTES.
+    """
+
+    hours: DeskHours | None = None
+    tz: str = "Asia/Shanghai"
+    presence_window_s: float = 10 * 60
+    overdue_after_s: float = 15 * 60
+    login_max_pending: int = 8
+    login_threads: int = 2
+    session_purge_interval_s: float = 10 * 60
+    session_check_s: float = 30.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "DeskSettings":
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        tz_name = env.get("GATEWAY_DESK_TZ") or "Asia/Shanghai"
+        try:
+            tz = ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(f"GATEWAY_DESK_TZ must be an IANA time zone such as Asia/Shanghai, got {tz_name!r}") from None
+        hours = None
+        if (env.get("GATEWAY_DESK_HOURS") or "").strip():
+            try:
+                hours = DeskHours.parse(env["GATEWAY_DESK_HOURS"], tz)
+            except DeskHoursError as exc:
+                raise SettingsError(f"GATEWAY_DESK_HOURS: {exc} (example: 'Mon-Fri 09:00-18:00; Sat 10:00-14:00')") from None
+        return cls(
+            hours=hours,
+            tz=tz_name,
+            presence_window_s=_positive(env, "GATEWAY_DESK_PRESENCE_MINUTES", 10) * 60,
+            overdue_after_s=_positive(env, "GATEWAY_DESK_OVERDUE_MINUTES", 15) * 60,
+            login_max_pending=max(1, int(_positive(env, "GATEWAY_LOGIN_MAX_PENDING", 8))),
+            login_threads=max(1, int(_positive(env, "GATEWAY_LOGIN_THREADS", 2))),
+            session_purge_interval_s=_positive(env, "GATEWAY_SESSION_PURGE_INTERVAL", 600),
+            session_check_s=_positive(env, "GATEWAY_DESK_SESSION_CHECK", 30),
+        )
+
+
 @dataclass(frozen=True)
 class GatewaySettings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -74,6 +128,7 @@ class GatewaySettings:
     wechat_app_secret: str | None = None
     wechat_reply_deadline_s: float = 4.5
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    desk: DeskSettings = field(default_factory=DeskSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "GatewaySettings":
@@ -112,4 +167,5 @@ class GatewaySettings:
             wechat_app_secret=env.get("WECHAT_APP_SECRET") or None,
             wechat_reply_deadline_s=_float(env, "WECHAT_REPLY_DEADLINE", 4.5),
             allowed_origins=origins,
+            desk=DeskSettings.from_env(env),
         )

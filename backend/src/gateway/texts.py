@@ -6,6 +6,21 @@ TEXTS = {
         "zh": "正在为您转接人工客服，请稍候，客服人员马上就到。",
         "en": "A member of our team is joining this chat now. Please stay with us.",
     },
+    "desk_closed": {
+        "zh": "人工客服的服务时间是{hours}，现在不在服务时间内。您的请求已登记，客服会在{when}起尽快在这里回复您。",
+        "en": "Our team works {hours} and is not available right now. Your request is queued: "
+              "a member of our team will reply here from {when}.",
+    },
+    "desk_unstaffed": {
+        "zh": "目前没有客服人员在线。您的请求已登记，客服会尽快在这里回复您。服务时间：{hours}。",
+        "en": "No member of our team is free right now. Your request is queued and someone will reply here "
+              "as soon as possible (our hours: {hours}).",
+    },
+    "slow_down": {
+        "zh": "您发送消息的速度太快了，请稍等一分钟再发送。刚才过快发送的消息没有被处理。",
+        "en": "You are sending messages too fast: please slow down and wait a minute. "
+              "The messages sent too quickly were not read.",
+    },
     "agent_joined": {
         "zh": "客服 {name} 已加入对话。",
         "en": "{name} from our team has joined the chat.",

@@ -66,18 +66,22 @@ def _render(replies: list[dict[str, Any]], language: str) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-async def send_via_api(app: web.Application, conv: Conversation, messages: list[dict[str, Any]]) -> None:
+async def send_via_api(app: web.Application, conv: Conversation, messages: list[dict[str, Any]]) -> str | None:
+    """None when sent (or nothing to send), else why not (the desk tells the agent)."""
     client = app[client_key]
     content = _render(messages, conv.language)
     if not content:
-        return
+        return None
     if client is None:
         log.warning("WeChat customer-service API not configured; message for %s not sent", conv.id)
-        return
+        return "the WeChat customer-service API is not configured"
     try:
         await client.send_text(conv.external_user_id, content)
     except (wechat.WeChatError, aiohttp.ClientError, TimeoutError, ValueError) as exc:
         log.warning("WeChat customer-service send failed for %s: %s", conv.id, exc)
+        why = str(exc) if isinstance(exc, wechat.WeChatApiError) else type(exc).__name__  # never a URL (token)
+        return f"WeChat did not take the message: {why}"[:300]
+    return None
 
 
 @routes.post("/wechat")
@@ -161,8 +165,8 @@ def attach(app: web.Application, http: aiohttp.ClientSession, redis: RedisClient
                                               wechat.AiohttpPoster(http))
     app[client_key] = client
 
-    async def outbound(conv: Conversation, messages: list[dict[str, Any]]) -> None:
-        await send_via_api(app, conv, messages)
+    async def outbound(conv: Conversation, messages: list[dict[str, Any]]) -> str | None:
+        return await send_via_api(app, conv, messages)
 
     app[service_key].outbound["wechat"] = outbound
 

@@ -1,8 +1,10 @@
 /* Huanxin agent desk: queue, transcript, account panel and actions. Every POST carries the
- * session's CSRF token; live updates come from /ws/desk. Text is always set with textContent. */
+ * session's CSRF token; live updates come from /ws/desk as deltas applied to the queue in place
+ * (DeskQueue, desk_queue.js): only a conversation never listed before costs one request.
+ * Text is always set with textContent. */
 (function () {
   'use strict';
-  var me = null, selected = null, current = null, ws = null, queueTimer = null;
+  var me = null, selected = null, current = null, ws = null, queue = null, renderTimer = null, fetching = {};
   var $ = function (id) { return document.getElementById(id); };
 
   function api(method, path, body) {
@@ -30,7 +32,8 @@
   }
   function showError(err) { $('error').textContent = err ? String(err.message || err) : ''; }
 
-  function renderQueue(items) {
+  function renderQueue() {
+    var items = queue.list(Date.now());
     var box = $('queue');
     box.textContent = '';
     var groups = [
@@ -43,13 +46,14 @@
       if (!g[1].length) return;
       box.appendChild(el('div', 'section-title', g[0] + ' (' + g[1].length + ')'));
       g[1].forEach(function (c) {
-        var item = el('div', 'item' + (c.conversation_id === selected ? ' selected' : '') + (c.wait_seconds !== null ? ' waiting' : ''));
+        var item = el('div', 'item' + (c.conversation_id === selected ? ' selected' : '') + (c.wait_seconds !== null ? ' waiting' : '') +
+                      (c.overdue ? ' overdue' : ''));
         item.dataset.id = c.conversation_id;
         item.appendChild(el('div', 'reason', (c.escalation_reason || 'live') + ' · ' + c.channel + ' · ' + c.language));
         var meta = [];
         if (c.borrower_name) meta.push(c.borrower_name);
         meta.push('bucket ' + (c.bucket || '?'));
-        if (c.wait_seconds !== null) meta.push('wait ' + wait(c.wait_seconds));
+        if (c.wait_seconds !== null) meta.push((c.overdue ? '超时 OVERDUE · ' : '') + 'wait ' + wait(c.wait_seconds));
         if (c.assigned_agent) meta.push('→ ' + c.assigned_agent);
         item.appendChild(el('div', 'meta', meta.join(' · ')));
         item.appendChild(el('div', 'meta', c.last_message));
@@ -59,8 +63,26 @@
     });
     if (!box.childNodes.length) box.appendChild(el('div', 'empty', '队列为空 / Queue is empty'));
   }
-  function loadQueue() { return api('GET', '/desk/api/queue').then(function (d) { renderQueue(d.conversations); }); }
-  function scheduleQueue() { clearTimeout(queueTimer); queueTimer = setTimeout(loadQueue, 250); }
+  function loadQueue() {
+    return api('GET', '/desk/api/queue').then(function (d) { queue.setAll(d.conversations); renderQueue(); });
+  }
+  function scheduleRender() {
+    if (renderTimer) return;
+    renderTimer = setTimeout(function () { renderTimer = null; renderQueue(); }, 250);
+  }
+  function fetchLine(id) {  // one conversation the desk has not listed yet
+    if (fetching[id]) return;
+    fetching[id] = true;
+    api('GET', '/desk/api/queue/' + encodeURIComponent(id))
+      .then(function (item) { queue.put(item); scheduleRender(); })
+      .catch(function () {})
+      .finally(function () { delete fetching[id]; });
+  }
+  function applyEvent(ev) {
+    var result = queue.apply(ev);
+    if (result.fetch) fetchLine(result.fetch);
+    if (result.changed) scheduleRender();
+  }
 
   function line(m) {
     var cls = 'line ' + m.sender + (m.agent_only ? ' internal' : '');
@@ -131,7 +153,7 @@
     return api('GET', '/desk/api/conversations/' + encodeURIComponent(id)).then(function (view) {
       renderConversation(view);
       renderAccount(view.account);
-      scheduleQueue();
+      scheduleRender();
     }).catch(showError);
   }
   function refresh() { if (selected) return open(selected); }
@@ -179,20 +201,29 @@
       var ev = JSON.parse(e.data);
       if (ev.type === 'message') {
         if (ev.conversation_id === selected) appendLine(ev);
-        scheduleQueue();
+        applyEvent(ev);
       } else if (ev.type === 'conversation') {
         if (ev.conversation_id === selected) refresh();
-        scheduleQueue();
+        applyEvent(ev);
+      } else if (ev.type === 'delivery_failed' && ev.conversation_id === selected) {
+        showError('未送达 / Not delivered: ' + ev.reason);
+        refresh();
       }
     };
-    ws.onclose = function () { $('live').className = 'live'; setTimeout(connect, 2000); };
+    ws.onclose = function (e) {
+      $('live').className = 'live';
+      if (e.code === 4401) { location.href = '/desk/login'; return; }  // the session ended
+      setTimeout(connect, 2000);
+    };
   }
 
   api('GET', '/desk/api/me').then(function (data) {
     me = data;
+    queue = new DeskQueue(me, me.overdue_after_s);
     $('whoami').textContent = me.display_name + ' (' + me.role + ')';
     loadQueue();
     connect();
-    setInterval(loadQueue, 15000);  // wait times move even when nothing happens
+    setInterval(renderQueue, 5000);  // wait times move even when nothing happens (computed here)
+    setInterval(loadQueue, 300000);  // a slow resync (bot conversations leave the live window)
   });
 })();
