@@ -446,6 +446,35 @@ T: dict[str, dict[str, str]] = {
         "zh": "现在回到您刚才的问题：",
         "en": "Now, back to your question:",
     },
+    # ---- trust at the edges (issue 8)
+    "something_went_wrong": {
+        "zh": "抱歉，我这边出了点问题，没能处理您的消息。您可以稍后再试，或者让人工客服来帮您。",
+        "en": "Something went wrong on my side, sorry: I couldn't handle your message. You can try again, or a person can help you.",
+    },
+    "escalated_pending": {
+        "zh": "已为您转接人工客服，同事会尽快在这里回复您。",
+        "en": "I've passed your conversation to a person; a colleague will reply here as soon as possible.",
+    },
+    "no_plans_pending": {
+        "zh": "根据目前的情况，系统没有能直接提供的方案。我已经请专人审核您的情况，同事会尽快联系您。",
+        "en": "There's no option I can offer directly right now, so I've asked a specialist to review your situation. A colleague will get back to you soon.",
+    },
+    "verify_locked_handoff": {
+        "zh": "为了保护账户安全，连续多次核实失败后验证已暂时锁定，{until} 之后才能再试。我已为您转接人工客服，同事可以用其他方式核实您的身份并帮助您。",
+        "en": "For your security, verification is locked after several unsuccessful attempts, until {until}. I've passed your conversation to a person, who can confirm who you are another way and help you.",
+    },
+    "verify_rate_limited": {
+        "zh": "从这里提交的核实次数太多了，请稍后再试。如果需要，我可以为您转接人工客服。",
+        "en": "There have been too many verification attempts from here; please try again later. I can also connect you with a person.",
+    },
+    "offer_accepted_terms": {
+        "zh": "这个方案之前已经接受过了，已经生效，不需要再确认。{plan}：第一笔 {amount} 请在 {due_date} 前支付，共 {count} 期，共还 {total}。",
+        "en": "That plan was already accepted and is in place; nothing more is needed. {plan}: the first payment of {amount} is due on {due_date}, {count} payment(s), {total} in total.",
+    },
+    "group_chat_private": {
+        "zh": "为了保护您的隐私，我不能在群聊里讨论账户或欠款。请私聊我，我会在那里帮您。",
+        "en": "To protect your privacy I can't discuss accounts or debts in a group chat. Please message me privately and I'll help you there.",
+    },
 }
 
 BUTTON_LABELS = {
