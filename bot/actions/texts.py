@@ -63,10 +63,6 @@ T: dict[str, dict[str, str]] = {
         "zh": "抱歉，这些信息与我们的记录不一致，我们从头再来一遍。",
         "en": "Sorry, those details don't match our records; let's start again.",
     },
-    "verify_locked": {
-        "zh": "为了保护账户安全，连续多次核实失败后验证已暂时锁定，请在 {until} 之后再试。如果需要，我可以为您转接人工客服。",
-        "en": "For your security, verification is locked for a while after several unsuccessful attempts. Please try again after {until}. I can also connect you with a person if you like.",
-    },
     "invalid_identity_phone": {
         "zh": "我没能识别出手机号或借款编号。请输入 11 位手机号，或以 HX 开头的借款编号。",
         "en": "I couldn't read a phone number or loan number. Please send your 11-digit mobile number or your loan number starting with HX.",
@@ -239,10 +235,6 @@ T: dict[str, dict[str, str]] = {
     "no_plans": {
         "zh": "根据目前的情况，系统没有能直接提供的方案。我已经请专人审核您的情况（编号 {escalation_id}），同事会尽快联系您。",
         "en": "There's no option I can offer directly right now, so I've asked a specialist to review your situation (reference {escalation_id}). A colleague will get back to you soon.",
-    },
-    "no_plans_no_escalation": {
-        "zh": "根据目前的情况，系统没有能直接提供的方案，需要专人审核。请稍后再试或回复“转人工”。",
-        "en": "There's no option I can offer directly right now; a specialist needs to review it. Please try again later or say 'talk to a person'.",
     },
     "plan_unknown_choice": {
         "zh": "抱歉，我没看懂您选的是哪个方案，请点选下面的按钮或回复方案的序号。",
@@ -461,7 +453,7 @@ T: dict[str, dict[str, str]] = {
     },
     "verify_locked_handoff": {
         "zh": "为了保护账户安全，连续多次核实失败后验证已暂时锁定，{until} 之后才能再试。我已为您转接人工客服，同事可以用其他方式核实您的身份并帮助您。",
-        "en": "For your security, verification is locked after several unsuccessful attempts, until {until}. I've passed your conversation to a person, who can confirm who you are another way and help you.",
+        "en": "For your security, verification is locked after several unsuccessful attempts; you can try again after {until}. I've passed your conversation to a person, who can confirm who you are another way and help you.",
     },
     "verify_rate_limited": {
         "zh": "从这里提交的核实次数太多了，请稍后再试。如果需要，我可以为您转接人工客服。",
