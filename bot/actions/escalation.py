@@ -98,7 +98,8 @@ class ActionRequestHuman(LedgerAction):
 
 class ActionFileComplaint(LedgerAction):
     """complain: recorded through POST /complaints (with the token when verified), then a
-    human is offered."""
+    human is offered. When the ledger cannot record it, the complaint goes to a person at once
+    (its text in the escalation summary), never "nobody can come"."""
 
     intents = ("complain",)
     resets_awaiting = True
@@ -110,8 +111,12 @@ class ActionFileComplaint(LedgerAction):
         text = _IDENTITY_LIKE.sub("[redacted]", turn.message_for("complain"))[:2000]
         try:
             complaint = await turn.ledger.create_complaint(turn.conversation_id, text, auth=turn.auth())
-        except (LedgerUnavailable, LedgerError):
-            turn.say("escalation_failed")
+        except (LedgerUnavailable, LedgerError) as exc:
+            logger.warning("complaint of %s not recorded (%s): handed to a person", turn.conversation_id,
+                           type(exc).__name__)
+            turn.set("awaiting", None)
+            turn.say("complaint_handoff")
+            await escalate(turn, "complaint", conversation_summary(turn))
             return
         turn.say("complaint_recorded", complaint_id=complaint.get("complaint_id"))
         turn.offer_human(awaiting="human_offer_complaint")

@@ -109,10 +109,6 @@ T: dict[str, dict[str, str]] = {
         "zh": "已为您转接人工客服（编号 {escalation_id}），同事会尽快在这里回复您。",
         "en": "I've passed your conversation to a person (reference {escalation_id}); a colleague will reply here as soon as possible.",
     },
-    "escalation_failed": {
-        "zh": "抱歉，现在无法转接人工。请稍后再试，您的问题我们会重视。",
-        "en": "Sorry, I can't reach a person right now. Please try again shortly; your request matters to us.",
-    },
     # ---- status
     "status_overdue": {
         "zh": "您的借款 {loan_number} 目前逾期 {dpd} 天（{bucket}），逾期金额共 {total}：本金 {principal}，利息 {interest}，罚息 {penalty}，违约金 {fees}。最早一期未还款的到期日是 {since}。把账户还到正常状态需要还 {bring_current}。",
@@ -442,6 +438,10 @@ T: dict[str, dict[str, str]] = {
     "something_went_wrong": {
         "zh": "抱歉，我这边出了点问题，没能处理您的消息。您可以稍后再试，或者让人工客服来帮您。",
         "en": "Something went wrong on my side, sorry: I couldn't handle your message. You can try again, or a person can help you.",
+    },
+    "complaint_handoff": {
+        "zh": "抱歉，您的投诉暂时没能登记到系统里，我已把它转给人工客服，同事会在这里跟进。",
+        "en": "Sorry, I couldn't record your complaint in our system just now, so I've passed it to a person; a colleague will follow up here.",
     },
     "escalated_pending": {
         "zh": "已为您转接人工客服，同事会尽快在这里回复您。",

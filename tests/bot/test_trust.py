@@ -466,3 +466,18 @@ async def test_a_crashing_form_validator_still_answers_and_stops_the_form(monkey
     assert dispatcher.messages and "出了点问题" in dispatcher.messages[0]["text"]
     assert {"event": "active_loop", "name": None, "timestamp": None} in events
     assert "13800000001" not in caplog.text
+
+
+async def test_a_complaint_the_ledger_cannot_record_goes_to_a_person_with_its_text(fresh_outbox):
+    from actions.escalation import ActionFileComplaint
+
+    conv = Conversation(slots={"language": "en"})
+    conv.ledger.down = True
+    conv.user("your collectors keep calling my family, I want to complain", "complain")
+    await conv.run(ActionFileComplaint)
+    assert "can't reach a person" not in conv.all_text() and "a person" in conv.all_text()
+    assert [c["handoff"]["reason"] for c in conv.customs()] == ["complaint"]
+    conv.ledger.down = False
+    await fresh_outbox.flush(conv.ledger, now=time.monotonic() + 3600)
+    [escalation] = conv.ledger.escalations
+    assert escalation["reason"] == "complaint" and "keep calling my family" in escalation["summary"]
