@@ -4,8 +4,7 @@ groups, idle sessions, crashing actions."""
 
 import logging
 import time
-from datetime import date, datetime, timezone
-from pathlib import Path
+from datetime import date
 
 import pytest
 import yaml
@@ -17,7 +16,6 @@ from actions.dialogue import ActionHandleAffirm, ActionHandleInform
 from actions.escalation import ActionRequestHuman
 from actions.handback import ActionHandback
 from actions.hardship import ActionStartHardship, ActionSubmitHardship
-from actions.ledger_client import LedgerError
 from actions.outbox import EscalationOutbox
 from actions.session import ActionSessionStart
 from actions.system import sign_system_message
