@@ -8,6 +8,11 @@ REPO_DIR="$(dirname "$BOT_DIR")"
 export RASA_TELEMETRY_ENABLED=false
 export SQLALCHEMY_SILENCE_UBER_WARNING=1
 export ACTION_SERVER_URL="${ACTION_SERVER_URL:-http://127.0.0.1:5055/webhook}"
+# endpoints.yml sends ACTION_SERVER_SECRET to the action server: taken from .env.local (generated
+# by scripts/env.sh) when the environment does not have it; there is no default secret.
+if [ -z "${ACTION_SERVER_SECRET:-}" ] && [ -f "$REPO_DIR/.env.local" ]; then
+  set -a; . "$REPO_DIR/.env.local"; set +a
+fi
 export HOME="${RASA_HOME:-$REPO_DIR/.home}"
 export TMPDIR="${TMPDIR:-$HOME/tmp}"
 mkdir -p "$HOME" "$TMPDIR" "$BOT_DIR/.rasa"

@@ -65,7 +65,7 @@ start_all() {
   start_one backend "$root/backend" .venv/bin/ledger serve
   echo "==> starting the action server on 127.0.0.1:$ACTION_SERVER_PORT"
   start_one actions "$root/bot" env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" \
-    .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_SERVER_PORT"
+    .venv/bin/python -m actions.server --port "$ACTION_SERVER_PORT"
   echo "==> starting Rasa on $RASA_URL ($channels; the model takes ~1 min to load)"
   start_one rasa "$root/bot" env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" \
     .venv/bin/rasa run --enable-api --jwt-secret "$RASA_JWT_SECRET" --jwt-method HS256 --model "$model" \

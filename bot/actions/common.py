@@ -9,18 +9,20 @@ succeeds, ``action_submit_verification`` runs the stored question's handler in t
 from __future__ import annotations
 
 import logging
+import traceback
 from abc import ABC, abstractmethod
 from datetime import date, datetime
 from typing import Any, Callable, ClassVar
 from zoneinfo import ZoneInfo
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions import texts
 from actions.ledger_client import BorrowerAuth, LedgerApi, LedgerError, LedgerUnavailable, default_client
+from actions.outbox import EscalationOutbox, default_outbox
 from actions.parsing import detect_language, language_units, normalize, parse_language
 from actions.vault import ConversationVault, default_vault
 
@@ -35,6 +37,12 @@ ESCAPE_INTENTS = {"request_human", "goodbye", "stop_contact", "complain", "dispu
 # Of those, the ones whose own action runs when they stop a form.
 HANDLED_AFTER_ESCAPE = {"request_human", "complain", "stop_contact", "dispute_debt"}
 ESCAPE_CONFIDENCE = 0.6
+# Texts that ask an identity question again: they carry the marker the gateway reads (shared
+# protocol 4) so that it stores the borrower's next message as "[identity answer]". The form's
+# own questions (utter_ask_identity_*) carry it in the domain (domain/forms.yml).
+IDENTITY_QUESTION_MARKER = {"expects_identity_answer": True}
+IDENTITY_REASKS = {"invalid_identity_phone", "invalid_identity_dob", "invalid_identity_id_last4"}
+GROUP_CHAT_TYPES = {"group", "supergroup", "channel"}
 
 
 def today_in_shanghai() -> date:
@@ -109,6 +117,28 @@ def domain_response(domain: dict, name: str, slot: Callable[[str], Any]) -> dict
     return plain
 
 
+def is_group_chat(tracker: Tracker) -> bool:
+    """True in a Telegram group, supergroup or channel, where the debt is never discussed.
+
+    Rasa 3.6's Telegram connector uses the chat id as the sender id and passes no metadata:
+    Telegram gives private chats the (positive) user id and groups, supergroups and channels
+    negative ids. A chat type in the metadata (``telegram_chat_type``) is used when present."""
+    if tracker.get_latest_input_channel() != "telegram":
+        return False
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    chat_type = metadata.get("telegram_chat_type") if isinstance(metadata, dict) else None
+    if isinstance(chat_type, str) and chat_type:
+        return chat_type != "private"
+    return str(tracker.sender_id).startswith("-")
+
+
+def log_crash(where: str, exc: BaseException) -> None:
+    """Logs an unexpected exception by type and stack only: its message may quote what the
+    borrower typed (an identity answer), so it is never logged."""
+    stack = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("%s failed with %s (message withheld)\n%s", where, type(exc).__name__, stack)
+
+
 class SessionExpired(Exception):
     """The ledger answered verification_required: the token expired or was never valid."""
 
@@ -124,6 +154,7 @@ class Turn:
         self.ledger = ledger
         self.vault = vault
         self.today = today
+        self.outbox: EscalationOutbox = default_outbox()
         self.events: list[dict[str, Any]] = []
         self._changed: dict[str, Any] = {}
         self.resumed_intent: str | None = None  # set when answering a question asked before verification
@@ -186,7 +217,9 @@ class Turn:
         return self.latest_text
 
     def say(self, key: str, buttons: list[dict] | None = None, **figures: Any) -> None:
-        self.dispatcher.utter_message(text=texts.text(key, self.lang, **figures), buttons=buttons or [])
+        marker = IDENTITY_QUESTION_MARKER if key in IDENTITY_REASKS else None
+        self.dispatcher.utter_message(text=texts.text(key, self.lang, **figures), buttons=buttons or [],
+                                      json_message=marker)
 
     def say_response(self, name: str) -> None:
         """A domain response (utter_*) in the variation for the slots as this action leaves
@@ -261,6 +294,8 @@ class LedgerAction(Action, ABC):
     # True for actions that answer a new question: whatever the bot was waiting for (a promise
     # date, a channel...) is dropped, so a later "inform" is not read as that answer.
     resets_awaiting: ClassVar[bool] = False
+    # False for everything about the account: in a group chat the bot only says to write privately.
+    allowed_in_groups: ClassVar[bool] = False
 
     def __init__(self, ledger: LedgerApi | None = None, vault: ConversationVault | None = None,
                  today: Callable[[], date] | None = None):
@@ -278,15 +313,30 @@ class LedgerAction(Action, ABC):
         return Turn(dispatcher, tracker, domain, self._ledger or default_client(),
                     self._vault or default_vault(), self._today())
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
-        updates = message_slot_updates(tracker)
+    def _start(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
         turn = self.make_turn(dispatcher, tracker, domain)
-        for name, value in updates.items():
+        for name, value in message_slot_updates(tracker).items():
             turn.set(name, value)
-        if self.resets_awaiting and turn.slot("awaiting") not in (None, "plan_choice"):
-            turn.set("awaiting", None)
-        await self.handle_safely(turn)
-        return turn.events
+        return turn
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        """Never raises and never stays silent: an unexpected exception drops what the action
+        had said and changed, and the borrower is told something went wrong and offered a person."""
+        try:
+            turn = self._start(dispatcher, tracker, domain)
+            if not self.allowed_in_groups and is_group_chat(tracker):
+                refuse_group_chat(turn)
+                return turn.events
+            if self.resets_awaiting and turn.slot("awaiting") not in (None, "plan_choice"):
+                turn.set("awaiting", None)
+            await self.handle_safely(turn)
+            return turn.events
+        except Exception as exc:  # noqa: BLE001 - the one place that turns a crash into an answer
+            log_crash(f"action {self.name()}", exc)
+            dispatcher.messages.clear()
+            turn = self._start(dispatcher, tracker, domain)
+            turn.offer_human("something_went_wrong")
+            return turn.events
 
     async def handle_safely(self, turn: Turn) -> None:
         try:
@@ -304,11 +354,18 @@ class LedgerAction(Action, ABC):
             turn.offer_human("backend_error")
 
 
+def refuse_group_chat(turn: Turn) -> None:
+    """In a group chat: nothing about the account, no verification; write privately instead."""
+    turn.vault.clear_identity(turn.conversation_id)
+    turn.say("group_chat_private")
+
+
 class ActionRespond(LedgerAction):
     """Small talk answered with a fixed domain response (greet, thank, goodbye, bot_challenge),
     as a custom action so that the message's language is applied first."""
 
     response: ClassVar[str] = ""
+    allowed_in_groups = True
 
     async def handle(self, turn: Turn) -> None:
         turn.say_response(self.response)
@@ -358,8 +415,19 @@ class TurnFormValidation(FormValidationAction, ABC):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         # the form loop runs this first after a user message: the message's language and
         # fallback count are applied here (see message_slot_updates)
-        events = apply_message_slots(tracker)
-        return events + await super().run(dispatcher, tracker, domain)
+        try:
+            if is_group_chat(tracker):
+                turn = self._turn(dispatcher, tracker, domain)
+                refuse_group_chat(turn)
+                return [ActiveLoop(None), SlotSet("requested_slot", None)]
+            events = apply_message_slots(tracker)
+            return events + await super().run(dispatcher, tracker, domain)
+        except Exception as exc:  # noqa: BLE001 - a crash stops the form with an answer, never silence
+            log_crash(f"validator {self.name()}", exc)
+            dispatcher.messages.clear()
+            turn = self._turn(dispatcher, tracker, domain)
+            turn.offer_human("something_went_wrong")
+            return [ActiveLoop(None), SlotSet("requested_slot", None), *turn.events]
 
     def _turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
         return Turn(dispatcher, tracker, domain, self._ledger or default_client(), self._vault or default_vault(),

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from actions.common import LedgerAction, Turn
 from actions.ledger_client import LedgerError, LedgerUnavailable
+from actions.outbox import record_escalation
 from actions.verification import IDENTITY_SLOTS
+
+logger = logging.getLogger(__name__)
 
 SUMMARY_MESSAGES = 6
 # Why the human was offered (slot `awaiting`) -> the escalation reason of the contract.
 OFFER_REASONS = {"human_offer_backend": "backend_unavailable", "human_offer_fallback": "fallback",
-                 "human_offer_complaint": "complaint"}
+                 "human_offer_complaint": "complaint", "human_offer_verification": "verification_locked"}
 _IDENTITY_LIKE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)|\d{17}[\dXx]|\d{6}(?:19|20)\d{6}")
 
 
@@ -55,13 +59,24 @@ def conversation_summary(turn: Turn) -> str:
 
 
 async def escalate(turn: Turn, reason: str, summary: str) -> dict:
-    """Creates the escalation in the ledger, then asks the channel for a hand-off: the
-    conversation gateway switches the conversation to an agent on this custom payload
-    (docs/architecture.md); other channels ignore it."""
-    escalation = await turn.ledger.create_escalation(turn.conversation_id, reason, summary, language=turn.lang,
-                                                     auth=turn.auth())
+    """Hands the conversation to a person: the custom payload the conversation gateway switches
+    on (docs/architecture.md; other channels ignore it) is always sent, and `escalated` set.
+    The escalation is recorded in the ledger for the desk; when the ledger cannot be reached the
+    record is queued (actions/outbox.py) instead of leaving the borrower with nobody. Returns
+    the escalation, whose escalation_id is None while it waits in the queue."""
+    escalation: dict = {"escalation_id": None}
+    try:
+        escalation = await record_escalation(turn.ledger, turn.conversation_id, reason, summary, turn.lang,
+                                             turn.auth())
+    except LedgerUnavailable as exc:
+        logger.warning("escalation of %s queued: %s", turn.conversation_id, exc)
+        turn.outbox.add(turn.conversation_id, reason, summary, turn.lang, turn.auth())
+    except LedgerError as exc:
+        logger.error("escalation of %s refused by the ledger (%s); hand-off sent anyway", turn.conversation_id,
+                     exc.code)
     turn.dispatcher.utter_message(json_message={"handoff": {"reason": reason,
                                                             "escalation_id": escalation.get("escalation_id")}})
+    turn.set("escalated", True)
     return escalation
 
 
@@ -74,18 +89,17 @@ class ActionRequestHuman(LedgerAction):
     async def handle(self, turn: Turn) -> None:
         reason = OFFER_REASONS.get(turn.slot("awaiting") or "", "request_human")
         turn.set("awaiting", None)
-        try:
-            escalation = await escalate(turn, reason, conversation_summary(turn))
-        except (LedgerUnavailable, LedgerError):
-            turn.say("escalation_failed")
-            return
-        turn.set("escalated", True)
-        turn.say("escalated", escalation_id=escalation.get("escalation_id"))
+        escalation = await escalate(turn, reason, conversation_summary(turn))
+        if escalation.get("escalation_id"):
+            turn.say("escalated", escalation_id=escalation["escalation_id"])
+        else:
+            turn.say("escalated_pending")
 
 
 class ActionFileComplaint(LedgerAction):
     """complain: recorded through POST /complaints (with the token when verified), then a
-    human is offered."""
+    human is offered. When the ledger cannot record it, the complaint goes to a person at once
+    (its text in the escalation summary), never "nobody can come"."""
 
     intents = ("complain",)
     resets_awaiting = True
@@ -97,8 +111,12 @@ class ActionFileComplaint(LedgerAction):
         text = _IDENTITY_LIKE.sub("[redacted]", turn.message_for("complain"))[:2000]
         try:
             complaint = await turn.ledger.create_complaint(turn.conversation_id, text, auth=turn.auth())
-        except (LedgerUnavailable, LedgerError):
-            turn.say("escalation_failed")
+        except (LedgerUnavailable, LedgerError) as exc:
+            logger.warning("complaint of %s not recorded (%s): handed to a person", turn.conversation_id,
+                           type(exc).__name__)
+            turn.set("awaiting", None)
+            turn.say("complaint_handoff")
+            await escalate(turn, "complaint", conversation_summary(turn))
             return
         turn.say("complaint_recorded", complaint_id=complaint.get("complaint_id"))
         turn.offer_human(awaiting="human_offer_complaint")

@@ -9,6 +9,7 @@ MISSES_BEFORE_HUMAN = 2
 
 class ActionClarify(LedgerAction):
     """nlu_fallback: a clarifying question; after two misses in a row, the offer of a human."""
+    allowed_in_groups = True
 
     intents = ("nlu_fallback",)
 
@@ -28,6 +29,7 @@ class ActionClarify(LedgerAction):
 
 
 class ActionHandleOutOfScope(LedgerAction):
+    allowed_in_groups = True
     intents = ("out_of_scope",)
 
     def name(self) -> str:

@@ -1,11 +1,15 @@
 """Hand-back from a human agent: the conversation gateway sends the system intent
 `/handback{"agent_note": "..."}` (docs/architecture.md) when an agent returns the conversation.
 The assistant says it continues, repeats what was agreed (the agent's note), and clears the
-escalation so that a new request for a person escalates again."""
+escalation so that a new request for a person escalates again. Only a message the gateway
+signed is a hand-back (actions/system.py): anything else is answered as an unclear message,
+and nothing from it (the note) is used or repeated."""
 
 from __future__ import annotations
 
 from actions.common import LedgerAction, Turn
+from actions.fallback import ActionClarify
+from actions.system import is_signed_by_gateway
 
 TEXTS = {
     "resumed": {
@@ -28,6 +32,9 @@ class ActionHandback(LedgerAction):
         return "action_handback"
 
     async def handle(self, turn: Turn) -> None:
+        if not is_signed_by_gateway(turn.tracker):
+            await ActionClarify(self._ledger, self._vault, self._today).handle(turn)
+            return
         lang = "en" if turn.lang == "en" else "zh"
         note = (turn.entity("agent_note") or "").strip()
         lines = [TEXTS["resumed"][lang]]

@@ -16,7 +16,7 @@ from actions.common import (
     switch_language_in_form,
 )
 from actions.escalation import conversation_summary, escalate
-from actions.ledger_client import LedgerError, LedgerUnavailable
+from actions.ledger_client import LedgerError
 from actions.parsing import (
     money, parse_amount, parse_amount_or_nothing, parse_duration, parse_hardship_reason,
     parse_plan_choice, to_money_string,
@@ -267,13 +267,11 @@ class ActionSubmitHardship(LedgerAction):
         show_plans(turn, records)
 
     async def _human_review(self, turn: Turn) -> None:
-        try:
-            escalation = await escalate(turn, "hardship_review", conversation_summary(turn))
-        except (LedgerUnavailable, LedgerError):
-            turn.offer_human("no_plans_no_escalation")
-            return
-        turn.set("escalated", True)
-        turn.say("no_plans", escalation_id=escalation.get("escalation_id"))
+        escalation = await escalate(turn, "hardship_review", conversation_summary(turn))
+        if escalation.get("escalation_id"):
+            turn.say("no_plans", escalation_id=escalation["escalation_id"])
+        else:
+            turn.say("no_plans_pending")
 
     async def _stopped(self, turn: Turn) -> None:
         from actions.handlers import handler_for

@@ -11,6 +11,7 @@ from actions.parsing import parse_language
 
 
 class ActionChangeLanguage(LedgerAction):
+    allowed_in_groups = True
     intents = ("change_language",)
 
     def name(self) -> str:

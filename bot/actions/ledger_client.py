@@ -56,7 +56,7 @@ class LedgerApi(Protocol):
     """The calls the actions make; ``LedgerClient`` and the tests' fake implement it."""
 
     async def verify(self, conversation_id: str, *, phone: str | None, loan_number: str | None,
-                     date_of_birth: date, id_last4: str) -> dict: ...
+                     date_of_birth: date, id_last4: str, client_ref: str | None = None) -> dict: ...
     async def get_borrower(self, auth: BorrowerAuth, borrower_id: str) -> dict: ...
     async def get_loan_status(self, auth: BorrowerAuth, loan_number: str, as_of: date | None = None) -> dict: ...
     async def get_payments(self, auth: BorrowerAuth, loan_number: str) -> list: ...
@@ -142,9 +142,11 @@ class LedgerClient:
     # ------------------------------------------------------------------ endpoints
 
     async def verify(self, conversation_id: str, *, phone: str | None, loan_number: str | None,
-                     date_of_birth: date, id_last4: str) -> dict:
+                     date_of_birth: date, id_last4: str, client_ref: str | None = None) -> dict:
         body: dict[str, Any] = {"conversation_id": conversation_id,
                                 "date_of_birth": date_of_birth.isoformat(), "id_last4": id_last4}
+        if client_ref:
+            body["client_ref"] = client_ref  # the gateway's client reference (limits per client)
         if phone:
             body["phone"] = phone
         else:

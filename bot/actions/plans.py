@@ -80,6 +80,8 @@ async def accept_chosen(turn: Turn) -> None:
             raise
         turn.set("awaiting", None)
         turn.set("chosen_offer_id", None)
+        if key == "offer_already_accepted" and await restate_accepted(turn, auth, offer_id):
+            return
         if key == "offer_not_eligible":
             turn.offer_human(key)
         else:
@@ -93,6 +95,28 @@ async def accept_chosen(turn: Turn) -> None:
         turn.say("plan_accepted", amount=turn.money(first.get("amount")), due_date=turn.date(first.get("due_date")))
     else:
         turn.say("plan_accepted_plain")
+
+
+async def restate_accepted(turn: Turn, auth, offer_id: str) -> bool:
+    """The offer was accepted before (the borrower never saw the answer, e.g. a slow turn):
+    the ledger's 409 carries no terms, so the arrangement is read back (GET arrangements) and
+    its terms restated. False when it cannot be found (the plain "already accepted" then)."""
+    loan_number = turn.loan_number()
+    if not loan_number:
+        return False
+    arrangements = await call(turn.ledger.get_arrangements(auth, loan_number))
+    evaluation_id = turn.slot("evaluation_id")
+    arrangement = (next((a for a in arrangements if a.get("offer_id") == offer_id), None)
+                   or next((a for a in arrangements if evaluation_id and a.get("evaluation_id") == evaluation_id), None))
+    schedule = (arrangement or {}).get("schedule") or []
+    if not schedule:
+        return False
+    first = schedule[0]
+    turn.set("offered_plans", None)
+    turn.say("offer_accepted_terms", plan=texts.name_of(texts.PLAN_NAMES, arrangement.get("plan_type"), turn.lang),
+             amount=turn.money(first.get("amount")), due_date=turn.date(first.get("due_date")), count=len(schedule),
+             total=turn.money(arrangement.get("total_to_repay")))
+    return True
 
 
 def decline_chosen(turn: Turn) -> None:

@@ -63,10 +63,6 @@ T: dict[str, dict[str, str]] = {
         "zh": "抱歉，这些信息与我们的记录不一致，我们从头再来一遍。",
         "en": "Sorry, those details don't match our records; let's start again.",
     },
-    "verify_locked": {
-        "zh": "为了保护账户安全，连续多次核实失败后验证已暂时锁定，请在 {until} 之后再试。如果需要，我可以为您转接人工客服。",
-        "en": "For your security, verification is locked for a while after several unsuccessful attempts. Please try again after {until}. I can also connect you with a person if you like.",
-    },
     "invalid_identity_phone": {
         "zh": "我没能识别出手机号或借款编号。请输入 11 位手机号，或以 HX 开头的借款编号。",
         "en": "I couldn't read a phone number or loan number. Please send your 11-digit mobile number or your loan number starting with HX.",
@@ -112,10 +108,6 @@ T: dict[str, dict[str, str]] = {
     "escalated": {
         "zh": "已为您转接人工客服（编号 {escalation_id}），同事会尽快在这里回复您。",
         "en": "I've passed your conversation to a person (reference {escalation_id}); a colleague will reply here as soon as possible.",
-    },
-    "escalation_failed": {
-        "zh": "抱歉，现在无法转接人工。请稍后再试，您的问题我们会重视。",
-        "en": "Sorry, I can't reach a person right now. Please try again shortly; your request matters to us.",
     },
     # ---- status
     "status_overdue": {
@@ -239,10 +231,6 @@ T: dict[str, dict[str, str]] = {
     "no_plans": {
         "zh": "根据目前的情况，系统没有能直接提供的方案。我已经请专人审核您的情况（编号 {escalation_id}），同事会尽快联系您。",
         "en": "There's no option I can offer directly right now, so I've asked a specialist to review your situation (reference {escalation_id}). A colleague will get back to you soon.",
-    },
-    "no_plans_no_escalation": {
-        "zh": "根据目前的情况，系统没有能直接提供的方案，需要专人审核。请稍后再试或回复“转人工”。",
-        "en": "There's no option I can offer directly right now; a specialist needs to review it. Please try again later or say 'talk to a person'.",
     },
     "plan_unknown_choice": {
         "zh": "抱歉，我没看懂您选的是哪个方案，请点选下面的按钮或回复方案的序号。",
@@ -445,6 +433,39 @@ T: dict[str, dict[str, str]] = {
     "continue_question": {
         "zh": "现在回到您刚才的问题：",
         "en": "Now, back to your question:",
+    },
+    # ---- trust at the edges (issue 8)
+    "something_went_wrong": {
+        "zh": "抱歉，我这边出了点问题，没能处理您的消息。您可以稍后再试，或者让人工客服来帮您。",
+        "en": "Something went wrong on my side, sorry: I couldn't handle your message. You can try again, or a person can help you.",
+    },
+    "complaint_handoff": {
+        "zh": "抱歉，您的投诉暂时没能登记到系统里，我已把它转给人工客服，同事会在这里跟进。",
+        "en": "Sorry, I couldn't record your complaint in our system just now, so I've passed it to a person; a colleague will follow up here.",
+    },
+    "escalated_pending": {
+        "zh": "已为您转接人工客服，同事会尽快在这里回复您。",
+        "en": "I've passed your conversation to a person; a colleague will reply here as soon as possible.",
+    },
+    "no_plans_pending": {
+        "zh": "根据目前的情况，系统没有能直接提供的方案。我已经请专人审核您的情况，同事会尽快联系您。",
+        "en": "There's no option I can offer directly right now, so I've asked a specialist to review your situation. A colleague will get back to you soon.",
+    },
+    "verify_locked_handoff": {
+        "zh": "为了保护账户安全，连续多次核实失败后验证已暂时锁定，{until} 之后才能再试。我已为您转接人工客服，同事可以用其他方式核实您的身份并帮助您。",
+        "en": "For your security, verification is locked after several unsuccessful attempts; you can try again after {until}. I've passed your conversation to a person, who can confirm who you are another way and help you.",
+    },
+    "verify_rate_limited": {
+        "zh": "从这里提交的核实次数太多了，请稍后再试。如果需要，我可以为您转接人工客服。",
+        "en": "There have been too many verification attempts from here; please try again later. I can also connect you with a person.",
+    },
+    "offer_accepted_terms": {
+        "zh": "这个方案之前已经接受过了，已经生效，不需要再确认。{plan}：第一笔 {amount} 请在 {due_date} 前支付，共 {count} 期，共还 {total}。",
+        "en": "That plan was already accepted and is in place; nothing more is needed. {plan}: the first payment of {amount} is due on {due_date}, {count} payment(s), {total} in total.",
+    },
+    "group_chat_private": {
+        "zh": "为了保护您的隐私，我不能在群聊里讨论账户或欠款。请私聊我，我会在那里帮您。",
+        "en": "To protect your privacy I can't discuss accounts or debts in a group chat. Please message me privately and I'll help you there.",
     },
 }
 

@@ -28,6 +28,18 @@ ACCOUNT_INTENTS = {"ask_overdue_status", "ask_fees", "report_hardship", "request
 SMALL_TALK = {"greet", "thank", "affirm", "bot_challenge"}
 
 
+CLIENT_REF_MAX = 64
+
+
+def client_ref(turn: Turn) -> str | None:
+    """The gateway's client reference of the latest message (shared protocol 3: an HMAC of the
+    client's address or device, never the address), passed to the ledger's verification call
+    so that it limits attempts per client too; None when absent or malformed."""
+    metadata = (turn.tracker.latest_message or {}).get("metadata")
+    ref = metadata.get("client_ref") if isinstance(metadata, dict) else None
+    return ref if isinstance(ref, str) and 0 < len(ref) <= CLIENT_REF_MAX else None
+
+
 class ValidateVerificationForm(TurnFormValidation):
     def name(self) -> str:
         return "validate_verification_form"
@@ -111,10 +123,11 @@ class ActionSubmitVerification(LedgerAction):
                 loan_number=answers.get("loan_number"),
                 date_of_birth=datetime.fromisoformat(answers["date_of_birth"]).date(),
                 id_last4=answers["id_last4"],
+                client_ref=client_ref(turn),
             )
         except LedgerError as exc:
             self._clear(turn)
-            self._failed(turn, exc)
+            await self._failed(turn, exc)
             return
         finally:
             turn.vault.clear_identity(turn.conversation_id)
@@ -139,10 +152,20 @@ class ActionSubmitVerification(LedgerAction):
         else:
             turn.say("verify_stopped")
 
-    def _failed(self, turn: Turn, exc: LedgerError) -> None:
+    async def _failed(self, turn: Turn, exc: LedgerError) -> None:
         if exc.code == "verification_locked" or (exc.code == "verification_failed" and exc.extra.get("attempts_left") == 0):
+            # Locked: the bot can do nothing more for this borrower for 30 minutes, so, as the
+            # policy does when the bot cannot help (hardship review), the case goes to a person
+            # at once; the desk sees the reason and can verify by other means.
+            from actions.escalation import conversation_summary, escalate
+
             turn.set("pending_intent", None)
-            turn.offer_human("verify_locked", until=self._until(turn, exc.extra.get("locked_until")))
+            turn.say("verify_locked_handoff", until=self._until(turn, exc.extra.get("locked_until")))
+            await escalate(turn, "verification_locked", conversation_summary(turn))
+            return
+        if exc.status == 429:  # the ledger's limit per client_ref: not a wrong answer, no new attempt now
+            turn.set("pending_intent", None)
+            turn.offer_human("verify_rate_limited", awaiting="human_offer_verification")
             return
         if exc.code == "verification_failed" and isinstance(exc.extra.get("attempts_left"), int):
             turn.say("verify_failed", attempts_left=exc.extra["attempts_left"])

@@ -136,6 +136,9 @@ class FakeLedger:
         self.escalations: list[dict] = []
         self.complaints: list[dict] = []
         self.accepted: list[str] = []
+        self.arrangements: list[dict] = []
+        self.client_refs: list[str | None] = []  # client_ref of each verification call
+        self.rate_limited = False  # the ledger's per-client_ref limit: 429
         self._ids = itertools.count(1)
 
     # ---- helpers
@@ -161,8 +164,11 @@ class FakeLedger:
         return token
 
     # ---- contract
-    async def verify(self, conversation_id, *, phone, loan_number, date_of_birth, id_last4):
+    async def verify(self, conversation_id, *, phone, loan_number, date_of_birth, id_last4, client_ref=None):
         self._check("verify")
+        self.client_refs.append(client_ref)
+        if self.rate_limited:
+            raise LedgerError(429, "too_many_requests", "too many verification attempts from this client")
         borrower = next((b for b in self.borrowers.values() if (phone and b.phone == phone) or (loan_number and b.loan_number == loan_number)), None)
         if borrower is not None and borrower.locked:
             raise LedgerError(423, "verification_locked", "locked", {"locked_until": "2026-11-25T10:30:00+08:00"})
@@ -226,11 +232,21 @@ class FakeLedger:
         if offer_id in self.accepted:
             raise LedgerError(409, "offer_already_accepted", "")
         self.accepted.append(offer_id)
-        return {"arrangement_id": f"arr-{next(self._ids)}", "offer_id": offer_id, "state": "active"}
+        plan = next(p for p in borrower.plans if (p.get("offer") or {}).get("offer_id") == offer_id)
+        offer = plan["offer"]
+        arrangement = {"arrangement_id": f"arr-{next(self._ids)}", "loan_number": borrower.loan_number,
+                       "offer_id": offer_id, "evaluation_id": None, "plan_type": plan["plan_type"],
+                       "accepted_on": TODAY.isoformat(), "payment_frequency": offer["payment_frequency"],
+                       "total_to_repay": offer["total_to_repay"], "waived": copy.deepcopy(offer["waived"]),
+                       "holiday_months": offer["holiday_months"], "replaces": [], "state": "active",
+                       "schedule": copy.deepcopy(offer["schedule"])}
+        self.arrangements.append(arrangement)
+        return copy.deepcopy(arrangement)
 
     async def get_arrangements(self, auth, loan_number):
         self._check("get_arrangements")
-        return []
+        self._loan(auth, loan_number)
+        return copy.deepcopy(self.arrangements)
 
     async def create_promise(self, auth, loan_number, amount, promised_date):
         self._check("create_promise")

@@ -39,12 +39,15 @@ class Conversation:
         self.messages: list[dict] = []
 
     # ---- building turns
-    def user(self, text: str, intent: str, confidence: float = 0.95, entities: list | None = None) -> "Conversation":
+    def user(self, text: str, intent: str, confidence: float = 0.95, entities: list | None = None,
+             metadata: dict | None = None, input_channel: str = "rest") -> "Conversation":
         if text.startswith("/") and "{" in text:
             payload = json.loads(text[text.index("{"):])
             entities = [{"entity": k, "value": v} for k, v in payload.items()]
-        self.latest = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": entities or []}
-        self.events.append({"event": "user", "text": text, "parse_data": self.latest})
+        self.latest = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": entities or [],
+                       "metadata": metadata or {}}
+        self.events.append({"event": "user", "text": text, "parse_data": self.latest, "metadata": metadata or {},
+                            "input_channel": input_channel})
         self._extract_pending = True
         return self
 
@@ -107,6 +110,10 @@ class Conversation:
 
     def all_text(self) -> str:
         return "\n".join(self.texts())
+
+    def customs(self) -> list[dict]:
+        """The json_messages (custom payloads) of the last action run."""
+        return [m["custom"] for m in self.messages if m.get("custom")]
 
     def buttons(self) -> list[dict]:
         return [b for m in self.messages for b in (m.get("buttons") or [])]

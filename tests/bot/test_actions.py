@@ -97,15 +97,15 @@ async def test_wrong_answers_are_reasked_with_attempts_left():
     assert conv.vault.identity("conv-1") == {}
 
 
-async def test_third_failure_explains_the_lockout_and_offers_a_human():
+async def test_third_failure_explains_the_lockout_and_hands_off_to_a_person():
     conv = Conversation()
     conv.user("我欠多少钱", "ask_overdue_status")
     await conv.run(ActionShowOverdueStatus)
     for _ in range(3):
         await conv.verify("13800000001", "1990-03-15", "0000")
     text = conv.all_text()
-    assert "锁定" in text and "10:30" in text
-    assert {"title": "转人工", "payload": "/request_human"} in conv.buttons()
+    assert "锁定" in text and "10:30" in text and "转接人工" in text
+    assert conv.customs()[0]["handoff"]["reason"] == "verification_locked"
     assert conv.slots["pending_intent"] is None
     # even the right answers are refused while locked
     await conv.verify(*D1)
@@ -212,12 +212,13 @@ async def test_backend_down_during_verification_is_polite():
     assert "暂时无法查询" in conv.all_text()
 
 
-async def test_escalation_failing_too_says_so_instead_of_silence():
+async def test_escalation_failing_too_still_hands_off_instead_of_silence():
     conv = Conversation(slots={"language": "en"})
     conv.ledger.down = True
     conv.user("let me talk to a person", "request_human")
     await conv.run(ActionRequestHuman)
-    assert "can't reach a person" in conv.all_text()
+    assert "a colleague will reply" in conv.all_text()
+    assert conv.customs() == [{"handoff": {"reason": "request_human", "escalation_id": None}}]
 
 
 # ---------------------------------------------------------------- status, fees, consequences

@@ -181,13 +181,21 @@ def test_every_database_url_points_at_the_postgres_service():
 
 def test_action_server_and_rasa_replicas_agree():
     parts = command("actions")
-    assert parts[:3] == ["python", "-m", "rasa_sdk"] and (REPO / "bot" / option(parts, "--actions")).is_dir()
+    # the project's entry point (the X-Action-Secret check), not rasa_sdk's open server
+    assert parts[:3] == ["python", "-m", "actions.server"] and (REPO / "bot/actions/server.py").is_file()
     action_port = option(parts, "--port")
+    actions_env = environment("actions")
+    assert actions_env["ACTION_SERVER_SECRET"] == "<ACTION_SERVER_SECRET>"  # required, from the operator
+    assert actions_env["ACTION_SERVER_HOST"] == "0.0.0.0"  # the replicas reach it over the compose network
+    assert actions_env["GATEWAY_SYSTEM_SECRET"] == "<GATEWAY_SYSTEM_SECRET>"  # checks the gateway's hand-backs
+    endpoints = yaml.safe_load((REPO / "bot" / option(command("rasa-1"), "--endpoints")).read_text(encoding="utf-8"))
+    assert endpoints["action_endpoint"]["headers"] == {"X-Action-Secret": "${ACTION_SERVER_SECRET}"}
     ledger = urlparse(environment("actions")["LEDGER_URL"])
     assert ledger.hostname == "backend" and ledger.port == 8080
     client = (REPO / "bot/actions/ledger_client.py").read_text(encoding="utf-8")
     assert '"LEDGER_URL"' in client and '"LEDGER_API_TOKEN"' in client
     for replica in ("rasa-1", "rasa-2"):
+        assert environment(replica)["ACTION_SERVER_SECRET"] == actions_env["ACTION_SERVER_SECRET"]
         action = urlparse(environment(replica)["ACTION_SERVER_URL"])
         assert action.hostname == "actions" and str(action.port) == action_port and action.path == "/webhook"
         parts = command(replica)

@@ -1,5 +1,6 @@
 """Three wrong verifications lock the borrower: the attempts left are told, then the lockout is
-explained with a human offered, and the ledger refuses even the right answers meanwhile."""
+explained and the conversation handed to a person at once (reason verification_locked), and the
+ledger refuses even the right answers meanwhile."""
 from __future__ import annotations
 
 from e2e_stack import DEMO, MONEY_PATTERN
@@ -19,7 +20,8 @@ def test_three_wrong_verifications_lock_verification_and_say_so(chat, ledger):
     assert "1" in replies[1] and "不一致" in replies[1], replies[1]
     locked = replies[2]
     assert "锁定" in locked, locked
-    assert any(b["payload"] == "/request_human" for b in locked.buttons)
+    assert {"reason": "verification_locked"}.items() <= next(
+        m["custom"]["handoff"] for m in locked.messages if "handoff" in (m.get("custom") or {})).items()
     for reply in replies:
         assert who.name not in reply and who.loan_number not in reply and not MONEY_PATTERN.search(reply.text)
 

@@ -131,7 +131,7 @@ class MultiStack:
                        cwd=REPO, env=self.env(), check=True, capture_output=True)
         self._run("backend", "cd backend && exec .venv/bin/ledger serve")
         self._run("actions", 'cd bot && exec env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" '
-                  '.venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_SERVER_PORT"')
+                  '.venv/bin/python -m actions.server --port "$ACTION_SERVER_PORT"')
         self._run("gateway", "cd backend && exec .venv/bin/python -m gateway serve")
         self._wait("backend", f"{self.ledger_url}/healthz", 60)
         self._wait("actions", f"http://127.0.0.1:{self.action_port}/health", 120)
