@@ -88,3 +88,10 @@ async def test_policy_texts_come_from_the_policy_file(client):
     texts = {t["key"]: t for t in (await resp.json())["texts"]}
     assert texts["fee_rules"]["en"] == client.app[LEDGER].policy.texts.fee_rules.en
     assert "征信" in texts["consequences"]["zh"]
+
+
+async def test_a_locked_out_borrower_can_be_escalated_with_its_own_reason(client, demo):
+    resp = await client.post("/api/v1/escalations", headers=AUTH,
+                             json={"conversation_id": "conv-locked", "reason": "verification_locked",
+                                   "summary": "three wrong answers"})
+    assert resp.status == 201

@@ -26,7 +26,8 @@ HardshipReason = Literal[
     "job_loss", "illness", "income_drop", "business_failure", "family_emergency", "irregular_income", "other"
 ]
 HardshipDuration = Literal["temporary", "long_term"]
-EscalationReason = Literal["request_human", "complaint", "fallback", "hardship_review", "backend_unavailable", "other"]
+EscalationReason = Literal["request_human", "complaint", "fallback", "hardship_review", "backend_unavailable",
+                           "verification_locked", "other"]
 PlanType = Literal["fee_waiver", "deferral", "term_extension", "reduced_rate", "quarterly", "settlement"]
 
 
