@@ -41,7 +41,7 @@ if want relief; then
 fi
 if want conversation && [ -f bench/conversation_bench.py ]; then
   echo "==> bench: conversations through the stack"
-  if $py -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + '/status', timeout=3)" "$RASA_URL" 2>/dev/null; then
+  if $py -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + '/version', timeout=3)" "$RASA_URL" 2>/dev/null; then
     $py bench/conversation_bench.py || status=1
   else
     echo "skipped: no Rasa answers at $RASA_URL; start the stack (make run, in another terminal), then"

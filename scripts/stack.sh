@@ -77,7 +77,7 @@ start_all() {
   wait_http backend "$LEDGER_URL/healthz" 60
   wait_http actions "http://127.0.0.1:$ACTION_SERVER_PORT/health" 90
   [ -f "$rundir/gateway.pid" ] && wait_http gateway "http://127.0.0.1:$GATEWAY_PORT/healthz" 60
-  wait_http rasa "$RASA_URL/status" 240
+  wait_http rasa "$RASA_URL/version" 240  # /status needs a JWT; the port opens once the model is loaded
 }
 
 case ${1:-run} in

@@ -39,7 +39,7 @@ def rasa_url() -> str:
     if not url:
         pytest.skip("RASA_URL is not set: run the end-to-end suite with scripts/e2e.sh (it starts the stack)")
     url = url.rstrip("/")
-    assert wait_http(f"{url}/status", 5), f"Rasa does not answer at {url}/status"
+    assert wait_http(f"{url}/version", 5), f"Rasa does not answer at {url}/version"
     return url
 
 

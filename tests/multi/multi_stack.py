@@ -137,7 +137,7 @@ class MultiStack:
         self._wait("actions", f"http://127.0.0.1:{self.action_port}/health", 120)
         self._wait("gateway", f"{self.gateway_url}/healthz", 60)
         for index, url in enumerate(self.rasa_urls):
-            self._wait(f"rasa{'AB'[index]}", f"{url}/status", RASA_START_S)
+            self._wait(f"rasa{'AB'[index]}", f"{url}/version", RASA_START_S)
 
     def stop(self) -> None:
         for name, pid in list(self.pids.items()):
