@@ -1,6 +1,9 @@
-"""Slow clients cannot hold the ledger's connections: a request head (request line and
-headers) must arrive within LEDGER_CLIENT_TIMEOUT seconds, and so must the body; past that the
-connection is closed (the body gets a 408 first). Tested on the real `ledger serve`."""
+"""The real `ledger serve` at its edge.
+
+Slow clients cannot hold the ledger's connections: a request head (request line and headers)
+must arrive within LEDGER_CLIENT_TIMEOUT seconds, and so must the body; past that the
+connection is closed (the body gets a 408 first). The access log cannot print a secret: no
+query string, no header."""
 from __future__ import annotations
 
 import os
@@ -23,11 +26,16 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def ledger_server(tmp_path_factory):
+    from ledger.cli import migrate
+
     port = _free_port()
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('slow') / 'l.sqlite3'}"
+    migrate(url)
     env = {**os.environ, "LEDGER_API_TOKEN": "t", "ID_HASH_SALT": "s", "LEDGER_PORT": str(port),
-           "LEDGER_CLIENT_TIMEOUT": str(TIMEOUT),
-           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('slow') / 'l.sqlite3'}"}
-    proc = subprocess.Popen([sys.executable, "-m", "ledger.cli", "serve"], env=env, stdout=subprocess.PIPE,
+           "LEDGER_CLIENT_TIMEOUT": str(TIMEOUT), "DATABASE_URL": url}
+    log_path = tmp_path_factory.mktemp("slowlog") / "serve.log"
+    log_file = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "ledger.cli", "serve"], env=env, stdout=log_file,
                             stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -39,10 +47,20 @@ def ledger_server(tmp_path_factory):
             time.sleep(0.2)
     else:
         proc.kill()
-        pytest.fail("ledger serve did not start: " + (proc.stdout.read() if proc.stdout else ""))
+        pytest.fail("ledger serve did not start: " + log_path.read_text())
     yield port
     proc.terminate()
     proc.wait(10)
+    log_file.close()
+
+
+@pytest.fixture(scope="module")
+def served_log(ledger_server, tmp_path_factory):
+    """The serve process's output so far (its log goes to stderr, captured in a file)."""
+    def read() -> str:
+        time.sleep(0.3)
+        return next(tmp_path_factory.getbasetemp().glob("slowlog*/serve.log")).read_text()
+    return read
 
 
 def closed_within(sock: socket.socket, seconds: float) -> tuple[bool, bytes, float]:
@@ -125,3 +143,15 @@ def test_the_client_timeout_is_read_from_the_environment_and_validated():
     for bad in ("soon", "0", "-1", "nan"):
         with pytest.raises(SettingsError, match="LEDGER_CLIENT_TIMEOUT"):
             Settings.from_env({"LEDGER_CLIENT_TIMEOUT": bad})
+
+
+def test_the_access_log_records_requests_but_never_a_query_string_or_header(ledger_server, served_log):
+    secret_query, secret_token = "q-secret-4f1e9a", "h-secret-77c2d0"
+    base = f"http://127.0.0.1:{ledger_server}"
+    requests.get(f"{base}/healthz?token={secret_query}", timeout=5)
+    requests.get(f"{base}/api/v1/policy/texts?access_token={secret_query}",
+                 headers={"Authorization": f"Bearer {secret_token}", "Referer": f"{base}/?t={secret_query}",
+                          "User-Agent": secret_token}, timeout=5)
+    log = served_log()
+    assert "GET /healthz 200" in log and "GET /api/v1/policy/texts 401" in log, log[-2000:]
+    assert secret_query not in log and secret_token not in log
