@@ -29,6 +29,7 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     client_max_size: int = 64 * 1024
     workers: int = 1
+    client_timeout: float = 10.0  # LEDGER_CLIENT_TIMEOUT: seconds for a request head, and for its body
 
     @property
     def tz(self) -> ZoneInfo:
@@ -49,6 +50,13 @@ class Settings:
             raise SettingsError(f"LEDGER_WORKERS must be an integer, got {workers_text!r}") from None
         if not 1 <= workers <= 64:
             raise SettingsError(f"LEDGER_WORKERS must be between 1 and 64, got {workers}")
+        timeout_text = env.get("LEDGER_CLIENT_TIMEOUT") or "10"
+        try:
+            client_timeout = float(timeout_text)
+        except ValueError:
+            raise SettingsError(f"LEDGER_CLIENT_TIMEOUT must be a number of seconds, got {timeout_text!r}") from None
+        if not 0 < client_timeout <= 600:  # also refuses nan and inf
+            raise SettingsError(f"LEDGER_CLIENT_TIMEOUT must be between 0 and 600 seconds, got {timeout_text!r}")
         tz = env.get("TZ") or "Asia/Shanghai"
         try:
             ZoneInfo(tz)
@@ -68,6 +76,7 @@ class Settings:
             id_hash_salt=env.get("ID_HASH_SALT") or None,
             timezone=tz,
             workers=workers,
+            client_timeout=client_timeout,
         )
 
     def static_clients(self) -> list[tuple[str, str, str]]:

@@ -177,3 +177,12 @@ def test_scoped_tokens_are_read_from_the_environment_and_must_differ():
     settings.require_serving()
     with pytest.raises(SettingsError, match="LEDGER_PAYMENTS_TOKEN"):
         Settings.from_env({**env, "LEDGER_PAYMENTS_TOKEN": "b"}).require_serving()
+
+
+async def test_a_head_request_is_held_to_the_scopes_of_the_get_it_runs(client, demo):
+    headers = {**PAYMENTS, **(await as_borrower(client, "D1"))}
+    headers["Authorization"] = PAYMENTS["Authorization"]
+    before = await audit_count(client)
+    resp = await client.head(f"/api/v1/loans/{loan_number('D1')}/status", headers=headers)
+    assert resp.status == 403
+    assert await audit_count(client) == before  # no status disclosure was audited, none happened

@@ -187,3 +187,12 @@ async def test_the_client_ref_is_kept_only_as_a_keyed_hash_and_never_logged(clie
     assert stored and all(secret_ref not in r.client_key for r in stored)
     assert all(secret_ref not in json.dumps(d) for d in audits)
     assert secret_ref not in caplog.text
+
+
+async def test_concurrent_failures_from_one_client_never_exceed_its_limit(client, demo):
+    import asyncio
+
+    responses = await asyncio.gather(*(
+        attempt(client, phone=WRONG_PHONES[i], id_last4="0000", client_ref="dev-burst") for i in range(15)))
+    statuses = sorted(r.status for r in responses)
+    assert statuses == [401] * 10 + [429] * 5, statuses

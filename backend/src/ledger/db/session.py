@@ -38,7 +38,11 @@ def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=10, pool_pre_ping=False)
+    # pool_pre_ping: a pooled connection is checked (one round trip) when it is taken from the
+    # pool and replaced if the server dropped it (restart, failover, idle kill), so the first
+    # request after PostgreSQL comes back succeeds instead of failing on a dead socket. The
+    # asyncpg status path takes its connection from this pool too, so it is covered as well.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=10, pool_pre_ping=True)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -21,6 +21,7 @@ from .openapi import build_openapi
 from .problem import problem, problem_middleware
 from .keys import CLIENT, ENGINE, LEDGER, OPENAPI, POLICY, SETTINGS
 from .registry import OPERATIONS, Operation, routes
+from .slow_clients import body_timeout_middleware
 from . import handlers  # noqa: F401 - registers the routes
 
 log = logging.getLogger("ledger.web")
@@ -78,6 +79,10 @@ async def client_auth_middleware(request: web.Request, handler) -> web.StreamRes
     return await handler(request)
 
 
+def _body_too_slow() -> web.Response:
+    return problem(408, "request_timeout", "the request body did not arrive in time")
+
+
 def database_context(clock: Callable[[], datetime]):
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings = app[SETTINGS]
@@ -102,7 +107,8 @@ def init_app(settings: Settings, *, clock: Callable[[], datetime] | None = None,
     settings.require_serving()
     app = web.Application(
         client_max_size=settings.client_max_size,
-        middlewares=[problem_middleware, client_auth_middleware],
+        middlewares=[problem_middleware, body_timeout_middleware(settings.client_timeout, _body_too_slow),
+                     client_auth_middleware],
     )
     app[SETTINGS] = settings
     app[POLICY] = policy if policy is not None else load_policy(settings.policy_file)

@@ -100,8 +100,7 @@ async def openapi_json(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/verifications", summary="Verify a borrower's identity; returns a token",
-           body=s.VerificationRequest, responses={201: s.VerificationResponse}, errors=(401, 423, 429),
-           scopes=BOT)
+           body=s.VerificationRequest, responses={201: s.VerificationResponse}, errors=(401, 423, 429), scopes=BOT)
 @guarded
 async def create_verification(request: web.Request) -> web.Response:
     body = await parse_body(request, s.VerificationRequest)
@@ -117,8 +116,7 @@ async def create_verification(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/v1/borrowers/{borrower_id}", summary="The verified borrower's profile",
-           responses={200: s.BorrowerProfile}, borrower="required",
-           scopes=BOT)
+           responses={200: s.BorrowerProfile}, borrower="required", scopes=BOT)
 @guarded
 async def get_borrower(request: web.Request) -> web.Response:
     payload = await borrowers.profile(request.app[LEDGER], borrower_id=request.match_info["borrower_id"],
@@ -127,8 +125,7 @@ async def get_borrower(request: web.Request) -> web.Response:
 
 
 @operation("PUT", "/api/v1/borrowers/{borrower_id}/contact-preferences", summary="Replace contact preferences",
-           body=s.ContactPreferencesRequest, responses={200: s.ContactPreferences}, borrower="required",
-           scopes=BOT)
+           body=s.ContactPreferencesRequest, responses={200: s.ContactPreferences}, borrower="required", scopes=BOT)
 @guarded
 async def put_contact_preferences(request: web.Request) -> web.Response:
     body = await parse_body(request, s.ContactPreferencesRequest)
@@ -139,8 +136,7 @@ async def put_contact_preferences(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/v1/loans/{loan_number}/status", summary="Overdue status of a loan (a disclosure, audited)",
-           query=s.StatusQuery, responses={200: s.LoanStatus}, borrower="required",
-           scopes=BOT)
+           query=s.StatusQuery, responses={200: s.LoanStatus}, borrower="required", scopes=BOT)
 @guarded
 async def get_status(request: web.Request) -> web.Response:
     query = parse_query(request, s.StatusQuery)
@@ -149,8 +145,7 @@ async def get_status(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/v1/loans/{loan_number}/payments", summary="Recent payments of a loan",
-           responses={200: s.PaymentList}, borrower="required",
-           scopes=BOT)
+           responses={200: s.PaymentList}, borrower="required", scopes=BOT)
 @guarded
 async def get_payments(request: web.Request) -> web.Response:
     payload = await loans.list_payments(request.app[LEDGER], **loan_scope(request))
@@ -158,8 +153,7 @@ async def get_payments(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/loans/{loan_number}/payments", summary="Record a payment (idempotent by external_ref)",
-           body=s.PaymentRequest, responses={201: s.PaymentOut, 200: s.PaymentOut}, errors=(409,),
-           scopes=PAYMENTS)
+           body=s.PaymentRequest, responses={201: s.PaymentOut, 200: s.PaymentOut}, errors=(409,), scopes=PAYMENTS)
 @guarded
 async def post_payment(request: web.Request) -> web.Response:
     body = await parse_body(request, s.PaymentRequest)
@@ -171,8 +165,7 @@ async def post_payment(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/loans/{loan_number}/hardship-cases", summary="Record the facts of a hardship case",
-           body=s.HardshipCaseRequest, responses={201: s.HardshipCaseOut}, borrower="required",
-           scopes=BOT)
+           body=s.HardshipCaseRequest, responses={201: s.HardshipCaseOut}, borrower="required", scopes=BOT)
 @guarded
 async def post_hardship_case(request: web.Request) -> web.Response:
     body = await parse_body(request, s.HardshipCaseRequest)
@@ -184,8 +177,7 @@ async def post_hardship_case(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/loans/{loan_number}/evaluations", summary="Evaluate relief plans; stores the offers",
-           body=s.EvaluationRequest, responses={201: s.EvaluationOut}, borrower="required", errors=(409,),
-           scopes=BOT)
+           body=s.EvaluationRequest, responses={201: s.EvaluationOut}, borrower="required", errors=(409,), scopes=BOT)
 @guarded
 async def post_evaluation(request: web.Request) -> web.Response:
     body = await parse_body(request, s.EvaluationRequest)
@@ -206,8 +198,7 @@ async def post_acceptance(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/v1/loans/{loan_number}/arrangements", summary="Arrangements of a loan with their state",
-           responses={200: s.ArrangementList}, borrower="required",
-           scopes=BOT)
+           responses={200: s.ArrangementList}, borrower="required", scopes=BOT)
 @guarded
 async def get_arrangements(request: web.Request) -> web.Response:
     payload = await loans.list_arrangements(request.app[LEDGER], **loan_scope(request))
@@ -215,8 +206,7 @@ async def get_arrangements(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/loans/{loan_number}/promises", summary="Record a promise to pay",
-           body=s.PromiseRequest, responses={201: s.PromiseOut}, borrower="required",
-           scopes=BOT)
+           body=s.PromiseRequest, responses={201: s.PromiseOut}, borrower="required", scopes=BOT)
 @guarded
 async def post_promise(request: web.Request) -> web.Response:
     body = await parse_body(request, s.PromiseRequest)
@@ -226,8 +216,7 @@ async def post_promise(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/v1/loans/{loan_number}/promises", summary="Promises of a loan with their state",
-           responses={200: s.PromiseList}, borrower="required",
-           scopes=BOT)
+           responses={200: s.PromiseList}, borrower="required", scopes=BOT)
 @guarded
 async def get_promises(request: web.Request) -> web.Response:
     payload = await loans.list_promises(request.app[LEDGER], **loan_scope(request))
@@ -235,8 +224,7 @@ async def get_promises(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/loans/{loan_number}/disputes", summary="Open a dispute (pauses collection)",
-           body=s.DisputeRequest, responses={201: s.DisputeOut}, borrower="required", errors=(409,),
-           scopes=BOT)
+           body=s.DisputeRequest, responses={201: s.DisputeOut}, borrower="required", errors=(409,), scopes=BOT)
 @guarded
 async def post_dispute(request: web.Request) -> web.Response:
     body = await parse_body(request, s.DisputeRequest)
@@ -246,8 +234,7 @@ async def post_dispute(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/escalations", summary="Hand the conversation to a human",
-           body=s.EscalationRequest, responses={201: s.EscalationOut}, borrower="optional",
-           scopes=BOT)
+           body=s.EscalationRequest, responses={201: s.EscalationOut}, borrower="optional", scopes=BOT)
 @guarded
 async def post_escalation(request: web.Request) -> web.Response:
     body = await parse_body(request, s.EscalationRequest)
@@ -259,8 +246,7 @@ async def post_escalation(request: web.Request) -> web.Response:
 
 
 @operation("POST", "/api/v1/complaints", summary="File a complaint (creates an escalation)",
-           body=s.ComplaintRequest, responses={201: s.ComplaintOut}, borrower="optional",
-           scopes=BOT)
+           body=s.ComplaintRequest, responses={201: s.ComplaintOut}, borrower="optional", scopes=BOT)
 @guarded
 async def post_complaint(request: web.Request) -> web.Response:
     body = await parse_body(request, s.ComplaintRequest)
@@ -271,8 +257,7 @@ async def post_complaint(request: web.Request) -> web.Response:
 
 
 @operation("GET", "/api/v1/policy/texts", summary="Fee rules and consequences in zh and en, from the policy file",
-           responses={200: s.PolicyTexts},
-           scopes=READERS)
+           responses={200: s.PolicyTexts}, scopes=READERS)
 @guarded
 async def get_policy_texts(request: web.Request) -> web.Response:
     texts = request.app[POLICY].texts

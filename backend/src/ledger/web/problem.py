@@ -22,12 +22,21 @@ from ..domain.errors import LedgerError
 
 log = logging.getLogger("ledger.web")
 
+try:  # the asyncpg status path (services/status_pg.py) raises the driver's own errors
+    from asyncpg import InterfaceError as _PgInterfaceError
+    from asyncpg import PostgresConnectionError as _PgConnectionError
+
+    DRIVER_OUTAGES: tuple[type[BaseException], ...] = (_PgConnectionError, _PgInterfaceError)
+except ImportError:  # pragma: no cover - SQLite-only installs
+    DRIVER_OUTAGES = ()
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 STATUS_BY_CODE: dict[str, int] = {
     "invalid_request": 422,
     "unauthorized": 401,
     "forbidden": 403,
+    "request_timeout": 408,
     "verification_required": 401,
     "verification_failed": 401,
     "verification_locked": 423,
@@ -51,6 +60,7 @@ TITLES: dict[int, str] = {
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
+    408: "Request Timeout",
     404: "Not Found",
     405: "Method Not Allowed",
     409: "Conflict",
@@ -138,7 +148,7 @@ async def problem_middleware(request: web.Request, handler) -> web.StreamRespons
             if allow:
                 response.headers["Allow"] = allow
         return response
-    except (OperationalError, InterfaceError, ConnectionError, OSError) as exc:
+    except (OperationalError, InterfaceError, ConnectionError, OSError, *DRIVER_OUTAGES) as exc:
         log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
         return problem(503, "temporarily_unavailable", "the ledger database is unavailable; try again")
     except DBAPIError:

@@ -127,6 +127,7 @@ class ComplaintRequest(Request):
 
 
 ManualVerificationMethod = Literal["callback_on_record", "video_call", "in_person", "id_document"]
+DigitFreeNote = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True, pattern=r"^[^0-9０-９]*$")]
 
 
 class ManualVerificationRequest(Request):
@@ -135,7 +136,7 @@ class ManualVerificationRequest(Request):
 
     agent: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")]
     method: ManualVerificationMethod
-    note: Annotated[str, StringConstraints(max_length=500, strip_whitespace=True, pattern=r"^[^0-9０-９]*$")] | None = None
+    note: DigitFreeNote | None = None
     conversation_id: Identifier | None = None
 
 
