@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .conversations import AgentIdentity, hash_token, utcnow
+from .conversations import AgentIdentity, hash_token, plausible_id, utcnow
 from .db import ROLES, Agent, AgentSession
 
 _hasher = PasswordHasher()
@@ -61,7 +61,7 @@ class DeskAuth:
     async def login(self, username: str, password: str) -> tuple[str, str, AgentIdentity] | None:
         """(cookie token, csrf token, identity) on success; None otherwise (same work either way)."""
         async with self.sessions() as s, s.begin():
-            agent = await s.get(Agent, username) if username else None
+            agent = await s.get(Agent, username) if plausible_id(username) else None
             try:
                 _hasher.verify(agent.password_hash if agent else _DUMMY_HASH, password)
                 ok = agent is not None and agent.active

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import aiohttp
 from aiohttp import web
 
-from .conversations import AgentIdentity, InvalidInput
+from .conversations import AgentIdentity, InvalidInput, token_bytes
 
 SESSION_COOKIE = "hx_desk"
 LOGIN_CSRF_COOKIE = "hx_login_csrf"
@@ -41,7 +41,10 @@ def _origin_ok(request: web.Request) -> bool:
     _, _, _, _, _, settings_key = _keys()
     if origin in request.app[settings_key].allowed_origins:
         return True
-    return urlparse(origin).netloc == request.host
+    try:
+        return urlparse(origin).netloc == request.host
+    except ValueError:  # unparseable, e.g. "http://[": not our origin
+        return False
 
 
 @web.middleware
@@ -59,7 +62,7 @@ async def csrf_middleware(request: web.Request, handler):
     agent, csrf = resolved
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         sent = request.headers.get("X-CSRF-Token", "")
-        if not _origin_ok(request) or not secrets.compare_digest(sent.encode(), csrf.encode()):
+        if not _origin_ok(request) or not secrets.compare_digest(token_bytes(sent), token_bytes(csrf)):
             return problem(403, "csrf_failed", "missing or wrong CSRF token")
     request[agent_rkey] = agent
     request[csrf_rkey] = csrf
@@ -89,10 +92,13 @@ async def login_form(request: web.Request) -> web.Response:
 @routes.post("/desk/login")
 async def login(request: web.Request) -> web.Response:
     auth_key, _, problem, _, _, settings_key = _keys()
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (ValueError, LookupError):  # multipart without boundary or names, unknown charset, not text
+        return problem(400, "invalid_request", "the login form could not be read")
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     sent = str(form.get("csrf", ""))
-    if not cookie or not secrets.compare_digest(cookie.encode(), sent.encode()) or not _origin_ok(request):
+    if not cookie or not secrets.compare_digest(token_bytes(cookie), token_bytes(sent)) or not _origin_ok(request):
         return problem(403, "csrf_failed", "the login form expired; reload it")
     result = await request.app[auth_key].login(str(form.get("username", ""))[:64], str(form.get("password", ""))[:256])
     if result is None:

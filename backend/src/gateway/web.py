@@ -97,11 +97,22 @@ async def security_headers(request: web.Request, handler):
 async def read_json(request: web.Request) -> dict[str, Any]:
     try:
         data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, LookupError, RecursionError):  # not JSON, not UTF-8, unknown charset, nested too deep
         raise InvalidInput("body must be a JSON object") from None
     if not isinstance(data, dict):
         raise InvalidInput("body must be a JSON object")
     return data
+
+
+MAX_SEQ = 2**31 - 1  # messages.seq is a 32-bit INTEGER: a larger bound makes PostgreSQL refuse the query
+
+
+def parse_after(text: str) -> int:
+    """The ``after`` sequence number of a replay; ValueError unless an integer up to MAX_SEQ (negative means 0)."""
+    after = max(int(text), 0)
+    if after > MAX_SEQ:
+        raise ValueError("after out of range")
+    return after
 
 
 # ---- borrower web chat ------------------------------------------------------------------
@@ -168,7 +179,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     conv_id = request.query.get("conversation", "")
     token = request.query.get("token", "")
     try:
-        after = max(int(request.query.get("after", "0")), 0)
+        after = parse_after(request.query.get("after", "0"))
     except ValueError:
         after = 0
     conv = await service.authenticate_client(conv_id, token)
@@ -190,7 +201,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 continue
             try:
                 data = json.loads(frame.data)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 await ws.send_json({"type": "error", "code": "invalid_request", "detail": "not JSON"})
                 continue
             if not isinstance(data, dict) or data.get("type") != "message":
@@ -231,9 +242,9 @@ async def chat_messages(request: web.Request) -> web.Response:
     if conv is None:
         return problem(403, "forbidden", "unknown conversation or wrong token")
     try:
-        after = max(int(request.query.get("after", "0")), 0)
+        after = parse_after(request.query.get("after", "0"))
     except ValueError:
-        raise InvalidInput("after must be an integer") from None
+        raise InvalidInput(f"after must be an integer from 0 to {MAX_SEQ}") from None
     return web.json_response({"state": conv.state, "messages": await service.transcript(conv.id, after_seq=after)})
 
 
