@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import weakref
@@ -81,6 +82,10 @@ async def error_middleware(request: web.Request, handler):
         return problem(422, "invalid_request", str(exc))
     except web.HTTPRequestEntityTooLarge:
         return problem(413, "payload_too_large", "request body too large")
+    except OSError as exc:  # aiohttp's static route lets a name too long for the file system escape
+        if exc.errno != errno.ENAMETOOLONG:
+            raise
+        return problem(404, "not_found", "no such file")
 
 
 @web.middleware

@@ -277,3 +277,10 @@ async def test_a_wechat_push_with_an_over_long_id_gets_400_and_stores_nothing(db
     resp = await db_gateway.post("/wechat", params=signed_query(), data=xml.encode())
     assert resp.status == 400
     assert await count_rows(db_gateway.database_url) == (0, 0)
+
+
+# ---- static files ----------------------------------------------------------------------------------------
+
+async def test_a_static_file_name_too_long_for_the_file_system_is_not_found(gateway_client):
+    resp = await gateway_client.get("/static/" + "%C3%A9" * 300)
+    assert resp.status == 404
