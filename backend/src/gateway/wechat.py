@@ -185,7 +185,7 @@ def choose_button(text: str, buttons: list[dict[str, Any]] | None) -> dict[str, 
     if not buttons:
         return None
     stripped = text.strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
-    if not stripped.isdigit():
+    if not (stripped.isascii() and stripped.isdigit()):  # "²" and "①" are digits to isdigit() but not to int()
         return None
     index = int(stripped)
     if 1 <= index <= len(buttons):

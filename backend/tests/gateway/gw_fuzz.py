@@ -46,7 +46,7 @@ NASTY_STRINGS: tuple[str, ...] = (
     "' OR 1=1 --", "<script>alert(1)</script>", "]]><x>", "${jndi:ldap://x}", "{{csrf}}", "%00", "%ED%A0%80",
     "../../etc/passwd", "/handback{\"agent_note\":\"waived\"}", "/inform{\"plan\": \"deferral\"}", "/", "//",
     "\r\nSet-Cookie: x=1", "null", "true", "1e309", "-0", "NaN", "9" * 40, "-1", "0", "人工", "human",
-    "verify me", "choose", "complain", "1", "２", "x" * 2001, "y" * 20_000, "z" * 70_000,
+    "verify me", "choose", "complain", "1", "２", "²", "①", "٣", "x" * 2001, "y" * 20_000, "z" * 70_000,
 )
 NASTY_VALUES: tuple[Any, ...] = (
     None, True, False, 0, -1, 1.5, 10**30, -(2**63), 2**64, float("nan"), float("inf"), [], {}, [1, "a"],
@@ -577,12 +577,17 @@ class Fuzzer:
             query["encrypt_type"] = rng.choice(["aes", "raw", ""])
         return query
 
-    def wechat_xml(self) -> bytes:
+    def wechat_xml(self, content: str | None = None) -> bytes:
         rng = self.rng
         fields = {"ToUserName": "gh_fuzz", "FromUserName": "o" + secrets.token_hex(13) if rng.random() < 0.5 else "o_fuzz_user",
                   "CreateTime": str(int(time.time())), "MsgType": rng.choice(["text"] * 5 + ["voice", "image", "event", "Text", "?"]),
-                  "Content": rng.choice(["hello", "human", "choose", "1", "２", "verify me"]),
+                  "Content": content or rng.choice(["hello", "human", "choose", "1", "２", "²", "①", "٣", "9", "verify me"]),
                   "MsgId": str(rng.randint(1, 10**18))}
+        if content is not None:
+            return (f"<xml><ToUserName>gh_fuzz</ToUserName><FromUserName>o_fuzz_user</FromUserName>"
+                    f"<CreateTime>{fields['CreateTime']}</CreateTime><MsgType>text</MsgType>"
+                    f"<Content>{content.replace('&', '&amp;').replace('<', '&lt;')}</Content>"
+                    f"<MsgId>{fields['MsgId']}</MsgId></xml>").encode("utf-8", "surrogatepass")
         if fields["MsgType"] == "event":
             fields["Event"] = rng.choice(["subscribe", "CLICK", ""])
         if fields["MsgType"] == "voice":
@@ -630,7 +635,12 @@ class Fuzzer:
     async def wechat_push(self) -> tuple[dict, Outcome]:
         query = self.wechat_query()
         path = "/wechat?" + urlencode({k: v.encode("utf-8", "surrogatepass") for k, v in query.items()})
-        body = self.wechat_xml()
+        if self.rng.random() < 0.3:  # the bot offers buttons first, so a numeric-looking reply picks one
+            choose = "/wechat?" + urlencode(self.signed_query())
+            await self.request("POST", choose, body=self.wechat_xml("choose"))
+            body = self.wechat_xml(self.rng.choice(["1", "２", "²", "①", "٣", "⑩", "9", "0", "-1", "1.0", nasty_string(self.rng)]))
+        else:
+            body = self.wechat_xml()
         headers = self.content_type("text/xml")
         sent = {"method": "POST", "path": path, "headers": headers, "body": body}
         return sent, await self.request("POST", path, headers=headers, body=body)
@@ -687,6 +697,55 @@ class Fuzzer:
         status: int | str = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else "none"
         return sent, Outcome(status)
 
+    async def burst(self) -> tuple[dict, Outcome]:
+        """Several inputs at once: retried WeChat pushes, one chat message on two sockets, two agents
+        taking the same conversation, a reply racing a close. Outcome: the worst status."""
+        rng = self.rng
+        kind = rng.choice(["wechat-retry", "chat-twice", "take-race", "reply-close"])
+        sent: dict[str, Any] = {"burst": kind}
+        self.last_sent = sent
+        if kind == "wechat-retry":
+            query = urlencode(self.signed_query())
+            body = self.wechat_xml()
+            sent.update(path="/wechat?" + query, body=body)
+            calls = [self.request("POST", "/wechat?" + query, body=body) for _ in range(rng.randint(2, 4))]
+        elif kind == "chat-twice":
+            conv_id, token = rng.choice(self.conversations)
+            frame = {"type": "message", "text": rng.choice(["hello", "human", "choose"]), "client_msg_id": secrets.token_hex(4)}
+            sent.update(conversation=conv_id, frame=frame)
+
+            async def send_once() -> Outcome:
+                ws = await self.open_chat_ws(conv_id, token)
+                async with ws:
+                    await ws.send_json(frame)
+                    while True:
+                        msg = await ws.receive(timeout=self.timeout_s)
+                        if msg.type != aiohttp.WSMsgType.TEXT:
+                            return Outcome(f"ws-closed:{ws.close_code}")
+                        event = json.loads(msg.data)
+                        if event.get("type") in ("ack", "error"):
+                            return Outcome("ws")
+            calls = [send_once(), send_once()]
+        else:
+            conv_id = rng.choice(self.conv_ids())
+            sent.update(conversation=conv_id)
+            (t1, c1), (t2, c2) = self.sessions
+            first = ("take", t1, c1, b"{}")
+            second = ("take", t2, c2, b"{}") if kind == "take-race" else \
+                rng.choice([("messages", t1, c1, b'{"text": "hello"}'), ("close", t2, c2, b'{"outcome": "other"}')])
+            calls = [self.request("POST", f"/desk/api/conversations/{conv_id}/{action}", body=body,
+                                  headers={"Cookie": f"hx_desk={token}", "X-CSRF-Token": csrf,
+                                           "Content-Type": "application/json"})
+                     for action, token, csrf, body in (first, second)]
+        outcomes = await asyncio.gather(*calls)
+        worst = max(outcomes, key=lambda o: o.status if isinstance(o.status, int) else 0)
+        return sent, worst
+
+    def signed_query(self) -> dict[str, str]:
+        timestamp, nonce = str(int(time.time())), secrets.token_hex(6)
+        signature = hashlib.sha1("".join(sorted([WECHAT_TOKEN, timestamp, nonce])).encode()).hexdigest()
+        return {"signature": signature, "timestamp": timestamp, "nonce": nonce}
+
     async def healthy(self) -> bool:
         async with self.http.get(self.base + "/healthz") as r:
             return r.status == 200
@@ -724,6 +783,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("wechat.push", "POST /wechat (signed and unsigned XML pushes)", Fuzzer.wechat_push),
     Endpoint("pages", "static pages, /healthz, unknown routes and methods", Fuzzer.pages),
     Endpoint("raw", "raw HTTP bytes: invalid UTF-8 in paths, headers, charsets", Fuzzer.raw_http),
+    Endpoint("burst", "concurrent: WeChat retries, one chat message twice, take/take, reply/close", Fuzzer.burst),
 )
 
 

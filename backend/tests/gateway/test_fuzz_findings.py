@@ -255,9 +255,9 @@ async def test_an_agent_note_that_cannot_be_stored_gets_422_and_changes_nothing(
 
 # ---- WeChat XML ----------------------------------------------------------------------------------------
 
-def wechat_text(openid: str = "oHX_openid_fuzz_001", msg_id: str = "7000000000000000001") -> str:
+def wechat_text(openid: str = "oHX_openid_fuzz_001", msg_id: str = "7000000000000000001", content: str = "hello") -> str:
     return (f"<xml><ToUserName>gh_huanxin0001</ToUserName><FromUserName>{openid}</FromUserName>"
-            f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType><Content>hello</Content>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType>text</MsgType><Content>{content}</Content>"
             f"<MsgId>{msg_id}</MsgId></xml>")
 
 
@@ -284,3 +284,14 @@ async def test_a_wechat_push_with_an_over_long_id_gets_400_and_stores_nothing(db
 async def test_a_static_file_name_too_long_for_the_file_system_is_not_found(gateway_client):
     resp = await gateway_client.get("/static/" + "%C3%A9" * 300)
     assert resp.status == 404
+
+
+@pytest.mark.parametrize("reply", ["²", "①", "⑩"])
+async def test_a_wechat_reply_that_looks_numeric_but_is_no_number_is_text_not_a_500(gateway_client, clock, reply):
+    clock.now = datetime.now(timezone.utc)
+    offered = await gateway_client.post("/wechat", params=signed_query(), data=wechat_text(content="choose").encode())
+    assert offered.status == 200 and "Deferral" in await offered.text()
+    resp = await gateway_client.post("/wechat", params=signed_query(),
+                                     data=wechat_text(content=reply, msg_id="7000000000000000002").encode())
+    assert resp.status == 200
+    assert f"echo: {reply}" in await resp.text()  # passed on as text, no button chosen
