@@ -34,7 +34,7 @@ import aiohttp
 from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
-from gateway.web import auth_key
+from gateway.web import auth_key, hub_key
 
 from gw_helpers import PASSWORD, WECHAT_TOKEN, make_agent
 
@@ -838,6 +838,10 @@ async def fuzz(client, examples: int, seed: int, *, endpoints: list[str] | None 
                 report.failures.append(Failure(index, endpoint.name, kind, detail, sent or {"unknown": True}))
             if progress is not None:
                 progress(index, report)
+        await asyncio.sleep(0.5)  # sockets closed by the last inputs finish their clean-up
+        live = sum(len(subs) for subs in client.app[hub_key]._subs.values())  # noqa: SLF001 - a leak check
+        if live:
+            report.failures.append(Failure(examples, "all", "leak", f"{live} hub subscriptions outlived their sockets", {}))
     finally:
         report.seconds = time.monotonic() - started
         await fuzzer.close()
