@@ -15,6 +15,7 @@ import os
 import secrets
 import sys
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,11 +38,13 @@ async def run(args: argparse.Namespace) -> int:
         else:
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'gateway.sqlite3'}"
             await create_schema(url)
-        rasa = TestServer(make_fake_rasa("rasa-fuzz"))
+        rasa = TestServer(make_fake_rasa("rasa-fuzz", jitter_s=args.rasa_jitter))
         await rasa.start_server()
         clock = FakeClock()
+        clock.now = datetime.now(timezone.utc)  # signed WeChat timestamps are fresh on either clock
         settings = GatewaySettings(database_url=url, rasa_urls=(str(rasa.make_url("")).rstrip("/"),),
-                                   wechat_token=WECHAT_TOKEN, session_ttl_s=3600, handback_intent="handback")
+                                   wechat_token=WECHAT_TOKEN, session_ttl_s=3600, handback_intent="handback",
+                                   wechat_reply_deadline_s=args.wechat_deadline)
         client = TestClient(TestServer(init_app(settings, Overrides(clock=clock, audit=FakeAudit(),
                                                                    wechat_client=FakeWeChatClient()))))
         await client.start_server()
@@ -59,7 +62,9 @@ async def run(args: argparse.Namespace) -> int:
     print(f"database: {'postgresql' if args.postgres else 'sqlite'}")
     print(report.render())
     print(f"reproduce: backend/.venv/bin/python bench/fuzz_gateway.py --examples {args.examples} --seed {args.seed}"
-          + (" --postgres" if args.postgres else "") + "".join(f" --endpoint {e}" for e in args.endpoint or []))
+          + (f" --postgres --postgres-db {args.postgres_db}" if args.postgres else "")
+          + (f" --rasa-jitter {args.rasa_jitter} --wechat-deadline {args.wechat_deadline}" if args.rasa_jitter else "")
+          + "".join(f" --endpoint {e}" for e in args.endpoint or []))
     return 1 if report.failures else 0
 
 
@@ -73,6 +78,10 @@ def main() -> int:
     parser.add_argument("--postgres-db", default=os.environ.get("HUANXIN_PG_FUZZ_DB", "huanxin_fuzz"),
                         help="database to (re)create the schema in (default huanxin_fuzz; it is wiped)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before an input counts as a hang")
+    parser.add_argument("--rasa-jitter", type=float, default=0.0,
+                        help="the fake Rasa waits up to this many seconds per turn (with a short --wechat-deadline "
+                             "it exercises WeChat's late replies through the customer-service API)")
+    parser.add_argument("--wechat-deadline", type=float, default=4.5, help="WECHAT_REPLY_DEADLINE for the run")
     parser.add_argument("--progress", type=int, default=500, help="print progress every N inputs (0: never)")
     args = parser.parse_args()
     if args.seed is None:

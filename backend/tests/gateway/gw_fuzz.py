@@ -12,6 +12,10 @@ inputs, so a failure is reproduced by running the same seed again.
 The chat WebSocket is tried with both ways of authenticating: the query string
 (``?conversation=..&token=..&after=..``) and a first frame ``{"type": "auth", ...}``;
 whichever the gateway accepts is used for the authenticated inputs.
+
+To adapt: a new route gets a ``Fuzzer`` method (build the input, send it, return what was sent
+and the ``Outcome``) and a row in ``ENDPOINTS``; credentials come from ``Fuzzer.start`` (desk
+sessions through ``DeskAuth.login``, not the rate-limited form; web conversations through the API).
 """
 from __future__ import annotations
 
@@ -238,10 +242,15 @@ class Fuzzer:
         auth = self.client.app[auth_key]
         for username, role in (("fuzz_supervisor", "supervisor"), ("fuzz_agent", "agent")):
             await make_agent(self.client, username, role)
-            token, csrf, _ = await auth.login(username, PASSWORD)  # not through the (rate-limited) form
+            result = await auth.login(username, PASSWORD)  # not through the (rate-limited) form
+            if result is None:
+                raise RuntimeError(f"the fuzzer could not log {username} in through DeskAuth.login")
+            token, csrf, _ = result
             self.sessions.append((token, csrf))
         for _ in range(3):
             await self.new_conversation()
+        if not self.conversations:
+            raise RuntimeError("POST /api/chat/conversations created no conversation for the fuzzer")
         self.chat_ws_auth = await self.detect_chat_ws_auth()
         for conv_id, token in self.conversations[1:]:  # two waiting for a person, so desk actions get past the state checks
             ws = await self.open_chat_ws(conv_id, token)
@@ -483,8 +492,9 @@ class Fuzzer:
 
     async def desk_logout(self) -> tuple[dict, Outcome]:
         rng = self.rng
-        if rng.random() < 0.3:  # a throwaway session, so the fuzzer's own stay alive
-            token, csrf, _ = await self.client.app[auth_key].login("fuzz_agent", PASSWORD)
+        throwaway = await self.client.app[auth_key].login("fuzz_agent", PASSWORD) if rng.random() < 0.3 else None
+        if throwaway is not None:  # a session of its own, so the fuzzer's sessions stay alive
+            token, csrf, _ = throwaway
             headers = {"Cookie": f"hx_desk={token}", "X-CSRF-Token": csrf}
         else:
             headers = {"Cookie": "hx_desk=" + secrets.token_urlsafe(8), "X-CSRF-Token": nasty_string(rng)[:50]}
