@@ -65,7 +65,12 @@ sockets_key = web.AppKey("sockets", weakref.WeakSet)
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> web.Response:
     body = {"type": "about:blank", "title": code.replace("_", " "), "status": status, "code": code, "detail": detail, **extra}
-    return web.Response(status=status, text=json.dumps(body, ensure_ascii=False), content_type="application/problem+json")
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # the detail quotes input with a lone surrogate: escape it instead of failing
+        text = json.dumps(body)
+    return web.Response(status=status, text=text, content_type="application/problem+json")
 
 
 @web.middleware

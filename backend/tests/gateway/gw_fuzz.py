@@ -180,7 +180,7 @@ class Report:
             lines.append(f"first failing input (#{first.index}, {first.endpoint}, {first.kind}):")
             lines.append("  " + short(first.sent, 3000))
             lines.append("  " + first.detail[-3000:].replace("\n", "\n  "))
-        return "\n".join(lines)
+        return "\n".join(lines).encode("utf-8", "backslashreplace").decode("utf-8")  # printable even with lone surrogates
 
 
 def short(value: Any, limit: int = 600) -> str:
@@ -536,8 +536,11 @@ class Fuzzer:
                                                    "agent_only": self.rng.random() < 0.3})
 
     async def desk_handback(self) -> tuple[dict, Outcome]:
-        return await self.desk_action("handback", {"note": "ok", "internal_note": "n",
-                                                   "slots": {"language": "en", "monthly_income": "3000"}})
+        slots: dict[str, Any] = {"language": "en", "monthly_income": "3000"}
+        if self.rng.random() < 0.4:  # odd slot names and values, nested below the top level
+            slots[nasty_string(self.rng)[:40]] = nasty_value(self.rng)
+            slots[self.rng.choice(["language", "monthly_income", "pending_intent"])] = nasty_value(self.rng)
+        return await self.desk_action("handback", {"note": "ok", "internal_note": "n", "slots": slots})
 
     async def desk_close(self) -> tuple[dict, Outcome]:
         return await self.desk_action("close", {"outcome": self.rng.choice(["resolved", "other", "bogus"]), "note": "x"})

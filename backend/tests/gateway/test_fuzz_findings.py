@@ -295,3 +295,16 @@ async def test_a_wechat_reply_that_looks_numeric_but_is_no_number_is_text_not_a_
                                      data=wechat_text(content=reply, msg_id="7000000000000000002").encode())
     assert resp.status == 200
     assert f"echo: {reply}" in await resp.text()  # passed on as text, no button chosen
+
+
+# ---- problem bodies ------------------------------------------------------------------------------------------
+
+async def test_a_problem_that_quotes_a_lone_surrogate_is_still_a_422_problem(gateway_client):
+    desk = await desk_for(gateway_client, "ann")
+    widget = await escalated_conversation(gateway_client)
+    assert (await desk.take(widget.conversation_id)).status == 200
+    resp = await gateway_client.post(f"/desk/api/conversations/{widget.conversation_id}/handback",
+                                     data=b'{"slots": {"\\ud800": "x"}}',
+                                     headers={"X-CSRF-Token": desk.csrf, "Content-Type": "application/json"})
+    assert resp.status == 422
+    assert (await resp.json())["code"] == "invalid_request"
