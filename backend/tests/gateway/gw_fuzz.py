@@ -665,8 +665,13 @@ class Fuzzer:
                                    ("GET", "/healthz"), ("PUT", "/api/chat/conversations"),
                                    ("DELETE", "/desk/api/queue"), ("GET", "/nowhere/" + path_param(rng, [])),
                                    ("POST", "/healthz"), ("OPTIONS", "/api/chat/conversations"),
-                                   ("GET", "/ws/chat"), ("GET", "/ws/desk")])
-        headers = rng_pick(rng, [{}, {"Range": "bytes=5-1"}, {"If-Modified-Since": "garbage"},
+                                   ("GET", "/ws/chat"), ("GET", "/ws/desk"), ("HEAD", "/desk/api/queue"),
+                                   ("GET", "/ws/chat?" + urlencode(dict(zip(("conversation", "token"), rng.choice(self.conversations))))),
+                                   ("HEAD", "/ws/chat?" + urlencode(dict(zip(("conversation", "token"), rng.choice(self.conversations))))),
+                                   ("HEAD", "/wechat"), ("TRACE", "/"), ("GET", "/desk/api/conversations/"),
+                                   ("GET", "/api/chat/conversations//messages")])
+        headers = rng_pick(rng, [{}, {"Range": "bytes=5-1"}, {"If-Modified-Since": "garbage"}, {"Upgrade": "websocket"},
+                                 {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "99"},
                                  {"Accept-Encoding": "gzip, br, zstd"}, {"Range": "bytes=-999999999999999999999"}])
         sent = {"method": method, "path": path, "headers": headers}
         return sent, await self.request(method, path, headers=headers)
