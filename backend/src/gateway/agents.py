@@ -29,7 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .conversations import AgentIdentity, AuditSink, hash_token, utcnow
+from .conversations import AgentIdentity, AuditSink, hash_token, plausible_id, utcnow
 from .db import ROLES, Agent, AgentSession
 from .ratelimit import GrowingDelay, LimitSpec, Limits
 
@@ -223,7 +223,7 @@ class DeskAuth:
 
         Raises HashPoolBusy when too many checks are in flight. Purges expired sessions."""
         async with self.sessions() as s:
-            agent = await s.get(Agent, username) if username else None
+            agent = await s.get(Agent, username) if plausible_id(username) else None
         ok = await self.pool.verify(agent.password_hash if agent else _DUMMY_HASH, password)
         if not ok or agent is None or not agent.active:
             return None

@@ -147,8 +147,31 @@ def conversation_dict(c: Conversation, now: datetime) -> dict[str, Any]:
     }
 
 
+def token_bytes(token: str) -> bytes:
+    """A credential as bytes to hash or compare. A header that was not UTF-8 arrives with surrogate
+    escapes; "surrogatepass" lets it simply not match instead of raising."""
+    return token.encode("utf-8", "surrogatepass")
+
+
 def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return hashlib.sha256(token_bytes(token)).hexdigest()
+
+
+def plausible_id(value: str) -> bool:
+    """Could be a key we issued: short and printable. Anything else (a NUL, a lone surrogate) is not
+    looked up at all, since PostgreSQL refuses such parameters with an error instead of "no row"."""
+    return 0 < len(value) <= 64 and value.isprintable()
+
+
+def storable(text: str, what: str = "message") -> str:
+    """The text, unless PostgreSQL cannot store it (a NUL character or a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{what} contains characters that are not text") from None
+    if "\x00" in text:
+        raise InvalidInput(f"{what} contains characters that are not text")
+    return text
 
 
 def utcnow() -> datetime:
@@ -242,6 +265,8 @@ class ConversationService:
 
         An idle conversation expires: its token is refused from then on (the hash is dropped), so
         the next person on a shared device gets a fresh chat, not the transcript."""
+        if not plausible_id(conversation_id):
+            return None
         async with self.sessions() as s, s.begin():
             conv = await s.get(Conversation, conversation_id, populate_existing=True)
             if conv is None or conv.client_token_hash is None:
@@ -254,6 +279,8 @@ class ConversationService:
         return conv
 
     async def get(self, conversation_id: str) -> Conversation | None:
+        if not plausible_id(conversation_id):
+            return None
         async with self.sessions() as s:
             return await s.get(Conversation, conversation_id)
 
@@ -307,6 +334,8 @@ class ConversationService:
         return msg
 
     async def _load(self, s: AsyncSession, conversation_id: str) -> Conversation:
+        if not plausible_id(conversation_id):
+            raise NotFound(conversation_id)
         conv = await s.get(Conversation, conversation_id, populate_existing=True)
         if conv is None:
             raise NotFound(conversation_id)
@@ -335,7 +364,7 @@ class ConversationService:
 
     @staticmethod
     def _clean(text: str) -> str:
-        body = (text or "").strip()
+        body = storable((text or "").strip())
         if not body:
             raise InvalidInput("empty message")
         if len(body) > MAX_TEXT:
@@ -350,6 +379,8 @@ class ConversationService:
         the buttons the bot offers now (the transcript then shows that button's title); any other
         text reaches Rasa only as text, never as an intent."""
         body = self._clean(text)
+        if client_msg_id is not None and not client_msg_id.isprintable():  # a NUL or lone surrogate cannot be stored
+            raise InvalidInput("client_msg_id must be printable text")
         if (slowed := await self._slow_down(conversation_id)) is not None:
             return slowed  # over the per-conversation limit: not stored, not routed
         async with self.locks.hold(conversation_id):
@@ -612,8 +643,8 @@ class ConversationService:
             raise InvalidInput(f"agents may not set slot(s): {', '.join(unknown)}")
         if "language" in slots and slots["language"] not in ("zh", "en"):
             raise InvalidInput("language must be zh or en")
-        note = mask_identity_numbers((note or "").strip()[:MAX_TEXT]) or ""
-        internal_note = (internal_note or "").strip()[:MAX_TEXT]
+        note = mask_identity_numbers(storable((note or "").strip()[:MAX_TEXT], "note")) or ""
+        internal_note = storable((internal_note or "").strip()[:MAX_TEXT], "internal note")
         async with self.locks.hold(conversation_id):
             async with self.sessions() as s, s.begin():
                 conv = await self._load_for(s, agent, conversation_id)
@@ -654,6 +685,7 @@ class ConversationService:
     async def close(self, agent: AgentIdentity, conversation_id: str, outcome: str, note: str = "") -> dict[str, Any]:
         if outcome not in OUTCOMES:
             raise InvalidInput(f"outcome must be one of {', '.join(OUTCOMES)}")
+        storable(note, "note")
         async with self.locks.hold(conversation_id):
             async with self.sessions() as s, s.begin():
                 conv = await self._load_for(s, agent, conversation_id)

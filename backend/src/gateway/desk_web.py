@@ -29,7 +29,7 @@ from aiohttp import web
 
 from .agents import HashPoolBusy, LoginThrottle, PasswordPool
 from .contact_rules import ContactRefused, DeliveryFailed
-from .conversations import AgentIdentity, InvalidInput, hash_token
+from .conversations import AgentIdentity, InvalidInput, hash_token, token_bytes
 from .desk_shift import DeskPresence, DeskShift
 
 log = logging.getLogger("gateway.desk")
@@ -58,7 +58,10 @@ def _origin_ok(request: web.Request) -> bool:
     _, _, _, _, _, settings_key = _keys()
     if origin in request.app[settings_key].allowed_origins:
         return True
-    return urlparse(origin).netloc == request.host
+    try:
+        return urlparse(origin).netloc == request.host
+    except ValueError:  # unparseable, e.g. "http://[": not our origin
+        return False
 
 
 @web.middleware
@@ -77,7 +80,7 @@ async def csrf_middleware(request: web.Request, handler):
     request.app[presence_key].touch(agent.username)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         sent = request.headers.get("X-CSRF-Token", "")
-        if not _origin_ok(request) or not secrets.compare_digest(sent.encode(), csrf.encode()):
+        if not _origin_ok(request) or not secrets.compare_digest(token_bytes(sent), token_bytes(csrf)):
             return problem(403, "csrf_failed", "missing or wrong CSRF token")
     request[agent_rkey] = agent
     request[csrf_rkey] = csrf
@@ -116,10 +119,13 @@ def _login_again(request: web.Request, status: int, error: str, retry_after: flo
 @routes.post("/desk/login")
 async def login(request: web.Request) -> web.Response:
     auth_key, _, problem, _, _, settings_key = _keys()
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (ValueError, LookupError):  # multipart without boundary or names, unknown charset, not text
+        return problem(400, "invalid_request", "the login form could not be read")
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     sent = str(form.get("csrf", ""))
-    if not cookie or not secrets.compare_digest(cookie.encode(), sent.encode()) or not _origin_ok(request):
+    if not cookie or not secrets.compare_digest(token_bytes(cookie), token_bytes(sent)) or not _origin_ok(request):
         return problem(403, "csrf_failed", "the login form expired; reload it")
     username = str(form.get("username", ""))[:64]
     throttle = request.app[throttle_key]

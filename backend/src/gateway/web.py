@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import json
 import logging
 import secrets
@@ -89,7 +90,12 @@ def client_ref_of(request: web.Request) -> str:
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> web.Response:
     body = {"type": "about:blank", "title": code.replace("_", " "), "status": status, "code": code, "detail": detail, **extra}
-    return web.Response(status=status, text=json.dumps(body, ensure_ascii=False), content_type="application/problem+json")
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # the detail quotes input with a lone surrogate: escape it instead of failing
+        text = json.dumps(body)
+    return web.Response(status=status, text=text, content_type="application/problem+json")
 
 
 @web.middleware
@@ -106,6 +112,10 @@ async def error_middleware(request: web.Request, handler):
         return problem(422, "invalid_request", str(exc))
     except web.HTTPRequestEntityTooLarge:
         return problem(413, "payload_too_large", "request body too large")
+    except OSError as exc:  # aiohttp's static route lets a name too long for the file system escape
+        if exc.errno != errno.ENAMETOOLONG:
+            raise
+        return problem(404, "not_found", "no such file")
 
 
 @web.middleware
@@ -122,11 +132,22 @@ async def security_headers(request: web.Request, handler):
 async def read_json(request: web.Request) -> dict[str, Any]:
     try:
         data = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, LookupError, RecursionError):  # not JSON, not UTF-8, unknown charset, nested too deep
         raise InvalidInput("body must be a JSON object") from None
     if not isinstance(data, dict):
         raise InvalidInput("body must be a JSON object")
     return data
+
+
+MAX_SEQ = 2**31 - 1  # messages.seq is a 32-bit INTEGER: a larger bound makes PostgreSQL refuse the query
+
+
+def parse_after(text: str) -> int:
+    """The ``after`` sequence number of a replay; ValueError unless an integer up to MAX_SEQ (negative means 0)."""
+    after = max(int(text), 0)
+    if after > MAX_SEQ:
+        raise ValueError("after out of range")
+    return after
 
 
 # ---- borrower web chat ------------------------------------------------------------------
@@ -206,14 +227,14 @@ async def _authenticate_socket(request: web.Request, ws: web.WebSocketResponse):
         return None
     data = None
     if frame.type == aiohttp.WSMsgType.TEXT:
-        with contextlib.suppress(json.JSONDecodeError):
+        with contextlib.suppress(ValueError, RecursionError):  # not JSON, or nested too deep
             data = json.loads(frame.data)
     if not (isinstance(data, dict) and data.get("type") == "auth" and isinstance(data.get("conversation_id"), str)
             and isinstance(data.get("token"), str)):
         await ws.close(code=WS_NOT_AUTH, message=b"first frame must be an auth frame")
         return None
     after = data.get("after", 0)
-    after = after if isinstance(after, int) and not isinstance(after, bool) and after > 0 else 0
+    after = after if isinstance(after, int) and not isinstance(after, bool) and 0 < after <= MAX_SEQ else 0
     conv = await request.app[service_key].authenticate_client(data["conversation_id"][:64], data["token"][:200])
     if conv is None:
         await ws.close(code=WS_REFUSED, message=b"unknown, wrong or expired conversation")
@@ -257,7 +278,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 continue
             try:
                 data = json.loads(frame.data)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 await ws.send_json({"type": "error", "code": "invalid_request", "detail": "not JSON"})
                 continue
             if not isinstance(data, dict) or data.get("type") != "message":
@@ -305,9 +326,9 @@ async def chat_messages(request: web.Request) -> web.Response:
     if conv is None:
         return problem(403, "forbidden", "unknown conversation or wrong token")
     try:
-        after = max(int(request.query.get("after", "0")), 0)
+        after = parse_after(request.query.get("after", "0"))
     except ValueError:
-        raise InvalidInput("after must be an integer") from None
+        raise InvalidInput(f"after must be an integer from 0 to {MAX_SEQ}") from None
     return web.json_response({"state": conv.state, "messages": await service.transcript(conv.id, after_seq=after)})
 
 

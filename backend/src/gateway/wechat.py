@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 MAX_XML_BYTES = 64 * 1024
+MAX_ID_CHARS = 64  # fits the conversation's external_user_id and the message's dedup key
 SUCCESS = "success"
 API_BASE = "https://api.weixin.qq.com"
 
@@ -110,6 +111,8 @@ def parse_message(body: bytes) -> InboundMessage:
         root = ET.fromstring(body)
     except ET.ParseError as exc:
         raise MalformedMessage(f"not well-formed XML: {exc}") from None
+    except (ValueError, LookupError) as exc:  # an encoding declaration expat cannot use ("gbk", "bogus")
+        raise MalformedMessage(f"unusable XML encoding: {exc}") from None
     if root.tag != "xml":
         raise MalformedMessage("root element must be <xml>")
     fields: dict[str, str] = {}
@@ -126,6 +129,9 @@ def parse_message(body: bytes) -> InboundMessage:
         raise MalformedMessage("CreateTime is not an integer") from None
     msg_type = fields["MsgType"].lower()
     msg_id = fields.get("MsgId") or fields.get("MsgID") or None
+    for name, value in (("ToUserName", fields["ToUserName"]), ("FromUserName", fields["FromUserName"]), ("MsgId", msg_id)):
+        if value is not None and len(value) > MAX_ID_CHARS:  # OpenIDs have 28, MsgIds 20 at most
+            raise MalformedMessage(f"{name} longer than {MAX_ID_CHARS} characters")
     if msg_type != "event" and not msg_id:
         raise MalformedMessage("missing MsgId")
     if msg_type == "text" and "Content" not in fields:
@@ -179,7 +185,7 @@ def choose_button(text: str, buttons: list[dict[str, Any]] | None) -> dict[str, 
     if not buttons:
         return None
     stripped = text.strip().translate(str.maketrans("０１２３４５６７８９", "0123456789"))
-    if not stripped.isdigit():
+    if not (stripped.isascii() and stripped.isdigit()):  # "²" and "①" are digits to isdigit() but not to int()
         return None
     index = int(stripped)
     if 1 <= index <= len(buttons):

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,51 +12,13 @@ try:  # the package is found through the backend project once it lists src/gatew
 except ModuleNotFoundError:  # pragma: no cover - depends on how the env was installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
-
-from gateway.db import Base  # noqa: E402
 from gateway.settings import GatewaySettings  # noqa: E402
 from gateway.web import Overrides, init_app, server_options  # noqa: E402
-from ledger.db.models import Base as LedgerBase  # noqa: E402
 
 from gw_fake_rasa import make_fake_rasa  # noqa: E402
 
-from gw_helpers import FIXED_NOW, SYSTEM_SECRET, WECHAT_TOKEN  # noqa: E402
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = FIXED_NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class FakeAudit:
-    def __init__(self) -> None:
-        self.entries: list[tuple[str, str, str, dict]] = []
-
-    async def record(self, actor, action, conversation_id, detail):
-        self.entries.append((actor, action, conversation_id, detail))
-
-
-class FakeWeChatClient:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    async def send_text(self, openid: str, content: str) -> None:
-        self.sent.append((openid, content))
-
-
-async def create_schema(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
-        await conn.run_sync(LedgerBase.metadata.create_all)
-    await engine.dispose()
+from gw_fakes import FakeAudit, FakeClock, FakeWeChatClient, create_schema, fresh_pg_database  # noqa: E402
+from gw_helpers import SYSTEM_SECRET, WECHAT_TOKEN  # noqa: E402
 
 
 @pytest.fixture
@@ -108,30 +69,13 @@ async def gateway_client(make_gateway):
     return await make_gateway()
 
 
-PG_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 PG_DB = os.environ.get("HUANXIN_PG_GATEWAY_DB", "test_gateway")  # parallel checkouts use their own
-PG_URL = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_DB}"
 
 
 @pytest.fixture
 async def pg_database_url() -> str:
     """A fresh schema in the database test_gateway (created when missing); skipped without PostgreSQL."""
-    from sqlalchemy import text
-
     try:
-        admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        async with admin.connect() as conn:
-            exists = (await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": PG_DB})).scalar()
-            if not exists:
-                await conn.execute(text(f'CREATE DATABASE "{PG_DB}"'))
-        await admin.dispose()
+        return await fresh_pg_database(PG_DB)
     except OSError:
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    engine = create_async_engine(PG_URL)
-    async with engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-        await conn.run_sync(LedgerBase.metadata.create_all)
-        await conn.run_sync(Base.metadata.create_all)
-    await engine.dispose()
-    return PG_URL

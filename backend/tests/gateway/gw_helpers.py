@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime, timezone
+
 from typing import Any
 
 from gateway.web import auth_key
@@ -11,7 +11,7 @@ from gateway.web import auth_key
 PASSWORD = "correct horse battery"
 WECHAT_TOKEN = "huanxin-test-token"
 SYSTEM_SECRET = "gateway-system-secret-for-tests"
-FIXED_NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)  # the FakeClock's start
+from gw_fakes import FIXED_NOW  # noqa: E402,F401 - the FakeClock's start, imported by tests from here
 
 
 class Widget:
