@@ -23,7 +23,8 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "e2e")]
 from e2e_stack import Ledger, StackProcess, setting, stack_processes  # noqa: E402
 from web_chat import WebChat  # noqa: E402
 
-ORDER = ("test_action_server_killed", "test_ledger_killed", "test_rasa_killed", "test_postgres_restarted")
+ORDER = ("test_action_server_killed", "test_ledger_killed", "test_postgres_drops_connections",
+         "test_rasa_killed", "test_postgres_restarted")
 
 
 def pytest_collection_modifyitems(session, config, items):

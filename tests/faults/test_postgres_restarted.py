@@ -12,6 +12,8 @@ import time
 import urllib.error
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from e2e_stack import DEMO, http_json, status_figures
 from web_chat import assert_every_message_answered_once
 
@@ -51,6 +53,10 @@ class Probe:
         return [status for started, status in self.calls if started >= moment and status != 200]
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "defect (see test_postgres_drops_connections): without pool pre-ping the ledger's status reads, on the asyncpg "
+    "connection directly, keep getting dead pooled connections after PostgreSQL is back: 500 for every status "
+    "read (~6 s in the runs here, until an ORM request invalidated the pool)"))
 def test_postgres_restarted_under_load_every_message_answered_and_services_recover_by_themselves(stack, web_chat):
     pids = {name: p.pid for name, p in stack.processes.items()}
     chats = {key: web_chat("zh") for key in BORROWERS}
@@ -71,6 +77,7 @@ def test_postgres_restarted_under_load_every_message_answered_and_services_recov
     def chat_load(key: str) -> None:
         while not stop.is_set():
             chats[key].say("我现在欠多少钱")
+            time.sleep(0.2)  # a borrower's pace, under the gateway's per-conversation limits
 
     workers = [threading.Thread(target=p.run, args=(stop,)) for p in probes]
     workers += [threading.Thread(target=chat_load, args=(key,)) for key in chats]
