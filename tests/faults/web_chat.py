@@ -17,7 +17,7 @@ import aiohttp
 
 from e2e_stack import Demo, Reply, http_json
 
-REPLY_DEADLINE_S = 25  # the gateway's Rasa timeout (15 s) plus its "still working" notice and slack
+REPLY_DEADLINE_S = 20  # the gateway's Rasa timeout (15 s), its "still working" notice, and slack
 QUIET_S = 0.6  # the replies of one turn are published together; this long without more ends a turn
 ANSWER_SENDERS = ("bot", "system", "agent")
 
