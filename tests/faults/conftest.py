@@ -12,6 +12,7 @@ everything else on the machine).
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,8 +45,6 @@ class Stack:
 
     def kill(self, name: str) -> None:
         """kill -9, and wait until the process is gone."""
-        import signal
-
         self.processes[name].stop(signal.SIGKILL)
 
     def start(self, name: str) -> None:
@@ -72,7 +71,7 @@ def stack_session() -> Stack:
 
 
 @pytest.fixture
-def stack(stack_session, request):
+def stack(stack_session):
     """The running stack; after the test, whatever it left down is started again."""
     yield stack_session
     stack_session.heal()
