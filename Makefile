@@ -8,7 +8,7 @@ UV_VERSION := 0.13.8
 UV := .tools/venv/bin/uv
 ENV := . scripts/env.sh
 
-.PHONY: help setup run test test-backend test-bot test-rasa test-e2e test-multi browser-deps migrate seed train bench clean
+.PHONY: help setup run test test-backend test-bot test-rasa test-e2e test-faults test-multi browser-deps migrate seed train bench clean
 
 help:
 	@echo "make run    set up everything missing, then start backend :8080, action server :5055, Rasa :5005"
@@ -48,7 +48,7 @@ run: setup seed
 	@scripts/stack.sh run
 
 test: setup
-	@$(MAKE) --no-print-directory test-backend test-bot test-rasa test-e2e test-multi
+	@$(MAKE) --no-print-directory test-backend test-bot test-rasa test-e2e test-faults test-multi
 	@echo "==> all test suites passed"
 
 test-backend: backend/.venv/.synced
@@ -64,6 +64,10 @@ test-rasa: bot/.venv/.synced
 
 test-e2e: setup browser-deps
 	@scripts/e2e.sh
+
+test-faults: setup train
+	@echo "==> fault tests: kill -9 the action server, Rasa, the ledger mid-conversation; restart PostgreSQL under load"; \
+	  scripts/faults.sh
 
 test-multi: setup train
 	@$(ENV); echo "==> two Rasa instances: Redis lock store, SQL tracker store on PostgreSQL, gateway in front"; \

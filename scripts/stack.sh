@@ -4,6 +4,8 @@
 #   scripts/stack.sh run     start everything, print where it listens, stop all on Ctrl-C
 #   scripts/stack.sh start   start in the background (PIDs in var/run/<name>.pid, logs in var/log/)
 #   scripts/stack.sh stop    stop what `start` started
+# STACK_ONLY="rasa actions" limits start and stop to the services named (the fault tests start
+# a process they killed again with exactly the command below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -12,14 +14,20 @@ rundir=${STACK_RUN_DIR:-$root/var/run}
 logdir=${STACK_LOG_DIR:-$root/var/log}
 mkdir -p "$rundir" "$logdir"
 
+wanted() {  # name: true unless STACK_ONLY names other services only
+  [ -z "${STACK_ONLY:-}" ] || [[ " $STACK_ONLY " == *" $1 "* ]]
+}
+
 start_one() {  # name, working dir, command...
   local name=$1 dir=$2; shift 2
+  wanted "$name" || return 0
   ( cd "$dir" && exec "$@" ) >"$logdir/$name.log" 2>&1 &
   echo $! >"$rundir/$name.pid"
 }
 
 wait_http() {  # name, url, seconds
   local name=$1 url=$2 limit=$3 waited=0
+  wanted "$name" || return 0
   until curl -fsS -o /dev/null "$url" 2>/dev/null; do
     local pid; pid=$(cat "$rundir/$name.pid")
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -38,6 +46,7 @@ wait_http() {  # name, url, seconds
 
 stop_all() {
   for name in gateway rasa actions backend; do
+    wanted "$name" || continue
     local file="$rundir/$name.pid"
     [ -f "$file" ] || continue
     local pid; pid=$(cat "$file")
@@ -60,7 +69,7 @@ start_all() {
     credentials=credentials-telegram.yml channels="REST, socket.io and Telegram channels"
   fi
   local model=${RASA_MODEL:-}
-  [ -n "$model" ] || model=$(scripts/train.sh | tail -n1)
+  [ -n "$model" ] || ! wanted rasa || model=$(scripts/train.sh | tail -n1)
   echo "==> starting the ledger backend on $LEDGER_URL"
   start_one backend "$root/backend" .venv/bin/ledger serve
   echo "==> starting the action server on 127.0.0.1:$ACTION_SERVER_PORT"

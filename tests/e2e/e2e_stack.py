@@ -11,6 +11,8 @@ import asyncio
 import json
 import os
 import re
+import signal
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -243,3 +245,55 @@ def wait_http(url: str, seconds: float) -> bool:
         except (urllib.error.URLError, OSError):
             time.sleep(0.3)
     return False
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a killed process may wait unreaped under PID 1)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@dataclass
+class StackProcess:
+    """One process of scripts/stack.sh (backend, actions, rasa, gateway): stopped by its PID
+    ($STACK_RUN_DIR/<name>.pid), started again by scripts/stack.sh itself (STACK_ONLY=<name>),
+    so with the command and environment of the stack, and waited for until healthy."""
+
+    name: str
+    health_url: str
+    run_dir: Path
+
+    @property
+    def pid(self) -> int:
+        return int((self.run_dir / f"{self.name}.pid").read_text().strip())
+
+    def healthy(self, seconds: float = 2) -> bool:
+        return wait_http(self.health_url, seconds)
+
+    def stop(self, sig: int = signal.SIGTERM, seconds: float = 15) -> None:
+        pid = self.pid
+        os.kill(pid, sig)
+        deadline = time.monotonic() + seconds
+        while _running(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(pid), f"{self.name} (pid {pid}) did not stop on signal {sig}"
+
+    def start(self) -> None:
+        result = subprocess.run([str(REPO / "scripts" / "stack.sh"), "start"], cwd=REPO, capture_output=True, text=True,
+                                env={**os.environ, "STACK_ONLY": self.name}, timeout=300)
+        assert result.returncode == 0, f"{self.name} did not start again:\n{result.stdout}\n{result.stderr}"
+        assert self.healthy(), f"{self.name} started but {self.health_url} does not answer"
+
+
+def stack_processes() -> dict[str, StackProcess]:
+    """The processes scripts/stack.sh started, by name, from the environment scripts/e2e.sh exports."""
+    run_dir = Path(os.environ.get("STACK_RUN_DIR") or REPO / "var" / "run")
+    return {
+        "backend": StackProcess("backend", f"{os.environ.get('LEDGER_URL', 'http://127.0.0.1:8080')}/healthz", run_dir),
+        "actions": StackProcess("actions", f"http://127.0.0.1:{os.environ.get('ACTION_SERVER_PORT', '5055')}/health", run_dir),
+        "rasa": StackProcess("rasa", f"{os.environ.get('RASA_URL', 'http://127.0.0.1:5005')}/status", run_dir),
+        "gateway": StackProcess("gateway", f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8090')}/healthz", run_dir),
+    }
