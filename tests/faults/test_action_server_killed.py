@@ -10,10 +10,6 @@ from e2e_stack import DEMO, MONEY_PATTERN, status_figures
 from web_chat import assert_every_message_answered_once
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "defect: with the action server down, Rasa runs no custom action ('Bot will continue, but the actions "
-    "events are lost') and answers []; the gateway takes [] as a turn with no replies, stores nothing after "
-    "the borrower's message and pushes nothing, so the borrower waits forever (issue 8, no silent failure)"))
 def test_action_server_killed_mid_conversation_borrower_is_answered_then_gets_the_ledgers_figures(stack, web_chat):
     who = DEMO["D2"]
     chat = web_chat("zh")

@@ -50,12 +50,6 @@ def postgres(stack):
     pg.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "defect: ledger/db/session.py create_engine has pool_pre_ping=False, so the ledger and the gateway take dead "
-    "connections from their pools; the ledger's status read (services/status_pg.py) uses the asyncpg connection "
-    "directly, so asyncpg's InterfaceError('connection is closed') never reaches SQLAlchemy's disconnect handling "
-    "and the dead connections go back to the pool: every status read fails with 500 until some ORM request "
-    "happens to invalidate the pool"))
 def test_ledger_and_gateway_answer_at_once_after_postgres_drops_their_connections(stack, web_chat, postgres):
     who = DEMO["D3"]
     chat = web_chat("zh")
@@ -80,11 +74,6 @@ def test_ledger_and_gateway_answer_at_once_after_postgres_drops_their_connection
     assert_every_message_answered_once(chat)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "defect: the gateway stores the borrower's message in one transaction and Rasa's replies in another "
-    "(conversations.handle_borrower_message / _bot_turn); when the second fails, the socket handler dies, and "
-    "the widget's re-send of the message is acknowledged as a duplicate without a turn: the message is never "
-    "answered and the borrower is not told to wait"))
 def test_a_turn_whose_replies_cannot_be_stored_is_answered_once_the_database_is_back(stack, web_chat, postgres):
     who = DEMO["D6"]
     chat = web_chat("zh")

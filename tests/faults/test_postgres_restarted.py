@@ -53,10 +53,6 @@ class Probe:
         return [status for started, status in self.calls if started >= moment and status != 200]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "defect (see test_postgres_drops_connections): without pool pre-ping the ledger's status reads, on the asyncpg "
-    "connection directly, keep getting dead pooled connections after PostgreSQL is back: 500 for every status "
-    "read (~6 s in the runs here, until an ORM request invalidated the pool)"))
 def test_postgres_restarted_under_load_every_message_answered_and_services_recover_by_themselves(stack, web_chat):
     pids = {name: p.pid for name, p in stack.processes.items()}
     chats = {key: web_chat("zh") for key in BORROWERS}

@@ -15,7 +15,6 @@ import logging
 import os
 import sys
 
-from aiohttp import web
 
 from .settings import GatewaySettings, SettingsError
 
@@ -68,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     print(f"gateway on http://{settings.host}:{settings.port} (Rasa: {', '.join(settings.rasa_urls)})", flush=True)
-    web.run_app(init_app(settings), host=settings.host, port=settings.port, print=None, **server_options(settings))
+    from httpedge import slow_clients
+
+    slow_clients.run(init_app(settings), host=settings.host, port=settings.port,
+                     head_timeout=settings.client_timeout_s, **server_options(settings))
     return 0
 
 

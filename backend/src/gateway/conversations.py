@@ -384,6 +384,7 @@ class ConversationService:
         if (slowed := await self._slow_down(conversation_id)) is not None:
             return slowed  # over the per-conversation limit: not stored, not routed
         async with self.locks.hold(conversation_id):
+            unanswered: Message | None = None
             async with self.sessions() as s, s.begin():
                 conv = await self._load(s, conversation_id)
                 if client_msg_id:
@@ -392,23 +393,29 @@ class ConversationService:
                                                               Message.client_msg_id == client_msg_id))
                     ).scalar_one_or_none()
                     if existing is not None:
-                        return TurnResult(borrower_seq=existing.seq, duplicate=True, state=conv.state)
-                button = await self._chosen_button(s, conv.id, payload)
-                if self.is_idle(conv):  # a new Rasa sender: the bot forgets what it knew (verification)
-                    conv.rasa_sender_id = secrets.token_hex(16)
-                reopened = False
-                if conv.state == "closed":
-                    conv.state, conv.outcome, conv.assigned_agent = "bot", None, None
-                    reopened = True
-                # What is stored and shown is redacted (a chosen button shows its title); Rasa
-                # still gets the message as typed.
-                shown = button["title"] if button else body
-                stored_body = redact(shown, identity_answer=conv.awaiting_identity and conv.state == "bot")
-                conv.awaiting_identity = False
-                borrower_msg = await self._append(s, conv, "borrower", stored_body, client_msg_id=client_msg_id)
-            if reopened:
-                self._publish_state(conv)
-            self._publish(conv, [borrower_msg])
+                        if conv.state != "bot" or await self._answered(s, conv.id, existing.seq):
+                            return TurnResult(borrower_seq=existing.seq, duplicate=True, state=conv.state)
+                        unanswered = existing  # stored, but the turn failed before an answer was stored
+                if unanswered is None:
+                    button = await self._chosen_button(s, conv.id, payload)
+                    if self.is_idle(conv):  # a new Rasa sender: the bot forgets what it knew (verification)
+                        conv.rasa_sender_id = secrets.token_hex(16)
+                    reopened = False
+                    if conv.state == "closed":
+                        conv.state, conv.outcome, conv.assigned_agent = "bot", None, None
+                        reopened = True
+                    # What is stored and shown is redacted (a chosen button shows its title); Rasa
+                    # still gets the message as typed.
+                    shown = button["title"] if button else body
+                    stored_body = redact(shown, identity_answer=conv.awaiting_identity and conv.state == "bot")
+                    conv.awaiting_identity = False
+                    borrower_msg = await self._append(s, conv, "borrower", stored_body, client_msg_id=client_msg_id)
+            if unanswered is not None:  # the same message again: its turn now, nothing stored twice
+                borrower_msg, button = unanswered, None
+            else:
+                if reopened:
+                    self._publish_state(conv)
+                self._publish(conv, [borrower_msg])
             if conv.state == "agent":
                 return TurnResult(borrower_seq=borrower_msg.seq, state="agent")
             metadata = {"channel": conv.channel, "language": conv.language}
@@ -416,7 +423,16 @@ class ConversationService:
                 metadata["client_ref"] = client_ref
             message = button["payload"] if button else as_text(body)
             replies, conv = await self._bot_turn(conv, message, metadata)
-            return TurnResult(borrower_seq=borrower_msg.seq, replies=[message_dict(m) for m in replies], state=conv.state)
+            return TurnResult(borrower_seq=borrower_msg.seq, duplicate=unanswered is not None,
+                              replies=[message_dict(m) for m in replies], state=conv.state)
+
+    @staticmethod
+    async def _answered(s: AsyncSession, conversation_id: str, seq: int) -> bool:
+        """Whether anything the borrower sees (bot or system message) follows message ``seq``."""
+        later = await s.execute(select(Message.seq).where(
+            Message.conversation_id == conversation_id, Message.seq > seq, Message.sender.in_(("bot", "system", "agent")),
+            Message.agent_only.is_(False)).limit(1))
+        return later.first() is not None
 
     async def _chosen_button(self, s: AsyncSession, conversation_id: str, payload: str | None) -> dict[str, Any] | None:
         if not payload:

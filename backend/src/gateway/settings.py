@@ -115,6 +115,7 @@ class GatewaySettings:
     trusted_proxies: tuple[str, ...] = ()  # proxies whose X-Forwarded-For is believed
     new_conversations_per_hour: int = 10  # per client address
     chat_messages_per_minute: int = 30  # per WebSocket connection
+    client_timeout_s: float = 10.0  # GATEWAY_CLIENT_TIMEOUT: a request head, and its body, must arrive within this
     ws_auth_timeout_s: float = 5.0  # the first frame of a chat socket must authenticate within this
     ws_idle_timeout_s: float | None = None  # a chat socket silent this long is closed (None: the idle expiry)
     handback_intent: str | None = "handback"
@@ -153,6 +154,7 @@ class GatewaySettings:
             slow_reply_notice_s=slow_notice,
             system_secret=env.get("GATEWAY_SYSTEM_SECRET") or None,
             idle_expiry_minutes=_bounded(env, "GATEWAY_IDLE_EXPIRY_MINUTES", 30, 1, 7 * 24 * 60),
+            client_timeout_s=_bounded(env, "GATEWAY_CLIENT_TIMEOUT", 10, 1, 600),
             trusted_proxies=_trusted_proxies(env),
             new_conversations_per_hour=_bounded(env, "GATEWAY_NEW_CONVERSATIONS_PER_HOUR", 10, 1, 100000),
             chat_messages_per_minute=_bounded(env, "GATEWAY_CHAT_MESSAGES_PER_MINUTE", 30, 1, 100000),

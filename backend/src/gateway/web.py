@@ -21,11 +21,13 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from httpedge.access_log import SafeAccessLogger, access_logger
+from httpedge.slow_clients import body_timeout_middleware
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ledger.db.session import create_engine, create_session_factory
 
-from .access_log import PathOnlyAccessLogger
 from .agents import DeskAuth
 from .clients import client_address, client_ref, parse_networks
 from .conversations import (
@@ -74,9 +76,14 @@ WS_NOT_AUTH, WS_REFUSED, WS_AUTH_TIMEOUT = 4401, 4403, 4408
 
 def server_options(settings: GatewaySettings) -> dict[str, Any]:
     """How the gateway is served (``python -m gateway`` and the tests): an access log that cannot
-    print a query string, and a short keep-alive for idle connections.
-    TODO(lead): wire the connection-level header-read timer of ledger/web/slow_clients.py here."""
-    return {"access_log_class": PathOnlyAccessLogger, "keepalive_timeout": 15}
+    print a query string or a header, and a short keep-alive for idle connections. ``python -m
+    gateway`` adds the request-head deadline (httpedge.slow_clients); bodies have theirs in
+    init_app's middleware."""
+    return {"access_log_class": SafeAccessLogger, "access_log": access_logger("gateway"), "keepalive_timeout": 15}
+
+
+def _body_too_slow() -> web.Response:
+    return problem(408, "request_timeout", "the request body did not arrive in time")
 
 
 def client_of(request: web.Request) -> str:
@@ -192,7 +199,7 @@ async def widget_js(request: web.Request) -> web.FileResponse:
 
 @routes.post("/api/chat/conversations")
 async def create_conversation(request: web.Request) -> web.Response:
-    data = await read_json(request) if request.can_read_body else {}
+    data = await read_json(request) if request.body_exists else {}
     language = data.get("language", "zh")
     if language not in ("zh", "en"):
         raise InvalidInput("language must be zh or en")
@@ -296,15 +303,22 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 await ws.send_json({"type": "error", "code": "rate_limited", "retry_after": int(wait),
                                     "client_msg_id": client_msg_id, "detail": "too many messages; slow down"})
                 continue
-            if await service.authenticate_client(conv.id, token) is None:  # expired while the socket was open
-                await ws.close(code=WS_REFUSED, message=b"conversation expired")
-                break
             try:
+                if await service.authenticate_client(conv.id, token) is None:  # expired while the socket was open
+                    await ws.close(code=WS_REFUSED, message=b"conversation expired")
+                    break
                 result = await service.handle_borrower_message(conv.id, text, payload=payload, client_ref=ref,
                                                                client_msg_id=f"web:{client_msg_id}" if client_msg_id else None)
             except InvalidInput as exc:
                 await ws.send_json({"type": "error", "code": "invalid_request", "detail": str(exc),
                                     "client_msg_id": client_msg_id})
+                continue
+            except (SQLAlchemyError, OSError):
+                # The database failed mid-turn: the socket stays, the widget keeps the message in its
+                # outbox and sends it again; a stored but unanswered message then gets its turn.
+                log.exception("borrower message of conversation %s not handled: storage failed", conv.id)
+                await ws.send_json({"type": "error", "code": "unavailable", "retry_after": 3,
+                                    "client_msg_id": client_msg_id, "detail": "temporarily unavailable; sending again"})
                 continue
             await ws.send_json({"type": "ack", "client_msg_id": client_msg_id, "seq": result.borrower_seq,
                                 "duplicate": result.duplicate})
@@ -338,7 +352,9 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
     from . import desk_web, wechat_web
 
     overrides = overrides or Overrides()
-    app = web.Application(middlewares=[security_headers, error_middleware, desk_web.csrf_middleware],
+    app = web.Application(middlewares=[security_headers, error_middleware,
+                                       body_timeout_middleware(settings.client_timeout_s, _body_too_slow),
+                                       desk_web.csrf_middleware],
                           client_max_size=64 * 1024)
     app[settings_key] = settings
     app[overrides_key] = overrides

@@ -77,8 +77,8 @@ def serve(settings: Settings) -> None:
     """Serve the API. With LEDGER_WORKERS=N > 1, N processes share the port (SO_REUSEPORT, the
     kernel spreads connections over them); each has its own event loop and connection pool.
     The parent only supervises: SIGTERM/SIGINT to it stops every worker."""
-    from .web import slow_clients
-    from .web.access_log import ACCESS_LOGGER, SafeAccessLogger
+    from httpedge import slow_clients
+    from httpedge.access_log import SafeAccessLogger, access_logger
     from .web.app import init_app
 
     app = init_app(settings)  # fails fast (settings, policy file) before any worker starts
@@ -86,7 +86,7 @@ def serve(settings: Settings) -> None:
     if settings.workers == 1:
         print(f"ledger serving on {where}", flush=True)
         slow_clients.run(app, host=settings.host, port=settings.port, head_timeout=settings.client_timeout,
-                         access_log=ACCESS_LOGGER, access_log_class=SafeAccessLogger)
+                         access_log=access_logger("ledger"), access_log_class=SafeAccessLogger)
         return
     import multiprocessing
     import signal
@@ -109,13 +109,13 @@ def serve(settings: Settings) -> None:
 
 
 def _serve_worker(settings: Settings) -> None:
-    from .web import slow_clients
-    from .web.access_log import ACCESS_LOGGER, SafeAccessLogger
+    from httpedge import slow_clients
+    from httpedge.access_log import SafeAccessLogger, access_logger
     from .web.app import init_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     slow_clients.run(init_app(settings), host=settings.host, port=settings.port, head_timeout=settings.client_timeout,
-                     access_log=ACCESS_LOGGER, access_log_class=SafeAccessLogger, reuse_port=True)
+                     access_log=access_logger("ledger"), access_log_class=SafeAccessLogger, reuse_port=True)
 
 
 def main(argv: list[str] | None = None) -> int:

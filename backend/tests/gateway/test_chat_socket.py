@@ -13,11 +13,11 @@ from gateway.web import service_key
 
 
 def access_lines(caplog) -> str:
-    return "\n".join(r.getMessage() for r in caplog.records if r.name == "aiohttp.access")
+    return "\n".join(r.getMessage() for r in caplog.records if r.name == "gateway.access")
 
 
 async def test_chat_connection_leaves_no_token_in_the_access_log(gateway_client, caplog):
-    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    caplog.set_level(logging.INFO, logger="gateway.access")
     widget = await Widget.open(gateway_client)
     await widget.send("hello", "m1")
     await widget.wait_for(lambda e: e["type"] == "message" and e["sender"] == "bot")
@@ -30,7 +30,7 @@ async def test_chat_connection_leaves_no_token_in_the_access_log(gateway_client,
 
 
 async def test_access_log_prints_paths_without_their_query_string(gateway_client, caplog):
-    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    caplog.set_level(logging.INFO, logger="gateway.access")
     await gateway_client.get("/healthz?token=s3cr3t-in-a-query&after=1")
     logged = access_lines(caplog)
     assert "/healthz" in logged

@@ -133,7 +133,7 @@
         else if (ev.type === 'ack') {
           state.outbox = state.outbox.filter(function (i) { return i.client_msg_id !== ev.client_msg_id; });
           persist();
-        } else if (ev.type === 'error' && ev.code === 'rate_limited') {
+        } else if (ev.type === 'error' && (ev.code === 'rate_limited' || ev.code === 'unavailable')) {
           setTimeout(flush, (ev.retry_after || 5) * 1000);  // the outbox keeps it; send again later
         }
       };

@@ -21,7 +21,7 @@ from .openapi import build_openapi
 from .problem import problem, problem_middleware
 from .keys import CLIENT, ENGINE, LEDGER, OPENAPI, POLICY, SETTINGS
 from .registry import OPERATIONS, Operation, routes
-from .slow_clients import body_timeout_middleware
+from httpedge.slow_clients import body_timeout_middleware
 from . import handlers  # noqa: F401 - registers the routes
 
 log = logging.getLogger("ledger.web")

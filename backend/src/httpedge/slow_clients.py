@@ -1,5 +1,4 @@
-"""Timeouts for slow clients, for any aiohttp server (the ledger's `serve`; the gateway can
-use the same two pieces).
+"""Timeouts for slow clients, for every aiohttp server (the ledger's `serve`, the gateway).
 
 aiohttp has no header-read timeout: a client that sends half a request line and stalls (or
 trickles one header a second) holds its connection until the keep-alive timer, and a handler
@@ -15,7 +14,7 @@ that reads a body waits for as long as the client takes to send it. Two small gu
 
 The head timer reads three attributes of aiohttp's RequestHandler (``_request_count``,
 ``_waiter``, ``_messages``), the ones aiohttp's own keep-alive timer uses; the tests in
-tests/api/test_slow_clients.py run the real server and fail if an aiohttp upgrade changes them.
+backend/tests/api/test_slow_clients.py run the real server and fail if an aiohttp upgrade changes them.
 """
 from __future__ import annotations
 

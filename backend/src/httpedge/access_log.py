@@ -1,5 +1,4 @@
-"""An access log that cannot print a secret, for any aiohttp server (the ledger's `serve`;
-the gateway can pass the same class).
+"""An access log that cannot print a secret, for every aiohttp server (ledger and gateway).
 
 aiohttp's default format logs the request line with its query string (``%r``) and chosen
 headers (Referer, User-Agent), so a token sent in a URL (``?token=...``) lands in the log.
@@ -14,7 +13,12 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
-ACCESS_LOGGER = logging.getLogger("ledger.access")
+
+
+def access_logger(service: str) -> logging.Logger:
+    """The logger a service's access lines go to, e.g. ``ledger.access``."""
+    return logging.getLogger(f"{service}.access")
+
 
 
 def _printable(text: str, limit: int = 200) -> str:
