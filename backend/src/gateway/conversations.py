@@ -111,6 +111,18 @@ class NoAccounts:
     async def account(self, conversation_id: str) -> dict[str, Any] | None:
         return None
 
+    async def verification(self, conversation_id: str) -> dict[str, Any] | None:
+        return None
+
+    async def verify_by_other_means(self, conversation_id: str, agent: str, method: str,
+                                    note: str | None) -> dict[str, Any] | None:
+        return None
+
+
+# How an agent may have verified a borrower who could not (or may not) verify with the bot
+# (the ledger's list: ledger/web/schemas.py ManualVerificationMethod).
+MANUAL_VERIFICATION_METHODS = ("callback_on_record", "video_call", "in_person", "id_document")
+
 
 Outbound = Callable[[Conversation, list[dict[str, Any]]], Awaitable[str | None]]  # None, or why the send failed
 
@@ -517,11 +529,39 @@ class ConversationService:
         conv = await self.get(conversation_id)
         if conv is None or not self.can_view(agent, conv):
             raise NotFound(conversation_id)
+        verification = getattr(self.accounts, "verification", None)
         return {
             "conversation": conversation_dict(conv, self.clock()),
             "messages": await self.transcript(conversation_id, include_agent_only=True),
             "account": await self.accounts.account(conversation_id),
+            "verification": await verification(conversation_id) if verification else None,
         }
+
+    async def verify_by_other_means(self, agent: AgentIdentity, conversation_id: str, method: str,
+                                    note: str = "") -> dict[str, Any]:
+        """The agent verified the borrower another way (a call back to the number on record...):
+        the ledger clears the verification lock and audits it as the agent. The note is for the
+        audit and may hold no digits, so no identity answer reaches it."""
+        if method not in MANUAL_VERIFICATION_METHODS:
+            raise InvalidInput(f"method must be one of {', '.join(MANUAL_VERIFICATION_METHODS)}")
+        note = (note or "").strip()
+        if len(note) > 500 or any(ch.isdigit() for ch in note):
+            raise InvalidInput("the note may hold no digits (no identity answer goes to the audit) and at most 500 characters")
+        async with self.locks.hold(conversation_id):
+            async with self.sessions() as s:
+                conv = await self._load_for(s, agent, conversation_id)
+            if conv.state != "agent" or (conv.assigned_agent != agent.username and not agent.is_supervisor):
+                raise Forbidden("take the conversation over before verifying the borrower")
+            recorder = getattr(self.accounts, "verify_by_other_means", None)
+            result = await recorder(conversation_id, agent.username, method, note or None) if recorder else None
+            if result is None:
+                raise Conflict("the ledger names no borrower for this conversation yet")
+            async with self.sessions() as s, s.begin():
+                conv = await self._load(s, conversation_id)
+                msg = await self._append(s, conv, "system", f"{agent.display_name}: verified by other means ({method})",
+                                         agent_only=True)
+            self._publish(conv, [msg])
+        return result
 
     async def queue(self, agent: AgentIdentity) -> list[dict[str, Any]]:
         """Escalated or taken conversations, then live bot conversations an agent may pick."""

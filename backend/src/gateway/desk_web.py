@@ -258,6 +258,16 @@ async def handback(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
+@routes.post("/desk/api/conversations/{conversation_id}/manual-verification")
+async def manual_verification(request: web.Request) -> web.Response:
+    _, _, _, read_json, service_key, _ = _keys()
+    data = await read_json(request)
+    result = await request.app[service_key].verify_by_other_means(
+        request[agent_rkey], request.match_info["conversation_id"], _text(data, "method", required=True),
+        _text(data, "note"))
+    return web.json_response(result, status=201)
+
+
 @routes.post("/desk/api/conversations/{conversation_id}/close")
 async def close(request: web.Request) -> web.Response:
     _, _, _, read_json, service_key, _ = _keys()

@@ -83,6 +83,55 @@ class LedgerAccounts:
         self.policy = policy
         self.timezone = timezone
 
+    def _ledger(self):
+        """The ledger's service context for the desk services (which never hash an ID, so no salt)."""
+        from ledger.services.context import Ledger
+
+        return Ledger(self.sessions, self.policy, id_hash_salt="", timezone=self.timezone, clock=self.clock)
+
+    async def _borrower_state(self, conversation_id: str) -> tuple[str, dict[str, Any]] | None:
+        """The ledger's verification state of the borrower this conversation verified as or last
+        named, under the current Rasa sender first (the ledger knows the conversation by it)."""
+        from ledger.services import desk
+
+        async with self.sessions() as s:
+            sender = (await s.execute(select(Conversation.rasa_sender_id)
+                                      .where(Conversation.id == conversation_id))).scalar()
+        for ledger_conversation in dict.fromkeys(x for x in (sender, conversation_id) if x):
+            state = await desk.conversation_verification_state(self._ledger(), conversation_id=ledger_conversation)
+            if state["borrower_id"] is not None:
+                return ledger_conversation, state
+        return None
+
+    async def verification(self, conversation_id: str) -> dict[str, Any] | None:
+        """What the desk shows of the verification: verified, locked (until), attempts left, the
+        last manual verification; None when no borrower is named yet."""
+        if self.policy is None:
+            return None
+        found = await self._borrower_state(conversation_id)
+        if found is None:
+            return None
+        _, state = found
+        keys = ("verified", "locked", "locked_until", "attempts_left", "last_manual_verification")
+        return {k: state[k] for k in keys}
+
+    async def verify_by_other_means(self, conversation_id: str, agent: str, method: str,
+                                    note: str | None) -> dict[str, Any] | None:
+        """Record in the ledger that the agent verified the borrower by other means (clears the
+        lock, audited as the agent); None when the conversation names no borrower."""
+        from ledger.services import desk
+
+        if self.policy is None:
+            return None
+        found = await self._borrower_state(conversation_id)
+        if found is None:
+            return None
+        ledger_conversation, state = found
+        result = await desk.record_manual_verification(
+            self._ledger(), borrower_id=state["borrower_id"], agent=agent, method=method, note=note,
+            conversation_id=ledger_conversation, client="desk")
+        return {"method": result["method"], "lock_cleared": result["lock_cleared"], "verified_at": result["verified_at"]}
+
     async def account(self, conversation_id: str) -> dict[str, Any] | None:
         from zoneinfo import ZoneInfo
 

@@ -132,6 +132,21 @@
     box.className = '';
     box.appendChild(renderValue(account));
   }
+  function renderVerification(v) {
+    var box = $('verification');
+    var mine = current && current.state === 'agent' && (current.assigned_agent === me.username || me.role === 'supervisor');
+    $('manual-box').hidden = !(v && mine);
+    if (!v) { box.className = 'empty'; box.textContent = '尚未提供身份信息 / No borrower named yet'; return; }
+    box.className = v.locked ? 'locked' : '';
+    var parts = [v.verified ? '已核实 / verified' : '未核实 / not verified'];
+    if (v.locked) parts.push('已锁定至 / locked until ' + new Date(v.locked_until).toLocaleString());
+    else parts.push('剩余尝试 / attempts left: ' + v.attempts_left);
+    if (v.last_manual_verification) {
+      parts.push('人工核实 / manually verified: ' + v.last_manual_verification.agent + ' · ' +
+                 v.last_manual_verification.method + ' · ' + new Date(v.last_manual_verification.at).toLocaleString());
+    }
+    box.textContent = parts.join(' · ');
+  }
   function renderConversation(view) {
     current = view.conversation;
     $('convo-empty').hidden = true;
@@ -152,6 +167,7 @@
     showError('');
     return api('GET', '/desk/api/conversations/' + encodeURIComponent(id)).then(function (view) {
       renderConversation(view);
+      renderVerification(view.verification);
       renderAccount(view.account);
       scheduleRender();
     }).catch(showError);
@@ -183,6 +199,10 @@
       .forEach(function (name) { var v = $('slot-' + name).value.trim(); if (v) slots[name] = v; });
     act('/handback', {note: $('handback-note').value, internal_note: $('handback-internal').value, slots: slots})
       .then(function () { $('handback-note').value = ''; $('handback-internal').value = ''; $('handback-box').open = false; });
+  });
+  $('manual-verify').addEventListener('click', function () {
+    act('/manual-verification', {method: $('manual-method').value, note: $('manual-note').value})
+      .then(function () { $('manual-note').value = ''; $('manual-box').open = false; });
   });
   $('close').addEventListener('click', function () {
     var outcome = $('close-outcome').value;
