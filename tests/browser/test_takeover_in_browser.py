@@ -37,7 +37,7 @@ def test_borrower_is_taken_over_by_an_agent_and_handed_back(stack, browser, arti
 
         # a button is a button: clicking it asks for a person
         status.locator(".buttons button", has_text="Talk to a person").click()
-        expect(chat_page.locator("#messages .msg.system", has_text="joining")).to_be_visible()
+        expect(chat_page.locator("#messages .msg.system", has_text="queued")).to_be_visible()
         expect(chat_page.locator("#mode")).to_have_text("Agent")
 
         # the agent logs in and finds the conversation waiting, with its transcript and account

@@ -54,8 +54,11 @@ class DeskShift:
         self.window = timedelta(seconds=window_s)
 
     def handoff_text(self, language: str, now: datetime) -> str:
+        """What the borrower is told at a hand-off: someone is joining only when an agent is on
+        shift; otherwise that the request is queued (with the hours and the next opening when
+        desk hours are configured), so nobody waits for a person who is not there."""
         if self.hours is None:
-            return t("agent_joining", language)
+            return t("agent_joining" if self.presence.anyone(self.window) else "desk_offline", language)
         hours = f"{self.hours.describe(language)} ({self.hours.tz.key})"
         if not self.hours.is_open(now):
             return t("desk_closed", language, hours=hours, when=describe_moment(self.hours.next_open(now), language))

@@ -11,6 +11,11 @@ TEXTS = {
         "en": "Our team works {hours} and is not available right now. Your request is queued: "
               "a member of our team will reply here from {when}.",
     },
+    "desk_offline": {
+        "zh": "目前没有人工客服在线。您的请求已登记，客服上线后会在这里回复您，不会遗漏。",
+        "en": "No member of our team is online right now. Your request is queued: a person will reply here "
+              "as soon as one is back, and nothing you wrote is lost.",
+    },
     "desk_unstaffed": {
         "zh": "目前没有客服人员在线。您的请求已登记，客服会尽快在这里回复您。服务时间：{hours}。",
         "en": "No member of our team is free right now. Your request is queued and someone will reply here "

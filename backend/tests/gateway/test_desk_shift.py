@@ -84,8 +84,12 @@ async def test_an_agent_last_seen_long_ago_is_not_on_shift_but_an_open_desk_is(m
     await ws.close()
 
 
-async def test_without_desk_hours_configured_the_handoff_says_someone_is_joining(make_desk_gateway):
+async def test_without_desk_hours_the_handoff_says_joining_only_when_an_agent_is_on_the_desk(
+        make_desk_gateway, aiohttp_client):
     client = await make_desk_gateway()
+    text = await handoff_notice(client)
+    assert "joining" not in text and "queued" in text  # nobody on the desk: no promise of a person now
+    await desk_for(await other_client(aiohttp_client, client), "li.na")
     assert "joining" in await handoff_notice(client)
 
 
