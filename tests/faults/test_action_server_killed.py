@@ -4,7 +4,6 @@ server is started again the same conversation (verified again: the token was in 
 process's memory) gets the ledger's figures."""
 from __future__ import annotations
 
-import pytest
 
 from e2e_stack import DEMO, MONEY_PATTERN, status_figures
 from web_chat import assert_every_message_answered_once

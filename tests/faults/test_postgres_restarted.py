@@ -12,7 +12,6 @@ import time
 import urllib.error
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 
 from e2e_stack import DEMO, http_json, status_figures
 from web_chat import assert_every_message_answered_once

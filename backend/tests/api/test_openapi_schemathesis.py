@@ -24,6 +24,8 @@ from ledger.settings import Settings
 from ledger.web.app import init_app, openapi_document
 from ledger.web.keys import LEDGER
 
+from served import free_port
+
 from .conftest import ANALYTICS_TOKEN, API_TOKEN, AUTH, DESK_TOKEN, PAYMENTS_TOKEN, SALT, SCOPE_HEADERS
 
 schema = schemathesis.openapi.from_dict(openapi_document())
@@ -52,12 +54,6 @@ class LiveServer:
         self.headers = headers
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
     """The real app on a free port (own thread and loop, SQLite), demo seeded, D1 verified."""
@@ -65,7 +61,7 @@ def live_server(tmp_path_factory):
 
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('live') / 'ledger.sqlite3'}"
     migrate(url)
-    port = _free_port()
+    port = free_port()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     state: dict = {}

@@ -8,50 +8,32 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 import time
 
 import pytest
 import requests
 
+from served import closed_within, free_port, start_and_wait
+
 TIMEOUT = 1.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def ledger_server(tmp_path_factory):
     from ledger.cli import migrate
 
-    port = _free_port()
+    port = free_port()
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('slow') / 'l.sqlite3'}"
     migrate(url)
     env = {**os.environ, "LEDGER_API_TOKEN": "t", "ID_HASH_SALT": "s", "LEDGER_PORT": str(port),
            "LEDGER_CLIENT_TIMEOUT": str(TIMEOUT), "DATABASE_URL": url}
     log_path = tmp_path_factory.mktemp("slowlog") / "serve.log"
-    log_file = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "ledger.cli", "serve"], env=env, stdout=log_file,
-                            stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/healthz", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("ledger serve did not start: " + log_path.read_text())
+    proc = start_and_wait([sys.executable, "-m", "ledger.cli", "serve"], env, f"http://127.0.0.1:{port}/healthz",
+                          log_path)
     yield port
     proc.terminate()
     proc.wait(10)
-    log_file.close()
 
 
 @pytest.fixture(scope="module")
@@ -61,24 +43,6 @@ def served_log(ledger_server, tmp_path_factory):
         time.sleep(0.3)
         return next(tmp_path_factory.getbasetemp().glob("slowlog*/serve.log")).read_text()
     return read
-
-
-def closed_within(sock: socket.socket, seconds: float) -> tuple[bool, bytes, float]:
-    """Read until the server closes the connection or `seconds` pass."""
-    start = time.monotonic()
-    sock.settimeout(0.2)
-    received = b""
-    while time.monotonic() - start < seconds:
-        try:
-            chunk = sock.recv(4096)
-        except socket.timeout:
-            continue
-        except ConnectionResetError:
-            return True, received, time.monotonic() - start
-        if not chunk:
-            return True, received, time.monotonic() - start
-        received += chunk
-    return False, received, time.monotonic() - start
 
 
 def test_a_client_that_sends_half_a_request_line_and_stalls_is_closed(ledger_server):

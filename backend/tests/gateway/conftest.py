@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # backend/tests: helpers shared with the ledger's tests
 try:  # the package is found through the backend project once it lists src/gateway
     import gateway  # noqa: F401
 except ModuleNotFoundError:  # pragma: no cover - depends on how the env was installed
@@ -79,3 +80,14 @@ async def pg_database_url() -> str:
         return await fresh_pg_database(PG_DB)
     except OSError:
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+
+
+@pytest.fixture
+def refused_port():
+    """A port that refuses connections for the whole test: bound, never listening, so no other
+    server of the test run can be given it (a released "unused" port can be handed out again)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]

@@ -42,6 +42,20 @@ class FakeWeChatClient:
         self.sent.append((openid, content))
 
 
+async def count_rows(database_url: str) -> tuple[int, int]:
+    """(conversations, messages) stored: what a refused request must leave unchanged."""
+    from sqlalchemy import func, select
+
+    from gateway.db import Conversation, Message
+
+    engine = create_async_engine(database_url)
+    async with engine.connect() as conn:
+        convs = (await conn.execute(select(func.count()).select_from(Conversation))).scalar_one()
+        msgs = (await conn.execute(select(func.count()).select_from(Message))).scalar_one()
+    await engine.dispose()
+    return convs, msgs
+
+
 async def create_schema(url: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as conn:

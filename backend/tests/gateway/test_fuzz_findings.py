@@ -14,13 +14,10 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from gw_fakes import fresh_pg_database
+from gw_fakes import count_rows, fresh_pg_database
 from gw_helpers import WECHAT_TOKEN, Widget, desk_for, escalated_conversation
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway import wechat
-from gateway.db import Conversation, Message
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -54,15 +51,6 @@ async def raw_status(client, request: bytes) -> int:
 def raw(client, method: str, path: str, headers: bytes, body: bytes = b"") -> bytes:
     return (f"{method} {path} HTTP/1.1\r\nHost: {client.server.host}:{client.server.port}\r\n".encode() + headers
             + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
-
-
-async def count_rows(database_url: str) -> tuple[int, int]:
-    engine = create_async_engine(database_url)
-    async with engine.connect() as conn:
-        convs = (await conn.execute(select(func.count()).select_from(Conversation))).scalar_one()
-        msgs = (await conn.execute(select(func.count()).select_from(Message))).scalar_one()
-    await engine.dispose()
-    return convs, msgs
 
 
 def signed_query() -> dict[str, str]:

@@ -128,8 +128,8 @@ async def test_an_empty_rasa_answer_gets_a_system_message_and_is_counted_and_log
     assert widget.conversation_id in failures[0].getMessage()
 
 
-async def test_an_unreachable_rasa_is_counted(make_gateway, unused_tcp_port):
-    client = await make_gateway(rasa_urls=(f"http://127.0.0.1:{unused_tcp_port}",))
+async def test_an_unreachable_rasa_is_counted(make_gateway, refused_port):
+    client = await make_gateway(rasa_urls=(f"http://127.0.0.1:{refused_port}",))
     service = client.app[service_key]
     conv, _ = await service.create_web_conversation("en")
     result = await service.handle_borrower_message(conv.id, "hello")

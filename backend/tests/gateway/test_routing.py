@@ -149,9 +149,9 @@ async def test_turns_are_spread_round_robin_over_several_rasa_instances(make_gat
     assert len(one.app[received_key]) == 2 and len(two.app[received_key]) == 2
 
 
-async def test_an_unreachable_rasa_instance_is_skipped(make_gateway, aiohttp_server, unused_tcp_port):
+async def test_an_unreachable_rasa_instance_is_skipped(make_gateway, aiohttp_server, refused_port):
     alive = await aiohttp_server(make_fake_rasa("alive"))
-    client = await make_gateway(rasa_urls=(f"http://127.0.0.1:{unused_tcp_port}", str(alive.make_url("")).rstrip("/")))
+    client = await make_gateway(rasa_urls=(f"http://127.0.0.1:{refused_port}", str(alive.make_url("")).rstrip("/")))
     service = client.app[service_key]
     conv, _ = await service.create_web_conversation("en")
     for i in range(3):
@@ -159,8 +159,8 @@ async def test_an_unreachable_rasa_instance_is_skipped(make_gateway, aiohttp_ser
         assert result.replies[0]["text"] == f"[alive] echo: turn {i}"
 
 
-async def test_no_rasa_at_all_gives_a_polite_system_message(make_gateway, unused_tcp_port):
-    client = await make_gateway(rasa_urls=(f"http://127.0.0.1:{unused_tcp_port}",))
+async def test_no_rasa_at_all_gives_a_polite_system_message(make_gateway, refused_port):
+    client = await make_gateway(rasa_urls=(f"http://127.0.0.1:{refused_port}",))
     service = client.app[service_key]
     conv, _ = await service.create_web_conversation("zh")
     result = await service.handle_borrower_message(conv.id, "你好")

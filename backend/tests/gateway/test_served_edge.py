@@ -6,70 +6,38 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import subprocess
 import sys
 import time
 
 import aiohttp
 import pytest
 import requests
+from served import closed_within, free_port, start_and_wait
 
 TIMEOUT = 1.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def gateway_server(tmp_path_factory):
     from ledger.cli import migrate
 
-    port = _free_port()
+    port = free_port()
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('gw') / 'g.sqlite3'}"
     migrate(url)
     log_path = tmp_path_factory.mktemp("gwlog") / "gateway.log"
     env = {**os.environ, "DATABASE_URL": url, "GATEWAY_PORT": str(port), "GATEWAY_CLIENT_TIMEOUT": "1",
            "RASA_URLS": "http://127.0.0.1:9", "GATEWAY_SYSTEM_SECRET": "s", "RASA_JWT_SECRET": "j"}
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "gateway"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            requests.get(f"{base}/healthz", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("the gateway did not start: " + log_path.read_text())
+    proc = start_and_wait([sys.executable, "-m", "gateway"], env, f"http://127.0.0.1:{port}/healthz", log_path)
     yield port, log_path
     proc.terminate()
     proc.wait(10)
-
-
-def closed_within(sock: socket.socket, seconds: float) -> bool:
-    start = time.monotonic()
-    sock.settimeout(0.2)
-    while time.monotonic() - start < seconds:
-        try:
-            if not sock.recv(4096):
-                return True
-        except socket.timeout:
-            continue
-        except ConnectionResetError:
-            return True
-    return False
 
 
 def test_half_a_request_line_is_closed_after_the_client_timeout(gateway_server):
     port, _ = gateway_server
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(b"GET /heal")
-        assert closed_within(sock, TIMEOUT + 1), "the gateway still waits for the request line"
+        assert closed_within(sock, TIMEOUT + 1)[0], "the gateway still waits for the request line"
     assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code in (200, 503)
 
 

@@ -6,12 +6,10 @@ import secrets
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from gw_fakes import count_rows
 from gw_helpers import FIXED_NOW, WECHAT_TOKEN
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway import wechat
-from gateway.db import Conversation, Message
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -29,15 +27,6 @@ def text_xml(content: str, msg_id: str, openid: str = "oHX_openid_borrower_001")
     return (f"<xml><ToUserName><![CDATA[gh_huanxin0001]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
             f"<CreateTime>1714000000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
             f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>").encode()
-
-
-async def count_rows(database_url: str) -> tuple[int, int]:
-    engine = create_async_engine(database_url)
-    async with engine.connect() as conn:
-        convs = (await conn.execute(select(func.count()).select_from(Conversation))).scalar_one()
-        msgs = (await conn.execute(select(func.count()).select_from(Message))).scalar_one()
-    await engine.dispose()
-    return convs, msgs
 
 
 async def test_echostr_check_answers_the_echo_only_when_signed(gateway_client):
