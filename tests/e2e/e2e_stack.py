@@ -294,6 +294,6 @@ def stack_processes() -> dict[str, StackProcess]:
     return {
         "backend": StackProcess("backend", f"{os.environ.get('LEDGER_URL', 'http://127.0.0.1:8080')}/healthz", run_dir),
         "actions": StackProcess("actions", f"http://127.0.0.1:{os.environ.get('ACTION_SERVER_PORT', '5055')}/health", run_dir),
-        "rasa": StackProcess("rasa", f"{os.environ.get('RASA_URL', 'http://127.0.0.1:5005')}/status", run_dir),
+        "rasa": StackProcess("rasa", f"{os.environ.get('RASA_URL', 'http://127.0.0.1:5005')}/version", run_dir),  # /status needs a JWT
         "gateway": StackProcess("gateway", f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8090')}/healthz", run_dir),
     }
