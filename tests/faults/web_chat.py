@@ -140,6 +140,11 @@ class WebChat:
                     item.seq = event.get("seq")
         elif event.get("type") == "error":
             self.errors.append(event)
+            if event.get("code") in ("unavailable", "rate_limited"):  # as chat.js does: send it again later
+                for item in self.sent:
+                    if item.client_msg_id == event.get("client_msg_id") and item.seq is None:
+                        asyncio.get_running_loop().call_later(
+                            float(event.get("retry_after") or 3), lambda i=item: asyncio.ensure_future(self._send(i)))
         self._changed.set()
 
     async def _wait(self, done, deadline: float) -> bool:
