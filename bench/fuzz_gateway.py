@@ -24,7 +24,8 @@ sys.path[:0] = [str(REPO / "backend" / "src"), str(REPO / "backend" / "tests" / 
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 
 from gateway.settings import GatewaySettings  # noqa: E402
-from gateway.web import Overrides, init_app  # noqa: E402
+from gateway.keys import Overrides  # noqa: E402
+from gateway.web import init_app  # noqa: E402
 from gw_fake_rasa import make_fake_rasa  # noqa: E402
 from gw_fakes import FakeAudit, FakeClock, FakeWeChatClient, create_schema, fresh_pg_database  # noqa: E402
 from gw_fuzz import ENDPOINTS, fuzz  # noqa: E402

@@ -31,6 +31,8 @@ from .agents import HashPoolBusy, LoginThrottle, PasswordPool
 from .contact_rules import ContactRefused, DeliveryFailed
 from .conversations import AgentIdentity, InvalidInput, hash_token, token_bytes
 from .desk_shift import DeskPresence, DeskShift
+from .keys import auth_key, hub_key, overrides_key, service_key, settings_key, sockets_key
+from .problems import problem, read_json
 
 log = logging.getLogger("gateway.desk")
 SESSION_COOKIE = "hx_desk"
@@ -45,17 +47,10 @@ presence_key = web.AppKey("desk_presence", DeskPresence)
 desk_sockets_key = web.AppKey("desk_sockets", defaultdict)  # session token hash -> open desk sockets
 
 
-def _keys():
-    from .web import auth_key, hub_key, problem, read_json, service_key, settings_key
-
-    return auth_key, hub_key, problem, read_json, service_key, settings_key
-
-
 def _origin_ok(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if not origin:
         return True  # same-origin form posts from old browsers; the CSRF token still applies
-    _, _, _, _, _, settings_key = _keys()
     if origin in request.app[settings_key].allowed_origins:
         return True
     try:
@@ -66,7 +61,6 @@ def _origin_ok(request: web.Request) -> bool:
 
 @web.middleware
 async def csrf_middleware(request: web.Request, handler):
-    auth_key, _, problem, _, _, _ = _keys()
     if not request.path.startswith("/desk"):
         return await handler(request)
     if request.path in ("/desk/login",):
@@ -93,7 +87,6 @@ def _login_page(csrf: str, error: str = "") -> str:
 
 
 def _set_cookie(response: web.StreamResponse, request: web.Request, name: str, value: str, max_age: int) -> None:
-    _, _, _, _, _, settings_key = _keys()
     response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="Strict",
                         secure=request.app[settings_key].cookie_secure)
 
@@ -118,7 +111,6 @@ def _login_again(request: web.Request, status: int, error: str, retry_after: flo
 
 @routes.post("/desk/login")
 async def login(request: web.Request) -> web.Response:
-    auth_key, _, problem, _, _, settings_key = _keys()
     try:
         form = await request.post()
     except (ValueError, LookupError):  # multipart without boundary or names, unknown charset, not text
@@ -150,7 +142,6 @@ async def login(request: web.Request) -> web.Response:
 
 @routes.post("/desk/logout")
 async def logout(request: web.Request) -> web.Response:
-    auth_key, *_ = _keys()
     token = request.cookies.get(SESSION_COOKIE, "")
     await request.app[auth_key].logout(token)
     request.app[presence_key].forget(request[agent_rkey].username)
@@ -169,7 +160,6 @@ async def desk_page(request: web.Request) -> web.FileResponse:
 @routes.get("/desk/api/me")
 async def me(request: web.Request) -> web.Response:
     agent: AgentIdentity = request[agent_rkey]
-    *_, settings_key = _keys()
     return web.json_response({"username": agent.username, "display_name": agent.display_name, "role": agent.role,
                               "csrf_token": request[csrf_rkey],
                               "overdue_after_s": request.app[settings_key].desk.overdue_after_s})
@@ -178,7 +168,6 @@ async def me(request: web.Request) -> web.Response:
 def _mark_overdue(request: web.Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Unassigned escalations waiting longer than GATEWAY_DESK_OVERDUE_MINUTES are marked
     and listed first (the service's order is kept within each group)."""
-    *_, settings_key = _keys()
     limit = request.app[settings_key].desk.overdue_after_s
     for item in items:
         item["overdue"] = item.get("wait_seconds") is not None and item["wait_seconds"] >= limit
@@ -188,21 +177,18 @@ def _mark_overdue(request: web.Request, items: list[dict[str, Any]]) -> list[dic
 
 @routes.get("/desk/api/queue")
 async def queue(request: web.Request) -> web.Response:
-    *_, service_key, _ = _keys()
     items = await request.app[service_key].queue(request[agent_rkey])
     return web.json_response({"conversations": _mark_overdue(request, items)})
 
 
 @routes.get("/desk/api/queue/{conversation_id}")
 async def queue_item(request: web.Request) -> web.Response:
-    *_, service_key, _ = _keys()
     item = await request.app[service_key].queue_item(request[agent_rkey], request.match_info["conversation_id"])
     return web.json_response(_mark_overdue(request, [item])[0])
 
 
 @routes.get("/desk/api/conversations/{conversation_id}")
 async def conversation(request: web.Request) -> web.Response:
-    *_, service_key, _ = _keys()
     service = request.app[service_key]
     view = await service.view(request[agent_rkey], request.match_info["conversation_id"])
     await service.record_view(request[agent_rkey], request.match_info["conversation_id"])
@@ -211,7 +197,6 @@ async def conversation(request: web.Request) -> web.Response:
 
 @routes.post("/desk/api/conversations/{conversation_id}/take")
 async def take(request: web.Request) -> web.Response:
-    *_, service_key, _ = _keys()
     return web.json_response(await request.app[service_key].take_over(request[agent_rkey], request.match_info["conversation_id"]))
 
 
@@ -228,12 +213,10 @@ def _text(data: dict[str, Any], key: str, required: bool = False) -> str:
 
 @routes.post("/desk/api/conversations/{conversation_id}/messages")
 async def reply(request: web.Request) -> web.Response:
-    _, _, _, read_json, service_key, _ = _keys()
     data = await read_json(request)
     agent_only = data.get("agent_only", False)
     if not isinstance(agent_only, bool):
         raise InvalidInput("agent_only must be true or false")
-    *_, problem, _, _, _ = _keys()
     try:
         message = await request.app[service_key].agent_message(request[agent_rkey], request.match_info["conversation_id"],
                                                                _text(data, "text", required=True), agent_only)
@@ -247,7 +230,6 @@ async def reply(request: web.Request) -> web.Response:
 
 @routes.post("/desk/api/conversations/{conversation_id}/handback")
 async def handback(request: web.Request) -> web.Response:
-    _, _, _, read_json, service_key, _ = _keys()
     data = await read_json(request)
     slots = data.get("slots") or {}
     if not isinstance(slots, dict) or not all(isinstance(v, (str, int, bool)) or v is None for v in slots.values()):
@@ -260,7 +242,6 @@ async def handback(request: web.Request) -> web.Response:
 
 @routes.post("/desk/api/conversations/{conversation_id}/manual-verification")
 async def manual_verification(request: web.Request) -> web.Response:
-    _, _, _, read_json, service_key, _ = _keys()
     data = await read_json(request)
     result = await request.app[service_key].verify_by_other_means(
         request[agent_rkey], request.match_info["conversation_id"], _text(data, "method", required=True),
@@ -270,7 +251,6 @@ async def manual_verification(request: web.Request) -> web.Response:
 
 @routes.post("/desk/api/conversations/{conversation_id}/close")
 async def close(request: web.Request) -> web.Response:
-    _, _, _, read_json, service_key, _ = _keys()
     data = await read_json(request)
     result = await request.app[service_key].close(request[agent_rkey], request.match_info["conversation_id"],
                                                   _text(data, "outcome", required=True), note=_text(data, "note"))
@@ -283,7 +263,6 @@ def _visible(agent: AgentIdentity, event: dict[str, Any]) -> bool:
 
 @routes.get("/ws/desk")
 async def desk_socket(request: web.Request) -> web.StreamResponse:
-    auth_key, hub_key, problem, _, _, _ = _keys()
     resolved = await request.app[auth_key].resolve(request.cookies.get(SESSION_COOKIE))
     if resolved is None or not _origin_ok(request):
         return problem(401, "unauthorized", "log in first")
@@ -291,7 +270,6 @@ async def desk_socket(request: web.Request) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE, "")
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=4096)
     await ws.prepare(request)
-    from .web import settings_key, sockets_key
 
     request.app[sockets_key].add(ws)
     registry = request.app[desk_sockets_key]
@@ -353,7 +331,6 @@ async def _purge_loop(auth, interval_s: float) -> None:
 
 async def _desk_resources(app: web.Application):
     """After the gateway's resources: the argon2 pool, the account audit, desk hours, the purge."""
-    auth_key, _, _, _, service_key, settings_key = _keys()
     desk = app[settings_key].desk
     auth, service = app[auth_key], app[service_key]
     auth.pool = PasswordPool(threads=desk.login_threads, max_pending=desk.login_max_pending)
@@ -369,7 +346,6 @@ async def _desk_resources(app: web.Application):
 
 
 def setup(app: web.Application) -> None:
-    from .web import overrides_key
 
     clock = app[overrides_key].clock
     app[throttle_key] = LoginThrottle(clock=lambda: clock().timestamp())

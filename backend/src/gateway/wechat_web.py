@@ -20,6 +20,7 @@ from aiohttp import web
 from . import wechat
 from .clients import client_ref
 from .db import Conversation
+from .keys import overrides_key, service_key, settings_key
 from .locks import RedisClient
 from .replay import ReplayGuard
 from .texts import text as t
@@ -32,8 +33,6 @@ replay_key = web.AppKey("wechat_replay", ReplayGuard)
 
 
 def _deps(request: web.Request):
-    from .web import service_key, settings_key
-
     return request.app[settings_key], request.app[service_key]
 
 
@@ -154,8 +153,6 @@ async def push(request: web.Request) -> web.Response:
 def attach(app: web.Application, http: aiohttp.ClientSession, redis: RedisClient | None = None) -> None:
     """Called once resources exist: the API client, the outbound sender for agent messages and
     the replay guard (Redis when configured, so several gateways share the used nonces)."""
-    from .web import overrides_key, service_key, settings_key
-
     settings = app[settings_key]
     clock = app[overrides_key].clock
     app[replay_key] = ReplayGuard(redis, lambda: clock().timestamp())

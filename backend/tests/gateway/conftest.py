@@ -14,7 +14,8 @@ except ModuleNotFoundError:  # pragma: no cover - depends on how the env was ins
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
 
 from gateway.settings import GatewaySettings  # noqa: E402
-from gateway.web import Overrides, init_app, server_options  # noqa: E402
+from gateway.keys import Overrides  # noqa: E402
+from gateway.web import init_app, server_options  # noqa: E402
 
 from gw_fake_rasa import make_fake_rasa  # noqa: E402
 

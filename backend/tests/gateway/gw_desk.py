@@ -33,7 +33,8 @@ def from_address(address: str) -> aiohttp.ClientSession:
 def gateway_factory(aiohttp_client, database_url, clock, audit, wechat_client, fake_rasa):
     """Like the make_gateway fixture, plus desk settings and an account reader of the test's own."""
     from gateway.settings import DeskSettings, GatewaySettings
-    from gateway.web import Overrides, init_app
+    from gateway.keys import Overrides
+    from gateway.web import init_app
 
     async def make(desk: dict | None = None, accounts=None, **settings_overrides):
         values = {"database_url": database_url, "rasa_urls": (str(fake_rasa.make_url("")).rstrip("/"),),

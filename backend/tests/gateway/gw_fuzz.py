@@ -1,5 +1,5 @@
 """A seeded fuzzer of the gateway's HTTP and WebSocket inputs, run against the real app
-(``gateway.web.init_app``) with the fake Rasa of gw_fake_rasa: no running stack needed.
+(``gateway.web.init_app``, state in ``gateway.keys``) with the fake Rasa of gw_fake_rasa: no running stack needed.
 
 Used by tests/gateway/test_fuzz_gateway.py (a few hundred inputs) and bench/fuzz_gateway.py
 (thousands). Every input goes to one row of ``ENDPOINTS`` (round-robin, so each row gets its
@@ -38,7 +38,7 @@ import aiohttp
 from aiohttp.http_exceptions import HttpProcessingError
 from yarl import URL
 
-from gateway.web import auth_key, hub_key
+from gateway.keys import auth_key, hub_key
 
 from gw_helpers import PASSWORD, WECHAT_TOKEN, make_agent
 

@@ -6,7 +6,7 @@ import re
 
 from typing import Any
 
-from gateway.web import auth_key
+from gateway.keys import auth_key
 
 PASSWORD = "correct horse battery"
 WECHAT_TOKEN = "huanxin-test-token"

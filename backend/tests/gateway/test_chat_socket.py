@@ -9,7 +9,7 @@ import pytest
 from gw_helpers import Widget
 
 from gateway.settings import GatewaySettings, SettingsError
-from gateway.web import service_key
+from gateway.keys import service_key
 
 
 def access_lines(caplog) -> str:

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from gateway.web import service_key
+from gateway.keys import service_key
 from gateway.wechat import WeChatApiError
 
 from gw_desk import gateway_factory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.web import service_key
+from gateway.keys import service_key
 from gw_fake_rasa import received_key
 
 from gw_desk import gateway_factory

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.db import AgentSession
-from gateway.web import auth_key
+from gateway.keys import auth_key
 
 from gw_desk import gateway_factory, post_login
 from gw_helpers import PASSWORD, desk_for, login, make_agent

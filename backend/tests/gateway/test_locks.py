@@ -102,7 +102,8 @@ async def test_two_gateways_sharing_redis_and_a_database_keep_one_order(aiohttp_
     from gw_fake_rasa import make_fake_rasa, received_key
 
     from gateway.settings import GatewaySettings
-    from gateway.web import Overrides, init_app, service_key
+    from gateway.keys import Overrides, service_key
+    from gateway.web import init_app
 
     rasa = await aiohttp_server(make_fake_rasa("r", jitter_s=0.02))
     settings = GatewaySettings(database_url=database_url, rasa_urls=(str(rasa.make_url("")).rstrip("/"),),
@@ -124,7 +125,8 @@ async def test_transcript_order_holds_on_postgresql(aiohttp_client, aiohttp_serv
     from gw_fake_rasa import make_fake_rasa
 
     from gateway.settings import GatewaySettings
-    from gateway.web import Overrides, init_app, service_key
+    from gateway.keys import Overrides, service_key
+    from gateway.web import init_app
 
     rasa = await aiohttp_server(make_fake_rasa("pg", jitter_s=0.02))
     settings = GatewaySettings(database_url=pg_database_url, rasa_urls=(str(rasa.make_url("")).rstrip("/"),))

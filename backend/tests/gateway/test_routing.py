@@ -8,7 +8,7 @@ import aiohttp
 from gw_fake_rasa import make_fake_rasa, received_key, slots_key
 from gw_helpers import Widget, desk_for, escalated_conversation, other_client
 
-from gateway.web import service_key
+from gateway.keys import service_key
 
 
 async def test_bot_state_forwards_to_rasa_and_returns_its_reply_in_order(gateway_client, fake_rasa):

@@ -7,7 +7,7 @@ from sqlalchemy.exc import OperationalError
 from gw_fake_rasa import received_key
 from gw_helpers import Widget
 
-from gateway.web import service_key
+from gateway.keys import service_key
 
 
 def fail_next_bot_turn(client) -> None:

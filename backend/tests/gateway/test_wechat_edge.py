@@ -9,7 +9,7 @@ import pytest
 from gw_fake_rasa import received_key
 from test_wechat_endpoint import count_rows, signed, text_xml
 
-from gateway.web import service_key
+from gateway.keys import service_key
 
 
 def at(clock, offset_s: int = 0) -> str:

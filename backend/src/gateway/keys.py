@@ -1,0 +1,41 @@
+"""The gateway's shared application state, typed (aiohttp ``AppKey``): every module that needs
+the settings, the conversation service or the desk's authentication takes it from here. Imports
+no route module, so the route modules and the app factory all depend on it and not on each other.
+"""
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .agents import DeskAuth
+from .conversations import AccountReader, AuditSink, ConversationService, utcnow
+from .hub import Hub
+from .ratelimit import Limits
+from .settings import GatewaySettings
+
+
+@dataclass
+class Overrides:
+    """Test seams: a clock, a WeChat API client, an audit sink or account reader of their own."""
+
+    clock: Callable[[], datetime] = utcnow
+    wechat_client: Any = None
+    audit: AuditSink | None = None
+    accounts: AccountReader | None = None
+
+
+settings_key = web.AppKey("settings", GatewaySettings)
+service_key = web.AppKey("service", ConversationService)
+auth_key = web.AppKey("auth", DeskAuth)
+hub_key = web.AppKey("hub", Hub)
+engine_key = web.AppKey("engine", AsyncEngine)
+overrides_key = web.AppKey("overrides", Overrides)
+sockets_key = web.AppKey("sockets", weakref.WeakSet)
+edge_limits_key = web.AppKey("edge_limits", Limits)
+proxies_key = web.AppKey("trusted_proxies", tuple)
