@@ -4,7 +4,7 @@ two Rasa processes (~1.1 GiB RSS each, ~1-2 min to load their models on two core
     HUANXIN_MULTI_RASA=1 backend/.venv/bin/python -m pytest tests/multi -q
 
 Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth; MULTI_PG, MULTI_PG_USER) and
-Redis at 127.0.0.1:6379. The stack lives on ports 41xxx (MULTI_PORT_BASE) with its own
+Redis at 127.0.0.1:6379. The stack lives on ports 31xxx (MULTI_PORT_BASE) with its own
 databases (MULTI_DB_PREFIX, default huanxin_multi) and run directory (STACK_RUN_DIR, default
 var/multi); it is stopped by PID at the end of the session.
 """
@@ -30,7 +30,7 @@ def stack():
         pytest.skip("opt-in: set HUANXIN_MULTI_RASA=1 to start two Rasa instances (PostgreSQL tracker store, "
                     "Redis lock store) behind the gateway; needs ~2.5 GiB of memory and PostgreSQL + Redis")
     run_dir = Path(os.environ.get("STACK_RUN_DIR") or REPO / "var" / "multi")
-    s = MultiStack(run_dir=run_dir, base_port=int(os.environ.get("MULTI_PORT_BASE", "41000")),
+    s = MultiStack(run_dir=run_dir, base_port=int(os.environ.get("MULTI_PORT_BASE", "31000")),
                    db_prefix=os.environ.get("MULTI_DB_PREFIX", "huanxin_multi"), model=trained_model())
     try:
         s.start()

@@ -2,7 +2,8 @@
 processes sharing the SQL tracker store on PostgreSQL (RASA_TRACKER_DB_URL) and the Redis lock
 store (RASA_LOCK_STORE_URL), and the gateway with RASA_URLS listing both and REDIS_URL.
 
-Everything runs on ports 41xxx (MULTI_PORT_BASE, default 41000), with its own PostgreSQL
+Everything runs on ports 31xxx (MULTI_PORT_BASE, default 31000: below the ephemeral range 32768-60999,
+so an outgoing connection can never hold one of them), with its own PostgreSQL
 databases (MULTI_DB_PREFIX, default huanxin_multi: `<prefix>` for Rasa's tracker,
 `<prefix>_ledger` for the ledger and the gateway; both dropped and recreated) and its own run
 directory (STACK_RUN_DIR, default var/multi: PIDs, logs). Only the processes started here are
