@@ -28,7 +28,7 @@ import aiohttp
 
 import benchlib  # bench/ is on sys.path when run as bench/conversation_bench.py
 
-# (phone, date of birth, ID last 4, language) of demo borrowers: ../shared/spec/demo-portfolio.md
+# (phone, date of birth, ID last 4, language) of demo borrowers (backend/src/ledger/domain/demo.py)
 BORROWERS = [
     ("13800000001", "1990-03-15", "4321", "zh"),
     ("13800000002", "1985-07-02", "5678", "zh"),

@@ -478,9 +478,9 @@ BUTTON_LABELS = {
     "all_channels": {"zh": "全部停止", "en": "Stop all contact"},
 }
 
-# Tips paraphrased from the seed articles in ../shared/seeds/ (000: why borrowers fall
-# behind and what helps; 001: flexible plans and talking to the lender early; 003:
-# financial planning and customer education; 004: handling collection calls calmly).
+# Tips paraphrased from the Chinese articles the product grew from: why borrowers fall
+# behind and what helps; flexible plans and talking to the lender early; financial planning
+# and customer education; handling collection calls calmly.
 TIPS = [
     {
         "zh": "先把每月的收入和必要开销（房租、吃饭、交通、医疗）列清楚，再看能拿出多少来还款。",

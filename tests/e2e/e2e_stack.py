@@ -55,7 +55,7 @@ class Demo:
         return "HX" + self.key[1:].rjust(10, "0")
 
 
-# ../shared/spec/demo-portfolio.md (and docs/contracts.md for the loan numbers)
+# the demo portfolio (backend/src/ledger/domain/demo.py; docs/contracts.md for the loan numbers)
 DEMO = {d.key: d for d in (
     Demo("D1", "王芳", "zh", "13800000001", "1990-03-15", "4321"),
     Demo("D2", "李强", "zh", "13800000002", "1985-07-02", "5678"),
