@@ -13,14 +13,17 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
-    """PostgreSQL: a fixed pool (no overflow). Overflow connections are closed after each use,
+    """An engine for the ledger and the gateway. Database errors never quote the statement's
+    parameters (``hide_parameters``): a logged error cannot carry what a borrower typed.
+
+    PostgreSQL: a fixed pool (no overflow). Overflow connections are closed after each use,
     so under a burst every request paid for a new server connection (bench/status_load.py saw
     346 connections opened in 20 s); requests beyond the pool wait for a connection instead."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
@@ -42,7 +45,8 @@ def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
     # pool and replaced if the server dropped it (restart, failover, idle kill), so the first
     # request after PostgreSQL comes back succeeds instead of failing on a dead socket. The
     # asyncpg status path takes its connection from this pool too, so it is covered as well.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=10, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=10, pool_pre_ping=True,
+                               hide_parameters=True)
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
