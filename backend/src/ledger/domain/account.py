@@ -17,17 +17,19 @@ Every day is processed in this order:
    either captured in the arrangement's schedule (its ``penalty_interest`` / ``late_fees``
    parts) or waived; the arrangement's ``waived_*`` fields record what was waived.
 2. payments of the day are allocated (before that day's accrual) by the waterfall of
-   collections-policy.md: a payment of at least the payoff amount closes the loan (interest
+   docs/policy.md: a payment of at least the payoff amount closes the loan (interest
    of instalments not yet due is not owed) and the excess becomes ``refund_owed``; otherwise
    instalments are paid in due order (oldest first) and within an instalment late fee, then
    penalty interest, then interest, then principal. Money left after every overdue and
    currently due amount pays the next instalments in due order (interest before principal).
-3. the day's charges accrue. An instalment is overdue from the day after its due date (plus
-   ``grace_days``). Penalty interest (罚息) accrues for every calendar day past due on the
-   unpaid principal part of each overdue instalment at min(APR * 1.5, 24%) / 365, each day's
-   amount rounded half-up to the fen. A late fee (违约金) is charged once per instalment on
-   the day it reaches 3 days past due if it is not fully paid then: 5% of the instalment
-   amount (principal + interest) clamped to [10.00, 50.00].
+3. the day's charges accrue, by the policy's ``charges`` rules. An instalment is overdue
+   from the day after its due date; penalty interest starts ``grace_days`` later. Penalty
+   interest (罚息) accrues for every calendar day past due on the unpaid principal part of
+   each overdue instalment at min(APR * penalty_rate_multiplier, penalty_rate_cap) /
+   day_count, each day's amount rounded half-up to the fen. A late fee (违约金) is charged
+   once per instalment on the day it reaches ``late_fee_at_dpd`` days past due if it is not
+   fully paid then: ``late_fee_rate`` of the instalment amount (principal + interest) clamped
+   to [``late_fee_min``, ``late_fee_max``].
 
 Between days with an event (payment, acceptance, late-fee day, ``as_of``) the unpaid
 principal is constant, so the replay accrues whole spans at once: n days * the rounded daily
@@ -46,7 +48,7 @@ replaced instalments are always instalments in effect at acceptance.
 Derived figures
 ---------------
 * DPD = days since the due date of the oldest instalment not fully paid (0 if none is past
-  due); the bucket comes from the policy (M0, M1 1-30, M2 31-60, M3 61-90, M3+).
+  due); the bucket comes from the policy's ``buckets``.
 * overdue / amount_to_bring_current: everything owed on instalments due before ``as_of``,
   charges included.
 * payoff_amount: all charges outstanding + unpaid interest of instalments due on or before

@@ -1,4 +1,4 @@
-"""The demo portfolio of demo-portfolio.md, defined once (pure): the seeder and the tests use it.
+"""The demo portfolio (the README's demo borrowers), defined once (pure): the seeder and the tests use it.
 
 All dates are relative to ``today``. The oldest unpaid instalment k (for D5 the next one)
 falls due exactly the stated number of days from today; the disbursement date is k months

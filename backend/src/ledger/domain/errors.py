@@ -102,7 +102,7 @@ class VerificationRequired(LedgerError):
 
 
 class OfferExpired(LedgerError):
-    """The offer's validity (72 hours by default) is over."""
+    """The offer's validity (``relief.offer_expiry_hours`` after its evaluation) is over."""
 
     code = "offer_expired"
 

@@ -1,4 +1,4 @@
-"""The policy: every number and text of collections-policy.md as frozen dataclasses.
+"""The policy: every number and text of the policy file (docs/policy.md) as frozen dataclasses.
 
 The domain reads rules only from a ``Policy`` passed in; ``ledger.policy_file.load_policy``
 builds one from YAML (the packaged default_policy.yaml holds the documented defaults).
@@ -127,7 +127,7 @@ class PromiseRules:
     broken_window_days: int
 
     def window_days(self, days_past_due: int) -> int:
-        """14 days while DPD <= 30 (M0/M1), 7 days from M2 on (defaults)."""
+        """``window_days_m1`` while DPD <= 30 (M0/M1), ``window_days_later`` from 31 DPD on."""
         return self.window_days_m1 if days_past_due <= 30 else self.window_days_later
 
 
@@ -188,7 +188,7 @@ class Policy:
     texts: PolicyTexts
 
     def bucket_for(self, days_past_due: int) -> str:
-        """Name of the bucket holding ``days_past_due`` (M0 current, M1 1-30, ... M3+ over 90)."""
+        """Name of the policy bucket whose DPD range holds ``days_past_due``."""
         for b in self.buckets:
             if days_past_due >= b.min_dpd and (b.max_dpd is None or days_past_due <= b.max_dpd):
                 return b.name

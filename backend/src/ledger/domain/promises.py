@@ -24,8 +24,8 @@ def check_promise(amount: Decimal, promised_date: date, status: LoanStatus, *, o
     Checked in this order: dispute_open (an open dispute pauses collection), nothing_owed,
     too_many_broken_promises (``max_broken`` broken in the window: a human takes over),
     open_promise_exists (one open promise per loan), amount_out_of_range (more than 0 and at
-    most the payoff amount), date_out_of_window (from today to 14 days ahead while DPD <= 30,
-    7 days from M2 on).
+    most the payoff amount), date_out_of_window (from today to ``window_days_m1`` days ahead
+    while DPD <= 30, ``window_days_later`` days from 31 DPD on).
     """
     rules = policy.promises
     if dispute_open:

@@ -1,6 +1,6 @@
 """The relief policy engine: which plans a borrower in hardship may have, why, and on what terms.
 
-``evaluate_relief`` returns every plan of collections-policy.md (fee_waiver, deferral,
+``evaluate_relief`` returns every plan of docs/policy.md (fee_waiver, deferral,
 term_extension, reduced_rate, quarterly, settlement), each with eligible yes/no, the reasons
 for and against in plain Chinese and English, and concrete terms when eligible. It never
 raises for an ineligible plan: that is a decision with reasons.
@@ -10,28 +10,33 @@ Figures (all from the ``LoanStatus`` as of the evaluation day):
   before as_of (= payoff amount - charges);
 * remaining term m = number of unpaid instalments due after as_of.
 * Disposable income = income - essential expenses - other debt payments; affordability limit
-  = 50% of it (rounded half-up). A monthly plan is affordable when every instalment of its
-  schedule is at most that limit; the quarterly plan when each quarterly payment is at most
-  150% of the monthly disposable income.
+  = ``relief.affordability_ratio`` of it (rounded half-up). A monthly plan is affordable when
+  every instalment of its schedule is at most that limit; the quarterly plan when each
+  quarterly payment is at most ``plans.quarterly.max_payment_to_disposable`` times the
+  monthly disposable income.
 
-Concrete choices where the policy gives a range (documented decisions):
-* deferral: the shortest holiday the policy allows (1 month by default): a longer holiday
+Concrete choices where the policy gives a range (documented decisions); every number named
+below is a key of the plan's ``plans.<plan>`` section:
+* deferral: the shortest holiday the policy allows (``min_holiday_months``): a longer holiday
   only shortens the re-amortisation period and raises every later payment. B is re-amortised
   at the contract rate over the remaining term m - holiday (at least 1 instalment), keeping
   the original maturity; no interest accrues during the holiday. Charges accrued so far are
   not waived (the policy does not say so for deferral): they are added to the first
   instalment after the holiday.
-* term_extension: the smallest extension e in 0..12 months (contract term + e <= 36) whose
-  schedule is affordable; B over m + e instalments at the contract rate; late fees and
+* term_extension: the smallest extension e in 0..``max_extension_months`` (contract term + e
+  <= ``max_total_term_months``) whose schedule is affordable; B over m + e instalments at the contract rate; late fees and
   penalty interest waived.
-* reduced_rate: as term_extension at min(APR, max(APR * 0.5, 6%)); the interest saved
+* reduced_rate: as term_extension at min(APR, max(APR * apr_factor, min_apr)); the interest saved
   against the contract rate over the same schedule is reported as waived interest.
-* quarterly: B over ceil(m / 3) quarterly instalments (at least 1) at the period rate APR/4;
-  charges added to the first instalment like the deferral.
-* fee_waiver: waives 100% of late fees and 50% (M1) / 100% (M2 and later) of penalty
-  interest; the rest of the overdue amount is one payment due 7 days after acceptance.
-* settlement: all unpaid principal + 50% of the overdue interest in one payment due 14 days
-  after acceptance; every other charge and interest waived.
+* quarterly: B over ceil(m / period_months) instalments (at least 1), one every
+  ``period_months``, at the period rate APR * period_months / 12; charges added to the first
+  instalment like the deferral.
+* fee_waiver: waives ``late_fee_waiver_share`` of late fees and ``penalty_waiver_share_m1``
+  (up to the end of the second bucket, M1) or ``penalty_waiver_share_later`` of penalty
+  interest; the rest of the overdue amount is one payment due ``pay_within_days`` after
+  acceptance.
+* settlement: all unpaid principal + ``overdue_interest_share`` of the overdue interest in one
+  payment due ``pay_within_days`` after acceptance; every other charge and interest waived.
 Schedules start one period after as_of (after the holiday for the deferral), on as_of's day
 of month; arrangement instalments are numbered after the highest existing number.
 

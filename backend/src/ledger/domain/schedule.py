@@ -1,6 +1,6 @@
 """Equal-instalment (annuity, 等额本息) schedules and the due-date month-end rule.
 
-Per collections-policy.md: period rate r; instalment A = P * r / (1 - (1 + r)^-n) rounded
+Per docs/policy.md (Schedules): period rate r; instalment A = P * r / (1 - (1 + r)^-n) rounded
 half-up to the fen (A = P / n rounded when r = 0); each period's interest = balance * r rounded
 half-up; principal part = A - interest; the last instalment pays exactly the remaining balance
 plus its interest, so it absorbs every rounding difference and the principal parts sum to P.

@@ -40,7 +40,7 @@ def demo_national_id(dob: date, last4: str) -> str:
 
 
 async def seed_demo(sessions: async_sessionmaker[AsyncSession], *, salt: str, today: date, tz: str = "Asia/Shanghai") -> dict[str, str]:
-    """(Re)create the demo portfolio of demo-portfolio.md relative to ``today``. Borrower ids are
+    """(Re)create the demo portfolio (domain/demo.py) relative to ``today``. Borrower ids are
     kept across re-seeds; loans and their records are replaced. Returns {key: borrower_id}."""
     zone = ZoneInfo(tz)
     now = datetime.now(timezone.utc)

@@ -1,4 +1,4 @@
-"""Identity verification (collections-policy.md) and the token check of every
+"""Identity verification (docs/policy.md, Verification) and the token check of every
 borrower-scoped call.
 
 Two limits: the policy's per-borrower lock (max_failures, lock_minutes) and a per-client limit
