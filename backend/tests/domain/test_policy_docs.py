@@ -1,4 +1,5 @@
-"""docs/policy.md stays true to the shipped policy file, and the user docs link only inside the repository.
+"""The user docs stay true: docs/policy.md to the shipped policy file, docs/intents.md to the
+bot's intent list, and every link to a file of the repository.
 
 docs/policy.md lists every key of default_policy.yaml in tables whose rows start with the key
 path in backticks and its default (`| `charges.late_fee_min` | 10.00 | ... |`), and the buckets
@@ -133,3 +134,10 @@ def test_user_docs_link_only_to_files_of_the_repository():
             file = (path.parent / target.split("#")[0]).resolve()
             assert file.is_relative_to(REPO) and file.exists(), f"{path.name}: {target} is not a file of the repository"
 
+
+
+def test_the_intent_table_is_the_bots_intent_list():
+    doc = (REPO / "docs" / "intents.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^\| ([a-z_]+) \|.*\n(?!\|---)", doc, re.MULTILINE)  # not the header row
+    domain = yaml.safe_load((REPO / "bot" / "domain" / "intents.yml").read_text(encoding="utf-8"))
+    assert documented == domain["intents"]
