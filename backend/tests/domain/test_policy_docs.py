@@ -84,7 +84,8 @@ def check_cell(path, cell, policy):
         written = percent.group(1)
         assert isinstance(value, Decimal), f"{path}: only a decimal may carry a percentage"
         assert Decimal(percent.group(2)) / 100 == value, f"{path}: {cell!r} but the file says {value}"
-    assert written == as_written(value), f"{path}: the doc says {cell!r}, default_policy.yaml says {as_written(value)!r}"
+    expected = as_written(value)
+    assert written == expected, f"{path}: the doc says {cell!r}, default_policy.yaml says {expected!r}"
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,8 @@ below is a key of the plan's ``plans.<plan>`` section:
   not waived (the policy does not say so for deferral): they are added to the first
   instalment after the holiday.
 * term_extension: the smallest extension e in 0..``max_extension_months`` (contract term + e
-  <= ``max_total_term_months``) whose schedule is affordable; B over m + e instalments at the contract rate; late fees and
-  penalty interest waived.
+  <= ``max_total_term_months``) whose schedule is affordable; B over m + e instalments at the
+  contract rate; late fees and penalty interest waived.
 * reduced_rate: as term_extension at min(APR, max(APR * apr_factor, min_apr)); the interest saved
   against the contract rate over the same schedule is reported as waived interest.
 * quarterly: B over ceil(m / period_months) instalments (at least 1), one every
