@@ -8,7 +8,7 @@ UV_VERSION := 0.13.8
 UV := .tools/venv/bin/uv
 ENV := . scripts/env.sh
 
-.PHONY: help setup run test test-backend test-bot test-rasa test-e2e test-faults test-multi browser-deps migrate seed train bench clean
+.PHONY: help setup run lint test test-backend test-bot test-rasa test-e2e test-faults test-multi browser-deps migrate seed train bench clean
 
 help:
 	@echo "make run    set up everything missing, then start backend :8080, action server :5055, Rasa :5005"
@@ -50,6 +50,9 @@ run: setup seed
 test: setup
 	@$(MAKE) --no-print-directory test-backend test-bot test-rasa test-e2e test-faults test-multi
 	@echo "==> all test suites passed"
+
+lint: setup
+	@scripts/lint.sh
 
 test-backend: backend/.venv/.synced
 	@$(ENV); echo "==> backend tests (domain, API on SQLite and PostgreSQL, gateway)"; \
