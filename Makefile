@@ -8,7 +8,7 @@ UV_VERSION := 0.13.8
 UV := .tools/venv/bin/uv
 ENV := . scripts/env.sh
 
-.PHONY: help setup run test test-backend test-bot test-rasa test-e2e test-faults test-multi browser-deps migrate seed train bench clean
+.PHONY: help setup run lint test test-backend test-bot test-rasa test-e2e test-faults test-multi browser-deps migrate seed train bench clean
 
 help:
 	@echo "make run           set up everything missing, then start the ledger :8080, action server :5055,"
@@ -71,8 +71,11 @@ run: setup seed
 	@scripts/stack.sh run
 
 test: setup
-	@$(MAKE) --no-print-directory test-backend test-bot test-rasa test-e2e test-faults test-multi
+	@$(MAKE) --no-print-directory lint test-backend test-bot test-rasa test-e2e test-faults test-multi
 	@echo "==> all test suites passed"
+
+lint: setup
+	@scripts/lint.sh
 
 test-backend: backend/.venv/.synced
 	@$(ENV); echo "==> backend tests (domain, API on SQLite and PostgreSQL, gateway)"; \

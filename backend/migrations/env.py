@@ -1,5 +1,6 @@
 """Alembic async environment. The database URL is given by the caller (ledger migrate /
 tests set config.attributes["database_url"]) or read from DATABASE_URL."""
+
 from __future__ import annotations
 
 import asyncio

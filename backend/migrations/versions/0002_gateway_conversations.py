@@ -4,6 +4,7 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-25 02:30:00
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -47,8 +48,12 @@ def upgrade() -> None:
         sa.Column("created_at", ledger.db.types.UTCDateTime(), nullable=False),
         sa.Column("updated_at", ledger.db.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint("state IN ('bot', 'agent', 'closed')", name=op.f("ck_conversations_state_known")),
-        sa.ForeignKeyConstraint(["assigned_agent"], ["agents.username"], ondelete="SET NULL",
-                                name=op.f("fk_conversations_assigned_agent_agents")),
+        sa.ForeignKeyConstraint(
+            ["assigned_agent"],
+            ["agents.username"],
+            ondelete="SET NULL",
+            name=op.f("fk_conversations_assigned_agent_agents"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conversations")),
         sa.UniqueConstraint("channel", "external_user_id", name="uq_conversations_channel_user"),
     )
@@ -66,8 +71,12 @@ def upgrade() -> None:
         sa.Column("client_msg_id", sa.String(length=128), nullable=True),
         sa.Column("created_at", ledger.db.types.UTCDateTime(), nullable=False),
         sa.CheckConstraint("sender IN ('borrower', 'bot', 'agent', 'system')", name=op.f("ck_messages_sender_known")),
-        sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"], ondelete="CASCADE",
-                                name=op.f("fk_messages_conversation_id_conversations")),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            ondelete="CASCADE",
+            name=op.f("fk_messages_conversation_id_conversations"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_messages")),
         sa.UniqueConstraint("conversation_id", "seq", name="uq_messages_conversation_seq"),
         sa.UniqueConstraint("conversation_id", "client_msg_id", name="uq_messages_conversation_client_msg"),
@@ -79,8 +88,9 @@ def upgrade() -> None:
         sa.Column("csrf_token", sa.String(length=64), nullable=False),
         sa.Column("created_at", ledger.db.types.UTCDateTime(), nullable=False),
         sa.Column("expires_at", ledger.db.types.UTCDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["username"], ["agents.username"], ondelete="CASCADE",
-                                name=op.f("fk_agent_sessions_username_agents")),
+        sa.ForeignKeyConstraint(
+            ["username"], ["agents.username"], ondelete="CASCADE", name=op.f("fk_agent_sessions_username_agents")
+        ),
         sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_agent_sessions")),
     )
 

@@ -4,6 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-30 11:00:00
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -24,7 +25,9 @@ def upgrade() -> None:
     # clients (what every client so far was). Re-register a payment feed with --scope payments.
     with op.batch_alter_table("api_clients") as batch:
         batch.add_column(sa.Column("scope", sa.String(length=16), nullable=False, server_default="bot"))
-        batch.create_check_constraint(op.f("ck_api_clients_scope_known"), "scope IN ('bot', 'desk', 'payments', 'analytics')")
+        batch.create_check_constraint(
+            op.f("ck_api_clients_scope_known"), "scope IN ('bot', 'desk', 'payments', 'analytics')"
+        )
     with op.batch_alter_table("api_clients") as batch:
         batch.alter_column("scope", server_default=None)
     op.create_table(

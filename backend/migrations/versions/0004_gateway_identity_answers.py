@@ -9,6 +9,7 @@ Earlier versions stored the borrower's identity answers (phone, date of birth, I
 applies when it stores a message (huanxin_redaction); a message that is nothing but an ID's
 last four characters is replaced whole, since out of context it can only be that answer.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,9 @@ def upgrade() -> None:
     with op.batch_alter_table("conversations") as batch:
         batch.add_column(sa.Column("awaiting_identity", sa.Boolean(), nullable=False, server_default=sa.false()))
     conn = op.get_bind()
-    messages = sa.table("messages", sa.column("id", sa.Integer), sa.column("sender", sa.String),
-                        sa.column("text", sa.Text))
+    messages = sa.table(
+        "messages", sa.column("id", sa.Integer), sa.column("sender", sa.String), sa.column("text", sa.Text)
+    )
     rows = conn.execute(sa.select(messages.c.id, messages.c.text).where(messages.c.sender.in_(("borrower", "agent"))))
     for row_id, text in rows.fetchall():
         redacted = IDENTITY_ANSWER if _BARE_ID_DIGITS.match(text or "") else mask_identity_numbers(text)

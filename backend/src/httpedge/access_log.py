@@ -5,6 +5,7 @@ headers (Referer, User-Agent), so a token sent in a URL (``?token=...``) lands i
 This logger has no format to configure: it writes the method, the path without the query
 string, the status, the body size and the time taken, and never a header or the query.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,11 +15,9 @@ from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
 
-
 def access_logger(service: str) -> logging.Logger:
     """The logger a service's access lines go to, e.g. ``ledger.access``."""
     return logging.getLogger(f"{service}.access")
-
 
 
 def _printable(text: str, limit: int = 200) -> str:

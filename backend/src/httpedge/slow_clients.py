@@ -16,6 +16,7 @@ The head timer reads three attributes of aiohttp's RequestHandler (``_request_co
 ``_waiter``, ``_messages``), the ones aiohttp's own keep-alive timer uses; the tests in
 backend/tests/api/test_slow_clients.py run the real server and fail if an aiohttp upgrade changes them.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -109,7 +110,7 @@ def body_timeout_middleware(seconds: float, respond: Callable[[], web.StreamResp
         if request.body_exists:
             try:
                 await asyncio.wait_for(request.read(), seconds)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 response = respond()
                 response.force_close()
                 return response
@@ -118,8 +119,9 @@ def body_timeout_middleware(seconds: float, respond: Callable[[], web.StreamResp
     return body_timeout
 
 
-async def serve_until_stopped(app: web.Application, *, host: str, port: int, head_timeout: float,
-                              reuse_port: bool = False, **runner_kwargs: Any) -> None:
+async def serve_until_stopped(
+    app: web.Application, *, host: str, port: int, head_timeout: float, reuse_port: bool = False, **runner_kwargs: Any
+) -> None:
     """What web.run_app does, with the guarded runner: serve until SIGINT/SIGTERM, then clean up."""
     runner = GuardedAppRunner(app, head_timeout=head_timeout, handle_signals=True, **runner_kwargs)
     await runner.setup()

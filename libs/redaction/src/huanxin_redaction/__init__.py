@@ -15,6 +15,7 @@ ledger's free-text records and the logs, so that all of them hide the same thing
 
 Pure standard library, no I/O: the bot (Python 3.10) and the backend (3.11+) both install it.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,10 @@ IDENTITY_ANSWER = "[identity answer]"
 
 # Years a birth date can have but a repayment, promise or dispute date cannot.
 _BIRTH_YEAR = r"(?:19\d\d|200\d|201[0-5])"
-_MONTHS = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+_MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
 _DIGITS_SEP = r"[\s\-]?"
 _PATTERNS = [
     # mainland mobile numbers, optionally +86 / 86, digits grouped by spaces or dashes
@@ -50,9 +53,8 @@ _IDENTITY = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
 
 # Full-width digits, letters and the separators the patterns use ("１３８…", "－") read as
 # ASCII, one character for one, so a match's span is the same in the original text.
-_HALF_WIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in
-                             [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B),
-                              0xFF0B, 0xFF0D, 0xFF0E, 0xFF0F]})
+_FULL_WIDTH = [*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B), 0xFF0B, 0xFF0D, 0xFF0E, 0xFF0F]
+_HALF_WIDTH = str.maketrans({chr(c): chr(c - 0xFEE0) for c in _FULL_WIDTH})
 
 
 def mask_identity_numbers(text: str | None) -> str | None:
