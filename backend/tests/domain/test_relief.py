@@ -1,5 +1,6 @@
 """Relief engine: each rule's yes and no, offers that add up, D1..D7 as in demo-portfolio.md."""
 
+import dataclasses
 import time
 from datetime import date, timedelta
 from decimal import Decimal
@@ -9,6 +10,7 @@ import pytest
 
 from ledger.domain.account import LoanContract, PaymentRecord, derive_status
 from ledger.domain.demo import demo_loans
+from ledger.domain.policy import Bucket
 from ledger.domain.relief import (PLAN_TYPES, HardshipFacts, ReliefHistory, build_arrangement, evaluate_relief)
 from ledger.domain.schedule import annuity_payment, period_rate
 
@@ -247,3 +249,18 @@ def test_offer_instalments_are_numbered_after_every_earlier_arrangement(policy):
     ev2, _, _ = evaluate("D6", history=ReliefHistory(restructure_dates=(d6_arr.accepted_on,),
                                                      highest_instalment_number=highest), policy=policy)
     assert ev2.plan("fee_waiver").offer.schedule[0].number == highest + 1
+
+
+@pytest.mark.parametrize("buckets", [
+    (Bucket("current", 0, 0), Bucket("overdue", 1, None)),
+    (Bucket("all", 0, None),),
+])
+def test_fee_waiver_works_with_any_valid_bucket_list(policy, buckets):
+    """The policy file accepts any contiguous bucket list (one bucket is enough): the fee waiver
+    must not assume a third bucket exists. Up to the end of the first overdue bucket (or with no
+    later bucket at all) the early share applies."""
+    short = dataclasses.replace(policy, buckets=buckets)
+    ev, _, status = evaluate("D2", policy=short)
+    o = ev.plan("fee_waiver").offer
+    share = short.plans.fee_waiver.penalty_waiver_share_m1
+    assert o.waived.penalty_interest == (status.overdue.penalty_interest * share).quantize(D("0.01"))

@@ -193,3 +193,9 @@ class Policy:
             if days_past_due >= b.min_dpd and (b.max_dpd is None or days_past_due <= b.max_dpd):
                 return b.name
         raise ValueError(f"no bucket for {days_past_due} days past due")
+
+    def in_first_overdue_bucket(self, days_past_due: int) -> bool:
+        """True up to the end of the second bucket (M1 in the default policy), the first one a
+        late loan enters; a policy with fewer buckets has no later bucket, so always True."""
+        first_overdue = self.buckets[min(1, len(self.buckets) - 1)]
+        return first_overdue.max_dpd is None or days_past_due <= first_overdue.max_dpd

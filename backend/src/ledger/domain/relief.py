@@ -319,7 +319,7 @@ def _fee_waiver(f: _Facts, history: ReliefHistory, disposable: Decimal, as_of: d
                       ) and ok
     if not ok:
         return PlanDecision("fee_waiver", False, rs.all(), None)
-    share = rule.penalty_waiver_share_m1 if f.dpd <= policy.buckets[1].max_dpd else rule.penalty_waiver_share_later
+    share = rule.penalty_waiver_share_m1 if policy.in_first_overdue_bucket(f.dpd) else rule.penalty_waiver_share_later
     w_fee = round_fen(f.late_fees * rule.late_fee_waiver_share)
     w_pen = round_fen(f.penalty * share)
     principal = sum((i.unpaid_principal for i in f.unpaid if i.state == "overdue"), ZERO)
