@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import collections
 import re
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from nlu_eval.evaluate import FALLBACK_INTENT, Example, Prediction, evaluate_language, load_examples
+
 NLU_EVAL = Path(__file__).resolve().parents[1]
 BOT = NLU_EVAL.parent
-sys.path.insert(0, str(NLU_EVAL))
-
-from evaluate import FALLBACK_INTENT, Example, Prediction, evaluate_language, load_examples  # noqa: E402
 
 LANGUAGES = ("zh", "en")
 
@@ -100,7 +98,8 @@ def test_sweep_applies_threshold_and_ambiguity_like_the_fallback_classifier():
         prediction("a", "greet", "greet", confidence=0.35, runner_up=0.33),
         prediction("b", "deny", "deny", confidence=0.9, runner_up=0.05),
     ]
-    sweep = {(s["threshold"], s["ambiguity"]): s["fallback_rate"] for s in evaluate_language(predictions)["threshold_sweep"]}
+    rows = evaluate_language(predictions)["threshold_sweep"]
+    sweep = {(s["threshold"], s["ambiguity"]): s["fallback_rate"] for s in rows}
     assert sweep[(0.3, 0.0)] == 0.0
     assert sweep[(0.3, 0.05)] == 0.5  # gap 0.02 < 0.05
     assert sweep[(0.4, 0.0)] == 0.5  # 0.35 < 0.4
