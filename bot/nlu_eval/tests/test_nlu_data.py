@@ -46,6 +46,19 @@ def test_training_data_has_at_least_40_examples_for_every_contract_intent(lang):
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
+def test_training_data_is_split_by_topic_with_each_intent_in_one_file(lang):
+    """One file per topic (smalltalk.yml, hardship.yml...), each intent in one of them; only
+    zh/traditional.yml, the Traditional-character examples, holds every intent."""
+    files: dict[str, set[str]] = collections.defaultdict(set)
+    for path in sorted((BOT / "data" / "nlu" / lang).glob("*.yml")):
+        if path.name != "traditional.yml":
+            for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+                files[block["intent"]].add(path.name)
+    assert {intent: names for intent, names in files.items() if len(names) != 1} == {}
+    assert set(files) == contract_intents()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
 def test_training_data_never_gives_one_text_two_intents(lang):
     seen: dict[str, str] = {}
     for text, intent in training_examples(lang):
