@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from actions.parsing import money, normalize, parse_amount, parse_amount_or_nothing
 from actions.turn import Turn
@@ -43,7 +44,8 @@ def answer_budget(turn: Turn) -> None:
         turn.say("budget_ask")
         return
     left = income - expenses - debts
-    figures = dict(income=turn.money(income), expenses=turn.money(expenses), debts=turn.money(debts))
+    figures: dict[str, Any] = {"income": turn.money(income), "expenses": turn.money(expenses),
+                               "debts": turn.money(debts)}
     if left >= 0:
         turn.say("budget", left=turn.money(left), **figures)
     else:
