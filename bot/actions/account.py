@@ -4,22 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from actions import texts
-from actions.common import LedgerAction, Turn, call, says_third_party
-from actions.ledger_client import BorrowerAuth, LedgerError
+from actions.base import LedgerAction
+from actions.loan_status import describe_open_items, is_overdue, load_status
 from actions.parsing import money
-
-
-async def load_status(turn: Turn, auth: BorrowerAuth) -> dict:
-    loan_number = turn.loan_number()
-    if not loan_number:
-        raise LedgerError(404, "not_found", "no loan in this conversation")
-    return await call(turn.ledger.get_loan_status(auth, loan_number))
-
-
-def is_overdue(status: dict) -> bool:
-    total = money((status.get("overdue") or {}).get("total"))
-    return bool(status.get("days_past_due")) and total is not None and total > 0
+from actions.third_party import says_third_party
+from actions.turn import Turn
 
 
 def oldest_overdue_due_date(status: dict) -> str | None:
@@ -43,26 +32,16 @@ def describe_status(turn: Turn, status: dict) -> None:
             bucket=status.get("bucket") or "-", total=turn.money(overdue.get("total")),
             principal=turn.money(overdue.get("principal")), interest=turn.money(overdue.get("interest")),
             penalty=turn.money(overdue.get("penalty_interest")), fees=turn.money(overdue.get("late_fees")),
-            since=turn.date(oldest_overdue_due_date(status)), bring_current=turn.money(status.get("amount_to_bring_current")),
+            since=turn.date(oldest_overdue_due_date(status)),
+            bring_current=turn.money(status.get("amount_to_bring_current")),
         )
     else:
         turn.say("status_current", loan_number=loan_number)
     next_due = status.get("next_due")
     if next_due:
-        turn.say("status_next_due", amount=turn.money(next_due.get("amount")), due_date=turn.date(next_due.get("due_date")))
+        turn.say("status_next_due", amount=turn.money(next_due.get("amount")),
+                 due_date=turn.date(next_due.get("due_date")))
     describe_open_items(turn, status)
-
-
-def describe_open_items(turn: Turn, status: dict) -> None:
-    dispute = status.get("open_dispute")
-    if dispute:
-        turn.say("status_dispute", case_number=dispute.get("case_number"), reply_due_by=turn.date(dispute.get("reply_due_by")))
-    promise = status.get("open_promise")
-    if promise:
-        turn.say("status_promise", amount=turn.money(promise.get("amount")), promised_date=turn.date(promise.get("promised_date")))
-    arrangement = status.get("active_arrangement")
-    if arrangement:
-        turn.say("status_arrangement", plan=texts.name_of(texts.PLAN_NAMES, arrangement.get("plan_type", ""), turn.lang))
 
 
 def policy_text(document: Any, topic: str, lang: str) -> str | None:
@@ -106,14 +85,13 @@ def policy_text(document: Any, topic: str, lang: str) -> str | None:
 
 
 class ActionShowOverdueStatus(LedgerAction):
-    intents = ("ask_overdue_status",)
     resets_awaiting = True
 
     def name(self) -> str:
         return "action_show_overdue_status"
 
     async def handle(self, turn: Turn) -> None:
-        auth = turn.require_auth(self.intents[0])
+        auth = turn.require_auth("ask_overdue_status")
         if auth is None:
             return
         describe_status(turn, await load_status(turn, auth))
@@ -122,14 +100,13 @@ class ActionShowOverdueStatus(LedgerAction):
 class ActionExplainFees(LedgerAction):
     """Fee rules from the policy, then this account's fee figures."""
 
-    intents = ("ask_fees",)
     resets_awaiting = True
 
     def name(self) -> str:
         return "action_explain_fees"
 
     async def handle(self, turn: Turn) -> None:
-        auth = turn.require_auth(self.intents[0])
+        auth = turn.require_auth("ask_fees")
         if auth is None:
             return
         status = await load_status(turn, auth)
@@ -138,7 +115,8 @@ class ActionExplainFees(LedgerAction):
         overdue = status.get("overdue") or {}
         penalty, fees = money(overdue.get("penalty_interest")), money(overdue.get("late_fees"))
         if (penalty and penalty > 0) or (fees and fees > 0):
-            turn.say("fees_account", penalty=turn.money(penalty), fees=turn.money(fees), dpd=status.get("days_past_due"))
+            turn.say("fees_account", penalty=turn.money(penalty), fees=turn.money(fees),
+                     dpd=status.get("days_past_due"))
         else:
             turn.say("fees_none")
 
@@ -148,7 +126,6 @@ class ActionExplainConsequences(LedgerAction):
     when the speaker is verified. The policy text says nothing about any loan, so an
     unverified speaker gets it too (but no account figure)."""
 
-    intents = ("ask_consequences",)
     resets_awaiting = True
 
     def name(self) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from actions import texts
-from actions.common import LedgerAction, Turn, call
+from actions.base import LedgerAction, call
 from actions.parsing import CHANNELS, ContactChoice, parse_channel
+from actions.turn import Turn
 
 
 def read_contact_choice(turn: Turn, text: str) -> ContactChoice | None:
@@ -17,8 +18,6 @@ def read_contact_choice(turn: Turn, text: str) -> ContactChoice | None:
 
 
 class ActionStopContact(LedgerAction):
-    intents = ("stop_contact",)
-
     def name(self) -> str:
         return "action_stop_contact"
 
@@ -30,9 +29,9 @@ class ActionStopContact(LedgerAction):
         choice = read_contact_choice(turn, turn.latest_text if continuing else turn.message_for("stop_contact"))
         if choice is None:
             turn.set("awaiting", "contact_channel")
-            buttons = [{"title": texts.name_of(texts.CHANNEL_NAMES, ch, turn.lang), "payload": '/inform{"choice":"%s"}' % ch}
+            buttons = [{"title": texts.name_of(texts.CHANNEL_NAMES, ch, turn.lang), "payload": texts.choice_payload(ch)}
                        for ch in ("sms", "phone", "wechat", "email")]
-            buttons.append(texts.button("all_channels", '/inform{"choice":"all"}', turn.lang))
+            buttons.append(texts.button("all_channels", texts.choice_payload("all"), turn.lang))
             turn.say("contact_ask_channel", buttons=buttons)
             return
         turn.set("awaiting", None)
@@ -41,7 +40,8 @@ class ActionStopContact(LedgerAction):
         current = profile.get("contact_preferences") or {}
         stop_all = choice.stop_all or bool(current.get("stop_all"))
         channels = sorted(set(current.get("opted_out_channels") or []) | set(choice.channels))
-        await call(turn.ledger.set_contact_preferences(auth, borrower_id, stop_all=stop_all, opted_out_channels=channels))
+        await call(turn.ledger.set_contact_preferences(auth, borrower_id, stop_all=stop_all,
+                                                       opted_out_channels=channels))
         if choice.stop_all:
             turn.say("contact_done_all")
         else:

@@ -1,20 +1,29 @@
 """inform / affirm / deny outside forms: what they mean depends on what the assistant is
 waiting for (slot `awaiting`): a plan choice, a plan confirmation, promise details, a
-channel, budget figures, or the answer to an offer of a human."""
+channel, budget figures, or the answer to an offer of a human.
+
+The reply to a question another feature asked (promise details, a channel, budget figures) goes
+to that feature's action, found in the dispatch (REPLY_HANDLERS of actions/__init__.py); so does
+accepting an offered person (the action that answers request_human). Offered plans are chosen,
+accepted and declined by actions/plans.py."""
 
 from __future__ import annotations
 
-from actions.common import LedgerAction, Turn, says_third_party
-from actions.contact import ActionStopContact
-from actions.escalation import ActionRequestHuman
+from actions.base import LedgerAction
+from actions.budget import answer_budget, parse_budget
 from actions.plans import accept_chosen, choose_plan, decline_chosen
-from actions.promises import ActionPromiseToPay
-from actions.tips import ActionFinancialTips, parse_budget
+from actions.third_party import says_third_party
+from actions.turn import Turn
+
+# Accepting an offered person is answered as asking for one.
+HUMAN_INTENT = "request_human"
+
+
+def offers_human(awaiting: str | None) -> bool:
+    return (awaiting or "").startswith("human_offer")
 
 
 class ActionHandleInform(LedgerAction):
-    intents = ("inform",)
-
     def name(self) -> str:
         return "action_handle_inform"
 
@@ -23,8 +32,7 @@ class ActionHandleInform(LedgerAction):
             turn.refuse_third_party()
             return
         awaiting = turn.slot("awaiting")
-        delegate = {"promise_details": ActionPromiseToPay, "contact_channel": ActionStopContact,
-                    "budget_figures": ActionFinancialTips}.get(awaiting)
+        delegate = turn.dispatch.reply_handler_for(awaiting)
         if delegate is not None:
             await delegate(self._ledger, self._vault, self._today).handle(turn)
             return
@@ -33,14 +41,12 @@ class ActionHandleInform(LedgerAction):
                 return
         figures = parse_budget(turn.latest_text)
         if "income" in figures and "expenses" in figures:
-            await ActionFinancialTips(self._ledger, self._vault, self._today).budget_only(turn)
+            answer_budget(turn)
             return
         turn.say("clarify")
 
 
 class ActionHandleAffirm(LedgerAction):
-    intents = ("affirm",)
-
     def name(self) -> str:
         return "action_handle_affirm"
 
@@ -48,15 +54,13 @@ class ActionHandleAffirm(LedgerAction):
         awaiting = turn.slot("awaiting")
         if awaiting == "plan_confirmation":
             await accept_chosen(turn)
-        elif (awaiting or "").startswith("human_offer"):
-            await ActionRequestHuman(self._ledger, self._vault, self._today).handle(turn)
+        elif offers_human(awaiting):
+            await turn.dispatch.handler(HUMAN_INTENT)(self._ledger, self._vault, self._today).handle(turn)
         else:
             turn.say("ok_noted")
 
 
 class ActionHandleDeny(LedgerAction):
-    intents = ("deny",)
-
     def name(self) -> str:
         return "action_handle_deny"
 
@@ -65,6 +69,6 @@ class ActionHandleDeny(LedgerAction):
         if awaiting == "plan_confirmation":
             decline_chosen(turn)
             return
-        if awaiting in ("promise_details", "contact_channel", "budget_figures") or (awaiting or "").startswith("human_offer"):
-            turn.set("awaiting", None)
+        if turn.dispatch.reply_handler_for(awaiting) is not None or offers_human(awaiting):
+            turn.set("awaiting", None)  # the question asked is dropped
         turn.say("ok_noted")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from actions.account import load_status
-from actions.common import LedgerAction, Turn, call
+from actions.base import LedgerAction, call
 from actions.ledger_client import LedgerError
+from actions.loan_status import load_status
+from actions.turn import Turn
 
 
 class ActionOpenDispute(LedgerAction):
-    intents = ("dispute_debt",)
     resets_awaiting = True
 
     def name(self) -> str:
@@ -38,4 +38,5 @@ class ActionOpenDispute(LedgerAction):
             return
         turn.set("awaiting", None)
         turn.set("offered_plans", None)
-        turn.say("dispute_opened", case_number=dispute.get("case_number"), reply_due_by=turn.date(dispute.get("reply_due_by")))
+        turn.say("dispute_opened", case_number=dispute.get("case_number"),
+                 reply_due_by=turn.date(dispute.get("reply_due_by")))

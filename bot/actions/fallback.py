@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from actions.common import LedgerAction, Turn, says_third_party
+from actions.base import LedgerAction
+from actions.third_party import says_third_party
+from actions.turn import Turn
 
 MISSES_BEFORE_HUMAN = 2
 
@@ -10,8 +12,6 @@ MISSES_BEFORE_HUMAN = 2
 class ActionClarify(LedgerAction):
     """nlu_fallback: a clarifying question; after two misses in a row, the offer of a human."""
     allowed_in_groups = True
-
-    intents = ("nlu_fallback",)
 
     def name(self) -> str:
         return "action_clarify"
@@ -30,7 +30,6 @@ class ActionClarify(LedgerAction):
 
 class ActionHandleOutOfScope(LedgerAction):
     allowed_in_groups = True
-    intents = ("out_of_scope",)
 
     def name(self) -> str:
         return "action_handle_out_of_scope"

@@ -7,9 +7,12 @@ and nothing from it (the note) is used or repeated."""
 
 from __future__ import annotations
 
-from actions.common import LedgerAction, Turn
-from actions.fallback import ActionClarify
+from actions.base import LedgerAction
 from actions.system import is_signed_by_gateway
+from actions.turn import Turn
+
+# An unsigned hand-back is answered as what the NLU gives a message it did not understand.
+UNCLEAR_INTENT = "nlu_fallback"
 
 TEXTS = {
     "resumed": {
@@ -33,7 +36,8 @@ class ActionHandback(LedgerAction):
 
     async def handle(self, turn: Turn) -> None:
         if not is_signed_by_gateway(turn.tracker):
-            await ActionClarify(self._ledger, self._vault, self._today).handle(turn)
+            clarify = turn.dispatch.handler(UNCLEAR_INTENT)
+            await clarify(self._ledger, self._vault, self._today).handle(turn)
             return
         lang = "en" if turn.lang == "en" else "zh"
         note = (turn.entity("agent_note") or "").strip()

@@ -10,42 +10,54 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import texts
-from actions.account import load_status
-from actions.common import (
-    ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HANDLED_AFTER_ESCAPE, HARDSHIP_FORM, LedgerAction, Turn, TurnFormValidation, call,
+from actions.base import (
+    ESCAPE_CONFIDENCE,
+    ESCAPE_INTENTS,
+    HANDLED_AFTER_ESCAPE,
+    LedgerAction,
+    TurnFormValidation,
+    call,
     switch_language_in_form,
 )
-from actions.escalation import conversation_summary, escalate
+from actions.handoff import conversation_summary, escalate
 from actions.ledger_client import LedgerError
+from actions.loan_status import load_status
+from actions.offers import not_eligible_reason, plan_record, show_plans
 from actions.parsing import (
-    money, parse_amount, parse_amount_or_nothing, parse_duration, parse_hardship_reason,
-    parse_plan_choice, to_money_string,
+    money,
+    parse_amount,
+    parse_amount_or_nothing,
+    parse_duration,
+    parse_hardship_reason,
+    parse_plan_choice,
+    to_money_string,
 )
+from actions.plans import choose_plan
+from actions.slots import HARDSHIP_FORM, HARDSHIP_SLOTS
+from actions.turn import Turn
 
-HARDSHIP_SLOTS = ("hardship_reason", "hardship_duration", "monthly_income", "essential_expenses", "other_debt_payments")
-MAX_MONTHLY = Decimal("1000000.00")
+MAX_MONTHLY = Decimal("1000000.00")  # a monthly figure above this is a typo, not a budget
 # Questions answered in passing while the hardship form runs (the form then asks again).
-QUESTIONS_IN_FORM = {"ask_overdue_status", "ask_fees", "ask_consequences", "pay_now", "already_paid"}  # a monthly figure above this is a typo, not a budget
+QUESTIONS_IN_FORM = {"ask_overdue_status", "ask_fees", "ask_consequences", "pay_now", "already_paid"}
 
 
 class ActionStartHardship(LedgerAction):
     """report_hardship / request_payment_plan / request_fee_waiver: verify, check for an open
     dispute, then start the hardship form."""
 
-    intents = ("report_hardship", "request_payment_plan", "request_fee_waiver")
-
     def name(self) -> str:
         return "action_start_hardship"
 
     async def handle(self, turn: Turn) -> None:
-        intent = turn.intent_among(self.intents)
+        intent = turn.intent_among(turn.dispatch.intents_of(type(self)))
         auth = turn.require_auth(intent)
         if auth is None:
             return
         status = await load_status(turn, auth)
         dispute = status.get("open_dispute")
         if dispute:
-            turn.say("dispute_paused", case_number=dispute.get("case_number"), reply_due_by=turn.date(dispute.get("reply_due_by")))
+            turn.say("dispute_paused", case_number=dispute.get("case_number"),
+                     reply_due_by=turn.date(dispute.get("reply_due_by")))
             return
         if status.get("closed"):
             turn.say("status_closed", loan_number=status.get("loan_number") or turn.loan_number())
@@ -54,9 +66,7 @@ class ActionStartHardship(LedgerAction):
         choice = parse_plan_choice(message)
         on_table = turn.slot("awaiting") in ("plan_choice", "plan_confirmation")
         if turn.slot("offered_plans") and (isinstance(choice, str) or (on_table and choice is not None)):
-            from actions.plans import choose_plan  # a plan named while offers are on the table: choose it
-
-            if choose_plan(turn):
+            if choose_plan(turn):  # a plan named while offers are on the table: choose it
                 return
         asked = "fee_waiver" if intent == "request_fee_waiver" else parse_plan_choice(message)
         turn.set("requested_plan", asked if isinstance(asked, str) else None)
@@ -79,9 +89,8 @@ class ValidateHardshipForm(TurnFormValidation):
         confident = turn.latest_confidence >= ESCAPE_CONFIDENCE
         if turn.latest_intent in QUESTIONS_IN_FORM and confident:
             # answer the question in passing; the form then asks its question again
-            from actions.handlers import handler_for
-
-            await handler_for(turn.latest_intent)(turn.ledger, turn.vault, lambda: turn.today).handle_safely(turn)
+            handler = turn.dispatch.handler(turn.latest_intent)
+            await handler(turn.ledger, turn.vault, lambda: turn.today).handle_safely(turn)
             result: dict[str, Any] = {slot: None}
             result.update({e["name"]: e["value"] for e in turn.events if e.get("event") == "slot"})
             return result
@@ -106,7 +115,8 @@ class ValidateHardshipForm(TurnFormValidation):
             return {"hardship_reason": reason}
         words = str(value).strip()
         meaningful = len(words) >= 2 and not words.startswith("/")
-        not_a_reason = ESCAPE_INTENTS | QUESTIONS_IN_FORM | {"change_language", "greet", "thank", "bot_challenge", "affirm"}
+        not_a_reason = ESCAPE_INTENTS | QUESTIONS_IN_FORM | {"change_language", "greet", "thank", "bot_challenge",
+                                                             "affirm"}
         if meaningful and not (turn.latest_intent in not_a_reason and turn.latest_confidence >= ESCAPE_CONFIDENCE):
             return {"hardship_reason": "other"}
         return await self._not_read("hardship_reason", turn, "invalid_hardship_reason")
@@ -118,7 +128,8 @@ class ValidateHardshipForm(TurnFormValidation):
         if value in ("temporary", "long_term"):
             return {"hardship_duration": value}
         turn = self._turn(dispatcher, tracker, domain)
-        duration = turn.entity("choice") if turn.entity("choice") in ("temporary", "long_term") else parse_duration(str(value))
+        chosen = turn.entity("choice")
+        duration = chosen if chosen in ("temporary", "long_term") else parse_duration(str(value))
         if duration:
             return {"hardship_duration": duration}
         return await self._not_read("hardship_duration", turn, "invalid_hardship_duration")
@@ -144,86 +155,22 @@ class ValidateHardshipForm(TurnFormValidation):
                                       domain: dict) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"monthly_income": None}
-        return await self._amount("monthly_income", value, self._turn(dispatcher, tracker, domain), allow_nothing=False)
+        turn = self._turn(dispatcher, tracker, domain)
+        return await self._amount("monthly_income", value, turn, allow_nothing=False)
 
     async def validate_essential_expenses(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                           domain: dict) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"essential_expenses": None}
-        return await self._amount("essential_expenses", value, self._turn(dispatcher, tracker, domain), allow_nothing=True)
+        turn = self._turn(dispatcher, tracker, domain)
+        return await self._amount("essential_expenses", value, turn, allow_nothing=True)
 
     async def validate_other_debt_payments(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                            domain: dict) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"other_debt_payments": None}
-        return await self._amount("other_debt_payments", value, self._turn(dispatcher, tracker, domain), allow_nothing=True)
-
-
-def plan_record(plan: dict) -> dict:
-    """What the conversation keeps of an evaluated plan (figures as the ledger gave them)."""
-    offer = plan.get("offer") or {}
-    schedule = offer.get("schedule") or []
-    return {
-        "plan_type": plan.get("plan_type"),
-        "eligible": bool(plan.get("eligible")) and bool(offer.get("offer_id")),
-        "reasons": [{"code": r.get("code"), "zh": r.get("zh") or r.get("code"), "en": r.get("en") or r.get("code")}
-                    for r in plan.get("reasons") or []],
-        "offer_id": offer.get("offer_id"),
-        "payment_amount": offer.get("payment_amount"),
-        "payment_frequency": offer.get("payment_frequency") or "monthly",
-        "total_to_repay": offer.get("total_to_repay"),
-        "waived_total": (offer.get("waived") or {}).get("total"),
-        "holiday_months": offer.get("holiday_months") or 0,
-        "expires_at": offer.get("expires_at"),
-        "schedule_count": len(schedule),
-        "schedule_preview": [{"due_date": s.get("due_date"), "amount": s.get("amount")} for s in schedule[:3]],
-    }
-
-
-def plan_line(turn: Turn, n: int, record: dict) -> str:
-    plan = texts.name_of(texts.PLAN_NAMES, record["plan_type"], turn.lang)
-    frequency = record["payment_frequency"]
-    figures = dict(n=n, plan=plan, payment=turn.money(record["payment_amount"]), total=turn.money(record["total_to_repay"]))
-    if frequency == "once":
-        return texts.text("plan_line_once", turn.lang, waived=turn.money(record.get("waived_total") or "0.00"), **figures)
-    if frequency == "quarterly":
-        return texts.text("plan_line_quarterly", turn.lang, **figures)
-    holiday = texts.text("plan_holiday", turn.lang, months=record["holiday_months"]) if record["holiday_months"] else ""
-    return texts.text("plan_line_monthly", turn.lang, holiday=holiday, **figures)
-
-
-def plan_buttons(turn: Turn, eligible: list[dict]) -> list[dict]:
-    return [
-        {"title": f"{i}. {texts.name_of(texts.PLAN_NAMES, r['plan_type'], turn.lang)}",
-         "payload": '/inform{"choice":"%s"}' % r["plan_type"]}
-        for i, r in enumerate(eligible, start=1)
-    ]
-
-
-# The engine lists every check of a plan, failed ones first; these codes are checks that passed
-# (or terms), so they are not reasons why a plan is unavailable.
-PASSED_CHECKS = {"affordable", "charges_to_waive", "dpd_reached", "dpd_within_limit", "irregular_income",
-                 "long_term_hardship", "no_recent_fee_waiver", "no_recent_restructure", "temporary_hardship"}
-
-
-def blocking_reasons(record: dict) -> list[dict]:
-    return [r for r in record["reasons"]
-            if r.get("code") not in PASSED_CHECKS and not str(r.get("code", "")).endswith("_terms")]
-
-
-def not_eligible_reason(turn: Turn, record: dict) -> str:
-    sep = "；" if turn.lang == "zh" else "; "
-    reasons = sep.join((r.get(turn.lang) or "").rstrip("。.") for r in blocking_reasons(record)) or "-"
-    return texts.text("plan_not_eligible", turn.lang, plan=texts.name_of(texts.PLAN_NAMES, record["plan_type"], turn.lang),
-                      reasons=reasons)
-
-
-def show_plans(turn: Turn, records: list[dict]) -> None:
-    eligible = [r for r in records if r["eligible"]]
-    lines = [texts.text("plans_intro", turn.lang)] + [plan_line(turn, i, r) for i, r in enumerate(eligible, start=1)]
-    turn.say_raw("\n".join(lines))
-    turn.say("plans_choose", buttons=plan_buttons(turn, eligible))
-    turn.set("awaiting", "plan_choice")
+        turn = self._turn(dispatcher, tracker, domain)
+        return await self._amount("other_debt_payments", value, turn, allow_nothing=True)
 
 
 class ActionSubmitHardship(LedgerAction):
@@ -274,10 +221,8 @@ class ActionSubmitHardship(LedgerAction):
             turn.say("no_plans_pending")
 
     async def _stopped(self, turn: Turn) -> None:
-        from actions.handlers import handler_for
-
         intent = turn.latest_intent
-        handler = handler_for(intent) if intent in HANDLED_AFTER_ESCAPE else None
+        handler = turn.dispatch.handler_for(intent) if intent in HANDLED_AFTER_ESCAPE else None
         if handler is not None:
             await handler(self._ledger, self._vault, self._today).handle_safely(turn)
         elif intent == "goodbye":

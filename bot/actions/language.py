@@ -1,18 +1,16 @@
-"""The conversation's language: from the message before verification (common.message_slot_updates,
+"""The conversation's language: from the message before verification (message_slots.message_slot_updates,
 applied by the first custom action after each message), from the borrower's profile after it
 (set by action_submit_verification), and by change_language at any time."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from actions.common import LedgerAction, Turn
+from actions.base import LedgerAction
 from actions.parsing import parse_language
+from actions.turn import Turn
 
 
 class ActionChangeLanguage(LedgerAction):
     allowed_in_groups = True
-    intents = ("change_language",)
 
     def name(self) -> str:
         return "action_change_language"

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from actions import texts
-from actions.account import describe_open_items, is_overdue, load_status
-from actions.common import LedgerAction, Turn, call
+from actions.base import LedgerAction, call
+from actions.loan_status import describe_open_items, is_overdue, load_status
+from actions.turn import Turn
 
 RECENT_DAYS = 14
 
 
 class ActionPayNow(LedgerAction):
-    intents = ("pay_now",)
     resets_awaiting = True
 
     def name(self) -> str:
@@ -46,7 +46,6 @@ def _received_on(payment: dict) -> date | None:
 
 
 class ActionCheckPayment(LedgerAction):
-    intents = ("already_paid",)
     resets_awaiting = True
 
     def name(self) -> str:

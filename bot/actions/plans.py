@@ -1,12 +1,18 @@
-"""Choosing an offered plan: its schedule summary, an explicit yes/no, then the acceptance."""
+"""Choosing an offered plan: its schedule summary, an explicit yes/no, then the acceptance.
+
+No action of its own: the replies that choose, accept or decline a plan are answered by the
+dialogue feature (inform / affirm / deny) and, for a plan named in a new request, by the
+hardship feature; both call these steps.
+"""
 
 from __future__ import annotations
 
 from actions import texts
-from actions.common import Turn, call
-from actions.hardship import not_eligible_reason, show_plans
-from actions.ledger_client import LedgerError
+from actions.base import call
+from actions.ledger_client import BorrowerAuth, LedgerError
+from actions.offers import not_eligible_reason, show_plans, show_summary
 from actions.parsing import PLAN_TYPES, parse_plan_choice
+from actions.turn import Turn
 
 OFFER_ERRORS = {
     "offer_expired": "offer_expired",
@@ -49,19 +55,6 @@ def choose_plan(turn: Turn) -> bool:
     return True
 
 
-def show_summary(turn: Turn, record: dict) -> None:
-    frequency = record.get("payment_frequency") or "monthly"
-    key = {"quarterly": "plan_summary_first_quarterly", "once": "plan_summary_first_once"}.get(frequency, "plan_summary_first_monthly")
-    first_line = texts.text(key, turn.lang, payment=turn.money(record.get("payment_amount")))
-    sep = "；" if turn.lang == "zh" else "; "
-    preview = sep.join(f"{turn.date(s.get('due_date'))} {turn.money(s.get('amount'))}" for s in record.get("schedule_preview") or [])
-    turn.say("plan_summary", plan=texts.name_of(texts.PLAN_NAMES, record["plan_type"], turn.lang), first_line=first_line,
-             count=record.get("schedule_count") or 1, total=turn.money(record.get("total_to_repay")), preview=preview or "-")
-    turn.say("plan_confirm", buttons=[texts.button("yes", "/affirm", turn.lang), texts.button("no", "/deny", turn.lang)])
-    turn.set("chosen_offer_id", record.get("offer_id"))
-    turn.set("awaiting", "plan_confirmation")
-
-
 async def accept_chosen(turn: Turn) -> None:
     offer_id = turn.slot("chosen_offer_id")
     record = next((r for r in turn.slot("offered_plans") or [] if r.get("offer_id") == offer_id), None)
@@ -92,12 +85,13 @@ async def accept_chosen(turn: Turn) -> None:
     schedule = (arrangement or {}).get("schedule") or record.get("schedule_preview") or [None]
     first = schedule[0]
     if first:
-        turn.say("plan_accepted", amount=turn.money(first.get("amount")), due_date=turn.date(first.get("due_date")))
+        turn.say("plan_accepted", amount=turn.money(first.get("amount")),
+                 due_date=turn.date(first.get("due_date")))
     else:
         turn.say("plan_accepted_plain")
 
 
-async def restate_accepted(turn: Turn, auth, offer_id: str) -> bool:
+async def restate_accepted(turn: Turn, auth: BorrowerAuth, offer_id: str) -> bool:
     """The offer was accepted before (the borrower never saw the answer, e.g. a slow turn):
     the ledger's 409 carries no terms, so the arrangement is read back (GET arrangements) and
     its terms restated. False when it cannot be found (the plain "already accepted" then)."""
@@ -106,14 +100,17 @@ async def restate_accepted(turn: Turn, auth, offer_id: str) -> bool:
         return False
     arrangements = await call(turn.ledger.get_arrangements(auth, loan_number))
     evaluation_id = turn.slot("evaluation_id")
-    arrangement = (next((a for a in arrangements if a.get("offer_id") == offer_id), None)
-                   or next((a for a in arrangements if evaluation_id and a.get("evaluation_id") == evaluation_id), None))
+    arrangement = (
+        next((a for a in arrangements if a.get("offer_id") == offer_id), None)
+        or next((a for a in arrangements if evaluation_id and a.get("evaluation_id") == evaluation_id), None)
+    )
     schedule = (arrangement or {}).get("schedule") or []
     if not schedule:
         return False
     first = schedule[0]
     turn.set("offered_plans", None)
-    turn.say("offer_accepted_terms", plan=texts.name_of(texts.PLAN_NAMES, arrangement.get("plan_type"), turn.lang),
+    turn.say("offer_accepted_terms",
+             plan=texts.name_of(texts.PLAN_NAMES, arrangement.get("plan_type"), turn.lang),
              amount=turn.money(first.get("amount")), due_date=turn.date(first.get("due_date")), count=len(schedule),
              total=turn.money(arrangement.get("total_to_repay")))
     return True

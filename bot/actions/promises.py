@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from actions.account import is_overdue, load_status
-from actions.common import LedgerAction, Turn, call
+from actions.base import LedgerAction, call
 from actions.ledger_client import LedgerError
+from actions.loan_status import is_overdue, load_status
 from actions.parsing import money, parse_amount, parse_date, says_in_full, to_money_string
+from actions.turn import Turn
 
 REJECTION_KEYS = {
     "amount_out_of_range": "promise_amount_out_of_range",
@@ -18,8 +19,6 @@ REJECTION_KEYS = {
 
 
 class ActionPromiseToPay(LedgerAction):
-    intents = ("promise_to_pay",)
-
     def name(self) -> str:
         return "action_promise_to_pay"
 
@@ -36,7 +35,8 @@ class ActionPromiseToPay(LedgerAction):
         dispute = status.get("open_dispute")
         if dispute:
             turn.set("awaiting", None)
-            turn.say("dispute_paused", case_number=dispute.get("case_number"), reply_due_by=turn.date(dispute.get("reply_due_by")))
+            turn.say("dispute_paused", case_number=dispute.get("case_number"),
+                     reply_due_by=turn.date(dispute.get("reply_due_by")))
             return
         amount = parse_amount(text) or money(turn.slot("promise_amount"))
         if amount is None and says_in_full(text):
@@ -52,8 +52,10 @@ class ActionPromiseToPay(LedgerAction):
         turn.set("promise_date", promised.isoformat() if promised else None)
         if amount is None or promised is None:
             turn.set("awaiting", "promise_details")
-            key = "promise_ask" if amount is None and promised is None else ("promise_ask_amount" if amount is None else "promise_ask_date")
-            turn.say(key)
+            if amount is None and promised is None:
+                turn.say("promise_ask")
+            else:
+                turn.say("promise_ask_amount" if amount is None else "promise_ask_date")
             return
         turn.set("awaiting", None)
         try:

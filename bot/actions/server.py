@@ -19,7 +19,8 @@ import hmac
 import logging
 import os
 import sys
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sanic import Sanic, response
 from sanic.response import HTTPResponse
@@ -48,7 +49,7 @@ def check_action_secret(request: Any, secret: str) -> HTTPResponse | None:
 
 
 async def flush_outbox_forever(interval_s: float = OUTBOX_INTERVAL_S) -> None:
-    from actions.common import log_crash
+    from actions.base import log_crash
     from actions.ledger_client import default_client
     from actions.outbox import default_outbox
 

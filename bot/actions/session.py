@@ -14,7 +14,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import LedgerAction, Turn
+from actions.base import LedgerAction
+from actions.turn import Turn
 from actions.vault import default_vault
 
 SESSION_START_METADATA_SLOT = "session_started_metadata"

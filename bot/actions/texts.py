@@ -547,3 +547,8 @@ def name_of(table: dict[str, dict[str, str]], key: str, lang: str) -> str:
 
 def button(label_key: str, payload: str, lang: str) -> dict[str, str]:
     return {"title": name_of(BUTTON_LABELS, label_key, lang), "payload": payload}
+
+
+def choice_payload(choice: str) -> str:
+    """A button's payload that answers with `choice`: /inform with the entity `choice`."""
+    return '/inform{"choice":"' + choice + '"}'

@@ -2,32 +2,39 @@
 
 The answers never stay in the tracker: the validator keeps them in the vault and sets the
 identity slots to a mask; the redacting tracker store rewrites the user's messages of those
-turns (bot/addons/tracker_store.py). After success the original question is answered.
+turns (bot/addons/tracker_store.py). After success the original question is answered by the
+action the dispatch maps it to.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import (
-    ESCAPE_CONFIDENCE, ESCAPE_INTENTS, HANDLED_AFTER_ESCAPE, TZ, VERIFICATION_FORM, LedgerAction, Turn, says_third_party,
-    TurnFormValidation, switch_language_in_form,
+from actions.base import (
+    ESCAPE_CONFIDENCE,
+    ESCAPE_INTENTS,
+    HANDLED_AFTER_ESCAPE,
+    LedgerAction,
+    TurnFormValidation,
+    switch_language_in_form,
 )
+from actions.handoff import conversation_summary, escalate
 from actions.ledger_client import BorrowerAuth, LedgerError
 from actions.parsing import parse_dob, parse_id_last4, parse_loan_number, parse_phone
+from actions.slots import IDENTITY_SLOTS, VERIFICATION_FORM
+from actions.third_party import says_third_party
+from actions.turn import TZ, Turn
 from actions.vault import MASK
 
-IDENTITY_SLOTS = ("identity_phone", "identity_dob", "identity_id_last4")
 # Questions about the account that can be asked while the verification form runs.
 ACCOUNT_INTENTS = {"ask_overdue_status", "ask_fees", "report_hardship", "request_payment_plan", "request_fee_waiver",
                    "promise_to_pay", "pay_now", "already_paid", "dispute_debt", "stop_contact"}
 SMALL_TALK = {"greet", "thank", "affirm", "bot_challenge"}
-
-
 CLIENT_REF_MAX = 64
 
 
@@ -110,7 +117,8 @@ class ActionSubmitVerification(LedgerAction):
         if turn.slot("third_party"):
             return
         answers = turn.vault.identity(turn.conversation_id)
-        complete = ("phone" in answers or "loan_number" in answers) and "date_of_birth" in answers and "id_last4" in answers
+        complete = (("phone" in answers or "loan_number" in answers) and "date_of_birth" in answers
+                    and "id_last4" in answers)
         if not complete or any(turn.slot(s) != MASK for s in IDENTITY_SLOTS):
             self._clear(turn)
             turn.set("pending_intent", None)
@@ -141,10 +149,10 @@ class ActionSubmitVerification(LedgerAction):
             turn.set(slot, None)
 
     async def _stopped(self, turn: Turn) -> None:
-        from actions.handlers import handler_for
-
         intent = turn.latest_intent
-        handler = handler_for(intent) if intent in HANDLED_AFTER_ESCAPE - {"stop_contact", "dispute_debt"} else None
+        # stop_contact and dispute_debt need the verification that was just stopped
+        answered_now = intent in HANDLED_AFTER_ESCAPE - {"stop_contact", "dispute_debt"}
+        handler = turn.dispatch.handler_for(intent) if answered_now else None
         if handler is not None:
             await handler(self._ledger, self._vault, self._today).handle_safely(turn)
         elif intent == "goodbye":
@@ -153,12 +161,11 @@ class ActionSubmitVerification(LedgerAction):
             turn.say("verify_stopped")
 
     async def _failed(self, turn: Turn, exc: LedgerError) -> None:
-        if exc.code == "verification_locked" or (exc.code == "verification_failed" and exc.extra.get("attempts_left") == 0):
+        no_attempt_left = exc.code == "verification_failed" and exc.extra.get("attempts_left") == 0
+        if exc.code == "verification_locked" or no_attempt_left:
             # Locked: the bot can do nothing more for this borrower for 30 minutes, so, as the
             # policy does when the bot cannot help (hardship review), the case goes to a person
             # at once; the desk sees the reason and can verify by other means.
-            from actions.escalation import conversation_summary, escalate
-
             turn.set("pending_intent", None)
             turn.say("verify_locked_handoff", until=self._until(turn, exc.extra.get("locked_until")))
             await escalate(turn, "verification_locked", conversation_summary(turn))
@@ -181,11 +188,11 @@ class ActionSubmitVerification(LedgerAction):
             moment = datetime.fromisoformat(str(locked_until)).astimezone(TZ)
         except (TypeError, ValueError):
             return "30 分钟" if turn.lang == "zh" else "30 minutes"
-        return moment.strftime("%H:%M") if moment.date() == turn.today else f"{turn.date(moment.date())} {moment:%H:%M}"
+        if moment.date() == turn.today:
+            return moment.strftime("%H:%M")
+        return f"{turn.date(moment.date())} {moment:%H:%M}"
 
     async def _verified(self, turn: Turn, result: dict, given_loan_number: str | None) -> None:
-        from actions.handlers import handler_for
-
         borrower = result.get("borrower") or {}
         auth = BorrowerAuth(result["token"], turn.conversation_id)
         turn.vault.put_token(turn.conversation_id, auth.token)
@@ -205,7 +212,7 @@ class ActionSubmitVerification(LedgerAction):
         turn.say("verify_ok", name=name if turn.lang == "zh" else (f", {name}" if name else ""))
         pending = turn.slot("pending_intent")
         turn.set("pending_intent", None)
-        handler = handler_for(pending)
+        handler = turn.dispatch.handler_for(pending)
         if handler is not None:
             turn.resumed_intent = pending
             await handler(self._ledger, self._vault, self._today).handle_safely(turn)

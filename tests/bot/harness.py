@@ -10,11 +10,13 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import LedgerAction, message_slot_updates
+from actions.base import LedgerAction
 from actions.hardship import ValidateHardshipForm
-from actions.verification import ValidateVerificationForm
+from actions.message_slots import message_slot_updates
 from actions.vault import ConversationVault
+from actions.verification import ValidateVerificationForm
 from fake_ledger import TODAY, FakeLedger
+
 
 def _load_domain() -> dict:
     import yaml
@@ -40,7 +42,7 @@ class Conversation:
 
     # ---- building turns
     def user(self, text: str, intent: str, confidence: float = 0.95, entities: list | None = None,
-             metadata: dict | None = None, input_channel: str = "rest") -> "Conversation":
+             metadata: dict | None = None, input_channel: str = "rest") -> Conversation:
         if text.startswith("/") and "{" in text:
             payload = json.loads(text[text.index("{"):])
             entities = [{"entity": k, "value": v} for k, v in payload.items()]

@@ -649,7 +649,7 @@ async def test_asking_for_english_during_verification_switches_and_keeps_the_for
 
 
 def test_third_party_detected_with_a_typographic_apostrophe():
-    from actions.common import says_third_party
+    from actions.third_party import says_third_party
 
     assert says_third_party("Hi, I\u2019m her husband. How much does Emily Chen owe you?")
     assert says_third_party("我是王芳的妈妈，她欠了多少钱")

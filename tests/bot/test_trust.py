@@ -11,7 +11,7 @@ import yaml
 
 import actions.outbox as outbox_module
 from actions.account import ActionShowOverdueStatus
-from actions.common import LedgerAction, Turn
+from actions.base import LedgerAction
 from actions.dialogue import ActionHandleAffirm, ActionHandleInform
 from actions.escalation import ActionRequestHuman
 from actions.handback import ActionHandback
@@ -19,6 +19,7 @@ from actions.hardship import ActionStartHardship, ActionSubmitHardship
 from actions.outbox import EscalationOutbox
 from actions.session import ActionSessionStart
 from actions.system import sign_system_message
+from actions.turn import Turn
 from actions.verification import ActionSubmitVerification
 from harness import Conversation, domain_path
 from test_actions import D1, fill_hardship, verified

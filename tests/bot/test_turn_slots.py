@@ -1,17 +1,16 @@
 """The first custom action after a user message applies the message's language and resets the
 count of misunderstood messages (no slot-validation round trip to the action server per turn)."""
 
+import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import ActionGoodbye, ActionGreet, ActionIAmABot, ActionThank
 from actions.fallback import ActionClarify, ActionHandleOutOfScope
-from actions.verification import ValidateVerificationForm
+from actions.smalltalk import ActionGoodbye, ActionGreet, ActionIAmABot, ActionThank
 from actions.vault import ConversationVault
+from actions.verification import ValidateVerificationForm
 from fake_ledger import TODAY, FakeLedger
 from harness import DOMAIN
-
-import pytest
 
 FRESH = {"verified": False, "third_party": False, "language_chosen": False, "language": None, "fallback_count": 0.0}
 

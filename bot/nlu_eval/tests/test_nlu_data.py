@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import collections
 import re
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from nlu_eval.evaluate import FALLBACK_INTENT, Example, Prediction, evaluate_language, load_examples
+
 NLU_EVAL = Path(__file__).resolve().parents[1]
 BOT = NLU_EVAL.parent
-sys.path.insert(0, str(NLU_EVAL))
-
-from evaluate import FALLBACK_INTENT, Example, Prediction, evaluate_language, load_examples  # noqa: E402
 
 LANGUAGES = ("zh", "en")
 
@@ -45,6 +43,19 @@ def test_training_data_has_at_least_40_examples_for_every_contract_intent(lang):
     counts = collections.Counter(intent for _, intent in training_examples(lang))
     assert set(counts) == contract_intents()
     assert min(counts.values()) >= 40
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_training_data_is_split_by_topic_with_each_intent_in_one_file(lang):
+    """One file per topic (smalltalk.yml, hardship.yml...), each intent in one of them; only
+    zh/traditional.yml, the Traditional-character examples, holds every intent."""
+    files: dict[str, set[str]] = collections.defaultdict(set)
+    for path in sorted((BOT / "data" / "nlu" / lang).glob("*.yml")):
+        if path.name != "traditional.yml":
+            for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+                files[block["intent"]].add(path.name)
+    assert {intent: names for intent, names in files.items() if len(names) != 1} == {}
+    assert set(files) == contract_intents()
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -100,7 +111,8 @@ def test_sweep_applies_threshold_and_ambiguity_like_the_fallback_classifier():
         prediction("a", "greet", "greet", confidence=0.35, runner_up=0.33),
         prediction("b", "deny", "deny", confidence=0.9, runner_up=0.05),
     ]
-    sweep = {(s["threshold"], s["ambiguity"]): s["fallback_rate"] for s in evaluate_language(predictions)["threshold_sweep"]}
+    rows = evaluate_language(predictions)["threshold_sweep"]
+    sweep = {(s["threshold"], s["ambiguity"]): s["fallback_rate"] for s in rows}
     assert sweep[(0.3, 0.0)] == 0.0
     assert sweep[(0.3, 0.05)] == 0.5  # gap 0.02 < 0.05
     assert sweep[(0.4, 0.0)] == 0.5  # 0.35 < 0.4

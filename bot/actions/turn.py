@@ -1,0 +1,203 @@
+"""One action run (Turn): the slots as this action changes them, replies in the conversation's
+language, the verification gate, and what the run may reach (ledger, vault, clock, outbox and the
+dispatch of who answers which intent).
+
+An account action (status, plans, promises...) never talks about a loan before the speaker
+is verified: ``Turn.require_auth`` either returns the borrower's credentials or stores the
+question as ``pending_intent``, explains why, and starts the verification form. Once the form
+succeeds, ``action_submit_verification`` runs the stored question's handler (looked up in
+``turn.dispatch``) in the same turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import texts
+from actions.dispatch import Dispatch, installed
+from actions.domain_responses import domain_response
+from actions.ledger_client import BorrowerAuth, LedgerApi
+from actions.outbox import EscalationOutbox, default_outbox
+from actions.parsing import detect_language
+from actions.slots import IDENTITY_SLOTS, VERIFICATION_FORM
+from actions.third_party import says_third_party
+from actions.vault import ConversationVault
+
+TZ = ZoneInfo("Asia/Shanghai")
+# Texts that ask an identity question again: they carry the marker the gateway reads (shared
+# protocol 4) so that it stores the borrower's next message as "[identity answer]". The form's
+# own questions (utter_ask_identity_*) carry it in the domain (domain/forms.yml).
+IDENTITY_QUESTION_MARKER = {"expects_identity_answer": True}
+IDENTITY_REASKS = {"invalid_identity_phone", "invalid_identity_dob", "invalid_identity_id_last4"}
+
+
+def today_in_shanghai() -> date:
+    return datetime.now(TZ).date()
+
+
+class Handler(Protocol):
+    """An action as the dispatch hands it a turn."""
+
+    async def handle(self, turn: Turn) -> None: ...
+
+    async def handle_safely(self, turn: Turn) -> None: ...
+
+
+class HandlerClass(Protocol):
+    """An action class as the dispatch holds it (actions.base.LedgerAction's constructor)."""
+
+    def __call__(self, ledger: LedgerApi | None = None, vault: ConversationVault | None = None,
+                 today: Callable[[], date] | None = None) -> Handler: ...
+
+
+class Turn:
+    """One action run: slots read through local changes, replies in the conversation's language."""
+
+    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict,
+                 ledger: LedgerApi, vault: ConversationVault, today: date,
+                 dispatch: Dispatch[HandlerClass] | None = None):
+        self.dispatcher = dispatcher
+        self.tracker = tracker
+        self.domain = domain
+        self.ledger = ledger
+        self.vault = vault
+        self.today = today
+        self.dispatch: Dispatch[HandlerClass] = dispatch or installed()
+        self.outbox: EscalationOutbox = default_outbox()
+        self.events: list[dict[str, Any]] = []
+        self._changed: dict[str, Any] = {}
+        self.resumed_intent: str | None = None  # set when answering a question asked before verification
+
+    # ---- slots and messages
+    def slot(self, name: str) -> Any:
+        if name in self._changed:
+            return self._changed[name]
+        return self.tracker.get_slot(name)
+
+    def set(self, name: str, value: Any) -> None:
+        self._changed[name] = value
+        self.events.append(SlotSet(name, value))
+
+    def followup(self, action_name: str) -> None:
+        self.events.append(FollowupAction(action_name))
+
+    @property
+    def conversation_id(self) -> str:
+        return self.tracker.sender_id
+
+    @property
+    def lang(self) -> str:
+        lang = self.slot("language")
+        if lang in texts.LANGUAGES:
+            return lang
+        return detect_language(self.latest_text) or "zh"
+
+    @property
+    def latest_text(self) -> str:
+        return (self.tracker.latest_message or {}).get("text") or ""
+
+    @property
+    def latest_intent(self) -> str | None:
+        return ((self.tracker.latest_message or {}).get("intent") or {}).get("name")
+
+    @property
+    def latest_confidence(self) -> float:
+        return float(((self.tracker.latest_message or {}).get("intent") or {}).get("confidence") or 0.0)
+
+    def entity(self, name: str) -> str | None:
+        for entity in (self.tracker.latest_message or {}).get("entities") or []:
+            if entity.get("entity") == name and entity.get("value") is not None:
+                return str(entity["value"])
+        return None
+
+    def intent_among(self, allowed: tuple[str, ...]) -> str:
+        """The intent being handled: the resumed one, the latest one, or the first allowed."""
+        for candidate in (self.resumed_intent, self.latest_intent):
+            if candidate in allowed:
+                return candidate
+        return allowed[0]
+
+    def message_for(self, intent: str) -> str:
+        """The text of the latest user message with `intent` (the question asked before a
+        verification), or the latest message."""
+        for event in reversed(self.tracker.events or []):
+            parsed = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if event.get("event") == "user" and parsed == intent:
+                return event.get("text") or ""
+        return self.latest_text
+
+    def say(self, key: str, buttons: list[dict] | None = None, **figures: Any) -> None:
+        marker = IDENTITY_QUESTION_MARKER if key in IDENTITY_REASKS else None
+        self.dispatcher.utter_message(text=texts.text(key, self.lang, **figures), buttons=buttons or [],
+                                      json_message=marker)
+
+    def say_response(self, name: str) -> None:
+        """A domain response (utter_*) in the variation for the slots as this action leaves
+        them (Rasa would choose the variation from the slots before this action's changes)."""
+        variation = domain_response(self.domain, name, self.slot)
+        if variation is None:
+            self.dispatcher.utter_message(response=name)
+        else:
+            self.dispatcher.utter_message(text=variation.get("text"), buttons=variation.get("buttons") or [])
+
+    def say_raw(self, message: str, buttons: list[dict] | None = None) -> None:
+        self.dispatcher.utter_message(text=message, buttons=buttons or [])
+
+    def money(self, value: Any) -> str:
+        return texts.fmt_money(value, self.lang)
+
+    def date(self, value: Any) -> str:
+        return texts.fmt_date(value, self.lang)
+
+    def human_buttons(self) -> list[dict]:
+        return [texts.button("human", "/request_human", self.lang), texts.button("no", "/deny", self.lang)]
+
+    def offer_human(self, key: str = "human_offer", awaiting: str = "human_offer", **figures: Any) -> None:
+        self.say(key, buttons=self.human_buttons(), **figures)
+        self.set("awaiting", awaiting)
+
+    # ---- verification
+    def auth(self) -> BorrowerAuth | None:
+        if not self.slot("verified"):
+            return None
+        token = self.vault.token(self.conversation_id)
+        return BorrowerAuth(token, self.conversation_id) if token else None
+
+    def require_auth(self, intent: str) -> BorrowerAuth | None:
+        """The borrower's credentials, or None after starting verification (or refusing a
+        third party)."""
+        if self.slot("third_party") or says_third_party(self.message_for(intent)):
+            self.refuse_third_party()
+            return None
+        auth = self.auth()
+        if auth is not None:
+            return auth
+        if self.slot("verified"):
+            self.say("session_expired")
+            self.set("verified", False)
+        else:
+            self.say("verify_intro")
+        self.start_verification(intent)
+        return None
+
+    def start_verification(self, intent: str) -> None:
+        self.set("pending_intent", intent)
+        for slot in IDENTITY_SLOTS:
+            self.set(slot, None)
+        self.vault.clear_identity(self.conversation_id)
+        self.followup(VERIFICATION_FORM)
+
+    def refuse_third_party(self) -> None:
+        self.set("third_party", True)
+        self.set("pending_intent", None)
+        self.say("third_party")
+
+    def loan_number(self) -> str | None:
+        return self.slot("loan_number")
