@@ -9,15 +9,23 @@ import importlib
 import inspect
 from pathlib import Path
 
+import tomli  # pytest's own TOML reader on Python 3.10
 from rasa_sdk import Action
 
 ACTIONS_DIR = Path(__file__).resolve().parents[2] / "bot" / "actions"
 ROOT = "actions"
-# The modules whose actions answer the borrower. Everything else in the package is shared.
-FEATURES = {
-    "account", "contact", "dialogue", "disputes", "escalation", "fallback", "handback", "hardship", "language",
-    "payments", "promises", "session", "smalltalk", "tips", "verification",
-}
+PYPROJECT = Path(__file__).resolve().parents[2] / "bot" / "pyproject.toml"
+
+
+def feature_modules() -> set[str]:
+    """The modules whose actions answer the borrower, as listed once, in the import-linter
+    independence contract of bot/pyproject.toml. Everything else in the package is shared."""
+    config = tomli.loads(PYPROJECT.read_text(encoding="utf-8"))
+    contract = next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "independence")
+    return {name.removeprefix(f"{ROOT}.") for name in contract["modules"]}
+
+
+FEATURES = feature_modules()
 
 
 def module_names() -> list[str]:
