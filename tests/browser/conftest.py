@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import sys
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -17,11 +16,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from stack_helpers.browser_stack import AGENT_PASSWORD, LEDGER_TOKEN
+from stack_helpers.chromium_pages import launched_chromium
+
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(Path(__file__).parent))
 ARTIFACTS = REPO / "test-artifacts" / "browser"
-from browser_stack import AGENT_PASSWORD, LEDGER_TOKEN  # noqa: E402
-from chromium_pages import launched_chromium  # noqa: E402
 
 
 def free_port() -> int:
@@ -65,7 +64,7 @@ class Stack:
         from ledger.services.seeding import seed_demo
         from ledger.settings import Settings
         from ledger.web.app import init_app as ledger_app
-        from scripted_bot import make_scripted_bot
+        from stack_helpers.scripted_bot import make_scripted_bot
 
         engine = create_engine(self.database_url)
         sessions = create_session_factory(engine)

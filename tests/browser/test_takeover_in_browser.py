@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from browser_stack import AGENT_PASSWORD
-from chromium_pages import bot_says, log_in_to_desk, send
+from stack_helpers.browser_stack import AGENT_PASSWORD
+from stack_helpers.chromium_pages import bot_says, log_in_to_desk, send
 from playwright.sync_api import expect
 
 

@@ -12,13 +12,10 @@ every other test of the session (tests/browser included).
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from e2e_stack import Chat, Ledger, setting, wait_http  # noqa: E402
+from stack_helpers.e2e_stack import Chat, Ledger, setting, wait_http
 
 
 def pytest_configure(config):

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from e2e_stack import DEMO, MONEY_PATTERN, stack_processes, status_figures
+from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN, stack_processes, status_figures
 
 pytestmark = pytest.mark.stops_backend
 

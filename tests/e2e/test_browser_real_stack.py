@@ -14,10 +14,8 @@ import sys
 
 import pytest
 
-from e2e_stack import DEMO, REPO, status_figures
-
-sys.path.insert(0, str(REPO / "tests" / "browser"))
-from chromium_pages import bot_says, launched_chromium, log_in_to_desk, send  # noqa: E402
+from stack_helpers.chromium_pages import bot_says, launched_chromium, log_in_to_desk, send
+from stack_helpers.e2e_stack import DEMO, REPO, status_figures
 
 ARTIFACTS = REPO / "test-artifacts" / "e2e-browser"
 TIMEOUT_MS = 20000  # a turn through gateway, Rasa, action server and ledger

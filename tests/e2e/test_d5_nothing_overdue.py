@@ -2,7 +2,7 @@
 asking how to pay gives the payoff amount, not an invented arrears figure."""
 from __future__ import annotations
 
-from e2e_stack import DEMO, date_text, money_text
+from stack_helpers.e2e_stack import DEMO, date_text, money_text
 
 
 def test_d5_is_told_nothing_is_overdue_and_what_falls_due_next(chat, ledger):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from e2e_stack import DEMO
+from stack_helpers.e2e_stack import DEMO
 
 
 def test_d6_asks_for_a_term_extension_and_is_told_why_it_is_refused(chat, ledger):

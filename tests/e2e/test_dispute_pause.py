@@ -2,7 +2,7 @@
 case number; D2 opens a dispute in Chinese and is then refused a plan the same way."""
 from __future__ import annotations
 
-from e2e_stack import DEMO, MONEY_PATTERN, date_text
+from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN, date_text
 
 
 def test_d7_with_an_open_dispute_gets_its_case_number_and_no_plan_or_promise(chat, ledger):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_stack import DEMO
+from stack_helpers.e2e_stack import DEMO
 
 
 def test_tracker_store_holds_no_phone_birth_date_or_id_digits(chat, ledger):

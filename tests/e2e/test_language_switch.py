@@ -2,7 +2,7 @@
 mid-chat, after which figures come in the new language's format."""
 from __future__ import annotations
 
-from e2e_stack import DEMO, status_figures
+from stack_helpers.e2e_stack import DEMO, status_figures
 
 
 def test_english_borrower_switches_to_chinese_mid_chat_and_gets_figures_in_chinese(chat, ledger):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_stack import DEMO, setting
+from stack_helpers.e2e_stack import DEMO, setting
 
 pytestmark = pytest.mark.reads_logs_last
 

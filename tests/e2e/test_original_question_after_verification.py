@@ -2,7 +2,7 @@
 ledger's figures and the policy's own words (fees), in the borrower's language."""
 from __future__ import annotations
 
-from e2e_stack import DEMO, MONEY_PATTERN, money_text
+from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN, money_text
 
 
 def policy_text(ledger, key: str, lang: str) -> str:

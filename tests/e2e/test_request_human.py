@@ -2,7 +2,7 @@
 verified borrower, with a summary that holds no identity answers; the bot gives its reference."""
 from __future__ import annotations
 
-from e2e_stack import DEMO, ledger_rows
+from stack_helpers.e2e_stack import DEMO, ledger_rows
 
 ESCALATIONS = ("SELECT id, conversation_id, borrower_id, reason, summary, language, status "
                "FROM escalations WHERE conversation_id = :c")

@@ -1,7 +1,7 @@
 """stop_contact: the preference is recorded in the ledger (channel or all) and confirmed."""
 from __future__ import annotations
 
-from e2e_stack import DEMO
+from stack_helpers.e2e_stack import DEMO
 
 
 def reset_preferences(api) -> None:

@@ -2,7 +2,7 @@
 whether a loan exists, also when they then offer the borrower's identity details."""
 from __future__ import annotations
 
-from e2e_stack import DEMO, MONEY_PATTERN, ledger_rows
+from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN, ledger_rows
 
 
 def assert_told_nothing(reply, who) -> None:

@@ -3,7 +3,7 @@ explained and the conversation handed to a person at once (reason verification_l
 ledger refuses even the right answers meanwhile."""
 from __future__ import annotations
 
-from e2e_stack import DEMO, MONEY_PATTERN
+from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN
 
 
 def test_three_wrong_verifications_lock_verification_and_say_so(chat, ledger):

@@ -3,7 +3,7 @@ ledger's figures, then hardship -> plans -> a chosen plan's summary -> explicit 
 arrangement exists in the ledger with the figures the bot showed."""
 from __future__ import annotations
 
-from e2e_stack import DEMO, date_text, money_text
+from stack_helpers.e2e_stack import DEMO, date_text, money_text
 
 
 def assert_status_figures(reply, status: dict, lang: str) -> None:

@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent / "e2e")]
-from e2e_stack import Ledger, StackProcess, setting, stack_processes  # noqa: E402
-from web_chat import WebChat  # noqa: E402
+from stack_helpers.e2e_stack import Ledger, StackProcess, setting, stack_processes
+from stack_helpers.web_chat import WebChat
 
 ORDER = ("test_action_server_killed", "test_ledger_killed", "test_postgres_drops_connections",
          "test_rasa_killed", "test_postgres_restarted")

@@ -5,8 +5,8 @@ process's memory) gets the ledger's figures."""
 from __future__ import annotations
 
 
-from e2e_stack import DEMO, MONEY_PATTERN, status_figures
-from web_chat import assert_every_message_answered_once
+from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN, status_figures
+from stack_helpers.web_chat import assert_every_message_answered_once
 
 
 def test_action_server_killed_mid_conversation_borrower_is_answered_then_gets_the_ledgers_figures(stack, web_chat):

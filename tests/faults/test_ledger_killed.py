@@ -12,8 +12,8 @@ import time
 
 import asyncpg
 
-from e2e_stack import DEMO, MONEY_PATTERN, ledger_rows, status_figures
-from web_chat import assert_every_message_answered_once
+from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN, ledger_rows, status_figures
+from stack_helpers.web_chat import assert_every_message_answered_once
 
 
 class LoanRowLock:

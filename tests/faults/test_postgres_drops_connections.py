@@ -15,8 +15,8 @@ import time
 import asyncpg
 import pytest
 
-from e2e_stack import DEMO, http_json, status_figures
-from web_chat import assert_every_message_answered_once
+from stack_helpers.e2e_stack import DEMO, http_json, status_figures
+from stack_helpers.web_chat import assert_every_message_answered_once
 
 
 class Postgres:

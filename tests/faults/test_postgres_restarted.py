@@ -13,8 +13,8 @@ import urllib.error
 from concurrent.futures import ThreadPoolExecutor
 
 
-from e2e_stack import DEMO, http_json, status_figures
-from web_chat import assert_every_message_answered_once
+from stack_helpers.e2e_stack import DEMO, http_json, status_figures
+from stack_helpers.web_chat import assert_every_message_answered_once
 
 BORROWERS = ("D3", "D5", "D6")
 LOAD_BEFORE_S = 1.5  # load running before the restart

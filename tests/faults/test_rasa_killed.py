@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from e2e_stack import DEMO, status_figures
-from web_chat import assert_every_message_answered_once
+from stack_helpers.e2e_stack import DEMO, status_figures
+from stack_helpers.web_chat import assert_every_message_answered_once
 
 
 def test_rasa_killed_mid_turn_borrower_is_told_then_answers_resume_and_nothing_is_lost(stack, web_chat):

@@ -11,17 +11,12 @@ var/multi); it is stopped by PID at the end of the session.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "e2e"))  # the e2e helpers: Chat, Ledger, DEMO, display formats
-
-from e2e_stack import REPO, Ledger, setting  # noqa: E402
-from multi_stack import MultiStack, trained_model  # noqa: E402
+from stack_helpers.e2e_stack import REPO, Ledger, setting
+from stack_helpers.multi_stack import MultiStack, trained_model
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ import aiohttp
 
 import jwt
 from huanxin_redaction import IDENTITY_ANSWER, MASK
-from e2e_stack import DEMO, Chat, env_file_value, http_json, status_figures
-from multi_stack import PG, PG_USER
+from stack_helpers.e2e_stack import DEMO, Chat, env_file_value, http_json, status_figures
+from stack_helpers.multi_stack import PG, PG_USER
 
 # Messages of the burst leave this far apart, so the order in which they were sent is the
 # order in which they reach Rasa's lock store (sent closer than a turn's CPU time, a message

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from e2e_stack import REPO, wait_http
+from .e2e_stack import REPO, wait_http
 
 PG = os.environ.get("MULTI_PG", "127.0.0.1:5432")
 PG_USER = os.environ.get("MULTI_PG_USER", "postgres")

@@ -2,7 +2,7 @@
 the way the action server does: verification (phone, date of birth, ID last 4), then the loan
 status; "person"/"人工" files an escalation and asks the gateway for a hand-off.
 
-Used by the browser test when the trained Rasa stack is not running (see README in this folder).
+Used by the browser tests (tests/browser), which run without the trained Rasa stack.
 """
 from __future__ import annotations
 

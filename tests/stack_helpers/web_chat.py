@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 
-from e2e_stack import Demo, Reply, http_json
+from .e2e_stack import Demo, Reply, http_json
 
 REPLY_DEADLINE_S = 20  # the gateway's "still working" notice (8 s), a normal slow turn, and slack
 QUIET_S = 0.6  # the replies of one turn are published together; this long without more ends a turn
