@@ -8,29 +8,18 @@ import logging
 import secrets
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .domain.errors import PolicyError
 from .scopes import SCOPES
 from .settings import Settings, SettingsError
 
-BACKEND_DIR = Path(__file__).resolve().parents[2]
-
-
-def alembic_config(database_url: str):
-    from alembic.config import Config
-
-    config = Config(str(BACKEND_DIR / "alembic.ini"))
-    config.set_main_option("script_location", str(BACKEND_DIR / "migrations"))
-    config.attributes["database_url"] = database_url
-    return config
-
 
 def migrate(database_url: str) -> None:
-    from alembic import command
+    """Apply the migrations (Alembic is imported only by this command)."""
+    from .db.migrations import upgrade_to_head
 
-    command.upgrade(alembic_config(database_url), "head")
+    upgrade_to_head(database_url)
 
 
 def _today(settings: Settings):

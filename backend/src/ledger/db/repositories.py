@@ -9,14 +9,27 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from . import models as m
+from .errors import DuplicateRow
 
 
 def dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
+
+
+async def add_in_savepoint(session: AsyncSession, row: m.Base) -> None:
+    """Insert ``row`` now, inside a savepoint. When a constraint refuses it (a concurrent
+    transaction took the same unique key) only the savepoint is rolled back, the caller's
+    transaction goes on, and DuplicateRow is raised."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:
+        raise DuplicateRow(f"a constraint refused the {type(row).__name__} row") from exc
 
 
 async def add_audit(
@@ -59,6 +72,10 @@ async def loan_of_borrower(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def loan_by_id(session: AsyncSession, loan_id: str) -> m.Loan | None:
+    return await session.get(m.Loan, loan_id)
+
+
 async def loan_by_number(session: AsyncSession, loan_number: str, *, for_update: bool = False) -> m.Loan | None:
     stmt = select(m.Loan).where(m.Loan.loan_number == loan_number)
     if for_update and dialect(session) == "postgresql":
@@ -83,6 +100,11 @@ async def contact_preference(session: AsyncSession, borrower_id: str) -> m.Conta
 
 
 # ------------------------------------------------------------- loan records
+
+
+async def instalments_of_loan(session: AsyncSession, loan_id: str) -> Sequence[m.Instalment]:
+    """The contract's schedule rows, in no particular order."""
+    return (await session.execute(select(m.Instalment).where(m.Instalment.loan_id == loan_id))).scalars().all()
 
 
 async def payments_of_loan(session: AsyncSession, loan_id: str) -> Sequence[m.Payment]:
@@ -166,6 +188,44 @@ async def verification_subject(session: AsyncSession, subject: str) -> m.Verific
         stmt = select(m.VerificationSubject).where(m.VerificationSubject.subject == subject)
     stmt = stmt.execution_options(populate_existing=True)
     return (await session.execute(stmt)).scalar_one()
+
+
+async def existing_verification_subject(session: AsyncSession, subject: str) -> m.VerificationSubject | None:
+    """The subject's row if one was ever written (read only: neither created nor locked)."""
+    return await session.get(m.VerificationSubject, subject)
+
+
+async def latest_audit_entry(session: AsyncSession, borrower_id: str, action: str) -> m.AuditEntry | None:
+    stmt = (
+        select(m.AuditEntry)
+        .where(m.AuditEntry.borrower_id == borrower_id, m.AuditEntry.action == action)
+        .order_by(m.AuditEntry.at.desc(), m.AuditEntry.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def borrower_verified_in_conversation(session: AsyncSession, conversation_id: str, now: datetime) -> str | None:
+    """The borrower of the conversation's latest verification session still valid at ``now``."""
+    stmt = (
+        select(m.VerificationSession.borrower_id)
+        .where(m.VerificationSession.conversation_id == conversation_id, m.VerificationSession.expires_at > now)
+        .order_by(m.VerificationSession.created_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def borrower_last_named_in_conversation(session: AsyncSession, conversation_id: str) -> str | None:
+    """The known borrower the conversation's latest verification attempt named (attempts whose
+    identifier matched nobody name no one)."""
+    stmt = (
+        select(m.VerificationAttempt.borrower_id)
+        .where(m.VerificationAttempt.conversation_id == conversation_id, m.VerificationAttempt.borrower_id.is_not(None))
+        .order_by(m.VerificationAttempt.at.desc(), m.VerificationAttempt.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def verification_client(session: AsyncSession, client_key: str) -> m.VerificationClient:

@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeAlias
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+# The names services and the web layer annotate with, so that only this package names SQLAlchemy.
+Engine: TypeAlias = AsyncEngine
+Session: TypeAlias = AsyncSession
+SessionFactory: TypeAlias = async_sessionmaker[AsyncSession]
 
 
 def is_sqlite(url: str) -> bool:
@@ -51,3 +57,18 @@ def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def postgresql_engine_of(sessions: SessionFactory) -> Engine | None:
+    """The engine behind ``sessions`` when it is PostgreSQL's (the asyncpg status path reads
+    through it), else None."""
+    engine = sessions.kw.get("bind")
+    if engine is not None and engine.dialect.name == "postgresql":
+        return engine
+    return None
+
+
+async def ping(engine: Engine) -> None:
+    """One round trip to the database (the health check); raises when it cannot be reached."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))

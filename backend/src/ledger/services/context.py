@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from ..db.session import SessionFactory
 from ..domain.policy import Policy
 
 
@@ -36,7 +35,7 @@ def token_hash(token: str) -> str:
 
 @dataclass
 class Ledger:
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: SessionFactory
     policy: Policy
     id_hash_salt: str
     timezone: str = "Asia/Shanghai"

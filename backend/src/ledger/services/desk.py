@@ -8,31 +8,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from ..db import models as m
 from ..db import repositories as repo
+from ..db.session import Session
 from ..domain.errors import NotFound
 from .context import Ledger
 
 MANUAL_VERIFICATION = "manual_verification"
 
 
-async def _state(ledger: Ledger, session: AsyncSession, borrower_id: str) -> dict[str, Any]:
+async def _state(ledger: Ledger, session: Session, borrower_id: str) -> dict[str, Any]:
     now = ledger.now()
     rules = ledger.policy.verification
-    subject = await session.get(m.VerificationSubject, f"borrower:{borrower_id}")
+    subject = await repo.existing_verification_subject(session, f"borrower:{borrower_id}")
     locked_until = subject.locked_until if subject is not None else None
     locked = locked_until is not None and locked_until > now
     failures = 0 if subject is None or (locked_until is not None and not locked) else subject.failures
-    manual = (await session.execute(
-        select(m.AuditEntry).where(m.AuditEntry.borrower_id == borrower_id, m.AuditEntry.action == MANUAL_VERIFICATION)
-        .order_by(m.AuditEntry.at.desc(), m.AuditEntry.id.desc()).limit(1))).scalar_one_or_none()
+    manual = await repo.latest_audit_entry(session, borrower_id, MANUAL_VERIFICATION)
     return {
         "borrower_id": borrower_id,
         "locked": locked,
-        "locked_until": locked_until.isoformat() if locked else None,
+        "locked_until": locked_until.isoformat() if locked and locked_until is not None else None,
         "failures": failures,
         "attempts_left": 0 if locked else rules.max_failures - failures,
         "last_manual_verification": None if manual is None else {
@@ -53,15 +48,8 @@ async def conversation_verification_state(ledger: Ledger, *, conversation_id: st
     named (identifiers matching nobody name no one), with that borrower's lock."""
     now = ledger.now()
     async with ledger.sessions() as session:
-        verified = (await session.execute(
-            select(m.VerificationSession.borrower_id)
-            .where(m.VerificationSession.conversation_id == conversation_id, m.VerificationSession.expires_at > now)
-            .order_by(m.VerificationSession.created_at.desc()).limit(1))).scalar_one_or_none()
-        borrower_id = verified or (await session.execute(
-            select(m.VerificationAttempt.borrower_id)
-            .where(m.VerificationAttempt.conversation_id == conversation_id,
-                   m.VerificationAttempt.borrower_id.is_not(None))
-            .order_by(m.VerificationAttempt.at.desc(), m.VerificationAttempt.id.desc()).limit(1))).scalar_one_or_none()
+        verified = await repo.borrower_verified_in_conversation(session, conversation_id, now)
+        borrower_id = verified or await repo.borrower_last_named_in_conversation(session, conversation_id)
         if borrower_id is None:
             state: dict[str, Any] = {"borrower_id": None, "locked": False, "locked_until": None, "failures": 0,
                                      "attempts_left": ledger.policy.verification.max_failures,

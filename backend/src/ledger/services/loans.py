@@ -7,10 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from huanxin_redaction import mask_identity_numbers
-from sqlalchemy.exc import IntegrityError
 
 from ..db import models as m
 from ..db import repositories as repo
+from ..db.errors import DuplicateRow
+from ..db.session import postgresql_engine_of
 from ..domain.account import derive_status
 from ..domain.errors import DisputeOpen, DuplicatePaymentConflict, LedgerError, NotFound
 from ..domain.promises import check_promise, promise_state
@@ -29,8 +30,8 @@ class InvalidRequest(LedgerError):
 async def loan_status(
     ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str, as_of: date | None
 ) -> dict[str, Any]:
-    engine = ledger.sessions.kw.get("bind")
-    if engine is not None and engine.dialect.name == "postgresql":
+    engine = postgresql_engine_of(ledger.sessions)
+    if engine is not None:
         # The hot read: the same checks, records and audit entry through asyncpg (status_pg.py says why).
         from . import status_pg
 
@@ -95,9 +96,8 @@ async def record_payment(
             payment = m.Payment(loan_id=loan.id, external_ref=external_ref, amount=amount, received_on=received_on,
                                 channel=channel, created_at=ledger.now())
             try:
-                async with session.begin_nested():
-                    session.add(payment)
-            except IntegrityError:
+                await repo.add_in_savepoint(session, payment)
+            except DuplicateRow:
                 existing = await repo.payment_by_ref(session, external_ref)
                 if existing is None:
                     raise
@@ -227,10 +227,9 @@ async def open_dispute(
                                 details=details, opened_on=today, reply_due_by=reply_due_by, status="open",
                                 created_at=ledger.now())
             try:
-                async with session.begin_nested():
-                    session.add(dispute)
+                await repo.add_in_savepoint(session, dispute)
                 break
-            except IntegrityError:
+            except DuplicateRow:
                 continue
         else:  # pragma: no cover - 20 concurrent disputes in one instant
             raise DisputeOpen("could not allocate a case number; try again")

@@ -4,11 +4,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from ..db import models as m
 from ..db import repositories as repo
+from ..db.session import Session
 from ..domain.account import ArrangementRecord, LoanContract, PaymentRecord
 from ..domain.schedule import ScheduledInstalment
 
@@ -90,10 +88,8 @@ class LoanRecords:
         return tuple(arrangement_record(a) for a in self.arrangements)
 
 
-async def load_records(session: AsyncSession, loan: m.Loan) -> LoanRecords:
-    instalments = (
-        await session.execute(select(m.Instalment).where(m.Instalment.loan_id == loan.id))
-    ).scalars().all()
+async def load_records(session: Session, loan: m.Loan) -> LoanRecords:
+    instalments = await repo.instalments_of_loan(session, loan.id)
     return LoanRecords(
         loan=loan,
         contract=contract_of(loan, instalments),

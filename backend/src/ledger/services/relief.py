@@ -12,10 +12,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from ..db import models as m
 from ..db import repositories as repo
+from ..db.errors import DuplicateRow
 from ..domain.account import derive_status
 from ..domain.errors import (
     ArrangementExists,
@@ -176,7 +175,7 @@ async def accept(ledger: Ledger, *, token: str | None, conversation_id: str | No
         offer = await repo.offer_by_id(session, offer_id)
         if offer is None:
             raise NotFound("no such offer")
-        loan = await session.get(m.Loan, offer.loan_id)
+        loan = await repo.loan_by_id(session, offer.loan_id)
         if loan is None or loan.borrower_id != caller.borrower_id:
             raise NotFound("no such offer")
         await repo.lock_loan(session, loan.id)
@@ -213,9 +212,8 @@ async def accept(ledger: Ledger, *, token: str | None, conversation_id: str | No
             record={"offer": offer.payload}, instalments=arrangement_instalments(record.schedule),
         )
         try:
-            async with session.begin_nested():
-                session.add(arrangement)
-        except IntegrityError:
+            await repo.add_in_savepoint(session, arrangement)
+        except DuplicateRow:
             raise OfferAlreadyAccepted("this offer (or another of the same evaluation) was already accepted") from None
         await repo.add_audit(session, at=now, actor=caller.actor, action="offer_accepted",
                              borrower_id=caller.borrower_id, loan_id=loan.id,

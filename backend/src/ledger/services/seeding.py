@@ -9,11 +9,10 @@ from datetime import date, datetime, time as dtime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
 from ..db import models as m
 from ..db import repositories as repo
+from ..db import seed_queries as seed_db
+from ..db.session import Engine, SessionFactory
 from ..domain.account import LoanContract
 from ..domain.demo import DEMO_BORROWERS, demo_loans
 from ..domain.schedule import add_months, build_schedule
@@ -39,7 +38,7 @@ def demo_national_id(dob: date, last4: str) -> str:
     return f"{DEMO_NATIONAL_ID_REGION}{dob:%Y%m%d}{last4}"
 
 
-async def seed_demo(sessions: async_sessionmaker[AsyncSession], *, salt: str, today: date, tz: str = "Asia/Shanghai") -> dict[str, str]:
+async def seed_demo(sessions: SessionFactory, *, salt: str, today: date, tz: str = "Asia/Shanghai") -> dict[str, str]:
     """(Re)create the demo portfolio (domain/demo.py) relative to ``today``. Borrower ids are
     kept across re-seeds; loans and their records are replaced. Returns {key: borrower_id}."""
     zone = ZoneInfo(tz)
@@ -48,7 +47,7 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], *, salt: str, to
     async with sessions() as session, session.begin():
         for key, (contract, payments, arrangements) in demo_loans(today).items():
             b = DEMO_BORROWERS[key]
-            borrower = (await session.execute(select(m.Borrower).where(m.Borrower.demo_key == key))).scalar_one_or_none()
+            borrower = await seed_db.borrower_by_demo_key(session, key)
             if borrower is None:
                 borrower = await repo.borrower_by_phone(session, b.phone)
             fields = dict(
@@ -63,19 +62,15 @@ async def seed_demo(sessions: async_sessionmaker[AsyncSession], *, salt: str, to
             else:
                 for name, value in fields.items():
                     setattr(borrower, name, value)
-                await session.execute(delete(m.Loan).where(m.Loan.borrower_id == borrower.id))
-                await session.execute(delete(m.VerificationSession).where(m.VerificationSession.borrower_id == borrower.id))
-                await session.execute(delete(m.ContactPreference).where(m.ContactPreference.borrower_id == borrower.id))
-            await session.execute(
-                delete(m.VerificationSubject).where(m.VerificationSubject.subject == f"borrower:{borrower.id}")
-            )
+                await seed_db.delete_loans_sessions_and_preferences(session, borrower.id)
+            await seed_db.delete_verification_subject(session, f"borrower:{borrower.id}")
             ids[key] = borrower.id
             loan = m.Loan(loan_number=contract.loan_number, borrower_id=borrower.id, product=b.product,
                           principal=contract.principal, apr=contract.apr, term=contract.term,
                           disbursed_on=contract.disbursed_on, currency="CNY", created_at=now)
             session.add(loan)
             await session.flush()
-            await session.execute(insert(m.Instalment), instalment_rows(loan.id, contract.schedule))
+            await seed_db.insert_instalments(session, instalment_rows(loan.id, contract.schedule))
             for p in payments:
                 session.add(m.Payment(loan_id=loan.id, external_ref=p.external_ref, amount=p.amount,
                                       received_on=p.received_on, channel="bank_transfer", created_at=now))
@@ -116,7 +111,7 @@ TERMS = (6, 12, 24)
 PRODUCTS = ("fenfu", "cash_loan", "consumer_instalment")
 
 
-async def generate_portfolio(engine: AsyncEngine, n: int, *, salt: str, today: date, seed: int = 20261125,
+async def generate_portfolio(engine: Engine, n: int, *, salt: str, today: date, seed: int = 20261125,
                              batch: int = 5000) -> dict[str, float]:
     """Insert ``n`` synthetic borrowers, one loan each, with their schedules and the payments
     of their paid instalments, spread over the buckets of BUCKET_MIX. PostgreSQL uses COPY
@@ -124,8 +119,7 @@ async def generate_portfolio(engine: AsyncEngine, n: int, *, salt: str, today: d
     started = time.perf_counter()
     rng = random.Random(seed)
     now = datetime.now(timezone.utc)
-    async with engine.connect() as conn:
-        offset = (await conn.execute(select(func.count()).select_from(m.Loan).where(m.Loan.loan_number.like("SY%")))).scalar_one()
+    offset = await seed_db.count_loans_numbered(engine, "SY")
     schedules: dict[tuple, LoanContract] = {}
     weights = [w for _, w, _ in BUCKET_MIX]
     borrowers, loans, instalments, payments = [], [], [], []
@@ -146,7 +140,7 @@ async def generate_portfolio(engine: AsyncEngine, n: int, *, salt: str, today: d
         counts["borrowers"] += len(borrowers)
         counts["instalments"] += len(instalments)
         counts["payments"] += len(payments)
-        in_flight = asyncio.ensure_future(_bulk_insert(engine, borrowers, loans, instalments, payments))
+        in_flight = asyncio.ensure_future(seed_db.bulk_insert(engine, borrowers, loans, instalments, payments))
         borrowers, loans, instalments, payments = [], [], [], []
 
     for i in range(offset, offset + n):
@@ -166,6 +160,7 @@ async def generate_portfolio(engine: AsyncEngine, n: int, *, salt: str, today: d
         dob = date(1960 + i % 45, 1 + i % 12, 1 + i % 28)
         last4 = f"{i % 10000:04d}"
         loan_number = f"SY{i:010d}"
+        # Tuples in the column order of seed_queries.BORROWER_COLUMNS, LOAN_COLUMNS, ...
         borrowers.append((borrower_id, f"合成用户{i}", "zh" if i % 5 else "en", f"139{i:08d}", dob,
                           hash_national_id(f"{DEMO_NATIONAL_ID_REGION}{dob:%Y%m%d}{last4}", salt), last4,
                           "Asia/Shanghai", None, now))
@@ -187,28 +182,3 @@ async def generate_portfolio(engine: AsyncEngine, n: int, *, salt: str, today: d
             in_flight.cancel()
     counts["seconds"] = round(time.perf_counter() - started, 2)
     return counts
-
-
-BORROWER_COLUMNS = ("id", "name", "language", "phone", "date_of_birth", "national_id_hash", "national_id_last4",
-                    "timezone", "demo_key", "created_at")
-LOAN_COLUMNS = ("id", "loan_number", "borrower_id", "product", "principal", "apr", "term", "disbursed_on", "currency",
-                "created_at")
-INSTALMENT_COLUMNS = ("loan_id", "number", "due_date", "amount", "principal", "interest")
-PAYMENT_COLUMNS = ("id", "loan_id", "external_ref", "amount", "received_on", "channel", "created_at")
-
-
-async def _bulk_insert(engine: AsyncEngine, borrowers, loans, instalments, payments) -> None:
-    tables = (("borrowers", BORROWER_COLUMNS, borrowers, m.Borrower), ("loans", LOAN_COLUMNS, loans, m.Loan),
-              ("instalments", INSTALMENT_COLUMNS, instalments, m.Instalment),
-              ("payments", PAYMENT_COLUMNS, payments, m.Payment))
-    async with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            raw = await conn.get_raw_connection()
-            apg = raw.driver_connection
-            async with apg.transaction():
-                for table, columns, rows, _ in tables:
-                    await apg.copy_records_to_table(table, records=rows, columns=list(columns))
-        else:
-            for _, columns, rows, model in tables:
-                if rows:
-                    await conn.execute(insert(model), [dict(zip(columns, row)) for row in rows])

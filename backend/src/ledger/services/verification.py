@@ -18,10 +18,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from ..db import models as m
 from ..db import repositories as repo
+from ..db.session import Session
 from ..domain.errors import (
     LedgerError,
     NotFound,
@@ -73,7 +72,7 @@ def client_key(ledger: Ledger, client_ref: str) -> str:
     return hmac.new(ledger.id_hash_salt.encode(), f"client_ref:{client_ref}".encode(), hashlib.sha256).hexdigest()
 
 
-async def _client_window(ledger: Ledger, session: AsyncSession, client_ref: str | None, now: datetime):
+async def _client_window(ledger: Ledger, session: Session, client_ref: str | None, now: datetime):
     """The client's failure row with its window rolled over when due, and the seconds to wait
     when it is over its limit (None when it may try). No client_ref: no per-client limit."""
     if client_ref is None:
@@ -135,7 +134,7 @@ async def verify(
     return result
 
 
-async def _check_answers(ledger: Ledger, session: AsyncSession, now: datetime, kind: str, identifier: str,
+async def _check_answers(ledger: Ledger, session: Session, now: datetime, kind: str, identifier: str,
                          by_phone: bool, date_of_birth: date, id_last4: str, conversation_id: str):
     """The per-borrower (per-subject) check: lock, answers, failure count. Returns (outcome,
     failure to raise or None, session issued or None, borrower id or None)."""
@@ -185,7 +184,7 @@ async def _check_answers(ledger: Ledger, session: AsyncSession, now: datetime, k
     return "failure", VerificationFailed(rules.max_failures - subject.failures), None, borrower_id
 
 
-async def authorize(ledger: Ledger, session: AsyncSession, token: str | None, conversation_id: str | None) -> Caller:
+async def authorize(ledger: Ledger, session: Session, token: str | None, conversation_id: str | None) -> Caller:
     """Check a verification token inside the caller's transaction and slide its expiry.
 
     Raises VerificationRequired when the token is missing, unknown, expired or bound to
@@ -202,7 +201,7 @@ async def authorize(ledger: Ledger, session: AsyncSession, token: str | None, co
     return Caller(row.borrower_id, row.conversation_id)
 
 
-async def borrower_loan(session: AsyncSession, caller: Caller, loan_number: str, *, lock: bool = False) -> m.Loan:
+async def borrower_loan(session: Session, caller: Caller, loan_number: str, *, lock: bool = False) -> m.Loan:
     loan = await repo.loan_of_borrower(session, loan_number, caller.borrower_id, for_update=lock)
     if loan is None:
         raise NotFound("no such loan")

@@ -7,8 +7,8 @@ from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import text
 
+from ..db.session import ping
 from ..scopes import Scope
 from ..services import borrowers, desk, escalations, loans, relief, verification
 from . import schemas as s
@@ -84,8 +84,7 @@ def guarded(handler):
 @guarded
 async def healthz(request: web.Request) -> web.Response:
     try:
-        async with request.app[ENGINE].connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping(request.app[ENGINE])
     except Exception:  # noqa: BLE001 - report, never raise
         log.exception("health check: database unavailable")
         return problem(503, "temporarily_unavailable", "database unavailable")

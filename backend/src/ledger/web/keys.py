@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ..db.session import Engine
 from ..domain.policy import Policy
 from ..services.context import Ledger
 from ..settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 POLICY = web.AppKey("policy", Policy)
-ENGINE = web.AppKey("engine", AsyncEngine)
+ENGINE = web.AppKey("engine", Engine)
 LEDGER = web.AppKey("ledger", Ledger)
 OPENAPI = web.AppKey("openapi", dict)
 CLIENT = web.RequestKey("client", str)

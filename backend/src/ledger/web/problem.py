@@ -16,19 +16,14 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError, InterfaceError
 
+from ..db.errors import STORAGE_FAILURE, STORAGE_UNAVAILABLE
 from ..domain.errors import LedgerError
 
 log = logging.getLogger("ledger.web")
 
-try:  # the asyncpg status path (services/status_pg.py) raises the driver's own errors
-    from asyncpg import InterfaceError as _PgInterfaceError
-    from asyncpg import PostgresConnectionError as _PgConnectionError
-
-    DRIVER_OUTAGES: tuple[type[BaseException], ...] = (_PgConnectionError, _PgInterfaceError)
-except ImportError:  # pragma: no cover - SQLite-only installs
-    DRIVER_OUTAGES = ()
+# Answered 503: an outage, not an input (the database unreachable, a connection refused or dropped).
+OUTAGES: tuple[type[BaseException], ...] = (*STORAGE_UNAVAILABLE, ConnectionError, OSError)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -148,10 +143,10 @@ async def problem_middleware(request: web.Request, handler) -> web.StreamRespons
             if allow:
                 response.headers["Allow"] = allow
         return response
-    except (OperationalError, InterfaceError, ConnectionError, OSError, *DRIVER_OUTAGES) as exc:
+    except OUTAGES as exc:
         log.error("database unavailable on %s %s: %s", request.method, request.path, exc)
         return problem(503, "temporarily_unavailable", "the ledger database is unavailable; try again")
-    except DBAPIError:
+    except STORAGE_FAILURE:
         log.exception("database error on %s %s", request.method, request.path)
         return problem(500, "internal_error", "the ledger could not complete the request")
     except Exception:  # noqa: BLE001 - the edge must never leak a traceback
