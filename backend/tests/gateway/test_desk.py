@@ -184,9 +184,11 @@ async def test_ledger_audit_log_receives_agent_actions(gateway_client, database_
     from gateway.ledger_bridge import LedgerAuditLog
     from ledger.db.models import AuditEntry
     from ledger.db.session import create_engine, create_session_factory
+    from ledger.desk_door import DeskDoor
 
     engine = create_engine(database_url)
-    sink = LedgerAuditLog(create_session_factory(engine))
+    sessions = create_session_factory(engine)
+    sink = LedgerAuditLog(sessions, DeskDoor(sessions))
     await sink.record("li.na", "desk.close", "conv-1", {"outcome": "resolved"})
     async with engine.connect() as conn:
         rows = (await conn.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail))).all()
