@@ -10,8 +10,8 @@ import pytest
 from gateway.keys import service_key
 from gateway.wechat import WeChatApiError
 
-from gw_desk import gateway_factory
-from gw_helpers import desk_for
+from huanxin_testkit.gw_desk import gateway_factory
+from huanxin_testkit.gw_helpers import desk_for
 
 OPENID = "oHX_openid_borrower_001"
 
@@ -131,7 +131,7 @@ async def test_a_failed_send_is_reported_to_the_agent_and_kept_agent_only(make_d
 
 
 async def test_web_widget_replies_are_not_subject_to_app_contact_rules(make_desk_gateway, wechat_client, clock):
-    from gw_helpers import escalated_conversation
+    from huanxin_testkit.gw_helpers import escalated_conversation
 
     clock.now = datetime(2026, 11, 25, 14, 30, tzinfo=timezone.utc)  # 22:30 in Shanghai
     client = await make_desk_gateway(wechat_client, RulesAccounts(stop_all=True))

@@ -13,7 +13,7 @@ from gateway.ledger_bridge import LedgerAccounts
 from gateway.settings import GatewaySettings
 from gateway.keys import Overrides
 from gateway.web import init_app, server_options
-from gw_helpers import SYSTEM_SECRET, Widget, desk_for
+from huanxin_testkit.gw_helpers import SYSTEM_SECRET, Widget, desk_for
 from ledger.db import models as m
 from ledger.db.session import create_engine, create_session_factory
 from ledger.desk_door import DeskDoor
