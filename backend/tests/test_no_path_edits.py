@@ -27,8 +27,7 @@ def test_no_backend_test_file_edits_sys_path(path):
     assert not touches_sys_path(path)
 
 
-def test_the_shared_helpers_are_a_package():
-    import huanxin_testkit.gw_helpers
-    import huanxin_testkit.served
+def test_the_shared_helpers_are_one_package_in_tests_support():
+    from huanxin_testkit import gw_helpers, served
 
-    assert Path(huanxin_testkit.served.__file__).is_relative_to(TESTS / "support")
+    assert all(Path(m.__file__).parent == TESTS / "support" / "huanxin_testkit" for m in (gw_helpers, served))
