@@ -1,8 +1,8 @@
 """Fuzz the gateway's HTTP and WebSocket inputs (borrower chat, agent desk, WeChat) in-process.
 
-Builds the real app with ``gateway.web.init_app`` and a fake Rasa (backend/tests/gateway's
-helpers), so no stack needs to run; SQLite in a temporary directory by default, PostgreSQL
-with --postgres. Prints inputs and statuses per endpoint, the seed and the first failing
+Builds the real app with ``gateway.web.init_app`` and a fake Rasa (the gateway tests' helpers,
+package huanxin_testkit in backend/tests/support), so no stack needs to run; SQLite in a
+temporary directory by default, PostgreSQL with --postgres. Prints inputs and statuses per endpoint, the seed and the first failing
 input; exits 1 when any input got a 5xx, crashed a handler, hung or broke the app.
 
     backend/.venv/bin/python bench/fuzz_gateway.py --examples 5000 [--seed N] [--postgres]
@@ -19,17 +19,25 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "backend" / "src"), str(REPO / "backend" / "tests" / "gateway")]
+# The one path edit: a script run by its path, and the test kit is not installed (pytest finds it
+# through backend/pyproject.toml's pythonpath). The gateway itself comes from the backend environment.
+sys.path.insert(0, str(REPO / "backend" / "tests" / "support"))
 
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 
-from gateway.settings import GatewaySettings  # noqa: E402
 from gateway.keys import Overrides  # noqa: E402
+from gateway.settings import GatewaySettings  # noqa: E402
 from gateway.web import init_app  # noqa: E402
-from gw_fake_rasa import make_fake_rasa  # noqa: E402
-from gw_fakes import FakeAudit, FakeClock, FakeWeChatClient, create_schema, fresh_pg_database  # noqa: E402
-from gw_fuzz import ENDPOINTS, fuzz  # noqa: E402
-from gw_helpers import WECHAT_TOKEN  # noqa: E402
+from huanxin_testkit.gw_fake_rasa import make_fake_rasa  # noqa: E402
+from huanxin_testkit.gw_fakes import (  # noqa: E402
+    FakeAudit,
+    FakeClock,
+    FakeWeChatClient,
+    create_schema,
+    fresh_pg_database,
+)
+from huanxin_testkit.gw_fuzz import ENDPOINTS, fuzz  # noqa: E402
+from huanxin_testkit.gw_helpers import WECHAT_TOKEN  # noqa: E402
 
 
 async def run(args: argparse.Namespace) -> int:

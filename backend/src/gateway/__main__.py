@@ -28,14 +28,14 @@ def _actor() -> str:
 
 async def _with_auth(settings: GatewaySettings, action):
     """Run ``action(auth)`` with a DeskAuth on its own engine, auditing into the ledger's log."""
-    from ledger.db.session import create_engine, create_session_factory
+    from ledger.desk_door import DeskDoor, create_engine, create_session_factory
 
     from .agents import DeskAuth
     from .ledger_bridge import LedgerAuditLog
 
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
-    auth = DeskAuth(sessions, settings.session_ttl_s, audit=LedgerAuditLog(sessions))
+    auth = DeskAuth(sessions, settings.session_ttl_s, audit=LedgerAuditLog(sessions, DeskDoor(sessions)))
     try:
         return await action(auth)
     finally:

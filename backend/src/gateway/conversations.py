@@ -30,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from huanxin_redaction import mask_identity_numbers, redact
 
+from ledger.desk_door import MANUAL_VERIFICATION_METHODS
+
 from .contact_rules import ContactRefused, DeliveryFailed, Refusal, reply_refusal
 from .db import Conversation, Message
 from .hub import Hub
@@ -117,11 +119,6 @@ class NoAccounts:
     async def verify_by_other_means(self, conversation_id: str, agent: str, method: str,
                                     note: str | None) -> dict[str, Any] | None:
         return None
-
-
-# How an agent may have verified a borrower who could not (or may not) verify with the bot
-# (the ledger's list: ledger/web/schemas.py ManualVerificationMethod).
-MANUAL_VERIFICATION_METHODS = ("callback_on_record", "video_call", "in_person", "id_document")
 
 
 Outbound = Callable[[Conversation, list[dict[str, Any]]], Awaitable[str | None]]  # None, or why the send failed

@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from ledger.db.models import NAMING_CONVENTION, new_id
-from ledger.db.types import SerialId, UTCDateTime
+from ledger.desk_door import NAMING_CONVENTION, SerialId, UTCDateTime, new_id
 
 STATES = ("bot", "agent", "closed")
 SENDERS = ("borrower", "bot", "agent", "system")

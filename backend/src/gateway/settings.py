@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ledger.settings import DEFAULT_DATABASE_URL
+from ledger.desk_door import DEFAULT_DATABASE_URL
 
 from .desk_hours import DeskHours, DeskHoursError
 

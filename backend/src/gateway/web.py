@@ -17,7 +17,7 @@ from aiohttp import web
 from httpedge.access_log import SafeAccessLogger, access_logger
 from httpedge.slow_clients import body_timeout_middleware
 
-from ledger.db.session import create_engine, create_session_factory
+from ledger.desk_door import DeskDoor, create_engine, create_session_factory
 
 from . import chat_web, desk_web, wechat_web
 from .agents import DeskAuth
@@ -37,6 +37,7 @@ from .keys import (
     settings_key,
     sockets_key,
 )
+from .ledger_bridge import LedgerAccounts, LedgerAuditLog
 from .locks import ConversationLocks, RedisClient
 from .problems import error_middleware, problem
 from .rasa import RasaPool
@@ -107,18 +108,12 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
         redis = RedisClient(settings.redis_url) if settings.redis_url else None
         locks = ConversationLocks(redis, ttl_s=settings.rasa_timeout_s * 2 + 10, wait_s=settings.rasa_timeout_s * 4 + 10)
         rasa = RasaPool(settings.rasa_urls, http, timeout_s=settings.rasa_timeout_s, jwt_secret=settings.rasa_jwt_secret)
-        if overrides.audit is not None:
-            audit = overrides.audit
-        else:
-            from .ledger_bridge import LedgerAuditLog
-
-            audit = LedgerAuditLog(sessions, overrides.clock)
-        if overrides.accounts is not None:
-            accounts = overrides.accounts
-        else:
-            from .ledger_bridge import make_account_reader
-
-            accounts = make_account_reader(sessions, overrides.clock)
+        audit = overrides.audit
+        if audit is None:
+            audit = LedgerAuditLog(sessions, DeskDoor(sessions, clock=overrides.clock))
+        accounts = overrides.accounts
+        if accounts is None:
+            accounts = LedgerAccounts(sessions, DeskDoor.from_env(sessions, overrides.clock))
         service = ConversationService(sessions, rasa, locks, app[hub_key], audit, accounts, overrides.clock,
                                       settings.handback_intent,
                                       system_secret=(settings.system_secret or "").encode("utf-8"),

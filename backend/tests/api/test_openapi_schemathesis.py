@@ -24,7 +24,7 @@ from ledger.settings import Settings
 from ledger.web.app import init_app, openapi_document
 from ledger.web.keys import LEDGER
 
-from served import free_port
+from huanxin_testkit.served import free_port
 
 from .conftest import ANALYTICS_TOKEN, API_TOKEN, AUTH, DESK_TOKEN, PAYMENTS_TOKEN, SALT, SCOPE_HEADERS
 

@@ -1,26 +1,16 @@
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # backend/tests: helpers shared with the ledger's tests
-try:  # the package is found through the backend project once it lists src/gateway
-    import gateway  # noqa: F401
-except ModuleNotFoundError:  # pragma: no cover - depends on how the env was installed
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
-
-from gateway.settings import GatewaySettings  # noqa: E402
-from gateway.keys import Overrides  # noqa: E402
-from gateway.web import init_app, server_options  # noqa: E402
-
-from gw_fake_rasa import make_fake_rasa  # noqa: E402
-
-from gw_fakes import FakeAudit, FakeClock, FakeWeChatClient, create_schema, fresh_pg_database  # noqa: E402
-from gw_helpers import SYSTEM_SECRET, WECHAT_TOKEN  # noqa: E402
+from gateway.keys import Overrides
+from gateway.settings import GatewaySettings
+from gateway.web import init_app, server_options
+from huanxin_testkit.gw_fake_rasa import make_fake_rasa
+from huanxin_testkit.gw_fakes import FakeAudit, FakeClock, FakeWeChatClient, create_schema, fresh_pg_database
+from huanxin_testkit.gw_helpers import SYSTEM_SECRET, WECHAT_TOKEN
 
 
 @pytest.fixture

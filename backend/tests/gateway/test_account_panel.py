@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from gateway.ledger_bridge import LedgerAccounts
 from ledger.db import models as m
 from ledger.db.session import create_engine, create_session_factory
+from ledger.desk_door import DeskDoor
 from ledger.policy_file import load_policy
 from ledger.services.seeding import seed_demo
 
@@ -26,7 +27,7 @@ async def test_account_panel_shows_the_verified_borrowers_status(database_url):
     ids = await seed_demo(sessions, salt="test-salt", today=today)
     await link(sessions, ids["D1"], "conv-d1")
     await link(sessions, ids["D7"], "conv-d7")
-    reader = LedgerAccounts(sessions, policy=load_policy())
+    reader = LedgerAccounts(sessions, DeskDoor(sessions, policy=load_policy()))
 
     d1 = await reader.account("conv-d1")
     assert d1["borrower_name"] == "王芳" and d1["bucket"] == "M1"
@@ -58,6 +59,22 @@ async def test_account_panel_follows_a_renewed_rasa_sender(database_url):
         s.add(Conversation(id="conv-wx", channel="wechat", external_user_id="openid-1", rasa_sender_id="sender-2",
                            language="zh", state="bot", last_seq=0, created_at=now, updated_at=now))
     await link(sessions, ids["D2"], "sender-2")
-    reader = LedgerAccounts(sessions, policy=load_policy())
+    reader = LedgerAccounts(sessions, DeskDoor(sessions, policy=load_policy()))
     assert (await reader.account("conv-wx"))["borrower_name"] == "李强"
+    await engine.dispose()
+
+
+async def test_the_door_takes_the_ledgers_names_of_a_conversation_in_order(database_url):
+    """The door knows nothing of the gateway: it is given the names the ledger may know a conversation
+    by, the current Rasa sender first, and the first one the ledger linked to a borrower wins."""
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    ids = await seed_demo(sessions, salt="test-salt", today=today)
+    await link(sessions, ids["D1"], "sender-old")
+    await link(sessions, ids["D2"], "sender-new")
+    door = DeskDoor(sessions, policy=load_policy())
+    assert (await door.queue_summary(["sender-new", "sender-old"]))["borrower_name"] == "李强"
+    assert (await door.queue_summary(["sender-unlinked", "sender-old"]))["borrower_name"] == "王芳"
+    assert await door.account_panel([]) is None
     await engine.dispose()

@@ -6,7 +6,7 @@ import logging
 
 import aiohttp
 import pytest
-from gw_helpers import Widget
+from huanxin_testkit.gw_helpers import Widget
 
 from gateway.settings import GatewaySettings, SettingsError
 from gateway.keys import service_key
@@ -90,7 +90,7 @@ async def test_an_idle_conversation_expires_and_refuses_its_token(gateway_client
 
 
 async def test_an_open_socket_of_an_expired_conversation_is_closed_on_its_next_message(gateway_client, clock, fake_rasa):
-    from gw_fake_rasa import received_key
+    from huanxin_testkit.gw_fake_rasa import received_key
 
     widget = await Widget.open(gateway_client)
     await widget.wait_for(lambda e: e["type"] == "state")

@@ -2,8 +2,8 @@
 believed only from a trusted proxy."""
 from __future__ import annotations
 
-from gw_fake_rasa import metadata_key, received_key
-from gw_helpers import Widget
+from huanxin_testkit.gw_fake_rasa import metadata_key, received_key
+from huanxin_testkit.gw_helpers import Widget
 
 
 async def new_conversation(client, forwarded_for: str | None = None):

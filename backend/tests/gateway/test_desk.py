@@ -1,7 +1,15 @@
 """Agent desk: login with argon2 hashes, CSRF, session expiry, roles and visibility, audit."""
 from __future__ import annotations
 
-from gw_helpers import PASSWORD, Widget, desk_for, escalated_conversation, login, make_agent, other_client
+from huanxin_testkit.gw_helpers import (
+    PASSWORD,
+    Widget,
+    desk_for,
+    escalated_conversation,
+    login,
+    make_agent,
+    other_client,
+)
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -119,7 +127,7 @@ async def test_replying_needs_a_takeover_first(gateway_client):
 
 
 async def test_agent_can_pick_a_live_bot_conversation(gateway_client, fake_rasa):
-    from gw_fake_rasa import received_key
+    from huanxin_testkit.gw_fake_rasa import received_key
     widget = await Widget.open(gateway_client)
     await widget.send("hello", "m1")
     await widget.wait_for(lambda e: e["type"] == "message" and e["sender"] == "bot")
@@ -184,9 +192,11 @@ async def test_ledger_audit_log_receives_agent_actions(gateway_client, database_
     from gateway.ledger_bridge import LedgerAuditLog
     from ledger.db.models import AuditEntry
     from ledger.db.session import create_engine, create_session_factory
+    from ledger.desk_door import DeskDoor
 
     engine = create_engine(database_url)
-    sink = LedgerAuditLog(create_session_factory(engine))
+    sessions = create_session_factory(engine)
+    sink = LedgerAuditLog(sessions, DeskDoor(sessions))
     await sink.record("li.na", "desk.close", "conv-1", {"outcome": "resolved"})
     async with engine.connect() as conn:
         rows = (await conn.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail))).all()

@@ -10,8 +10,8 @@ import pytest
 from gateway.keys import service_key
 from gateway.wechat import WeChatApiError
 
-from gw_desk import gateway_factory
-from gw_helpers import desk_for
+from huanxin_testkit.gw_desk import gateway_factory
+from huanxin_testkit.gw_helpers import desk_for
 
 OPENID = "oHX_openid_borrower_001"
 
@@ -131,7 +131,7 @@ async def test_a_failed_send_is_reported_to_the_agent_and_kept_agent_only(make_d
 
 
 async def test_web_widget_replies_are_not_subject_to_app_contact_rules(make_desk_gateway, wechat_client, clock):
-    from gw_helpers import escalated_conversation
+    from huanxin_testkit.gw_helpers import escalated_conversation
 
     clock.now = datetime(2026, 11, 25, 14, 30, tzinfo=timezone.utc)  # 22:30 in Shanghai
     client = await make_desk_gateway(wechat_client, RulesAccounts(stop_all=True))
@@ -148,6 +148,7 @@ async def test_the_ledger_reader_tells_the_contact_rules_and_the_queue_summary(d
     from gateway.ledger_bridge import LedgerAccounts
     from ledger.db import models as m
     from ledger.db.session import create_engine, create_session_factory
+    from ledger.desk_door import DeskDoor
     from ledger.policy_file import load_policy
     from ledger.services.seeding import seed_demo
 
@@ -161,7 +162,7 @@ async def test_the_ledger_reader_tells_the_contact_rules_and_the_queue_summary(d
                                         created_at=now, last_used_at=now, expires_at=now + timedelta(minutes=30)))
         pref = await s.get(m.ContactPreference, ids["D1"])
         pref.stop_all, pref.opted_out_channels = True, ["wechat"]
-    reader = LedgerAccounts(sessions, policy=load_policy())
+    reader = LedgerAccounts(sessions, DeskDoor(sessions, policy=load_policy()))
     d1 = await reader.contact_rules("conv-d1")
     assert d1 == {"stop_all": True, "opted_out_channels": ["wechat"], "timezone": "Asia/Shanghai", "open_dispute": False}
     assert (await reader.contact_rules("conv-d7"))["open_dispute"] is True

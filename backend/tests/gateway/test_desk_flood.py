@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from gateway.keys import service_key
-from gw_fake_rasa import received_key
+from huanxin_testkit.gw_fake_rasa import received_key
 
-from gw_desk import gateway_factory
-from gw_helpers import Widget, desk_for, escalated_conversation
+from huanxin_testkit.gw_desk import gateway_factory
+from huanxin_testkit.gw_helpers import Widget, desk_for, escalated_conversation
 
 
 class CountingAccounts:

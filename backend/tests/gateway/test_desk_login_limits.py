@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from gw_desk import from_address, gateway_factory, post_login
-from gw_helpers import PASSWORD, make_agent
+from huanxin_testkit.gw_desk import from_address, gateway_factory, post_login
+from huanxin_testkit.gw_helpers import PASSWORD, make_agent
 
 
 @pytest.fixture

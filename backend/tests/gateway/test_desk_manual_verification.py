@@ -13,9 +13,10 @@ from gateway.ledger_bridge import LedgerAccounts
 from gateway.settings import GatewaySettings
 from gateway.keys import Overrides
 from gateway.web import init_app, server_options
-from gw_helpers import SYSTEM_SECRET, Widget, desk_for
+from huanxin_testkit.gw_helpers import SYSTEM_SECRET, Widget, desk_for
 from ledger.db import models as m
 from ledger.db.session import create_engine, create_session_factory
+from ledger.desk_door import DeskDoor
 from ledger.domain.errors import LedgerError
 from ledger.policy_file import load_policy
 from ledger.services import verification
@@ -31,7 +32,7 @@ async def ledger_gateway(aiohttp_client, database_url, audit, fake_rasa):
     await seed_demo(sessions, salt="test-salt", today=datetime.now(ZoneInfo("Asia/Shanghai")).date())
     settings = GatewaySettings(database_url=database_url, rasa_urls=(str(fake_rasa.make_url("")).rstrip("/"),),
                                system_secret=SYSTEM_SECRET)
-    app = init_app(settings, Overrides(audit=audit, accounts=LedgerAccounts(sessions, policy=policy)))
+    app = init_app(settings, Overrides(audit=audit, accounts=LedgerAccounts(sessions, DeskDoor(sessions, policy))))
     server = TestServer(app)
     await server.start_server(**server_options(settings))
     client = await aiohttp_client(server)
@@ -118,3 +119,15 @@ async def test_a_conversation_that_names_no_borrower_cannot_be_verified(ledger_g
     resp = await desk.post(f"/desk/api/conversations/{widget.conversation_id}/manual-verification",
                            {"method": "video_call"})
     assert resp.status == 409
+
+
+def test_the_desk_offers_the_manual_verification_methods_the_ledger_accepts():
+    """One list: the gateway validates against the door's, which is the ledger API's own."""
+    from typing import get_args
+
+    from gateway import conversations
+    from ledger import desk_door
+    from ledger.web.schemas import ManualVerificationMethod
+
+    assert conversations.MANUAL_VERIFICATION_METHODS is desk_door.MANUAL_VERIFICATION_METHODS
+    assert desk_door.MANUAL_VERIFICATION_METHODS == get_args(ManualVerificationMethod)

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from gateway.db import AgentSession
 from gateway.keys import auth_key
 
-from gw_desk import gateway_factory, post_login
-from gw_helpers import PASSWORD, desk_for, login, make_agent
+from huanxin_testkit.gw_desk import gateway_factory, post_login
+from huanxin_testkit.gw_helpers import PASSWORD, desk_for, login, make_agent
 
 NEW_PASSWORD = "a brand new passphrase"
 

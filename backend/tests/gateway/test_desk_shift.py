@@ -8,8 +8,8 @@ import pytest
 
 from gateway.settings import DeskSettings, GatewaySettings, SettingsError
 
-from gw_desk import gateway_factory
-from gw_helpers import Widget, desk_for, escalated_conversation, other_client
+from huanxin_testkit.gw_desk import gateway_factory
+from huanxin_testkit.gw_helpers import Widget, desk_for, escalated_conversation, other_client
 
 HOURS = {"GATEWAY_DESK_HOURS": "Mon-Fri 09:00-18:00", "GATEWAY_DESK_TZ": "Asia/Shanghai"}
 

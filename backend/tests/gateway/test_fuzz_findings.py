@@ -14,8 +14,8 @@ import time
 from datetime import datetime, timezone
 
 import pytest
-from gw_fakes import count_rows, fresh_pg_database
-from gw_helpers import WECHAT_TOKEN, Widget, desk_for, escalated_conversation
+from huanxin_testkit.gw_fakes import count_rows, fresh_pg_database
+from huanxin_testkit.gw_helpers import WECHAT_TOKEN, Widget, desk_for, escalated_conversation
 
 from gateway import wechat
 

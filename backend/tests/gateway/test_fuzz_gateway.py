@@ -8,8 +8,8 @@ import os
 from datetime import datetime, timezone
 
 import pytest
-from gw_fakes import fresh_pg_database
-from gw_fuzz import ENDPOINTS, fuzz
+from huanxin_testkit.gw_fakes import fresh_pg_database
+from huanxin_testkit.gw_fuzz import ENDPOINTS, fuzz
 
 SEED = int(os.environ.get("HUANXIN_FUZZ_SEED", "20261130"))  # set it to replay another run
 

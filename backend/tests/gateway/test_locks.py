@@ -99,7 +99,7 @@ async def test_redis_lock_times_out_instead_of_waiting_forever():
 @needs_redis
 async def test_two_gateways_sharing_redis_and_a_database_keep_one_order(aiohttp_client, aiohttp_server, database_url,
                                                                        clock, audit, wechat_client):
-    from gw_fake_rasa import make_fake_rasa, received_key
+    from huanxin_testkit.gw_fake_rasa import make_fake_rasa, received_key
 
     from gateway.settings import GatewaySettings
     from gateway.keys import Overrides, service_key
@@ -122,7 +122,7 @@ async def test_two_gateways_sharing_redis_and_a_database_keep_one_order(aiohttp_
 
 
 async def test_transcript_order_holds_on_postgresql(aiohttp_client, aiohttp_server, pg_database_url, clock, audit):
-    from gw_fake_rasa import make_fake_rasa
+    from huanxin_testkit.gw_fake_rasa import make_fake_rasa
 
     from gateway.settings import GatewaySettings
     from gateway.keys import Overrides, service_key

@@ -1,6 +1,7 @@
 """The gateway's modules depend one way: the app factory (web) imports the route modules
 (chat_web, desk_web, wechat_web); they share state through keys and answer errors through
-problems, and never import the factory or each other."""
+problems, and never import the factory or each other. The gateway enters the ledger through
+one door (ledger.desk_door), and the door knows nothing of the gateway."""
 from __future__ import annotations
 
 import ast
@@ -8,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-GATEWAY = Path(__file__).resolve().parents[2] / "src" / "gateway"
+SRC = Path(__file__).resolve().parents[2] / "src"
+GATEWAY = SRC / "gateway"
 ROUTE_MODULES = ("chat_web", "desk_web", "wechat_web")
+LEDGER_DOOR = "ledger.desk_door"
 
 
 def gateway_imports(module: str) -> set[str]:
@@ -41,3 +44,45 @@ def test_shared_state_and_problem_modules_import_no_route_module_or_factory(modu
 
 def test_the_factory_imports_every_route_module():
     assert set(ROUTE_MODULES) <= gateway_imports("web")
+
+
+def absolute_imports(path: Path) -> set[str]:
+    """Every absolute module `path` imports, at the top or inside a function: ``import a.b`` gives
+    ``a.b``, ``from a import b`` gives ``a.b`` (b may be a module), ``from a.b import c`` gives
+    ``a.b.c``. Relative imports are the package's own business."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def within(name: str, package: str) -> bool:
+    return name == package or name.startswith(f"{package}.")
+
+
+@pytest.mark.parametrize("path", sorted(GATEWAY.rglob("*.py")), ids=lambda p: p.relative_to(GATEWAY).as_posix())
+def test_the_gateway_enters_the_ledger_only_through_its_door(path):
+    """No gateway file reaches past the door into the ledger's models, services or settings."""
+    ledger = {name for name in absolute_imports(path) if within(name, "ledger")}
+    assert not {name for name in ledger if not within(name, LEDGER_DOOR)}, f"{path.name} imports {sorted(ledger)}"
+
+
+def door_files() -> list[Path]:
+    door = SRC.joinpath(*LEDGER_DOOR.split("."))
+    return sorted(door.rglob("*.py")) if door.is_dir() else [door.with_suffix(".py")]
+
+
+def test_the_door_exists():
+    assert all(path.is_file() for path in door_files())
+
+
+@pytest.mark.parametrize("package", ("gateway", "sqlalchemy"))
+def test_the_door_imports_no_gateway_module_and_no_sqlalchemy(package):
+    """The door must not know the gateway (an HTTP client could replace it), and its queries live
+    in ledger/db like every other query of the ledger."""
+    for path in door_files():
+        imported = absolute_imports(path)
+        assert not {name for name in imported if within(name, package)}, f"{path.name} imports {package}"

@@ -8,8 +8,8 @@ import hmac
 import logging
 import re
 
-from gw_fake_rasa import api_calls_key, make_fake_rasa, metadata_key, received_key, slots_key
-from gw_helpers import SYSTEM_SECRET, Widget, desk_for, escalated_conversation, other_client
+from huanxin_testkit.gw_fake_rasa import api_calls_key, make_fake_rasa, metadata_key, received_key, slots_key
+from huanxin_testkit.gw_helpers import SYSTEM_SECRET, Widget, desk_for, escalated_conversation, other_client
 
 from gateway.keys import service_key
 

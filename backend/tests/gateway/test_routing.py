@@ -5,8 +5,8 @@ import asyncio
 
 import aiohttp
 
-from gw_fake_rasa import make_fake_rasa, received_key, slots_key
-from gw_helpers import Widget, desk_for, escalated_conversation, other_client
+from huanxin_testkit.gw_fake_rasa import make_fake_rasa, received_key, slots_key
+from huanxin_testkit.gw_helpers import Widget, desk_for, escalated_conversation, other_client
 
 from gateway.keys import service_key
 

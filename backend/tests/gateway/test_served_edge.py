@@ -12,7 +12,7 @@ import time
 import aiohttp
 import pytest
 import requests
-from served import closed_within, free_port, start_and_wait
+from huanxin_testkit.served import closed_within, free_port, start_and_wait
 
 TIMEOUT = 1.0
 

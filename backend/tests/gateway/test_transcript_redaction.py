@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from gw_helpers import Widget, desk_for
-from gw_fake_rasa import received_key
+from huanxin_testkit.gw_helpers import Widget, desk_for
+from huanxin_testkit.gw_fake_rasa import received_key
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.exc import OperationalError
 
-from gw_fake_rasa import received_key
-from gw_helpers import Widget
+from huanxin_testkit.gw_fake_rasa import received_key
+from huanxin_testkit.gw_helpers import Widget
 
 from gateway.keys import service_key
 

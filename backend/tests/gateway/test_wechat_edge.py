@@ -6,7 +6,7 @@ import secrets
 import xml.etree.ElementTree as ET
 
 import pytest
-from gw_fake_rasa import received_key
+from huanxin_testkit.gw_fake_rasa import received_key
 from test_wechat_endpoint import count_rows, signed, text_xml
 
 from gateway.keys import service_key
@@ -85,7 +85,7 @@ async def test_an_idle_wechat_conversation_talks_to_rasa_as_a_new_sender(gateway
 async def test_a_slow_wechat_reply_is_announced_then_sent_through_the_api(make_gateway, aiohttp_server, wechat_client):
     import asyncio
 
-    from gw_fake_rasa import make_fake_rasa
+    from huanxin_testkit.gw_fake_rasa import make_fake_rasa
     slow = await aiohttp_server(make_fake_rasa("slow", delay_s=0.6))
     client = await make_gateway(rasa_urls=(str(slow.make_url("")).rstrip("/"),), wechat_reply_deadline_s=0.05,
                                 slow_reply_notice_s=0.2, rasa_timeout_s=5.0)

@@ -6,8 +6,8 @@ import secrets
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from gw_fakes import count_rows
-from gw_helpers import FIXED_NOW, WECHAT_TOKEN
+from huanxin_testkit.gw_fakes import count_rows
+from huanxin_testkit.gw_helpers import FIXED_NOW, WECHAT_TOKEN
 
 from gateway import wechat
 
@@ -43,7 +43,7 @@ async def test_bad_signature_is_403_and_nothing_is_stored(gateway_client, databa
         resp = await gateway_client.post("/wechat", params=params, data=body)
         assert resp.status == 403
     assert await count_rows(database_url) == (0, 0)
-    from gw_fake_rasa import received_key
+    from huanxin_testkit.gw_fake_rasa import received_key
     assert fake_rasa.app[received_key] == []
 
 
@@ -58,7 +58,7 @@ async def test_text_message_gets_the_bots_answer_as_passive_reply(gateway_client
 
 
 async def test_duplicate_message_is_answered_once(gateway_client, database_url, fake_rasa):
-    from gw_fake_rasa import received_key
+    from huanxin_testkit.gw_fake_rasa import received_key
     body = (PAYLOADS / "text.xml").read_bytes()
     first = await gateway_client.post("/wechat", params=signed(), data=body)
     second = await gateway_client.post("/wechat", params=signed(nonce="99"), data=body)  # the platform's retry
@@ -69,7 +69,7 @@ async def test_duplicate_message_is_answered_once(gateway_client, database_url, 
 
 
 async def test_concurrent_retries_reach_the_bot_once(make_gateway, aiohttp_server, database_url):
-    from gw_fake_rasa import make_fake_rasa, received_key
+    from huanxin_testkit.gw_fake_rasa import make_fake_rasa, received_key
     slow = await aiohttp_server(make_fake_rasa("slow", delay_s=0.3))
     client = await make_gateway(rasa_urls=(str(slow.make_url("")).rstrip("/"),))
     body = text_xml("你好", "555")
@@ -94,7 +94,7 @@ async def test_encrypted_mode_is_refused(gateway_client):
 
 
 async def test_slow_bot_answers_success_then_through_the_customer_service_api(make_gateway, aiohttp_server, wechat_client):
-    from gw_fake_rasa import make_fake_rasa
+    from huanxin_testkit.gw_fake_rasa import make_fake_rasa
     slow = await aiohttp_server(make_fake_rasa("slow", delay_s=0.5))
     client = await make_gateway(rasa_urls=(str(slow.make_url("")).rstrip("/"),), wechat_reply_deadline_s=0.1)
     resp = await client.post("/wechat", params=signed(), data=text_xml("在吗", "777"))
@@ -107,7 +107,7 @@ async def test_slow_bot_answers_success_then_through_the_customer_service_api(ma
 
 
 async def test_one_openid_keeps_one_conversation_and_numbers_pick_buttons(gateway_client, fake_rasa, database_url):
-    from gw_fake_rasa import received_key
+    from huanxin_testkit.gw_fake_rasa import received_key
     await gateway_client.post("/wechat", params=signed(), data=text_xml("choose", "1001"))
     resp = await gateway_client.post("/wechat", params=signed(), data=text_xml("2", "1002"))
     assert resp.status == 200

@@ -40,7 +40,7 @@ from yarl import URL
 
 from gateway.keys import auth_key, hub_key
 
-from gw_helpers import PASSWORD, WECHAT_TOKEN, make_agent
+from .gw_helpers import PASSWORD, WECHAT_TOKEN, make_agent
 
 # ---- nasty values ----------------------------------------------------------------------------
 

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-
 from typing import Any
 
 from gateway.keys import auth_key
 
+from .gw_fakes import FIXED_NOW  # noqa: F401 - the FakeClock's start, imported by tests from here
+
 PASSWORD = "correct horse battery"
 WECHAT_TOKEN = "huanxin-test-token"
 SYSTEM_SECRET = "gateway-system-secret-for-tests"
-from gw_fakes import FIXED_NOW  # noqa: E402,F401 - the FakeClock's start, imported by tests from here
 
 
 class Widget:

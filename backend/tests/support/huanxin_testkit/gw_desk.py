@@ -6,7 +6,7 @@ import aiohttp
 
 from gateway.desk_web import LOGIN_CSRF_COOKIE
 
-from gw_helpers import WECHAT_TOKEN
+from .gw_helpers import WECHAT_TOKEN
 
 
 async def post_login(client, username: str, password: str, session: aiohttp.ClientSession | None = None):

@@ -1,0 +1,234 @@
+"""The one door through which the conversation gateway (``backend/src/gateway``) enters the ledger.
+
+In-process, on the ledger's own database: the gateway's tables sit beside the ledger's under one
+migration history, the desk queue reads a summary for every line it lists, and the chat path
+never needs the ledger, so an HTTP round trip per line would buy nothing but a failure mode.
+Balances are still computed only by the ledger's derivation (``derive_status`` and the views the
+API uses); the gateway never sees a ledger row.
+
+The interface is one an HTTP client could implement: plain values in, plain dicts out, no ORM
+object and no session crossing it (the gateway hands over its session factory once, at
+construction). A conversation is named by ``conversation_ids``: the names the ledger may know it
+by, most recent first (the gateway passes Rasa's current sender id, then its conversation id),
+so the door needs nothing of the gateway.
+
+What it offers:
+
+- a read model: the account panel, a queue line's summary, the facts the contact rules need,
+  the verification state;
+- agent actions: audit entries for agent and desk-account actions, a verification by other
+  means (clears the lock);
+- what the gateway shares with the ledger: the engine and session factory, the naming
+  convention and column types of its own tables (one migration history), the default database
+  URL and the methods of manual verification (those the ledger's API accepts).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, get_args
+from zoneinfo import ZoneInfo
+
+from .db import desk_queries as q
+from .db import repositories as repo
+from .db.desk_queries import SessionFactory
+from .db.models import NAMING_CONVENTION, new_id
+from .db.session import create_engine, create_session_factory
+from .db.types import SerialId, UTCDateTime
+from .domain.account import derive_status
+from .domain.policy import Policy
+from .policy_file import load_policy
+from .services import desk
+from .services.context import Ledger, utc_now
+from .services.records import load_records
+from .services.views import money, promise_view, status_view
+from .settings import DEFAULT_DATABASE_URL, Settings
+from .web.schemas import ManualVerificationMethod
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "MANUAL_VERIFICATION_METHODS",
+    "NAMING_CONVENTION",
+    "DeskDoor",
+    "SerialId",
+    "SessionFactory",
+    "UTCDateTime",
+    "create_engine",
+    "create_session_factory",
+    "new_id",
+]
+
+# How an agent may have verified a borrower who could not (or may not) verify with the bot: the
+# values the ledger's API accepts for a manual verification, so the desk and the API agree.
+MANUAL_VERIFICATION_METHODS: tuple[str, ...] = get_args(ManualVerificationMethod)
+
+PANEL_STATUS_FIELDS = ("days_past_due", "bucket", "overdue", "amount_to_bring_current", "payoff_amount", "next_due",
+                       "open_dispute", "active_arrangement")
+VERIFICATION_FIELDS = ("verified", "locked", "locked_until", "attempts_left", "last_manual_verification")
+
+
+@dataclass(frozen=True)
+class DeskDoor:
+    """The desk's reads and agent actions, derived and recorded by the ledger's own code.
+
+    Without a policy (an audit-only door, as the desk-account CLI uses) the panel has no status
+    or bucket and the verification state and manual verification answer None."""
+
+    sessions: SessionFactory
+    policy: Policy | None = None
+    timezone: str = "Asia/Shanghai"
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    @classmethod
+    def from_env(cls, sessions: SessionFactory, clock: Callable[[], datetime] = utc_now) -> DeskDoor:
+        """The door with the ledger's policy file and business time zone, as the ledger has them."""
+        settings = Settings.from_env()
+        return cls(sessions, load_policy(settings.policy_file), settings.timezone, clock)
+
+    def _today(self) -> date:
+        """Today in the ledger's time zone: the day a status is derived as of."""
+        return self.clock().astimezone(ZoneInfo(self.timezone)).date()
+
+    def _ledger(self, policy: Policy) -> Ledger:
+        """The ledger's service context for the desk services (which never hash an ID, so no salt)."""
+        return Ledger(self.sessions, policy, id_hash_salt="", timezone=self.timezone, clock=self.clock)
+
+    # ---- read model ------------------------------------------------------------------------
+
+    async def account_panel(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
+        """The account of the borrower linked to the conversation (by a verification or an
+        escalation): each loan's status as the API derives it, as of today in the ledger's time
+        zone, with promises, recent hardship facts, open offers and disputes; None when unlinked."""
+        async with self.sessions() as s:
+            borrower_id = await q.linked_borrower_id(s, conversation_ids)
+            borrower = await q.borrower(s, borrower_id) if borrower_id else None
+            if borrower is None:
+                return None
+            today = self._today()
+            pref = await q.contact_preference(s, borrower.id)
+            loan_views = []
+            worst_bucket = None
+            for loan in await q.loans_of(s, borrower.id):
+                records = await load_records(s, loan)
+                view: dict[str, Any] = {"loan_number": loan.loan_number, "product": loan.product}
+                if self.policy is not None and today >= loan.disbursed_on:
+                    status = derive_status(records.contract, records.payment_records, records.arrangement_records,
+                                           today, self.policy)
+                    full = status_view(records, status, today)
+                    view.update({k: full[k] for k in PANEL_STATUS_FIELDS})
+                    if worst_bucket is None or status.days_past_due > worst_bucket[0]:
+                        worst_bucket = (status.days_past_due, status.bucket)
+                view["promises"] = [promise_view(p, loan.loan_number, records.payment_records, today)
+                                    for p in records.promises]
+                view["hardship_cases"] = [
+                    {"reason": h.reason, "duration": h.duration, "monthly_income": money(h.monthly_income),
+                     "essential_expenses": money(h.essential_expenses),
+                     "other_debt_payments": money(h.other_debt_payments), "created_at": h.created_at.isoformat()}
+                    for h in await q.recent_hardship_cases(s, loan.id)]
+                view["offers"] = [
+                    {"plan_type": o.plan_type, "expires_at": o.expires_at.isoformat(),
+                     "payment_amount": o.payload.get("payment_amount"),
+                     "total_to_repay": o.payload.get("total_to_repay")}
+                    for o in await q.open_offers(s, loan.id)]
+                view["disputes"] = [
+                    {"case_number": d.case_number, "reason": d.reason, "status": d.status,
+                     "reply_due_by": d.reply_due_by.isoformat()}
+                    for d in await q.disputes_of(s, loan.id)]
+                loan_views.append(view)
+            return {
+                "borrower_id": borrower.id,
+                "borrower_name": borrower.name,
+                "language": borrower.language,
+                "bucket": worst_bucket[1] if worst_bucket else None,
+                "contact_preferences": {"stop_all": pref.stop_all if pref else False,
+                                        "opted_out_channels": list(pref.opted_out_channels) if pref else []},
+                "loans": loan_views,
+            }
+
+    async def queue_summary(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
+        """Name and worst bucket only (what a queue line shows), without the panel's extra reads."""
+        async with self.sessions() as s:
+            borrower_id = await q.linked_borrower_id(s, conversation_ids)
+            borrower = await q.borrower(s, borrower_id) if borrower_id else None
+            if borrower is None:
+                return None
+            today = self._today()
+            worst = None
+            if self.policy is not None:
+                for loan in await q.loans_of(s, borrower.id):
+                    if today < loan.disbursed_on:
+                        continue
+                    records = await load_records(s, loan)
+                    status = derive_status(records.contract, records.payment_records, records.arrangement_records,
+                                           today, self.policy)
+                    if worst is None or status.days_past_due > worst[0]:
+                        worst = (status.days_past_due, status.bucket)
+            return {"borrower_name": borrower.name, "bucket": worst[1] if worst else None}
+
+    async def contact_facts(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
+        """What the contact rules need about the linked borrower (None when unlinked): cease-contact
+        (``stop_all``), opted-out channels, time zone, an open dispute on any loan."""
+        async with self.sessions() as s:
+            borrower_id = await q.linked_borrower_id(s, conversation_ids)
+            borrower = await q.borrower(s, borrower_id) if borrower_id else None
+            if borrower is None:
+                return None
+            pref = await q.contact_preference(s, borrower.id)
+            open_dispute = await q.has_open_dispute(s, borrower.id)
+            return {"stop_all": bool(pref and pref.stop_all),
+                    "opted_out_channels": list(pref.opted_out_channels) if pref else [],
+                    "timezone": borrower.timezone or self.timezone,
+                    "open_dispute": open_dispute}
+
+    async def _verification(self, conversation_ids: Sequence[str]) -> tuple[str, dict[str, Any]] | None:
+        """The ledger's verification state of the borrower the conversation verified as or last
+        named, under the first of ``conversation_ids`` that names one, with that name; None
+        without a policy (it holds the number of attempts)."""
+        if self.policy is None:
+            return None
+        for conversation_id in conversation_ids:
+            state = await desk.conversation_verification_state(self._ledger(self.policy),
+                                                               conversation_id=conversation_id)
+            if state["borrower_id"] is not None:
+                return conversation_id, state
+        return None
+
+    async def verification_state(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
+        """What the desk shows of the verification: verified, locked (until), attempts left, the
+        last manual verification; None when no borrower is named yet (or there is no policy)."""
+        found = await self._verification(conversation_ids)
+        if found is None:
+            return None
+        _, state = found
+        return {k: state[k] for k in VERIFICATION_FIELDS}
+
+    # ---- agent actions -----------------------------------------------------------------------
+
+    async def record_agent_action(self, agent: str, action: str, conversation_id: str,
+                                  conversation_ids: Sequence[str], detail: Mapping[str, Any]) -> None:
+        """Append an agent's action on a conversation to the audit log: actor ``agent:<username>``,
+        the gateway's ``conversation_id`` in the detail, the borrower when one is linked."""
+        async with self.sessions() as s, s.begin():
+            borrower_id = await q.linked_borrower_id(s, conversation_ids)
+            await repo.add_audit(s, at=self.clock(), actor=f"agent:{agent}", action=action, borrower_id=borrower_id,
+                                 detail={"conversation_id": conversation_id, **detail})
+
+    async def record_account_action(self, actor: str, action: str, detail: Mapping[str, Any]) -> None:
+        """Append a desk-account change (no conversation) to the audit log, with its actor as given
+        (``cli:<os user>``, ``gateway``) and the agent concerned in the detail."""
+        async with self.sessions() as s, s.begin():
+            await repo.add_audit(s, at=self.clock(), actor=actor, action=action, detail=dict(detail))
+
+    async def record_manual_verification(self, conversation_ids: Sequence[str], agent: str, method: str,
+                                         note: str | None) -> dict[str, Any] | None:
+        """Record that the agent verified the conversation's borrower by other means (clears the
+        lock, audited as the agent); None when the conversation names no borrower."""
+        found = await self._verification(conversation_ids)
+        if found is None or self.policy is None:
+            return None
+        ledger_conversation, state = found
+        result = await desk.record_manual_verification(
+            self._ledger(self.policy), borrower_id=state["borrower_id"], agent=agent, method=method, note=note,
+            conversation_id=ledger_conversation, client="desk")
+        return {k: result[k] for k in ("method", "lock_cleared", "verified_at")}
