@@ -71,7 +71,7 @@ run: setup seed
 	@scripts/stack.sh run
 
 test: setup
-	@$(MAKE) --no-print-directory test-backend test-bot test-rasa test-e2e test-faults test-multi
+	@$(MAKE) --no-print-directory lint test-backend test-bot test-rasa test-e2e test-faults test-multi
 	@echo "==> all test suites passed"
 
 lint: setup

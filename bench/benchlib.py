@@ -4,6 +4,7 @@ synthetic borrowers' identity answers, and a `ledger serve` subprocess.
 Benchmarks print figures; they are not tests and assert nothing about speed.
 Run them with the backend environment's Python (backend/.venv/bin/python).
 """
+
 from __future__ import annotations
 
 import math
@@ -53,8 +54,10 @@ def machine() -> str:
     except OSError:
         pass
     load = "/".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"machine: nproc={cores}, memory={mem_gib} GiB, cpu={cpu}, load average (1/5/15 min) before the run={load}, "
-            f"Python {platform.python_version()}, {platform.machine()}")
+    return (
+        f"machine: nproc={cores}, memory={mem_gib} GiB, cpu={cpu}, load average (1/5/15 min) before the run={load}, "
+        f"Python {platform.python_version()}, {platform.machine()}"
+    )
 
 
 def ledger_env(**extra: str) -> dict[str, str]:
@@ -65,8 +68,9 @@ def ledger_env(**extra: str) -> dict[str, str]:
 
 
 def run_ledger(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(LEDGER_BIN), *args], env=env or ledger_env(), cwd=BACKEND, check=True,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [str(LEDGER_BIN), *args], env=env or ledger_env(), cwd=BACKEND, check=True, capture_output=True, text=True
+    )
 
 
 async def _admin(sql: str) -> None:
@@ -110,8 +114,12 @@ def synthetic_identity(i: int) -> dict[str, str]:
     """The identity answers of synthetic borrower i, derived exactly as
     ledger.services.seeding.generate_portfolio derives them (phone, date of birth, ID last 4)."""
     dob = date(1960 + i % 45, 1 + i % 12, 1 + i % 28)
-    return {"phone": f"139{i:08d}", "date_of_birth": dob.isoformat(), "id_last4": f"{i % 10000:04d}",
-            "loan_number": f"SY{i:010d}"}
+    return {
+        "phone": f"139{i:08d}",
+        "date_of_birth": dob.isoformat(),
+        "id_last4": f"{i % 10000:04d}",
+        "loan_number": f"SY{i:010d}",
+    }
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -134,8 +142,9 @@ class LedgerServer:
     def __init__(self, port: int, api_token: str, extra_env: dict[str, str] | None = None):
         self.port = port
         self.api_token = api_token
-        self.env = ledger_env(LEDGER_HOST="127.0.0.1", LEDGER_PORT=str(port), LEDGER_API_TOKEN=api_token,
-                              **(extra_env or {}))
+        self.env = ledger_env(
+            LEDGER_HOST="127.0.0.1", LEDGER_PORT=str(port), LEDGER_API_TOKEN=api_token, **(extra_env or {})
+        )
         self.proc: subprocess.Popen | None = None
         self.log = open(REPO / "var" / "bench-ledger-serve.log", "w") if (REPO / "var").is_dir() else subprocess.DEVNULL
 
@@ -143,9 +152,15 @@ class LedgerServer:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "LedgerServer":
-        self.proc = subprocess.Popen([str(LEDGER_BIN), "serve"], env=self.env, cwd=BACKEND, stdout=self.log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+    def __enter__(self) -> LedgerServer:
+        self.proc = subprocess.Popen(
+            [str(LEDGER_BIN), "serve"],
+            env=self.env,
+            cwd=BACKEND,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -12,6 +12,7 @@ the URL defaults to $RASA_URL or http://127.0.0.1:5005. Demo borrowers D3 is nev
 end-to-end tests lock it); verification of the others only succeeds, so nothing is locked.
 Not a test: it asserts nothing about speed, but counts turns that fail or get no answer.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,10 +39,30 @@ BORROWERS = [
     ("13800000007", "1980-12-05", "1357", "en"),
 ]
 SCRIPTS = {
-    "zh": ["你好", "我欠了多少钱？", "{phone}", "{dob}", "{id4}", "罚息是怎么算的", "不还会影响征信吗",
-           "现在怎么还款", "谢谢", "再见"],
-    "en": ["hi there", "how much do I owe?", "{phone}", "{dob}", "{id4}", "why was I charged a late fee?",
-           "will this hurt my credit score?", "how can I pay right now?", "thanks a lot", "bye"],
+    "zh": [
+        "你好",
+        "我欠了多少钱？",
+        "{phone}",
+        "{dob}",
+        "{id4}",
+        "罚息是怎么算的",
+        "不还会影响征信吗",
+        "现在怎么还款",
+        "谢谢",
+        "再见",
+    ],
+    "en": [
+        "hi there",
+        "how much do I owe?",
+        "{phone}",
+        "{dob}",
+        "{id4}",
+        "why was I charged a late fee?",
+        "will this hurt my credit score?",
+        "how can I pay right now?",
+        "thanks a lot",
+        "bye",
+    ],
 }
 
 
@@ -58,8 +79,9 @@ class Results:
     conversations: int = 0
 
 
-async def converse(session: aiohttp.ClientSession, url: str, turns: list[str], results: Results | None,
-                   think_s: float) -> None:
+async def converse(
+    session: aiohttp.ClientSession, url: str, turns: list[str], results: Results | None, think_s: float
+) -> None:
     sender = f"bench-{uuid.uuid4().hex}"
     for message in turns:
         started = time.perf_counter()
@@ -67,7 +89,7 @@ async def converse(session: aiohttp.ClientSession, url: str, turns: list[str], r
             async with session.post(url, json={"sender": sender, "message": message}) as response:
                 body = await response.json(content_type=None)
                 status = response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as exc:
+        except (TimeoutError, aiohttp.ClientError, json.JSONDecodeError) as exc:
             if results is not None:
                 results.errors.append(f"{type(exc).__name__}: {exc}")
             return
@@ -94,13 +116,18 @@ async def run(args: argparse.Namespace) -> int:
         try:
             async with session.get(f"{base}/status") as response:
                 model = (await response.json(content_type=None)).get("model_file")
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            print(f"error: Rasa does not answer at {base}/status ({exc}); start the stack first "
-                  "(make run, or scripts/stack.sh start)", file=sys.stderr)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            print(
+                f"error: Rasa does not answer at {base}/status ({exc}); start the stack first "
+                "(make run, or scripts/stack.sh start)",
+                file=sys.stderr,
+            )
             return 2
         print(benchlib.machine())
-        print(f"stack: Rasa {base} (model {model}); {args.conversations} concurrent conversations x "
-              f"{args.rounds} rounds of a {len(SCRIPTS['zh'])}-turn script; warm-up {args.warmup} round(s)")
+        print(
+            f"stack: Rasa {base} (model {model}); {args.conversations} concurrent conversations x "
+            f"{args.rounds} rounds of a {len(SCRIPTS['zh'])}-turn script; warm-up {args.warmup} round(s)"
+        )
         load_before = os.getloadavg()[0]
 
         for _ in range(args.warmup):  # loads caches, JIT paths, DB connections: not measured
@@ -119,19 +146,28 @@ async def run(args: argparse.Namespace) -> int:
 
     values = sorted(results.latencies_ms)
     turns = len(values)
-    print(f"turns measured: {turns} in {wall:.1f} s ({results.conversations} conversations completed), "
-          f"errors: {len(results.errors)}, turns without any bot message: {results.silent}")
+    print(
+        f"turns measured: {turns} in {wall:.1f} s ({results.conversations} conversations completed), "
+        f"errors: {len(results.errors)}, turns without any bot message: {results.silent}"
+    )
     if results.errors:
         print("  first errors: " + "; ".join(results.errors[:5]))
     if not turns:
         return 1
     p50, p95, p99 = (benchlib.percentile(values, p) for p in (50, 95, 99))
-    print(f"turn latency: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms, max {values[-1]:.0f} ms, "
-          f"mean {sum(values) / turns:.0f} ms")
+    print(
+        f"turn latency: p50 {p50:.0f} ms, p95 {p95:.0f} ms, p99 {p99:.0f} ms, max {values[-1]:.0f} ms, "
+        f"mean {sum(values) / turns:.0f} ms"
+    )
     print(f"throughput: {turns / wall:.1f} turns/s, {results.conversations / wall:.2f} conversations/s")
-    verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
-    print(f"targets at 20 conversations: p50 < 120 ms {verdict(p50 < 120)}, p99 < 300 ms {verdict(p99 < 300)}"
-          + ("" if args.conversations == 20 else f" (this run used {args.conversations})"))
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    print(
+        f"targets at 20 conversations: p50 < 120 ms {verdict(p50 < 120)}, p99 < 300 ms {verdict(p99 < 300)}"
+        + ("" if args.conversations == 20 else f" (this run used {args.conversations})")
+    )
     print(f"load average (1 min) before/after: {load_before:.2f}/{os.getloadavg()[0]:.2f}")
     return 0 if not results.errors else 1
 
@@ -142,7 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=20, help="concurrent conversations (default 20)")
     parser.add_argument("--rounds", type=int, default=3, help="scripts each conversation slot runs in turn (default 3)")
     parser.add_argument("--warmup", type=int, default=1, help="unmeasured rounds first (default 1)")
-    parser.add_argument("--think-ms", type=float, default=0, help="up to this pause between a reply and the next message")
+    parser.add_argument(
+        "--think-ms", type=float, default=0, help="up to this pause between a reply and the next message"
+    )
     parser.add_argument("--timeout", type=float, default=30, help="seconds per turn before it counts as an error")
     args = parser.parse_args(argv)
     if args.conversations < 1 or args.rounds < 1:

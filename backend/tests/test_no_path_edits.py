@@ -2,6 +2,7 @@
 package in tests/support) through pytest's ``pythonpath`` setting in backend/pyproject.toml,
 never by editing ``sys.path``: the helpers are imported by package name, the same way in every
 suite of the one ``make test-backend`` session."""
+
 from __future__ import annotations
 
 import ast
@@ -14,8 +15,11 @@ TESTS = Path(__file__).resolve().parent
 
 def touches_sys_path(path: Path) -> bool:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and (node.value.id, node.attr) == (
-                "sys", "path"):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and (node.value.id, node.attr) == ("sys", "path")
+        ):
             return True
         if isinstance(node, ast.ImportFrom) and node.module == "sys" and any(a.name == "path" for a in node.names):
             return True

@@ -28,10 +28,15 @@ def describe_status(turn: Turn, status: dict) -> None:
     overdue = status.get("overdue") or {}
     if is_overdue(status):
         turn.say(
-            "status_overdue", loan_number=loan_number, dpd=status.get("days_past_due"),
-            bucket=status.get("bucket") or "-", total=turn.money(overdue.get("total")),
-            principal=turn.money(overdue.get("principal")), interest=turn.money(overdue.get("interest")),
-            penalty=turn.money(overdue.get("penalty_interest")), fees=turn.money(overdue.get("late_fees")),
+            "status_overdue",
+            loan_number=loan_number,
+            dpd=status.get("days_past_due"),
+            bucket=status.get("bucket") or "-",
+            total=turn.money(overdue.get("total")),
+            principal=turn.money(overdue.get("principal")),
+            interest=turn.money(overdue.get("interest")),
+            penalty=turn.money(overdue.get("penalty_interest")),
+            fees=turn.money(overdue.get("late_fees")),
             since=turn.date(oldest_overdue_due_date(status)),
             bring_current=turn.money(status.get("amount_to_bring_current")),
         )
@@ -39,8 +44,9 @@ def describe_status(turn: Turn, status: dict) -> None:
         turn.say("status_current", loan_number=loan_number)
     next_due = status.get("next_due")
     if next_due:
-        turn.say("status_next_due", amount=turn.money(next_due.get("amount")),
-                 due_date=turn.date(next_due.get("due_date")))
+        turn.say(
+            "status_next_due", amount=turn.money(next_due.get("amount")), due_date=turn.date(next_due.get("due_date"))
+        )
     describe_open_items(turn, status)
 
 
@@ -49,6 +55,7 @@ def policy_text(document: Any, topic: str, lang: str) -> str | None:
 
     Reads the contract's {"texts": [{"key": "fee_rules", "zh": ..., "en": ...}]}, and also
     {"fees": {"zh": ..., "en": ...}}; values may be a string, a list or a dict by language."""
+
     def pick(value: Any) -> str | None:
         if isinstance(value, str):
             return value
@@ -115,8 +122,9 @@ class ActionExplainFees(LedgerAction):
         overdue = status.get("overdue") or {}
         penalty, fees = money(overdue.get("penalty_interest")), money(overdue.get("late_fees"))
         if (penalty and penalty > 0) or (fees and fees > 0):
-            turn.say("fees_account", penalty=turn.money(penalty), fees=turn.money(fees),
-                     dpd=status.get("days_past_due"))
+            turn.say(
+                "fees_account", penalty=turn.money(penalty), fees=turn.money(fees), dpd=status.get("days_past_due")
+            )
         else:
             turn.say("fees_none")
 

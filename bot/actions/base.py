@@ -75,8 +75,13 @@ class LedgerAction(Action, ABC):
     # False for everything about the account: in a group chat the bot only says to write privately.
     allowed_in_groups: ClassVar[bool] = False
 
-    def __init__(self, ledger: LedgerApi | None = None, vault: ConversationVault | None = None,
-                 today: Callable[[], date] | None = None, dispatch: Dispatch[HandlerClass] | None = None):
+    def __init__(
+        self,
+        ledger: LedgerApi | None = None,
+        vault: ConversationVault | None = None,
+        today: Callable[[], date] | None = None,
+        dispatch: Dispatch[HandlerClass] | None = None,
+    ):
         self._ledger = ledger
         self._vault = vault
         self._today = today or today_in_shanghai
@@ -89,8 +94,15 @@ class LedgerAction(Action, ABC):
     async def handle(self, turn: Turn) -> None: ...
 
     def make_turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
-        return Turn(dispatcher, tracker, domain, self._ledger or default_client(),
-                    self._vault or default_vault(), self._today(), self._dispatch)
+        return Turn(
+            dispatcher,
+            tracker,
+            domain,
+            self._ledger or default_client(),
+            self._vault or default_vault(),
+            self._today(),
+            self._dispatch,
+        )
 
     def _start(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
         turn = self.make_turn(dispatcher, tracker, domain)
@@ -138,8 +150,13 @@ class TurnFormValidation(FormValidationAction, ABC):
     """Base of the form validators: the ledger, vault, clock and dispatch are injectable like
     LedgerAction's, and the message's language and fallback count are applied first."""
 
-    def __init__(self, ledger: LedgerApi | None = None, vault: ConversationVault | None = None,
-                 today: Callable[[], date] | None = None, dispatch: Dispatch[HandlerClass] | None = None):
+    def __init__(
+        self,
+        ledger: LedgerApi | None = None,
+        vault: ConversationVault | None = None,
+        today: Callable[[], date] | None = None,
+        dispatch: Dispatch[HandlerClass] | None = None,
+    ):
         self._ledger = ledger
         self._vault = vault
         self._today = today or today_in_shanghai
@@ -166,8 +183,15 @@ class TurnFormValidation(FormValidationAction, ABC):
             return [ActiveLoop(None), SlotSet("requested_slot", None), *turn.events]
 
     def _turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
-        return Turn(dispatcher, tracker, domain, self._ledger or default_client(), self._vault or default_vault(),
-                    self._today(), self._dispatch)
+        return Turn(
+            dispatcher,
+            tracker,
+            domain,
+            self._ledger or default_client(),
+            self._vault or default_vault(),
+            self._today(),
+            self._dispatch,
+        )
 
 
 def switch_language_in_form(slot: str, turn: Turn) -> dict[str, Any]:

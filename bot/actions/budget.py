@@ -44,8 +44,11 @@ def answer_budget(turn: Turn) -> None:
         turn.say("budget_ask")
         return
     left = income - expenses - debts
-    figures: dict[str, Any] = {"income": turn.money(income), "expenses": turn.money(expenses),
-                               "debts": turn.money(debts)}
+    figures: dict[str, Any] = {
+        "income": turn.money(income),
+        "expenses": turn.money(expenses),
+        "debts": turn.money(debts),
+    }
     if left >= 0:
         turn.say("budget", left=turn.money(left), **figures)
     else:

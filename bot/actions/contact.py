@@ -29,8 +29,10 @@ class ActionStopContact(LedgerAction):
         choice = read_contact_choice(turn, turn.latest_text if continuing else turn.message_for("stop_contact"))
         if choice is None:
             turn.set("awaiting", "contact_channel")
-            buttons = [{"title": texts.name_of(texts.CHANNEL_NAMES, ch, turn.lang), "payload": texts.choice_payload(ch)}
-                       for ch in ("sms", "phone", "wechat", "email")]
+            buttons = [
+                {"title": texts.name_of(texts.CHANNEL_NAMES, ch, turn.lang), "payload": texts.choice_payload(ch)}
+                for ch in ("sms", "phone", "wechat", "email")
+            ]
             buttons.append(texts.button("all_channels", texts.choice_payload("all"), turn.lang))
             turn.say("contact_ask_channel", buttons=buttons)
             return
@@ -40,11 +42,14 @@ class ActionStopContact(LedgerAction):
         current = profile.get("contact_preferences") or {}
         stop_all = choice.stop_all or bool(current.get("stop_all"))
         channels = sorted(set(current.get("opted_out_channels") or []) | set(choice.channels))
-        await call(turn.ledger.set_contact_preferences(auth, borrower_id, stop_all=stop_all,
-                                                       opted_out_channels=channels))
+        await call(
+            turn.ledger.set_contact_preferences(auth, borrower_id, stop_all=stop_all, opted_out_channels=channels)
+        )
         if choice.stop_all:
             turn.say("contact_done_all")
         else:
             sep = "、" if turn.lang == "zh" else ", "
-            turn.say("contact_done_channels",
-                     channels=sep.join(texts.name_of(texts.CHANNEL_NAMES, ch, turn.lang) for ch in choice.channels))
+            turn.say(
+                "contact_done_channels",
+                channels=sep.join(texts.name_of(texts.CHANNEL_NAMES, ch, turn.lang) for ch in choice.channels),
+            )

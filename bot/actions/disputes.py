@@ -21,22 +21,31 @@ class ActionOpenDispute(LedgerAction):
         status = await load_status(turn, auth)
         existing = status.get("open_dispute")
         if existing:
-            turn.say("dispute_exists", case_number=existing.get("case_number"),
-                     reply_due_by=turn.date(existing.get("reply_due_by")))
+            turn.say(
+                "dispute_exists",
+                case_number=existing.get("case_number"),
+                reply_due_by=turn.date(existing.get("reply_due_by")),
+            )
             return
         reason = turn.message_for("dispute_debt").strip()[:500] or "dispute"
         try:
-            dispute = await call(turn.ledger.open_dispute(auth, turn.loan_number(), reason))
+            dispute = await call(turn.ledger.open_dispute(auth, turn.current_loan(), reason))
         except LedgerError as exc:
             if exc.code != "dispute_open":
                 raise
             if exc.extra.get("case_number"):
-                turn.say("dispute_exists", case_number=exc.extra["case_number"],
-                         reply_due_by=turn.date(exc.extra.get("reply_due_by")))
+                turn.say(
+                    "dispute_exists",
+                    case_number=exc.extra["case_number"],
+                    reply_due_by=turn.date(exc.extra.get("reply_due_by")),
+                )
             else:
                 turn.say("dispute_exists_plain")
             return
         turn.set("awaiting", None)
         turn.set("offered_plans", None)
-        turn.say("dispute_opened", case_number=dispute.get("case_number"),
-                 reply_due_by=turn.date(dispute.get("reply_due_by")))
+        turn.say(
+            "dispute_opened",
+            case_number=dispute.get("case_number"),
+            reply_due_by=turn.date(dispute.get("reply_due_by")),
+        )

@@ -12,8 +12,12 @@ from actions.turn import Turn
 logger = logging.getLogger(__name__)
 
 # Why the human was offered (slot `awaiting`) -> the escalation reason of the contract.
-OFFER_REASONS = {"human_offer_backend": "backend_unavailable", "human_offer_fallback": "fallback",
-                 "human_offer_complaint": "complaint", "human_offer_verification": "verification_locked"}
+OFFER_REASONS = {
+    "human_offer_backend": "backend_unavailable",
+    "human_offer_fallback": "fallback",
+    "human_offer_complaint": "complaint",
+    "human_offer_verification": "verification_locked",
+}
 
 
 class ActionRequestHuman(LedgerAction):
@@ -45,8 +49,9 @@ class ActionFileComplaint(LedgerAction):
         try:
             complaint = await turn.ledger.create_complaint(turn.conversation_id, text, auth=turn.auth())
         except (LedgerUnavailable, LedgerError) as exc:
-            logger.warning("complaint of %s not recorded (%s): handed to a person", turn.conversation_id,
-                           type(exc).__name__)
+            logger.warning(
+                "complaint of %s not recorded (%s): handed to a person", turn.conversation_id, type(exc).__name__
+            )
             turn.set("awaiting", None)
             turn.say("complaint_handoff")
             await escalate(turn, "complaint", conversation_summary(turn))

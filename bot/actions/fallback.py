@@ -11,6 +11,7 @@ MISSES_BEFORE_HUMAN = 2
 
 class ActionClarify(LedgerAction):
     """nlu_fallback: a clarifying question; after two misses in a row, the offer of a human."""
+
     allowed_in_groups = True
 
     def name(self) -> str:

@@ -51,8 +51,11 @@ def conversation_summary(turn: Turn) -> str:
     if turn.slot("hardship_reason"):
         parts.append(
             "hardship: reason={} duration={} income={} expenses={} other_debts={}".format(
-                turn.slot("hardship_reason"), turn.slot("hardship_duration"), turn.slot("monthly_income"),
-                turn.slot("essential_expenses"), turn.slot("other_debt_payments"),
+                turn.slot("hardship_reason"),
+                turn.slot("hardship_duration"),
+                turn.slot("monthly_income"),
+                turn.slot("essential_expenses"),
+                turn.slot("other_debt_payments"),
             )
         )
     if intents:
@@ -70,15 +73,16 @@ async def escalate(turn: Turn, reason: str, summary: str) -> dict:
     the escalation, whose escalation_id is None while it waits in the queue."""
     escalation: dict = {"escalation_id": None}
     try:
-        escalation = await record_escalation(turn.ledger, turn.conversation_id, reason, summary, turn.lang,
-                                             turn.auth())
+        escalation = await record_escalation(turn.ledger, turn.conversation_id, reason, summary, turn.lang, turn.auth())
     except LedgerUnavailable as exc:
         logger.warning("escalation of %s queued: %s", turn.conversation_id, exc)
         turn.outbox.add(turn.conversation_id, reason, summary, turn.lang, turn.auth())
     except LedgerError as exc:
-        logger.error("escalation of %s refused by the ledger (%s); hand-off sent anyway", turn.conversation_id,
-                     exc.code)
-    turn.dispatcher.utter_message(json_message={"handoff": {"reason": reason,
-                                                            "escalation_id": escalation.get("escalation_id")}})
+        logger.error(
+            "escalation of %s refused by the ledger (%s); hand-off sent anyway", turn.conversation_id, exc.code
+        )
+    turn.dispatcher.utter_message(
+        json_message={"handoff": {"reason": reason, "escalation_id": escalation.get("escalation_id")}}
+    )
     turn.set("escalated", True)
     return escalation

@@ -56,8 +56,11 @@ class ActionStartHardship(LedgerAction):
         status = await load_status(turn, auth)
         dispute = status.get("open_dispute")
         if dispute:
-            turn.say("dispute_paused", case_number=dispute.get("case_number"),
-                     reply_due_by=turn.date(dispute.get("reply_due_by")))
+            turn.say(
+                "dispute_paused",
+                case_number=dispute.get("case_number"),
+                reply_due_by=turn.date(dispute.get("reply_due_by")),
+            )
             return
         if status.get("closed"):
             turn.say("status_closed", loan_number=status.get("loan_number") or turn.loan_number())
@@ -103,8 +106,9 @@ class ValidateHardshipForm(TurnFormValidation):
         turn.say(key)
         return {slot: None}
 
-    async def validate_hardship_reason(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                       domain: dict) -> dict[str, Any]:
+    async def validate_hardship_reason(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"hardship_reason": None}
         if value in texts.REASON_NAMES:
@@ -115,14 +119,16 @@ class ValidateHardshipForm(TurnFormValidation):
             return {"hardship_reason": reason}
         words = str(value).strip()
         meaningful = len(words) >= 2 and not words.startswith("/")
-        not_a_reason = ESCAPE_INTENTS | QUESTIONS_IN_FORM | {"change_language", "greet", "thank", "bot_challenge",
-                                                             "affirm"}
+        not_a_reason = (
+            ESCAPE_INTENTS | QUESTIONS_IN_FORM | {"change_language", "greet", "thank", "bot_challenge", "affirm"}
+        )
         if meaningful and not (turn.latest_intent in not_a_reason and turn.latest_confidence >= ESCAPE_CONFIDENCE):
             return {"hardship_reason": "other"}
         return await self._not_read("hardship_reason", turn, "invalid_hardship_reason")
 
-    async def validate_hardship_duration(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                         domain: dict) -> dict[str, Any]:
+    async def validate_hardship_duration(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"hardship_duration": None}
         if value in ("temporary", "long_term"):
@@ -135,7 +141,8 @@ class ValidateHardshipForm(TurnFormValidation):
         return await self._not_read("hardship_duration", turn, "invalid_hardship_duration")
 
     async def _amount(self, slot: str, value: Any, turn: Turn, allow_nothing: bool) -> dict[str, Any]:
-        if isinstance(value, str) and money(value) is not None and value == to_money_string(money(value)):
+        stored = money(value) if isinstance(value, str) else None
+        if stored is not None and value == to_money_string(stored):
             return {slot: value}  # already validated
         text = str(value)
         amount = parse_amount_or_nothing(text) if allow_nothing else parse_amount(text)
@@ -151,22 +158,25 @@ class ValidateHardshipForm(TurnFormValidation):
             return {slot: None}
         return {slot: to_money_string(amount)}
 
-    async def validate_monthly_income(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                      domain: dict) -> dict[str, Any]:
+    async def validate_monthly_income(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"monthly_income": None}
         turn = self._turn(dispatcher, tracker, domain)
         return await self._amount("monthly_income", value, turn, allow_nothing=False)
 
-    async def validate_essential_expenses(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                          domain: dict) -> dict[str, Any]:
+    async def validate_essential_expenses(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"essential_expenses": None}
         turn = self._turn(dispatcher, tracker, domain)
         return await self._amount("essential_expenses", value, turn, allow_nothing=True)
 
-    async def validate_other_debt_payments(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                           domain: dict) -> dict[str, Any]:
+    async def validate_other_debt_payments(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"other_debt_payments": None}
         turn = self._turn(dispatcher, tracker, domain)
@@ -187,13 +197,23 @@ class ActionSubmitHardship(LedgerAction):
         auth = turn.require_auth("report_hardship")
         if auth is None:
             return
-        loan_number = turn.loan_number()
+        income, expenses, debts = (money(values[slot]) for slot in HARDSHIP_SLOTS[2:])
+        if income is None or expenses is None or debts is None:  # the validators store money strings only
+            await self._stopped(turn)
+            return
+        loan_number = turn.current_loan()
         try:
-            case = await call(turn.ledger.create_hardship_case(
-                auth, loan_number, reason=values["hardship_reason"], duration=values["hardship_duration"],
-                monthly_income=money(values["monthly_income"]), essential_expenses=money(values["essential_expenses"]),
-                other_debt_payments=money(values["other_debt_payments"]),
-            ))
+            case = await call(
+                turn.ledger.create_hardship_case(
+                    auth,
+                    loan_number,
+                    reason=values["hardship_reason"],
+                    duration=values["hardship_duration"],
+                    monthly_income=income,
+                    essential_expenses=expenses,
+                    other_debt_payments=debts,
+                )
+            )
             evaluation = await call(turn.ledger.create_evaluation(auth, loan_number, case.get("case_id")))
         except LedgerError as exc:
             if exc.code == "dispute_open":

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 import aiohttp
 
@@ -55,24 +56,52 @@ class BorrowerAuth:
 class LedgerApi(Protocol):
     """The calls the actions make; ``LedgerClient`` and the tests' fake implement it."""
 
-    async def verify(self, conversation_id: str, *, phone: str | None, loan_number: str | None,
-                     date_of_birth: date, id_last4: str, client_ref: str | None = None) -> dict: ...
+    async def verify(
+        self,
+        conversation_id: str,
+        *,
+        phone: str | None,
+        loan_number: str | None,
+        date_of_birth: date,
+        id_last4: str,
+        client_ref: str | None = None,
+    ) -> dict: ...
     async def get_borrower(self, auth: BorrowerAuth, borrower_id: str) -> dict: ...
     async def get_loan_status(self, auth: BorrowerAuth, loan_number: str, as_of: date | None = None) -> dict: ...
     async def get_payments(self, auth: BorrowerAuth, loan_number: str) -> list: ...
-    async def create_hardship_case(self, auth: BorrowerAuth, loan_number: str, *, reason: str, duration: str,
-                                   monthly_income: Decimal, essential_expenses: Decimal,
-                                   other_debt_payments: Decimal, notes: str | None = None) -> dict: ...
+    async def create_hardship_case(
+        self,
+        auth: BorrowerAuth,
+        loan_number: str,
+        *,
+        reason: str,
+        duration: str,
+        monthly_income: Decimal,
+        essential_expenses: Decimal,
+        other_debt_payments: Decimal,
+        notes: str | None = None,
+    ) -> dict: ...
     async def create_evaluation(self, auth: BorrowerAuth, loan_number: str, hardship_case_id: str) -> dict: ...
     async def accept_offer(self, auth: BorrowerAuth, offer_id: str) -> dict: ...
     async def get_arrangements(self, auth: BorrowerAuth, loan_number: str) -> list: ...
-    async def create_promise(self, auth: BorrowerAuth, loan_number: str, amount: Decimal, promised_date: date) -> dict: ...
+    async def create_promise(
+        self, auth: BorrowerAuth, loan_number: str, amount: Decimal, promised_date: date
+    ) -> dict: ...
     async def get_promises(self, auth: BorrowerAuth, loan_number: str) -> list: ...
-    async def open_dispute(self, auth: BorrowerAuth, loan_number: str, reason: str, details: str | None = None) -> dict: ...
-    async def set_contact_preferences(self, auth: BorrowerAuth, borrower_id: str, *, stop_all: bool,
-                                      opted_out_channels: list[str]) -> dict: ...
-    async def create_escalation(self, conversation_id: str, reason: str, summary: str,
-                                language: str | None = None, auth: BorrowerAuth | None = None) -> dict: ...
+    async def open_dispute(
+        self, auth: BorrowerAuth, loan_number: str, reason: str, details: str | None = None
+    ) -> dict: ...
+    async def set_contact_preferences(
+        self, auth: BorrowerAuth, borrower_id: str, *, stop_all: bool, opted_out_channels: list[str]
+    ) -> dict: ...
+    async def create_escalation(
+        self,
+        conversation_id: str,
+        reason: str,
+        summary: str,
+        language: str | None = None,
+        auth: BorrowerAuth | None = None,
+    ) -> dict: ...
     async def create_complaint(self, conversation_id: str, text: str, auth: BorrowerAuth | None = None) -> dict: ...
     async def get_policy_texts(self) -> dict: ...
 
@@ -80,8 +109,15 @@ class LedgerApi(Protocol):
 class LedgerClient:
     """aiohttp client of the ledger API; one instance (and one connection pool) per process."""
 
-    def __init__(self, base_url: str = DEFAULT_LEDGER_URL, api_token: str | None = None, *,
-                 timeout_s: float = 2.5, get_retries: int = 2, retry_backoff_s: float = 0.15):
+    def __init__(
+        self,
+        base_url: str = DEFAULT_LEDGER_URL,
+        api_token: str | None = None,
+        *,
+        timeout_s: float = 2.5,
+        get_retries: int = 2,
+        retry_backoff_s: float = 0.15,
+    ):
         self._base = base_url.rstrip("/") + "/api/v1"
         self._token = api_token
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -90,7 +126,7 @@ class LedgerClient:
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "LedgerClient":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LedgerClient:
         env = os.environ if env is None else env
         return cls(
             env.get("LEDGER_URL") or DEFAULT_LEDGER_URL,
@@ -117,16 +153,24 @@ class LedgerClient:
             headers["X-Conversation-Id"] = auth.conversation_id
         return headers
 
-    async def _request(self, method: str, path: str, *, auth: BorrowerAuth | None = None,
-                       json: Any = None, params: Mapping[str, str] | None = None) -> Any:
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        auth: BorrowerAuth | None = None,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
         attempts = 1 + (self._get_retries if method == "GET" else 0)
         last: Exception | None = None
         for attempt in range(attempts):
             if attempt:
                 await asyncio.sleep(self._backoff * attempt)
             try:
-                async with self._http().request(method, self._base + path, headers=self._headers(auth),
-                                                json=json, params=params) as response:
+                async with self._http().request(
+                    method, self._base + path, headers=self._headers(auth), json=json, params=params
+                ) as response:
                     if response.status >= 500:
                         last = LedgerUnavailable(f"{method} {path}: HTTP {response.status}")
                         continue
@@ -141,10 +185,21 @@ class LedgerClient:
 
     # ------------------------------------------------------------------ endpoints
 
-    async def verify(self, conversation_id: str, *, phone: str | None, loan_number: str | None,
-                     date_of_birth: date, id_last4: str, client_ref: str | None = None) -> dict:
-        body: dict[str, Any] = {"conversation_id": conversation_id,
-                                "date_of_birth": date_of_birth.isoformat(), "id_last4": id_last4}
+    async def verify(
+        self,
+        conversation_id: str,
+        *,
+        phone: str | None,
+        loan_number: str | None,
+        date_of_birth: date,
+        id_last4: str,
+        client_ref: str | None = None,
+    ) -> dict:
+        body: dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "date_of_birth": date_of_birth.isoformat(),
+            "id_last4": id_last4,
+        }
         if client_ref:
             body["client_ref"] = client_ref  # the gateway's client reference (limits per client)
         if phone:
@@ -163,11 +218,21 @@ class LedgerClient:
     async def get_payments(self, auth: BorrowerAuth, loan_number: str) -> list:
         return _items(await self._request("GET", f"/loans/{loan_number}/payments", auth=auth), "payments")
 
-    async def create_hardship_case(self, auth: BorrowerAuth, loan_number: str, *, reason: str, duration: str,
-                                   monthly_income: Decimal, essential_expenses: Decimal,
-                                   other_debt_payments: Decimal, notes: str | None = None) -> dict:
+    async def create_hardship_case(
+        self,
+        auth: BorrowerAuth,
+        loan_number: str,
+        *,
+        reason: str,
+        duration: str,
+        monthly_income: Decimal,
+        essential_expenses: Decimal,
+        other_debt_payments: Decimal,
+        notes: str | None = None,
+    ) -> dict:
         body: dict[str, Any] = {
-            "reason": reason, "duration": duration,
+            "reason": reason,
+            "duration": duration,
             "monthly_income": to_money_string(monthly_income),
             "essential_expenses": to_money_string(essential_expenses),
             "other_debt_payments": to_money_string(other_debt_payments),
@@ -177,8 +242,9 @@ class LedgerClient:
         return await self._request("POST", f"/loans/{loan_number}/hardship-cases", auth=auth, json=body)
 
     async def create_evaluation(self, auth: BorrowerAuth, loan_number: str, hardship_case_id: str) -> dict:
-        return await self._request("POST", f"/loans/{loan_number}/evaluations", auth=auth,
-                                   json={"hardship_case_id": hardship_case_id})
+        return await self._request(
+            "POST", f"/loans/{loan_number}/evaluations", auth=auth, json={"hardship_case_id": hardship_case_id}
+        )
 
     async def accept_offer(self, auth: BorrowerAuth, offer_id: str) -> dict:
         return await self._request("POST", f"/offers/{offer_id}/acceptance", auth=auth, json={})
@@ -187,8 +253,12 @@ class LedgerClient:
         return _items(await self._request("GET", f"/loans/{loan_number}/arrangements", auth=auth), "arrangements")
 
     async def create_promise(self, auth: BorrowerAuth, loan_number: str, amount: Decimal, promised_date: date) -> dict:
-        return await self._request("POST", f"/loans/{loan_number}/promises", auth=auth,
-                                   json={"amount": to_money_string(amount), "promised_date": promised_date.isoformat()})
+        return await self._request(
+            "POST",
+            f"/loans/{loan_number}/promises",
+            auth=auth,
+            json={"amount": to_money_string(amount), "promised_date": promised_date.isoformat()},
+        )
 
     async def get_promises(self, auth: BorrowerAuth, loan_number: str) -> list:
         return _items(await self._request("GET", f"/loans/{loan_number}/promises", auth=auth), "promises")
@@ -199,21 +269,33 @@ class LedgerClient:
             body["details"] = details
         return await self._request("POST", f"/loans/{loan_number}/disputes", auth=auth, json=body)
 
-    async def set_contact_preferences(self, auth: BorrowerAuth, borrower_id: str, *, stop_all: bool,
-                                      opted_out_channels: list[str]) -> dict:
-        return await self._request("PUT", f"/borrowers/{borrower_id}/contact-preferences", auth=auth,
-                                   json={"stop_all": stop_all, "opted_out_channels": opted_out_channels})
+    async def set_contact_preferences(
+        self, auth: BorrowerAuth, borrower_id: str, *, stop_all: bool, opted_out_channels: list[str]
+    ) -> dict:
+        return await self._request(
+            "PUT",
+            f"/borrowers/{borrower_id}/contact-preferences",
+            auth=auth,
+            json={"stop_all": stop_all, "opted_out_channels": opted_out_channels},
+        )
 
-    async def create_escalation(self, conversation_id: str, reason: str, summary: str,
-                                language: str | None = None, auth: BorrowerAuth | None = None) -> dict:
+    async def create_escalation(
+        self,
+        conversation_id: str,
+        reason: str,
+        summary: str,
+        language: str | None = None,
+        auth: BorrowerAuth | None = None,
+    ) -> dict:
         body: dict[str, Any] = {"conversation_id": conversation_id, "reason": reason, "summary": summary}
         if language:
             body["language"] = language
         return await self._request("POST", "/escalations", auth=auth, json=body)
 
     async def create_complaint(self, conversation_id: str, text: str, auth: BorrowerAuth | None = None) -> dict:
-        return await self._request("POST", "/complaints", auth=auth,
-                                   json={"conversation_id": conversation_id, "text": text})
+        return await self._request(
+            "POST", "/complaints", auth=auth, json={"conversation_id": conversation_id, "text": text}
+        )
 
     async def get_policy_texts(self) -> dict:
         return await self._request("GET", "/policy/texts")

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 from actions import texts
 from actions.base import call
-from actions.ledger_client import BorrowerAuth, LedgerError
+from actions.ledger_client import BorrowerAuth
 from actions.parsing import money
 from actions.turn import Turn
 
 
 async def load_status(turn: Turn, auth: BorrowerAuth) -> dict:
-    loan_number = turn.loan_number()
-    if not loan_number:
-        raise LedgerError(404, "not_found", "no loan in this conversation")
-    return await call(turn.ledger.get_loan_status(auth, loan_number))
+    return await call(turn.ledger.get_loan_status(auth, turn.current_loan()))
 
 
 def is_overdue(status: dict) -> bool:
@@ -25,12 +22,18 @@ def is_overdue(status: dict) -> bool:
 def describe_open_items(turn: Turn, status: dict) -> None:
     dispute = status.get("open_dispute")
     if dispute:
-        turn.say("status_dispute", case_number=dispute.get("case_number"),
-                 reply_due_by=turn.date(dispute.get("reply_due_by")))
+        turn.say(
+            "status_dispute",
+            case_number=dispute.get("case_number"),
+            reply_due_by=turn.date(dispute.get("reply_due_by")),
+        )
     promise = status.get("open_promise")
     if promise:
-        turn.say("status_promise", amount=turn.money(promise.get("amount")),
-                 promised_date=turn.date(promise.get("promised_date")))
+        turn.say(
+            "status_promise",
+            amount=turn.money(promise.get("amount")),
+            promised_date=turn.date(promise.get("promised_date")),
+        )
     arrangement = status.get("active_arrangement")
     if arrangement:
         plan = texts.name_of(texts.PLAN_NAMES, arrangement.get("plan_type", ""), turn.lang)

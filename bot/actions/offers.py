@@ -9,8 +9,17 @@ from actions.turn import Turn
 
 # The engine lists every check of a plan, failed ones first; these codes are checks that passed
 # (or terms), so they are not reasons why a plan is unavailable.
-PASSED_CHECKS = {"affordable", "charges_to_waive", "dpd_reached", "dpd_within_limit", "irregular_income",
-                 "long_term_hardship", "no_recent_fee_waiver", "no_recent_restructure", "temporary_hardship"}
+PASSED_CHECKS = {
+    "affordable",
+    "charges_to_waive",
+    "dpd_reached",
+    "dpd_within_limit",
+    "irregular_income",
+    "long_term_hardship",
+    "no_recent_fee_waiver",
+    "no_recent_restructure",
+    "temporary_hardship",
+}
 
 
 def plan_record(plan: dict) -> dict:
@@ -20,8 +29,10 @@ def plan_record(plan: dict) -> dict:
     return {
         "plan_type": plan.get("plan_type"),
         "eligible": bool(plan.get("eligible")) and bool(offer.get("offer_id")),
-        "reasons": [{"code": r.get("code"), "zh": r.get("zh") or r.get("code"), "en": r.get("en") or r.get("code")}
-                    for r in plan.get("reasons") or []],
+        "reasons": [
+            {"code": r.get("code"), "zh": r.get("zh") or r.get("code"), "en": r.get("en") or r.get("code")}
+            for r in plan.get("reasons") or []
+        ],
         "offer_id": offer.get("offer_id"),
         "payment_amount": offer.get("payment_amount"),
         "payment_frequency": offer.get("payment_frequency") or "monthly",
@@ -40,11 +51,16 @@ def plan_name(turn: Turn, record: dict) -> str:
 
 def plan_line(turn: Turn, n: int, record: dict) -> str:
     frequency = record["payment_frequency"]
-    figures = dict(n=n, plan=plan_name(turn, record), payment=turn.money(record["payment_amount"]),
-                   total=turn.money(record["total_to_repay"]))
+    figures = dict(
+        n=n,
+        plan=plan_name(turn, record),
+        payment=turn.money(record["payment_amount"]),
+        total=turn.money(record["total_to_repay"]),
+    )
     if frequency == "once":
-        return texts.text("plan_line_once", turn.lang, waived=turn.money(record.get("waived_total") or "0.00"),
-                          **figures)
+        return texts.text(
+            "plan_line_once", turn.lang, waived=turn.money(record.get("waived_total") or "0.00"), **figures
+        )
     if frequency == "quarterly":
         return texts.text("plan_line_quarterly", turn.lang, **figures)
     holiday = texts.text("plan_holiday", turn.lang, months=record["holiday_months"]) if record["holiday_months"] else ""
@@ -59,8 +75,11 @@ def plan_buttons(turn: Turn, eligible: list[dict]) -> list[dict]:
 
 
 def blocking_reasons(record: dict) -> list[dict]:
-    return [r for r in record["reasons"]
-            if r.get("code") not in PASSED_CHECKS and not str(r.get("code", "")).endswith("_terms")]
+    return [
+        r
+        for r in record["reasons"]
+        if r.get("code") not in PASSED_CHECKS and not str(r.get("code", "")).endswith("_terms")
+    ]
 
 
 def not_eligible_reason(turn: Turn, record: dict) -> str:
@@ -80,15 +99,22 @@ def show_plans(turn: Turn, records: list[dict]) -> None:
 def show_summary(turn: Turn, record: dict) -> None:
     """The chosen plan's figures and schedule, then the explicit yes/no before it is accepted."""
     frequency = record.get("payment_frequency") or "monthly"
-    key = {"quarterly": "plan_summary_first_quarterly",
-           "once": "plan_summary_first_once"}.get(frequency, "plan_summary_first_monthly")
+    key = {"quarterly": "plan_summary_first_quarterly", "once": "plan_summary_first_once"}.get(
+        frequency, "plan_summary_first_monthly"
+    )
     first_line = texts.text(key, turn.lang, payment=turn.money(record.get("payment_amount")))
     sep = "；" if turn.lang == "zh" else "; "
-    preview = sep.join(f"{turn.date(s.get('due_date'))} {turn.money(s.get('amount'))}"
-                       for s in record.get("schedule_preview") or [])
-    turn.say("plan_summary", plan=plan_name(turn, record), first_line=first_line,
-             count=record.get("schedule_count") or 1, total=turn.money(record.get("total_to_repay")),
-             preview=preview or "-")
+    preview = sep.join(
+        f"{turn.date(s.get('due_date'))} {turn.money(s.get('amount'))}" for s in record.get("schedule_preview") or []
+    )
+    turn.say(
+        "plan_summary",
+        plan=plan_name(turn, record),
+        first_line=first_line,
+        count=record.get("schedule_count") or 1,
+        total=turn.money(record.get("total_to_repay")),
+        preview=preview or "-",
+    )
     yes_no = [texts.button("yes", "/affirm", turn.lang), texts.button("no", "/deny", turn.lang)]
     turn.say("plan_confirm", buttons=yes_no)
     turn.set("chosen_offer_id", record.get("offer_id"))

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from actions.ledger_client import BorrowerAuth, LedgerError, LedgerUnavailable
 
@@ -38,8 +39,9 @@ class PendingEscalation:
     next_at: float = 0.0
 
 
-async def record_escalation(ledger: Any, conversation_id: str, reason: str, summary: str,
-                            language: str | None, auth: BorrowerAuth | None) -> dict:
+async def record_escalation(
+    ledger: Any, conversation_id: str, reason: str, summary: str, language: str | None, auth: BorrowerAuth | None
+) -> dict:
     """POST /escalations, linked to the borrower when the token still works. An expired token
     (401) is retried unlinked and a reason the ledger does not know (422) as "other": neither
     created anything, so sending again is safe. LedgerUnavailable is left to the caller."""
@@ -49,8 +51,9 @@ async def record_escalation(ledger: Any, conversation_id: str, reason: str, summ
         if exc.status == 401 and auth is not None:
             return await record_escalation(ledger, conversation_id, reason, summary, language, None)
         if exc.status in (400, 422) and reason != FALLBACK_REASON:
-            return await record_escalation(ledger, conversation_id, FALLBACK_REASON, f"reason={reason}; {summary}",
-                                           language, auth)
+            return await record_escalation(
+                ledger, conversation_id, FALLBACK_REASON, f"reason={reason}; {summary}", language, auth
+            )
         raise
 
 
@@ -60,11 +63,13 @@ class EscalationOutbox:
         self._clock = clock
         self._items: OrderedDict[str, PendingEscalation] = OrderedDict()
 
-    def add(self, conversation_id: str, reason: str, summary: str, language: str | None,
-            auth: BorrowerAuth | None) -> None:
+    def add(
+        self, conversation_id: str, reason: str, summary: str, language: str | None, auth: BorrowerAuth | None
+    ) -> None:
         self._items.pop(conversation_id, None)
-        self._items[conversation_id] = PendingEscalation(conversation_id, reason, summary, language, auth,
-                                                         next_at=self._clock() + FIRST_RETRY_S)
+        self._items[conversation_id] = PendingEscalation(
+            conversation_id, reason, summary, language, auth, next_at=self._clock() + FIRST_RETRY_S
+        )
         while len(self._items) > self._max:
             dropped, _ = self._items.popitem(last=False)
             logger.error("escalation outbox full (%d): dropped the oldest, conversation %s", self._max, dropped)
@@ -79,16 +84,18 @@ class EscalationOutbox:
         sent = 0
         for item in [i for i in self._items.values() if i.next_at <= now]:
             try:
-                await record_escalation(ledger, item.conversation_id, item.reason, item.summary, item.language,
-                                        item.auth)
+                await record_escalation(
+                    ledger, item.conversation_id, item.reason, item.summary, item.language, item.auth
+                )
             except LedgerUnavailable:
                 for waiting in [i for i in self._items.values() if i.next_at <= now]:
                     waiting.attempts += 1
-                    waiting.next_at = now + min(MAX_RETRY_S, FIRST_RETRY_S * 2 ** waiting.attempts)
+                    waiting.next_at = now + min(MAX_RETRY_S, FIRST_RETRY_S * 2**waiting.attempts)
                 break
             except LedgerError as exc:
-                logger.error("escalation of conversation %s refused by the ledger (%s): dropped",
-                             item.conversation_id, exc.code)
+                logger.error(
+                    "escalation of conversation %s refused by the ledger (%s): dropped", item.conversation_id, exc.code
+                )
             else:
                 sent += 1
                 logger.info("queued escalation of conversation %s recorded", item.conversation_id)

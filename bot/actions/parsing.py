@@ -175,7 +175,7 @@ def parse_amount(text: str) -> Decimal | None:
     candidates: list[tuple[int, int, Decimal]] = []
     for m in _NUMBER_TOKEN.finditer(s):
         token = m.group("num").rstrip(",")
-        before, after = s[: m.start()], s[m.end():]
+        before, after = s[: m.start()], s[m.end() :]
         if _AFTER_NOT_AMOUNT.match(after) or _BEFORE_NOT_AMOUNT.search(before):
             continue
         if not token[0].isdigit() and len(token) == 1 and token in "一两二十百千万亿":
@@ -186,9 +186,7 @@ def parse_amount(text: str) -> Decimal | None:
         if m.group("neg") and not re.search(r"\d$", before):
             value = -value
         marked = bool(
-            _CURRENCY_AFTER.match(after)
-            or _CURRENCY_BEFORE.search(before)
-            or re.search(r"[kKwW千万百]", token)
+            _CURRENCY_AFTER.match(after) or _CURRENCY_BEFORE.search(before) or re.search(r"[kKwW千万百]", token)
         )
         score = 2 if marked else 1
         candidates.append((score, -m.start(), value))
@@ -221,9 +219,23 @@ def parse_amount_or_nothing(text: str) -> Decimal | None:
 
 _WEEKDAY_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
 _WEEKDAY_EN = {
-    "monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2,
-    "thursday": 3, "thu": 3, "thur": 3, "thurs": 3, "friday": 4, "fri": 4,
-    "saturday": 5, "sat": 5, "sunday": 6, "sun": 6,
+    "monday": 0,
+    "mon": 0,
+    "tuesday": 1,
+    "tue": 1,
+    "tues": 1,
+    "wednesday": 2,
+    "wed": 2,
+    "thursday": 3,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "friday": 4,
+    "fri": 4,
+    "saturday": 5,
+    "sat": 5,
+    "sunday": 6,
+    "sun": 6,
 }
 _MONTHS_EN = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
@@ -337,10 +349,10 @@ def parse_date(text: str, today: date) -> date | None:
     if m:
         month, day = _small_number(m.group(1)), _small_number(m.group(2))
         if month and day:
-            candidate = _safe_date(today.year, month, day)
-            if candidate and candidate < today:
-                candidate = _safe_date(today.year + 1, month, day)
-            return candidate
+            on_day = _safe_date(today.year, month, day)
+            if on_day and on_day < today:
+                on_day = _safe_date(today.year + 1, month, day)
+            return on_day
 
     m = re.search(r"(?<![\d月])([\d一二两三四五六七八九十]{1,3})\s*[号日](?!元)", s)
     if m:
@@ -463,16 +475,41 @@ def parse_id_last4(text: str) -> str | None:
 PLAN_TYPES = ("fee_waiver", "deferral", "term_extension", "reduced_rate", "quarterly", "settlement")
 
 _PLAN_WORDS: tuple[tuple[str, str], ...] = (
-    ("term_extension", r"term[_ ]?extension|extend(?:ed|ing)? (?:the )?(?:term|loan)|longer term|延长(?:还款)?(?:期限|期数|时间|还款期)?|延期限|拉长|加期"),
-    ("reduced_rate", r"reduced[_ ]?rate|lower(?:ed)? (?:the )?(?:interest )?rate|rate reduction|reduce (?:the )?interest|减息|降息|降低利率|利率低|少点利息"),
+    (
+        "term_extension",
+        (
+            r"term[_ ]?extension|extend(?:ed|ing)? (?:the )?(?:term|loan)|longer term|延长(?:还款)?(?:期限|期数|"
+            r"时间|还款期)?|延期限|拉长|加期"
+        ),
+    ),
+    (
+        "reduced_rate",
+        (
+            r"reduced[_ ]?rate|lower(?:ed)? (?:the )?(?:interest )?rate|rate reduction|"
+            r"reduce (?:the )?interest|减息|降息|降低利率|利率低|少点利息"
+        ),
+    ),
     ("quarterly", r"quarterl?y|every (?:three|3) months|按季|季度|每季"),
     ("fee_waiver", r"fee[_ ]?waiver|waive|减免|免(?:除)?(?:罚息|违约金|滞纳金)|免掉"),
     ("settlement", r"settle(?:ment)?|one[- ]off|lump[- ]?sum|pay (?:it )?(?:all )?off once|结清|一次性"),
     ("deferral", r"deferr?al|defer|payment holiday|postpone|延期|缓(?:一|几)?(?:个月|缴|还)|暂停还款|停还"),
 )
 _ORDINALS_ZH = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
-_ORDINALS_EN = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
-                "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "last": -1}
+_ORDINALS_EN = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "last": -1,
+}
 
 
 def parse_plan_choice(text: str) -> int | str | None:
@@ -559,16 +596,55 @@ def parse_language(text: str) -> str | None:
 
 
 HARDSHIP_REASONS = (
-    "job_loss", "illness", "income_drop", "business_failure", "family_emergency",
-    "irregular_income", "other",
+    "job_loss",
+    "illness",
+    "income_drop",
+    "business_failure",
+    "family_emergency",
+    "irregular_income",
+    "other",
 )
 _REASON_WORDS: tuple[tuple[str, str], ...] = (
-    ("job_loss", r"失业|下岗|被裁|裁员|辞退|开除|没(?:有)?工作|丢了工作|找不到工作|lost (?:my )?job|laid off|unemployed|fired|jobless|out of work|redundan"),
-    ("illness", r"生病|病了|住院|手术|看病|医药|治疗|受伤|癌|sick|ill(?:ness)?\b|hospital|surgery|medical|injur|disease|cancer"),
-    ("business_failure", r"生意|倒闭|破产|亏本|亏损|店.*关|公司.*(?:倒|关)|business|bankrupt|company (?:closed|failed)|shop closed"),
-    ("irregular_income", r"收入不稳定|不固定|季节|淡季|旺季|零工|打零工|跑单|按季|irregular|seasonal|gig|freelanc|commission|unstable income|varies"),
-    ("family_emergency", r"家里|家人|父亲|母亲|爸|妈|孩子|老婆|老公|丈夫|妻子|离婚|去世|急事|意外|family|divorce|passed away|died|emergency|accident|child|baby|parent"),
-    ("income_drop", r"降薪|减薪|工资(?:少|低|降|减|发不出|拖欠)|收入(?:少|低|降|减|下降|减少)|欠薪|拖欠工资|pay cut|salary (?:cut|reduced|delayed)|income (?:dropped|fell|went down|is lower)|less income|hours cut|reduced hours|wages? (?:cut|late)"),
+    (
+        "job_loss",
+        (
+            r"失业|下岗|被裁|裁员|辞退|开除|没(?:有)?工作|丢了工作|找不到工作|lost (?:my )?job|laid off|"
+            r"unemployed|fired|jobless|"
+            r"out of work|redundan"
+        ),
+    ),
+    (
+        "illness",
+        r"生病|病了|住院|手术|看病|医药|治疗|受伤|癌|sick|ill(?:ness)?\b|hospital|surgery|medical|injur|disease|cancer",
+    ),
+    (
+        "business_failure",
+        r"生意|倒闭|破产|亏本|亏损|店.*关|公司.*(?:倒|关)|business|bankrupt|company (?:closed|failed)|shop closed",
+    ),
+    (
+        "irregular_income",
+        (
+            r"收入不稳定|不固定|季节|淡季|旺季|零工|打零工|跑单|按季|irregular|seasonal|gig|freelanc|commission|"
+            r"unstable income|varies"
+        ),
+    ),
+    (
+        "family_emergency",
+        (
+            r"家里|家人|父亲|母亲|爸|妈|孩子|老婆|老公|丈夫|妻子|离婚|去世|急事|意外|family|divorce|"
+            r"passed away|died|emergency|accident|"
+            r"child|baby|parent"
+        ),
+    ),
+    (
+        "income_drop",
+        (
+            r"降薪|减薪|工资(?:少|低|降|减|发不出|拖欠)|收入(?:少|低|降|减|下降|减少)|欠薪|拖欠工资|pay cut|"
+            r"salary (?:cut|reduced|delayed)|"
+            r"income (?:dropped|fell|went down|is lower)|less income|hours cut|reduced hours|wages? (?:cut|"
+            r"late)"
+        ),
+    ),
 )
 
 
@@ -592,15 +668,29 @@ def parse_duration(text: str) -> str | None:
         return "long_term"
     if re.search(r"不是长期|not long", low):
         return "temporary"
-    if re.search(r"长期|很久|一直|永久|不知道什么时候|好不了|long[- ]?term|permanent|for a long time|indefinite|no idea when|won'?t get better", low):
+    if re.search(
+        (
+            r"长期|很久|一直|永久|不知道什么时候|好不了|long[- ]?term|permanent|for a long time|indefinite|"
+            r"no idea when|won'?t get better"
+        ),
+        low,
+    ):
         return "long_term"
-    if re.search(r"暂时|临时|短期|几个月|很快|过段时间|一阵|下个月就|马上就|temporar|short[- ]?term|for now|a few months|few weeks|soon|next month|couple of months", low):
+    if re.search(
+        (
+            r"暂时|临时|短期|几个月|很快|过段时间|一阵|下个月就|马上就|temporar|short[- ]?term|for now|"
+            r"a few months|few weeks|soon|"
+            r"next month|couple of months"
+        ),
+        low,
+    ):
         return "temporary"
     return None
 
 
 _IN_FULL = re.compile(
-    r"还清|结清|全部还|全还|都还上|还完|一次性还|补齐|补上|pay (?:it |everything |all |them )?(?:off|in full|back in full)|"
+    r"还清|结清|全部还|全还|都还上|还完|一次性还|补齐|补上|pay (?:it |everything |all |them )?(?:off|in full|"
+    r"back in full)|"
     r"clear (?:it|the balance|everything|the arrears)|full amount|whole amount|everything i owe|all of it|all i owe|"
     r"the (?:overdue|whole) (?:amount|balance)"
 )
@@ -618,7 +708,14 @@ def parse_yes_no(text: str) -> bool | None:
     low = normalize(text).lower().strip()
     if re.search(r"^/deny|不是|不要|不行|不对|不好|不用|不同意|算了|取消|^no\b|^nope|^nah|don'?t|not now|cancel", low):
         return False
-    if re.search(r"^/affirm|是的|是|好的|好|可以|行|没问题|确认|同意|对|嗯|^yes|^yeah|^yep|^sure|^ok|confirm|agree|that works|sounds good|go ahead", low):
+    if re.search(
+        (
+            r"^/affirm|是的|是|好的|好|可以|行|没问题|确认|同意|对|嗯|^yes|^yeah|^yep|^sure|^ok|confirm|agree|"
+            r"that works|"
+            r"sounds good|go ahead"
+        ),
+        low,
+    ):
         return True
     return None
 

@@ -29,13 +29,19 @@ class ActionPayNow(LedgerAction):
             return
         turn.say("pay_how", loan_number=status.get("loan_number") or turn.loan_number())
         if is_overdue(status):
-            turn.say("pay_bring_current", amount=turn.money(status.get("amount_to_bring_current")),
-                     payoff=turn.money(status.get("payoff_amount")))
+            turn.say(
+                "pay_bring_current",
+                amount=turn.money(status.get("amount_to_bring_current")),
+                payoff=turn.money(status.get("payoff_amount")),
+            )
         else:
             turn.say("pay_nothing_overdue", payoff=turn.money(status.get("payoff_amount")))
             if status.get("next_due"):
-                turn.say("status_next_due", amount=turn.money(status["next_due"].get("amount")),
-                         due_date=turn.date(status["next_due"].get("due_date")))
+                turn.say(
+                    "status_next_due",
+                    amount=turn.money(status["next_due"].get("amount")),
+                    due_date=turn.date(status["next_due"].get("due_date")),
+                )
 
 
 def _received_on(payment: dict) -> date | None:
@@ -55,19 +61,24 @@ class ActionCheckPayment(LedgerAction):
         auth = turn.require_auth("already_paid")
         if auth is None:
             return
-        payments = await call(turn.ledger.get_payments(auth, turn.loan_number()))
+        payments = await call(turn.ledger.get_payments(auth, turn.current_loan()))
         cutoff = turn.today - timedelta(days=RECENT_DAYS)
         recent = sorted(
             (p for p in payments or [] if (_received_on(p) or date.min) >= cutoff),
-            key=lambda p: _received_on(p) or date.min, reverse=True,
+            key=lambda p: _received_on(p) or date.min,
+            reverse=True,
         )
         if not recent:
             turn.offer_human("paid_none_seen")
             return
         for payment in recent[:2]:
             channel = payment.get("channel") or ""
-            turn.say("paid_seen", amount=turn.money(payment.get("amount")), date=turn.date(payment.get("received_on")),
-                     channel=texts.name_of(texts.CHANNEL_NAMES, channel, turn.lang) if channel else "-")
+            turn.say(
+                "paid_seen",
+                amount=turn.money(payment.get("amount")),
+                date=turn.date(payment.get("received_on")),
+                channel=texts.name_of(texts.CHANNEL_NAMES, channel, turn.lang) if channel else "-",
+            )
         status = await load_status(turn, auth)
         if status.get("closed"):
             turn.say("status_closed", loan_number=status.get("loan_number") or turn.loan_number())

@@ -85,8 +85,7 @@ async def accept_chosen(turn: Turn) -> None:
     schedule = (arrangement or {}).get("schedule") or record.get("schedule_preview") or [None]
     first = schedule[0]
     if first:
-        turn.say("plan_accepted", amount=turn.money(first.get("amount")),
-                 due_date=turn.date(first.get("due_date")))
+        turn.say("plan_accepted", amount=turn.money(first.get("amount")), due_date=turn.date(first.get("due_date")))
     else:
         turn.say("plan_accepted_plain")
 
@@ -100,19 +99,22 @@ async def restate_accepted(turn: Turn, auth: BorrowerAuth, offer_id: str) -> boo
         return False
     arrangements = await call(turn.ledger.get_arrangements(auth, loan_number))
     evaluation_id = turn.slot("evaluation_id")
-    arrangement = (
-        next((a for a in arrangements if a.get("offer_id") == offer_id), None)
-        or next((a for a in arrangements if evaluation_id and a.get("evaluation_id") == evaluation_id), None)
+    arrangement = next((a for a in arrangements if a.get("offer_id") == offer_id), None) or next(
+        (a for a in arrangements if evaluation_id and a.get("evaluation_id") == evaluation_id), None
     )
     schedule = (arrangement or {}).get("schedule") or []
-    if not schedule:
+    if arrangement is None or not schedule:
         return False
     first = schedule[0]
     turn.set("offered_plans", None)
-    turn.say("offer_accepted_terms",
-             plan=texts.name_of(texts.PLAN_NAMES, arrangement.get("plan_type"), turn.lang),
-             amount=turn.money(first.get("amount")), due_date=turn.date(first.get("due_date")), count=len(schedule),
-             total=turn.money(arrangement.get("total_to_repay")))
+    turn.say(
+        "offer_accepted_terms",
+        plan=texts.name_of(texts.PLAN_NAMES, arrangement.get("plan_type"), turn.lang),
+        amount=turn.money(first.get("amount")),
+        due_date=turn.date(first.get("due_date")),
+        count=len(schedule),
+        total=turn.money(arrangement.get("total_to_repay")),
+    )
     return True
 
 

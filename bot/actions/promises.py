@@ -35,8 +35,11 @@ class ActionPromiseToPay(LedgerAction):
         dispute = status.get("open_dispute")
         if dispute:
             turn.set("awaiting", None)
-            turn.say("dispute_paused", case_number=dispute.get("case_number"),
-                     reply_due_by=turn.date(dispute.get("reply_due_by")))
+            turn.say(
+                "dispute_paused",
+                case_number=dispute.get("case_number"),
+                reply_due_by=turn.date(dispute.get("reply_due_by")),
+            )
             return
         amount = parse_amount(text) or money(turn.slot("promise_amount"))
         if amount is None and says_in_full(text):
@@ -59,7 +62,7 @@ class ActionPromiseToPay(LedgerAction):
             return
         turn.set("awaiting", None)
         try:
-            await call(turn.ledger.create_promise(auth, turn.loan_number(), amount, promised))
+            await call(turn.ledger.create_promise(auth, turn.current_loan(), amount, promised))
         except LedgerError as exc:
             if exc.code != "promise_rejected":
                 raise
@@ -82,7 +85,7 @@ class ActionPromiseToPay(LedgerAction):
                 turn.say("promise_date_out_of_window_plain")
             turn.set("awaiting", "promise_details")
             return
-        key = REJECTION_KEYS.get(reason, "promise_rejected")
+        key = REJECTION_KEYS.get(reason or "", "promise_rejected")
         if key == "promise_too_many_broken_promises":
             turn.offer_human(key)
         elif key == "promise_amount_out_of_range":

@@ -69,7 +69,7 @@ def create_app(secret: str, action_package: str = "actions", auto_reload: bool =
     app = create_sdk_app(action_package, cors_origins=None, auto_reload=auto_reload)
 
     @app.middleware("request")
-    async def require_secret(request):  # noqa: ANN001 - Sanic's request
+    async def require_secret(request):  # Sanic's request
         return check_action_secret(request, secret)
 
     app.add_task(flush_outbox_forever())
@@ -87,20 +87,25 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     secret = os.environ.get("ACTION_SERVER_SECRET", "")
     if not secret:
-        print("error: ACTION_SERVER_SECRET is not set: the action server only answers Rasa, which sends "
-              "it in the X-Action-Secret header (bot/endpoints.yml). scripts/env.sh generates it in "
-              ".env.local.", file=sys.stderr)
+        print(
+            "error: ACTION_SERVER_SECRET is not set: the action server only answers Rasa, which sends "
+            "it in the X-Action-Secret header (bot/endpoints.yml). scripts/env.sh generates it in "
+            ".env.local.",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
     utils.configure_colored_logging(args.loglevel)
-    utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel,
-                                 args.logging_config_file)
+    utils.configure_file_logging(
+        logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel, args.logging_config_file
+    )
     utils.update_sanic_log_level()
     app = create_app(secret, args.actions, args.auto_reload)
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     ssl_context = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
     host = listen_host()
-    logger.info("action server on %s://%s:%s (X-Action-Secret required)", "https" if ssl_context else "http",
-                host, args.port)
+    logger.info(
+        "action server on %s://%s:%s (X-Action-Secret required)", "https" if ssl_context else "http", host, args.port
+    )
     app.run(host, args.port, ssl=ssl_context, workers=utils.number_of_sanic_workers())
 
 

@@ -28,7 +28,7 @@ MAX_SKEW_S = 300
 
 def sign_system_message(sender_id: str, ts: int, text: str, secret: str) -> str:
     """The gateway's signature of a system message: hex HMAC-SHA256 over f"{sender_id}\\n{ts}\\n{text}"."""
-    return hmac.new(secret.encode("utf-8"), f"{sender_id}\n{ts}\n{text}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(secret.encode("utf-8"), f"{sender_id}\n{ts}\n{text}".encode(), hashlib.sha256).hexdigest()
 
 
 def is_signed_by_gateway(tracker: Tracker, secret: str | None = None, now: float | None = None) -> bool:

@@ -23,7 +23,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import texts
 from actions.dispatch import Dispatch, installed
 from actions.domain_responses import domain_response
-from actions.ledger_client import BorrowerAuth, LedgerApi
+from actions.ledger_client import BorrowerAuth, LedgerApi, LedgerError
 from actions.outbox import EscalationOutbox, default_outbox
 from actions.parsing import detect_language
 from actions.slots import IDENTITY_SLOTS, VERIFICATION_FORM
@@ -53,16 +53,27 @@ class Handler(Protocol):
 class HandlerClass(Protocol):
     """An action class as the dispatch holds it (actions.base.LedgerAction's constructor)."""
 
-    def __call__(self, ledger: LedgerApi | None = None, vault: ConversationVault | None = None,
-                 today: Callable[[], date] | None = None) -> Handler: ...
+    def __call__(
+        self,
+        ledger: LedgerApi | None = None,
+        vault: ConversationVault | None = None,
+        today: Callable[[], date] | None = None,
+    ) -> Handler: ...
 
 
 class Turn:
     """One action run: slots read through local changes, replies in the conversation's language."""
 
-    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict,
-                 ledger: LedgerApi, vault: ConversationVault, today: date,
-                 dispatch: Dispatch[HandlerClass] | None = None):
+    def __init__(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: dict,
+        ledger: LedgerApi,
+        vault: ConversationVault,
+        today: date,
+        dispatch: Dispatch[HandlerClass] | None = None,
+    ):
         self.dispatcher = dispatcher
         self.tracker = tracker
         self.domain = domain
@@ -135,8 +146,9 @@ class Turn:
 
     def say(self, key: str, buttons: list[dict] | None = None, **figures: Any) -> None:
         marker = IDENTITY_QUESTION_MARKER if key in IDENTITY_REASKS else None
-        self.dispatcher.utter_message(text=texts.text(key, self.lang, **figures), buttons=buttons or [],
-                                      json_message=marker)
+        self.dispatcher.utter_message(
+            text=texts.text(key, self.lang, **figures), buttons=buttons or [], json_message=marker
+        )
 
     def say_response(self, name: str) -> None:
         """A domain response (utter_*) in the variation for the slots as this action leaves
@@ -201,3 +213,11 @@ class Turn:
 
     def loan_number(self) -> str | None:
         return self.slot("loan_number")
+
+    def current_loan(self) -> str:
+        """The loan this conversation is about, for a ledger call; a verified borrower with no
+        loan on record gets the ledger's own not_found answer (a person is offered)."""
+        loan_number = self.loan_number()
+        if not loan_number:
+            raise LedgerError(404, "not_found", "no loan in this conversation")
+        return loan_number

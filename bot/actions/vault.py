@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 MASK = "[redacted]"
 TOKEN_TTL_S = 30 * 60

@@ -32,8 +32,18 @@ from actions.turn import TZ, Turn
 from actions.vault import MASK
 
 # Questions about the account that can be asked while the verification form runs.
-ACCOUNT_INTENTS = {"ask_overdue_status", "ask_fees", "report_hardship", "request_payment_plan", "request_fee_waiver",
-                   "promise_to_pay", "pay_now", "already_paid", "dispute_debt", "stop_contact"}
+ACCOUNT_INTENTS = {
+    "ask_overdue_status",
+    "ask_fees",
+    "report_hardship",
+    "request_payment_plan",
+    "request_fee_waiver",
+    "promise_to_pay",
+    "pay_now",
+    "already_paid",
+    "dispute_debt",
+    "stop_contact",
+}
 SMALL_TALK = {"greet", "thank", "affirm", "bot_challenge"}
 CLIENT_REF_MAX = 64
 
@@ -68,8 +78,9 @@ class ValidateVerificationForm(TurnFormValidation):
         turn.say(f"invalid_{slot}")
         return {slot: None}
 
-    def _identity(self, slot: str, value: Any, turn: Callable[[], Turn],
-                  read: Callable[[str, Turn], tuple[str, str] | None]) -> dict[str, Any]:
+    def _identity(
+        self, slot: str, value: Any, turn: Callable[[], Turn], read: Callable[[str, Turn], tuple[str, str] | None]
+    ) -> dict[str, Any]:
         """One identity answer: kept in the vault under the field `read` names, the slot masked."""
         if value is None:  # an empty slot set by an action, not an answer
             return {slot: None}
@@ -82,24 +93,27 @@ class ValidateVerificationForm(TurnFormValidation):
             return {slot: MASK}
         return self._not_read(slot, this_turn)
 
-    async def validate_identity_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                      domain: dict) -> dict[str, Any]:
+    async def validate_identity_phone(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         def read(text: str, turn: Turn) -> tuple[str, str] | None:
             phone, loan = parse_phone(text), parse_loan_number(text)
             return ("phone", phone) if phone else ("loan_number", loan) if loan else None
 
         return self._identity("identity_phone", value, lambda: self._turn(dispatcher, tracker, domain), read)
 
-    async def validate_identity_dob(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                    domain: dict) -> dict[str, Any]:
+    async def validate_identity_dob(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         def read(text: str, turn: Turn) -> tuple[str, str] | None:
             dob = parse_dob(text, today=turn.today)
             return ("date_of_birth", dob.isoformat()) if dob else None
 
         return self._identity("identity_dob", value, lambda: self._turn(dispatcher, tracker, domain), read)
 
-    async def validate_identity_id_last4(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                                         domain: dict) -> dict[str, Any]:
+    async def validate_identity_id_last4(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
+    ) -> dict[str, Any]:
         def read(text: str, turn: Turn) -> tuple[str, str] | None:
             last4 = parse_id_last4(text)
             return ("id_last4", last4) if last4 else None
@@ -117,8 +131,9 @@ class ActionSubmitVerification(LedgerAction):
         if turn.slot("third_party"):
             return
         answers = turn.vault.identity(turn.conversation_id)
-        complete = (("phone" in answers or "loan_number" in answers) and "date_of_birth" in answers
-                    and "id_last4" in answers)
+        complete = (
+            ("phone" in answers or "loan_number" in answers) and "date_of_birth" in answers and "id_last4" in answers
+        )
         if not complete or any(turn.slot(s) != MASK for s in IDENTITY_SLOTS):
             self._clear(turn)
             turn.set("pending_intent", None)

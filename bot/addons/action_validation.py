@@ -13,7 +13,7 @@ Installed by importing ``addons`` (Rasa imports it for the tracker store of endp
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 _validator: Any = None
 
@@ -31,7 +31,7 @@ def _cached_validator() -> Any:
     return _validator
 
 
-def validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
+def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     from jsonschema.exceptions import best_match
     from rasa.shared.constants import DOCS_BASE_URL
 

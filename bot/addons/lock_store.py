@@ -5,25 +5,27 @@ Rasa instances behind one load balancer need to serialise the turns of a convers
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
 from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
 
 
-def lock_store_from_env(env: dict | None = None) -> LockStore:
+def lock_store_from_env(env: Mapping[str, str] | None = None) -> LockStore:
     env = os.environ if env is None else env
     url = env.get("RASA_LOCK_STORE_URL")
     if not url:
         return InMemoryLockStore()
     parsed = urlparse(url)
     db = int(parsed.path.lstrip("/") or 1)
-    return RedisLockStore(host=parsed.hostname or "localhost", port=parsed.port or 6379, db=db,
-                          password=parsed.password)
+    return RedisLockStore(
+        host=parsed.hostname or "localhost", port=parsed.port or 6379, db=db, password=parsed.password
+    )
 
 
 class EnvLockStore(InMemoryLockStore):
     """`lock_store: {type: addons.lock_store.EnvLockStore}` in endpoints.yml."""
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> LockStore:  # type: ignore[misc]
+    def __new__(cls, *args: Any, **kwargs: Any) -> LockStore:
         return lock_store_from_env()

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import copy
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from rasa.core.tracker_store import SQLTrackerStore
@@ -46,8 +47,13 @@ def _redact_user(event: UserUttered, whole: bool) -> UserUttered:
     entities = [] if whole else list(event.entities or [])
     parse_data["entities"] = entities
     return UserUttered(
-        text=text, intent=event.intent, entities=entities, parse_data=parse_data,
-        timestamp=event.timestamp, input_channel=event.input_channel, message_id=event.message_id,
+        text=text,
+        intent=event.intent,
+        entities=entities,
+        parse_data=parse_data,
+        timestamp=event.timestamp,
+        input_channel=event.input_channel,
+        message_id=event.message_id,
         metadata=event.metadata,
     )
 
@@ -99,12 +105,20 @@ def parse_tracker_db_url(url: str) -> dict[str, Any]:
         path = path[1:] if path.startswith("/") else path  # sqlite:///rel.db, sqlite:////abs.db
         if not path:
             raise TrackerDatabaseError(f"{URL_VARIABLE}: sqlite URL without a file path: sqlite:///path/to/tracker.db")
-        return {"dialect": "sqlite", "host": None, "port": None, "db": path, "username": None,
-                "password": None, "query": None}
+        return {
+            "dialect": "sqlite",
+            "host": None,
+            "port": None,
+            "db": path,
+            "username": None,
+            "password": None,
+            "query": None,
+        }
     if scheme not in _POSTGRES_SCHEMES:
         raise TrackerDatabaseError(
             f"{URL_VARIABLE}: unsupported scheme {parts.scheme or '(none)'!r}; use postgresql://user@host:5432/db "
-            "or sqlite:///path/to/tracker.db")
+            "or sqlite:///path/to/tracker.db"
+        )
     db = unquote(parts.path.lstrip("/"))
     if not parts.hostname or not db or "/" in db:
         raise TrackerDatabaseError(f"{URL_VARIABLE}: needs a host and a database name: postgresql://user@host:5432/db")
@@ -114,7 +128,9 @@ def parse_tracker_db_url(url: str) -> dict[str, Any]:
         raise TrackerDatabaseError(f"{URL_VARIABLE}: the port is not a number") from None
     return {
         "dialect": "postgresql+psycopg2" if scheme == "postgresql+psycopg2" else "postgresql",
-        "host": parts.hostname, "port": port, "db": db,
+        "host": parts.hostname,
+        "port": port,
+        "db": db,
         "username": unquote(parts.username) if parts.username else None,
         "password": unquote(parts.password) if parts.password is not None else None,
         "query": dict(parse_qsl(parts.query)) or None,
@@ -135,12 +151,31 @@ def tracker_db_settings(configured: Mapping[str, Any], env: Mapping[str, str] | 
 
 
 class RedactingSQLTrackerStore(SQLTrackerStore):
-    def __init__(self, domain: Any = None, dialect: str = "sqlite", host: str | None = None, port: int | None = None,
-                 db: str | None = None, username: str | None = None, password: str | None = None,
-                 event_broker: Any = None, login_db: str | None = None, query: dict | None = None,
-                 **kwargs: Any) -> None:
-        settings = tracker_db_settings({"dialect": dialect, "host": host, "port": port, "db": db,
-                                        "username": username, "password": password, "query": query})
+    def __init__(
+        self,
+        domain: Any = None,
+        dialect: str = "sqlite",
+        host: str | None = None,
+        port: int | None = None,
+        db: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        event_broker: Any = None,
+        login_db: str | None = None,
+        query: dict | None = None,
+        **kwargs: Any,
+    ) -> None:
+        settings = tracker_db_settings(
+            {
+                "dialect": dialect,
+                "host": host,
+                "port": port,
+                "db": db,
+                "username": username,
+                "password": password,
+                "query": query,
+            }
+        )
         if settings["dialect"] == "sqlite":
             Path(settings["db"]).parent.mkdir(parents=True, exist_ok=True)
             login_db = None
@@ -149,8 +184,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         except ImportError as exc:
             # Rasa would fall back to an in-memory store on ImportError: several instances would
             # then silently stop sharing conversations. Fail start-up instead.
-            raise RuntimeError(f"the {settings['dialect']} tracker store cannot load its driver ({exc}); "
-                               "install psycopg2-binary in the bot environment") from exc
+            raise RuntimeError(
+                f"the {settings['dialect']} tracker store cannot load its driver ({exc}); "
+                "install psycopg2-binary in the bot environment"
+            ) from exc
 
     async def save(self, tracker: Any) -> None:
         await super().save(_RedactedView(tracker))

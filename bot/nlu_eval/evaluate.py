@@ -106,12 +106,8 @@ def evaluate_language(predictions: list[Prediction]) -> dict:
     gold = [p.example.intent for p in predictions]
     predicted = [p.intent for p in predictions]
     labels = sorted(set(gold))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        gold, predicted, labels=labels, zero_division=0
-    )
-    confusions = collections.Counter(
-        (p.example.intent, p.intent) for p in predictions if p.intent != p.example.intent
-    )
+    precision, recall, f1, support = precision_recall_fscore_support(gold, predicted, labels=labels, zero_division=0)
+    confusions = collections.Counter((p.example.intent, p.intent) for p in predictions if p.intent != p.example.intent)
     robustness: dict[str, list[bool]] = collections.defaultdict(list)
     for p in predictions:
         if p.example.robustness:
@@ -136,15 +132,13 @@ def evaluate_language(predictions: list[Prediction]) -> dict:
     return {
         "n": len(predictions),
         "macro_f1": macro_f1(gold, predicted, labels),
-        "accuracy": sum(g == p for g, p in zip(gold, predicted)) / len(gold),
+        "accuracy": sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold),
         "fallback_rate": sum(p == FALLBACK_INTENT for p in predicted) / len(predicted),
         "per_intent": [
             {"intent": label, "precision": float(pr), "recall": float(rc), "f1": float(f), "support": int(s)}
-            for label, pr, rc, f, s in zip(labels, precision, recall, f1, support)
+            for label, pr, rc, f, s in zip(labels, precision, recall, f1, support, strict=True)
         ],
-        "confusions": [
-            {"gold": g, "predicted": pr, "count": c} for (g, pr), c in confusions.most_common()
-        ],
+        "confusions": [{"gold": g, "predicted": pr, "count": c} for (g, pr), c in confusions.most_common()],
         "robustness": {
             tag: {"n": len(hits), "accuracy": sum(hits) / len(hits)} for tag, hits in sorted(robustness.items())
         },
@@ -182,10 +176,23 @@ def render_report(model_path: Path, split: str, results: dict[str, dict], min_f1
             f"| {lang} | {r['n']} | {r['macro_f1']:.3f} | {r['accuracy']:.3f} | {r['fallback_rate']:.3f} | {gate} |"
         )
     for lang, r in results.items():
-        lines += ["", f"## {lang}", "", "### Robustness sub-sets", "", "| sub-set | examples | accuracy |", "|---|---|---|"]
+        lines += [
+            "",
+            f"## {lang}",
+            "",
+            "### Robustness sub-sets",
+            "",
+            "| sub-set | examples | accuracy |",
+            "|---|---|---|",
+        ]
         lines += [f"| {tag} | {v['n']} | {v['accuracy']:.3f} |" for tag, v in r["robustness"].items()]
-        lines += ["", "### Fallback sweep (classifier's top intent; ambiguity = minimum gap to the runner-up)", "",
-                  "| threshold | ambiguity | macro-F1 | fallback rate |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "### Fallback sweep (classifier's top intent; ambiguity = minimum gap to the runner-up)",
+            "",
+            "| threshold | ambiguity | macro-F1 | fallback rate |",
+            "|---|---|---|---|",
+        ]
         lines += [
             f"| {s['threshold']:.2f} | {s['ambiguity']:.2f} | {s['macro_f1']:.3f} | {s['fallback_rate']:.3f} |"
             for s in r["threshold_sweep"]
@@ -197,10 +204,16 @@ def render_report(model_path: Path, split: str, results: dict[str, dict], min_f1
         ]
         lines += ["", "### Confusion pairs (gold -> predicted)", "", "| gold | predicted | count |", "|---|---|---|"]
         lines += [f"| {c['gold']} | {c['predicted']} | {c['count']} |" for c in r["confusions"]]
-        lines += ["", "### Misclassified examples", "", "| text | gold | predicted | top intent (confidence) | sub-set |",
-                  "|---|---|---|---|---|"]
         lines += [
-            f"| {e['text']} | {e['gold']} | {e['predicted']} | {e['raw']} ({e['confidence']:.2f}) | {e['robustness'] or ''} |"
+            "",
+            "### Misclassified examples",
+            "",
+            "| text | gold | predicted | top intent (confidence) | sub-set |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {e['text']} | {e['gold']} | {e['predicted']} | {e['raw']} ({e['confidence']:.2f}) "
+            f"| {e['robustness'] or ''} |"
             for e in r["errors"]
         ]
     return "\n".join(lines) + "\n"
@@ -211,7 +224,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("model", nargs="?", help="model .tar.gz (default: newest in bot/models)")
     parser.add_argument("--model", dest="model_option", help="same as the positional MODEL")
     parser.add_argument(
-        "--min-f1", "--threshold", dest="min_f1", type=float, default=0.90, help="macro-F1 gate per language (default 0.90)"
+        "--min-f1",
+        "--threshold",
+        dest="min_f1",
+        type=float,
+        default=0.90,
+        help="macro-F1 gate per language (default 0.90)",
     )
     parser.add_argument("--split", default="heldout", help="file prefix: <split>_<lang>.yml (heldout or fresh)")
     parser.add_argument("--data-dir", type=Path, default=HERE, help="directory of the <split>_<lang>.yml files")
@@ -248,7 +266,10 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     for lang, r in results.items():
         robust = ", ".join(f"{tag} {v['accuracy']:.3f}" for tag, v in r["robustness"].items())
-        print(f"{lang}: macro-F1 {r['macro_f1']:.3f} accuracy {r['accuracy']:.3f} fallback {r['fallback_rate']:.3f} | {robust}")
+        print(
+            f"{lang}: macro-F1 {r['macro_f1']:.3f} accuracy {r['accuracy']:.3f} "
+            f"fallback {r['fallback_rate']:.3f} | {robust}"
+        )
         failed |= r["macro_f1"] < args.min_f1
     print(f"report: {report}")
     return 1 if failed else 0

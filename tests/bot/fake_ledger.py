@@ -19,16 +19,39 @@ from actions.ledger_client import BorrowerAuth, LedgerError, LedgerUnavailable
 TODAY = date(2026, 11, 25)
 
 
-def _status(loan_number: str, dpd: int, bucket: str, overdue: dict | None, bring_current: str, payoff: str,
-            next_due: dict | None, instalments: list, open_dispute: dict | None = None) -> dict:
+def _status(
+    loan_number: str,
+    dpd: int,
+    bucket: str,
+    overdue: dict | None,
+    bring_current: str,
+    payoff: str,
+    next_due: dict | None,
+    instalments: list,
+    open_dispute: dict | None = None,
+) -> dict:
     zero = {"principal": "0.00", "interest": "0.00", "penalty_interest": "0.00", "late_fees": "0.00", "total": "0.00"}
     return {
-        "loan_number": loan_number, "product": "fenfu", "currency": "CNY", "as_of": TODAY.isoformat(),
-        "principal": "12000.00", "apr": "0.18", "term": 12, "disbursed_on": "2026-07-10",
-        "days_past_due": dpd, "bucket": bucket, "overdue": overdue or zero,
-        "amount_to_bring_current": bring_current, "payoff_amount": payoff, "next_due": next_due,
-        "instalments": instalments, "open_dispute": open_dispute, "open_promise": None,
-        "active_arrangement": None, "closed": False, "refund_owed": "0.00",
+        "loan_number": loan_number,
+        "product": "fenfu",
+        "currency": "CNY",
+        "as_of": TODAY.isoformat(),
+        "principal": "12000.00",
+        "apr": "0.18",
+        "term": 12,
+        "disbursed_on": "2026-07-10",
+        "days_past_due": dpd,
+        "bucket": bucket,
+        "overdue": overdue or zero,
+        "amount_to_bring_current": bring_current,
+        "payoff_amount": payoff,
+        "next_due": next_due,
+        "instalments": instalments,
+        "open_dispute": open_dispute,
+        "open_promise": None,
+        "active_arrangement": None,
+        "closed": False,
+        "refund_owed": "0.00",
     }
 
 
@@ -50,74 +73,234 @@ class Borrower:
 
 
 def _offer(offer_id: str, payment: str, frequency: str, total: str, schedule: list, holiday: int = 0) -> dict:
-    return {"offer_id": offer_id, "expires_at": "2026-11-28T10:00:00+08:00", "payment_amount": payment,
-            "payment_frequency": frequency, "total_to_repay": total,
-            "waived": {"late_fees": "0.00", "penalty_interest": "0.00", "interest": "0.00", "total": "0.00"},
-            "payment_to_disposable_income": "0.40", "holiday_months": holiday, "schedule": schedule}
+    return {
+        "offer_id": offer_id,
+        "expires_at": "2026-11-28T10:00:00+08:00",
+        "payment_amount": payment,
+        "payment_frequency": frequency,
+        "total_to_repay": total,
+        "waived": {"late_fees": "0.00", "penalty_interest": "0.00", "interest": "0.00", "total": "0.00"},
+        "payment_to_disposable_income": "0.40",
+        "holiday_months": holiday,
+        "schedule": schedule,
+    }
 
 
 def _schedule(amount: str, n: int, first: date) -> list:
-    return [{"number": i + 1, "due_date": (first + timedelta(days=30 * i)).isoformat(), "amount": amount,
-             "principal": amount, "interest": "0.00"} for i in range(n)]
+    return [
+        {
+            "number": i + 1,
+            "due_date": (first + timedelta(days=30 * i)).isoformat(),
+            "amount": amount,
+            "principal": amount,
+            "interest": "0.00",
+        }
+        for i in range(n)
+    ]
 
 
 def demo_borrowers() -> dict[str, Borrower]:
-    d1_overdue = {"principal": "1010.50", "interest": "90.00", "penalty_interest": "11.37", "late_fees": "50.00",
-                  "total": "1161.87"}
+    d1_overdue = {
+        "principal": "1010.50",
+        "interest": "90.00",
+        "penalty_interest": "11.37",
+        "late_fees": "50.00",
+        "total": "1161.87",
+    }
     d1 = Borrower(
-        "b-d1", "王芳", "zh", "13800000001", "1990-03-15", "4321", "HX0000000001",
-        _status("HX0000000001", 15, "M1", d1_overdue, "1161.87", "9321.40",
-                {"due_date": "2026-12-10", "amount": "1100.40"},
-                [{"number": 4, "due_date": "2026-11-10", "amount": "1100.40", "state": "overdue"},
-                 {"number": 5, "due_date": "2026-12-10", "amount": "1100.40", "state": "upcoming"}]),
+        "b-d1",
+        "王芳",
+        "zh",
+        "13800000001",
+        "1990-03-15",
+        "4321",
+        "HX0000000001",
+        _status(
+            "HX0000000001",
+            15,
+            "M1",
+            d1_overdue,
+            "1161.87",
+            "9321.40",
+            {"due_date": "2026-12-10", "amount": "1100.40"},
+            [
+                {"number": 4, "due_date": "2026-11-10", "amount": "1100.40", "state": "overdue"},
+                {"number": 5, "due_date": "2026-12-10", "amount": "1100.40", "state": "upcoming"},
+            ],
+        ),
         plans=[
-            {"plan_type": "fee_waiver", "eligible": True, "reasons": [],
-             "offer": _offer("off-fw", "1100.50", "once", "1100.50", _schedule("1100.50", 1, TODAY + timedelta(days=7)))},
-            {"plan_type": "deferral", "eligible": True, "reasons": [],
-             "offer": _offer("off-def", "905.20", "monthly", "9957.20", _schedule("905.20", 11, date(2027, 1, 25)), holiday=2)},
-            {"plan_type": "term_extension", "eligible": True, "reasons": [],
-             "offer": _offer("off-ext", "512.80", "monthly", "10769.00", _schedule("512.80", 21, date(2026, 12, 25)))},
-            {"plan_type": "reduced_rate", "eligible": False,
-             "reasons": [{"code": "dpd_below_31", "zh": "减息方案需要逾期 31 到 180 天", "en": "a reduced rate needs 31 to 180 days past due"}],
-             "offer": None},
-            {"plan_type": "quarterly", "eligible": False,
-             "reasons": [{"code": "income_not_irregular", "zh": "按季还款适用于收入不固定或季节性的情况", "en": "quarterly payments are for irregular or seasonal income"}],
-             "offer": None},
+            {
+                "plan_type": "fee_waiver",
+                "eligible": True,
+                "reasons": [],
+                "offer": _offer(
+                    "off-fw", "1100.50", "once", "1100.50", _schedule("1100.50", 1, TODAY + timedelta(days=7))
+                ),
+            },
+            {
+                "plan_type": "deferral",
+                "eligible": True,
+                "reasons": [],
+                "offer": _offer(
+                    "off-def", "905.20", "monthly", "9957.20", _schedule("905.20", 11, date(2027, 1, 25)), holiday=2
+                ),
+            },
+            {
+                "plan_type": "term_extension",
+                "eligible": True,
+                "reasons": [],
+                "offer": _offer(
+                    "off-ext", "512.80", "monthly", "10769.00", _schedule("512.80", 21, date(2026, 12, 25))
+                ),
+            },
+            {
+                "plan_type": "reduced_rate",
+                "eligible": False,
+                "reasons": [
+                    {
+                        "code": "dpd_below_31",
+                        "zh": "减息方案需要逾期 31 到 180 天",
+                        "en": "a reduced rate needs 31 to 180 days past due",
+                    }
+                ],
+                "offer": None,
+            },
+            {
+                "plan_type": "quarterly",
+                "eligible": False,
+                "reasons": [
+                    {
+                        "code": "income_not_irregular",
+                        "zh": "按季还款适用于收入不固定或季节性的情况",
+                        "en": "quarterly payments are for irregular or seasonal income",
+                    }
+                ],
+                "offer": None,
+            },
         ],
     )
     d4 = Borrower(
-        "b-d4", "Emily Chen", "en", "13800000004", "1992-06-21", "3456", "HX0000000004",
-        _status("HX0000000004", 20, "M1", {"principal": "650.00", "interest": "60.80", "penalty_interest": "7.21",
-                                            "late_fees": "35.54", "total": "753.55"}, "753.55", "2900.10",
-                {"due_date": "2026-12-05", "amount": "710.80"},
-                [{"number": 6, "due_date": "2026-11-05", "amount": "710.80", "state": "overdue"}]),
-        plans=[{"plan_type": "term_extension", "eligible": True, "reasons": [],
-                "offer": _offer("off-d4", "300.10", "monthly", "3301.10", _schedule("300.10", 11, date(2026, 12, 25)))}],
+        "b-d4",
+        "Emily Chen",
+        "en",
+        "13800000004",
+        "1992-06-21",
+        "3456",
+        "HX0000000004",
+        _status(
+            "HX0000000004",
+            20,
+            "M1",
+            {
+                "principal": "650.00",
+                "interest": "60.80",
+                "penalty_interest": "7.21",
+                "late_fees": "35.54",
+                "total": "753.55",
+            },
+            "753.55",
+            "2900.10",
+            {"due_date": "2026-12-05", "amount": "710.80"},
+            [{"number": 6, "due_date": "2026-11-05", "amount": "710.80", "state": "overdue"}],
+        ),
+        plans=[
+            {
+                "plan_type": "term_extension",
+                "eligible": True,
+                "reasons": [],
+                "offer": _offer("off-d4", "300.10", "monthly", "3301.10", _schedule("300.10", 11, date(2026, 12, 25))),
+            }
+        ],
     )
     d5 = Borrower(
-        "b-d5", "陈静", "zh", "13800000005", "1995-01-09", "7890", "HX0000000005",
-        _status("HX0000000005", 0, "M0", None, "0.00", "4105.33", {"due_date": "2026-12-05", "amount": "1053.15"},
-                [{"number": 3, "due_date": "2026-12-05", "amount": "1053.15", "state": "upcoming"}]),
+        "b-d5",
+        "陈静",
+        "zh",
+        "13800000005",
+        "1995-01-09",
+        "7890",
+        "HX0000000005",
+        _status(
+            "HX0000000005",
+            0,
+            "M0",
+            None,
+            "0.00",
+            "4105.33",
+            {"due_date": "2026-12-05", "amount": "1053.15"},
+            [{"number": 3, "due_date": "2026-12-05", "amount": "1053.15", "state": "upcoming"}],
+        ),
     )
     d6 = Borrower(
-        "b-d6", "刘洋", "zh", "13800000006", "1988-09-18", "2468", "HX0000000006",
-        _status("HX0000000006", 35, "M2", {"principal": "1700.00", "interest": "133.00", "penalty_interest": "40.00",
-                                            "late_fees": "50.00", "total": "1923.00"}, "1923.00", "14000.00",
-                {"due_date": "2026-12-01", "amount": "1833.00"},
-                [{"number": 5, "due_date": "2026-10-21", "amount": "1833.00", "state": "overdue"}]),
-        plans=[{"plan_type": p, "eligible": False,
-                "reasons": [{"code": "restructure_limit", "zh": "过去 12 个月内已有过一次重组安排。",
-                             "en": "a restructure was already agreed in the last 12 months."},
-                            {"code": "dpd_within_limit", "zh": "当前逾期35天，未超过60天的上限。",
-                             "en": "You are 35 days past due, within the limit of 60 days."}], "offer": None}
-               for p in ("deferral", "term_extension", "reduced_rate", "quarterly")],
+        "b-d6",
+        "刘洋",
+        "zh",
+        "13800000006",
+        "1988-09-18",
+        "2468",
+        "HX0000000006",
+        _status(
+            "HX0000000006",
+            35,
+            "M2",
+            {
+                "principal": "1700.00",
+                "interest": "133.00",
+                "penalty_interest": "40.00",
+                "late_fees": "50.00",
+                "total": "1923.00",
+            },
+            "1923.00",
+            "14000.00",
+            {"due_date": "2026-12-01", "amount": "1833.00"},
+            [{"number": 5, "due_date": "2026-10-21", "amount": "1833.00", "state": "overdue"}],
+        ),
+        plans=[
+            {
+                "plan_type": p,
+                "eligible": False,
+                "reasons": [
+                    {
+                        "code": "restructure_limit",
+                        "zh": "过去 12 个月内已有过一次重组安排。",
+                        "en": "a restructure was already agreed in the last 12 months.",
+                    },
+                    {
+                        "code": "dpd_within_limit",
+                        "zh": "当前逾期35天，未超过60天的上限。",
+                        "en": "You are 35 days past due, within the limit of 60 days.",
+                    },
+                ],
+                "offer": None,
+            }
+            for p in ("deferral", "term_extension", "reduced_rate", "quarterly")
+        ],
     )
     d7 = Borrower(
-        "b-d7", "Michael Brown", "en", "13800000007", "1980-12-05", "1357", "HX0000000007",
-        _status("HX0000000007", 30, "M1", {"principal": "800.00", "interest": "88.00", "penalty_interest": "5.00",
-                                            "late_fees": "44.00", "total": "937.00"}, "937.00", "8000.00", None,
-                [{"number": 4, "due_date": "2026-10-26", "amount": "888.00", "state": "overdue"}],
-                open_dispute={"case_number": "DSP-2026-0007", "reply_due_by": "2026-12-05"}),
+        "b-d7",
+        "Michael Brown",
+        "en",
+        "13800000007",
+        "1980-12-05",
+        "1357",
+        "HX0000000007",
+        _status(
+            "HX0000000007",
+            30,
+            "M1",
+            {
+                "principal": "800.00",
+                "interest": "88.00",
+                "penalty_interest": "5.00",
+                "late_fees": "44.00",
+                "total": "937.00",
+            },
+            "937.00",
+            "8000.00",
+            None,
+            [{"number": 4, "due_date": "2026-10-26", "amount": "888.00", "state": "overdue"}],
+            open_dispute={"case_number": "DSP-2026-0007", "reply_due_by": "2026-12-05"},
+        ),
     )
     return {b.borrower_id: b for b in (d1, d4, d5, d6, d7)}
 
@@ -169,7 +352,14 @@ class FakeLedger:
         self.client_refs.append(client_ref)
         if self.rate_limited:
             raise LedgerError(429, "too_many_requests", "too many verification attempts from this client")
-        borrower = next((b for b in self.borrowers.values() if (phone and b.phone == phone) or (loan_number and b.loan_number == loan_number)), None)
+        borrower = next(
+            (
+                b
+                for b in self.borrowers.values()
+                if (phone and b.phone == phone) or (loan_number and b.loan_number == loan_number)
+            ),
+            None,
+        )
         if borrower is not None and borrower.locked:
             raise LedgerError(423, "verification_locked", "locked", {"locked_until": "2026-11-25T10:30:00+08:00"})
         if borrower is None or borrower.dob != date_of_birth.isoformat() or borrower.id_last4 != id_last4:
@@ -177,22 +367,32 @@ class FakeLedger:
                 borrower.failures += 1
                 if borrower.failures >= 3:
                     borrower.locked = True
-                    raise LedgerError(423, "verification_locked", "locked", {"locked_until": "2026-11-25T10:30:00+08:00"})
+                    raise LedgerError(
+                        423, "verification_locked", "locked", {"locked_until": "2026-11-25T10:30:00+08:00"}
+                    )
                 raise LedgerError(401, "verification_failed", "no match", {"attempts_left": 3 - borrower.failures})
             raise LedgerError(401, "verification_failed", "no match", {"attempts_left": 2})
         borrower.failures = 0
         token = self.token_for(conversation_id, borrower.borrower_id)
-        return {"token": token, "expires_at": "2026-11-25T10:30:00+08:00",
-                "borrower": {"borrower_id": borrower.borrower_id, "name": borrower.name, "language": borrower.language}}
+        return {
+            "token": token,
+            "expires_at": "2026-11-25T10:30:00+08:00",
+            "borrower": {"borrower_id": borrower.borrower_id, "name": borrower.name, "language": borrower.language},
+        }
 
     async def get_borrower(self, auth, borrower_id):
         self._check("get_borrower")
         borrower = self._borrower(auth)
         if borrower.borrower_id != borrower_id:
             raise LedgerError(404, "not_found", "")
-        return {"borrower_id": borrower.borrower_id, "name": borrower.name, "language": borrower.language,
-                "timezone": "Asia/Shanghai", "contact_preferences": copy.deepcopy(borrower.contact_preferences),
-                "loans": [{"loan_number": borrower.loan_number, "product": "fenfu"}]}
+        return {
+            "borrower_id": borrower.borrower_id,
+            "name": borrower.name,
+            "language": borrower.language,
+            "timezone": "Asia/Shanghai",
+            "contact_preferences": copy.deepcopy(borrower.contact_preferences),
+            "loans": [{"loan_number": borrower.loan_number, "product": "fenfu"}],
+        }
 
     async def get_loan_status(self, auth, loan_number, as_of=None):
         self._check("get_loan_status")
@@ -202,15 +402,30 @@ class FakeLedger:
         self._check("get_payments")
         return copy.deepcopy(self._loan(auth, loan_number).payments)
 
-    async def create_hardship_case(self, auth, loan_number, *, reason, duration, monthly_income, essential_expenses,
-                                   other_debt_payments, notes=None):
+    async def create_hardship_case(
+        self,
+        auth,
+        loan_number,
+        *,
+        reason,
+        duration,
+        monthly_income,
+        essential_expenses,
+        other_debt_payments,
+        notes=None,
+    ):
         self._check("create_hardship_case")
         self._loan(auth, loan_number)
         for value in (monthly_income, essential_expenses, other_debt_payments):
             assert isinstance(value, Decimal)
-        case = {"case_id": f"hc-{next(self._ids)}", "reason": reason, "duration": duration,
-                "monthly_income": monthly_income, "essential_expenses": essential_expenses,
-                "other_debt_payments": other_debt_payments}
+        case = {
+            "case_id": f"hc-{next(self._ids)}",
+            "reason": reason,
+            "duration": duration,
+            "monthly_income": monthly_income,
+            "essential_expenses": essential_expenses,
+            "other_debt_payments": other_debt_payments,
+        }
         self.hardship_cases.append(case)
         return {"case_id": case["case_id"], "disposable_income": "0.00"}
 
@@ -219,9 +434,15 @@ class FakeLedger:
         borrower = self._loan(auth, loan_number)
         if borrower.status["open_dispute"]:
             raise LedgerError(409, "dispute_open", "dispute open")
-        return {"evaluation_id": f"ev-{next(self._ids)}", "loan_number": loan_number, "as_of": TODAY.isoformat(),
-                "disposable_income": "2000.00", "affordability_limit": "1000.00", "needs_human_review": False,
-                "plans": copy.deepcopy(borrower.plans)}
+        return {
+            "evaluation_id": f"ev-{next(self._ids)}",
+            "loan_number": loan_number,
+            "as_of": TODAY.isoformat(),
+            "disposable_income": "2000.00",
+            "affordability_limit": "1000.00",
+            "needs_human_review": False,
+            "plans": copy.deepcopy(borrower.plans),
+        }
 
     async def accept_offer(self, auth, offer_id):
         self._check("accept_offer")
@@ -234,12 +455,21 @@ class FakeLedger:
         self.accepted.append(offer_id)
         plan = next(p for p in borrower.plans if (p.get("offer") or {}).get("offer_id") == offer_id)
         offer = plan["offer"]
-        arrangement = {"arrangement_id": f"arr-{next(self._ids)}", "loan_number": borrower.loan_number,
-                       "offer_id": offer_id, "evaluation_id": None, "plan_type": plan["plan_type"],
-                       "accepted_on": TODAY.isoformat(), "payment_frequency": offer["payment_frequency"],
-                       "total_to_repay": offer["total_to_repay"], "waived": copy.deepcopy(offer["waived"]),
-                       "holiday_months": offer["holiday_months"], "replaces": [], "state": "active",
-                       "schedule": copy.deepcopy(offer["schedule"])}
+        arrangement = {
+            "arrangement_id": f"arr-{next(self._ids)}",
+            "loan_number": borrower.loan_number,
+            "offer_id": offer_id,
+            "evaluation_id": None,
+            "plan_type": plan["plan_type"],
+            "accepted_on": TODAY.isoformat(),
+            "payment_frequency": offer["payment_frequency"],
+            "total_to_repay": offer["total_to_repay"],
+            "waived": copy.deepcopy(offer["waived"]),
+            "holiday_months": offer["holiday_months"],
+            "replaces": [],
+            "state": "active",
+            "schedule": copy.deepcopy(offer["schedule"]),
+        }
         self.arrangements.append(arrangement)
         return copy.deepcopy(arrangement)
 
@@ -259,8 +489,12 @@ class FakeLedger:
             raise LedgerError(422, "promise_rejected", "", {"reason": "date_out_of_window"})
         if not Decimal("0") < amount <= Decimal(borrower.status["payoff_amount"]):
             raise LedgerError(422, "promise_rejected", "", {"reason": "amount_out_of_range"})
-        promise = {"promise_id": f"p-{next(self._ids)}", "amount": f"{amount:.2f}",
-                   "promised_date": promised_date.isoformat(), "state": "open"}
+        promise = {
+            "promise_id": f"p-{next(self._ids)}",
+            "amount": f"{amount:.2f}",
+            "promised_date": promised_date.isoformat(),
+            "state": "open",
+        }
         self.promises.append(promise)
         return promise
 
@@ -273,9 +507,15 @@ class FakeLedger:
         borrower = self._loan(auth, loan_number)
         if borrower.status["open_dispute"]:
             raise LedgerError(409, "dispute_open", "")
-        dispute = {"case_number": f"DSP-{next(self._ids):04d}", "reply_due_by": (TODAY + timedelta(days=15)).isoformat(),
-                   "status": "open"}
-        borrower.status["open_dispute"] = {"case_number": dispute["case_number"], "reply_due_by": dispute["reply_due_by"]}
+        dispute = {
+            "case_number": f"DSP-{next(self._ids):04d}",
+            "reply_due_by": (TODAY + timedelta(days=15)).isoformat(),
+            "status": "open",
+        }
+        borrower.status["open_dispute"] = {
+            "case_number": dispute["case_number"],
+            "reply_due_by": dispute["reply_due_by"],
+        }
         self.disputes.append({**dispute, "reason": reason})
         return dispute
 
@@ -287,9 +527,15 @@ class FakeLedger:
 
     async def create_escalation(self, conversation_id, reason, summary, language=None, auth=None):
         self._check("create_escalation")
-        escalation = {"escalation_id": f"esc-{next(self._ids)}", "status": "open", "reason": reason,
-                      "summary": summary, "conversation_id": conversation_id, "language": language,
-                      "borrower_linked": auth is not None and auth.token in self.tokens}
+        escalation = {
+            "escalation_id": f"esc-{next(self._ids)}",
+            "status": "open",
+            "reason": reason,
+            "summary": summary,
+            "conversation_id": conversation_id,
+            "language": language,
+            "borrower_linked": auth is not None and auth.token in self.tokens,
+        }
         self.escalations.append(escalation)
         return {"escalation_id": escalation["escalation_id"], "status": "open"}
 
@@ -300,10 +546,19 @@ class FakeLedger:
 
     async def get_policy_texts(self):
         self._check("get_policy_texts")
-        return {"texts": [
-            {"key": "fee_rules", "zh": "罚息按逾期本金每日计收，违约金在逾期第 3 天按期供的 5% 收取（10 到 50 元）。",
-             "en": "Penalty interest accrues daily on overdue principal; a late fee of 5% of the instalment (10 to 50) applies at 3 days past due."},
-            {"key": "consequences", "zh": "逾期信息可能按规定报送征信系统。",
-             "en": "Overdue payments may be reported to the credit reference system as the rules require."},
-            {"key": "dispute_paused", "zh": "异议处理期间暂停催收。", "en": "Collection pauses during a dispute."},
-        ]}
+        return {
+            "texts": [
+                {
+                    "key": "fee_rules",
+                    "zh": "罚息按逾期本金每日计收，违约金在逾期第 3 天按期供的 5% 收取（10 到 50 元）。",
+                    "en": "Penalty interest accrues daily on overdue principal; "
+                    "a late fee of 5% of the instalment (10 to 50) applies at 3 days past due.",
+                },
+                {
+                    "key": "consequences",
+                    "zh": "逾期信息可能按规定报送征信系统。",
+                    "en": "Overdue payments may be reported to the credit reference system as the rules require.",
+                },
+                {"key": "dispute_paused", "zh": "异议处理期间暂停催收。", "en": "Collection pauses during a dispute."},
+            ]
+        }

@@ -41,15 +41,33 @@ class Conversation:
         self.messages: list[dict] = []
 
     # ---- building turns
-    def user(self, text: str, intent: str, confidence: float = 0.95, entities: list | None = None,
-             metadata: dict | None = None, input_channel: str = "rest") -> Conversation:
+    def user(
+        self,
+        text: str,
+        intent: str,
+        confidence: float = 0.95,
+        entities: list | None = None,
+        metadata: dict | None = None,
+        input_channel: str = "rest",
+    ) -> Conversation:
         if text.startswith("/") and "{" in text:
-            payload = json.loads(text[text.index("{"):])
+            payload = json.loads(text[text.index("{") :])
             entities = [{"entity": k, "value": v} for k, v in payload.items()]
-        self.latest = {"text": text, "intent": {"name": intent, "confidence": confidence}, "entities": entities or [],
-                       "metadata": metadata or {}}
-        self.events.append({"event": "user", "text": text, "parse_data": self.latest, "metadata": metadata or {},
-                            "input_channel": input_channel})
+        self.latest = {
+            "text": text,
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": entities or [],
+            "metadata": metadata or {},
+        }
+        self.events.append(
+            {
+                "event": "user",
+                "text": text,
+                "parse_data": self.latest,
+                "metadata": metadata or {},
+                "input_channel": input_channel,
+            }
+        )
         self._extract_pending = True
         return self
 
@@ -86,8 +104,11 @@ class Conversation:
         """Run the form validator on the from_text value of `slot` (the latest message)."""
         await self._extract()
         dispatcher = CollectingDispatcher()
-        validator = (ValidateVerificationForm(ledger=self.ledger, vault=self.vault) if form == "verification_form"
-                     else ValidateHardshipForm(ledger=self.ledger, vault=self.vault))
+        validator = (
+            ValidateVerificationForm(ledger=self.ledger, vault=self.vault)
+            if form == "verification_form"
+            else ValidateHardshipForm(ledger=self.ledger, vault=self.vault)
+        )
         validator._today = lambda: TODAY
         result = await getattr(validator, f"validate_{slot}")(value, dispatcher, self.tracker(), DOMAIN)
         self.events.append({"event": "slot", "name": "requested_slot", "value": slot})

@@ -25,10 +25,22 @@ def free_port() -> int:
 
 
 def action_call(name: str = "action_greet") -> dict:
-    return {"next_action": name, "sender_id": "conv-1", "version": "3.6.2", "domain": {"responses": {}},
-            "tracker": {"sender_id": "conv-1", "slots": {"language": "en"}, "latest_message": {"text": "hi"},
-                        "events": [], "paused": False, "followup_action": None, "active_loop": {},
-                        "latest_action_name": "action_listen"}}
+    return {
+        "next_action": name,
+        "sender_id": "conv-1",
+        "version": "3.6.2",
+        "domain": {"responses": {}},
+        "tracker": {
+            "sender_id": "conv-1",
+            "slots": {"language": "en"},
+            "latest_message": {"text": "hi"},
+            "events": [],
+            "paused": False,
+            "followup_action": None,
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        },
+    }
 
 
 def server_env(**extra: str) -> dict:
@@ -38,8 +50,14 @@ def server_env(**extra: str) -> dict:
 
 
 def test_start_up_without_the_secret_fails_with_a_clear_message():
-    done = subprocess.run([sys.executable, "-m", "actions.server", "--port", str(free_port())], cwd=BOT_DIR,
-                          env=server_env(), capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "actions.server", "--port", str(free_port())],
+        cwd=BOT_DIR,
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode != 0
     assert "ACTION_SERVER_SECRET" in done.stderr and "not set" in done.stderr
 
@@ -54,9 +72,14 @@ def test_server_listens_on_loopback_unless_told_otherwise():
 @pytest.fixture(scope="module")
 def running_server():
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(port)], cwd=BOT_DIR,
-                            env=server_env(ACTION_SERVER_SECRET=SECRET), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "actions.server", "--port", str(port)],
+        cwd=BOT_DIR,
+        env=server_env(ACTION_SERVER_SECRET=SECRET),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -78,8 +101,16 @@ async def _post(url: str, headers: dict) -> tuple[int, dict]:
             return response.status, await response.json(content_type=None)
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-Action-Secret": "wrong"}, {"X-Action-Secret": SECRET[:-1]},
-                                     {"X-Action-Secret": ""}, {"Authorization": f"Bearer {SECRET}"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Action-Secret": "wrong"},
+        {"X-Action-Secret": SECRET[:-1]},
+        {"X-Action-Secret": ""},
+        {"Authorization": f"Bearer {SECRET}"},
+    ],
+)
 async def test_webhook_refuses_calls_without_the_right_secret(running_server, headers):
     status, body = await _post(running_server, headers)
     assert status == 401
@@ -111,9 +142,18 @@ async def test_a_refused_call_runs_no_action():
     await runner.setup()
     ledger_port, port = free_port(), free_port()
     await web.TCPSite(runner, "127.0.0.1", ledger_port).start()
-    proc = subprocess.Popen([sys.executable, "-m", "actions.server", "--port", str(port)], cwd=BOT_DIR,
-                            env=server_env(ACTION_SERVER_SECRET=SECRET, LEDGER_URL=f"http://127.0.0.1:{ledger_port}"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "actions.server",
+        "--port",
+        str(port),
+        cwd=BOT_DIR,
+        env=server_env(ACTION_SERVER_SECRET=SECRET, LEDGER_URL=f"http://127.0.0.1:{ledger_port}"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/webhook"
     try:
         async with aiohttp.ClientSession() as http:
@@ -128,16 +168,18 @@ async def test_a_refused_call_runs_no_action():
                 async with http.post(url, json=action_call("action_request_human"), headers=headers) as response:
                     assert response.status == 401
             assert escalations == []
-            async with http.post(url, json=action_call("action_request_human"),
-                                 headers={"X-Action-Secret": SECRET}) as response:
+            async with http.post(
+                url, json=action_call("action_request_human"), headers={"X-Action-Secret": SECRET}
+            ) as response:
                 assert response.status == 200
                 body = await response.json()
             assert [e["reason"] for e in escalations] == ["request_human"]
             assert {"handoff": {"reason": "request_human", "escalation_id": "esc-1"}} in [
-                r.get("custom") for r in body["responses"]]
+                r.get("custom") for r in body["responses"]
+            ]
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        await asyncio.wait_for(proc.wait(), 10)
         await runner.cleanup()
 
 

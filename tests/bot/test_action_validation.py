@@ -5,15 +5,21 @@ import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-import addons  # noqa: F401  (installs the cached validator, as Rasa's import of the tracker store does)
+import addons  # noqa: F401 - installs the cached validator, as Rasa's import of the tracker store does
 from addons.action_validation import validate_action_result
 
 VALID = [
     {"events": [], "responses": []},
-    {"events": [{"event": "slot", "name": "language", "value": "zh", "timestamp": None},
-                {"event": "followup", "name": "verification_form", "timestamp": None}],
-     "responses": [{"text": "您好", "buttons": [{"title": "转人工", "payload": "/request_human"}]},
-                   {"custom": {"handoff": {"reason": "request_human"}}}]},
+    {
+        "events": [
+            {"event": "slot", "name": "language", "value": "zh", "timestamp": None},
+            {"event": "followup", "name": "verification_form", "timestamp": None},
+        ],
+        "responses": [
+            {"text": "您好", "buttons": [{"title": "转人工", "payload": "/request_human"}]},
+            {"custom": {"handoff": {"reason": "request_human"}}},
+        ],
+    },
 ]
 INVALID = [
     {"events": [{"event": "no_such_event"}], "responses": []},

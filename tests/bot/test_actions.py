@@ -1,6 +1,5 @@
 """Action behaviour over a fake ledger: every flow, both languages, the protections."""
 
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -65,7 +64,7 @@ async def test_identity_answers_never_stay_in_slots():
     conv = Conversation()
     conv.user("我欠多少钱", "ask_overdue_status")
     await conv.run(ActionShowOverdueStatus)
-    for slot, answer in zip(("identity_phone", "identity_dob", "identity_id_last4"), D1):
+    for slot, answer in zip(("identity_phone", "identity_dob", "identity_id_last4"), D1, strict=True):
         result = await conv.answer("verification_form", slot, answer)
         assert result == {slot: MASK}
     await conv.run(ActionSubmitVerification)
@@ -150,9 +149,11 @@ async def test_request_for_a_human_during_verification_stops_the_form_and_escala
 
 @pytest.mark.parametrize(
     "text, intent, expected",
-    [("我是他妈妈，他欠了多少钱", "ask_overdue_status", "隐私"),
-     ("I'm his wife, how much does he owe?", "ask_overdue_status", "account holder"),
-     ("我是她老公，能帮她申请延期吗", "request_payment_plan", "隐私")],
+    [
+        ("我是他妈妈，他欠了多少钱", "ask_overdue_status", "隐私"),
+        ("I'm his wife, how much does he owe?", "ask_overdue_status", "account holder"),
+        ("我是她老公，能帮她申请延期吗", "request_payment_plan", "隐私"),
+    ],
 )
 async def test_third_party_is_told_nothing(text, intent, expected):
     conv = Conversation()
@@ -188,9 +189,13 @@ async def test_third_party_during_verification_stops_it():
 # ---------------------------------------------------------------- backend trouble
 
 
-@pytest.mark.parametrize("lang, first, expected", [("zh", "我欠多少钱", "暂时无法查询"), ("en", "how much do I owe", "can't be reached")])
+@pytest.mark.parametrize(
+    "lang, first, expected", [("zh", "我欠多少钱", "暂时无法查询"), ("en", "how much do I owe", "can't be reached")]
+)
 async def test_backend_down_gives_a_polite_message_and_offers_a_human(lang, first, expected):
-    conv = await verified(D1 if lang == "zh" else ("13800000004", "1992-06-21", "3456"), first=(first, "ask_overdue_status"))
+    conv = await verified(
+        D1 if lang == "zh" else ("13800000004", "1992-06-21", "3456"), first=(first, "ask_overdue_status")
+    )
     conv.ledger.down = True
     conv.user(first, "ask_overdue_status")
     await conv.run(ActionShowOverdueStatus)
@@ -265,8 +270,15 @@ async def test_hardship_flow_shows_plans_and_accepts_after_confirmation():
     await conv.run(ActionStartHardship)
     assert conv.followups[-1] == "hardship_form"
     assert conv.slots["hardship_reason"] == "job_loss"
-    await fill_hardship(conv, {"hardship_duration": '/inform{"choice":"temporary"}', "monthly_income": "五千",
-                               "essential_expenses": "3千5", "other_debt_payments": "没有"})
+    await fill_hardship(
+        conv,
+        {
+            "hardship_duration": '/inform{"choice":"temporary"}',
+            "monthly_income": "五千",
+            "essential_expenses": "3千5",
+            "other_debt_payments": "没有",
+        },
+    )
     assert conv.slots["monthly_income"] == "5000.00" and conv.slots["essential_expenses"] == "3500.00"
     await conv.run(ActionSubmitHardship)
     case = conv.ledger.hardship_cases[0]
@@ -276,7 +288,11 @@ async def test_hardship_flow_shows_plans_and_accepts_after_confirmation():
     assert "延期还款：每月还 905.20 元，共还 9,957.20 元（前 2 个月暂停还款）" in text
     assert "一次性还 1,100.50 元" in text
     payloads = [b["payload"] for b in conv.buttons()]
-    assert payloads == ['/inform{"choice":"fee_waiver"}', '/inform{"choice":"deferral"}', '/inform{"choice":"term_extension"}']
+    assert payloads == [
+        '/inform{"choice":"fee_waiver"}',
+        '/inform{"choice":"deferral"}',
+        '/inform{"choice":"term_extension"}',
+    ]
 
     conv.user("选第二个", "inform")
     await conv.run(ActionHandleInform)
@@ -294,8 +310,16 @@ async def test_declining_a_plan_accepts_nothing():
     conv = await verified(("13800000004", "1992-06-21", "3456"), first=("how much do I owe", "ask_overdue_status"))
     conv.user("I need a payment plan", "request_payment_plan")
     await conv.run(ActionStartHardship)
-    await fill_hardship(conv, {"hardship_reason": "my hours were cut at work", "hardship_duration": "long term",
-                               "monthly_income": "about 3000 a month", "essential_expenses": "2,000", "other_debt_payments": "none"})
+    await fill_hardship(
+        conv,
+        {
+            "hardship_reason": "my hours were cut at work",
+            "hardship_duration": "long term",
+            "monthly_income": "about 3000 a month",
+            "essential_expenses": "2,000",
+            "other_debt_payments": "none",
+        },
+    )
     await conv.run(ActionSubmitHardship)
     assert "CNY 300.10 a month" in conv.all_text()
     conv.user('/inform{"choice":"term_extension"}', "inform")
@@ -311,8 +335,16 @@ async def test_plan_asked_for_but_not_eligible_is_explained():
     conv.user("能改成按季还吗", "request_payment_plan")
     await conv.run(ActionStartHardship)
     assert conv.slots["requested_plan"] == "quarterly"
-    await fill_hardship(conv, {"hardship_reason": "生意不好", "hardship_duration": "暂时的", "monthly_income": "8000",
-                               "essential_expenses": "4000", "other_debt_payments": "1000"})
+    await fill_hardship(
+        conv,
+        {
+            "hardship_reason": "生意不好",
+            "hardship_duration": "暂时的",
+            "monthly_income": "8000",
+            "essential_expenses": "4000",
+            "other_debt_payments": "1000",
+        },
+    )
     await conv.run(ActionSubmitHardship)
     assert "「按季还款」目前不适用：按季还款适用于收入不固定或季节性的情况" in conv.all_text()
 
@@ -321,8 +353,16 @@ async def test_no_eligible_plan_goes_to_human_review():
     conv = await verified(D6)
     conv.user("能延期还款吗", "request_payment_plan")
     await conv.run(ActionStartHardship)
-    await fill_hardship(conv, {"hardship_reason": "住院了", "hardship_duration": "长期", "monthly_income": "3000",
-                               "essential_expenses": "2500", "other_debt_payments": "0"})
+    await fill_hardship(
+        conv,
+        {
+            "hardship_reason": "住院了",
+            "hardship_duration": "长期",
+            "monthly_income": "3000",
+            "essential_expenses": "2500",
+            "other_debt_payments": "0",
+        },
+    )
     await conv.run(ActionSubmitHardship)
     text = conv.all_text()
     assert "「延期还款」目前不适用：过去 12 个月内已有过一次重组安排。" in text
@@ -343,8 +383,12 @@ async def test_open_dispute_gets_no_plans():
 
 @pytest.mark.parametrize(
     "slot, text, message",
-    [("monthly_income", "-500", "负数"), ("monthly_income", "不知道", "数字"), ("essential_expenses", "50000000", "不太对"),
-     ("hardship_duration", "说不好", "暂时")],
+    [
+        ("monthly_income", "-500", "负数"),
+        ("monthly_income", "不知道", "数字"),
+        ("essential_expenses", "50000000", "不太对"),
+        ("hardship_duration", "说不好", "暂时"),
+    ],
 )
 async def test_hardship_answers_are_validated(slot, text, message):
     conv = await verified(D1)
@@ -360,8 +404,14 @@ async def test_promise_with_amount_and_date_is_recorded():
     conv = await verified(D1)
     conv.user("我下周五还500", "promise_to_pay")
     await conv.run(ActionPromiseToPay)
-    assert conv.ledger.promises == [{"promise_id": conv.ledger.promises[0]["promise_id"], "amount": "500.00",
-                                     "promised_date": "2026-12-04", "state": "open"}]
+    assert conv.ledger.promises == [
+        {
+            "promise_id": conv.ledger.promises[0]["promise_id"],
+            "amount": "500.00",
+            "promised_date": "2026-12-04",
+            "state": "open",
+        }
+    ]
     assert "2026年12月4日" in conv.all_text() and "500.00 元" in conv.all_text()
 
 
@@ -408,7 +458,8 @@ async def test_pay_now_gives_how_to_pay_and_amount_to_bring_current():
 async def test_already_paid_reports_the_payment_seen_and_what_remains():
     ledger_conv = Conversation()
     ledger_conv.ledger.borrowers["b-d1"].payments = [
-        {"payment_id": "p1", "external_ref": "x", "amount": "500.00", "received_on": "2026-11-24", "channel": "wechat"}]
+        {"payment_id": "p1", "external_ref": "x", "amount": "500.00", "received_on": "2026-11-24", "channel": "wechat"}
+    ]
     conv = Conversation(ledger=ledger_conv.ledger)
     conv.user("我昨天已经还了", "already_paid")
     await conv.run(ActionCheckPayment)
@@ -435,7 +486,9 @@ async def test_dispute_is_opened_with_case_number_and_pause():
     await conv.run(ActionOpenDispute)
     dispute = conv.ledger.disputes[0]
     assert dispute["reason"] == "这笔钱不是我借的"
-    assert dispute["case_number"] in conv.all_text() and "2026年12月10日" in conv.all_text() and "暂停" in conv.all_text()
+    assert (
+        dispute["case_number"] in conv.all_text() and "2026年12月10日" in conv.all_text() and "暂停" in conv.all_text()
+    )
 
 
 async def test_existing_dispute_is_reported_not_duplicated():
@@ -558,7 +611,11 @@ async def test_affirm_without_context_does_not_accept_anything():
 
 @pytest.mark.parametrize(
     "form, slot",
-    [("hardship_form", "monthly_income"), ("hardship_form", "hardship_duration"), ("verification_form", "identity_dob")],
+    [
+        ("hardship_form", "monthly_income"),
+        ("hardship_form", "hardship_duration"),
+        ("verification_form", "identity_dob"),
+    ],
 )
 async def test_empty_slots_reset_by_an_action_are_not_reported_as_bad_answers(form, slot):
     conv = Conversation(slots={"language": "zh"})
@@ -600,8 +657,15 @@ async def test_naming_a_plan_while_offers_are_shown_chooses_it():
     conv = await verified(D1)
     conv.user("我失业了还不上", "report_hardship")
     await conv.run(ActionStartHardship)
-    await fill_hardship(conv, {"hardship_duration": "暂时的", "monthly_income": "五千", "essential_expenses": "3千5",
-                               "other_debt_payments": "没有"})
+    await fill_hardship(
+        conv,
+        {
+            "hardship_duration": "暂时的",
+            "monthly_income": "五千",
+            "essential_expenses": "3千5",
+            "other_debt_payments": "没有",
+        },
+    )
     await conv.run(ActionSubmitHardship)
     started = len(conv.followups)
     conv.user("我要延长期限", "request_payment_plan")
@@ -612,8 +676,16 @@ async def test_naming_a_plan_while_offers_are_shown_chooses_it():
 
 @pytest.mark.parametrize(
     "current, text, expected",
-    [(None, "hi", "en"), (None, "你好", "zh"), ("zh", "ok", "zh"), ("zh", "how much do I owe", "en"),
-     ("en", "好", "en"), ("en", "我欠多少錢", "zh"), ("zh", "13800000001", "zh"), ("zh", "我想 pay now", "zh")],
+    [
+        (None, "hi", "en"),
+        (None, "你好", "zh"),
+        ("zh", "ok", "zh"),
+        ("zh", "how much do I owe", "en"),
+        ("en", "好", "en"),
+        ("en", "我欠多少錢", "zh"),
+        ("zh", "13800000001", "zh"),
+        ("zh", "我想 pay now", "zh"),
+    ],
 )
 async def test_language_follows_the_message_before_verification(current, text, expected):
     conv = Conversation(slots={"language": current})
@@ -637,7 +709,9 @@ async def test_asking_for_english_during_verification_switches_and_keeps_the_for
     conv = Conversation()
     conv.user("我想查一下我的欠款", "ask_overdue_status")
     await conv.run(ActionShowOverdueStatus)
-    result = await conv.answer("verification_form", "identity_phone", "can you speak English?", intent="change_language")
+    result = await conv.answer(
+        "verification_form", "identity_phone", "can you speak English?", intent="change_language"
+    )
     assert result == {"identity_phone": None, "language": "en", "language_chosen": True}
     assert "continue in English" in conv.all_text()
     await conv.answer("verification_form", "identity_phone", D1[0])
@@ -689,7 +763,9 @@ async def test_a_status_question_during_the_hardship_form_is_answered_and_the_fo
     conv = await verified(D1)
     conv.user("我失业了还不上", "report_hardship")
     await conv.run(ActionStartHardship)
-    result = await conv.answer("hardship_form", "monthly_income", "等等，我现在到底欠多少钱", intent="ask_overdue_status")
+    result = await conv.answer(
+        "hardship_form", "monthly_income", "等等，我现在到底欠多少钱", intent="ask_overdue_status"
+    )
     assert result["monthly_income"] is None and "requested_slot" not in result
     assert "1,161.87 元" in conv.all_text() and "没能看懂" not in conv.all_text()
     result = await conv.answer("hardship_form", "hardship_reason", "我欠多少钱", intent="ask_overdue_status")

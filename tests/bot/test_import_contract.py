@@ -109,8 +109,11 @@ def test_the_actions_package_has_no_import_cycle():
 
 
 def test_features_import_no_other_feature_and_shared_modules_import_no_feature():
-    wrong = {name: sorted(targets & (FEATURES | {ROOT})) for name, targets in import_graph().items()
-             if name != ROOT and targets & (FEATURES | {ROOT})}
+    wrong = {
+        name: sorted(targets & (FEATURES | {ROOT}))
+        for name, targets in import_graph().items()
+        if name != ROOT and targets & (FEATURES | {ROOT})
+    }
     assert wrong == {}
 
 

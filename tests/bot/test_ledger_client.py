@@ -27,17 +27,33 @@ class Backend:
 
     async def handle(self, request):
         body = await request.text()
-        self.requests.append((request.method, request.path, dict(request.headers), json.loads(body) if body else None,
-                              dict(request.query)))
+        self.requests.append(
+            (
+                request.method,
+                request.path,
+                dict(request.headers),
+                json.loads(body) if body else None,
+                dict(request.query),
+            )
+        )
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.fail_times:
             self.fail_times -= 1
             return web.Response(status=503, text="busy")
         if request.path.endswith("/promises") and request.method == "POST":
-            return web.json_response({"type": "about:blank", "title": "rejected", "status": 422, "code": "promise_rejected",
-                                      "detail": "too far", "reason": "date_out_of_window"}, status=422,
-                                     content_type="application/problem+json")
+            return web.json_response(
+                {
+                    "type": "about:blank",
+                    "title": "rejected",
+                    "status": 422,
+                    "code": "promise_rejected",
+                    "detail": "too far",
+                    "reason": "date_out_of_window",
+                },
+                status=422,
+                content_type="application/problem+json",
+            )
         return web.json_response({"ok": True, "path": request.path}, status=201 if request.method == "POST" else 200)
 
 
@@ -67,13 +83,24 @@ async def test_borrower_calls_send_token_conversation_and_bearer(backend):
 
 async def test_amounts_go_out_as_two_decimal_strings(backend):
     client = LedgerClient(backend.url)
-    await client.create_hardship_case(AUTH, "HX0000000001", reason="job_loss", duration="temporary",
-                                      monthly_income=Decimal("5000"), essential_expenses=Decimal("3500.5"),
-                                      other_debt_payments=Decimal("0"))
+    await client.create_hardship_case(
+        AUTH,
+        "HX0000000001",
+        reason="job_loss",
+        duration="temporary",
+        monthly_income=Decimal("5000"),
+        essential_expenses=Decimal("3500.5"),
+        other_debt_payments=Decimal("0"),
+    )
     await client.close()
     body = backend.requests[0][3]
-    assert body == {"reason": "job_loss", "duration": "temporary", "monthly_income": "5000.00",
-                    "essential_expenses": "3500.50", "other_debt_payments": "0.00"}
+    assert body == {
+        "reason": "job_loss",
+        "duration": "temporary",
+        "monthly_income": "5000.00",
+        "essential_expenses": "3500.50",
+        "other_debt_payments": "0.00",
+    }
 
 
 async def test_problem_documents_become_ledger_errors_with_their_code(backend):
@@ -129,6 +156,8 @@ def test_settings_read_from_the_environment():
 def test_wrapped_lists_are_unwrapped():
     from actions.ledger_client import _items
 
-    assert _items({"loan_number": "HX0000000001", "payments": [{"payment_id": "p"}]}, "payments") == [{"payment_id": "p"}]
+    assert _items({"loan_number": "HX0000000001", "payments": [{"payment_id": "p"}]}, "payments") == [
+        {"payment_id": "p"}
+    ]
     assert _items([{"payment_id": "p"}], "payments") == [{"payment_id": "p"}]
     assert _items(None, "payments") == []

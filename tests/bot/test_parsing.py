@@ -182,7 +182,13 @@ def test_parse_dob_rejects_impossible_dates(text):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("4321", "4321"), ("432x", "432X"), ("后四位是 1357", "1357"), ("尾号４３２１", "4321"), ("last four: 246X", "246X")],
+    [
+        ("4321", "4321"),
+        ("432x", "432X"),
+        ("后四位是 1357", "1357"),
+        ("尾号４３２１", "4321"),
+        ("last four: 246X", "246X"),
+    ],
 )
 def test_parse_id_last4(text, expected):
     assert parsing.parse_id_last4(text) == expected
@@ -268,7 +274,13 @@ def test_detect_language(text, expected):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("说中文", "zh"), ("能讲英文吗", "en"), ("English please", "en"), ("can you speak Chinese", "zh"), ("换一下", None)],
+    [
+        ("说中文", "zh"),
+        ("能讲英文吗", "en"),
+        ("English please", "en"),
+        ("can you speak Chinese", "zh"),
+        ("换一下", None),
+    ],
 )
 def test_parse_language(text, expected):
     assert parsing.parse_language(text) == expected
@@ -293,8 +305,16 @@ def test_parse_hardship_reason(text, expected):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("暂时的", "temporary"), ("短期", "temporary"), ("长期的", "long_term"), ("long term", "long_term"),
-     ("just temporary", "temporary"), ("不是暂时的", "long_term"), ("it's not temporary", "long_term"), ("不清楚", None)],
+    [
+        ("暂时的", "temporary"),
+        ("短期", "temporary"),
+        ("长期的", "long_term"),
+        ("long term", "long_term"),
+        ("just temporary", "temporary"),
+        ("不是暂时的", "long_term"),
+        ("it's not temporary", "long_term"),
+        ("不清楚", None),
+    ],
 )
 def test_parse_duration(text, expected):
     assert parsing.parse_duration(text) == expected
@@ -334,7 +354,15 @@ def test_arabic_integers_round_trip(n):
     assert parsing.parse_amount(f"{n:,}") == Decimal(n).quantize(Decimal("0.01"))
 
 
-@pytest.mark.parametrize("text, expected", [("月底前还清", True), ("I'll pay it off on Friday", True), ("我下周五还500", False),
-                                            ("all of it next week", True), ("", False)])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("月底前还清", True),
+        ("I'll pay it off on Friday", True),
+        ("我下周五还500", False),
+        ("all of it next week", True),
+        ("", False),
+    ],
+)
 def test_says_in_full(text, expected):
     assert parsing.says_in_full(text) is expected

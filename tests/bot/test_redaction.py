@@ -13,8 +13,11 @@ SECRETS = ("13800000001", "1990-03-15", "1990年3月15日", "4321", "tok-secret-
 
 
 def user(text, intent="inform"):
-    return UserUttered(text, {"name": intent, "confidence": 0.9},
-                       parse_data={"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []})
+    return UserUttered(
+        text,
+        {"name": intent, "confidence": 0.9},
+        parse_data={"text": text, "intent": {"name": intent, "confidence": 0.9}, "entities": []},
+    )
 
 
 def verification_turns():
@@ -73,7 +76,13 @@ async def test_stored_conversation_holds_no_identity_answers(tmp_path):
 
     restored = await store.retrieve("conv-r")
     user_events = [e for e in restored.events if isinstance(e, UserUttered)]
-    assert [e.intent_name for e in user_events] == ["ask_overdue_status", "inform", "inform", "inform", "ask_overdue_status"]
+    assert [e.intent_name for e in user_events] == [
+        "ask_overdue_status",
+        "inform",
+        "inform",
+        "inform",
+        "ask_overdue_status",
+    ]
     assert [e.text for e in user_events[1:4]] == [MASK, MASK, MASK]
     assert user_events[0].text == "我欠多少钱"
     assert user_events[-1].text == f"我的手机号 {MASK} 换了，账单发哪里"

@@ -16,8 +16,11 @@ def test_telegram_credentials_add_telegram_to_the_default_channels_from_the_envi
     monkeypatch.setenv("TELEGRAM_WEBHOOK_URL", "https://example.org/webhooks/telegram/webhook")
     with_telegram = rasa.shared.utils.io.read_config_file(str(TELEGRAM))
     default = rasa.shared.utils.io.read_config_file(str(BOT_DIR / "credentials.yml"))
-    assert with_telegram["telegram"] == {"access_token": "123:abc", "verify": "huanxin_bot",
-                                         "webhook_url": "https://example.org/webhooks/telegram/webhook"}
+    assert with_telegram["telegram"] == {
+        "access_token": "123:abc",
+        "verify": "huanxin_bot",
+        "webhook_url": "https://example.org/webhooks/telegram/webhook",
+    }
     assert {k: v for k, v in with_telegram.items() if k != "telegram"} == default
     assert "telegram" not in default
 

@@ -9,7 +9,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from addons.tracker_store import (
-    DEFAULT_DB, MASK, RedactingSQLTrackerStore, TrackerDatabaseError, parse_tracker_db_url, tracker_db_settings,
+    DEFAULT_DB,
+    MASK,
+    RedactingSQLTrackerStore,
+    TrackerDatabaseError,
+    parse_tracker_db_url,
+    tracker_db_settings,
 )
 from harness import domain_path
 from test_redaction import SECRETS, verification_turns
@@ -18,13 +23,24 @@ ENDPOINTS_SQLITE = {"dialect": "sqlite"}  # what bot/endpoints.yml configures
 
 
 def test_postgresql_url_gives_dialect_host_port_database_and_user():
-    settings = tracker_db_settings(ENDPOINTS_SQLITE, {"RASA_TRACKER_DB_URL": "postgresql://rasa@db.internal:5433/rasa_tracker"})
-    assert settings == {"dialect": "postgresql", "host": "db.internal", "port": 5433, "db": "rasa_tracker",
-                        "username": "rasa", "password": None, "query": None}
+    settings = tracker_db_settings(
+        ENDPOINTS_SQLITE, {"RASA_TRACKER_DB_URL": "postgresql://rasa@db.internal:5433/rasa_tracker"}
+    )
+    assert settings == {
+        "dialect": "postgresql",
+        "host": "db.internal",
+        "port": 5433,
+        "db": "rasa_tracker",
+        "username": "rasa",
+        "password": None,
+        "query": None,
+    }
 
 
 def test_password_and_names_are_percent_decoded_and_options_become_the_query():
-    settings = parse_tracker_db_url("postgres://hx%40ops:p%2Fss%3Aw@10.0.0.5/tracker%2Dmain?sslmode=require&connect_timeout=5")
+    settings = parse_tracker_db_url(
+        "postgres://hx%40ops:p%2Fss%3Aw@10.0.0.5/tracker%2Dmain?sslmode=require&connect_timeout=5"
+    )
     assert settings["dialect"] == "postgresql"
     assert (settings["username"], settings["password"]) == ("hx@ops", "p/ss:w")
     assert settings["db"] == "tracker-main"
@@ -39,41 +55,61 @@ def test_explicit_psycopg2_driver_is_kept():
 def test_sqlite_url_names_the_file():
     assert parse_tracker_db_url("sqlite:////var/lib/rasa/tracker.db")["db"] == "/var/lib/rasa/tracker.db"
     assert parse_tracker_db_url("sqlite:///tracker.db") == {
-        "dialect": "sqlite", "host": None, "port": None, "db": "tracker.db", "username": None, "password": None,
-        "query": None}
+        "dialect": "sqlite",
+        "host": None,
+        "port": None,
+        "db": "tracker.db",
+        "username": None,
+        "password": None,
+        "query": None,
+    }
 
 
 def test_without_the_url_sqlite_at_rasa_tracker_db_stays_the_default(tmp_path):
-    assert tracker_db_settings(ENDPOINTS_SQLITE, {"RASA_TRACKER_DB": str(tmp_path / "t.db")})["db"] == str(tmp_path / "t.db")
+    assert tracker_db_settings(ENDPOINTS_SQLITE, {"RASA_TRACKER_DB": str(tmp_path / "t.db")})["db"] == str(
+        tmp_path / "t.db"
+    )
     default = tracker_db_settings(ENDPOINTS_SQLITE, {})
     assert (default["dialect"], default["db"]) == ("sqlite", str(DEFAULT_DB))
 
 
 def test_an_empty_url_counts_as_unset():
-    assert tracker_db_settings(ENDPOINTS_SQLITE, {"RASA_TRACKER_DB_URL": "  ", "RASA_TRACKER_DB": "x.db"})["db"] == "x.db"
+    assert (
+        tracker_db_settings(ENDPOINTS_SQLITE, {"RASA_TRACKER_DB_URL": "  ", "RASA_TRACKER_DB": "x.db"})["db"] == "x.db"
+    )
 
 
 def test_endpoints_settings_apply_when_the_url_is_unset():
-    configured = {"dialect": "postgresql", "host": "postgres", "port": 5432, "db": "rasa_tracker",
-                  "username": "huanxin", "password": "secret"}  # docker-compose.yml's endpoints
+    configured = {
+        "dialect": "postgresql",
+        "host": "postgres",
+        "port": 5432,
+        "db": "rasa_tracker",
+        "username": "huanxin",
+        "password": "secret",
+    }  # docker-compose.yml's endpoints
     settings = tracker_db_settings(configured, {"RASA_TRACKER_DB": "ignored.db"})
     assert settings == {**configured, "query": None}
 
 
 def test_the_url_overrides_the_endpoints_dialect():
-    settings = tracker_db_settings({"dialect": "sqlite", "db": "local.db"},
-                                   {"RASA_TRACKER_DB_URL": "postgresql://u@h:5432/shared"})
+    settings = tracker_db_settings(
+        {"dialect": "sqlite", "db": "local.db"}, {"RASA_TRACKER_DB_URL": "postgresql://u@h:5432/shared"}
+    )
     assert (settings["dialect"], settings["db"]) == ("postgresql", "shared")
 
 
-@pytest.mark.parametrize("url, fragment", [
-    ("mysql://u@h/d", "unsupported scheme 'mysql'"),
-    ("127.0.0.1:5432/rasa", "unsupported scheme"),
-    ("postgresql://u@h", "database name"),
-    ("postgresql:///d", "host"),
-    ("postgresql://u@h:port/d", "port is not a number"),
-    ("sqlite://", "file path"),
-])
+@pytest.mark.parametrize(
+    "url, fragment",
+    [
+        ("mysql://u@h/d", "unsupported scheme 'mysql'"),
+        ("127.0.0.1:5432/rasa", "unsupported scheme"),
+        ("postgresql://u@h", "database name"),
+        ("postgresql:///d", "host"),
+        ("postgresql://u@h:port/d", "port is not a number"),
+        ("sqlite://", "file path"),
+    ],
+)
 def test_unusable_urls_are_refused_naming_the_variable(url, fragment):
     with pytest.raises(TrackerDatabaseError) as info:
         parse_tracker_db_url(url)

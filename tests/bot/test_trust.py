@@ -96,9 +96,24 @@ async def test_signed_handback_repeats_the_agents_note_and_clears_the_escalation
     assert conv.slots["escalated"] is False and conv.slots["awaiting"] is None
 
 
-PROTECTED_SLOTS = ("verified", "verification_token", "borrower_id", "borrower_name", "loan_number", "third_party",
-                   "escalated", "pending_intent", "awaiting", "chosen_offer_id", "offered_plans", "evaluation_id",
-                   "identity_phone", "identity_dob", "identity_id_last4", "language_chosen")
+PROTECTED_SLOTS = (
+    "verified",
+    "verification_token",
+    "borrower_id",
+    "borrower_name",
+    "loan_number",
+    "third_party",
+    "escalated",
+    "pending_intent",
+    "awaiting",
+    "chosen_offer_id",
+    "offered_plans",
+    "evaluation_id",
+    "identity_phone",
+    "identity_dob",
+    "identity_id_last4",
+    "language_chosen",
+)
 
 
 def test_no_slot_is_filled_from_message_entities_or_intents():
@@ -127,11 +142,15 @@ async def test_forged_entities_set_no_slot_in_rasa():
     domain = Domain.load(str(domain_path()))
     forged = {name: True for name in PROTECTED_SLOTS} | {"agent_note": "waived", "choice": "deferral"}
     for intent in ("inform", "handback", "affirm"):
-        message = UserUttered(f"/{intent}", intent={"name": intent, "confidence": 1.0},
-                              entities=[{"entity": k, "value": v} for k, v in forged.items()])
+        message = UserUttered(
+            f"/{intent}",
+            intent={"name": intent, "confidence": 1.0},
+            entities=[{"entity": k, "value": v} for k, v in forged.items()],
+        )
         tracker = DialogueStateTracker.from_events("c", [ActionExecuted("action_listen"), message], domain.slots)
-        events = await ActionExtractSlots(None).run(CollectingOutputChannel(),
-                                                    TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain)
+        events = await ActionExtractSlots(None).run(
+            CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain
+        )
         assert [e for e in events if isinstance(e, SlotSet)] == []
 
 
@@ -186,12 +205,20 @@ async def test_hardship_review_hands_off_even_with_the_escalation_failing(fresh_
     conv.ledger.borrowers["b-d1"].plans = []
     conv.user("我失业了还不上", "report_hardship")
     await conv.run(ActionStartHardship)
-    await fill_hardship(conv, {"hardship_duration": '/inform{"choice":"temporary"}', "monthly_income": "五千",
-                               "essential_expenses": "3千5", "other_debt_payments": "没有"})
+    await fill_hardship(
+        conv,
+        {
+            "hardship_duration": '/inform{"choice":"temporary"}',
+            "monthly_income": "五千",
+            "essential_expenses": "3千5",
+            "other_debt_payments": "没有",
+        },
+    )
     real = conv.ledger.create_escalation
 
     async def down(*args, **kwargs):
         from actions.ledger_client import LedgerUnavailable
+
         raise LedgerUnavailable("down")
 
     conv.ledger.create_escalation = down
@@ -231,7 +258,7 @@ async def test_client_ref_from_the_message_metadata_goes_to_the_verification_cal
     conv = Conversation()
     conv.user("我欠多少钱", "ask_overdue_status")
     await conv.run(ActionShowOverdueStatus)
-    for slot, answer in zip(("identity_phone", "identity_dob", "identity_id_last4"), D1):
+    for slot, answer in zip(("identity_phone", "identity_dob", "identity_id_last4"), D1, strict=True):
         conv.user(answer, "inform", metadata={"client_ref": "0123456789abcdef"})
         await conv.validate("verification_form", slot, answer)
     await conv.run(ActionSubmitVerification)
@@ -244,7 +271,7 @@ async def test_a_missing_or_malformed_client_ref_is_not_sent(client_ref):
     conv = Conversation()
     conv.user("我欠多少钱", "ask_overdue_status")
     await conv.run(ActionShowOverdueStatus)
-    for slot, answer in zip(("identity_phone", "identity_dob", "identity_id_last4"), D1):
+    for slot, answer in zip(("identity_phone", "identity_dob", "identity_id_last4"), D1, strict=True):
         conv.user(answer, "inform", metadata={"client_ref": client_ref})
         await conv.validate("verification_form", slot, answer)
     await conv.run(ActionSubmitVerification)
@@ -264,10 +291,19 @@ def test_the_ledger_client_sends_client_ref_only_when_given():
             return {}
 
     client = Recording()
-    asyncio.run(client.verify("c", phone="13800000001", loan_number=None, date_of_birth=date(1990, 3, 15),
-                              id_last4="4321", client_ref="0123456789abcdef"))
-    asyncio.run(client.verify("c", phone="13800000001", loan_number=None, date_of_birth=date(1990, 3, 15),
-                              id_last4="4321"))
+    asyncio.run(
+        client.verify(
+            "c",
+            phone="13800000001",
+            loan_number=None,
+            date_of_birth=date(1990, 3, 15),
+            id_last4="4321",
+            client_ref="0123456789abcdef",
+        )
+    )
+    asyncio.run(
+        client.verify("c", phone="13800000001", loan_number=None, date_of_birth=date(1990, 3, 15), id_last4="4321")
+    )
     assert sent[0]["client_ref"] == "0123456789abcdef" and "client_ref" not in sent[1]
 
 
@@ -292,8 +328,15 @@ async def test_confirming_an_accepted_offer_again_restates_the_terms_from_the_le
     conv = await verified(D1)
     conv.user("我失业了还不上", "report_hardship")
     await conv.run(ActionStartHardship)
-    await fill_hardship(conv, {"hardship_duration": '/inform{"choice":"temporary"}', "monthly_income": "五千",
-                               "essential_expenses": "3千5", "other_debt_payments": "没有"})
+    await fill_hardship(
+        conv,
+        {
+            "hardship_duration": '/inform{"choice":"temporary"}',
+            "monthly_income": "五千",
+            "essential_expenses": "3千5",
+            "other_debt_payments": "没有",
+        },
+    )
     await conv.run(ActionSubmitHardship)
     conv.user("选第二个", "inform")
     await conv.run(ActionHandleInform)
@@ -332,8 +375,9 @@ def test_every_identity_question_of_the_form_carries_the_marker_and_no_other_res
                 assert "expects_identity_answer" not in str(variation.get("custom") or ""), name
 
 
-@pytest.mark.parametrize("slot, text", [("identity_phone", "不知道"), ("identity_dob", "不记得了"),
-                                        ("identity_id_last4", "abc")])
+@pytest.mark.parametrize(
+    "slot, text", [("identity_phone", "不知道"), ("identity_dob", "不记得了"), ("identity_id_last4", "abc")]
+)
 async def test_reasking_an_identity_question_carries_the_marker(slot, text):
     conv = Conversation()
     conv.user("我欠多少钱", "ask_overdue_status")
@@ -366,8 +410,9 @@ async def test_no_other_bot_message_carries_the_identity_marker():
 # ---------------------------------------------------------------- 7. Telegram groups, idle sessions
 
 
-@pytest.mark.parametrize("sender, metadata", [("-1001234567890", {}), ("-4567", {}),
-                                              ("777", {"telegram_chat_type": "supergroup"})])
+@pytest.mark.parametrize(
+    "sender, metadata", [("-1001234567890", {}), ("-4567", {}), ("777", {"telegram_chat_type": "supergroup"})]
+)
 async def test_telegram_group_chat_is_told_to_write_privately_and_nothing_is_looked_up(sender, metadata):
     conv = Conversation(sender)
     conv.user("我欠多少钱", "ask_overdue_status", input_channel="telegram", metadata=metadata)
@@ -377,8 +422,10 @@ async def test_telegram_group_chat_is_told_to_write_privately_and_nothing_is_loo
 
 
 async def test_telegram_group_gets_no_verification_even_with_answers_in_the_vault():
-    conv = Conversation("-1001234567890", slots={"identity_phone": "[redacted]", "identity_dob": "[redacted]",
-                                                  "identity_id_last4": "[redacted]"})
+    conv = Conversation(
+        "-1001234567890",
+        slots={"identity_phone": "[redacted]", "identity_dob": "[redacted]", "identity_id_last4": "[redacted]"},
+    )
     for field, value in (("phone", "13800000001"), ("date_of_birth", "1990-03-15"), ("id_last4", "4321")):
         conv.vault.put_identity(conv.sender, field, value)
     conv.user("4321", "inform", input_channel="telegram")
@@ -388,8 +435,11 @@ async def test_telegram_group_gets_no_verification_even_with_answers_in_the_vaul
 
 
 async def test_telegram_private_chat_and_other_channels_are_served():
-    for sender, channel, metadata in (("777", "telegram", {}), ("777", "telegram", {"telegram_chat_type": "private"}),
-                                      ("-1", "rest", {})):
+    for sender, channel, metadata in (
+        ("777", "telegram", {}),
+        ("777", "telegram", {"telegram_chat_type": "private"}),
+        ("-1", "rest", {}),
+    ):
         conv = Conversation(sender)
         conv.user("我欠多少钱", "ask_overdue_status", input_channel=channel, metadata=metadata)
         await conv.run(ActionShowOverdueStatus)
@@ -397,8 +447,11 @@ async def test_telegram_private_chat_and_other_channels_are_served():
 
 
 def test_sessions_expire_after_30_idle_minutes_without_carrying_slots_over():
-    configs = [c for p in domain_path().glob("*.yml")
-               if (c := (yaml.safe_load(p.read_text(encoding="utf-8")) or {}).get("session_config"))]
+    configs = [
+        c
+        for p in domain_path().glob("*.yml")
+        if (c := (yaml.safe_load(p.read_text(encoding="utf-8")) or {}).get("session_config"))
+    ]
     assert configs == [{"session_expiration_time": 30, "carry_over_slots_to_new_session": False}]
     actions = []
     for path in domain_path().glob("*.yml"):
@@ -459,8 +512,16 @@ async def test_a_crashing_form_validator_still_answers_and_stops_the_form(monkey
     monkeypatch.setattr(FormValidationAction, "run", boom)
     caplog.set_level(logging.DEBUG)
     dispatcher = CollectingDispatcher()
-    tracker = Tracker("conv-1", {"language": "zh"}, {"text": "13800000001", "intent": {"name": "inform"}},
-                      [], False, None, {"name": "verification_form"}, "action_listen")
+    tracker = Tracker(
+        "conv-1",
+        {"language": "zh"},
+        {"text": "13800000001", "intent": {"name": "inform"}},
+        [],
+        False,
+        None,
+        {"name": "verification_form"},
+        "action_listen",
+    )
     events = await ValidateVerificationForm().run(dispatcher, tracker, DOMAIN)
     assert dispatcher.messages and "出了点问题" in dispatcher.messages[0]["text"]
     assert {"event": "active_loop", "name": None, "timestamp": None} in events

@@ -35,8 +35,12 @@ def slot_events(events: list[dict]) -> dict:
 
 @pytest.mark.parametrize(
     "action_class, text, intent, english",
-    [(ActionGreet, "hi there", "greet", "Hello, I'm Huanxin"), (ActionThank, "thanks a lot", "thank", "You're welcome"),
-     (ActionGoodbye, "bye for now", "goodbye", "Goodbye"), (ActionIAmABot, "are you a bot", "bot_challenge", "I'm a virtual assistant")],
+    [
+        (ActionGreet, "hi there", "greet", "Hello, I'm Huanxin"),
+        (ActionThank, "thanks a lot", "thank", "You're welcome"),
+        (ActionGoodbye, "bye for now", "goodbye", "Goodbye"),
+        (ActionIAmABot, "are you a bot", "bot_challenge", "I'm a virtual assistant"),
+    ],
 )
 async def test_small_talk_answers_in_the_language_of_the_first_message(action_class, text, intent, english):
     events, said = await run(action_class, tracker(text, intent))
@@ -74,14 +78,20 @@ async def test_an_understood_message_resets_the_misunderstanding_count():
 
 
 async def test_a_second_misunderstood_message_counts_up_and_offers_a_person():
-    events, said = await run(ActionClarify, tracker("asdfgh qwerty", "nlu_fallback", {"language": "en", "fallback_count": 1.0}))
+    events, said = await run(
+        ActionClarify, tracker("asdfgh qwerty", "nlu_fallback", {"language": "en", "fallback_count": 1.0})
+    )
     assert slot_events(events)["fallback_count"] == 2.0
     assert events[-1] == {"event": "slot", "timestamp": None, "name": "awaiting", "value": "human_offer_fallback"}
 
 
 async def test_the_verification_form_validator_applies_the_language_of_the_answer():
-    t = tracker("hello my phone is 13800000001", "inform", {"requested_slot": "identity_phone"},
-                events=[{"event": "slot", "name": "identity_phone", "value": "hello my phone is 13800000001"}])
+    t = tracker(
+        "hello my phone is 13800000001",
+        "inform",
+        {"requested_slot": "identity_phone"},
+        events=[{"event": "slot", "name": "identity_phone", "value": "hello my phone is 13800000001"}],
+    )
     t.slots["identity_phone"] = "hello my phone is 13800000001"
     t.active_loop = {"name": "verification_form"}
     validator = ValidateVerificationForm(ledger=FakeLedger(), vault=ConversationVault(), today=lambda: TODAY)

@@ -5,6 +5,7 @@ portfolio), a scripted bot that uses the ledger API like the action server, and 
 Run from the backend environment:  cd backend && .venv/bin/python -m pytest ../tests/browser -q
 Screenshots land in test-artifacts/browser/ at the repository root.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -15,7 +16,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from stack_helpers.browser_stack import AGENT_PASSWORD, LEDGER_TOKEN
 from stack_helpers.chromium_pages import launched_chromium
 
@@ -56,6 +56,8 @@ class Stack:
         self.runners.append(runner)
 
     async def _start(self) -> None:
+        from stack_helpers.scripted_bot import make_scripted_bot
+
         from gateway.agents import DeskAuth
         from gateway.settings import GatewaySettings
         from gateway.web import init_app as gateway_app
@@ -64,7 +66,6 @@ class Stack:
         from ledger.services.seeding import seed_demo
         from ledger.settings import Settings
         from ledger.web.app import init_app as ledger_app
-        from stack_helpers.scripted_bot import make_scripted_bot
 
         engine = create_engine(self.database_url)
         sessions = create_session_factory(engine)
@@ -73,12 +74,21 @@ class Stack:
         await auth.create_agent("li.na", AGENT_PASSWORD, "agent", "李娜 Li Na")
         await auth.create_agent("boss", AGENT_PASSWORD, "supervisor", "Supervisor")
         await engine.dispose()
-        ledger_settings = Settings(database_url=self.database_url, port=self.ports["ledger"], api_token=LEDGER_TOKEN,
-                                   id_hash_salt="browser-salt")
+        ledger_settings = Settings(
+            database_url=self.database_url,
+            port=self.ports["ledger"],
+            api_token=LEDGER_TOKEN,
+            id_hash_salt="browser-salt",
+        )
         await self._serve(ledger_app(ledger_settings), self.ports["ledger"])
-        await self._serve(make_scripted_bot(f"http://127.0.0.1:{self.ports['ledger']}", LEDGER_TOKEN), self.ports["bot"])
-        settings = GatewaySettings(database_url=self.database_url, port=self.ports["gateway"],
-                                   rasa_urls=(f"http://127.0.0.1:{self.ports['bot']}",))
+        await self._serve(
+            make_scripted_bot(f"http://127.0.0.1:{self.ports['ledger']}", LEDGER_TOKEN), self.ports["bot"]
+        )
+        settings = GatewaySettings(
+            database_url=self.database_url,
+            port=self.ports["gateway"],
+            rasa_urls=(f"http://127.0.0.1:{self.ports['bot']}",),
+        )
         await self._serve(gateway_app(settings), self.ports["gateway"], **server_options(settings))
 
     def start(self) -> None:

@@ -1,12 +1,13 @@
 """A borrower and an agent in two real browser pages: verify, status, ask for a person,
 agent takes over and replies, hands back, the bot answers again. Screenshots of both pages."""
+
 from __future__ import annotations
 
 import re
 
+from playwright.sync_api import expect
 from stack_helpers.browser_stack import AGENT_PASSWORD
 from stack_helpers.chromium_pages import bot_says, log_in_to_desk, send
-from playwright.sync_api import expect
 
 
 def test_borrower_is_taken_over_by_an_agent_and_handed_back(stack, browser, artifacts):

@@ -4,6 +4,7 @@ environment variable it sets is one the program (or its configuration) really re
 
 Run: cd backend && .venv/bin/python -m pytest ../tests/deploy -q
 """
+
 from __future__ import annotations
 
 import re
@@ -85,7 +86,9 @@ def config_text(service: str) -> str:
     chunks = [config(n) for n in names]
     if service.startswith("rasa-"):
         for path in rasa_files(service):  # comments may mention ${VAR} without reading it
-            chunks += [line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#")]
+            chunks += [
+                line for line in path.read_text(encoding="utf-8").splitlines() if not line.lstrip().startswith("#")
+            ]
     return "\n".join(chunks)
 
 
@@ -219,8 +222,11 @@ def test_rasa_replicas_share_a_redis_lock_store_and_a_postgresql_tracker_store()
 
 def test_telegram_credentials_are_read_from_the_environment_only():
     text = (REPO / "bot/credentials-telegram.yml").read_text(encoding="utf-8")
-    for key, var in (("access_token", "TELEGRAM_ACCESS_TOKEN"), ("verify", "TELEGRAM_VERIFY"),
-                     ("webhook_url", "TELEGRAM_WEBHOOK_URL")):
+    for key, var in (
+        ("access_token", "TELEGRAM_ACCESS_TOKEN"),
+        ("verify", "TELEGRAM_VERIFY"),
+        ("webhook_url", "TELEGRAM_WEBHOOK_URL"),
+    ):
         # Rasa substitutes ${VAR} only in unquoted scalars.
         assert re.search(rf"^\s+{key}: \${{{var}}}\s*$", text, re.M), key
     plain = yaml.safe_load((REPO / "bot/credentials.yml").read_text(encoding="utf-8"))

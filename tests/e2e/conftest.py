@@ -9,12 +9,12 @@ LEDGER_URL, DATABASE_URL, STACK_RUN_DIR, ...) and run
 Tests marked `stops_backend` stop the ledger process and start it again; they run after
 every other test of the session (tests/browser included).
 """
+
 from __future__ import annotations
 
 import os
 
 import pytest
-
 from stack_helpers.e2e_stack import Chat, Ledger, setting, wait_http
 
 

@@ -4,12 +4,12 @@ crash); once the ledger is back, the same conversation gets its figures.
 Stops the ledger process by its PID ($STACK_RUN_DIR/backend.pid) and starts it again with
 scripts/stack.sh (e2e_stack.StackProcess); marked `stops_backend`, so it runs after every other test.
 """
+
 from __future__ import annotations
 
 import os
 
 import pytest
-
 from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN, stack_processes, status_figures
 
 pytestmark = pytest.mark.stops_backend

@@ -4,6 +4,7 @@ their status; asks for a person; an agent (created with `python -m gateway creat
 logs in, finds the conversation with its transcript, replies; the borrower sees the reply; the
 agent hands back with a note; the bot says so and answers the next question.
 Screenshots of both pages in test-artifacts/e2e-browser/."""
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,6 @@ import subprocess
 import sys
 
 import pytest
-
 from stack_helpers.chromium_pages import bot_says, launched_chromium, log_in_to_desk, send
 from stack_helpers.e2e_stack import DEMO, REPO, status_figures
 
@@ -33,8 +33,13 @@ def gateway_url(rasa_url) -> str:
 def agent(database_url) -> tuple[str, str]:
     username, password = f"e2e.agent.{secrets.token_hex(3)}", secrets.token_urlsafe(12)
     env = {**os.environ, "GATEWAY_AGENT_PASSWORD": password, "DATABASE_URL": database_url}
-    subprocess.run([sys.executable, "-m", "gateway", "create-agent", username, "--role", "agent",
-                    "--display-name", "E2E Agent"], cwd=REPO / "backend", env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "gateway", "create-agent", username, "--role", "agent", "--display-name", "E2E Agent"],
+        cwd=REPO / "backend",
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return username, password
 
 

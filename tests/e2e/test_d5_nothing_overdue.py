@@ -1,5 +1,6 @@
 """D5 is current: told nothing is overdue, with the next due date and amount from the ledger;
 asking how to pay gives the payoff amount, not an invented arrears figure."""
+
 from __future__ import annotations
 
 from stack_helpers.e2e_stack import DEMO, date_text, money_text

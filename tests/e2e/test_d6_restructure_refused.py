@@ -1,5 +1,6 @@
 """D6 asks to extend the term: refused, told why (the broken arrangement of the last 12 months,
 with its date from the ledger), offered what is still possible; nothing new in the ledger."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -1,5 +1,6 @@
 """Disputes pause collection: D7 (open dispute on file) gets no plan and no promise, only its
 case number; D2 opens a dispute in Chinese and is then refused a plan the same way."""
+
 from __future__ import annotations
 
 from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN, date_text

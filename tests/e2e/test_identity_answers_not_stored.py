@@ -1,6 +1,7 @@
 """Privacy through the real stack: after a verification, Rasa's tracker store (the SQLite file
 of RASA_TRACKER_DB) holds none of the identity answers of that conversation, while the
 conversation stays usable (its intents and the bot's answers are there)."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from stack_helpers.e2e_stack import DEMO
 
 

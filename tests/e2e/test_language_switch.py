@@ -1,5 +1,6 @@
 """The language follows the borrower: their profile after verification, and change_language
 mid-chat, after which figures come in the new language's format."""
+
 from __future__ import annotations
 
 from stack_helpers.e2e_stack import DEMO, status_figures

@@ -1,5 +1,6 @@
 """The question asked before verification is answered right after it, once, with the
 ledger's figures and the policy's own words (fees), in the borrower's language."""
+
 from __future__ import annotations
 
 from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN, money_text

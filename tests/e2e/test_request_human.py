@@ -1,11 +1,14 @@
 """request_human creates an escalation in the ledger for this conversation, linked to the
 verified borrower, with a summary that holds no identity answers; the bot gives its reference."""
+
 from __future__ import annotations
 
 from stack_helpers.e2e_stack import DEMO, ledger_rows
 
-ESCALATIONS = ("SELECT id, conversation_id, borrower_id, reason, summary, language, status "
-               "FROM escalations WHERE conversation_id = :c")
+ESCALATIONS = (
+    "SELECT id, conversation_id, borrower_id, reason, summary, language, status "
+    "FROM escalations WHERE conversation_id = :c"
+)
 
 
 def test_verified_borrower_asking_for_a_person_gets_an_escalation_in_chinese(chat, ledger, database_url):

@@ -1,13 +1,17 @@
 """stop_contact: the preference is recorded in the ledger (channel or all) and confirmed."""
+
 from __future__ import annotations
 
 from stack_helpers.e2e_stack import DEMO
 
 
 def reset_preferences(api) -> None:
-    status, body = api.ledger.call("PUT", f"/borrowers/{api.borrower_id}/contact-preferences",
-                                   {"stop_all": False, "opted_out_channels": []},
-                                   headers={"X-Verification-Token": api.token, "X-Conversation-Id": api.conversation_id})
+    status, body = api.ledger.call(
+        "PUT",
+        f"/borrowers/{api.borrower_id}/contact-preferences",
+        {"stop_all": False, "opted_out_channels": []},
+        headers={"X-Verification-Token": api.token, "X-Conversation-Id": api.conversation_id},
+    )
     assert status == 200, body
 
 

@@ -1,5 +1,6 @@
 """A relative asking about the debt is told nothing: no amount, no loan number, not even
 whether a loan exists, also when they then offer the borrower's identity details."""
+
 from __future__ import annotations
 
 from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN, ledger_rows
@@ -22,7 +23,9 @@ def test_a_mother_asking_about_her_daughters_debt_is_told_nothing(chat, database
     for message in ("她的手机号是13800000001", "1990-03-15", "4321", "她是不是逾期了？要还多少？"):
         assert_told_nothing(c.say(message), who)
     # and the conversation never even attempted a verification with the ledger
-    rows = ledger_rows(database_url, "SELECT COUNT(*) AS n FROM verification_attempts WHERE conversation_id = :c", c=c.sender)
+    rows = ledger_rows(
+        database_url, "SELECT COUNT(*) AS n FROM verification_attempts WHERE conversation_id = :c", c=c.sender
+    )
     assert rows[0]["n"] == 0
 
 

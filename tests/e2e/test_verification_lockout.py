@@ -1,6 +1,7 @@
 """Three wrong verifications lock the borrower: the attempts left are told, then the lockout is
 explained and the conversation handed to a person at once (reason verification_locked), and the
 ledger refuses even the right answers meanwhile."""
+
 from __future__ import annotations
 
 from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN
@@ -11,7 +12,7 @@ def test_three_wrong_verifications_lock_verification_and_say_so(chat, ledger):
     c = chat()
     c.say("我欠了多少")
     replies = []
-    for attempt in range(3):
+    for _attempt in range(3):
         c.say(who.phone)
         c.say(who.dob)
         replies.append(c.say("0000"))
@@ -21,7 +22,8 @@ def test_three_wrong_verifications_lock_verification_and_say_so(chat, ledger):
     locked = replies[2]
     assert "锁定" in locked, locked
     assert {"reason": "verification_locked"}.items() <= next(
-        m["custom"]["handoff"] for m in locked.messages if "handoff" in (m.get("custom") or {})).items()
+        m["custom"]["handoff"] for m in locked.messages if "handoff" in (m.get("custom") or {})
+    ).items()
     for reply in replies:
         assert who.name not in reply and who.loan_number not in reply and not MONEY_PATTERN.search(reply.text)
 
@@ -37,7 +39,7 @@ def test_three_wrong_verifications_in_english_lock_even_an_unknown_phone(chat, l
     c = chat()
     c.say("what is my balance?")
     replies = []
-    for attempt in range(3):
+    for _attempt in range(3):
         c.say("13912345678")
         c.say("1991-01-01")
         replies.append(c.say("1234"))

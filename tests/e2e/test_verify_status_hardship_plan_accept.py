@@ -1,6 +1,7 @@
 """D1 (zh) and D4 (en): the question asked before verification is answered after it with the
 ledger's figures, then hardship -> plans -> a chosen plan's summary -> explicit yes -> the
 arrangement exists in the ledger with the figures the bot showed."""
+
 from __future__ import annotations
 
 from stack_helpers.e2e_stack import DEMO, date_text, money_text

@@ -9,6 +9,7 @@ Each test leaves the whole stack running: what it killed is started again by scr
 The slow faults run last (Rasa takes ~35 s to load its model; restarting PostgreSQL disturbs
 everything else on the machine).
 """
+
 from __future__ import annotations
 
 import os
@@ -16,12 +17,16 @@ import signal
 from dataclasses import dataclass
 
 import pytest
-
 from stack_helpers.e2e_stack import Ledger, StackProcess, setting, stack_processes
 from stack_helpers.web_chat import WebChat
 
-ORDER = ("test_action_server_killed", "test_ledger_killed", "test_postgres_drops_connections",
-         "test_rasa_killed", "test_postgres_restarted")
+ORDER = (
+    "test_action_server_killed",
+    "test_ledger_killed",
+    "test_postgres_drops_connections",
+    "test_rasa_killed",
+    "test_postgres_restarted",
+)
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -62,8 +67,12 @@ def stack_session() -> Stack:
         assert process.healthy(10), f"{process.name} does not answer at {process.health_url}"
     token = setting("LEDGER_API_TOKEN")
     assert token, "LEDGER_API_TOKEN is neither in the environment nor in .env.local"
-    return Stack(processes, Ledger(os.environ["LEDGER_URL"], token),
-                 f"http://127.0.0.1:{os.environ['GATEWAY_PORT']}", database_url)
+    return Stack(
+        processes,
+        Ledger(os.environ["LEDGER_URL"], token),
+        f"http://127.0.0.1:{os.environ['GATEWAY_PORT']}",
+        database_url,
+    )
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 answered (a bot or system message, never silence, never figures it cannot have); once the action
 server is started again the same conversation (verified again: the token was in the killed
 process's memory) gets the ledger's figures."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN, status_figures
 from stack_helpers.web_chat import assert_every_message_answered_once

@@ -5,13 +5,13 @@ instalments, no audit entry); once the ledger is started again the figures match
 To kill it inside the acceptance's transaction (not before, not after), the test holds the
 loan's row lock (SELECT ... FOR UPDATE, as the ledger's own lock_loan does) until PostgreSQL
 shows the ledger waiting for it, then kills the ledger and lets go."""
+
 from __future__ import annotations
 
 import asyncio
 import time
 
 import asyncpg
-
 from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN, ledger_rows, status_figures
 from stack_helpers.web_chat import assert_every_message_answered_once
 
@@ -27,17 +27,24 @@ class LoanRowLock:
     def _run(self, coro):
         return self.loop.run_until_complete(coro)
 
-    def __enter__(self) -> "LoanRowLock":
+    def __enter__(self) -> LoanRowLock:
         self.conn = self._run(asyncpg.connect(self.dsn))
         self._run(self.conn.execute("BEGIN"))
-        locked = self._run(self.conn.fetchval("SELECT id FROM loans WHERE loan_number = $1 FOR UPDATE", self.loan_number))
+        locked = self._run(
+            self.conn.fetchval("SELECT id FROM loans WHERE loan_number = $1 FOR UPDATE", self.loan_number)
+        )
         assert locked, self.loan_number
         return self
 
     def someone_waits(self) -> bool:
-        return bool(self._run(self.conn.fetchval(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            " AND pid <> pg_backend_pid()")))
+        return bool(
+            self._run(
+                self.conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
+            )
+        )
 
     def __exit__(self, *exc) -> None:
         self._run(self.conn.execute("ROLLBACK"))
@@ -46,15 +53,28 @@ class LoanRowLock:
 
 
 def arrangements_of(database_url: str, loan_number: str) -> list[str]:
-    return [row["id"] for row in ledger_rows(database_url, """
+    return [
+        row["id"]
+        for row in ledger_rows(
+            database_url,
+            """
         SELECT a.id FROM arrangements a JOIN loans l ON l.id = a.loan_id WHERE l.loan_number = :loan""",
-        loan=loan_number)]
+            loan=loan_number,
+        )
+    ]
 
 
 def accepted_audit_entries(database_url: str, loan_number: str) -> list[str]:
-    return [row["arrangement_id"] for row in ledger_rows(database_url, """
+    return [
+        row["arrangement_id"]
+        for row in ledger_rows(
+            database_url,
+            """
         SELECT e.detail ->> 'arrangement_id' AS arrangement_id FROM audit_log e JOIN loans l ON l.id = e.loan_id
-        WHERE e.action = 'offer_accepted' AND l.loan_number = :loan""", loan=loan_number)]
+        WHERE e.action = 'offer_accepted' AND l.loan_number = :loan""",
+            loan=loan_number,
+        )
+    ]
 
 
 def test_ledger_killed_inside_a_plan_acceptance_leaves_nothing_of_it_and_the_borrower_is_told(stack, web_chat):

@@ -7,6 +7,7 @@ nothing else on the machine is disturbed:
 - a turn whose replies cannot be stored (the database went away while Rasa was answering) still
   ends with an answer or a "please wait" for the borrower once the database is back.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,6 @@ import time
 
 import asyncpg
 import pytest
-
 from stack_helpers.e2e_stack import DEMO, http_json, status_figures
 from stack_helpers.web_chat import assert_every_message_answered_once
 

@@ -3,6 +3,7 @@ answered once, and once PostgreSQL is back every service works again without bei
 (their pools drop the dead connections: pre-ping, reconnect), with figures that match the ledger.
 
 Runs last: restarting PostgreSQL disturbs everything else using it on the machine."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,6 @@ import threading
 import time
 import urllib.error
 from concurrent.futures import ThreadPoolExecutor
-
 
 from stack_helpers.e2e_stack import DEMO, http_json, status_figures
 from stack_helpers.web_chat import assert_every_message_answered_once
@@ -23,8 +23,12 @@ LOAD_AFTER_S = 4.0  # and after PostgreSQL is back
 
 def pg_ctl(action: str) -> None:
     version = sorted(os.listdir("/etc/postgresql"))[0]  # one cluster, as on the test machine
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action], check=True, timeout=120,
-                   capture_output=True)
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
 
 
 def postgres_is_up() -> bool:
@@ -56,15 +60,22 @@ def test_postgres_restarted_under_load_every_message_answered_and_services_recov
     pids = {name: p.pid for name, p in stack.processes.items()}
     chats = {key: web_chat("zh") for key in BORROWERS}
     with ThreadPoolExecutor(len(chats)) as pool:
-        verified = dict(zip(chats, pool.map(lambda key: chats[key].verify(DEMO[key], "我欠多少钱"), chats)))
+        verified = dict(
+            zip(chats, pool.map(lambda key: chats[key].verify(DEMO[key], "我欠多少钱"), chats), strict=True)
+        )
     for key, reply in verified.items():
         assert DEMO[key].name in reply, (key, reply)
 
     session = stack.ledger.verify(DEMO["D5"])
     probes = [
-        Probe(f"{stack.ledger.url}/api/v1/loans/{DEMO['D5'].loan_number}/status",
-              {"Authorization": f"Bearer {stack.ledger.token}", "X-Verification-Token": session.token,
-               "X-Conversation-Id": session.conversation_id}),
+        Probe(
+            f"{stack.ledger.url}/api/v1/loans/{DEMO['D5'].loan_number}/status",
+            {
+                "Authorization": f"Bearer {stack.ledger.token}",
+                "X-Verification-Token": session.token,
+                "X-Conversation-Id": session.conversation_id,
+            },
+        ),
         Probe(f"{stack.gateway_url}/healthz"),
     ]
     stop = threading.Event()

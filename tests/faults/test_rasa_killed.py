@@ -1,6 +1,7 @@
 """kill -9 Rasa while a turn is in flight: the borrower is told the assistant cannot answer (for
 that message and for the next, sent while Rasa is down); once Rasa is started again answers
 resume with the ledger's figures, and the transcript keeps every borrower message in order."""
+
 from __future__ import annotations
 
 import time

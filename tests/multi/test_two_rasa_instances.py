@@ -1,6 +1,7 @@
 """Two Rasa instances share one conversation: the SQL tracker store on PostgreSQL holds its
 state, the Redis lock store serialises its turns, and the gateway spreads turns over both.
 Opt-in (HUANXIN_MULTI_RASA=1); see conftest.py."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,11 +14,11 @@ import uuid
 from urllib.parse import urlsplit
 
 import aiohttp
-
 import jwt
-from huanxin_redaction import IDENTITY_ANSWER, MASK
 from stack_helpers.e2e_stack import DEMO, Chat, env_file_value, http_json, status_figures
 from stack_helpers.multi_stack import PG, PG_USER
+
+from huanxin_redaction import IDENTITY_ANSWER, MASK
 
 # Messages of the burst leave this far apart, so the order in which they were sent is the
 # order in which they reach Rasa's lock store (sent closer than a turn's CPU time, a message
@@ -30,10 +31,14 @@ QUESTIONS = ["我欠多少钱", "罚息是怎么算的", "不还会影响征信�
 def tracker(rasa_url: str, sender: str) -> dict:
     """Rasa's HTTP API takes an HS256 JWT (--jwt-secret), scoped here to this conversation."""
     secret = os.environ.get("RASA_JWT_SECRET") or env_file_value("RASA_JWT_SECRET") or ""
-    token = jwt.encode({"user": {"username": sender, "role": "user"}, "exp": int(time.time()) + 60}, secret,
-                       algorithm="HS256")
-    status, body = http_json("GET", f"{rasa_url}/conversations/{sender}/tracker?include_events=ALL",
-                             headers={"Authorization": f"Bearer {token}"})
+    token = jwt.encode(
+        {"user": {"username": sender, "role": "user"}, "exp": int(time.time()) + 60}, secret, algorithm="HS256"
+    )
+    status, body = http_json(
+        "GET",
+        f"{rasa_url}/conversations/{sender}/tracker?include_events=ALL",
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert status == 200, f"GET tracker answered {status}: {body!r}"
     return body
 
@@ -44,9 +49,25 @@ def user_and_bot_events(events: list[dict]) -> list[tuple[str, str]]:
 
 def stored_rows(stack, sender: str) -> list[str]:
     host, port = PG.split(":")
-    out = subprocess.run(["psql", "-h", host, "-p", port, "-U", PG_USER, "-d", stack.tracker_db, "-tA", "-c",
-                          f"select type_name from events where sender_id = '{sender}' order by id"],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [
+            "psql",
+            "-h",
+            host,
+            "-p",
+            port,
+            "-U",
+            PG_USER,
+            "-d",
+            stack.tracker_db,
+            "-tA",
+            "-c",
+            f"select type_name from events where sender_id = '{sender}' order by id",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return out.split()
 
 
@@ -55,7 +76,9 @@ def d1_figures(ledger) -> list[str]:
     return status_figures(ledger.verify(who).status(who.loan_number), "zh")
 
 
-def test_one_conversation_alternating_between_instances_keeps_its_verification_and_answers_from_the_ledger(stack, ledger):
+def test_one_conversation_alternating_between_instances_keeps_its_verification_and_answers_from_the_ledger(
+    stack, ledger
+):
     who = DEMO["D1"]
     url_a, url_b = stack.rasa_urls
     on_a = Chat(url_a, "multi-alternate")
@@ -83,7 +106,13 @@ def test_one_conversation_alternating_between_instances_keeps_its_verification_a
     seen_b = user_and_bot_events(tracker(url_b, on_a.sender)["events"])
     assert seen_a == seen_b
     assert [text for kind, text in seen_a if kind == "user"] == [
-        "你好，我想查一下账单", "我欠多少钱？", MASK, MASK, MASK, "我欠多少钱"]
+        "你好，我想查一下账单",
+        "我欠多少钱？",
+        MASK,
+        MASK,
+        MASK,
+        "我欠多少钱",
+    ]
     rows = stored_rows(stack, on_a.sender)
     assert rows.count("user") == 6 and "bot" in rows
 
@@ -94,9 +123,22 @@ def hold_lock(redis_url: str, sender: str, seconds: float) -> None:
     parsed = urlsplit(redis_url)
     ticket = json.dumps({"number": 1, "expires": time.time() + seconds})
     lock = json.dumps({"conversation_id": sender, "tickets": [ticket]})
-    subprocess.run(["redis-cli", "-h", parsed.hostname or "127.0.0.1", "-p", str(parsed.port or 6379),
-                    "-n", parsed.path.lstrip("/") or "1", "SET", f"lock:{sender}", lock],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "redis-cli",
+            "-h",
+            parsed.hostname or "127.0.0.1",
+            "-p",
+            str(parsed.port or 6379),
+            "-n",
+            parsed.path.lstrip("/") or "1",
+            "SET",
+            f"lock:{sender}",
+            lock,
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def send_staggered(urls: list[str], sender: str, messages: list[str], gap_s: float) -> list[dict]:
@@ -109,8 +151,9 @@ def send_staggered(urls: list[str], sender: str, messages: list[str], gap_s: flo
         time.sleep(max(0.0, start + i * gap_s - time.monotonic()))
         url = urls[i % len(urls)]
         sent = time.monotonic()
-        status, body = http_json("POST", f"{url}/webhooks/rest/webhook", {"sender": sender, "message": messages[i]},
-                                 timeout=60)
+        status, body = http_json(
+            "POST", f"{url}/webhooks/rest/webhook", {"sender": sender, "message": messages[i]}, timeout=60
+        )
         results[i] = {"url": url, "status": status, "body": body, "sent": sent, "answered": time.monotonic()}
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(len(messages))]
@@ -136,9 +179,10 @@ def test_concurrent_messages_to_both_instances_are_handled_one_at_a_time_in_send
     results = send_staggered([url_a, url_b], chat.sender, QUESTIONS, gap_s=GAP_S)
     for r in results:
         assert r["status"] == 200 and r["body"], r
-    overlapping = sum(1 for prev, nxt in zip(results, results[1:]) if nxt["sent"] < prev["answered"])
-    assert overlapping == len(QUESTIONS) - 1, \
+    overlapping = sum(1 for prev, nxt in zip(results, results[1:], strict=False) if nxt["sent"] < prev["answered"])
+    assert overlapping == len(QUESTIONS) - 1, (
         f"the messages did not overlap, so nothing was concurrent: {[(r['sent'], r['answered']) for r in results]}"
+    )
 
     events = tracker(url_b, chat.sender)["events"]
     turns: list[tuple[str, list[str]]] = []  # each user message of the burst with the bot texts after it
@@ -151,18 +195,23 @@ def test_concurrent_messages_to_both_instances_are_handled_one_at_a_time_in_send
         elif e["event"] == "bot" and turns:
             turns[-1][1].append(e.get("text") or "")
     assert [text for text, _ in turns] == QUESTIONS, "user messages not in send order"
-    for (text, bot_texts), r in zip(turns, results):
+    for (text, bot_texts), r in zip(turns, results, strict=True):
         answered = [m.get("text") or "" for m in r["body"]]
         assert bot_texts, f"no bot answer stored after {text!r}"
         assert bot_texts == answered, f"the answers stored after {text!r} are not the ones its request got"
     # and every stored bot answer follows the user event it answers: the last action before the
     # next user message is action_listen (no turn interleaved with another)
-    kinds = [e.get("name") if e["event"] == "action" else e["event"] for e in events
-             if e["event"] in ("user", "action", "bot")]
+    kinds = [
+        e.get("name") if e["event"] == "action" else e["event"]
+        for e in events
+        if e["event"] in ("user", "action", "bot")
+    ]
     for index, kind in enumerate(kinds):
         if kind == "user" and index > 0:
             prior = [k for k in kinds[:index] if k not in ("bot",)]
-            assert prior[-1] == "action_listen", f"user event #{index} arrived inside another turn: {kinds[:index + 1]}"
+            assert prior[-1] == "action_listen", (
+                f"user event #{index} arrived inside another turn: {kinds[: index + 1]}"
+            )
     assert stored_rows(stack, chat.sender).count("user") == before + len(QUESTIONS)
 
 
@@ -199,8 +248,9 @@ async def _gateway_conversation(gateway_url: str, steps: list[str], burst: list[
 
             # two sockets at once: the gateway's per-conversation lock orders them
             await asyncio.gather(burst_on(first, burst[0::2], 0), burst_on(second, burst[1::2], 0.01))
-        async with http.get(f"{gateway_url}/api/chat/conversations/{cid}/messages",
-                            headers={"X-Client-Token": token}) as resp:
+        async with http.get(
+            f"{gateway_url}/api/chat/conversations/{cid}/messages", headers={"X-Client-Token": token}
+        ) as resp:
             assert resp.status == 200, await resp.text()
             transcript = (await resp.json())["messages"]
     return cid, token, transcript
@@ -221,7 +271,8 @@ def test_gateway_spreads_one_conversation_over_both_instances_and_keeps_one_orde
         if m["sender"] == "borrower":
             assert index + 1 < len(transcript) and transcript[index + 1]["sender"] == "bot", transcript
     verified_answer = "\n".join(
-        m["text"] for m in transcript[transcript.index(borrower[3]) + 1:transcript.index(borrower[4])])
+        m["text"] for m in transcript[transcript.index(borrower[3]) + 1 : transcript.index(borrower[4])]
+    )
     for figure in d1_figures(ledger):
         assert figure in verified_answer, f"{figure} missing after verification through the gateway: {verified_answer}"
 

@@ -5,6 +5,7 @@ The stack is the real one (ledger, action server, Rasa, gateway), started by scr
 URLs come from the environment that script exports (RASA_URL, LEDGER_URL, GATEWAY_PORT,
 STACK_RUN_DIR, DATABASE_URL) and the API token from LEDGER_API_TOKEN or .env.local.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -56,22 +57,30 @@ class Demo:
 
 
 # the demo portfolio (backend/src/ledger/domain/demo.py; docs/contracts.md for the loan numbers)
-DEMO = {d.key: d for d in (
-    Demo("D1", "王芳", "zh", "13800000001", "1990-03-15", "4321"),
-    Demo("D2", "李强", "zh", "13800000002", "1985-07-02", "5678"),
-    Demo("D3", "张伟", "zh", "13800000003", "1978-11-30", "9012"),
-    Demo("D4", "Emily Chen", "en", "13800000004", "1992-06-21", "3456"),
-    Demo("D5", "陈静", "zh", "13800000005", "1995-01-09", "7890"),
-    Demo("D6", "刘洋", "zh", "13800000006", "1988-09-18", "2468"),
-    Demo("D7", "Michael Brown", "en", "13800000007", "1980-12-05", "1357"),
-)}
+DEMO = {
+    d.key: d
+    for d in (
+        Demo("D1", "王芳", "zh", "13800000001", "1990-03-15", "4321"),
+        Demo("D2", "李强", "zh", "13800000002", "1985-07-02", "5678"),
+        Demo("D3", "张伟", "zh", "13800000003", "1978-11-30", "9012"),
+        Demo("D4", "Emily Chen", "en", "13800000004", "1992-06-21", "3456"),
+        Demo("D5", "陈静", "zh", "13800000005", "1995-01-09", "7890"),
+        Demo("D6", "刘洋", "zh", "13800000006", "1988-09-18", "2468"),
+        Demo("D7", "Michael Brown", "en", "13800000007", "1980-12-05", "1357"),
+    )
+}
 
 
-def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None,
-              timeout: float = TURN_TIMEOUT_S) -> tuple[int, Any]:
+def http_json(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None, timeout: float = TURN_TIMEOUT_S
+) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method, headers={
-        "Content-Type": "application/json", "Accept": "application/json", **(headers or {})})
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={"Content-Type": "application/json", "Accept": "application/json", **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             raw = response.read()
@@ -99,8 +108,10 @@ def status_figures(status: dict, lang: str) -> list[str]:
     """What an answer to "how much do I owe" must show for this LoanStatus, as displayed."""
     figures = []
     if status["days_past_due"] and Decimal(status["overdue"]["total"]) > 0:
-        figures += [money_text(status["overdue"][k], lang)
-                    for k in ("total", "principal", "interest", "penalty_interest", "late_fees")]
+        figures += [
+            money_text(status["overdue"][k], lang)
+            for k in ("total", "principal", "interest", "penalty_interest", "late_fees")
+        ]
         figures += [money_text(status["amount_to_bring_current"], lang), str(status["days_past_due"]), status["bucket"]]
     if status.get("next_due"):
         figures += [money_text(status["next_due"]["amount"], lang), date_text(status["next_due"]["due_date"], lang)]
@@ -153,8 +164,9 @@ class Chat:
             self.sender = f"e2e-{self.flow}-{uuid.uuid4().hex[:12]}"
 
     def say(self, message: str) -> Reply:
-        status, body = http_json("POST", f"{self.rasa_url}/webhooks/rest/webhook",
-                                 {"sender": self.sender, "message": message})
+        status, body = http_json(
+            "POST", f"{self.rasa_url}/webhooks/rest/webhook", {"sender": self.sender, "message": message}
+        )
         assert status == 200, f"Rasa answered {status}: {body!r}"
         reply = Reply(body or [])
         self.transcript.append(("user", message))
@@ -184,20 +196,31 @@ class Ledger:
         self.token = token
 
     def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        return http_json(method, f"{self.url}/api/v1{path}", body,
-                         {"Authorization": f"Bearer {self.token}", **(headers or {})})
+        return http_json(
+            method, f"{self.url}/api/v1{path}", body, {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        )
 
-    def verify(self, who: Demo) -> "Session":
+    def verify(self, who: Demo) -> Session:
         conversation = f"e2e-check-{uuid.uuid4().hex[:12]}"
-        status, body = self.call("POST", "/verifications", {
-            "conversation_id": conversation, "phone": who.phone, "date_of_birth": who.dob, "id_last4": who.id_last4})
+        status, body = self.call(
+            "POST",
+            "/verifications",
+            {"conversation_id": conversation, "phone": who.phone, "date_of_birth": who.dob, "id_last4": who.id_last4},
+        )
         assert status == 201, f"verification of {who.key} through the API answered {status}: {body!r}"
         return Session(self, body["token"], conversation, body["borrower"]["borrower_id"])
 
     def try_verify(self, who: Demo) -> tuple[int, Any]:
-        return self.call("POST", "/verifications", {
-            "conversation_id": f"e2e-check-{uuid.uuid4().hex[:12]}", "phone": who.phone,
-            "date_of_birth": who.dob, "id_last4": who.id_last4})
+        return self.call(
+            "POST",
+            "/verifications",
+            {
+                "conversation_id": f"e2e-check-{uuid.uuid4().hex[:12]}",
+                "phone": who.phone,
+                "date_of_birth": who.dob,
+                "id_last4": who.id_last4,
+            },
+        )
 
 
 @dataclass
@@ -208,8 +231,9 @@ class Session:
     borrower_id: str
 
     def get(self, path: str) -> Any:
-        status, body = self.ledger.call("GET", path, headers={
-            "X-Verification-Token": self.token, "X-Conversation-Id": self.conversation_id})
+        status, body = self.ledger.call(
+            "GET", path, headers={"X-Verification-Token": self.token, "X-Conversation-Id": self.conversation_id}
+        )
         assert status == 200, f"GET {path} answered {status}: {body!r}"
         return body
 
@@ -282,8 +306,14 @@ class StackProcess:
         assert not _running(pid), f"{self.name} (pid {pid}) did not stop on signal {sig}"
 
     def start(self) -> None:
-        result = subprocess.run([str(REPO / "scripts" / "stack.sh"), "start"], cwd=REPO, capture_output=True, text=True,
-                                env={**os.environ, "STACK_ONLY": self.name}, timeout=300)
+        result = subprocess.run(
+            [str(REPO / "scripts" / "stack.sh"), "start"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "STACK_ONLY": self.name},
+            timeout=300,
+        )
         assert result.returncode == 0, f"{self.name} did not start again:\n{result.stdout}\n{result.stderr}"
         assert self.healthy(), f"{self.name} started but {self.health_url} does not answer"
 
@@ -293,7 +323,13 @@ def stack_processes() -> dict[str, StackProcess]:
     run_dir = Path(os.environ.get("STACK_RUN_DIR") or REPO / "var" / "run")
     return {
         "backend": StackProcess("backend", f"{os.environ.get('LEDGER_URL', 'http://127.0.0.1:8080')}/healthz", run_dir),
-        "actions": StackProcess("actions", f"http://127.0.0.1:{os.environ.get('ACTION_SERVER_PORT', '5055')}/health", run_dir),
-        "rasa": StackProcess("rasa", f"{os.environ.get('RASA_URL', 'http://127.0.0.1:5005')}/version", run_dir),  # /status needs a JWT
-        "gateway": StackProcess("gateway", f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8090')}/healthz", run_dir),
+        "actions": StackProcess(
+            "actions", f"http://127.0.0.1:{os.environ.get('ACTION_SERVER_PORT', '5055')}/health", run_dir
+        ),
+        "rasa": StackProcess(
+            "rasa", f"{os.environ.get('RASA_URL', 'http://127.0.0.1:5005')}/version", run_dir
+        ),  # /status needs a JWT
+        "gateway": StackProcess(
+            "gateway", f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8090')}/healthz", run_dir
+        ),
     }

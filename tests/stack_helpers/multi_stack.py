@@ -9,6 +9,7 @@ databases (MULTI_DB_PREFIX, default huanxin_multi: `<prefix>` for Rasa's tracker
 directory (STACK_RUN_DIR, default var/multi: PIDs, logs). Only the processes started here are
 stopped, by their PIDs.
 """
+
 from __future__ import annotations
 
 import os
@@ -71,30 +72,45 @@ class MultiStack:
         env = dict(os.environ)
         for name in ("RASA_URL", "RASA_URLS", "RASA_TRACKER_DB", "RASA_MODEL"):
             env.pop(name, None)
-        env.update({
-            "LEDGER_PORT": str(self.base_port + 80), "LEDGER_URL": self.ledger_url,
-            "ACTION_SERVER_PORT": str(self.action_port),
-            "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook",
-            "GATEWAY_PORT": str(self.base_port + 90), "DATABASE_URL": self.database_url,
-            "RASA_TRACKER_DB_URL": self.tracker_db_url, "RASA_LOCK_STORE_URL": REDIS_LOCK_URL,
-            "RASA_URLS": ",".join(self.rasa_urls), "REDIS_URL": REDIS_GATEWAY_URL,
-            "STACK_RUN_DIR": str(self.run_dir),
-        })
+        env.update(
+            {
+                "LEDGER_PORT": str(self.base_port + 80),
+                "LEDGER_URL": self.ledger_url,
+                "ACTION_SERVER_PORT": str(self.action_port),
+                "ACTION_SERVER_URL": f"http://127.0.0.1:{self.action_port}/webhook",
+                "GATEWAY_PORT": str(self.base_port + 90),
+                "DATABASE_URL": self.database_url,
+                "RASA_TRACKER_DB_URL": self.tracker_db_url,
+                "RASA_LOCK_STORE_URL": REDIS_LOCK_URL,
+                "RASA_URLS": ",".join(self.rasa_urls),
+                "REDIS_URL": REDIS_GATEWAY_URL,
+                "STACK_RUN_DIR": str(self.run_dir),
+            }
+        )
         return env
 
     # ---- processes ------------------------------------------------------------------------
     def _run(self, name: str, shell: str) -> None:
         """`shell` runs after scripts/env.sh (secrets, RASA_HOME_DIR) in bash; output in <name>.log."""
         log = open(self.run_dir / f"{name}.log", "wb")
-        proc = subprocess.Popen(["bash", "-c", f". scripts/env.sh && {shell}"], cwd=REPO, env=self.env(),
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            ["bash", "-c", f". scripts/env.sh && {shell}"],
+            cwd=REPO,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.pids[name] = proc.pid
         (self.run_dir / f"{name}.pid").write_text(str(proc.pid))
 
     def _psql(self, sql: str) -> None:
         host, port = PG.split(":")
-        subprocess.run(["psql", "-h", host, "-p", port, "-U", PG_USER, "-d", "postgres", "-v", "ON_ERROR_STOP=1",
-                        "-q", "-c", sql], check=True, capture_output=True)
+        subprocess.run(
+            ["psql", "-h", host, "-p", port, "-U", PG_USER, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+            check=True,
+            capture_output=True,
+        )
 
     def _wait(self, name: str, url: str, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -124,15 +140,26 @@ class MultiStack:
         # both Rasa first: they take longest; the tracker tables are created by whichever is first
         for index, url in enumerate(self.rasa_urls):
             port = url.rsplit(":", 1)[1]
-            self._run(f"rasa{'AB'[index]}", f'cd bot && exec env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" '
-                      f'.venv/bin/rasa run --enable-api --jwt-secret "$RASA_JWT_SECRET" --jwt-method HS256 '
-                      f'--model "{self.model}" --endpoints endpoints.yml '
-                      f'--credentials credentials.yml --interface 127.0.0.1 --port {port}')
-        subprocess.run(["bash", "-c", ". scripts/env.sh && cd backend && .venv/bin/ledger migrate && .venv/bin/ledger seed-demo"],
-                       cwd=REPO, env=self.env(), check=True, capture_output=True)
+            self._run(
+                f"rasa{'AB'[index]}",
+                f'cd bot && exec env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" '
+                f'.venv/bin/rasa run --enable-api --jwt-secret "$RASA_JWT_SECRET" --jwt-method HS256 '
+                f'--model "{self.model}" --endpoints endpoints.yml '
+                f"--credentials credentials.yml --interface 127.0.0.1 --port {port}",
+            )
+        subprocess.run(
+            ["bash", "-c", ". scripts/env.sh && cd backend && .venv/bin/ledger migrate && .venv/bin/ledger seed-demo"],
+            cwd=REPO,
+            env=self.env(),
+            check=True,
+            capture_output=True,
+        )
         self._run("backend", "cd backend && exec .venv/bin/ledger serve")
-        self._run("actions", 'cd bot && exec env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" '
-                  '.venv/bin/python -m actions.server --port "$ACTION_SERVER_PORT"')
+        self._run(
+            "actions",
+            'cd bot && exec env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" '
+            '.venv/bin/python -m actions.server --port "$ACTION_SERVER_PORT"',
+        )
         self._run("gateway", "cd backend && exec .venv/bin/python -m gateway serve")
         self._wait("backend", f"{self.ledger_url}/healthz", 60)
         self._wait("actions", f"http://127.0.0.1:{self.action_port}/health", 120)
@@ -141,7 +168,7 @@ class MultiStack:
             self._wait(f"rasa{'AB'[index]}", f"{url}/version", RASA_START_S)
 
     def stop(self) -> None:
-        for name, pid in list(self.pids.items()):
+        for pid in list(self.pids.values()):
             try:
                 os.kill(pid, signal.SIGTERM)
             except OSError:

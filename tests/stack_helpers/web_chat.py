@@ -4,6 +4,7 @@ re-sent with their client ids after a reconnect, and replay from the last seq se
 
 The tests are synchronous (like tests/e2e); the sockets live on one background event loop.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -22,8 +23,9 @@ QUIET_S = 0.6  # the replies of one turn are published together; this long witho
 ANSWER_SENDERS = ("bot", "system", "agent")
 
 
-async def open_chat_socket(session: aiohttp.ClientSession, gateway_url: str, conversation_id: str, token: str,
-                           after: int) -> aiohttp.ClientWebSocketResponse:
+async def open_chat_socket(
+    session: aiohttp.ClientSession, gateway_url: str, conversation_id: str, token: str, after: int
+) -> aiohttp.ClientWebSocketResponse:
     """The one place that knows how the chat socket is authenticated: a first frame
     {"type": "auth", ...}, never a secret in the URL."""
     ws = await session.ws_connect(gateway_url.replace("http", "ws", 1) + "/ws/chat")
@@ -93,9 +95,10 @@ class WebChat:
         delay = 0.2
         while not self._closing:
             try:
-                ws = await open_chat_socket(self._session, self.gateway_url, self.conversation_id, self.token,
-                                            self._last_seq())
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+                ws = await open_chat_socket(
+                    self._session, self.gateway_url, self.conversation_id, self.token, self._last_seq()
+                )
+            except (TimeoutError, aiohttp.ClientError, OSError):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
@@ -119,8 +122,9 @@ class WebChat:
 
     async def _send(self, item: Sent) -> None:
         if self._ws is not None and not self._ws.closed:
-            await self._ws.send_json({"type": "message", "text": item.text, "payload": item.payload,
-                                      "client_msg_id": item.client_msg_id})
+            await self._ws.send_json(
+                {"type": "message", "text": item.text, "payload": item.payload, "client_msg_id": item.client_msg_id}
+            )
 
     def _on_event(self, event: dict) -> None:
         if event.get("type") == "message" and isinstance(event.get("seq"), int):
@@ -137,7 +141,8 @@ class WebChat:
                 for item in self.sent:
                     if item.client_msg_id == event.get("client_msg_id") and item.seq is None:
                         asyncio.get_running_loop().call_later(
-                            float(event.get("retry_after") or 3), lambda i=item: asyncio.ensure_future(self._send(i)))
+                            float(event.get("retry_after") or 3), lambda i=item: asyncio.ensure_future(self._send(i))
+                        )
         self._changed.set()
 
     async def _wait(self, done, deadline: float) -> bool:
@@ -148,7 +153,7 @@ class WebChat:
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         return True
 
@@ -171,14 +176,15 @@ class WebChat:
         return [self.messages[s] for s in sorted(self.messages) if s > seq]
 
     # ---- what a test calls -----------------------------------------------------------------
-    def say(self, text: str, payload: str | None = None, *, wait_for_bot: bool = False,
-            deadline_s: float = REPLY_DEADLINE_S) -> Reply:
+    def say(
+        self, text: str, payload: str | None = None, *, wait_for_bot: bool = False, deadline_s: float = REPLY_DEADLINE_S
+    ) -> Reply:
         """Sends one message and returns what came after it: the first answer (a bot reply, or a
         system message unless `wait_for_bot`) plus the rest of that turn; empty when nothing came
         within the deadline (assert_every_message_answered_once reports it)."""
         return _Loop.run(self._say(text, payload, wait_for_bot, deadline_s))
 
-    def send(self, text: str) -> "asyncio.Future":
+    def send(self, text: str) -> asyncio.Future:
         """Sends without waiting; `.result()` of the returned future is the say() reply."""
         return asyncio.run_coroutine_threadsafe(self._say(text, None, False, REPLY_DEADLINE_S), _Loop.get())
 
@@ -189,8 +195,11 @@ class WebChat:
         return self.say(who.id_last4)
 
     def transcript(self) -> list[dict]:
-        status, body = http_json("GET", f"{self.gateway_url}/api/chat/conversations/{self.conversation_id}/messages",
-                                 headers={"X-Client-Token": self.token})
+        status, body = http_json(
+            "GET",
+            f"{self.gateway_url}/api/chat/conversations/{self.conversation_id}/messages",
+            headers={"X-Client-Token": self.token},
+        )
         assert status == 200, f"the transcript answered {status}: {body!r}"
         return body["messages"]
 
@@ -221,8 +230,9 @@ def assert_every_message_answered_once(chat: WebChat) -> None:
     assert seqs == sorted(set(seqs)), f"seq not unique and increasing: {seqs}"
     borrower = [m for m in rows if m["sender"] == "borrower"]
     assert [m["seq"] for m in borrower] == [s.seq for s in chat.sent], (
-        f"borrower messages stored {[m['text'] for m in borrower]} for sent {[s.text for s in chat.sent]}")
-    for stored, sent in zip(borrower, chat.sent):
+        f"borrower messages stored {[m['text'] for m in borrower]} for sent {[s.text for s in chat.sent]}"
+    )
+    for stored, sent in zip(borrower, chat.sent, strict=True):
         if not any(c.isdigit() for c in sent.text):  # digits may be masked in the transcript
             assert stored["text"] == sent.text, (stored, sent)
     for i, b in enumerate(borrower):

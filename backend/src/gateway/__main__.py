@@ -6,6 +6,7 @@ GATEWAY_AGENT_PASSWORD or asked for; every change is written to the ledger's aud
   deactivate-agent NAME                       sessions end, logins refused (open desks close)
   reactivate-agent NAME                       logins allowed again
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,6 @@ import getpass
 import logging
 import os
 import sys
-
 
 from .settings import GatewaySettings, SettingsError
 
@@ -51,9 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     agent.add_argument("username")
     agent.add_argument("--role", choices=("agent", "supervisor"), default="agent")
     agent.add_argument("--display-name")
-    for name, text in (("set-password", "set a new password; every desk session of the agent ends"),
-                       ("deactivate-agent", "end the agent's sessions and refuse its logins"),
-                       ("reactivate-agent", "allow a deactivated agent to log in again")):
+    for name, text in (
+        ("set-password", "set a new password; every desk session of the agent ends"),
+        ("deactivate-agent", "end the agent's sessions and refuse its logins"),
+        ("reactivate-agent", "allow a deactivated agent to log in again"),
+    ):
         sub.add_parser(name, help=text).add_argument("username")
     args = parser.parse_args(argv)
     try:
@@ -69,8 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gateway on http://{settings.host}:{settings.port} (Rasa: {', '.join(settings.rasa_urls)})", flush=True)
     from httpedge import slow_clients
 
-    slow_clients.run(init_app(settings), host=settings.host, port=settings.port,
-                     head_timeout=settings.client_timeout_s, **server_options(settings))
+    slow_clients.run(
+        init_app(settings),
+        host=settings.host,
+        port=settings.port,
+        head_timeout=settings.client_timeout_s,
+        **server_options(settings),
+    )
     return 0
 
 
@@ -82,11 +89,19 @@ def _account_command(settings: GatewaySettings, args: argparse.Namespace) -> int
         if args.command in ("create-agent", "set-password"):
             password = os.environ.get("GATEWAY_AGENT_PASSWORD") or getpass.getpass("password: ")
             if args.command == "create-agent":
-                asyncio.run(_with_auth(settings, lambda auth: auth.create_agent(
-                    args.username, password, args.role, args.display_name, actor=actor)))
+                asyncio.run(
+                    _with_auth(
+                        settings,
+                        lambda auth: auth.create_agent(
+                            args.username, password, args.role, args.display_name, actor=actor
+                        ),
+                    )
+                )
                 print(f"agent {args.username} ({args.role}) saved")
             else:
-                ended = asyncio.run(_with_auth(settings, lambda auth: auth.set_password(args.username, password, actor)))
+                ended = asyncio.run(
+                    _with_auth(settings, lambda auth: auth.set_password(args.username, password, actor))
+                )
                 print(f"password of {args.username} changed; {ended} session(s) ended")
         else:
             active = args.command == "reactivate-agent"

@@ -14,6 +14,7 @@ A password reset or a deactivation ends every session of that agent (the desk's 
 within GATEWAY_DESK_SESSION_CHECK seconds); expired sessions are purged at each login and
 periodically. Each account change is audited.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,19 +24,27 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, delete, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from .conversations import AgentIdentity, AuditSink, hash_token, plausible_id, utcnow
 from .db import ROLES, Agent, AgentSession
-from .ratelimit import GrowingDelay, LimitSpec, Limits
+from .ratelimit import GrowingDelay, Limits, LimitSpec
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 MIN_PASSWORD = 10
+
+
+async def _delete_sessions(s: AsyncSession, condition: ColumnElement[bool]) -> int:
+    """Deletes the desk sessions that match; how many (a DELETE's result is a CursorResult)."""
+    result = cast(CursorResult[Any], await s.execute(delete(AgentSession).where(condition)))
+    return result.rowcount or 0
 
 
 class AgentError(Exception):
@@ -108,8 +117,11 @@ class LoginThrottle:
 
     async def wait(self, username: str, address: str | None) -> float | None:
         """Seconds to wait before this attempt may be made, or None."""
-        waits = [await self.limits.check(self.ACCOUNT, username), await self.limits.check(self.ADDRESS, self.address_key(address)),
-                 self.delay.wait(username)]
+        waits = [
+            await self.limits.check(self.ACCOUNT, username),
+            await self.limits.check(self.ADDRESS, self.address_key(address)),
+            self.delay.wait(username),
+        ]
         found = [w for w in waits if w is not None]
         return max(found) if found else None
 
@@ -128,9 +140,14 @@ def _identity(agent: Agent) -> AgentIdentity:
 
 
 class DeskAuth:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl_s: int,
-                 clock: Callable[[], datetime] = utcnow, pool: PasswordPool | None = None,
-                 audit: AuditSink | None = None) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        ttl_s: int,
+        clock: Callable[[], datetime] = utcnow,
+        pool: PasswordPool | None = None,
+        audit: AuditSink | None = None,
+    ) -> None:
         self.sessions = sessions
         self.ttl = timedelta(seconds=ttl_s)
         self.clock = clock
@@ -163,16 +180,20 @@ class DeskAuth:
             raise AgentError(f"password must have at least {MIN_PASSWORD} characters")
 
     async def _end_sessions(self, s: AsyncSession, username: str) -> int:
-        result = await s.execute(delete(AgentSession).where(AgentSession.username == username))
-        return result.rowcount or 0
+        return await _delete_sessions(s, AgentSession.username == username)
 
-    async def create_agent(self, username: str, password: str, role: str, display_name: str | None = None,
-                           actor: str = "cli") -> AgentIdentity:
+    async def create_agent(
+        self, username: str, password: str, role: str, display_name: str | None = None, actor: str = "cli"
+    ) -> AgentIdentity:
         """Create an agent, or update one (a new password then ends its sessions, like set_password)."""
         if role not in ROLES:
             raise AgentError(f"role must be one of {ROLES}")
         self._check_password(password)
-        if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        if (
+            not username
+            or len(username) > 64
+            or not username.replace("_", "").replace("-", "").replace(".", "").isalnum()
+        ):
             raise AgentError("username: letters, digits, . _ - only (max 64)")
         password_hash = await self.pool.hash(password)
         async with self.sessions() as s, s.begin():
@@ -185,8 +206,14 @@ class DeskAuth:
                 ended = await self._end_sessions(s, username)
                 identity = _identity(existing)
             else:
-                agent = Agent(username=username, display_name=display_name or username, password_hash=password_hash,
-                              role=role, active=True, created_at=self.clock())
+                agent = Agent(
+                    username=username,
+                    display_name=display_name or username,
+                    password_hash=password_hash,
+                    role=role,
+                    active=True,
+                    created_at=self.clock(),
+                )
                 s.add(agent)
                 identity, ended = _identity(agent), None
         if ended is not None:
@@ -214,8 +241,11 @@ class DeskAuth:
                 raise AgentError(f"no agent named {username!r}")
             agent.active = active
             ended = 0 if active else await self._end_sessions(s, username)
-        await self._audit(actor, "desk.agent.reactivate" if active else "desk.agent.deactivate",
-                          {"agent": username, "sessions_ended": ended})
+        await self._audit(
+            actor,
+            "desk.agent.reactivate" if active else "desk.agent.deactivate",
+            {"agent": username, "sessions_ended": ended},
+        )
         return ended
 
     async def login(self, username: str, password: str) -> tuple[str, str, AgentIdentity] | None:
@@ -235,9 +265,16 @@ class DeskAuth:
             current = await s.get(Agent, agent.username)
             if current is None or not current.active or current.password_hash != agent.password_hash:
                 return None  # deactivated or reset while the hash was checked
-            purged = (await s.execute(delete(AgentSession).where(AgentSession.expires_at <= now))).rowcount or 0
-            s.add(AgentSession(token_hash=hash_token(token), username=agent.username, csrf_token=csrf,
-                               created_at=now, expires_at=now + self.ttl))
+            purged = await _delete_sessions(s, AgentSession.expires_at <= now)
+            s.add(
+                AgentSession(
+                    token_hash=hash_token(token),
+                    username=agent.username,
+                    csrf_token=csrf,
+                    created_at=now,
+                    expires_at=now + self.ttl,
+                )
+            )
             if rehash is not None:
                 current.password_hash = rehash
             identity = _identity(current)
@@ -252,7 +289,8 @@ class DeskAuth:
         async with self.sessions() as s, s.begin():
             row = (
                 await s.execute(
-                    select(AgentSession, Agent).join(Agent, Agent.username == AgentSession.username)
+                    select(AgentSession, Agent)
+                    .join(Agent, Agent.username == AgentSession.username)
                     .where(AgentSession.token_hash == hash_token(token))
                 )
             ).first()
@@ -271,7 +309,7 @@ class DeskAuth:
     async def purge_expired(self) -> int:
         """Delete expired sessions (audited when there were any); returns how many."""
         async with self.sessions() as s, s.begin():
-            purged = (await s.execute(delete(AgentSession).where(AgentSession.expires_at <= self.clock()))).rowcount or 0
+            purged = await _delete_sessions(s, AgentSession.expires_at <= self.clock())
         if purged:
             await self._audit("gateway", "desk.sessions.purged", {"count": purged})
         return purged

@@ -1,5 +1,6 @@
 """Borrower web chat: the demo and chat pages, the widget script, conversation creation, the chat
 WebSocket (authenticated by its first frame) and the transcript fallback; the health check."""
+
 from __future__ import annotations
 
 import asyncio
@@ -61,9 +62,14 @@ async def healthz(request: web.Request) -> web.Response:
         db = "ok"
     except Exception:  # noqa: BLE001 - health reports, never raises
         db = "unavailable"
-    return web.json_response({"status": "ok" if db == "ok" else "degraded", "database": db,
-                              "bot_failures": dict(request.app[service_key].failures)},
-                             status=200 if db == "ok" else 503)
+    return web.json_response(
+        {
+            "status": "ok" if db == "ok" else "degraded",
+            "database": db,
+            "bot_failures": dict(request.app[service_key].failures),
+        },
+        status=200 if db == "ok" else 503,
+    )
 
 
 @routes.get("/")
@@ -94,8 +100,9 @@ async def create_conversation(request: web.Request) -> web.Response:
         raise InvalidInput("language must be zh or en")
     wait = await request.app[edge_limits_key].hit("new_conversation", client_ref_of(request))
     if wait is not None:
-        response = problem(429, "rate_limited", "too many new conversations from this address; try again later",
-                           retry_after=int(wait))
+        response = problem(
+            429, "rate_limited", "too many new conversations from this address; try again later", retry_after=int(wait)
+        )
         response.headers["Retry-After"] = str(int(wait))
         return response
     conv, token = await request.app[service_key].create_web_conversation(language)
@@ -125,8 +132,12 @@ async def _authenticate_socket(request: web.Request, ws: web.WebSocketResponse):
     if frame.type == aiohttp.WSMsgType.TEXT:
         with contextlib.suppress(ValueError, RecursionError):  # not JSON, or nested too deep
             data = json.loads(frame.data)
-    if not (isinstance(data, dict) and data.get("type") == "auth" and isinstance(data.get("conversation_id"), str)
-            and isinstance(data.get("token"), str)):
+    if not (
+        isinstance(data, dict)
+        and data.get("type") == "auth"
+        and isinstance(data.get("conversation_id"), str)
+        and isinstance(data.get("token"), str)
+    ):
         await ws.close(code=WS_NOT_AUTH, message=b"first frame must be an auth frame")
         return None
     after = data.get("after", 0)
@@ -167,8 +178,12 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
             except TimeoutError:  # silent for the idle expiry: the conversation is over for this socket
                 await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"idle")
                 break
-            if frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
-                              aiohttp.WSMsgType.ERROR):
+            if frame.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSING,
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.ERROR,
+            ):
                 break
             if frame.type != aiohttp.WSMsgType.TEXT:
                 continue
@@ -182,35 +197,63 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
             text = data.get("text")
             payload = data.get("payload")
             client_msg_id = data.get("client_msg_id")
-            if not isinstance(text, str) or (payload is not None and (not isinstance(payload, str) or len(payload) > 2000)) or (
-                client_msg_id is not None and (not isinstance(client_msg_id, str) or len(client_msg_id) > 100)
+            if (
+                not isinstance(text, str)
+                or (payload is not None and (not isinstance(payload, str) or len(payload) > 2000))
+                or (client_msg_id is not None and (not isinstance(client_msg_id, str) or len(client_msg_id) > 100))
             ):
                 await ws.send_json({"type": "error", "code": "invalid_request", "detail": "bad message"})
                 continue
             wait = await limits.hit("chat_message", connection)
             if wait is not None:
-                await ws.send_json({"type": "error", "code": "rate_limited", "retry_after": int(wait),
-                                    "client_msg_id": client_msg_id, "detail": "too many messages; slow down"})
+                await ws.send_json(
+                    {
+                        "type": "error",
+                        "code": "rate_limited",
+                        "retry_after": int(wait),
+                        "client_msg_id": client_msg_id,
+                        "detail": "too many messages; slow down",
+                    }
+                )
                 continue
             try:
                 if await service.authenticate_client(conv.id, token) is None:  # expired while the socket was open
                     await ws.close(code=WS_REFUSED, message=b"conversation expired")
                     break
-                result = await service.handle_borrower_message(conv.id, text, payload=payload, client_ref=ref,
-                                                               client_msg_id=f"web:{client_msg_id}" if client_msg_id else None)
+                result = await service.handle_borrower_message(
+                    conv.id,
+                    text,
+                    payload=payload,
+                    client_ref=ref,
+                    client_msg_id=f"web:{client_msg_id}" if client_msg_id else None,
+                )
             except InvalidInput as exc:
-                await ws.send_json({"type": "error", "code": "invalid_request", "detail": str(exc),
-                                    "client_msg_id": client_msg_id})
+                await ws.send_json(
+                    {"type": "error", "code": "invalid_request", "detail": str(exc), "client_msg_id": client_msg_id}
+                )
                 continue
             except (SQLAlchemyError, OSError):
                 # The database failed mid-turn: the socket stays, the widget keeps the message in its
                 # outbox and sends it again; a stored but unanswered message then gets its turn.
                 log.exception("borrower message of conversation %s not handled: storage failed", conv.id)
-                await ws.send_json({"type": "error", "code": "unavailable", "retry_after": 3,
-                                    "client_msg_id": client_msg_id, "detail": "temporarily unavailable; sending again"})
+                await ws.send_json(
+                    {
+                        "type": "error",
+                        "code": "unavailable",
+                        "retry_after": 3,
+                        "client_msg_id": client_msg_id,
+                        "detail": "temporarily unavailable; sending again",
+                    }
+                )
                 continue
-            await ws.send_json({"type": "ack", "client_msg_id": client_msg_id, "seq": result.borrower_seq,
-                                "duplicate": result.duplicate})
+            await ws.send_json(
+                {
+                    "type": "ack",
+                    "client_msg_id": client_msg_id,
+                    "seq": result.borrower_seq,
+                    "duplicate": result.duplicate,
+                }
+            )
     finally:
         sub.close()
         if pump is not None:

@@ -5,6 +5,7 @@ The reference is ``HMAC-SHA256(GATEWAY_SYSTEM_SECRET, address)`` cut to 16 hex c
 (shared protocol 3): the ledger can limit verification attempts per client without ever
 receiving the address.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -9,6 +9,7 @@ channel, a cease-contact request and the 08:00-21:00 window in the borrower's ti
 Past 48 h a message would be outbound contact: refused here; reminders are the ledger's job.
 The web widget is a page the borrower has open, not a push: these rules do not apply to it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,8 +53,9 @@ def _zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(DEFAULT_TZ)
 
 
-def reply_refusal(channel: str, now: datetime, last_borrower_at: datetime | None,
-                  rules: dict[str, Any] | None) -> Refusal | None:
+def reply_refusal(
+    channel: str, now: datetime, last_borrower_at: datetime | None, rules: dict[str, Any] | None
+) -> Refusal | None:
     """Why an agent's reply on ``channel`` may not be pushed now, or None when it may.
 
     ``rules`` comes from the account reader (None when the borrower is not linked yet: then
@@ -64,11 +66,14 @@ def reply_refusal(channel: str, now: datetime, last_borrower_at: datetime | None
     if channel in (rules.get("opted_out_channels") or []):
         return Refusal("opted_out", f"the borrower opted out of contact on {channel}")
     if last_borrower_at is None or now - last_borrower_at > REPLY_WINDOW:
-        return Refusal("no_recent_borrower_message",
-                       "the borrower has not written in the last 48 hours: this would be outbound contact, not a reply")
+        return Refusal(
+            "no_recent_borrower_message",
+            "the borrower has not written in the last 48 hours: this would be outbound contact, not a reply",
+        )
     zone = _zone(rules.get("timezone"))
     local = now.astimezone(zone).time()
     if not (CONTACT_FROM <= local < CONTACT_UNTIL):
-        return Refusal("outside_contact_hours",
-                       f"it is {local:%H:%M} for the borrower ({zone.key}); messages only 08:00-21:00")
+        return Refusal(
+            "outside_contact_hours", f"it is {local:%H:%M} for the borrower ({zone.key}); messages only 08:00-21:00"
+        )
     return None

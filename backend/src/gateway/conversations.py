@@ -11,6 +11,7 @@ after it), in state ``agent`` to the desk only (Rasa never sees it). Each conver
 turns and agent actions run under one per-conversation lock, so the transcript order is the
 order of handling, and a turn in flight finishes before an agent's takeover or hand-back.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,7 +22,7 @@ import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import or_, select, update
@@ -29,15 +30,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from huanxin_redaction import mask_identity_numbers, redact
-
 from ledger.desk_door import MANUAL_VERIFICATION_METHODS
 
 from .contact_rules import ContactRefused, DeliveryFailed, Refusal, reply_refusal
 from .db import Conversation, Message
+from .desk_shift import DeskShift
 from .hub import Hub
 from .locks import ConversationLocks
 from .rasa import BotTurn, RasaPool, RasaUnavailable, as_text, system_metadata
-from .ratelimit import LimitSpec, Limits
+from .ratelimit import Limits, LimitSpec
 from .texts import text as t
 
 log = logging.getLogger("gateway.conversations")
@@ -116,8 +117,9 @@ class NoAccounts:
     async def verification(self, conversation_id: str) -> dict[str, Any] | None:
         return None
 
-    async def verify_by_other_means(self, conversation_id: str, agent: str, method: str,
-                                    note: str | None) -> dict[str, Any] | None:
+    async def verify_by_other_means(
+        self, conversation_id: str, agent: str, method: str, note: str | None
+    ) -> dict[str, Any] | None:
         return None
 
 
@@ -184,7 +186,7 @@ def storable(text: str, what: str = "message") -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -227,7 +229,7 @@ class ConversationService:
         self.idle_expiry = idle_expiry
         # bot turns that ended without an answer, by kind (empty_answer, unavailable, timeout): /healthz
         self.failures: Counter[str] = Counter({"empty_answer": 0, "unavailable": 0, "timeout": 0})
-        self.shift = None  # desk_shift.DeskShift when the desk is wired (hand-off text by desk hours)
+        self.shift: DeskShift | None = None  # set when the desk is wired (hand-off text by desk hours)
         self.borrower_limits = Limits({"borrower_messages": BORROWER_MESSAGES})
         self._summaries: dict[str, tuple[datetime, dict[str, Any] | None]] = {}
 
@@ -239,24 +241,42 @@ class ConversationService:
         now = self.clock()
         conv_id = secrets.token_hex(16)
         conv = Conversation(
-            id=conv_id, channel="web", external_user_id=conv_id, client_token_hash=hash_token(token),
-            language=language if language in ("zh", "en") else "zh", state="bot", last_seq=0,
-            created_at=now, updated_at=now,
+            id=conv_id,
+            channel="web",
+            external_user_id=conv_id,
+            client_token_hash=hash_token(token),
+            language=language if language in ("zh", "en") else "zh",
+            state="bot",
+            last_seq=0,
+            created_at=now,
+            updated_at=now,
         )
         async with self.sessions() as s, s.begin():
             s.add(conv)
         return conv, token
 
-    async def conversation_for_external(self, channel: str, external_user_id: str, language: str = "zh") -> Conversation:
+    async def conversation_for_external(
+        self, channel: str, external_user_id: str, language: str = "zh"
+    ) -> Conversation:
         """The conversation of an app user (WeChat OpenID), created on first contact."""
-        stmt = select(Conversation).where(Conversation.channel == channel, Conversation.external_user_id == external_user_id)
+        stmt = select(Conversation).where(
+            Conversation.channel == channel, Conversation.external_user_id == external_user_id
+        )
         async with self.sessions() as s:
             conv = (await s.execute(stmt)).scalar_one_or_none()
         if conv is not None:
             return conv
         now = self.clock()
-        conv = Conversation(id=secrets.token_hex(16), channel=channel, external_user_id=external_user_id,
-                            language=language, state="bot", last_seq=0, created_at=now, updated_at=now)
+        conv = Conversation(
+            id=secrets.token_hex(16),
+            channel=channel,
+            external_user_id=external_user_id,
+            language=language,
+            state="bot",
+            last_seq=0,
+            created_at=now,
+            updated_at=now,
+        )
         try:
             async with self.sessions() as s, s.begin():
                 s.add(conv)
@@ -293,7 +313,9 @@ class ConversationService:
         async with self.sessions() as s:
             return await s.get(Conversation, conversation_id)
 
-    async def transcript(self, conversation_id: str, after_seq: int = 0, include_agent_only: bool = False) -> list[dict[str, Any]]:
+    async def transcript(
+        self, conversation_id: str, after_seq: int = 0, include_agent_only: bool = False
+    ) -> list[dict[str, Any]]:
         stmt = select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
         if not include_agent_only:
             stmt = stmt.where(Message.agent_only.is_(False))
@@ -308,9 +330,16 @@ class ConversationService:
 
     @staticmethod
     async def _offered_buttons(s: AsyncSession, conversation_id: str) -> list[dict[str, Any]] | None:
-        stmt = (select(Message).where(Message.conversation_id == conversation_id, Message.agent_only.is_(False),
-                                      Message.sender.in_(("bot", "borrower")))
-                .order_by(Message.seq.desc()).limit(10))
+        stmt = (
+            select(Message)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.agent_only.is_(False),
+                Message.sender.in_(("bot", "borrower")),
+            )
+            .order_by(Message.seq.desc())
+            .limit(10)
+        )
         for message in (await s.execute(stmt)).scalars():
             if message.sender == "borrower":
                 return None
@@ -320,9 +349,18 @@ class ConversationService:
 
     # ---- internals -----------------------------------------------------------------
 
-    async def _append(self, s: AsyncSession, conv: Conversation, sender: str, body: str, *,
-                      buttons: list[dict[str, Any]] | None = None, agent_only: bool = False,
-                      client_msg_id: str | None = None, sender_name: str | None = None) -> Message:
+    async def _append(
+        self,
+        s: AsyncSession,
+        conv: Conversation,
+        sender: str,
+        body: str,
+        *,
+        buttons: list[dict[str, Any]] | None = None,
+        agent_only: bool = False,
+        client_msg_id: str | None = None,
+        sender_name: str | None = None,
+    ) -> Message:
         now = self.clock()
         seq = (
             await s.execute(
@@ -336,8 +374,17 @@ class ConversationService:
         conv.updated_at = now
         if sender != "bot":  # the bot's texts are our templates; anything a person typed is masked
             body = mask_identity_numbers(body) or ""
-        msg = Message(conversation_id=conv.id, seq=seq, sender=sender, sender_name=sender_name, text=body,
-                      buttons=buttons, agent_only=agent_only, client_msg_id=client_msg_id, created_at=now)
+        msg = Message(
+            conversation_id=conv.id,
+            seq=seq,
+            sender=sender,
+            sender_name=sender_name,
+            text=body,
+            buttons=buttons,
+            agent_only=agent_only,
+            client_msg_id=client_msg_id,
+            created_at=now,
+        )
         s.add(msg)
         await s.flush()
         return msg
@@ -352,7 +399,12 @@ class ConversationService:
 
     def _publish(self, conv: Conversation, messages: list[Message]) -> None:
         for m in messages:
-            event = {"type": "message", "conversation_id": conv.id, "assigned_agent": conv.assigned_agent, **message_dict(m)}
+            event = {
+                "type": "message",
+                "conversation_id": conv.id,
+                "assigned_agent": conv.assigned_agent,
+                **message_dict(m),
+            }
             self.hub.publish("desk", event)
             if not m.agent_only:
                 self.hub.publish(f"conv:{conv.id}", event)
@@ -382,8 +434,15 @@ class ConversationService:
 
     # ---- borrower turns ------------------------------------------------------------
 
-    async def handle_borrower_message(self, conversation_id: str, text: str, *, payload: str | None = None,
-                                      client_msg_id: str | None = None, client_ref: str | None = None) -> TurnResult:
+    async def handle_borrower_message(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        payload: str | None = None,
+        client_msg_id: str | None = None,
+        client_ref: str | None = None,
+    ) -> TurnResult:
         """Store the borrower's message and route it. A ``payload`` is used only when it is one of
         the buttons the bot offers now (the transcript then shows that button's title); any other
         text reaches Rasa only as text, never as an intent."""
@@ -398,8 +457,11 @@ class ConversationService:
                 conv = await self._load(s, conversation_id)
                 if client_msg_id:
                     existing = (
-                        await s.execute(select(Message).where(Message.conversation_id == conversation_id,
-                                                              Message.client_msg_id == client_msg_id))
+                        await s.execute(
+                            select(Message).where(
+                                Message.conversation_id == conversation_id, Message.client_msg_id == client_msg_id
+                            )
+                        )
                     ).scalar_one_or_none()
                     if existing is not None:
                         if conv.state != "bot" or await self._answered(s, conv.id, existing.seq):
@@ -432,15 +494,26 @@ class ConversationService:
                 metadata["client_ref"] = client_ref
             message = button["payload"] if button else as_text(body)
             replies, conv = await self._bot_turn(conv, message, metadata)
-            return TurnResult(borrower_seq=borrower_msg.seq, duplicate=unanswered is not None,
-                              replies=[message_dict(m) for m in replies], state=conv.state)
+            return TurnResult(
+                borrower_seq=borrower_msg.seq,
+                duplicate=unanswered is not None,
+                replies=[message_dict(m) for m in replies],
+                state=conv.state,
+            )
 
     @staticmethod
     async def _answered(s: AsyncSession, conversation_id: str, seq: int) -> bool:
         """Whether anything the borrower sees (bot or system message) follows message ``seq``."""
-        later = await s.execute(select(Message.seq).where(
-            Message.conversation_id == conversation_id, Message.seq > seq, Message.sender.in_(("bot", "system", "agent")),
-            Message.agent_only.is_(False)).limit(1))
+        later = await s.execute(
+            select(Message.seq)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.seq > seq,
+                Message.sender.in_(("bot", "system", "agent")),
+                Message.agent_only.is_(False),
+            )
+            .limit(1)
+        )
         return later.first() is not None
 
     async def _chosen_button(self, s: AsyncSession, conversation_id: str, payload: str | None) -> dict[str, Any] | None:
@@ -451,7 +524,9 @@ class ConversationService:
                 return button
         return None
 
-    async def _ask_rasa(self, conv: Conversation, message: str, metadata: dict[str, Any]) -> tuple[BotTurn | None, str | None]:
+    async def _ask_rasa(
+        self, conv: Conversation, message: str, metadata: dict[str, Any]
+    ) -> tuple[BotTurn | None, str | None]:
         """Rasa's answer to one message and the kind of failure when there is no answer (counted
         and logged, never with the message text).
 
@@ -475,11 +550,15 @@ class ConversationService:
             call.cancel()
         if not turn.replies and not turn.handoff_reason:
             self.failures["empty_answer"] += 1
-            log.warning("bot turn failed for conversation %s: Rasa gave no answer (an action failed or is down)", conv.id)
+            log.warning(
+                "bot turn failed for conversation %s: Rasa gave no answer (an action failed or is down)", conv.id
+            )
             return turn, "empty_answer"
         return turn, None
 
-    async def _bot_turn(self, conv: Conversation, message: str, metadata: dict[str, Any]) -> tuple[list[Message], Conversation]:
+    async def _bot_turn(
+        self, conv: Conversation, message: str, metadata: dict[str, Any]
+    ) -> tuple[list[Message], Conversation]:
         """Send one message to Rasa and store what it answers (caller holds the lock until then)."""
         self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": True, "sender": "bot"})
         turn, failure = await self._ask_rasa(conv, message, metadata)
@@ -488,7 +567,9 @@ class ConversationService:
         async with self.sessions() as s, s.begin():
             conv = await self._load(s, conv.id)
             if turn is None or failure:
-                notice = {"timeout": "bot_timed_out", "empty_answer": "bot_no_answer"}.get(failure or "", "bot_unavailable")
+                notice = {"timeout": "bot_timed_out", "empty_answer": "bot_no_answer"}.get(
+                    failure or "", "bot_unavailable"
+                )
                 stored.append(await self._append(s, conv, "system", t(notice, conv.language)))
             else:
                 if turn.language and turn.language != conv.language:
@@ -534,8 +615,9 @@ class ConversationService:
             "verification": await verification(conversation_id) if verification else None,
         }
 
-    async def verify_by_other_means(self, agent: AgentIdentity, conversation_id: str, method: str,
-                                    note: str = "") -> dict[str, Any]:
+    async def verify_by_other_means(
+        self, agent: AgentIdentity, conversation_id: str, method: str, note: str = ""
+    ) -> dict[str, Any]:
         """The agent verified the borrower another way (a call back to the number on record...):
         the ledger clears the verification lock and audits it as the agent. The note is for the
         audit and may hold no digits, so no identity answer reaches it."""
@@ -543,7 +625,9 @@ class ConversationService:
             raise InvalidInput(f"method must be one of {', '.join(MANUAL_VERIFICATION_METHODS)}")
         note = (note or "").strip()
         if len(note) > 500 or any(ch.isdigit() for ch in note):
-            raise InvalidInput("the note may hold no digits (no identity answer goes to the audit) and at most 500 characters")
+            raise InvalidInput(
+                "the note may hold no digits (no identity answer goes to the audit) and at most 500 characters"
+            )
         async with self.locks.hold(conversation_id):
             async with self.sessions() as s:
                 conv = await self._load_for(s, agent, conversation_id)
@@ -555,8 +639,9 @@ class ConversationService:
                 raise Conflict("the ledger names no borrower for this conversation yet")
             async with self.sessions() as s, s.begin():
                 conv = await self._load(s, conversation_id)
-                msg = await self._append(s, conv, "system", f"{agent.display_name}: verified by other means ({method})",
-                                         agent_only=True)
+                msg = await self._append(
+                    s, conv, "system", f"{agent.display_name}: verified by other means ({method})", agent_only=True
+                )
             self._publish(conv, [msg])
         return result
 
@@ -564,14 +649,29 @@ class ConversationService:
         """Escalated or taken conversations, then live bot conversations an agent may pick."""
         now = self.clock()
         stmt = select(Conversation).where(
-            or_(Conversation.state == "agent",
-                (Conversation.state == "bot") & (Conversation.updated_at >= now - LIVE_WINDOW) & (Conversation.last_seq > 0))
+            or_(
+                Conversation.state == "agent",
+                (Conversation.state == "bot")
+                & (Conversation.updated_at >= now - LIVE_WINDOW)
+                & (Conversation.last_seq > 0),
+            )
         )
         if not agent.is_supervisor:
             stmt = stmt.where(or_(Conversation.assigned_agent.is_(None), Conversation.assigned_agent == agent.username))
         async with self.sessions() as s:
-            convs = (await s.execute(stmt.order_by(Conversation.escalated_at.is_(None), Conversation.escalated_at,
-                                                   Conversation.updated_at.desc()).limit(200))).scalars().all()
+            convs = (
+                (
+                    await s.execute(
+                        stmt.order_by(
+                            Conversation.escalated_at.is_(None),
+                            Conversation.escalated_at,
+                            Conversation.updated_at.desc(),
+                        ).limit(200)
+                    )
+                )
+                .scalars()
+                .all()
+            )
         return await self._queue_items(list(convs), now)
 
     async def queue_item(self, agent: AgentIdentity, conversation_id: str) -> dict[str, Any]:
@@ -588,7 +688,10 @@ class ConversationService:
                 rows = await s.execute(
                     select(Message.conversation_id, Message.text).where(
                         Message.conversation_id.in_([c.id for c in convs]),
-                        Message.seq == select(Conversation.last_seq).where(Conversation.id == Message.conversation_id).scalar_subquery(),
+                        Message.seq
+                        == select(Conversation.last_seq)
+                        .where(Conversation.id == Message.conversation_id)
+                        .scalar_subquery(),
                     )
                 )
                 last_texts = {cid: text for cid, text in rows}
@@ -630,15 +733,23 @@ class ConversationService:
                 if was_bot:
                     conv.escalation_reason = "agent_pickup"
                     conv.escalated_at = self.clock()
-                msgs = [await self._append(s, conv, "system", t("agent_joined", conv.language, name=agent.display_name))]
+                msgs = [
+                    await self._append(s, conv, "system", t("agent_joined", conv.language, name=agent.display_name))
+                ]
             self._publish(conv, msgs)
             self._publish_state(conv)
-            await self.audit.record(agent.username, "desk.take_over", conv.id,
-                                    {"from_state": "bot" if was_bot else "agent", "previous_agent": previous})
+            await self.audit.record(
+                agent.username,
+                "desk.take_over",
+                conv.id,
+                {"from_state": "bot" if was_bot else "agent", "previous_agent": previous},
+            )
             await self._deliver(conv, msgs)
             return conversation_dict(conv, self.clock())
 
-    async def agent_message(self, agent: AgentIdentity, conversation_id: str, text: str, agent_only: bool = False) -> dict[str, Any]:
+    async def agent_message(
+        self, agent: AgentIdentity, conversation_id: str, text: str, agent_only: bool = False
+    ) -> dict[str, Any]:
         body = self._clean(text)
         async with self.locks.hold(conversation_id):
             async with self.sessions() as s, s.begin():
@@ -646,19 +757,32 @@ class ConversationService:
                 if not agent_only and (conv.state != "agent" or conv.assigned_agent != agent.username):
                     raise Forbidden("take the conversation over before replying")
                 refusal = None if agent_only else await self._contact_refusal(s, conv)
-                msg = await self._append(s, conv, "agent", body, agent_only=agent_only or refusal is not None,
-                                         sender_name=agent.username)
+                msg = await self._append(
+                    s, conv, "agent", body, agent_only=agent_only or refusal is not None, sender_name=agent.username
+                )
                 msgs = [msg]
                 if refusal is not None:
-                    msgs.append(await self._append(s, conv, "system", f"未发送 / not sent ({refusal.reason}): {refusal.detail}",
-                                                   agent_only=True))
+                    msgs.append(
+                        await self._append(
+                            s,
+                            conv,
+                            "system",
+                            f"未发送 / not sent ({refusal.reason}): {refusal.detail}",
+                            agent_only=True,
+                        )
+                    )
             self._publish(conv, msgs)
             if refusal is not None:
-                await self.audit.record(agent.username, "desk.reply_refused", conv.id,
-                                        {"seq": msg.seq, "reason": refusal.reason})
+                await self.audit.record(
+                    agent.username, "desk.reply_refused", conv.id, {"seq": msg.seq, "reason": refusal.reason}
+                )
                 raise ContactRefused(refusal, message_dict(msg))
-            await self.audit.record(agent.username, "desk.note" if agent_only else "desk.reply", conv.id,
-                                    {"seq": msg.seq, "chars": len(body)})
+            await self.audit.record(
+                agent.username,
+                "desk.note" if agent_only else "desk.reply",
+                conv.id,
+                {"seq": msg.seq, "chars": len(body)},
+            )
             failure = await self._deliver(conv, [msg])
             if failure is not None:
                 await self._undelivered(agent, conv, msg, failure)
@@ -669,9 +793,14 @@ class ConversationService:
         Only channels with an outbound API are checked: the web widget is not a push."""
         if conv.channel not in self.outbound:
             return None
-        last_borrower_at = (await s.execute(
-            select(Message.created_at).where(Message.conversation_id == conv.id, Message.sender == "borrower")
-            .order_by(Message.seq.desc()).limit(1))).scalar_one_or_none()
+        last_borrower_at = (
+            await s.execute(
+                select(Message.created_at)
+                .where(Message.conversation_id == conv.id, Message.sender == "borrower")
+                .order_by(Message.seq.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
         reader = getattr(self.accounts, "contact_rules", None)
         rules = await reader(conv.id) if reader is not None else None
         return reply_refusal(conv.channel, self.clock(), last_borrower_at, rules)
@@ -681,15 +810,31 @@ class ConversationService:
         async with self.sessions() as s, s.begin():
             await s.execute(update(Message).where(Message.id == msg.id).values(agent_only=True))
             msg.agent_only = True
-            note = await self._append(s, conv, "system", f"未送达 / not delivered: {reason}"[:MAX_TEXT], agent_only=True)
+            note = await self._append(
+                s, conv, "system", f"未送达 / not delivered: {reason}"[:MAX_TEXT], agent_only=True
+            )
         self._publish(conv, [note])
-        self.hub.publish("desk", {"type": "delivery_failed", "conversation_id": conv.id, "assigned_agent": conv.assigned_agent,
-                                  "seq": msg.seq, "reason": reason})
+        self.hub.publish(
+            "desk",
+            {
+                "type": "delivery_failed",
+                "conversation_id": conv.id,
+                "assigned_agent": conv.assigned_agent,
+                "seq": msg.seq,
+                "reason": reason,
+            },
+        )
         await self.audit.record(agent.username, "desk.reply_failed", conv.id, {"seq": msg.seq})
         raise DeliveryFailed(reason, message_dict(msg))
 
-    async def hand_back(self, agent: AgentIdentity, conversation_id: str, note: str = "",
-                        slots: dict[str, Any] | None = None, internal_note: str = "") -> dict[str, Any]:
+    async def hand_back(
+        self,
+        agent: AgentIdentity,
+        conversation_id: str,
+        note: str = "",
+        slots: dict[str, Any] | None = None,
+        internal_note: str = "",
+    ) -> dict[str, Any]:
         slots = dict(slots or {})
         unknown = sorted(set(slots) - set(AGENT_SLOTS))
         if unknown:
@@ -711,7 +856,9 @@ class ConversationService:
                     conv.language = slots["language"]
                 msgs = []
                 if internal_note:
-                    msgs.append(await self._append(s, conv, "agent", internal_note, agent_only=True, sender_name=agent.username))
+                    msgs.append(
+                        await self._append(s, conv, "agent", internal_note, agent_only=True, sender_name=agent.username)
+                    )
                 handback_text = t("handback", conv.language)
                 if note:
                     handback_text += "\n" + t("handback_note", conv.language, note=note)
@@ -722,15 +869,22 @@ class ConversationService:
             if note:
                 bot_slots["agent_note"] = note
             slots_applied = await self.rasa.set_slots(conv.rasa_sender, bot_slots)
-            await self.audit.record(agent.username, "desk.hand_back", conv.id,
-                                    {"slots": sorted(slots), "note": bool(note), "slots_applied": slots_applied})
+            await self.audit.record(
+                agent.username,
+                "desk.hand_back",
+                conv.id,
+                {"slots": sorted(slots), "note": bool(note), "slots_applied": slots_applied},
+            )
             await self._deliver(conv, msgs)
             if self.handback_intent:
                 payload = {"agent_note": note, **slots}
                 message = f"/{self.handback_intent}{json.dumps(payload, ensure_ascii=False)}"
                 ts = int(self.clock().timestamp())
-                metadata = {"channel": conv.channel, "language": conv.language,
-                            **system_metadata(self.system_secret, conv.rasa_sender, message, ts)}
+                metadata = {
+                    "channel": conv.channel,
+                    "language": conv.language,
+                    **system_metadata(self.system_secret, conv.rasa_sender, message, ts),
+                }
                 replies, conv = await self._bot_turn(conv, message, metadata)
                 await self._deliver(conv, replies)
             return conversation_dict(conv, self.clock())
@@ -744,14 +898,22 @@ class ConversationService:
                 conv = await self._load_for(s, agent, conversation_id)
                 if conv.state == "closed":
                     raise Conflict("already closed")
-                if conv.state == "agent" and conv.assigned_agent not in (None, agent.username) and not agent.is_supervisor:
+                if (
+                    conv.state == "agent"
+                    and conv.assigned_agent not in (None, agent.username)
+                    and not agent.is_supervisor
+                ):
                     raise Forbidden("not your conversation")
                 conv.state = "closed"
                 conv.outcome = outcome
                 conv.assigned_agent = None
                 msgs = []
                 if note.strip():
-                    msgs.append(await self._append(s, conv, "agent", note.strip()[:MAX_TEXT], agent_only=True, sender_name=agent.username))
+                    msgs.append(
+                        await self._append(
+                            s, conv, "agent", note.strip()[:MAX_TEXT], agent_only=True, sender_name=agent.username
+                        )
+                    )
                 msgs.append(await self._append(s, conv, "system", t("closed", conv.language)))
             self._publish(conv, msgs)
             self._publish_state(conv)
@@ -765,7 +927,7 @@ class ConversationService:
     # ---- desk-side hooks (hand-off wording, borrower flood limit) -----------------------
 
     def _handoff_text(self, language: str) -> str:
-        """"Someone is joining", or the desk's hours and when the borrower will hear back."""
+        """ "Someone is joining", or the desk's hours and when the borrower will hear back."""
         if self.shift is None:
             return t("agent_joining", language)
         return self.shift.handoff_text(language, self.clock())
@@ -780,8 +942,11 @@ class ConversationService:
             async with self.sessions() as s, s.begin():
                 conv = await self._load(s, conversation_id)
                 notice_text = t("slow_down", conv.language)
-                last = (await s.execute(select(Message).where(Message.conversation_id == conv.id)
-                                        .order_by(Message.seq.desc()).limit(1))).scalar_one_or_none()
+                last = (
+                    await s.execute(
+                        select(Message).where(Message.conversation_id == conv.id).order_by(Message.seq.desc()).limit(1)
+                    )
+                ).scalar_one_or_none()
                 if last is not None and last.sender == "system" and last.text == notice_text:
                     return TurnResult(borrower_seq=last.seq, duplicate=True, state=conv.state)
                 notice = await self._append(s, conv, "system", notice_text)

@@ -4,12 +4,25 @@ One ordered transcript per conversation: ``messages.seq`` is allocated by an ato
 ``UPDATE conversations SET last_seq = last_seq + 1 ... RETURNING last_seq`` and is unique
 per conversation, so the order holds across gateway processes and database backends.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from ledger.desk_door import NAMING_CONVENTION, SerialId, UTCDateTime, new_id

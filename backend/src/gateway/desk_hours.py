@@ -5,6 +5,7 @@ Format: ranges separated by ``;`` (or ``,``), each ``DAYS HH:MM-HH:MM`` where DA
 (``Sat``) or a span (``Mon-Fri``, wrapping allowed: ``Fri-Mon``); 24:00 may end a range; a
 range does not cross midnight. Example: ``Mon-Fri 09:00-18:00; Sat 10:00-14:00``.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,7 +55,7 @@ class DeskHours:
     tz: ZoneInfo
 
     @classmethod
-    def parse(cls, text: str, tz: ZoneInfo) -> "DeskHours":
+    def parse(cls, text: str, tz: ZoneInfo) -> DeskHours:
         ranges = []
         for part in re.split(r"[;,]", text):
             if not part.strip():
@@ -95,9 +96,18 @@ class DeskHours:
         parts = []
         for r in self.ranges:
             names = DAYS_ZH if language == "zh" else DAYS
-            days = names[r.first_day] if r.first_day == r.last_day else (
-                f"{names[r.first_day]}至{names[r.last_day]}" if language == "zh" else f"{names[r.first_day]}-{names[r.last_day]}")
-            parts.append(f"{days} {r.start_min // 60:02d}:{r.start_min % 60:02d}-{r.end_min // 60:02d}:{r.end_min % 60:02d}")
+            days = (
+                names[r.first_day]
+                if r.first_day == r.last_day
+                else (
+                    f"{names[r.first_day]}至{names[r.last_day]}"
+                    if language == "zh"
+                    else f"{names[r.first_day]}-{names[r.last_day]}"
+                )
+            )
+            parts.append(
+                f"{days} {r.start_min // 60:02d}:{r.start_min % 60:02d}-{r.end_min // 60:02d}:{r.end_min % 60:02d}"
+            )
         return ("；" if language == "zh" else "; ").join(parts)
 
 

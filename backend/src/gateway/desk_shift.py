@@ -7,6 +7,7 @@ gateway processes behind a balancer, each knows its own desks (pin desks to one 
 accept a pessimistic "queued" message). Without configured hours the hand-off text is the
 old "someone is joining" one.
 """
+
 from __future__ import annotations
 
 from collections import Counter

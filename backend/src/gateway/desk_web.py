@@ -13,6 +13,7 @@ at once on logout, within GATEWAY_DESK_SESSION_CHECK seconds after a reset or de
 and delivery_failed events; the desk asks for one queue line (/desk/api/queue/{id}) only for
 a conversation it has not listed yet.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -87,8 +88,15 @@ def _login_page(csrf: str, error: str = "") -> str:
 
 
 def _set_cookie(response: web.StreamResponse, request: web.Request, name: str, value: str, max_age: int) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/", httponly=True, samesite="Strict",
-                        secure=request.app[settings_key].cookie_secure)
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=request.app[settings_key].cookie_secure,
+    )
 
 
 @routes.get("/desk/login")
@@ -123,8 +131,9 @@ async def login(request: web.Request) -> web.Response:
     throttle = request.app[throttle_key]
     wait = await throttle.wait(username, request.remote)
     if wait is not None:
-        return _login_again(request, 429, f"登录尝试过多，请 {int(wait)} 秒后再试 / Too many attempts: try again in "
-                                          f"{int(wait)} s", wait)
+        return _login_again(
+            request, 429, f"登录尝试过多，请 {int(wait)} 秒后再试 / Too many attempts: try again in {int(wait)} s", wait
+        )
     try:
         result = await request.app[auth_key].login(username, str(form.get("password", ""))[:256])
     except HashPoolBusy:
@@ -160,9 +169,15 @@ async def desk_page(request: web.Request) -> web.FileResponse:
 @routes.get("/desk/api/me")
 async def me(request: web.Request) -> web.Response:
     agent: AgentIdentity = request[agent_rkey]
-    return web.json_response({"username": agent.username, "display_name": agent.display_name, "role": agent.role,
-                              "csrf_token": request[csrf_rkey],
-                              "overdue_after_s": request.app[settings_key].desk.overdue_after_s})
+    return web.json_response(
+        {
+            "username": agent.username,
+            "display_name": agent.display_name,
+            "role": agent.role,
+            "csrf_token": request[csrf_rkey],
+            "overdue_after_s": request.app[settings_key].desk.overdue_after_s,
+        }
+    )
 
 
 def _mark_overdue(request: web.Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -197,7 +212,9 @@ async def conversation(request: web.Request) -> web.Response:
 
 @routes.post("/desk/api/conversations/{conversation_id}/take")
 async def take(request: web.Request) -> web.Response:
-    return web.json_response(await request.app[service_key].take_over(request[agent_rkey], request.match_info["conversation_id"]))
+    return web.json_response(
+        await request.app[service_key].take_over(request[agent_rkey], request.match_info["conversation_id"])
+    )
 
 
 def _text(data: dict[str, Any], key: str, required: bool = False) -> str:
@@ -218,11 +235,13 @@ async def reply(request: web.Request) -> web.Response:
     if not isinstance(agent_only, bool):
         raise InvalidInput("agent_only must be true or false")
     try:
-        message = await request.app[service_key].agent_message(request[agent_rkey], request.match_info["conversation_id"],
-                                                               _text(data, "text", required=True), agent_only)
+        message = await request.app[service_key].agent_message(
+            request[agent_rkey], request.match_info["conversation_id"], _text(data, "text", required=True), agent_only
+        )
     except ContactRefused as exc:
-        return problem(409, "contact_refused", f"not sent: {exc.refusal.detail}", reason=exc.refusal.reason,
-                       message=exc.message)
+        return problem(
+            409, "contact_refused", f"not sent: {exc.refusal.detail}", reason=exc.refusal.reason, message=exc.message
+        )
     except DeliveryFailed as exc:
         return problem(502, "send_failed", f"not delivered: {exc.reason}", seq=exc.message["seq"], message=exc.message)
     return web.json_response(message, status=201)
@@ -234,9 +253,13 @@ async def handback(request: web.Request) -> web.Response:
     slots = data.get("slots") or {}
     if not isinstance(slots, dict) or not all(isinstance(v, (str, int, bool)) or v is None for v in slots.values()):
         raise InvalidInput("slots must be an object of plain values")
-    result = await request.app[service_key].hand_back(request[agent_rkey], request.match_info["conversation_id"],
-                                                      note=_text(data, "note"), slots=slots,
-                                                      internal_note=_text(data, "internal_note"))
+    result = await request.app[service_key].hand_back(
+        request[agent_rkey],
+        request.match_info["conversation_id"],
+        note=_text(data, "note"),
+        slots=slots,
+        internal_note=_text(data, "internal_note"),
+    )
     return web.json_response(result)
 
 
@@ -244,16 +267,23 @@ async def handback(request: web.Request) -> web.Response:
 async def manual_verification(request: web.Request) -> web.Response:
     data = await read_json(request)
     result = await request.app[service_key].verify_by_other_means(
-        request[agent_rkey], request.match_info["conversation_id"], _text(data, "method", required=True),
-        _text(data, "note"))
+        request[agent_rkey],
+        request.match_info["conversation_id"],
+        _text(data, "method", required=True),
+        _text(data, "note"),
+    )
     return web.json_response(result, status=201)
 
 
 @routes.post("/desk/api/conversations/{conversation_id}/close")
 async def close(request: web.Request) -> web.Response:
     data = await read_json(request)
-    result = await request.app[service_key].close(request[agent_rkey], request.match_info["conversation_id"],
-                                                  _text(data, "outcome", required=True), note=_text(data, "note"))
+    result = await request.app[service_key].close(
+        request[agent_rkey],
+        request.match_info["conversation_id"],
+        _text(data, "outcome", required=True),
+        note=_text(data, "note"),
+    )
     return web.json_response(result)
 
 
@@ -322,7 +352,7 @@ async def _purge_loop(auth, interval_s: float) -> None:
         await asyncio.sleep(interval_s)
         try:
             purged = await auth.purge_expired()
-        except Exception:  # noqa: BLE001 - housekeeping retries at the next tick
+        except Exception:  # housekeeping retries at the next tick
             log.exception("desk session purge failed")
             continue
         if purged:

@@ -4,6 +4,7 @@ Topics: ``conv:<id>`` (the borrower's widget; agent-only messages are never publ
 and ``desk`` (every agent desk). Each subscriber has a bounded queue; a subscriber that falls
 behind is dropped (its socket closes and the client reconnects and replays from its last seq).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,7 +13,7 @@ from typing import Any
 
 
 class Subscription:
-    def __init__(self, hub: "Hub", topic: str, maxsize: int) -> None:
+    def __init__(self, hub: Hub, topic: str, maxsize: int) -> None:
         self.hub = hub
         self.topic = topic
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=maxsize)

@@ -2,6 +2,7 @@
 the settings, the conversation service or the desk's authentication takes it from here. Imports
 no route module, so the route modules and the app factory all depend on it and not on each other.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -36,6 +37,6 @@ auth_key = web.AppKey("auth", DeskAuth)
 hub_key = web.AppKey("hub", Hub)
 engine_key = web.AppKey("engine", AsyncEngine)
 overrides_key = web.AppKey("overrides", Overrides)
-sockets_key = web.AppKey("sockets", weakref.WeakSet)
+sockets_key: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets")
 edge_limits_key = web.AppKey("edge_limits", Limits)
 proxies_key = web.AppKey("trusted_proxies", tuple)

@@ -5,6 +5,7 @@ The ledger knows a conversation by Rasa's sender id, which the gateway renews af
 (``Conversation.rasa_sender_id``): the current sender comes first, then the conversation id.
 Everything else (which borrower, what their account says, what is audited) is the door's.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -26,8 +27,9 @@ class _ThroughTheDoor:
     async def ledger_conversation_ids(self, conversation_id: str) -> list[str]:
         """The names the ledger may know this conversation by, the current Rasa sender first."""
         async with self.sessions() as s:
-            sender = (await s.execute(select(Conversation.rasa_sender_id)
-                                      .where(Conversation.id == conversation_id))).scalar()
+            sender = (
+                await s.execute(select(Conversation.rasa_sender_id).where(Conversation.id == conversation_id))
+            ).scalar()
         return list(dict.fromkeys(x for x in (sender, conversation_id) if x))
 
 
@@ -40,8 +42,9 @@ class LedgerAuditLog(_ThroughTheDoor):
         if not conversation_id:
             await self.door.record_account_action(actor, action, detail)
             return
-        await self.door.record_agent_action(actor, action, conversation_id,
-                                            await self.ledger_conversation_ids(conversation_id), detail)
+        await self.door.record_agent_action(
+            actor, action, conversation_id, await self.ledger_conversation_ids(conversation_id), detail
+        )
 
 
 class LedgerAccounts(_ThroughTheDoor):
@@ -62,9 +65,11 @@ class LedgerAccounts(_ThroughTheDoor):
     async def verification(self, conversation_id: str) -> dict[str, Any] | None:
         return await self.door.verification_state(await self.ledger_conversation_ids(conversation_id))
 
-    async def verify_by_other_means(self, conversation_id: str, agent: str, method: str,
-                                    note: str | None) -> dict[str, Any] | None:
+    async def verify_by_other_means(
+        self, conversation_id: str, agent: str, method: str, note: str | None
+    ) -> dict[str, Any] | None:
         """Record in the ledger that the agent verified the borrower by other means (clears the
         lock, audited as the agent); None when the conversation names no borrower."""
-        return await self.door.record_manual_verification(await self.ledger_conversation_ids(conversation_id),
-                                                          agent, method, note)
+        return await self.door.record_manual_verification(
+            await self.ledger_conversation_ids(conversation_id), agent, method, note
+        )

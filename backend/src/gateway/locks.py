@@ -6,6 +6,7 @@ script) is taken as well, so several gateway processes never interleave one conv
 turns. The Redis client is a minimal RESP implementation (only SET/EVAL/PING are needed),
 which keeps the backend environment free of another dependency.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,5 +1,6 @@
 """Problem responses (RFC 9457 ``application/problem+json``) and the one middleware that turns the
 conversation service's errors into them; reading a JSON body the same way everywhere."""
+
 from __future__ import annotations
 
 import errno
@@ -12,7 +13,14 @@ from .conversations import Conflict, Forbidden, InvalidInput, NotFound
 
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> web.Response:
-    body = {"type": "about:blank", "title": code.replace("_", " "), "status": status, "code": code, "detail": detail, **extra}
+    body = {
+        "type": "about:blank",
+        "title": code.replace("_", " "),
+        "status": status,
+        "code": code,
+        "detail": detail,
+        **extra,
+    }
     text = json.dumps(body, ensure_ascii=False)
     try:
         text.encode("utf-8")

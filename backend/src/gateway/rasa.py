@@ -6,6 +6,7 @@ conversation's order with its own per-conversation lock. A turn is re-sent to th
 instance only when the connection was refused (the message never reached Rasa), never after
 a timeout (it may have been processed).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -42,13 +43,13 @@ def as_text(text: str) -> str:
     """
     body = text.strip()
     if body.startswith(INTENT_PREFIX):
-        return "\uff0f" + body[len(INTENT_PREFIX):]
+        return "\uff0f" + body[len(INTENT_PREFIX) :]
     return body
 
 
 def system_metadata(secret: bytes, sender: str, message: str, ts: int) -> dict[str, Any]:
     """Shared protocol 2: the credential of a system intent (only the gateway holds the key)."""
-    sig = hmac.new(secret, f"{sender}\n{ts}\n{message}".encode("utf-8"), hashlib.sha256).hexdigest()
+    sig = hmac.new(secret, f"{sender}\n{ts}\n{message}".encode(), hashlib.sha256).hexdigest()
     return {"huanxin_system": {"ts": ts, "sig": sig}}
 
 
@@ -123,8 +124,14 @@ def parse_rest_output(items: Any) -> BotTurn:
 
 
 class RasaPool:
-    def __init__(self, urls: tuple[str, ...], session: aiohttp.ClientSession, timeout_s: float = 120.0,
-                 jwt_secret: str | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        urls: tuple[str, ...],
+        session: aiohttp.ClientSession,
+        timeout_s: float = 120.0,
+        jwt_secret: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if not urls:
             raise ValueError("at least one Rasa URL")
         self.urls = urls
@@ -143,7 +150,9 @@ class RasaPool:
         last_error: Exception | None = None
         for base in self._order():
             try:
-                async with self._session.post(f"{base}/webhooks/rest/webhook", json=body, timeout=self._timeout) as resp:
+                async with self._session.post(
+                    f"{base}/webhooks/rest/webhook", json=body, timeout=self._timeout
+                ) as resp:
                     if resp.status != 200:
                         raise RasaUnavailable(f"{base} answered {resp.status}")
                     return parse_rest_output(json.loads(await resp.text()))
@@ -164,8 +173,11 @@ class RasaPool:
         if not self._jwt_secret:
             return {}
         now = int(self._clock())
-        token = jwt.encode({"user": {"username": sender, "role": "user"}, "iat": now, "exp": now + JWT_LIFETIME_S},
-                           self._jwt_secret, algorithm="HS256")
+        token = jwt.encode(
+            {"user": {"username": sender, "role": "user"}, "iat": now, "exp": now + JWT_LIFETIME_S},
+            self._jwt_secret,
+            algorithm="HS256",
+        )
         return {"Authorization": f"Bearer {token}"}
 
     async def set_slots(self, sender: str, slots: dict[str, Any]) -> bool:
@@ -179,8 +191,11 @@ class RasaPool:
         for base in self._order():
             try:
                 async with self._session.post(
-                    f"{base}/conversations/{sender}/tracker/events", json=events, params=params,
-                    headers=self._auth_headers(sender), timeout=self._timeout
+                    f"{base}/conversations/{sender}/tracker/events",
+                    json=events,
+                    params=params,
+                    headers=self._auth_headers(sender),
+                    timeout=self._timeout,
                 ) as resp:
                     if resp.status == 200:
                         return True

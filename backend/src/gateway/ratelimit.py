@@ -8,6 +8,7 @@ them. The counters are process memory: one gateway process, or a front proxy tha
 client to one process. ``limits`` also offers Redis storage when several processes must share
 them; that is the one line to change here.
 """
+
 from __future__ import annotations
 
 import math
@@ -81,8 +82,15 @@ class GrowingDelay:
     forgotten so the table stays as small as the set of keys failing right now.
     """
 
-    def __init__(self, free: int = 2, base_s: float = 1.0, cap_s: float = 300.0, forget_s: float = 900.0,
-                 clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000) -> None:
+    def __init__(
+        self,
+        free: int = 2,
+        base_s: float = 1.0,
+        cap_s: float = 300.0,
+        forget_s: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
+    ) -> None:
         self.free, self.base_s, self.cap_s, self.forget_s = free, base_s, cap_s, forget_s
         self._clock = clock
         self._max_keys = max_keys

@@ -6,6 +6,7 @@ and this guard refuses a pair it has already seen within twice that window (afte
 timestamp alone is refused). With REDIS_URL the pairs are kept in Redis (``SET NX EX``), so
 several gateway processes share them; otherwise in process memory.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Gateway settings, parsed once from the environment at start-up."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -75,20 +76,24 @@ class DeskSettings:
     session_check_s: float = 30.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "DeskSettings":
+    def from_env(cls, env: Mapping[str, str]) -> DeskSettings:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         tz_name = env.get("GATEWAY_DESK_TZ") or "Asia/Shanghai"
         try:
             tz = ZoneInfo(tz_name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(f"GATEWAY_DESK_TZ must be an IANA time zone such as Asia/Shanghai, got {tz_name!r}") from None
+            raise SettingsError(
+                f"GATEWAY_DESK_TZ must be an IANA time zone such as Asia/Shanghai, got {tz_name!r}"
+            ) from None
         hours = None
         if (env.get("GATEWAY_DESK_HOURS") or "").strip():
             try:
                 hours = DeskHours.parse(env["GATEWAY_DESK_HOURS"], tz)
             except DeskHoursError as exc:
-                raise SettingsError(f"GATEWAY_DESK_HOURS: {exc} (example: 'Mon-Fri 09:00-18:00; Sat 10:00-14:00')") from None
+                raise SettingsError(
+                    f"GATEWAY_DESK_HOURS: {exc} (example: 'Mon-Fri 09:00-18:00; Sat 10:00-14:00')"
+                ) from None
         return cls(
             hours=hours,
             tz=tz_name,
@@ -132,7 +137,7 @@ class GatewaySettings:
     desk: DeskSettings = field(default_factory=DeskSettings)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "GatewaySettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
         env = os.environ if env is None else env
         urls_text = env.get("RASA_URLS") or env.get("RASA_URL") or "http://127.0.0.1:5005"
         urls = tuple(u.strip().rstrip("/") for u in urls_text.split(",") if u.strip())

@@ -5,6 +5,7 @@
 factory imports the route modules (chat_web, desk_web, wechat_web), never the reverse; they
 share state through ``keys`` and answer errors through ``problems``.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,9 +15,9 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
 from httpedge.access_log import SafeAccessLogger, access_logger
 from httpedge.slow_clients import body_timeout_middleware
-
 from ledger.desk_door import DeskDoor, create_engine, create_session_factory
 
 from . import chat_web, desk_web, wechat_web
@@ -41,7 +42,7 @@ from .ledger_bridge import LedgerAccounts, LedgerAuditLog
 from .locks import ConversationLocks, RedisClient
 from .problems import error_middleware, problem
 from .rasa import RasaPool
-from .ratelimit import LimitSpec, Limits
+from .ratelimit import Limits, LimitSpec
 from .settings import GatewaySettings
 
 __all__ = ["Overrides", "init_app", "server_options"]
@@ -74,51 +75,74 @@ async def security_headers(request: web.Request, handler):
 
 # ---- app factory ------------------------------------------------------------------------
 
+
 def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> web.Application:
     overrides = overrides or Overrides()
-    app = web.Application(middlewares=[security_headers, error_middleware,
-                                       body_timeout_middleware(settings.client_timeout_s, _body_too_slow),
-                                       desk_web.csrf_middleware],
-                          client_max_size=64 * 1024)
+    app = web.Application(
+        middlewares=[
+            security_headers,
+            error_middleware,
+            body_timeout_middleware(settings.client_timeout_s, _body_too_slow),
+            desk_web.csrf_middleware,
+        ],
+        client_max_size=64 * 1024,
+    )
     app[settings_key] = settings
     app[overrides_key] = overrides
     app[hub_key] = Hub()
     app[sockets_key] = weakref.WeakSet()
     app[proxies_key] = parse_networks(settings.trusted_proxies)
-    app[edge_limits_key] = Limits({
-        "new_conversation": LimitSpec(settings.new_conversations_per_hour, "1 hour"),
-        "chat_message": LimitSpec(settings.chat_messages_per_minute, "1 minute"),
-    })
+    app[edge_limits_key] = Limits(
+        {
+            "new_conversation": LimitSpec(settings.new_conversations_per_hour, "1 hour"),
+            "chat_message": LimitSpec(settings.chat_messages_per_minute, "1 minute"),
+        }
+    )
 
     async def close_sockets(app: web.Application) -> None:
-        for ws in list(app[sockets_key]):
+        sockets = app[sockets_key]
+        for ws in list(sockets):
             await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"server shutdown")
 
     app.on_shutdown.append(close_sockets)
 
     async def resources(app: web.Application):
         if not settings.system_secret:
-            log.warning("GATEWAY_SYSTEM_SECRET is not set: the action server cannot verify hand-back intents, "
-                        "and client references use a key of this process only")
+            log.warning(
+                "GATEWAY_SYSTEM_SECRET is not set: the action server cannot verify hand-back intents, "
+                "and client references use a key of this process only"
+            )
         if not settings.rasa_jwt_secret:
             log.warning("RASA_JWT_SECRET is not set: hand-back slots are sent to Rasa's HTTP API without a JWT")
         engine = create_engine(settings.database_url)
         sessions = create_session_factory(engine)
         http = aiohttp.ClientSession()
         redis = RedisClient(settings.redis_url) if settings.redis_url else None
-        locks = ConversationLocks(redis, ttl_s=settings.rasa_timeout_s * 2 + 10, wait_s=settings.rasa_timeout_s * 4 + 10)
-        rasa = RasaPool(settings.rasa_urls, http, timeout_s=settings.rasa_timeout_s, jwt_secret=settings.rasa_jwt_secret)
+        locks = ConversationLocks(
+            redis, ttl_s=settings.rasa_timeout_s * 2 + 10, wait_s=settings.rasa_timeout_s * 4 + 10
+        )
+        rasa = RasaPool(
+            settings.rasa_urls, http, timeout_s=settings.rasa_timeout_s, jwt_secret=settings.rasa_jwt_secret
+        )
         audit = overrides.audit
         if audit is None:
             audit = LedgerAuditLog(sessions, DeskDoor(sessions, clock=overrides.clock))
         accounts = overrides.accounts
         if accounts is None:
             accounts = LedgerAccounts(sessions, DeskDoor.from_env(sessions, overrides.clock))
-        service = ConversationService(sessions, rasa, locks, app[hub_key], audit, accounts, overrides.clock,
-                                      settings.handback_intent,
-                                      system_secret=(settings.system_secret or "").encode("utf-8"),
-                                      slow_notice_s=settings.slow_reply_notice_s,
-                                      idle_expiry=timedelta(minutes=settings.idle_expiry_minutes))
+        service = ConversationService(
+            sessions,
+            rasa,
+            locks,
+            app[hub_key],
+            audit,
+            accounts,
+            overrides.clock,
+            settings.handback_intent,
+            system_secret=(settings.system_secret or "").encode("utf-8"),
+            slow_notice_s=settings.slow_reply_notice_s,
+            idle_expiry=timedelta(minutes=settings.idle_expiry_minutes),
+        )
         app[engine_key] = engine
         app[service_key] = service
         app[auth_key] = DeskAuth(sessions, settings.session_ttl_s, overrides.clock)
@@ -135,4 +159,3 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
     wechat_web.setup(app)
     app.router.add_static("/static/", STATIC, name="static")
     return app
-

@@ -129,7 +129,11 @@ def parse_message(body: bytes) -> InboundMessage:
         raise MalformedMessage("CreateTime is not an integer") from None
     msg_type = fields["MsgType"].lower()
     msg_id = fields.get("MsgId") or fields.get("MsgID") or None
-    for name, value in (("ToUserName", fields["ToUserName"]), ("FromUserName", fields["FromUserName"]), ("MsgId", msg_id)):
+    for name, value in (
+        ("ToUserName", fields["ToUserName"]),
+        ("FromUserName", fields["FromUserName"]),
+        ("MsgId", msg_id),
+    ):
         if value is not None and len(value) > MAX_ID_CHARS:  # OpenIDs have 28, MsgIds 20 at most
             raise MalformedMessage(f"{name} longer than {MAX_ID_CHARS} characters")
     if msg_type != "event" and not msg_id:

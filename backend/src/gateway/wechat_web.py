@@ -2,12 +2,14 @@
 customer-service API, OpenID -> conversation.
 
 Every request is verified before anything else (a bad signature, a timestamp more than five
-minutes from now or a (timestamp, nonce) pair already used answers 403 and stores nothing). A text message is handled as a borrower turn keyed by its MsgId, so a retried push
-is never handled twice. If the bot answers within WECHAT_REPLY_DEADLINE seconds (4.5 by
+minutes from now or a (timestamp, nonce) pair already used answers 403 and stores nothing).
+A text message is handled as a borrower turn keyed by its MsgId, so a retried push is never
+handled twice. If the bot answers within WECHAT_REPLY_DEADLINE seconds (4.5 by
 default, under the platform's 5 s) the answer goes back as the passive reply; otherwise the
 push is answered "success" and the answer follows through the customer-service API. Agent
 and system messages always go through that API.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,7 +29,7 @@ from .texts import text as t
 
 log = logging.getLogger("gateway.wechat")
 routes = web.RouteTableDef()
-client_key = web.AppKey("wechat_client", object)
+client_key: web.AppKey[wechat.CustomerServiceClient | None] = web.AppKey("wechat_client")
 state_key = web.AppKey("wechat_state", dict)
 replay_key = web.AppKey("wechat_replay", ReplayGuard)
 
@@ -40,8 +42,9 @@ def _verified(request: web.Request) -> bool:
     """Signed with our token and timestamped within five minutes of now."""
     settings, _ = _deps(request)
     q = request.query
-    return (wechat.verify_signature(settings.wechat_token or "", q.get("signature"), q.get("timestamp"), q.get("nonce"))
-            and request.app[replay_key].fresh(q.get("timestamp", "")))
+    return wechat.verify_signature(
+        settings.wechat_token or "", q.get("signature"), q.get("timestamp"), q.get("nonce")
+    ) and request.app[replay_key].fresh(q.get("timestamp", ""))
 
 
 async def _first_use(request: web.Request) -> bool:
@@ -106,8 +109,10 @@ async def push(request: web.Request) -> web.Response:
     conv = await service.conversation_for_external("wechat", inbound.from_user)
     message = inbound.text_for_bot
     if message is None:
-        return web.Response(text=wechat.build_text_reply(inbound, t("unsupported_message", conv.language)),
-                            content_type="application/xml")
+        return web.Response(
+            text=wechat.build_text_reply(inbound, t("unsupported_message", conv.language)),
+            content_type="application/xml",
+        )
     payload = None
     if conv.state == "bot":  # a number picks one of the offered buttons (checked again by the service)
         button = wechat.choose_button(message, await service.last_buttons(conv.id))
@@ -115,8 +120,9 @@ async def push(request: web.Request) -> web.Response:
             payload = str(button["payload"])
     ref = client_ref(service.system_secret, f"wechat:{inbound.from_user}")  # the OpenID stands for the device
     state["inflight"].add(key)
-    task = asyncio.create_task(service.handle_borrower_message(conv.id, message, payload=payload, client_msg_id=key,
-                                                               client_ref=ref))
+    task = asyncio.create_task(
+        service.handle_borrower_message(conv.id, message, payload=payload, client_msg_id=key, client_ref=ref)
+    )
     state["tasks"].add(task)
 
     def finished(done: asyncio.Task) -> None:
@@ -127,10 +133,11 @@ async def push(request: web.Request) -> web.Response:
     try:
         result = await asyncio.wait_for(asyncio.shield(task), timeout=settings.wechat_reply_deadline_s)
     except TimeoutError:
+
         async def follow_up() -> None:
             try:
                 late = await task
-            except Exception:  # noqa: BLE001 - logged; the push was already answered
+            except Exception:  # logged; the push was already answered
                 log.exception("late WeChat turn failed")
                 return
             if not late.duplicate and late.replies:
@@ -158,8 +165,9 @@ def attach(app: web.Application, http: aiohttp.ClientSession, redis: RedisClient
     app[replay_key] = ReplayGuard(redis, lambda: clock().timestamp())
     client = app[overrides_key].wechat_client
     if client is None and settings.wechat_app_id and settings.wechat_app_secret:
-        client = wechat.CustomerServiceClient(settings.wechat_app_id, settings.wechat_app_secret,
-                                              wechat.AiohttpPoster(http))
+        client = wechat.CustomerServiceClient(
+            settings.wechat_app_id, settings.wechat_app_secret, wechat.AiohttpPoster(http)
+        )
     app[client_key] = client
 
     async def outbound(conv: Conversation, messages: list[dict[str, Any]]) -> str | None:

@@ -1,4 +1,5 @@
 """`ledger` command: serve | migrate | seed-demo | generate N | create-token."""
+
 from __future__ import annotations
 
 import argparse
@@ -7,7 +8,7 @@ import hashlib
 import logging
 import secrets
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from .domain.errors import PolicyError
@@ -23,7 +24,7 @@ def migrate(database_url: str) -> None:
 
 
 def _today(settings: Settings):
-    return datetime.now(timezone.utc).astimezone(ZoneInfo(settings.timezone)).date()
+    return datetime.now(UTC).astimezone(ZoneInfo(settings.timezone)).date()
 
 
 async def _seed(settings: Settings) -> dict[str, str]:
@@ -32,8 +33,9 @@ async def _seed(settings: Settings) -> dict[str, str]:
 
     engine = create_engine(settings.database_url)
     try:
-        return await seed_demo(create_session_factory(engine), salt=settings.require_salt(), today=_today(settings),
-                               tz=settings.timezone)
+        return await seed_demo(
+            create_session_factory(engine), salt=settings.require_salt(), today=_today(settings), tz=settings.timezone
+        )
     finally:
         await engine.dispose()
 
@@ -56,8 +58,14 @@ async def _create_client(settings: Settings, name: str, token: str, scope: str) 
     engine = create_engine(settings.database_url)
     try:
         async with create_session_factory(engine)() as session, session.begin():
-            session.add(m.ApiClient(name=name, token_hash=hashlib.sha256(token.encode()).hexdigest(), scope=scope,
-                                    created_at=datetime.now(timezone.utc)))
+            session.add(
+                m.ApiClient(
+                    name=name,
+                    token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                    scope=scope,
+                    created_at=datetime.now(UTC),
+                )
+            )
     finally:
         await engine.dispose()
 
@@ -68,14 +76,21 @@ def serve(settings: Settings) -> None:
     The parent only supervises: SIGTERM/SIGINT to it stops every worker."""
     from httpedge import slow_clients
     from httpedge.access_log import SafeAccessLogger, access_logger
+
     from .web.app import init_app
 
     app = init_app(settings)  # fails fast (settings, policy file) before any worker starts
     where = f"http://{settings.host}:{settings.port} (database: {settings.database_url.split('@')[-1]})"
     if settings.workers == 1:
         print(f"ledger serving on {where}", flush=True)
-        slow_clients.run(app, host=settings.host, port=settings.port, head_timeout=settings.client_timeout,
-                         access_log=access_logger("ledger"), access_log_class=SafeAccessLogger)
+        slow_clients.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            head_timeout=settings.client_timeout,
+            access_log=access_logger("ledger"),
+            access_log_class=SafeAccessLogger,
+        )
         return
     import multiprocessing
     import signal
@@ -100,11 +115,19 @@ def serve(settings: Settings) -> None:
 def _serve_worker(settings: Settings) -> None:
     from httpedge import slow_clients
     from httpedge.access_log import SafeAccessLogger, access_logger
+
     from .web.app import init_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    slow_clients.run(init_app(settings), host=settings.host, port=settings.port, head_timeout=settings.client_timeout,
-                     access_log=access_logger("ledger"), access_log_class=SafeAccessLogger, reuse_port=True)
+    slow_clients.run(
+        init_app(settings),
+        host=settings.host,
+        port=settings.port,
+        head_timeout=settings.client_timeout,
+        access_log=access_logger("ledger"),
+        access_log_class=SafeAccessLogger,
+        reuse_port=True,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,11 +139,18 @@ def main(argv: list[str] | None = None) -> int:
     gen = sub.add_parser("generate", help="add N synthetic borrowers with a mix of buckets (load tests)")
     gen.add_argument("n", type=int)
     gen.add_argument("--seed", type=int, default=20261125)
-    tok = sub.add_parser("create-token", help="print a new random API token; with --name and --scope, register it "
-                                              "as a client that may call only that scope's endpoints")
+    tok = sub.add_parser(
+        "create-token",
+        help="print a new random API token; with --name and --scope, register it "
+        "as a client that may call only that scope's endpoints",
+    )
     tok.add_argument("--name", default=None)
-    tok.add_argument("--scope", choices=SCOPES, default=None,
-                     help="bot (action server), desk (agent desk), payments (payment feed), analytics (read-only)")
+    tok.add_argument(
+        "--scope",
+        choices=SCOPES,
+        default=None,
+        help="bot (action server), desk (agent desk), payments (payment feed), analytics (read-only)",
+    )
     args = parser.parse_args(argv)
     if args.command == "create-token" and (args.name is None) != (args.scope is None):
         tok.error("--name and --scope go together: a registered client has exactly one scope")

@@ -22,6 +22,7 @@ What it offers:
   convention and column types of its own tables (one migration history), the default database
   URL and the methods of manual verification (those the ledger's API accepts).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -63,8 +64,16 @@ __all__ = [
 # values the ledger's API accepts for a manual verification, so the desk and the API agree.
 MANUAL_VERIFICATION_METHODS: tuple[str, ...] = get_args(ManualVerificationMethod)
 
-PANEL_STATUS_FIELDS = ("days_past_due", "bucket", "overdue", "amount_to_bring_current", "payoff_amount", "next_due",
-                       "open_dispute", "active_arrangement")
+PANEL_STATUS_FIELDS = (
+    "days_past_due",
+    "bucket",
+    "overdue",
+    "amount_to_bring_current",
+    "payoff_amount",
+    "next_due",
+    "open_dispute",
+    "active_arrangement",
+)
 VERIFICATION_FIELDS = ("verified", "locked", "locked_until", "attempts_left", "last_manual_verification")
 
 
@@ -113,36 +122,55 @@ class DeskDoor:
                 records = await load_records(s, loan)
                 view: dict[str, Any] = {"loan_number": loan.loan_number, "product": loan.product}
                 if self.policy is not None and today >= loan.disbursed_on:
-                    status = derive_status(records.contract, records.payment_records, records.arrangement_records,
-                                           today, self.policy)
+                    status = derive_status(
+                        records.contract, records.payment_records, records.arrangement_records, today, self.policy
+                    )
                     full = status_view(records, status, today)
                     view.update({k: full[k] for k in PANEL_STATUS_FIELDS})
                     if worst_bucket is None or status.days_past_due > worst_bucket[0]:
                         worst_bucket = (status.days_past_due, status.bucket)
-                view["promises"] = [promise_view(p, loan.loan_number, records.payment_records, today)
-                                    for p in records.promises]
+                view["promises"] = [
+                    promise_view(p, loan.loan_number, records.payment_records, today) for p in records.promises
+                ]
                 view["hardship_cases"] = [
-                    {"reason": h.reason, "duration": h.duration, "monthly_income": money(h.monthly_income),
-                     "essential_expenses": money(h.essential_expenses),
-                     "other_debt_payments": money(h.other_debt_payments), "created_at": h.created_at.isoformat()}
-                    for h in await q.recent_hardship_cases(s, loan.id)]
+                    {
+                        "reason": h.reason,
+                        "duration": h.duration,
+                        "monthly_income": money(h.monthly_income),
+                        "essential_expenses": money(h.essential_expenses),
+                        "other_debt_payments": money(h.other_debt_payments),
+                        "created_at": h.created_at.isoformat(),
+                    }
+                    for h in await q.recent_hardship_cases(s, loan.id)
+                ]
                 view["offers"] = [
-                    {"plan_type": o.plan_type, "expires_at": o.expires_at.isoformat(),
-                     "payment_amount": o.payload.get("payment_amount"),
-                     "total_to_repay": o.payload.get("total_to_repay")}
-                    for o in await q.open_offers(s, loan.id)]
+                    {
+                        "plan_type": o.plan_type,
+                        "expires_at": o.expires_at.isoformat(),
+                        "payment_amount": o.payload.get("payment_amount"),
+                        "total_to_repay": o.payload.get("total_to_repay"),
+                    }
+                    for o in await q.open_offers(s, loan.id)
+                ]
                 view["disputes"] = [
-                    {"case_number": d.case_number, "reason": d.reason, "status": d.status,
-                     "reply_due_by": d.reply_due_by.isoformat()}
-                    for d in await q.disputes_of(s, loan.id)]
+                    {
+                        "case_number": d.case_number,
+                        "reason": d.reason,
+                        "status": d.status,
+                        "reply_due_by": d.reply_due_by.isoformat(),
+                    }
+                    for d in await q.disputes_of(s, loan.id)
+                ]
                 loan_views.append(view)
             return {
                 "borrower_id": borrower.id,
                 "borrower_name": borrower.name,
                 "language": borrower.language,
                 "bucket": worst_bucket[1] if worst_bucket else None,
-                "contact_preferences": {"stop_all": pref.stop_all if pref else False,
-                                        "opted_out_channels": list(pref.opted_out_channels) if pref else []},
+                "contact_preferences": {
+                    "stop_all": pref.stop_all if pref else False,
+                    "opted_out_channels": list(pref.opted_out_channels) if pref else [],
+                },
                 "loans": loan_views,
             }
 
@@ -160,8 +188,9 @@ class DeskDoor:
                     if today < loan.disbursed_on:
                         continue
                     records = await load_records(s, loan)
-                    status = derive_status(records.contract, records.payment_records, records.arrangement_records,
-                                           today, self.policy)
+                    status = derive_status(
+                        records.contract, records.payment_records, records.arrangement_records, today, self.policy
+                    )
                     if worst is None or status.days_past_due > worst[0]:
                         worst = (status.days_past_due, status.bucket)
             return {"borrower_name": borrower.name, "bucket": worst[1] if worst else None}
@@ -176,10 +205,12 @@ class DeskDoor:
                 return None
             pref = await q.contact_preference(s, borrower.id)
             open_dispute = await q.has_open_dispute(s, borrower.id)
-            return {"stop_all": bool(pref and pref.stop_all),
-                    "opted_out_channels": list(pref.opted_out_channels) if pref else [],
-                    "timezone": borrower.timezone or self.timezone,
-                    "open_dispute": open_dispute}
+            return {
+                "stop_all": bool(pref and pref.stop_all),
+                "opted_out_channels": list(pref.opted_out_channels) if pref else [],
+                "timezone": borrower.timezone or self.timezone,
+                "open_dispute": open_dispute,
+            }
 
     async def _verification(self, conversation_ids: Sequence[str]) -> tuple[str, dict[str, Any]] | None:
         """The ledger's verification state of the borrower the conversation verified as or last
@@ -188,8 +219,9 @@ class DeskDoor:
         if self.policy is None:
             return None
         for conversation_id in conversation_ids:
-            state = await desk.conversation_verification_state(self._ledger(self.policy),
-                                                               conversation_id=conversation_id)
+            state = await desk.conversation_verification_state(
+                self._ledger(self.policy), conversation_id=conversation_id
+            )
             if state["borrower_id"] is not None:
                 return conversation_id, state
         return None
@@ -205,14 +237,21 @@ class DeskDoor:
 
     # ---- agent actions -----------------------------------------------------------------------
 
-    async def record_agent_action(self, agent: str, action: str, conversation_id: str,
-                                  conversation_ids: Sequence[str], detail: Mapping[str, Any]) -> None:
+    async def record_agent_action(
+        self, agent: str, action: str, conversation_id: str, conversation_ids: Sequence[str], detail: Mapping[str, Any]
+    ) -> None:
         """Append an agent's action on a conversation to the audit log: actor ``agent:<username>``,
         the gateway's ``conversation_id`` in the detail, the borrower when one is linked."""
         async with self.sessions() as s, s.begin():
             borrower_id = await q.linked_borrower_id(s, conversation_ids)
-            await repo.add_audit(s, at=self.clock(), actor=f"agent:{agent}", action=action, borrower_id=borrower_id,
-                                 detail={"conversation_id": conversation_id, **detail})
+            await repo.add_audit(
+                s,
+                at=self.clock(),
+                actor=f"agent:{agent}",
+                action=action,
+                borrower_id=borrower_id,
+                detail={"conversation_id": conversation_id, **detail},
+            )
 
     async def record_account_action(self, actor: str, action: str, detail: Mapping[str, Any]) -> None:
         """Append a desk-account change (no conversation) to the audit log, with its actor as given
@@ -220,8 +259,9 @@ class DeskDoor:
         async with self.sessions() as s, s.begin():
             await repo.add_audit(s, at=self.clock(), actor=actor, action=action, detail=dict(detail))
 
-    async def record_manual_verification(self, conversation_ids: Sequence[str], agent: str, method: str,
-                                         note: str | None) -> dict[str, Any] | None:
+    async def record_manual_verification(
+        self, conversation_ids: Sequence[str], agent: str, method: str, note: str | None
+    ) -> dict[str, Any] | None:
         """Record that the agent verified the conversation's borrower by other means (clears the
         lock, audited as the agent); None when the conversation names no borrower."""
         found = await self._verification(conversation_ids)
@@ -229,6 +269,12 @@ class DeskDoor:
             return None
         ledger_conversation, state = found
         result = await desk.record_manual_verification(
-            self._ledger(self.policy), borrower_id=state["borrower_id"], agent=agent, method=method, note=note,
-            conversation_id=ledger_conversation, client="desk")
+            self._ledger(self.policy),
+            borrower_id=state["borrower_id"],
+            agent=agent,
+            method=method,
+            note=note,
+            conversation_id=ledger_conversation,
+            client="desk",
+        )
         return {k: result[k] for k in ("method", "lock_cleared", "verified_at")}

@@ -245,11 +245,15 @@ def _check_consistency(m: PolicyModel) -> None:
     for i, plan in enumerate(r.restructure_plans):
         _check(plan in plan_names, f"relief.restructure_plans[{i}]", f"unknown plan {plan!r}")
     d = m.plans.deferral
-    _check(d.min_holiday_months <= d.max_holiday_months, "plans.deferral.min_holiday_months",
-           "must be <= plans.deferral.max_holiday_months")
+    _check(
+        d.min_holiday_months <= d.max_holiday_months,
+        "plans.deferral.min_holiday_months",
+        "must be <= plans.deferral.max_holiday_months",
+    )
     for i, duration in enumerate(d.durations):
-        _check(duration in ("temporary", "long_term"), f"plans.deferral.durations[{i}]",
-               "must be temporary or long_term")
+        _check(
+            duration in ("temporary", "long_term"), f"plans.deferral.durations[{i}]", "must be temporary or long_term"
+        )
     rr = m.plans.reduced_rate
     _check(rr.min_dpd <= rr.max_dpd, "plans.reduced_rate.min_dpd", "must be <= plans.reduced_rate.max_dpd")
     ct = m.contact

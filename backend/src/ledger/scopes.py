@@ -7,6 +7,7 @@ payment and a reporting token cannot write anything.
 - payments: the payment feed (record payments, nothing else);
 - analytics: read-only reporting.
 """
+
 from __future__ import annotations
 
 from typing import Literal

@@ -1,4 +1,5 @@
 """Settings parsed once from the environment at start-up (never per request, never at import)."""
+
 from __future__ import annotations
 
 import os
@@ -6,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .scopes import Scope
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{REPO_ROOT / 'var' / 'ledger.sqlite3'}"
@@ -36,7 +39,7 @@ class Settings:
         return ZoneInfo(self.timezone)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         port_text = env.get("LEDGER_PORT", "8080")
         try:
@@ -79,20 +82,25 @@ class Settings:
             client_timeout=client_timeout,
         )
 
-    def static_clients(self) -> list[tuple[str, str, str]]:
+    def static_clients(self) -> list[tuple[str, Scope, str]]:
         """(client name, scope, token) of every token set in the environment. More clients, with
         only the hash of their token stored, come from `ledger create-token --name N --scope S`."""
-        configured = (("api", "bot", self.api_token), ("api:desk", "desk", self.desk_token),
-                      ("api:payments", "payments", self.payments_token),
-                      ("api:analytics", "analytics", self.analytics_token))
+        configured: tuple[tuple[str, Scope, str | None], ...] = (
+            ("api", "bot", self.api_token),
+            ("api:desk", "desk", self.desk_token),
+            ("api:payments", "payments", self.payments_token),
+            ("api:analytics", "analytics", self.analytics_token),
+        )
         return [(name, scope, token) for name, scope, token in configured if token]
 
     def require_serving(self) -> None:
         """Raise SettingsError naming every variable the server cannot start without."""
         tokens = [token for _, _, token in self.static_clients()]
         if len(set(tokens)) != len(tokens):
-            raise SettingsError("LEDGER_API_TOKEN, LEDGER_DESK_TOKEN, LEDGER_PAYMENTS_TOKEN and "
-                                "LEDGER_ANALYTICS_TOKEN must differ: one token has one scope")
+            raise SettingsError(
+                "LEDGER_API_TOKEN, LEDGER_DESK_TOKEN, LEDGER_PAYMENTS_TOKEN and "
+                "LEDGER_ANALYTICS_TOKEN must differ: one token has one scope"
+            )
         missing = [
             name
             for name, value in (("LEDGER_API_TOKEN", self.api_token), ("ID_HASH_SALT", self.id_hash_salt))

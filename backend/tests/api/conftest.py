@@ -5,12 +5,13 @@ applied once); every test starts from empty ledger tables (the audit log is appe
 is never emptied: tests look only at entries of the borrowers they created). Set
 HUANXIN_SKIP_PG=1 to run on SQLite only.
 """
+
 from __future__ import annotations
 
 import asyncio
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -43,7 +44,8 @@ async def _recreate_pg_database() -> None:
     conn = await asyncpg.connect(PG_ADMIN_URL)
     try:
         await conn.execute(
-            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{PG_TEST_DB}' AND pid <> pg_backend_pid()"
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{PG_TEST_DB}' AND pid <> pg_backend_pid()"
         )
         await conn.execute(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}"')
         await conn.execute(f'CREATE DATABASE "{PG_TEST_DB}"')
@@ -80,7 +82,7 @@ async def clean(url: str) -> None:
 class FakeClock:
     """The ledger's clock; tests move it forward to expire tokens, locks and offers."""
 
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def __call__(self) -> datetime:
         return self.now
@@ -96,8 +98,14 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, api_token=API_TOKEN, id_hash_salt=SALT, desk_token=DESK_TOKEN,
-                    payments_token=PAYMENTS_TOKEN, analytics_token=ANALYTICS_TOKEN)
+    return Settings(
+        database_url=database_url,
+        api_token=API_TOKEN,
+        id_hash_salt=SALT,
+        desk_token=DESK_TOKEN,
+        payments_token=PAYMENTS_TOKEN,
+        analytics_token=ANALYTICS_TOKEN,
+    )
 
 
 @pytest.fixture

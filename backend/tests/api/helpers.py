@@ -1,4 +1,5 @@
 """Small helpers shared by the API tests."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -9,8 +10,21 @@ from ledger.web.keys import LEDGER
 
 from .conftest import AUTH, PAYMENTS
 
-COUNTED = (m.Borrower, m.Loan, m.Payment, m.HardshipCase, m.Evaluation, m.Offer, m.Arrangement, m.Promise,
-           m.Dispute, m.Escalation, m.Complaint, m.ContactPreference, m.VerificationSession)
+COUNTED = (
+    m.Borrower,
+    m.Loan,
+    m.Payment,
+    m.HardshipCase,
+    m.Evaluation,
+    m.Offer,
+    m.Arrangement,
+    m.Promise,
+    m.Dispute,
+    m.Escalation,
+    m.Complaint,
+    m.ContactPreference,
+    m.VerificationSession,
+)
 
 
 def loan_number(key: str) -> str:
@@ -19,9 +33,16 @@ def loan_number(key: str) -> str:
 
 async def verify(client, key: str, conversation_id: str = "conv-1") -> dict:
     b = DEMO_BORROWERS[key]
-    resp = await client.post("/api/v1/verifications", headers=AUTH, json={
-        "conversation_id": conversation_id, "phone": b.phone, "date_of_birth": b.date_of_birth.isoformat(),
-        "id_last4": b.id_last4})
+    resp = await client.post(
+        "/api/v1/verifications",
+        headers=AUTH,
+        json={
+            "conversation_id": conversation_id,
+            "phone": b.phone,
+            "date_of_birth": b.date_of_birth.isoformat(),
+            "id_last4": b.id_last4,
+        },
+    )
     assert resp.status == 201, await resp.text()
     return await resp.json()
 
@@ -36,8 +57,10 @@ async def as_borrower(client, key: str, conversation_id: str = "conv-1") -> dict
 
 async def row_counts(client) -> dict[str, int]:
     async with client.app[LEDGER].sessions() as session:
-        return {model.__tablename__: (await session.execute(select(func.count()).select_from(model))).scalar_one()
-                for model in COUNTED}
+        return {
+            model.__tablename__: (await session.execute(select(func.count()).select_from(model))).scalar_one()
+            for model in COUNTED
+        }
 
 
 async def audit_actions(client, borrower_id: str | None = None) -> list[str]:
@@ -48,8 +71,13 @@ async def audit_actions(client, borrower_id: str | None = None) -> list[str]:
         return list((await session.execute(stmt)).scalars())
 
 
-HARDSHIP = {"reason": "job_loss", "duration": "temporary", "monthly_income": "8000.00",
-            "essential_expenses": "3000.00", "other_debt_payments": "500.00"}
+HARDSHIP = {
+    "reason": "job_loss",
+    "duration": "temporary",
+    "monthly_income": "8000.00",
+    "essential_expenses": "3000.00",
+    "other_debt_payments": "500.00",
+}
 
 
 async def evaluate(client, headers, key: str, hardship: dict | None = None) -> dict:
@@ -57,8 +85,9 @@ async def evaluate(client, headers, key: str, hardship: dict | None = None) -> d
     resp = await client.post(f"/api/v1/loans/{ln}/hardship-cases", headers=headers, json=hardship or HARDSHIP)
     assert resp.status == 201, await resp.text()
     case = await resp.json()
-    resp = await client.post(f"/api/v1/loans/{ln}/evaluations", headers=headers,
-                             json={"hardship_case_id": case["case_id"]})
+    resp = await client.post(
+        f"/api/v1/loans/{ln}/evaluations", headers=headers, json={"hardship_case_id": case["case_id"]}
+    )
     assert resp.status == 201, await resp.text()
     return await resp.json()
 

@@ -1,4 +1,5 @@
 """Borrower A's token never reads or changes borrower B; tokens are bound to a conversation."""
+
 import pytest
 
 from .helpers import HARDSHIP, as_borrower, evaluate, first_offer, loan_number, row_counts

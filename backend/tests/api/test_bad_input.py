@@ -1,4 +1,5 @@
 """Bad input to every endpoint: a 4xx problem+json with a stable code, and nothing changed."""
+
 import pytest
 
 from .conftest import AUTH
@@ -9,23 +10,54 @@ def cases(demo):
     ln = loan_number("D1")
     bid = demo["D1"]
     return [
-        ("POST", "/api/v1/verifications", {"conversation_id": "c", "phone": "13800000001", "loan_number": ln,
-                                           "date_of_birth": "1990-03-15", "id_last4": "4321"}),
-        ("POST", "/api/v1/verifications", {"conversation_id": "c", "phone": "13800000001",
-                                           "date_of_birth": "1990-02-30", "id_last4": "4321"}),
-        ("POST", "/api/v1/verifications", {"conversation_id": "c", "phone": "abc", "date_of_birth": "1990-03-15",
-                                           "id_last4": "4321"}),
+        (
+            "POST",
+            "/api/v1/verifications",
+            {
+                "conversation_id": "c",
+                "phone": "13800000001",
+                "loan_number": ln,
+                "date_of_birth": "1990-03-15",
+                "id_last4": "4321",
+            },
+        ),
+        (
+            "POST",
+            "/api/v1/verifications",
+            {"conversation_id": "c", "phone": "13800000001", "date_of_birth": "1990-02-30", "id_last4": "4321"},
+        ),
+        (
+            "POST",
+            "/api/v1/verifications",
+            {"conversation_id": "c", "phone": "abc", "date_of_birth": "1990-03-15", "id_last4": "4321"},
+        ),
         ("PUT", f"/api/v1/borrowers/{bid}/contact-preferences", {"stop_all": "yes", "opted_out_channels": []}),
         ("PUT", f"/api/v1/borrowers/{bid}/contact-preferences", {"stop_all": False, "opted_out_channels": ["fax"]}),
         ("GET", f"/api/v1/loans/{ln}/status?as_of=2026-13-01", None),
         ("GET", f"/api/v1/loans/{ln}/status?as_of=1900-01-01", None),
         ("POST", f"/api/v1/loans/{ln}/payments", {"external_ref": "R", "amount": "-1", "received_on": "2026-01-01"}),
-        ("POST", f"/api/v1/loans/{ln}/hardship-cases", {"reason": "job_loss", "duration": "forever",
-                                                        "monthly_income": "1", "essential_expenses": "1",
-                                                        "other_debt_payments": "1"}),
-        ("POST", f"/api/v1/loans/{ln}/hardship-cases", {"reason": "job_loss", "duration": "temporary",
-                                                        "monthly_income": 5000.5, "essential_expenses": "1",
-                                                        "other_debt_payments": "1"}),
+        (
+            "POST",
+            f"/api/v1/loans/{ln}/hardship-cases",
+            {
+                "reason": "job_loss",
+                "duration": "forever",
+                "monthly_income": "1",
+                "essential_expenses": "1",
+                "other_debt_payments": "1",
+            },
+        ),
+        (
+            "POST",
+            f"/api/v1/loans/{ln}/hardship-cases",
+            {
+                "reason": "job_loss",
+                "duration": "temporary",
+                "monthly_income": 5000.5,
+                "essential_expenses": "1",
+                "other_debt_payments": "1",
+            },
+        ),
         ("POST", f"/api/v1/loans/{ln}/evaluations", {"hardship_case_id": 7}),
         ("POST", "/api/v1/offers/x/acceptance", {"unexpected": 1}),
         ("POST", f"/api/v1/loans/{ln}/promises", {"amount": "1e9", "promised_date": "2026-01-01"}),
@@ -52,8 +84,12 @@ async def test_invalid_bodies_are_rejected_on_every_endpoint_and_change_nothing(
 async def test_malformed_or_non_object_json_is_a_client_error(client, demo, raw):
     headers = {**(await as_borrower(client, "D1")), "Content-Type": "application/json"}
     before = await row_counts(client)
-    for path in ("/api/v1/verifications", f"/api/v1/loans/{loan_number('D1')}/promises", "/api/v1/escalations",
-                 f"/api/v1/loans/{loan_number('D1')}/payments"):
+    for path in (
+        "/api/v1/verifications",
+        f"/api/v1/loans/{loan_number('D1')}/promises",
+        "/api/v1/escalations",
+        f"/api/v1/loans/{loan_number('D1')}/payments",
+    ):
         resp = await client.post(path, headers=with_scope_for(headers, "POST", path), data=raw)
         assert resp.status in (400, 422), (path, raw, resp.status)
         assert (await resp.json())["code"] == "invalid_request"
@@ -63,8 +99,9 @@ async def test_malformed_or_non_object_json_is_a_client_error(client, demo, raw)
 async def test_oversized_bodies_are_refused_with_413(client, demo):
     headers = await as_borrower(client, "D1")
     before = await row_counts(client)
-    resp = await client.post("/api/v1/complaints", headers=headers,
-                             data=b'{"conversation_id": "c", "text": "' + b"x" * 70_000 + b'"}')
+    resp = await client.post(
+        "/api/v1/complaints", headers=headers, data=b'{"conversation_id": "c", "text": "' + b"x" * 70_000 + b'"}'
+    )
     assert resp.status == 413 and (await resp.json())["code"] == "payload_too_large"
     assert await row_counts(client) == before
 

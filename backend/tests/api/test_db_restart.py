@@ -1,6 +1,7 @@
 """After PostgreSQL drops the pool's connections (a restart, a failover, an idle timeout),
 the next request succeeds: connections are checked before use (pool_pre_ping), on the ORM
 path and on the asyncpg status path alike."""
+
 import asyncpg
 import pytest
 
@@ -12,8 +13,10 @@ async def terminate_pool_connections() -> int:
     """What a server restart does to the pool: every server connection to the test database ends."""
     conn = await asyncpg.connect(PG_ADMIN_URL)
     try:
-        rows = await conn.fetch("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                                "WHERE datname = $1 AND pid <> pg_backend_pid()", PG_TEST_DB)
+        rows = await conn.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            PG_TEST_DB,
+        )
     finally:
         await conn.close()
     return len(rows)

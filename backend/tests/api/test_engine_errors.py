@@ -1,5 +1,6 @@
 """A database error never quotes the statement's parameters, so a logged error cannot carry
 what a borrower typed (the gateway and the ledger log failed statements)."""
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError

@@ -1,5 +1,6 @@
 """A borrower locked out of verification reaches a person: the desk sees the lock and an agent
 who verified the borrower by other means records it, which clears the lock (audited)."""
+
 import json
 
 import pytest
@@ -43,8 +44,11 @@ async def test_a_conversation_without_attempts_has_no_borrower_and_no_lock(clien
 
 async def test_an_agents_manual_verification_clears_the_lock_and_is_audited(client, demo):
     await lock_out(client)
-    resp = await client.post(f"/api/v1/borrowers/{demo['D1']}/manual-verifications", headers=DESK,
-                             json={**MANUAL, "conversation_id": "conv-1"})
+    resp = await client.post(
+        f"/api/v1/borrowers/{demo['D1']}/manual-verifications",
+        headers=DESK,
+        json={**MANUAL, "conversation_id": "conv-1"},
+    )
     assert resp.status == 201, await resp.text()
     body = await resp.json()
     assert body["borrower_id"] == demo["D1"] and body["method"] == "callback_on_record" and body["lock_cleared"] is True
@@ -53,8 +57,17 @@ async def test_an_agents_manual_verification_clears_the_lock_and_is_audited(clie
     assert state["last_manual_verification"]["agent"] == "agent1"
     assert (await attempt(client)).status == 201  # the bot can verify the borrower again at once
     async with client.app[LEDGER].sessions() as session:
-        entries = (await session.execute(select(m.AuditEntry).where(
-            m.AuditEntry.action == "manual_verification", m.AuditEntry.borrower_id == demo["D1"]))).scalars().all()
+        entries = (
+            (
+                await session.execute(
+                    select(m.AuditEntry).where(
+                        m.AuditEntry.action == "manual_verification", m.AuditEntry.borrower_id == demo["D1"]
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert len(entries) == 1
     entry = entries[0]
     assert entry.actor == "agent:agent1" and entry.at is not None
@@ -65,14 +78,17 @@ async def test_an_agents_manual_verification_clears_the_lock_and_is_audited(clie
         assert answer not in text
 
 
-@pytest.mark.parametrize("change", [
-    {"method": "asked_nicely"},
-    {"method": None},
-    {"agent": ""},
-    {"note": "DOB 1990-03-15, ID 4321"},  # identity answers never go into the audit
-    {"note": "x" * 501},
-    {"unexpected": True},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"method": "asked_nicely"},
+        {"method": None},
+        {"agent": ""},
+        {"note": "DOB 1990-03-15, ID 4321"},  # identity answers never go into the audit
+        {"note": "x" * 501},
+        {"unexpected": True},
+    ],
+)
 async def test_a_bad_manual_verification_is_422_and_leaves_the_lock(client, demo, change):
     await lock_out(client)
     body = {k: v for k, v in {**MANUAL, **change}.items() if v is not None}
@@ -82,8 +98,9 @@ async def test_a_bad_manual_verification_is_422_and_leaves_the_lock(client, demo
 
 
 async def test_an_unknown_borrower_is_404(client, demo):
-    resp = await client.post("/api/v1/borrowers/00000000-0000-0000-0000-000000000000/manual-verifications",
-                             headers=DESK, json=MANUAL)
+    resp = await client.post(
+        "/api/v1/borrowers/00000000-0000-0000-0000-000000000000/manual-verifications", headers=DESK, json=MANUAL
+    )
     assert resp.status == 404 and (await resp.json())["code"] == "not_found"
     resp = await client.get("/api/v1/borrowers/nope/verification-state", headers=DESK)
     assert resp.status == 404

@@ -1,5 +1,6 @@
 """The Alembic history builds exactly the ledger tables its models describe (the scope column,
 verification_clients and anything added later included)."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata

@@ -1,16 +1,17 @@
 """The OpenAPI document describes the handlers: every route is documented and vice versa, and
 schemathesis (property-based requests generated from the document) finds no 5xx and no
 response that breaks the document."""
+
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 
 import pytest
 import requests
 import schemathesis
-from hypothesis import HealthCheck, settings as hypothesis_settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -18,13 +19,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from huanxin_testkit.served import free_port
 from ledger.cli import migrate
 from ledger.services.seeding import seed_demo
 from ledger.settings import Settings
 from ledger.web.app import init_app, openapi_document
 from ledger.web.keys import LEDGER
-
-from huanxin_testkit.served import free_port
 
 from .conftest import ANALYTICS_TOKEN, API_TOKEN, AUTH, DESK_TOKEN, PAYMENTS_TOKEN, SALT, SCOPE_HEADERS
 
@@ -32,7 +32,7 @@ schema = schemathesis.openapi.from_dict(openapi_document())
 
 
 async def test_every_route_is_documented_and_every_documented_operation_is_routed(client):
-    document = (await (await client.get("/api/v1/openapi.json")).json())
+    document = await (await client.get("/api/v1/openapi.json")).json()
     documented = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
     routed = {(r.method, r.resource.canonical) for r in client.app.router.routes() if r.method != "HEAD"}
     assert documented == routed
@@ -40,7 +40,7 @@ async def test_every_route_is_documented_and_every_documented_operation_is_route
 
 
 async def test_documented_request_bodies_are_the_models_the_handlers_validate(client):
-    document = (await (await client.get("/api/v1/openapi.json")).json())
+    document = await (await client.get("/api/v1/openapi.json")).json()
     body = document["paths"]["/api/v1/loans/{loan_number}/payments"]["post"]["requestBody"]
     ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     payment = document["components"]["schemas"][ref]
@@ -67,8 +67,16 @@ def live_server(tmp_path_factory):
     state: dict = {}
 
     async def start() -> None:
-        app = init_app(Settings(database_url=url, api_token=API_TOKEN, id_hash_salt=SALT, desk_token=DESK_TOKEN,
-                                payments_token=PAYMENTS_TOKEN, analytics_token=ANALYTICS_TOKEN))
+        app = init_app(
+            Settings(
+                database_url=url,
+                api_token=API_TOKEN,
+                id_hash_salt=SALT,
+                desk_token=DESK_TOKEN,
+                payments_token=PAYMENTS_TOKEN,
+                analytics_token=ANALYTICS_TOKEN,
+            )
+        )
         runner = web.AppRunner(app)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -86,8 +94,12 @@ def live_server(tmp_path_factory):
     thread.start()
     assert ready.wait(30)
     base = f"http://127.0.0.1:{port}"
-    resp = requests.post(f"{base}/api/v1/verifications", headers=AUTH, timeout=10, json={
-        "conversation_id": "st", "phone": "13800000001", "date_of_birth": "1990-03-15", "id_last4": "4321"})
+    resp = requests.post(
+        f"{base}/api/v1/verifications",
+        headers=AUTH,
+        timeout=10,
+        json={"conversation_id": "st", "phone": "13800000001", "date_of_birth": "1990-03-15", "id_last4": "4321"},
+    )
     assert resp.status_code == 201
     headers = {**AUTH, "X-Verification-Token": resp.json()["token"], "X-Conversation-Id": "st"}
     yield LiveServer(base, headers)
@@ -101,7 +113,7 @@ def live_server(tmp_path_factory):
 def test_generated_requests_never_get_a_5xx_and_responses_conform(case, live_server):
     # Each operation is called with a token of a scope it accepts (the first it lists), so the
     # generated requests reach the handlers instead of stopping at 403.
-    scopes = (case.operation.definition.raw.get("x-scopes") or ["bot"])
+    scopes = case.operation.definition.raw.get("x-scopes") or ["bot"]
     headers = {**live_server.headers, **SCOPE_HEADERS[scopes[0]]}
     case.call_and_validate(
         base_url=live_server.url,

@@ -17,8 +17,9 @@ def pay(client, key="D1", ref="PAY-1", amount="500.00", received_on=None, **extr
 
 async def payments_with_ref(client, ref):
     async with client.app[LEDGER].sessions() as session:
-        return (await session.execute(select(func.count()).select_from(m.Payment)
-                                      .where(m.Payment.external_ref == ref))).scalar_one()
+        return (
+            await session.execute(select(func.count()).select_from(m.Payment).where(m.Payment.external_ref == ref))
+        ).scalar_one()
 
 
 async def test_a_payment_reduces_what_is_overdue(client, demo):
@@ -61,16 +62,29 @@ async def test_concurrent_identical_payments_record_one(client, demo):
 async def test_bad_payments_are_rejected_and_change_nothing(client, demo):
     before = await row_counts(client)
     bad = [
-        {"amount": "-5.00"}, {"amount": "0"}, {"amount": "1.005"}, {"amount": 100}, {"amount": "1e3"},
-        {"amount": "NaN"}, {"amount": "10000000000.00"}, {"received_on": "2026-02-30"}, {"received_on": "2999-01-01"},
-        {"received_on": "1999-01-01"}, {"ref": ""}, {"channel": "DROP TABLE"}, {"surprise": True},
+        {"amount": "-5.00"},
+        {"amount": "0"},
+        {"amount": "1.005"},
+        {"amount": 100},
+        {"amount": "1e3"},
+        {"amount": "NaN"},
+        {"amount": "10000000000.00"},
+        {"received_on": "2026-02-30"},
+        {"received_on": "2999-01-01"},
+        {"received_on": "1999-01-01"},
+        {"ref": ""},
+        {"channel": "DROP TABLE"},
+        {"surprise": True},
     ]
     for change in bad:
         kwargs = {k: v for k, v in change.items()}
         resp = await pay(client, **kwargs)
         assert 400 <= resp.status < 500, (change, resp.status)
         assert resp.content_type == "application/problem+json"
-    resp = await client.post("/api/v1/loans/HX9999999999/payments", headers=PAYMENTS,
-                             json={"external_ref": "X", "amount": "1.00", "received_on": "2026-01-01"})
+    resp = await client.post(
+        "/api/v1/loans/HX9999999999/payments",
+        headers=PAYMENTS,
+        json={"external_ref": "X", "amount": "1.00", "received_on": "2026-01-01"},
+    )
     assert resp.status == 404
     assert await row_counts(client) == before

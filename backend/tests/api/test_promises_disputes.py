@@ -8,8 +8,9 @@ from .helpers import as_borrower, audit_actions, evaluate, loan_number
 
 def promise(client, headers, key, amount="300.00", days=3):
     when = (client.app[LEDGER].today() + timedelta(days=days)).isoformat()
-    return client.post(f"/api/v1/loans/{loan_number(key)}/promises", headers=headers,
-                       json={"amount": amount, "promised_date": when})
+    return client.post(
+        f"/api/v1/loans/{loan_number(key)}/promises", headers=headers, json={"amount": amount, "promised_date": when}
+    )
 
 
 async def test_one_open_promise_per_loan_within_the_window(client, demo):
@@ -47,8 +48,11 @@ async def test_d7_open_dispute_pauses_promises(client, demo):
 
 async def test_a_dispute_gets_a_case_number_and_pauses_offers_and_promises(client, demo):
     headers = await as_borrower(client, "D4")
-    resp = await client.post(f"/api/v1/loans/{loan_number('D4')}/disputes", headers=headers,
-                             json={"reason": "amount is wrong", "details": "I paid instalment 6"})
+    resp = await client.post(
+        f"/api/v1/loans/{loan_number('D4')}/disputes",
+        headers=headers,
+        json={"reason": "amount is wrong", "details": "I paid instalment 6"},
+    )
     assert resp.status == 201
     dispute = await resp.json()
     today = client.app[LEDGER].today()
@@ -70,11 +74,15 @@ async def test_contact_preferences_escalations_and_complaints_are_recorded_and_a
     profile = await (await client.get(f"/api/v1/borrowers/{demo['D1']}", headers=headers)).json()
     assert profile["contact_preferences"]["opted_out_channels"] == ["phone", "sms"]
     assert profile["loans"] == [{"loan_number": loan_number("D1"), "product": "fenfu"}]
-    esc = await client.post("/api/v1/escalations", headers=headers,
-                            json={"conversation_id": "conv-1", "reason": "request_human", "summary": "wants a person"})
+    esc = await client.post(
+        "/api/v1/escalations",
+        headers=headers,
+        json={"conversation_id": "conv-1", "reason": "request_human", "summary": "wants a person"},
+    )
     assert esc.status == 201 and (await esc.json())["borrower_linked"] is True
-    anon = await client.post("/api/v1/escalations", headers=AUTH,
-                             json={"conversation_id": "conv-x", "reason": "fallback", "summary": "?"})
+    anon = await client.post(
+        "/api/v1/escalations", headers=AUTH, json={"conversation_id": "conv-x", "reason": "fallback", "summary": "?"}
+    )
     assert (await anon.json())["borrower_linked"] is False
     comp = await client.post("/api/v1/complaints", headers=headers, json={"conversation_id": "conv-1", "text": "rude"})
     assert comp.status == 201
@@ -91,7 +99,9 @@ async def test_policy_texts_come_from_the_policy_file(client):
 
 
 async def test_a_locked_out_borrower_can_be_escalated_with_its_own_reason(client, demo):
-    resp = await client.post("/api/v1/escalations", headers=AUTH,
-                             json={"conversation_id": "conv-locked", "reason": "verification_locked",
-                                   "summary": "three wrong answers"})
+    resp = await client.post(
+        "/api/v1/escalations",
+        headers=AUTH,
+        json={"conversation_id": "conv-locked", "reason": "verification_locked", "summary": "three wrong answers"},
+    )
     assert resp.status == 201

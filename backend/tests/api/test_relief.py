@@ -1,4 +1,5 @@
 """Evaluations, offers and acceptance: exactly one arrangement, clear errors."""
+
 import asyncio
 from decimal import Decimal
 
@@ -12,8 +13,12 @@ from .helpers import as_borrower, audit_actions, evaluate, first_offer, loan_num
 
 async def arrangements_of(client, key):
     async with client.app[LEDGER].sessions() as session:
-        stmt = (select(func.count()).select_from(m.Arrangement).join(m.Loan, m.Loan.id == m.Arrangement.loan_id)
-                .where(m.Loan.loan_number == loan_number(key)))
+        stmt = (
+            select(func.count())
+            .select_from(m.Arrangement)
+            .join(m.Loan, m.Loan.id == m.Arrangement.loan_id)
+            .where(m.Loan.loan_number == loan_number(key))
+        )
         return (await session.execute(stmt)).scalar_one()
 
 
@@ -56,8 +61,9 @@ async def test_concurrent_acceptances_make_exactly_one_arrangement(client, demo)
     evaluation = await evaluate(client, headers, "D1")
     offer_ids = [p["offer"]["offer_id"] for p in evaluation["plans"] if p["offer"]]
     targets = [offer_ids[0], offer_ids[0]] + offer_ids[1:]
-    responses = await asyncio.gather(*(
-        client.post(f"/api/v1/offers/{oid}/acceptance", headers=headers, json={}) for oid in targets))
+    responses = await asyncio.gather(
+        *(client.post(f"/api/v1/offers/{oid}/acceptance", headers=headers, json={}) for oid in targets)
+    )
     statuses = sorted(r.status for r in responses)
     assert statuses.count(201) == 1 and all(s == 409 for s in statuses if s != 201), statuses
     assert await arrangements_of(client, "D1") == 1
@@ -97,8 +103,9 @@ async def test_unknown_offer_or_hardship_case_is_not_found(client, demo):
     headers = await as_borrower(client, "D1")
     resp = await client.post("/api/v1/offers/no-such-offer/acceptance", headers=headers, json={})
     assert resp.status == 404
-    resp = await client.post(f"/api/v1/loans/{loan_number('D1')}/evaluations", headers=headers,
-                             json={"hardship_case_id": "nope"})
+    resp = await client.post(
+        f"/api/v1/loans/{loan_number('D1')}/evaluations", headers=headers, json={"hardship_case_id": "nope"}
+    )
     assert resp.status == 404
 
 
@@ -117,7 +124,7 @@ async def test_an_offer_superseded_while_its_acceptance_waits_for_the_loan_lock_
         at_gate.set()
         try:
             await asyncio.wait_for(evaluated.wait(), 2)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass  # SQLite: the evaluation waits for this transaction instead
         await original(session, loan_id)
 
@@ -128,17 +135,23 @@ async def test_an_offer_superseded_while_its_acceptance_waits_for_the_loan_lock_
     evaluated.set()
     resp = await acceptance
     async with client.app[LEDGER].sessions() as session:
-        stale = (await session.execute(
-            select(func.count()).select_from(m.Arrangement).join(m.Offer, m.Offer.id == m.Arrangement.offer_id)
-            .where(m.Offer.superseded_at.is_not(None)))).scalar_one()
+        stale = (
+            await session.execute(
+                select(func.count())
+                .select_from(m.Arrangement)
+                .join(m.Offer, m.Offer.id == m.Arrangement.offer_id)
+                .where(m.Offer.superseded_at.is_not(None))
+            )
+        ).scalar_one()
     assert stale == 0, "an arrangement was made from a superseded offer"
     if client.app[LEDGER].sessions.kw["bind"].dialect.name == "postgresql":
         assert resp.status == 409 and (await resp.json())["code"] == "offer_superseded"
         assert await arrangements_of(client, "D4") == 0
 
 
-async def test_an_offer_that_expires_while_its_acceptance_waits_for_the_loan_lock_is_gone(client, demo, clock,
-                                                                                          monkeypatch):
+async def test_an_offer_that_expires_while_its_acceptance_waits_for_the_loan_lock_is_gone(
+    client, demo, clock, monkeypatch
+):
     from ledger.db import repositories as repo
 
     headers = await as_borrower(client, "D4")

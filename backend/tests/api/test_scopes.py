@@ -3,6 +3,7 @@ scopes it accepts: a token outside them gets 403 problem+json and changes nothin
 
 Table-driven over the operations registry, so an endpoint added without a scope, or without a
 sample request here, fails a test."""
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,12 @@ AUTHENTICATED = [op for op in OPERATIONS if op.client_auth]
 # A request each endpoint would accept (when called with a scope it allows), so that a missing
 # scope check would show as a change in the database, not as a 4xx for some other reason.
 SAMPLE_BODIES: dict[str, dict] = {
-    "create_verification": {"conversation_id": "conv-1", "phone": "13800000001", "date_of_birth": "1990-03-15",
-                            "id_last4": "4321"},
+    "create_verification": {
+        "conversation_id": "conv-1",
+        "phone": "13800000001",
+        "date_of_birth": "1990-03-15",
+        "id_last4": "4321",
+    },
     "put_contact_preferences": {"stop_all": True, "opted_out_channels": ["sms"]},
     "post_payment": {"external_ref": "SCOPE-PAY-1", "amount": "100.00", "received_on": "{today}"},
     "post_hardship_case": HARDSHIP,
@@ -53,9 +58,13 @@ async def fixture_values(client, demo) -> dict[str, str]:
     async with ledger.sessions() as session:
         case_id = (await session.execute(select(m.HardshipCase.id))).scalars().first()
     return {
-        "borrower_id": demo["D1"], "loan_number": loan_number("D1"), "offer_id": first_offer(evaluation),
-        "conversation_id": "conv-1", "hardship_case_id": case_id,
-        "promise_date": (ledger.today() + timedelta(days=3)).isoformat(), "today": ledger.today().isoformat(),
+        "borrower_id": demo["D1"],
+        "loan_number": loan_number("D1"),
+        "offer_id": first_offer(evaluation),
+        "conversation_id": "conv-1",
+        "hardship_case_id": case_id,
+        "promise_date": (ledger.today() + timedelta(days=3)).isoformat(),
+        "today": ledger.today().isoformat(),
         "token": headers["X-Verification-Token"],
     }
 
@@ -145,8 +154,9 @@ def test_cli_create_token_registers_a_client_with_its_scope(settings, tmp_path):
         pytest.skip("the CLI path is the same on both databases; SQLite is enough")
     env = {**os.environ, "ID_HASH_SALT": "s", "DATABASE_URL": settings.database_url}
     run = [sys.executable, "-m", "ledger.cli", "create-token"]
-    ok = subprocess.run([*run, "--name", "psp-1", "--scope", "payments"], env=env, capture_output=True, text=True,
-                        timeout=60)
+    ok = subprocess.run(
+        [*run, "--name", "psp-1", "--scope", "payments"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert ok.returncode == 0, ok.stderr
     assert len(ok.stdout.strip()) >= 32
     bad = subprocess.run([*run, "--name", "x", "--scope", "root"], env=env, capture_output=True, text=True, timeout=60)
@@ -169,11 +179,20 @@ async def test_a_registered_client_token_is_held_to_its_scope(client, demo):
 def test_scoped_tokens_are_read_from_the_environment_and_must_differ():
     from ledger.settings import Settings, SettingsError
 
-    env = {"LEDGER_API_TOKEN": "b", "LEDGER_DESK_TOKEN": "d", "LEDGER_PAYMENTS_TOKEN": "p",
-           "LEDGER_ANALYTICS_TOKEN": "a", "ID_HASH_SALT": "s"}
+    env = {
+        "LEDGER_API_TOKEN": "b",
+        "LEDGER_DESK_TOKEN": "d",
+        "LEDGER_PAYMENTS_TOKEN": "p",
+        "LEDGER_ANALYTICS_TOKEN": "a",
+        "ID_HASH_SALT": "s",
+    }
     settings = Settings.from_env(env)
     assert [(name, scope) for name, scope, _ in settings.static_clients()] == [
-        ("api", "bot"), ("api:desk", "desk"), ("api:payments", "payments"), ("api:analytics", "analytics")]
+        ("api", "bot"),
+        ("api:desk", "desk"),
+        ("api:payments", "payments"),
+        ("api:analytics", "analytics"),
+    ]
     settings.require_serving()
     with pytest.raises(SettingsError, match="LEDGER_PAYMENTS_TOKEN"):
         Settings.from_env({**env, "LEDGER_PAYMENTS_TOKEN": "b"}).require_serving()

@@ -4,6 +4,7 @@ Slow clients cannot hold the ledger's connections: a request head (request line 
 must arrive within LEDGER_CLIENT_TIMEOUT seconds, and so must the body; past that the
 connection is closed (the body gets a 408 first). The access log cannot print a secret: no
 query string, no header."""
+
 from __future__ import annotations
 
 import os
@@ -26,11 +27,18 @@ def ledger_server(tmp_path_factory):
     port = free_port()
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('slow') / 'l.sqlite3'}"
     migrate(url)
-    env = {**os.environ, "LEDGER_API_TOKEN": "t", "ID_HASH_SALT": "s", "LEDGER_PORT": str(port),
-           "LEDGER_CLIENT_TIMEOUT": str(TIMEOUT), "DATABASE_URL": url}
+    env = {
+        **os.environ,
+        "LEDGER_API_TOKEN": "t",
+        "ID_HASH_SALT": "s",
+        "LEDGER_PORT": str(port),
+        "LEDGER_CLIENT_TIMEOUT": str(TIMEOUT),
+        "DATABASE_URL": url,
+    }
     log_path = tmp_path_factory.mktemp("slowlog") / "serve.log"
-    proc = start_and_wait([sys.executable, "-m", "ledger.cli", "serve"], env, f"http://127.0.0.1:{port}/healthz",
-                          log_path)
+    proc = start_and_wait(
+        [sys.executable, "-m", "ledger.cli", "serve"], env, f"http://127.0.0.1:{port}/healthz", log_path
+    )
     yield port
     proc.terminate()
     proc.wait(10)
@@ -39,9 +47,11 @@ def ledger_server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def served_log(ledger_server, tmp_path_factory):
     """The serve process's output so far (its log goes to stderr, captured in a file)."""
+
     def read() -> str:
         time.sleep(0.3)
         return next(tmp_path_factory.getbasetemp().glob("slowlog*/serve.log")).read_text()
+
     return read
 
 
@@ -83,8 +93,10 @@ def test_a_stalled_second_request_on_a_kept_alive_connection_is_closed(ledger_se
 
 def test_a_body_that_does_not_arrive_gets_408_and_the_connection_closes(ledger_server):
     with socket.create_connection(("127.0.0.1", ledger_server)) as sock:
-        sock.sendall(b"POST /api/v1/verifications HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
-                     b"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"conv")
+        sock.sendall(
+            b"POST /api/v1/verifications HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
+            b'Content-Type: application/json\r\nContent-Length: 200\r\n\r\n{"conv'
+        )
         # The 408 comes after TIMEOUT; aiohttp then drains the unread body for at most TIMEOUT more.
         closed, received, after = closed_within(sock, 2 * TIMEOUT + 1)
         assert closed and after <= 2 * TIMEOUT + 1
@@ -113,9 +125,15 @@ def test_the_access_log_records_requests_but_never_a_query_string_or_header(ledg
     secret_query, secret_token = "q-secret-4f1e9a", "h-secret-77c2d0"
     base = f"http://127.0.0.1:{ledger_server}"
     requests.get(f"{base}/healthz?token={secret_query}", timeout=5)
-    requests.get(f"{base}/api/v1/policy/texts?access_token={secret_query}",
-                 headers={"Authorization": f"Bearer {secret_token}", "Referer": f"{base}/?t={secret_query}",
-                          "User-Agent": secret_token}, timeout=5)
+    requests.get(
+        f"{base}/api/v1/policy/texts?access_token={secret_query}",
+        headers={
+            "Authorization": f"Bearer {secret_token}",
+            "Referer": f"{base}/?t={secret_query}",
+            "User-Agent": secret_token,
+        },
+        timeout=5,
+    )
     log = served_log()
     assert "GET /healthz 200" in log and "GET /api/v1/policy/texts 401" in log, log[-2000:]
     assert secret_query not in log and secret_token not in log

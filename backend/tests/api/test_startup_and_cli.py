@@ -1,4 +1,5 @@
 """Start-up refuses a bad policy file or missing secrets; the CLI commands work."""
+
 import os
 import subprocess
 import sys
@@ -8,12 +9,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+import ledger
 from ledger.domain.errors import PolicyError
 from ledger.policy_file import DEFAULT_POLICY_FILE
 from ledger.settings import Settings, SettingsError
 from ledger.web.app import init_app
-
-import ledger
 
 DEFAULT_POLICY = Path(ledger.__file__).parent / DEFAULT_POLICY_FILE
 
@@ -34,10 +34,17 @@ def test_a_policy_file_with_a_wrong_key_stops_the_app_factory(tmp_path):
 
 
 def test_a_policy_file_with_a_wrong_key_stops_ledger_serve(tmp_path):
-    env = {**os.environ, "LEDGER_API_TOKEN": "t", "ID_HASH_SALT": "s", "LEDGER_POLICY_FILE": str(bad_policy(tmp_path)),
-           "LEDGER_PORT": "1", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}"}
-    result = subprocess.run([sys.executable, "-m", "ledger.cli", "serve"], env=env, capture_output=True, text=True,
-                            timeout=60)
+    env = {
+        **os.environ,
+        "LEDGER_API_TOKEN": "t",
+        "ID_HASH_SALT": "s",
+        "LEDGER_POLICY_FILE": str(bad_policy(tmp_path)),
+        "LEDGER_PORT": "1",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "ledger.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "PolicyError" in result.stderr and "lock_minute" in result.stderr
 
@@ -51,19 +58,19 @@ def test_serving_without_the_api_token_or_salt_is_refused_clearly():
 def test_cli_migrate_seed_and_generate_on_sqlite(tmp_path):
     env = {**os.environ, "ID_HASH_SALT": "s", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"}
     for args in (["migrate"], ["seed-demo"], ["seed-demo"], ["generate", "300"]):
-        result = subprocess.run([sys.executable, "-m", "ledger.cli", *args], env=env, capture_output=True, text=True,
-                                timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "ledger.cli", *args], env=env, capture_output=True, text=True, timeout=120
+        )
         assert result.returncode == 0, result.stderr
     assert "borrowers=300" in result.stdout
 
 
 async def test_generated_portfolio_mixes_buckets(client):
-    from datetime import date
 
+    from ledger.db import repositories as repo
     from ledger.domain.account import derive_status
     from ledger.services.records import load_records
     from ledger.services.seeding import generate_portfolio
-    from ledger.db import repositories as repo
     from ledger.web.keys import ENGINE, LEDGER
 
     from .conftest import SALT

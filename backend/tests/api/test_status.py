@@ -1,4 +1,5 @@
 """Status of every demo borrower after seeding equals the pure domain's derivation."""
+
 import pytest
 
 from ledger.domain.account import derive_status
@@ -8,8 +9,15 @@ from ledger.web.keys import LEDGER
 
 from .helpers import as_borrower, audit_actions, loan_number
 
-EXPECTED_DPD = {"D1": (15, "M1"), "D2": (45, "M2"), "D3": (120, "M3+"), "D4": (20, "M1"), "D5": (0, "M0"),
-                "D6": (35, "M2"), "D7": (30, "M1")}
+EXPECTED_DPD = {
+    "D1": (15, "M1"),
+    "D2": (45, "M2"),
+    "D3": (120, "M3+"),
+    "D4": (20, "M1"),
+    "D5": (0, "M0"),
+    "D6": (35, "M2"),
+    "D7": (30, "M1"),
+}
 
 
 @pytest.mark.parametrize("key", sorted(DEMO_BORROWERS))
@@ -25,13 +33,17 @@ async def test_demo_status_matches_the_domain(client, demo, key):
     assert (got["days_past_due"], got["bucket"]) == EXPECTED_DPD[key]
     assert (got["days_past_due"], got["bucket"]) == (expected.days_past_due, expected.bucket)
     assert got["overdue"] == {
-        "principal": format_money(expected.overdue.principal), "interest": format_money(expected.overdue.interest),
+        "principal": format_money(expected.overdue.principal),
+        "interest": format_money(expected.overdue.interest),
         "penalty_interest": format_money(expected.overdue.penalty_interest),
-        "late_fees": format_money(expected.overdue.late_fees), "total": format_money(expected.overdue.total)}
+        "late_fees": format_money(expected.overdue.late_fees),
+        "total": format_money(expected.overdue.total),
+    }
     assert got["payoff_amount"] == format_money(expected.payoff_amount)
     assert got["amount_to_bring_current"] == format_money(expected.amount_to_bring_current)
     assert [(i["number"], i["state"], i["paid"]) for i in got["instalments"]] == [
-        (i.number, i.state, format_money(i.paid)) for i in expected.instalments]
+        (i.number, i.state, format_money(i.paid)) for i in expected.instalments
+    ]
     assert (got["open_dispute"] is not None) == (key == "D7")
     assert got["as_of"] == today.isoformat()
     assert "status_disclosed" in await audit_actions(client, demo[key])
@@ -41,8 +53,9 @@ async def test_status_as_of_a_past_date_is_derived_for_that_date(client, demo):
     headers = await as_borrower(client, "D1")
     ledger = client.app[LEDGER]
     day = ledger.today().replace(day=1) if ledger.today().day > 1 else ledger.today()
-    resp = await client.get(f"/api/v1/loans/{loan_number('D1')}/status", headers=headers,
-                            params={"as_of": day.isoformat()})
+    resp = await client.get(
+        f"/api/v1/loans/{loan_number('D1')}/status", headers=headers, params={"as_of": day.isoformat()}
+    )
     assert resp.status == 200 and (await resp.json())["as_of"] == day.isoformat()
 
 

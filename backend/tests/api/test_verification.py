@@ -14,8 +14,12 @@ from .helpers import as_borrower, audit_actions, loan_number, row_counts, verify
 
 def attempt(client, key="D1", **changes):
     b = DEMO_BORROWERS[key]
-    body = {"conversation_id": "conv-1", "phone": b.phone, "date_of_birth": b.date_of_birth.isoformat(),
-            "id_last4": b.id_last4}
+    body = {
+        "conversation_id": "conv-1",
+        "phone": b.phone,
+        "date_of_birth": b.date_of_birth.isoformat(),
+        "id_last4": b.id_last4,
+    }
     body.update(changes)
     body = {k: v for k, v in body.items() if v is not None}
     return client.post("/api/v1/verifications", headers=AUTH, json=body)
@@ -165,8 +169,13 @@ async def test_the_per_borrower_lock_still_holds_below_the_client_limit(client, 
 @pytest.mark.parametrize("client_ref", [123, "", "x" * 65, ["a"], "has space", None])
 async def test_a_bad_client_ref_is_422_and_changes_nothing(client, demo, client_ref):
     b = DEMO_BORROWERS["D1"]
-    body = {"conversation_id": "conv-1", "phone": b.phone, "date_of_birth": b.date_of_birth.isoformat(),
-            "id_last4": b.id_last4, "client_ref": client_ref}
+    body = {
+        "conversation_id": "conv-1",
+        "phone": b.phone,
+        "date_of_birth": b.date_of_birth.isoformat(),
+        "id_last4": b.id_last4,
+        "client_ref": client_ref,
+    }
     before = await row_counts(client)
     resp = await client.post("/api/v1/verifications", headers=AUTH, json=body)
     if client_ref is None:  # explicit null is the same as leaving it out
@@ -192,7 +201,8 @@ async def test_the_client_ref_is_kept_only_as_a_keyed_hash_and_never_logged(clie
 async def test_concurrent_failures_from_one_client_never_exceed_its_limit(client, demo):
     import asyncio
 
-    responses = await asyncio.gather(*(
-        attempt(client, phone=WRONG_PHONES[i], id_last4="0000", client_ref="dev-burst") for i in range(15)))
+    responses = await asyncio.gather(
+        *(attempt(client, phone=WRONG_PHONES[i], id_last4="0000", client_ref="dev-burst") for i in range(15))
+    )
     statuses = sorted(r.status for r in responses)
     assert statuses == [401] * 10 + [429] * 5, statuses

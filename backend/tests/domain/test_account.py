@@ -4,8 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from ledger.domain.account import (ArrangementRecord, LoanContract, PaymentRecord, arrangement_state,
-                                   derive_status)
+from ledger.domain.account import ArrangementRecord, LoanContract, PaymentRecord, arrangement_state, derive_status
 from ledger.domain.schedule import ScheduledInstalment
 
 from . import oracle
@@ -50,8 +49,9 @@ def test_late_fee_is_charged_at_exactly_three_days_past_due_not_two(policy):
 def test_late_fee_not_charged_when_paid_before_third_day(policy):
     c = loan()
     due = c.schedule[0].due_date
-    s = derive_status(c, [pay(c.schedule[0].amount + D("0.63"), due + timedelta(days=2))], [],
-                      due + timedelta(days=10), policy)
+    s = derive_status(
+        c, [pay(c.schedule[0].amount + D("0.63"), due + timedelta(days=2))], [], due + timedelta(days=10), policy
+    )
     assert s.instalments[0].late_fee == 0
     assert s.instalments[0].state == "paid"
 
@@ -80,8 +80,13 @@ def test_partial_payment_pays_fee_then_penalty_then_interest_then_principal_olde
     assert v1.unpaid_principal == i1.principal
     assert v2.paid == 0 and v2.unpaid_interest == i2.interest
     # a second payment that covers i1's interest and some principal leaves i2 untouched
-    s2 = derive_status(c, [pay(amount, as_of), pay("100.00", as_of + timedelta(days=1), "second")], [],
-                       as_of + timedelta(days=1), policy)
+    s2 = derive_status(
+        c,
+        [pay(amount, as_of), pay("100.00", as_of + timedelta(days=1), "second")],
+        [],
+        as_of + timedelta(days=1),
+        policy,
+    )
     w1 = s2.instalments[0]
     assert w1.unpaid_interest == 0
     # the payment is allocated before that day's accrual: it pays yesterday's penalty, 80.00 interest, then principal
@@ -109,15 +114,22 @@ def test_payment_of_payoff_closes_the_loan_and_excess_becomes_refund(policy):
     expected_payoff = s.overdue.late_fees + s.overdue.penalty_interest + c.schedule[0].interest + c.principal
     # the payment is allocated before the day's accrual, so take yesterday's charges
     s_prev = derive_status(c, [], [], as_of - timedelta(days=1), policy)
-    payoff_at_payment = s_prev.overdue.late_fees + s_prev.overdue.penalty_interest + c.schedule[0].interest + c.principal
+    payoff_at_payment = (
+        s_prev.overdue.late_fees + s_prev.overdue.penalty_interest + c.schedule[0].interest + c.principal
+    )
     assert s.payoff_amount == expected_payoff
     paid = derive_status(c, [pay(payoff_at_payment + D("25.50"), as_of)], [], as_of + timedelta(days=40), policy)
     assert paid.closed and paid.closed_on == as_of
     assert paid.refund_owed == D("25.50")
     assert paid.payoff_amount == 0 and paid.days_past_due == 0 and paid.overdue.total == 0
     assert all(i.state == "paid" for i in paid.instalments)
-    later = derive_status(c, [pay(payoff_at_payment, as_of), pay("5.00", as_of + timedelta(days=3), "x")], [],
-                          as_of + timedelta(days=5), policy)
+    later = derive_status(
+        c,
+        [pay(payoff_at_payment, as_of), pay("5.00", as_of + timedelta(days=3), "x")],
+        [],
+        as_of + timedelta(days=5),
+        policy,
+    )
     assert later.closed and later.refund_owed == D("5.00")
 
 
@@ -156,8 +168,9 @@ def test_arrangement_replaces_instalments_and_is_kept_when_paid(policy):
     during = derive_status(c, [], [arr], accepted + timedelta(days=3), policy)
     assert during.arrangement_states == {"A1": "active"} and during.active_arrangement_id == "A1"
     assert during.instalments[0].state == "replaced" and during.days_past_due == 0 and during.overdue.total == 0
-    kept = derive_status(c, [pay(c.schedule[0].amount, accepted + timedelta(days=5))], [arr],
-                         accepted + timedelta(days=15), policy)
+    kept = derive_status(
+        c, [pay(c.schedule[0].amount, accepted + timedelta(days=5))], [arr], accepted + timedelta(days=15), policy
+    )
     assert kept.arrangement_states == {"A1": "kept"}
     assert kept.days_past_due == 0 and kept.overdue.total == 0
 

@@ -13,8 +13,13 @@ from ledger.domain.demo import DEMO_BORROWERS, demo_loans
 from . import oracle
 
 TABLE = {  # key: (DPD, bucket) from demo-portfolio.md
-    "D1": (15, "M1"), "D2": (45, "M2"), "D3": (120, "M3+"), "D4": (20, "M1"),
-    "D5": (0, "M0"), "D6": (35, "M2"), "D7": (30, "M1"),
+    "D1": (15, "M1"),
+    "D2": (45, "M2"),
+    "D3": (120, "M3+"),
+    "D4": (20, "M1"),
+    "D5": (0, "M0"),
+    "D6": (35, "M2"),
+    "D7": (30, "M1"),
 }
 TODAYS = [date(2026, 11, 25), date(2027, 3, 31), date(2028, 2, 29), date(2027, 1, 1), date(2026, 12, 31)]
 
@@ -24,10 +29,11 @@ def expected_breakdown(key: str, today: date):
     overdue, each with penalty days * fen(principal * rate / 365) and a late fee once 3 DPD."""
     b = DEMO_BORROWERS[key]
     anchor = today + timedelta(days=b.anchor_days_from_today)
-    sched = oracle.schedule(Fraction(b.principal), Fraction(b.apr), b.term,
-                            oracle.plus_months(anchor, -b.anchor_instalment), anchor.day)
+    sched = oracle.schedule(
+        Fraction(b.principal), Fraction(b.apr), b.term, oracle.plus_months(anchor, -b.anchor_instalment), anchor.day
+    )
     prin = intr = pen = fee = Fraction(0)
-    for due, p, i, a in sched[b.paid_instalments:]:
+    for due, p, i, a in sched[b.paid_instalments :]:
         days = (today - due).days
         if days <= 0:
             continue
@@ -48,7 +54,11 @@ def test_demo_borrower_dpd_bucket_and_overdue_breakdown(key, today, policy):
     prin, intr, pen, fee = expected_breakdown(key, today)
     o = s.overdue
     assert (Fraction(o.principal), Fraction(o.interest), Fraction(o.penalty_interest), Fraction(o.late_fees)) == (
-        prin, intr, pen, fee)
+        prin,
+        intr,
+        pen,
+        fee,
+    )
     assert Fraction(o.total) == prin + intr + pen + fee == Fraction(s.amount_to_bring_current)
     b = DEMO_BORROWERS[key]
     assert [i.state for i in s.instalments[: b.paid_instalments]] == ["paid"] * b.paid_instalments

@@ -136,7 +136,6 @@ def test_user_docs_link_only_to_files_of_the_repository():
             assert file.is_relative_to(REPO) and file.exists(), f"{path.name}: {target} is not a file of the repository"
 
 
-
 def test_the_intent_table_is_the_bots_intent_list():
     doc = (REPO / "docs" / "intents.md").read_text(encoding="utf-8")
     documented = re.findall(r"^\| ([a-z_]+) \|.*\n(?!\|---)", doc, re.MULTILINE)  # not the header row

@@ -11,7 +11,7 @@ import pytest
 from ledger.domain.account import LoanContract, PaymentRecord, derive_status
 from ledger.domain.demo import demo_loans
 from ledger.domain.policy import Bucket
-from ledger.domain.relief import (PLAN_TYPES, HardshipFacts, ReliefHistory, build_arrangement, evaluate_relief)
+from ledger.domain.relief import PLAN_TYPES, HardshipFacts, ReliefHistory, build_arrangement, evaluate_relief
 from ledger.domain.schedule import annuity_payment, period_rate
 
 from . import oracle
@@ -29,8 +29,7 @@ def evaluate(key, f=None, history=None, today=TODAY, policy=None):
     contract, payments, arrangements = demo_loans(today)[key]
     status = derive_status(contract, payments, arrangements, today, policy)
     if history is None:
-        history = ReliefHistory(restructure_dates=tuple(a.accepted_on for a in arrangements),
-                                open_dispute=key == "D7")
+        history = ReliefHistory(restructure_dates=tuple(a.accepted_on for a in arrangements), open_dispute=key == "D7")
     return evaluate_relief(contract, status, f or facts(), history, today, policy), contract, status
 
 
@@ -186,23 +185,34 @@ def test_term_extension_picks_the_smallest_affordable_extension(policy):
     limit = annuity_payment(balance, r, m + target_ext) + D("0.50")
     assert annuity_payment(balance, r, m + target_ext - 1) > limit
     disposable = limit * 2
-    ev = evaluate_relief(contract, status, facts(income=str(disposable), expenses="0", debts="0"), ReliefHistory(),
-                         TODAY, policy)
+    ev = evaluate_relief(
+        contract, status, facts(income=str(disposable), expenses="0", debts="0"), ReliefHistory(), TODAY, policy
+    )
     o = ev.plan("term_extension").offer
     assert len(o.schedule) == m + target_ext
-    assert o.waived.late_fees == status.overdue.late_fees and o.waived.penalty_interest == status.overdue.penalty_interest
+    assert (
+        o.waived.late_fees == status.overdue.late_fees and o.waived.penalty_interest == status.overdue.penalty_interest
+    )
 
 
 def test_every_offer_schedule_sums_to_total_to_repay(policy):
     for key in ("D1", "D2", "D3", "D4", "D6"):
-        for f in (facts(), facts(reason="irregular_income"), facts(reason="illness", duration="long_term", income="30000")):
+        for f in (
+            facts(),
+            facts(reason="irregular_income"),
+            facts(reason="illness", duration="long_term", income="30000"),
+        ):
             ev, _, _ = evaluate(key, f, policy=policy)
             for p in ev.plans:
                 if p.offer:
                     assert sum(i.amount for i in p.offer.schedule) == p.offer.total_to_repay
-                    assert all(i.amount == i.principal + i.interest + i.penalty_interest + i.late_fees
-                               for i in p.offer.schedule)
-                    assert p.offer.payment_to_disposable_income == (p.offer.largest_payment / ev.disposable_income).quantize(D("0.01"))
+                    assert all(
+                        i.amount == i.principal + i.interest + i.penalty_interest + i.late_fees
+                        for i in p.offer.schedule
+                    )
+                    assert p.offer.payment_to_disposable_income == (
+                        p.offer.largest_payment / ev.disposable_income
+                    ).quantize(D("0.01"))
 
 
 def test_accepted_fee_waiver_paid_in_time_is_kept_and_clears_the_arrears(policy):
@@ -243,18 +253,26 @@ def test_evaluate_relief_is_fast_enough(policy):
 
 def test_offer_instalments_are_numbered_after_every_earlier_arrangement(policy):
     ev, contract, _ = evaluate("D6", policy=policy)
-    assert ev.plan("fee_waiver").offer.schedule[0].number == contract.term + 1  # broken plan's numbers are not in the status
+    assert (
+        ev.plan("fee_waiver").offer.schedule[0].number == contract.term + 1
+    )  # broken plan's numbers are not in the status
     d6_arr = demo_loans(TODAY)["D6"][2][0]
     highest = max(i.number for i in d6_arr.schedule)
-    ev2, _, _ = evaluate("D6", history=ReliefHistory(restructure_dates=(d6_arr.accepted_on,),
-                                                     highest_instalment_number=highest), policy=policy)
+    ev2, _, _ = evaluate(
+        "D6",
+        history=ReliefHistory(restructure_dates=(d6_arr.accepted_on,), highest_instalment_number=highest),
+        policy=policy,
+    )
     assert ev2.plan("fee_waiver").offer.schedule[0].number == highest + 1
 
 
-@pytest.mark.parametrize("buckets", [
-    (Bucket("current", 0, 0), Bucket("overdue", 1, None)),
-    (Bucket("all", 0, None),),
-])
+@pytest.mark.parametrize(
+    "buckets",
+    [
+        (Bucket("current", 0, 0), Bucket("overdue", 1, None)),
+        (Bucket("all", 0, None),),
+    ],
+)
 def test_fee_waiver_works_with_any_valid_bucket_list(policy, buckets):
     """The policy file accepts any contiguous bucket list (one bucket is enough): the fee waiver
     must not assume a third bucket exists. Up to the end of the first overdue bucket (or with no

@@ -13,15 +13,18 @@ from ledger.domain.schedule import add_months, annuity_payment, build_schedule
 from . import oracle
 
 
-@pytest.mark.parametrize(("anchor", "months", "expected"), [
-    (date(2026, 1, 31), 1, date(2026, 2, 28)),
-    (date(2028, 1, 31), 1, date(2028, 2, 29)),
-    (date(2026, 1, 31), 2, date(2026, 3, 31)),
-    (date(2026, 1, 30), 1, date(2026, 2, 28)),
-    (date(2026, 3, 31), -1, date(2026, 2, 28)),
-    (date(2026, 12, 15), 1, date(2027, 1, 15)),
-    (date(2026, 1, 15), -13, date(2024, 12, 15)),
-])
+@pytest.mark.parametrize(
+    ("anchor", "months", "expected"),
+    [
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),
+        (date(2028, 1, 31), 1, date(2028, 2, 29)),
+        (date(2026, 1, 31), 2, date(2026, 3, 31)),
+        (date(2026, 1, 30), 1, date(2026, 2, 28)),
+        (date(2026, 3, 31), -1, date(2026, 2, 28)),
+        (date(2026, 12, 15), 1, date(2027, 1, 15)),
+        (date(2026, 1, 15), -13, date(2024, 12, 15)),
+    ],
+)
 def test_add_months_keeps_day_or_uses_month_end(anchor, months, expected):
     assert add_months(anchor, months) == expected
 
@@ -100,6 +103,8 @@ def test_schedule_properties(principal, apr, term, start):
 @settings(max_examples=100, deadline=None)
 @given(principal=principals, apr=aprs, term=st.integers(1, 36), start=starts)
 def test_schedule_equals_fraction_oracle(principal, apr, term, start):
-    got = [(i.due_date, Fraction(i.principal), Fraction(i.interest), Fraction(i.amount))
-           for i in build_schedule(principal, apr, term, start)]
+    got = [
+        (i.due_date, Fraction(i.principal), Fraction(i.interest), Fraction(i.amount))
+        for i in build_schedule(principal, apr, term, start)
+    ]
     assert got == oracle.schedule(Fraction(principal), Fraction(apr), term, start)

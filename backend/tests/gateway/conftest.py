@@ -43,9 +43,14 @@ async def fake_rasa(aiohttp_server):
 @pytest.fixture
 def make_gateway(aiohttp_client, database_url, clock, audit, wechat_client, fake_rasa):
     async def make(**settings_overrides):
-        values = {"database_url": database_url, "rasa_urls": (str(fake_rasa.make_url("")).rstrip("/"),),
-                  "wechat_token": WECHAT_TOKEN, "session_ttl_s": 3600, "handback_intent": "handback",
-                  "system_secret": SYSTEM_SECRET}
+        values = {
+            "database_url": database_url,
+            "rasa_urls": (str(fake_rasa.make_url("")).rstrip("/"),),
+            "wechat_token": WECHAT_TOKEN,
+            "session_ttl_s": 3600,
+            "handback_intent": "handback",
+            "system_secret": SYSTEM_SECRET,
+        }
         values.update(settings_overrides)
         settings = GatewaySettings(**values)
         app = init_app(settings, Overrides(clock=clock, audit=audit, wechat_client=wechat_client))

@@ -1,7 +1,8 @@
 """The desk's account panel, derived in-process by the ledger's own code from the demo portfolio."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from gateway.ledger_bridge import LedgerAccounts
@@ -13,11 +14,18 @@ from ledger.services.seeding import seed_demo
 
 
 async def link(sessions, borrower_id: str, conversation_id: str) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with sessions() as s, s.begin():
-        s.add(m.VerificationSession(token_hash=conversation_id.ljust(64, "0"), borrower_id=borrower_id,
-                                    conversation_id=conversation_id, created_at=now, last_used_at=now,
-                                    expires_at=now + timedelta(minutes=30)))
+        s.add(
+            m.VerificationSession(
+                token_hash=conversation_id.ljust(64, "0"),
+                borrower_id=borrower_id,
+                conversation_id=conversation_id,
+                created_at=now,
+                last_used_at=now,
+                expires_at=now + timedelta(minutes=30),
+            )
+        )
 
 
 async def test_account_panel_shows_the_verified_borrowers_status(database_url):
@@ -54,10 +62,21 @@ async def test_account_panel_follows_a_renewed_rasa_sender(database_url):
     sessions = create_session_factory(engine)
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     ids = await seed_demo(sessions, salt="test-salt", today=today)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with sessions() as s, s.begin():
-        s.add(Conversation(id="conv-wx", channel="wechat", external_user_id="openid-1", rasa_sender_id="sender-2",
-                           language="zh", state="bot", last_seq=0, created_at=now, updated_at=now))
+        s.add(
+            Conversation(
+                id="conv-wx",
+                channel="wechat",
+                external_user_id="openid-1",
+                rasa_sender_id="sender-2",
+                language="zh",
+                state="bot",
+                last_seq=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     await link(sessions, ids["D2"], "sender-2")
     reader = LedgerAccounts(sessions, DeskDoor(sessions, policy=load_policy()))
     assert (await reader.account("conv-wx"))["borrower_name"] == "李强"

@@ -1,15 +1,16 @@
 """The widget's socket: the token travels in the first frame (never the URL or the access log),
 sockets that do not authenticate are closed, and idle conversations expire."""
+
 from __future__ import annotations
 
 import logging
 
 import aiohttp
 import pytest
-from huanxin_testkit.gw_helpers import Widget
 
-from gateway.settings import GatewaySettings, SettingsError
 from gateway.keys import service_key
+from gateway.settings import GatewaySettings, SettingsError
+from huanxin_testkit.gw_helpers import Widget
 
 
 def access_lines(caplog) -> str:
@@ -21,8 +22,9 @@ async def test_chat_connection_leaves_no_token_in_the_access_log(gateway_client,
     widget = await Widget.open(gateway_client)
     await widget.send("hello", "m1")
     await widget.wait_for(lambda e: e["type"] == "message" and e["sender"] == "bot")
-    await gateway_client.get(f"/api/chat/conversations/{widget.conversation_id}/messages",
-                             headers={"X-Client-Token": widget.token})
+    await gateway_client.get(
+        f"/api/chat/conversations/{widget.conversation_id}/messages", headers={"X-Client-Token": widget.token}
+    )
     await widget.ws.close()
     logged = access_lines(caplog)
     assert "/ws/chat" in logged and "/api/chat/conversations" in logged  # the access log does log requests
@@ -45,8 +47,15 @@ async def test_a_token_in_the_url_authenticates_nothing(make_gateway):
     assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 4408  # waited for an auth frame, got none
 
 
-@pytest.mark.parametrize("first", ['{"type": "message", "text": "hi"}', "not json", '["auth"]',
-                                   '{"type": "auth", "conversation_id": 5, "token": null}'])
+@pytest.mark.parametrize(
+    "first",
+    [
+        '{"type": "message", "text": "hi"}',
+        "not json",
+        '["auth"]',
+        '{"type": "auth", "conversation_id": 5, "token": null}',
+    ],
+)
 async def test_a_first_frame_that_is_not_an_auth_closes_the_socket(gateway_client, first):
     widget = await Widget.open(gateway_client)
     ws = await gateway_client.ws_connect("/ws/chat")
@@ -80,16 +89,20 @@ async def test_an_idle_conversation_expires_and_refuses_its_token(gateway_client
     await widget.connect()
     closing = await widget.ws.receive(timeout=5)
     assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 4403  # the widget starts a fresh chat
-    resp = await gateway_client.get(f"/api/chat/conversations/{widget.conversation_id}/messages",
-                                    headers={"X-Client-Token": widget.token})
+    resp = await gateway_client.get(
+        f"/api/chat/conversations/{widget.conversation_id}/messages", headers={"X-Client-Token": widget.token}
+    )
     assert resp.status == 403
     clock.advance(-40 * 60)  # an expired token stays refused
-    resp = await gateway_client.get(f"/api/chat/conversations/{widget.conversation_id}/messages",
-                                    headers={"X-Client-Token": widget.token})
+    resp = await gateway_client.get(
+        f"/api/chat/conversations/{widget.conversation_id}/messages", headers={"X-Client-Token": widget.token}
+    )
     assert resp.status == 403
 
 
-async def test_an_open_socket_of_an_expired_conversation_is_closed_on_its_next_message(gateway_client, clock, fake_rasa):
+async def test_an_open_socket_of_an_expired_conversation_is_closed_on_its_next_message(
+    gateway_client, clock, fake_rasa
+):
     from huanxin_testkit.gw_fake_rasa import received_key
 
     widget = await Widget.open(gateway_client)

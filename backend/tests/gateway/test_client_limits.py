@@ -1,5 +1,6 @@
 """Limits per client address (new conversations) and per socket (messages); X-Forwarded-For is
 believed only from a trusted proxy."""
+
 from __future__ import annotations
 
 from huanxin_testkit.gw_fake_rasa import metadata_key, received_key

@@ -1,6 +1,12 @@
 """Agent desk: login with argon2 hashes, CSRF, session expiry, roles and visibility, audit."""
+
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from gateway.db import Agent, AgentSession
+from gateway.desk_web import SESSION_COOKIE
 from huanxin_testkit.gw_helpers import (
     PASSWORD,
     Widget,
@@ -10,11 +16,6 @@ from huanxin_testkit.gw_helpers import (
     make_agent,
     other_client,
 )
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
-
-from gateway.db import Agent, AgentSession
-from gateway.desk_web import SESSION_COOKIE
 
 
 async def test_passwords_are_stored_as_argon2_hashes(gateway_client, database_url):
@@ -42,9 +43,11 @@ async def test_login_sets_an_httponly_samesite_strict_cookie(gateway_client):
     await make_agent(gateway_client, "li.na")
     form = await gateway_client.get("/desk/login")
     import re
+
     csrf = re.search(r'name="csrf" value="([^"]+)"', await form.text()).group(1)
-    resp = await gateway_client.post("/desk/login", data={"username": "li.na", "password": PASSWORD, "csrf": csrf},
-                                     allow_redirects=False)
+    resp = await gateway_client.post(
+        "/desk/login", data={"username": "li.na", "password": PASSWORD, "csrf": csrf}, allow_redirects=False
+    )
     cookie = resp.cookies[SESSION_COOKIE]
     assert cookie["httponly"] is True and cookie["samesite"] == "Strict" and cookie["path"] == "/"
 
@@ -52,8 +55,9 @@ async def test_login_sets_an_httponly_samesite_strict_cookie(gateway_client):
 async def test_login_form_needs_its_csrf_token(gateway_client):
     await make_agent(gateway_client, "li.na")
     await gateway_client.get("/desk/login")
-    resp = await gateway_client.post("/desk/login", data={"username": "li.na", "password": PASSWORD, "csrf": "forged"},
-                                     allow_redirects=False)
+    resp = await gateway_client.post(
+        "/desk/login", data={"username": "li.na", "password": PASSWORD, "csrf": "forged"}, allow_redirects=False
+    )
     assert resp.status == 403
 
 
@@ -64,7 +68,9 @@ async def test_every_post_needs_the_sessions_csrf_token(gateway_client, aiohttp_
     path = f"/desk/api/conversations/{widget.conversation_id}/take"
     assert (await gateway_client.post(path)).status == 403
     assert (await gateway_client.post(path, headers={"X-CSRF-Token": "forged"})).status == 403
-    assert (await gateway_client.post(path, headers={"X-CSRF-Token": csrf, "Origin": "https://evil.example"})).status == 403
+    assert (
+        await gateway_client.post(path, headers={"X-CSRF-Token": csrf, "Origin": "https://evil.example"})
+    ).status == 403
     assert not [e for e in audit.entries if e[1] == "desk.take_over"]
     assert (await gateway_client.post(path, headers={"X-CSRF-Token": csrf})).status == 200
 
@@ -128,6 +134,7 @@ async def test_replying_needs_a_takeover_first(gateway_client):
 
 async def test_agent_can_pick_a_live_bot_conversation(gateway_client, fake_rasa):
     from huanxin_testkit.gw_fake_rasa import received_key
+
     widget = await Widget.open(gateway_client)
     await widget.send("hello", "m1")
     await widget.wait_for(lambda e: e["type"] == "message" and e["sender"] == "bot")
@@ -149,8 +156,11 @@ async def test_invalid_actions_are_refused_with_4xx(gateway_client):
     assert (await desk.handback(widget.conversation_id, slots={"verified": True})).status == 422
     assert (await desk.handback(widget.conversation_id, slots={"verification_token": "x"})).status == 422
     assert (await desk.reply(widget.conversation_id, "   ")).status == 422
-    resp = await gateway_client.post(f"/desk/api/conversations/{widget.conversation_id}/messages", data=b"{not json",
-                                     headers={"X-CSRF-Token": desk.csrf, "Content-Type": "application/json"})
+    resp = await gateway_client.post(
+        f"/desk/api/conversations/{widget.conversation_id}/messages",
+        data=b"{not json",
+        headers={"X-CSRF-Token": desk.csrf, "Content-Type": "application/json"},
+    )
     assert resp.status == 422
     assert (await desk.view("no-such-conversation")).status == 404
 
@@ -167,9 +177,14 @@ async def test_every_agent_action_is_audited(gateway_client, audit):
     await desk.take(cid)
     await desk.close(cid, "resolved")
     assert [(actor, action, conv) for actor, action, conv, _ in audit.entries] == [
-        ("li.na", "desk.view", cid), ("li.na", "desk.take_over", cid), ("li.na", "desk.reply", cid),
-        ("li.na", "desk.note", cid), ("li.na", "desk.hand_back", cid), ("li.na", "desk.take_over", cid),
-        ("li.na", "desk.close", cid)]
+        ("li.na", "desk.view", cid),
+        ("li.na", "desk.take_over", cid),
+        ("li.na", "desk.reply", cid),
+        ("li.na", "desk.note", cid),
+        ("li.na", "desk.hand_back", cid),
+        ("li.na", "desk.take_over", cid),
+        ("li.na", "desk.close", cid),
+    ]
     assert audit.entries[-1][3] == {"outcome": "resolved"}
 
 
@@ -201,14 +216,17 @@ async def test_ledger_audit_log_receives_agent_actions(gateway_client, database_
     async with engine.connect() as conn:
         rows = (await conn.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail))).all()
     await engine.dispose()
-    assert [tuple(r) for r in rows] == [("agent:li.na", "desk.close", {"conversation_id": "conv-1", "outcome": "resolved"})]
+    assert [tuple(r) for r in rows] == [
+        ("agent:li.na", "desk.close", {"conversation_id": "conv-1", "outcome": "resolved"})
+    ]
 
 
 async def test_non_ascii_csrf_tokens_are_refused_not_crashed(gateway_client):
     await make_agent(gateway_client, "li.na")
     await gateway_client.get("/desk/login")
-    resp = await gateway_client.post("/desk/login", data={"username": "li.na", "password": PASSWORD, "csrf": "令牌"},
-                                     allow_redirects=False)
+    resp = await gateway_client.post(
+        "/desk/login", data={"username": "li.na", "password": PASSWORD, "csrf": "令牌"}, allow_redirects=False
+    )
     assert resp.status == 403
     _, csrf = await login(gateway_client, "li.na")
     resp = await gateway_client.post("/desk/logout", headers={"X-CSRF-Token": "令牌".encode().decode("latin-1")})

@@ -1,15 +1,15 @@
 """Agent replies pushed through the WeChat customer-service API follow the contact rules
 (opt-out, cease-contact, 08:00-21:00 in the borrower's time zone, a borrower message in the
 last 48 h); a refused or failed send is kept agent-only and the agent is told."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from gateway.keys import service_key
 from gateway.wechat import WeChatApiError
-
 from huanxin_testkit.gw_desk import gateway_factory
 from huanxin_testkit.gw_helpers import desk_for
 
@@ -20,8 +20,13 @@ class RulesAccounts:
     """An account reader whose contact rules the test sets."""
 
     def __init__(self, **rules) -> None:
-        self.rules = {"stop_all": False, "opted_out_channels": [], "timezone": "Asia/Shanghai", "open_dispute": False,
-                      **rules}
+        self.rules = {
+            "stop_all": False,
+            "opted_out_channels": [],
+            "timezone": "Asia/Shanghai",
+            "open_dispute": False,
+            **rules,
+        }
 
     async def account(self, conversation_id: str):
         return {"borrower_name": "Zhang San", "bucket": "B1", "loans": []}
@@ -41,8 +46,10 @@ class FailingWeChatClient:
 @pytest.fixture
 def make_desk_gateway(aiohttp_client, database_url, clock, audit, fake_rasa):
     def make(wechat_client, accounts, **settings):
-        return gateway_factory(aiohttp_client, database_url, clock, audit, wechat_client, fake_rasa)(accounts=accounts,
-                                                                                                   **settings)
+        return gateway_factory(aiohttp_client, database_url, clock, audit, wechat_client, fake_rasa)(
+            accounts=accounts, **settings
+        )
+
     return make
 
 
@@ -60,12 +67,16 @@ async def reply_texts(client, conversation_id: str) -> list[tuple[str, str, bool
     return [(m["sender"], m["text"], m["agent_only"]) for m in view if m["sender"] in ("agent", "system")]
 
 
-@pytest.mark.parametrize("rules, reason", [
-    ({"opted_out_channels": ["wechat"]}, "opted_out"),
-    ({"stop_all": True}, "cease_contact"),
-])
+@pytest.mark.parametrize(
+    "rules, reason",
+    [
+        ({"opted_out_channels": ["wechat"]}, "opted_out"),
+        ({"stop_all": True}, "cease_contact"),
+    ],
+)
 async def test_reply_to_a_borrower_who_said_stop_is_refused_and_kept_agent_only(
-        make_desk_gateway, wechat_client, rules, reason):
+    make_desk_gateway, wechat_client, rules, reason
+):
     client = await make_desk_gateway(wechat_client, RulesAccounts(**rules))
     desk, cid = await taken_wechat_conversation(client)
     sent_before = list(wechat_client.sent)
@@ -80,7 +91,7 @@ async def test_reply_to_a_borrower_who_said_stop_is_refused_and_kept_agent_only(
 
 
 async def test_reply_outside_0800_2100_in_the_borrowers_time_zone_is_refused(make_desk_gateway, wechat_client, clock):
-    clock.now = datetime(2026, 11, 25, 13, 30, tzinfo=timezone.utc)  # 21:30 in Shanghai
+    clock.now = datetime(2026, 11, 25, 13, 30, tzinfo=UTC)  # 21:30 in Shanghai
     client = await make_desk_gateway(wechat_client, RulesAccounts())
     desk, cid = await taken_wechat_conversation(client)
     resp = await desk.reply(cid, "Still there?")
@@ -89,7 +100,7 @@ async def test_reply_outside_0800_2100_in_the_borrowers_time_zone_is_refused(mak
 
 
 async def test_the_window_follows_the_borrowers_own_time_zone(make_desk_gateway, wechat_client, clock):
-    clock.now = datetime(2026, 11, 25, 13, 30, tzinfo=timezone.utc)  # 13:30 in London
+    clock.now = datetime(2026, 11, 25, 13, 30, tzinfo=UTC)  # 13:30 in London
     client = await make_desk_gateway(wechat_client, RulesAccounts(timezone="Europe/London"))
     desk, cid = await taken_wechat_conversation(client)
     assert (await desk.reply(cid, "Still there?")).status == 201
@@ -133,7 +144,7 @@ async def test_a_failed_send_is_reported_to_the_agent_and_kept_agent_only(make_d
 async def test_web_widget_replies_are_not_subject_to_app_contact_rules(make_desk_gateway, wechat_client, clock):
     from huanxin_testkit.gw_helpers import escalated_conversation
 
-    clock.now = datetime(2026, 11, 25, 14, 30, tzinfo=timezone.utc)  # 22:30 in Shanghai
+    clock.now = datetime(2026, 11, 25, 14, 30, tzinfo=UTC)  # 22:30 in Shanghai
     client = await make_desk_gateway(wechat_client, RulesAccounts(stop_all=True))
     widget = await escalated_conversation(client)
     desk = await desk_for(client, "li.na")
@@ -155,16 +166,29 @@ async def test_the_ledger_reader_tells_the_contact_rules_and_the_queue_summary(d
     engine = create_engine(database_url)
     sessions = create_session_factory(engine)
     ids = await seed_demo(sessions, salt="test-salt", today=datetime.now(ZoneInfo("Asia/Shanghai")).date())
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     async with sessions() as s, s.begin():
         for key, conv in (("D1", "conv-d1"), ("D7", "conv-d7")):
-            s.add(m.VerificationSession(token_hash=conv.ljust(64, "0"), borrower_id=ids[key], conversation_id=conv,
-                                        created_at=now, last_used_at=now, expires_at=now + timedelta(minutes=30)))
+            s.add(
+                m.VerificationSession(
+                    token_hash=conv.ljust(64, "0"),
+                    borrower_id=ids[key],
+                    conversation_id=conv,
+                    created_at=now,
+                    last_used_at=now,
+                    expires_at=now + timedelta(minutes=30),
+                )
+            )
         pref = await s.get(m.ContactPreference, ids["D1"])
         pref.stop_all, pref.opted_out_channels = True, ["wechat"]
     reader = LedgerAccounts(sessions, DeskDoor(sessions, policy=load_policy()))
     d1 = await reader.contact_rules("conv-d1")
-    assert d1 == {"stop_all": True, "opted_out_channels": ["wechat"], "timezone": "Asia/Shanghai", "open_dispute": False}
+    assert d1 == {
+        "stop_all": True,
+        "opted_out_channels": ["wechat"],
+        "timezone": "Asia/Shanghai",
+        "open_dispute": False,
+    }
     assert (await reader.contact_rules("conv-d7"))["open_dispute"] is True
     assert await reader.contact_rules("conv-unverified") is None
     assert await reader.summary("conv-d1") == {"borrower_name": "王芳", "bucket": "M1"}

@@ -1,13 +1,13 @@
 """A flooding borrower cannot take the desk down: per-conversation message limit, queue account
 summaries read once (not per conversation per request), single queue items for desk deltas."""
+
 from __future__ import annotations
 
 import pytest
 
 from gateway.keys import service_key
-from huanxin_testkit.gw_fake_rasa import received_key
-
 from huanxin_testkit.gw_desk import gateway_factory
+from huanxin_testkit.gw_fake_rasa import received_key
 from huanxin_testkit.gw_helpers import Widget, desk_for, escalated_conversation
 
 

@@ -1,5 +1,6 @@
 """Desk login under attack: argon2 off the event loop, a bounded hash queue, per-account and
 per-address limits with growing delays, 429 + Retry-After."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,9 @@ def make_desk_gateway(aiohttp_client, database_url, clock, audit, wechat_client,
 async def test_event_loop_answers_healthz_quickly_while_bad_logins_are_hashed(gateway_client):
     await make_agent(gateway_client, "li.na")
     await gateway_client.get("/healthz")  # warm the engine
-    attempts = [asyncio.create_task(post_login(gateway_client, f"user{i % 4}", f"wrong password {i}"))
-                for i in range(16)]
+    attempts = [
+        asyncio.create_task(post_login(gateway_client, f"user{i % 4}", f"wrong password {i}")) for i in range(16)
+    ]
     await asyncio.sleep(0.15)  # the attempts are being hashed now
     started = time.perf_counter()
     resp = await gateway_client.get("/healthz")

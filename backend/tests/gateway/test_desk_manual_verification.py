@@ -1,5 +1,6 @@
 """A borrower locked out of verification reaches a person, who sees the lock in the desk and can
 record a verification by other means: the ledger clears the lock and audits it as the agent."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -9,9 +10,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
+from gateway.keys import Overrides
 from gateway.ledger_bridge import LedgerAccounts
 from gateway.settings import GatewaySettings
-from gateway.keys import Overrides
 from gateway.web import init_app, server_options
 from huanxin_testkit.gw_helpers import SYSTEM_SECRET, Widget, desk_for
 from ledger.db import models as m
@@ -30,8 +31,9 @@ async def ledger_gateway(aiohttp_client, database_url, audit, fake_rasa):
     sessions = create_session_factory(engine)
     policy = load_policy()
     await seed_demo(sessions, salt="test-salt", today=datetime.now(ZoneInfo("Asia/Shanghai")).date())
-    settings = GatewaySettings(database_url=database_url, rasa_urls=(str(fake_rasa.make_url("")).rstrip("/"),),
-                               system_secret=SYSTEM_SECRET)
+    settings = GatewaySettings(
+        database_url=database_url, rasa_urls=(str(fake_rasa.make_url("")).rstrip("/"),), system_secret=SYSTEM_SECRET
+    )
     app = init_app(settings, Overrides(audit=audit, accounts=LedgerAccounts(sessions, DeskDoor(sessions, policy))))
     server = TestServer(app)
     await server.start_server(**server_options(settings))
@@ -44,8 +46,13 @@ async def lock_out(ledger: Ledger, conversation_id: str) -> None:
     """Three wrong birth dates for D1's phone, as the bot would send them."""
     for _ in range(ledger.policy.verification.max_failures):
         with pytest.raises(LedgerError):
-            await verification.verify(ledger, conversation_id=conversation_id, phone="13800000001",
-                                      date_of_birth=date(1991, 1, 1), id_last4="4321")
+            await verification.verify(
+                ledger,
+                conversation_id=conversation_id,
+                phone="13800000001",
+                date_of_birth=date(1991, 1, 1),
+                id_last4="4321",
+            )
 
 
 async def escalated(client) -> Widget:
@@ -64,8 +71,10 @@ async def test_the_desk_sees_the_lock_and_an_agent_clears_it_by_verifying_anothe
     view = await (await desk.view(widget.conversation_id)).json()
     assert view["verification"]["locked"] is True and view["verification"]["verified"] is False
 
-    resp = await desk.post(f"/desk/api/conversations/{widget.conversation_id}/manual-verification",
-                           {"method": "callback_on_record", "note": "called back on the number on record"})
+    resp = await desk.post(
+        f"/desk/api/conversations/{widget.conversation_id}/manual-verification",
+        {"method": "callback_on_record", "note": "called back on the number on record"},
+    )
     assert resp.status == 201 and (await resp.json())["lock_cleared"] is True
     view = await (await desk.view(widget.conversation_id)).json()
     assert view["verification"]["locked"] is False
@@ -77,16 +86,24 @@ async def test_the_desk_sees_the_lock_and_an_agent_clears_it_by_verifying_anothe
     notes = [msg for msg in view["messages"] if msg["agent_only"] and "verified by other means" in msg["text"]]
     assert len(notes) == 1
     # now the borrower can verify with the bot again
-    await verification.verify(ledger, conversation_id=widget.conversation_id, phone="13800000001",
-                              date_of_birth=date(1990, 3, 15), id_last4="4321")
+    await verification.verify(
+        ledger,
+        conversation_id=widget.conversation_id,
+        phone="13800000001",
+        date_of_birth=date(1990, 3, 15),
+        id_last4="4321",
+    )
 
 
-@pytest.mark.parametrize("body, status", [
-    ({"method": "guessed"}, 422),
-    ({"method": "video_call", "note": "born 1990"}, 422),  # digits could be an identity answer
-    ({"method": "video_call", "note": "x" * 501}, 422),
-    ({}, 422),
-])
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ({"method": "guessed"}, 422),
+        ({"method": "video_call", "note": "born 1990"}, 422),  # digits could be an identity answer
+        ({"method": "video_call", "note": "x" * 501}, 422),
+        ({}, 422),
+    ],
+)
 async def test_a_bad_manual_verification_changes_nothing(ledger_gateway, body, status):
     client, ledger, sessions = ledger_gateway
     widget = await escalated(client)
@@ -104,8 +121,9 @@ async def test_only_the_agent_handling_the_conversation_may_verify(ledger_gatewa
     widget = await escalated(client)
     await lock_out(ledger, widget.conversation_id)
     desk = await desk_for(client, "li.na")  # has not taken it over
-    resp = await desk.post(f"/desk/api/conversations/{widget.conversation_id}/manual-verification",
-                           {"method": "video_call"})
+    resp = await desk.post(
+        f"/desk/api/conversations/{widget.conversation_id}/manual-verification", {"method": "video_call"}
+    )
     assert resp.status == 403
 
 
@@ -116,8 +134,9 @@ async def test_a_conversation_that_names_no_borrower_cannot_be_verified(ledger_g
     await desk.take(widget.conversation_id)
     view = await (await desk.view(widget.conversation_id)).json()
     assert view["verification"] is None
-    resp = await desk.post(f"/desk/api/conversations/{widget.conversation_id}/manual-verification",
-                           {"method": "video_call"})
+    resp = await desk.post(
+        f"/desk/api/conversations/{widget.conversation_id}/manual-verification", {"method": "video_call"}
+    )
     assert resp.status == 409
 
 

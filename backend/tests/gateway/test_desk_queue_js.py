@@ -1,5 +1,6 @@
 """The desk's queue applies socket events as deltas (static/desk_queue.js, run under node):
 a flood of messages on a listed conversation needs no request; only an unseen one needs one."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,8 @@ const q = new DeskQueue(me, 900);
 const t0 = Date.parse('2026-11-25T02:00:00Z');
 const iso = (ms) => new Date(ms).toISOString();
 q.setAll([
-  {conversation_id: 'a', state: 'agent', assigned_agent: null, escalated_at: iso(t0), updated_at: iso(t0), last_message: 'x'},
+  {conversation_id: 'a', state: 'agent', assigned_agent: null, escalated_at: iso(t0), updated_at: iso(t0),
+   last_message: 'x'},
   {conversation_id: 'b', state: 'agent', assigned_agent: 'li.na', escalated_at: iso(t0 - 60000), updated_at: iso(t0)},
 ]);
 let fetches = 0;
@@ -40,7 +42,8 @@ assert.ok(!('b' in q.items));
 assert.strictEqual(q.apply({type: 'conversation', conversation_id: 'zz', state: 'closed'}).fetch, null);
 // overdue first, with wait times computed locally
 q.setAll([
-  {conversation_id: 'mine', state: 'agent', assigned_agent: 'li.na', escalated_at: iso(t0 - 3600000), updated_at: iso(t0)},
+  {conversation_id: 'mine', state: 'agent', assigned_agent: 'li.na', escalated_at: iso(t0 - 3600000),
+   updated_at: iso(t0)},
   {conversation_id: 'late', state: 'agent', assigned_agent: null, escalated_at: iso(t0 - 1200000), updated_at: iso(t0)},
   {conversation_id: 'bot', state: 'bot', assigned_agent: null, escalated_at: null, updated_at: iso(t0)},
 ]);
@@ -54,8 +57,9 @@ console.log('ok');
 
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
 def test_desk_queue_applies_message_events_without_refetching():
-    result = subprocess.run([NODE, "-e", SCRIPT, str(STATIC / "desk_queue.js")], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [NODE, "-e", SCRIPT, str(STATIC / "desk_queue.js")], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 

@@ -1,8 +1,10 @@
 """Desk sessions end when they should: password reset, deactivation, logout, expiry (purged),
 and the desk socket of an ended session is closed."""
+
 from __future__ import annotations
 
 import asyncio
+
 import aiohttp
 import pytest
 from sqlalchemy import select
@@ -10,7 +12,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.db import AgentSession
 from gateway.keys import auth_key
-
 from huanxin_testkit.gw_desk import gateway_factory, post_login
 from huanxin_testkit.gw_helpers import PASSWORD, desk_for, login, make_agent
 
@@ -39,7 +40,9 @@ async def test_a_password_reset_ends_every_session_of_that_agent(gateway_client,
     assert ("cli:root", "desk.agent.password_reset", "", {"agent": "li.na", "sessions_ended": 1}) in audit.entries
 
 
-async def test_a_deactivated_agent_loses_sessions_and_cannot_log_in_until_reactivated(gateway_client, audit, database_url):
+async def test_a_deactivated_agent_loses_sessions_and_cannot_log_in_until_reactivated(
+    gateway_client, audit, database_url
+):
     await desk_for(gateway_client, "li.na")
     auth = gateway_client.app[auth_key]
     await auth.set_active("li.na", False, actor="cli:root")
@@ -48,7 +51,9 @@ async def test_a_deactivated_agent_loses_sessions_and_cannot_log_in_until_reacti
     assert (await post_login(gateway_client, "li.na", PASSWORD))[0] == 401
     await auth.set_active("li.na", True, actor="cli:root")
     assert (await login(gateway_client, "li.na", PASSWORD))[0] == 303
-    actions = [(a, action, detail["agent"]) for a, action, _, detail in audit.entries if action.startswith("desk.agent.")]
+    actions = [
+        (a, action, detail["agent"]) for a, action, _, detail in audit.entries if action.startswith("desk.agent.")
+    ]
     assert actions == [("cli:root", "desk.agent.deactivate", "li.na"), ("cli:root", "desk.agent.reactivate", "li.na")]
 
 
@@ -95,7 +100,9 @@ async def test_logout_closes_the_desk_socket_of_that_session(gateway_client):
 
 
 @pytest.mark.parametrize("change", ["deactivate", "reset"])
-async def test_a_session_ended_by_another_process_closes_the_desk_socket(make_desk_gateway, database_url, clock, change):
+async def test_a_session_ended_by_another_process_closes_the_desk_socket(
+    make_desk_gateway, database_url, clock, change
+):
     from gateway.agents import DeskAuth
     from ledger.db.session import create_engine, create_session_factory
 
@@ -138,12 +145,16 @@ def test_cli_set_password_deactivate_and_reactivate(database_url, monkeypatch, c
 
         engine = create_async_engine(database_url)
         async with engine.connect() as conn:
-            rows = (await conn.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail)
-                                       .order_by(AuditEntry.at, AuditEntry.id))).all()
+            rows = (
+                await conn.execute(
+                    select(AuditEntry.actor, AuditEntry.action, AuditEntry.detail).order_by(
+                        AuditEntry.at, AuditEntry.id
+                    )
+                )
+            ).all()
         await engine.dispose()
         return rows
 
     rows = asyncio.run(audited())
     assert [r.action for r in rows] == ["desk.agent.password_reset", "desk.agent.deactivate", "desk.agent.reactivate"]
     assert all(r.actor.startswith("cli") and r.detail["agent"] == "li.na" for r in rows)
-

@@ -1,13 +1,13 @@
 """Desk hours and who is on shift: an escalation nobody can answer now tells the borrower when
 they will hear back; the queue puts overdue conversations first. All with a fixed clock."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from gateway.settings import DeskSettings, GatewaySettings, SettingsError
-
 from huanxin_testkit.gw_desk import gateway_factory
 from huanxin_testkit.gw_helpers import Widget, desk_for, escalated_conversation, other_client
 
@@ -26,7 +26,9 @@ async def handoff_notice(client) -> str:
     return notice["text"]
 
 
-@pytest.mark.parametrize("value", ["Mon-Fry 09:00-18:00", "Mon-Fri 9-18", "Mon-Fri 18:00-09:00", "weekdays", "Mon-Fri 09:00-25:00"])
+@pytest.mark.parametrize(
+    "value", ["Mon-Fry 09:00-18:00", "Mon-Fri 9-18", "Mon-Fri 18:00-09:00", "weekdays", "Mon-Fri 09:00-25:00"]
+)
 def test_unusable_desk_hours_are_refused_at_start_naming_the_variable(value):
     with pytest.raises(SettingsError, match="GATEWAY_DESK_HOURS"):
         GatewaySettings.from_env({"GATEWAY_DESK_HOURS": value})
@@ -43,7 +45,7 @@ def test_several_desk_hour_ranges_are_accepted():
 
 
 async def test_handoff_outside_desk_hours_tells_the_hours_and_when_they_will_hear_back(make_desk_gateway, clock):
-    clock.now = datetime(2026, 11, 28, 3, 0, tzinfo=timezone.utc)  # Saturday 11:00 in Shanghai
+    clock.now = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)  # Saturday 11:00 in Shanghai
     client = await make_desk_gateway(desk=HOURS)
     text = await handoff_notice(client)
     assert "joining" not in text
@@ -51,7 +53,7 @@ async def test_handoff_outside_desk_hours_tells_the_hours_and_when_they_will_hea
 
 
 async def test_handoff_outside_desk_hours_in_chinese(make_desk_gateway, clock):
-    clock.now = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)  # Wednesday 20:00 in Shanghai
+    clock.now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # Wednesday 20:00 in Shanghai
     client = await make_desk_gateway(desk=HOURS)
     widget = await Widget.open(client, language="zh")
     await widget.send("我要人工", "m1")
@@ -65,13 +67,17 @@ async def test_handoff_in_hours_with_nobody_on_shift_says_the_request_is_queued(
     assert "joining" not in text and "queued" in text
 
 
-async def test_handoff_in_hours_with_an_agent_on_shift_says_someone_is_joining(make_desk_gateway, aiohttp_client, clock):
+async def test_handoff_in_hours_with_an_agent_on_shift_says_someone_is_joining(
+    make_desk_gateway, aiohttp_client, clock
+):
     client = await make_desk_gateway(desk=HOURS)
     await desk_for(await other_client(aiohttp_client, client), "li.na")
     assert "joining" in await handoff_notice(client)
 
 
-async def test_an_agent_last_seen_long_ago_is_not_on_shift_but_an_open_desk_is(make_desk_gateway, aiohttp_client, clock):
+async def test_an_agent_last_seen_long_ago_is_not_on_shift_but_an_open_desk_is(
+    make_desk_gateway, aiohttp_client, clock
+):
     client = await make_desk_gateway(desk=HOURS)
     agent_client = await other_client(aiohttp_client, client)
     await desk_for(agent_client, "li.na")
@@ -85,7 +91,8 @@ async def test_an_agent_last_seen_long_ago_is_not_on_shift_but_an_open_desk_is(m
 
 
 async def test_without_desk_hours_the_handoff_says_joining_only_when_an_agent_is_on_the_desk(
-        make_desk_gateway, aiohttp_client):
+    make_desk_gateway, aiohttp_client
+):
     client = await make_desk_gateway()
     text = await handoff_notice(client)
     assert "joining" not in text and "queued" in text  # nobody on the desk: no promise of a person now

@@ -2,12 +2,14 @@
 the table must give no 5xx, no unhandled exception in the server log, no hang. The long run is
 bench/fuzz_gateway.py (e.g. --examples 5000, --postgres).
 """
+
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
+
 from huanxin_testkit.gw_fakes import fresh_pg_database
 from huanxin_testkit.gw_fuzz import ENDPOINTS, fuzz
 
@@ -15,7 +17,7 @@ SEED = int(os.environ.get("HUANXIN_FUZZ_SEED", "20261130"))  # set it to replay 
 
 
 async def run(client, clock, examples: int):
-    clock.now = datetime.now(timezone.utc)  # signed WeChat timestamps are fresh on either clock
+    clock.now = datetime.now(UTC)  # signed WeChat timestamps are fresh on either clock
     report = await fuzz(client, examples, SEED, clock=clock)
     assert all(s.inputs > 0 for s in report.stats.values()), "every endpoint of the table got inputs"
     assert not report.failures, report.render()

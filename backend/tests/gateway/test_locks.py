@@ -1,4 +1,5 @@
 """Per-conversation locks: in one process (asyncio) and across processes (Redis at 127.0.0.1:6379)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,7 +36,7 @@ async def overlapping(locks_by_worker: list[ConversationLocks], conversation: st
                 await asyncio.sleep(0.002)
                 inside -= 1
 
-    await asyncio.gather(*(worker(l) for l in locks_by_worker))
+    await asyncio.gather(*(worker(locks) for locks in locks_by_worker))
     return overlaps
 
 
@@ -97,43 +98,48 @@ async def test_redis_lock_times_out_instead_of_waiting_forever():
 
 
 @needs_redis
-async def test_two_gateways_sharing_redis_and_a_database_keep_one_order(aiohttp_client, aiohttp_server, database_url,
-                                                                       clock, audit, wechat_client):
+async def test_two_gateways_sharing_redis_and_a_database_keep_one_order(
+    aiohttp_client, aiohttp_server, database_url, clock, audit, wechat_client
+):
+    from gateway.keys import Overrides, service_key
+    from gateway.settings import GatewaySettings
+    from gateway.web import init_app
     from huanxin_testkit.gw_fake_rasa import make_fake_rasa, received_key
 
-    from gateway.settings import GatewaySettings
-    from gateway.keys import Overrides, service_key
-    from gateway.web import init_app
-
     rasa = await aiohttp_server(make_fake_rasa("r", jitter_s=0.02))
-    settings = GatewaySettings(database_url=database_url, rasa_urls=(str(rasa.make_url("")).rstrip("/"),),
-                               redis_url=REDIS_URL)
+    settings = GatewaySettings(
+        database_url=database_url, rasa_urls=(str(rasa.make_url("")).rstrip("/"),), redis_url=REDIS_URL
+    )
     gateways = [await aiohttp_client(init_app(settings, Overrides(clock=clock, audit=audit))) for _ in range(2)]
     one, two = (g.app[service_key] for g in gateways)
     conv, _ = await one.create_web_conversation("en")
-    await asyncio.gather(*(
-        (one if i % 2 else two).handle_borrower_message(conv.id, f"m{i}", client_msg_id=f"k{i}") for i in range(12)))
+    await asyncio.gather(
+        *((one if i % 2 else two).handle_borrower_message(conv.id, f"m{i}", client_msg_id=f"k{i}") for i in range(12))
+    )
     transcript = await one.transcript(conv.id)
     assert [m["seq"] for m in transcript] == list(range(1, 25))
-    for borrower, bot in zip(transcript[0::2], transcript[1::2]):
+    for borrower, bot in zip(transcript[0::2], transcript[1::2], strict=True):
         assert (borrower["sender"], bot["sender"]) == ("borrower", "bot")
         assert bot["text"] == f"[r] echo: {borrower['text']}"
     assert [m for _, m in rasa.app[received_key]] == [m["text"] for m in transcript[0::2]]
 
 
 async def test_transcript_order_holds_on_postgresql(aiohttp_client, aiohttp_server, pg_database_url, clock, audit):
-    from huanxin_testkit.gw_fake_rasa import make_fake_rasa
-
-    from gateway.settings import GatewaySettings
     from gateway.keys import Overrides, service_key
+    from gateway.settings import GatewaySettings
     from gateway.web import init_app
+    from huanxin_testkit.gw_fake_rasa import make_fake_rasa
 
     rasa = await aiohttp_server(make_fake_rasa("pg", jitter_s=0.02))
     settings = GatewaySettings(database_url=pg_database_url, rasa_urls=(str(rasa.make_url("")).rstrip("/"),))
     client = await aiohttp_client(init_app(settings, Overrides(clock=clock, audit=audit)))
     service = client.app[service_key]
     conv, _ = await service.create_web_conversation("zh")
-    await asyncio.gather(*(service.handle_borrower_message(conv.id, f"消息{i}", client_msg_id=f"k{i}") for i in range(15)))
+    await asyncio.gather(
+        *(service.handle_borrower_message(conv.id, f"消息{i}", client_msg_id=f"k{i}") for i in range(15))
+    )
     transcript = await service.transcript(conv.id)
     assert [m["seq"] for m in transcript] == list(range(1, 31))
-    assert all(bot["text"] == f"[pg] echo: {b['text']}" for b, bot in zip(transcript[0::2], transcript[1::2]))
+    assert all(
+        bot["text"] == f"[pg] echo: {b['text']}" for b, bot in zip(transcript[0::2], transcript[1::2], strict=True)
+    )

@@ -1,4 +1,5 @@
 """The gateway's Alembic revision builds exactly the tables its models describe."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata

@@ -2,6 +2,7 @@
 (chat_web, desk_web, wechat_web); they share state through keys and answer errors through
 problems, and never import the factory or each other. The gateway enters the ledger through
 one door (ledger.desk_door), and the door knows nothing of the gateway."""
+
 from __future__ import annotations
 
 import ast

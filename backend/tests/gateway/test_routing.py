@@ -1,14 +1,14 @@
 """Borrower messages routed to the (fake) Rasa or to the agent; takeover, hand-back, order, replay."""
+
 from __future__ import annotations
 
 import asyncio
 
 import aiohttp
 
+from gateway.keys import service_key
 from huanxin_testkit.gw_fake_rasa import make_fake_rasa, received_key, slots_key
 from huanxin_testkit.gw_helpers import Widget, desk_for, escalated_conversation, other_client
-
-from gateway.keys import service_key
 
 
 async def test_bot_state_forwards_to_rasa_and_returns_its_reply_in_order(gateway_client, fake_rasa):
@@ -25,7 +25,12 @@ async def test_typing_indicator_brackets_the_bot_turn(gateway_client):
     await widget.send("hello", "m1")
     await widget.wait_for(lambda e: e["type"] == "typing" and e["on"] is False)
     kinds = [(e["type"], e.get("on"), e.get("sender")) for e in widget.events if e["type"] in ("typing", "message")]
-    assert kinds == [("message", None, "borrower"), ("typing", True, "bot"), ("message", None, "bot"), ("typing", False, "bot")]
+    assert kinds == [
+        ("message", None, "borrower"),
+        ("typing", True, "bot"),
+        ("message", None, "bot"),
+        ("typing", False, "bot"),
+    ]
 
 
 async def test_bot_buttons_reach_the_widget_and_a_click_sends_the_payload(gateway_client, fake_rasa):
@@ -46,7 +51,9 @@ async def test_resent_message_with_the_same_client_id_is_handled_once(gateway_cl
     assert len(fake_rasa.app[received_key]) == 1
 
 
-async def test_handoff_switches_to_the_agent_and_the_bot_stops_seeing_messages(gateway_client, fake_rasa, aiohttp_client):
+async def test_handoff_switches_to_the_agent_and_the_bot_stops_seeing_messages(
+    gateway_client, fake_rasa, aiohttp_client
+):
     widget = await Widget.open(gateway_client)
     await widget.send("I want a human", "m1")
     notice = await widget.wait_for(lambda e: e["type"] == "message" and e["sender"] == "system")
@@ -72,22 +79,32 @@ async def test_handoff_switches_to_the_agent_and_the_bot_stops_seeing_messages(g
 
     # an agent-only note never reaches the borrower
     assert (await desk.reply(widget.conversation_id, "borrower sounds stressed", agent_only=True)).status == 201
-    resp = await desk.handback(widget.conversation_id, note="Borrower will pay 500 on Friday",
-                               slots={"monthly_income": "5000"}, internal_note="verified by phone")
+    resp = await desk.handback(
+        widget.conversation_id,
+        note="Borrower will pay 500 on Friday",
+        slots={"monthly_income": "5000"},
+        internal_note="verified by phone",
+    )
     assert resp.status == 200
     back = await widget.wait_for(lambda e: e["type"] == "message" and e["sender"] == "bot" and "back" in e["text"])
     assert back["text"] == "[rasa-1] I'm back. Agreed: Borrower will pay 500 on Friday"
     assert fake_rasa.app[slots_key][widget.conversation_id] == {
-        "monthly_income": "5000", "escalated": False, "agent_note": "Borrower will pay 500 on Friday"}
+        "monthly_income": "5000",
+        "escalated": False,
+        "agent_note": "Borrower will pay 500 on Friday",
+    }
 
     await widget.send("thanks, what next?", "m3")
-    after = await widget.wait_for(lambda e: e["type"] == "message" and e["sender"] == "bot" and "what next" in e["text"])
+    after = await widget.wait_for(
+        lambda e: e["type"] == "message" and e["sender"] == "bot" and "what next" in e["text"]
+    )
     assert after["text"] == "[rasa-1] echo: thanks, what next?"
 
     texts = [m["text"] for m in widget.messages()]
     assert "borrower sounds stressed" not in texts and "verified by phone" not in texts
-    replay = await gateway_client.get(f"/api/chat/conversations/{widget.conversation_id}/messages",
-                                      headers={"X-Client-Token": widget.token})
+    replay = await gateway_client.get(
+        f"/api/chat/conversations/{widget.conversation_id}/messages", headers={"X-Client-Token": widget.token}
+    )
     stored = [m["text"] for m in (await replay.json())["messages"]]
     assert "borrower sounds stressed" not in stored and "verified by phone" not in stored
     full = await (await desk.view(widget.conversation_id)).json()
@@ -127,11 +144,13 @@ async def test_concurrent_messages_keep_one_ordered_transcript(make_gateway, aio
     service = client.app[service_key]
     conv, _ = await service.create_web_conversation("en")
     texts = [f"message {i}" for i in range(20)]
-    await asyncio.gather(*(service.handle_borrower_message(conv.id, t, client_msg_id=f"c{i}") for i, t in enumerate(texts)))
+    await asyncio.gather(
+        *(service.handle_borrower_message(conv.id, t, client_msg_id=f"c{i}") for i, t in enumerate(texts))
+    )
     transcript = await service.transcript(conv.id)
     assert [m["seq"] for m in transcript] == list(range(1, 41))
     # strictly alternating: each bot reply answers the borrower message right before it
-    for borrower, bot in zip(transcript[0::2], transcript[1::2]):
+    for borrower, bot in zip(transcript[0::2], transcript[1::2], strict=True):
         assert borrower["sender"] == "borrower" and bot["sender"] == "bot"
         assert bot["text"] == f"[jitter] echo: {borrower['text']}"
     # and Rasa received them in transcript order
@@ -173,8 +192,9 @@ async def test_widget_socket_needs_the_conversation_token(gateway_client):
     await wrong.connect()
     closing = await wrong.ws.receive(timeout=5)
     assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 4403
-    resp = await gateway_client.get(f"/api/chat/conversations/{widget.conversation_id}/messages",
-                                    headers={"X-Client-Token": "wrong"})
+    resp = await gateway_client.get(
+        f"/api/chat/conversations/{widget.conversation_id}/messages", headers={"X-Client-Token": "wrong"}
+    )
     assert resp.status == 403
 
 

@@ -1,14 +1,15 @@
 """What a borrower types to prove who they are is never stored, queued or shown to an agent."""
+
 from __future__ import annotations
 
 import pytest
-from huanxin_testkit.gw_helpers import Widget, desk_for
-from huanxin_testkit.gw_fake_rasa import received_key
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.db import Message
 from huanxin_redaction import IDENTITY_ANSWER
+from huanxin_testkit.gw_fake_rasa import received_key
+from huanxin_testkit.gw_helpers import Widget, desk_for
 
 
 async def stored_texts(database_url: str) -> list[str]:
@@ -19,10 +20,13 @@ async def stored_texts(database_url: str) -> list[str]:
     return texts
 
 
-@pytest.mark.parametrize("answer", ["4321", "13800000001", "1990-03-15", "15/03/1990", "March 15 1990", "19900315",
-                                    "1990年3月15日", "138 0000 0001"])
+@pytest.mark.parametrize(
+    "answer",
+    ["4321", "13800000001", "1990-03-15", "15/03/1990", "March 15 1990", "19900315", "1990年3月15日", "138 0000 0001"],
+)
 async def test_an_answer_to_an_identity_question_is_stored_and_shown_as_identity_answer(
-        gateway_client, database_url, fake_rasa, answer):
+    gateway_client, database_url, fake_rasa, answer
+):
     widget = await Widget.open(gateway_client)
     await widget.send("verify me", "m1")
     await widget.send(answer, "m2")

@@ -1,13 +1,13 @@
 """A borrower message stored but not answered (the database failed while the replies were being
 stored) is answered when the widget sends it again, and the socket survives the failure."""
+
 from __future__ import annotations
 
 from sqlalchemy.exc import OperationalError
 
+from gateway.keys import service_key
 from huanxin_testkit.gw_fake_rasa import received_key
 from huanxin_testkit.gw_helpers import Widget
-
-from gateway.keys import service_key
 
 
 def fail_next_bot_turn(client) -> None:

@@ -1,28 +1,35 @@
 """WeChat pushes: stale timestamps and replayed (timestamp, nonce) pairs are refused and store
 nothing; buttons chosen by number show their title; an idle conversation gets a new Rasa sender."""
+
 from __future__ import annotations
 
 import secrets
 import xml.etree.ElementTree as ET
 
 import pytest
-from huanxin_testkit.gw_fake_rasa import received_key
-from test_wechat_endpoint import count_rows, signed, text_xml
 
 from gateway.keys import service_key
+from huanxin_testkit.gw_fake_rasa import received_key
+from test_wechat_endpoint import count_rows, signed, text_xml
 
 
 def at(clock, offset_s: int = 0) -> str:
     return str(int(clock.now.timestamp()) + offset_s)
 
 
-async def test_timestamps_more_than_five_minutes_off_are_403_and_store_nothing(gateway_client, clock, database_url, fake_rasa):
+async def test_timestamps_more_than_five_minutes_off_are_403_and_store_nothing(
+    gateway_client, clock, database_url, fake_rasa
+):
     for offset in (-301, 301, -86400):
-        resp = await gateway_client.post("/wechat", params=signed(timestamp=at(clock, offset)), data=text_xml("你好", "1"))
+        resp = await gateway_client.post(
+            "/wechat", params=signed(timestamp=at(clock, offset)), data=text_xml("你好", "1")
+        )
         assert resp.status == 403
     assert await count_rows(database_url) == (0, 0) and fake_rasa.app[received_key] == []
     for offset, msg_id in ((-299, "2"), (299, "3")):
-        resp = await gateway_client.post("/wechat", params=signed(timestamp=at(clock, offset)), data=text_xml("你好", msg_id))
+        resp = await gateway_client.post(
+            "/wechat", params=signed(timestamp=at(clock, offset)), data=text_xml("你好", msg_id)
+        )
         assert resp.status == 200
 
 
@@ -40,6 +47,7 @@ async def test_a_replayed_timestamp_and_nonce_is_403_and_stores_nothing(gateway_
 async def test_replays_are_caught_across_gateways_through_redis(make_gateway, clock, database_url):
     try:
         from gateway.locks import RedisClient
+
         probe = RedisClient("redis://127.0.0.1:6379/2")
         await probe.execute("PING")
         await probe.close()
@@ -67,7 +75,9 @@ async def test_a_wechat_text_starting_with_a_slash_reaches_rasa_as_text(gateway_
     assert not fake_rasa.app[received_key][-1][1].strip().startswith("/")
 
 
-async def test_an_idle_wechat_conversation_talks_to_rasa_as_a_new_sender(gateway_client, clock, fake_rasa, database_url):
+async def test_an_idle_wechat_conversation_talks_to_rasa_as_a_new_sender(
+    gateway_client, clock, fake_rasa, database_url
+):
     async def push(text: str, msg_id: str) -> str:
         resp = await gateway_client.post("/wechat", params=signed(timestamp=at(clock)), data=text_xml(text, msg_id))
         return ET.fromstring(await resp.text()).findtext("Content")
@@ -86,9 +96,14 @@ async def test_a_slow_wechat_reply_is_announced_then_sent_through_the_api(make_g
     import asyncio
 
     from huanxin_testkit.gw_fake_rasa import make_fake_rasa
+
     slow = await aiohttp_server(make_fake_rasa("slow", delay_s=0.6))
-    client = await make_gateway(rasa_urls=(str(slow.make_url("")).rstrip("/"),), wechat_reply_deadline_s=0.05,
-                                slow_reply_notice_s=0.2, rasa_timeout_s=5.0)
+    client = await make_gateway(
+        rasa_urls=(str(slow.make_url("")).rstrip("/"),),
+        wechat_reply_deadline_s=0.05,
+        slow_reply_notice_s=0.2,
+        rasa_timeout_s=5.0,
+    )
     resp = await client.post("/wechat", params=signed(), data=text_xml("在吗", "60"))
     assert await resp.text() == "success"
     for _ in range(60):

@@ -1,4 +1,5 @@
 """/wechat against the gateway with a fake Rasa and a fake customer-service API client."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,10 +7,9 @@ import secrets
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from gateway import wechat
 from huanxin_testkit.gw_fakes import count_rows
 from huanxin_testkit.gw_helpers import FIXED_NOW, WECHAT_TOKEN
-
-from gateway import wechat
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -19,14 +19,20 @@ NOW = str(int(FIXED_NOW.timestamp()))  # the gateway's (fake) clock: stale times
 
 def signed(timestamp: str = NOW, nonce: str | None = None, token: str = WECHAT_TOKEN) -> dict[str, str]:
     nonce = nonce or secrets.token_hex(6)  # every push has a nonce of its own: a repeated pair is a replay
-    return {"signature": wechat.compute_signature(token, timestamp, nonce), "timestamp": timestamp,
-            "nonce": nonce, "openid": "oHX_openid_borrower_001"}
+    return {
+        "signature": wechat.compute_signature(token, timestamp, nonce),
+        "timestamp": timestamp,
+        "nonce": nonce,
+        "openid": "oHX_openid_borrower_001",
+    }
 
 
 def text_xml(content: str, msg_id: str, openid: str = "oHX_openid_borrower_001") -> bytes:
-    return (f"<xml><ToUserName><![CDATA[gh_huanxin0001]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-            f"<CreateTime>1714000000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>").encode()
+    return (
+        f"<xml><ToUserName><![CDATA[gh_huanxin0001]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+        f"<CreateTime>1714000000</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    ).encode()
 
 
 async def test_echostr_check_answers_the_echo_only_when_signed(gateway_client):
@@ -38,12 +44,16 @@ async def test_echostr_check_answers_the_echo_only_when_signed(gateway_client):
 
 async def test_bad_signature_is_403_and_nothing_is_stored(gateway_client, database_url, fake_rasa):
     body = (PAYLOADS / "text.xml").read_bytes()
-    for params in (signed(token="wrong"), {k: v for k, v in signed().items() if k != "signature"},
-                   {**signed(), "nonce": "other"}):
+    for params in (
+        signed(token="wrong"),
+        {k: v for k, v in signed().items() if k != "signature"},
+        {**signed(), "nonce": "other"},
+    ):
         resp = await gateway_client.post("/wechat", params=params, data=body)
         assert resp.status == 403
     assert await count_rows(database_url) == (0, 0)
     from huanxin_testkit.gw_fake_rasa import received_key
+
     assert fake_rasa.app[received_key] == []
 
 
@@ -59,6 +69,7 @@ async def test_text_message_gets_the_bots_answer_as_passive_reply(gateway_client
 
 async def test_duplicate_message_is_answered_once(gateway_client, database_url, fake_rasa):
     from huanxin_testkit.gw_fake_rasa import received_key
+
     body = (PAYLOADS / "text.xml").read_bytes()
     first = await gateway_client.post("/wechat", params=signed(), data=body)
     second = await gateway_client.post("/wechat", params=signed(nonce="99"), data=body)  # the platform's retry
@@ -70,6 +81,7 @@ async def test_duplicate_message_is_answered_once(gateway_client, database_url, 
 
 async def test_concurrent_retries_reach_the_bot_once(make_gateway, aiohttp_server, database_url):
     from huanxin_testkit.gw_fake_rasa import make_fake_rasa, received_key
+
     slow = await aiohttp_server(make_fake_rasa("slow", delay_s=0.3))
     client = await make_gateway(rasa_urls=(str(slow.make_url("")).rstrip("/"),))
     body = text_xml("你好", "555")
@@ -88,13 +100,17 @@ async def test_malformed_xml_is_400_and_nothing_is_stored(gateway_client, databa
 
 
 async def test_encrypted_mode_is_refused(gateway_client):
-    resp = await gateway_client.post("/wechat", params={**signed(), "encrypt_type": "aes"},
-                                     data=(PAYLOADS / "text.xml").read_bytes())
+    resp = await gateway_client.post(
+        "/wechat", params={**signed(), "encrypt_type": "aes"}, data=(PAYLOADS / "text.xml").read_bytes()
+    )
     assert resp.status == 400
 
 
-async def test_slow_bot_answers_success_then_through_the_customer_service_api(make_gateway, aiohttp_server, wechat_client):
+async def test_slow_bot_answers_success_then_through_the_customer_service_api(
+    make_gateway, aiohttp_server, wechat_client
+):
     from huanxin_testkit.gw_fake_rasa import make_fake_rasa
+
     slow = await aiohttp_server(make_fake_rasa("slow", delay_s=0.5))
     client = await make_gateway(rasa_urls=(str(slow.make_url("")).rstrip("/"),), wechat_reply_deadline_s=0.1)
     resp = await client.post("/wechat", params=signed(), data=text_xml("在吗", "777"))
@@ -108,6 +124,7 @@ async def test_slow_bot_answers_success_then_through_the_customer_service_api(ma
 
 async def test_one_openid_keeps_one_conversation_and_numbers_pick_buttons(gateway_client, fake_rasa, database_url):
     from huanxin_testkit.gw_fake_rasa import received_key
+
     await gateway_client.post("/wechat", params=signed(), data=text_xml("choose", "1001"))
     resp = await gateway_client.post("/wechat", params=signed(), data=text_xml("2", "1002"))
     assert resp.status == 200
@@ -132,7 +149,8 @@ async def test_image_gets_a_polite_text_only_notice(gateway_client):
 
 
 async def test_non_ascii_signature_is_refused_not_crashed(gateway_client, database_url):
-    resp = await gateway_client.post("/wechat", params={**signed(), "signature": "签名"},
-                                     data=(PAYLOADS / "text.xml").read_bytes())
+    resp = await gateway_client.post(
+        "/wechat", params={**signed(), "signature": "签名"}, data=(PAYLOADS / "text.xml").read_bytes()
+    )
     assert resp.status == 403
     assert await count_rows(database_url) == (0, 0)

@@ -1,4 +1,5 @@
 """The pure WeChat protocol module: signatures, parsing of the documented payloads, replies, API client."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET

@@ -1,6 +1,7 @@
 """The ledger's layers, checked on the source (every import, lazy ones included): the domain is
 pure (standard library and itself only, so it stays testable and free of I/O), and only
 ledger.db talks to SQLAlchemy or Alembic, so storage can change behind the repositories."""
+
 from __future__ import annotations
 
 import ast
@@ -55,9 +56,13 @@ def test_the_import_scanner_sees_lazy_relative_and_library_imports():
 @pytest.mark.parametrize("module", sorted(m for m in MODULES if m == "ledger.domain" or m.startswith("ledger.domain.")))
 def test_the_domain_imports_only_the_standard_library_and_itself(module):
     outside = {
-        imported for imported in imported_modules(MODULES[module])
-        if not (top_level(imported) in sys.stdlib_module_names
-                or imported == "ledger.domain" or imported.startswith("ledger.domain."))
+        imported
+        for imported in imported_modules(MODULES[module])
+        if not (
+            top_level(imported) in sys.stdlib_module_names
+            or imported == "ledger.domain"
+            or imported.startswith("ledger.domain.")
+        )
     }
     assert not outside, f"{module} imports {sorted(outside)}"
 

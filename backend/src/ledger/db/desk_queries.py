@@ -3,6 +3,7 @@ a conversation is linked to, and the rows the desk's account panel and contact r
 
 Each takes the caller's session; the door owns the session and its transaction.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -21,16 +22,24 @@ async def linked_borrower_id(s: AsyncSession, conversation_ids: Sequence[str]) -
     ``conversation_ids`` are the names the ledger may know the conversation by, the most recent
     first (the bot's current sender id, then the conversation id): the first one linked wins."""
     for conversation_id in conversation_ids:
-        borrower_id = (await s.execute(
-            select(m.VerificationSession.borrower_id)
-            .where(m.VerificationSession.conversation_id == conversation_id)
-            .order_by(m.VerificationSession.created_at.desc()).limit(1))).scalar_one_or_none()
+        borrower_id = (
+            await s.execute(
+                select(m.VerificationSession.borrower_id)
+                .where(m.VerificationSession.conversation_id == conversation_id)
+                .order_by(m.VerificationSession.created_at.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
         if borrower_id:
             return borrower_id
-        borrower_id = (await s.execute(
-            select(m.Escalation.borrower_id)
-            .where(m.Escalation.conversation_id == conversation_id, m.Escalation.borrower_id.is_not(None))
-            .order_by(m.Escalation.created_at.desc()).limit(1))).scalar_one_or_none()
+        borrower_id = (
+            await s.execute(
+                select(m.Escalation.borrower_id)
+                .where(m.Escalation.conversation_id == conversation_id, m.Escalation.borrower_id.is_not(None))
+                .order_by(m.Escalation.created_at.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
         if borrower_id:
             return borrower_id
     return None
@@ -46,19 +55,42 @@ async def contact_preference(s: AsyncSession, borrower_id: str) -> m.ContactPref
 
 async def loans_of(s: AsyncSession, borrower_id: str) -> Sequence[m.Loan]:
     """The borrower's loans by loan number."""
-    return (await s.execute(select(m.Loan).where(m.Loan.borrower_id == borrower_id)
-                            .order_by(m.Loan.loan_number))).scalars().all()
+    return (
+        (await s.execute(select(m.Loan).where(m.Loan.borrower_id == borrower_id).order_by(m.Loan.loan_number)))
+        .scalars()
+        .all()
+    )
 
 
 async def recent_hardship_cases(s: AsyncSession, loan_id: str, limit: int = 3) -> Sequence[m.HardshipCase]:
-    return (await s.execute(select(m.HardshipCase).where(m.HardshipCase.loan_id == loan_id)
-                            .order_by(m.HardshipCase.created_at.desc()).limit(limit))).scalars().all()
+    return (
+        (
+            await s.execute(
+                select(m.HardshipCase)
+                .where(m.HardshipCase.loan_id == loan_id)
+                .order_by(m.HardshipCase.created_at.desc())
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
 async def open_offers(s: AsyncSession, loan_id: str, limit: int = 6) -> Sequence[m.Offer]:
     """The loan's offers not superseded, newest first."""
-    return (await s.execute(select(m.Offer).where(m.Offer.loan_id == loan_id, m.Offer.superseded_at.is_(None))
-                            .order_by(m.Offer.created_at.desc()).limit(limit))).scalars().all()
+    return (
+        (
+            await s.execute(
+                select(m.Offer)
+                .where(m.Offer.loan_id == loan_id, m.Offer.superseded_at.is_(None))
+                .order_by(m.Offer.created_at.desc())
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
 
 
 async def disputes_of(s: AsyncSession, loan_id: str) -> Sequence[m.Dispute]:
@@ -67,7 +99,12 @@ async def disputes_of(s: AsyncSession, loan_id: str) -> Sequence[m.Dispute]:
 
 async def has_open_dispute(s: AsyncSession, borrower_id: str) -> bool:
     """Whether any loan of the borrower has an open dispute."""
-    found = (await s.execute(
-        select(m.Dispute.id).join(m.Loan, m.Loan.id == m.Dispute.loan_id)
-        .where(m.Loan.borrower_id == borrower_id, m.Dispute.status == "open").limit(1))).scalar_one_or_none()
+    found = (
+        await s.execute(
+            select(m.Dispute.id)
+            .join(m.Loan, m.Loan.id == m.Dispute.loan_id)
+            .where(m.Loan.borrower_id == borrower_id, m.Dispute.status == "open")
+            .limit(1)
+        )
+    ).scalar_one_or_none()
     return found is not None

@@ -1,5 +1,6 @@
 """Storage failures as the layers above see them, so that services and the web edge never name
 SQLAlchemy's (or the driver's) exception classes."""
+
 from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError

@@ -1,4 +1,5 @@
 """Applying the Alembic migrations (backend/migrations) to a database."""
+
 from __future__ import annotations
 
 from pathlib import Path

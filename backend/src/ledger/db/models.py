@@ -4,6 +4,7 @@ the domain derives them from the schedule, the payments and the arrangements for
 Invariants are checked twice: by the services/domain in Python and by the database
 (CHECK, UNIQUE and foreign-key constraints below).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -68,8 +69,8 @@ class Borrower(Base):
     demo_key: Mapped[str | None] = mapped_column(String(8), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    loans: Mapped[list["Loan"]] = relationship(back_populates="borrower", lazy="raise")
-    contact_preference: Mapped["ContactPreference | None"] = relationship(lazy="raise")
+    loans: Mapped[list[Loan]] = relationship(back_populates="borrower", lazy="raise")
+    contact_preference: Mapped[ContactPreference | None] = relationship(lazy="raise")
 
     __table_args__ = (CheckConstraint("language IN ('zh', 'en')", name="language_known"),)
 
@@ -213,7 +214,7 @@ class Arrangement(Base):
     holiday_months: Mapped[int] = mapped_column(Integer, default=0)
     record: Mapped[dict[str, Any]] = mapped_column()
 
-    instalments: Mapped[list["ArrangementInstalment"]] = relationship(
+    instalments: Mapped[list[ArrangementInstalment]] = relationship(
         lazy="raise", order_by="ArrangementInstalment.number"
     )
 

@@ -1,5 +1,6 @@
 """Repositories: queries and inserts on a caller's session. They never commit; the service
 that opened the session owns the transaction."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -108,7 +109,11 @@ async def instalments_of_loan(session: AsyncSession, loan_id: str) -> Sequence[m
 
 
 async def payments_of_loan(session: AsyncSession, loan_id: str) -> Sequence[m.Payment]:
-    stmt = select(m.Payment).where(m.Payment.loan_id == loan_id).order_by(m.Payment.received_on, m.Payment.created_at, m.Payment.id)
+    stmt = (
+        select(m.Payment)
+        .where(m.Payment.loan_id == loan_id)
+        .order_by(m.Payment.received_on, m.Payment.created_at, m.Payment.id)
+    )
     return (await session.execute(stmt)).scalars().all()
 
 
@@ -156,7 +161,9 @@ async def offer_by_id(session: AsyncSession, offer_id: str, *, refresh: bool = F
 
 
 async def supersede_open_offers(session: AsyncSession, loan_id: str, at: datetime) -> None:
-    accepted = select(m.Arrangement.offer_id).where(m.Arrangement.loan_id == loan_id, m.Arrangement.offer_id.is_not(None))
+    accepted = select(m.Arrangement.offer_id).where(
+        m.Arrangement.loan_id == loan_id, m.Arrangement.offer_id.is_not(None)
+    )
     await session.execute(
         update(m.Offer)
         .where(m.Offer.loan_id == loan_id, m.Offer.superseded_at.is_(None), m.Offer.id.not_in(accepted))

@@ -1,5 +1,6 @@
 """The statements of demo seeding and synthetic portfolios (services/seeding.py): clearing a
 demo borrower's records before a re-seed, and bulk loading (COPY on PostgreSQL)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -10,10 +11,30 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from . import models as m
 
-BORROWER_COLUMNS = ("id", "name", "language", "phone", "date_of_birth", "national_id_hash", "national_id_last4",
-                    "timezone", "demo_key", "created_at")
-LOAN_COLUMNS = ("id", "loan_number", "borrower_id", "product", "principal", "apr", "term", "disbursed_on", "currency",
-                "created_at")
+BORROWER_COLUMNS = (
+    "id",
+    "name",
+    "language",
+    "phone",
+    "date_of_birth",
+    "national_id_hash",
+    "national_id_last4",
+    "timezone",
+    "demo_key",
+    "created_at",
+)
+LOAN_COLUMNS = (
+    "id",
+    "loan_number",
+    "borrower_id",
+    "product",
+    "principal",
+    "apr",
+    "term",
+    "disbursed_on",
+    "currency",
+    "created_at",
+)
 INSTALMENT_COLUMNS = ("loan_id", "number", "due_date", "amount", "principal", "interest")
 PAYMENT_COLUMNS = ("id", "loan_id", "external_ref", "amount", "received_on", "channel", "created_at")
 
@@ -44,14 +65,18 @@ async def count_loans_numbered(engine: AsyncEngine, prefix: str) -> int:
         return (await conn.execute(stmt)).scalar_one()
 
 
-async def bulk_insert(engine: AsyncEngine, borrowers: list[tuple], loans: list[tuple], instalments: list[tuple],
-                      payments: list[tuple]) -> None:
+async def bulk_insert(
+    engine: AsyncEngine, borrowers: list[tuple], loans: list[tuple], instalments: list[tuple], payments: list[tuple]
+) -> None:
     """Rows as tuples in the order of BORROWER_COLUMNS, LOAN_COLUMNS, INSTALMENT_COLUMNS and
     PAYMENT_COLUMNS, in one transaction: COPY (asyncpg copy_records_to_table) on PostgreSQL,
     executemany inserts elsewhere."""
-    tables = (("borrowers", BORROWER_COLUMNS, borrowers, m.Borrower), ("loans", LOAN_COLUMNS, loans, m.Loan),
-              ("instalments", INSTALMENT_COLUMNS, instalments, m.Instalment),
-              ("payments", PAYMENT_COLUMNS, payments, m.Payment))
+    tables = (
+        ("borrowers", BORROWER_COLUMNS, borrowers, m.Borrower),
+        ("loans", LOAN_COLUMNS, loans, m.Loan),
+        ("instalments", INSTALMENT_COLUMNS, instalments, m.Instalment),
+        ("payments", PAYMENT_COLUMNS, payments, m.Payment),
+    )
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             raw = await conn.get_raw_connection()

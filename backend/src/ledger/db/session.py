@@ -1,4 +1,5 @@
 """Engine and session factory. The caller (a service) owns the session and its transaction."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,8 +52,9 @@ def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
     # pool and replaced if the server dropped it (restart, failover, idle kill), so the first
     # request after PostgreSQL comes back succeeds instead of failing on a dead socket. The
     # asyncpg status path takes its connection from this pool too, so it is covered as well.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=10, pool_pre_ping=True,
-                               hide_parameters=True)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_timeout=10, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

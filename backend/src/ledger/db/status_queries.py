@@ -3,6 +3,7 @@ connection itself (services/status_pg.py says why): one statement reads the toke
 and every record of the loan; loans with arrangements add two reads; one atomic statement
 writes the audit entry (with the token's sliding expiry when due). Rows come back as objects
 with the attribute names of the matching ORM models, so the services treat both paths alike."""
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,9 @@ FROM arrangement_instalments WHERE arrangement_id = ANY($1::varchar[]) ORDER BY 
 """
 _AUDIT = "INSERT INTO audit_log (at, actor, action, borrower_id, loan_id, detail) VALUES ($1, $2, $3, $4, $5, $6::json)"
 # The token's sliding expiry and the audit entry in one atomic statement (no BEGIN/COMMIT round trips).
-_TOUCH_AND_AUDIT = ("WITH touch AS (UPDATE verification_sessions SET last_used_at = $7, expires_at = $8 WHERE id = $9) "
-                    + _AUDIT)
+_TOUCH_AND_AUDIT = (
+    "WITH touch AS (UPDATE verification_sessions SET last_used_at = $7, expires_at = $8 WHERE id = $9) " + _AUDIT
+)
 
 
 def _json(value: Any) -> Any:
@@ -83,23 +85,40 @@ async def token_loan_and_records(conn: Any, token_hash: str, loan_number: str) -
         return None
     loan = None
     if head["id"] is not None:
-        loan = Row(id=head["id"], loan_number=head["loan_number"], borrower_id=head["borrower_id"],
-                   product=head["product"], principal=head["principal"], apr=head["apr"], term=head["term"],
-                   disbursed_on=head["disbursed_on"], currency=head["currency"])
+        loan = Row(
+            id=head["id"],
+            loan_number=head["loan_number"],
+            borrower_id=head["borrower_id"],
+            product=head["product"],
+            principal=head["principal"],
+            apr=head["apr"],
+            term=head["term"],
+            disbursed_on=head["disbursed_on"],
+            currency=head["currency"],
+        )
     D, iso = Decimal, date.fromisoformat
     dispute = None
     if head["dispute"] is not None:
         case_number, reply_due_by = _json(head["dispute"])
         dispute = Row(case_number=case_number, reply_due_by=iso(reply_due_by))
     return Row(
-        session_id=head["session_id"], borrower_id=head["borrower_id"], conversation_id=head["conversation_id"],
-        last_used_at=head["last_used_at"], expires_at=head["expires_at"], loan=loan,
-        instalments=[Row(number=n, due_date=iso(due), amount=D(a), principal=D(p), interest=D(i))
-                     for n, due, a, p, i in _json(head["instalments"]) or ()],
-        payments=[Row(external_ref=ref, amount=D(a), received_on=iso(on))
-                  for ref, a, on in _json(head["payments"]) or ()],
-        promises=[Row(id=pid, loan_id=head["id"], amount=D(a), promised_date=iso(pd), made_on=iso(made))
-                  for pid, a, pd, made in _json(head["promises"]) or ()],
+        session_id=head["session_id"],
+        borrower_id=head["borrower_id"],
+        conversation_id=head["conversation_id"],
+        last_used_at=head["last_used_at"],
+        expires_at=head["expires_at"],
+        loan=loan,
+        instalments=[
+            Row(number=n, due_date=iso(due), amount=D(a), principal=D(p), interest=D(i))
+            for n, due, a, p, i in _json(head["instalments"]) or ()
+        ],
+        payments=[
+            Row(external_ref=ref, amount=D(a), received_on=iso(on)) for ref, a, on in _json(head["payments"]) or ()
+        ],
+        promises=[
+            Row(id=pid, loan_id=head["id"], amount=D(a), promised_date=iso(pd), made_on=iso(made))
+            for pid, a, pd, made in _json(head["promises"]) or ()
+        ],
         dispute=dispute,
         has_arrangements=head["has_arrangements"],
     )
@@ -119,8 +138,17 @@ async def arrangements_of_loan(conn: Any, loan_id: str) -> list[Row]:
     return arrangements
 
 
-async def add_audit(conn: Any, *, at: datetime, actor: str, action: str, borrower_id: str, loan_id: str,
-                    detail: dict[str, Any], touch: tuple[str, datetime, datetime] | None = None) -> None:
+async def add_audit(
+    conn: Any,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    borrower_id: str,
+    loan_id: str,
+    detail: dict[str, Any],
+    touch: tuple[str, datetime, datetime] | None = None,
+) -> None:
     """The audit entry; with ``touch`` (session id, last used at, expires at), the token's
     sliding expiry in the same statement."""
     audit = (at, actor, action, borrower_id, loan_id, json.dumps(detail))

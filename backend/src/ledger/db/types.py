@@ -4,9 +4,10 @@ PostgreSQL stores money as NUMERIC(14,2). SQLite has no exact decimal type (its 
 affinity would store a binary float), so there the same column is TEXT holding the canonical
 decimal string; CHECK constraints use CAST(... AS NUMERIC) so they hold on both.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, DateTime, Integer, Numeric, String
@@ -42,15 +43,15 @@ class ExactDecimal(TypeDecorator):
         return Decimal(value).quantize(self._quantum)
 
 
-def Money() -> ExactDecimal:  # noqa: N802 - reads like a type
+def Money() -> ExactDecimal:  # named like a type: it is used as one in column definitions
     return ExactDecimal(14, 2)
 
 
-def Rate() -> ExactDecimal:  # noqa: N802
+def Rate() -> ExactDecimal:
     return ExactDecimal(8, 6)
 
 
-def SerialId() -> BigInteger:  # noqa: N802
+def SerialId() -> BigInteger:
     """The type of an autoincrementing integer key: BIGINT on PostgreSQL, INTEGER on SQLite
     (only an INTEGER PRIMARY KEY autoincrements there)."""
     return BigInteger().with_variant(Integer, "sqlite")
@@ -67,12 +68,12 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)

@@ -82,12 +82,26 @@ class LoanContract:
     schedule: tuple[ScheduledInstalment, ...]
 
     @classmethod
-    def create(cls, loan_number: str, principal: Decimal, apr: Decimal, term: int, disbursed_on: date,
-               *, due_day: int | None = None) -> LoanContract:
+    def create(
+        cls,
+        loan_number: str,
+        principal: Decimal,
+        apr: Decimal,
+        term: int,
+        disbursed_on: date,
+        *,
+        due_day: int | None = None,
+    ) -> LoanContract:
         """A contract whose annuity schedule starts one month after ``disbursed_on``."""
         principal = to_money(principal)
-        return cls(loan_number, principal, Decimal(apr), term, disbursed_on,
-                   build_schedule(principal, Decimal(apr), term, disbursed_on, due_day=due_day))
+        return cls(
+            loan_number,
+            principal,
+            Decimal(apr),
+            term,
+            disbursed_on,
+            build_schedule(principal, Decimal(apr), term, disbursed_on, due_day=due_day),
+        )
 
 
 @dataclass(frozen=True)
@@ -261,12 +275,14 @@ class _Replay:
 
 
 def _inst(s: ScheduledInstalment, arrangement_id: str | None) -> _Inst:
-    return _Inst(s.number, s.due_date, s.principal, s.interest, s.amount, s.penalty_interest, s.late_fees,
-                 arrangement_id)
+    return _Inst(
+        s.number, s.due_date, s.principal, s.interest, s.amount, s.penalty_interest, s.late_fees, arrangement_id
+    )
 
 
-def arrangement_broken_on(arrangement: ArrangementRecord, payments: Iterable[PaymentRecord],
-                          as_of: date) -> date | None:
+def arrangement_broken_on(
+    arrangement: ArrangementRecord, payments: Iterable[PaymentRecord], as_of: date
+) -> date | None:
     """The day the arrangement became broken (the day after a missed due date), or None.
 
     Broken after due date D when the cumulative amount of its instalments due on or before D
@@ -285,7 +301,7 @@ def arrangement_broken_on(arrangement: ArrangementRecord, payments: Iterable[Pay
 
 
 def arrangement_state(arrangement: ArrangementRecord, payments: Iterable[PaymentRecord], as_of: date) -> str:
-    """"broken" (see arrangement_broken_on), "kept" (payments since acceptance cover its total) or "active"."""
+    """ "broken" (see arrangement_broken_on), "kept" (payments since acceptance cover its total) or "active"."""
     payments = tuple(payments)
     if arrangement_broken_on(arrangement, payments, as_of) is not None:
         return "broken"
@@ -332,8 +348,13 @@ def _allocate(r: _Replay, amount: Decimal, day: date) -> None:
         r.closed_on = day
 
 
-def _replay(contract: LoanContract, payments: Sequence[PaymentRecord], arrangements: Sequence[ArrangementRecord],
-            as_of: date, policy: Policy) -> _Replay:
+def _replay(
+    contract: LoanContract,
+    payments: Sequence[PaymentRecord],
+    arrangements: Sequence[ArrangementRecord],
+    as_of: date,
+    policy: Policy,
+) -> _Replay:
     ch = policy.charges
     daily_rate = ch.penalty_annual_rate(contract.apr) / ch.day_count
     r = _Replay(insts=[_inst(s, None) for s in contract.schedule])
@@ -351,8 +372,9 @@ def _replay(contract: LoanContract, payments: Sequence[PaymentRecord], arrangeme
     for a in arrangements:
         for s in a.schedule:
             fee_days.add(s.due_date + timedelta(days=ch.late_fee_at_dpd))
-    events = sorted(d for d in set(by_day_pay) | set(by_day_arr) | fee_days | {as_of}
-                    if contract.disbursed_on <= d <= as_of)
+    events = sorted(
+        d for d in set(by_day_pay) | set(by_day_arr) | fee_days | {as_of} if contract.disbursed_on <= d <= as_of
+    )
     grace = timedelta(days=ch.grace_days + 1)
     for i in r.insts:
         i.penalty_from = i.due + grace
@@ -377,19 +399,31 @@ def _replay(contract: LoanContract, payments: Sequence[PaymentRecord], arrangeme
             if day > done:
                 _accrue(r, day, day, daily_rate)
             for i in r.insts:
-                if (not i.replaced and i.late_fee == 0 and (day - i.due).days == ch.late_fee_at_dpd
-                        and i.int_due + i.prin_due > 0):
+                if (
+                    not i.replaced
+                    and i.late_fee == 0
+                    and (day - i.due).days == ch.late_fee_at_dpd
+                    and i.int_due + i.prin_due > 0
+                ):
                     i.late_fee = ch.late_fee(i.principal + i.interest)
         done = max(done, day)
     return r
 
 
-def derive_status(contract: LoanContract, payments: Iterable[PaymentRecord],
-                  arrangements: Iterable[ArrangementRecord], as_of: date, policy: Policy) -> LoanStatus:
+def derive_status(
+    contract: LoanContract,
+    payments: Iterable[PaymentRecord],
+    arrangements: Iterable[ArrangementRecord],
+    as_of: date,
+    policy: Policy,
+) -> LoanStatus:
     """The loan's state at the end of ``as_of`` (see the module docstring for the model)."""
     payments = tuple(sorted(payments, key=lambda p: p.received_on))
-    arrangements = tuple(sorted((a for a in arrangements if a.accepted_on <= as_of),
-                                key=lambda a: (a.accepted_on, str(a.arrangement_id))))
+    arrangements = tuple(
+        sorted(
+            (a for a in arrangements if a.accepted_on <= as_of), key=lambda a: (a.accepted_on, str(a.arrangement_id))
+        )
+    )
     broken = {a.arrangement_id for a in arrangements if arrangement_broken_on(a, payments, as_of) is not None}
     effective = tuple(a for a in arrangements if a.arrangement_id not in broken)
     r = _replay(contract, payments, effective, as_of, policy)
@@ -413,14 +447,27 @@ def derive_status(contract: LoanContract, payments: Iterable[PaymentRecord],
         else:
             state = "upcoming"
         dpd = (as_of - i.due).days if state == "overdue" else 0
-        views.append(InstalmentStatus(
-            number=i.number, due_date=i.due, amount=i.amount, principal=i.principal, interest=i.interest,
-            paid=i.paid_fee + i.paid_pen + i.paid_int + i.paid_prin, state=state, days_past_due=dpd,
-            penalty_interest=i.penalty, late_fee=i.late_fee, is_arrangement=i.arrangement_id is not None,
-            arrangement_id=i.arrangement_id, outstanding=ZERO if i.replaced else out,
-            unpaid_principal=i.prin_due, unpaid_interest=i.int_due, unpaid_charges=i.fee_due + i.pen_due,
-            fully_paid_on=i.fully_paid_on,
-        ))
+        views.append(
+            InstalmentStatus(
+                number=i.number,
+                due_date=i.due,
+                amount=i.amount,
+                principal=i.principal,
+                interest=i.interest,
+                paid=i.paid_fee + i.paid_pen + i.paid_int + i.paid_prin,
+                state=state,
+                days_past_due=dpd,
+                penalty_interest=i.penalty,
+                late_fee=i.late_fee,
+                is_arrangement=i.arrangement_id is not None,
+                arrangement_id=i.arrangement_id,
+                outstanding=ZERO if i.replaced else out,
+                unpaid_principal=i.prin_due,
+                unpaid_interest=i.int_due,
+                unpaid_charges=i.fee_due + i.pen_due,
+                fully_paid_on=i.fully_paid_on,
+            )
+        )
         if i.replaced:
             continue
         unpaid_principal += i.prin_due

@@ -44,23 +44,67 @@ class DemoBorrower:
     dispute_reason: str | None = None
 
 
-def _b(key: str, name: str, lang: str, dob: str, id4: str, product: str, principal: str, apr: str, term: int,
-       paid: int, anchor: int, days: int, dispute: str | None = None) -> DemoBorrower:
+def _b(
+    key: str,
+    name: str,
+    lang: str,
+    dob: str,
+    id4: str,
+    product: str,
+    principal: str,
+    apr: str,
+    term: int,
+    paid: int,
+    anchor: int,
+    days: int,
+    dispute: str | None = None,
+) -> DemoBorrower:
     n = int(key[1:])
-    return DemoBorrower(key, name, lang, f"1380000000{n}", date.fromisoformat(dob), id4, product, Decimal(principal),
-                        Decimal(apr), term, f"HX{n:010d}", paid, anchor, days, dispute)
+    return DemoBorrower(
+        key,
+        name,
+        lang,
+        f"1380000000{n}",
+        date.fromisoformat(dob),
+        id4,
+        product,
+        Decimal(principal),
+        Decimal(apr),
+        term,
+        f"HX{n:010d}",
+        paid,
+        anchor,
+        days,
+        dispute,
+    )
 
 
-DEMO_BORROWERS: dict[str, DemoBorrower] = {b.key: b for b in (
-    _b("D1", "王芳", "zh", "1990-03-15", "4321", "fenfu", "12000.00", "0.18", 12, 3, 4, -15),
-    _b("D2", "李强", "zh", "1985-07-02", "5678", "cash_loan", "50000.00", "0.154", 24, 6, 7, -45),
-    _b("D3", "张伟", "zh", "1978-11-30", "9012", "cash_loan", "30000.00", "0.18", 12, 2, 3, -120),
-    _b("D4", "Emily Chen", "en", "1992-06-21", "3456", "consumer_instalment", "8000.00", "0.12", 12, 5, 6, -20),
-    _b("D5", "陈静", "zh", "1995-01-09", "7890", "fenfu", "6000.00", "0.18", 6, 2, 3, 10),
-    _b("D6", "刘洋", "zh", "1988-09-18", "2468", "cash_loan", "20000.00", "0.18", 12, 4, 5, -35),
-    _b("D7", "Michael Brown", "en", "1980-12-05", "1357", "consumer_instalment", "10000.00", "0.12", 12, 3, 4, -30,
-       dispute="amount is wrong"),
-)}
+DEMO_BORROWERS: dict[str, DemoBorrower] = {
+    b.key: b
+    for b in (
+        _b("D1", "王芳", "zh", "1990-03-15", "4321", "fenfu", "12000.00", "0.18", 12, 3, 4, -15),
+        _b("D2", "李强", "zh", "1985-07-02", "5678", "cash_loan", "50000.00", "0.154", 24, 6, 7, -45),
+        _b("D3", "张伟", "zh", "1978-11-30", "9012", "cash_loan", "30000.00", "0.18", 12, 2, 3, -120),
+        _b("D4", "Emily Chen", "en", "1992-06-21", "3456", "consumer_instalment", "8000.00", "0.12", 12, 5, 6, -20),
+        _b("D5", "陈静", "zh", "1995-01-09", "7890", "fenfu", "6000.00", "0.18", 6, 2, 3, 10),
+        _b("D6", "刘洋", "zh", "1988-09-18", "2468", "cash_loan", "20000.00", "0.18", 12, 4, 5, -35),
+        _b(
+            "D7",
+            "Michael Brown",
+            "en",
+            "1980-12-05",
+            "1357",
+            "consumer_instalment",
+            "10000.00",
+            "0.12",
+            12,
+            3,
+            4,
+            -30,
+            dispute="amount is wrong",
+        ),
+    )
+}
 
 D6_ARRANGEMENT_ID = "demo-D6-deferral"
 
@@ -78,8 +122,14 @@ def _paid(contract: LoanContract, key: str, count: int) -> list[PaymentRecord]:
 def _d6_arrangement(contract: LoanContract, today: date) -> ArrangementRecord:
     accepted = add_months(today, -4)
     remaining = contract.principal - sum((s.principal for s in contract.schedule[:2]), Decimal("0.00"))
-    schedule = build_schedule(remaining, contract.apr, contract.term - 2 - 1, add_months(accepted, 1),
-                              first_number=contract.term + 1, due_day=accepted.day)
+    schedule = build_schedule(
+        remaining,
+        contract.apr,
+        contract.term - 2 - 1,
+        add_months(accepted, 1),
+        first_number=contract.term + 1,
+        due_day=accepted.day,
+    )
     return ArrangementRecord(D6_ARRANGEMENT_ID, "deferral", accepted, tuple(range(3, contract.term + 1)), schedule)
 
 

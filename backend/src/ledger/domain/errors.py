@@ -130,8 +130,12 @@ class DisputeOpen(LedgerError):
 
     code = "dispute_open"
 
-    def __init__(self, message: str = "an open dispute pauses collection", case_number: str | None = None,
-                 reply_due_by: date | None = None) -> None:
+    def __init__(
+        self,
+        message: str = "an open dispute pauses collection",
+        case_number: str | None = None,
+        reply_due_by: date | None = None,
+    ) -> None:
         super().__init__(message)
         self.case_number = case_number
         self.reply_due_by = reply_due_by

@@ -17,8 +17,17 @@ from .money import ZERO
 from .policy import Policy
 
 
-def check_promise(amount: Decimal, promised_date: date, status: LoanStatus, *, open_promise_exists: bool,
-                  broken_in_90_days: int, dispute_open: bool, as_of: date, policy: Policy) -> None:
+def check_promise(
+    amount: Decimal,
+    promised_date: date,
+    status: LoanStatus,
+    *,
+    open_promise_exists: bool,
+    broken_in_90_days: int,
+    dispute_open: bool,
+    as_of: date,
+    policy: Policy,
+) -> None:
     """Raise PromiseRejected(reason) unless the promise may be recorded.
 
     Checked in this order: dispute_open (an open dispute pauses collection), nothing_owed,
@@ -33,21 +42,25 @@ def check_promise(amount: Decimal, promised_date: date, status: LoanStatus, *, o
     if status.closed or status.payoff_amount <= 0:
         raise PromiseRejected("nothing_owed", "nothing is owed on this loan")
     if broken_in_90_days >= rules.max_broken:
-        raise PromiseRejected("too_many_broken_promises",
-                              f"{broken_in_90_days} promises broken in {rules.broken_window_days} days")
+        raise PromiseRejected(
+            "too_many_broken_promises", f"{broken_in_90_days} promises broken in {rules.broken_window_days} days"
+        )
     if open_promise_exists:
         raise PromiseRejected("open_promise_exists", "the loan already has an open promise")
     if amount <= ZERO or amount > status.payoff_amount:
-        raise PromiseRejected("amount_out_of_range", f"amount must be more than 0.00 and at most {status.payoff_amount}")
+        raise PromiseRejected(
+            "amount_out_of_range", f"amount must be more than 0.00 and at most {status.payoff_amount}"
+        )
     window = rules.window_days(status.days_past_due)
     latest = as_of + timedelta(days=window)
     if not as_of <= promised_date <= latest:
         raise PromiseRejected("date_out_of_window", f"date must be from {as_of} to {latest}")
 
 
-def promise_state(amount: Decimal, made_on: date, promised_date: date, payments: Iterable[PaymentRecord],
-                  as_of: date) -> str:
-    """"kept" when payments received from ``made_on`` to ``min(promised_date, as_of)`` reach ``amount``;
+def promise_state(
+    amount: Decimal, made_on: date, promised_date: date, payments: Iterable[PaymentRecord], as_of: date
+) -> str:
+    """ "kept" when payments received from ``made_on`` to ``min(promised_date, as_of)`` reach ``amount``;
     "broken" from the day after ``promised_date`` otherwise; else "open"."""
     until = min(promised_date, as_of)
     paid = sum((p.amount for p in payments if made_on <= p.received_on <= until), ZERO)

@@ -59,8 +59,15 @@ from .policy import Policy
 from .schedule import ScheduledInstalment, add_months, annuity_payment, build_schedule, period_rate
 
 PLAN_TYPES = ("fee_waiver", "deferral", "term_extension", "reduced_rate", "quarterly", "settlement")
-HARDSHIP_REASONS = ("job_loss", "illness", "income_drop", "business_failure", "family_emergency",
-                    "irregular_income", "other")
+HARDSHIP_REASONS = (
+    "job_loss",
+    "illness",
+    "income_drop",
+    "business_failure",
+    "family_emergency",
+    "irregular_income",
+    "other",
+)
 DURATIONS = ("temporary", "long_term")
 RATIO_PLACES = Decimal("0.01")
 
@@ -195,8 +202,7 @@ def _facts(status: LoanStatus, as_of: date, history: ReliefHistory) -> _Facts:
         penalty=status.overdue.penalty_interest,
         late_fees=status.overdue.late_fees,
         remaining_term=sum(1 for i in unpaid if i.due_date > as_of),
-        first_number=max(max((i.number for i in status.instalments), default=0),
-                         history.highest_instalment_number) + 1,
+        first_number=max(max((i.number for i in status.instalments), default=0), history.highest_instalment_number) + 1,
     )
 
 
@@ -206,25 +212,45 @@ def _ratio(payment: Decimal, disposable: Decimal) -> Decimal | None:
     return (payment / disposable).quantize(RATIO_PLACES)
 
 
-def _with_charges(schedule: tuple[ScheduledInstalment, ...], penalty: Decimal,
-                  late_fees: Decimal) -> tuple[ScheduledInstalment, ...]:
+def _with_charges(
+    schedule: tuple[ScheduledInstalment, ...], penalty: Decimal, late_fees: Decimal
+) -> tuple[ScheduledInstalment, ...]:
     if penalty == 0 and late_fees == 0:
         return schedule
     first = schedule[0]
-    first = dataclasses.replace(first, penalty_interest=penalty, late_fees=late_fees,
-                                amount=first.amount + penalty + late_fees)
+    first = dataclasses.replace(
+        first, penalty_interest=penalty, late_fees=late_fees, amount=first.amount + penalty + late_fees
+    )
     return (first,) + schedule[1:]
 
 
-def _offer(plan_type: str, schedule: tuple[ScheduledInstalment, ...], regular: Decimal, frequency: str,
-           waived: Waived, disposable: Decimal, replaces: tuple[int, ...], apr: Decimal, *,
-           holiday: int = 0, valid_days: int | None = None) -> OfferTerms:
+def _offer(
+    plan_type: str,
+    schedule: tuple[ScheduledInstalment, ...],
+    regular: Decimal,
+    frequency: str,
+    waived: Waived,
+    disposable: Decimal,
+    replaces: tuple[int, ...],
+    apr: Decimal,
+    *,
+    holiday: int = 0,
+    valid_days: int | None = None,
+) -> OfferTerms:
     largest = max(i.amount for i in schedule)
     return OfferTerms(
-        plan_type=plan_type, payment_amount=regular, payment_frequency=frequency,
-        total_to_repay=sum((i.amount for i in schedule), ZERO), waived=waived, schedule=schedule,
-        payment_to_disposable_income=_ratio(largest, disposable), holiday_months=holiday,
-        replaces=replaces, valid_days=valid_days, apr=apr, first_payment_amount=schedule[0].amount,
+        plan_type=plan_type,
+        payment_amount=regular,
+        payment_frequency=frequency,
+        total_to_repay=sum((i.amount for i in schedule), ZERO),
+        waived=waived,
+        schedule=schedule,
+        payment_to_disposable_income=_ratio(largest, disposable),
+        holiday_months=holiday,
+        replaces=replaces,
+        valid_days=valid_days,
+        apr=apr,
+        first_payment_amount=schedule[0].amount,
         largest_payment=largest,
     )
 
@@ -247,53 +273,85 @@ class _Reasons:
 
 
 def _dpd_max(dpd: int, limit: int) -> tuple[Reason, Reason]:
-    return (Reason("dpd_within_limit", f"当前逾期{dpd}天，未超过{limit}天的上限。",
-                   f"You are {dpd} days past due, within the limit of {limit} days."),
-            Reason("dpd_too_high", f"当前逾期{dpd}天，超过了该方案{limit}天的上限。",
-                   f"You are {dpd} days past due; this plan is for at most {limit} days past due."))
+    return (
+        Reason(
+            "dpd_within_limit",
+            f"当前逾期{dpd}天，未超过{limit}天的上限。",
+            f"You are {dpd} days past due, within the limit of {limit} days.",
+        ),
+        Reason(
+            "dpd_too_high",
+            f"当前逾期{dpd}天，超过了该方案{limit}天的上限。",
+            f"You are {dpd} days past due; this plan is for at most {limit} days past due.",
+        ),
+    )
 
 
 def _dpd_min(dpd: int, limit: int) -> tuple[Reason, Reason]:
-    return (Reason("dpd_reached", f"当前逾期{dpd}天，达到该方案至少{limit}天的条件。",
-                   f"You are {dpd} days past due, at least the {limit} days this plan needs."),
-            Reason("dpd_too_low", f"当前逾期{dpd}天，该方案需要逾期至少{limit}天。",
-                   f"You are {dpd} days past due; this plan needs at least {limit} days past due."))
+    return (
+        Reason(
+            "dpd_reached",
+            f"当前逾期{dpd}天，达到该方案至少{limit}天的条件。",
+            f"You are {dpd} days past due, at least the {limit} days this plan needs.",
+        ),
+        Reason(
+            "dpd_too_low",
+            f"当前逾期{dpd}天，该方案需要逾期至少{limit}天。",
+            f"You are {dpd} days past due; this plan needs at least {limit} days past due.",
+        ),
+    )
 
 
 def _restructure_check(rs: _Reasons, history: ReliefHistory, as_of: date, policy: Policy) -> bool:
     rel = policy.relief
-    recent = sorted(d for d in history.restructure_dates
-                    if d <= as_of and add_months(d, rel.restructure_window_months) > as_of)
+    recent = sorted(
+        d for d in history.restructure_dates if d <= as_of and add_months(d, rel.restructure_window_months) > as_of
+    )
     if len(recent) >= rel.max_restructures:
         last = recent[-1]
         nxt = add_months(last, rel.restructure_window_months)
-        rs.no.append(Reason(
-            "restructure_limit",
-            f"这笔贷款已在{last.isoformat()}办理过一次还款计划调整（即使该计划未能履行也计算在内），"
-            f"{rel.restructure_window_months}个月内最多办理{rel.max_restructures}次，最早可在{nxt.isoformat()}再次申请。",
-            f"A payment plan change was already agreed for this loan on {last.isoformat()} (this counts even "
-            f"if that plan was not kept); at most {rel.max_restructures} is allowed in "
-            f"{rel.restructure_window_months} months, so the next one is possible from {nxt.isoformat()}."))
+        rs.no.append(
+            Reason(
+                "restructure_limit",
+                f"这笔贷款已在{last.isoformat()}办理过一次还款计划调整（即使该计划未能履行也计算在内），"
+                f"{rel.restructure_window_months}个月内最多办理{rel.max_restructures}次，最早可在{nxt.isoformat()}再次申请。",
+                f"A payment plan change was already agreed for this loan on {last.isoformat()} (this counts even "
+                f"if that plan was not kept); at most {rel.max_restructures} is allowed in "
+                f"{rel.restructure_window_months} months, so the next one is possible from {nxt.isoformat()}.",
+            )
+        )
         return False
-    rs.yes.append(Reason("no_recent_restructure",
-                         f"过去{rel.restructure_window_months}个月内没有办理过还款计划调整。",
-                         f"No payment plan change in the last {rel.restructure_window_months} months."))
+    rs.yes.append(
+        Reason(
+            "no_recent_restructure",
+            f"过去{rel.restructure_window_months}个月内没有办理过还款计划调整。",
+            f"No payment plan change in the last {rel.restructure_window_months} months.",
+        )
+    )
     return True
 
 
-def _afford_reasons(payment: Decimal, limit: Decimal, disposable: Decimal, what_zh: str,
-                    what_en: str) -> tuple[Reason, Reason]:
+def _afford_reasons(
+    payment: Decimal, limit: Decimal, disposable: Decimal, what_zh: str, what_en: str
+) -> tuple[Reason, Reason]:
     if disposable <= 0:
-        no = Reason("no_disposable_income",
-                    f"按您提供的收入和支出，每月没有可用于还款的余额（可支配收入{_m(disposable)}元），无法确定可负担的还款额。",
-                    f"With the income and expenses you gave, nothing is left each month (disposable income "
-                    f"CNY {_m(disposable)}), so no payment is affordable.")
+        no = Reason(
+            "no_disposable_income",
+            f"按您提供的收入和支出，每月没有可用于还款的余额（可支配收入{_m(disposable)}元），无法确定可负担的还款额。",
+            f"With the income and expenses you gave, nothing is left each month (disposable income "
+            f"CNY {_m(disposable)}), so no payment is affordable.",
+        )
     else:
-        no = Reason("not_affordable",
-                    f"{what_zh}{_m(payment)}元，超过了可负担上限{_m(limit)}元。",
-                    f"{what_en} CNY {_m(payment)} is more than the affordable limit of CNY {_m(limit)}.")
-    yes = Reason("affordable", f"{what_zh}{_m(payment)}元，不超过可负担上限{_m(limit)}元。",
-                 f"{what_en} CNY {_m(payment)} is within the affordable limit of CNY {_m(limit)}.")
+        no = Reason(
+            "not_affordable",
+            f"{what_zh}{_m(payment)}元，超过了可负担上限{_m(limit)}元。",
+            f"{what_en} CNY {_m(payment)} is more than the affordable limit of CNY {_m(limit)}.",
+        )
+    yes = Reason(
+        "affordable",
+        f"{what_zh}{_m(payment)}元，不超过可负担上限{_m(limit)}元。",
+        f"{what_en} CNY {_m(payment)} is within the affordable limit of CNY {_m(limit)}.",
+    )
     return yes, no
 
 
@@ -304,35 +362,72 @@ def _fee_waiver(f: _Facts, history: ReliefHistory, disposable: Decimal, as_of: d
     recent = sorted(d for d in history.fee_waiver_dates if d <= as_of and add_months(d, rule.lookback_months) > as_of)
     if recent:
         ok = False
-        rs.no.append(Reason("recent_fee_waiver",
-                            f"这笔贷款已在{recent[-1].isoformat()}减免过费用，{rule.lookback_months}个月内只能减免一次。",
-                            f"Fees on this loan were already waived on {recent[-1].isoformat()}; this is possible "
-                            f"once in {rule.lookback_months} months."))
+        rs.no.append(
+            Reason(
+                "recent_fee_waiver",
+                f"这笔贷款已在{recent[-1].isoformat()}减免过费用，{rule.lookback_months}个月内只能减免一次。",
+                f"Fees on this loan were already waived on {recent[-1].isoformat()}; this is possible "
+                f"once in {rule.lookback_months} months.",
+            )
+        )
     else:
-        rs.yes.append(Reason("no_recent_fee_waiver", f"过去{rule.lookback_months}个月内没有减免过费用。",
-                             f"No fees waived in the last {rule.lookback_months} months."))
+        rs.yes.append(
+            Reason(
+                "no_recent_fee_waiver",
+                f"过去{rule.lookback_months}个月内没有减免过费用。",
+                f"No fees waived in the last {rule.lookback_months} months.",
+            )
+        )
     if f.dpd >= rule.min_dpd:
-        ok = rs.check(f.penalty + f.late_fees > 0,
-                      Reason("charges_to_waive", f"目前有罚息{_m(f.penalty)}元、违约金{_m(f.late_fees)}元。",
-                             f"There is CNY {_m(f.penalty)} penalty interest and CNY {_m(f.late_fees)} in late fees."),
-                      Reason("no_charges", "目前没有罚息或违约金可以减免。", "There is no penalty interest or late fee to waive."),
-                      ) and ok
+        ok = (
+            rs.check(
+                f.penalty + f.late_fees > 0,
+                Reason(
+                    "charges_to_waive",
+                    f"目前有罚息{_m(f.penalty)}元、违约金{_m(f.late_fees)}元。",
+                    f"There is CNY {_m(f.penalty)} penalty interest and CNY {_m(f.late_fees)} in late fees.",
+                ),
+                Reason(
+                    "no_charges", "目前没有罚息或违约金可以减免。", "There is no penalty interest or late fee to waive."
+                ),
+            )
+            and ok
+        )
     if not ok:
         return PlanDecision("fee_waiver", False, rs.all(), None)
     share = rule.penalty_waiver_share_m1 if policy.in_first_overdue_bucket(f.dpd) else rule.penalty_waiver_share_later
     w_fee = round_fen(f.late_fees * rule.late_fee_waiver_share)
     w_pen = round_fen(f.penalty * share)
     principal = sum((i.unpaid_principal for i in f.unpaid if i.state == "overdue"), ZERO)
-    inst = ScheduledInstalment(f.first_number, as_of + timedelta(days=rule.pay_within_days), principal,
-                               f.overdue_interest, principal + f.overdue_interest + (f.penalty - w_pen) + (f.late_fees - w_fee),
-                               penalty_interest=f.penalty - w_pen, late_fees=f.late_fees - w_fee)
-    rs.yes.append(Reason("fee_waiver_terms",
-                         f"如在{rule.pay_within_days}天内还清其余逾期款项{_m(inst.amount)}元，可减免违约金{_m(w_fee)}元和罚息{_m(w_pen)}元。",
-                         f"If you pay the rest of the overdue amount, CNY {_m(inst.amount)}, within "
-                         f"{rule.pay_within_days} days, CNY {_m(w_fee)} in late fees and CNY {_m(w_pen)} penalty "
-                         f"interest are waived."))
-    offer = _offer("fee_waiver", (inst,), inst.amount, "once", _waived(w_fee, w_pen, ZERO), disposable,
-                   f.overdue_numbers, ZERO, valid_days=rule.pay_within_days)
+    inst = ScheduledInstalment(
+        f.first_number,
+        as_of + timedelta(days=rule.pay_within_days),
+        principal,
+        f.overdue_interest,
+        principal + f.overdue_interest + (f.penalty - w_pen) + (f.late_fees - w_fee),
+        penalty_interest=f.penalty - w_pen,
+        late_fees=f.late_fees - w_fee,
+    )
+    rs.yes.append(
+        Reason(
+            "fee_waiver_terms",
+            f"如在{rule.pay_within_days}天内还清其余逾期款项{_m(inst.amount)}元，可减免违约金{_m(w_fee)}元和罚息{_m(w_pen)}元。",
+            f"If you pay the rest of the overdue amount, CNY {_m(inst.amount)}, within "
+            f"{rule.pay_within_days} days, CNY {_m(w_fee)} in late fees and CNY {_m(w_pen)} penalty "
+            f"interest are waived.",
+        )
+    )
+    offer = _offer(
+        "fee_waiver",
+        (inst,),
+        inst.amount,
+        "once",
+        _waived(w_fee, w_pen, ZERO),
+        disposable,
+        f.overdue_numbers,
+        ZERO,
+        valid_days=rule.pay_within_days,
+    )
     return PlanDecision("fee_waiver", True, rs.all(), offer)
 
 
@@ -343,20 +438,43 @@ def _settlement(f: _Facts, disposable: Decimal, as_of: date, policy: Policy) -> 
         return PlanDecision("settlement", False, rs.all(), None)
     kept_interest = round_fen(f.overdue_interest * rule.overdue_interest_share)
     amount = f.unpaid_principal + kept_interest
-    inst = ScheduledInstalment(f.first_number, as_of + timedelta(days=rule.pay_within_days), f.unpaid_principal,
-                               kept_interest, amount)
+    inst = ScheduledInstalment(
+        f.first_number, as_of + timedelta(days=rule.pay_within_days), f.unpaid_principal, kept_interest, amount
+    )
     waived = _waived(f.late_fees, f.penalty, f.due_interest - kept_interest)
-    rs.yes.append(Reason("settlement_terms",
-                         f"在{rule.pay_within_days}天内一次性还款{_m(amount)}元即可结清贷款，其余{_m(waived.total)}元全部减免。",
-                         f"One payment of CNY {_m(amount)} within {rule.pay_within_days} days closes the loan; "
-                         f"the other CNY {_m(waived.total)} is waived."))
-    offer = _offer("settlement", (inst,), amount, "once", waived, disposable,
-                   tuple(i.number for i in f.unpaid), ZERO, valid_days=rule.pay_within_days)
+    rs.yes.append(
+        Reason(
+            "settlement_terms",
+            f"在{rule.pay_within_days}天内一次性还款{_m(amount)}元即可结清贷款，其余{_m(waived.total)}元全部减免。",
+            f"One payment of CNY {_m(amount)} within {rule.pay_within_days} days closes the loan; "
+            f"the other CNY {_m(waived.total)} is waived.",
+        )
+    )
+    offer = _offer(
+        "settlement",
+        (inst,),
+        amount,
+        "once",
+        waived,
+        disposable,
+        tuple(i.number for i in f.unpaid),
+        ZERO,
+        valid_days=rule.pay_within_days,
+    )
     return PlanDecision("settlement", True, rs.all(), offer)
 
 
-def _search_extension(plan: str, balance: Decimal, apr: Decimal, f: _Facts, contract: LoanContract, max_ext: int,
-                      max_total: int, limit: Decimal, as_of: date) -> tuple[tuple[ScheduledInstalment, ...] | None, Decimal]:
+def _search_extension(
+    plan: str,
+    balance: Decimal,
+    apr: Decimal,
+    f: _Facts,
+    contract: LoanContract,
+    max_ext: int,
+    max_total: int,
+    limit: Decimal,
+    as_of: date,
+) -> tuple[tuple[ScheduledInstalment, ...] | None, Decimal]:
     """Smallest extension whose schedule fits the limit: (schedule, its largest payment) or (None, best payment)."""
     r = period_rate(apr)
     best = None
@@ -375,8 +493,17 @@ def _search_extension(plan: str, balance: Decimal, apr: Decimal, f: _Facts, cont
     return None, best if best is not None else balance
 
 
-def _term_plan(plan: str, f: _Facts, contract: LoanContract, facts: HardshipFacts, history: ReliefHistory,
-               disposable: Decimal, limit: Decimal, as_of: date, policy: Policy) -> PlanDecision:
+def _term_plan(
+    plan: str,
+    f: _Facts,
+    contract: LoanContract,
+    facts: HardshipFacts,
+    history: ReliefHistory,
+    disposable: Decimal,
+    limit: Decimal,
+    as_of: date,
+    policy: Policy,
+) -> PlanDecision:
     rs = _Reasons()
     if plan == "term_extension":
         rule = policy.plans.term_extension
@@ -386,11 +513,19 @@ def _term_plan(plan: str, f: _Facts, contract: LoanContract, facts: HardshipFact
     else:
         rule_r = policy.plans.reduced_rate
         long_term = facts.duration == "long_term" and facts.reason in policy.relief.long_term_reasons
-        ok = rs.check(long_term,
-                      Reason("long_term_hardship", "您的困难属于长期困难（如失业、重病、经营失败）。",
-                             "Your hardship is long-term (such as job loss, serious illness or business failure)."),
-                      Reason("not_long_term", "减息方案只适用于失业、重病、经营失败等长期困难。",
-                             "A reduced rate is only for long-term hardship: job loss, serious illness or business failure."))
+        ok = rs.check(
+            long_term,
+            Reason(
+                "long_term_hardship",
+                "您的困难属于长期困难（如失业、重病、经营失败）。",
+                "Your hardship is long-term (such as job loss, serious illness or business failure).",
+            ),
+            Reason(
+                "not_long_term",
+                "减息方案只适用于失业、重病、经营失败等长期困难。",
+                "A reduced rate is only for long-term hardship: job loss, serious illness or business failure.",
+            ),
+        )
         ok = rs.check(f.dpd >= rule_r.min_dpd, *_dpd_min(f.dpd, rule_r.min_dpd)) and ok
         ok = rs.check(f.dpd <= rule_r.max_dpd, *_dpd_max(f.dpd, rule_r.max_dpd)) and ok
         apr = min(contract.apr, max(contract.apr * rule_r.apr_factor, rule_r.min_apr))
@@ -409,25 +544,50 @@ def _term_plan(plan: str, f: _Facts, contract: LoanContract, facts: HardshipFact
         at_contract = build_schedule(balance, contract.apr, len(sched), as_of, first_number=f.first_number)
         interest_waived = sum((i.interest for i in at_contract), ZERO) - sum((i.interest for i in sched), ZERO)
     ext = len(sched) - f.remaining_term
-    rs.yes.append(Reason(f"{plan}_terms",
-                         f"剩余{_m(balance)}元分{len(sched)}期按年利率{_pct(apr)}重新计算，每月还款约{_m(sched[0].amount)}元"
-                         f"（期限延长{ext}个月），已产生的罚息和违约金全部减免。",
-                         f"The remaining CNY {_m(balance)} is spread over {len(sched)} monthly payments of about "
-                         f"CNY {_m(sched[0].amount)} at {_pct(apr)} a year (term extended by {ext} months); "
-                         f"penalty interest and late fees so far are waived."))
-    offer = _offer(plan, sched, sched[0].amount, "monthly", _waived(f.late_fees, f.penalty, interest_waived),
-                   disposable, tuple(i.number for i in f.unpaid), apr)
+    rs.yes.append(
+        Reason(
+            f"{plan}_terms",
+            f"剩余{_m(balance)}元分{len(sched)}期按年利率{_pct(apr)}重新计算，每月还款约{_m(sched[0].amount)}元"
+            f"（期限延长{ext}个月），已产生的罚息和违约金全部减免。",
+            f"The remaining CNY {_m(balance)} is spread over {len(sched)} monthly payments of about "
+            f"CNY {_m(sched[0].amount)} at {_pct(apr)} a year (term extended by {ext} months); "
+            f"penalty interest and late fees so far are waived.",
+        )
+    )
+    offer = _offer(
+        plan,
+        sched,
+        sched[0].amount,
+        "monthly",
+        _waived(f.late_fees, f.penalty, interest_waived),
+        disposable,
+        tuple(i.number for i in f.unpaid),
+        apr,
+    )
     return PlanDecision(plan, True, rs.all(), offer)
 
 
-def _deferral(f: _Facts, contract: LoanContract, facts: HardshipFacts, history: ReliefHistory, disposable: Decimal,
-              limit: Decimal, as_of: date, policy: Policy) -> PlanDecision:
+def _deferral(
+    f: _Facts,
+    contract: LoanContract,
+    facts: HardshipFacts,
+    history: ReliefHistory,
+    disposable: Decimal,
+    limit: Decimal,
+    as_of: date,
+    policy: Policy,
+) -> PlanDecision:
     rule = policy.plans.deferral
     rs = _Reasons()
-    ok = rs.check(facts.duration in rule.durations,
-                  Reason("temporary_hardship", "您的困难是暂时的，适合先暂停还款一段时间。",
-                         "Your hardship is temporary, so a payment holiday fits."),
-                  Reason("not_temporary", "延期还款只适用于暂时性困难。", "A payment holiday is only for temporary hardship."))
+    ok = rs.check(
+        facts.duration in rule.durations,
+        Reason(
+            "temporary_hardship",
+            "您的困难是暂时的，适合先暂停还款一段时间。",
+            "Your hardship is temporary, so a payment holiday fits.",
+        ),
+        Reason("not_temporary", "延期还款只适用于暂时性困难。", "A payment holiday is only for temporary hardship."),
+    )
     ok = rs.check(f.dpd <= rule.max_dpd, *_dpd_max(f.dpd, rule.max_dpd)) and ok
     ok = _restructure_check(rs, history, as_of, policy) and ok
     if not ok:
@@ -435,42 +595,74 @@ def _deferral(f: _Facts, contract: LoanContract, facts: HardshipFacts, history: 
     holiday = rule.min_holiday_months
     n = max(1, f.remaining_term - holiday)
     balance = f.unpaid_principal + f.due_interest
-    sched = build_schedule(balance, contract.apr, n, add_months(as_of, holiday), first_number=f.first_number,
-                           due_day=as_of.day)
+    sched = build_schedule(
+        balance, contract.apr, n, add_months(as_of, holiday), first_number=f.first_number, due_day=as_of.day
+    )
     sched = _with_charges(sched, f.penalty, f.late_fees)
     largest = max(i.amount for i in sched)
-    yes, no = _afford_reasons(largest, limit, disposable, "暂停后每月最高还款", "The largest monthly payment after the holiday,")
+    yes, no = _afford_reasons(
+        largest, limit, disposable, "暂停后每月最高还款", "The largest monthly payment after the holiday,"
+    )
     if not rs.check(limit > 0 and largest <= limit, yes, no):
         return PlanDecision("deferral", False, rs.all(), None)
     regular = sched[1].amount if len(sched) > 1 else sched[0].amount
-    rs.yes.append(Reason("deferral_terms",
-                         f"暂停还款{holiday}个月，之后剩余{_m(balance)}元分{n}期按原利率还款，每月约{_m(regular)}元；"
-                         f"已产生的罚息和违约金{_m(f.penalty + f.late_fees)}元计入第一期。",
-                         f"No payments for {holiday} month(s); then the remaining CNY {_m(balance)} is paid in {n} "
-                         f"monthly payments of about CNY {_m(regular)} at the contract rate; charges so far "
-                         f"(CNY {_m(f.penalty + f.late_fees)}) are added to the first payment."))
-    offer = _offer("deferral", sched, regular, "monthly", _waived(ZERO, ZERO, ZERO), disposable,
-                   tuple(i.number for i in f.unpaid), contract.apr, holiday=holiday)
+    rs.yes.append(
+        Reason(
+            "deferral_terms",
+            f"暂停还款{holiday}个月，之后剩余{_m(balance)}元分{n}期按原利率还款，每月约{_m(regular)}元；"
+            f"已产生的罚息和违约金{_m(f.penalty + f.late_fees)}元计入第一期。",
+            f"No payments for {holiday} month(s); then the remaining CNY {_m(balance)} is paid in {n} "
+            f"monthly payments of about CNY {_m(regular)} at the contract rate; charges so far "
+            f"(CNY {_m(f.penalty + f.late_fees)}) are added to the first payment.",
+        )
+    )
+    offer = _offer(
+        "deferral",
+        sched,
+        regular,
+        "monthly",
+        _waived(ZERO, ZERO, ZERO),
+        disposable,
+        tuple(i.number for i in f.unpaid),
+        contract.apr,
+        holiday=holiday,
+    )
     return PlanDecision("deferral", True, rs.all(), offer)
 
 
-def _quarterly(f: _Facts, contract: LoanContract, facts: HardshipFacts, history: ReliefHistory, disposable: Decimal,
-               as_of: date, policy: Policy) -> PlanDecision:
+def _quarterly(
+    f: _Facts,
+    contract: LoanContract,
+    facts: HardshipFacts,
+    history: ReliefHistory,
+    disposable: Decimal,
+    as_of: date,
+    policy: Policy,
+) -> PlanDecision:
     rule = policy.plans.quarterly
     rs = _Reasons()
-    ok = rs.check(facts.reason in rule.reasons,
-                  Reason("irregular_income", "您的收入不固定或有季节性，按季还款更适合。",
-                         "Your income is irregular or seasonal, so paying every quarter fits."),
-                  Reason("not_irregular_income", "按季还款只适用于收入不固定或有季节性的情况。",
-                         "Quarterly payments are only for irregular or seasonal income."))
+    ok = rs.check(
+        facts.reason in rule.reasons,
+        Reason(
+            "irregular_income",
+            "您的收入不固定或有季节性，按季还款更适合。",
+            "Your income is irregular or seasonal, so paying every quarter fits.",
+        ),
+        Reason(
+            "not_irregular_income",
+            "按季还款只适用于收入不固定或有季节性的情况。",
+            "Quarterly payments are only for irregular or seasonal income.",
+        ),
+    )
     ok = rs.check(f.dpd <= rule.max_dpd, *_dpd_max(f.dpd, rule.max_dpd)) and ok
     ok = _restructure_check(rs, history, as_of, policy) and ok
     if not ok:
         return PlanDecision("quarterly", False, rs.all(), None)
     quarters = max(1, -(-f.remaining_term // rule.period_months))
     balance = f.unpaid_principal + f.due_interest
-    sched = build_schedule(balance, contract.apr, quarters, as_of, first_number=f.first_number,
-                           period_months=rule.period_months)
+    sched = build_schedule(
+        balance, contract.apr, quarters, as_of, first_number=f.first_number, period_months=rule.period_months
+    )
     sched = _with_charges(sched, f.penalty, f.late_fees)
     largest = max(i.amount for i in sched)
     limit = round_fen(disposable * rule.max_payment_to_disposable) if disposable > 0 else ZERO
@@ -478,23 +670,44 @@ def _quarterly(f: _Facts, contract: LoanContract, facts: HardshipFacts, history:
     if not rs.check(limit > 0 and largest <= limit, yes, no):
         return PlanDecision("quarterly", False, rs.all(), None)
     regular = sched[1].amount if len(sched) > 1 else sched[0].amount
-    rs.yes.append(Reason("quarterly_terms",
-                         f"剩余{_m(balance)}元改为每3个月还一次，共{quarters}次，每次约{_m(regular)}元。",
-                         f"The remaining CNY {_m(balance)} is paid every 3 months in {quarters} payments of about "
-                         f"CNY {_m(regular)}."))
-    offer = _offer("quarterly", sched, regular, "quarterly", _waived(ZERO, ZERO, ZERO), disposable,
-                   tuple(i.number for i in f.unpaid), contract.apr)
+    rs.yes.append(
+        Reason(
+            "quarterly_terms",
+            f"剩余{_m(balance)}元改为每3个月还一次，共{quarters}次，每次约{_m(regular)}元。",
+            f"The remaining CNY {_m(balance)} is paid every 3 months in {quarters} payments of about "
+            f"CNY {_m(regular)}.",
+        )
+    )
+    offer = _offer(
+        "quarterly",
+        sched,
+        regular,
+        "quarterly",
+        _waived(ZERO, ZERO, ZERO),
+        disposable,
+        tuple(i.number for i in f.unpaid),
+        contract.apr,
+    )
     return PlanDecision("quarterly", True, rs.all(), offer)
 
 
-def evaluate_relief(contract: LoanContract, status: LoanStatus, facts: HardshipFacts, history: ReliefHistory,
-                    as_of: date, policy: Policy) -> ReliefEvaluation:
+def evaluate_relief(
+    contract: LoanContract,
+    status: LoanStatus,
+    facts: HardshipFacts,
+    history: ReliefHistory,
+    as_of: date,
+    policy: Policy,
+) -> ReliefEvaluation:
     """Every plan with eligible yes/no, reasons (zh + en) and, when eligible, its offer terms."""
     disposable = facts.disposable_income
     limit = round_fen(disposable * policy.relief.affordability_ratio) if disposable > 0 else ZERO
     if history.open_dispute:
-        r = Reason("dispute_open", "您有一项争议正在处理中，处理期间暂停催收，也不提供还款方案。",
-                   "A dispute you raised is being reviewed; collection is paused and no plan is offered until then.")
+        r = Reason(
+            "dispute_open",
+            "您有一项争议正在处理中，处理期间暂停催收，也不提供还款方案。",
+            "A dispute you raised is being reviewed; collection is paused and no plan is offered until then.",
+        )
         plans = tuple(PlanDecision(t, False, (r,), None) for t in PLAN_TYPES)
         return ReliefEvaluation(disposable, limit, False, plans, (r,))
     if status.closed or status.payoff_amount <= 0:
@@ -511,11 +724,21 @@ def evaluate_relief(contract: LoanContract, status: LoanStatus, facts: HardshipF
     )
     review: list[Reason] = []
     if disposable <= 0:
-        review.append(Reason("no_disposable_income", "每月没有可用于还款的余额，需要人工评估困难情况。",
-                             "Nothing is left each month for payments, so a person will review the hardship."))
+        review.append(
+            Reason(
+                "no_disposable_income",
+                "每月没有可用于还款的余额，需要人工评估困难情况。",
+                "Nothing is left each month for payments, so a person will review the hardship.",
+            )
+        )
     if not any(p.eligible for p in plans):
-        review.append(Reason("no_plan_eligible", "目前没有符合条件的方案，需要人工评估困难情况。",
-                             "No plan fits right now, so a person will review the hardship."))
+        review.append(
+            Reason(
+                "no_plan_eligible",
+                "目前没有符合条件的方案，需要人工评估困难情况。",
+                "No plan fits right now, so a person will review the hardship.",
+            )
+        )
     return ReliefEvaluation(disposable, limit, bool(review), plans, tuple(review))
 
 
@@ -526,7 +749,12 @@ def build_arrangement(offer: OfferTerms, plan_type: str, arrangement_id: str, ac
         due = accepted_on + timedelta(days=offer.valid_days)
         schedule = tuple(dataclasses.replace(i, due_date=due) for i in schedule)
     return ArrangementRecord(
-        arrangement_id=arrangement_id, plan_type=plan_type, accepted_on=accepted_on, replaces=offer.replaces,
-        schedule=schedule, waived_late_fees=offer.waived.late_fees,
-        waived_penalty_interest=offer.waived.penalty_interest, waived_interest=offer.waived.interest,
+        arrangement_id=arrangement_id,
+        plan_type=plan_type,
+        accepted_on=accepted_on,
+        replaces=offer.replaces,
+        schedule=schedule,
+        waived_late_fees=offer.waived.late_fees,
+        waived_penalty_interest=offer.waived.penalty_interest,
+        waived_interest=offer.waived.interest,
     )

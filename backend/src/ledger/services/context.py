@@ -1,11 +1,12 @@
 """What every service needs: the session factory, the policy, the salt, the clock."""
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from ..db.session import SessionFactory
@@ -13,7 +14,7 @@ from ..domain.policy import Policy
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def hash_national_id(national_id: str, salt: str) -> str:

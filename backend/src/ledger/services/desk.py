@@ -3,6 +3,7 @@ state (so an agent sees a lock-out) and record that an agent verified the borrow
 means, which clears the lock. A locked-out borrower thus reaches a person at once instead of
 waiting out the lock.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,9 +31,13 @@ async def _state(ledger: Ledger, session: Session, borrower_id: str) -> dict[str
         "locked_until": locked_until.isoformat() if locked and locked_until is not None else None,
         "failures": failures,
         "attempts_left": 0 if locked else rules.max_failures - failures,
-        "last_manual_verification": None if manual is None else {
-            "agent": manual.actor.removeprefix("agent:"), "method": manual.detail.get("method"),
-            "at": manual.at.isoformat()},
+        "last_manual_verification": None
+        if manual is None
+        else {
+            "agent": manual.actor.removeprefix("agent:"),
+            "method": manual.detail.get("method"),
+            "at": manual.at.isoformat(),
+        },
     }
 
 
@@ -51,16 +56,29 @@ async def conversation_verification_state(ledger: Ledger, *, conversation_id: st
         verified = await repo.borrower_verified_in_conversation(session, conversation_id, now)
         borrower_id = verified or await repo.borrower_last_named_in_conversation(session, conversation_id)
         if borrower_id is None:
-            state: dict[str, Any] = {"borrower_id": None, "locked": False, "locked_until": None, "failures": 0,
-                                     "attempts_left": ledger.policy.verification.max_failures,
-                                     "last_manual_verification": None}
+            state: dict[str, Any] = {
+                "borrower_id": None,
+                "locked": False,
+                "locked_until": None,
+                "failures": 0,
+                "attempts_left": ledger.policy.verification.max_failures,
+                "last_manual_verification": None,
+            }
         else:
             state = await _state(ledger, session, borrower_id)
     return {"conversation_id": conversation_id, "verified": verified is not None, **state}
 
 
-async def record_manual_verification(ledger: Ledger, *, borrower_id: str, agent: str, method: str,
-                                     note: str | None, conversation_id: str | None, client: str) -> dict[str, Any]:
+async def record_manual_verification(
+    ledger: Ledger,
+    *,
+    borrower_id: str,
+    agent: str,
+    method: str,
+    note: str | None,
+    conversation_id: str | None,
+    client: str,
+) -> dict[str, Any]:
     """Clear the borrower's verification lock and failure count; audited as the agent (who,
     when, how). The schema keeps identity answers out of the note, so none reach the audit."""
     now: datetime = ledger.now()
@@ -71,9 +89,25 @@ async def record_manual_verification(ledger: Ledger, *, borrower_id: str, agent:
         lock_cleared = subject.locked_until is not None and subject.locked_until > now
         subject.failures = 0
         subject.locked_until = None
-        await repo.add_audit(session, at=now, actor=f"agent:{agent}", action=MANUAL_VERIFICATION,
-                             borrower_id=borrower_id,
-                             detail={"method": method, "note": note, "conversation_id": conversation_id,
-                                     "lock_cleared": lock_cleared, "via": client})
-    return {"borrower_id": borrower_id, "agent": agent, "method": method, "conversation_id": conversation_id,
-            "verified_at": now.isoformat(), "lock_cleared": lock_cleared}
+        await repo.add_audit(
+            session,
+            at=now,
+            actor=f"agent:{agent}",
+            action=MANUAL_VERIFICATION,
+            borrower_id=borrower_id,
+            detail={
+                "method": method,
+                "note": note,
+                "conversation_id": conversation_id,
+                "lock_cleared": lock_cleared,
+                "via": client,
+            },
+        )
+    return {
+        "borrower_id": borrower_id,
+        "agent": agent,
+        "method": method,
+        "conversation_id": conversation_id,
+        "verified_at": now.isoformat(),
+        "lock_cleared": lock_cleared,
+    }

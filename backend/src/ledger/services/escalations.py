@@ -1,4 +1,5 @@
 """Hand-overs to humans (escalations) and complaints."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,40 +24,78 @@ async def _caller_borrower(ledger: Ledger, session, token: str | None, conversat
 
 
 async def escalate(
-    ledger: Ledger, *, conversation_id: str, reason: str, summary: str, language: str | None,
-    token: str | None, client: str = "api",
+    ledger: Ledger,
+    *,
+    conversation_id: str,
+    reason: str,
+    summary: str,
+    language: str | None,
+    token: str | None,
+    client: str = "api",
 ) -> dict[str, Any]:
     summary = mask_identity_numbers(summary) or ""  # free text keeps its words, never an ID number
     async with ledger.sessions() as session, session.begin():
         borrower_id = await _caller_borrower(ledger, session, token, conversation_id)
-        escalation = m.Escalation(conversation_id=conversation_id, borrower_id=borrower_id, reason=reason,
-                                  summary=summary, language=language, status="open", created_at=ledger.now())
+        escalation = m.Escalation(
+            conversation_id=conversation_id,
+            borrower_id=borrower_id,
+            reason=reason,
+            summary=summary,
+            language=language,
+            status="open",
+            created_at=ledger.now(),
+        )
         session.add(escalation)
         await session.flush()
-        await repo.add_audit(session, at=ledger.now(), actor=f"borrower:{borrower_id}" if borrower_id else client,
-                             action="escalation_created", borrower_id=borrower_id,
-                             detail={"conversation_id": conversation_id, "escalation_id": escalation.id,
-                                     "reason": reason})
+        await repo.add_audit(
+            session,
+            at=ledger.now(),
+            actor=f"borrower:{borrower_id}" if borrower_id else client,
+            action="escalation_created",
+            borrower_id=borrower_id,
+            detail={"conversation_id": conversation_id, "escalation_id": escalation.id, "reason": reason},
+        )
     return {"escalation_id": escalation.id, "status": "open", "borrower_linked": borrower_id is not None}
 
 
 async def complain(
-    ledger: Ledger, *, conversation_id: str, text: str, token: str | None, client: str = "api",
+    ledger: Ledger,
+    *,
+    conversation_id: str,
+    text: str,
+    token: str | None,
+    client: str = "api",
 ) -> dict[str, Any]:
     text = mask_identity_numbers(text) or ""
     async with ledger.sessions() as session, session.begin():
         borrower_id = await _caller_borrower(ledger, session, token, conversation_id)
         now = ledger.now()
-        escalation = m.Escalation(conversation_id=conversation_id, borrower_id=borrower_id, reason="complaint",
-                                  summary=text[:500], language=None, status="open", created_at=now)
+        escalation = m.Escalation(
+            conversation_id=conversation_id,
+            borrower_id=borrower_id,
+            reason="complaint",
+            summary=text[:500],
+            language=None,
+            status="open",
+            created_at=now,
+        )
         session.add(escalation)
         await session.flush()
-        complaint = m.Complaint(conversation_id=conversation_id, borrower_id=borrower_id, text=text,
-                                escalation_id=escalation.id, created_at=now)
+        complaint = m.Complaint(
+            conversation_id=conversation_id,
+            borrower_id=borrower_id,
+            text=text,
+            escalation_id=escalation.id,
+            created_at=now,
+        )
         session.add(complaint)
         await session.flush()
-        await repo.add_audit(session, at=now, actor=f"borrower:{borrower_id}" if borrower_id else client,
-                             action="complaint_filed", borrower_id=borrower_id,
-                             detail={"conversation_id": conversation_id, "complaint_id": complaint.id,
-                                     "escalation_id": escalation.id})
+        await repo.add_audit(
+            session,
+            at=now,
+            actor=f"borrower:{borrower_id}" if borrower_id else client,
+            action="complaint_filed",
+            borrower_id=borrower_id,
+            detail={"conversation_id": conversation_id, "complaint_id": complaint.id, "escalation_id": escalation.id},
+        )
     return {"complaint_id": complaint.id, "escalation_id": escalation.id}

@@ -1,5 +1,6 @@
 """Loan services: status (a disclosure), payments, hardship cases, promises, disputes,
 arrangements. Each call is one transaction; see the package docstring."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -35,8 +36,15 @@ async def loan_status(
         # The hot read: the same checks, records and audit entry through asyncpg (status_pg.py says why).
         from . import status_pg
 
-        return await status_pg.loan_status(ledger, engine, token=token, conversation_id=conversation_id,
-                                           loan_number=loan_number, as_of=as_of, invalid_request=InvalidRequest)
+        return await status_pg.loan_status(
+            ledger,
+            engine,
+            token=token,
+            conversation_id=conversation_id,
+            loan_number=loan_number,
+            as_of=as_of,
+            invalid_request=InvalidRequest,
+        )
     async with ledger.sessions() as session, session.begin():
         caller = await authorize(ledger, session, token, conversation_id)
         loan = await borrower_loan(session, caller, loan_number)
@@ -44,7 +52,9 @@ async def loan_status(
         if day < loan.disbursed_on:
             raise InvalidRequest(f"as_of must not be before the disbursement date {loan.disbursed_on}")
         records = await load_records(session, loan)
-        status = derive_status(records.contract, records.payment_records, records.arrangement_records, day, ledger.policy)
+        status = derive_status(
+            records.contract, records.payment_records, records.arrangement_records, day, ledger.policy
+        )
         view = status_view(records, status, day)
         await repo.add_audit(
             session,
@@ -53,20 +63,32 @@ async def loan_status(
             action="status_disclosed",
             borrower_id=caller.borrower_id,
             loan_id=loan.id,
-            detail={"conversation_id": caller.conversation_id, "as_of": day.isoformat(),
-                    "days_past_due": status.days_past_due, "overdue_total": view["overdue"]["total"]},
+            detail={
+                "conversation_id": caller.conversation_id,
+                "as_of": day.isoformat(),
+                "days_past_due": status.days_past_due,
+                "overdue_total": view["overdue"]["total"],
+            },
         )
     return view
 
 
-async def list_payments(ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str) -> dict[str, Any]:
+async def list_payments(
+    ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str
+) -> dict[str, Any]:
     async with ledger.sessions() as session, session.begin():
         caller = await authorize(ledger, session, token, conversation_id)
         loan = await borrower_loan(session, caller, loan_number)
         payments = await repo.payments_of_loan(session, loan.id)
-        await repo.add_audit(session, at=ledger.now(), actor=caller.actor, action="payments_disclosed",
-                             borrower_id=caller.borrower_id, loan_id=loan.id,
-                             detail={"conversation_id": caller.conversation_id, "count": len(payments)})
+        await repo.add_audit(
+            session,
+            at=ledger.now(),
+            actor=caller.actor,
+            action="payments_disclosed",
+            borrower_id=caller.borrower_id,
+            loan_id=loan.id,
+            detail={"conversation_id": caller.conversation_id, "count": len(payments)},
+        )
     recent = sorted(payments, key=lambda p: (p.received_on, p.created_at), reverse=True)[:50]
     return {"loan_number": loan.loan_number, "payments": [payment_view(p, loan.loan_number) for p in recent]}
 
@@ -76,7 +98,13 @@ def _same_payment(p: m.Payment, loan_id: str, amount: Decimal, received_on: date
 
 
 async def record_payment(
-    ledger: Ledger, *, loan_number: str, external_ref: str, amount: Decimal, received_on: date, channel: str,
+    ledger: Ledger,
+    *,
+    loan_number: str,
+    external_ref: str,
+    amount: Decimal,
+    received_on: date,
+    channel: str,
     client: str = "api",
 ) -> tuple[dict[str, Any], bool]:
     """Record a payment; returns (payment, created). Idempotent by external_ref: the same
@@ -93,8 +121,14 @@ async def record_payment(
         if existing is None:
             if received_on < loan.disbursed_on:
                 raise InvalidRequest(f"received_on {received_on} is before the disbursement date")
-            payment = m.Payment(loan_id=loan.id, external_ref=external_ref, amount=amount, received_on=received_on,
-                                channel=channel, created_at=ledger.now())
+            payment = m.Payment(
+                loan_id=loan.id,
+                external_ref=external_ref,
+                amount=amount,
+                received_on=received_on,
+                channel=channel,
+                created_at=ledger.now(),
+            )
             try:
                 await repo.add_in_savepoint(session, payment)
             except DuplicateRow:
@@ -102,10 +136,20 @@ async def record_payment(
                 if existing is None:
                     raise
             else:
-                await repo.add_audit(session, at=ledger.now(), actor=client, action="payment_recorded",
-                                     borrower_id=loan.borrower_id, loan_id=loan.id,
-                                     detail={"external_ref": external_ref, "amount": money(amount),
-                                             "received_on": received_on.isoformat(), "channel": channel})
+                await repo.add_audit(
+                    session,
+                    at=ledger.now(),
+                    actor=client,
+                    action="payment_recorded",
+                    borrower_id=loan.borrower_id,
+                    loan_id=loan.id,
+                    detail={
+                        "external_ref": external_ref,
+                        "amount": money(amount),
+                        "received_on": received_on.isoformat(),
+                        "channel": channel,
+                    },
+                )
                 return payment_view(payment, loan.loan_number), True
         if not _same_payment(existing, loan.id, amount, received_on, channel):
             raise DuplicatePaymentConflict(f"external_ref {external_ref} was already recorded with different data")
@@ -113,23 +157,51 @@ async def record_payment(
 
 
 async def open_hardship_case(
-    ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str, reason: str, duration: str,
-    monthly_income: Decimal, essential_expenses: Decimal, other_debt_payments: Decimal, notes: str | None,
+    ledger: Ledger,
+    *,
+    token: str | None,
+    conversation_id: str | None,
+    loan_number: str,
+    reason: str,
+    duration: str,
+    monthly_income: Decimal,
+    essential_expenses: Decimal,
+    other_debt_payments: Decimal,
+    notes: str | None,
 ) -> dict[str, Any]:
     async with ledger.sessions() as session, session.begin():
         caller = await authorize(ledger, session, token, conversation_id)
         loan = await borrower_loan(session, caller, loan_number)
         now = ledger.now()
-        case = m.HardshipCase(loan_id=loan.id, borrower_id=caller.borrower_id, reason=reason, duration=duration,
-                              monthly_income=monthly_income, essential_expenses=essential_expenses,
-                              other_debt_payments=other_debt_payments, notes=notes, created_at=now)
+        case = m.HardshipCase(
+            loan_id=loan.id,
+            borrower_id=caller.borrower_id,
+            reason=reason,
+            duration=duration,
+            monthly_income=monthly_income,
+            essential_expenses=essential_expenses,
+            other_debt_payments=other_debt_payments,
+            notes=notes,
+            created_at=now,
+        )
         session.add(case)
         await session.flush()
         disposable = monthly_income - essential_expenses - other_debt_payments
-        await repo.add_audit(session, at=now, actor=caller.actor, action="hardship_case_opened",
-                             borrower_id=caller.borrower_id, loan_id=loan.id,
-                             detail={"conversation_id": caller.conversation_id, "case_id": case.id, "reason": reason,
-                                     "duration": duration, "disposable_income": money(disposable)})
+        await repo.add_audit(
+            session,
+            at=now,
+            actor=caller.actor,
+            action="hardship_case_opened",
+            borrower_id=caller.borrower_id,
+            loan_id=loan.id,
+            detail={
+                "conversation_id": caller.conversation_id,
+                "case_id": case.id,
+                "reason": reason,
+                "duration": duration,
+                "disposable_income": money(disposable),
+            },
+        )
     return {
         "case_id": case.id,
         "loan_number": loan.loan_number,
@@ -144,8 +216,9 @@ async def open_hardship_case(
     }
 
 
-async def _loan_records(ledger: Ledger, token: str | None, conversation_id: str | None,
-                        loan_number: str) -> tuple[m.Loan, LoanRecords]:
+async def _loan_records(
+    ledger: Ledger, token: str | None, conversation_id: str | None, loan_number: str
+) -> tuple[m.Loan, LoanRecords]:
     """The caller's loan and its records, read in one transaction (not a disclosure: no audit entry)."""
     async with ledger.sessions() as session, session.begin():
         caller = await authorize(ledger, session, token, conversation_id)
@@ -153,24 +226,37 @@ async def _loan_records(ledger: Ledger, token: str | None, conversation_id: str 
         return loan, await load_records(session, loan)
 
 
-async def list_arrangements(ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str) -> dict[str, Any]:
+async def list_arrangements(
+    ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str
+) -> dict[str, Any]:
     loan, records = await _loan_records(ledger, token, conversation_id, loan_number)
     today = ledger.today()
     payments = records.payment_records
-    return {"loan_number": loan.loan_number,
-            "arrangements": [arrangement_view(a, loan.loan_number, payments, today) for a in records.arrangements]}
+    return {
+        "loan_number": loan.loan_number,
+        "arrangements": [arrangement_view(a, loan.loan_number, payments, today) for a in records.arrangements],
+    }
 
 
-async def list_promises(ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str) -> dict[str, Any]:
+async def list_promises(
+    ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str
+) -> dict[str, Any]:
     loan, records = await _loan_records(ledger, token, conversation_id, loan_number)
     today = ledger.today()
     payments = records.payment_records
-    return {"loan_number": loan.loan_number,
-            "promises": [promise_view(p, loan.loan_number, payments, today) for p in records.promises]}
+    return {
+        "loan_number": loan.loan_number,
+        "promises": [promise_view(p, loan.loan_number, payments, today) for p in records.promises],
+    }
 
 
 async def make_promise(
-    ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str, amount: Decimal,
+    ledger: Ledger,
+    *,
+    token: str | None,
+    conversation_id: str | None,
+    loan_number: str,
+    amount: Decimal,
     promised_date: date,
 ) -> dict[str, Any]:
     today = ledger.today()
@@ -184,28 +270,48 @@ async def make_promise(
         status = derive_status(records.contract, payments, records.arrangement_records, today, ledger.policy)
         states = [(p, promise_state(p.amount, p.made_on, p.promised_date, payments, today)) for p in records.promises]
         window_start = today - timedelta(days=rules.broken_window_days)
-        broken_recent = sum(1 for p, s in states if s == "broken" and p.promised_date + timedelta(days=1) >= window_start)
+        broken_recent = sum(
+            1 for p, s in states if s == "broken" and p.promised_date + timedelta(days=1) >= window_start
+        )
         check_promise(
-            amount, promised_date, status,
+            amount,
+            promised_date,
+            status,
             open_promise_exists=any(s == "open" for _, s in states),
             broken_in_90_days=broken_recent,
             dispute_open=records.dispute is not None,
             as_of=today,
             policy=ledger.policy,
         )
-        promise = m.Promise(loan_id=loan.id, amount=amount, promised_date=promised_date, made_on=today,
-                            created_at=ledger.now())
+        promise = m.Promise(
+            loan_id=loan.id, amount=amount, promised_date=promised_date, made_on=today, created_at=ledger.now()
+        )
         session.add(promise)
         await session.flush()
-        await repo.add_audit(session, at=ledger.now(), actor=caller.actor, action="promise_made",
-                             borrower_id=caller.borrower_id, loan_id=loan.id,
-                             detail={"conversation_id": caller.conversation_id, "promise_id": promise.id,
-                                     "amount": money(amount), "promised_date": promised_date.isoformat()})
+        await repo.add_audit(
+            session,
+            at=ledger.now(),
+            actor=caller.actor,
+            action="promise_made",
+            borrower_id=caller.borrower_id,
+            loan_id=loan.id,
+            detail={
+                "conversation_id": caller.conversation_id,
+                "promise_id": promise.id,
+                "amount": money(amount),
+                "promised_date": promised_date.isoformat(),
+            },
+        )
     return promise_view(promise, loan.loan_number, payments, today)
 
 
 async def open_dispute(
-    ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str, reason: str,
+    ledger: Ledger,
+    *,
+    token: str | None,
+    conversation_id: str | None,
+    loan_number: str,
+    reason: str,
     details: str | None,
 ) -> dict[str, Any]:
     today = ledger.today()
@@ -216,16 +322,27 @@ async def open_dispute(
         await repo.lock_loan(session, loan.id)
         existing = await repo.open_dispute(session, loan.id)
         if existing is not None:
-            raise DisputeOpen(f"dispute {existing.case_number} is already open; a reply comes by {existing.reply_due_by}",
-                              case_number=existing.case_number, reply_due_by=existing.reply_due_by)
+            raise DisputeOpen(
+                f"dispute {existing.case_number} is already open; a reply comes by {existing.reply_due_by}",
+                case_number=existing.case_number,
+                reply_due_by=existing.reply_due_by,
+            )
         reply_due_by = today + timedelta(days=ledger.policy.disputes.reply_days)
         prefix = f"DSP-{today.year}-"
         sequence = await repo.count_dispute_numbers(session, prefix)
         for attempt in range(20):
             case_number = f"{prefix}{sequence + 1 + attempt:06d}"
-            dispute = m.Dispute(case_number=case_number, loan_id=loan.id, borrower_id=caller.borrower_id, reason=reason,
-                                details=details, opened_on=today, reply_due_by=reply_due_by, status="open",
-                                created_at=ledger.now())
+            dispute = m.Dispute(
+                case_number=case_number,
+                loan_id=loan.id,
+                borrower_id=caller.borrower_id,
+                reason=reason,
+                details=details,
+                opened_on=today,
+                reply_due_by=reply_due_by,
+                status="open",
+                created_at=ledger.now(),
+            )
             try:
                 await repo.add_in_savepoint(session, dispute)
                 break
@@ -233,9 +350,18 @@ async def open_dispute(
                 continue
         else:  # pragma: no cover - 20 concurrent disputes in one instant
             raise DisputeOpen("could not allocate a case number; try again")
-        await repo.add_audit(session, at=ledger.now(), actor=caller.actor, action="dispute_opened",
-                             borrower_id=caller.borrower_id, loan_id=loan.id,
-                             detail={"conversation_id": caller.conversation_id, "case_number": case_number,
-                                     "reason": reason})
-    return {"case_number": case_number, "loan_number": loan.loan_number, "reply_due_by": reply_due_by.isoformat(),
-            "status": "open"}
+        await repo.add_audit(
+            session,
+            at=ledger.now(),
+            actor=caller.actor,
+            action="dispute_opened",
+            borrower_id=caller.borrower_id,
+            loan_id=loan.id,
+            detail={"conversation_id": caller.conversation_id, "case_number": case_number, "reason": reason},
+        )
+    return {
+        "case_number": case_number,
+        "loan_number": loan.loan_number,
+        "reply_due_by": reply_due_by.isoformat(),
+        "status": "open",
+    }

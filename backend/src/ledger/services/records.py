@@ -1,4 +1,5 @@
 """Translate stored rows into the domain's records (and back)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -30,7 +31,9 @@ def arrangement_record(a: m.Arrangement) -> ArrangementRecord:
         accepted_on=a.accepted_on,
         replaces=tuple(int(n) for n in a.replaces),
         schedule=tuple(
-            ScheduledInstalment(i.number, i.due_date, i.principal, i.interest, i.amount, i.penalty_interest, i.late_fees)
+            ScheduledInstalment(
+                i.number, i.due_date, i.principal, i.interest, i.amount, i.penalty_interest, i.late_fees
+            )
             for i in a.instalments
         ),
         waived_late_fees=a.waived_late_fees,

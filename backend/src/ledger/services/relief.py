@@ -6,6 +6,7 @@ offer is re-read under that lock (so a supersession or expiry meanwhile is seen)
 the database's UNIQUE(arrangements.evaluation_id) and UNIQUE(arrangements.offer_id) are the
 backstop should two acceptances ever get past the checks together.
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -34,9 +35,15 @@ from .views import arrangement_view, money, schedule_rows
 
 def _schedule_payload(schedule: tuple[ScheduledInstalment, ...]) -> list[dict[str, Any]]:
     return [
-        {"number": s.number, "due_date": s.due_date.isoformat(), "amount": money(s.amount),
-         "principal": money(s.principal), "interest": money(s.interest),
-         "penalty_interest": money(s.penalty_interest), "late_fees": money(s.late_fees)}
+        {
+            "number": s.number,
+            "due_date": s.due_date.isoformat(),
+            "amount": money(s.amount),
+            "principal": money(s.principal),
+            "interest": money(s.interest),
+            "penalty_interest": money(s.penalty_interest),
+            "late_fees": money(s.late_fees),
+        }
         for s in schedule
     ]
 
@@ -48,10 +55,15 @@ def terms_payload(t: OfferTerms) -> dict[str, Any]:
         "payment_amount": money(t.payment_amount),
         "payment_frequency": t.payment_frequency,
         "total_to_repay": money(t.total_to_repay),
-        "waived": {"late_fees": money(t.waived.late_fees), "penalty_interest": money(t.waived.penalty_interest),
-                   "interest": money(t.waived.interest), "total": money(t.waived.total)},
+        "waived": {
+            "late_fees": money(t.waived.late_fees),
+            "penalty_interest": money(t.waived.penalty_interest),
+            "interest": money(t.waived.interest),
+            "total": money(t.waived.total),
+        },
         "schedule": _schedule_payload(t.schedule),
-        "payment_to_disposable_income": None if t.payment_to_disposable_income is None
+        "payment_to_disposable_income": None
+        if t.payment_to_disposable_income is None
         else format(t.payment_to_disposable_income, "f"),
         "holiday_months": t.holiday_months,
         "replaces": list(t.replaces),
@@ -69,15 +81,23 @@ def terms_from_payload(d: dict[str, Any]) -> OfferTerms:
         payment_amount=Decimal(d["payment_amount"]),
         payment_frequency=d["payment_frequency"],
         total_to_repay=Decimal(d["total_to_repay"]),
-        waived=Waived(Decimal(w["late_fees"]), Decimal(w["penalty_interest"]), Decimal(w["interest"]),
-                      Decimal(w["total"])),
+        waived=Waived(
+            Decimal(w["late_fees"]), Decimal(w["penalty_interest"]), Decimal(w["interest"]), Decimal(w["total"])
+        ),
         schedule=tuple(
-            ScheduledInstalment(s["number"], date.fromisoformat(s["due_date"]), Decimal(s["principal"]),
-                                Decimal(s["interest"]), Decimal(s["amount"]), Decimal(s["penalty_interest"]),
-                                Decimal(s["late_fees"]))
+            ScheduledInstalment(
+                s["number"],
+                date.fromisoformat(s["due_date"]),
+                Decimal(s["principal"]),
+                Decimal(s["interest"]),
+                Decimal(s["amount"]),
+                Decimal(s["penalty_interest"]),
+                Decimal(s["late_fees"]),
+            )
             for s in d["schedule"]
         ),
-        payment_to_disposable_income=None if d["payment_to_disposable_income"] is None
+        payment_to_disposable_income=None
+        if d["payment_to_disposable_income"] is None
         else Decimal(d["payment_to_disposable_income"]),
         holiday_months=d["holiday_months"],
         replaces=tuple(d["replaces"]),
@@ -88,7 +108,9 @@ def terms_from_payload(d: dict[str, Any]) -> OfferTerms:
     )
 
 
-def _history(arrangements: list[m.Arrangement] | Any, restructure_plans: tuple[str, ...], dispute: bool) -> ReliefHistory:
+def _history(
+    arrangements: list[m.Arrangement] | Any, restructure_plans: tuple[str, ...], dispute: bool
+) -> ReliefHistory:
     return ReliefHistory(
         restructure_dates=tuple(a.accepted_on for a in arrangements if a.plan_type in restructure_plans),
         fee_waiver_dates=tuple(a.accepted_on for a in arrangements if a.plan_type == "fee_waiver"),
@@ -108,10 +130,12 @@ async def evaluate(
         if case is None:
             raise NotFound("no such hardship case for this loan")
         records = await load_records(session, loan)
-        status = derive_status(records.contract, records.payment_records, records.arrangement_records, today,
-                               ledger.policy)
-        facts = HardshipFacts(case.reason, case.duration, case.monthly_income, case.essential_expenses,
-                              case.other_debt_payments)
+        status = derive_status(
+            records.contract, records.payment_records, records.arrangement_records, today, ledger.policy
+        )
+        facts = HardshipFacts(
+            case.reason, case.duration, case.monthly_income, case.essential_expenses, case.other_debt_payments
+        )
         history = _history(records.arrangements, ledger.policy.relief.restructure_plans, records.dispute is not None)
         result = evaluate_relief(records.contract, status, facts, history, today, ledger.policy)
         evaluation = m.Evaluation(loan_id=loan.id, hardship_case_id=case.id, as_of=today, created_at=now, payload={})
@@ -124,8 +148,14 @@ async def evaluate(
         for plan in result.plans:
             offer_view = None
             if plan.eligible and plan.offer is not None:
-                offer = m.Offer(evaluation_id=evaluation.id, loan_id=loan.id, plan_type=plan.plan_type,
-                                created_at=now, expires_at=expires_at, payload=terms_payload(plan.offer))
+                offer = m.Offer(
+                    evaluation_id=evaluation.id,
+                    loan_id=loan.id,
+                    plan_type=plan.plan_type,
+                    created_at=now,
+                    expires_at=expires_at,
+                    payload=terms_payload(plan.offer),
+                )
                 session.add(offer)
                 await session.flush()
                 offer_ids.append(offer.id)
@@ -136,20 +166,26 @@ async def evaluate(
                     "payment_amount": money(t.payment_amount),
                     "payment_frequency": t.payment_frequency,
                     "total_to_repay": money(t.total_to_repay),
-                    "waived": {"late_fees": money(t.waived.late_fees),
-                               "penalty_interest": money(t.waived.penalty_interest),
-                               "interest": money(t.waived.interest), "total": money(t.waived.total)},
-                    "payment_to_disposable_income": None if t.payment_to_disposable_income is None
+                    "waived": {
+                        "late_fees": money(t.waived.late_fees),
+                        "penalty_interest": money(t.waived.penalty_interest),
+                        "interest": money(t.waived.interest),
+                        "total": money(t.waived.total),
+                    },
+                    "payment_to_disposable_income": None
+                    if t.payment_to_disposable_income is None
                     else format(t.payment_to_disposable_income, "f"),
                     "holiday_months": t.holiday_months,
                     "schedule": schedule_rows(t.schedule),
                 }
-            plans.append({
-                "plan_type": plan.plan_type,
-                "eligible": plan.eligible,
-                "reasons": [{"code": r.code, "zh": r.zh, "en": r.en} for r in plan.reasons],
-                "offer": offer_view,
-            })
+            plans.append(
+                {
+                    "plan_type": plan.plan_type,
+                    "eligible": plan.eligible,
+                    "reasons": [{"code": r.code, "zh": r.zh, "en": r.en} for r in plan.reasons],
+                    "offer": offer_view,
+                }
+            )
         payload = {
             "evaluation_id": evaluation.id,
             "loan_number": loan.loan_number,
@@ -160,12 +196,22 @@ async def evaluate(
             "plans": plans,
         }
         evaluation.payload = payload
-        await repo.add_audit(session, at=now, actor=caller.actor, action="offers_made",
-                             borrower_id=caller.borrower_id, loan_id=loan.id,
-                             detail={"conversation_id": caller.conversation_id, "evaluation_id": evaluation.id,
-                                     "hardship_case_id": case.id, "offer_ids": offer_ids,
-                                     "eligible": [p["plan_type"] for p in plans if p["eligible"]],
-                                     "needs_human_review": result.needs_human_review})
+        await repo.add_audit(
+            session,
+            at=now,
+            actor=caller.actor,
+            action="offers_made",
+            borrower_id=caller.borrower_id,
+            loan_id=loan.id,
+            detail={
+                "conversation_id": caller.conversation_id,
+                "evaluation_id": evaluation.id,
+                "hardship_case_id": case.id,
+                "offer_ids": offer_ids,
+                "eligible": [p["plan_type"] for p in plans if p["eligible"]],
+                "needs_human_review": result.needs_human_review,
+            },
+        )
     return payload
 
 
@@ -196,29 +242,51 @@ async def accept(ledger: Ledger, *, token: str | None, conversation_id: str | No
         records = await load_records(session, loan)
         if records.dispute is not None:
             raise DisputeOpen(case_number=records.dispute.case_number, reply_due_by=records.dispute.reply_due_by)
-        status = derive_status(records.contract, records.payment_records, records.arrangement_records, today,
-                               ledger.policy)
+        status = derive_status(
+            records.contract, records.payment_records, records.arrangement_records, today, ledger.policy
+        )
         if status.active_arrangement_id is not None:
             raise ArrangementExists("the loan already has an active arrangement")
         terms = terms_from_payload(offer.payload)
         arrangement_id = m.new_id()
         record = build_arrangement(terms, offer.plan_type, arrangement_id, today)
         arrangement = m.Arrangement(
-            id=arrangement_id, loan_id=loan.id, offer_id=offer.id, evaluation_id=offer.evaluation_id,
-            plan_type=offer.plan_type, accepted_at=now, accepted_on=today, replaces=list(record.replaces),
-            payment_frequency=terms.payment_frequency, total_to_repay=record.total,
-            waived_late_fees=record.waived_late_fees, waived_penalty_interest=record.waived_penalty_interest,
-            waived_interest=record.waived_interest, holiday_months=terms.holiday_months,
-            record={"offer": offer.payload}, instalments=arrangement_instalments(record.schedule),
+            id=arrangement_id,
+            loan_id=loan.id,
+            offer_id=offer.id,
+            evaluation_id=offer.evaluation_id,
+            plan_type=offer.plan_type,
+            accepted_at=now,
+            accepted_on=today,
+            replaces=list(record.replaces),
+            payment_frequency=terms.payment_frequency,
+            total_to_repay=record.total,
+            waived_late_fees=record.waived_late_fees,
+            waived_penalty_interest=record.waived_penalty_interest,
+            waived_interest=record.waived_interest,
+            holiday_months=terms.holiday_months,
+            record={"offer": offer.payload},
+            instalments=arrangement_instalments(record.schedule),
         )
         try:
             await repo.add_in_savepoint(session, arrangement)
         except DuplicateRow:
             raise OfferAlreadyAccepted("this offer (or another of the same evaluation) was already accepted") from None
-        await repo.add_audit(session, at=now, actor=caller.actor, action="offer_accepted",
-                             borrower_id=caller.borrower_id, loan_id=loan.id,
-                             detail={"conversation_id": caller.conversation_id, "offer_id": offer.id,
-                                     "evaluation_id": offer.evaluation_id, "arrangement_id": arrangement_id,
-                                     "plan_type": offer.plan_type, "total_to_repay": money(record.total)})
+        await repo.add_audit(
+            session,
+            at=now,
+            actor=caller.actor,
+            action="offer_accepted",
+            borrower_id=caller.borrower_id,
+            loan_id=loan.id,
+            detail={
+                "conversation_id": caller.conversation_id,
+                "offer_id": offer.id,
+                "evaluation_id": offer.evaluation_id,
+                "arrangement_id": arrangement_id,
+                "plan_type": offer.plan_type,
+                "total_to_repay": money(record.total),
+            },
+        )
         payments = records.payment_records
     return arrangement_view(arrangement, loan.loan_number, payments, today)

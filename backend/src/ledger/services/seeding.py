@@ -1,12 +1,15 @@
 """Demo portfolio seeding (idempotent, re-based on today) and synthetic portfolios for load tests."""
+
 from __future__ import annotations
 
 import asyncio
 import random
 import time
 import uuid
-from datetime import date, datetime, time as dtime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..db import models as m
@@ -42,7 +45,7 @@ async def seed_demo(sessions: SessionFactory, *, salt: str, today: date, tz: str
     """(Re)create the demo portfolio (domain/demo.py) relative to ``today``. Borrower ids are
     kept across re-seeds; loans and their records are replaced. Returns {key: borrower_id}."""
     zone = ZoneInfo(tz)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ids: dict[str, str] = {}
     async with sessions() as session, session.begin():
         for key, (contract, payments, arrangements) in demo_loans(today).items():
@@ -51,9 +54,14 @@ async def seed_demo(sessions: SessionFactory, *, salt: str, today: date, tz: str
             if borrower is None:
                 borrower = await repo.borrower_by_phone(session, b.phone)
             fields = dict(
-                name=b.name, language=b.language, phone=b.phone, date_of_birth=b.date_of_birth,
+                name=b.name,
+                language=b.language,
+                phone=b.phone,
+                date_of_birth=b.date_of_birth,
                 national_id_hash=hash_national_id(demo_national_id(b.date_of_birth, b.id_last4), salt),
-                national_id_last4=b.id_last4, timezone=tz, demo_key=key,
+                national_id_last4=b.id_last4,
+                timezone=tz,
+                demo_key=key,
             )
             if borrower is None:
                 borrower = m.Borrower(created_at=now, **fields)
@@ -65,34 +73,74 @@ async def seed_demo(sessions: SessionFactory, *, salt: str, today: date, tz: str
                 await seed_db.delete_loans_sessions_and_preferences(session, borrower.id)
             await seed_db.delete_verification_subject(session, f"borrower:{borrower.id}")
             ids[key] = borrower.id
-            loan = m.Loan(loan_number=contract.loan_number, borrower_id=borrower.id, product=b.product,
-                          principal=contract.principal, apr=contract.apr, term=contract.term,
-                          disbursed_on=contract.disbursed_on, currency="CNY", created_at=now)
+            loan = m.Loan(
+                loan_number=contract.loan_number,
+                borrower_id=borrower.id,
+                product=b.product,
+                principal=contract.principal,
+                apr=contract.apr,
+                term=contract.term,
+                disbursed_on=contract.disbursed_on,
+                currency="CNY",
+                created_at=now,
+            )
             session.add(loan)
             await session.flush()
             await seed_db.insert_instalments(session, instalment_rows(loan.id, contract.schedule))
             for p in payments:
-                session.add(m.Payment(loan_id=loan.id, external_ref=p.external_ref, amount=p.amount,
-                                      received_on=p.received_on, channel="bank_transfer", created_at=now))
+                session.add(
+                    m.Payment(
+                        loan_id=loan.id,
+                        external_ref=p.external_ref,
+                        amount=p.amount,
+                        received_on=p.received_on,
+                        channel="bank_transfer",
+                        created_at=now,
+                    )
+                )
             for a in arrangements:
-                accepted_at = datetime.combine(a.accepted_on, dtime(10, 0), zone).astimezone(timezone.utc)
-                session.add(m.Arrangement(
-                    id=a.arrangement_id, loan_id=loan.id, offer_id=None, evaluation_id=None, plan_type=a.plan_type,
-                    accepted_at=accepted_at, accepted_on=a.accepted_on, replaces=list(a.replaces),
-                    payment_frequency="monthly", total_to_repay=a.total, waived_late_fees=a.waived_late_fees,
-                    waived_penalty_interest=a.waived_penalty_interest, waived_interest=a.waived_interest,
-                    holiday_months=1 if a.plan_type == "deferral" else 0, record={"demo": True},
-                    instalments=arrangement_instalments(a.schedule),
-                ))
+                accepted_at = datetime.combine(a.accepted_on, dtime(10, 0), zone).astimezone(UTC)
+                session.add(
+                    m.Arrangement(
+                        id=a.arrangement_id,
+                        loan_id=loan.id,
+                        offer_id=None,
+                        evaluation_id=None,
+                        plan_type=a.plan_type,
+                        accepted_at=accepted_at,
+                        accepted_on=a.accepted_on,
+                        replaces=list(a.replaces),
+                        payment_frequency="monthly",
+                        total_to_repay=a.total,
+                        waived_late_fees=a.waived_late_fees,
+                        waived_penalty_interest=a.waived_penalty_interest,
+                        waived_interest=a.waived_interest,
+                        holiday_months=1 if a.plan_type == "deferral" else 0,
+                        record={"demo": True},
+                        instalments=arrangement_instalments(a.schedule),
+                    )
+                )
             if b.dispute_reason:
                 opened = today - timedelta(days=5)
-                session.add(m.Dispute(case_number=f"DSP-{today.year}-9{int(key[1:]):05d}", loan_id=loan.id,
-                                      borrower_id=borrower.id, reason=b.dispute_reason, details=None, opened_on=opened,
-                                      reply_due_by=opened + timedelta(days=15), status="open", created_at=now))
-            session.add(m.ContactPreference(borrower_id=borrower.id, stop_all=False, opted_out_channels=[],
-                                            updated_at=now))
-        await repo.add_audit(session, at=now, actor="cli", action="demo_seeded",
-                             detail={"today": today.isoformat(), "borrowers": ids})
+                session.add(
+                    m.Dispute(
+                        case_number=f"DSP-{today.year}-9{int(key[1:]):05d}",
+                        loan_id=loan.id,
+                        borrower_id=borrower.id,
+                        reason=b.dispute_reason,
+                        details=None,
+                        opened_on=opened,
+                        reply_due_by=opened + timedelta(days=15),
+                        status="open",
+                        created_at=now,
+                    )
+                )
+            session.add(
+                m.ContactPreference(borrower_id=borrower.id, stop_all=False, opted_out_channels=[], updated_at=now)
+            )
+        await repo.add_audit(
+            session, at=now, actor="cli", action="demo_seeded", detail={"today": today.isoformat(), "borrowers": ids}
+        )
     return ids
 
 
@@ -111,19 +159,23 @@ TERMS = (6, 12, 24)
 PRODUCTS = ("fenfu", "cash_loan", "consumer_instalment")
 
 
-async def generate_portfolio(engine: Engine, n: int, *, salt: str, today: date, seed: int = 20261125,
-                             batch: int = 5000) -> dict[str, float]:
+async def generate_portfolio(
+    engine: Engine, n: int, *, salt: str, today: date, seed: int = 20261125, batch: int = 5000
+) -> dict[str, float]:
     """Insert ``n`` synthetic borrowers, one loan each, with their schedules and the payments
     of their paid instalments, spread over the buckets of BUCKET_MIX. PostgreSQL uses COPY
     (asyncpg copy_records_to_table); other databases batched executemany inserts."""
     started = time.perf_counter()
     rng = random.Random(seed)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     offset = await seed_db.count_loans_numbered(engine, "SY")
     schedules: dict[tuple, LoanContract] = {}
     weights = [w for _, w, _ in BUCKET_MIX]
-    borrowers, loans, instalments, payments = [], [], [], []
-    counts = {"borrowers": 0, "instalments": 0, "payments": 0}
+    borrowers: list[tuple[Any, ...]] = []
+    loans: list[tuple[Any, ...]] = []
+    instalments: list[tuple[Any, ...]] = []
+    payments: list[tuple[Any, ...]] = []
+    counts: dict[str, float] = {"borrowers": 0, "instalments": 0, "payments": 0}
     ids = ordered_ids()
 
     in_flight: asyncio.Task | None = None
@@ -153,23 +205,41 @@ async def generate_portfolio(engine: Engine, n: int, *, salt: str, today: date, 
         ckey = (principal, apr, term, disbursed, anchor_due.day)
         contract = schedules.get(ckey)
         if contract is None:
-            contract = LoanContract("", principal, apr, term, disbursed,
-                                    build_schedule(principal, apr, term, disbursed, due_day=anchor_due.day))
+            contract = LoanContract(
+                "",
+                principal,
+                apr,
+                term,
+                disbursed,
+                build_schedule(principal, apr, term, disbursed, due_day=anchor_due.day),
+            )
             schedules[ckey] = contract
         borrower_id, loan_id = next(ids), next(ids)
         dob = date(1960 + i % 45, 1 + i % 12, 1 + i % 28)
         last4 = f"{i % 10000:04d}"
         loan_number = f"SY{i:010d}"
         # Tuples in the column order of seed_queries.BORROWER_COLUMNS, LOAN_COLUMNS, ...
-        borrowers.append((borrower_id, f"合成用户{i}", "zh" if i % 5 else "en", f"139{i:08d}", dob,
-                          hash_national_id(f"{DEMO_NATIONAL_ID_REGION}{dob:%Y%m%d}{last4}", salt), last4,
-                          "Asia/Shanghai", None, now))
+        borrowers.append(
+            (
+                borrower_id,
+                f"合成用户{i}",
+                "zh" if i % 5 else "en",
+                f"139{i:08d}",
+                dob,
+                hash_national_id(f"{DEMO_NATIONAL_ID_REGION}{dob:%Y%m%d}{last4}", salt),
+                last4,
+                "Asia/Shanghai",
+                None,
+                now,
+            )
+        )
         loans.append((loan_id, loan_number, borrower_id, PRODUCTS[i % 3], principal, apr, term, disbursed, "CNY", now))
         for s in contract.schedule:
             instalments.append((loan_id, s.number, s.due_date, s.amount, s.principal, s.interest))
             if s.number < k:
-                payments.append((next(ids), loan_id, f"SYN-{loan_number}-{s.number}", s.amount, s.due_date,
-                                 "bank_transfer", now))
+                payments.append(
+                    (next(ids), loan_id, f"SYN-{loan_number}-{s.number}", s.amount, s.due_date, "bank_transfer", now)
+                )
         if len(borrowers) >= batch:
             await flush()
         elif i % 100 == 0:

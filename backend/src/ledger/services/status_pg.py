@@ -16,12 +16,15 @@ each statement sees its own snapshot inside a transaction too, so dropping BEGIN
 changes no answer. The API tests run the status endpoint on SQLite (the ORM path) and on
 PostgreSQL (this path) and compare both with the pure domain.
 """
+
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+from ..db import models as m
 from ..db import status_queries as status_db
 from ..db.session import Engine
 from ..domain.account import derive_status
@@ -32,15 +35,26 @@ from .verification import TOKEN_TOUCH_INTERVAL, Caller
 from .views import status_view
 
 
-async def loan_status(ledger: Ledger, engine: Engine, *, token: str | None, conversation_id: str | None,
-                      loan_number: str, as_of: date | None, invalid_request: type[Exception]) -> dict[str, Any]:
+async def loan_status(
+    ledger: Ledger,
+    engine: Engine,
+    *,
+    token: str | None,
+    conversation_id: str | None,
+    loan_number: str,
+    as_of: date | None,
+    invalid_request: type[Exception],
+) -> dict[str, Any]:
     if not token or not conversation_id:
         raise VerificationRequired("a verification token and a conversation id are required")
     now: datetime = ledger.now()
     async with status_db.driver_connection(engine) as conn:
         read = await status_db.token_loan_and_records(conn, token_hash(token), loan_number)
-        if (read is None or read.expires_at <= now
-                or not secrets.compare_digest(read.conversation_id.encode(), conversation_id.encode())):
+        if (
+            read is None
+            or read.expires_at <= now
+            or not secrets.compare_digest(read.conversation_id.encode(), conversation_id.encode())
+        ):
             raise VerificationRequired("the verification is missing, expired or bound to another conversation")
         touch = now - read.last_used_at >= TOKEN_TOUCH_INTERVAL
         caller = Caller(read.borrower_id, read.conversation_id)
@@ -51,17 +65,35 @@ async def loan_status(ledger: Ledger, engine: Engine, *, token: str | None, conv
         if day < loan.disbursed_on:
             raise invalid_request(f"as_of must not be before the disbursement date {loan.disbursed_on}")
         arrangements = await status_db.arrangements_of_loan(conn, loan.id) if read.has_arrangements else []
-        records = LoanRecords(loan=loan, contract=contract_of(loan, read.instalments), payments=read.payments,
-                              arrangements=arrangements, promises=read.promises, dispute=read.dispute)
-        status = derive_status(records.contract, records.payment_records, records.arrangement_records, day,
-                               ledger.policy)
+        records = LoanRecords(
+            loan=loan,
+            contract=contract_of(loan, read.instalments),
+            payments=read.payments,
+            # the fast path's rows carry the ORM rows' attributes that LoanRecords reads
+            arrangements=cast("Sequence[m.Arrangement]", arrangements),
+            promises=read.promises,
+            dispute=read.dispute,
+        )
+        status = derive_status(
+            records.contract, records.payment_records, records.arrangement_records, day, ledger.policy
+        )
         view = status_view(records, status, day)
         sliding = None
         if touch:
             sliding = (read.session_id, now, now + timedelta(minutes=ledger.policy.verification.token_idle_minutes))
         await status_db.add_audit(
-            conn, at=ledger.now(), actor=caller.actor, action="status_disclosed", borrower_id=caller.borrower_id,
-            loan_id=loan.id, touch=sliding,
-            detail={"conversation_id": caller.conversation_id, "as_of": day.isoformat(),
-                    "days_past_due": status.days_past_due, "overdue_total": view["overdue"]["total"]})
+            conn,
+            at=ledger.now(),
+            actor=caller.actor,
+            action="status_disclosed",
+            borrower_id=caller.borrower_id,
+            loan_id=loan.id,
+            touch=sliding,
+            detail={
+                "conversation_id": caller.conversation_id,
+                "as_of": day.isoformat(),
+                "days_past_due": status.days_past_due,
+                "overdue_total": view["overdue"]["total"],
+            },
+        )
     return view

@@ -9,6 +9,7 @@ A subject is the borrower the identifier points at, or, for an identifier matchi
 the identifier itself: an unknown phone gets exactly the answers (attempts left, lock) a
 known one would, so nothing is revealed. Every attempt is audited.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -99,7 +100,6 @@ async def verify(
     client: str = "api",
     client_ref: str | None = None,
 ) -> VerifiedSession:
-    rules = ledger.policy.verification
     now = ledger.now()
     kind = "phone" if phone is not None else "loan_number"
     identifier = normalise_phone(phone) if phone is not None else (loan_number or "").strip()
@@ -115,7 +115,8 @@ async def verify(
             failure = VerificationRateLimited(retry_after)
         else:
             outcome, failure, result, borrower_id = await _check_answers(
-                ledger, session, now, kind, identifier, phone is not None, date_of_birth, id_last4, conversation_id)
+                ledger, session, now, kind, identifier, phone is not None, date_of_birth, id_last4, conversation_id
+            )
             if client_row is not None and outcome != "success":
                 client_row.failures += 1
         session.add(
@@ -126,16 +127,26 @@ async def verify(
         detail = {"conversation_id": conversation_id, "identifier_kind": kind, "outcome": outcome}
         if client_row is not None:
             detail["client"] = client_row.client_key[:16]
-        await repo.add_audit(session, at=now, actor=client, action="verification_attempt", borrower_id=borrower_id,
-                             detail=detail)
+        await repo.add_audit(
+            session, at=now, actor=client, action="verification_attempt", borrower_id=borrower_id, detail=detail
+        )
     if failure is not None:
         raise failure
     assert result is not None
     return result
 
 
-async def _check_answers(ledger: Ledger, session: Session, now: datetime, kind: str, identifier: str,
-                         by_phone: bool, date_of_birth: date, id_last4: str, conversation_id: str):
+async def _check_answers(
+    ledger: Ledger,
+    session: Session,
+    now: datetime,
+    kind: str,
+    identifier: str,
+    by_phone: bool,
+    date_of_birth: date,
+    id_last4: str,
+    conversation_id: str,
+):
     """The per-borrower (per-subject) check: lock, answers, failure count. Returns (outcome,
     failure to raise or None, session issued or None, borrower id or None)."""
     rules = ledger.policy.verification
@@ -174,8 +185,12 @@ async def _check_answers(ledger: Ledger, session: Session, now: datetime, kind: 
                 expires_at=expires_at,
             )
         )
-        return "success", None, VerifiedSession(token, expires_at, borrower.id, borrower.name, borrower.language), \
-            borrower_id
+        return (
+            "success",
+            None,
+            VerifiedSession(token, expires_at, borrower.id, borrower.name, borrower.language),
+            borrower_id,
+        )
     subject.failures += 1
     if subject.failures >= rules.max_failures:
         subject.failures = 0
@@ -193,7 +208,11 @@ async def authorize(ledger: Ledger, session: Session, token: str | None, convers
         raise VerificationRequired("a verification token and a conversation id are required")
     now = ledger.now()
     row = await repo.verification_session(session, token_hash(token))
-    if row is None or row.expires_at <= now or not secrets.compare_digest(row.conversation_id.encode(), conversation_id.encode()):
+    if (
+        row is None
+        or row.expires_at <= now
+        or not secrets.compare_digest(row.conversation_id.encode(), conversation_id.encode())
+    ):
         raise VerificationRequired("the verification is missing, expired or bound to another conversation")
     if now - row.last_used_at >= TOKEN_TOUCH_INTERVAL:
         row.last_used_at = now

@@ -1,4 +1,5 @@
 """Plain JSON-shaped views of records and domain results (amounts as strings)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
@@ -60,7 +61,9 @@ def promise_view(p: m.Promise, loan_number: str, payments: Sequence[PaymentRecor
     }
 
 
-def arrangement_view(a: m.Arrangement, loan_number: str, payments: Sequence[PaymentRecord], as_of: date) -> dict[str, Any]:
+def arrangement_view(
+    a: m.Arrangement, loan_number: str, payments: Sequence[PaymentRecord], as_of: date
+) -> dict[str, Any]:
     waived_total = a.waived_late_fees + a.waived_penalty_interest + a.waived_interest
     return {
         "arrangement_id": a.id,

@@ -1,4 +1,5 @@
 """The aiohttp application factory: tests, `ledger serve` and benchmarks build it the same way."""
+
 from __future__ import annotations
 
 import hashlib
@@ -10,19 +11,20 @@ from typing import Any
 
 from aiohttp import web
 
+from httpedge.slow_clients import body_timeout_middleware
+
 from ..db import repositories as repo
 from ..db.session import create_engine, create_session_factory
 from ..domain.policy import Policy
 from ..policy_file import load_policy
-from ..services.context import Ledger, utc_now
 from ..scopes import Scope
+from ..services.context import Ledger, utc_now
 from ..settings import Settings
+from . import handlers  # noqa: F401 - registers the routes
+from .keys import CLIENT, ENGINE, LEDGER, OPENAPI, POLICY, SETTINGS
 from .openapi import build_openapi
 from .problem import problem, problem_middleware
-from .keys import CLIENT, ENGINE, LEDGER, OPENAPI, POLICY, SETTINGS
 from .registry import OPERATIONS, Operation, routes
-from httpedge.slow_clients import body_timeout_middleware
-from . import handlers  # noqa: F401 - registers the routes
 
 log = logging.getLogger("ledger.web")
 
@@ -35,7 +37,7 @@ OPERATION_BY_ROUTE: dict[tuple[str, str], Operation] = {(op.method, op.path): op
 def _static_client(settings: Settings, token: str) -> tuple[str, Scope] | None:
     """The client a token from the environment stands for. Every configured token is compared
     (constant time each) so the answer's timing does not say which one matched."""
-    found = None
+    found: tuple[str, Scope] | None = None
     for client, scope, expected in settings.static_clients():
         if hmac.compare_digest(token.encode(), expected.encode()):
             found = (client, scope)
@@ -61,7 +63,7 @@ async def client_auth_middleware(request: web.Request, handler) -> web.StreamRes
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         return problem(401, "unauthorized", "missing bearer token")
-    client = _static_client(request.app[SETTINGS], token)
+    client: tuple[str, str] | None = _static_client(request.app[SETTINGS], token)
     if client is None:
         ledger = request.app[LEDGER]
         async with ledger.sessions() as session:
@@ -73,8 +75,9 @@ async def client_auth_middleware(request: web.Request, handler) -> web.StreamRes
     resource = request.match_info.route.resource
     op = _operation(request)
     if resource is not None and (op is None or scope not in op.scopes):
-        return problem(403, "forbidden", f"a client with scope {scope!r} may not call {request.method} "
-                                         f"{resource.canonical}")
+        return problem(
+            403, "forbidden", f"a client with scope {scope!r} may not call {request.method} {resource.canonical}"
+        )
     request[CLIENT] = name
     return await handler(request)
 
@@ -101,14 +104,19 @@ def database_context(clock: Callable[[], datetime]):
     return ctx
 
 
-def init_app(settings: Settings, *, clock: Callable[[], datetime] | None = None, policy: Policy | None = None) -> web.Application:
+def init_app(
+    settings: Settings, *, clock: Callable[[], datetime] | None = None, policy: Policy | None = None
+) -> web.Application:
     """Build the application. Fails fast (SettingsError, PolicyError naming the key) before
     serving anything when the environment or the policy file is unusable."""
     settings.require_serving()
     app = web.Application(
         client_max_size=settings.client_max_size,
-        middlewares=[problem_middleware, body_timeout_middleware(settings.client_timeout, _body_too_slow),
-                     client_auth_middleware],
+        middlewares=[
+            problem_middleware,
+            body_timeout_middleware(settings.client_timeout, _body_too_slow),
+            client_auth_middleware,
+        ],
     )
     app[SETTINGS] = settings
     app[POLICY] = policy if policy is not None else load_policy(settings.policy_file)

@@ -1,4 +1,5 @@
 """Typed application state (web.AppKey)."""
+
 from __future__ import annotations
 
 from aiohttp import web

@@ -1,11 +1,13 @@
 """The OpenAPI 3.1 document, generated from the operations registry and the very pydantic
 models the handlers validate requests with and build responses from."""
+
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from pydantic.json_schema import models_json_schema
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from .registry import Operation
 from .schemas import Problem
@@ -34,18 +36,20 @@ def _path_parameters(path: str) -> list[dict[str, Any]]:
     ]
 
 
-def build_openapi(operations: list[Operation], *, title: str = "Huanxin loan ledger", version: str = "1") -> dict[str, Any]:
-    models: list[tuple[type, str]] = [(Problem, "serialization")]
+def build_openapi(
+    operations: list[Operation], *, title: str = "Huanxin loan ledger", version: str = "1"
+) -> dict[str, Any]:
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [(Problem, "serialization")]
     for op in operations:
         if op.body is not None:
             models.append((op.body, "validation"))
         for model in op.responses.values():
             models.append((model, "serialization"))
-    unique: list[tuple[type, str]] = list(dict.fromkeys(models))
+    unique = list(dict.fromkeys(models))
     keys, top = models_json_schema(unique, ref_template=REF)
     schemas: dict[str, Any] = dict(top.get("$defs", {}))
 
-    def ref(model: type, mode: str) -> dict[str, Any]:
+    def ref(model: type[BaseModel], mode: JsonSchemaMode) -> dict[str, Any]:
         return keys[(model, mode)]
 
     problem_ref = ref(Problem, "serialization")
@@ -63,12 +67,22 @@ def build_openapi(operations: list[Operation], *, title: str = "Huanxin loan led
         if op.borrower != "none":
             required = op.borrower == "required"
             parameters.append(
-                {"name": "X-Verification-Token", "in": "header", "required": required,
-                 "schema": {"type": "string"}, "description": "token from POST /api/v1/verifications"}
+                {
+                    "name": "X-Verification-Token",
+                    "in": "header",
+                    "required": required,
+                    "schema": {"type": "string"},
+                    "description": "token from POST /api/v1/verifications",
+                }
             )
             parameters.append(
-                {"name": "X-Conversation-Id", "in": "header", "required": required,
-                 "schema": {"type": "string"}, "description": "conversation the token was issued for"}
+                {
+                    "name": "X-Conversation-Id",
+                    "in": "header",
+                    "required": required,
+                    "schema": {"type": "string"},
+                    "description": "conversation the token was issued for",
+                }
             )
         responses: dict[str, Any] = {}
         for status, model in op.responses.items():
@@ -113,15 +127,21 @@ def build_openapi(operations: list[Operation], *, title: str = "Huanxin loan led
         "info": {
             "title": title,
             "version": version,
-            "description": "Loan-ledger API of the Huanxin collections assistant. Amounts are strings with two decimals.",
+            "description": (
+                "Loan-ledger API of the Huanxin collections assistant. Amounts are strings with two decimals."
+            ),
         },
         "servers": [{"url": "/"}],
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearerAuth": {
-                "type": "http", "scheme": "bearer",
-                "description": "API client token; each token has one scope (bot, desk, payments, analytics) and "
-                               "each operation lists the scopes it accepts"}},
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "API client token; each token has one scope (bot, desk, payments, analytics) and "
+                    "each operation lists the scopes it accepts",
+                }
+            },
         },
     }

@@ -7,6 +7,7 @@ answered honestly (500 ``internal_error``, traceback logged, nothing leaked) so 
 and schemathesis catch it instead of a 4xx hiding it; an unreachable database (an outage,
 not an input) is answered 503 ``temporarily_unavailable``.
 """
+
 from __future__ import annotations
 
 import json
@@ -149,6 +150,6 @@ async def problem_middleware(request: web.Request, handler) -> web.StreamRespons
     except STORAGE_FAILURE:
         log.exception("database error on %s %s", request.method, request.path)
         return problem(500, "internal_error", "the ledger could not complete the request")
-    except Exception:  # noqa: BLE001 - the edge must never leak a traceback
+    except Exception:  # the edge must never leak a traceback
         log.exception("unexpected error on %s %s", request.method, request.path)
         return problem(500, "internal_error", "the ledger could not complete the request")

@@ -1,5 +1,6 @@
 """The route table plus what each route accepts and returns: one source for the router and
 for the OpenAPI document."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable

@@ -5,6 +5,7 @@ them; the OpenAPI document is generated from the same classes, so it says what t
 really accept and return. Money is a string with two decimals (docs/contracts.md), parsed to
 Decimal by the handlers: never a float.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -26,8 +27,9 @@ HardshipReason = Literal[
     "job_loss", "illness", "income_drop", "business_failure", "family_emergency", "irregular_income", "other"
 ]
 HardshipDuration = Literal["temporary", "long_term"]
-EscalationReason = Literal["request_human", "complaint", "fallback", "hardship_review", "backend_unavailable",
-                           "verification_locked", "other"]
+EscalationReason = Literal[
+    "request_human", "complaint", "fallback", "hardship_review", "backend_unavailable", "verification_locked", "other"
+]
 PlanType = Literal["fee_waiver", "deferral", "term_extension", "reduced_rate", "quarterly", "settlement"]
 
 
@@ -62,7 +64,7 @@ class VerificationRequest(Request):
     client_ref: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")] | None = None
 
     @model_validator(mode="after")
-    def exactly_one_identifier(self) -> "VerificationRequest":
+    def exactly_one_identifier(self) -> VerificationRequest:
         if (self.phone is None) == (self.loan_number is None):
             raise ValueError("give exactly one of phone or loan_number")
         return self

@@ -3,6 +3,7 @@
 It answers like a bot would, records what it received (and on which instance), and asks for a
 hand-off with the custom payload the gateway supports.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,15 +25,16 @@ def _jwt_allows(header: str | None, secret: str, conversation_id: str) -> bool:
     if not header or not header.startswith("Bearer "):
         return False
     try:
-        payload = jwt.decode(header[len("Bearer "):], secret, algorithms=["HS256"])
+        payload = jwt.decode(header[len("Bearer ") :], secret, algorithms=["HS256"])
     except jwt.PyJWTError:
         return False
     user = payload.get("user") or {}
     return user.get("role") == "admin" or (user.get("role") == "user" and user.get("username") == conversation_id)
 
 
-def make_fake_rasa(name: str = "rasa-1", jitter_s: float = 0.0, delay_s: float = 0.0,
-                   jwt_secret: str | None = None) -> web.Application:
+def make_fake_rasa(
+    name: str = "rasa-1", jitter_s: float = 0.0, delay_s: float = 0.0, jwt_secret: str | None = None
+) -> web.Application:
     app = web.Application()
     app[received_key] = []
     app[metadata_key] = []
@@ -49,31 +51,48 @@ def make_fake_rasa(name: str = "rasa-1", jitter_s: float = 0.0, delay_s: float =
         if jitter_s:
             await asyncio.sleep(random.uniform(0, jitter_s))
         if message.startswith("/handback"):
-            payload = json.loads(message[len("/handback"):] or "{}")
-            return web.json_response([{"recipient_id": sender,
-                                       "text": f"[{name}] I'm back. Agreed: {payload.get('agent_note', '')}"}])
+            payload = json.loads(message[len("/handback") :] or "{}")
+            return web.json_response(
+                [{"recipient_id": sender, "text": f"[{name}] I'm back. Agreed: {payload.get('agent_note', '')}"}]
+            )
         if "human" in message or "人工" in message:
-            return web.json_response([
-                {"recipient_id": sender, "text": f"[{name}] Let me get a colleague."},
-                {"recipient_id": sender, "custom": {"handoff": {"reason": "request_human"}}},
-            ])
+            return web.json_response(
+                [
+                    {"recipient_id": sender, "text": f"[{name}] Let me get a colleague."},
+                    {"recipient_id": sender, "custom": {"handoff": {"reason": "request_human"}}},
+                ]
+            )
         if message == "verify me":  # asks an identity question, as the verification form does
-            return web.json_response([{"recipient_id": sender, "text": f"[{name}] Your phone number, please?"},
-                                      {"recipient_id": sender, "custom": {"expects_identity_answer": True}}])
+            return web.json_response(
+                [
+                    {"recipient_id": sender, "text": f"[{name}] Your phone number, please?"},
+                    {"recipient_id": sender, "custom": {"expects_identity_answer": True}},
+                ]
+            )
         if message == "crash":  # what Rasa answers when an action crashes or the action server is down
             return web.json_response([])
         if message == "complain":
             return web.json_response([{"recipient_id": sender, "custom": {"escalate": "complaint"}}])
         if message == "choose":
-            return web.json_response([{"recipient_id": sender, "text": "Which plan?",
-                                       "buttons": [{"title": "Deferral", "payload": "/inform{\"plan\": \"deferral\"}"},
-                                                   {"title": "Extension", "payload": "/inform{\"plan\": \"term_extension\"}"}]}])
+            return web.json_response(
+                [
+                    {
+                        "recipient_id": sender,
+                        "text": "Which plan?",
+                        "buttons": [
+                            {"title": "Deferral", "payload": '/inform{"plan": "deferral"}'},
+                            {"title": "Extension", "payload": '/inform{"plan": "term_extension"}'},
+                        ],
+                    }
+                ]
+            )
         return web.json_response([{"recipient_id": sender, "text": f"[{name}] echo: {message}"}])
 
     async def tracker_events(request: web.Request) -> web.Response:
         app[api_calls_key].append((dict(request.query), request.headers.get("Authorization")))
-        if jwt_secret is not None and not _jwt_allows(request.headers.get("Authorization"), jwt_secret,
-                                                      request.match_info["sender"]):
+        if jwt_secret is not None and not _jwt_allows(
+            request.headers.get("Authorization"), jwt_secret, request.match_info["sender"]
+        ):
             return web.json_response({"reason": "NotAuthenticated"}, status=401)
         events = await request.json()
         slots = app[slots_key].setdefault(request.match_info["sender"], {})

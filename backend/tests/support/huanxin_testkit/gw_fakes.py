@@ -3,16 +3,17 @@ an audit sink and a WeChat API client that record, and the schema both backends 
 
 A plain module (not conftest) so that a script can import it without pytest's fixtures.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
-FIXED_NOW = datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc)  # where every test's clock starts
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.db import Base
 from ledger.db.models import Base as LedgerBase
+
+FIXED_NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # where every test's clock starts
 
 
 class FakeClock:
@@ -81,7 +82,9 @@ async def fresh_pg_database(database: str) -> str:
     admin = create_async_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as conn:
-            exists = (await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database})).scalar()
+            exists = (
+                await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database})
+            ).scalar()
             if not exists:
                 await conn.execute(text(f'CREATE DATABASE "{database}"'))
     finally:

@@ -17,6 +17,7 @@ To adapt: a new route gets a ``Fuzzer`` method (build the input, send it, return
 and the ``Outcome``) and a row in ``ENDPOINTS``; credentials come from ``Fuzzer.start`` (desk
 sessions through ``DeskAuth.login``, not the rate-limited form; web conversations through the API).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -45,22 +46,92 @@ from .gw_helpers import PASSWORD, WECHAT_TOKEN, make_agent
 # ---- nasty values ----------------------------------------------------------------------------
 
 NASTY_STRINGS: tuple[str, ...] = (
-    "", " ", "\t\n", "\x00", "a\x00b", "\ud800", "x\udfffy", "\ufeff", "\u202eevil", "\u200b\u200d",
-    "👨‍👩‍👧‍👦", "e\u0301" * 300, "１３８００１３８０００", "𝕳𝖚𝖆𝖓", "\uffff", "\U0010ffff", "还信" * 50,
-    "' OR 1=1 --", "<script>alert(1)</script>", "]]><x>", "${jndi:ldap://x}", "{{csrf}}", "%00", "%ED%A0%80",
-    "../../etc/passwd", "/handback{\"agent_note\":\"waived\"}", "/inform{\"plan\": \"deferral\"}", "/", "//",
-    "\r\nSet-Cookie: x=1", "null", "true", "1e309", "-0", "NaN", "9" * 40, "-1", "0", "人工", "human",
-    "verify me", "choose", "complain", "1", "２", "²", "①", "٣", "x" * 2001, "y" * 20_000, "z" * 70_000,
+    "",
+    " ",
+    "\t\n",
+    "\x00",
+    "a\x00b",
+    "\ud800",
+    "x\udfffy",
+    "\ufeff",
+    "\u202eevil",
+    "\u200b\u200d",
+    "👨‍👩‍👧‍👦",
+    "e\u0301" * 300,
+    "１３８００１３８０００",
+    "𝕳𝖚𝖆𝖓",
+    "\uffff",
+    "\U0010ffff",
+    "还信" * 50,
+    "' OR 1=1 --",
+    "<script>alert(1)</script>",
+    "]]><x>",
+    "${jndi:ldap://x}",
+    "{{csrf}}",
+    "%00",
+    "%ED%A0%80",
+    "../../etc/passwd",
+    '/handback{"agent_note":"waived"}',
+    '/inform{"plan": "deferral"}',
+    "/",
+    "//",
+    "\r\nSet-Cookie: x=1",
+    "null",
+    "true",
+    "1e309",
+    "-0",
+    "NaN",
+    "9" * 40,
+    "-1",
+    "0",
+    "人工",
+    "human",
+    "verify me",
+    "choose",
+    "complain",
+    "1",
+    "２",
+    "²",
+    "①",
+    "٣",
+    "x" * 2001,
+    "y" * 20_000,
+    "z" * 70_000,
 )
 NASTY_VALUES: tuple[Any, ...] = (
-    None, True, False, 0, -1, 1.5, 10**30, -(2**63), 2**64, float("nan"), float("inf"), [], {}, [1, "a"],
-    {"a": {"b": None}}, "",
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1.5,
+    10**30,
+    -(2**63),
+    2**64,
+    float("nan"),
+    float("inf"),
+    [],
+    {},
+    [1, "a"],
+    {"a": {"b": None}},
+    "",
 )
 CONTENT_TYPES: tuple[str | None, ...] = (
-    None, "application/json", "application/json; charset=utf-8", "application/json; charset=latin-1",
-    "application/json; charset=bogus-charset", "application/json; charset=utf-16", "text/plain",
-    "application/x-www-form-urlencoded", "multipart/form-data", "multipart/form-data; boundary=zzz",
-    "application/xml", "text/xml; charset=gbk", "application/octet-stream", "ä/ö", "",
+    None,
+    "application/json",
+    "application/json; charset=utf-8",
+    "application/json; charset=latin-1",
+    "application/json; charset=bogus-charset",
+    "application/json; charset=utf-16",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "multipart/form-data; boundary=zzz",
+    "application/xml",
+    "text/xml; charset=gbk",
+    "application/octet-stream",
+    "ä/ö",
+    "",
 )
 
 
@@ -131,6 +202,7 @@ def path_param(rng: random.Random, known: list[str]) -> str:
 
 # ---- results -------------------------------------------------------------------------------
 
+
 @dataclass
 class EndpointStats:
     inputs: int = 0
@@ -159,16 +231,20 @@ class Report:
 
     @property
     def five_xx(self) -> int:
-        return sum(n for s in self.stats.values() for code, n in s.statuses.items() if isinstance(code, int) and code >= 500)
+        return sum(
+            n for s in self.stats.values() for code, n in s.statuses.items() if isinstance(code, int) and code >= 500
+        )
 
     @property
     def crashes(self) -> int:
         return sum(1 for f in self.failures if f.kind != "5xx")
 
     def render(self) -> str:
-        lines = [f"seed={self.seed} inputs={self.examples} time={self.seconds:.1f}s 5xx={self.five_xx} "
-                 f"crashes={self.crashes} failures={len(self.failures)} chat_ws_auth={self.chat_ws_auth}",
-                 f"{'endpoint':<18} {'inputs':>6} {'fail':>5} {'4xx-no-problem':>14}  statuses"]
+        lines = [
+            f"seed={self.seed} inputs={self.examples} time={self.seconds:.1f}s 5xx={self.five_xx} "
+            f"crashes={self.crashes} failures={len(self.failures)} chat_ws_auth={self.chat_ws_auth}",
+            f"{'endpoint':<18} {'inputs':>6} {'fail':>5} {'4xx-no-problem':>14}  statuses",
+        ]
         for name, s in self.stats.items():
             codes = " ".join(f"{k}:{v}" for k, v in sorted(s.statuses.items(), key=lambda kv: str(kv[0])))
             lines.append(f"{name:<18} {s.inputs:>6} {s.failures:>5} {s.plain_4xx:>14}  {codes}")
@@ -180,7 +256,9 @@ class Report:
             lines.append(f"first failing input (#{first.index}, {first.endpoint}, {first.kind}):")
             lines.append("  " + short(first.sent, 3000))
             lines.append("  " + first.detail[-3000:].replace("\n", "\n  "))
-        return "\n".join(lines).encode("utf-8", "backslashreplace").decode("utf-8")  # printable even with lone surrogates
+        return (
+            "\n".join(lines).encode("utf-8", "backslashreplace").decode("utf-8")
+        )  # printable even with lone surrogates
 
 
 def short(value: Any, limit: int = 600) -> str:
@@ -198,8 +276,7 @@ class ErrorLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.exc_info and isinstance(record.exc_info[1], HttpProcessingError):
             return  # aiohttp's own parser refused the request and answered 400 (it logs that at ERROR)
-        if record.exc_info and any("gw_fake_rasa" in f.filename
-                                   for f in traceback.extract_tb(record.exc_info[2])):
+        if record.exc_info and any("gw_fake_rasa" in f.filename for f in traceback.extract_tb(record.exc_info[2])):
             return  # the fake Rasa choking on a forged intent is not the gateway's failure
         self.records.append(record)
 
@@ -215,6 +292,7 @@ class ErrorLog(logging.Handler):
 
 
 # ---- the fuzzing context -------------------------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -252,7 +330,9 @@ class Fuzzer:
         if not self.conversations:
             raise RuntimeError("POST /api/chat/conversations created no conversation for the fuzzer")
         self.chat_ws_auth = await self.detect_chat_ws_auth()
-        for conv_id, token in self.conversations[1:]:  # two waiting for a person, so desk actions get past the state checks
+        for conv_id, token in self.conversations[
+            1:
+        ]:  # two waiting for a person, so desk actions get past the state checks
             ws = await self.open_chat_ws(conv_id, token)
             await ws.send_json({"type": "message", "text": "I want a human", "client_msg_id": "escalate"})
             with contextlib.suppress(asyncio.TimeoutError):
@@ -265,7 +345,9 @@ class Fuzzer:
             await self.http.close()
 
     async def new_conversation(self) -> None:
-        async with self.http.post(self.base + "/api/chat/conversations", json={"language": self.rng.choice(["zh", "en"])}) as r:
+        async with self.http.post(
+            self.base + "/api/chat/conversations", json={"language": self.rng.choice(["zh", "en"])}
+        ) as r:
             if r.status == 201:
                 data = await r.json()
                 self.conversations.append((data["conversation_id"], data["token"]))
@@ -275,8 +357,9 @@ class Fuzzer:
         """An authenticated chat socket, in the way the gateway accepts (query or first frame)."""
         mode = mode or self.chat_ws_auth
         if mode == "query":
-            return await self.http.ws_connect(self.base + "/ws/chat?" + urlencode(
-                {"conversation": conv_id, "token": token, "after": after}))
+            return await self.http.ws_connect(
+                self.base + "/ws/chat?" + urlencode({"conversation": conv_id, "token": token, "after": after})
+            )
         ws = await self.http.ws_connect(self.base + "/ws/chat")
         await ws.send_json({"type": "auth", "conversation_id": conv_id, "token": token, "after": after})
         return ws
@@ -292,7 +375,7 @@ class Fuzzer:
                 msg = await ws.receive(timeout=2)
                 if msg.type == aiohttp.WSMsgType.TEXT and json.loads(msg.data).get("type") == "state":
                     return mode
-            except (asyncio.TimeoutError, ValueError):
+            except (TimeoutError, ValueError):
                 pass
             finally:
                 await ws.close()
@@ -321,19 +404,30 @@ class Fuzzer:
     def origin(self) -> dict[str, str]:
         if self.rng.random() < 0.7:  # mostly one that passes, so the handlers behind the check get inputs
             return rng_pick(self.rng, [{}, {"Origin": self.base}])
-        return rng_pick(self.rng, [{"Origin": "https://evil.example"}, {"Origin": "null"}, {"Origin": "http://["},
-                                   {"Origin": "http://[::1"}, {"Origin": "http://ä.example"}, {"Origin": "://"}])
+        return rng_pick(
+            self.rng,
+            [
+                {"Origin": "https://evil.example"},
+                {"Origin": "null"},
+                {"Origin": "http://["},
+                {"Origin": "http://[::1"},
+                {"Origin": "http://ä.example"},
+                {"Origin": "://"},
+            ],
+        )
 
     def content_type(self, usual: str) -> dict[str, str]:
         ct = usual if self.rng.random() < 0.6 else self.rng.choice(CONTENT_TYPES)
         return {} if ct is None else {"Content-Type": ct}
 
-    async def request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-                      body: bytes | None = None) -> Outcome:
+    async def request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, body: bytes | None = None
+    ) -> Outcome:
         self.last_sent = {"method": method, "path": path, "headers": headers, "body": body}
         url = URL(self.base + path, encoded=True)
-        async with self.http.request(method, url, headers=headers or {}, data=body, allow_redirects=False,
-                                     skip_auto_headers=("Content-Type",)) as r:
+        async with self.http.request(
+            method, url, headers=headers or {}, data=body, allow_redirects=False, skip_auto_headers=("Content-Type",)
+        ) as r:
             await r.read()
             problem = r.status < 400 or (r.content_type == "application/problem+json")
             return Outcome(r.status, problem)
@@ -367,8 +461,12 @@ class Fuzzer:
 
     def chat_frame(self) -> str | bytes | None:
         rng = self.rng
-        valid = {"type": "message", "text": rng.choice(["hello", "human", "choose", "verify me", "1"]),
-                 "client_msg_id": secrets.token_hex(4), "payload": None}
+        valid = {
+            "type": "message",
+            "text": rng.choice(["hello", "human", "choose", "verify me", "1"]),
+            "client_msg_id": secrets.token_hex(4),
+            "payload": None,
+        }
         roll = rng.random()
         if roll < 0.5:
             obj = dict(valid)
@@ -383,8 +481,15 @@ class Fuzzer:
             lambda: json.dumps(nasty_value(rng), allow_nan=True),
             lambda: b"\x00\xff binary",
             lambda: "x" * 20_000,  # over the socket's max message size
-            lambda: json.dumps({"type": "auth", "conversation_id": nasty_value(rng), "token": nasty_value(rng),
-                                "after": nasty_value(rng)}, allow_nan=True),
+            lambda: json.dumps(
+                {
+                    "type": "auth",
+                    "conversation_id": nasty_value(rng),
+                    "token": nasty_value(rng),
+                    "after": nasty_value(rng),
+                },
+                allow_nan=True,
+            ),
             lambda: None,  # a ping
         ]
         return rng.choice(options)()
@@ -403,19 +508,34 @@ class Fuzzer:
                 sent["auth"] = f"{self.chat_ws_auth}(valid, after={after})"
                 ws = await self.open_chat_ws(conv_id, token, after)
             elif roll < 0.85:  # odd query-string credentials
-                query = {"conversation": rng.choice([conv_id, nasty_string(rng)]), "token": nasty_string(rng),
-                         "after": rng.choice(["x", "9" * 30, "-1", "2147483648", ""])}
+                query = {
+                    "conversation": rng.choice([conv_id, nasty_string(rng)]),
+                    "token": nasty_string(rng),
+                    "after": rng.choice(["x", "9" * 30, "-1", "2147483648", ""]),
+                }
                 query = {k: quote(v.encode("utf-8", "surrogatepass"), safe="") for k, v in query.items()}
                 path = "/ws/chat?" + "&".join(f"{k}={v}" for k, v in query.items())
                 sent["auth"] = "query(odd) " + path
                 ws = await self.http.ws_connect(URL(self.base + path, encoded=True))
             else:  # odd first frame
-                first = rng.choice([
-                    {"type": "auth", "conversation_id": conv_id, "token": nasty_value(rng), "after": nasty_value(rng)},
-                    {"type": "auth", "conversation_id": nasty_value(rng), "token": token, "after": 0},
-                    {"type": "auth", "conversation_id": conv_id, "token": token, "after": rng.choice(["9" * 30, 10**30, 1.5, -3])},
-                    nasty_value(rng),
-                ])
+                first = rng.choice(
+                    [
+                        {
+                            "type": "auth",
+                            "conversation_id": conv_id,
+                            "token": nasty_value(rng),
+                            "after": nasty_value(rng),
+                        },
+                        {"type": "auth", "conversation_id": nasty_value(rng), "token": token, "after": 0},
+                        {
+                            "type": "auth",
+                            "conversation_id": conv_id,
+                            "token": token,
+                            "after": rng.choice(["9" * 30, 10**30, 1.5, -3]),
+                        },
+                        nasty_value(rng),
+                    ]
+                )
                 sent["auth"] = f"frame(odd) {short(first, 200)}"
                 ws = await self.http.ws_connect(self.base + "/ws/chat")
                 await ws.send_str(json.dumps(first, allow_nan=True))
@@ -441,29 +561,41 @@ class Fuzzer:
                             return sent, Outcome("hang")
                         return sent, Outcome("ws")
                     msg = await ws.receive(timeout=left)
-                    if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING,
-                                    aiohttp.WSMsgType.ERROR):
+                    if msg.type in (
+                        aiohttp.WSMsgType.CLOSE,
+                        aiohttp.WSMsgType.CLOSED,
+                        aiohttp.WSMsgType.CLOSING,
+                        aiohttp.WSMsgType.ERROR,
+                    ):
                         return sent, Outcome(f"ws-closed:{ws.close_code}")
                     if msg.type == aiohttp.WSMsgType.TEXT:
                         event = json.loads(msg.data)
                         if event.get("type") == "ack" and event.get("client_msg_id") == sentinel:
                             return sent, Outcome("ws")
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return sent, Outcome("hang" if authenticated else "ws")
             except (ConnectionResetError, aiohttp.ClientConnectionError):
                 return sent, Outcome(f"ws-closed:{ws.close_code}")
 
     async def desk_login_form(self) -> tuple[dict, Outcome]:
-        headers = rng_pick(self.rng, [{}, {"Cookie": "hx_login_csrf=" + quote(nasty_string(self.rng).encode("utf-8", "surrogatepass"), safe="")}])
+        headers = rng_pick(
+            self.rng,
+            [
+                {},
+                {"Cookie": "hx_login_csrf=" + quote(nasty_string(self.rng).encode("utf-8", "surrogatepass"), safe="")},
+            ],
+        )
         sent = {"method": "GET", "path": "/desk/login", "headers": headers}
         return sent, await self.request("GET", "/desk/login", headers=headers)
 
     async def desk_login(self) -> tuple[dict, Outcome]:
         rng = self.rng
         csrf = secrets.token_urlsafe(8)
-        fields: dict[str, Any] = {"username": rng.choice(["fuzz_agent", "fuzz_supervisor", "nobody", nasty_string(rng)]),
-                                  "password": rng.choice([PASSWORD, "wrong password", nasty_string(rng)]),
-                                  "csrf": csrf if rng.random() < 0.8 else nasty_string(rng)}
+        fields: dict[str, Any] = {
+            "username": rng.choice(["fuzz_agent", "fuzz_supervisor", "nobody", nasty_string(rng)]),
+            "password": rng.choice([PASSWORD, "wrong password", nasty_string(rng)]),
+            "csrf": csrf if rng.random() < 0.8 else nasty_string(rng),
+        }
         for _ in range(rng.randint(0, 2)):
             fields[rng.choice(list(fields) + ["extra"])] = nasty_string(rng)
         headers = {"Cookie": f"hx_login_csrf={csrf}"} if rng.random() < 0.85 else {}
@@ -476,14 +608,30 @@ class Fuzzer:
             boundary = "fuzzb"
             parts = []
             for k, v in fields.items():
-                disposition = rng.choice([f'form-data; name="{k}"', f'form-data; name="{k}"; filename="f.txt"',
-                                          "form-data", f'form-data; name="{k}"'])
-                ctype = rng.choice(["", "Content-Type: text/plain; charset=bogus\r\n", "Content-Type: application/json\r\n", ""])
-                parts.append(f"--{boundary}\r\nContent-Disposition: {disposition}\r\n{ctype}\r\n".encode()
-                             + v.encode("utf-8", "surrogatepass") + b"\r\n")
+                disposition = rng.choice(
+                    [
+                        f'form-data; name="{k}"',
+                        f'form-data; name="{k}"; filename="f.txt"',
+                        "form-data",
+                        f'form-data; name="{k}"',
+                    ]
+                )
+                ctype = rng.choice(
+                    ["", "Content-Type: text/plain; charset=bogus\r\n", "Content-Type: application/json\r\n", ""]
+                )
+                parts.append(
+                    f"--{boundary}\r\nContent-Disposition: {disposition}\r\n{ctype}\r\n".encode()
+                    + v.encode("utf-8", "surrogatepass")
+                    + b"\r\n"
+                )
             body = b"".join(parts) + (f"--{boundary}--\r\n".encode() if rng.random() < 0.8 else b"")
-            headers["Content-Type"] = rng.choice([f"multipart/form-data; boundary={boundary}", "multipart/form-data",
-                                                  "multipart/form-data; boundary=other"])
+            headers["Content-Type"] = rng.choice(
+                [
+                    f"multipart/form-data; boundary={boundary}",
+                    "multipart/form-data",
+                    "multipart/form-data; boundary=other",
+                ]
+            )
         else:
             body = raw_body(rng, fields)
             headers.update(self.content_type("application/x-www-form-urlencoded"))
@@ -532,8 +680,10 @@ class Fuzzer:
         return await self.desk_action("take", {})
 
     async def desk_reply(self) -> tuple[dict, Outcome]:
-        return await self.desk_action("messages", {"text": self.rng.choice(["hello", "ok", "your phone 13800138000"]),
-                                                   "agent_only": self.rng.random() < 0.3})
+        return await self.desk_action(
+            "messages",
+            {"text": self.rng.choice(["hello", "ok", "your phone 13800138000"]), "agent_only": self.rng.random() < 0.3},
+        )
 
     async def desk_handback(self) -> tuple[dict, Outcome]:
         slots: dict[str, Any] = {"language": "en", "monthly_income": "3000"}
@@ -543,14 +693,18 @@ class Fuzzer:
         return await self.desk_action("handback", {"note": "ok", "internal_note": "n", "slots": slots})
 
     async def desk_close(self) -> tuple[dict, Outcome]:
-        return await self.desk_action("close", {"outcome": self.rng.choice(["resolved", "other", "bogus"]), "note": "x"})
+        return await self.desk_action(
+            "close", {"outcome": self.rng.choice(["resolved", "other", "bogus"]), "note": "x"}
+        )
 
     async def desk_ws(self) -> tuple[dict, Outcome]:
         rng = self.rng
         cookie, _ = self.desk_cookie()
         headers = {**cookie, **self.origin()}
-        frames = [rng.choice(["hi", deep(rng, 3000), "x" * 5000, json.dumps(nasty_value(rng), allow_nan=True)])
-                  for _ in range(rng.randint(0, 3))]
+        frames = [
+            rng.choice(["hi", deep(rng, 3000), "x" * 5000, json.dumps(nasty_value(rng), allow_nan=True)])
+            for _ in range(rng.randint(0, 3))
+        ]
         sent = {"socket": "/ws/desk", "headers": headers, "frames": frames}
         self.last_sent = sent
         try:
@@ -566,7 +720,7 @@ class Fuzzer:
                     await ws.send_str(frame)
                 await ws.ping()
                 await asyncio.sleep(0)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return sent, Outcome("hang")
             except (ConnectionResetError, aiohttp.ClientConnectionError):
                 pass
@@ -592,15 +746,21 @@ class Fuzzer:
 
     def wechat_xml(self, content: str | None = None) -> bytes:
         rng = self.rng
-        fields = {"ToUserName": "gh_fuzz", "FromUserName": "o" + secrets.token_hex(13) if rng.random() < 0.5 else "o_fuzz_user",
-                  "CreateTime": str(int(time.time())), "MsgType": rng.choice(["text"] * 5 + ["voice", "image", "event", "Text", "?"]),
-                  "Content": content or rng.choice(["hello", "human", "choose", "1", "２", "²", "①", "٣", "9", "verify me"]),
-                  "MsgId": str(rng.randint(1, 10**18))}
+        fields = {
+            "ToUserName": "gh_fuzz",
+            "FromUserName": "o" + secrets.token_hex(13) if rng.random() < 0.5 else "o_fuzz_user",
+            "CreateTime": str(int(time.time())),
+            "MsgType": rng.choice(["text"] * 5 + ["voice", "image", "event", "Text", "?"]),
+            "Content": content or rng.choice(["hello", "human", "choose", "1", "２", "²", "①", "٣", "9", "verify me"]),
+            "MsgId": str(rng.randint(1, 10**18)),
+        }
         if content is not None:
-            return (f"<xml><ToUserName>gh_fuzz</ToUserName><FromUserName>o_fuzz_user</FromUserName>"
-                    f"<CreateTime>{fields['CreateTime']}</CreateTime><MsgType>text</MsgType>"
-                    f"<Content>{content.replace('&', '&amp;').replace('<', '&lt;')}</Content>"
-                    f"<MsgId>{fields['MsgId']}</MsgId></xml>").encode("utf-8", "surrogatepass")
+            return (
+                f"<xml><ToUserName>gh_fuzz</ToUserName><FromUserName>o_fuzz_user</FromUserName>"
+                f"<CreateTime>{fields['CreateTime']}</CreateTime><MsgType>text</MsgType>"
+                f"<Content>{content.replace('&', '&amp;').replace('<', '&lt;')}</Content>"
+                f"<MsgId>{fields['MsgId']}</MsgId></xml>"
+            ).encode("utf-8", "surrogatepass")
         if fields["MsgType"] == "event":
             fields["Event"] = rng.choice(["subscribe", "CLICK", ""])
         if fields["MsgType"] == "voice":
@@ -611,9 +771,13 @@ class Fuzzer:
                 fields.pop(key, None)
             else:
                 fields[key] = rng.choice([nasty_string(rng), "o" * 200, "9" * 200, "12" * 40])
+
         def esc(v: str) -> str:
             return v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        inner = "".join(f"<{k}>{rng.choice(['<![CDATA[' + v.replace(']]>', '') + ']]>', esc(v)])}</{k}>" for k, v in fields.items())
+
+        inner = "".join(
+            f"<{k}>{rng.choice(['<![CDATA[' + v.replace(']]>', '') + ']]>', esc(v)])}</{k}>" for k, v in fields.items()
+        )
         body = f"<xml>{inner}</xml>"
         roll = rng.random()
         if roll < 0.65:
@@ -651,7 +815,9 @@ class Fuzzer:
         if self.rng.random() < 0.3:  # the bot offers buttons first, so a numeric-looking reply picks one
             choose = "/wechat?" + urlencode(self.signed_query())
             await self.request("POST", choose, body=self.wechat_xml("choose"))
-            body = self.wechat_xml(self.rng.choice(["1", "２", "²", "①", "٣", "⑩", "9", "0", "-1", "1.0", nasty_string(self.rng)]))
+            body = self.wechat_xml(
+                self.rng.choice(["1", "２", "²", "①", "٣", "⑩", "9", "0", "-1", "1.0", nasty_string(self.rng)])
+            )
         else:
             body = self.wechat_xml()
         headers = self.content_type("text/xml")
@@ -660,19 +826,51 @@ class Fuzzer:
 
     async def pages(self) -> tuple[dict, Outcome]:
         rng = self.rng
-        method, path = rng.choice([("GET", "/"), ("GET", "/demo"), ("GET", "/chat"), ("GET", "/widget.js"),
-                                   ("GET", "/static/" + path_param(rng, [])), ("GET", "/static/../web.py"),
-                                   ("GET", "/healthz"), ("PUT", "/api/chat/conversations"),
-                                   ("DELETE", "/desk/api/queue"), ("GET", "/nowhere/" + path_param(rng, [])),
-                                   ("POST", "/healthz"), ("OPTIONS", "/api/chat/conversations"),
-                                   ("GET", "/ws/chat"), ("GET", "/ws/desk"), ("HEAD", "/desk/api/queue"),
-                                   ("GET", "/ws/chat?" + urlencode(dict(zip(("conversation", "token"), rng.choice(self.conversations))))),
-                                   ("HEAD", "/ws/chat?" + urlencode(dict(zip(("conversation", "token"), rng.choice(self.conversations))))),
-                                   ("HEAD", "/wechat"), ("TRACE", "/"), ("GET", "/desk/api/conversations/"),
-                                   ("GET", "/api/chat/conversations//messages")])
-        headers = rng_pick(rng, [{}, {"Range": "bytes=5-1"}, {"If-Modified-Since": "garbage"}, {"Upgrade": "websocket"},
-                                 {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "99"},
-                                 {"Accept-Encoding": "gzip, br, zstd"}, {"Range": "bytes=-999999999999999999999"}])
+        method, path = rng.choice(
+            [
+                ("GET", "/"),
+                ("GET", "/demo"),
+                ("GET", "/chat"),
+                ("GET", "/widget.js"),
+                ("GET", "/static/" + path_param(rng, [])),
+                ("GET", "/static/../web.py"),
+                ("GET", "/healthz"),
+                ("PUT", "/api/chat/conversations"),
+                ("DELETE", "/desk/api/queue"),
+                ("GET", "/nowhere/" + path_param(rng, [])),
+                ("POST", "/healthz"),
+                ("OPTIONS", "/api/chat/conversations"),
+                ("GET", "/ws/chat"),
+                ("GET", "/ws/desk"),
+                ("HEAD", "/desk/api/queue"),
+                (
+                    "GET",
+                    "/ws/chat?"
+                    + urlencode(dict(zip(("conversation", "token"), rng.choice(self.conversations), strict=True))),
+                ),
+                (
+                    "HEAD",
+                    "/ws/chat?"
+                    + urlencode(dict(zip(("conversation", "token"), rng.choice(self.conversations), strict=True))),
+                ),
+                ("HEAD", "/wechat"),
+                ("TRACE", "/"),
+                ("GET", "/desk/api/conversations/"),
+                ("GET", "/api/chat/conversations//messages"),
+            ]
+        )
+        headers = rng_pick(
+            rng,
+            [
+                {},
+                {"Range": "bytes=5-1"},
+                {"If-Modified-Since": "garbage"},
+                {"Upgrade": "websocket"},
+                {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "99"},
+                {"Accept-Encoding": "gzip, br, zstd"},
+                {"Range": "bytes=-999999999999999999999"},
+            ],
+        )
         sent = {"method": method, "path": path, "headers": headers}
         return sent, await self.request(method, path, headers=headers)
 
@@ -682,24 +880,41 @@ class Fuzzer:
         conv_id, token = rng.choice(self.conversations)
         session, csrf = rng.choice(self.sessions)
         junk = rng.choice([b"\xff\xfe", b"\xed\xa0\x80", b"\xc3", b"\x80abc", "é".encode("latin-1"), b"\x7f"])
-        target, header = rng.choice([
-            (f"/api/chat/conversations/{conv_id}/messages".encode(), b"X-Client-Token: " + junk),
-            (b"/desk/api/queue", b"Cookie: hx_desk=" + junk),
-            (b"/desk/api/me", f"Cookie: hx_desk={session}\r\nOrigin: http://".encode() + junk),
-            (b"/api/chat/conversations/" + junk + b"/messages", b"X-Client-Token: " + token.encode()),
-            (b"/wechat?signature=" + junk + b"&timestamp=1&nonce=1", b"X-A: b"),
-            (b"/desk/login", b"Cookie: hx_login_csrf=" + junk),
-            (b"/desk/api/conversations/x/take", f"Cookie: hx_desk={session}\r\nX-CSRF-Token: ".encode() + junk),
-            (b"/ws/chat?conversation=" + conv_id.encode() + b"&token=" + junk, b"X-A: b"),
-        ])
+        target, header = rng.choice(
+            [
+                (f"/api/chat/conversations/{conv_id}/messages".encode(), b"X-Client-Token: " + junk),
+                (b"/desk/api/queue", b"Cookie: hx_desk=" + junk),
+                (b"/desk/api/me", f"Cookie: hx_desk={session}\r\nOrigin: http://".encode() + junk),
+                (b"/api/chat/conversations/" + junk + b"/messages", b"X-Client-Token: " + token.encode()),
+                (b"/wechat?signature=" + junk + b"&timestamp=1&nonce=1", b"X-A: b"),
+                (b"/desk/login", b"Cookie: hx_login_csrf=" + junk),
+                (b"/desk/api/conversations/x/take", f"Cookie: hx_desk={session}\r\nX-CSRF-Token: ".encode() + junk),
+                (b"/ws/chat?conversation=" + conv_id.encode() + b"&token=" + junk, b"X-A: b"),
+            ]
+        )
         method = rng.choice([b"GET", b"POST", b"GET", b"BREW", b"get"])
         body = b""
         extra = b""
         if method == b"POST":
             body = rng.choice([b"{}", b"csrf=" + junk, b"<xml>" + junk + b"</xml>"])
-            extra = f"X-CSRF-Token: {csrf}\r\nContent-Type: application/x-www-form-urlencoded; charset=".encode() + junk + b"\r\n"
-        request = (method + b" " + target + b" HTTP/1.1\r\nHost: " + self.base.split("//")[1].encode() + b"\r\n"
-                   + header + b"\r\n" + extra + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + body)
+            extra = (
+                f"X-CSRF-Token: {csrf}\r\nContent-Type: application/x-www-form-urlencoded; charset=".encode()
+                + junk
+                + b"\r\n"
+            )
+        request = (
+            method
+            + b" "
+            + target
+            + b" HTTP/1.1\r\nHost: "
+            + self.base.split("//")[1].encode()
+            + b"\r\n"
+            + header
+            + b"\r\n"
+            + extra
+            + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            + body
+        )
         sent = {"raw": request}
         self.last_sent = sent
         host, port = self.base.split("//")[1].rsplit(":", 1)
@@ -729,7 +944,11 @@ class Fuzzer:
             calls = [self.request("POST", "/wechat?" + query, body=body) for _ in range(rng.randint(2, 4))]
         elif kind == "chat-twice":
             conv_id, token = rng.choice(self.conversations)
-            frame = {"type": "message", "text": rng.choice(["hello", "human", "choose"]), "client_msg_id": secrets.token_hex(4)}
+            frame = {
+                "type": "message",
+                "text": rng.choice(["hello", "human", "choose"]),
+                "client_msg_id": secrets.token_hex(4),
+            }
             sent.update(conversation=conv_id, frame=frame)
 
             async def send_once() -> Outcome:
@@ -743,18 +962,29 @@ class Fuzzer:
                         event = json.loads(msg.data)
                         if event.get("type") in ("ack", "error"):
                             return Outcome("ws")
+
             calls = [send_once(), send_once()]
         else:
             conv_id = rng.choice(self.conv_ids())
             sent.update(conversation=conv_id)
             (t1, c1), (t2, c2) = self.sessions
             first = ("take", t1, c1, b"{}")
-            second = ("take", t2, c2, b"{}") if kind == "take-race" else \
-                rng.choice([("messages", t1, c1, b'{"text": "hello"}'), ("close", t2, c2, b'{"outcome": "other"}')])
-            calls = [self.request("POST", f"/desk/api/conversations/{conv_id}/{action}", body=body,
-                                  headers={"Cookie": f"hx_desk={token}", "X-CSRF-Token": csrf,
-                                           "Content-Type": "application/json"})
-                     for action, token, csrf, body in (first, second)]
+            second = (
+                ("take", t2, c2, b"{}")
+                if kind == "take-race"
+                else rng.choice(
+                    [("messages", t1, c1, b'{"text": "hello"}'), ("close", t2, c2, b'{"outcome": "other"}')]
+                )
+            )
+            calls = [
+                self.request(
+                    "POST",
+                    f"/desk/api/conversations/{conv_id}/{action}",
+                    body=body,
+                    headers={"Cookie": f"hx_desk={token}", "X-CSRF-Token": csrf, "Content-Type": "application/json"},
+                )
+                for action, token, csrf, body in (first, second)
+            ]
         outcomes = await asyncio.gather(*calls)
         worst = max(outcomes, key=lambda o: o.status if isinstance(o.status, int) else 0)
         return sent, worst
@@ -774,6 +1004,7 @@ def rng_pick(rng: random.Random, options: list[dict[str, str]]) -> dict[str, str
 
 
 # ---- the endpoint table: adapt here when routes or their auth change ------------------------------
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -805,8 +1036,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 
-async def fuzz(client, examples: int, seed: int, *, endpoints: list[str] | None = None, timeout_s: float = 10.0,
-               clock=None, health_every: int = 50, progress: Callable[[int, Report], None] | None = None) -> Report:
+async def fuzz(
+    client,
+    examples: int,
+    seed: int,
+    *,
+    endpoints: list[str] | None = None,
+    timeout_s: float = 10.0,
+    clock=None,
+    health_every: int = 50,
+    progress: Callable[[int, Report], None] | None = None,
+) -> Report:
     """Send ``examples`` inputs (seeded) to the gateway behind ``client`` (an aiohttp TestClient)."""
     table = [e for e in ENDPOINTS if not endpoints or e.name in endpoints]
     report = Report(seed=seed, examples=examples, stats={e.name: EndpointStats() for e in table})
@@ -829,7 +1069,7 @@ async def fuzz(client, examples: int, seed: int, *, endpoints: list[str] | None 
             fuzzer.last_sent = {}
             try:
                 sent, outcome = await asyncio.wait_for(endpoint.send(fuzzer), timeout_s + 5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 sent, outcome = fuzzer.last_sent, Outcome("hang")
             except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, ConnectionResetError) as exc:
                 sent, outcome = fuzzer.last_sent, Outcome(f"disconnect:{type(exc).__name__}")
@@ -857,9 +1097,11 @@ async def fuzz(client, examples: int, seed: int, *, endpoints: list[str] | None 
             if progress is not None:
                 progress(index, report)
         await asyncio.sleep(0.5)  # sockets closed by the last inputs finish their clean-up
-        live = sum(len(subs) for subs in client.app[hub_key]._subs.values())  # noqa: SLF001 - a leak check
+        live = sum(len(subs) for subs in client.app[hub_key]._subs.values())  # the hub's private table: a leak check
         if live:
-            report.failures.append(Failure(examples, "all", "leak", f"{live} hub subscriptions outlived their sockets", {}))
+            report.failures.append(
+                Failure(examples, "all", "leak", f"{live} hub subscriptions outlived their sockets", {})
+            )
     finally:
         report.seconds = time.monotonic() - started
         await fuzzer.close()

@@ -1,4 +1,5 @@
 """Test helpers: a widget client over the real WebSocket and a logged-in desk client."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,6 +13,7 @@ from .gw_fakes import FIXED_NOW  # noqa: F401 - the FakeClock's start, imported 
 PASSWORD = "correct horse battery"
 WECHAT_TOKEN = "huanxin-test-token"
 SYSTEM_SECRET = "gateway-system-secret-for-tests"
+WAIT_S = 5.0  # how long Widget.wait_for waits for a matching event
 
 
 class Widget:
@@ -26,7 +28,7 @@ class Widget:
         self.last_seq = 0
 
     @classmethod
-    async def open(cls, client, language: str = "en") -> "Widget":
+    async def open(cls, client, language: str = "en") -> Widget:
         resp = await client.post("/api/chat/conversations", json={"language": language})
         assert resp.status == 201
         data = await resp.json()
@@ -37,20 +39,21 @@ class Widget:
     async def connect(self) -> None:
         """Open the socket and authenticate in its first frame (secrets never go in the URL)."""
         self.ws = await self.client.ws_connect("/ws/chat")
-        await self.ws.send_json({"type": "auth", "conversation_id": self.conversation_id, "token": self.token,
-                                 "after": self.last_seq})
+        await self.ws.send_json(
+            {"type": "auth", "conversation_id": self.conversation_id, "token": self.token, "after": self.last_seq}
+        )
 
     async def send(self, text: str, client_msg_id: str | None = None, payload: str | None = None) -> dict:
         await self.ws.send_json({"type": "message", "text": text, "client_msg_id": client_msg_id, "payload": payload})
         return await self.wait_for(lambda e: e["type"] == "ack" and e.get("client_msg_id") == client_msg_id)
 
-    async def wait_for(self, predicate, timeout: float = 5.0) -> dict:
+    async def wait_for(self, predicate) -> dict:
+        """The first unseen event that matches, waiting up to WAIT_S seconds for it."""
         for event in self.events:
             if predicate(event) and not event.get("_seen"):
                 event["_seen"] = True
                 return event
-
-        async def loop():
+        async with asyncio.timeout(WAIT_S):
             while True:
                 event = await self.ws.receive_json()
                 self.events.append(event)
@@ -59,8 +62,6 @@ class Widget:
                 if predicate(event):
                     event["_seen"] = True
                     return event
-
-        return await asyncio.wait_for(loop(), timeout)
 
     def messages(self) -> list[dict]:
         seen: dict[int, dict] = {}
@@ -79,8 +80,9 @@ async def login(client, username: str, password: str = PASSWORD):
     form = await client.get("/desk/login")
     html = await form.text()
     csrf = re.search(r'name="csrf" value="([^"]+)"', html).group(1)
-    resp = await client.post("/desk/login", data={"username": username, "password": password, "csrf": csrf},
-                             allow_redirects=False)
+    resp = await client.post(
+        "/desk/login", data={"username": username, "password": password, "csrf": csrf}, allow_redirects=False
+    )
     if resp.status != 303:
         return resp.status, None
     me = await client.get("/desk/api/me")
@@ -99,7 +101,9 @@ class Desk:
         return await self.post(f"/desk/api/conversations/{conversation_id}/take")
 
     async def reply(self, conversation_id: str, text: str, agent_only: bool = False):
-        return await self.post(f"/desk/api/conversations/{conversation_id}/messages", {"text": text, "agent_only": agent_only})
+        return await self.post(
+            f"/desk/api/conversations/{conversation_id}/messages", {"text": text, "agent_only": agent_only}
+        )
 
     async def handback(self, conversation_id: str, **body):
         return await self.post(f"/desk/api/conversations/{conversation_id}/handback", body)

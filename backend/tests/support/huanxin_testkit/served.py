@@ -1,6 +1,7 @@
 """Helpers for tests that talk to a real server over a socket (a `ledger serve` or `python -m
 gateway` subprocess, or an app in a thread): a free port, waiting for it to answer, and
 whether the server closed a connection in time."""
+
 from __future__ import annotations
 
 import socket
@@ -17,8 +18,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_and_wait(command: list[str], env: dict[str, str], url: str, log_path: Path,
-                   seconds: float = 30) -> subprocess.Popen:
+def start_and_wait(
+    command: list[str], env: dict[str, str], url: str, log_path: Path, seconds: float = 30
+) -> subprocess.Popen:
     """Start `command` with its output in `log_path` and wait until `url` answers; on failure the
     process is killed and the error carries its log."""
     with open(log_path, "w") as log:
@@ -42,7 +44,7 @@ def closed_within(sock: socket.socket, seconds: float) -> tuple[bool, bytes, flo
     while time.monotonic() - start < seconds:
         try:
             chunk = sock.recv(4096)
-        except socket.timeout:
+        except TimeoutError:
             continue
         except ConnectionResetError:
             return True, received, time.monotonic() - start

@@ -19,6 +19,7 @@ Pure standard library, no I/O: the bot (Python 3.10) and the backend (3.11+) bot
 from __future__ import annotations
 
 import re
+from typing import overload
 
 MASK = "[redacted]"
 IDENTITY_ANSWER = "[identity answer]"
@@ -72,6 +73,10 @@ def redact_identity_answer(text: str | None) -> str:
     return IDENTITY_ANSWER
 
 
+@overload
+def redact(text: str, *, identity_answer: bool = False) -> str: ...
+@overload
+def redact(text: None, *, identity_answer: bool = False) -> str | None: ...
 def redact(text: str | None, *, identity_answer: bool = False) -> str | None:
     """The one call for stores and views: whole answer hidden, or identity numbers masked."""
     if identity_answer:
