@@ -65,15 +65,9 @@ def refuse_group_chat(turn: Turn) -> None:
     turn.say("group_chat_private")
 
 
-class LedgerAction(Action, ABC):
-    """Base of the actions that may call the ledger: builds the Turn, maps failures to
-    polite messages (never a crash, never silence)."""
-
-    # True for actions that answer a new question: whatever the bot was waiting for (a promise
-    # date, a channel...) is dropped, so a later "inform" is not read as that answer.
-    resets_awaiting: ClassVar[bool] = False
-    # False for everything about the account: in a group chat the bot only says to write privately.
-    allowed_in_groups: ClassVar[bool] = False
+class TurnMaker:
+    """What actions and form validators share: the ledger, vault, clock and dispatch table are
+    injectable (tests pass fakes), and each run gets a Turn over them."""
 
     def __init__(
         self,
@@ -87,12 +81,6 @@ class LedgerAction(Action, ABC):
         self._today = today or today_in_shanghai
         self._dispatch = dispatch
 
-    @abstractmethod
-    def name(self) -> str: ...
-
-    @abstractmethod
-    async def handle(self, turn: Turn) -> None: ...
-
     def make_turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
         return Turn(
             dispatcher,
@@ -103,6 +91,23 @@ class LedgerAction(Action, ABC):
             self._today(),
             self._dispatch,
         )
+
+
+class LedgerAction(TurnMaker, Action, ABC):
+    """Base of the actions that may call the ledger: builds the Turn, maps failures to
+    polite messages (never a crash, never silence)."""
+
+    # True for actions that answer a new question: whatever the bot was waiting for (a promise
+    # date, a channel...) is dropped, so a later "inform" is not read as that answer.
+    resets_awaiting: ClassVar[bool] = False
+    # False for everything about the account: in a group chat the bot only says to write privately.
+    allowed_in_groups: ClassVar[bool] = False
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @abstractmethod
+    async def handle(self, turn: Turn) -> None: ...
 
     def _start(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
         turn = self.make_turn(dispatcher, tracker, domain)
@@ -146,21 +151,9 @@ class LedgerAction(Action, ABC):
             turn.offer_human("backend_error")
 
 
-class TurnFormValidation(FormValidationAction, ABC):
+class TurnFormValidation(TurnMaker, FormValidationAction, ABC):
     """Base of the form validators: the ledger, vault, clock and dispatch are injectable like
     LedgerAction's, and the message's language and fallback count are applied first."""
-
-    def __init__(
-        self,
-        ledger: LedgerApi | None = None,
-        vault: ConversationVault | None = None,
-        today: Callable[[], date] | None = None,
-        dispatch: Dispatch[HandlerClass] | None = None,
-    ):
-        self._ledger = ledger
-        self._vault = vault
-        self._today = today or today_in_shanghai
-        self._dispatch = dispatch
 
     @abstractmethod
     def name(self) -> str: ...
@@ -170,7 +163,7 @@ class TurnFormValidation(FormValidationAction, ABC):
         # fallback count are applied here (see message_slot_updates)
         try:
             if is_group_chat(tracker):
-                turn = self._turn(dispatcher, tracker, domain)
+                turn = self.make_turn(dispatcher, tracker, domain)
                 refuse_group_chat(turn)
                 return [ActiveLoop(None), SlotSet("requested_slot", None)]
             events = apply_message_slots(tracker)
@@ -178,20 +171,9 @@ class TurnFormValidation(FormValidationAction, ABC):
         except Exception as exc:  # noqa: BLE001 - a crash stops the form with an answer, never silence
             log_crash(f"validator {self.name()}", exc)
             dispatcher.messages.clear()
-            turn = self._turn(dispatcher, tracker, domain)
+            turn = self.make_turn(dispatcher, tracker, domain)
             turn.offer_human("something_went_wrong")
             return [ActiveLoop(None), SlotSet("requested_slot", None), *turn.events]
-
-    def _turn(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> Turn:
-        return Turn(
-            dispatcher,
-            tracker,
-            domain,
-            self._ledger or default_client(),
-            self._vault or default_vault(),
-            self._today(),
-            self._dispatch,
-        )
 
 
 def switch_language_in_form(slot: str, turn: Turn) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions.base import LedgerAction, call
 from actions.ledger_client import LedgerError
-from actions.loan_status import load_status
+from actions.loan_status import load_status, say_dispute
 from actions.turn import Turn
 
 
@@ -21,11 +21,7 @@ class ActionOpenDispute(LedgerAction):
         status = await load_status(turn, auth)
         existing = status.get("open_dispute")
         if existing:
-            turn.say(
-                "dispute_exists",
-                case_number=existing.get("case_number"),
-                reply_due_by=turn.date(existing.get("reply_due_by")),
-            )
+            say_dispute(turn, "dispute_exists", existing)
             return
         reason = turn.message_for("dispute_debt").strip()[:500] or "dispute"
         try:
@@ -44,8 +40,4 @@ class ActionOpenDispute(LedgerAction):
             return
         turn.set("awaiting", None)
         turn.set("offered_plans", None)
-        turn.say(
-            "dispute_opened",
-            case_number=dispute.get("case_number"),
-            reply_due_by=turn.date(dispute.get("reply_due_by")),
-        )
+        say_dispute(turn, "dispute_opened", dispute)

@@ -21,7 +21,7 @@ from actions.base import (
 )
 from actions.handoff import conversation_summary, escalate
 from actions.ledger_client import LedgerError
-from actions.loan_status import load_status
+from actions.loan_status import load_status, say_dispute
 from actions.offers import not_eligible_reason, plan_record, show_plans
 from actions.parsing import (
     money,
@@ -56,11 +56,7 @@ class ActionStartHardship(LedgerAction):
         status = await load_status(turn, auth)
         dispute = status.get("open_dispute")
         if dispute:
-            turn.say(
-                "dispute_paused",
-                case_number=dispute.get("case_number"),
-                reply_due_by=turn.date(dispute.get("reply_due_by")),
-            )
+            say_dispute(turn, "dispute_paused", dispute)
             return
         if status.get("closed"):
             turn.say("status_closed", loan_number=status.get("loan_number") or turn.loan_number())
@@ -113,7 +109,7 @@ class ValidateHardshipForm(TurnFormValidation):
             return {"hardship_reason": None}
         if value in texts.REASON_NAMES:
             return {"hardship_reason": value}
-        turn = self._turn(dispatcher, tracker, domain)
+        turn = self.make_turn(dispatcher, tracker, domain)
         reason = parse_hardship_reason(str(value))
         if reason:
             return {"hardship_reason": reason}
@@ -133,7 +129,7 @@ class ValidateHardshipForm(TurnFormValidation):
             return {"hardship_duration": None}
         if value in ("temporary", "long_term"):
             return {"hardship_duration": value}
-        turn = self._turn(dispatcher, tracker, domain)
+        turn = self.make_turn(dispatcher, tracker, domain)
         chosen = turn.entity("choice")
         duration = chosen if chosen in ("temporary", "long_term") else parse_duration(str(value))
         if duration:
@@ -163,7 +159,7 @@ class ValidateHardshipForm(TurnFormValidation):
     ) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"monthly_income": None}
-        turn = self._turn(dispatcher, tracker, domain)
+        turn = self.make_turn(dispatcher, tracker, domain)
         return await self._amount("monthly_income", value, turn, allow_nothing=False)
 
     async def validate_essential_expenses(
@@ -171,7 +167,7 @@ class ValidateHardshipForm(TurnFormValidation):
     ) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"essential_expenses": None}
-        turn = self._turn(dispatcher, tracker, domain)
+        turn = self.make_turn(dispatcher, tracker, domain)
         return await self._amount("essential_expenses", value, turn, allow_nothing=True)
 
     async def validate_other_debt_payments(
@@ -179,7 +175,7 @@ class ValidateHardshipForm(TurnFormValidation):
     ) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"other_debt_payments": None}
-        turn = self._turn(dispatcher, tracker, domain)
+        turn = self.make_turn(dispatcher, tracker, domain)
         return await self._amount("other_debt_payments", value, turn, allow_nothing=True)
 
 

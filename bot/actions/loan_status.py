@@ -19,14 +19,15 @@ def is_overdue(status: dict) -> bool:
     return bool(status.get("days_past_due")) and total is not None and total > 0
 
 
+def say_dispute(turn: Turn, key: str, dispute: dict) -> None:
+    """A text about an open dispute: its case number and the date the lender replies by."""
+    turn.say(key, case_number=dispute.get("case_number"), reply_due_by=turn.date(dispute.get("reply_due_by")))
+
+
 def describe_open_items(turn: Turn, status: dict) -> None:
     dispute = status.get("open_dispute")
     if dispute:
-        turn.say(
-            "status_dispute",
-            case_number=dispute.get("case_number"),
-            reply_due_by=turn.date(dispute.get("reply_due_by")),
-        )
+        say_dispute(turn, "status_dispute", dispute)
     promise = status.get("open_promise")
     if promise:
         turn.say(

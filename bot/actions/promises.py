@@ -6,7 +6,7 @@ from datetime import date
 
 from actions.base import LedgerAction, call
 from actions.ledger_client import LedgerError
-from actions.loan_status import is_overdue, load_status
+from actions.loan_status import is_overdue, load_status, say_dispute
 from actions.parsing import money, parse_amount, parse_date, says_in_full, to_money_string
 from actions.turn import Turn
 
@@ -35,11 +35,7 @@ class ActionPromiseToPay(LedgerAction):
         dispute = status.get("open_dispute")
         if dispute:
             turn.set("awaiting", None)
-            turn.say(
-                "dispute_paused",
-                case_number=dispute.get("case_number"),
-                reply_due_by=turn.date(dispute.get("reply_due_by")),
-            )
+            say_dispute(turn, "dispute_paused", dispute)
             return
         amount = parse_amount(text) or money(turn.slot("promise_amount"))
         if amount is None and says_in_full(text):

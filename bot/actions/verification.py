@@ -100,7 +100,7 @@ class ValidateVerificationForm(TurnFormValidation):
             phone, loan = parse_phone(text), parse_loan_number(text)
             return ("phone", phone) if phone else ("loan_number", loan) if loan else None
 
-        return self._identity("identity_phone", value, lambda: self._turn(dispatcher, tracker, domain), read)
+        return self._identity("identity_phone", value, lambda: self.make_turn(dispatcher, tracker, domain), read)
 
     async def validate_identity_dob(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -109,7 +109,7 @@ class ValidateVerificationForm(TurnFormValidation):
             dob = parse_dob(text, today=turn.today)
             return ("date_of_birth", dob.isoformat()) if dob else None
 
-        return self._identity("identity_dob", value, lambda: self._turn(dispatcher, tracker, domain), read)
+        return self._identity("identity_dob", value, lambda: self.make_turn(dispatcher, tracker, domain), read)
 
     async def validate_identity_id_last4(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -118,7 +118,7 @@ class ValidateVerificationForm(TurnFormValidation):
             last4 = parse_id_last4(text)
             return ("id_last4", last4) if last4 else None
 
-        return self._identity("identity_id_last4", value, lambda: self._turn(dispatcher, tracker, domain), read)
+        return self._identity("identity_id_last4", value, lambda: self.make_turn(dispatcher, tracker, domain), read)
 
 
 class ActionSubmitVerification(LedgerAction):

@@ -110,8 +110,7 @@ class DeskDoor:
         escalation): each loan's status as the API derives it, as of today in the ledger's time
         zone, with promises, recent hardship facts, open offers and disputes; None when unlinked."""
         async with self.sessions() as s:
-            borrower_id = await q.linked_borrower_id(s, conversation_ids)
-            borrower = await q.borrower(s, borrower_id) if borrower_id else None
+            borrower = await q.linked_borrower(s, conversation_ids)
             if borrower is None:
                 return None
             today = self._today()
@@ -177,8 +176,7 @@ class DeskDoor:
     async def queue_summary(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
         """Name and worst bucket only (what a queue line shows), without the panel's extra reads."""
         async with self.sessions() as s:
-            borrower_id = await q.linked_borrower_id(s, conversation_ids)
-            borrower = await q.borrower(s, borrower_id) if borrower_id else None
+            borrower = await q.linked_borrower(s, conversation_ids)
             if borrower is None:
                 return None
             today = self._today()
@@ -199,8 +197,7 @@ class DeskDoor:
         """What the contact rules need about the linked borrower (None when unlinked): cease-contact
         (``stop_all``), opted-out channels, time zone, an open dispute on any loan."""
         async with self.sessions() as s:
-            borrower_id = await q.linked_borrower_id(s, conversation_ids)
-            borrower = await q.borrower(s, borrower_id) if borrower_id else None
+            borrower = await q.linked_borrower(s, conversation_ids)
             if borrower is None:
                 return None
             pref = await q.contact_preference(s, borrower.id)

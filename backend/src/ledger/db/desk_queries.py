@@ -45,6 +45,12 @@ async def linked_borrower_id(s: AsyncSession, conversation_ids: Sequence[str]) -
     return None
 
 
+async def linked_borrower(s: AsyncSession, conversation_ids: Sequence[str]) -> m.Borrower | None:
+    """The borrower linked to the first of these conversation ids that names one, if any."""
+    borrower_id = await linked_borrower_id(s, conversation_ids)
+    return await borrower(s, borrower_id) if borrower_id else None
+
+
 async def borrower(s: AsyncSession, borrower_id: str) -> m.Borrower | None:
     return await s.get(m.Borrower, borrower_id)
 

@@ -19,7 +19,7 @@ from ..domain.promises import check_promise, promise_state
 from .context import Ledger
 from .records import LoanRecords, load_records
 from .verification import authorize, borrower_loan
-from .views import arrangement_view, money, payment_view, promise_view, status_view
+from .views import arrangement_view, disclosed_status, money, payment_view, promise_view
 
 
 class InvalidRequest(LedgerError):
@@ -52,10 +52,7 @@ async def loan_status(
         if day < loan.disbursed_on:
             raise InvalidRequest(f"as_of must not be before the disbursement date {loan.disbursed_on}")
         records = await load_records(session, loan)
-        status = derive_status(
-            records.contract, records.payment_records, records.arrangement_records, day, ledger.policy
-        )
-        view = status_view(records, status, day)
+        view, disclosed = disclosed_status(records, day, ledger.policy, caller.conversation_id)
         await repo.add_audit(
             session,
             at=ledger.now(),
@@ -63,12 +60,7 @@ async def loan_status(
             action="status_disclosed",
             borrower_id=caller.borrower_id,
             loan_id=loan.id,
-            detail={
-                "conversation_id": caller.conversation_id,
-                "as_of": day.isoformat(),
-                "days_past_due": status.days_past_due,
-                "overdue_total": view["overdue"]["total"],
-            },
+            detail=disclosed,
         )
     return view
 

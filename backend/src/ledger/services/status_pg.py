@@ -27,12 +27,11 @@ from typing import Any, cast
 from ..db import models as m
 from ..db import status_queries as status_db
 from ..db.session import Engine
-from ..domain.account import derive_status
 from ..domain.errors import NotFound, VerificationRequired
 from .context import Ledger, token_hash
 from .records import LoanRecords, contract_of
 from .verification import TOKEN_TOUCH_INTERVAL, Caller
-from .views import status_view
+from .views import disclosed_status
 
 
 async def loan_status(
@@ -74,10 +73,7 @@ async def loan_status(
             promises=read.promises,
             dispute=read.dispute,
         )
-        status = derive_status(
-            records.contract, records.payment_records, records.arrangement_records, day, ledger.policy
-        )
-        view = status_view(records, status, day)
+        view, disclosed = disclosed_status(records, day, ledger.policy, caller.conversation_id)
         sliding = None
         if touch:
             sliding = (read.session_id, now, now + timedelta(minutes=ledger.policy.verification.token_idle_minutes))
@@ -89,11 +85,6 @@ async def loan_status(
             borrower_id=caller.borrower_id,
             loan_id=loan.id,
             touch=sliding,
-            detail={
-                "conversation_id": caller.conversation_id,
-                "as_of": day.isoformat(),
-                "days_past_due": status.days_past_due,
-                "overdue_total": view["overdue"]["total"],
-            },
+            detail=disclosed,
         )
     return view

@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from ..db import models as m
-from ..domain.account import LoanStatus, PaymentRecord, arrangement_state
+from ..domain.account import LoanStatus, PaymentRecord, arrangement_state, derive_status
 from ..domain.money import ZERO, format_money
+from ..domain.policy import Policy
 from ..domain.promises import promise_state
 from ..domain.schedule import ScheduledInstalment
 from .records import LoanRecords, arrangement_record
@@ -86,6 +87,22 @@ def arrangement_view(
         "state": arrangement_state(arrangement_record(a), payments, max(as_of, a.accepted_on)),
         "schedule": schedule_rows(a.instalments),
     }
+
+
+def disclosed_status(
+    records: LoanRecords, day: date, policy: Policy, conversation_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The loan's status view on ``day`` and the audit detail of disclosing it: one answer for
+    both reads of GET status (the ORM path and PostgreSQL's fast path)."""
+    status = derive_status(records.contract, records.payment_records, records.arrangement_records, day, policy)
+    view = status_view(records, status, day)
+    detail = {
+        "conversation_id": conversation_id,
+        "as_of": day.isoformat(),
+        "days_past_due": status.days_past_due,
+        "overdue_total": view["overdue"]["total"],
+    }
+    return view, detail
 
 
 def status_view(records: LoanRecords, status: LoanStatus, as_of: date) -> dict[str, Any]:
