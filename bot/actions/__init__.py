@@ -9,12 +9,14 @@ above it, and nothing closes a circle):
 
 1. Infrastructure, no Turn: ``parsing``, ``texts``, ``ledger_client``, ``vault``, ``outbox``,
    ``system`` (signed gateway messages), ``slots`` (shared slot and form names), ``dispatch``
-   (the Dispatch type), ``third_party``, ``message_slots``, ``domain_responses``, ``group_chat``.
+   (the Dispatch type), ``third_party``, ``message_slots``, ``domain_responses``, ``group_chat``,
+   ``readings`` (what a message says besides its intent).
 2. The turn and the base classes: ``turn`` (Turn: one action run, the verification gate),
    ``base`` (LedgerAction, TurnFormValidation, ledger calls, refusals, crash handling).
 3. Shared steps that several features use: ``loan_status``, ``handoff`` (summary and
    escalation), ``offers`` (showing evaluated plans), ``plans`` (choosing, accepting, declining
-   an offered plan), ``budget``.
+   an offered plan), ``budget``; over them ``confirm`` (a consequential act is recorded only when
+   clearly meant, otherwise confirmed first).
 4. Features, the modules that define actions: ``account``, ``contact``, ``dialogue``,
    ``disputes``, ``escalation``, ``fallback``, ``handback``, ``hardship``, ``language``,
    ``payments``, ``promises``, ``session``, ``smalltalk``, ``tips``, ``verification``. A

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from actions import readings
 from actions.base import LedgerAction
-from actions.loan_status import describe_open_items, is_overdue, load_status
+from actions.handoff import offer_hardship_review
+from actions.loan_status import describe_open_items, is_overdue, load_status, say_dispute
 from actions.parsing import money
 from actions.third_party import says_third_party
 from actions.turn import Turn
@@ -130,9 +132,13 @@ class ActionExplainFees(LedgerAction):
 
 
 class ActionExplainConsequences(LedgerAction):
-    """Consequences stated from the policy text (never invented); with the account's DPD
-    when the speaker is verified. The policy text says nothing about any loan, so an
-    unverified speaker gets it too (but no account figure)."""
+    """Consequences stated from the policy text (never invented), and only in answer to a question
+    about consequences (readings.asks_about_consequences): a message filed here that asks
+    something else is answered as what it is (a question with no answer, plans that do not fit,
+    the dispute's status, the account's status), never with the consequences text. With the
+    account's DPD when the speaker is verified, or the open dispute (collection paused). The
+    policy text says nothing about any loan, so an unverified speaker gets it too (but no account
+    figure)."""
 
     resets_awaiting = True
 
@@ -143,13 +149,47 @@ class ActionExplainConsequences(LedgerAction):
         if turn.slot("third_party") or says_third_party(turn.latest_text):
             turn.refuse_third_party()
             return
+        text = turn.message_for("ask_consequences")
+        if not readings.asks_about_consequences(text):
+            await self._not_about_consequences(turn, text)
+            return
         rules = policy_text(await turn.ledger.get_policy_texts(), "consequence", turn.lang)
         turn.say_raw(rules) if rules else turn.say("policy_unavailable")
         auth = turn.auth()
         if auth is not None and turn.loan_number():
             status = await load_status(turn, auth)
+            dispute = status.get("open_dispute")
+            if dispute:
+                say_dispute(turn, "status_dispute", dispute)  # collection is paused meanwhile
+                return
             if is_overdue(status):
                 turn.say("consequences_account", dpd=status.get("days_past_due"))
             else:
                 turn.say("consequences_current")
         turn.say("consequences_help")
+
+    async def _not_about_consequences(self, turn: Turn, text: str) -> None:
+        if readings.asks_what_has_no_answer(text):
+            turn.offer_human("no_answer")  # "who will call me?": no answer here; where to get it
+            return
+        if readings.says_cannot_afford(text):
+            if turn.slot("offered_plans"):
+                offer_hardship_review(turn)
+            else:
+                await self._answer_as(turn, "report_hardship")
+            return
+        if readings.mentions_dispute(text):
+            auth = turn.require_auth("ask_consequences")
+            if auth is None:
+                return
+            dispute = (await load_status(turn, auth)).get("open_dispute")
+            if dispute:
+                say_dispute(turn, "status_dispute", dispute)
+            else:
+                turn.offer_human("dispute_none")
+            return
+        await self._answer_as(turn, "ask_overdue_status")  # "why is it overdue, I have auto-debit"
+
+    async def _answer_as(self, turn: Turn, intent: str) -> None:
+        handler = turn.dispatch.handler(intent)
+        await handler(self._ledger, self._vault, self._today).handle_safely(turn)

@@ -17,7 +17,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
-from actions import texts
+from actions import readings, texts
 from actions.dispatch import Dispatch
 from actions.group_chat import is_group_chat
 from actions.ledger_client import LedgerApi, LedgerError, LedgerUnavailable, default_client
@@ -182,3 +182,43 @@ def switch_language_in_form(slot: str, turn: Turn) -> dict[str, Any]:
     wanted = parse_language(turn.latest_text) or ("en" if turn.lang == "zh" else "zh")
     turn.dispatcher.utter_message(text=texts.text("language_switched", wanted))
     return {slot: None, "language": wanted, "language_chosen": True}
+
+
+def escapes_form(turn: Turn) -> bool:
+    """The message stops a form: a way out (a person, goodbye, a stop, a complaint, a dispute, a
+    no) said with confidence, or a yes to the person offered in the form."""
+    if accepts_offered_person(turn):
+        return True
+    return turn.latest_intent in ESCAPE_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE
+
+
+def refuses_person(turn: Turn) -> bool:
+    """ "不要转人工" / "I don't need a person": not a way out of a form (the question is asked again)."""
+    return turn.latest_intent in ("request_human", "deny") and readings.negates_act("handoff", turn.latest_text)
+
+
+def accepts_offered_person(turn: Turn) -> bool:
+    """A yes to the person offered in the form (after two misunderstandings or a question with no
+    answer): the form stops and the conversation goes to a person."""
+    return turn.latest_intent == "affirm" and (turn.slot("awaiting") or "").startswith("human_offer")
+
+
+def has_no_answer(turn: Turn) -> bool:
+    """A question the assistant cannot answer (out of scope, an address, a certificate...)."""
+    text = turn.latest_text
+    confident = turn.latest_confidence >= ESCAPE_CONFIDENCE
+    asked = readings.asks_what_has_no_answer(text) and readings.is_question(text)
+    return (turn.latest_intent == "out_of_scope" and confident) or asked
+
+
+def say_no_answer_in_form(turn: Turn) -> dict[str, Any]:
+    """Says that there is no answer here, where it can be had, and offers a person (only: a "no"
+    would stop the form); the form then asks its question again. Returns the slots it set."""
+    turn.say("no_answer_in_form", buttons=[texts.button("human", "/request_human", turn.lang)])
+    turn.set("awaiting", "human_offer")
+    return slot_changes(turn)
+
+
+def slot_changes(turn: Turn) -> dict[str, Any]:
+    """The slots this turn set, for a validator's answer."""
+    return {e["name"]: e["value"] for e in turn.events if e.get("event") == "slot"}

@@ -1,8 +1,11 @@
-"""stop_contact: records which channels (or all) the borrower opted out of, and confirms."""
+"""stop_contact: records which channels (or all) the borrower opted out of, and which they keep, and
+says exactly what was stored. "Don't call, text me instead" stops calls only (and takes texts off
+an earlier opt-out); "never mind, none of them" stores nothing and drops the question; a request
+that is not clear is confirmed first (actions/confirm.py)."""
 
 from __future__ import annotations
 
-from actions import texts
+from actions import confirm, readings, texts
 from actions.base import LedgerAction, call
 from actions.parsing import CHANNELS, ContactChoice, parse_channel
 from actions.turn import Turn
@@ -17,39 +20,77 @@ def read_contact_choice(turn: Turn, text: str) -> ContactChoice | None:
     return parse_channel(text)
 
 
+def new_preferences(current: dict, choice: ContactChoice) -> tuple[bool, list[str]]:
+    """The preferences to store: stop_all, and the opted-out channels (those asked to stop added to
+    the earlier ones, those asked to be kept taken off; a kept channel lifts an earlier stop-all)."""
+    kept = set(choice.kept)
+    if choice.stop_all:
+        return True, sorted(set(current.get("opted_out_channels") or []) - kept)
+    earlier = set(current.get("opted_out_channels") or [])
+    if current.get("stop_all"):
+        if not kept:
+            return True, sorted(earlier | set(choice.channels))
+        earlier = set(CHANNELS)
+    return False, sorted((earlier | set(choice.channels)) - kept)
+
+
+def channel_names(turn: Turn, channels: list[str] | tuple[str, ...]) -> str:
+    sep = "、" if turn.lang == "zh" else ", "
+    ordered = [ch for ch in CHANNELS if ch in channels]
+    return sep.join(texts.name_of(texts.CHANNEL_NAMES, ch, turn.lang) for ch in ordered)
+
+
+def what_is_stopped(turn: Turn, stop_all: bool, opted_out: list[str]) -> dict[str, str] | None:
+    """The channels stopped and kept, named for the borrower; None when every contact stops."""
+    kept = [ch for ch in CHANNELS if ch not in opted_out]
+    if stop_all or not kept:
+        return None
+    return {"stopped": channel_names(turn, opted_out), "kept": channel_names(turn, kept)}
+
+
 class ActionStopContact(LedgerAction):
     def name(self) -> str:
         return "action_stop_contact"
 
     async def handle(self, turn: Turn) -> None:
+        continuing = turn.slot("awaiting") == "contact_channel"
+        if not continuing and confirm.other_reading(turn, confirm.STOP_CONTACT):
+            return
         auth = turn.require_auth("stop_contact")
         if auth is None:
             return
-        continuing = turn.slot("awaiting") == "contact_channel"
-        choice = read_contact_choice(turn, turn.latest_text if continuing else turn.message_for("stop_contact"))
+        text = turn.latest_text if continuing else turn.message_for("stop_contact")
+        choice = read_contact_choice(turn, text)
+        if continuing and choice is None and (readings.says_none(text) or turn.latest_intent == "deny"):
+            confirm.decline(turn, confirm.STOP_CONTACT)  # "never mind, none of them": nothing stored
+            return
         if choice is None:
+            confirm.settle(turn)
             turn.set("awaiting", "contact_channel")
             buttons = [
                 {"title": texts.name_of(texts.CHANNEL_NAMES, ch, turn.lang), "payload": texts.choice_payload(ch)}
                 for ch in ("sms", "phone", "wechat", "email")
             ]
             buttons.append(texts.button("all_channels", texts.choice_payload("all"), turn.lang))
+            buttons.append(texts.button("keep_contact", "/deny", turn.lang))
             turn.say("contact_ask_channel", buttons=buttons)
             return
-        turn.set("awaiting", None)
         borrower_id = turn.slot("borrower_id")
         profile = await call(turn.ledger.get_borrower(auth, borrower_id))
-        current = profile.get("contact_preferences") or {}
-        stop_all = choice.stop_all or bool(current.get("stop_all"))
-        channels = sorted(set(current.get("opted_out_channels") or []) | set(choice.channels))
-        await call(
+        stop_all, channels = new_preferences(profile.get("contact_preferences") or {}, choice)
+        if not continuing:
+            figures = what_is_stopped(turn, stop_all, channels)
+            key = "confirm_stop_all" if figures is None else "confirm_stop_channels"
+            if not confirm.go_ahead(turn, confirm.STOP_CONTACT, key=key, **(figures or {})):
+                return
+        turn.set("awaiting", None)
+        stored = await call(
             turn.ledger.set_contact_preferences(auth, borrower_id, stop_all=stop_all, opted_out_channels=channels)
         )
-        if choice.stop_all:
+        if not isinstance(stored, dict) or "stop_all" not in stored:
+            stored = {"stop_all": stop_all, "opted_out_channels": channels}
+        said = what_is_stopped(turn, bool(stored["stop_all"]), list(stored.get("opted_out_channels") or []))
+        if said is None:
             turn.say("contact_done_all")
         else:
-            sep = "、" if turn.lang == "zh" else ", "
-            turn.say(
-                "contact_done_channels",
-                channels=sep.join(texts.name_of(texts.CHANNEL_NAMES, ch, turn.lang) for ch in choice.channels),
-            )
+            turn.say("contact_done_stored", stopped=said["stopped"], kept=said["kept"])

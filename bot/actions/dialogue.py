@@ -5,13 +5,16 @@ channel, budget figures, or the answer to an offer of a human.
 The reply to a question another feature asked (promise details, a channel, budget figures) goes
 to that feature's action, found in the dispatch (REPLY_HANDLERS of actions/__init__.py); so does
 accepting an offered person (the action that answers request_human). Offered plans are chosen,
-accepted and declined by actions/plans.py."""
+accepted and declined by actions/plans.py. The yes or no to the confirmation of a consequential act
+(actions/confirm.py) goes to the act's own action, or drops it."""
 
 from __future__ import annotations
 
+from actions import confirm, readings
 from actions.base import LedgerAction
 from actions.budget import answer_budget, parse_budget
-from actions.plans import accept_chosen, choose_plan, decline_chosen
+from actions.handoff import offer_hardship_review
+from actions.plans import accept_chosen, choose_plan, decline_chosen, read_choice
 from actions.third_party import says_third_party
 from actions.turn import Turn
 
@@ -37,13 +40,20 @@ class ActionHandleInform(LedgerAction):
             await delegate(self._ledger, self._vault, self._today).handle(turn)
             return
         if awaiting in ("plan_choice", "plan_confirmation") or turn.slot("offered_plans"):
+            if (
+                turn.slot("offered_plans")
+                and read_choice(turn) is None
+                and readings.says_cannot_afford(turn.latest_text)
+            ):
+                offer_hardship_review(turn)  # "I don't have that much": the plans do not fit
+                return
             if choose_plan(turn):
                 return
         figures = parse_budget(turn.latest_text)
         if "income" in figures and "expenses" in figures:
             answer_budget(turn)
             return
-        turn.say("clarify")
+        turn.missed("clarify")
 
 
 class ActionHandleAffirm(LedgerAction):
@@ -52,7 +62,11 @@ class ActionHandleAffirm(LedgerAction):
 
     async def handle(self, turn: Turn) -> None:
         awaiting = turn.slot("awaiting")
-        if awaiting == "plan_confirmation":
+        act = confirm.pending(turn)
+        if act is not None:  # yes to the confirmation: the act's own action records it
+            turn.set("awaiting", confirm.CONFIRMED)
+            await turn.dispatch.handler(act.intent)(self._ledger, self._vault, self._today).handle_safely(turn)
+        elif awaiting == "plan_confirmation":
             await accept_chosen(turn)
         elif offers_human(awaiting):
             await turn.dispatch.handler(HUMAN_INTENT)(self._ledger, self._vault, self._today).handle(turn)
@@ -66,8 +80,15 @@ class ActionHandleDeny(LedgerAction):
 
     async def handle(self, turn: Turn) -> None:
         awaiting = turn.slot("awaiting")
+        act = confirm.pending(turn) or (confirm.STOP_CONTACT if awaiting == "contact_channel" else None)
+        if act is not None:  # no to the confirmation, or to "which contact to stop?": nothing recorded
+            confirm.decline(turn, act)
+            return
         if awaiting == "plan_confirmation":
             decline_chosen(turn)
+            return
+        if awaiting == "plan_choice" and turn.slot("offered_plans"):
+            offer_hardship_review(turn, "plans_declined_review")  # none of the plans: a review, not a dead end
             return
         if turn.dispatch.reply_handler_for(awaiting) is not None or offers_human(awaiting):
             turn.set("awaiting", None)  # the question asked is dropped

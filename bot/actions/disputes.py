@@ -1,7 +1,9 @@
-"""dispute_debt: opens a dispute (collection pauses), gives its case number and reply date."""
+"""dispute_debt: opens a dispute (collection pauses), gives its case number and reply date. Only when
+the borrower clearly means it: otherwise a one-tap confirmation first (actions/confirm.py)."""
 
 from __future__ import annotations
 
+from actions import confirm
 from actions.base import LedgerAction, call
 from actions.ledger_client import LedgerError
 from actions.loan_status import load_status, say_dispute
@@ -15,13 +17,18 @@ class ActionOpenDispute(LedgerAction):
         return "action_open_dispute"
 
     async def handle(self, turn: Turn) -> None:
+        if confirm.other_reading(turn, confirm.DISPUTE):
+            return
         auth = turn.require_auth("dispute_debt")
         if auth is None:
             return
         status = await load_status(turn, auth)
         existing = status.get("open_dispute")
         if existing:
+            confirm.settle(turn)
             say_dispute(turn, "dispute_exists", existing)
+            return
+        if not confirm.go_ahead(turn, confirm.DISPUTE, loan_number=turn.current_loan()):
             return
         reason = turn.message_for("dispute_debt").strip()[:500] or "dispute"
         try:

@@ -1,9 +1,11 @@
-"""Humans: a person asked for (or accepted when offered), and complaints (actions/handoff.py hands over)."""
+"""Humans: a person asked for (or accepted when offered), and complaints (actions/handoff.py hands over).
+Both only when the borrower clearly means it: otherwise offered or confirmed first (actions/confirm.py)."""
 
 from __future__ import annotations
 
 import logging
 
+from actions import confirm
 from actions.base import LedgerAction
 from actions.handoff import conversation_summary, escalate, mask_identity_numbers
 from actions.ledger_client import LedgerError, LedgerUnavailable
@@ -17,6 +19,7 @@ OFFER_REASONS = {
     "human_offer_fallback": "fallback",
     "human_offer_complaint": "complaint",
     "human_offer_verification": "verification_locked",
+    "human_offer_hardship": "hardship_review",
 }
 
 
@@ -25,7 +28,13 @@ class ActionRequestHuman(LedgerAction):
         return "action_request_human"
 
     async def handle(self, turn: Turn) -> None:
-        reason = OFFER_REASONS.get(turn.slot("awaiting") or "", "request_human")
+        awaiting = turn.slot("awaiting") or ""
+        if confirm.other_reading(turn, confirm.HANDOFF):
+            return
+        if not awaiting.startswith("human_offer") and not confirm.is_clear(turn, confirm.HANDOFF):
+            confirm.ask(turn, confirm.HANDOFF)  # a hand-off nobody clearly asked for is offered, not done
+            return
+        reason = OFFER_REASONS.get(awaiting, "request_human")
         turn.set("awaiting", None)
         escalation = await escalate(turn, reason, conversation_summary(turn))
         if escalation.get("escalation_id"):
@@ -45,6 +54,8 @@ class ActionFileComplaint(LedgerAction):
         return "action_file_complaint"
 
     async def handle(self, turn: Turn) -> None:
+        if confirm.other_reading(turn, confirm.COMPLAINT) or not confirm.go_ahead(turn, confirm.COMPLAINT):
+            return
         text = mask_identity_numbers(turn.message_for("complain"))[:2000]
         try:
             complaint = await turn.ledger.create_complaint(turn.conversation_id, text, auth=turn.auth())

@@ -1,8 +1,13 @@
-"""Low-confidence messages and out-of-scope requests."""
+"""Low-confidence messages and out-of-scope requests: never a dead end. The second misunderstanding
+in a row offers a person; with plans on screen, "I don't have that much" offers a hardship review;
+a question the assistant cannot answer says so, says where the answer can be had and offers a
+person."""
 
 from __future__ import annotations
 
+from actions import readings
 from actions.base import LedgerAction
+from actions.handoff import offer_hardship_review
 from actions.third_party import says_third_party
 from actions.turn import Turn
 
@@ -21,9 +26,12 @@ class ActionClarify(LedgerAction):
         if says_third_party(turn.latest_text):
             turn.refuse_third_party()
             return
+        if turn.slot("offered_plans") and readings.says_cannot_afford(turn.latest_text):
+            offer_hardship_review(turn)  # "我一次拿不出那么多" with plans on screen: they do not fit
+            return
         misses = int(turn.slot("fallback_count") or 0) + 1
         turn.set("fallback_count", float(misses))
-        if misses >= MISSES_BEFORE_HUMAN:
+        if misses >= MISSES_BEFORE_HUMAN or turn.missed_last_turn():
             turn.offer_human("clarify_offer_human", awaiting="human_offer_fallback")
         else:
             turn.say("clarify")
@@ -39,4 +47,4 @@ class ActionHandleOutOfScope(LedgerAction):
         if says_third_party(turn.latest_text):
             turn.refuse_third_party()
             return
-        turn.say("out_of_scope")
+        turn.offer_human("no_answer")  # what it cannot answer, where the answer can be had, a person

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 
+from actions import texts
 from actions.ledger_client import LedgerError, LedgerUnavailable
 from actions.outbox import record_escalation
 from actions.slots import IDENTITY_SLOTS
@@ -86,3 +87,11 @@ async def escalate(turn: Turn, reason: str, summary: str) -> dict:
     )
     turn.set("escalated", True)
     return escalation
+
+
+def offer_hardship_review(turn: Turn, key: str = "plans_do_not_fit") -> None:
+    """The plans on offer do not fit the borrower: a specialist's review is offered (accepted, it is
+    an escalation with reason hardship_review; actions/escalation.py). The plans stay on screen."""
+    buttons = [texts.button("review", "/request_human", turn.lang), texts.button("no", "/deny", turn.lang)]
+    turn.say(key, buttons=buttons)
+    turn.set("awaiting", "human_offer_hardship")

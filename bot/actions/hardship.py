@@ -9,17 +9,23 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import texts
+from actions import readings, texts
 from actions.base import (
     ESCAPE_CONFIDENCE,
     ESCAPE_INTENTS,
     HANDLED_AFTER_ESCAPE,
     LedgerAction,
     TurnFormValidation,
+    accepts_offered_person,
     call,
+    escapes_form,
+    has_no_answer,
+    refuses_person,
+    say_no_answer_in_form,
+    slot_changes,
     switch_language_in_form,
 )
-from actions.handoff import conversation_summary, escalate
+from actions.handoff import conversation_summary, escalate, offer_hardship_review
 from actions.ledger_client import LedgerError
 from actions.loan_status import load_status, say_dispute
 from actions.offers import not_eligible_reason, plan_record, show_plans
@@ -41,6 +47,20 @@ MAX_MONTHLY = Decimal("1000000.00")  # a monthly figure above this is a typo, no
 QUESTIONS_IN_FORM = {"ask_overdue_status", "ask_fees", "ask_consequences", "pay_now", "already_paid"}
 
 
+def answered_in_passing(turn: Turn) -> bool:
+    """A question answered while the form waits (the form then asks again). A message the NLU
+    calls a question about consequences that is not one (readings.asks_about_consequences) is not
+    answered with the consequences text."""
+    if turn.latest_intent not in QUESTIONS_IN_FORM or turn.latest_confidence < ESCAPE_CONFIDENCE:
+        return False
+    return turn.latest_intent != "ask_consequences" or readings.asks_about_consequences(turn.latest_text)
+
+
+def not_a_question(turn: Turn) -> bool:
+    """The intent of the message would be a question answered in passing, but it is not answered so."""
+    return turn.latest_intent in QUESTIONS_IN_FORM and not answered_in_passing(turn)
+
+
 class ActionStartHardship(LedgerAction):
     """report_hardship / request_payment_plan / request_fee_waiver: verify, check for an open
     dispute, then start the hardship form."""
@@ -57,6 +77,7 @@ class ActionStartHardship(LedgerAction):
         dispute = status.get("open_dispute")
         if dispute:
             say_dispute(turn, "dispute_paused", dispute)
+            turn.offer_human()  # a refusal: a person is offered
             return
         if status.get("closed"):
             turn.say("status_closed", loan_number=status.get("loan_number") or turn.loan_number())
@@ -67,6 +88,9 @@ class ActionStartHardship(LedgerAction):
         if turn.slot("offered_plans") and (isinstance(choice, str) or (on_table and choice is not None)):
             if choose_plan(turn):  # a plan named while offers are on the table: choose it
                 return
+        if turn.slot("offered_plans") and choice is None and readings.says_cannot_afford(message):
+            offer_hardship_review(turn)  # "both options are too much": a review, not the questionnaire again
+            return
         asked = "fee_waiver" if intent == "request_fee_waiver" else parse_plan_choice(message)
         turn.set("requested_plan", asked if isinstance(asked, str) else None)
         for slot in HARDSHIP_SLOTS:
@@ -86,21 +110,26 @@ class ValidateHardshipForm(TurnFormValidation):
 
     async def _not_read(self, slot: str, turn: Turn, key: str) -> dict[str, Any]:
         confident = turn.latest_confidence >= ESCAPE_CONFIDENCE
-        if turn.latest_intent in QUESTIONS_IN_FORM and confident:
+        intent = turn.latest_intent
+        if intent and answered_in_passing(turn):
             # answer the question in passing; the form then asks its question again
-            handler = turn.dispatch.handler(turn.latest_intent)
+            handler = turn.dispatch.handler(intent)
             await handler(turn.ledger, turn.vault, lambda: turn.today).handle_safely(turn)
-            result: dict[str, Any] = {slot: None}
-            result.update({e["name"]: e["value"] for e in turn.events if e.get("event") == "slot"})
-            return result
+            return {slot: None, **slot_changes(turn)}
+        if refuses_person(turn):
+            return {slot: None}
+        if accepts_offered_person(turn):
+            return {slot: None, "requested_slot": None}
         if turn.latest_intent in {"greet", "thank", "bot_challenge", "affirm"} and confident:
             return {slot: None}
         if turn.latest_intent == "change_language":
             return switch_language_in_form(slot, turn)
-        if turn.latest_intent in ESCAPE_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
+        if escapes_form(turn):
             return {slot: None, "requested_slot": None}
-        turn.say(key)
-        return {slot: None}
+        if has_no_answer(turn):
+            return {slot: None, **say_no_answer_in_form(turn)}
+        turn.missed(key, in_form=True)
+        return {slot: None, **slot_changes(turn)}
 
     async def validate_hardship_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -118,7 +147,8 @@ class ValidateHardshipForm(TurnFormValidation):
         not_a_reason = (
             ESCAPE_INTENTS | QUESTIONS_IN_FORM | {"change_language", "greet", "thank", "bot_challenge", "affirm"}
         )
-        if meaningful and not (turn.latest_intent in not_a_reason and turn.latest_confidence >= ESCAPE_CONFIDENCE):
+        asked = turn.latest_intent in not_a_reason and turn.latest_confidence >= ESCAPE_CONFIDENCE
+        if meaningful and not has_no_answer(turn) and (not asked or not_a_question(turn)):
             return {"hardship_reason": "other"}
         return await self._not_read("hardship_reason", turn, "invalid_hardship_reason")
 
@@ -237,7 +267,7 @@ class ActionSubmitHardship(LedgerAction):
             turn.say("no_plans_pending")
 
     async def _stopped(self, turn: Turn) -> None:
-        intent = turn.latest_intent
+        intent = "request_human" if accepts_offered_person(turn) else turn.latest_intent
         handler = turn.dispatch.handler_for(intent) if intent in HANDLED_AFTER_ESCAPE else None
         if handler is not None:
             await handler(self._ledger, self._vault, self._today).handle_safely(turn)

@@ -543,42 +543,113 @@ def parse_plan_choice(text: str) -> int | str | None:
 
 CHANNELS = ("sms", "phone", "wechat", "email", "app", "web")
 _CHANNEL_WORDS = {
-    "sms": r"短信|\bsms\b|\btext(?:s|ing)?\b|text messages?|messages? to my phone",
-    "phone": r"电话|打给我|来电|\bcalls?\b|\bcalling\b|\bphone calls?\b|\bring(?:ing)?\b",
+    "sms": r"短信|\bsms\b|\btext(?:s|ing|ed)?\b|text messages?|messages? to my phone",
+    "phone": (
+        r"电话|打给我|来电|(?:别|不要|不用|别再|不要再)打(?!扰|算|款|钱|折)|\bcalls?\b|\bcalling\b|\bphone calls?\b|"
+        r"\bring(?:ing)?\b|\bphon(?:e|ing) me\b"
+    ),
     "wechat": r"微信|wechat|weixin|\bwx\b",
     "email": r"邮件|邮箱|e-?mails?",
     "app": r"\bapp\b|推送|push notifications?|notifications?",
     "web": r"网页|网站|\bweb\b|\bwebsite\b",
 }
-_ALL_CHANNELS = re.compile(
-    r"所有|全部|任何|都不要|都别|别再联系|不要再联系|不要联系我|别联系我|一切|\ball\b|\bany\b|\bat all\b|"
-    r"\beverything\b|\bleave me alone\b|stop contacting|don'?t contact",
-    re.I,
+# Every channel, wherever it is said ("所有渠道都不要", "don't contact me in any way"), but not "any
+# more"; "nothing" counts only after refused channels ("no calls, no texts, nothing").
+_ALL_STRONG = re.compile(
+    r"所有|全部|任何|一切|什么都|\ball\b|\bany(?!\s?more)(?:thing| way| kind| form| channel)?\b|\beverything\b|"
+    r"\bat all\b"
 )
+_NO_CONTACT = re.compile(r"\bnothing\b|\bnone\b(?! of)")
+# "Don't contact me" said with no channel in the same clause: every channel.
+_ALL_WEAK = re.compile(
+    r"都不要|都别|别再?联系|不要再?联系|不用再?联系|别再?找我|不要再?找我|\bleave me alone\b|stop contacting|"
+    r"don'?t (?:contact|reach out to|bother) me|do not contact|no (?:more )?contact"
+)
+# A clause that refuses the channels it names, and one that keeps them ("text me instead").
+_STOP_WORDS = re.compile(
+    r"别|不要|不用|不想|不再|停|取消|勿|不许|不准|禁止|拒绝|退订|\bdon'?t\b|\bdo not\b|\bno\b|\bnot\b|\bstop\b|"
+    r"\bnever\b|\bquit\b|\bcease\b|\bwithout\b|\benough\b|\bunsubscribe\b|\bopt out\b|\bremove\b"
+)
+_KEEP_WORDS = re.compile(
+    r"就行|就好|就可以|可以|改用|改成|换成|只用|只能|只要|用.{0,6}联系|联系我就|倒是|没问题|"
+    r"\binstead\b|\bonly\b|\bjust\b|\brather\b|\bprefer|\bfine\b|\bok(?:ay)?\b|\bbetter\b|\buse\b"
+)
+# The channels kept from "all": "除了邮件，别的都不要", "everything except WeChat".
+_EXCEPT = re.compile(r"除了([^,，;；。.!！?？]*)|(?:except|other than|apart from|but not)(?: for)? ([^,;.!?]*)")
+# "text me instead of calling": the left side is kept, the right side stopped.
+_INSTEAD_OF = re.compile(r"\b(?:instead of|rather than)\b|而不是|代替")
+_CLAUSES = re.compile(r"[,，;；。.!！?？\n]|\bbut\b|\bthen\b|但是|不过|而是")
 
 
 @dataclass(frozen=True)
 class ContactChoice:
-    """What a borrower asked to stop: every channel, or some channels."""
+    """What a borrower asked to stop: every channel, or some channels; and the channels they
+    asked to be contacted by instead ("don't call, text me instead": phone stopped, sms kept)."""
 
     stop_all: bool
     channels: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+
+
+def _channels_in(text: str) -> set[str]:
+    return {ch for ch in CHANNELS if re.search(_CHANNEL_WORDS[ch], text)}
+
+
+def _in_order(channels: set[str]) -> tuple[str, ...]:
+    return tuple(ch for ch in CHANNELS if ch in channels)
 
 
 def parse_channel(text: str) -> ContactChoice | None:
-    """Channels named in a stop-contact request; named channels win over "all"-like words
-    ("别再打电话了" -> phone); "不要再联系我" / "stop contacting me" -> all; else None."""
+    """What a stop-contact request asks, clause by clause.
+
+    A clause with a refusal ("别", "don't", "no") stops the channels it names; one with a
+    keeping word ("就行", "instead", "only", "fine") keeps them; a clause with neither stops its
+    channels when nothing else in the message is refused ("短信" as the answer to "which one?")
+    and keeps them otherwise ("别打电话，发短信"). "X instead of Y" keeps X and stops Y.
+    "所有" / "everything" / "nothing" (next to a refusal) / "any way", or "don't contact me" in a
+    clause naming no channel, stop every channel except those kept ("除了微信都不要": all but
+    WeChat). None when nothing can be read (the assistant then asks which channel).
+    """
     if not isinstance(text, str) or not text.strip():
         return None
     low = normalize(text).lower()
-    named = tuple(ch for ch in CHANNELS if re.search(_CHANNEL_WORDS[ch], low))
-    if named and not re.search(r"所有|全部|任何|一切|\ball\b|\bany\b|everything", low):
-        return ContactChoice(stop_all=False, channels=named)
-    if _ALL_CHANNELS.search(low):
-        return ContactChoice(stop_all=True, channels=())
-    if named:
-        return ContactChoice(stop_all=False, channels=named)
-    return None
+    stopped: set[str] = set()
+    kept: set[str] = set()
+    neutral: set[str] = set()
+    every = bool(_ALL_STRONG.search(low))
+    for match in _EXCEPT.finditer(low):
+        kept |= _channels_in(match.group(1) or match.group(2) or "")
+    low_rest = _EXCEPT.sub(" ", low)
+    for clause in _CLAUSES.split(low_rest):
+        parts = _INSTEAD_OF.split(clause, maxsplit=1)
+        if len(parts) == 2:
+            kept |= _channels_in(parts[0])
+            stopped |= _channels_in(parts[1])
+            continue
+        named = _channels_in(clause)
+        if not named:
+            every = every or bool(_ALL_WEAK.search(clause))
+            continue
+        if _STOP_WORDS.search(clause):
+            stopped |= named
+            every = every or bool(_NO_CONTACT.search(clause))
+        elif _KEEP_WORDS.search(clause):
+            kept |= named
+        else:
+            neutral |= named
+    if _NO_CONTACT.search(low) and stopped:
+        every = True
+    if stopped:
+        kept |= neutral - stopped
+    else:
+        stopped = neutral - kept
+    if every:
+        if kept:
+            return ContactChoice(stop_all=False, channels=_in_order(set(CHANNELS) - kept), kept=_in_order(kept))
+        return ContactChoice(stop_all=True)
+    if not stopped:
+        return None
+    return ContactChoice(stop_all=False, channels=_in_order(stopped), kept=_in_order(kept - stopped))
 
 
 def parse_language(text: str) -> str | None:

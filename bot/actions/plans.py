@@ -46,9 +46,12 @@ def choose_plan(turn: Turn) -> bool:
         if record is not None and not record.get("eligible"):
             turn.say_raw(not_eligible_reason(turn, record))
             show_plans(turn, records)
+            turn.offer_human("refusal_offer_human", awaiting="human_offer_hardship")  # a refusal offers a person
             return True
     if record is None:
-        turn.say("plan_unknown_choice")
+        turn.missed("plan_unknown_choice")
+        if turn.slot("awaiting") == "human_offer_fallback":
+            return True  # the second miss in a row: a person offered instead of the list again
         show_plans(turn, records)
         return True
     show_summary(turn, record)
@@ -75,8 +78,8 @@ async def accept_chosen(turn: Turn) -> None:
         turn.set("chosen_offer_id", None)
         if key == "offer_already_accepted" and await restate_accepted(turn, auth, offer_id):
             return
-        if key == "offer_not_eligible":
-            turn.offer_human(key)
+        if key in ("offer_not_eligible", "arrangement_exists"):
+            turn.offer_human(key)  # a refusal: a person is offered
         else:
             turn.say(key)
         return
@@ -120,5 +123,6 @@ async def restate_accepted(turn: Turn, auth: BorrowerAuth, offer_id: str) -> boo
 
 def decline_chosen(turn: Turn) -> None:
     turn.set("chosen_offer_id", None)
-    turn.set("awaiting", "plan_choice" if turn.slot("offered_plans") else None)
+    # the person offered with the other plans reviews the case (escalation reason hardship_review)
+    turn.set("awaiting", "human_offer_hardship" if turn.slot("offered_plans") else None)
     turn.say("plan_declined", buttons=turn.human_buttons())

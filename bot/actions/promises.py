@@ -36,6 +36,7 @@ class ActionPromiseToPay(LedgerAction):
         if dispute:
             turn.set("awaiting", None)
             say_dispute(turn, "dispute_paused", dispute)
+            turn.offer_human()  # a refusal: a person is offered
             return
         amount = parse_amount(text) or money(turn.slot("promise_amount"))
         if amount is None and says_in_full(text):
@@ -88,4 +89,4 @@ class ActionPromiseToPay(LedgerAction):
             turn.say(key, payoff=turn.money(status.get("payoff_amount")))
             turn.set("awaiting", "promise_details")
         else:
-            turn.say(key)
+            turn.offer_human(key)  # a refusal: a person is offered

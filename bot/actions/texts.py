@@ -463,6 +463,79 @@ T: dict[str, dict[str, str]] = {
         "zh": "这个方案之前已经接受过了，已经生效，不需要再确认。{plan}：第一笔 {amount} 请在 {due_date} 前支付，共 {count} 期，共还 {total}。",
         "en": "That plan was already accepted and is in place; nothing more is needed. {plan}: the first payment of {amount} is due on {due_date}, {count} payment(s), {total} in total.",
     },
+    # ---- consequential acts, refusals and questions with no answer (issue 9: actions/confirm.py)
+    "confirm_dispute": {
+        "zh": "确认一下：这会为借款 {loan_number} 登记一个异议。登记后这笔借款的催收会暂停，直到我们答复您（15 天内）。要登记异议吗？",
+        "en": "Just to check: this opens a dispute about loan {loan_number}. Collection on it pauses until we reply to you, within 15 days. Open a dispute?",
+    },
+    "confirm_complaint": {
+        "zh": "确认一下：这会把您说的登记为一条正式投诉，由专人跟进处理。要登记投诉吗？",
+        "en": "Just to check: this files what you wrote as a formal complaint, which a person will follow up. File a complaint?",
+    },
+    "confirm_stop_all": {
+        "zh": "确认一下：这会停止我们对您的所有主动联系（电话、短信、微信等都不会再有），您仍然可以随时主动找我们。要这样设置吗？",
+        "en": "Just to check: this stops all contact from us (no calls, texts or messages of any kind); you can still reach us whenever you want. Shall I do that?",
+    },
+    "confirm_stop_channels": {
+        "zh": "确认一下：这会停止通过{stopped}联系您；我们仍可能通过{kept}联系您。要这样设置吗？",
+        "en": "Just to check: this stops contact by {stopped}; we may still contact you by {kept}. Shall I do that?",
+    },
+    "confirm_handoff": {
+        "zh": "您是想让我为您转接人工客服吗？",
+        "en": "Do you want me to pass you to a person?",
+    },
+    "declined_dispute": {
+        "zh": "好的，没有登记异议。还有什么可以帮您？",
+        "en": "OK, no dispute has been opened. Is there anything else I can help with?",
+    },
+    "declined_complaint": {
+        "zh": "好的，没有登记投诉。还有什么可以帮您？",
+        "en": "OK, no complaint has been filed. Is there anything else I can help with?",
+    },
+    "declined_stop_contact": {
+        "zh": "好的，联系方式没有任何改动。还有什么可以帮您？",
+        "en": "OK, nothing has changed in how we contact you. Is there anything else I can help with?",
+    },
+    "declined_handoff": {
+        "zh": "好的，不转人工，我继续为您服务。您想查询欠款、了解还款方式，还是申请还款方案？",
+        "en": "OK, no person: I'll keep helping you here. Do you want to check what you owe, how to pay, or ask for a payment plan?",
+    },
+    "noted_waiting": {
+        "zh": "好的。还有其他需要，随时告诉我。",
+        "en": "OK, noted. If there's anything else, just tell me.",
+    },
+    "contact_done_stored": {
+        "zh": "已记录：我们不会再通过{stopped}联系您；仍可能通过{kept}联系您。",
+        "en": "Done: we won't contact you by {stopped} any more; we may still contact you by {kept}.",
+    },
+    "plans_do_not_fit": {
+        "zh": "明白，这些方案对您来说还是太难。可以请专人根据您的情况再人工审核一次。要转给专人审核吗？",
+        "en": "I understand these plans don't work for you. A specialist can review your situation in person. Shall I pass it to them?",
+    },
+    "plans_declined_review": {
+        "zh": "好的，没有接受任何方案。如果这些方案都不合适，可以请专人根据您的情况再人工审核一次。要转给专人审核吗？",
+        "en": "OK, nothing has been accepted. If none of these plans works for you, a specialist can review your situation in person. Shall I pass it to them?",
+    },
+    "no_answer": {
+        "zh": "这个问题我这里没有答案。人工客服可以为您解答，您也可以通过贷款机构的官方渠道（App 里的在线客服、借款合同上的客服电话）咨询。需要我为您转接人工吗？",
+        "en": "I don't have the answer to that here. A person can answer it, or you can ask through the lender's official channels (customer service in the app, or the phone number in your loan contract). Shall I pass you to a person?",
+    },
+    "no_answer_in_form": {
+        "zh": "这个问题我这里没有答案：人工客服可以为您解答（点下面的按钮），也可以通过贷款机构的官方渠道（App 里的在线客服、借款合同上的客服电话）咨询。我们也可以先继续：",
+        "en": "I don't have the answer to that here: a person can answer it (tap below), or you can ask through the lender's official channels (customer service in the app, or the phone number in your loan contract). Or we can carry on:",
+    },
+    "dispute_none": {
+        "zh": "这笔借款目前没有处理中的异议。如果您认为金额或借款有误，可以告诉我，或者让人工客服帮您。需要转接人工吗？",
+        "en": "There's no open dispute on this loan. If you think the amount or the loan is wrong, tell me, or a person can help. Shall I pass you to one?",
+    },
+    "form_offer_human": {
+        "zh": "如果这样不方便，也可以让人工客服来帮您。",
+        "en": "If this isn't working, a person can help you instead.",
+    },
+    "refusal_offer_human": {
+        "zh": "如果需要，人工客服可以和您一起看看接下来怎么办。要转接人工吗？",
+        "en": "If you like, a person can go through the next steps with you. Shall I pass you to one?",
+    },
     "group_chat_private": {
         "zh": "为了保护您的隐私，我不能在群聊里讨论账户或欠款。请私聊我，我会在那里帮您。",
         "en": "To protect your privacy I can't discuss accounts or debts in a group chat. Please message me privately and I'll help you there.",
@@ -476,6 +549,11 @@ BUTTON_LABELS = {
     "temporary": {"zh": "暂时的", "en": "Temporary"},
     "long_term": {"zh": "长期的", "en": "Long-term"},
     "all_channels": {"zh": "全部停止", "en": "Stop all contact"},
+    "keep_contact": {"zh": "都不用停", "en": "None of them"},
+    "yes_dispute": {"zh": "是，登记异议", "en": "Yes, open a dispute"},
+    "yes_complaint": {"zh": "是，登记投诉", "en": "Yes, file a complaint"},
+    "yes_stop_contact": {"zh": "是，就这样", "en": "Yes, do that"},
+    "review": {"zh": "请专人审核", "en": "Ask for a review"},
 }
 
 # Tips paraphrased from the Chinese articles the product grew from: why borrowers fall

@@ -36,6 +36,19 @@ TZ = ZoneInfo("Asia/Shanghai")
 # own questions (utter_ask_identity_*) carry it in the domain (domain/forms.yml).
 IDENTITY_QUESTION_MARKER = {"expects_identity_answer": True}
 IDENTITY_REASKS = {"invalid_identity_phone", "invalid_identity_dob", "invalid_identity_id_last4"}
+# Texts that say the assistant did not understand a message: after one of them, the next
+# misunderstanding also offers a person (Turn.missed).
+MISS_KEYS = (
+    "clarify",
+    "clarify_offer_human",
+    "plan_unknown_choice",
+    "invalid_identity_phone",
+    "invalid_identity_dob",
+    "invalid_identity_id_last4",
+    "invalid_hardship_reason",
+    "invalid_hardship_duration",
+    "invalid_amount",
+)
 
 
 def today_in_shanghai() -> date:
@@ -174,6 +187,32 @@ class Turn:
     def offer_human(self, key: str = "human_offer", awaiting: str = "human_offer", **figures: Any) -> None:
         self.say(key, buttons=self.human_buttons(), **figures)
         self.set("awaiting", awaiting)
+
+    # ---- misunderstandings
+    def missed_last_turn(self) -> bool:
+        """True when the assistant's answer to the previous message said it did not understand it."""
+        misses = {texts.text(key, lang) for key in MISS_KEYS for lang in texts.LANGUAGES}
+        users = 0
+        for event in reversed(self.tracker.events or []):
+            if event.get("event") == "user":
+                users += 1
+                if users == 2:
+                    return False
+            elif event.get("event") == "bot" and users == 1 and (event.get("text") or "") in misses:
+                return True
+        return False
+
+    def missed(self, key: str, in_form: bool = False) -> None:
+        """Says `key` (the message was not understood); the second misunderstanding in a row also
+        offers a person. Inside a form only the person is offered: a "no" would stop the form."""
+        self.say(key)
+        if not self.missed_last_turn():
+            return
+        if in_form:
+            self.say("form_offer_human", buttons=[texts.button("human", "/request_human", self.lang)])
+            self.set("awaiting", "human_offer_fallback")
+        else:
+            self.offer_human(awaiting="human_offer_fallback")
 
     # ---- verification
     def auth(self) -> BorrowerAuth | None:

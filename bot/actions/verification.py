@@ -15,12 +15,18 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import readings
 from actions.base import (
     ESCAPE_CONFIDENCE,
-    ESCAPE_INTENTS,
     HANDLED_AFTER_ESCAPE,
     LedgerAction,
     TurnFormValidation,
+    accepts_offered_person,
+    escapes_form,
+    has_no_answer,
+    refuses_person,
+    say_no_answer_in_form,
+    slot_changes,
     switch_language_in_form,
 )
 from actions.handoff import conversation_summary, escalate
@@ -61,24 +67,37 @@ class ValidateVerificationForm(TurnFormValidation):
     def name(self) -> str:
         return "validate_verification_form"
 
-    def _not_read(self, slot: str, turn: Turn) -> dict[str, Any]:
+    async def _not_read(self, slot: str, turn: Turn) -> dict[str, Any]:
+        """An answer that is not the value asked for: a third party, a new question, a way out, a
+        question with no answer (answered, then the form goes on), or a misunderstanding (the
+        second in a row also offers a person): never the same re-ask in a loop."""
         text = turn.latest_text
         if says_third_party(text):
             turn.refuse_third_party()
             return {slot: None, "requested_slot": None, "third_party": True, "pending_intent": None}
         if turn.latest_intent == "change_language":
             return switch_language_in_form(slot, turn)
-        if turn.latest_intent in ESCAPE_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
+        confident = turn.latest_confidence >= ESCAPE_CONFIDENCE
+        if refuses_person(turn):
+            return {slot: None}
+        if escapes_form(turn):
             return {slot: None, "requested_slot": None}
-        if turn.latest_intent in ACCOUNT_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
+        if turn.latest_intent in ACCOUNT_INTENTS and confident:
             turn.say("verify_first")  # a new question: answered instead of the first one once verified
             return {slot: None, "pending_intent": turn.latest_intent}
-        if turn.latest_intent in SMALL_TALK and turn.latest_confidence >= ESCAPE_CONFIDENCE:
+        if turn.latest_intent == "ask_consequences" and confident and readings.asks_about_consequences(text):
+            # the policy text says nothing about any loan: answered now, then the form asks again
+            handler = turn.dispatch.handler(turn.latest_intent)
+            await handler(turn.ledger, turn.vault, lambda: turn.today).handle_safely(turn)
+            return {slot: None, **slot_changes(turn)}
+        if turn.latest_intent in SMALL_TALK and confident:
             return {slot: None}  # "谢谢" / "hi": just ask again
-        turn.say(f"invalid_{slot}")
-        return {slot: None}
+        if has_no_answer(turn):
+            return {slot: None, **say_no_answer_in_form(turn)}
+        turn.missed(f"invalid_{slot}", in_form=True)
+        return {slot: None, **slot_changes(turn)}
 
-    def _identity(
+    async def _identity(
         self, slot: str, value: Any, turn: Callable[[], Turn], read: Callable[[str, Turn], tuple[str, str] | None]
     ) -> dict[str, Any]:
         """One identity answer: kept in the vault under the field `read` names, the slot masked."""
@@ -91,7 +110,7 @@ class ValidateVerificationForm(TurnFormValidation):
         if found:
             this_turn.vault.put_identity(this_turn.conversation_id, *found)
             return {slot: MASK}
-        return self._not_read(slot, this_turn)
+        return await self._not_read(slot, this_turn)
 
     async def validate_identity_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -100,7 +119,7 @@ class ValidateVerificationForm(TurnFormValidation):
             phone, loan = parse_phone(text), parse_loan_number(text)
             return ("phone", phone) if phone else ("loan_number", loan) if loan else None
 
-        return self._identity("identity_phone", value, lambda: self.make_turn(dispatcher, tracker, domain), read)
+        return await self._identity("identity_phone", value, lambda: self.make_turn(dispatcher, tracker, domain), read)
 
     async def validate_identity_dob(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -109,7 +128,7 @@ class ValidateVerificationForm(TurnFormValidation):
             dob = parse_dob(text, today=turn.today)
             return ("date_of_birth", dob.isoformat()) if dob else None
 
-        return self._identity("identity_dob", value, lambda: self.make_turn(dispatcher, tracker, domain), read)
+        return await self._identity("identity_dob", value, lambda: self.make_turn(dispatcher, tracker, domain), read)
 
     async def validate_identity_id_last4(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -118,7 +137,9 @@ class ValidateVerificationForm(TurnFormValidation):
             last4 = parse_id_last4(text)
             return ("id_last4", last4) if last4 else None
 
-        return self._identity("identity_id_last4", value, lambda: self.make_turn(dispatcher, tracker, domain), read)
+        return await self._identity(
+            "identity_id_last4", value, lambda: self.make_turn(dispatcher, tracker, domain), read
+        )
 
 
 class ActionSubmitVerification(LedgerAction):
@@ -164,7 +185,7 @@ class ActionSubmitVerification(LedgerAction):
             turn.set(slot, None)
 
     async def _stopped(self, turn: Turn) -> None:
-        intent = turn.latest_intent
+        intent = "request_human" if accepts_offered_person(turn) else turn.latest_intent
         # stop_contact and dispute_debt need the verification that was just stopped
         answered_now = intent in HANDLED_AFTER_ESCAPE - {"stop_contact", "dispute_debt"}
         handler = turn.dispatch.handler_for(intent) if answered_now else None
@@ -173,7 +194,7 @@ class ActionSubmitVerification(LedgerAction):
         elif intent == "goodbye":
             turn.say_response("utter_goodbye")
         else:
-            turn.say("verify_stopped")
+            turn.offer_human("verify_stopped")  # nothing about the account without it: a person can help
 
     async def _failed(self, turn: Turn, exc: LedgerError) -> None:
         no_attempt_left = exc.code == "verification_failed" and exc.extra.get("attempts_left") == 0

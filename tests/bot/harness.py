@@ -90,12 +90,20 @@ class Conversation:
             if event.get("event") == "followup":
                 self.followups.append(event["name"])
 
+    def _said(self, messages: list[dict]) -> None:
+        """What the bot said, as Rasa logs it: one bot event per message (actions may read them)."""
+        for message in messages:
+            self.events.append(
+                {"event": "bot", "text": message.get("text"), "data": {"buttons": message.get("buttons")}}
+            )
+
     # ---- running actions
     async def run(self, action_class: type[LedgerAction]) -> list[dict]:
         await self._extract()
         dispatcher = CollectingDispatcher()
         action = action_class(ledger=self.ledger, vault=self.vault, today=lambda: TODAY)
         events = await action.run(dispatcher, self.tracker(), DOMAIN)
+        self._said(dispatcher.messages)
         self._apply(events)
         self.messages = dispatcher.messages
         return dispatcher.messages
@@ -111,6 +119,7 @@ class Conversation:
         )
         validator._today = lambda: TODAY
         result = await getattr(validator, f"validate_{slot}")(value, dispatcher, self.tracker(), DOMAIN)
+        self._said(dispatcher.messages)
         self.events.append({"event": "slot", "name": "requested_slot", "value": slot})
         self._apply([{"event": "slot", "name": k, "value": v} for k, v in result.items()])
         self.messages = dispatcher.messages

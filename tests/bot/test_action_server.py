@@ -24,7 +24,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def action_call(name: str = "action_greet") -> dict:
+def action_call(name: str = "action_greet", latest: dict | None = None) -> dict:
     return {
         "next_action": name,
         "sender_id": "conv-1",
@@ -33,7 +33,7 @@ def action_call(name: str = "action_greet") -> dict:
         "tracker": {
             "sender_id": "conv-1",
             "slots": {"language": "en"},
-            "latest_message": {"text": "hi"},
+            "latest_message": latest or {"text": "hi"},
             "events": [],
             "paused": False,
             "followup_action": None,
@@ -168,8 +168,9 @@ async def test_a_refused_call_runs_no_action():
                 async with http.post(url, json=action_call("action_request_human"), headers=headers) as response:
                     assert response.status == 401
             assert escalations == []
+            asked = {"text": "/request_human", "intent": {"name": "request_human", "confidence": 1.0}}
             async with http.post(
-                url, json=action_call("action_request_human"), headers={"X-Action-Secret": SECRET}
+                url, json=action_call("action_request_human", asked), headers={"X-Action-Secret": SECRET}
             ) as response:
                 assert response.status == 200
                 body = await response.json()

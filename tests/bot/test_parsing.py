@@ -249,7 +249,36 @@ def test_parse_channel(text, expected):
     assert parsing.parse_channel(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "hello", "嗯", None])
+ALL_BUT = {ch: tuple(c for c in parsing.CHANNELS if c != ch) for ch in parsing.CHANNELS}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("no calls, no texts, nothing", ContactChoice(True)),
+        ("电话短信都不要，什么都别发了", ContactChoice(True)),
+        ("don't contact me in any way", ContactChoice(True)),
+        ("don't call, text me instead", ContactChoice(False, ("phone",), ("sms",))),
+        ("別打電話了，發短信就行", ContactChoice(False, ("phone",), ("sms",))),
+        ("text me instead of calling", ContactChoice(False, ("phone",), ("sms",))),
+        ("call me instead of texting", ContactChoice(False, ("sms",), ("phone",))),
+        ("用微信联系我，不要打电话", ContactChoice(False, ("phone",), ("wechat",))),
+        ("no more phone calls, texts are fine", ContactChoice(False, ("phone",), ("sms",))),
+        ("别打电话，发短信", ContactChoice(False, ("phone",), ("sms",))),
+        ("除了邮件，别的方式都不要联系我", ContactChoice(False, ALL_BUT["email"], ("email",))),
+        ("everything except WeChat", ContactChoice(False, ALL_BUT["wechat"], ("wechat",))),
+        ("stop the texts and the calls", ContactChoice(False, ("sms", "phone"))),
+        ("don't call me any more", ContactChoice(False, ("phone",))),
+        ("短信和电话", ContactChoice(False, ("sms", "phone"))),
+    ],
+)
+def test_parse_channel_reads_what_is_stopped_and_what_is_kept(text, expected):
+    assert parsing.parse_channel(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "hello", "嗯", None, "never mind, none of them", "算了，都不用", "nothing", "别打扰我"]
+)
 def test_parse_channel_none(text):
     assert parsing.parse_channel(text) is None
 
