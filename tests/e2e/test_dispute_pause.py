@@ -1,9 +1,12 @@
 """Disputes pause collection: D7 (open dispute on file) gets no plan and no promise, only its
-case number; D2 opens a dispute in Chinese and is then refused a plan the same way."""
+case number and the offer of a person; D2 opens a dispute in Chinese and is then refused a plan
+the same way."""
 
 from __future__ import annotations
 
 from stack_helpers.e2e_stack import DEMO, MONEY_PATTERN, date_text
+
+PERSON_ONLY = ["/request_human", "/deny"]  # a refusal offers a person (issue 9); never a plan
 
 
 def test_d7_with_an_open_dispute_gets_its_case_number_and_no_plan_or_promise(chat, ledger):
@@ -18,12 +21,13 @@ def test_d7_with_an_open_dispute_gets_its_case_number_and_no_plan_or_promise(cha
     assert dispute["case_number"] in answer, answer
     assert date_text(dispute["reply_due_by"], "en") in answer
     assert "paused" in answer.text.lower()
-    assert not MONEY_PATTERN.search(answer.text) and not answer.buttons  # no offer, no figures of a plan
+    assert not MONEY_PATTERN.search(answer.text)  # no offer, no figures of a plan
+    assert PERSON_ONLY == [b["payload"] for b in answer.buttons], answer  # no plan to choose; a person offered
 
     promise = c.say("I'll pay 500 next Friday")
     assert dispute["case_number"] in promise and "paused" in promise.text.lower(), promise
     waiver = c.say("can you waive the late fee?")
-    assert dispute["case_number"] in waiver and not waiver.buttons, waiver
+    assert dispute["case_number"] in waiver and PERSON_ONLY == [b["payload"] for b in waiver.buttons], waiver
 
     assert api.get(f"/loans/{who.loan_number}/promises")["promises"] == []
     assert api.get(f"/loans/{who.loan_number}/arrangements")["arrangements"] == []
@@ -43,7 +47,8 @@ def test_d2_opens_a_dispute_in_chinese_and_collection_pauses(chat, ledger):
     assert "暂停" in opened
 
     plan = c.say("那我能分期还吗")
-    assert dispute["case_number"] in plan and "暂停" in plan and not plan.buttons, plan
+    assert dispute["case_number"] in plan and "暂停" in plan, plan
+    assert PERSON_ONLY == [b["payload"] for b in plan.buttons], plan  # the refusal offers a person, no plan
     promise = c.say("我下周五还500")
     assert "暂停" in promise, promise
     assert api.get(f"/loans/{who.loan_number}/promises")["promises"] == []
