@@ -48,7 +48,7 @@ _ACT_WORDS = {
         r"instead|rather than|而不是|改用|换成|\btext|\bcall|\bsms\b|wechat|e-?mail|\bphone|notification"
     ),
     "handoff": (
-        r"人工|真人|客服|专员|工作人员|经理|主管|坐席|活人|人来|找人|跟人|和人|人工服务|"
+        r"人工|真人|客服|专员|工作人员|经理|主管|坐席|活人|人来|找(?:个)?人|跟人|和人|人工服务|不想跟机器人|"
         r"person|human|agent|someone|somebody|representative|staff|operator|manager|supervisor|"
         r"real people|real one|advisor|adviser|colleague|customer service|负责人|领导|做主|换人|催收员|人攻|"
         r"collector|support|specialist|humna|transfer me"

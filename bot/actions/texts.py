@@ -422,10 +422,6 @@ T: dict[str, dict[str, str]] = {
         "zh": "好的，接下来我用中文和您交流。",
         "en": "Sure, I'll continue in English.",
     },
-    "out_of_scope": {
-        "zh": "抱歉，这个问题我帮不上忙。我可以帮您查询欠款、了解还款方式、申请还款方案或转接人工。",
-        "en": "Sorry, I can't help with that. I can check what you owe, explain how to pay, set up a payment plan or connect you with a person.",
-    },
     "ok_noted": {
         "zh": "好的。还有什么可以帮您？",
         "en": "OK. Is there anything else I can help with?",
