@@ -129,6 +129,8 @@ class ActionExplainFees(LedgerAction):
             )
         else:
             turn.say("fees_none")
+        if not rules:
+            turn.offer_human()  # the rules could not be given now: a person can
 
 
 class ActionExplainConsequences(LedgerAction):
@@ -154,7 +156,10 @@ class ActionExplainConsequences(LedgerAction):
             await self._not_about_consequences(turn, text)
             return
         rules = policy_text(await turn.ledger.get_policy_texts(), "consequence", turn.lang)
-        turn.say_raw(rules) if rules else turn.say("policy_unavailable")
+        if not rules:
+            turn.offer_human("policy_unavailable")  # cannot answer now: a person can
+            return
+        turn.say_raw(rules)
         auth = turn.auth()
         if auth is not None and turn.loan_number():
             status = await load_status(turn, auth)

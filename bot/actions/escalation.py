@@ -20,6 +20,9 @@ OFFER_REASONS = {
     "human_offer_complaint": "complaint",
     "human_offer_verification": "verification_locked",
     "human_offer_hardship": "hardship_review",
+    # a person asked for while plans are on screen: the plans do not fit, a review of the case
+    "plan_choice": "hardship_review",
+    "plan_confirmation": "hardship_review",
 }
 
 

@@ -495,3 +495,26 @@ async def test_stopping_verification_offers_a_person():
     assert result["requested_slot"] is None
     await conv.run(ActionSubmitVerification)
     assert "/request_human" in payloads(conv)
+
+
+@pytest.mark.parametrize(
+    "lang, text", [("zh", "能找个真人帮我看看这些方案吗"), ("en", "can a real person review this")]
+)
+async def test_a_person_asked_for_with_plans_on_screen_reviews_the_case(lang, text):
+    conv = await with_offers(lang)
+    conv.user(text, "request_human", confidence=0.61)
+    await conv.run(ActionRequestHuman)
+    assert [e["reason"] for e in conv.ledger.escalations] == ["hardship_review"]
+
+
+@pytest.mark.parametrize("lang, text", [("zh", "会影响征信吗"), ("en", "will this hurt my credit?")])
+async def test_rules_that_cannot_be_fetched_offer_a_person(lang, text):
+    conv = Conversation(slots={"language": lang})
+
+    async def no_texts():
+        return {"texts": []}
+
+    conv.ledger.get_policy_texts = no_texts
+    conv.user(text, "ask_consequences")
+    await conv.run(ActionExplainConsequences)
+    assert "/request_human" in payloads(conv)
