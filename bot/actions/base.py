@@ -25,6 +25,7 @@ from actions.message_slots import apply_message_slots, message_slot_updates
 from actions.parsing import parse_language
 from actions.turn import HandlerClass, Turn, today_in_shanghai
 from actions.vault import ConversationVault, default_vault
+from actions.withdrawal_words import LAST_RECORD, says_withdraw
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ ESCAPE_CONFIDENCE = 0.6
 # The intent whose question is answered after a verification that expired in an action the
 # dispatch maps no intent to (the submit actions).
 DEFAULT_RESUMED_INTENT = "ask_overdue_status"
+# Whose action takes back the dispute or complaint this conversation filed, when the borrower
+# says so ("撤回", "I filed that by mistake") whatever intent the words were read as.
+WITHDRAWAL_INTENT = "deny"
 
 
 def log_crash(where: str, exc: BaseException) -> None:
@@ -125,7 +129,7 @@ class LedgerAction(TurnMaker, Action, ABC):
                 return turn.events
             if self.resets_awaiting and turn.slot("awaiting") not in (None, "plan_choice"):
                 turn.set("awaiting", None)
-            await self.handle_safely(turn)
+            await self._withdrawal_or(turn)
             return turn.events
         except Exception as exc:  # noqa: BLE001 - the one place that turns a crash into an answer
             log_crash(f"action {self.name()}", exc)
@@ -133,6 +137,20 @@ class LedgerAction(TurnMaker, Action, ABC):
             turn = self._start(dispatcher, tracker, domain)
             turn.offer_human("something_went_wrong")
             return turn.events
+
+    async def _withdrawal_or(self, turn: Turn) -> None:
+        """This action's answer, unless the borrower takes back the record this conversation
+        filed: then the withdrawing action answers instead (actions/corrections.py)."""
+        withdrawing = turn.dispatch.handler_for(WITHDRAWAL_INTENT)
+        if (
+            withdrawing is not None
+            and not isinstance(self, withdrawing)  # type: ignore[arg-type]
+            and turn.slot(LAST_RECORD)
+            and says_withdraw(turn.latest_text)
+        ):
+            await withdrawing(self._ledger, self._vault, self._today).handle_safely(turn)
+            return
+        await self.handle_safely(turn)
 
     async def handle_safely(self, turn: Turn) -> None:
         try:

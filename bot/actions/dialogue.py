@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from actions.base import LedgerAction
 from actions.budget import answer_budget, parse_budget
+from actions.corrections import asks_withdrawal, withdraw_last_record
 from actions.plans import accept_chosen, choose_plan, decline_chosen
 from actions.third_party import says_third_party
 from actions.turn import Turn
 
 # Accepting an offered person is answered as asking for one.
 HUMAN_INTENT = "request_human"
+# Questions that a "no" answers instead of dropping ("do you have the transfer reference?" "no").
+DENY_ANSWERS = ("payment_claim",)
 
 
 def offers_human(awaiting: str | None) -> bool:
@@ -65,9 +68,16 @@ class ActionHandleDeny(LedgerAction):
         return "action_handle_deny"
 
     async def handle(self, turn: Turn) -> None:
+        if asks_withdrawal(turn):  # the one-tap "filed by mistake? withdraw", or "撤回" / "cancel that"
+            await withdraw_last_record(turn)
+            return
         awaiting = turn.slot("awaiting")
         if awaiting == "plan_confirmation":
             decline_chosen(turn)
+            return
+        delegate = turn.dispatch.reply_handler_for(awaiting)
+        if awaiting in DENY_ANSWERS and delegate is not None:
+            await delegate(self._ledger, self._vault, self._today).handle(turn)
             return
         if turn.dispatch.reply_handler_for(awaiting) is not None or offers_human(awaiting):
             turn.set("awaiting", None)  # the question asked is dropped

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from actions.base import LedgerAction
+from actions.corrections import offer_withdrawal, says_withdraw, withdraw_last_record
 from actions.handoff import conversation_summary, escalate, mask_identity_numbers
 from actions.ledger_client import LedgerError, LedgerUnavailable
 from actions.turn import Turn
@@ -45,6 +46,9 @@ class ActionFileComplaint(LedgerAction):
         return "action_file_complaint"
 
     async def handle(self, turn: Turn) -> None:
+        if says_withdraw(turn.message_for("complain")):
+            await withdraw_last_record(turn)  # "cancel that complaint": never a new one
+            return
         text = mask_identity_numbers(turn.message_for("complain"))[:2000]
         try:
             complaint = await turn.ledger.create_complaint(turn.conversation_id, text, auth=turn.auth())
@@ -57,4 +61,5 @@ class ActionFileComplaint(LedgerAction):
             await escalate(turn, "complaint", conversation_summary(turn))
             return
         turn.say("complaint_recorded", complaint_id=complaint.get("complaint_id"))
+        offer_withdrawal(turn, "complaint", complaint_id=complaint.get("complaint_id"))
         turn.offer_human(awaiting="human_offer_complaint")
