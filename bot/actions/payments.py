@@ -319,6 +319,15 @@ class ActionCheckPayment(LedgerAction):
     def name(self) -> str:
         return "action_check_payment"
 
+    @classmethod
+    def claims_reply(cls, turn: Turn) -> bool:
+        """Read as another intent, a message still answers the question about the payment when
+        it gives a day, an amount or a reference, or says it does not know."""
+        claim = turn.slot(CLAIM) or {}
+        asking = claim.get("asking") if isinstance(claim, dict) else None
+        text = turn.latest_text
+        return bool(read_claim(text, turn.today, asking)) or bool(_NO_ANSWER.search(normalize(text).lower()))
+
     async def handle(self, turn: Turn) -> None:
         auth = turn.require_auth("already_paid")
         if auth is None:

@@ -28,8 +28,8 @@ REJECTION_KEYS = {
 CORRECTION = "promise_correction"
 # An amount said after a promise is a correction only with words like these; a date always is.
 _CORRECTION_CUES = re.compile(
-    r"改|换成|应该是|其实|我是说|我的意思|不是.{0,8}是|而是|instead|i meant|i mean\b|make it|change|rather|actually|"
-    r"correct|not .{0,12} but|should be|update"
+    r"改|换成|换到|推到|挪到|延到|提前到|应该是|其实|我是说|我的意思|不对|不是.{0,8}是|而是|instead|i meant|i mean\b|"
+    r"make it|change|move|push|rather|actually|correct|not .{0,12} but|should be|update"
 )
 
 
@@ -48,15 +48,31 @@ def new_value_part(text: str) -> str:
     return text[cues[-1].end() :] if cues else text
 
 
+def _cued(text: str) -> bool:
+    return bool(_CORRECTION_CUES.search(to_simplified(normalize(text)).lower()))
+
+
 def _is_correction(text: str, amount: Decimal | None, promised: date | None) -> bool:
     if promised is not None:
         return True
-    return amount is not None and bool(_CORRECTION_CUES.search(to_simplified(normalize(text)).lower()))
+    return amount is not None and _cued(text)
 
 
 class ActionPromiseToPay(LedgerAction):
     def name(self) -> str:
         return "action_promise_to_pay"
+
+    @classmethod
+    def claims_reply(cls, turn: Turn) -> bool:
+        """Read as another intent, a message still answers "which day / how much?" when it
+        carries a date or an amount, and corrects the promise just made when it also says so
+        ("不对，改到后天", "make it 500 instead")."""
+        text = turn.latest_text
+        said = new_value_part(text)
+        has_value = parse_date(said, turn.today) is not None or parse_amount(said) is not None
+        if turn.slot("awaiting") == CORRECTION:
+            return has_value and _cued(text)
+        return has_value
 
     async def handle(self, turn: Turn) -> None:
         auth = turn.require_auth("promise_to_pay")

@@ -362,3 +362,50 @@ def test_a_reference_is_read_but_never_a_phone_or_an_id_number():
     assert parse_payment_reference("no", asked=True) is None
     assert parse_payment_reference("13800000001", asked=True) is None
     assert parse_payment_reference("流水号 110101199003151234") is None
+
+
+# ---------------------------------------------------------------- context over intent
+
+
+async def test_a_correction_misread_as_a_dispute_replaces_the_promise_and_opens_nothing():
+    conv = await verified(D6)
+    conv.user("我明天还1000", "promise_to_pay")
+    await conv.run(ActionPromiseToPay)
+    conv.user("不对，改到后天", "dispute_debt")  # what the model read it as
+    await conv.run(ActionOpenDispute)
+    assert "open_dispute" not in conv.ledger.calls and conv.ledger.disputes == []
+    assert conv.ledger.promises[-1]["replaces"] == conv.ledger.promises[0]["promise_id"]
+    assert conv.ledger.promises[-1]["promised_date"] == "2026-11-27"
+
+
+async def test_a_real_dispute_after_a_promise_is_still_a_dispute():
+    conv = await verified(D4)
+    conv.user("I'll pay 300 on Friday", "promise_to_pay")
+    await conv.run(ActionPromiseToPay)
+    conv.user("wait, this loan isn't mine at all", "dispute_debt")
+    await conv.run(ActionOpenDispute)
+    assert len(conv.ledger.disputes) == 1 and len(conv.ledger.promises) == 1
+
+
+async def test_the_day_of_a_payment_misread_as_a_promise_answers_the_claim():
+    conv = await verified(D1)
+    conv.user("我已经还了", "already_paid")
+    await conv.run(ActionCheckPayment)
+    conv.user("11月18号", "promise_to_pay")
+    await conv.run(ActionPromiseToPay)
+    assert conv.ledger.promises == [] and "create_promise" not in conv.ledger.calls
+    assert "没有找到2026年11月18日前后的付款" in conv.all_text()  # the day is enough to look
+    assert conv.all_text().endswith("付了多少钱？")  # then what is missing, one question
+    assert conv.slots["payment_claim"]["paid_from"] == "2026-11-18"
+
+
+async def test_a_question_of_its_own_is_answered_as_asked_during_a_pending_question():
+    from actions.account import ActionExplainFees
+
+    conv = await verified(D4)
+    conv.user("I'll pay next week", "promise_to_pay")
+    await conv.run(ActionPromiseToPay)
+    assert conv.slots["awaiting"] == "promise_details"
+    conv.user("if I pay 500 on Friday will the late fees stop?", "ask_fees")
+    await conv.run(ActionExplainFees)
+    assert conv.ledger.promises == []
