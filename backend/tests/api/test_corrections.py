@@ -339,3 +339,26 @@ async def test_a_reference_that_is_an_id_number_is_never_stored(client, demo):
         details = (await session.execute(select(m.AuditEntry.detail))).scalars().all()
     assert not any("199003151234" in (r or "") for r in stored)
     assert not any("199003151234" in str(d) for d in details)
+
+
+async def test_promises_max_open_is_what_the_ledger_holds_to(aiohttp_client, settings, clock):
+    from dataclasses import replace
+
+    from ledger.policy_file import load_policy
+    from ledger.services.seeding import seed_demo
+    from ledger.web.app import init_app
+
+    from .conftest import SALT, clean
+
+    await clean(settings.database_url)
+    policy = load_policy()
+    two = replace(policy, promises=replace(policy.promises, max_open=2))
+    client = await aiohttp_client(init_app(settings, clock=clock, policy=two))
+    ledger = client.app[LEDGER]
+    await seed_demo(ledger.sessions, salt=SALT, today=ledger.today())
+    headers = await as_borrower(client, "D1")
+    assert (await promise(client, headers, days=2)).status == 201
+    assert (await promise(client, headers, days=4)).status == 201
+    third = await promise(client, headers, days=6)
+    assert third.status == 422 and (await third.json())["reason"] == "open_promise_exists"
+    assert [p["state"] for p in await promises_of(client, headers)] == ["open", "open"]
