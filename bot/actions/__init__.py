@@ -10,13 +10,15 @@ above it, and nothing closes a circle):
 1. Infrastructure, no Turn: ``parsing``, ``texts``, ``ledger_client``, ``vault``, ``outbox``,
    ``system`` (signed gateway messages), ``slots`` (shared slot and form names), ``dispatch``
    (the Dispatch type), ``third_party``, ``message_slots``, ``domain_responses``, ``group_chat``,
-   ``readings`` (what a message says besides its intent).
+   ``readings`` (what a message says besides its intent), ``withdrawal_words`` (the words that
+   take back a record filed by mistake).
 2. The turn and the base classes: ``turn`` (Turn: one action run, the verification gate),
    ``base`` (LedgerAction, TurnFormValidation, ledger calls, refusals, crash handling).
 3. Shared steps that several features use: ``loan_status``, ``handoff`` (summary and
    escalation), ``offers`` (showing evaluated plans), ``plans`` (choosing, accepting, declining
-   an offered plan), ``budget``; over them ``confirm`` (a consequential act is recorded only when
-   clearly meant, otherwise confirmed first).
+   an offered plan), ``budget``, ``corrections`` (withdrawing a dispute or complaint filed by
+   mistake); over them ``confirm`` (a consequential act is recorded only when clearly meant,
+   otherwise confirmed first).
 4. Features, the modules that define actions: ``account``, ``contact``, ``dialogue``,
    ``disputes``, ``escalation``, ``fallback``, ``handback``, ``hardship``, ``language``,
    ``payments``, ``promises``, ``session``, ``smalltalk``, ``tips``, ``verification``. A
@@ -80,6 +82,8 @@ HANDLERS: dict[str, type[LedgerAction]] = {
 # on (slot `awaiting`); a denial drops these questions (actions/dialogue.py).
 REPLY_HANDLERS: dict[str, type[LedgerAction]] = {
     "promise_details": ActionPromiseToPay,
+    "promise_correction": ActionPromiseToPay,  # "I meant Friday next week" right after a promise
+    "payment_claim": ActionCheckPayment,  # the day, amount or reference of a payment said made
     "contact_channel": ActionStopContact,
     "budget_figures": ActionFinancialTips,
 }

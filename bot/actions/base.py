@@ -25,6 +25,7 @@ from actions.message_slots import apply_message_slots, message_slot_updates
 from actions.parsing import parse_language
 from actions.turn import HandlerClass, Turn, today_in_shanghai
 from actions.vault import ConversationVault, default_vault
+from actions.withdrawal_words import LAST_RECORD, says_withdraw
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,16 @@ ESCAPE_CONFIDENCE = 0.6
 # The intent whose question is answered after a verification that expired in an action the
 # dispatch maps no intent to (the submit actions).
 DEFAULT_RESUMED_INTENT = "ask_overdue_status"
+# Whose action takes back the dispute or complaint this conversation filed, when the borrower
+# says so ("撤回", "I filed that by mistake") whatever intent the words were read as.
+WITHDRAWAL_INTENT = "deny"
+# Intents a short answer to a pending question is often misread as ("不对，改到后天" as a dispute,
+# "上周三" as a promise): with such an intent, the question's own action may claim the message.
+# A question of its own (fees, status, a person...) is always answered as asked.
+ANSWER_LIKE_INTENTS = frozenset(
+    {"inform", "affirm", "deny", "dispute_debt", "complain", "out_of_scope", "nlu_fallback", "goodbye", "thank",
+     "already_paid", "promise_to_pay"}
+)  # fmt: skip
 
 
 def log_crash(where: str, exc: BaseException) -> None:
@@ -123,9 +134,13 @@ class LedgerAction(TurnMaker, Action, ABC):
             if not self.allowed_in_groups and is_group_chat(tracker):
                 refuse_group_chat(turn)
                 return turn.events
-            if self.resets_awaiting and turn.slot("awaiting") not in (None, "plan_choice"):
+            answering = self._answering(turn)
+            if answering is None and self.resets_awaiting and turn.slot("awaiting") not in (None, "plan_choice"):
                 turn.set("awaiting", None)
-            await self.handle_safely(turn)
+            if answering is None:
+                await self.handle_safely(turn)
+            else:
+                await answering(self._ledger, self._vault, self._today).handle_safely(turn)
             return turn.events
         except Exception as exc:  # noqa: BLE001 - the one place that turns a crash into an answer
             log_crash(f"action {self.name()}", exc)
@@ -133,6 +148,30 @@ class LedgerAction(TurnMaker, Action, ABC):
             turn = self._start(dispatcher, tracker, domain)
             turn.offer_human("something_went_wrong")
             return turn.events
+
+    @classmethod
+    def claims_reply(cls, turn: Turn) -> bool:
+        """Whether the message plainly answers the question this action asked and waits on
+        (slot `awaiting`, REPLY_HANDLERS), whatever intent it was read as: "不对，改到后天" read
+        as a dispute is still the correction of the promise just made. Context over intent."""
+        return False
+
+    def _answering(self, turn: Turn) -> HandlerClass | None:
+        """Another action that answers this message instead of this one: the one that takes back
+        the record this conversation filed, when the borrower says so; else the one whose pending
+        question the message plainly answers. None: this action answers."""
+        withdrawing = turn.dispatch.handler_for(WITHDRAWAL_INTENT)
+        if withdrawing is not None and turn.slot(LAST_RECORD) and says_withdraw(turn.latest_text):
+            return None if isinstance(self, withdrawing) else withdrawing  # type: ignore[arg-type]
+        waiting = turn.dispatch.reply_handler_for(turn.slot("awaiting"))
+        if (
+            waiting is not None
+            and not isinstance(self, waiting)  # type: ignore[arg-type]
+            and turn.latest_intent in ANSWER_LIKE_INTENTS
+            and waiting.claims_reply(turn)
+        ):
+            return waiting
+        return None
 
     async def handle_safely(self, turn: Turn) -> None:
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from actions import confirm, readings
 from actions.base import LedgerAction
 from actions.budget import answer_budget, parse_budget
+from actions.corrections import asks_withdrawal, withdraw_last_record
 from actions.handoff import offer_hardship_review
 from actions.plans import accept_chosen, choose_plan, decline_chosen, read_choice
 from actions.third_party import says_third_party
@@ -20,6 +21,8 @@ from actions.turn import Turn
 
 # Accepting an offered person is answered as asking for one.
 HUMAN_INTENT = "request_human"
+# Questions that a "no" answers instead of dropping ("do you have the transfer reference?" "no").
+DENY_ANSWERS = ("payment_claim",)
 
 
 def offers_human(awaiting: str | None) -> bool:
@@ -79,6 +82,9 @@ class ActionHandleDeny(LedgerAction):
         return "action_handle_deny"
 
     async def handle(self, turn: Turn) -> None:
+        if asks_withdrawal(turn):  # the one-tap "filed by mistake? withdraw", or "撤回" / "cancel that"
+            await withdraw_last_record(turn)
+            return
         awaiting = turn.slot("awaiting")
         act = confirm.pending(turn) or (confirm.STOP_CONTACT if awaiting == "contact_channel" else None)
         if act is not None:  # no to the confirmation, or to "which contact to stop?": nothing recorded
@@ -89,6 +95,10 @@ class ActionHandleDeny(LedgerAction):
             return
         if awaiting == "plan_choice" and turn.slot("offered_plans"):
             offer_hardship_review(turn, "plans_declined_review")  # none of the plans: a review, not a dead end
+            return
+        delegate = turn.dispatch.reply_handler_for(awaiting)
+        if awaiting in DENY_ANSWERS and delegate is not None:
+            await delegate(self._ledger, self._vault, self._today).handle(turn)
             return
         if turn.dispatch.reply_handler_for(awaiting) is not None or offers_human(awaiting):
             turn.set("awaiting", None)  # the question asked is dropped

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from actions import confirm
 from actions.base import LedgerAction, call
+from actions.corrections import offer_withdrawal, says_withdraw, withdraw_last_record
 from actions.ledger_client import LedgerError
 from actions.loan_status import load_status, say_dispute
 from actions.turn import Turn
@@ -17,6 +18,9 @@ class ActionOpenDispute(LedgerAction):
         return "action_open_dispute"
 
     async def handle(self, turn: Turn) -> None:
+        if says_withdraw(turn.message_for("dispute_debt")):
+            await withdraw_last_record(turn)  # "I didn't mean to open a dispute": never a new one
+            return
         if confirm.other_reading(turn, confirm.DISPUTE):
             return
         auth = turn.require_auth("dispute_debt")
@@ -48,3 +52,9 @@ class ActionOpenDispute(LedgerAction):
         turn.set("awaiting", None)
         turn.set("offered_plans", None)
         say_dispute(turn, "dispute_opened", dispute)
+        offer_withdrawal(
+            turn,
+            "dispute",
+            case_number=dispute.get("case_number"),
+            loan_number=dispute.get("loan_number") or turn.loan_number(),
+        )

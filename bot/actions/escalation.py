@@ -7,6 +7,7 @@ import logging
 
 from actions import confirm
 from actions.base import LedgerAction
+from actions.corrections import offer_withdrawal, says_withdraw, withdraw_last_record
 from actions.handoff import conversation_summary, escalate, mask_identity_numbers
 from actions.ledger_client import LedgerError, LedgerUnavailable
 from actions.turn import Turn
@@ -57,6 +58,9 @@ class ActionFileComplaint(LedgerAction):
         return "action_file_complaint"
 
     async def handle(self, turn: Turn) -> None:
+        if says_withdraw(turn.message_for("complain")):
+            await withdraw_last_record(turn)  # "cancel that complaint": never a new one
+            return
         if confirm.other_reading(turn, confirm.COMPLAINT) or not confirm.go_ahead(turn, confirm.COMPLAINT):
             return
         text = mask_identity_numbers(turn.message_for("complain"))[:2000]
@@ -71,4 +75,5 @@ class ActionFileComplaint(LedgerAction):
             await escalate(turn, "complaint", conversation_summary(turn))
             return
         turn.say("complaint_recorded", complaint_id=complaint.get("complaint_id"))
+        offer_withdrawal(turn, "complaint", complaint_id=complaint.get("complaint_id"))
         turn.offer_human(awaiting="human_offer_complaint")

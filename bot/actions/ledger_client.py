@@ -85,11 +85,29 @@ class LedgerApi(Protocol):
     async def accept_offer(self, auth: BorrowerAuth, offer_id: str) -> dict: ...
     async def get_arrangements(self, auth: BorrowerAuth, loan_number: str) -> list: ...
     async def create_promise(
-        self, auth: BorrowerAuth, loan_number: str, amount: Decimal, promised_date: date
+        self,
+        auth: BorrowerAuth,
+        loan_number: str,
+        amount: Decimal,
+        promised_date: date,
+        replaces: str | None = None,
     ) -> dict: ...
     async def get_promises(self, auth: BorrowerAuth, loan_number: str) -> list: ...
     async def open_dispute(
         self, auth: BorrowerAuth, loan_number: str, reason: str, details: str | None = None
+    ) -> dict: ...
+    async def withdraw_dispute(
+        self, auth: BorrowerAuth, loan_number: str, case_number: str, reason: str | None = None
+    ) -> dict: ...
+    async def create_payment_trace(
+        self,
+        auth: BorrowerAuth,
+        loan_number: str,
+        *,
+        paid_on: date | None,
+        amount: Decimal | None,
+        reference: str | None = None,
+        channel: str | None = None,
     ) -> dict: ...
     async def set_contact_preferences(
         self, auth: BorrowerAuth, borrower_id: str, *, stop_all: bool, opted_out_channels: list[str]
@@ -103,6 +121,9 @@ class LedgerApi(Protocol):
         auth: BorrowerAuth | None = None,
     ) -> dict: ...
     async def create_complaint(self, conversation_id: str, text: str, auth: BorrowerAuth | None = None) -> dict: ...
+    async def withdraw_complaint(
+        self, conversation_id: str, complaint_id: str, auth: BorrowerAuth | None = None, reason: str | None = None
+    ) -> dict: ...
     async def get_policy_texts(self) -> dict: ...
 
 
@@ -252,13 +273,19 @@ class LedgerClient:
     async def get_arrangements(self, auth: BorrowerAuth, loan_number: str) -> list:
         return _items(await self._request("GET", f"/loans/{loan_number}/arrangements", auth=auth), "arrangements")
 
-    async def create_promise(self, auth: BorrowerAuth, loan_number: str, amount: Decimal, promised_date: date) -> dict:
-        return await self._request(
-            "POST",
-            f"/loans/{loan_number}/promises",
-            auth=auth,
-            json={"amount": to_money_string(amount), "promised_date": promised_date.isoformat()},
-        )
+    async def create_promise(
+        self,
+        auth: BorrowerAuth,
+        loan_number: str,
+        amount: Decimal,
+        promised_date: date,
+        replaces: str | None = None,
+    ) -> dict:
+        """A new promise, or with ``replaces`` the replacement of that open promise."""
+        body: dict[str, Any] = {"amount": to_money_string(amount), "promised_date": promised_date.isoformat()}
+        if replaces:
+            body["replaces"] = replaces
+        return await self._request("POST", f"/loans/{loan_number}/promises", auth=auth, json=body)
 
     async def get_promises(self, auth: BorrowerAuth, loan_number: str) -> list:
         return _items(await self._request("GET", f"/loans/{loan_number}/promises", auth=auth), "promises")
@@ -268,6 +295,35 @@ class LedgerClient:
         if details:
             body["details"] = details
         return await self._request("POST", f"/loans/{loan_number}/disputes", auth=auth, json=body)
+
+    async def withdraw_dispute(
+        self, auth: BorrowerAuth, loan_number: str, case_number: str, reason: str | None = None
+    ) -> dict:
+        body: dict[str, Any] = {"reason": reason[:500]} if reason else {}
+        return await self._request(
+            "POST", f"/loans/{loan_number}/disputes/{case_number}/withdraw", auth=auth, json=body
+        )
+
+    async def create_payment_trace(
+        self,
+        auth: BorrowerAuth,
+        loan_number: str,
+        *,
+        paid_on: date | None,
+        amount: Decimal | None,
+        reference: str | None = None,
+        channel: str | None = None,
+    ) -> dict:
+        body: dict[str, Any] = {}
+        if paid_on is not None:
+            body["paid_on"] = paid_on.isoformat()
+        if amount is not None:
+            body["amount"] = to_money_string(amount)
+        if reference:
+            body["reference"] = reference
+        if channel:
+            body["channel"] = channel
+        return await self._request("POST", f"/loans/{loan_number}/payment-traces", auth=auth, json=body)
 
     async def set_contact_preferences(
         self, auth: BorrowerAuth, borrower_id: str, *, stop_all: bool, opted_out_channels: list[str]
@@ -296,6 +352,14 @@ class LedgerClient:
         return await self._request(
             "POST", "/complaints", auth=auth, json={"conversation_id": conversation_id, "text": text}
         )
+
+    async def withdraw_complaint(
+        self, conversation_id: str, complaint_id: str, auth: BorrowerAuth | None = None, reason: str | None = None
+    ) -> dict:
+        body: dict[str, Any] = {"conversation_id": conversation_id}
+        if reason:
+            body["reason"] = reason[:500]
+        return await self._request("POST", f"/complaints/{complaint_id}/withdraw", auth=auth, json=body)
 
     async def get_policy_texts(self) -> dict:
         return await self._request("GET", "/policy/texts")

@@ -1,13 +1,22 @@
-"""Promise to pay: amount and date read from the text, checked by the ledger's policy."""
+"""Promise to pay: amount and date read from the text, checked by the ledger's policy.
+
+With a promise open, a new date or amount replaces it ("I meant Friday next week", "make it
+500 instead", "改到下周五"): the ledger records the replacement under the same rules and the
+borrower hears what changed (old -> new). Right after a promise is recorded the assistant
+listens for such a correction (`awaiting` = promise_correction); a reply there that reads as
+no correction is not taken as one. A refused date is answered with the latest date allowed.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from decimal import Decimal
 
 from actions.base import LedgerAction, call
-from actions.ledger_client import LedgerError
+from actions.ledger_client import BorrowerAuth, LedgerError
 from actions.loan_status import is_overdue, load_status, say_dispute
-from actions.parsing import money, parse_amount, parse_date, says_in_full, to_money_string
+from actions.parsing import money, normalize, parse_amount, parse_date, says_in_full, to_money_string, to_simplified
 from actions.turn import Turn
 
 REJECTION_KEYS = {
@@ -16,17 +25,61 @@ REJECTION_KEYS = {
     "dispute_open": "promise_dispute_open",
     "too_many_broken_promises": "promise_too_many_broken_promises",
 }
+CORRECTION = "promise_correction"
+# An amount said after a promise is a correction only with words like these; a date always is.
+_CORRECTION_CUES = re.compile(
+    r"改|换成|换到|推到|挪到|延到|提前到|应该是|其实|我是说|我的意思|不对|不是.{0,8}是|而是|instead|i meant|i mean\b|"
+    r"make it|change|move|push|rather|actually|correct|not .{0,12} but|should be|update"
+)
+
+
+# "这周五还不上，改到下周一": the new value follows words like these; read what comes after them.
+_NEW_VALUE_CUES = re.compile(
+    r"改到|改成|改为|换到|换成|推到|挪到|延到|延后到|推迟到|提前到|而是|应该是|我是说|我的意思是|"
+    r"\b(?:move|moved|change|changed|push|pushed|shift|put)(?: it| that| the \w+)? to\b|\bmake it\b|\bi meant\b|"
+    r"\bi mean\b|\brather\b|\bshould be\b|\bbut\b",
+    re.I,
+)
+
+
+def new_value_part(text: str) -> str:
+    """The part of a correction that holds the new value: after its last cue, else all of it."""
+    cues = list(_NEW_VALUE_CUES.finditer(text or ""))
+    return text[cues[-1].end() :] if cues else text
+
+
+def _cued(text: str) -> bool:
+    return bool(_CORRECTION_CUES.search(to_simplified(normalize(text)).lower()))
+
+
+def _is_correction(text: str, amount: Decimal | None, promised: date | None) -> bool:
+    if promised is not None:
+        return True
+    return amount is not None and _cued(text)
 
 
 class ActionPromiseToPay(LedgerAction):
     def name(self) -> str:
         return "action_promise_to_pay"
 
+    @classmethod
+    def claims_reply(cls, turn: Turn) -> bool:
+        """Read as another intent, a message still answers "which day / how much?" when it
+        carries a date or an amount, and corrects the promise just made when it also says so
+        ("不对，改到后天", "make it 500 instead")."""
+        text = turn.latest_text
+        said = new_value_part(text)
+        has_value = parse_date(said, turn.today) is not None or parse_amount(said) is not None
+        if turn.slot("awaiting") == CORRECTION:
+            return has_value and _cued(text)
+        return has_value
+
     async def handle(self, turn: Turn) -> None:
         auth = turn.require_auth("promise_to_pay")
         if auth is None:
             return
-        continuing = turn.slot("awaiting") == "promise_details"
+        awaiting = turn.slot("awaiting")
+        continuing = awaiting in ("promise_details", CORRECTION)
         text = turn.latest_text if continuing else turn.message_for("promise_to_pay")
         if not continuing:
             turn.set("promise_amount", None)
@@ -38,16 +91,29 @@ class ActionPromiseToPay(LedgerAction):
             say_dispute(turn, "dispute_paused", dispute)
             turn.offer_human()  # a refusal: a person is offered
             return
-        amount = parse_amount(text) or money(turn.slot("promise_amount"))
+        said = new_value_part(text)
+        amount = parse_amount(said) or parse_amount(text) or money(turn.slot("promise_amount"))
         if amount is None and says_in_full(text):
             # "月底前还清": the amount the ledger says brings the account current (or pays it off)
             amount = money(status.get("amount_to_bring_current") if is_overdue(status) else status.get("payoff_amount"))
-        promised = parse_date(text, turn.today)
+        promised = parse_date(said, turn.today) or parse_date(text, turn.today)
         if promised is None and turn.slot("promise_date"):
             promised = date.fromisoformat(turn.slot("promise_date"))
         if promised is not None and promised < turn.today:
             turn.say("promise_past_date")
             promised = None
+        if (
+            awaiting == CORRECTION
+            and turn.latest_intent != "promise_to_pay"
+            and not _is_correction(text, amount, promised)
+        ):
+            turn.set("awaiting", None)  # not about the promise after all
+            turn.say("clarify")
+            return
+        open_promise = status.get("open_promise")
+        if open_promise and open_promise.get("promise_id"):
+            await self._replace(turn, auth, status, open_promise, amount, promised)
+            return
         turn.set("promise_amount", to_money_string(amount) if amount is not None else None)
         turn.set("promise_date", promised.isoformat() if promised else None)
         if amount is None or promised is None:
@@ -68,6 +134,63 @@ class ActionPromiseToPay(LedgerAction):
         turn.set("promise_amount", None)
         turn.set("promise_date", None)
         turn.say("promise_ok", amount=turn.money(amount), date=turn.date(promised))
+        turn.set("awaiting", CORRECTION)
+
+    async def _replace(
+        self,
+        turn: Turn,
+        auth: BorrowerAuth,
+        status: dict,
+        open_promise: dict,
+        amount: Decimal | None,
+        promised: date | None,
+    ) -> None:
+        """A new date or amount with a promise open: the open one is replaced (what is not said
+        stays as it was), and the borrower hears old -> new."""
+        old_amount = money(open_promise.get("amount"))
+        try:
+            old_date = date.fromisoformat(str(open_promise.get("promised_date"))[:10])
+        except ValueError:
+            old_date = None
+        if amount is None and promised is None:
+            turn.set("awaiting", "promise_details")
+            turn.say("promise_change_ask", amount=turn.money(old_amount), date=turn.date(old_date))
+            return
+        new_amount = amount if amount is not None else old_amount
+        new_date = promised if promised is not None else old_date
+        turn.set("promise_amount", None)
+        turn.set("promise_date", None)
+        if new_amount is None or new_date is None:
+            turn.set("awaiting", None)
+            turn.offer_human("promise_rejected")
+            return
+        if (new_amount, new_date) == (old_amount, old_date):
+            turn.set("awaiting", None)
+            turn.say("promise_unchanged", amount=turn.money(old_amount), date=turn.date(old_date))
+            return
+        turn.set("awaiting", None)
+        try:
+            await call(
+                turn.ledger.create_promise(
+                    auth, turn.current_loan(), new_amount, new_date, replaces=open_promise["promise_id"]
+                )
+            )
+        except LedgerError as exc:
+            if exc.code == "promise_not_open":
+                turn.say("promise_not_open")
+                return
+            if exc.code != "promise_rejected":
+                raise
+            self._rejected(turn, exc, status)
+            return
+        turn.say(
+            "promise_replaced",
+            old_amount=turn.money(old_amount),
+            old_date=turn.date(old_date),
+            amount=turn.money(new_amount),
+            date=turn.date(new_date),
+        )
+        turn.set("awaiting", CORRECTION)
 
     @staticmethod
     def _rejected(turn: Turn, exc: LedgerError, status: dict) -> None:
@@ -75,9 +198,9 @@ class ActionPromiseToPay(LedgerAction):
         turn.set("promise_amount", None)
         turn.set("promise_date", None)
         if reason == "date_out_of_window":
-            max_days = exc.extra.get("max_days")
-            if isinstance(max_days, int):
-                turn.say("promise_date_out_of_window", max_days=max_days)
+            latest = exc.extra.get("latest_date")
+            if isinstance(latest, str) and latest[:10] >= turn.today.isoformat():
+                turn.say("promise_date_latest", latest=turn.date(latest))
             else:
                 turn.say("promise_date_out_of_window_plain")
             turn.set("awaiting", "promise_details")

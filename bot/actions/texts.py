@@ -44,6 +44,10 @@ REASON_NAMES = {
     "irregular_income": {"zh": "收入不固定", "en": "irregular income"},
     "other": {"zh": "其他困难", "en": "another difficulty"},
 }
+RECORD_NAMES = {
+    "dispute": {"zh": "异议", "en": "dispute"},
+    "complaint": {"zh": "投诉", "en": "complaint"},
+}
 
 T: dict[str, dict[str, str]] = {
     # ---- verification
@@ -300,10 +304,6 @@ T: dict[str, dict[str, str]] = {
         "zh": "已记录：您承诺在 {date} 前还款 {amount}。谢谢！到时可以在 App 的还款页面支付。",
         "en": "Noted: you'll pay {amount} by {date}. Thank you! You can pay on the repayment page of the app.",
     },
-    "promise_date_out_of_window": {
-        "zh": "抱歉，还款承诺的日期需要在今天到 {max_days} 天以内。请换一个更近的日期。",
-        "en": "Sorry, a promise needs a date between today and {max_days} days from now. Could you choose an earlier date?",
-    },
     "promise_date_out_of_window_plain": {
         "zh": "抱歉，这个日期超出了可以承诺的范围，请换一个更近的日期。",
         "en": "Sorry, that date is outside the window for a promise; could you choose an earlier date?",
@@ -332,6 +332,26 @@ T: dict[str, dict[str, str]] = {
         "zh": "这个日期已经过去了，请给一个今天或以后的日期。",
         "en": "That date has passed; please give today or a later date.",
     },
+    "promise_date_latest": {
+        "zh": "抱歉，这个还款承诺最晚只能定在 {latest}。请选一个从今天到 {latest} 之间的日期。",
+        "en": "Sorry, the latest date I can record for this promise is {latest}. Could you choose a day between today and {latest}?",
+    },
+    "promise_replaced": {
+        "zh": "已为您修改还款承诺：原来是 {old_date} 前还 {old_amount}，现在改为 {date} 前还 {amount}。原来的承诺已被替换。",
+        "en": "Done, your promise is changed: it was {old_amount} by {old_date}, it is now {amount} by {date}. The earlier promise is replaced.",
+    },
+    "promise_unchanged": {
+        "zh": "您已有的还款承诺就是 {date} 前还 {amount}，没有变化。",
+        "en": "That's the promise already on file: {amount} by {date}. Nothing has changed.",
+    },
+    "promise_change_ask": {
+        "zh": "您已经有一个还款承诺：{date} 前还 {amount}。想改成哪天、还多少？比如“改到下周五”或“改成 500”。",
+        "en": "You already have a promise: {amount} by {date}. What would you like to change it to? For example 'next Friday instead' or 'make it 500'.",
+    },
+    "promise_not_open": {
+        "zh": "原来的还款承诺已经不在进行中了（已完成、已逾期或已被替换），所以没有修改。需要的话可以重新登记一个。",
+        "en": "The earlier promise is no longer open (kept, missed or already replaced), so nothing was changed. You can make a new one if you like.",
+    },
     # ---- payments
     "pay_how": {
         "zh": "您可以在 App 的“我的借款 - 还款”页面用银行卡或微信支付还款，也可以按借款合同上的对公账户转账（备注借款编号 {loan_number}）。",
@@ -345,10 +365,6 @@ T: dict[str, dict[str, str]] = {
         "zh": "您目前没有逾期金额。一次性结清全部借款需要 {payoff}。",
         "en": "Nothing is overdue right now. To repay the whole loan, {payoff}.",
     },
-    "paid_seen": {
-        "zh": "我看到了您的还款：{amount}（{date}，{channel}）。",
-        "en": "I can see your payment of {amount} on {date} ({channel}).",
-    },
     "paid_now_current": {
         "zh": "现在您的账户已经没有逾期了，谢谢！",
         "en": "Your account is now up to date. Thank you!",
@@ -357,9 +373,58 @@ T: dict[str, dict[str, str]] = {
         "zh": "入账后账户还有 {amount} 逾期未还，还清这部分后账户就恢复正常。",
         "en": "After it, {amount} is still overdue; once that is paid the account is back to normal.",
     },
-    "paid_none_seen": {
-        "zh": "我暂时还没看到您最近的还款记录。银行转账通常需要 1 到 2 个工作日到账，到账后会自动入账。如果您已经有付款凭证，可以让人工客服帮您核查。",
-        "en": "I can't see a recent payment yet. Bank transfers usually take 1-2 working days to arrive and are applied automatically. If you have a receipt, a person can check it for you.",
+    # ---- payment claims and traces (actions/payments.py)
+    "claim_ask_date": {
+        "zh": "好的，我来帮您查。请问是哪天付的款？",
+        "en": "Sure, I'll look for it. On which day did you pay?",
+    },
+    "claim_ask_amount": {
+        "zh": "付了多少钱？",
+        "en": "How much did you pay?",
+    },
+    "claim_ask_reference": {
+        "zh": "转账凭证上有交易流水号（或参考号）吗？有的话请发给我，能帮我们更快找到这笔钱；没有也没关系，回复“没有”就行。",
+        "en": "Does your transfer slip show a transaction or reference number? If so, please send it: it helps us find the money faster. If not, just say 'no'.",
+    },
+    "claim_need_day_or_amount": {
+        "zh": "要查这笔还款，我至少需要付款日期或金额中的一个。您可以稍后再告诉我，或者让人工客服帮您核查。",
+        "en": "To look for the payment I need at least the day or the amount. You can tell me later, or a person can check it with you.",
+    },
+    "claim_found": {
+        "zh": "找到了：您的借款 {loan_number} 在 {date} 收到一笔 {amount}（{channel}）。",
+        "en": "Found it: your loan {loan_number} received {amount} on {date} ({channel}).",
+    },
+    "claim_applied": {
+        "zh": "这笔钱已入账，按规则先还最早逾期的一期（依次冲抵违约金、罚息、利息、本金）。",
+        "en": "It has been applied, oldest overdue instalment first (late fee, then penalty interest, interest and principal).",
+    },
+    "claim_not_found": {
+        "zh": "您的账户上目前还没有这笔还款：没有找到{what}的付款。",
+        "en": "There is no such payment on your account yet: I can't find a payment {what}.",
+    },
+    "claim_what_amount": {"zh": "金额 {amount}", "en": "of {amount}"},
+    "claim_what_date": {"zh": "{date}前后", "en": "around {date}"},
+    "claim_what_range": {"zh": "{start}至{end}之间", "en": "between {start} and {end}"},
+    "claim_what_reference": {"zh": "流水号 {reference}", "en": "with reference {reference}"},
+    "claim_latest_payment": {
+        "zh": "账户上最近的一笔还款是 {date} 的 {amount}。",
+        "en": "The latest payment on your account is {amount} on {date}.",
+    },
+    "claim_no_payments": {
+        "zh": "账户上最近没有任何还款记录。",
+        "en": "There are no recent payments on your account.",
+    },
+    "trace_opened": {
+        "zh": "我已为您登记了还款核查，案件号 {case_number}，我们会在 {reply_due_by} 前答复您。",
+        "en": "I've opened a payment trace for you, case {case_number}. We'll reply by {reply_due_by}.",
+    },
+    "trace_meanwhile": {
+        "zh": "说明一下：核查期间罚息和违约金照常计算，不会暂停。如果找到这笔钱，会按实际到账那天入账，费用也会从那天起重新计算。请保留好转账凭证。如果您想现在就先还上逾期的部分也可以：万一两笔都入了账，多出的部分会抵扣以后的还款，超过欠款的部分会退还给您。",
+        "en": "To be clear: while we trace it, penalty interest and late fees keep being worked out as usual; the trace does not pause them. If the payment is found, it is recorded on the day it arrived and the charges are worked out again from that day. Please keep your transfer slip. If you'd rather bring the account up to date now, you can: should both payments arrive, the extra counts toward your next instalments, and anything beyond what you owe is refunded.",
+    },
+    "trace_not_opened": {
+        "zh": "抱歉，还款核查这一步没有登记成功。人工客服可以直接帮您核查这笔钱，需要我为您转接吗？",
+        "en": "Sorry, I couldn't open the payment trace. A person can check the payment with you directly. Shall I connect you?",
     },
     # ---- disputes
     "dispute_opened": {
@@ -373,6 +438,31 @@ T: dict[str, dict[str, str]] = {
     "dispute_exists_plain": {
         "zh": "这笔借款已经有一个处理中的异议，催收已暂停，我们会在 15 天内答复。",
         "en": "There's already an open dispute for this loan; collection is paused and we'll reply within 15 days.",
+    },
+    # ---- withdrawing a dispute or complaint filed by mistake (actions/corrections.py)
+    "withdraw_offer": {
+        "zh": "如果是误操作，可以点下面的按钮撤回。",
+        "en": "Filed this by mistake? You can withdraw it now.",
+    },
+    "dispute_withdrawn": {
+        "zh": "已按您的要求撤回异议（案件号 {case_number}），记录会保留并标为“已撤回”。这笔借款恢复正常催收：可以再申请还款方案或登记还款承诺，提醒也会按您的联系偏好恢复。",
+        "en": "Done: dispute {case_number} is withdrawn, as you asked. It stays on file, marked as withdrawn. Collection on this loan resumes: payment plans and promises are possible again, and reminders may resume within your contact preferences.",
+    },
+    "complaint_withdrawn": {
+        "zh": "已按您的要求撤回投诉（编号 {complaint_id}），记录会保留并标为“已撤回”，不会再有人跟进。如果改变主意，随时告诉我。",
+        "en": "Done: complaint {complaint_id} is withdrawn, as you asked. It stays on file, marked as withdrawn, and nobody will follow it up. If you change your mind, just tell me.",
+    },
+    "withdraw_nothing": {
+        "zh": "我只能撤回在这次对话里登记的异议或投诉，这里没有可以撤回的记录，什么都没有改变。如果是之前登记的，可以由人工客服帮您处理。需要我为您转接吗？",
+        "en": "I can only withdraw a dispute or complaint filed in this conversation, and there isn't one here, so nothing has changed. If you filed one earlier, a person can help you with it. Shall I connect you?",
+    },
+    "withdraw_not_open": {
+        "zh": "这个{what}已经不在处理中了，不需要撤回，什么都没有改变。",
+        "en": "That {what} is no longer open, so there's nothing to withdraw; nothing has changed.",
+    },
+    "withdraw_window_closed": {
+        "zh": "这个{what}已经不能在对话里撤回了（只能在登记后不久、在登记它的那次对话里撤回），目前仍在处理中。人工客服可以帮您处理，需要我为您转接吗？",
+        "en": "That {what} can't be withdrawn in the chat any more (only soon after filing, in the conversation that filed it), so it is still open. A person can help you with it. Shall I connect you?",
     },
     # ---- contact
     "contact_ask_channel": {
@@ -550,6 +640,7 @@ BUTTON_LABELS = {
     "yes_complaint": {"zh": "是，登记投诉", "en": "Yes, file a complaint"},
     "yes_stop_contact": {"zh": "是，就这样", "en": "Yes, do that"},
     "review": {"zh": "请专人审核", "en": "Ask for a review"},
+    "withdraw": {"zh": "点错了，撤回", "en": "Filed by mistake: withdraw"},
 }
 
 # Tips paraphrased from the Chinese articles the product grew from: why borrowers fall

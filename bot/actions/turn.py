@@ -64,7 +64,8 @@ class Handler(Protocol):
 
 
 class HandlerClass(Protocol):
-    """An action class as the dispatch holds it (actions.base.LedgerAction's constructor)."""
+    """An action class as the dispatch holds it (actions.base.LedgerAction's constructor, and
+    whether it claims a message as the answer to the question it waits on)."""
 
     def __call__(
         self,
@@ -72,6 +73,8 @@ class HandlerClass(Protocol):
         vault: ConversationVault | None = None,
         today: Callable[[], date] | None = None,
     ) -> Handler: ...
+
+    def claims_reply(self, turn: Turn) -> bool: ...
 
 
 class Turn:

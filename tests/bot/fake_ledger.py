@@ -321,6 +321,9 @@ class FakeLedger:
         self.accepted: list[str] = []
         self.arrangements: list[dict] = []
         self.client_refs: list[str | None] = []  # client_ref of each verification call
+        self.withdrawals: list[dict] = []  # disputes and complaints withdrawn, as asked
+        self.traces: list[dict] = []  # payment traces opened, as asked
+        self.withdraw_refusal: str | None = None  # a 409 code every withdrawal answers, when set
         self.rate_limited = False  # the ledger's per-client_ref limit: 429
         self._ids = itertools.count(1)
 
@@ -478,15 +481,30 @@ class FakeLedger:
         self._loan(auth, loan_number)
         return copy.deepcopy(self.arrangements)
 
-    async def create_promise(self, auth, loan_number, amount, promised_date):
+    async def create_promise(self, auth, loan_number, amount, promised_date, replaces=None):
         self._check("create_promise")
         borrower = self._loan(auth, loan_number)
         assert isinstance(amount, Decimal)
+        old = None
+        if replaces is not None:
+            old = next((p for p in self.promises if p["promise_id"] == replaces), None)
+            if old is None:
+                raise LedgerError(404, "not_found", "no such promise")
+            if old["state"] != "open":
+                raise LedgerError(409, "promise_not_open", "")
         if borrower.status["open_dispute"]:
             raise LedgerError(422, "promise_rejected", "", {"reason": "dispute_open"})
+        if old is None and any(p["state"] == "open" for p in self.promises):
+            raise LedgerError(422, "promise_rejected", "", {"reason": "open_promise_exists"})
         window = 14 if borrower.status["bucket"] == "M1" else 7
-        if not TODAY <= promised_date <= TODAY + timedelta(days=window):
-            raise LedgerError(422, "promise_rejected", "", {"reason": "date_out_of_window"})
+        latest = TODAY + timedelta(days=window)
+        if not TODAY <= promised_date <= latest:
+            raise LedgerError(
+                422,
+                "promise_rejected",
+                "",
+                {"reason": "date_out_of_window", "earliest_date": TODAY.isoformat(), "latest_date": latest.isoformat()},
+            )
         if not Decimal("0") < amount <= Decimal(borrower.status["payoff_amount"]):
             raise LedgerError(422, "promise_rejected", "", {"reason": "amount_out_of_range"})
         promise = {
@@ -495,7 +513,11 @@ class FakeLedger:
             "promised_date": promised_date.isoformat(),
             "state": "open",
         }
+        if old is not None:
+            old["state"] = "replaced"
+            promise["replaces"] = old["promise_id"]
         self.promises.append(promise)
+        borrower.status["open_promise"] = copy.deepcopy(promise)
         return promise
 
     async def get_promises(self, auth, loan_number):
@@ -519,6 +541,70 @@ class FakeLedger:
         self.disputes.append({**dispute, "reason": reason})
         return dispute
 
+    async def withdraw_dispute(self, auth, loan_number, case_number, reason=None):
+        self._check("withdraw_dispute")
+        borrower = self._loan(auth, loan_number)
+        self.withdrawals.append(
+            {"kind": "dispute", "loan_number": loan_number, "case_number": case_number, "reason": reason}
+        )
+        if self.withdraw_refusal:
+            raise LedgerError(409, self.withdraw_refusal, "")
+        open_dispute = borrower.status["open_dispute"]
+        if not open_dispute or open_dispute["case_number"] != case_number:
+            raise LedgerError(409, "dispute_not_open", "")
+        borrower.status["open_dispute"] = None
+        for dispute in self.disputes:
+            if dispute["case_number"] == case_number:
+                dispute["status"] = "withdrawn"
+        return {
+            "case_number": case_number,
+            "loan_number": loan_number,
+            "reply_due_by": open_dispute["reply_due_by"],
+            "status": "withdrawn",
+            "withdrawn_at": "2026-11-25T10:05:00+08:00",
+        }
+
+    async def withdraw_complaint(self, conversation_id, complaint_id, auth=None, reason=None):
+        self._check("withdraw_complaint")
+        self.withdrawals.append(
+            {"kind": "complaint", "complaint_id": complaint_id, "conversation_id": conversation_id, "reason": reason}
+        )
+        if self.withdraw_refusal:
+            raise LedgerError(409, self.withdraw_refusal, "")
+        complaint = next((c for c in self.complaints if c.get("complaint_id") == complaint_id), None)
+        if complaint is None or complaint["conversation_id"] != conversation_id:
+            raise LedgerError(404, "not_found", "")
+        if complaint.get("status") == "withdrawn":
+            raise LedgerError(409, "complaint_not_open", "")
+        complaint["status"] = "withdrawn"
+        return {
+            "complaint_id": complaint_id,
+            "escalation_id": complaint["escalation_id"],
+            "status": "withdrawn",
+            "withdrawn_at": "2026-11-25T10:05:00+08:00",
+        }
+
+    async def create_payment_trace(self, auth, loan_number, *, paid_on, amount, reference=None, channel=None):
+        self._check("create_payment_trace")
+        self._loan(auth, loan_number)
+        assert amount is None or isinstance(amount, Decimal)
+        if paid_on is None and amount is None:
+            raise LedgerError(422, "invalid_request", "give paid_on, amount or both")
+        trace = {
+            "trace_id": f"tr-{next(self._ids)}",
+            "case_number": f"TRC-2026-{len(self.traces) + 1:06d}",
+            "loan_number": loan_number,
+            "paid_on": paid_on.isoformat() if paid_on else None,
+            "amount": f"{amount:.2f}" if amount is not None else None,
+            "reference": reference,
+            "channel": channel,
+            "opened_on": TODAY.isoformat(),
+            "reply_due_by": "2026-11-30",
+            "status": "open",
+        }
+        self.traces.append(trace)
+        return copy.deepcopy(trace)
+
     async def set_contact_preferences(self, auth, borrower_id, *, stop_all, opted_out_channels):
         self._check("set_contact_preferences")
         borrower = self._borrower(auth)
@@ -541,8 +627,9 @@ class FakeLedger:
 
     async def create_complaint(self, conversation_id, text, auth=None):
         self._check("create_complaint")
-        self.complaints.append({"conversation_id": conversation_id, "text": text})
-        return {"complaint_id": f"cmp-{next(self._ids)}", "escalation_id": f"esc-{next(self._ids)}"}
+        complaint = {"complaint_id": f"cmp-{next(self._ids)}", "escalation_id": f"esc-{next(self._ids)}"}
+        self.complaints.append({"conversation_id": conversation_id, "text": text, **complaint})
+        return complaint
 
     async def get_policy_texts(self):
         self._check("get_policy_texts")

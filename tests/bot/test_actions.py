@@ -431,7 +431,7 @@ async def test_promise_too_far_ahead_is_refused_politely():
     conv.user("下个月5号还两千", "promise_to_pay")
     await conv.run(ActionPromiseToPay)
     assert conv.ledger.promises == []
-    assert "更近的日期" in conv.all_text()
+    assert "最晚只能定在 2026年12月2日" in conv.all_text()  # M2: the ledger's latest date, 7 days ahead
 
 
 async def test_promise_refused_during_dispute():
@@ -469,12 +469,13 @@ async def test_already_paid_reports_the_payment_seen_and_what_remains():
     assert "1,161.87 元" in text
 
 
-async def test_already_paid_with_nothing_seen_explains_and_offers_a_human():
+async def test_already_paid_with_nothing_said_asks_the_day_first():
     conv = await verified(D1)
     conv.user("我已经还了", "already_paid")
     await conv.run(ActionCheckPayment)
-    assert "1 到 2 个工作日" in conv.all_text()
-    assert "/request_human" in [b["payload"] for b in conv.buttons()]
+    assert conv.all_text() == "好的，我来帮您查。请问是哪天付的款？"
+    assert conv.slots["awaiting"] == "payment_claim"
+    assert "get_payments" not in conv.ledger.calls
 
 
 # ---------------------------------------------------------------- disputes, contact, complaints, humans
@@ -756,7 +757,7 @@ async def test_a_new_account_question_during_verification_becomes_the_one_answer
     await conv.answer("verification_form", "identity_id_last4", D1[2])
     await conv.run(ActionSubmitVerification)
     assert "get_payments" in conv.ledger.calls
-    assert "1 到 2 个工作日" in conv.all_text()
+    assert "没有这笔还款" in conv.all_text() and "2026年11月24日" in conv.all_text()
 
 
 async def test_a_status_question_during_the_hardship_form_is_answered_and_the_form_goes_on():

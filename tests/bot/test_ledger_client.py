@@ -113,6 +113,39 @@ async def test_problem_documents_become_ledger_errors_with_their_code(backend):
     assert backend.requests[0][3] == {"amount": "500.00", "promised_date": "2027-01-01"}
 
 
+async def test_corrections_go_to_their_endpoints_with_the_borrowers_credentials(backend):
+    client = LedgerClient(backend.url, "api-secret")
+    with pytest.raises(LedgerError):
+        await client.create_promise(AUTH, "HX0000000001", Decimal("500"), date(2026, 12, 4), replaces="p-1")
+    await client.withdraw_dispute(AUTH, "HX0000000001", "DSP-2026-000001", "pressed by mistake")
+    await client.withdraw_complaint("conv-1", "cmp-1", auth=AUTH)
+    await client.withdraw_complaint("conv-2", "cmp-2", reason="x" * 600)
+    await client.create_payment_trace(
+        AUTH, "HX0000000001", paid_on=date(2026, 11, 18), amount=Decimal("1161.87"), reference="TX1", channel="alipay"
+    )
+    await client.create_payment_trace(AUTH, "HX0000000001", paid_on=None, amount=Decimal("500"))
+    await client.close()
+    sent = [(method, path, body) for method, path, _, body, _ in backend.requests]
+    assert sent == [
+        (
+            "POST",
+            "/api/v1/loans/HX0000000001/promises",
+            {"amount": "500.00", "promised_date": "2026-12-04", "replaces": "p-1"},
+        ),
+        ("POST", "/api/v1/loans/HX0000000001/disputes/DSP-2026-000001/withdraw", {"reason": "pressed by mistake"}),
+        ("POST", "/api/v1/complaints/cmp-1/withdraw", {"conversation_id": "conv-1"}),
+        ("POST", "/api/v1/complaints/cmp-2/withdraw", {"conversation_id": "conv-2", "reason": "x" * 500}),
+        (
+            "POST",
+            "/api/v1/loans/HX0000000001/payment-traces",
+            {"paid_on": "2026-11-18", "amount": "1161.87", "reference": "TX1", "channel": "alipay"},
+        ),
+        ("POST", "/api/v1/loans/HX0000000001/payment-traces", {"amount": "500.00"}),
+    ]
+    headers = [h for _, _, h, _, _ in backend.requests]
+    assert headers[1]["X-Verification-Token"] == "tok-1" and "X-Verification-Token" not in headers[3]
+
+
 async def test_gets_are_retried_after_a_5xx(backend):
     backend.fail_times = 2
     client = LedgerClient(backend.url, retry_backoff_s=0.01)

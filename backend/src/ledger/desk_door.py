@@ -43,7 +43,7 @@ from .policy_file import load_policy
 from .services import desk
 from .services.context import Ledger, utc_now
 from .services.records import load_records
-from .services.views import money, promise_view, status_view
+from .services.views import money, promise_view, status_view, trace_view
 from .settings import DEFAULT_DATABASE_URL, Settings
 from .web.schemas import ManualVerificationMethod
 
@@ -108,7 +108,8 @@ class DeskDoor:
     async def account_panel(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
         """The account of the borrower linked to the conversation (by a verification or an
         escalation): each loan's status as the API derives it, as of today in the ledger's time
-        zone, with promises, recent hardship facts, open offers and disputes; None when unlinked."""
+        zone, with promises, recent hardship facts, open offers, disputes and payment traces;
+        None when unlinked."""
         async with self.sessions() as s:
             borrower = await q.linked_borrower(s, conversation_ids)
             if borrower is None:
@@ -157,8 +158,13 @@ class DeskDoor:
                         "reason": d.reason,
                         "status": d.status,
                         "reply_due_by": d.reply_due_by.isoformat(),
+                        "withdrawn_at": d.withdrawn_at.isoformat() if d.withdrawn_at else None,
                     }
                     for d in await q.disputes_of(s, loan.id)
+                ]
+                view["payment_traces"] = [
+                    {k: v for k, v in trace_view(t, loan.loan_number).items() if k not in ("trace_id", "loan_number")}
+                    for t in await q.payment_traces_of(s, loan.id)
                 ]
                 loan_views.append(view)
             return {

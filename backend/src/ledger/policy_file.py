@@ -159,6 +159,14 @@ class DisputesModel(_Model):
     reply_days: Positive
 
 
+class WithdrawalsModel(_Model):
+    window_hours: Positive
+
+
+class PaymentTracesModel(_Model):
+    reply_working_days: Positive
+
+
 class VerificationModel(_Model):
     max_failures: Positive
     lock_minutes: Positive
@@ -197,6 +205,8 @@ class PolicyModel(_Model):
     plans: PlansModel
     promises: PromisesModel
     disputes: DisputesModel
+    withdrawals: WithdrawalsModel
+    payment_traces: PaymentTracesModel
     verification: VerificationModel
     contact: ContactModel
     texts: TextsModel
@@ -290,6 +300,8 @@ def _to_policy(m: PolicyModel) -> p.Policy:
         ),
         promises=p.PromiseRules(**m.promises.model_dump()),
         disputes=p.DisputeRules(**m.disputes.model_dump()),
+        withdrawals=p.WithdrawalRules(**m.withdrawals.model_dump()),
+        payment_traces=p.PaymentTraceRules(**m.payment_traces.model_dump()),
         verification=p.VerificationRules(**m.verification.model_dump()),
         contact=p.ContactRules(
             timezone=m.contact.timezone,

@@ -22,6 +22,7 @@ COUNTED = (
     m.Dispute,
     m.Escalation,
     m.Complaint,
+    m.PaymentTrace,
     m.ContactPreference,
     m.VerificationSession,
 )

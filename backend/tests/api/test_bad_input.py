@@ -65,6 +65,11 @@ def cases(demo):
         ("POST", f"/api/v1/loans/{ln}/disputes", {"reason": ""}),
         ("POST", "/api/v1/escalations", {"conversation_id": "c", "reason": "bored", "summary": "s"}),
         ("POST", "/api/v1/complaints", {"conversation_id": "c"}),
+        ("POST", f"/api/v1/loans/{ln}/disputes/DSP-2026-000001/withdraw", {"reason": ["x"]}),
+        ("POST", "/api/v1/complaints/x/withdraw", {"reason": "oops"}),
+        ("POST", f"/api/v1/loans/{ln}/payment-traces", {"reference": "TX1"}),
+        ("POST", f"/api/v1/loans/{ln}/payment-traces", {"amount": "-5", "paid_on": "2026-01-01"}),
+        ("POST", f"/api/v1/loans/{ln}/promises", {"amount": "100.00", "promised_date": "2026-01-01", "replaces": 7}),
     ]
 
 

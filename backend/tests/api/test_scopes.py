@@ -40,6 +40,9 @@ SAMPLE_BODIES: dict[str, dict] = {
     "post_acceptance": {},
     "post_promise": {"amount": "100.00", "promised_date": "{promise_date}"},
     "post_dispute": {"reason": "not mine"},
+    "post_dispute_withdrawal": {"reason": "by mistake"},
+    "post_payment_trace": {"paid_on": "{today}", "amount": "100.00", "reference": "SCOPE-TRACE-1"},
+    "post_complaint_withdrawal": {"conversation_id": "conv-1"},
     "post_escalation": {"conversation_id": "conv-1", "reason": "request_human", "summary": "wants a person"},
     "post_complaint": {"conversation_id": "conv-1", "text": "rude"},
     "post_manual_verification": {"agent": "agent1", "method": "callback_on_record", "note": "called back"},
@@ -66,6 +69,9 @@ async def fixture_values(client, demo) -> dict[str, str]:
         "promise_date": (ledger.today() + timedelta(days=3)).isoformat(),
         "today": ledger.today().isoformat(),
         "token": headers["X-Verification-Token"],
+        # a dispute and a complaint that do not exist: the scope check comes before the lookup
+        "case_number": "DSP-2000-000000",
+        "complaint_id": "no-such-complaint",
     }
 
 

@@ -139,6 +139,11 @@ def _del(path):
         (_del("verification.max_failures_per_client"), "verification.max_failures_per_client"),
         (_set("verification.max_failures_per_client", 0), "verification.max_failures_per_client"),
         (_set("verification.client_window_minutes", "an hour"), "verification.client_window_minutes"),
+        (_set("withdrawals.window_hours", 0), "withdrawals.window_hours"),
+        (_del("withdrawals.window_hours"), "withdrawals.window_hours"),
+        (_set("payment_traces.reply_working_days", 1.5), "payment_traces.reply_working_days"),
+        (_del("payment_traces"), "payment_traces"),
+        (_set("promises.max_open", 0), "promises.max_open"),
     ],
 )
 def test_invalid_policy_raises_policy_error_naming_the_key(change, key):

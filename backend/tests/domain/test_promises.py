@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -6,7 +7,7 @@ import pytest
 from ledger.domain.account import PaymentRecord, derive_status
 from ledger.domain.demo import demo_loans
 from ledger.domain.errors import PromiseRejected
-from ledger.domain.promises import check_promise, promise_state
+from ledger.domain.promises import check_promise, promise_state, promise_window_end
 
 TODAY = date(2026, 11, 25)
 
@@ -17,7 +18,7 @@ def status_of(key, policy):
 
 
 def check(status, policy, amount="500.00", days=3, **kw):
-    args = dict(open_promise_exists=False, broken_in_90_days=0, dispute_open=False, as_of=TODAY, policy=policy)
+    args = dict(open_promises=0, broken_in_90_days=0, dispute_open=False, as_of=TODAY, policy=policy)
     args.update(kw)
     check_promise(Decimal(amount), TODAY + timedelta(days=days), status, **args)
 
@@ -47,7 +48,7 @@ def test_amount_must_be_positive_and_at_most_the_payoff(policy):
 
 def test_one_open_promise_dispute_and_broken_limit(policy):
     d1 = status_of("D1", policy)
-    assert reason(lambda: check(d1, policy, open_promise_exists=True)) == "open_promise_exists"
+    assert reason(lambda: check(d1, policy, open_promises=1)) == "open_promise_exists"
     assert reason(lambda: check(d1, policy, dispute_open=True)) == "dispute_open"
     check(d1, policy, broken_in_90_days=2)
     assert reason(lambda: check(d1, policy, broken_in_90_days=3)) == "too_many_broken_promises"
@@ -80,3 +81,39 @@ def test_promise_broken_the_day_after_its_date_when_short():
     assert promise_state(Decimal("500"), made, due, late, due + timedelta(days=2)) == "broken"
     before = pays(("500", made - timedelta(days=1)))
     assert promise_state(Decimal("500"), made, due, before, due + timedelta(days=1)) == "broken"
+
+
+def test_max_open_is_read_from_the_policy(policy):
+    d1 = status_of("D1", policy)
+    two = replace(policy, promises=replace(policy.promises, max_open=2))
+    check(d1, two, open_promises=1)
+    assert reason(lambda: check(d1, two, open_promises=2)) == "open_promise_exists"
+    assert reason(lambda: check(d1, policy, open_promises=1)) == "open_promise_exists"
+
+
+def test_a_refused_date_names_the_window(policy):
+    d1 = status_of("D1", policy)
+    with pytest.raises(PromiseRejected) as err:
+        check(d1, policy, days=20)
+    assert err.value.reason == "date_out_of_window"
+    assert (err.value.earliest_date, err.value.latest_date) == (TODAY, TODAY + timedelta(days=14))
+    assert promise_window_end(d1, TODAY, policy) == TODAY + timedelta(days=14)
+
+
+def test_a_replacement_keeps_the_window_of_the_promise_it_replaces(policy):
+    d1 = status_of("D1", policy)
+    chain_end = TODAY + timedelta(days=5)  # the first promise of the chain allowed dates up to here
+    check(d1, policy, days=5, window_ends_on=chain_end)
+    with pytest.raises(PromiseRejected) as err:
+        check(d1, policy, days=6, window_ends_on=chain_end)
+    assert err.value.reason == "date_out_of_window" and err.value.latest_date == chain_end
+
+
+def test_a_replaced_promise_is_replaced_from_that_day_whatever_was_paid():
+    made, due = date(2026, 11, 1), date(2026, 11, 10)
+    paid = pays(("500", date(2026, 11, 3)))
+    assert promise_state(Decimal("500"), made, due, [], date(2026, 11, 5), replaced_on=date(2026, 11, 5)) == "replaced"
+    assert promise_state(Decimal("500"), made, due, [], date(2026, 11, 4), replaced_on=date(2026, 11, 5)) == "open"
+    assert (
+        promise_state(Decimal("900"), made, due, paid, date(2026, 11, 20), replaced_on=date(2026, 11, 6)) == "replaced"
+    )

@@ -44,6 +44,7 @@ async def test_account_panel_shows_the_verified_borrowers_status(database_url):
     assert loan["days_past_due"] == 15 and loan["bucket"] == "M1"
     assert set(loan["overdue"]) == {"principal", "interest", "penalty_interest", "late_fees", "total"}
     assert d1["contact_preferences"] == {"stop_all": False, "opted_out_channels": []}
+    assert loan["payment_traces"] == []  # a payment the borrower says was made shows here once traced
 
     d7 = await reader.account("conv-d7")
     assert d7["loans"][0]["open_dispute"] is not None

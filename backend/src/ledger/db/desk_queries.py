@@ -103,6 +103,22 @@ async def disputes_of(s: AsyncSession, loan_id: str) -> Sequence[m.Dispute]:
     return (await s.execute(select(m.Dispute).where(m.Dispute.loan_id == loan_id))).scalars().all()
 
 
+async def payment_traces_of(s: AsyncSession, loan_id: str, limit: int = 10) -> Sequence[m.PaymentTrace]:
+    """The loan's payment traces, newest first."""
+    return (
+        (
+            await s.execute(
+                select(m.PaymentTrace)
+                .where(m.PaymentTrace.loan_id == loan_id)
+                .order_by(m.PaymentTrace.created_at.desc())
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+
+
 async def has_open_dispute(s: AsyncSession, borrower_id: str) -> bool:
     """Whether any loan of the borrower has an open dispute."""
     found = (

@@ -250,6 +250,10 @@ class ArrangementInstalment(Base):
 
 
 class Promise(Base):
+    """A promise to pay. Its state (open, kept, broken) is derived; ``replaced_on`` is set when
+    a newer promise (whose ``replaces_id`` names this one) replaced it. ``window_ends_on`` is the
+    latest date the policy allowed when the first promise of its chain was made."""
+
     __tablename__ = "promises"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -258,6 +262,9 @@ class Promise(Base):
     promised_date: Mapped[date] = mapped_column(Date)
     made_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_ends_on: Mapped[date] = mapped_column(Date)
+    replaces_id: Mapped[str | None] = mapped_column(ForeignKey("promises.id", ondelete="SET NULL"), unique=True)
+    replaced_on: Mapped[date | None] = mapped_column(Date)
 
     __table_args__ = (positive("amount"),)
 
@@ -275,8 +282,12 @@ class Dispute(Base):
     reply_due_by: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the conversation that opened it (only that one may withdraw it), and the withdrawal
+    conversation_id: Mapped[str | None] = mapped_column(String(200))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(500))
 
-    __table_args__ = (CheckConstraint("status IN ('open', 'resolved')", name="status_known"),)
+    __table_args__ = (CheckConstraint("status IN ('open', 'resolved', 'withdrawn')", name="status_known"),)
 
 
 class Escalation(Base):
@@ -301,6 +312,38 @@ class Complaint(Base):
     text: Mapped[str] = mapped_column(Text)
     escalation_id: Mapped[str] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    withdrawal_reason: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (CheckConstraint("status IN ('open', 'withdrawn')", name="status_known"),)
+
+
+class PaymentTrace(Base):
+    """A payment the borrower says was made and the ledger does not show: a case for the lender
+    to trace, answered by ``reply_due_by``. It pauses nothing. At least a day or an amount."""
+
+    __tablename__ = "payment_traces"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_number: Mapped[str] = mapped_column(String(32), unique=True)
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"), index=True)
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(String(200))
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    amount: Mapped[Decimal | None] = mapped_column(Money())
+    reference: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    opened_on: Mapped[date] = mapped_column(Date)
+    reply_due_by: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'resolved')", name="status_known"),
+        CheckConstraint("paid_on IS NOT NULL OR amount IS NOT NULL", name="day_or_amount"),
+        CheckConstraint("amount IS NULL OR CAST(amount AS NUMERIC) > 0", name="amount_positive"),
+    )
 
 
 class VerificationSubject(Base):

@@ -4,7 +4,8 @@ that opened the session owns the transaction."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -144,6 +145,35 @@ async def open_dispute(session: AsyncSession, loan_id: str) -> m.Dispute | None:
         .limit(1)
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def dispute_by_case_number(session: AsyncSession, loan_id: str, case_number: str) -> m.Dispute | None:
+    stmt = select(m.Dispute).where(m.Dispute.loan_id == loan_id, m.Dispute.case_number == case_number)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def complaint_by_id(session: AsyncSession, complaint_id: str) -> m.Complaint | None:
+    return await session.get(m.Complaint, complaint_id)
+
+
+async def escalation_by_id(session: AsyncSession, escalation_id: str) -> m.Escalation | None:
+    return await session.get(m.Escalation, escalation_id)
+
+
+async def open_trace_like(
+    session: AsyncSession, loan_id: str, paid_on: date | None, amount: Decimal | None, reference: str | None
+) -> m.PaymentTrace | None:
+    """The loan's open payment trace of the same day, amount and reference, if one exists."""
+    stmt = select(m.PaymentTrace).where(m.PaymentTrace.loan_id == loan_id, m.PaymentTrace.status == "open")
+    for trace in (await session.execute(stmt)).scalars():
+        if (trace.paid_on, trace.amount, trace.reference) == (paid_on, amount, reference):
+            return trace
+    return None
+
+
+async def count_trace_numbers(session: AsyncSession, prefix: str) -> int:
+    stmt = select(func.count()).select_from(m.PaymentTrace).where(m.PaymentTrace.case_number.like(f"{prefix}%"))
+    return int((await session.execute(stmt)).scalar_one())
 
 
 async def hardship_case(session: AsyncSession, case_id: str, loan_id: str) -> m.HardshipCase | None:

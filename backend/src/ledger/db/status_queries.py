@@ -33,7 +33,8 @@ SELECT h.*,
   (SELECT json_agg(json_build_array(p.external_ref, p.amount::text, p.received_on)
                    ORDER BY p.received_on, p.created_at, p.id)
      FROM payments p WHERE p.loan_id = h.id) AS payments,
-  (SELECT json_agg(json_build_array(r.id, r.amount::text, r.promised_date, r.made_on) ORDER BY r.created_at, r.id)
+  (SELECT json_agg(json_build_array(r.id, r.amount::text, r.promised_date, r.made_on, r.replaces_id, r.replaced_on)
+                   ORDER BY r.created_at, r.id)
      FROM promises r WHERE r.loan_id = h.id) AS promises,
   (SELECT json_build_array(d.case_number, d.reply_due_by) FROM disputes d
      WHERE d.loan_id = h.id AND d.status = 'open' ORDER BY d.created_at LIMIT 1) AS dispute,
@@ -116,8 +117,16 @@ async def token_loan_and_records(conn: Any, token_hash: str, loan_number: str) -
             Row(external_ref=ref, amount=D(a), received_on=iso(on)) for ref, a, on in _json(head["payments"]) or ()
         ],
         promises=[
-            Row(id=pid, loan_id=head["id"], amount=D(a), promised_date=iso(pd), made_on=iso(made))
-            for pid, a, pd, made in _json(head["promises"]) or ()
+            Row(
+                id=pid,
+                loan_id=head["id"],
+                amount=D(a),
+                promised_date=iso(pd),
+                made_on=iso(made),
+                replaces_id=replaces,
+                replaced_on=iso(replaced) if replaced else None,
+            )
+            for pid, a, pd, made, replaces, replaced in _json(head["promises"]) or ()
         ],
         dispute=dispute,
         has_arrangements=head["has_arrangements"],

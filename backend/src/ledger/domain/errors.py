@@ -37,9 +37,14 @@ class PromiseRejected(LedgerError):
 
     code = "promise_rejected"
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(
+        self, reason: str, detail: str = "", *, earliest: date | None = None, latest: date | None = None
+    ) -> None:
         super().__init__(detail or reason)
         self.reason = reason
+        # date_out_of_window: the dates a promise may carry (the borrower is told the latest)
+        self.earliest_date = earliest
+        self.latest_date = latest
 
 
 PROMISE_REJECTION_REASONS = (
@@ -145,6 +150,31 @@ class DuplicatePaymentConflict(LedgerError):
     """A payment's external reference was already recorded with different data."""
 
     code = "duplicate_payment_conflict"
+
+
+class PromiseNotOpen(LedgerError):
+    """The promise to replace is kept, broken or already replaced: only an open one can be."""
+
+    code = "promise_not_open"
+
+
+class DisputeNotOpen(LedgerError):
+    """The dispute to withdraw is not open (withdrawn or resolved already)."""
+
+    code = "dispute_not_open"
+
+
+class ComplaintNotOpen(LedgerError):
+    """The complaint to withdraw was withdrawn already."""
+
+    code = "complaint_not_open"
+
+
+class WithdrawalWindowClosed(LedgerError):
+    """A dispute or complaint is withdrawn by the borrower only from the conversation that filed
+    it and within ``withdrawals.window_hours`` of filing; after that a person handles it."""
+
+    code = "withdrawal_window_closed"
 
 
 class LoanClosed(LedgerError):

@@ -137,6 +137,20 @@ class DisputeRules:
 
 
 @dataclass(frozen=True)
+class WithdrawalRules:
+    """How long after filing a dispute or complaint the borrower may withdraw it in the chat."""
+
+    window_hours: int
+
+
+@dataclass(frozen=True)
+class PaymentTraceRules:
+    """Payment traces: a payment the borrower says was made and the ledger does not show."""
+
+    reply_working_days: int
+
+
+@dataclass(frozen=True)
 class VerificationRules:
     max_failures: int
     lock_minutes: int
@@ -183,6 +197,8 @@ class Policy:
     plans: PlanRules
     promises: PromiseRules
     disputes: DisputeRules
+    withdrawals: WithdrawalRules
+    payment_traces: PaymentTraceRules
     verification: VerificationRules
     contact: ContactRules
     texts: PolicyTexts

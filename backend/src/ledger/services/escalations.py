@@ -8,7 +8,8 @@ from huanxin_redaction import mask_identity_numbers
 
 from ..db import models as m
 from ..db import repositories as repo
-from ..domain.errors import VerificationRequired
+from ..domain.corrections import check_withdrawal
+from ..domain.errors import NotFound, VerificationRequired
 from .context import Ledger
 from .verification import authorize
 
@@ -99,3 +100,64 @@ async def complain(
             detail={"conversation_id": conversation_id, "complaint_id": complaint.id, "escalation_id": escalation.id},
         )
     return {"complaint_id": complaint.id, "escalation_id": escalation.id}
+
+
+async def withdraw_complaint(
+    ledger: Ledger,
+    *,
+    complaint_id: str,
+    conversation_id: str,
+    reason: str | None,
+    token: str | None,
+    client: str = "api",
+) -> dict[str, Any]:
+    """The borrower withdraws a complaint filed by mistake, as they filed it: from the same
+    conversation, with a valid token for it when the complaint was linked to a verified
+    borrower. It stays on record as ``withdrawn`` (with its hand-over); within the policy's
+    window only (domain/corrections.py). Another conversation's complaint is not found."""
+    reason = mask_identity_numbers(reason)
+    async with ledger.sessions() as session, session.begin():
+        complaint = await repo.complaint_by_id(session, complaint_id)
+        if complaint is None or complaint.conversation_id != conversation_id:
+            raise NotFound("no such complaint in this conversation")
+        actor = client
+        if complaint.borrower_id is not None:
+            caller = await authorize(ledger, session, token, conversation_id)
+            if caller.borrower_id != complaint.borrower_id:
+                raise NotFound("no such complaint in this conversation")
+            actor = caller.actor
+        now = ledger.now()
+        check_withdrawal(
+            "complaint",
+            status=complaint.status,
+            filed_at=complaint.created_at,
+            filed_in=complaint.conversation_id,
+            conversation_id=conversation_id,
+            now=now,
+            policy=ledger.policy,
+        )
+        complaint.status = "withdrawn"
+        complaint.withdrawn_at = now
+        complaint.withdrawal_reason = reason
+        escalation = await repo.escalation_by_id(session, complaint.escalation_id)
+        if escalation is not None and escalation.status == "open":
+            escalation.status = "withdrawn"
+        await repo.add_audit(
+            session,
+            at=now,
+            actor=actor,
+            action="complaint_withdrawn",
+            borrower_id=complaint.borrower_id,
+            detail={
+                "conversation_id": conversation_id,
+                "complaint_id": complaint.id,
+                "escalation_id": complaint.escalation_id,
+                "reason": reason,
+            },
+        )
+    return {
+        "complaint_id": complaint.id,
+        "escalation_id": complaint.escalation_id,
+        "status": "withdrawn",
+        "withdrawn_at": now.isoformat(),
+    }

@@ -14,12 +14,13 @@ from ..db import repositories as repo
 from ..db.errors import DuplicateRow
 from ..db.session import postgresql_engine_of
 from ..domain.account import derive_status
-from ..domain.errors import DisputeOpen, DuplicatePaymentConflict, LedgerError, NotFound
-from ..domain.promises import check_promise, promise_state
+from ..domain.corrections import check_withdrawal
+from ..domain.errors import DisputeOpen, DuplicatePaymentConflict, LedgerError, NotFound, PromiseNotOpen
+from ..domain.promises import check_promise, promise_state, promise_window_end
 from .context import Ledger
 from .records import LoanRecords, load_records
 from .verification import authorize, borrower_loan
-from .views import arrangement_view, disclosed_status, money, payment_view, promise_view
+from .views import arrangement_view, disclosed_status, dispute_view, money, payment_view, promise_view
 
 
 class InvalidRequest(LedgerError):
@@ -250,7 +251,10 @@ async def make_promise(
     loan_number: str,
     amount: Decimal,
     promised_date: date,
+    replaces: str | None = None,
 ) -> dict[str, Any]:
+    """Record a promise; with ``replaces``, the new promise replaces that open one of the loan
+    (which becomes ``replaced``), checked by the same rules with the replaced one's window end."""
     today = ledger.today()
     rules = ledger.policy.promises
     async with ledger.sessions() as session, session.begin():
@@ -260,39 +264,78 @@ async def make_promise(
         records = await load_records(session, loan)
         payments = records.payment_records
         status = derive_status(records.contract, payments, records.arrangement_records, today, ledger.policy)
-        states = [(p, promise_state(p.amount, p.made_on, p.promised_date, payments, today)) for p in records.promises]
+        states = [
+            (p, promise_state(p.amount, p.made_on, p.promised_date, payments, today, p.replaced_on))
+            for p in records.promises
+        ]
+        old: m.Promise | None = None
+        if replaces is not None:
+            old, old_state = next(((p, st) for p, st in states if p.id == replaces), (None, None))
+            if old is None:
+                raise NotFound("no such promise on this loan")
+            if old_state != "open":
+                raise PromiseNotOpen(f"promise {replaces} is {old_state}; only an open promise can be replaced")
         window_start = today - timedelta(days=rules.broken_window_days)
         broken_recent = sum(
-            1 for p, s in states if s == "broken" and p.promised_date + timedelta(days=1) >= window_start
+            1 for p, st in states if st == "broken" and p.promised_date + timedelta(days=1) >= window_start
         )
+        window_ends_on = old.window_ends_on if old is not None else promise_window_end(status, today, ledger.policy)
         check_promise(
             amount,
             promised_date,
             status,
-            open_promise_exists=any(s == "open" for _, s in states),
+            open_promises=sum(1 for p, st in states if st == "open" and p is not old),
             broken_in_90_days=broken_recent,
             dispute_open=records.dispute is not None,
             as_of=today,
             policy=ledger.policy,
+            window_ends_on=window_ends_on,
         )
+        now = ledger.now()
         promise = m.Promise(
-            loan_id=loan.id, amount=amount, promised_date=promised_date, made_on=today, created_at=ledger.now()
+            loan_id=loan.id,
+            amount=amount,
+            promised_date=promised_date,
+            made_on=today,
+            created_at=now,
+            window_ends_on=window_ends_on,
+            replaces_id=old.id if old is not None else None,
         )
+        if old is not None:
+            old.replaced_on = today
         session.add(promise)
         await session.flush()
+        detail = {
+            "conversation_id": caller.conversation_id,
+            "promise_id": promise.id,
+            "amount": money(amount),
+            "promised_date": promised_date.isoformat(),
+        }
+        if old is not None:
+            detail["replaces"] = old.id
+            await repo.add_audit(
+                session,
+                at=now,
+                actor=caller.actor,
+                action="promise_replaced",
+                borrower_id=caller.borrower_id,
+                loan_id=loan.id,
+                detail={
+                    "conversation_id": caller.conversation_id,
+                    "promise_id": old.id,
+                    "replaced_by": promise.id,
+                    "from": {"amount": money(old.amount), "promised_date": old.promised_date.isoformat()},
+                    "to": {"amount": money(amount), "promised_date": promised_date.isoformat()},
+                },
+            )
         await repo.add_audit(
             session,
-            at=ledger.now(),
+            at=now,
             actor=caller.actor,
             action="promise_made",
             borrower_id=caller.borrower_id,
             loan_id=loan.id,
-            detail={
-                "conversation_id": caller.conversation_id,
-                "promise_id": promise.id,
-                "amount": money(amount),
-                "promised_date": promised_date.isoformat(),
-            },
+            detail=detail,
         )
     return promise_view(promise, loan.loan_number, payments, today)
 
@@ -334,6 +377,7 @@ async def open_dispute(
                 reply_due_by=reply_due_by,
                 status="open",
                 created_at=ledger.now(),
+                conversation_id=caller.conversation_id,
             )
             try:
                 await repo.add_in_savepoint(session, dispute)
@@ -351,9 +395,49 @@ async def open_dispute(
             loan_id=loan.id,
             detail={"conversation_id": caller.conversation_id, "case_number": case_number, "reason": reason},
         )
-    return {
-        "case_number": case_number,
-        "loan_number": loan.loan_number,
-        "reply_due_by": reply_due_by.isoformat(),
-        "status": "open",
-    }
+    return dispute_view(dispute, loan.loan_number)
+
+
+async def withdraw_dispute(
+    ledger: Ledger,
+    *,
+    token: str | None,
+    conversation_id: str | None,
+    loan_number: str,
+    case_number: str,
+    reason: str | None,
+) -> dict[str, Any]:
+    """The borrower withdraws a dispute opened by mistake: it stays on record as ``withdrawn``
+    and collection resumes. Only from the conversation that opened it, within the policy's
+    window (domain/corrections.py)."""
+    reason = mask_identity_numbers(reason)
+    async with ledger.sessions() as session, session.begin():
+        caller = await authorize(ledger, session, token, conversation_id)
+        loan = await borrower_loan(session, caller, loan_number, lock=True)
+        await repo.lock_loan(session, loan.id)
+        dispute = await repo.dispute_by_case_number(session, loan.id, case_number)
+        if dispute is None:
+            raise NotFound("no such dispute on this loan")
+        now = ledger.now()
+        check_withdrawal(
+            "dispute",
+            status=dispute.status,
+            filed_at=dispute.created_at,
+            filed_in=dispute.conversation_id,
+            conversation_id=caller.conversation_id,
+            now=now,
+            policy=ledger.policy,
+        )
+        dispute.status = "withdrawn"
+        dispute.withdrawn_at = now
+        dispute.withdrawal_reason = reason
+        await repo.add_audit(
+            session,
+            at=now,
+            actor=caller.actor,
+            action="dispute_withdrawn",
+            borrower_id=caller.borrower_id,
+            loan_id=loan.id,
+            detail={"conversation_id": caller.conversation_id, "case_number": case_number, "reason": reason},
+        )
+        return dispute_view(dispute, loan.loan_number)

@@ -57,8 +57,34 @@ def promise_view(p: m.Promise, loan_number: str, payments: Sequence[PaymentRecor
         "amount": money(p.amount),
         "promised_date": p.promised_date.isoformat(),
         "made_on": p.made_on.isoformat(),
-        "state": promise_state(p.amount, p.made_on, p.promised_date, payments, as_of),
+        "state": promise_state(p.amount, p.made_on, p.promised_date, payments, as_of, p.replaced_on),
         "paid_toward": money(min(paid, p.amount)),
+        "replaces": p.replaces_id,
+    }
+
+
+def dispute_view(d: m.Dispute, loan_number: str) -> dict[str, Any]:
+    return {
+        "case_number": d.case_number,
+        "loan_number": loan_number,
+        "reply_due_by": d.reply_due_by.isoformat(),
+        "status": d.status,
+        "withdrawn_at": d.withdrawn_at.isoformat() if d.withdrawn_at else None,
+    }
+
+
+def trace_view(t: m.PaymentTrace, loan_number: str) -> dict[str, Any]:
+    return {
+        "trace_id": t.id,
+        "case_number": t.case_number,
+        "loan_number": loan_number,
+        "paid_on": t.paid_on.isoformat() if t.paid_on else None,
+        "amount": money(t.amount) if t.amount is not None else None,
+        "reference": t.reference,
+        "channel": t.channel,
+        "opened_on": t.opened_on.isoformat(),
+        "reply_due_by": t.reply_due_by.isoformat(),
+        "status": t.status,
     }
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..db.session import ping
 from ..scopes import Scope
-from ..services import borrowers, desk, escalations, loans, relief, verification
+from ..services import borrowers, desk, escalations, loans, relief, traces, verification
 from . import schemas as s
 from .keys import CLIENT, ENGINE, LEDGER, OPENAPI, POLICY
 from .problem import from_validation_error, problem
@@ -318,17 +318,22 @@ async def get_arrangements(request: web.Request) -> web.Response:
 @operation(
     "POST",
     "/api/v1/loans/{loan_number}/promises",
-    summary="Record a promise to pay",
+    summary="Record a promise to pay, or replace an open one (replaces)",
     body=s.PromiseRequest,
     responses={201: s.PromiseOut},
     borrower="required",
+    errors=(409,),
     scopes=BOT,
 )
 @guarded
 async def post_promise(request: web.Request) -> web.Response:
     body = await parse_body(request, s.PromiseRequest)
     payload = await loans.make_promise(
-        request.app[LEDGER], amount=s.money(body.amount), promised_date=body.promised_date, **loan_scope(request)
+        request.app[LEDGER],
+        amount=s.money(body.amount),
+        promised_date=body.promised_date,
+        replaces=body.replaces,
+        **loan_scope(request),
     )
     return respond(s.PromiseOut, payload, 201)
 
@@ -364,6 +369,51 @@ async def post_dispute(request: web.Request) -> web.Response:
         request.app[LEDGER], reason=body.reason, details=body.details, **loan_scope(request)
     )
     return respond(s.DisputeOut, payload, 201)
+
+
+@operation(
+    "POST",
+    "/api/v1/loans/{loan_number}/disputes/{case_number}/withdraw",
+    summary="Withdraw a dispute opened by mistake (collection resumes; kept on record)",
+    body=s.DisputeWithdrawalRequest,
+    responses={200: s.DisputeOut},
+    borrower="required",
+    errors=(409,),
+    scopes=BOT,
+)
+@guarded
+async def post_dispute_withdrawal(request: web.Request) -> web.Response:
+    body = await parse_body(request, s.DisputeWithdrawalRequest)
+    payload = await loans.withdraw_dispute(
+        request.app[LEDGER],
+        case_number=request.match_info["case_number"],
+        reason=body.reason or None,
+        **loan_scope(request),
+    )
+    return respond(s.DisputeOut, payload)
+
+
+@operation(
+    "POST",
+    "/api/v1/loans/{loan_number}/payment-traces",
+    summary="Open a payment trace: a payment the borrower says was made and the ledger does not show",
+    body=s.PaymentTraceRequest,
+    responses={201: s.PaymentTraceOut, 200: s.PaymentTraceOut},
+    borrower="required",
+    scopes=BOT,
+)
+@guarded
+async def post_payment_trace(request: web.Request) -> web.Response:
+    body = await parse_body(request, s.PaymentTraceRequest)
+    payload, created = await traces.open_payment_trace(
+        request.app[LEDGER],
+        paid_on=body.paid_on,
+        amount=s.money(body.amount) if body.amount is not None else None,
+        reference=body.reference,
+        channel=body.channel,
+        **loan_scope(request),
+    )
+    return respond(s.PaymentTraceOut, payload, 201 if created else 200)
 
 
 @operation(
@@ -410,6 +460,30 @@ async def post_complaint(request: web.Request) -> web.Response:
         client=request.get(CLIENT, "api"),
     )
     return respond(s.ComplaintOut, payload, 201)
+
+
+@operation(
+    "POST",
+    "/api/v1/complaints/{complaint_id}/withdraw",
+    summary="Withdraw a complaint filed by mistake, from the conversation that filed it (kept on record)",
+    body=s.ComplaintWithdrawalRequest,
+    responses={200: s.ComplaintWithdrawalOut},
+    borrower="optional",
+    errors=(409,),
+    scopes=BOT,
+)
+@guarded
+async def post_complaint_withdrawal(request: web.Request) -> web.Response:
+    body = await parse_body(request, s.ComplaintWithdrawalRequest)
+    payload = await escalations.withdraw_complaint(
+        request.app[LEDGER],
+        complaint_id=request.match_info["complaint_id"],
+        conversation_id=body.conversation_id,
+        reason=body.reason or None,
+        token=request.headers.get("X-Verification-Token"),
+        client=request.get(CLIENT, "api"),
+    )
+    return respond(s.ComplaintWithdrawalOut, payload)
 
 
 @operation(

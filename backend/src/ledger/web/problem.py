@@ -47,6 +47,10 @@ STATUS_BY_CODE: dict[str, int] = {
     "arrangement_exists": 409,
     "promise_rejected": 422,
     "dispute_open": 409,
+    "dispute_not_open": 409,
+    "complaint_not_open": 409,
+    "promise_not_open": 409,
+    "withdrawal_window_closed": 409,
     "loan_closed": 409,
     "method_not_allowed": 405,
     "policy_error": 422,
@@ -93,7 +97,17 @@ def from_ledger_error(exc: LedgerError) -> web.Response:
     code = getattr(exc, "code", "invalid_request")
     status = STATUS_BY_CODE.get(code, 422)
     extra: dict[str, Any] = {}
-    for attr in ("attempts_left", "locked_until", "reason", "key", "case_number", "reply_due_by", "retry_after"):
+    for attr in (
+        "attempts_left",
+        "locked_until",
+        "reason",
+        "key",
+        "case_number",
+        "reply_due_by",
+        "retry_after",
+        "earliest_date",
+        "latest_date",
+    ):
         value = getattr(exc, attr, None)
         if value is not None:
             extra[attr] = value.isoformat() if hasattr(value, "isoformat") else value

@@ -104,11 +104,51 @@ class AcceptanceRequest(Request):
 class PromiseRequest(Request):
     amount: MoneyIn
     promised_date: date
+    # the open promise of this loan that the new one replaces (it becomes "replaced")
+    replaces: Identifier | None = None
 
 
 class DisputeRequest(Request):
     reason: ShortText
     details: Annotated[str, StringConstraints(max_length=4000)] | None = None
+
+
+WithdrawalReason = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
+
+
+class DisputeWithdrawalRequest(Request):
+    reason: WithdrawalReason | None = None
+
+
+class ComplaintWithdrawalRequest(Request):
+    conversation_id: Identifier
+    reason: WithdrawalReason | None = None
+
+
+PaymentReference = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+
+
+class PaymentTraceRequest(Request):
+    """A payment the borrower says was made: the day, the amount (at least one of the two), the
+    transfer reference and how it was paid, as far as the borrower knows them."""
+
+    paid_on: date | None = None
+    amount: MoneyIn | None = None
+    reference: PaymentReference | None = None
+    channel: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,31}$")] | None = None
+
+    @field_validator("amount")
+    @classmethod
+    def positive(cls, v: str | None) -> str | None:
+        if v is not None and Decimal(v) <= 0:
+            raise ValueError("amount must be greater than 0")
+        return v
+
+    @model_validator(mode="after")
+    def day_or_amount(self) -> PaymentTraceRequest:
+        if self.paid_on is None and self.amount is None:
+            raise ValueError("give paid_on, amount or both")
+        return self
 
 
 class ContactPreferencesRequest(Request):
@@ -176,6 +216,8 @@ class Problem(BaseModel):
     reason: str | None = None
     key: str | None = None
     retry_after: int | None = None
+    earliest_date: date | None = None
+    latest_date: date | None = None
 
 
 class BorrowerSummary(Response):
@@ -246,8 +288,9 @@ class PromiseOut(Response):
     amount: MoneyOut
     promised_date: date
     made_on: date
-    state: Literal["open", "kept", "broken"]
+    state: Literal["open", "kept", "broken", "replaced"]
     paid_toward: MoneyOut
+    replaces: str | None = None
 
 
 class ScheduleRow(Response):
@@ -380,6 +423,27 @@ class PromiseList(Response):
 class DisputeOut(Response):
     case_number: str
     loan_number: str
+    reply_due_by: date
+    status: Literal["open", "resolved", "withdrawn"]
+    withdrawn_at: datetime | None = None
+
+
+class ComplaintWithdrawalOut(Response):
+    complaint_id: str
+    escalation_id: str
+    status: Literal["withdrawn"]
+    withdrawn_at: datetime
+
+
+class PaymentTraceOut(Response):
+    trace_id: str
+    case_number: str
+    loan_number: str
+    paid_on: date | None
+    amount: MoneyOut | None
+    reference: str | None
+    channel: str | None
+    opened_on: date
     reply_due_by: date
     status: Literal["open", "resolved"]
 
