@@ -14,7 +14,8 @@ above it, and nothing closes a circle):
    ``base`` (LedgerAction, TurnFormValidation, ledger calls, refusals, crash handling).
 3. Shared steps that several features use: ``loan_status``, ``handoff`` (summary and
    escalation), ``offers`` (showing evaluated plans), ``plans`` (choosing, accepting, declining
-   an offered plan), ``budget``.
+   an offered plan), ``budget``; above ``loan_status``, ``loans`` (the borrower's loans and
+   which one a request is about: named, assumed or asked, and the answer to "which loan?").
 4. Features, the modules that define actions: ``account``, ``contact``, ``dialogue``,
    ``disputes``, ``escalation``, ``fallback``, ``handback``, ``hardship``, ``language``,
    ``payments``, ``promises``, ``session``, ``smalltalk``, ``tips``, ``verification``. A

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from actions.base import LedgerAction
 from actions.budget import answer_budget, parse_budget
+from actions.loans import LOAN_CHOICE, answer_loan_question
 from actions.plans import accept_chosen, choose_plan, decline_chosen
 from actions.third_party import says_third_party
 from actions.turn import Turn
@@ -32,6 +33,8 @@ class ActionHandleInform(LedgerAction):
             turn.refuse_third_party()
             return
         awaiting = turn.slot("awaiting")
+        if await answer_loan_question(turn, reask=True):
+            return
         delegate = turn.dispatch.reply_handler_for(awaiting)
         if delegate is not None:
             await delegate(self._ledger, self._vault, self._today).handle(turn)
@@ -54,6 +57,8 @@ class ActionHandleAffirm(LedgerAction):
         awaiting = turn.slot("awaiting")
         if awaiting == "plan_confirmation":
             await accept_chosen(turn)
+        elif await answer_loan_question(turn, reask=True):
+            return
         elif offers_human(awaiting):
             await turn.dispatch.handler(HUMAN_INTENT)(self._ledger, self._vault, self._today).handle(turn)
         else:
@@ -71,4 +76,7 @@ class ActionHandleDeny(LedgerAction):
             return
         if turn.dispatch.reply_handler_for(awaiting) is not None or offers_human(awaiting):
             turn.set("awaiting", None)  # the question asked is dropped
+        if awaiting == LOAN_CHOICE:  # "which loan?" is dropped with the request that waited on it
+            turn.set("awaiting", None)
+            turn.set("pending_intent", None)
         turn.say("ok_noted")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from actions.base import LedgerAction, call
 from actions.ledger_client import LedgerError
 from actions.loan_status import load_status, say_dispute
+from actions.loans import select_loan
 from actions.turn import Turn
 
 
@@ -16,7 +17,7 @@ class ActionOpenDispute(LedgerAction):
 
     async def handle(self, turn: Turn) -> None:
         auth = turn.require_auth("dispute_debt")
-        if auth is None:
+        if auth is None or not await select_loan(turn, auth, "dispute_debt"):
             return
         status = await load_status(turn, auth)
         existing = status.get("open_dispute")

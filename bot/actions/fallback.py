@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actions.base import LedgerAction
+from actions.loans import answer_loan_question
 from actions.third_party import says_third_party
 from actions.turn import Turn
 
@@ -21,6 +22,8 @@ class ActionClarify(LedgerAction):
         if says_third_party(turn.latest_text):
             turn.refuse_third_party()
             return
+        if await answer_loan_question(turn, reask=False):  # "which loan?" answered in words
+            return
         misses = int(turn.slot("fallback_count") or 0) + 1
         turn.set("fallback_count", float(misses))
         if misses >= MISSES_BEFORE_HUMAN:
@@ -38,5 +41,7 @@ class ActionHandleOutOfScope(LedgerAction):
     async def handle(self, turn: Turn) -> None:
         if says_third_party(turn.latest_text):
             turn.refuse_third_party()
+            return
+        if await answer_loan_question(turn, reask=False):  # "which loan?" answered in words
             return
         turn.say("out_of_scope")

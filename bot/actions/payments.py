@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from actions import texts
 from actions.base import LedgerAction, call
 from actions.loan_status import describe_open_items, is_overdue, load_status
+from actions.loans import select_loan
 from actions.turn import Turn
 
 RECENT_DAYS = 14
@@ -21,7 +22,7 @@ class ActionPayNow(LedgerAction):
 
     async def handle(self, turn: Turn) -> None:
         auth = turn.require_auth("pay_now")
-        if auth is None:
+        if auth is None or not await select_loan(turn, auth, "pay_now"):
             return
         status = await load_status(turn, auth)
         if status.get("closed"):
@@ -59,7 +60,7 @@ class ActionCheckPayment(LedgerAction):
 
     async def handle(self, turn: Turn) -> None:
         auth = turn.require_auth("already_paid")
-        if auth is None:
+        if auth is None or not await select_loan(turn, auth, "already_paid"):
             return
         payments = await call(turn.ledger.get_payments(auth, turn.current_loan()))
         cutoff = turn.today - timedelta(days=RECENT_DAYS)
