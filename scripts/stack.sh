@@ -120,6 +120,7 @@ Demo borrowers (verify with phone, date of birth, last 4 of the ID):
   D5 陈静          13800000005  1995-01-09  7890  分付 6,000.00, current (next due in 10 days)
   D6 刘洋          13800000006  1988-09-18  2468  cash loan 20,000.00, DPD 35 (M2), broken arrangement
   D7 Michael Brown 13800000007  1980-12-05  1357  instalment loan 10,000.00, DPD 30, open dispute, English
+  D8 赵敏          13800000008  1993-04-12  6802  two loans: 分付 3,600.00 DPD 10 (M1); cash loan 15,000.00 current
 
 Press Ctrl-C to stop everything.
 MSG

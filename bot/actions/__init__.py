@@ -17,8 +17,9 @@ above it, and nothing closes a circle):
 3. Shared steps that several features use: ``loan_status``, ``handoff`` (summary and
    escalation), ``offers`` (showing evaluated plans), ``plans`` (choosing, accepting, declining
    an offered plan), ``budget``, ``corrections`` (withdrawing a dispute or complaint filed by
-   mistake); over them ``confirm`` (a consequential act is recorded only when clearly meant,
-   otherwise confirmed first).
+   mistake); above ``loan_status``, ``loans`` (the borrower's loans and which one a request is
+   about: named, assumed or asked, and the answer to "which loan?"); over them ``confirm`` (a
+   consequential act is recorded only when clearly meant, otherwise confirmed first).
 4. Features, the modules that define actions: ``account``, ``contact``, ``dialogue``,
    ``disputes``, ``escalation``, ``fallback``, ``handback``, ``hardship``, ``language``,
    ``payments``, ``promises``, ``session``, ``smalltalk``, ``tips``, ``verification``. A

@@ -8,6 +8,15 @@ from actions import readings
 from actions.base import LedgerAction
 from actions.handoff import offer_hardship_review
 from actions.loan_status import describe_open_items, is_overdue, load_status, say_dispute
+from actions.loans import (
+    has_several_loans,
+    loan_label,
+    loan_records,
+    name_the_loan,
+    parse_loan_reference,
+    say_overview,
+    statuses,
+)
 from actions.parsing import money
 from actions.third_party import says_third_party
 from actions.turn import Turn
@@ -103,6 +112,16 @@ class ActionShowOverdueStatus(LedgerAction):
         auth = turn.require_auth("ask_overdue_status")
         if auth is None:
             return
+        if has_several_loans(turn):
+            named = parse_loan_reference(turn.message_for("ask_overdue_status"), loan_records(turn), by_state=False)
+            if named is None:  # every loan: which are overdue and which are not, then each one's figures
+                pairs = await statuses(turn, auth)
+                say_overview(turn, pairs)
+                for _, status in pairs:
+                    describe_status(turn, status)
+                return
+            turn.set("loan_number", named)
+            name_the_loan(turn)
         describe_status(turn, await load_status(turn, auth))
 
 
@@ -118,17 +137,21 @@ class ActionExplainFees(LedgerAction):
         auth = turn.require_auth("ask_fees")
         if auth is None:
             return
-        status = await load_status(turn, auth)
+        several = has_several_loans(turn)
+        pairs = await statuses(turn, auth) if several else [({}, await load_status(turn, auth))]
         rules = policy_text(await turn.ledger.get_policy_texts(), "fee", turn.lang)
         turn.say_raw(rules) if rules else turn.say("policy_unavailable")
-        overdue = status.get("overdue") or {}
-        penalty, fees = money(overdue.get("penalty_interest")), money(overdue.get("late_fees"))
-        if (penalty and penalty > 0) or (fees and fees > 0):
-            turn.say(
-                "fees_account", penalty=turn.money(penalty), fees=turn.money(fees), dpd=status.get("days_past_due")
-            )
-        else:
-            turn.say("fees_none")
+        for record, status in pairs:
+            if several:
+                turn.say("loan_about", label=loan_label(turn, record))
+            overdue = status.get("overdue") or {}
+            penalty, fees = money(overdue.get("penalty_interest")), money(overdue.get("late_fees"))
+            if (penalty and penalty > 0) or (fees and fees > 0):
+                turn.say(
+                    "fees_account", penalty=turn.money(penalty), fees=turn.money(fees), dpd=status.get("days_past_due")
+                )
+            else:
+                turn.say("fees_none")
         if not rules:
             turn.offer_human()  # the rules could not be given now: a person can
 
@@ -161,17 +184,28 @@ class ActionExplainConsequences(LedgerAction):
             return
         turn.say_raw(rules)
         auth = turn.auth()
-        if auth is not None and turn.loan_number():
-            status = await load_status(turn, auth)
-            dispute = status.get("open_dispute")
-            if dispute:
-                say_dispute(turn, "status_dispute", dispute)  # collection is paused meanwhile
+        if auth is not None and has_several_loans(turn):
+            for record, status in await statuses(turn, auth):
+                turn.say("loan_about", label=loan_label(turn, record))
+                self._account(turn, status)
+        elif auth is not None and turn.loan_number():
+            if self._account(turn, await load_status(turn, auth)):
                 return
-            if is_overdue(status):
-                turn.say("consequences_account", dpd=status.get("days_past_due"))
-            else:
-                turn.say("consequences_current")
         turn.say("consequences_help")
+
+    @staticmethod
+    def _account(turn: Turn, status: dict) -> bool:
+        """What the consequences mean for this loan now; True when it has an open dispute (then
+        only the dispute is said: collection is paused meanwhile)."""
+        dispute = status.get("open_dispute")
+        if dispute:
+            say_dispute(turn, "status_dispute", dispute)
+            return True
+        if is_overdue(status):
+            turn.say("consequences_account", dpd=status.get("days_past_due"))
+        else:
+            turn.say("consequences_current")
+        return False
 
     async def _not_about_consequences(self, turn: Turn, text: str) -> None:
         if readings.asks_what_has_no_answer(text):

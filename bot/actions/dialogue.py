@@ -15,6 +15,7 @@ from actions.base import LedgerAction
 from actions.budget import answer_budget, parse_budget
 from actions.corrections import asks_withdrawal, withdraw_last_record
 from actions.handoff import offer_hardship_review
+from actions.loans import LOAN_CHOICE, answer_loan_question
 from actions.plans import accept_chosen, choose_plan, decline_chosen, read_choice
 from actions.third_party import says_third_party
 from actions.turn import Turn
@@ -38,6 +39,8 @@ class ActionHandleInform(LedgerAction):
             turn.refuse_third_party()
             return
         awaiting = turn.slot("awaiting")
+        if await answer_loan_question(turn, reask=True):
+            return
         delegate = turn.dispatch.reply_handler_for(awaiting)
         if delegate is not None:
             await delegate(self._ledger, self._vault, self._today).handle(turn)
@@ -71,6 +74,8 @@ class ActionHandleAffirm(LedgerAction):
             await turn.dispatch.handler(act.intent)(self._ledger, self._vault, self._today).handle_safely(turn)
         elif awaiting == "plan_confirmation":
             await accept_chosen(turn)
+        elif await answer_loan_question(turn, reask=True):
+            return
         elif offers_human(awaiting):
             await turn.dispatch.handler(HUMAN_INTENT)(self._ledger, self._vault, self._today).handle(turn)
         else:
@@ -102,4 +107,7 @@ class ActionHandleDeny(LedgerAction):
             return
         if turn.dispatch.reply_handler_for(awaiting) is not None or offers_human(awaiting):
             turn.set("awaiting", None)  # the question asked is dropped
+        if awaiting == LOAN_CHOICE:  # "which loan?" is dropped with the request that waited on it
+            turn.set("awaiting", None)
+            turn.set("pending_intent", None)
         turn.say("ok_noted")

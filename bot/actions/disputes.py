@@ -8,6 +8,7 @@ from actions.base import LedgerAction, call
 from actions.corrections import offer_withdrawal, says_withdraw, withdraw_last_record
 from actions.ledger_client import LedgerError
 from actions.loan_status import load_status, say_dispute
+from actions.loans import select_loan
 from actions.turn import Turn
 
 
@@ -24,7 +25,7 @@ class ActionOpenDispute(LedgerAction):
         if confirm.other_reading(turn, confirm.DISPUTE):
             return
         auth = turn.require_auth("dispute_debt")
-        if auth is None:
+        if auth is None or not await select_loan(turn, auth, "dispute_debt"):
             return
         status = await load_status(turn, auth)
         existing = status.get("open_dispute")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from actions import readings
 from actions.base import LedgerAction
 from actions.handoff import offer_hardship_review
+from actions.loans import answer_loan_question
 from actions.third_party import says_third_party
 from actions.turn import Turn
 
@@ -25,6 +26,8 @@ class ActionClarify(LedgerAction):
     async def handle(self, turn: Turn) -> None:
         if says_third_party(turn.latest_text):
             turn.refuse_third_party()
+            return
+        if await answer_loan_question(turn, reask=False):  # "which loan?" answered in words
             return
         if turn.slot("offered_plans") and readings.says_cannot_afford(turn.latest_text):
             offer_hardship_review(turn)  # "我一次拿不出那么多" with plans on screen: they do not fit
@@ -46,5 +49,7 @@ class ActionHandleOutOfScope(LedgerAction):
     async def handle(self, turn: Turn) -> None:
         if says_third_party(turn.latest_text):
             turn.refuse_third_party()
+            return
+        if await answer_loan_question(turn, reask=False):  # "which loan?" answered in words
             return
         turn.offer_human("no_answer")  # what it cannot answer, where the answer can be had, a person

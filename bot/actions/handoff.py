@@ -10,7 +10,7 @@ import re
 from actions import texts
 from actions.ledger_client import LedgerError, LedgerUnavailable
 from actions.outbox import record_escalation
-from actions.slots import IDENTITY_SLOTS
+from actions.slots import BORROWER_LOANS, IDENTITY_SLOTS
 from actions.turn import Turn
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,9 @@ def conversation_summary(turn: Turn) -> str:
     ]
     if turn.slot("verified") and turn.loan_number():
         parts.append(f"loan={turn.loan_number()}")
+    loans = turn.slot(BORROWER_LOANS) or []
+    if turn.slot("verified") and len(loans) > 1:  # several loans: the agent sees all of them
+        parts.append("loans=" + ",".join(str(r.get("loan_number")) for r in loans if isinstance(r, dict)))
     if turn.slot("hardship_reason"):
         parts.append(
             "hardship: reason={} duration={} income={} expenses={} other_debts={}".format(

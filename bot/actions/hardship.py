@@ -28,6 +28,7 @@ from actions.base import (
 from actions.handoff import conversation_summary, escalate, offer_hardship_review
 from actions.ledger_client import LedgerError
 from actions.loan_status import load_status, say_dispute
+from actions.loans import name_the_loan, select_loan
 from actions.offers import not_eligible_reason, plan_record, show_plans
 from actions.parsing import (
     money,
@@ -72,6 +73,9 @@ class ActionStartHardship(LedgerAction):
         intent = turn.intent_among(turn.dispatch.intents_of(type(self)))
         auth = turn.require_auth(intent)
         if auth is None:
+            return
+        # with plans on the table, a plan named or asked for again is about their loan
+        if not await select_loan(turn, auth, intent, continuing=bool(turn.slot("offered_plans"))):
             return
         status = await load_status(turn, auth)
         dispute = status.get("open_dispute")
@@ -257,6 +261,7 @@ class ActionSubmitHardship(LedgerAction):
         if evaluation.get("needs_human_review") or not eligible:
             await self._human_review(turn)
             return
+        name_the_loan(turn)
         show_plans(turn, records)
 
     async def _human_review(self, turn: Turn) -> None:

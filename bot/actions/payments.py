@@ -12,6 +12,7 @@ from actions import texts
 from actions.base import LedgerAction, call
 from actions.ledger_client import BorrowerAuth, LedgerError
 from actions.loan_status import describe_open_items, is_overdue, load_status
+from actions.loans import select_loan
 from actions.parsing import money, normalize, parse_amount, to_money_string, to_simplified
 from actions.turn import Turn
 
@@ -26,7 +27,7 @@ class ActionPayNow(LedgerAction):
 
     async def handle(self, turn: Turn) -> None:
         auth = turn.require_auth("pay_now")
-        if auth is None:
+        if auth is None or not await select_loan(turn, auth, "pay_now"):
             return
         status = await load_status(turn, auth)
         if status.get("closed"):
@@ -330,9 +331,9 @@ class ActionCheckPayment(LedgerAction):
 
     async def handle(self, turn: Turn) -> None:
         auth = turn.require_auth("already_paid")
-        if auth is None:
+        continuing = turn.slot("awaiting") == CLAIM  # the claim's details: its loan stays
+        if auth is None or not await select_loan(turn, auth, "already_paid", continuing=continuing):
             return
-        continuing = turn.slot("awaiting") == CLAIM
         if not continuing and turn.slot("awaiting"):
             turn.set("awaiting", None)  # a new question: whatever was asked before is dropped
         claim: dict = dict(turn.slot(CLAIM) or {}) if continuing else {}

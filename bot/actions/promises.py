@@ -16,6 +16,7 @@ from decimal import Decimal
 from actions.base import LedgerAction, call
 from actions.ledger_client import BorrowerAuth, LedgerError
 from actions.loan_status import is_overdue, load_status, say_dispute
+from actions.loans import select_loan
 from actions.parsing import money, normalize, parse_amount, parse_date, says_in_full, to_money_string, to_simplified
 from actions.turn import Turn
 
@@ -84,6 +85,8 @@ class ActionPromiseToPay(LedgerAction):
         if not continuing:
             turn.set("promise_amount", None)
             turn.set("promise_date", None)
+        if not await select_loan(turn, auth, "promise_to_pay", continuing=continuing):
+            return
         status = await load_status(turn, auth)
         dispute = status.get("open_dispute")
         if dispute:

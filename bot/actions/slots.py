@@ -10,3 +10,5 @@ HARDSHIP_FORM = "hardship_form"
 IDENTITY_SLOTS = ("identity_phone", "identity_dob", "identity_id_last4")
 # The hardship form's questions, in the order the form asks them.
 HARDSHIP_SLOTS = ("hardship_reason", "hardship_duration", "monthly_income", "essential_expenses", "other_debt_payments")
+# The borrower's loans once verified: [{loan_number, product, overdue}] (actions/loans.py).
+BORROWER_LOANS = "borrower_loans"

@@ -49,6 +49,13 @@ RECORD_NAMES = {
     "complaint": {"zh": "投诉", "en": "complaint"},
 }
 
+# The ledger's products (a loan's `product`), as the borrower knows them.
+PRODUCT_NAMES = {
+    "fenfu": {"zh": "分付", "en": "Fenfu purchase"},
+    "cash_loan": {"zh": "现金贷", "en": "cash loan"},
+    "consumer_instalment": {"zh": "消费分期", "en": "instalment loan"},
+}
+
 T: dict[str, dict[str, str]] = {
     # ---- verification
     "verify_intro": {
@@ -145,6 +152,39 @@ T: dict[str, dict[str, str]] = {
     "status_arrangement": {
         "zh": "您目前有一个生效中的还款方案（{plan}）。",
         "en": "You have an active repayment arrangement ({plan}).",
+    },
+    # ---- a borrower with several loans (actions/loans.py)
+    "loans_overview": {
+        "zh": "您名下有 {count} 笔借款：",
+        "en": "You have {count} loans with us:",
+    },
+    "loans_line_overdue": {
+        "zh": "• {label}：逾期 {dpd} 天，逾期金额 {total}",
+        "en": "• {label}: {dpd} days past due, {total} overdue",
+    },
+    "loans_line_current": {
+        "zh": "• {label}：没有逾期",
+        "en": "• {label}: nothing overdue",
+    },
+    "loans_line_closed": {
+        "zh": "• {label}：已结清",
+        "en": "• {label}: fully repaid",
+    },
+    "loan_which": {
+        "zh": "您名下有 {count} 笔借款，请问这件事是关于哪一笔的？",
+        "en": "You have {count} loans with us. Which one is this about?",
+    },
+    "loan_which_again": {
+        "zh": "抱歉，我没听出是哪一笔。请点选下面的借款，或告诉我借款编号的后四位。",
+        "en": "Sorry, I couldn't tell which loan you mean. Please tap one below, or tell me the last four digits of its loan number.",
+    },
+    "loan_about": {
+        "zh": "关于您的{label}：",
+        "en": "About your {label}:",
+    },
+    "loan_assumed": {
+        "zh": "您逾期的是{label}这一笔，下面说的就是这一笔。如果您指的是另一笔，请告诉我。",
+        "en": "The loan that is overdue is your {label}, so this is about that one. If you meant another loan, just tell me which.",
     },
     # ---- fees and consequences
     "fees_account": {
@@ -641,6 +681,8 @@ BUTTON_LABELS = {
     "yes_stop_contact": {"zh": "是，就这样", "en": "Yes, do that"},
     "review": {"zh": "请专人审核", "en": "Ask for a review"},
     "withdraw": {"zh": "点错了，撤回", "en": "Filed by mistake: withdraw"},
+    "loan_overdue": {"zh": "逾期", "en": "overdue"},
+    "loan_current": {"zh": "未逾期", "en": "up to date"},
 }
 
 # Tips paraphrased from the Chinese articles the product grew from: why borrowers fall

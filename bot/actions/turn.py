@@ -101,6 +101,7 @@ class Turn:
         self.events: list[dict[str, Any]] = []
         self._changed: dict[str, Any] = {}
         self.resumed_intent: str | None = None  # set when answering a question asked before verification
+        self.chosen_loan: str | None = None  # set when the borrower just answered "which loan?" (loans.py)
 
     # ---- slots and messages
     def slot(self, name: str) -> Any:

@@ -31,6 +31,7 @@ from actions.base import (
 )
 from actions.handoff import conversation_summary, escalate
 from actions.ledger_client import BorrowerAuth, LedgerError
+from actions.loans import remember_loans
 from actions.parsing import parse_dob, parse_id_last4, parse_loan_number, parse_phone
 from actions.slots import IDENTITY_SLOTS, VERIFICATION_FORM
 from actions.third_party import says_third_party
@@ -238,12 +239,7 @@ class ActionSubmitVerification(LedgerAction):
         turn.set("borrower_name", borrower.get("name"))
         if borrower.get("language") in ("zh", "en") and not turn.slot("language_chosen"):
             turn.set("language", borrower["language"])
-        loan_number = given_loan_number
-        if loan_number is None and borrower.get("borrower_id"):
-            profile = await turn.ledger.get_borrower(auth, borrower["borrower_id"])
-            loans = profile.get("loans") or []
-            loan_number = loans[0].get("loan_number") if loans else None
-        turn.set("loan_number", loan_number)
+        await remember_loans(turn, auth, borrower.get("borrower_id"), given_loan_number)
         name = borrower.get("name") or ""
         turn.say("verify_ok", name=name if turn.lang == "zh" else (f", {name}" if name else ""))
         pending = turn.slot("pending_intent")

@@ -4,6 +4,7 @@ It holds a few demo-like borrowers with fixed LoanStatus documents (the figures 
 data, written out here; the bot must only pass them through). It enforces what the bot
 relies on: verification with attempts and lockout, tokens bound to a conversation, the
 D7 open dispute (no promises, no evaluations), the promise window, offers accepted once.
+D8 has two loans (Loan): every call that names a loan is recorded with its number (loan_calls).
 """
 
 from __future__ import annotations
@@ -56,6 +57,16 @@ def _status(
 
 
 @dataclass
+class Loan:
+    """A further loan of a borrower (the first is the Borrower's own loan_number, status, plans)."""
+
+    loan_number: str
+    status: dict
+    plans: list = field(default_factory=list)
+    payments: list = field(default_factory=list)
+
+
+@dataclass
 class Borrower:
     borrower_id: str
     name: str
@@ -70,6 +81,10 @@ class Borrower:
     failures: int = 0
     locked: bool = False
     contact_preferences: dict = field(default_factory=lambda: {"stop_all": False, "opted_out_channels": []})
+    more_loans: list[Loan] = field(default_factory=list)
+
+    def loans(self) -> list[Borrower | Loan]:
+        return [self, *self.more_loans]
 
 
 def _offer(offer_id: str, payment: str, frequency: str, total: str, schedule: list, holiday: int = 0) -> dict:
@@ -302,7 +317,78 @@ def demo_borrowers() -> dict[str, Borrower]:
             open_dispute={"case_number": "DSP-2026-0007", "reply_due_by": "2026-12-05"},
         ),
     )
-    return {b.borrower_id: b for b in (d1, d4, d5, d6, d7)}
+    return {b.borrower_id: b for b in (d1, d4, d5, d6, d7, d8())}
+
+
+def d8() -> Borrower:
+    """Two loans: (a) 分付 HX0000000008, 10 days past due; (b) cash loan HX0000000009, current."""
+    fenfu = _status(
+        "HX0000000008",
+        10,
+        "M1",
+        {
+            "principal": "595.36",
+            "interest": "36.53",
+            "penalty_interest": "3.90",
+            "late_fees": "31.59",
+            "total": "667.38",
+        },
+        "667.38",
+        "2507.57",
+        {"due_date": "2026-12-15", "amount": "631.89"},
+        [
+            {"number": 3, "due_date": "2026-11-15", "amount": "631.89", "state": "overdue"},
+            {"number": 4, "due_date": "2026-12-15", "amount": "631.89", "state": "upcoming"},
+        ],
+    )
+    fenfu.update(principal="3600.00", term=6, disbursed_on="2026-08-15")
+    cash = _status(
+        "HX0000000009",
+        0,
+        "M0",
+        None,
+        "0.00",
+        "9027.62",
+        {"due_date": "2026-11-30", "amount": "1356.71"},
+        [{"number": 6, "due_date": "2026-11-30", "amount": "1356.71", "state": "upcoming"}],
+    )
+    cash.update(product="cash_loan", principal="15000.00", apr="0.154", term=12, disbursed_on="2026-05-30")
+    return Borrower(
+        "b-d8",
+        "赵敏",
+        "zh",
+        "13800000008",
+        "1993-04-12",
+        "6802",
+        "HX0000000008",
+        fenfu,
+        plans=[
+            {
+                "plan_type": "fee_waiver",
+                "eligible": True,
+                "reasons": [],
+                "offer": _offer(
+                    "off-d8a-fw", "631.89", "once", "631.89", _schedule("631.89", 1, TODAY + timedelta(days=7))
+                ),
+            }
+        ],
+        more_loans=[
+            Loan(
+                "HX0000000009",
+                cash,
+                plans=[
+                    {
+                        "plan_type": "term_extension",
+                        "eligible": True,
+                        "reasons": [],
+                        "offer": _offer(
+                            "off-d8b-ext", "880.40", "monthly", "10564.80", _schedule("880.40", 12, date(2026, 12, 30))
+                        ),
+                    }
+                ],
+            )
+        ],
+    )
 
 
 class FakeLedger:
@@ -313,6 +399,7 @@ class FakeLedger:
         self.tokens: dict[str, tuple[str, str]] = {}
         self.down = False
         self.calls: list[str] = []
+        self.loan_calls: list[tuple[str, str]] = []  # (call, loan number) of every call that names a loan
         self.hardship_cases: list[dict] = []
         self.promises: list[dict] = []
         self.disputes: list[dict] = []
@@ -338,11 +425,17 @@ class FakeLedger:
             raise LedgerError(401, "verification_required", "verify first")
         return self.borrowers[self.tokens[auth.token][0]]
 
-    def _loan(self, auth: BorrowerAuth, loan_number: str) -> Borrower:
+    def _loan(self, auth: BorrowerAuth, loan_number: str) -> Borrower | Loan:
+        self.loan_calls.append((self.calls[-1], loan_number))
         borrower = self._borrower(auth)
-        if borrower.loan_number != loan_number:
+        loan = next((x for x in borrower.loans() if x.loan_number == loan_number), None)
+        if loan is None:
             raise LedgerError(404, "not_found", "no such loan")
-        return borrower
+        return loan
+
+    def loans_used(self, call: str) -> list[str]:
+        """The loan numbers the calls named `call` were made for, in order."""
+        return [number for name, number in self.loan_calls if name == call]
 
     def token_for(self, conversation_id: str, borrower_id: str = "b-d1") -> str:
         token = f"tok-{next(self._ids)}"
@@ -359,7 +452,7 @@ class FakeLedger:
             (
                 b
                 for b in self.borrowers.values()
-                if (phone and b.phone == phone) or (loan_number and b.loan_number == loan_number)
+                if (phone and b.phone == phone) or (loan_number and loan_number in {x.loan_number for x in b.loans()})
             ),
             None,
         )
@@ -394,7 +487,7 @@ class FakeLedger:
             "language": borrower.language,
             "timezone": "Asia/Shanghai",
             "contact_preferences": copy.deepcopy(borrower.contact_preferences),
-            "loans": [{"loan_number": borrower.loan_number, "product": "fenfu"}],
+            "loans": [{"loan_number": x.loan_number, "product": x.status["product"]} for x in borrower.loans()],
         }
 
     async def get_loan_status(self, auth, loan_number, as_of=None):
@@ -450,17 +543,22 @@ class FakeLedger:
     async def accept_offer(self, auth, offer_id):
         self._check("accept_offer")
         borrower = self._borrower(auth)
-        offers = {(p.get("offer") or {}).get("offer_id") for p in borrower.plans if p.get("eligible")}
-        if offer_id not in offers:
+        offered = {
+            (p.get("offer") or {}).get("offer_id"): (loan, p)
+            for loan in borrower.loans()
+            for p in loan.plans
+            if p.get("eligible")
+        }
+        if offer_id not in offered:
             raise LedgerError(404, "not_found", "")
         if offer_id in self.accepted:
             raise LedgerError(409, "offer_already_accepted", "")
         self.accepted.append(offer_id)
-        plan = next(p for p in borrower.plans if (p.get("offer") or {}).get("offer_id") == offer_id)
+        loan, plan = offered[offer_id]
         offer = plan["offer"]
         arrangement = {
             "arrangement_id": f"arr-{next(self._ids)}",
-            "loan_number": borrower.loan_number,
+            "loan_number": loan.loan_number,
             "offer_id": offer_id,
             "evaluation_id": None,
             "plan_type": plan["plan_type"],

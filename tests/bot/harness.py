@@ -39,6 +39,7 @@ class Conversation:
         self.latest: dict = {}
         self.followups: list[str] = []
         self.messages: list[dict] = []
+        self.active_loop: str | None = None  # the form whose validator runs (Tracker.active_loop)
 
     # ---- building turns
     def user(
@@ -80,7 +81,10 @@ class Conversation:
         self._apply([{"event": "slot", "name": k, "value": v} for k, v in result.items()])
 
     def tracker(self) -> Tracker:
-        return Tracker(self.sender, dict(self.slots), self.latest, list(self.events), False, None, {}, "action_listen")
+        loop = {"name": self.active_loop} if self.active_loop else {}
+        return Tracker(
+            self.sender, dict(self.slots), self.latest, list(self.events), False, None, loop, "action_listen"
+        )
 
     def _apply(self, events: list[dict]) -> None:
         for event in events:
@@ -118,7 +122,11 @@ class Conversation:
             else ValidateHardshipForm(ledger=self.ledger, vault=self.vault)
         )
         validator._today = lambda: TODAY
-        result = await getattr(validator, f"validate_{slot}")(value, dispatcher, self.tracker(), DOMAIN)
+        self.active_loop = form
+        try:
+            result = await getattr(validator, f"validate_{slot}")(value, dispatcher, self.tracker(), DOMAIN)
+        finally:
+            self.active_loop = None
         self._said(dispatcher.messages)
         self.events.append({"event": "slot", "name": "requested_slot", "value": slot})
         self._apply([{"event": "slot", "name": k, "value": v} for k, v in result.items()])

@@ -50,10 +50,16 @@ class Demo:
     phone: str
     dob: str
     id_last4: str
+    several_loans: tuple[str, ...] = ()  # the loan numbers of a borrower with more than one (D8)
 
     @property
     def loan_number(self) -> str:
+        assert not self.several_loans, f"{self.key} has several loans: use .loans"
         return "HX" + self.key[1:].rjust(10, "0")
+
+    @property
+    def loans(self) -> tuple[str, ...]:
+        return self.several_loans or (self.loan_number,)
 
 
 # the demo portfolio (backend/src/ledger/domain/demo.py; docs/contracts.md for the loan numbers)
@@ -67,6 +73,7 @@ DEMO = {
         Demo("D5", "陈静", "zh", "13800000005", "1995-01-09", "7890"),
         Demo("D6", "刘洋", "zh", "13800000006", "1988-09-18", "2468"),
         Demo("D7", "Michael Brown", "en", "13800000007", "1980-12-05", "1357"),
+        Demo("D8", "赵敏", "zh", "13800000008", "1993-04-12", "6802", ("HX0000000008", "HX0000000009")),
     )
 }
 

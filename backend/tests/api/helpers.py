@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from ledger.db import models as m
-from ledger.domain.demo import DEMO_BORROWERS
+from ledger.domain.demo import DEMO_BORROWERS, DEMO_LOANS
 from ledger.web.keys import LEDGER
 
 from .conftest import AUTH, PAYMENTS
@@ -29,7 +29,8 @@ COUNTED = (
 
 
 def loan_number(key: str) -> str:
-    return DEMO_BORROWERS[key].loan_number
+    """The loan number of a demo loan by its key: "D1" ... "D7", "D8a", "D8b"."""
+    return DEMO_LOANS[key].loan_number
 
 
 async def verify(client, key: str, conversation_id: str = "conv-1") -> dict:

@@ -3,7 +3,7 @@
 import pytest
 
 from ledger.domain.account import derive_status
-from ledger.domain.demo import DEMO_BORROWERS, demo_loans
+from ledger.domain.demo import DEMO_LOANS, demo_loans
 from ledger.domain.money import format_money
 from ledger.web.keys import LEDGER
 
@@ -17,16 +17,19 @@ EXPECTED_DPD = {
     "D5": (0, "M0"),
     "D6": (35, "M2"),
     "D7": (30, "M1"),
+    "D8a": (10, "M1"),
+    "D8b": (0, "M0"),
 }
 
 
-@pytest.mark.parametrize("key", sorted(DEMO_BORROWERS))
+@pytest.mark.parametrize("key", sorted(DEMO_LOANS))
 async def test_demo_status_matches_the_domain(client, demo, key):
     ledger = client.app[LEDGER]
     today = ledger.today()
     contract, payments, arrangements = demo_loans(today)[key]
     expected = derive_status(contract, payments, arrangements, today, ledger.policy)
-    headers = await as_borrower(client, key)
+    borrower = DEMO_LOANS[key].borrower
+    headers = await as_borrower(client, borrower)
     resp = await client.get(f"/api/v1/loans/{loan_number(key)}/status", headers=headers)
     assert resp.status == 200
     got = await resp.json()
@@ -46,7 +49,7 @@ async def test_demo_status_matches_the_domain(client, demo, key):
     ]
     assert (got["open_dispute"] is not None) == (key == "D7")
     assert got["as_of"] == today.isoformat()
-    assert "status_disclosed" in await audit_actions(client, demo[key])
+    assert "status_disclosed" in await audit_actions(client, demo[borrower])
 
 
 async def test_status_as_of_a_past_date_is_derived_for_that_date(client, demo):
@@ -70,3 +73,24 @@ async def test_reseeding_rebases_and_keeps_borrower_ids(client, demo):
     headers = await as_borrower(client, "D2")
     got = await (await client.get(f"/api/v1/loans/{loan_number('D2')}/status", headers=headers)).json()
     assert got["days_past_due"] == 45
+
+
+async def test_a_borrower_with_two_loans_sees_both_in_the_profile_and_each_status(client, demo):
+    headers = await as_borrower(client, "D8")
+    resp = await client.get(f"/api/v1/borrowers/{demo['D8']}", headers=headers)
+    assert resp.status == 200
+    assert (await resp.json())["loans"] == [
+        {"loan_number": "HX0000000008", "product": "fenfu"},
+        {"loan_number": "HX0000000009", "product": "cash_loan"},
+    ]
+    got = {}
+    for key in ("D8a", "D8b"):
+        resp = await client.get(f"/api/v1/loans/{loan_number(key)}/status", headers=headers)
+        assert resp.status == 200
+        got[key] = await resp.json()
+    assert (got["D8a"]["days_past_due"], got["D8a"]["bucket"]) == (10, "M1")
+    assert (got["D8b"]["days_past_due"], got["D8b"]["overdue"]["total"]) == (0, "0.00")
+    # another borrower's token reaches neither
+    other = await as_borrower(client, "D1", "conv-2")
+    resp = await client.get(f"/api/v1/loans/{loan_number('D8a')}/status", headers=other)
+    assert resp.status == 404  # existence is not revealed

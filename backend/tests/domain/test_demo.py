@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.domain.account import derive_status
-from ledger.domain.demo import DEMO_BORROWERS, demo_loans
+from ledger.domain.demo import DEMO_BORROWERS, DEMO_LOANS, demo_loans
 
 from . import oracle
 
-TABLE = {  # key: (DPD, bucket) from demo-portfolio.md
+TABLE = {  # loan key: (DPD, bucket) from demo-portfolio.md
     "D1": (15, "M1"),
     "D2": (45, "M2"),
     "D3": (120, "M3+"),
@@ -20,6 +20,8 @@ TABLE = {  # key: (DPD, bucket) from demo-portfolio.md
     "D5": (0, "M0"),
     "D6": (35, "M2"),
     "D7": (30, "M1"),
+    "D8a": (10, "M1"),
+    "D8b": (0, "M0"),
 }
 TODAYS = [date(2026, 11, 25), date(2027, 3, 31), date(2028, 2, 29), date(2027, 1, 1), date(2026, 12, 31)]
 
@@ -27,7 +29,7 @@ TODAYS = [date(2026, 11, 25), date(2027, 3, 31), date(2028, 2, 29), date(2027, 1
 def expected_breakdown(key: str, today: date):
     """Independent: rebuild the schedule in Fractions; instalments after the paid ones and due before today are
     overdue, each with penalty days * fen(principal * rate / 365) and a late fee once 3 DPD."""
-    b = DEMO_BORROWERS[key]
+    b = DEMO_LOANS[key]
     anchor = today + timedelta(days=b.anchor_days_from_today)
     sched = oracle.schedule(
         Fraction(b.principal), Fraction(b.apr), b.term, oracle.plus_months(anchor, -b.anchor_instalment), anchor.day
@@ -60,7 +62,7 @@ def test_demo_borrower_dpd_bucket_and_overdue_breakdown(key, today, policy):
         fee,
     )
     assert Fraction(o.total) == prin + intr + pen + fee == Fraction(s.amount_to_bring_current)
-    b = DEMO_BORROWERS[key]
+    b = DEMO_LOANS[key]
     assert [i.state for i in s.instalments[: b.paid_instalments]] == ["paid"] * b.paid_instalments
     assert not s.closed and s.refund_owed == 0
 
@@ -82,6 +84,49 @@ def test_d5_next_instalment_falls_due_in_ten_days(policy):
     s = derive_status(contract, payments, arrangements, today, policy)
     assert s.next_due is not None and s.next_due.due_date == today + timedelta(days=10)
     assert s.next_due.amount == contract.schedule[2].amount and s.overdue.total == 0
+
+
+def test_d8_has_two_loans_numbered_after_the_others():
+    d8 = DEMO_BORROWERS["D8"]
+    assert (d8.name, d8.language, d8.phone, d8.date_of_birth, d8.id_last4) == (
+        "赵敏",
+        "zh",
+        "13800000008",
+        date(1993, 4, 12),
+        "6802",
+    )
+    assert [(x.key, x.loan_number, x.product, str(x.principal), str(x.apr), x.term) for x in d8.loans] == [
+        ("D8a", "HX0000000008", "fenfu", "3600.00", "0.18", 6),
+        ("D8b", "HX0000000009", "cash_loan", "15000.00", "0.154", 12),
+    ]
+    # one number per loan, in the order of the portfolio table
+    assert [x.loan_number for x in DEMO_LOANS.values()] == [f"HX{n:010d}" for n in range(1, 10)]
+    assert [len(b.loans) for b in DEMO_BORROWERS.values()] == [1] * 7 + [2]
+
+
+def test_d8_worked_figures_on_a_fixed_day(policy):
+    # 2026-11-25. (a) 3600 at 18% over 6 months: r = 0.015, 1.015^6 = 1.0934433,
+    # A = 54 / (1 - 1/1.0934433) = 54 / 0.0854579 = 631.89. Interest 54.00, 45.33 (3022.11 * r),
+    # 36.53 (2435.55 * r): instalment 3 is principal 595.36 + interest 36.53, due 2026-11-15.
+    # Penalty: 18% * 1.5 = 27% capped at 24%: 595.36 * 0.24 / 365 = 0.3915 -> 0.39 * 10 days = 3.90.
+    # Late fee: 5% of 631.89 = 31.59. Overdue 595.36 + 36.53 + 3.90 + 31.59 = 667.38.
+    today = date(2026, 11, 25)
+    loans = demo_loans(today)
+    contract, payments, arrangements = loans["D8a"]
+    a = derive_status(contract, payments, arrangements, today, policy)
+    assert contract.schedule[2].due_date == date(2026, 11, 15) and str(contract.schedule[2].amount) == "631.89"
+    assert (a.days_past_due, a.bucket, str(a.overdue.total), str(a.overdue.penalty_interest)) == (
+        10,
+        "M1",
+        "667.38",
+        "3.90",
+    )
+    # (b) instalments 1-5 paid, instalment 6 due in 5 days: nothing overdue.
+    contract, payments, arrangements = loans["D8b"]
+    b = derive_status(contract, payments, arrangements, today, policy)
+    assert [i.state for i in b.instalments[:5]] == ["paid"] * 5 and b.overdue.total == 0
+    assert b.next_due is not None and b.next_due.due_date == today + timedelta(days=5)
+    assert b.next_due.amount == contract.schedule[5].amount
 
 
 @settings(max_examples=60, deadline=None)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.domain.demo import DEMO_BORROWERS, demo_loans
+from ledger.domain.demo import DEMO_LOANS, demo_loans
 from ledger.domain.schedule import add_months, annuity_payment, build_schedule
 
 from . import oracle
@@ -49,11 +49,11 @@ def test_zero_rate_splits_principal_and_last_takes_the_remainder():
 
 
 @pytest.mark.parametrize("today", [date(2026, 11, 25), date(2027, 3, 31), date(2028, 2, 29)])
-@pytest.mark.parametrize("key", sorted(DEMO_BORROWERS))
+@pytest.mark.parametrize("key", sorted(DEMO_LOANS))
 def test_demo_schedules_match_an_independent_fraction_annuity(key, today):
     """Each demo loan's schedule equals a second implementation in exact Fractions (tests/domain/oracle.py)."""
     contract, _, _ = demo_loans(today)[key]
-    b = DEMO_BORROWERS[key]
+    b = DEMO_LOANS[key]
     anchor = date.fromordinal(today.toordinal() + b.anchor_days_from_today)
     start = oracle.plus_months(anchor, -b.anchor_instalment)
     expected = oracle.schedule(Fraction(b.principal), Fraction(b.apr), b.term, start, anchor.day)

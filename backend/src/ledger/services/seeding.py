@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from ..db import models as m
 from ..db import repositories as repo
 from ..db import seed_queries as seed_db
-from ..db.session import Engine, SessionFactory
-from ..domain.account import LoanContract
-from ..domain.demo import DEMO_BORROWERS, demo_loans
+from ..db.session import Engine, Session, SessionFactory
+from ..domain.account import ArrangementRecord, LoanContract, PaymentRecord
+from ..domain.demo import DEMO_BORROWERS, DemoLoan, demo_loans
 from ..domain.schedule import add_months, build_schedule
 from .context import hash_national_id
 from .records import arrangement_instalments, instalment_rows
@@ -48,8 +48,8 @@ async def seed_demo(sessions: SessionFactory, *, salt: str, today: date, tz: str
     now = datetime.now(UTC)
     ids: dict[str, str] = {}
     async with sessions() as session, session.begin():
-        for key, (contract, payments, arrangements) in demo_loans(today).items():
-            b = DEMO_BORROWERS[key]
+        loans = demo_loans(today)
+        for key, b in DEMO_BORROWERS.items():
             borrower = await seed_db.borrower_by_demo_key(session, key)
             if borrower is None:
                 borrower = await repo.borrower_by_phone(session, b.phone)
@@ -73,68 +73,8 @@ async def seed_demo(sessions: SessionFactory, *, salt: str, today: date, tz: str
                 await seed_db.delete_loans_sessions_and_preferences(session, borrower.id)
             await seed_db.delete_verification_subject(session, f"borrower:{borrower.id}")
             ids[key] = borrower.id
-            loan = m.Loan(
-                loan_number=contract.loan_number,
-                borrower_id=borrower.id,
-                product=b.product,
-                principal=contract.principal,
-                apr=contract.apr,
-                term=contract.term,
-                disbursed_on=contract.disbursed_on,
-                currency="CNY",
-                created_at=now,
-            )
-            session.add(loan)
-            await session.flush()
-            await seed_db.insert_instalments(session, instalment_rows(loan.id, contract.schedule))
-            for p in payments:
-                session.add(
-                    m.Payment(
-                        loan_id=loan.id,
-                        external_ref=p.external_ref,
-                        amount=p.amount,
-                        received_on=p.received_on,
-                        channel="bank_transfer",
-                        created_at=now,
-                    )
-                )
-            for a in arrangements:
-                accepted_at = datetime.combine(a.accepted_on, dtime(10, 0), zone).astimezone(UTC)
-                session.add(
-                    m.Arrangement(
-                        id=a.arrangement_id,
-                        loan_id=loan.id,
-                        offer_id=None,
-                        evaluation_id=None,
-                        plan_type=a.plan_type,
-                        accepted_at=accepted_at,
-                        accepted_on=a.accepted_on,
-                        replaces=list(a.replaces),
-                        payment_frequency="monthly",
-                        total_to_repay=a.total,
-                        waived_late_fees=a.waived_late_fees,
-                        waived_penalty_interest=a.waived_penalty_interest,
-                        waived_interest=a.waived_interest,
-                        holiday_months=1 if a.plan_type == "deferral" else 0,
-                        record={"demo": True},
-                        instalments=arrangement_instalments(a.schedule),
-                    )
-                )
-            if b.dispute_reason:
-                opened = today - timedelta(days=5)
-                session.add(
-                    m.Dispute(
-                        case_number=f"DSP-{today.year}-9{int(key[1:]):05d}",
-                        loan_id=loan.id,
-                        borrower_id=borrower.id,
-                        reason=b.dispute_reason,
-                        details=None,
-                        opened_on=opened,
-                        reply_due_by=opened + timedelta(days=15),
-                        status="open",
-                        created_at=now,
-                    )
-                )
+            for demo_loan in b.loans:
+                await _seed_loan(session, borrower.id, demo_loan, loans[demo_loan.key], today, zone, now)
             session.add(
                 m.ContactPreference(borrower_id=borrower.id, stop_all=False, opted_out_channels=[], updated_at=now)
             )
@@ -142,6 +82,82 @@ async def seed_demo(sessions: SessionFactory, *, salt: str, today: date, tz: str
             session, at=now, actor="cli", action="demo_seeded", detail={"today": today.isoformat(), "borrowers": ids}
         )
     return ids
+
+
+async def _seed_loan(
+    session: Session,
+    borrower_id: str,
+    demo_loan: DemoLoan,
+    records: tuple[LoanContract, tuple[PaymentRecord, ...], tuple[ArrangementRecord, ...]],
+    today: date,
+    zone: ZoneInfo,
+    now: datetime,
+) -> None:
+    """One demo loan with its schedule, the payments of its paid instalments, its arrangements
+    and its open dispute."""
+    contract, payments, arrangements = records
+    loan = m.Loan(
+        loan_number=contract.loan_number,
+        borrower_id=borrower_id,
+        product=demo_loan.product,
+        principal=contract.principal,
+        apr=contract.apr,
+        term=contract.term,
+        disbursed_on=contract.disbursed_on,
+        currency="CNY",
+        created_at=now,
+    )
+    session.add(loan)
+    await session.flush()
+    await seed_db.insert_instalments(session, instalment_rows(loan.id, contract.schedule))
+    for p in payments:
+        session.add(
+            m.Payment(
+                loan_id=loan.id,
+                external_ref=p.external_ref,
+                amount=p.amount,
+                received_on=p.received_on,
+                channel="bank_transfer",
+                created_at=now,
+            )
+        )
+    for a in arrangements:
+        accepted_at = datetime.combine(a.accepted_on, dtime(10, 0), zone).astimezone(UTC)
+        session.add(
+            m.Arrangement(
+                id=a.arrangement_id,
+                loan_id=loan.id,
+                offer_id=None,
+                evaluation_id=None,
+                plan_type=a.plan_type,
+                accepted_at=accepted_at,
+                accepted_on=a.accepted_on,
+                replaces=list(a.replaces),
+                payment_frequency="monthly",
+                total_to_repay=a.total,
+                waived_late_fees=a.waived_late_fees,
+                waived_penalty_interest=a.waived_penalty_interest,
+                waived_interest=a.waived_interest,
+                holiday_months=1 if a.plan_type == "deferral" else 0,
+                record={"demo": True},
+                instalments=arrangement_instalments(a.schedule),
+            )
+        )
+    if demo_loan.dispute_reason:
+        opened = today - timedelta(days=5)
+        session.add(
+            m.Dispute(
+                case_number=f"DSP-{today.year}-9{int(demo_loan.loan_number[2:]):05d}",
+                loan_id=loan.id,
+                borrower_id=borrower_id,
+                reason=demo_loan.dispute_reason,
+                details=None,
+                opened_on=opened,
+                reply_due_by=opened + timedelta(days=15),
+                status="open",
+                created_at=now,
+            )
+        )
 
 
 # ---------------------------------------------------------------- synthetic portfolio
