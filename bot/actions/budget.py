@@ -4,29 +4,17 @@ financial tips, and when a reply (inform) brings the figures."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
-from actions.parsing import money, normalize, parse_amount, parse_amount_or_nothing
+from actions.parsing import money, parse_monthly_figures
 from actions.turn import Turn
-
-_INCOME = re.compile(r"收入|工资|薪水|挣|赚|月薪|income|earn|salary|make|paid")
-_EXPENSES = re.compile(r"开销|开支|花|支出|生活费|房租|吃饭|expense|spend|rent|cost|bills")
-_DEBTS = re.compile(r"还款|债|贷|信用卡|debt|loan|repay|credit card")
 
 
 def parse_budget(text: str) -> dict[str, Decimal]:
-    """Income / expenses / debts named in one message ("收入8000，开销5000")."""
-    found: dict[str, Decimal] = {}
-    for segment in re.split(r"[,，;；。、]|\band\b|\bbut\b", normalize(text or "").lower()):
-        for key, pattern in (("income", _INCOME), ("debts", _DEBTS), ("expenses", _EXPENSES)):
-            if pattern.search(segment) and key not in found:
-                value = parse_amount(segment) if key == "income" else parse_amount_or_nothing(segment)
-                if value is not None and value >= 0:
-                    found[key] = value
-                break
-    return found
+    """Income / expenses / debts named in one message ("收入8000，开销5000"): the figures
+    parse_monthly_figures reads (ranges, averages, several parts), negative ones left out."""
+    return {kind: value for kind, value in parse_monthly_figures(text).items() if value >= 0}
 
 
 def answer_budget(turn: Turn) -> None:
