@@ -25,6 +25,7 @@ from actions.base import (
 )
 from actions.handoff import conversation_summary, escalate
 from actions.ledger_client import BorrowerAuth, LedgerError
+from actions.message_slots import language_after_verification
 from actions.parsing import parse_dob, parse_id_last4, parse_loan_number, parse_phone
 from actions.slots import IDENTITY_SLOTS, VERIFICATION_FORM
 from actions.third_party import says_third_party
@@ -215,8 +216,11 @@ class ActionSubmitVerification(LedgerAction):
         turn.set("third_party", False)
         turn.set("borrower_id", borrower.get("borrower_id"))
         turn.set("borrower_name", borrower.get("name"))
-        if borrower.get("language") in ("zh", "en") and not turn.slot("language_chosen"):
-            turn.set("language", borrower["language"])
+        language = language_after_verification(
+            turn.slot("language"), bool(turn.slot("language_chosen")), borrower.get("language")
+        )
+        if language != turn.slot("language"):
+            turn.set("language", language)
         loan_number = given_loan_number
         if loan_number is None and borrower.get("borrower_id"):
             profile = await turn.ledger.get_borrower(auth, borrower["borrower_id"])

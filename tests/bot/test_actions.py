@@ -694,7 +694,7 @@ async def test_language_follows_the_message_before_verification(current, text, e
     assert conv.slots["language"] == expected
 
 
-async def test_language_stays_as_chosen_or_as_the_profile_says():
+async def test_language_stays_as_chosen_and_follows_the_message_after_verification():
     conv = Conversation(slots={"language": "en", "language_chosen": True})
     conv.user("我欠多少钱", "ask_overdue_status")
     await conv._extract()
@@ -702,7 +702,7 @@ async def test_language_stays_as_chosen_or_as_the_profile_says():
     conv = Conversation(slots={"language": "zh", "verified": True})
     conv.user("how much do I owe", "ask_overdue_status")
     await conv._extract()
-    assert conv.slots["language"] == "zh"
+    assert conv.slots["language"] == "en"
 
 
 async def test_asking_for_english_during_verification_switches_and_keeps_the_form():
