@@ -7,8 +7,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from actions.parsing import money, parse_monthly_figures
+from actions.parsing import money, parse_monthly_figures, to_money_string
 from actions.turn import Turn
+
+MAX_MONTHLY = Decimal("1000000.00")  # a monthly figure above this is a typo, not a budget
+# The slot that keeps each kind of monthly figure (the hardship form's questions): a figure given
+# once in the conversation, for a budget or in the form, is not asked for again.
+FIGURE_SLOTS = {"income": "monthly_income", "expenses": "essential_expenses", "debts": "other_debt_payments"}
+
+
+def remember_figures(turn: Turn, figures: dict[str, Decimal]) -> None:
+    """Keeps the plausible figures given (0 to MAX_MONTHLY) in their slots."""
+    for kind, value in figures.items():
+        if kind in FIGURE_SLOTS and Decimal(0) <= value <= MAX_MONTHLY:
+            turn.set(FIGURE_SLOTS[kind], to_money_string(value))
 
 
 def parse_budget(text: str) -> dict[str, Decimal]:
@@ -24,6 +36,7 @@ def answer_budget(turn: Turn) -> None:
     continuing = turn.slot("awaiting") == "budget_figures"
     turn.set("awaiting", None)
     given = parse_budget(turn.latest_text if continuing else turn.message_for("ask_financial_tips"))
+    remember_figures(turn, given)
     income = given.get("income", money(turn.slot("monthly_income")))
     expenses = given.get("expenses", money(turn.slot("essential_expenses")))
     debts = given.get("debts", money(turn.slot("other_debt_payments")) or Decimal("0.00"))

@@ -121,6 +121,9 @@ _PHONE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|HX\s*-?\s*\d{10}", re.I)
 _THOUSAND_WORD = re.compile(r"(\d(?:[\d,]*\d)?(?:\.\d+)?)\s*(?:thousand|grand)\b", re.I)
 
 
+_NEGATED = re.compile(r"(?:\bnot|不是|而不是|instead of|rather than)\s*$")  # "不是5000，是4000": the 5000 is wrong
+
+
 def _quantize(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -224,7 +227,7 @@ def _mentions(s: str) -> list[AmountMention]:
             continue
         a, b = m.group("a").rstrip(","), m.group("b").rstrip(",")
         before, after = s[: m.start("a")], s[m.start("b") + len(b) :]
-        if _AFTER_NOT_AMOUNT.match(after) or _BEFORE_NOT_AMOUNT.search(before):
+        if _AFTER_NOT_AMOUNT.match(after) or _BEFORE_NOT_AMOUNT.search(before) or _NEGATED.search(before):
             continue
         low, high = _token_value(a), _token_value(b)
         if low is None or high is None:
@@ -242,7 +245,7 @@ def _mentions(s: str) -> list[AmountMention]:
             continue
         token = m.group("num").rstrip(",")
         before, after = s[:start], s[start + len(token) :]
-        if _AFTER_NOT_AMOUNT.match(after) or _BEFORE_NOT_AMOUNT.search(before):
+        if _AFTER_NOT_AMOUNT.match(after) or _BEFORE_NOT_AMOUNT.search(before) or _NEGATED.search(before):
             continue
         if not token[0].isdigit() and len(token) == 1 and token in "一两二十百千万亿":
             continue  # "一下", "一次", "两个": a lone small numeral is a word, not money

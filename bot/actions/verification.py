@@ -26,7 +26,7 @@ from actions.base import (
 from actions.handoff import conversation_summary, escalate
 from actions.ledger_client import BorrowerAuth, LedgerError
 from actions.message_slots import language_after_verification
-from actions.parsing import parse_dob, parse_id_last4, parse_loan_number, parse_phone
+from actions.parsing import parse_dob, parse_id_last4, parse_loan_number, parse_phone, says_stop
 from actions.slots import IDENTITY_SLOTS, VERIFICATION_FORM
 from actions.third_party import says_third_party
 from actions.turn import TZ, Turn
@@ -45,7 +45,12 @@ ACCOUNT_INTENTS = {
     "dispute_debt",
     "stop_contact",
 }
-SMALL_TALK = {"greet", "thank", "affirm", "bot_challenge"}
+SMALL_TALK = {"greet", "thank", "affirm"}
+# Side questions answered while the verification form runs (the form then asks again): none of
+# their answers says anything about an account (ask_consequences gives the policy's general text).
+QUESTIONS_BEFORE_VERIFICATION = {"ask_consequences", "bot_challenge", "out_of_scope"}
+# Requests for help: leaving verification after one of them, the borrower is offered a person.
+HELP_INTENTS = {"report_hardship", "request_payment_plan", "request_fee_waiver", "dispute_debt", "already_paid"}
 CLIENT_REF_MAX = 64
 
 
@@ -62,15 +67,20 @@ class ValidateVerificationForm(TurnFormValidation):
     def name(self) -> str:
         return "validate_verification_form"
 
-    def _not_read(self, slot: str, turn: Turn) -> dict[str, Any]:
+    async def _not_read(self, slot: str, turn: Turn) -> dict[str, Any]:
         text = turn.latest_text
         if says_third_party(text):
             turn.refuse_third_party()
             return {slot: None, "requested_slot": None, "third_party": True, "pending_intent": None}
         if turn.latest_intent == "change_language":
             return switch_language_in_form(slot, turn)
-        if turn.latest_intent in ESCAPE_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
+        if says_stop(text) or (turn.latest_intent in ESCAPE_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE):
             return {slot: None, "requested_slot": None}
+        if turn.latest_intent in QUESTIONS_BEFORE_VERIFICATION and turn.latest_confidence >= ESCAPE_CONFIDENCE:
+            # answered in passing, nothing about the account; the form then asks its question again
+            handler = turn.dispatch.handler(turn.latest_intent)
+            await handler(turn.ledger, turn.vault, lambda: turn.today).handle_safely(turn)
+            return {slot: None}
         if turn.latest_intent in ACCOUNT_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
             turn.say("verify_first")  # a new question: answered instead of the first one once verified
             return {slot: None, "pending_intent": turn.latest_intent}
@@ -79,7 +89,7 @@ class ValidateVerificationForm(TurnFormValidation):
         turn.say(f"invalid_{slot}")
         return {slot: None}
 
-    def _identity(
+    async def _identity(
         self, slot: str, value: Any, turn: Callable[[], Turn], read: Callable[[str, Turn], tuple[str, str] | None]
     ) -> dict[str, Any]:
         """One identity answer: kept in the vault under the field `read` names, the slot masked."""
@@ -92,7 +102,7 @@ class ValidateVerificationForm(TurnFormValidation):
         if found:
             this_turn.vault.put_identity(this_turn.conversation_id, *found)
             return {slot: MASK}
-        return self._not_read(slot, this_turn)
+        return await self._not_read(slot, this_turn)
 
     async def validate_identity_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -101,7 +111,7 @@ class ValidateVerificationForm(TurnFormValidation):
             phone, loan = parse_phone(text), parse_loan_number(text)
             return ("phone", phone) if phone else ("loan_number", loan) if loan else None
 
-        return self._identity("identity_phone", value, lambda: self.make_turn(dispatcher, tracker, domain), read)
+        return await self._identity("identity_phone", value, lambda: self.make_turn(dispatcher, tracker, domain), read)
 
     async def validate_identity_dob(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -110,7 +120,7 @@ class ValidateVerificationForm(TurnFormValidation):
             dob = parse_dob(text, today=turn.today)
             return ("date_of_birth", dob.isoformat()) if dob else None
 
-        return self._identity("identity_dob", value, lambda: self.make_turn(dispatcher, tracker, domain), read)
+        return await self._identity("identity_dob", value, lambda: self.make_turn(dispatcher, tracker, domain), read)
 
     async def validate_identity_id_last4(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
@@ -119,7 +129,9 @@ class ValidateVerificationForm(TurnFormValidation):
             last4 = parse_id_last4(text)
             return ("id_last4", last4) if last4 else None
 
-        return self._identity("identity_id_last4", value, lambda: self.make_turn(dispatcher, tracker, domain), read)
+        return await self._identity(
+            "identity_id_last4", value, lambda: self.make_turn(dispatcher, tracker, domain), read
+        )
 
 
 class ActionSubmitVerification(LedgerAction):
@@ -136,9 +148,10 @@ class ActionSubmitVerification(LedgerAction):
             ("phone" in answers or "loan_number" in answers) and "date_of_birth" in answers and "id_last4" in answers
         )
         if not complete or any(turn.slot(s) != MASK for s in IDENTITY_SLOTS):
+            pending = turn.slot("pending_intent")
             self._clear(turn)
             turn.set("pending_intent", None)
-            await self._stopped(turn)
+            await self._stopped(turn, pending)
             return
         try:
             result = await turn.ledger.verify(
@@ -164,15 +177,21 @@ class ActionSubmitVerification(LedgerAction):
         for slot in IDENTITY_SLOTS:
             turn.set(slot, None)
 
-    async def _stopped(self, turn: Turn) -> None:
+    async def _stopped(self, turn: Turn, pending: str | None) -> None:
+        """The form was left. A request of its own (a person, a complaint) is answered; else the
+        borrower hears that nothing was recorded, and one who came for help (`pending`) is offered
+        a person. A plain "算了" / "never mind" is never read as another request."""
         intent = turn.latest_intent
+        plain = says_stop(turn.latest_text)
         # stop_contact and dispute_debt need the verification that was just stopped
-        answered_now = intent in HANDLED_AFTER_ESCAPE - {"stop_contact", "dispute_debt"}
+        answered_now = intent in HANDLED_AFTER_ESCAPE - {"stop_contact", "dispute_debt"} and not plain
         handler = turn.dispatch.handler_for(intent) if answered_now else None
         if handler is not None:
             await handler(self._ledger, self._vault, self._today).handle_safely(turn)
-        elif intent == "goodbye":
+        elif intent == "goodbye" and not plain:
             turn.say_response("utter_goodbye")
+        elif pending in HELP_INTENTS:
+            turn.offer_human("verify_stopped_offer")
         else:
             turn.say("verify_stopped")
 

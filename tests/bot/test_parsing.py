@@ -545,6 +545,8 @@ def test_incomplete_dates_read_backwards_for_past_events(text, expected):
         ("3 thousand", "3000.00"),
         ("一万出头", "10000.00"),
         ("I'll pay 300 on May 5", "300.00"),
+        ("不是5000，是4000", "4000.00"),
+        ("I'll pay 300 not 500", "300.00"),
     ],
 )
 def test_parse_amount_reads_ranges_and_approximations(text, expected):
@@ -601,6 +603,7 @@ def test_a_monthly_figure_from_ranges_and_averages(text, asked, expected):
         ("收入不稳定，好的时候一万，差的时候三千", {"income": "3000"}),
         ("收入3000，支出2000，其他贷款没有", {"income": "3000", "expenses": "2000", "debts": "0"}),
         ("收入没有以前多", {}),
+        ("my income is actually 5500, not 6000", {"income": "5500"}),
         ("我没有钱还款", {}),
         ("2000", {}),
         ("我失业三个月了", {}),
