@@ -201,9 +201,10 @@ class ValidateHardshipForm(TurnFormValidation):
             return {"hardship_reason": None, **figures}
         words = str(value).strip()
         meaningful = len(words) >= 2 and not words.startswith("/")
-        not_a_reason = (
-            ESCAPE_INTENTS | QUESTIONS_IN_FORM | {"change_language", "greet", "thank", "bot_challenge", "affirm"}
-        )
+        # an unusual reason is easily read as out_of_scope: any other meaningful answer is a reason
+        not_a_reason = (ESCAPE_INTENTS | QUESTIONS_IN_FORM | {"change_language", "greet", "thank", "affirm"}) - {
+            "out_of_scope"
+        }
         if meaningful and not (turn.latest_intent in not_a_reason and turn.latest_confidence >= ESCAPE_CONFIDENCE):
             return {"hardship_reason": "other"}
         return await self._not_read("hardship_reason", turn, "invalid_hardship_reason")

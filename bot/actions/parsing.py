@@ -472,7 +472,7 @@ def says_stop(text: str) -> bool:
 
 
 # --------------------------------------------------------------------------- dates
-# The date rule, the same in both languages (bot/README.md, "Conversation rules"):
+# The date rule, the same in both languages (bot/README.md, "Dates"):
 # - weeks run Monday to Sunday. "下周五" / "next Friday" is the Friday of next week; "下下周五" /
 #   "the Friday after next" the one after; "上周五" / "last Friday" the Friday of last week;
 #   "周五" / "Friday" / "this Friday" the coming Friday, today included (this week's if it has

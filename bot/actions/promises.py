@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from actions.base import LedgerAction, call
 from actions.ledger_client import LedgerError
@@ -16,6 +16,16 @@ REJECTION_KEYS = {
     "dispute_open": "promise_dispute_open",
     "too_many_broken_promises": "promise_too_many_broken_promises",
 }
+
+
+def latest_promise_date(turn: Turn, extra: dict) -> date | None:
+    """The latest date the ledger would take (its 422 names it; else today + max_days), or None."""
+    try:
+        return date.fromisoformat(str(extra["latest_date"])[:10])
+    except (KeyError, ValueError):
+        pass
+    max_days = extra.get("max_days")
+    return turn.today + timedelta(days=max_days) if isinstance(max_days, int) and max_days >= 0 else None
 
 
 class ActionPromiseToPay(LedgerAction):
@@ -71,16 +81,17 @@ class ActionPromiseToPay(LedgerAction):
     @staticmethod
     def _rejected(turn: Turn, exc: LedgerError, status: dict) -> None:
         reason = exc.extra.get("reason")
-        turn.set("promise_amount", None)
         turn.set("promise_date", None)
         if reason == "date_out_of_window":
-            max_days = exc.extra.get("max_days")
-            if isinstance(max_days, int):
-                turn.say("promise_date_out_of_window", max_days=max_days)
+            # the amount stays: only a new date is asked for, and the latest allowed one is said
+            latest = latest_promise_date(turn, exc.extra)
+            if latest is not None:
+                turn.say("promise_date_out_of_window", latest=turn.date(latest))
             else:
                 turn.say("promise_date_out_of_window_plain")
             turn.set("awaiting", "promise_details")
             return
+        turn.set("promise_amount", None)
         key = REJECTION_KEYS.get(reason or "", "promise_rejected")
         if key == "promise_too_many_broken_promises":
             turn.offer_human(key)

@@ -318,8 +318,8 @@ T: dict[str, dict[str, str]] = {
         "en": "Noted: you'll pay {amount} by {date}. Thank you! You can pay on the repayment page of the app.",
     },
     "promise_date_out_of_window": {
-        "zh": "抱歉，还款承诺的日期需要在今天到 {max_days} 天以内。请换一个更近的日期。",
-        "en": "Sorry, a promise needs a date between today and {max_days} days from now. Could you choose an earlier date?",
+        "zh": "抱歉，这个日期我没法记录：还款承诺最晚只能到 {latest}。请在今天到 {latest} 之间选一天。",
+        "en": "Sorry, I can't take that date: the latest date for a promise is {latest}. Could you choose a day from today to {latest}?",
     },
     "promise_date_out_of_window_plain": {
         "zh": "抱歉，这个日期超出了可以承诺的范围，请换一个更近的日期。",

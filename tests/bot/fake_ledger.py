@@ -313,6 +313,7 @@ class FakeLedger:
         self.tokens: dict[str, tuple[str, str]] = {}
         self.down = False
         self.calls: list[str] = []
+        self.omit_latest_date = False  # True: a promise refusal carries only its reason (an older ledger)
         self.hardship_cases: list[dict] = []
         self.promises: list[dict] = []
         self.disputes: list[dict] = []
@@ -486,7 +487,9 @@ class FakeLedger:
             raise LedgerError(422, "promise_rejected", "", {"reason": "dispute_open"})
         window = 14 if borrower.status["bucket"] == "M1" else 7
         if not TODAY <= promised_date <= TODAY + timedelta(days=window):
-            raise LedgerError(422, "promise_rejected", "", {"reason": "date_out_of_window"})
+            latest = {"latest_date": (TODAY + timedelta(days=window)).isoformat(), "max_days": window}
+            extra = {"reason": "date_out_of_window", **({} if self.omit_latest_date else latest)}
+            raise LedgerError(422, "promise_rejected", "", extra)
         if not Decimal("0") < amount <= Decimal(borrower.status["payoff_amount"]):
             raise LedgerError(422, "promise_rejected", "", {"reason": "amount_out_of_range"})
         promise = {

@@ -311,3 +311,10 @@ async def test_a_reason_with_a_question_keeps_the_reason():
     await say(conv, "我被裁员了，我现在一共欠多少", intent="ask_overdue_status", confidence=0.7)
     assert conv.slots["hardship_reason"] == "job_loss"
     assert "1,161.87" in conv.all_text()  # the question is answered too
+
+
+async def test_an_unusual_reason_read_as_out_of_scope_is_still_a_reason():
+    conv = await verified(D1)
+    await start(conv, "能分期吗", intent="request_payment_plan")
+    await say(conv, "老板跑路了，工钱没拿到", intent="out_of_scope", confidence=0.8)
+    assert conv.slots["hardship_reason"] in ("other", "income_drop")

@@ -371,7 +371,7 @@ def test_says_in_full(text, expected):
 
 
 # --------------------------------------------------------------------------- the date rule
-# One rule for both languages (bot/README.md, "Conversation rules"): weeks run Monday to Sunday;
+# One rule for both languages (bot/README.md, "Dates"): weeks run Monday to Sunday;
 # "下周五" / "next Friday" is the Friday of next week; "周五" / "Friday" / "this Friday" the coming
 # one (today included); a day without a month, or a month and day without a year, is read
 # forward (the next such day from today on) unless the message says it is in the past.

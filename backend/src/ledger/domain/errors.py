@@ -33,13 +33,18 @@ class InvalidAmount(LedgerError, ValueError):
 
 
 class PromiseRejected(LedgerError):
-    """A promise to pay cannot be recorded; ``reason`` is one of PROMISE_REJECTION_REASONS."""
+    """A promise to pay cannot be recorded; ``reason`` is one of PROMISE_REJECTION_REASONS. A date
+    out of the window also names the latest date allowed (``latest_date``, ``max_days`` after today)."""
 
     code = "promise_rejected"
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(
+        self, reason: str, detail: str = "", latest_date: date | None = None, max_days: int | None = None
+    ) -> None:
         super().__init__(detail or reason)
         self.reason = reason
+        self.latest_date = latest_date
+        self.max_days = max_days
 
 
 PROMISE_REJECTION_REASONS = (

@@ -34,7 +34,7 @@ def check_promise(
     too_many_broken_promises (``max_broken`` broken in the window: a human takes over),
     open_promise_exists (one open promise per loan), amount_out_of_range (more than 0 and at
     most the payoff amount), date_out_of_window (from today to ``window_days_m1`` days ahead
-    while DPD <= 30, ``window_days_later`` days from 31 DPD on).
+    while DPD <= 30, ``window_days_later`` days from 31 DPD on; the error names the latest date).
     """
     rules = policy.promises
     if dispute_open:
@@ -54,7 +54,9 @@ def check_promise(
     window = rules.window_days(status.days_past_due)
     latest = as_of + timedelta(days=window)
     if not as_of <= promised_date <= latest:
-        raise PromiseRejected("date_out_of_window", f"date must be from {as_of} to {latest}")
+        raise PromiseRejected(
+            "date_out_of_window", f"date must be from {as_of} to {latest}", latest_date=latest, max_days=window
+        )
 
 
 def promise_state(

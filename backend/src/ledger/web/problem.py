@@ -93,7 +93,17 @@ def from_ledger_error(exc: LedgerError) -> web.Response:
     code = getattr(exc, "code", "invalid_request")
     status = STATUS_BY_CODE.get(code, 422)
     extra: dict[str, Any] = {}
-    for attr in ("attempts_left", "locked_until", "reason", "key", "case_number", "reply_due_by", "retry_after"):
+    for attr in (
+        "attempts_left",
+        "locked_until",
+        "reason",
+        "key",
+        "case_number",
+        "reply_due_by",
+        "retry_after",
+        "latest_date",
+        "max_days",
+    ):
         value = getattr(exc, attr, None)
         if value is not None:
             extra[attr] = value.isoformat() if hasattr(value, "isoformat") else value

@@ -176,6 +176,8 @@ class Problem(BaseModel):
     reason: str | None = None
     key: str | None = None
     retry_after: int | None = None
+    latest_date: date | None = None  # promise_rejected, date_out_of_window: the latest date allowed
+    max_days: int | None = None  # ... that many days after today
 
 
 class BorrowerSummary(Response):
