@@ -1,13 +1,16 @@
 """A small budget from the figures the borrower gives (their own numbers, not the ledger's):
 read from one message, then income minus expenses and other debt payments. Shown after the
-financial tips, and when a reply (inform) brings the figures."""
+financial tips, and when a reply (inform) brings the figures. The figures are kept in the hardship
+form's slots (never asked again), and a correction after an assessment assesses again."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from actions.parsing import money, parse_monthly_figures, to_money_string
+from actions import texts
+from actions.parsing import money, parse_monthly_figures, says_correction, to_money_string
+from actions.slots import HARDSHIP_FORM, HARDSHIP_SLOTS
 from actions.turn import Turn
 
 MAX_MONTHLY = Decimal("1000000.00")  # a monthly figure above this is a typo, not a budget
@@ -21,6 +24,27 @@ def remember_figures(turn: Turn, figures: dict[str, Decimal]) -> None:
     for kind, value in figures.items():
         if kind in FIGURE_SLOTS and Decimal(0) <= value <= MAX_MONTHLY:
             turn.set(FIGURE_SLOTS[kind], to_money_string(value))
+
+
+def correct_assessment(turn: Turn) -> bool:
+    """A correction of the figures after an assessment ("不对，收入其实是4000", "sorry, my rent is
+    2500"): the figures named are replaced, said back, and the hardship form starts again with
+    every slot filled, so it submits at once and the plans are worked out anew. False (nothing
+    done) when the message corrects no figure or no assessment was made."""
+    text = turn.latest_text
+    if not (says_correction(text) and turn.slot("verified")):
+        return False
+    given = {kind: v for kind, v in parse_budget(text).items() if v <= MAX_MONTHLY}
+    if not given or any(turn.slot(slot) is None for slot in HARDSHIP_SLOTS):
+        return False
+    for kind, value in given.items():
+        name = texts.name_of(texts.FIGURE_NAMES, FIGURE_SLOTS[kind], turn.lang)
+        turn.say("hardship_figure_updated", name=name, amount=turn.money(value))
+    remember_figures(turn, given)
+    for slot in ("offered_plans", "chosen_offer_id", "evaluation_id", "awaiting"):
+        turn.set(slot, None)
+    turn.followup(HARDSHIP_FORM)
+    return True
 
 
 def parse_budget(text: str) -> dict[str, Decimal]:

@@ -10,7 +10,7 @@ accepted and declined by actions/plans.py."""
 from __future__ import annotations
 
 from actions.base import LedgerAction
-from actions.budget import answer_budget, parse_budget
+from actions.budget import answer_budget, correct_assessment, parse_budget
 from actions.plans import accept_chosen, choose_plan, decline_chosen
 from actions.third_party import says_third_party
 from actions.turn import Turn
@@ -35,6 +35,8 @@ class ActionHandleInform(LedgerAction):
         delegate = turn.dispatch.reply_handler_for(awaiting)
         if delegate is not None:
             await delegate(self._ledger, self._vault, self._today).handle(turn)
+            return
+        if correct_assessment(turn):  # "不对，收入其实是4000" after the plans: assessed again
             return
         if awaiting in ("plan_choice", "plan_confirmation") or turn.slot("offered_plans"):
             if choose_plan(turn):

@@ -18,7 +18,7 @@ from actions.base import (
     call,
     switch_language_in_form,
 )
-from actions.budget import FIGURE_SLOTS, MAX_MONTHLY
+from actions.budget import FIGURE_SLOTS, MAX_MONTHLY, correct_assessment
 from actions.handoff import conversation_summary, escalate
 from actions.ledger_client import LedgerError
 from actions.loan_status import load_status, say_dispute
@@ -119,6 +119,8 @@ class ActionStartHardship(LedgerAction):
         if turn.slot("offered_plans") and (isinstance(choice, str) or (on_table and choice is not None)):
             if choose_plan(turn):  # a plan named while offers are on the table: choose it
                 return
+        if correct_assessment(turn):  # "说错了，收入一般是五千" after an assessment: assessed again
+            return
         asked = "fee_waiver" if intent == "request_fee_waiver" else parse_plan_choice(message)
         turn.set("requested_plan", asked if isinstance(asked, str) else None)
         kept = known_figures(turn)  # figures given earlier in the conversation are not asked again

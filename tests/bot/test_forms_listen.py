@@ -318,3 +318,34 @@ async def test_an_unusual_reason_read_as_out_of_scope_is_still_a_reason():
     await start(conv, "能分期吗", intent="request_payment_plan")
     await say(conv, "老板跑路了，工钱没拿到", intent="out_of_scope", confidence=0.8)
     assert conv.slots["hardship_reason"] in ("other", "income_drop")
+
+
+# ---------------------------------------------------------------- a correction after the plans
+
+
+@pytest.mark.parametrize(
+    "correction, slot, value",
+    [
+        ("不对，我收入其实是4000", "monthly_income", "4000.00"),
+        ("sorry, my rent is 2500 not 2000", "essential_expenses", "2500.00"),
+    ],
+)
+@pytest.mark.parametrize("intent", ["inform", "report_hardship"])
+async def test_a_correction_after_the_plans_reassesses_with_the_new_figure(correction, slot, value, intent):
+    from actions.dialogue import ActionHandleInform
+
+    action = ActionHandleInform if intent == "inform" else ActionStartHardship
+    conv = await verified(D1)
+    await start(conv, "我失业了还不上")
+    await say(conv, "暂时的")
+    await say(conv, "收入5000，房租2000，没有其他贷款")
+    await conv.run(ActionSubmitHardship)
+    assert conv.slots["offered_plans"]
+    conv.user(correction, intent)
+    await conv.run(action)
+    assert conv.slots[slot] == value
+    assert conv.followups[-1] == "hardship_form"  # every slot is filled: the form submits at once
+    await conv.run(ActionSubmitHardship)
+    assert len(conv.ledger.hardship_cases) == 2
+    assert conv.ledger.hardship_cases[1][slot] == Decimal(value)
+    assert conv.ledger.accepted == []

@@ -44,6 +44,10 @@ def test_chinese_figures_in_one_message_reach_the_hardship_case(chat, database_u
     assert case["reason"] == "business_failure" and case["duration"] == "temporary"
     figures = (case["monthly_income"], case["essential_expenses"], case["other_debt_payments"])
     assert tuple(money(v) for v in figures) == (money(6000), money(3000), money(500)), case
+    corrected = c.say("说错了，收入一般是五千")  # after the assessment: assessed again with the new figure
+    cases = ledger_rows(database_url, CASES, n=who.loan_number)
+    assert len(cases) == before + 2, (corrected, c.dump())
+    assert money(cases[-1]["monthly_income"]) == money(5000) and money(cases[-1]["essential_expenses"]) == money(3000)
 
 
 def test_english_figures_in_the_opening_message_are_not_asked_again(chat, database_url):
