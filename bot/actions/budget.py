@@ -1,32 +1,56 @@
 """A small budget from the figures the borrower gives (their own numbers, not the ledger's):
 read from one message, then income minus expenses and other debt payments. Shown after the
-financial tips, and when a reply (inform) brings the figures."""
+financial tips, and when a reply (inform) brings the figures. The figures are kept in the hardship
+form's slots (never asked again), and a correction after an assessment assesses again."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
-from actions.parsing import money, normalize, parse_amount, parse_amount_or_nothing
+from actions import texts
+from actions.parsing import money, parse_monthly_figures, says_correction, to_money_string
+from actions.slots import HARDSHIP_FORM, HARDSHIP_SLOTS
 from actions.turn import Turn
 
-_INCOME = re.compile(r"收入|工资|薪水|挣|赚|月薪|income|earn|salary|make|paid")
-_EXPENSES = re.compile(r"开销|开支|花|支出|生活费|房租|吃饭|expense|spend|rent|cost|bills")
-_DEBTS = re.compile(r"还款|债|贷|信用卡|debt|loan|repay|credit card")
+MAX_MONTHLY = Decimal("1000000.00")  # a monthly figure above this is a typo, not a budget
+# The slot that keeps each kind of monthly figure (the hardship form's questions): a figure given
+# once in the conversation, for a budget or in the form, is not asked for again.
+FIGURE_SLOTS = {"income": "monthly_income", "expenses": "essential_expenses", "debts": "other_debt_payments"}
+
+
+def remember_figures(turn: Turn, figures: dict[str, Decimal]) -> None:
+    """Keeps the plausible figures given (0 to MAX_MONTHLY) in their slots."""
+    for kind, value in figures.items():
+        if kind in FIGURE_SLOTS and Decimal(0) <= value <= MAX_MONTHLY:
+            turn.set(FIGURE_SLOTS[kind], to_money_string(value))
+
+
+def correct_assessment(turn: Turn) -> bool:
+    """A correction of the figures after an assessment ("不对，收入其实是4000", "sorry, my rent is
+    2500"): the figures named are replaced, said back, and the hardship form starts again with
+    every slot filled, so it submits at once and the plans are worked out anew. False (nothing
+    done) when the message corrects no figure or no assessment was made."""
+    text = turn.latest_text
+    if not (says_correction(text) and turn.slot("verified")):
+        return False
+    given = {kind: v for kind, v in parse_budget(text).items() if v <= MAX_MONTHLY}
+    if not given or any(turn.slot(slot) is None for slot in HARDSHIP_SLOTS):
+        return False
+    for kind, value in given.items():
+        name = texts.name_of(texts.FIGURE_NAMES, FIGURE_SLOTS[kind], turn.lang)
+        turn.say("hardship_figure_updated", name=name, amount=turn.money(value))
+    remember_figures(turn, given)
+    for slot in ("offered_plans", "chosen_offer_id", "evaluation_id", "awaiting"):
+        turn.set(slot, None)
+    turn.followup(HARDSHIP_FORM)
+    return True
 
 
 def parse_budget(text: str) -> dict[str, Decimal]:
-    """Income / expenses / debts named in one message ("收入8000，开销5000")."""
-    found: dict[str, Decimal] = {}
-    for segment in re.split(r"[,，;；。、]|\band\b|\bbut\b", normalize(text or "").lower()):
-        for key, pattern in (("income", _INCOME), ("debts", _DEBTS), ("expenses", _EXPENSES)):
-            if pattern.search(segment) and key not in found:
-                value = parse_amount(segment) if key == "income" else parse_amount_or_nothing(segment)
-                if value is not None and value >= 0:
-                    found[key] = value
-                break
-    return found
+    """Income / expenses / debts named in one message ("收入8000，开销5000"): the figures
+    parse_monthly_figures reads (ranges, averages, several parts), negative ones left out."""
+    return {kind: value for kind, value in parse_monthly_figures(text).items() if value >= 0}
 
 
 def answer_budget(turn: Turn) -> None:
@@ -36,6 +60,7 @@ def answer_budget(turn: Turn) -> None:
     continuing = turn.slot("awaiting") == "budget_figures"
     turn.set("awaiting", None)
     given = parse_budget(turn.latest_text if continuing else turn.message_for("ask_financial_tips"))
+    remember_figures(turn, given)
     income = given.get("income", money(turn.slot("monthly_income")))
     expenses = given.get("expenses", money(turn.slot("essential_expenses")))
     debts = given.get("debts", money(turn.slot("other_debt_payments")) or Decimal("0.00"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from actions import confirm, readings
 from actions.base import LedgerAction
-from actions.budget import answer_budget, parse_budget
+from actions.budget import answer_budget, correct_assessment, parse_budget
 from actions.corrections import asks_withdrawal, withdraw_last_record
 from actions.handoff import offer_hardship_review
 from actions.loans import LOAN_CHOICE, answer_loan_question
@@ -44,6 +44,8 @@ class ActionHandleInform(LedgerAction):
         delegate = turn.dispatch.reply_handler_for(awaiting)
         if delegate is not None:
             await delegate(self._ledger, self._vault, self._today).handle(turn)
+            return
+        if correct_assessment(turn):  # "不对，收入其实是4000" after the plans: assessed again
             return
         if awaiting in ("plan_choice", "plan_confirmation") or turn.slot("offered_plans"):
             if (

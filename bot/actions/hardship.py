@@ -3,7 +3,6 @@ POST hardship-cases -> POST evaluations -> the eligible plans (or a human review
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -25,6 +24,7 @@ from actions.base import (
     slot_changes,
     switch_language_in_form,
 )
+from actions.budget import FIGURE_SLOTS, MAX_MONTHLY, correct_assessment
 from actions.handoff import conversation_summary, escalate, offer_hardship_review
 from actions.ledger_client import LedgerError
 from actions.loan_status import load_status, say_dispute
@@ -32,20 +32,72 @@ from actions.loans import name_the_loan, select_loan
 from actions.offers import not_eligible_reason, plan_record, show_plans
 from actions.parsing import (
     money,
-    parse_amount,
-    parse_amount_or_nothing,
     parse_duration,
     parse_hardship_reason,
+    parse_monthly_figures,
     parse_plan_choice,
+    says_correction,
+    says_stop,
     to_money_string,
 )
 from actions.plans import choose_plan
 from actions.slots import HARDSHIP_FORM, HARDSHIP_SLOTS
 from actions.turn import Turn
 
-MAX_MONTHLY = Decimal("1000000.00")  # a monthly figure above this is a typo, not a budget
 # Questions answered in passing while the hardship form runs (the form then asks again).
-QUESTIONS_IN_FORM = {"ask_overdue_status", "ask_fees", "ask_consequences", "pay_now", "already_paid"}
+QUESTIONS_IN_FORM = {
+    "ask_overdue_status",
+    "ask_fees",
+    "ask_consequences",
+    "pay_now",
+    "already_paid",
+    "bot_challenge",
+    "out_of_scope",
+}
+KIND_OF_SLOT = {slot: kind for kind, slot in FIGURE_SLOTS.items()}
+
+
+def known_figures(turn: Turn) -> dict[str, str]:
+    """The figure slots that already hold a figure (money strings), in the form's order."""
+    known = {}
+    for slot in FIGURE_SLOTS.values():
+        value = turn.slot(slot)
+        if isinstance(value, str) and money(value) is not None:
+            known[slot] = value
+    return known
+
+
+def read_figures(turn: Turn, asked: str | None) -> tuple[dict[str, Any], str | None]:
+    """The figure slots the latest message fills (money strings), and the text key of a figure
+    refused (negative, implausible). Each figure goes to the slot it names; an unnamed one to
+    the slot `asked`, or, in a correction ("说错了，是四千", "sorry, I meant 4000"), to the
+    figure answered last. A figure that replaces a different one is said back."""
+    text = turn.latest_text
+    asked_kind = KIND_OF_SLOT.get(asked or "")
+    found = parse_monthly_figures(text, asked=asked_kind)
+    if says_correction(text) and asked_kind in found and not parse_monthly_figures(text):
+        answered = [slot for slot in known_figures(turn) if HARDSHIP_SLOTS.index(slot) < HARDSHIP_SLOTS.index(asked)]
+        if answered:
+            found = {KIND_OF_SLOT[answered[-1]]: found[asked_kind]}
+    updates: dict[str, Any] = {}
+    problem = None
+    for kind, amount in found.items():
+        slot = FIGURE_SLOTS[kind]
+        if amount < 0:
+            problem = "negative_amount"
+        elif amount > MAX_MONTHLY:
+            problem = "insane_amount"
+        else:
+            value = to_money_string(amount)
+            before = turn.slot(slot)
+            if slot != asked and isinstance(before, str) and money(before) is not None and before != value:
+                turn.say(
+                    "hardship_figure_updated",
+                    name=texts.name_of(texts.FIGURE_NAMES, slot, turn.lang),
+                    amount=turn.money(amount),
+                )
+            updates[slot] = value
+    return updates, problem
 
 
 def answered_in_passing(turn: Turn) -> bool:
@@ -95,31 +147,55 @@ class ActionStartHardship(LedgerAction):
         if turn.slot("offered_plans") and choice is None and readings.says_cannot_afford(message):
             offer_hardship_review(turn)  # "both options are too much": a review, not the questionnaire again
             return
+        if correct_assessment(turn):  # "说错了，收入一般是五千" after an assessment: assessed again
+            return
         asked = "fee_waiver" if intent == "request_fee_waiver" else parse_plan_choice(message)
         turn.set("requested_plan", asked if isinstance(asked, str) else None)
+        kept = known_figures(turn)  # figures given earlier in the conversation are not asked again
         for slot in HARDSHIP_SLOTS:
-            turn.set(slot, None)
+            if slot not in kept:
+                turn.set(slot, None)
         reason = parse_hardship_reason(message)
         if reason:
             turn.set("hardship_reason", reason)
+        given = {FIGURE_SLOTS[kind]: v for kind, v in parse_monthly_figures(message).items() if 0 <= v <= MAX_MONTHLY}
+        for slot, amount in given.items():
+            turn.set(slot, to_money_string(amount))
         for slot in ("offered_plans", "chosen_offer_id", "evaluation_id", "awaiting"):
             turn.set(slot, None)
         turn.say("hardship_start")
+        kept = {slot: value for slot, value in kept.items() if slot not in given}
+        if kept:
+            said = [f"{texts.name_of(texts.FIGURE_NAMES, slot, turn.lang)} {turn.money(v)}" for slot, v in kept.items()]
+            turn.say("hardship_known_figures", figures=("，" if turn.lang == "zh" else ", ").join(said))
         turn.followup(HARDSHIP_FORM)
 
 
 class ValidateHardshipForm(TurnFormValidation):
+    """Each answer may give more than the question asked: a reason with figures, several figures
+    at once, a correction of an earlier figure; every figure goes to its slot and the form asks
+    only what is still missing. A side question is answered and the question asked again; a
+    plain "算了" / "never mind" leaves the form (action_submit_hardship says so)."""
+
     def name(self) -> str:
         return "validate_hardship_form"
 
-    async def _not_read(self, slot: str, turn: Turn, key: str) -> dict[str, Any]:
-        confident = turn.latest_confidence >= ESCAPE_CONFIDENCE
+    async def _side_question(self, slot: str, turn: Turn) -> dict[str, Any] | None:
+        """The answer to a confident side question (the form then asks its question again), or None."""
         intent = turn.latest_intent
-        if intent and answered_in_passing(turn):
-            # answer the question in passing; the form then asks its question again
-            handler = turn.dispatch.handler(intent)
-            await handler(turn.ledger, turn.vault, lambda: turn.today).handle_safely(turn)
-            return {slot: None, **slot_changes(turn)}
+        if intent is None or not answered_in_passing(turn):
+            return None
+        if parse_monthly_figures(turn.latest_text):  # "收入3000" is an answer, whatever the intent
+            return None
+        handler = turn.dispatch.handler(intent)
+        await handler(turn.ledger, turn.vault, lambda: turn.today).handle_safely(turn)
+        return {slot: None, **slot_changes(turn)}
+
+    async def _not_read(self, slot: str, turn: Turn, key: str) -> dict[str, Any]:
+        answered = await self._side_question(slot, turn)
+        if answered is not None:
+            return answered
+        confident = turn.latest_confidence >= ESCAPE_CONFIDENCE
         if refuses_person(turn):
             return {slot: None}
         if accepts_offered_person(turn):
@@ -135,6 +211,11 @@ class ValidateHardshipForm(TurnFormValidation):
         turn.missed(key, in_form=True)
         return {slot: None, **slot_changes(turn)}
 
+    @staticmethod
+    def _leaving(slot: str, turn: Turn) -> dict[str, Any] | None:
+        """Every answer is first checked for a plain "算了" / "never mind": the form is left."""
+        return {slot: None, "requested_slot": None} if says_stop(turn.latest_text) else None
+
     async def validate_hardship_reason(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
@@ -143,16 +224,26 @@ class ValidateHardshipForm(TurnFormValidation):
         if value in texts.REASON_NAMES:
             return {"hardship_reason": value}
         turn = self.make_turn(dispatcher, tracker, domain)
+        leaving = self._leaving("hardship_reason", turn)
+        if leaving is not None:
+            return leaving
+        figures, _ = read_figures(turn, None)
         reason = parse_hardship_reason(str(value))
-        if reason:
-            return {"hardship_reason": reason}
+        if reason:  # "我被裁员了，现在一共欠多少": the reason kept, the question answered too
+            answered = await self._side_question("hardship_reason", turn) or {}
+            return {**answered, "hardship_reason": reason, **figures}
+        if figures:  # figures are no reason: kept, and the reason asked again
+            return {"hardship_reason": None, **figures}
         words = str(value).strip()
         meaningful = len(words) >= 2 and not words.startswith("/")
+        # an unusual reason is easily read as out_of_scope: a meaningful answer is a reason unless
+        # it is a question with no answer here
         not_a_reason = (
             ESCAPE_INTENTS | QUESTIONS_IN_FORM | {"change_language", "greet", "thank", "bot_challenge", "affirm"}
-        )
+        ) - {"out_of_scope"}
         asked = turn.latest_intent in not_a_reason and turn.latest_confidence >= ESCAPE_CONFIDENCE
-        if meaningful and not has_no_answer(turn) and (not asked or not_a_question(turn)):
+        no_answer_here = readings.asks_what_has_no_answer(words) and readings.is_question(words)
+        if meaningful and not no_answer_here and (not asked or not_a_question(turn)):
             return {"hardship_reason": "other"}
         return await self._not_read("hardship_reason", turn, "invalid_hardship_reason")
 
@@ -165,52 +256,56 @@ class ValidateHardshipForm(TurnFormValidation):
             return {"hardship_duration": value}
         turn = self.make_turn(dispatcher, tracker, domain)
         chosen = turn.entity("choice")
-        duration = chosen if chosen in ("temporary", "long_term") else parse_duration(str(value))
+        if chosen in ("temporary", "long_term"):
+            return {"hardship_duration": chosen}
+        leaving = self._leaving("hardship_duration", turn)
+        if leaving is not None:
+            return leaving
+        figures, _ = read_figures(turn, None)
+        duration = parse_duration(str(value))
         if duration:
-            return {"hardship_duration": duration}
+            return {"hardship_duration": duration, **figures}
+        if figures:
+            return {"hardship_duration": None, **figures}
         return await self._not_read("hardship_duration", turn, "invalid_hardship_duration")
 
-    async def _amount(self, slot: str, value: Any, turn: Turn, allow_nothing: bool) -> dict[str, Any]:
+    async def _amount(self, slot: str, value: Any, turn: Turn) -> dict[str, Any]:
         stored = money(value) if isinstance(value, str) else None
         if stored is not None and value == to_money_string(stored):
             return {slot: value}  # already validated
-        text = str(value)
-        amount = parse_amount_or_nothing(text) if allow_nothing else parse_amount(text)
-        if amount is None and slot == "monthly_income" and parse_amount_or_nothing(text) is not None:
-            amount = Decimal("0.00")  # "没有收入" / "nothing": income can be zero after a job loss
-        if amount is None:
-            return await self._not_read(slot, turn, "invalid_amount")
-        if amount < 0:
-            turn.say("negative_amount")
-            return {slot: None}
-        if amount > MAX_MONTHLY:
-            turn.say("insane_amount")
-            return {slot: None}
-        return {slot: to_money_string(amount)}
+        first = self._leaving(slot, turn) or await self._side_question(slot, turn)  # "我已经还了500" is no income
+        if first is not None:
+            return first
+        figures, problem = read_figures(turn, slot)
+        if slot in figures:
+            return figures
+        if problem:
+            turn.say(problem)
+            return {slot: None, **figures}
+        if figures:  # another figure given or corrected: kept, and this question asked again
+            return {slot: None, **figures}
+        return await self._not_read(slot, turn, "invalid_amount")
 
     async def validate_monthly_income(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"monthly_income": None}
-        turn = self.make_turn(dispatcher, tracker, domain)
-        return await self._amount("monthly_income", value, turn, allow_nothing=False)
+        return await self._amount("monthly_income", value, self.make_turn(dispatcher, tracker, domain))
 
     async def validate_essential_expenses(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"essential_expenses": None}
-        turn = self.make_turn(dispatcher, tracker, domain)
-        return await self._amount("essential_expenses", value, turn, allow_nothing=True)
+        return await self._amount("essential_expenses", value, self.make_turn(dispatcher, tracker, domain))
 
     async def validate_other_debt_payments(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
         if value is None:  # an empty slot set by an action, not an answer
             return {"other_debt_payments": None}
-        turn = self.make_turn(dispatcher, tracker, domain)
-        return await self._amount("other_debt_payments", value, turn, allow_nothing=True)
+        return await self._amount("other_debt_payments", value, self.make_turn(dispatcher, tracker, domain))
 
 
 class ActionSubmitHardship(LedgerAction):
@@ -272,11 +367,15 @@ class ActionSubmitHardship(LedgerAction):
             turn.say("no_plans_pending")
 
     async def _stopped(self, turn: Turn) -> None:
+        """The form was left: a request of its own (a person, a complaint...) is answered; a plain
+        stop ("算了", "never mind", even when read as another intent) hears that nothing was
+        recorded and is offered a person, since they came asking for help."""
         intent = "request_human" if accepts_offered_person(turn) else turn.latest_intent
-        handler = turn.dispatch.handler_for(intent) if intent in HANDLED_AFTER_ESCAPE else None
+        plain = says_stop(turn.latest_text) or intent not in HANDLED_AFTER_ESCAPE | {"goodbye"}
+        handler = turn.dispatch.handler_for(intent) if intent in HANDLED_AFTER_ESCAPE and not plain else None
         if handler is not None:
             await handler(self._ledger, self._vault, self._today).handle_safely(turn)
-        elif intent == "goodbye":
+        elif intent == "goodbye" and not plain:
             turn.say_response("utter_goodbye")
         else:
-            turn.say("hardship_stopped")
+            turn.offer_human("hardship_stopped")

@@ -1,6 +1,5 @@
-"""The conversation's language: from the message before verification (message_slots.message_slot_updates,
-applied by the first custom action after each message), from the borrower's profile after it
-(set by action_submit_verification), and by change_language at any time."""
+"""change_language: the language asked for, pinned. The rest of the language rule (replies follow the
+language the borrower writes, before and after verification) is in message_slots.py."""
 
 from __future__ import annotations
 

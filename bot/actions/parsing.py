@@ -9,12 +9,13 @@ Choices:
 - Amounts: Arabic digits are read with ``Decimal`` (never ``float``); pure Chinese numerals
   ("五千", "一万二", "两千五") go through ``cn2an`` in its strict mode, whose integer result is
   exact; mixed forms ("3千5", "1.5万", "5k") are read by a small rule of our own, because
-  cn2an's "smart" mode returns floats for them.
-- Dates: Chinese relative dates ("下周五", "月底", "15号", "后天") and the English ones the
-  borrowers use ("the 15th", "next Friday", "end of the month") are read by own rules,
-  which are deterministic for a given ``today``: dateparser does not know "下周五" or "月底",
-  and reads "the 15th" as a past date. dateparser is used only for explicit English month
-  names ("Dec 1", "March 15 1990").
+  cn2an's "smart" mode returns floats for them. Ranges ("三四千", "3-4k", "4到5千") are one
+  amount with a low and a high end; ``parse_monthly_figures`` reads income, expenses and other
+  debt payments from one message by the rule in its docstring.
+- Dates: one rule for both languages, written above ``parse_date`` (and in bot/README.md):
+  deterministic for a given ``today``, by own rules. dateparser does not know "下周五" or
+  "月底", reads "the 15th" as a past date and "next Friday" as the coming one; it is used only
+  for dates of birth with English month names ("March 15 1990").
 - Traditional characters are converted to Simplified (zhconv) and full-width forms folded
   (NFKC) before any rule runs.
 """
@@ -85,19 +86,31 @@ _CN_DIGITS = "零〇一二两三四五六七八九"
 _CN_NUM_CHARS = _CN_DIGITS + "十百千万亿"
 _CN_DIGIT_VALUE = {c: i for i, c in enumerate("零一二三四五六七八九")}
 _CN_DIGIT_VALUE.update({"〇": 0, "两": 2})
+_CN_UNIT_VALUE = {"十": 10, "百": 100, "千": 1000, "万": 10000, "亿": 100000000}
+_UNIT_VALUES = {"k": 1000, "千": 1000, "w": 10000, "万": 10000, "百": 100}
 
-_NUMBER_TOKEN = re.compile(
-    r"(?P<neg>-)?"
-    r"(?P<num>"
-    r"\d[\d,]*(?:\.\d+)?(?:\s?(?:[kKwW](?![a-zA-Z])|千|万|百)\d?)*"  # 5,000 / 3千5 / 1.5万 / 5k
-    r"|[" + _CN_NUM_CHARS + r"]+(?:点[" + _CN_DIGITS + r"]+)?"  # 一万二 / 三千五百 / 十二点五
-    r")"
+_ARABIC = r"\d[\d,]*(?:\.\d+)?(?:\s?(?:[kKwW](?![a-zA-Z])|千|万|百)\d?)*"  # 5,000 / 3千5 / 1.5万 / 5k
+_CHINESE = r"[" + _CN_NUM_CHARS + r"]+(?:点[" + _CN_DIGITS + r"]+)?"  # 一万二 / 三千五百 / 十二点五
+_NUMBER_TOKEN = re.compile(r"(?P<neg>-)?(?P<num>" + _ARABIC + "|" + _CHINESE + ")")
+# "3-4k", "4到5千", "三千到四千", "3000 or 4000", "between 3 and 4k": one amount from low to high
+_RANGES = (
+    re.compile(
+        r"(?P<a>" + _ARABIC + "|" + _CHINESE + r")\s*(?:-|~|—|–|到|至|或者?|\bto\b|\bor\b)\s*"
+        r"(?P<b>" + _ARABIC + "|" + _CHINESE + ")"
+    ),
+    re.compile(r"\bbetween\s+(?P<a>" + _ARABIC + "|" + _CHINESE + r")\s+and\s+(?P<b>" + _ARABIC + "|" + _CHINESE + ")"),
 )
+# "三四千" / "两三万" / "一两千": two neighbouring digits before a unit
+_CN_PAIR = re.compile(r"([一两二三四五六七八九])([两二三四五六七八九])([十百千万]+)")
 _AFTER_NOT_AMOUNT = re.compile(
     r"^\s*(?:号|日|月|年|个月|个|天|周|期|点|次|岁|位|st\b|nd\b|rd\b|th\b|days?\b|months?\b|"
     r"weeks?\b|years?\b|%)"
 )
-_BEFORE_NOT_AMOUNT = re.compile(r"(?:第|周|星期|礼拜|the\s|option\s|plan\s|no\.?\s?|#)$", re.I)
+_BEFORE_NOT_AMOUNT = re.compile(
+    r"(?:第|周|星期|礼拜|the\s|option\s|plan\s|no\.?\s?|#|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s?)$",
+    re.I,
+)
 _CURRENCY_AFTER = re.compile(r"^\s*(?:元|块|圆|rmb\b|yuan\b|cny\b|kuai\b)", re.I)
 _CURRENCY_BEFORE = re.compile(r"(?:¥|￥|rmb|cny|\$)\s*$", re.I)
 _DATE_LIKE = re.compile(
@@ -105,6 +118,10 @@ _DATE_LIKE = re.compile(
     r"\d{1,2}月\d{1,2}[日号]?"
 )
 _PHONE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|HX\s*-?\s*\d{10}", re.I)
+_THOUSAND_WORD = re.compile(r"(\d(?:[\d,]*\d)?(?:\.\d+)?)\s*(?:thousand|grand)\b", re.I)
+
+
+_NEGATED = re.compile(r"(?:\bnot|不是|而不是|instead of|rather than)\s*$")  # "不是5000，是4000": the 5000 is wrong
 
 
 def _quantize(value: Decimal) -> Decimal:
@@ -116,10 +133,9 @@ def _arabic_amount(token: str) -> Decimal | None:
     token = token.replace(" ", "")
     if re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?|\d+(\.\d+)?", token):
         return Decimal(token.replace(",", ""))
-    unit_values = {"k": 1000, "千": 1000, "w": 10000, "万": 10000, "百": 100}
     m = re.fullmatch(r"(\d+(?:\.\d+)?)([kKwW千万百])(\d)?", token)
     if m:
-        unit = Decimal(unit_values[m.group(2).lower()])
+        unit = Decimal(_UNIT_VALUES[m.group(2).lower()])
         value = Decimal(m.group(1)) * unit
         if m.group(3):  # "3千5" = 3500: the trailing digit counts in the next lower unit
             value += Decimal(m.group(3)) * unit / 10
@@ -129,7 +145,7 @@ def _arabic_amount(token: str) -> Decimal | None:
     if parts and "".join(n + u for n, u in parts) == token:
         total = Decimal(0)
         for number, unit_char in parts:
-            total += Decimal(number) * Decimal(unit_values.get(unit_char.lower(), 1))
+            total += Decimal(number) * Decimal(_UNIT_VALUES.get(unit_char.lower(), 1))
         return total
     return None
 
@@ -158,44 +174,116 @@ def _token_value(token: str) -> Decimal | None:
     return _chinese_amount(token)
 
 
+def _token_unit(token: str) -> Decimal | None:
+    """The unit a number ends in ("5千" -> 1000, "4k" -> 1000, "五万" -> 10000), None for a bare number."""
+    token = token.replace(" ", "")
+    if token[0].isdigit():
+        m = re.fullmatch(r"\d+(?:\.\d+)?([kKwW千万百])", token)
+        return Decimal(_UNIT_VALUES[m.group(1).lower()]) if m else None
+    m = re.fullmatch(r"[" + _CN_DIGITS + r"]([十百千万]+)", token)
+    if not m:
+        return None
+    unit = Decimal(1)
+    for char in m.group(1):
+        unit *= _CN_UNIT_VALUE[char]
+    return unit
+
+
+def _is_bare(token: str) -> bool:
+    return bool(re.fullmatch(r"\d+(?:\.\d+)?|[" + _CN_DIGITS + r"]", token.replace(" ", "")))
+
+
+@dataclass(frozen=True)
+class AmountMention:
+    """One amount in a message: ``low == high`` for a figure, ``low < high`` for a range ("三四千");
+    ``marked`` when it carries a unit or a currency (元, ¥, k, 千, 万); positions in the prepared text."""
+
+    low: Decimal
+    high: Decimal
+    start: int
+    end: int
+    marked: bool
+
+
+def _prepare(text: str) -> str:
+    """The text amounts are read from: normalized, lower case, dates and phone numbers blanked
+    (same length, so positions hold), "5 thousand" / "5 grand" written "5k"."""
+    s = normalize(text).lower()
+    s = _THOUSAND_WORD.sub(lambda m: m.group(1) + "k" + " " * (len(m.group(0)) - len(m.group(1)) - 1), s)
+    s = _DATE_LIKE.sub(lambda m: " " * len(m.group(0)), s)
+    return _PHONE_LIKE.sub(lambda m: " " * len(m.group(0)), s)
+
+
+def _marked(token: str, before: str, after: str) -> bool:
+    return bool(_CURRENCY_AFTER.match(after) or _CURRENCY_BEFORE.search(before) or re.search(r"[kKwW千万百]", token))
+
+
+def _mentions(s: str) -> list[AmountMention]:
+    """Every money amount in the prepared text `s`, ranges as one mention, in order."""
+    found: list[AmountMention] = []
+    taken: list[tuple[int, int]] = []
+    for m in (m for pattern in _RANGES for m in pattern.finditer(s)):
+        if any(lo <= m.start("a") < hi for lo, hi in taken):
+            continue
+        a, b = m.group("a").rstrip(","), m.group("b").rstrip(",")
+        before, after = s[: m.start("a")], s[m.start("b") + len(b) :]
+        if _AFTER_NOT_AMOUNT.match(after) or _BEFORE_NOT_AMOUNT.search(before) or _NEGATED.search(before):
+            continue
+        low, high = _token_value(a), _token_value(b)
+        if low is None or high is None:
+            continue
+        unit = _token_unit(b)
+        if unit is not None and _is_bare(a) and low * unit <= high:
+            low *= unit  # "4到5千": the 4 is thousands too
+        low, high = min(low, high), max(low, high)
+        end = m.start("b") + len(b)
+        found.append(AmountMention(low, high, m.start("a"), end, _marked(a + b, before, after)))
+        taken.append((m.start(), end))
+    for m in _NUMBER_TOKEN.finditer(s):
+        start = m.start("num")
+        if any(lo <= start < hi for lo, hi in taken):
+            continue
+        token = m.group("num").rstrip(",")
+        before, after = s[:start], s[start + len(token) :]
+        if _AFTER_NOT_AMOUNT.match(after) or _BEFORE_NOT_AMOUNT.search(before) or _NEGATED.search(before):
+            continue
+        if not token[0].isdigit() and len(token) == 1 and token in "一两二十百千万亿":
+            continue  # "一下", "一次", "两个": a lone small numeral is a word, not money
+        pair = _CN_PAIR.fullmatch(token)
+        if pair and _CN_DIGIT_VALUE[pair.group(2)] - _CN_DIGIT_VALUE[pair.group(1)] == 1:
+            unit = _token_unit(pair.group(1) + pair.group(3)) or Decimal(1)
+            low = _CN_DIGIT_VALUE[pair.group(1)] * unit
+            found.append(AmountMention(low, low + unit, start, start + len(token), True))
+            continue
+        value = _token_value(token)
+        if value is None:
+            continue
+        if m.group("neg") and not re.search(r"\d\s*$", before):
+            value = -value
+        found.append(AmountMention(value, value, start, start + len(token), _marked(token, before, after)))
+    found.sort(key=lambda mention: mention.start)
+    return found
+
+
 def parse_amount(text: str) -> Decimal | None:
     """The money amount in a message, as a Decimal with 2 places, or None.
 
     "五千" -> 5000.00, "5k" -> 5000.00, "5,000元" -> 5000.00, "3千5" -> 3500.00,
     "一万二" -> 12000.00, "¥1,250.50" -> 1250.50, "about 3000 a month" -> 3000.00.
     Numbers that are days, months, ordinals, dates or phone numbers are skipped; among
-    the rest a number marked as money (元, 块, ¥, k, 千, 万) wins over a bare one. A leading
+    the rest a number marked as money (元, 块, ¥, k, 千, 万) wins over a bare one. A range
+    ("三四千", "3-4k", "4到5千") gives its lower end: what the borrower is sure of. A leading
     minus gives a negative value (the caller rejects it).
     """
     if not isinstance(text, str) or not text.strip():
         return None
-    s = normalize(text)
-    s = _DATE_LIKE.sub(" ", s)
-    s = _PHONE_LIKE.sub(" ", s)
-    candidates: list[tuple[int, int, Decimal]] = []
-    for m in _NUMBER_TOKEN.finditer(s):
-        token = m.group("num").rstrip(",")
-        before, after = s[: m.start()], s[m.end() :]
-        if _AFTER_NOT_AMOUNT.match(after) or _BEFORE_NOT_AMOUNT.search(before):
-            continue
-        if not token[0].isdigit() and len(token) == 1 and token in "一两二十百千万亿":
-            continue  # "一下", "一次", "两个": a lone small numeral is a word, not money
-        value = _token_value(token)
-        if value is None:
-            continue
-        if m.group("neg") and not re.search(r"\d$", before):
-            value = -value
-        marked = bool(
-            _CURRENCY_AFTER.match(after) or _CURRENCY_BEFORE.search(before) or re.search(r"[kKwW千万百]", token)
-        )
-        score = 2 if marked else 1
-        candidates.append((score, -m.start(), value))
-    if not candidates:
+    mentions = _mentions(_prepare(text))
+    if not mentions:
         return None
-    value = max(candidates)[2]
-    if abs(value) > MAX_AMOUNT:
+    best = max(mentions, key=lambda mention: (mention.marked, -mention.start))
+    if abs(best.low) > MAX_AMOUNT:
         return None
-    return _quantize(value)
+    return _quantize(best.low)
 
 
 _NOTHING = re.compile(
@@ -215,7 +303,188 @@ def parse_amount_or_nothing(text: str) -> Decimal | None:
     return None
 
 
+# --------------------------------------------------------------------------- monthly figures
+
+FIGURE_KINDS = ("income", "expenses", "debts")
+_FIGURE_WORDS = {
+    "income": (
+        r"收入|工资|薪水|薪资|月薪|挣|赚|到手|进账|兼职|营业额|"
+        r"\bincome\b|\bearn(?:s|ing)?\b|\bsalary\b|\bwages?\b|\bmake\b|\bmaking\b|\btake[- ]home\b|"
+        r"\bpaycheck\b|\bmy pay\b|\bget paid\b|\bi get\b"
+    ),
+    "expenses": (
+        r"开销|开支|花销|花费|花|支出|生活费|房租|租金|吃饭|伙食|饭钱|交通|水电|话费|医药费|学费|养家|日常|"
+        r"\bexpenses?\b|\bspend(?:s|ing)?\b|\brent\b|\bfood\b|\bgroceries\b|\btransport\b|\bbills\b|"
+        r"\butilities\b|\bcosts?\b|\bliving\b"
+    ),
+    "debts": (
+        r"信用卡|花呗|借呗|白条|网贷|房贷|车贷|贷款|负债|债务|欠款|分期|还款|"
+        r"\bdebts?\b|\bloans?\b|\bcredit ?cards?\b|\bcards?\b|\bmortgage\b|\bcar payments?\b|\brepay(?:ments?)?\b"
+    ),
+}
+_FIGURE_PATTERNS = {kind: re.compile(pattern) for kind, pattern in _FIGURE_WORDS.items()}
+_NONE_OF_KIND = {
+    kind: re.compile(
+        r"(?:没有|没|无|木有|\bno\b|\bzero\b|\bnothing\b|\bnone\b|don'?t have any|do not have any|haven'?t got any)"
+        r"\s*(?:其他|别的|其它|任何|\bother\b|\bany\b|\bmore\b)?\s*(?:的)?\s*(?:" + pattern + r")"
+        r"|(?:" + pattern + r")\s*(?:是|:|就是)?\s*(?:没有|无|零|\bnone\b|\bnothing\b|\bzero\b)\s*(?:了|的)?"
+        r"\s*(?:$|[,，;；。!！?？])"
+    )
+    for kind, pattern in _FIGURE_WORDS.items()
+}
+_CLAUSE_BREAK = re.compile(r"[,，;；。!！?？\n、]|\band\b|\bbut\b|\bplus\b|还有|另外|然后|而且|但是|不过|加上")
+_USUAL_BEFORE = re.compile(
+    r"一般|平均|通常|正常|平时|平常|大部分|大多|多数|基本上?|"
+    r"\busually\b|\bnormally\b|\btypically\b|\bon average\b|\baverage\b|\bgenerally\b|\bmostly\b|most months|"
+    r"normal month|regular(?:ly)?\b"
+)
+_USUAL_AFTER = re.compile(r"^[^,，;；。]{0,12}?(?:on average|usually|normally|typically|most months|平均)")
+_VARIES = re.compile(
+    r"旺季|淡季|忙季|闲季|好的时候|差的时候|好的月份|不好的时候|多的时候|少的时候|有时|有的月|最多|最少|最低|最高|"
+    r"高的时候|低的时候|不固定|不稳定|或者|或|"
+    r"\bsometimes\b|some months|\bbusy\b|\bslow\b|\bpeak\b|off[- ]?season|good months?|bad months?|at best|"
+    r"at worst|at most|at least|up to|as (?:little|low|much|high) as|\bor\b|\bvar(?:y|ies)\b|\bdepends\b"
+)
+
+
+def _labels(s: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of every word that names a kind of figure, in order; a word inside a
+    longer one ("花" in "花呗", "card" in "credit card") does not count."""
+    found = [(m.start(), m.end(), kind) for kind, pattern in _FIGURE_PATTERNS.items() for m in pattern.finditer(s)]
+    inside = {a for a in found for b in found if a != b and b[0] <= a[0] and a[1] <= b[1]}
+    return sorted(label for label in found if label not in inside)
+
+
+def parse_monthly_figures(text: str, asked: str | None = None) -> dict[str, Decimal]:
+    """The monthly figures a message gives, by kind: "income", "expenses", "debts" (other debt
+    payments), each a Decimal with 2 places; only the kinds the message gives.
+
+    An amount belongs to the kind named before it in its clause ("房租2000"), else after it
+    ("300 on a card"), else to the kind of the amount before it in the clause, else of the
+    clause before; an amount nothing names belongs to `asked` (the kind the question asked
+    for), or is left out. "没有其他贷款" / "no income" give 0.00; so does a bare "没有" /
+    "none" for `asked`.
+
+    The rule for one kind: a usual or average figure the borrower states wins ("一般六千上下",
+    "usually about 6k"); else, when the figures vary (a range, busy and slow months,
+    "sometimes ... sometimes"), income is the lowest figure said and expenses and debts the
+    highest (a plan must still be affordable in a bad month); else several parts of one kind
+    ("房租2000吃饭1000", "工资五千，兼职一千") are added up.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return {}
+    s = _prepare(text)
+    mentions = _mentions(s)
+    labels = _labels(s)
+    breaks = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(s)] + [len(s) + 1]
+
+    def clause_of(position: int) -> int:
+        return max(i for i, b in enumerate(breaks) if b <= position)
+
+    kinds: list[str | None] = []
+    usual: list[bool] = []
+    for i, mention in enumerate(mentions):
+        clause = clause_of(mention.start)
+        previous_end = mentions[i - 1].end if i and clause_of(mentions[i - 1].start) == clause else breaks[clause]
+        following = (
+            mentions[i + 1].start
+            if i + 1 < len(mentions) and clause_of(mentions[i + 1].start) == clause
+            else breaks[clause + 1]
+        )
+        lead = [kind for start, end, kind in labels if previous_end <= start and end <= mention.start]
+        tail = [kind for start, end, kind in labels if mention.end <= start and end <= following]
+        kind = lead[-1] if lead else tail[0] if tail else None
+        if kind is None and i and clause_of(mentions[i - 1].start) == clause:
+            kind = kinds[-1]
+        if kind is None:  # the kind the clauses before named or gave last ("收入不稳定，好的时候一万")
+            earlier = [(start, k) for start, _, k in labels if start < breaks[clause]]
+            earlier += [(mentions[j].start, k) for j, k in enumerate(kinds) if k and mentions[j].start < breaks[clause]]
+            kind = max(earlier)[1] if earlier else None
+        kind = kind or (asked if asked in FIGURE_KINDS else None)
+        kinds.append(kind)
+        usual.append(
+            bool(_USUAL_BEFORE.search(s[previous_end : mention.start]) or _USUAL_AFTER.search(s[mention.end :]))
+        )
+
+    figures: dict[str, Decimal] = {}
+    for kind in FIGURE_KINDS:
+        mine = [(m, u) for m, k, u in zip(mentions, kinds, usual, strict=True) if k == kind]
+        if not mine:
+            continue
+        chosen = [m for m, u in mine if u] or [m for m, _ in mine]
+        clauses = {clause_of(m.start) for m, _ in mine}
+        context = " ".join(s[breaks[c] : breaks[c + 1]] for c in sorted(clauses))
+        varies = len(chosen) > 1 and (len(chosen) < len(mine) or bool(_VARIES.search(context)))
+        if varies or len(chosen) == 1:
+            value = min(m.low for m in chosen) if kind == "income" else max(m.high for m in chosen)
+        else:
+            value = sum((m.low if kind == "income" else m.high for m in chosen), Decimal(0))
+        if abs(value) <= MAX_AMOUNT:
+            figures[kind] = _quantize(value)
+    for kind in FIGURE_KINDS:
+        if kind not in figures and _NONE_OF_KIND[kind].search(s):
+            figures[kind] = Decimal("0.00")
+    if asked in FIGURE_KINDS and asked not in figures and not labels and _NOTHING.search(s.strip()):
+        figures[asked] = Decimal("0.00")
+    return figures
+
+
+_CORRECTION = re.compile(
+    r"不对|说错|写错|打错|搞错|弄错|错了|更正|纠正|改一下|改成|改为|应该是|我是说|我的意思是|刚才(?:说|写|打)的?不|"
+    r"不是\s*[\d" + _CN_NUM_CHARS + r"]|"
+    r"\bi meant\b|\bi mean\b|meant to (?:say|write|type)|\bcorrection\b|\btypo\b|my mistake|my bad|\bwrong\b|"
+    r"should (?:be|have said)|\bnot\s+\d|make that"
+)
+
+
+def says_correction(text: str) -> bool:
+    """True when the message corrects something said before ("不对，收入是5000", "sorry, I meant
+    4000"); a polite "actually" or "sorry" alone is not a correction."""
+    return isinstance(text, str) and bool(_CORRECTION.search(normalize(text).lower()))
+
+
+_STOP_WORDS = (
+    r"算了(?!一下|算)|不要了|不用了|不弄了|不办了|不做了|不填了|不问了|不聊了|不需要了|不麻烦了|没事了|"
+    r"不想(?:弄|办|做|填|继续|聊|说|问)(?:了|下去了?)?|不继续了?|先不(?:弄|办|用|做)?了|取消(?:掉)?|退出|停止?|结束|"
+    r"never ?mind|nvm|forget (?:it|about it|that|this)|cancel(?: (?:it|that|this))?|"
+    r"stop(?: (?:it|this|that|here|now))?|"
+    r"let'?s stop(?: here)?|quit|leave it|skip it|drop it|i'?m done|"
+    r"i (?:don'?t|do not) want to (?:do this|continue|go on)(?: any ?more)?"
+)
+_STOP_FILLERS = (
+    r"吧|啊|呀|啦|了|嗯|哎|唉|那|那就|还是|我|先|就|谢谢|谢了|好|好的|哈|呢|"
+    r"ok|okay|oh|no|nah|just|please|pls|thanks|thank you|then|um|uh|sorry|actually|for now|anyway"
+)
+_STOP_MESSAGE = re.compile(
+    r"(?:(?:" + _STOP_FILLERS + r")\s*)*(?:" + _STOP_WORDS + r")(?:\s*(?:" + _STOP_WORDS + "|" + _STOP_FILLERS + r"))*"
+)
+
+
+def says_stop(text: str) -> bool:
+    """True when the whole message says to leave what is under way: "算了" / "不要了" / "never
+    mind" / "forget it" / "stop" (with fillers such as "吧", "谢谢", "ok"). A stop with an
+    object ("stop calling me", "停还几个月") is a request of its own, not this."""
+    if not isinstance(text, str):
+        return False
+    core = re.sub(r"[^\w\s']+", " ", normalize(text).lower())
+    core = re.sub(r"\s+", " ", core).strip()
+    return bool(core) and bool(_STOP_MESSAGE.fullmatch(core))
+
+
 # --------------------------------------------------------------------------- dates
+# The date rule, the same in both languages (bot/README.md, "Dates"):
+# - weeks run Monday to Sunday. "下周五" / "next Friday" is the Friday of next week; "下下周五" /
+#   "the Friday after next" the one after; "上周五" / "last Friday" the Friday of last week;
+#   "周五" / "Friday" / "this Friday" the coming Friday, today included (this week's if it has
+#   not passed, else next week's); "周末" / "the weekend" is Saturday (today when said on a Sunday).
+# - "月底" / "end of the month" is the last day of this month, which is today when said on the
+#   last day (the borrower named this month; next month's end would be a date they did not say);
+#   "下个月底" / "end of next month" the last day of next month; "月初" / "月中" the 1st / 15th.
+# - a day without a month ("15号", "the 15th") or a day and month without a year ("12月3日",
+#   "Dec 3") is the next such date from today on (today included); with ``past=True`` (a
+#   payment said to be made) the latest such date up to today.
+# - "明天", "后天", "N天后", "in N days", "一周后", "in 2 weeks", "昨天", "3 days ago" count from today.
+# - "下周" / "next week" / "下个月" alone name no day: None (the caller asks which day).
 
 _WEEKDAY_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5}
 _WEEKDAY_EN = {
@@ -236,11 +505,46 @@ _WEEKDAY_EN = {
     "sat": 5,
     "sunday": 6,
     "sun": 6,
+    "weekend": 5,
+}
+_MONTH_NUMBER = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
 _MONTHS_EN = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
+_EN_COUNT = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "a couple of": 2,
+    "couple of": 2,
+    "a few": 3,
+}
+_ZH_NUM = r"[\d一二两三四五六七八九十半]+"
+_EN_NUM = r"\d+|a couple of|couple of|a few|an?|one|two|three|four|five|six|seven|eight|nine|ten"
+_UNIT_DAYS = {"天": 1, "日": 1, "周": 7, "星期": 7, "礼拜": 7, "day": 1, "week": 7}
 
 
 def _small_number(token: str) -> int | None:
@@ -265,14 +569,26 @@ def _add_months(d: date, months: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
-def _day_of_month_ahead(today: date, day: int) -> date | None:
-    """The next date on or after today whose day of month is `day`."""
-    if not 1 <= day <= 31:
+def _day_of_month(today: date, day: int | None, past: bool = False) -> date | None:
+    """The next date from today on whose day of month is `day` (with `past`, the latest up to today)."""
+    if day is None or not 1 <= day <= 31:
         return None
     for step in range(0, 3):
-        year, month = _add_months(today, step)
+        year, month = _add_months(today, -step if past else step)
         candidate = _safe_date(year, month, day)
-        if candidate and candidate >= today:
+        if candidate and (candidate <= today if past else candidate >= today):
+            return candidate
+    return None
+
+
+def _month_day(today: date, month: int | None, day: int | None, past: bool = False) -> date | None:
+    """A day and month without a year: the next one from today on (with `past`, the latest up to today)."""
+    if not month or not day or _safe_date(2024, month, day) is None:  # no such day in any year
+        return None
+    step = -1 if past else 1
+    for offset in range(0, 9):  # 29 February waits for a leap year
+        candidate = _safe_date(today.year + step * offset, month, day)
+        if candidate and (candidate <= today if past else candidate >= today):
             return candidate
     return None
 
@@ -281,102 +597,175 @@ def _end_of_month(d: date) -> date:
     return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])
 
 
-def parse_date(text: str, today: date) -> date | None:
-    """A calendar date in a message, relative to `today`, or None.
+def _weekday(today: date, wd: int, weeks: int | None, past: bool) -> date:
+    """Weekday `wd` (0 = Monday) of the week `weeks` from this one (Monday to Sunday weeks), or,
+    when `weeks` is None, the coming one (today included; with `past`, the latest up to today)."""
+    monday = today - timedelta(days=today.weekday())
+    if weeks is not None:
+        return monday + timedelta(days=7 * weeks + wd)
+    if wd == 5 and today.weekday() == 6 and not past:
+        return today  # "周末" said on a Sunday: the weekend is today
+    candidate = monday + timedelta(days=wd)
+    if past:
+        return candidate if candidate <= today else candidate - timedelta(days=7)
+    return candidate if candidate >= today else candidate + timedelta(days=7)
 
-    Chinese weeks start on Monday: "下周五" is the Friday of next calendar week, "周五" /
-    "这周五" the Friday of this week (next week's if it has passed). English "Friday" and
-    "next Friday" both mean the first Friday after today (today excluded). "15号" / "the 15th"
-    is the next 15th on or after today. "月底" / "end of the month" is the last day of this month.
+
+def _count(token: str) -> int | None:
+    token = token.strip()
+    if token in _EN_COUNT:
+        return _EN_COUNT[token]
+    if token == "半":
+        return None
+    return _small_number(token)
+
+
+def _relative(s: str, low: str, today: date) -> date | None | bool:
+    """ "3天后" / "in 3 days" / "一周后" / "in 2 weeks" / "一个月后" / "3 days ago"; False when none is said."""
+    m = re.search(r"(" + _ZH_NUM + r")\s*个?\s*(天|日|周|星期|礼拜|月)\s*(之后|以后|过后|后|之内|以内|内|以前|前)", s)
+    if m and not (m.group(2) == "月" and "个" not in m.group(0)):
+        unit, where = m.group(2), m.group(3)
+        sign = -1 if where in ("以前", "前") else 1
+        if m.group(1) == "半" and unit == "月":
+            return today + timedelta(days=15 * sign)
+        n = _count(m.group(1))
+        if n is None or n > 366:
+            return None
+        if unit == "月":
+            year, month = _add_months(today, n * sign)
+            return _safe_date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+        return today + timedelta(days=n * _UNIT_DAYS[unit] * sign)
+    m = re.search(r"(?:再过|过)\s*(" + _ZH_NUM + r")\s*个?\s*(天|周|星期|礼拜)", s)
+    if m:
+        n = _count(m.group(1))
+        return today + timedelta(days=n * _UNIT_DAYS[m.group(2)]) if n is not None and n <= 366 else None
+    m = (
+        re.search(r"\b(?:in|within|after)\s+(" + _EN_NUM + r")\s+(day|week|month)s?\b", low)
+        or re.search(r"\b(" + _EN_NUM + r")\s+(day|week|month)s?\s+(?:from now|from today|later|time)\b", low)
+        or re.search(r"\b(" + _EN_NUM + r")\s+(day|week|month)s?\s+(ago)\b", low)
+    )
+    if m:
+        n = _count(m.group(1))
+        if n is None or n > 366:
+            return None
+        sign = -1 if m.group(0).endswith("ago") else 1
+        if m.group(2) == "month":
+            year, month = _add_months(today, n * sign)
+            return _safe_date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+        return today + timedelta(days=n * _UNIT_DAYS[m.group(2)] * sign)
+    return False
+
+
+def _english_month_day(low: str) -> tuple[int, int, int | None] | None:
+    """(month, day, year or None) from "Dec 3", "December 3rd, 2026", "3 December", "the 3rd of Dec"."""
+    m = re.search(r"\b(" + _MONTHS_EN + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s*(\d{4})\b)?", low)
+    if m:
+        return _MONTH_NUMBER[m.group(1)[:3]], int(m.group(2)), int(m.group(3)) if m.group(3) else None
+    m = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(" + _MONTHS_EN + r")\b\.?(?:,?\s*(\d{4})\b)?", low)
+    if m:
+        return _MONTH_NUMBER[m.group(2)[:3]], int(m.group(1)), int(m.group(3)) if m.group(3) else None
+    return None
+
+
+def parse_date(text: str, today: date, past: bool = False) -> date | None:
+    """A calendar date in a message, relative to `today`, or None (the rule above).
+
+    `past` reads the incomplete dates ("20号", "Friday", "Nov 20") backwards, for an event
+    the borrower says happened (a payment); words that say past or future ("上周五",
+    "next Friday", "3 days ago") mean the same in both modes.
     """
     if not isinstance(text, str) or not text.strip() or not isinstance(today, date):
         return None
     s = normalize(text)
     low = s.lower()
 
-    m = re.search(r"(?<!\d)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})(?!\d)", s)
+    m = re.search(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)", s)
     if m:
         return _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
 
-    if re.search(r"大后天", s):
-        return today + timedelta(days=3)
-    if re.search(r"后天|day after tomorrow", low):
-        return today + timedelta(days=2)
-    if re.search(r"明天|明日|tomorrow|tmr\b|tmrw\b", low):
-        return today + timedelta(days=1)
-    if re.search(r"今天|今日|今晚|\btoday\b|\btonight\b|right now|现在", low):
-        return today
-
-    m = re.search(r"([\d一二两三四五六七八九十]+)\s*(?:天|日)(?:之?后|以后|内)", s) or re.search(
-        r"in\s+(\d+|a|one|two|three|four|five|six|seven)\s+days?", low
+    fixed = (
+        (r"大前天", -3),
+        (r"前天|day before yesterday", -2),
+        (r"昨天|昨日|昨晚|yesterday", -1),
+        (r"大后天", 3),
+        (r"后天|day after tomorrow", 2),
+        (r"明天|明日|明早|明晚|tomorrow|\btmr\b|\btmrw\b", 1),
     )
-    if m:
-        words = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7}
-        n = words.get(m.group(1)) if m.group(1) in words else _small_number(m.group(1))
-        return today + timedelta(days=n) if n is not None and n <= 366 else None
+    for pattern, days in fixed:
+        if re.search(pattern, low):
+            return today + timedelta(days=days)
 
-    m = re.search(r"(下下|下个?|这个?|本|上)?\s*(?:周|星期|礼拜)([一二三四五六日天末])", s)
-    if m:
-        prefix, wd = m.group(1) or "", _WEEKDAY_ZH[m.group(2)]
-        monday = today - timedelta(days=today.weekday())
-        if prefix.startswith("下下"):
-            return monday + timedelta(days=14 + wd)
-        if prefix.startswith("下"):
-            return monday + timedelta(days=7 + wd)
-        if prefix.startswith("上"):
-            return None
-        candidate = monday + timedelta(days=wd)
-        return candidate if candidate >= today else candidate + timedelta(days=7)
+    relative = _relative(s, low, today)
+    if relative is not False:
+        return relative if isinstance(relative, date) else None
 
+    m = re.search(r"(下下|下个?|这个?|本|上上|上个?)?\s*(?:周|星期|礼拜)([一二三四五六日天末])", s)
+    if m:
+        prefix = m.group(1) or ""
+        weeks = next((n for p, n in (("下下", 2), ("上上", -2), ("下", 1), ("上", -1)) if prefix.startswith(p)), None)
+        return _weekday(today, _WEEKDAY_ZH[m.group(2)], weeks, past)
+
+    names = "|".join(_WEEKDAY_EN)
+    m = re.search(r"\b(?:the\s+)?(" + names + r")\.?\s+after\s+next\b", low)
+    if m:
+        return _weekday(today, _WEEKDAY_EN[m.group(1)], 2, past)
+    m = re.search(
+        r"\b(?:(next|this|last|coming|the)\s+)?(" + names + r")\b\.?(?:\s+(?:of\s+)?(next|this|last)\s+week)?", low
+    )
+    if m and (m.group(2) != "sun" or m.group(1)) and (m.group(2) != "sat" or m.group(1)):
+        which = m.group(1) or m.group(3)
+        weeks = {"next": 1, "last": -1}.get(which or "")
+        return _weekday(today, _WEEKDAY_EN[m.group(2)], weeks, past)
+
+    if re.search(r"上个?月底|上个?月末|end of last month", low):
+        year, month = _add_months(today, -1)
+        return _end_of_month(date(year, month, 1))
     if re.search(r"下个?月底|下个?月末|end of next month", low):
-        y, mo = _add_months(today, 1)
-        return _end_of_month(date(y, mo, 1))
+        year, month = _add_months(today, 1)
+        return _end_of_month(date(year, month, 1))
     if re.search(r"月底|月末|end of (?:the |this )?month|month[- ]end", low):
         return _end_of_month(today)
+    if re.search(r"年底|年末|end of (?:the |this )?year|year[- ]end", low):
+        return date(today.year, 12, 31)
 
-    m = re.search(r"下个?月\s*([\d一二两三四五六七八九十]+)\s*[号日]", s) or re.search(
-        r"(\d{1,2})(?:st|nd|rd|th)? (?:of )?next month", low
+    m = re.search(r"下个?月\s*(" + _ZH_NUM + r")\s*[号日]", s) or re.search(
+        r"\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?next month", low
     )
     if m:
+        year, month = _add_months(today, 1)
         day = _small_number(m.group(1))
-        y, mo = _add_months(today, 1)
-        return _safe_date(y, mo, day) if day else None
-    if re.search(r"下个?月初|beginning of next month|start of next month|early next month", low):
-        y, mo = _add_months(today, 1)
-        return date(y, mo, 1)
+        return _safe_date(year, month, day) if day else None
+    if re.search(r"下个?月初|(?:beginning|start) of next month|early next month", low):
+        year, month = _add_months(today, 1)
+        return date(year, month, 1)
+    if re.search(r"下个?月中|middle of next month|mid[- ]next month", low):
+        year, month = _add_months(today, 1)
+        return date(year, month, 15)
+    if re.search(r"月初|(?:beginning|start) of the month", low):
+        return _day_of_month(today, 1, past)
+    if re.search(r"月中|mid[- ]?month|middle of the month", low):
+        return _day_of_month(today, 15, past)
 
-    m = re.search(r"(?<!\d)([\d一二两三四五六七八九十]{1,3})\s*月\s*([\d一二两三四五六七八九十]{1,3})\s*[号日]?", s)
-    if m:
-        month, day = _small_number(m.group(1)), _small_number(m.group(2))
-        if month and day:
-            on_day = _safe_date(today.year, month, day)
-            if on_day and on_day < today:
-                on_day = _safe_date(today.year + 1, month, day)
-            return on_day
+    m = re.search(r"(?<![\d个])(" + _ZH_NUM + r")\s*月\s*(" + _ZH_NUM + r")\s*[号日]?", s)
+    if m and "半" not in m.group(0):
+        return _month_day(today, _small_number(m.group(1)), _small_number(m.group(2)), past)
 
-    m = re.search(r"(?<![\d月])([\d一二两三四五六七八九十]{1,3})\s*[号日](?!元)", s)
-    if m:
-        day = _small_number(m.group(1))
-        return _day_of_month_ahead(today, day) if day else None
+    m = re.search(r"(?<![\d月])(" + _ZH_NUM + r")\s*[号日](?!元)", s)
+    if m and "半" not in m.group(1):
+        return _day_of_month(today, _small_number(m.group(1)), past)
 
-    m = re.search(r"\b(?:next|this|on|by|coming)?\s*(" + "|".join(_WEEKDAY_EN) + r")\b", low)
-    if m:
-        wd = _WEEKDAY_EN[m.group(1)]
-        ahead = (wd - today.weekday()) % 7 or 7
-        return today + timedelta(days=ahead)
-    if re.search(r"\bnext week\b", low):
-        return today + timedelta(days=7 - today.weekday())
-
-    m = re.search(r"\b" + _MONTHS_EN + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s*\d{4})?\b", low) or re.search(
-        r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTHS_EN + r"\b(?:,?\s*\d{4})?", low
-    )
-    if m:
-        return _english_month_date(m.group(0), today)
+    found = _english_month_day(low)
+    if found:
+        named_month, named_day, named_year = found
+        if named_year:
+            return _safe_date(named_year, named_month, named_day)
+        return _month_day(today, named_month, named_day, past)
 
     m = re.search(r"\bthe\s+(\d{1,2})(?:st|nd|rd|th)?\b|\b(\d{1,2})(?:st|nd|rd|th)\b", low)
     if m:
-        day = int(m.group(1) or m.group(2))
-        return _day_of_month_ahead(today, day)
+        return _day_of_month(today, int(m.group(1) or m.group(2)), past)
+    if re.search(r"今天|今日|今晚|\btoday\b|\btonight\b|right now|现在|马上", low):
+        return today  # last: "现在没钱，下周五还" names next Friday
     return None
 
 
@@ -566,7 +955,7 @@ _ALL_WEAK = re.compile(
     r"don'?t (?:contact|reach out to|bother) me|do not contact|no (?:more )?contact"
 )
 # A clause that refuses the channels it names, and one that keeps them ("text me instead").
-_STOP_WORDS = re.compile(
+_REFUSING_WORDS = re.compile(
     r"别|不要|不用|不想|不再|停|取消|勿|不许|不准|禁止|拒绝|退订|\bdon'?t\b|\bdo not\b|\bno\b|\bnot\b|\bstop\b|"
     r"\bnever\b|\bquit\b|\bcease\b|\bwithout\b|\benough\b|\bunsubscribe\b|\bopt out\b|\bremove\b"
 )
@@ -630,7 +1019,7 @@ def parse_channel(text: str) -> ContactChoice | None:
         if not named:
             every = every or bool(_ALL_WEAK.search(clause))
             continue
-        if _STOP_WORDS.search(clause):
+        if _REFUSING_WORDS.search(clause):
             stopped |= named
             every = every or bool(_NO_CONTACT.search(clause))
         elif _KEEP_WORDS.search(clause):
@@ -664,6 +1053,39 @@ def parse_language(text: str) -> str | None:
     if wants_zh and not wants_en:
         return "zh"
     return None
+
+
+_ZH_NAMES = r"中文|汉语|普通话|国语|华语|chinese|mandarin"
+_EN_NAMES = r"英文|英语|english"
+_ASK_VERB = (
+    r"(?:说|讲|用|换成|换到|换回|改成|改用|改回|切换(?:到|成|回)?|回复|回答|\bspeak\b|\bspeaking\b|\btalk\b|\bwrite\b|"
+    r"\breply\b|\brespond\b|\banswer\b|\bswitch\b|\bchange\b|\bcontinue\b|\bgo\b|\buse\b)"
+    r"\s*(?:to\s+|back\s+to\s+|in\s+|into\s+|with\s+|me\s+in\s+|跟我|和我|给我)?\s*"
+)
+_CANNOT = (
+    r"(?:不会|不懂|看不懂|听不懂|不太会|不太懂|不认识|don'?t|do not|can'?t|cannot|not good (?:at|with))"
+    r"\s*(?:说|讲|看|读|\w+\s+)?\s*"
+)
+
+
+def asks_for_language(text: str) -> str | None:
+    """The language a message explicitly asks for ("说中文", "English please", "能用英文吗",
+    "reply in Chinese"), or None. Stricter than parse_language: naming a language is not
+    asking for it ("I'm Chinese", "我英文不好"); not reading one asks for the other ("我看不懂英文")."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    low = normalize(text).lower()
+    asked = set()
+    for lang, names, other in (("zh", _ZH_NAMES, "en"), ("en", _EN_NAMES, "zh")):
+        if re.search(_CANNOT + r"(?:" + names + r")", low):
+            asked.add(other)
+        elif re.search(
+            _ASK_VERB + r"(?:" + names + r")|\bin (?:" + names + r")\b|^\s*(?:" + names + r")\s*"
+            r"(?:please|pls|plz|吧|好吗|可以吗|行吗|谢谢|thanks)?\s*(?:[,.!?，。！？].*)?$",
+            low,
+        ):
+            asked.add(lang)
+    return asked.pop() if len(asked) == 1 else None
 
 
 HARDSHIP_REASONS = (

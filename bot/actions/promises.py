@@ -10,7 +10,7 @@ no correction is not taken as one. A refused date is answered with the latest da
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from actions.base import LedgerAction, call
@@ -57,6 +57,16 @@ def _is_correction(text: str, amount: Decimal | None, promised: date | None) -> 
     if promised is not None:
         return True
     return amount is not None and _cued(text)
+
+
+def latest_promise_date(turn: Turn, extra: dict) -> date | None:
+    """The latest date the ledger would take (its 422 names it; else today + max_days), or None."""
+    try:
+        return date.fromisoformat(str(extra["latest_date"])[:10])
+    except (KeyError, ValueError):
+        pass
+    max_days = extra.get("max_days")
+    return turn.today + timedelta(days=max_days) if isinstance(max_days, int) and max_days >= 0 else None
 
 
 class ActionPromiseToPay(LedgerAction):
@@ -198,16 +208,17 @@ class ActionPromiseToPay(LedgerAction):
     @staticmethod
     def _rejected(turn: Turn, exc: LedgerError, status: dict) -> None:
         reason = exc.extra.get("reason")
-        turn.set("promise_amount", None)
         turn.set("promise_date", None)
         if reason == "date_out_of_window":
-            latest = exc.extra.get("latest_date")
-            if isinstance(latest, str) and latest[:10] >= turn.today.isoformat():
-                turn.say("promise_date_latest", latest=turn.date(latest))
+            # the amount stays: only a new date is asked for, and the latest allowed one is said
+            latest = latest_promise_date(turn, exc.extra)
+            if latest is not None:
+                turn.say("promise_date_out_of_window", latest=turn.date(latest))
             else:
                 turn.say("promise_date_out_of_window_plain")
             turn.set("awaiting", "promise_details")
             return
+        turn.set("promise_amount", None)
         key = REJECTION_KEYS.get(reason or "", "promise_rejected")
         if key == "promise_too_many_broken_promises":
             turn.offer_human(key)

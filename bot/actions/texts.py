@@ -35,6 +35,11 @@ CHANNEL_NAMES = {
     "alipay": {"zh": "支付宝", "en": "Alipay"},
     "card": {"zh": "银行卡", "en": "bank card"},
 }
+FIGURE_NAMES = {
+    "monthly_income": {"zh": "每月收入", "en": "monthly income"},
+    "essential_expenses": {"zh": "每月必要开销", "en": "essential monthly costs"},
+    "other_debt_payments": {"zh": "其他贷款每月还款", "en": "other debt payments"},
+}
 REASON_NAMES = {
     "job_loss": {"zh": "失业", "en": "job loss"},
     "illness": {"zh": "生病或受伤", "en": "illness or injury"},
@@ -93,6 +98,10 @@ T: dict[str, dict[str, str]] = {
     "verify_stopped": {
         "zh": "好的，已停止核实。没有核实身份之前，我无法提供账户信息。",
         "en": "OK, I've stopped the check. I can't share account details until you're verified.",
+    },
+    "verify_stopped_offer": {
+        "zh": "好的，已停止核实，没有记录任何内容。没有核实身份之前我无法查看您的账户；如果您愿意，可以请同事来帮您。",
+        "en": "OK, I've stopped the check and nothing has been recorded. I can't look at your account until you're verified; if you like, a colleague can help you.",
     },
     "third_party": {
         "zh": "感谢您的关心。为了保护个人隐私，我只能和账户本人沟通账户相关的事情，无法向其他人提供任何信息。请让本人直接联系我们，我们会很乐意帮助。",
@@ -241,8 +250,16 @@ T: dict[str, dict[str, str]] = {
         "en": "That amount looks unusual; could you check the monthly figure again?",
     },
     "hardship_stopped": {
-        "zh": "好的，我们先不继续评估。您随时可以再来找我。",
-        "en": "OK, we'll stop the assessment here. You can come back to it any time.",
+        "zh": "好的，我们先不继续评估，没有记录任何内容，也没有开通任何方案。如果您愿意，可以请同事直接和您一起看看怎么办；您也随时可以再来找我。",
+        "en": "OK, we'll stop the assessment here: nothing has been recorded and no plan has been set up. If you like, a colleague can look at your situation with you; you can also come back to me any time.",
+    },
+    "hardship_known_figures": {
+        "zh": "我会沿用您之前告诉我的数字：{figures}。如有变化，直接告诉我就行（比如“收入现在是 4000”）。",
+        "en": "I'll use the figures you gave me earlier: {figures}. If anything has changed, just tell me (for example 'my income is now 4000').",
+    },
+    "hardship_figure_updated": {
+        "zh": "好的，{name}改为 {amount}。",
+        "en": "OK, {name} changed to {amount}.",
     },
     "plans_intro": {
         "zh": "根据您提供的情况，您可以选择以下方案：",
@@ -344,6 +361,10 @@ T: dict[str, dict[str, str]] = {
         "zh": "已记录：您承诺在 {date} 前还款 {amount}。谢谢！到时可以在 App 的还款页面支付。",
         "en": "Noted: you'll pay {amount} by {date}. Thank you! You can pay on the repayment page of the app.",
     },
+    "promise_date_out_of_window": {
+        "zh": "抱歉，这个日期我没法记录：还款承诺最晚只能到 {latest}。请在今天到 {latest} 之间选一天。",
+        "en": "Sorry, I can't take that date: the latest date for a promise is {latest}. Could you choose a day from today to {latest}?",
+    },
     "promise_date_out_of_window_plain": {
         "zh": "抱歉，这个日期超出了可以承诺的范围，请换一个更近的日期。",
         "en": "Sorry, that date is outside the window for a promise; could you choose an earlier date?",
@@ -371,10 +392,6 @@ T: dict[str, dict[str, str]] = {
     "promise_past_date": {
         "zh": "这个日期已经过去了，请给一个今天或以后的日期。",
         "en": "That date has passed; please give today or a later date.",
-    },
-    "promise_date_latest": {
-        "zh": "抱歉，这个还款承诺最晚只能定在 {latest}。请选一个从今天到 {latest} 之间的日期。",
-        "en": "Sorry, the latest date I can record for this promise is {latest}. Could you choose a day between today and {latest}?",
     },
     "promise_replaced": {
         "zh": "已为您修改还款承诺：原来是 {old_date} 前还 {old_amount}，现在改为 {date} 前还 {amount}。原来的承诺已被替换。",

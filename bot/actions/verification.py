@@ -32,7 +32,8 @@ from actions.base import (
 from actions.handoff import conversation_summary, escalate
 from actions.ledger_client import BorrowerAuth, LedgerError
 from actions.loans import remember_loans
-from actions.parsing import parse_dob, parse_id_last4, parse_loan_number, parse_phone
+from actions.message_slots import language_after_verification
+from actions.parsing import parse_dob, parse_id_last4, parse_loan_number, parse_phone, says_stop
 from actions.slots import IDENTITY_SLOTS, VERIFICATION_FORM
 from actions.third_party import says_third_party
 from actions.turn import TZ, Turn
@@ -51,7 +52,11 @@ ACCOUNT_INTENTS = {
     "dispute_debt",
     "stop_contact",
 }
-SMALL_TALK = {"greet", "thank", "affirm", "bot_challenge"}
+SMALL_TALK = {"greet", "thank", "affirm"}
+# Side questions answered while the verification form runs (the form then asks again): none of
+# their answers says anything about an account (ask_consequences gives the policy's general text).
+# Requests for help: leaving verification after one of them, the borrower is offered a person.
+HELP_INTENTS = {"report_hardship", "request_payment_plan", "request_fee_waiver", "dispute_debt", "already_paid"}
 CLIENT_REF_MAX = 64
 
 
@@ -81,8 +86,13 @@ class ValidateVerificationForm(TurnFormValidation):
         confident = turn.latest_confidence >= ESCAPE_CONFIDENCE
         if refuses_person(turn):
             return {slot: None}
-        if escapes_form(turn):
+        if says_stop(text) or escapes_form(turn):
             return {slot: None, "requested_slot": None}
+        if turn.latest_intent == "bot_challenge" and confident:
+            # answered in passing, nothing about the account; the form then asks its question again
+            handler = turn.dispatch.handler(turn.latest_intent)
+            await handler(turn.ledger, turn.vault, lambda: turn.today).handle_safely(turn)
+            return {slot: None, **slot_changes(turn)}
         if turn.latest_intent in ACCOUNT_INTENTS and confident:
             turn.say("verify_first")  # a new question: answered instead of the first one once verified
             return {slot: None, "pending_intent": turn.latest_intent}
@@ -157,9 +167,10 @@ class ActionSubmitVerification(LedgerAction):
             ("phone" in answers or "loan_number" in answers) and "date_of_birth" in answers and "id_last4" in answers
         )
         if not complete or any(turn.slot(s) != MASK for s in IDENTITY_SLOTS):
+            pending = turn.slot("pending_intent")
             self._clear(turn)
             turn.set("pending_intent", None)
-            await self._stopped(turn)
+            await self._stopped(turn, pending)
             return
         try:
             result = await turn.ledger.verify(
@@ -185,15 +196,21 @@ class ActionSubmitVerification(LedgerAction):
         for slot in IDENTITY_SLOTS:
             turn.set(slot, None)
 
-    async def _stopped(self, turn: Turn) -> None:
+    async def _stopped(self, turn: Turn, pending: str | None) -> None:
+        """The form was left. A request of its own (a person, a complaint) is answered; else the
+        borrower hears that nothing was recorded and is offered a person (in other words when they
+        came for help, `pending`). A plain "算了" / "never mind" is never read as another request."""
         intent = "request_human" if accepts_offered_person(turn) else turn.latest_intent
+        plain = says_stop(turn.latest_text)
         # stop_contact and dispute_debt need the verification that was just stopped
-        answered_now = intent in HANDLED_AFTER_ESCAPE - {"stop_contact", "dispute_debt"}
+        answered_now = intent in HANDLED_AFTER_ESCAPE - {"stop_contact", "dispute_debt"} and not plain
         handler = turn.dispatch.handler_for(intent) if answered_now else None
         if handler is not None:
             await handler(self._ledger, self._vault, self._today).handle_safely(turn)
-        elif intent == "goodbye":
+        elif intent == "goodbye" and not plain:
             turn.say_response("utter_goodbye")
+        elif pending in HELP_INTENTS:
+            turn.offer_human("verify_stopped_offer")
         else:
             turn.offer_human("verify_stopped")  # nothing about the account without it: a person can help
 
@@ -237,8 +254,11 @@ class ActionSubmitVerification(LedgerAction):
         turn.set("third_party", False)
         turn.set("borrower_id", borrower.get("borrower_id"))
         turn.set("borrower_name", borrower.get("name"))
-        if borrower.get("language") in ("zh", "en") and not turn.slot("language_chosen"):
-            turn.set("language", borrower["language"])
+        language = language_after_verification(
+            turn.slot("language"), bool(turn.slot("language_chosen")), borrower.get("language")
+        )
+        if language != turn.slot("language"):
+            turn.set("language", language)
         await remember_loans(turn, auth, borrower.get("borrower_id"), given_loan_number)
         name = borrower.get("name") or ""
         turn.say("verify_ok", name=name if turn.lang == "zh" else (f", {name}" if name else ""))

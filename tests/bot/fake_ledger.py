@@ -400,6 +400,7 @@ class FakeLedger:
         self.down = False
         self.calls: list[str] = []
         self.loan_calls: list[tuple[str, str]] = []  # (call, loan number) of every call that names a loan
+        self.omit_latest_date = False  # True: a promise refusal carries only its reason (an older ledger)
         self.hardship_cases: list[dict] = []
         self.promises: list[dict] = []
         self.disputes: list[dict] = []
@@ -597,12 +598,9 @@ class FakeLedger:
         window = 14 if borrower.status["bucket"] == "M1" else 7
         latest = TODAY + timedelta(days=window)
         if not TODAY <= promised_date <= latest:
-            raise LedgerError(
-                422,
-                "promise_rejected",
-                "",
-                {"reason": "date_out_of_window", "earliest_date": TODAY.isoformat(), "latest_date": latest.isoformat()},
-            )
+            dates = {"earliest_date": TODAY.isoformat(), "latest_date": latest.isoformat(), "max_days": window}
+            extra = {"reason": "date_out_of_window", **({} if self.omit_latest_date else dates)}
+            raise LedgerError(422, "promise_rejected", "", extra)
         if not Decimal("0") < amount <= Decimal(borrower.status["payoff_amount"]):
             raise LedgerError(422, "promise_rejected", "", {"reason": "amount_out_of_range"})
         promise = {

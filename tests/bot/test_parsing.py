@@ -1,6 +1,6 @@
 """Table-driven tests of the pure parsers (expected values worked out by hand from the text)."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -87,7 +87,7 @@ def test_parse_amount_never_returns_float():
         ("二十八号", date(2026, 11, 28)),
         ("the 15th", date(2026, 12, 15)),
         ("on the 28th", date(2026, 11, 28)),
-        ("next Friday", date(2026, 11, 27)),
+        ("next Friday", date(2026, 12, 4)),  # the Friday of next week, as 下周五
         ("Friday", date(2026, 11, 27)),
         ("next wednesday", date(2026, 12, 2)),
         ("明天", date(2026, 11, 26)),
@@ -113,7 +113,9 @@ def test_parse_date_reads_relative_dates(text, expected):
     assert parsing.parse_date(text, today=TODAY) == expected
 
 
-@pytest.mark.parametrize("text", ["", "随便", "whenever", "31st of February", "2026-02-30", "32号", None, "上周五"])
+@pytest.mark.parametrize(
+    "text", ["", "随便", "whenever", "31st of February", "2026-02-30", "32号", None, "下个月", "下周", "next week"]
+)
 def test_parse_date_returns_none_for_unreadable_dates(text):
     assert parsing.parse_date(text, today=TODAY) is None
 
@@ -395,3 +397,375 @@ def test_arabic_integers_round_trip(n):
 )
 def test_says_in_full(text, expected):
     assert parsing.says_in_full(text) is expected
+
+
+# --------------------------------------------------------------------------- the date rule
+# One rule for both languages (bot/README.md, "Dates"): weeks run Monday to Sunday;
+# "下周五" / "next Friday" is the Friday of next week; "周五" / "Friday" / "this Friday" the coming
+# one (today included); a day without a month, or a month and day without a year, is read
+# forward (the next such day from today on) unless the message says it is in the past.
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # next <weekday>: the weekday of next week (Mon-Sun), in both languages
+        ("下周五", date(2026, 12, 4)),
+        ("下週五還", date(2026, 12, 4)),
+        ("下个礼拜五", date(2026, 12, 4)),
+        ("next Friday", date(2026, 12, 4)),
+        ("I'll pay next fri", date(2026, 12, 4)),
+        ("下周一", date(2026, 11, 30)),
+        ("next Monday", date(2026, 11, 30)),
+        ("下周三", date(2026, 12, 2)),
+        ("next Wednesday", date(2026, 12, 2)),
+        ("下下周五", date(2026, 12, 11)),
+        ("the Friday after next", date(2026, 12, 11)),
+        # <weekday> / this <weekday>: the coming one, today included
+        ("周五", date(2026, 11, 27)),
+        ("Friday", date(2026, 11, 27)),
+        ("this Friday", date(2026, 11, 27)),
+        ("本週五", date(2026, 11, 27)),
+        ("周三", TODAY),
+        ("on Wednesday", TODAY),
+        ("星期天", date(2026, 11, 29)),
+        ("Sunday", date(2026, 11, 29)),
+        ("周末", date(2026, 11, 28)),
+        ("this weekend", date(2026, 11, 28)),
+        ("下周末", date(2026, 12, 5)),
+        ("next weekend", date(2026, 12, 5)),
+        # relative days and weeks
+        ("后天", date(2026, 11, 27)),
+        ("後天", date(2026, 11, 27)),
+        ("the day after tomorrow", date(2026, 11, 27)),
+        ("大后天", date(2026, 11, 28)),
+        ("三天之后", date(2026, 11, 28)),
+        ("3 days from now", date(2026, 11, 28)),
+        ("in two days", date(2026, 11, 27)),
+        ("一周后", date(2026, 12, 2)),
+        ("in a week", date(2026, 12, 2)),
+        ("两个星期后", date(2026, 12, 9)),
+        ("in 2 weeks", date(2026, 12, 9)),
+        ("十天内", date(2026, 12, 5)),
+        ("within 10 days", date(2026, 12, 5)),
+        ("今晚", TODAY),
+        ("tonight", TODAY),
+        ("明天下午3点", date(2026, 11, 26)),
+        ("现在没钱，下周五还", date(2026, 12, 4)),
+        ("I can't right now but next Friday is fine", date(2026, 12, 4)),
+        ("现在就还", TODAY),
+        # month ends and beginnings
+        ("这个月底", date(2026, 11, 30)),
+        ("by the end of this month", date(2026, 11, 30)),
+        ("月末", date(2026, 11, 30)),
+        ("end of next month", date(2026, 12, 31)),
+        ("下個月底", date(2026, 12, 31)),
+        ("下个月初", date(2026, 12, 1)),
+        ("early next month", date(2026, 12, 1)),
+        ("月中", date(2026, 12, 15)),
+        ("mid-month", date(2026, 12, 15)),
+        ("年底", date(2026, 12, 31)),
+        ("end of the year", date(2026, 12, 31)),
+        # explicit dates, with and without a year
+        ("12月3日", date(2026, 12, 3)),
+        ("十二月三號", date(2026, 12, 3)),
+        ("Dec 3", date(2026, 12, 3)),
+        ("December 3rd", date(2026, 12, 3)),
+        ("3 December", date(2026, 12, 3)),
+        ("the 3rd of December", date(2026, 12, 3)),
+        ("1月5号", date(2027, 1, 5)),
+        ("Jan 5", date(2027, 1, 5)),
+        ("5th of January", date(2027, 1, 5)),
+        ("2027年1月5日", date(2027, 1, 5)),
+        ("2027/1/5", date(2027, 1, 5)),
+        ("January 5, 2027", date(2027, 1, 5)),
+        ("5 Jan 2027", date(2027, 1, 5)),
+        ("25号", TODAY),
+        ("the 25th", TODAY),
+        ("20号", date(2026, 12, 20)),
+        ("on the 20th", date(2026, 12, 20)),
+        ("11月25日", TODAY),
+        ("Nov 25", TODAY),
+        # said to be in the past
+        ("昨天", date(2026, 11, 24)),
+        ("yesterday", date(2026, 11, 24)),
+        ("前天", date(2026, 11, 23)),
+        ("上周五", date(2026, 11, 20)),
+        ("上週五", date(2026, 11, 20)),
+        ("last Friday", date(2026, 11, 20)),
+        ("3天前", date(2026, 11, 22)),
+        ("3 days ago", date(2026, 11, 22)),
+    ],
+)
+def test_the_date_rule_in_both_languages(text, expected):
+    assert parsing.parse_date(text, today=TODAY) == expected
+
+
+@pytest.mark.parametrize(
+    "zh, en",
+    [
+        ("下周五", "next Friday"),
+        ("周五", "Friday"),
+        ("下周一", "next Monday"),
+        ("下下周二", "the Tuesday after next"),
+        ("月底", "end of the month"),
+        ("下个月底", "end of next month"),
+        ("后天", "the day after tomorrow"),
+        ("5天后", "in 5 days"),
+        ("15号", "the 15th"),
+        ("12月3日", "December 3"),
+        ("上周五", "last Friday"),
+        ("周末", "the weekend"),
+    ],
+)
+@pytest.mark.parametrize("today", [date(2026, 11, 23) + timedelta(days=n) for n in range(7)] + [date(2026, 12, 31)])
+def test_the_two_languages_name_the_same_day(zh, en, today):
+    assert parsing.parse_date(zh, today=today) == parsing.parse_date(en, today=today) is not None
+
+
+@pytest.mark.parametrize("text", ["月底", "end of the month", "這個月底", "by the end of this month"])
+def test_month_end_said_on_the_last_day_is_today(text):
+    last_day = date(2026, 11, 30)
+    assert parsing.parse_date(text, today=last_day) == last_day
+    assert parsing.parse_date("下个月底", today=last_day) == date(2026, 12, 31)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("20号", date(2026, 11, 20)),
+        ("on the 20th", date(2026, 11, 20)),
+        ("周一", date(2026, 11, 23)),
+        ("on Monday", date(2026, 11, 23)),
+        ("11月20日", date(2026, 11, 20)),
+        ("Nov 20", date(2026, 11, 20)),
+        ("12月3日", date(2025, 12, 3)),
+        ("昨天", date(2026, 11, 24)),
+        ("今天", TODAY),
+    ],
+)
+def test_incomplete_dates_read_backwards_for_past_events(text, expected):
+    # a payment the borrower says was made: "I paid on the 20th" is the last 20th
+    assert parsing.parse_date(text, today=TODAY, past=True) == expected
+
+
+# --------------------------------------------------------------------------- monthly figures
+# The rule: a usual / average figure the borrower states wins; else, when the figures vary
+# (ranges, busy and slow months), income is the lowest figure said and expenses and other debt
+# payments the highest (a plan must stay affordable in a bad month); several parts of one kind
+# ("房租2000吃饭1000") are added up.
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("三四千", "3000.00"),
+        ("两三千块", "2000.00"),
+        ("3-4k", "3000.00"),
+        ("4到5千", "4000.00"),
+        ("四到五千", "4000.00"),
+        ("3000~4000", "3000.00"),
+        ("about 6k", "6000.00"),
+        ("6k-ish", "6000.00"),
+        ("六千上下", "6000.00"),
+        ("六千左右吧", "6000.00"),
+        ("1.2万", "12000.00"),
+        ("5 grand", "5000.00"),
+        ("3 thousand", "3000.00"),
+        ("一万出头", "10000.00"),
+        ("I'll pay 300 on May 5", "300.00"),
+        ("不是5000，是4000", "4000.00"),
+        ("I'll pay 300 not 500", "300.00"),
+    ],
+)
+def test_parse_amount_reads_ranges_and_approximations(text, expected):
+    assert parsing.parse_amount(text) == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    "text, asked, expected",
+    [
+        ("旺季八千淡季三四千，一般六千上下", "income", "6000.00"),
+        ("旺季八千淡季三四千", "income", "3000.00"),
+        ("旺季八千，淡季三四千", "expenses", "8000.00"),
+        ("busy months 8k, slow months 3-4k, usually about 6k", "income", "6000.00"),
+        ("busy months 8k, slow months 3-4k", "income", "3000.00"),
+        ("usually around 6k, 8k in a good month", "income", "6000.00"),
+        ("6k on average", "income", "6000.00"),
+        ("平均每月五千", "income", "5000.00"),
+        ("三四千", "income", "3000.00"),
+        ("三四千", "expenses", "4000.00"),
+        ("3-4k", "expenses", "4000.00"),
+        ("between 3 and 4 thousand", "income", "3000.00"),
+        ("3000 to 4000", "debts", "4000.00"),
+        ("一两万", "income", "10000.00"),
+        ("有时候两千有时候三千", "expenses", "3000.00"),
+        ("sometimes 2000, sometimes 3000", "income", "2000.00"),
+        ("房租2000吃饭1000", "expenses", "3000.00"),
+        ("rent 1500 plus food about 800", "expenses", "2300.00"),
+        ("没有", "debts", "0.00"),
+        ("none", "debts", "0.00"),
+        ("0", "income", "0.00"),
+        ("1.2万", "income", "12000.00"),
+    ],
+)
+def test_a_monthly_figure_from_ranges_and_averages(text, asked, expected):
+    assert parsing.parse_monthly_figures(text, asked=asked)[asked] == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("收入6000，房租2000吃饭1000，还有信用卡500", {"income": "6000", "expenses": "3000", "debts": "500"}),
+        ("I make 5k, spend about 2k and pay 300 on a card", {"income": "5000", "expenses": "2000", "debts": "300"}),
+        (
+            "我每月到手五千，房贷两千，花呗还八百，吃饭一千五",
+            {"income": "5000", "expenses": "1500", "debts": "2800"},
+        ),
+        ("收入六千，房租兩千，信用卡還五百", {"income": "6000", "expenses": "2000", "debts": "500"}),
+        ("月收入5000，没有其他贷款", {"income": "5000", "debts": "0"}),
+        ("no income right now, rent is 1500", {"income": "0", "expenses": "1500"}),
+        ("工资五千，兼职一千", {"income": "6000"}),
+        ("income 5000 expenses 3000 debts 1000", {"income": "5000", "expenses": "3000", "debts": "1000"}),
+        ("my salary is 7,000 and my credit card payments are 1,200", {"income": "7000", "debts": "1200"}),
+        ("旺季收入八千淡季三四千，房租一千五", {"income": "3000", "expenses": "1500"}),
+        ("收入不稳定，好的时候一万，差的时候三千", {"income": "3000"}),
+        ("收入3000，支出2000，其他贷款没有", {"income": "3000", "expenses": "2000", "debts": "0"}),
+        ("收入没有以前多", {}),
+        ("my income is actually 5500, not 6000", {"income": "5500"}),
+        ("我没有钱还款", {}),
+        ("2000", {}),
+        ("我失业三个月了", {}),
+        ("I lost my job 2 months ago", {}),
+        ("下周五还500", {}),
+    ],
+)
+def test_several_figures_in_one_message(text, expected):
+    found = parsing.parse_monthly_figures(text)
+    assert found == {k: Decimal(v).quantize(Decimal("0.01")) for k, v in expected.items()}
+
+
+def test_a_labelled_figure_goes_to_its_kind_whatever_was_asked():
+    assert parsing.parse_monthly_figures("房租2000", asked="income") == {"expenses": Decimal("2000.00")}
+    assert parsing.parse_monthly_figures("rent is 2000 and I earn 5000", asked="debts") == {
+        "expenses": Decimal("2000.00"),
+        "income": Decimal("5000.00"),
+    }
+
+
+def test_monthly_figures_are_decimals():
+    for value in parsing.parse_monthly_figures("收入1.2万，房租三四千", asked="income").values():
+        assert isinstance(value, Decimal)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("不对，收入是5000", True),
+        ("说错了，是4000", True),
+        ("刚才打错了，应该是三千", True),
+        ("不是5000，是4000", True),
+        ("sorry, I meant 4000", True),
+        ("I mean 4000 not 5000", True),
+        ("my mistake, it's 3500", True),
+        ("oops typo, 4000", True),
+        ("correction: rent is 2500", True),
+        ("5000", False),
+        ("大概五千", False),
+        ("actually about 3000", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_says_correction(text, expected):
+    assert parsing.says_correction(text) is expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "算了",
+        "算了吧",
+        "那算了",
+        "还是算了吧，谢谢",
+        "不要了",
+        "不用了",
+        "我不想弄了",
+        "先不了",
+        "取消",
+        "算了，不要了",
+        "算了吧謝謝",
+        "stop",
+        "never mind",
+        "nvm",
+        "Forget it.",
+        "no, forget about it",
+        "cancel",
+        "cancel that please",
+        "let's stop here",
+        "I don't want to do this anymore",
+        "ok never mind, thanks",
+    ],
+)
+def test_says_stop(text):
+    assert parsing.says_stop(text) is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stop calling me",
+        "不要再打电话了",
+        "停还几个月可以吗",
+        "我算了一下大概五千",
+        "I can't stop worrying",
+        "不要延期",
+        "no",
+        "5000",
+        "停一下",
+        "",
+        None,
+    ],
+)
+def test_does_not_say_stop(text):
+    assert parsing.says_stop(text) is False
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("说中文", "zh"),
+        ("請說中文", "zh"),
+        ("能用中文吗", "zh"),
+        ("中文", "zh"),
+        ("用普通话跟我说", "zh"),
+        ("reply in Chinese please", "zh"),
+        ("English please", "en"),
+        ("can you speak English?", "en"),
+        ("in English pls", "en"),
+        ("英文", "en"),
+        ("说英语吧", "en"),
+        ("switch to English", "en"),
+        ("English please, how much do I owe", "en"),
+        ("我看不懂英文", "zh"),
+        ("sorry I don't read Chinese", "en"),
+        ("I'm Chinese", None),
+        ("我英文不好", None),
+        ("how much do I owe", None),
+        ("我欠多少钱", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_asks_for_language(text, expected):
+    assert parsing.asks_for_language(text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60), st.sampled_from([None, "income", "expenses", "debts"]), st.booleans())
+def test_new_parsers_never_raise(text, asked, past):
+    parsing.parse_monthly_figures(text, asked=asked)
+    parsing.parse_date(text, today=TODAY, past=past)
+    parsing.says_correction(text)
+    parsing.says_stop(text)
+    parsing.asks_for_language(text)

@@ -60,8 +60,15 @@ async def test_an_ongoing_english_chat_is_not_switched_by_a_lone_chinese_word():
     assert said[0].startswith("You're welcome")
 
 
-async def test_the_profile_language_stays_after_verification():
+async def test_after_verification_the_reply_follows_the_message_too():
     events, said = await run(ActionGreet, tracker("hello there", "greet", {"language": "zh", "verified": True}))
+    assert slot_events(events) == {"language": "en"}
+    assert not said[0].startswith("您好")
+
+
+async def test_a_chosen_language_stays_after_verification():
+    slots = {"language": "zh", "verified": True, "language_chosen": True}
+    events, said = await run(ActionGreet, tracker("hello there", "greet", slots))
     assert slot_events(events) == {}
     assert said[0].startswith("您好")
 

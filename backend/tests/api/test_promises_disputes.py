@@ -40,6 +40,20 @@ async def test_promise_rules_refuse_dates_and_amounts_outside_the_policy(client,
     assert (await promise(client, headers2, "D2", days=7)).status == 201
 
 
+async def test_a_refused_date_says_the_latest_allowed_date(client, demo):
+    today = client.app[LEDGER].today()
+    headers = await as_borrower(client, "D1")
+    late = await promise(client, headers, "D1", days=20)  # M1: 14 days at most
+    body = await late.json()
+    assert late.status == 422 and body["reason"] == "date_out_of_window"
+    assert body["latest_date"] == (today + timedelta(days=14)).isoformat() and body["max_days"] == 14
+    headers2 = await as_borrower(client, "D2", "c2")
+    body2 = await (await promise(client, headers2, "D2", days=9)).json()  # M2: 7 days at most
+    assert body2["latest_date"] == (today + timedelta(days=7)).isoformat() and body2["max_days"] == 7
+    too_much = await (await promise(client, headers, "D1", amount="999999.00")).json()
+    assert "latest_date" not in too_much and "max_days" not in too_much
+
+
 async def test_d7_open_dispute_pauses_promises(client, demo):
     headers = await as_borrower(client, "D7")
     resp = await promise(client, headers, "D7")

@@ -39,6 +39,18 @@ def test_m1_window_is_14_days_and_m2_window_is_7(policy):
     assert reason(lambda: check(d2, policy, days=8)) == "date_out_of_window"
 
 
+def test_a_date_out_of_the_window_names_the_latest_allowed_date(policy):
+    d1, d2 = status_of("D1", policy), status_of("D2", policy)
+    for status, window in ((d1, 14), (d2, 7)):
+        with pytest.raises(PromiseRejected) as err:
+            check(status, policy, days=window + 5)
+        assert err.value.latest_date == TODAY + timedelta(days=window)
+        assert err.value.max_days == window
+    with pytest.raises(PromiseRejected) as err:
+        check(d1, policy, amount="0.00")
+    assert err.value.latest_date is None and err.value.max_days is None
+
+
 def test_amount_must_be_positive_and_at_most_the_payoff(policy):
     d1 = status_of("D1", policy)
     check(d1, policy, amount=str(d1.payoff_amount))

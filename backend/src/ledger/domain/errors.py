@@ -33,18 +33,26 @@ class InvalidAmount(LedgerError, ValueError):
 
 
 class PromiseRejected(LedgerError):
-    """A promise to pay cannot be recorded; ``reason`` is one of PROMISE_REJECTION_REASONS."""
+    """A promise to pay cannot be recorded; ``reason`` is one of PROMISE_REJECTION_REASONS. A date
+    out of the window also names the latest date allowed (``latest_date``, ``max_days`` after today)."""
 
     code = "promise_rejected"
 
     def __init__(
-        self, reason: str, detail: str = "", *, earliest: date | None = None, latest: date | None = None
+        self,
+        reason: str,
+        detail: str = "",
+        *,
+        earliest: date | None = None,
+        latest: date | None = None,
+        max_days: int | None = None,
     ) -> None:
         super().__init__(detail or reason)
         self.reason = reason
         # date_out_of_window: the dates a promise may carry (the borrower is told the latest)
         self.earliest_date = earliest
         self.latest_date = latest
+        self.max_days = max_days
 
 
 PROMISE_REJECTION_REASONS = (

@@ -47,7 +47,8 @@ def check_promise(
     too_many_broken_promises (``max_broken`` broken in the window: a human takes over),
     open_promise_exists (``max_open`` promises already open), amount_out_of_range (more than 0
     and at most the payoff amount), date_out_of_window (from today to the window's end: see
-    ``promise_window_end``; the rejection carries ``earliest`` and ``latest``).
+    ``promise_window_end``; the rejection carries ``earliest``,
+    ``latest`` and ``max_days``, the latest date's distance from today).
     """
     rules = policy.promises
     if dispute_open:
@@ -67,7 +68,11 @@ def check_promise(
     latest = window_ends_on if window_ends_on is not None else promise_window_end(status, as_of, policy)
     if not as_of <= promised_date <= latest:
         raise PromiseRejected(
-            "date_out_of_window", f"date must be from {as_of} to {latest}", earliest=as_of, latest=latest
+            "date_out_of_window",
+            f"date must be from {as_of} to {latest}",
+            earliest=as_of,
+            latest=latest,
+            max_days=(latest - as_of).days,
         )
 
 

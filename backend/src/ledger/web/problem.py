@@ -107,6 +107,7 @@ def from_ledger_error(exc: LedgerError) -> web.Response:
         "retry_after",
         "earliest_date",
         "latest_date",
+        "max_days",
     ):
         value = getattr(exc, attr, None)
         if value is not None:

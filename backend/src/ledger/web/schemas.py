@@ -216,8 +216,9 @@ class Problem(BaseModel):
     reason: str | None = None
     key: str | None = None
     retry_after: int | None = None
-    earliest_date: date | None = None
+    earliest_date: date | None = None  # promise_rejected, date_out_of_window: the dates allowed
     latest_date: date | None = None
+    max_days: int | None = None  # ... the latest date is that many days after today
 
 
 class BorrowerSummary(Response):
