@@ -37,7 +37,7 @@ class ActionHandleInform(LedgerAction):
             await delegate(self._ledger, self._vault, self._today).handle(turn)
             return
         if awaiting in ("plan_choice", "plan_confirmation") or turn.slot("offered_plans"):
-            if choose_plan(turn):
+            if await choose_plan(turn):
                 return
         figures = parse_budget(turn.latest_text)
         if "income" in figures and "expenses" in figures:

@@ -30,6 +30,7 @@ from actions.parsing import (
     parse_duration,
     parse_hardship_reason,
     parse_plan_choice,
+    says_forgot,
     to_money_string,
 )
 from actions.plans import choose_plan
@@ -39,6 +40,17 @@ from actions.turn import Turn
 MAX_MONTHLY = Decimal("1000000.00")  # a monthly figure above this is a typo, not a budget
 # Questions answered in passing while the hardship form runs (the form then asks again).
 QUESTIONS_IN_FORM = {"ask_overdue_status", "ask_fees", "ask_consequences", "pay_now", "already_paid"}
+# A borrower who simply forgot is told the quick way to pay (this intent's action), not questioned.
+QUICK_PAY_INTENT = "pay_now"
+
+
+async def quick_way_to_pay(turn: Turn) -> None:
+    """For a borrower who forgot: no questionnaire, the amount to bring the account current and
+    how to pay (the pay_now answer), and a plan if money is in fact tight."""
+    turn.say("pay_forgot")
+    await turn.dispatch.handler(QUICK_PAY_INTENT)(turn.ledger, turn.vault, lambda: turn.today).handle_safely(turn)
+    if not str(turn.slot("awaiting") or "").startswith("human_offer"):  # not when the ledger failed
+        turn.say("pay_forgot_more")
 
 
 class ActionStartHardship(LedgerAction):
@@ -65,8 +77,11 @@ class ActionStartHardship(LedgerAction):
         choice = parse_plan_choice(message)
         on_table = turn.slot("awaiting") in ("plan_choice", "plan_confirmation")
         if turn.slot("offered_plans") and (isinstance(choice, str) or (on_table and choice is not None)):
-            if choose_plan(turn):  # a plan named while offers are on the table: choose it
+            if await choose_plan(turn):  # a plan named while offers are on the table: choose it
                 return
+        if intent != "request_fee_waiver" and says_forgot(message):
+            await quick_way_to_pay(turn)
+            return
         asked = "fee_waiver" if intent == "request_fee_waiver" else parse_plan_choice(message)
         turn.set("requested_plan", asked if isinstance(asked, str) else None)
         for slot in HARDSHIP_SLOTS:
@@ -113,6 +128,10 @@ class ValidateHardshipForm(TurnFormValidation):
         reason = parse_hardship_reason(str(value))
         if reason:
             return {"hardship_reason": reason}
+        if says_forgot(str(value)):  # "其实就是忘了还": the quick way to pay, and the form ends
+            await quick_way_to_pay(turn)
+            result: dict[str, Any] = {e["name"]: e["value"] for e in turn.events if e.get("event") == "slot"}
+            return result | {"hardship_reason": None, "requested_slot": None}
         words = str(value).strip()
         meaningful = len(words) >= 2 and not words.startswith("/")
         not_a_reason = (
@@ -217,7 +236,8 @@ class ActionSubmitHardship(LedgerAction):
                 return
             raise
         turn.set("evaluation_id", evaluation.get("evaluation_id"))
-        records = [plan_record(p) for p in evaluation.get("plans") or []]
+        current = evaluation.get("current_schedule")
+        records = [plan_record(p, current) for p in evaluation.get("plans") or []]
         turn.set("offered_plans", records)
         asked = turn.slot("requested_plan")
         asked_record = next((r for r in records if r["plan_type"] == asked), None)
@@ -237,6 +257,8 @@ class ActionSubmitHardship(LedgerAction):
             turn.say("no_plans_pending")
 
     async def _stopped(self, turn: Turn) -> None:
+        if says_forgot(turn.latest_text):
+            return  # the form's validator gave the quick way to pay (quick_way_to_pay)
         intent = turn.latest_intent
         handler = turn.dispatch.handler_for(intent) if intent in HANDLED_AFTER_ESCAPE else None
         if handler is not None:
