@@ -22,7 +22,7 @@ from actions.dispatch import Dispatch
 from actions.group_chat import is_group_chat
 from actions.ledger_client import LedgerApi, LedgerError, LedgerUnavailable, default_client
 from actions.message_slots import apply_message_slots, message_slot_updates
-from actions.parsing import parse_language, parse_plan_reference
+from actions.parsing import asks_for_person, parse_language, parse_plan_reference
 from actions.turn import HandlerClass, Turn, today_in_shanghai
 from actions.vault import ConversationVault, default_vault
 
@@ -65,8 +65,11 @@ async def call(awaitable: Awaitable[Any]) -> Any:
 
 def names_an_offered_plan(turn: Turn) -> bool:
     """Offers are on screen and the message names or numbers a plan ("the 2nd one", "按季度那个",
-    "the rate cut one, the third"); a plan turned down ("不要延期") is no choice."""
+    "the rate cut one, the third"); a plan turned down ("不要延期") is no choice, nor a message
+    that asks for a person about a plan ("找人工帮我看看第二个": a person is what was asked)."""
     if turn.slot("awaiting") not in PLANS_ON_SCREEN or not turn.slot("offered_plans"):
+        return False
+    if turn.latest_intent == "request_human" and asks_for_person(turn.latest_text):
         return False
     ref = parse_plan_reference(turn.latest_text)
     return ref is not None and not ref.is_empty()

@@ -656,6 +656,17 @@ def parse_plan_reference(text: str) -> PlanReference | None:
     return PlanReference(_unique(names), _unique(positions), _unique(kinds), negated)
 
 
+_PERSON = re.compile(
+    r"人工|真人|客服|专人|工作人员|\bperson\b|\bhuman\b|\bagent\b|\bsomeone\b|\bstaff\b|\brepresentative\b|"
+    r"\breal people\b|\bcolleague\b"
+)
+
+
+def asks_for_person(text: str) -> bool:
+    """The message asks for a person ("找人工帮我看看第二个", "can a person explain the 2nd one")."""
+    return isinstance(text, str) and bool(_PERSON.search(normalize(text).lower()))
+
+
 def parse_plan_choice(text: str) -> int | str | None:
     """The plan a borrower picks: a plan type ("延期" -> "deferral") or a 1-based position
     ("选第二个" / "option 2" -> 2; "the last one" -> -1), or None (also for a plan turned down:

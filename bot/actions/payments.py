@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from actions import texts
 from actions.base import LedgerAction, call
 from actions.loan_status import describe_open_items, is_overdue, load_status
+from actions.parsing import says_forgot
 from actions.turn import Turn
 
 RECENT_DAYS = 14
@@ -27,6 +28,9 @@ class ActionPayNow(LedgerAction):
         if status.get("closed"):
             turn.say("status_closed", loan_number=status.get("loan_number") or turn.loan_number())
             return
+        asked_here = "pay_now" in (turn.latest_intent, turn.resumed_intent)
+        if asked_here and is_overdue(status) and says_forgot(turn.message_for("pay_now")):
+            turn.say("pay_forgot")  # "I forgot, how do I pay": no questionnaire, just the way to pay
         turn.say("pay_how", loan_number=status.get("loan_number") or turn.loan_number())
         if is_overdue(status):
             turn.say(

@@ -18,6 +18,7 @@ from actions.disputes import ActionOpenDispute
 from actions.escalation import ActionFileComplaint, ActionRequestHuman
 from actions.fallback import ActionClarify, ActionHandleOutOfScope
 from actions.hardship import ActionStartHardship, ActionSubmitHardship
+from actions.payments import ActionPayNow
 from actions.promises import ActionPromiseToPay
 from fake_ledger import _comparison, _offer, _schedule
 from harness import Conversation
@@ -295,6 +296,15 @@ async def test_a_plan_turned_down_is_not_chosen():
     nothing_recorded(conv)
 
 
+@pytest.mark.parametrize("text", ["能找人工帮我看看第二个吗", "can a person explain the 2nd one to me?"])
+async def test_a_person_asked_for_about_a_plan_is_a_person(text):
+    conv = await offers_shown()
+    conv.user(text, "request_human")
+    await conv.run(ActionRequestHuman)
+    assert conv.slots["chosen_offer_id"] is None
+    assert [e["reason"] for e in conv.ledger.escalations] == ["request_human"]
+
+
 async def test_numbers_that_are_no_plan_are_left_to_their_intent():
     conv = await offers_shown()
     conv.user("我想投诉，你们第2期扣款扣错了", "complain")
@@ -418,3 +428,19 @@ async def test_real_hardship_still_gets_the_questionnaire():
     await conv.run(ActionStartHardship)
     await conv.verify(*D1)
     assert conv.followups[-1] == "hardship_form"
+
+
+@pytest.mark.parametrize(
+    "text, who, ack, amount",
+    [
+        ("我忘了还款，现在怎么还？", D1, "忘记还款的情况很常见", "1,161.87"),
+        ("I forgot to pay, how do I pay now?", D4, "forgetting a due date happens", "753.55"),
+    ],
+)
+async def test_forgot_read_as_pay_now_is_acknowledged_then_how_to_pay(text, who, ack, amount):
+    conv = Conversation()
+    conv.user(text, "pay_now")
+    await conv.run(ActionPayNow)
+    await conv.verify(*who)
+    reply = conv.all_text()
+    assert ack in reply and reply.index(ack) < reply.index(amount)
