@@ -45,12 +45,9 @@ QUICK_PAY_INTENT = "pay_now"
 
 
 async def quick_way_to_pay(turn: Turn) -> None:
-    """For a borrower who forgot: no questionnaire, the amount to bring the account current and
-    how to pay (the pay_now answer), and a plan if money is in fact tight."""
-    turn.say("pay_forgot")
+    """For a borrower who forgot: no questionnaire; pay_now's answer (it reads the forgetting in
+    the message: the amount to bring the account current, how to pay, a plan if money is tight)."""
     await turn.dispatch.handler(QUICK_PAY_INTENT)(turn.ledger, turn.vault, lambda: turn.today).handle_safely(turn)
-    if not str(turn.slot("awaiting") or "").startswith("human_offer"):  # not when the ledger failed
-        turn.say("pay_forgot_more")
 
 
 class ActionStartHardship(LedgerAction):

@@ -687,6 +687,10 @@ _FORGOT = re.compile(
     r"\bforg[eo]t(?:ten)?\b|\bforgetting\b|slipped my mind|lost track of (?:the )?(?:date|time)|"
     r"missed the (?:date|due date|reminder)|didn'?t (?:notice|realise|realize) (?:it was due|the (?:date|due date))"
 )
+_PAID_CLAIM = re.compile(
+    r"已经(?:还|付|转)|还过了|已还|付过了|转账了|转过了|\balready paid\b|\bi(?: have|'ve)? paid\b|"
+    r"\bpaid (?:it|already|last|yesterday|on)\b|\btransferred\b|\bsent (?:the )?(?:money|payment)\b"
+)
 _NOT_FORGOT = re.compile(
     r"忘不了|不会忘|没忘|没有忘|别忘|不要忘|never forget|can'?t forget|won'?t forget|didn'?t forget|don'?t forget"
 )
@@ -694,11 +698,12 @@ _NOT_FORGOT = re.compile(
 
 def says_forgot(text: str) -> bool:
     """The borrower simply forgot the due date ("忘了还了", "I forgot, how do I pay"), with no
-    hardship reason in the same message ("我忘了说，我失业了" is hardship)."""
+    hardship reason ("我忘了说，我失业了" is hardship) and no claim of a payment ("I forgot to
+    send the slip, I paid yesterday") in the same message."""
     if not isinstance(text, str) or not text.strip():
         return False
     low = normalize(text).lower()
-    if _NOT_FORGOT.search(low) or not _FORGOT.search(low):
+    if _NOT_FORGOT.search(low) or _PAID_CLAIM.search(low) or not _FORGOT.search(low):
         return False
     return parse_hardship_reason(text) in (None, "other")
 

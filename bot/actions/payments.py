@@ -1,5 +1,10 @@
 """pay_now (how to pay, amount to bring the account current) and already_paid (what the
-ledger shows and what happens next)."""
+ledger shows and what happens next).
+
+A borrower who simply forgot ("我忘了还了，怎么还", "I forgot, how do I pay") gets the quick
+way to pay, never the hardship questionnaire, whichever of pay_now, already_paid,
+report_hardship or request_payment_plan the NLU read (the hardship feature hands such a
+message to pay_now's action)."""
 
 from __future__ import annotations
 
@@ -28,8 +33,10 @@ class ActionPayNow(LedgerAction):
         if status.get("closed"):
             turn.say("status_closed", loan_number=status.get("loan_number") or turn.loan_number())
             return
-        asked_here = "pay_now" in (turn.latest_intent, turn.resumed_intent)
-        if asked_here and is_overdue(status) and says_forgot(turn.message_for("pay_now")):
+        # the message this answers: pay_now's own, or the one another intent's action handed over
+        answered = turn.message_for(turn.resumed_intent or turn.latest_intent or "pay_now")
+        forgot = is_overdue(status) and says_forgot(answered)
+        if forgot:
             turn.say("pay_forgot")  # "I forgot, how do I pay": no questionnaire, just the way to pay
         turn.say("pay_how", loan_number=status.get("loan_number") or turn.loan_number())
         if is_overdue(status):
@@ -38,6 +45,8 @@ class ActionPayNow(LedgerAction):
                 amount=turn.money(status.get("amount_to_bring_current")),
                 payoff=turn.money(status.get("payoff_amount")),
             )
+            if forgot:
+                turn.say("pay_forgot_more")
         else:
             turn.say("pay_nothing_overdue", payoff=turn.money(status.get("payoff_amount")))
             if status.get("next_due"):
@@ -64,6 +73,9 @@ class ActionCheckPayment(LedgerAction):
     async def handle(self, turn: Turn) -> None:
         auth = turn.require_auth("already_paid")
         if auth is None:
+            return
+        if says_forgot(turn.message_for("already_paid")):  # "我忘了还了": not paid, the quick way to pay
+            await ActionPayNow(self._ledger, self._vault, self._today).handle(turn)
             return
         payments = await call(turn.ledger.get_payments(auth, turn.current_loan()))
         cutoff = turn.today - timedelta(days=RECENT_DAYS)

@@ -18,7 +18,7 @@ from actions.disputes import ActionOpenDispute
 from actions.escalation import ActionFileComplaint, ActionRequestHuman
 from actions.fallback import ActionClarify, ActionHandleOutOfScope
 from actions.hardship import ActionStartHardship, ActionSubmitHardship
-from actions.payments import ActionPayNow
+from actions.payments import ActionCheckPayment, ActionPayNow
 from actions.promises import ActionPromiseToPay
 from fake_ledger import _comparison, _offer, _schedule
 from harness import Conversation
@@ -398,6 +398,17 @@ async def test_a_borrower_who_forgot_gets_the_quick_way_to_pay_not_the_questionn
     assert "1,161.87" in reply  # the amount to bring the account current
     assert "App" in reply  # how to pay
     assert conv.ledger.hardship_cases == []
+
+
+@pytest.mark.parametrize("text", ["我忘了还了，怎么还", "忘记还款了"])
+async def test_forgot_read_as_already_paid_gets_the_quick_way_to_pay(text):
+    conv = Conversation()
+    conv.user(text, "already_paid")
+    await conv.run(ActionCheckPayment)
+    await conv.verify(*D1)
+    reply = conv.all_text()
+    assert "忘记还款的情况很常见" in reply and "1,161.87" in reply and "App" in reply
+    assert "get_payments" not in conv.ledger.calls and conv.ledger.escalations == []
 
 
 async def test_forgot_before_verification_gets_the_quick_way_after_it():

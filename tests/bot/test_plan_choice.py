@@ -192,6 +192,8 @@ def test_says_forgot(text):
         "I didn't forget, I just can't pay",
         "我还不上",
         "别忘了提醒我",
+        "I forgot to send the slip, I paid yesterday",
+        "忘了说了，我已经转账了",
     ],
 )
 def test_does_not_say_forgot(text):
