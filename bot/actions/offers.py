@@ -12,6 +12,7 @@ formatted here."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -92,10 +93,9 @@ def _payments(turn: Turn, record: dict, c: dict) -> str:
     later = c.get("later_payment_amount")
     figures = {"payment": turn.money(c.get("payment_amount")), "later": turn.money(later)}
     key = {"once": "plan_pay_once", "quarterly": "plan_pay_quarterly"}.get(frequency, "plan_pay_monthly")
-    phrase = texts.text(key + ("_then" if later else ""), turn.lang, **figures)
     if record.get("holiday_months") and frequency == "monthly":
-        phrase = texts.text("plan_pay_holiday", turn.lang, months=record["holiday_months"]) + phrase
-    return phrase
+        key, figures["months"] = "plan_pay_holiday_monthly", record["holiday_months"]
+    return texts.text(key + ("_then" if later else ""), turn.lang, **figures)
 
 
 def _dates(turn: Turn, c: dict) -> str:
@@ -241,6 +241,10 @@ def show_plans(turn: Turn, records: list[dict], lead: str | None = None) -> None
     turn.set("awaiting", "plan_choice")
 
 
+# A line break folded into a space between Chinese characters or after Chinese punctuation (YAML `>-`).
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+
+
 def arrangement_terms(document: Any, lang: str) -> str | None:
     """The policy's broken-arrangement rule (`texts.arrangement_terms` of GET /policy/texts)."""
     items = document.get("texts") if isinstance(document, dict) else None
@@ -248,7 +252,7 @@ def arrangement_terms(document: Any, lang: str) -> str | None:
         if isinstance(item, dict) and item.get("key") == "arrangement_terms":
             value = item.get(lang) or item.get("zh")
             if isinstance(value, str) and value.strip():
-                return value.strip()
+                return _CJK_GAP.sub("", value.strip())
     return None
 
 

@@ -301,7 +301,7 @@ T: dict[str, dict[str, str]] = {
         "en": "{payments}; {dates}; {total} in all (vs today: {change})",
     },
     "plan_pay_monthly": {"zh": "每月 {payment}", "en": "{payment} a month"},
-    "plan_pay_monthly_then": {"zh": "首期 {payment}，之后每月 {later}", "en": "{payment} first, then {later} a month"},
+    "plan_pay_monthly_then": {"zh": "首期 {payment}，以后每月 {later}", "en": "{payment} first, then {later} a month"},
     "plan_pay_quarterly": {"zh": "每季度 {payment}", "en": "{payment} a quarter"},
     "plan_pay_quarterly_then": {
         "zh": "每季度还，首次 {payment}，之后每次 {later}",
@@ -312,7 +312,14 @@ T: dict[str, dict[str, str]] = {
         "zh": "先一次性还 {payment}，之后每月 {later}照常",
         "en": "one payment of {payment}, then {later} a month as now",
     },
-    "plan_pay_holiday": {"zh": "前 {months} 个月暂停，之后", "en": "nothing for {months} month(s), then "},
+    "plan_pay_holiday_monthly": {
+        "zh": "前 {months} 个月不用还，之后每月 {payment}",
+        "en": "nothing to pay for {months} month(s), then {payment} a month",
+    },
+    "plan_pay_holiday_monthly_then": {
+        "zh": "前 {months} 个月不用还，之后首期 {payment}，以后每月 {later}",
+        "en": "nothing to pay for {months} month(s), then {payment} first and {later} a month after that",
+    },
     "plan_dates": {"zh": "共 {count} 期，{first} 至 {last}", "en": "{count} payments, {first} to {last}"},
     "plan_dates_one": {"zh": "{first} 前还", "en": "by {first}"},
     "plan_count": {"zh": "{count} 期", "en": "{count}"},

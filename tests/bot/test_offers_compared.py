@@ -127,7 +127,7 @@ async def test_plans_are_shown_on_one_basis_in_chinese():
         "共 9 期，2026年12月2日 至 2027年7月10日；共还 9,903.70 元（比现在总共少 61.37 元）" in text
     )
     assert (
-        "2. 延期还款：前 2 个月暂停，之后每月 905.20 元；共 11 期，2027年1月25日 至 2027年11月21日；"
+        "2. 延期还款：前 2 个月不用还，之后每月 905.20 元；共 11 期，2027年1月25日 至 2027年11月21日；"
         "共还 9,957.20 元（比现在每月少 195.20 元，总共少 7.87 元）" in text
     )
     assert (
@@ -340,6 +340,23 @@ async def test_the_broken_arrangement_rule_in_english():
     assert text.index("the plan ends and the loan goes back to the original contract") < text.index(
         "Do you want to accept this plan?"
     )
+
+
+async def test_the_policy_text_folded_by_yaml_reads_as_one_sentence():
+    conv = await offers_shown()
+    original = conv.ledger.get_policy_texts
+
+    async def folded():
+        document = await original()
+        for t in document["texts"]:
+            if t["key"] == "arrangement_terms":
+                t["zh"] = "请按新的还款计划按时还款。如果某一期到期后累计还款少于该计划累计应还金额， 该计划即失效。"
+        return document
+
+    conv.ledger.get_policy_texts = folded
+    conv.user("第一个", "inform")
+    await conv.run(ActionHandleInform)
+    assert "累计应还金额，该计划即失效" in conv.all_text()
 
 
 async def test_without_the_policy_text_the_rule_is_still_said():
