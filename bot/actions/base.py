@@ -22,7 +22,7 @@ from actions.dispatch import Dispatch
 from actions.group_chat import is_group_chat
 from actions.ledger_client import LedgerApi, LedgerError, LedgerUnavailable, default_client
 from actions.message_slots import apply_message_slots, message_slot_updates
-from actions.parsing import parse_language
+from actions.parsing import asks_for_person, parse_language, parse_plan_reference
 from actions.turn import HandlerClass, Turn, today_in_shanghai
 from actions.vault import ConversationVault, default_vault
 from actions.withdrawal_words import LAST_RECORD, says_withdraw
@@ -47,6 +47,10 @@ ANSWER_LIKE_INTENTS = frozenset(
     {"inform", "affirm", "deny", "dispute_debt", "complain", "out_of_scope", "nlu_fallback", "goodbye", "thank",
      "already_paid", "promise_to_pay"}
 )  # fmt: skip
+# What the assistant waits for while offered plans are on screen (actions/offers.py, plans.py),
+# and the intent whose action reads a plan named or numbered then (as the reply it is).
+PLANS_ON_SCREEN = ("plan_choice", "plan_confirmation")
+PLAN_CHOICE_INTENT = "inform"
 
 
 def log_crash(where: str, exc: BaseException) -> None:
@@ -68,6 +72,18 @@ async def call(awaitable: Awaitable[Any]) -> Any:
         if exc.status == 401 and exc.code == "verification_required":
             raise SessionExpired() from exc
         raise
+
+
+def names_an_offered_plan(turn: Turn) -> bool:
+    """Offers are on screen and the message names or numbers a plan ("the 2nd one", "按季度那个",
+    "the rate cut one, the third"); a plan turned down ("不要延期") is no choice, nor a message
+    that asks for a person about a plan ("找人工帮我看看第二个": a person is what was asked)."""
+    if turn.slot("awaiting") not in PLANS_ON_SCREEN or not turn.slot("offered_plans"):
+        return False
+    if turn.latest_intent == "request_human" and asks_for_person(turn.latest_text):
+        return False
+    ref = parse_plan_reference(turn.latest_text)
+    return ref is not None and not ref.is_empty()
 
 
 def refuse_group_chat(turn: Turn) -> None:
@@ -134,6 +150,8 @@ class LedgerAction(TurnMaker, Action, ABC):
             if not self.allowed_in_groups and is_group_chat(tracker):
                 refuse_group_chat(turn)
                 return turn.events
+            if await self._answered_as_plan_choice(turn):
+                return turn.events
             answering = self._answering(turn)
             if answering is None and self.resets_awaiting and turn.slot("awaiting") not in (None, "plan_choice"):
                 turn.set("awaiting", None)
@@ -172,6 +190,17 @@ class LedgerAction(TurnMaker, Action, ABC):
         ):
             return waiting
         return None
+
+    async def _answered_as_plan_choice(self, turn: Turn) -> bool:
+        """With offers on screen, a message that names or numbers a plan chooses it, whatever
+        intent the NLU read in it ("第二个" read as complain files no complaint): the action that
+        answers it is the one that reads plan choices (PLAN_CHOICE_INTENT's), not this one."""
+        chooser = turn.dispatch.handler_for(PLAN_CHOICE_INTENT)
+        answers_this_message = turn.dispatch.handler_for(turn.latest_intent) is type(self)
+        if chooser is None or chooser is type(self) or not answers_this_message or not names_an_offered_plan(turn):
+            return False
+        await chooser(self._ledger, self._vault, self._today).handle_safely(turn)
+        return True
 
     async def handle_safely(self, turn: Turn) -> None:
         try:

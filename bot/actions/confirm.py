@@ -78,7 +78,7 @@ def pending(turn: Turn) -> Act | None:
     return ACTS.get(turn.slot("pending_act") or "")
 
 
-def other_reading(turn: Turn, act: Act) -> bool:
+async def other_reading(turn: Turn, act: Act) -> bool:
     """Answers a message that, in context, means something other than `act` (a plan choice, a
     no, an acknowledgement, dropping the question) and returns True; False when `act` is still
     the reading (clear or to be confirmed)."""
@@ -89,7 +89,7 @@ def other_reading(turn: Turn, act: Act) -> bool:
         return False
     names = readings.names_act(act.name, text)
     if act in NOT_A_PLAN_CHOICE and not names and turn.slot("offered_plans") and parse_plan_choice(text) is not None:
-        return choose_plan(turn)
+        return await choose_plan(turn)
     if readings.negates_act(act.name, text) or (readings.says_none(text) and not names):
         decline(turn, act)
         return True

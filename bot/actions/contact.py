@@ -54,7 +54,7 @@ class ActionStopContact(LedgerAction):
 
     async def handle(self, turn: Turn) -> None:
         continuing = turn.slot("awaiting") == "contact_channel"
-        if not continuing and confirm.other_reading(turn, confirm.STOP_CONTACT):
+        if not continuing and await confirm.other_reading(turn, confirm.STOP_CONTACT):
             return
         auth = turn.require_auth("stop_contact")
         if auth is None:

@@ -48,14 +48,15 @@ class ActionHandleInform(LedgerAction):
         if correct_assessment(turn):  # "不对，收入其实是4000" after the plans: assessed again
             return
         if awaiting in ("plan_choice", "plan_confirmation") or turn.slot("offered_plans"):
+            ref = read_choice(turn)
             if (
                 turn.slot("offered_plans")
-                and read_choice(turn) is None
+                and (ref is None or ref.is_empty())
                 and readings.says_cannot_afford(turn.latest_text)
             ):
                 offer_hardship_review(turn)  # "I don't have that much": the plans do not fit
                 return
-            if choose_plan(turn):
+            if await choose_plan(turn):
                 return
         figures = parse_budget(turn.latest_text)
         if "income" in figures and "expenses" in figures:

@@ -22,7 +22,7 @@ class ActionOpenDispute(LedgerAction):
         if says_withdraw(turn.message_for("dispute_debt")):
             await withdraw_last_record(turn)  # "I didn't mean to open a dispute": never a new one
             return
-        if confirm.other_reading(turn, confirm.DISPUTE):
+        if await confirm.other_reading(turn, confirm.DISPUTE):
             return
         auth = turn.require_auth("dispute_debt")
         if auth is None or not await select_loan(turn, auth, "dispute_debt"):

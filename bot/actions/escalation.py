@@ -33,7 +33,7 @@ class ActionRequestHuman(LedgerAction):
 
     async def handle(self, turn: Turn) -> None:
         awaiting = turn.slot("awaiting") or ""
-        if confirm.other_reading(turn, confirm.HANDOFF):
+        if await confirm.other_reading(turn, confirm.HANDOFF):
             return
         if not awaiting.startswith("human_offer") and not confirm.is_clear(turn, confirm.HANDOFF):
             confirm.ask(turn, confirm.HANDOFF)  # a hand-off nobody clearly asked for is offered, not done
@@ -61,7 +61,7 @@ class ActionFileComplaint(LedgerAction):
         if says_withdraw(turn.message_for("complain")):
             await withdraw_last_record(turn)  # "cancel that complaint": never a new one
             return
-        if confirm.other_reading(turn, confirm.COMPLAINT) or not confirm.go_ahead(turn, confirm.COMPLAINT):
+        if await confirm.other_reading(turn, confirm.COMPLAINT) or not confirm.go_ahead(turn, confirm.COMPLAINT):
             return
         text = mask_identity_numbers(turn.message_for("complain"))[:2000]
         try:

@@ -37,6 +37,7 @@ from actions.parsing import (
     parse_monthly_figures,
     parse_plan_choice,
     says_correction,
+    says_forgot,
     says_stop,
     to_money_string,
 )
@@ -114,6 +115,16 @@ def not_a_question(turn: Turn) -> bool:
     return turn.latest_intent in QUESTIONS_IN_FORM and not answered_in_passing(turn)
 
 
+# A borrower who simply forgot is told the quick way to pay (this intent's action), not questioned.
+QUICK_PAY_INTENT = "pay_now"
+
+
+async def quick_way_to_pay(turn: Turn) -> None:
+    """For a borrower who forgot: no questionnaire; pay_now's answer (it reads the forgetting in
+    the message: the amount to bring the account current, how to pay, a plan if money is tight)."""
+    await turn.dispatch.handler(QUICK_PAY_INTENT)(turn.ledger, turn.vault, lambda: turn.today).handle_safely(turn)
+
+
 class ActionStartHardship(LedgerAction):
     """report_hardship / request_payment_plan / request_fee_waiver: verify, check for an open
     dispute, then start the hardship form."""
@@ -142,12 +153,15 @@ class ActionStartHardship(LedgerAction):
         choice = parse_plan_choice(message)
         on_table = turn.slot("awaiting") in ("plan_choice", "plan_confirmation")
         if turn.slot("offered_plans") and (isinstance(choice, str) or (on_table and choice is not None)):
-            if choose_plan(turn):  # a plan named while offers are on the table: choose it
+            if await choose_plan(turn):  # a plan named while offers are on the table: choose it
                 return
         if turn.slot("offered_plans") and choice is None and readings.says_cannot_afford(message):
             offer_hardship_review(turn)  # "both options are too much": a review, not the questionnaire again
             return
         if correct_assessment(turn):  # "说错了，收入一般是五千" after an assessment: assessed again
+            return
+        if intent != "request_fee_waiver" and says_forgot(message):
+            await quick_way_to_pay(turn)
             return
         asked = "fee_waiver" if intent == "request_fee_waiver" else parse_plan_choice(message)
         turn.set("requested_plan", asked if isinstance(asked, str) else None)
@@ -232,6 +246,10 @@ class ValidateHardshipForm(TurnFormValidation):
         if reason:  # "我被裁员了，现在一共欠多少": the reason kept, the question answered too
             answered = await self._side_question("hardship_reason", turn) or {}
             return {**answered, "hardship_reason": reason, **figures}
+        if says_forgot(str(value)):  # "其实就是忘了还": the quick way to pay, and the form ends
+            await quick_way_to_pay(turn)
+            result: dict[str, Any] = {e["name"]: e["value"] for e in turn.events if e.get("event") == "slot"}
+            return result | {"hardship_reason": None, "requested_slot": None}
         if figures:  # figures are no reason: kept, and the reason asked again
             return {"hardship_reason": None, **figures}
         words = str(value).strip()
@@ -346,7 +364,8 @@ class ActionSubmitHardship(LedgerAction):
                 return
             raise
         turn.set("evaluation_id", evaluation.get("evaluation_id"))
-        records = [plan_record(p) for p in evaluation.get("plans") or []]
+        current = evaluation.get("current_schedule")
+        records = [plan_record(p, current) for p in evaluation.get("plans") or []]
         turn.set("offered_plans", records)
         asked = turn.slot("requested_plan")
         asked_record = next((r for r in records if r["plan_type"] == asked), None)
@@ -367,6 +386,8 @@ class ActionSubmitHardship(LedgerAction):
             turn.say("no_plans_pending")
 
     async def _stopped(self, turn: Turn) -> None:
+        if says_forgot(turn.latest_text):
+            return  # the form's validator gave the quick way to pay (quick_way_to_pay)
         """The form was left: a request of its own (a person, a complaint...) is answered; a plain
         stop ("算了", "never mind", even when read as another intent) hears that nothing was
         recorded and is offered a person, since they came asking for help."""

@@ -874,14 +874,49 @@ _PLAN_WORDS: tuple[tuple[str, str], ...] = (
     (
         "reduced_rate",
         (
-            r"reduced[_ ]?rate|lower(?:ed)? (?:the )?(?:interest )?rate|rate reduction|"
-            r"reduce (?:the )?interest|减息|降息|降低利率|利率低|少点利息"
+            r"reduced[_ ]?rate|lower(?:ed)? (?:the )?(?:interest )?rate|rate reduction|rate cut|cut (?:the )?"
+            r"(?:interest )?rate|reduce (?:the )?interest|lower interest|less interest|cheaper rate|减息|降息|"
+            r"降低利率|降低利息|利率低|利息低|低利率|少点利息"
         ),
     ),
     ("quarterly", r"quarterl?y|every (?:three|3) months|按季|季度|每季"),
     ("fee_waiver", r"fee[_ ]?waiver|waive|减免|免(?:除)?(?:罚息|违约金|滞纳金)|免掉"),
-    ("settlement", r"settle(?:ment)?|one[- ]off|lump[- ]?sum|pay (?:it )?(?:all )?off once|结清|一次性"),
-    ("deferral", r"deferr?al|defer|payment holiday|postpone|延期|缓(?:一|几)?(?:个月|缴|还)|暂停还款|停还"),
+    ("settlement", r"settle(?:ment)?|pay (?:it )?(?:all )?off|结清|还清"),
+    ("deferral", r"deferr?al|defer|payment holiday|postpone|延期|缓(?:一|几)?(?:个月|缴|还)|暂停还款|停还|推迟"),
+)
+# Ways of pointing at a plan by how it is paid or by its figures; which offered plan they mean
+# is decided against the offers (actions/plans.py).
+PLAN_KINDS: tuple[tuple[str, str], ...] = (
+    (
+        "lowest_payment",
+        (
+            r"月供最(?:低|少)|每(?:月|期)(?:还)?(?:得)?最(?:低|少)|最(?:低|少)的月供|"
+            r"(?:lowest|smallest|least|cheapest) (?:monthly |regular )?(?:payment|instalment|installment)|"
+            r"lowest monthly|pay the least (?:each|every|a|per) month"
+        ),
+    ),
+    (
+        "lowest_total",
+        (
+            r"总(?:共|额|计)?(?:还)?(?:得)?最(?:少|低)|最便宜|最省钱|最划算|cheapest|lowest total|"
+            r"least (?:in total|overall)|costs? (?:me )?the least|smallest total"
+        ),
+    ),
+    (
+        "instalments",
+        (
+            r"分期|分几期|分多期|分(?:几|多|成几)个月|分月|分开还|慢慢还|in (?:monthly )?instal?lments|"
+            r"instal?lment plan|spread (?:it |them |the payments? )?out"
+        ),
+    ),
+    (
+        "monthly",
+        r"按月(?:还|付)?的?|月付|the monthly (?:one|plan|option)|paid (?:every month|monthly)|pay monthly one",
+    ),
+    (
+        "once",
+        r"一次性|一次(?:还|付|结)|one[- ]off|lump[- ]?sum|in one go|one (?:single )?payment|single payment|all at once",
+    ),
 )
 _ORDINALS_ZH = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 _ORDINALS_EN = {
@@ -891,6 +926,12 @@ _ORDINALS_EN = {
     "fourth": 4,
     "fifth": 5,
     "sixth": 6,
+    "1st": 1,
+    "2nd": 2,
+    "3rd": 3,
+    "4th": 4,
+    "5th": 5,
+    "6th": 6,
     "one": 1,
     "two": 2,
     "three": 3,
@@ -899,35 +940,162 @@ _ORDINALS_EN = {
     "six": 6,
     "last": -1,
 }
+_NUM = r"[1-6一二两三四五六]"
+_NOT_A_PLAN_AFTER_ZH = r"(?!\s*(?:期|天|次|月|年|周|笔|遍|回|轮|号(?!方案)|日))"
+_NOT_A_PLAN_AFTER_EN = (
+    r"(?!\s+(?:payment|instal?lment|month|time|week|day|year|of|half|quarter|bill|due|notice|reminder|call|message))"
+)
+_POSITIONS = (
+    re.compile(r"第\s*(" + _NUM + r")\s*(?:个|种|项|条|套|份|号)?" + _NOT_A_PLAN_AFTER_ZH),
+    re.compile(r"最后\s*(?:一)?\s*(?:个|种|项|条|套|份)?" + _NOT_A_PLAN_AFTER_ZH),
+    re.compile(r"(?:方案|选项|选择|选)\s*(" + _NUM + r")(?!\d)"),
+    re.compile(r"(?<!\d)(" + _NUM + r")\s*号\s*方案"),
+    re.compile(r"(?:\boption|\bplan|\bnumber|\bchoice|\bno\.?|#)\s*([1-6]|one|two|three|four|five|six)\b"),
+    re.compile(r"\b(first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th|last)\b" + _NOT_A_PLAN_AFTER_EN),
+)
+_ONLY_A_NUMBER = re.compile(r"\s*#?\s*([1-6])\s*(?:号|个)?\s*[.。!！]?\s*")
+_CLAUSES = re.compile(r"[，,。;；!！?？、\n]+|\bbut\b|\binstead\b|而是|但是|不过|还是")
+_NEGATION = re.compile(
+    r"不要|不想|不选|不用|不是|不考虑|别|除了|没法|没办法|无法|不能|不可能|\bnot\b|\bdon'?t\b|\bdo not\b|"
+    r"\bnever\b|\bexcept\b|\brather not\b|\bcan'?t\b|\bcannot\b|\bunable\b|\bno\b(?!\.?\s*\d)"
+)
+# A plan named with a refusal anywhere in its clause is turned down ("第一个太贵了").
+_REFUSAL = re.compile(
+    r"太(?:多|高|贵|大|难)|不行|不了|不起|负担不|受不了|\btoo (?:much|high|expensive|big|hard)\b|"
+    r"\bcan'?t afford\b|\bnot affordable\b|\bno good\b|\bwon'?t work\b"
+)
+
+
+@dataclass(frozen=True)
+class PlanReference:
+    """What a message says about the offered plans: plans named, positions (1-based; -1 = the
+    last), kinds (how a plan is paid or a figure: see PLAN_KINDS), and whether a plan was
+    turned down ("不要延期", "not the first one"). Turned-down references are left out."""
+
+    plan_types: tuple[str, ...] = ()
+    positions: tuple[int, ...] = ()
+    kinds: tuple[str, ...] = ()
+    negated: bool = False
+
+    def is_empty(self) -> bool:
+        return not (self.plan_types or self.positions or self.kinds)
+
+
+def _position(token: str) -> int:
+    token = token.lower()
+    if token.isdigit():
+        return int(token)
+    return _ORDINALS_ZH.get(token) or _ORDINALS_EN[token]
+
+
+def _clause_references(clause: str) -> tuple[list[str], list[int], list[str], int | None]:
+    """Names, positions and kinds in one clause, and where the first of them starts."""
+    names: list[str] = []
+    positions: list[int] = []
+    kinds: list[str] = []
+    starts: list[int] = []
+    rest = clause
+    for plan_type, pattern in _PLAN_WORDS:  # earlier patterns own their words ("延期限" is no "延期")
+        for m in re.finditer(pattern, rest):
+            names.append(plan_type)
+            starts.append(m.start())
+            rest = rest[: m.start()] + " " * (m.end() - m.start()) + rest[m.end() :]
+    for kind, pattern in PLAN_KINDS:
+        for m in re.finditer(pattern, rest):
+            kinds.append(kind)
+            starts.append(m.start())
+    for regex in _POSITIONS:
+        for m in regex.finditer(rest):
+            token = m.group(1) if m.groups() else "last"
+            positions.append(_position(token) if token != "最后" else -1)
+            starts.append(m.start())
+            rest = rest[: m.start()] + " " * (m.end() - m.start()) + rest[m.end() :]
+    return names, positions, kinds, (min(starts) if starts else None)
+
+
+def _unique(items: list) -> tuple:
+    return tuple(dict.fromkeys(items))
+
+
+def parse_plan_reference(text: str) -> PlanReference | None:
+    """The plans a message names or numbers (see PlanReference), or None when it names none."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    s = normalize(text).lower()
+    whole = _ONLY_A_NUMBER.fullmatch(s)
+    if whole:
+        return PlanReference(positions=(int(whole.group(1)),))
+    names: list[str] = []
+    positions: list[int] = []
+    kinds: list[str] = []
+    negated = found = False
+    for clause in _CLAUSES.split(s):
+        n, p, k, first = _clause_references(clause)
+        if first is None:
+            continue
+        found = True
+        if _NEGATION.search(clause[:first]) or _REFUSAL.search(clause):
+            negated = True
+            continue
+        names += n
+        positions += p
+        kinds += k
+    if not found:
+        return None
+    return PlanReference(_unique(names), _unique(positions), _unique(kinds), negated)
+
+
+_PERSON = re.compile(
+    r"人工|真人|客服|专人|工作人员|\bperson\b|\bhuman\b|\bagent\b|\bsomeone\b|\bstaff\b|\brepresentative\b|"
+    r"\breal people\b|\bcolleague\b"
+)
+
+
+def asks_for_person(text: str) -> bool:
+    """The message asks for a person ("找人工帮我看看第二个", "can a person explain the 2nd one")."""
+    return isinstance(text, str) and bool(_PERSON.search(normalize(text).lower()))
 
 
 def parse_plan_choice(text: str) -> int | str | None:
     """The plan a borrower picks: a plan type ("延期" -> "deferral") or a 1-based position
-    ("选第二个" / "option 2" -> 2; "the last one" -> -1), or None."""
-    if not isinstance(text, str) or not text.strip():
+    ("选第二个" / "option 2" -> 2; "the last one" -> -1), or None (also for a plan turned down:
+    "不要延期"). A name wins over a position; kinds ("分期那个") need the offers to resolve
+    (parse_plan_reference)."""
+    ref = parse_plan_reference(text)
+    if ref is None:
         return None
-    s = normalize(text)
-    low = s.lower()
-    for plan_type, pattern in _PLAN_WORDS:
-        if re.search(pattern, low):
-            return plan_type
-    m = re.search(r"第\s*([一二两三四五六\d])\s*(?:个|种|项|条)?", s)
-    if m:
-        token = m.group(1)
-        return int(token) if token.isdigit() else _ORDINALS_ZH[token]
-    m = re.search(r"(?:option|plan|number|no\.?|#|选|选择)\s*([1-6一二两三四五六])(?!\d)", low)
-    if m:
-        token = m.group(1)
-        return int(token) if token.isdigit() else _ORDINALS_ZH[token]
-    m = re.search(r"\b(?:the\s+)?(first|second|third|fourth|fifth|sixth|last)\b", low) or re.search(
-        r"\b(?:option|plan|number)\s+(one|two|three|four|five|six)\b", low
-    )
-    if m:
-        return _ORDINALS_EN[m.group(1)]
-    m = re.fullmatch(r"\s*([1-6])\s*[.。!！]?\s*", s)
-    if m:
-        return int(m.group(1))
+    if ref.plan_types:
+        return ref.plan_types[0]
+    if ref.positions:
+        return ref.positions[0]
     return None
+
+
+_FORGOT = re.compile(
+    r"忘(?:了|记|掉)(?:了)?|没记(?:住|得)|记错(?:了)?(?:日子|时间|还款日|日期)|没注意(?:到)?(?:日子|时间|还款日|日期)|"
+    r"\bforg[eo]t(?:ten)?\b|\bforgetting\b|slipped my mind|lost track of (?:the )?(?:date|time)|"
+    r"missed the (?:date|due date|reminder)|didn'?t (?:notice|realise|realize) (?:it was due|the (?:date|due date))"
+)
+_PAID_CLAIM = re.compile(
+    r"已经(?:还|付|转)|还过了|已还|付过了|转账了|转过了|\balready paid\b|\bi(?: have|'ve)? paid\b|"
+    r"\bpaid (?:it|already|last|yesterday|on)\b|\btransferred\b|\bsent (?:the )?(?:money|payment)\b"
+)
+_NOT_FORGOT = re.compile(
+    r"忘不了|不会忘|没忘|没有忘|别忘|不要忘|never forget|can'?t forget|won'?t forget|didn'?t forget|don'?t forget|"
+    r"\bforget (?:it|about it|that)\b"  # "forget it": leaving a question, not a forgotten due date
+)
+
+
+def says_forgot(text: str) -> bool:
+    """The borrower simply forgot the due date ("忘了还了", "I forgot, how do I pay"), with no
+    hardship reason ("我忘了说，我失业了" is hardship) and no claim of a payment ("I forgot to
+    send the slip, I paid yesterday") in the same message."""
+    if not isinstance(text, str) or not text.strip():
+        return False
+    low = normalize(text).lower()
+    if _NOT_FORGOT.search(low) or _PAID_CLAIM.search(low) or not _FORGOT.search(low):
+        return False
+    return parse_hardship_reason(text) in (None, "other")
 
 
 CHANNELS = ("sms", "phone", "wechat", "email", "app", "web")

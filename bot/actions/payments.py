@@ -1,6 +1,11 @@
 """pay_now (how to pay, amount to bring the account current) and already_paid (a payment
 claim: what the borrower says was paid, what the ledger shows, and a payment trace in the
-ledger when no such payment is on the account)."""
+ledger when no such payment is on the account).
+
+A borrower who simply forgot ("我忘了还了，怎么还", "I forgot, how do I pay") gets the quick
+way to pay, never the hardship questionnaire, whichever of pay_now, already_paid,
+report_hardship or request_payment_plan the NLU read (the hardship feature hands such a
+message to pay_now's action)."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from actions.base import LedgerAction, call
 from actions.ledger_client import BorrowerAuth, LedgerError
 from actions.loan_status import describe_open_items, is_overdue, load_status
 from actions.loans import select_loan
-from actions.parsing import money, normalize, parse_amount, to_money_string, to_simplified
+from actions.parsing import money, normalize, parse_amount, says_forgot, to_money_string, to_simplified
 from actions.turn import Turn
 
 logger = logging.getLogger(__name__)
@@ -33,6 +38,11 @@ class ActionPayNow(LedgerAction):
         if status.get("closed"):
             turn.say("status_closed", loan_number=status.get("loan_number") or turn.loan_number())
             return
+        # the message this answers: pay_now's own, or the one another intent's action handed over
+        answered = turn.message_for(turn.resumed_intent or turn.latest_intent or "pay_now")
+        forgot = is_overdue(status) and says_forgot(answered)
+        if forgot:
+            turn.say("pay_forgot")  # "I forgot, how do I pay": no questionnaire, just the way to pay
         turn.say("pay_how", loan_number=status.get("loan_number") or turn.loan_number())
         if is_overdue(status):
             turn.say(
@@ -40,6 +50,8 @@ class ActionPayNow(LedgerAction):
                 amount=turn.money(status.get("amount_to_bring_current")),
                 payoff=turn.money(status.get("payoff_amount")),
             )
+            if forgot:
+                turn.say("pay_forgot_more")
         else:
             turn.say("pay_nothing_overdue", payoff=turn.money(status.get("payoff_amount")))
             if status.get("next_due"):
@@ -333,6 +345,9 @@ class ActionCheckPayment(LedgerAction):
         auth = turn.require_auth("already_paid")
         continuing = turn.slot("awaiting") == CLAIM  # the claim's details: its loan stays
         if auth is None or not await select_loan(turn, auth, "already_paid", continuing=continuing):
+            return
+        if not continuing and says_forgot(turn.message_for("already_paid")):  # "我忘了还了": the quick way to pay
+            await ActionPayNow(self._ledger, self._vault, self._today).handle(turn)
             return
         if not continuing and turn.slot("awaiting"):
             turn.set("awaiting", None)  # a new question: whatever was asked before is dropped

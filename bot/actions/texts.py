@@ -344,6 +344,79 @@ T: dict[str, dict[str, str]] = {
         "zh": "目前没有待确认的方案。如果需要，我可以帮您申请还款方案。",
         "en": "There's no plan waiting for confirmation. I can help you apply for one if you like.",
     },
+    # ---- plans on one basis (offers.py): each plan against today's schedule, from the ledger's figures
+    "plans_current": {
+        "zh": "您目前的还款计划：每月 {payment}，现在应还 {due_now}，共 {count} 期，到 {last} 还清，共还 {total}。",
+        "en": "Your current schedule: {payment} a month, {due_now} due now, {count} payments until {last}, {total} in all.",
+    },
+    "plans_current_nothing_due": {
+        "zh": "您目前的还款计划：每月 {payment}，共 {count} 期，到 {last} 还清，共还 {total}。",
+        "en": "Your current schedule: {payment} a month, {count} payments until {last}, {total} in all.",
+    },
+    "plan_line": {
+        "zh": "{n}. {plan}：{figures}",
+        "en": "{n}. {plan}: {figures}",
+    },
+    "plan_figures": {
+        "zh": "{payments}；{dates}；共还 {total}（比现在{change}）",
+        "en": "{payments}; {dates}; {total} in all (vs today: {change})",
+    },
+    "plan_pay_monthly": {"zh": "每月 {payment}", "en": "{payment} a month"},
+    "plan_pay_monthly_then": {"zh": "首期 {payment}，以后每月 {later}", "en": "{payment} first, then {later} a month"},
+    "plan_pay_quarterly": {"zh": "每季度 {payment}", "en": "{payment} a quarter"},
+    "plan_pay_quarterly_then": {
+        "zh": "每季度还，首次 {payment}，之后每次 {later}",
+        "en": "every quarter: {payment} first, then {later}",
+    },
+    "plan_pay_once": {"zh": "一次性还 {payment}", "en": "one payment of {payment}"},
+    "plan_pay_once_then": {
+        "zh": "先一次性还 {payment}，之后每月 {later}照常",
+        "en": "one payment of {payment}, then {later} a month as now",
+    },
+    "plan_pay_holiday_monthly": {
+        "zh": "前 {months} 个月不用还，之后每月 {payment}",
+        "en": "nothing to pay for {months} month(s), then {payment} a month",
+    },
+    "plan_pay_holiday_monthly_then": {
+        "zh": "前 {months} 个月不用还，之后首期 {payment}，以后每月 {later}",
+        "en": "nothing to pay for {months} month(s), then {payment} first and {later} a month after that",
+    },
+    "plan_dates": {"zh": "共 {count} 期，{first} 至 {last}", "en": "{count} payments, {first} to {last}"},
+    "plan_dates_one": {"zh": "{first} 前还", "en": "by {first}"},
+    "plan_count": {"zh": "{count} 期", "en": "{count}"},
+    "plan_date_range": {"zh": "{first} 至 {last}", "en": "{first} to {last}"},
+    "plan_change_month_less": {"zh": "每月少 {amount}", "en": "{amount} less a month"},
+    "plan_change_month_more": {"zh": "每月多 {amount}", "en": "{amount} more a month"},
+    "plan_change_month_same": {"zh": "每月不变", "en": "the same each month"},
+    "plan_change_quarter_less": {"zh": "每季度少 {amount}", "en": "{amount} less a quarter"},
+    "plan_change_quarter_more": {"zh": "每季度多 {amount}", "en": "{amount} more a quarter"},
+    "plan_change_quarter_same": {"zh": "每季度不变", "en": "the same each quarter"},
+    "plan_change_total_less": {"zh": "总共少 {amount}", "en": "{amount} less in total"},
+    "plan_change_total_more": {"zh": "总共多 {amount}", "en": "{amount} more in total"},
+    "plan_change_total_same": {"zh": "总额不变", "en": "the same in total"},
+    "plan_change_sep": {"zh": "，", "en": ", "},
+    "plan_card_payment": {"zh": "每期还款", "en": "Payment"},
+    "plan_card_count": {"zh": "期数", "en": "Payments"},
+    "plan_card_dates": {"zh": "时间", "en": "Dates"},
+    "plan_card_total": {"zh": "共还", "en": "Total to repay"},
+    "plan_card_change": {"zh": "比现在", "en": "Compared with today"},
+    "plan_card_choose": {"zh": "选这个", "en": "Choose this"},
+    "plan_summary_figures": {
+        "zh": "您选择了「{plan}」：{figures}。前几期：{preview}",
+        "en": "You chose the {plan}: {figures}. First payments: {preview}",
+    },
+    "plan_which": {
+        "zh": "您说的好像不止一个方案，请问是哪个方案？可以点选下面的按钮或回复序号。",
+        "en": "That sounds like more than one option; which option do you mean? Tap a button or reply with its number.",
+    },
+    "arrangement_terms": {
+        "zh": "接受前请注意：{terms}",
+        "en": "Before you accept, please note: {terms}",
+    },
+    "arrangement_terms_fallback": {
+        "zh": "接受后请按新的计划按时还款。如果某一期到期后累计还款少于计划应还的金额，计划就会失效，贷款恢复按原合同计算，计划减免或暂缓的费用也会恢复。",
+        "en": "Once you accept, please pay on the plan's schedule. If, after any due date, you have paid less in total than the plan asked for by then, the plan ends and the loan goes back to the original contract, with the charges the plan had waived or set aside.",
+    },
     # ---- promises
     "promise_ask": {
         "zh": "好的。请问您打算哪天还多少钱？比如“下周五还 500”。",
@@ -417,6 +490,14 @@ T: dict[str, dict[str, str]] = {
     "pay_bring_current": {
         "zh": "要把账户还到正常状态，需要还 {amount}。一次性结清全部借款需要 {payoff}。",
         "en": "To bring your account up to date, pay {amount}. To repay the whole loan, {payoff}.",
+    },
+    "pay_forgot": {
+        "zh": "没关系，忘记还款的情况很常见。现在还上就好，不需要申请什么方案：",
+        "en": "No problem, forgetting a due date happens. Paying now is all it takes; no plan is needed:",
+    },
+    "pay_forgot_more": {
+        "zh": "如果其实是手头有困难，告诉我，我们再一起看看还款方案。",
+        "en": "If money is actually tight, just tell me and we'll look at repayment plans together.",
     },
     "pay_nothing_overdue": {
         "zh": "您目前没有逾期金额。一次性结清全部借款需要 {payoff}。",

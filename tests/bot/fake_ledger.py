@@ -64,6 +64,7 @@ class Loan:
     status: dict
     plans: list = field(default_factory=list)
     payments: list = field(default_factory=list)
+    current_schedule: dict | None = None  # the evaluation's today's schedule (docs/contracts.md)
 
 
 @dataclass
@@ -80,6 +81,7 @@ class Borrower:
     payments: list = field(default_factory=list)
     failures: int = 0
     locked: bool = False
+    current_schedule: dict | None = None  # the evaluation's today's schedule (docs/contracts.md)
     contact_preferences: dict = field(default_factory=lambda: {"stop_all": False, "opted_out_channels": []})
     more_loans: list[Loan] = field(default_factory=list)
 
@@ -87,8 +89,41 @@ class Borrower:
         return [self, *self.more_loans]
 
 
-def _offer(offer_id: str, payment: str, frequency: str, total: str, schedule: list, holiday: int = 0) -> dict:
+def _comparison(
+    payment: str,
+    frequency: str,
+    later: str | None,
+    count: int,
+    first: str,
+    last: str,
+    total: str,
+    payment_change: str | None,
+    total_change: str,
+) -> dict:
+    """An offer's figures on the basis of today's schedule, as the ledger gives them (test data)."""
     return {
+        "payment_amount": payment,
+        "payment_frequency": frequency,
+        "later_payment_amount": later,
+        "payment_count": count,
+        "first_payment_date": first,
+        "last_payment_date": last,
+        "total_to_repay": total,
+        "payment_change": payment_change,
+        "total_change": total_change,
+    }
+
+
+def _offer(
+    offer_id: str,
+    payment: str,
+    frequency: str,
+    total: str,
+    schedule: list,
+    holiday: int = 0,
+    comparison: dict | None = None,
+) -> dict:
+    offer = {
         "offer_id": offer_id,
         "expires_at": "2026-11-28T10:00:00+08:00",
         "payment_amount": payment,
@@ -99,6 +134,9 @@ def _offer(offer_id: str, payment: str, frequency: str, total: str, schedule: li
         "holiday_months": holiday,
         "schedule": schedule,
     }
+    if comparison is not None:
+        offer["comparison"] = comparison
+    return offer
 
 
 def _schedule(amount: str, n: int, first: date) -> list:
@@ -149,7 +187,14 @@ def demo_borrowers() -> dict[str, Borrower]:
                 "eligible": True,
                 "reasons": [],
                 "offer": _offer(
-                    "off-fw", "1100.50", "once", "1100.50", _schedule("1100.50", 1, TODAY + timedelta(days=7))
+                    "off-fw",
+                    "1100.50",
+                    "once",
+                    "1100.50",
+                    _schedule("1100.50", 1, TODAY + timedelta(days=7)),
+                    comparison=_comparison(
+                        "1100.50", "once", "1100.40", 9, "2026-12-02", "2027-07-10", "9903.70", None, "-61.37"
+                    ),
                 ),
             },
             {
@@ -157,7 +202,15 @@ def demo_borrowers() -> dict[str, Borrower]:
                 "eligible": True,
                 "reasons": [],
                 "offer": _offer(
-                    "off-def", "905.20", "monthly", "9957.20", _schedule("905.20", 11, date(2027, 1, 25)), holiday=2
+                    "off-def",
+                    "905.20",
+                    "monthly",
+                    "9957.20",
+                    _schedule("905.20", 11, date(2027, 1, 25)),
+                    holiday=2,
+                    comparison=_comparison(
+                        "905.20", "monthly", None, 11, "2027-01-25", "2027-11-21", "9957.20", "-195.20", "-7.87"
+                    ),
                 ),
             },
             {
@@ -165,7 +218,14 @@ def demo_borrowers() -> dict[str, Borrower]:
                 "eligible": True,
                 "reasons": [],
                 "offer": _offer(
-                    "off-ext", "512.80", "monthly", "10769.00", _schedule("512.80", 21, date(2026, 12, 25))
+                    "off-ext",
+                    "512.80",
+                    "monthly",
+                    "10769.00",
+                    _schedule("512.80", 21, date(2026, 12, 25)),
+                    comparison=_comparison(
+                        "512.80", "monthly", None, 21, "2026-12-25", "2028-08-16", "10769.00", "-587.60", "803.93"
+                    ),
                 ),
             },
             {
@@ -193,6 +253,16 @@ def demo_borrowers() -> dict[str, Borrower]:
                 "offer": None,
             },
         ],
+        current_schedule={
+            "payment_amount": "1100.40",
+            "payment_frequency": "monthly",
+            "amount_due_now": "1161.87",
+            "payment_count": 9,
+            "first_payment_date": "2026-11-25",
+            "next_instalment_date": "2026-12-10",
+            "last_payment_date": "2027-07-10",
+            "total_to_repay": "9965.07",
+        },
     )
     d4 = Borrower(
         "b-d4",
@@ -223,9 +293,28 @@ def demo_borrowers() -> dict[str, Borrower]:
                 "plan_type": "term_extension",
                 "eligible": True,
                 "reasons": [],
-                "offer": _offer("off-d4", "300.10", "monthly", "3301.10", _schedule("300.10", 11, date(2026, 12, 25))),
+                "offer": _offer(
+                    "off-d4",
+                    "300.10",
+                    "monthly",
+                    "3301.10",
+                    _schedule("300.10", 11, date(2026, 12, 25)),
+                    comparison=_comparison(
+                        "300.10", "monthly", None, 11, "2026-12-25", "2027-10-21", "3301.10", "-410.70", "325.15"
+                    ),
+                ),
             }
         ],
+        current_schedule={
+            "payment_amount": "710.80",
+            "payment_frequency": "monthly",
+            "amount_due_now": "753.55",
+            "payment_count": 4,
+            "first_payment_date": "2026-11-25",
+            "next_instalment_date": "2026-12-05",
+            "last_payment_date": "2027-02-05",
+            "total_to_repay": "2975.95",
+        },
     )
     d5 = Borrower(
         "b-d5",
@@ -538,6 +627,7 @@ class FakeLedger:
             "disposable_income": "2000.00",
             "affordability_limit": "1000.00",
             "needs_human_review": False,
+            "current_schedule": copy.deepcopy(borrower.current_schedule),
             "plans": copy.deepcopy(borrower.plans),
         }
 
@@ -743,5 +833,11 @@ class FakeLedger:
                     "en": "Overdue payments may be reported to the credit reference system as the rules require.",
                 },
                 {"key": "dispute_paused", "zh": "异议处理期间暂停催收。", "en": "Collection pauses during a dispute."},
+                {
+                    "key": "arrangement_terms",
+                    "zh": "如果某一期到期后累计还款少于该计划累计应还金额，该计划即失效，贷款恢复按原合同计算。",
+                    "en": "If, after any due date of the plan, you have paid less in total than it asked for by then, "
+                    "the plan ends and the loan goes back to the original contract.",
+                },
             ]
         }

@@ -285,7 +285,7 @@ async def test_hardship_flow_shows_plans_and_accepts_after_confirmation():
     assert case["monthly_income"] == Decimal("5000.00") and case["other_debt_payments"] == Decimal("0.00")
     assert case["reason"] == "job_loss" and case["duration"] == "temporary"
     text = conv.all_text()
-    assert "延期还款：每月还 905.20 元，共还 9,957.20 元（前 2 个月暂停还款）" in text
+    assert "2. 延期还款：前 2 个月不用还，之后每月 905.20 元；共 11 期" in text and "共还 9,957.20 元" in text
     assert "一次性还 1,100.50 元" in text
     payloads = [b["payload"] for b in conv.buttons()]
     assert payloads == [

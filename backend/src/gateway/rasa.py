@@ -22,6 +22,12 @@ import aiohttp
 import jwt
 
 HANDOFF_KEYS = ("handoff", "escalate")
+# Plan cards (the bot's custom {"plans": [...]}, bot/actions/offers.py): what the widget shows of one.
+CARD_TITLE_MAX = 120
+CARD_ROWS_MAX = 8
+CARD_LABEL_MAX = 60
+CARD_VALUE_MAX = 200
+CARD_CHOOSE_MAX = 40
 INTENT_PREFIX = "/"  # rasa.shared.constants.INTENT_MESSAGE_PREFIX
 JWT_LIFETIME_S = 60
 
@@ -83,6 +89,36 @@ def _handoff_from_custom(custom: Any) -> str | None:
     return None
 
 
+def _card(raw: Any) -> dict[str, Any] | None:
+    """A plan card as the widget shows it: title, label/value rows, the choose label; strings
+    only, cut to size; None when it is not a card."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("title"), str) or not isinstance(raw.get("rows"), list):
+        return None
+    rows = [
+        {"label": r["label"][:CARD_LABEL_MAX], "value": r["value"][:CARD_VALUE_MAX]}
+        for r in raw["rows"]
+        if isinstance(r, dict) and isinstance(r.get("label"), str) and isinstance(r.get("value"), str)
+    ][:CARD_ROWS_MAX]
+    card: dict[str, Any] = {"title": raw["title"][:CARD_TITLE_MAX], "rows": rows}
+    if isinstance(raw.get("choose"), str):
+        card["choose"] = raw["choose"][:CARD_CHOOSE_MAX]
+    return card
+
+
+def _attach_cards(turn: BotTurn, plans: Any) -> None:
+    """Each card onto the button with its payload, in the message just before (the numbered
+    plans): the widget shows the cards, other channels the text and the buttons."""
+    if not isinstance(plans, list) or not turn.replies or not turn.replies[-1].buttons:
+        return
+    last = turn.replies[-1]
+    cards = {p["payload"]: p for p in plans if isinstance(p, dict) and isinstance(p.get("payload"), str)}
+    buttons = []
+    for button in last.buttons or []:
+        card = _card(cards.get(button["payload"]))
+        buttons.append({**button, "card": card} if card else button)
+    turn.replies[-1] = BotReply(text=last.text, buttons=buttons)
+
+
 def parse_rest_output(items: Any) -> BotTurn:
     """Turn the REST channel's output list into replies and an optional hand-off.
 
@@ -90,7 +126,8 @@ def parse_rest_output(items: Any) -> BotTurn:
     ``{"handoff": {"reason": "request_human"}}`` and ``{"escalate": "complaint"}``;
     a custom ``{"language": "en"}`` tells the conversation's language;
     ``{"expects_identity_answer": true}`` says the borrower's next message answers an identity
-    question (it is stored redacted).
+    question (it is stored redacted); ``{"plans": [card, ...]}`` puts each plan card on the button
+    of the previous message with the card's payload (``_attach_cards``).
     """
     turn = BotTurn()
     if not isinstance(items, list):
@@ -106,6 +143,9 @@ def parse_rest_output(items: Any) -> BotTurn:
             turn.language = custom["language"]
         if isinstance(custom, dict) and custom.get("expects_identity_answer") is True:
             turn.expects_identity_answer = True
+            continue
+        if isinstance(custom, dict) and "plans" in custom:
+            _attach_cards(turn, custom["plans"])
             continue
         text = item.get("text")
         buttons = item.get("buttons")

@@ -1,6 +1,7 @@
 """Evaluations, offers and acceptance: exactly one arrangement, clear errors."""
 
 import asyncio
+import re
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -168,3 +169,62 @@ async def test_an_offer_that_expires_while_its_acceptance_waits_for_the_loan_loc
     resp = await client.post(f"/api/v1/offers/{offer_id}/acceptance", headers=headers, json={})
     assert resp.status == 410 and (await resp.json())["code"] == "offer_expired"
     assert await arrangements_of(client, "D4") == 0
+
+
+MONEY = r"^-?\d+\.\d{2}$"
+HARDSHIP_IRREGULAR = {
+    "reason": "irregular_income",
+    "duration": "temporary",
+    "monthly_income": "9000.00",
+    "essential_expenses": "3000.00",
+    "other_debt_payments": "500.00",
+}
+
+
+async def test_an_evaluation_compares_every_offer_with_today_s_schedule_in_money_strings(client, demo):
+    headers = await as_borrower(client, "D1")
+    evaluation = await evaluate(client, headers, "D1", HARDSHIP_IRREGULAR)
+    cur = evaluation["current_schedule"]
+    status = await (await client.get(f"/api/v1/loans/{loan_number('D1')}/status", headers=headers)).json()
+    for key in ("payment_amount", "amount_due_now", "total_to_repay"):
+        assert re.match(MONEY, cur[key]), key
+    assert cur["amount_due_now"] == status["amount_to_bring_current"]
+    assert cur["payment_frequency"] == "monthly" and cur["first_payment_date"] == status["as_of"]
+    offers = {p["plan_type"]: p["offer"] for p in evaluation["plans"] if p["offer"]}
+    assert {"fee_waiver", "deferral", "term_extension", "quarterly"} <= set(offers)
+    for plan_type, offer in offers.items():
+        c = offer["comparison"]
+        for key in ("payment_amount", "total_to_repay", "total_change"):
+            assert isinstance(c[key], str) and re.match(MONEY, c[key]), (plan_type, key)
+        for key in ("later_payment_amount", "payment_change"):
+            assert c[key] is None or re.match(MONEY, c[key]), (plan_type, key)
+        assert c["payment_amount"] == offer["payment_amount"] == offer["schedule"][0]["amount"]
+        assert c["payment_frequency"] == offer["payment_frequency"]
+        assert Decimal(c["total_change"]) == Decimal(c["total_to_repay"]) - Decimal(cur["total_to_repay"])
+        assert c["first_payment_date"] <= c["last_payment_date"]
+    te = offers["term_extension"]["comparison"]
+    assert Decimal(te["payment_change"]) < 0 and te["payment_count"] > cur["payment_count"] - 1
+    fw = offers["fee_waiver"]
+    assert Decimal(fw["comparison"]["total_change"]) == -Decimal(fw["waived"]["total"])
+    assert fw["comparison"]["payment_change"] is None
+    assert fw["comparison"]["later_payment_amount"] == cur["payment_amount"]
+    assert offers["quarterly"]["comparison"]["payment_frequency"] == "quarterly"
+
+
+async def test_the_openapi_document_describes_the_comparison(client):
+    document = await (await client.get("/api/v1/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    assert {"comparison"} <= set(schemas["OfferOut"]["properties"])
+    assert {"current_schedule"} <= set(schemas["EvaluationOut"]["properties"])
+    comparison = schemas["OfferComparison"]["properties"]
+    assert {
+        "payment_amount",
+        "payment_frequency",
+        "later_payment_amount",
+        "payment_count",
+        "first_payment_date",
+        "last_payment_date",
+        "total_to_repay",
+        "payment_change",
+        "total_change",
+    } <= set(comparison)

@@ -80,8 +80,11 @@ def test_deferral_offer_has_a_holiday_then_re_amortises_at_contract_rate(policy)
     assert len(o.schedule) == remaining - 1
     balance = status.payoff_amount - status.overdue.penalty_interest - status.overdue.late_fees
     assert sum(i.principal for i in o.schedule) == balance
-    assert o.payment_amount == annuity_payment(balance, period_rate(contract.apr), remaining - 1)
+    regular = annuity_payment(balance, period_rate(contract.apr), remaining - 1)
+    assert o.schedule[1].amount == regular
     assert o.schedule[0].penalty_interest == status.overdue.penalty_interest  # carried, not waived
+    charges = status.overdue.penalty_interest + status.overdue.late_fees
+    assert o.payment_amount == o.schedule[0].amount == o.schedule[0].principal + o.schedule[0].interest + charges
 
 
 def test_d6_restructures_refused_within_twelve_months_with_the_date_in_both_languages(policy):

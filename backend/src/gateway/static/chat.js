@@ -1,7 +1,9 @@
 /* Huanxin borrower chat: one WebSocket to the gateway, authenticated in its first frame (the
  * token never goes in a URL), replay from the last seen seq on reconnect, an outbox of
  * unacknowledged messages re-sent with their client ids (the gateway stores each client id once),
- * buttons as buttons, typing indicator, zh/en interface. The conversation lives in sessionStorage
+ * buttons as buttons (a button carrying a plan card, as the gateway keeps the bot's {"plans": [...]},
+ * is shown as that card: the plan's figures and its choose button, in place of the numbered text
+ * that every other channel gets), typing indicator, zh/en interface. The conversation lives in sessionStorage
  * (gone when the tab closes); a conversation the gateway refuses (expired after being idle)
  * is dropped and a fresh chat starts. */
 (function () {
@@ -65,25 +67,61 @@
       var pending = messagesEl.querySelector('.msg.pending[data-text="' + CSS.escape(m.text) + '"]');
       if (pending) { pending.classList.remove('pending'); pending.dataset.seq = m.seq; return; }
     }
-    var div = bubble(m.sender, m.text, m.sender_name);
+    var buttons = m.buttons || [];
+    var cards = buttons.filter(function (b) { return b.card; });
+    var allCards = cards.length > 0 && cards.length === buttons.length;  // the text restates the cards
+    var div = bubble(m.sender, allCards ? '' : m.text, m.sender_name);
     div.dataset.seq = m.seq;
-    if (m.buttons && m.buttons.length) {
+    function choose(b) {
+      div.querySelectorAll('button').forEach(function (x) { x.disabled = true; });
+      send(b.title, b.payload);
+    }
+    if (cards.length) {
+      div.classList.add('with-cards');
+      var list = document.createElement('div');
+      list.className = 'cards';
+      cards.forEach(function (b) { list.appendChild(planCard(b, choose)); });
+      div.appendChild(list);
+    }
+    var plain = buttons.filter(function (b) { return !b.card; });
+    if (plain.length) {
       var row = document.createElement('div');
       row.className = 'buttons';
-      m.buttons.forEach(function (b) {
+      plain.forEach(function (b) {
         var btn = document.createElement('button');
         btn.type = 'button';
         btn.textContent = b.title;
-        btn.addEventListener('click', function () {
-          row.querySelectorAll('button').forEach(function (x) { x.disabled = true; });
-          send(b.title, b.payload);
-        });
+        btn.addEventListener('click', function () { choose(b); });
         row.appendChild(btn);
       });
       div.appendChild(row);
     }
     messagesEl.appendChild(div);
     scroll();
+  }
+  // One offered plan: its title, its figures (label: value), and the button that chooses it.
+  function planCard(b, choose) {
+    var card = document.createElement('section');
+    card.className = 'card';
+    var title = document.createElement('h3');
+    title.textContent = b.card.title || b.title;
+    card.appendChild(title);
+    var rows = document.createElement('dl');
+    (b.card.rows || []).forEach(function (r) {
+      var dt = document.createElement('dt');
+      dt.textContent = r.label;
+      var dd = document.createElement('dd');
+      dd.textContent = r.value;
+      rows.appendChild(dt);
+      rows.appendChild(dd);
+    });
+    card.appendChild(rows);
+    var btn = document.createElement('button');
+    btn.type = 'button';
+    btn.textContent = b.card.choose || b.title;
+    btn.addEventListener('click', function () { choose(b); });
+    card.appendChild(btn);
+    return card;
   }
 
   function newId() {

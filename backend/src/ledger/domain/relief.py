@@ -23,11 +23,13 @@ below is a key of the plan's ``plans.<plan>`` section:
   the original maturity; no interest accrues during the holiday. Charges accrued so far are
   not waived (the policy does not say so for deferral): they are added to the first
   instalment after the holiday.
-* term_extension: the smallest extension e in 0..``max_extension_months`` (contract term + e
-  <= ``max_total_term_months``) whose schedule is affordable; B over m + e instalments at the
-  contract rate; late fees and penalty interest waived.
-* reduced_rate: as term_extension at min(APR, max(APR * apr_factor, min_apr)); the interest saved
-  against the contract rate over the same schedule is reported as waived interest.
+* term_extension: the smallest extension e in 1..``max_extension_months`` (contract term + e
+  <= ``max_total_term_months``) whose every payment is affordable and at most today's
+  instalment; B over m + e instalments at the contract rate; late fees and penalty interest
+  waived.
+* reduced_rate: as term_extension at min(APR, max(APR * apr_factor, min_apr)), from e = 0 (the
+  lower rate is the relief); the interest saved against the contract rate over the same
+  schedule is reported as waived interest.
 * quarterly: B over ceil(m / period_months) instalments (at least 1), one every
   ``period_months``, at the period rate APR * period_months / 12; charges added to the first
   instalment like the deferral.
@@ -38,7 +40,19 @@ below is a key of the plan's ``plans.<plan>`` section:
 * settlement: all unpaid principal + ``overdue_interest_share`` of the overdue interest in one
   payment due ``pay_within_days`` after acceptance; every other charge and interest waived.
 Schedules start one period after as_of (after the holiday for the deferral), on as_of's day
-of month; arrangement instalments are numbered after the highest existing number.
+of month; arrangement instalments are numbered after the highest existing number. An offer's
+headline ``payment_amount`` is its first payment (for the deferral and the quarterly plan
+the first payment carries the charges so far).
+
+Never worse off (docs/policy.md): every eligible plan also carries an ``OfferComparison``
+against today's schedule (``CurrentSchedule``: the amount due now, then every instalment to
+come), and a plan that would leave the borrower worse off is not offered, with a reason: a
+term extension that extends nothing or whose monthly payment is above today's instalment
+(no_extension_possible, no_lower_payment); a reduced rate that is not lower than the
+contract's or whose payment is above today's instalment (no_lower_rate, no_lower_payment); a
+fee waiver that waives nothing (nothing_waived); a settlement that is not below today's total
+(no_saving); a deferral or quarterly plan whose first payment is not later than today's next
+instalment (no_holiday).
 
 Over all plans: an open dispute makes every plan ineligible (reason dispute_open); at most
 ``max_restructures`` restructures in ``restructure_window_months`` (a broken one counts),
@@ -145,11 +159,59 @@ class OfferTerms:
 
 
 @dataclass(frozen=True)
+class CurrentSchedule:
+    """Today's schedule, the basis every offer is compared with: the amount due now (everything
+    overdue or due today, charges included) as one payment today, then every instalment still
+    to come on its date.
+
+    ``payment_amount`` is today's instalment: principal + interest of the next instalment to
+    come; when none is to come (the loan has matured) it is the amount due now.
+    ``next_instalment_date``: the due date of that instalment (today when none is to come).
+    """
+
+    payment_amount: Decimal
+    payment_frequency: str  # monthly
+    amount_due_now: Decimal
+    payment_count: int
+    first_payment_date: date
+    next_instalment_date: date
+    last_payment_date: date
+    total_to_repay: Decimal
+
+
+@dataclass(frozen=True)
+class OfferComparison:
+    """An offer's figures on the basis of today's schedule: every payment from today until the
+    loan is repaid under the plan (for a fee waiver: its one payment, then the instalments it
+    does not replace), so that plans can be compared with each other and with today.
+
+    ``payment_amount`` is the headline: the plan's first payment. ``later_payment_amount`` is
+    the regular amount of the payments after it when that differs (charges carried into the
+    first payment, or today's instalments continuing after a fee waiver), else None.
+    ``payment_change``: the plan's regular payment minus what today's schedule asks for the
+    same period (today's instalment for a monthly plan, ``period_months`` of them for the
+    quarterly plan; the amount due now when no instalment is to come); None for one-off plans.
+    ``total_change``: ``total_to_repay`` minus today's schedule's total (negative = saves).
+    """
+
+    payment_amount: Decimal
+    payment_frequency: str
+    later_payment_amount: Decimal | None
+    payment_count: int
+    first_payment_date: date
+    last_payment_date: date
+    total_to_repay: Decimal
+    payment_change: Decimal | None
+    total_change: Decimal
+
+
+@dataclass(frozen=True)
 class PlanDecision:
     plan_type: str
     eligible: bool
     reasons: tuple[Reason, ...]
     offer: OfferTerms | None
+    comparison: OfferComparison | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +221,7 @@ class ReliefEvaluation:
     needs_human_review: bool
     plans: tuple[PlanDecision, ...]
     review_reasons: tuple[Reason, ...] = ()
+    current: CurrentSchedule | None = None
 
     def plan(self, plan_type: str) -> PlanDecision:
         return next(p for p in self.plans if p.plan_type == plan_type)
@@ -187,6 +250,25 @@ class _Facts:
     late_fees: Decimal
     remaining_term: int
     first_number: int
+    current: CurrentSchedule
+
+
+def _current(unpaid: tuple[InstalmentStatus, ...], as_of: date) -> CurrentSchedule:
+    due_now = [i for i in unpaid if i.due_date <= as_of]
+    to_come = sorted((i for i in unpaid if i.due_date > as_of), key=lambda i: (i.due_date, i.number))
+    amount_due_now = sum((i.outstanding for i in due_now), ZERO)
+    instalment = to_come[0].principal + to_come[0].interest if to_come else amount_due_now
+    next_date = to_come[0].due_date if to_come else as_of
+    return CurrentSchedule(
+        payment_amount=instalment,
+        payment_frequency="monthly",
+        amount_due_now=amount_due_now,
+        payment_count=(1 if due_now else 0) + len(to_come),
+        first_payment_date=as_of if due_now else next_date,
+        next_instalment_date=next_date,
+        last_payment_date=to_come[-1].due_date if to_come else as_of,
+        total_to_repay=sum((i.outstanding for i in unpaid), ZERO),
+    )
 
 
 def _facts(status: LoanStatus, as_of: date, history: ReliefHistory) -> _Facts:
@@ -203,6 +285,7 @@ def _facts(status: LoanStatus, as_of: date, history: ReliefHistory) -> _Facts:
         late_fees=status.overdue.late_fees,
         remaining_term=sum(1 for i in unpaid if i.due_date > as_of),
         first_number=max(max((i.number for i in status.instalments), default=0), history.highest_instalment_number) + 1,
+        current=_current(unpaid, as_of),
     )
 
 
@@ -257,6 +340,45 @@ def _offer(
 
 def _waived(late_fees: Decimal, penalty: Decimal, interest: Decimal) -> Waived:
     return Waived(late_fees, penalty, interest, late_fees + penalty + interest)
+
+
+def _compare(offer: OfferTerms, f: _Facts, as_of: date, period_months: int = 1) -> OfferComparison:
+    """The offer on the basis of today's schedule (see ``OfferComparison``)."""
+    cur = f.current
+    kept = [i for i in f.unpaid if i.number not in offer.replaces]  # still owed as today (fee waiver)
+    dates = [s.due_date for s in offer.schedule] + [max(i.due_date, as_of) for i in kept]
+    sched = offer.schedule
+    if kept:
+        later = cur.payment_amount if any(i.due_date > as_of for i in kept) else None
+    else:
+        later = sched[1].amount if len(sched) > 1 and sched[1].amount != sched[0].amount else None
+    change = None
+    if offer.payment_frequency != "once":
+        regular = sched[1].amount if len(sched) > 1 else sched[0].amount
+        to_come = cur.next_instalment_date > as_of
+        change = regular - cur.payment_amount * (period_months if to_come else 1)
+    total = offer.total_to_repay + sum((i.outstanding for i in kept), ZERO)
+    return OfferComparison(
+        payment_amount=offer.payment_amount,
+        payment_frequency=offer.payment_frequency,
+        later_payment_amount=later,
+        payment_count=len(sched) + len(kept),
+        first_payment_date=min(dates),
+        last_payment_date=max(dates),
+        total_to_repay=total,
+        payment_change=change,
+        total_change=total - cur.total_to_repay,
+    )
+
+
+def _no_holiday(first_due: date, f: _Facts) -> Reason:
+    nxt = f.current.next_instalment_date.isoformat()
+    return Reason(
+        "no_holiday",
+        f"这个方案的第一笔还款（{first_due.isoformat()}）并不晚于您目前下一期的还款日（{nxt}），对您没有帮助。",
+        f"This plan's first payment ({first_due.isoformat()}) would not come later than your next "
+        f"instalment today ({nxt}), so it would not help you.",
+    )
 
 
 class _Reasons:
@@ -398,6 +520,15 @@ def _fee_waiver(f: _Facts, history: ReliefHistory, disposable: Decimal, as_of: d
     share = rule.penalty_waiver_share_m1 if policy.in_first_overdue_bucket(f.dpd) else rule.penalty_waiver_share_later
     w_fee = round_fen(f.late_fees * rule.late_fee_waiver_share)
     w_pen = round_fen(f.penalty * share)
+    if w_fee + w_pen <= 0:
+        rs.no.append(
+            Reason(
+                "nothing_waived",
+                "按目前的政策，这笔贷款没有可以减免的费用，这个方案对您没有帮助。",
+                "Under the current policy nothing on this loan would be waived, so this plan would not help you.",
+            )
+        )
+        return PlanDecision("fee_waiver", False, rs.all(), None)
     principal = sum((i.unpaid_principal for i in f.unpaid if i.state == "overdue"), ZERO)
     inst = ScheduledInstalment(
         f.first_number,
@@ -428,7 +559,7 @@ def _fee_waiver(f: _Facts, history: ReliefHistory, disposable: Decimal, as_of: d
         ZERO,
         valid_days=rule.pay_within_days,
     )
-    return PlanDecision("fee_waiver", True, rs.all(), offer)
+    return PlanDecision("fee_waiver", True, rs.all(), offer, _compare(offer, f, as_of))
 
 
 def _settlement(f: _Facts, disposable: Decimal, as_of: date, policy: Policy) -> PlanDecision:
@@ -438,6 +569,16 @@ def _settlement(f: _Facts, disposable: Decimal, as_of: date, policy: Policy) -> 
         return PlanDecision("settlement", False, rs.all(), None)
     kept_interest = round_fen(f.overdue_interest * rule.overdue_interest_share)
     amount = f.unpaid_principal + kept_interest
+    if amount >= f.current.total_to_repay:
+        rs.no.append(
+            Reason(
+                "no_saving",
+                f"一次性结清需要{_m(amount)}元，并不少于按目前计划还清的{_m(f.current.total_to_repay)}元，这个方案对您没有帮助。",
+                f"Settling would take CNY {_m(amount)}, no less than the CNY {_m(f.current.total_to_repay)} "
+                f"your current schedule asks in all, so this plan would not help you.",
+            )
+        )
+        return PlanDecision("settlement", False, rs.all(), None)
     inst = ScheduledInstalment(
         f.first_number, as_of + timedelta(days=rule.pay_within_days), f.unpaid_principal, kept_interest, amount
     )
@@ -461,36 +602,49 @@ def _settlement(f: _Facts, disposable: Decimal, as_of: date, policy: Policy) -> 
         ZERO,
         valid_days=rule.pay_within_days,
     )
-    return PlanDecision("settlement", True, rs.all(), offer)
+    return PlanDecision("settlement", True, rs.all(), offer, _compare(offer, f, as_of))
 
 
 def _search_extension(
-    plan: str,
     balance: Decimal,
     apr: Decimal,
     f: _Facts,
-    contract: LoanContract,
-    max_ext: int,
-    max_total: int,
-    limit: Decimal,
+    extensions: range,
+    cap: Decimal,
     as_of: date,
 ) -> tuple[tuple[ScheduledInstalment, ...] | None, Decimal]:
-    """Smallest extension whose schedule fits the limit: (schedule, its largest payment) or (None, best payment)."""
+    """The smallest extension whose every payment is at most ``cap``: (schedule, its largest
+    payment), or (None, the payment over the longest extension tried)."""
     r = period_rate(apr)
     best = None
-    top = max(0, min(max_ext, max_total - contract.term))
-    for ext in range(0, top + 1):
+    for ext in extensions:
         n = f.remaining_term + ext
         if n < 1:
             continue
         a = annuity_payment(balance, r, n)
         best = a
-        if limit > 0 and a <= limit:
+        if cap > 0 and a <= cap:
             sched = build_schedule(balance, apr, n, as_of, first_number=f.first_number)
             largest = max(i.amount for i in sched)
-            if largest <= limit:
+            if largest <= cap:
                 return sched, largest
     return None, best if best is not None else balance
+
+
+def _lower_payment_reasons(payment: Decimal, f: _Facts, longest: int) -> tuple[Reason, Reason]:
+    now = f.current.payment_amount
+    yes = Reason(
+        "lower_payment",
+        f"每月还款{_m(payment)}元，低于您目前每期的{_m(now)}元。",
+        f"The monthly payment of CNY {_m(payment)} is below your current instalment of CNY {_m(now)}.",
+    )
+    no = Reason(
+        "no_lower_payment",
+        f"即使分到政策允许的最长{longest}期，每月还款{_m(payment)}元也不低于您目前每期的{_m(now)}元，这个方案对您没有帮助。",
+        f"Even over the longest term allowed ({longest} payments), the monthly payment of CNY {_m(payment)} "
+        f"would not be below your current instalment of CNY {_m(now)}, so this plan would not help you.",
+    )
+    return yes, no
 
 
 def _term_plan(
@@ -531,14 +685,42 @@ def _term_plan(
         apr = min(contract.apr, max(contract.apr * rule_r.apr_factor, rule_r.min_apr))
         max_ext, max_total = rule_r.max_extension_months, rule_r.max_total_term_months
     ok = _restructure_check(rs, history, as_of, policy) and ok
+    top = max(0, min(max_ext, max_total - contract.term))
+    min_ext = 1 if plan == "term_extension" else 0
+    if plan == "term_extension" and top < min_ext:
+        ok = False
+        rs.no.append(
+            Reason(
+                "no_extension_possible",
+                f"这笔贷款的期限已经是政策允许的最长{max_total}个月，不能再延长。",
+                f"This loan already runs for the longest term allowed ({max_total} months), so it cannot be extended.",
+            )
+        )
+    if plan == "reduced_rate" and apr >= contract.apr:
+        ok = False
+        rs.no.append(
+            Reason(
+                "no_lower_rate",
+                f"按政策可给的利率{_pct(apr)}并不低于您目前的利率{_pct(contract.apr)}，这个方案对您没有帮助。",
+                f"The rate the policy allows, {_pct(apr)}, is not below your current rate of "
+                f"{_pct(contract.apr)}, so this plan would not help you.",
+            )
+        )
     if not ok:
         return PlanDecision(plan, False, rs.all(), None)
     balance = f.unpaid_principal + f.due_interest
-    sched, payment = _search_extension(plan, balance, apr, f, contract, max_ext, max_total, limit, as_of)
-    yes, no = _afford_reasons(payment, limit, disposable, "每月还款", "The monthly payment of")
-    if not rs.check(sched is not None, yes, no):
+    cap = min(limit, f.current.payment_amount)
+    sched, payment = _search_extension(balance, apr, f, range(min_ext, top + 1), cap, as_of)
+    if sched is None:
+        unaffordable = _afford_reasons(payment, limit, disposable, "每月还款", "The monthly payment of")[1]
+        not_lower = _lower_payment_reasons(payment, f, f.remaining_term + top)[1]
+        failed = [unaffordable] if disposable <= 0 or payment > limit else []
+        failed += [not_lower] if payment > f.current.payment_amount else []
+        rs.no.extend(failed or [not_lower if cap == f.current.payment_amount else unaffordable])
         return PlanDecision(plan, False, rs.all(), None)
-    assert sched is not None
+    yes, _ = _afford_reasons(payment, limit, disposable, "每月还款", "The monthly payment of")
+    rs.yes.append(yes)
+    rs.yes.append(_lower_payment_reasons(payment, f, f.remaining_term + top)[0])
     interest_waived = ZERO
     if plan == "reduced_rate":
         at_contract = build_schedule(balance, contract.apr, len(sched), as_of, first_number=f.first_number)
@@ -564,7 +746,7 @@ def _term_plan(
         tuple(i.number for i in f.unpaid),
         apr,
     )
-    return PlanDecision(plan, True, rs.all(), offer)
+    return PlanDecision(plan, True, rs.all(), offer, _compare(offer, f, as_of))
 
 
 def _deferral(
@@ -605,21 +787,24 @@ def _deferral(
     )
     if not rs.check(limit > 0 and largest <= limit, yes, no):
         return PlanDecision("deferral", False, rs.all(), None)
+    if sched[0].due_date <= f.current.next_instalment_date:
+        rs.no.append(_no_holiday(sched[0].due_date, f))
+        return PlanDecision("deferral", False, rs.all(), None)
     regular = sched[1].amount if len(sched) > 1 else sched[0].amount
     rs.yes.append(
         Reason(
             "deferral_terms",
-            f"暂停还款{holiday}个月，之后剩余{_m(balance)}元分{n}期按原利率还款，每月约{_m(regular)}元；"
-            f"已产生的罚息和违约金{_m(f.penalty + f.late_fees)}元计入第一期。",
+            f"暂停还款{holiday}个月，之后剩余{_m(balance)}元分{n}期按原利率还款：第一期{_m(sched[0].amount)}元"
+            f"（含已产生的罚息和违约金{_m(f.penalty + f.late_fees)}元），之后每月约{_m(regular)}元。",
             f"No payments for {holiday} month(s); then the remaining CNY {_m(balance)} is paid in {n} "
-            f"monthly payments of about CNY {_m(regular)} at the contract rate; charges so far "
-            f"(CNY {_m(f.penalty + f.late_fees)}) are added to the first payment.",
+            f"monthly payments at the contract rate: the first CNY {_m(sched[0].amount)} (with the charges so far, "
+            f"CNY {_m(f.penalty + f.late_fees)}), then about CNY {_m(regular)} a month.",
         )
     )
     offer = _offer(
         "deferral",
         sched,
-        regular,
+        sched[0].amount,
         "monthly",
         _waived(ZERO, ZERO, ZERO),
         disposable,
@@ -627,7 +812,7 @@ def _deferral(
         contract.apr,
         holiday=holiday,
     )
-    return PlanDecision("deferral", True, rs.all(), offer)
+    return PlanDecision("deferral", True, rs.all(), offer, _compare(offer, f, as_of))
 
 
 def _quarterly(
@@ -669,26 +854,32 @@ def _quarterly(
     yes, no = _afford_reasons(largest, limit, disposable, "每季度最高还款", "The largest quarterly payment of")
     if not rs.check(limit > 0 and largest <= limit, yes, no):
         return PlanDecision("quarterly", False, rs.all(), None)
+    if sched[0].due_date <= f.current.next_instalment_date:
+        rs.no.append(_no_holiday(sched[0].due_date, f))
+        return PlanDecision("quarterly", False, rs.all(), None)
     regular = sched[1].amount if len(sched) > 1 else sched[0].amount
+    months = rule.period_months
     rs.yes.append(
         Reason(
             "quarterly_terms",
-            f"剩余{_m(balance)}元改为每3个月还一次，共{quarters}次，每次约{_m(regular)}元。",
-            f"The remaining CNY {_m(balance)} is paid every 3 months in {quarters} payments of about "
-            f"CNY {_m(regular)}.",
+            f"剩余{_m(balance)}元改为每{months}个月还一次，共{quarters}次：第一次{_m(sched[0].amount)}元"
+            f"（含已产生的罚息和违约金{_m(f.penalty + f.late_fees)}元），之后每次约{_m(regular)}元。",
+            f"The remaining CNY {_m(balance)} is paid every {months} months in {quarters} payments: the first "
+            f"CNY {_m(sched[0].amount)} (with the charges so far, CNY {_m(f.penalty + f.late_fees)}), then about "
+            f"CNY {_m(regular)} each.",
         )
     )
     offer = _offer(
         "quarterly",
         sched,
-        regular,
+        sched[0].amount,
         "quarterly",
         _waived(ZERO, ZERO, ZERO),
         disposable,
         tuple(i.number for i in f.unpaid),
         contract.apr,
     )
-    return PlanDecision("quarterly", True, rs.all(), offer)
+    return PlanDecision("quarterly", True, rs.all(), offer, _compare(offer, f, as_of, rule.period_months))
 
 
 def evaluate_relief(
@@ -739,7 +930,7 @@ def evaluate_relief(
                 "No plan fits right now, so a person will review the hardship.",
             )
         )
-    return ReliefEvaluation(disposable, limit, bool(review), plans, tuple(review))
+    return ReliefEvaluation(disposable, limit, bool(review), plans, tuple(review), f.current)
 
 
 def build_arrangement(offer: OfferTerms, plan_type: str, arrangement_id: str, accepted_on: date) -> ArrangementRecord:

@@ -25,7 +25,16 @@ from ..domain.errors import (
     OfferExpired,
     OfferSuperseded,
 )
-from ..domain.relief import HardshipFacts, OfferTerms, ReliefHistory, Waived, build_arrangement, evaluate_relief
+from ..domain.relief import (
+    CurrentSchedule,
+    HardshipFacts,
+    OfferComparison,
+    OfferTerms,
+    ReliefHistory,
+    Waived,
+    build_arrangement,
+    evaluate_relief,
+)
 from ..domain.schedule import ScheduledInstalment
 from .context import Ledger
 from .records import arrangement_instalments, load_records
@@ -108,6 +117,35 @@ def terms_from_payload(d: dict[str, Any]) -> OfferTerms:
     )
 
 
+def comparison_view(c: OfferComparison) -> dict[str, Any]:
+    return {
+        "payment_amount": money(c.payment_amount),
+        "payment_frequency": c.payment_frequency,
+        "later_payment_amount": None if c.later_payment_amount is None else money(c.later_payment_amount),
+        "payment_count": c.payment_count,
+        "first_payment_date": c.first_payment_date.isoformat(),
+        "last_payment_date": c.last_payment_date.isoformat(),
+        "total_to_repay": money(c.total_to_repay),
+        "payment_change": None if c.payment_change is None else money(c.payment_change),
+        "total_change": money(c.total_change),
+    }
+
+
+def current_schedule_view(c: CurrentSchedule | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "payment_amount": money(c.payment_amount),
+        "payment_frequency": c.payment_frequency,
+        "amount_due_now": money(c.amount_due_now),
+        "payment_count": c.payment_count,
+        "first_payment_date": c.first_payment_date.isoformat(),
+        "next_instalment_date": c.next_instalment_date.isoformat(),
+        "last_payment_date": c.last_payment_date.isoformat(),
+        "total_to_repay": money(c.total_to_repay),
+    }
+
+
 def _history(
     arrangements: list[m.Arrangement] | Any, restructure_plans: tuple[str, ...], dispute: bool
 ) -> ReliefHistory:
@@ -147,7 +185,7 @@ async def evaluate(
         offer_ids: list[str] = []
         for plan in result.plans:
             offer_view = None
-            if plan.eligible and plan.offer is not None:
+            if plan.eligible and plan.offer is not None and plan.comparison is not None:
                 offer = m.Offer(
                     evaluation_id=evaluation.id,
                     loan_id=loan.id,
@@ -177,6 +215,7 @@ async def evaluate(
                     else format(t.payment_to_disposable_income, "f"),
                     "holiday_months": t.holiday_months,
                     "schedule": schedule_rows(t.schedule),
+                    "comparison": comparison_view(plan.comparison),
                 }
             plans.append(
                 {
@@ -193,6 +232,7 @@ async def evaluate(
             "disposable_income": money(result.disposable_income),
             "affordability_limit": money(result.affordability_limit),
             "needs_human_review": result.needs_human_review,
+            "current_schedule": current_schedule_view(result.current),
             "plans": plans,
         }
         evaluation.payload = payload

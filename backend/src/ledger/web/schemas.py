@@ -382,6 +382,38 @@ class Reason(Response):
     en: str
 
 
+class OfferComparison(Response):
+    """The offer on the basis of today's schedule (docs/policy.md, "Plans compared with today's
+    schedule"): every payment from today until the loan is repaid under the plan."""
+
+    payment_amount: MoneyOut = Field(description="the headline: the plan's first payment")
+    payment_frequency: Literal["monthly", "quarterly", "once"]
+    later_payment_amount: MoneyOut | None = Field(
+        description="the regular amount of the payments after the first, when it differs from the first"
+    )
+    payment_count: int = Field(description="payments from today until the loan is repaid under the plan")
+    first_payment_date: date
+    last_payment_date: date
+    total_to_repay: MoneyOut = Field(description="everything paid for the whole loan under the plan")
+    payment_change: MoneyOut | None = Field(
+        description="the regular payment minus what today's schedule asks for the same period; null for one-off plans"
+    )
+    total_change: MoneyOut = Field(description="total_to_repay minus today's schedule's total (negative: saves)")
+
+
+class CurrentSchedule(Response):
+    """Today's schedule: the amount due now as one payment today, then every instalment to come."""
+
+    payment_amount: MoneyOut = Field(description="today's instalment (the amount due now when none is to come)")
+    payment_frequency: Literal["monthly"]
+    amount_due_now: MoneyOut
+    payment_count: int
+    first_payment_date: date
+    next_instalment_date: date
+    last_payment_date: date
+    total_to_repay: MoneyOut
+
+
 class OfferOut(Response):
     offer_id: str
     expires_at: datetime
@@ -392,6 +424,7 @@ class OfferOut(Response):
     payment_to_disposable_income: Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$")] | None
     holiday_months: int
     schedule: list[ScheduleRow]
+    comparison: OfferComparison
 
 
 class PlanOut(Response):
@@ -408,6 +441,7 @@ class EvaluationOut(Response):
     disposable_income: MoneyOut
     affordability_limit: MoneyOut
     needs_human_review: bool
+    current_schedule: CurrentSchedule | None
     plans: list[PlanOut]
 
 

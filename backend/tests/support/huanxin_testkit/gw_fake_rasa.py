@@ -19,6 +19,25 @@ slots_key = web.AppKey("slots", dict)
 api_calls_key = web.AppKey("api_calls", list)  # (query, Authorization header) of each HTTP API call
 
 
+PLAN_CARDS = [
+    {
+        "plan_type": "deferral",
+        "title": "1. Deferral",
+        "payload": '/inform{"choice":"deferral"}',
+        "rows": [{"label": "Payment", "value": "CNY 905.20 a month"}, {"label": "Payments", "value": "11"}],
+        "choose": "Choose this",
+        "figures": {"payment_amount": "905.20"},
+    },
+    {
+        "plan_type": "term_extension",
+        "title": "2. Extension",
+        "payload": '/inform{"choice":"term_extension"}',
+        "rows": [{"label": "Payment", "value": "CNY 512.80 a month"}],
+        "choose": "Choose this",
+    },
+]
+
+
 def _jwt_allows(header: str | None, secret: str, conversation_id: str) -> bool:
     """Rasa 3.6's check (rasa/server.py requires_auth + sufficient_scope): a valid HS256 Bearer
     JWT whose user.role is "admin", or "user" with user.username equal to the conversation."""
@@ -84,6 +103,21 @@ def make_fake_rasa(
                             {"title": "Extension", "payload": '/inform{"plan": "term_extension"}'},
                         ],
                     }
+                ]
+            )
+        if message == "plans":  # offered plans as the bot sends them: numbered text, buttons, cards
+            return web.json_response(
+                [
+                    {
+                        "recipient_id": sender,
+                        "text": "1. Deferral: CNY 905.20 a month\n2. Extension: CNY 512.80 a month",
+                        "buttons": [
+                            {"title": "1. Deferral", "payload": '/inform{"choice":"deferral"}'},
+                            {"title": "2. Extension", "payload": '/inform{"choice":"term_extension"}'},
+                        ],
+                    },
+                    {"recipient_id": sender, "custom": {"plans": PLAN_CARDS}},
+                    {"recipient_id": sender, "text": "Please choose one."},
                 ]
             )
         return web.json_response([{"recipient_id": sender, "text": f"[{name}] echo: {message}"}])
