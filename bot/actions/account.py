@@ -7,7 +7,6 @@ from typing import Any
 from actions.base import LedgerAction
 from actions.loan_status import describe_open_items, is_overdue, load_status
 from actions.parsing import money
-from actions.third_party import says_third_party
 from actions.turn import Turn
 
 
@@ -140,7 +139,7 @@ class ActionExplainConsequences(LedgerAction):
         return "action_explain_consequences"
 
     async def handle(self, turn: Turn) -> None:
-        if turn.slot("third_party") or says_third_party(turn.latest_text):
+        if turn.slot("third_party"):
             turn.refuse_third_party()
             return
         rules = policy_text(await turn.ledger.get_policy_texts(), "consequence", turn.lang)

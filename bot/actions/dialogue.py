@@ -12,7 +12,6 @@ from __future__ import annotations
 from actions.base import LedgerAction
 from actions.budget import answer_budget, parse_budget
 from actions.plans import accept_chosen, choose_plan, decline_chosen
-from actions.third_party import says_third_party
 from actions.turn import Turn
 
 # Accepting an offered person is answered as asking for one.
@@ -28,9 +27,6 @@ class ActionHandleInform(LedgerAction):
         return "action_handle_inform"
 
     async def handle(self, turn: Turn) -> None:
-        if says_third_party(turn.latest_text):
-            turn.refuse_third_party()
-            return
         awaiting = turn.slot("awaiting")
         delegate = turn.dispatch.reply_handler_for(awaiting)
         if delegate is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from actions.base import LedgerAction
-from actions.third_party import says_third_party
 from actions.turn import Turn
 
 MISSES_BEFORE_HUMAN = 2
@@ -18,9 +17,6 @@ class ActionClarify(LedgerAction):
         return "action_clarify"
 
     async def handle(self, turn: Turn) -> None:
-        if says_third_party(turn.latest_text):
-            turn.refuse_third_party()
-            return
         misses = int(turn.slot("fallback_count") or 0) + 1
         turn.set("fallback_count", float(misses))
         if misses >= MISSES_BEFORE_HUMAN:
@@ -36,7 +32,6 @@ class ActionHandleOutOfScope(LedgerAction):
         return "action_handle_out_of_scope"
 
     async def handle(self, turn: Turn) -> None:
-        if says_third_party(turn.latest_text):
-            turn.refuse_third_party()
-            return
-        turn.say("out_of_scope")
+        # a third party hears what they can do instead (the borrower's ways to reach the
+        # lender), not the list of account services
+        turn.say("third_party_contact" if turn.slot("third_party") else "out_of_scope")

@@ -27,7 +27,6 @@ from actions.handoff import conversation_summary, escalate
 from actions.ledger_client import BorrowerAuth, LedgerError
 from actions.parsing import parse_dob, parse_id_last4, parse_loan_number, parse_phone
 from actions.slots import IDENTITY_SLOTS, VERIFICATION_FORM
-from actions.third_party import says_third_party
 from actions.turn import TZ, Turn
 from actions.vault import MASK
 
@@ -62,10 +61,6 @@ class ValidateVerificationForm(TurnFormValidation):
         return "validate_verification_form"
 
     def _not_read(self, slot: str, turn: Turn) -> dict[str, Any]:
-        text = turn.latest_text
-        if says_third_party(text):
-            turn.refuse_third_party()
-            return {slot: None, "requested_slot": None, "third_party": True, "pending_intent": None}
         if turn.latest_intent == "change_language":
             return switch_language_in_form(slot, turn)
         if turn.latest_intent in ESCAPE_INTENTS and turn.latest_confidence >= ESCAPE_CONFIDENCE:
@@ -212,7 +207,6 @@ class ActionSubmitVerification(LedgerAction):
         auth = BorrowerAuth(result["token"], turn.conversation_id)
         turn.vault.put_token(turn.conversation_id, auth.token)
         turn.set("verified", True)
-        turn.set("third_party", False)
         turn.set("borrower_id", borrower.get("borrower_id"))
         turn.set("borrower_name", borrower.get("name"))
         if borrower.get("language") in ("zh", "en") and not turn.slot("language_chosen"):
