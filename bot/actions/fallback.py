@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from actions import texts
 from actions.base import LedgerAction
 from actions.turn import Turn
 
@@ -17,6 +18,9 @@ class ActionClarify(LedgerAction):
         return "action_clarify"
 
     async def handle(self, turn: Turn) -> None:
+        if turn.slot("third_party"):  # what a third party can be told: how the borrower reaches us
+            turn.say("third_party_contact", buttons=[texts.button("human", "/request_human", turn.lang)])
+            return
         misses = int(turn.slot("fallback_count") or 0) + 1
         turn.set("fallback_count", float(misses))
         if misses >= MISSES_BEFORE_HUMAN:
@@ -32,6 +36,7 @@ class ActionHandleOutOfScope(LedgerAction):
         return "action_handle_out_of_scope"
 
     async def handle(self, turn: Turn) -> None:
-        # a third party hears what they can do instead (the borrower's ways to reach the
-        # lender), not the list of account services
-        turn.say("third_party_contact" if turn.slot("third_party") else "out_of_scope")
+        if turn.slot("third_party"):  # not the list of account services: how the borrower reaches us
+            turn.say("third_party_contact", buttons=[texts.button("human", "/request_human", turn.lang)])
+        else:
+            turn.say("out_of_scope")

@@ -255,6 +255,9 @@ async def test_small_talk_and_how_to_reach_the_lender_stay_answerable_to_a_third
     conv.user("how can he get in touch with you then?", "out_of_scope")
     await conv.run(ActionHandleOutOfScope)
     assert "chat" in conv.all_text() and "WeChat" in conv.all_text()  # the ways the borrower can reach us
+    conv.user("怎么联系你们", "nlu_fallback", confidence=0.3)
+    await conv.run(ActionClarify)
+    assert "微信" in conv.all_text()  # not "I did not understand"
     assert_told_nothing(conv)
     assert account_calls(conv) == []
 
