@@ -18,7 +18,6 @@ from actions.loans import (
     statuses,
 )
 from actions.parsing import money
-from actions.third_party import says_third_party
 from actions.turn import Turn
 
 
@@ -171,7 +170,7 @@ class ActionExplainConsequences(LedgerAction):
         return "action_explain_consequences"
 
     async def handle(self, turn: Turn) -> None:
-        if turn.slot("third_party") or says_third_party(turn.latest_text):
+        if turn.slot("third_party"):
             turn.refuse_third_party()
             return
         text = turn.message_for("ask_consequences")

@@ -150,6 +150,8 @@ class LedgerAction(TurnMaker, Action, ABC):
             if not self.allowed_in_groups and is_group_chat(tracker):
                 refuse_group_chat(turn)
                 return turn.events
+            if turn.hold_third_party():
+                return turn.events
             if await self._answered_as_plan_choice(turn):
                 return turn.events
             answering = self._answering(turn)
@@ -235,6 +237,9 @@ class TurnFormValidation(TurnMaker, FormValidationAction, ABC):
                 refuse_group_chat(turn)
                 return [ActiveLoop(None), SlotSet("requested_slot", None)]
             events = apply_message_slots(tracker)
+            turn = self.make_turn(dispatcher, tracker, domain)
+            if turn.slot("third_party") or turn.says_not_borrower():
+                return events + stop_form_for_third_party(turn)
             return events + await super().run(dispatcher, tracker, domain)
         except Exception as exc:  # noqa: BLE001 - a crash stops the form with an answer, never silence
             log_crash(f"validator {self.name()}", exc)
@@ -242,6 +247,17 @@ class TurnFormValidation(TurnMaker, FormValidationAction, ABC):
             turn = self.make_turn(dispatcher, tracker, domain)
             turn.offer_human("something_went_wrong")
             return [ActiveLoop(None), SlotSet("requested_slot", None), *turn.events]
+
+
+def stop_form_for_third_party(turn: Turn) -> list[dict[str, Any]]:
+    """A form never continues once the speaker is known not to be the borrower: the answer
+    just given is dropped (never kept in its slot), the form stops, and the refusal is said
+    (once for this message)."""
+    requested = turn.slot("requested_slot")
+    if not turn.refused_this_message():
+        turn.refuse_third_party()
+    dropped = [SlotSet(requested, None)] if requested else []
+    return [*turn.events, *dropped, ActiveLoop(None), SlotSet("requested_slot", None)]
 
 
 def switch_language_in_form(slot: str, turn: Turn) -> dict[str, Any]:

@@ -35,9 +35,6 @@ class ActionHandleInform(LedgerAction):
         return "action_handle_inform"
 
     async def handle(self, turn: Turn) -> None:
-        if says_third_party(turn.latest_text):
-            turn.refuse_third_party()
-            return
         awaiting = turn.slot("awaiting")
         if await answer_loan_question(turn, reask=True):
             return

@@ -5,7 +5,7 @@ person."""
 
 from __future__ import annotations
 
-from actions import readings
+from actions import readings, texts
 from actions.base import LedgerAction
 from actions.handoff import offer_hardship_review
 from actions.loans import answer_loan_question
@@ -24,8 +24,8 @@ class ActionClarify(LedgerAction):
         return "action_clarify"
 
     async def handle(self, turn: Turn) -> None:
-        if says_third_party(turn.latest_text):
-            turn.refuse_third_party()
+        if turn.slot("third_party"):  # what a third party can be told: how the borrower reaches us
+            turn.say("third_party_contact", buttons=[texts.button("human", "/request_human", turn.lang)])
             return
         if await answer_loan_question(turn, reask=False):  # "which loan?" answered in words
             return
@@ -47,8 +47,8 @@ class ActionHandleOutOfScope(LedgerAction):
         return "action_handle_out_of_scope"
 
     async def handle(self, turn: Turn) -> None:
-        if says_third_party(turn.latest_text):
-            turn.refuse_third_party()
+        if turn.slot("third_party"):  # not the list of account services: how the borrower reaches us
+            turn.say("third_party_contact", buttons=[texts.button("human", "/request_human", turn.lang)])
             return
         if await answer_loan_question(turn, reask=False):  # "which loan?" answered in words
             return

@@ -9,7 +9,8 @@ boundary needs (shared protocol 5):
 - it listens on 127.0.0.1 unless ACTION_SERVER_HOST says otherwise (docker: 0.0.0.0);
 - no CORS: only Rasa calls it, never a browser;
 - it refuses to start without ACTION_SERVER_SECRET;
-- a background task records the escalations the ledger could not take (actions/outbox.py).
+- a background task records the escalations the ledger could not take (actions/outbox.py);
+- the third-party classifier (actions/third_party.py) is trained before it listens.
 """
 
 from __future__ import annotations
@@ -100,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     utils.update_sanic_log_level()
     app = create_app(secret, args.actions, args.auto_reload)
+    from actions.third_party import warm_up
+
+    warm_up()  # the third-party classifier is trained now, not on the first message
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     ssl_context = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
     host = listen_host()

@@ -104,8 +104,12 @@ T: dict[str, dict[str, str]] = {
         "en": "OK, I've stopped the check and nothing has been recorded. I can't look at your account until you're verified; if you like, a colleague can help you.",
     },
     "third_party": {
-        "zh": "感谢您的关心。为了保护个人隐私，我只能和账户本人沟通账户相关的事情，无法向其他人提供任何信息。请让本人直接联系我们，我们会很乐意帮助。",
-        "en": "Thank you for reaching out. To protect everyone's privacy, I can only discuss an account with the account holder and can't share any information with anyone else. Please ask them to contact us directly; we'll be glad to help.",
+        "zh": "谢谢您的关心。为了保护每个人的隐私，账户的事情我只能和账户本人沟通，不能向其他任何人透露，包括是否有这个账户。本人随时可以自己联系我们：在我们网站或 App 里的这个对话窗口，或者通过我们的微信。如果您就是账户本人，是我理解错了，可以点“转人工”，由同事为您核实。",
+        "en": "Thank you for getting in touch. To protect everyone's privacy, I can only discuss an account with the account holder, and I can't share anything about it with anyone else, not even whether there is one. The account holder can contact us themselves at any time: in this chat on our website or in the app, or on our WeChat. If you are the account holder and I got this wrong, tap \"Talk to a person\" and a colleague will check with you.",
+    },
+    "third_party_contact": {
+        "zh": "账户的事情我只能和账户本人沟通。本人可以自己在我们网站或 App 里的这个对话窗口，或者通过我们的微信联系我们，也可以在那里要求人工客服。",
+        "en": "I can only discuss an account with the account holder. They can contact us themselves in this chat on our website or in the app, or on our WeChat, and ask for a person there.",
     },
     "session_expired": {
         "zh": "为了安全，验证已过期，需要再核实一次身份。",

@@ -7,6 +7,10 @@ is verified: ``Turn.require_auth`` either returns the borrower's credentials or 
 question as ``pending_intent``, explains why, and starts the verification form. Once the form
 succeeds, ``action_submit_verification`` runs the stored question's handler (looked up in
 ``turn.dispatch``) in the same turn.
+
+A speaker who is not the borrower (``Turn.hold_third_party``, applied to every user message by
+the action bases) is refused for the rest of the conversation: ``require_auth`` never starts a
+verification again and a verification done is undone.
 """
 
 from __future__ import annotations
@@ -48,6 +52,26 @@ MISS_KEYS = (
     "invalid_hardship_reason",
     "invalid_hardship_duration",
     "invalid_amount",
+)
+# What a third party makes the conversation forget: the verification under way or done, the
+# question kept for after it, and anything about the borrower or their loan.
+FORGOTTEN_FOR_THIRD_PARTY = (
+    *IDENTITY_SLOTS,
+    "pending_intent",
+    "awaiting",
+    "borrower_id",
+    "borrower_name",
+    "loan_number",
+    "offered_plans",
+    "chosen_offer_id",
+    "evaluation_id",
+    "requested_plan",
+    "promise_amount",
+    "promise_date",
+    "borrower_loans",
+    "last_record",
+    "payment_claim",
+    "pending_act",
 )
 
 
@@ -228,7 +252,7 @@ class Turn:
     def require_auth(self, intent: str) -> BorrowerAuth | None:
         """The borrower's credentials, or None after starting verification (or refusing a
         third party)."""
-        if self.slot("third_party") or says_third_party(self.message_for(intent)):
+        if self.slot("third_party"):
             self.refuse_third_party()
             return None
         auth = self.auth()
@@ -250,9 +274,44 @@ class Turn:
         self.followup(VERIFICATION_FORM)
 
     def refuse_third_party(self) -> None:
+        """The speaker is not the borrower: nothing about any loan, for the rest of the
+        conversation. A verification under way is abandoned (its answers dropped from the
+        vault), a verification done is undone (the token dropped), whatever was pending is
+        forgotten, and they are told kindly how the borrower can reach the lender."""
+        self.vault.clear_identity(self.conversation_id)
+        self.vault.drop_token(self.conversation_id)
         self.set("third_party", True)
-        self.set("pending_intent", None)
-        self.say("third_party")
+        for slot in FORGOTTEN_FOR_THIRD_PARTY:
+            if self.slot(slot) is not None:
+                self.set(slot, None)
+        if self.slot("verified"):
+            self.set("verified", False)
+        # a borrower refused by mistake is not stuck: a person can check who they are
+        self.say("third_party", buttons=[texts.button("human", "/request_human", self.lang)])
+
+    def says_not_borrower(self) -> bool:
+        """The latest message says (or shows) that the speaker is not the borrower."""
+        return says_third_party(self.latest_text)
+
+    def refused_this_message(self) -> bool:
+        """An action already refused the speaker as a third party after the latest user
+        message (the form validator before the form's submit action)."""
+        for event in reversed(self.tracker.events or []):
+            if event.get("event") == "user":
+                return False
+            if event.get("event") == "slot" and event.get("name") == "third_party" and event.get("value"):
+                return True
+        return False
+
+    def hold_third_party(self) -> bool:
+        """Applied to every user message by the first action that answers it (LedgerAction.run,
+        TurnFormValidation.run): True when the message is answered with the third-party
+        refusal (said once per message) and nothing else may answer it."""
+        if not self.says_not_borrower():
+            return False
+        if not self.refused_this_message():
+            self.refuse_third_party()
+        return True
 
     def loan_number(self) -> str | None:
         return self.slot("loan_number")

@@ -35,7 +35,6 @@ from actions.loans import remember_loans
 from actions.message_slots import language_after_verification
 from actions.parsing import parse_dob, parse_id_last4, parse_loan_number, parse_phone, says_stop
 from actions.slots import IDENTITY_SLOTS, VERIFICATION_FORM
-from actions.third_party import says_third_party
 from actions.turn import TZ, Turn
 from actions.vault import MASK
 
@@ -74,13 +73,11 @@ class ValidateVerificationForm(TurnFormValidation):
         return "validate_verification_form"
 
     async def _not_read(self, slot: str, turn: Turn) -> dict[str, Any]:
-        """An answer that is not the value asked for: a third party, a new question, a way out, a
-        question with no answer (answered, then the form goes on), or a misunderstanding (the
-        second in a row also offers a person): never the same re-ask in a loop."""
+        """An answer that is not the value asked for (a third party never gets here: the form's run
+        refuses them first): a new question, a way out, a question with no answer (answered, then
+        the form goes on), or a misunderstanding (the second in a row also offers a person): never
+        the same re-ask in a loop."""
         text = turn.latest_text
-        if says_third_party(text):
-            turn.refuse_third_party()
-            return {slot: None, "requested_slot": None, "third_party": True, "pending_intent": None}
         if turn.latest_intent == "change_language":
             return switch_language_in_form(slot, turn)
         confident = turn.latest_confidence >= ESCAPE_CONFIDENCE
@@ -251,7 +248,6 @@ class ActionSubmitVerification(LedgerAction):
         auth = BorrowerAuth(result["token"], turn.conversation_id)
         turn.vault.put_token(turn.conversation_id, auth.token)
         turn.set("verified", True)
-        turn.set("third_party", False)
         turn.set("borrower_id", borrower.get("borrower_id"))
         turn.set("borrower_name", borrower.get("name"))
         language = language_after_verification(

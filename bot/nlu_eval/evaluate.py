@@ -10,8 +10,13 @@ confusion pairs, the misclassified examples, the accuracy of each robustness sub
 mixed_language) and, to choose the FallbackClassifier settings, macro-F1 and fallback rate
 of the classifier's own top intent at several threshold / ambiguity_threshold values.
 
-Exit status: 0 when macro-F1 >= --min-f1 in both languages, 1 otherwise, 2 on a usage
-error (no model, unreadable file).
+It also measures the third-party classifier (actions/third_party.py, "the speaker is not the
+borrower") on third_party_<split>.yml: recall and false-refusal rate per language, printed with
+the NLU figures and appended to the report; on the held-out split they are gated too (recall
+>= 0.99, false refusals <= 2% in each language, nlu_eval/third_party_eval.py).
+
+Exit status: 0 when macro-F1 >= --min-f1 in both languages (and the third-party gate holds),
+1 otherwise, 2 on a usage error (no model, unreadable file).
 
 Run from bot/ in the bot environment, e.g.
     .venv/bin/python nlu_eval/evaluate.py [MODEL.tar.gz | --model MODEL.tar.gz] [--min-f1 0.90]
@@ -263,6 +268,22 @@ def main(argv: list[str] | None = None) -> int:
     report = args.out / f"report{suffix}.md"
     report.write_text(render_report(model_path, args.split, results, args.min_f1, seconds), encoding="utf-8")
     (args.out / f"results{suffix}.json").write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    if str(BOT_DIR) not in sys.path:  # run as a file: the action package and nlu_eval, as from bot/
+        sys.path.insert(0, str(BOT_DIR))
+    from nlu_eval import third_party_eval
+
+    third_party = third_party_figures(args.data_dir / f"third_party_{args.split}.yml")
+    third_party_nlu = {}
+    if third_party is not None:
+        from actions.third_party import says_third_party
+
+        third_party_nlu = {
+            lang: third_party_eval.nlu_false_refusals(says_third_party, [e.text for e in examples[lang]])
+            for lang in LANGUAGES
+        }
+    if third_party is not None:
+        with report.open("a", encoding="utf-8") as out:
+            out.write("\n".join(third_party_eval.report_lines(third_party, f"third_party_{args.split}.yml")) + "\n")
     failed = False
     for lang, r in results.items():
         robust = ", ".join(f"{tag} {v['accuracy']:.3f}" for tag, v in r["robustness"].items())
@@ -271,8 +292,26 @@ def main(argv: list[str] | None = None) -> int:
             f"fallback {r['fallback_rate']:.3f} | {robust}"
         )
         failed |= r["macro_f1"] < args.min_f1
+    for lang, f in (third_party or {}).items():
+        print(third_party_eval.summary(lang, f))
+        if third_party_nlu:
+            refused, borrowers = third_party_nlu[lang]
+            print(f"{lang}: third-party false refusals on {args.split}_{lang}.yml (NLU): {refused}/{borrowers}")
+    if third_party is not None and args.split == "heldout":  # the fresh check set is reported, not gated
+        failed |= not third_party_eval.passes(third_party)
     print(f"report: {report}")
     return 1 if failed else 0
+
+
+def third_party_figures(path: Path) -> dict[str, dict] | None:
+    """The third-party classifier on `path` (None when there is no such set), trained as the
+    action server trains it."""
+    if not path.is_file():
+        return None
+    from actions.third_party import says_third_party
+    from nlu_eval import third_party_eval
+
+    return third_party_eval.score(says_third_party, third_party_eval.load_set(path))
 
 
 if __name__ == "__main__":

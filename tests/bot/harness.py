@@ -28,6 +28,16 @@ def _load_domain() -> dict:
 DOMAIN: dict = _load_domain()  # what Rasa sends the action server that the actions read: the responses
 
 
+def _load_forms() -> dict:
+    import yaml
+
+    path = Path(__file__).resolve().parents[2] / "bot" / "domain" / "forms.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["forms"]
+
+
+FORM_DOMAIN: dict = {**DOMAIN, "forms": _load_forms()}  # what a form validator's run() reads
+
+
 class Conversation:
     def __init__(self, sender: str = "conv-1", ledger: FakeLedger | None = None, slots: dict | None = None):
         self.sender = sender
@@ -132,6 +142,27 @@ class Conversation:
         self._apply([{"event": "slot", "name": k, "value": v} for k, v in result.items()])
         self.messages = dispatcher.messages
         return result
+
+    async def form_turn(self, form: str, slot: str, text: str, intent: str = "inform") -> list[dict]:
+        """One message while `form` asks for `slot`, as Rasa's form loop runs it: the message, the
+        from_text candidate for the slot, then the validator's whole run() (what it applies to
+        every message first, then validate_<slot>); the events it returns are applied."""
+        self.user(text, intent)
+        self.slots["requested_slot"] = slot
+        self.slots[slot] = text
+        self.events.append({"event": "slot", "name": slot, "value": text})
+        self._extract_pending = False  # the validator's run() applies the message's slots itself
+        dispatcher = CollectingDispatcher()
+        validator = (
+            ValidateVerificationForm(ledger=self.ledger, vault=self.vault)
+            if form == "verification_form"
+            else ValidateHardshipForm(ledger=self.ledger, vault=self.vault)
+        )
+        validator._today = lambda: TODAY
+        events = await validator.run(dispatcher, self.tracker(), FORM_DOMAIN)
+        self._apply(events)
+        self.messages = dispatcher.messages
+        return events
 
     async def answer(self, form: str, slot: str, text: str, intent: str = "inform") -> dict:
         self.user(text, intent)

@@ -180,8 +180,8 @@ async def test_third_party_during_verification_stops_it():
     conv = Conversation()
     conv.user("what does he owe", "ask_overdue_status")
     await conv.run(ActionShowOverdueStatus)
-    result = await conv.answer("verification_form", "identity_phone", "I'm his mother, I don't know his number")
-    assert result["requested_slot"] is None and result["third_party"] is True
+    await conv.form_turn("verification_form", "identity_phone", "I'm his mother, I don't know his number")
+    assert conv.slots["requested_slot"] is None and conv.slots["third_party"] is True
     await conv.run(ActionSubmitVerification)
     assert "verify" not in conv.ledger.calls
 

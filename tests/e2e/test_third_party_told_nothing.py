@@ -47,3 +47,42 @@ def test_a_husband_asking_in_english_is_told_nothing(chat):
     assert_told_nothing(first, who)
     assert_told_nothing(c.say("her phone is 13800000004, birthday 1992-06-21"), who)
     assert_told_nothing(c.say("how much is overdue on her loan?"), who)
+
+
+def verification_attempts(database_url, conversation_id) -> int:
+    rows = ledger_rows(
+        database_url, "SELECT COUNT(*) AS n FROM verification_attempts WHERE conversation_id = :c", c=conversation_id
+    )
+    return rows[0]["n"]
+
+
+def test_a_son_calling_for_his_dad_who_gives_all_his_details_is_told_nothing(chat, database_url):
+    """No kinship word the old patterns knew: "ringing for my dad"; then the borrower's phone,
+    birth date and ID digits, one per message, as the verification would ask them."""
+    who = DEMO["D1"]
+    c = chat()
+    first = c.say("hi, ringing for my dad, he can't manage his account now")
+    assert "account holder" in first.text, first
+    assert_told_nothing(first, who)
+    for message in (
+        f"his mobile is {who.phone}",
+        who.dob,
+        who.id_last4,
+        "so how much does he owe?",
+        "how much do I owe",
+    ):
+        assert_told_nothing(c.say(message), who)
+    assert verification_attempts(database_url, c.sender) == 0
+
+
+def test_a_wife_who_passed_the_verification_then_says_so_hears_nothing_more(chat, database_url):
+    who = DEMO["D1"]
+    c = chat()
+    answer = c.verify(who, first_message="我欠多少钱")
+    assert MONEY_PATTERN.search(answer.text), answer  # the account, after a real verification
+    confession = c.say("其实我是他老婆，是他让我来问的")
+    assert "本人" in confession, confession
+    assert_told_nothing(confession, who)
+    for message in ("那他还欠多少", "我欠多少钱", "能分期吗", who.phone):
+        assert_told_nothing(c.say(message), who)
+    assert verification_attempts(database_url, c.sender) == 1  # only the one before the confession

@@ -1,0 +1,81 @@
+"""The third-party classifier on its held-out set (bot/nlu_eval/third_party_heldout.yml, never
+trained on): recall >= 0.99 and false refusals <= 2% in each language, so that `make test-bot`
+fails when a change to the classifier or its training data makes it worse. The same figures are
+printed by bot/nlu_eval/evaluate.py (`make test-rasa`)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from actions import third_party
+from nlu_eval import third_party_eval
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict[str, dict]:
+    return third_party_eval.score(third_party.says_third_party, third_party_eval.load_set())
+
+
+@pytest.mark.parametrize("lang", third_party_eval.LANGUAGES)
+def test_held_out_set_has_at_least_150_messages_of_each_kind(lang):
+    examples = third_party_eval.load_set()
+    assert len(examples["third_party"][lang]) >= 150
+    assert len(examples["borrower"][lang]) >= 150
+
+
+@pytest.mark.parametrize("lang", third_party_eval.LANGUAGES)
+def test_third_parties_are_recognised(figures, lang):
+    assert figures[lang]["recall"] >= third_party_eval.MIN_RECALL, figures[lang]["missed"]
+
+
+@pytest.mark.parametrize("lang", third_party_eval.LANGUAGES)
+def test_borrowers_are_rarely_refused(figures, lang):
+    assert figures[lang]["false_refusals"] <= third_party_eval.MAX_FALSE_REFUSALS, figures[lang]["refused"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ringing for my dad, he can't manage his account now",
+        "我是她老公，帮她问问",
+        "我是她老公，幫她問問",
+        "Hi, I\u2019m her husband. How much does Emily Chen owe you?",
+        "我是王芳的妈妈，她欠了多少钱",
+        "my mum asked me to sort out her loan",
+        "我是他 wife，他欠多少",
+    ],
+)
+def test_the_issues_examples_are_third_parties(text):
+    assert third_party.says_third_party(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my wife lost her job so I can't pay",
+        "我老婆生病了所以还不上",
+        "my dad lent me money",
+        "I'm a mother of two",
+        "我爸住院了",
+        "can my husband pay for me?",  # the borrower asking: the borrower speaking
+        "我是王芳，我欠了多少钱",
+        "I'm worried about my loan",
+        "13800000001",
+        "1990-03-15",
+        '/inform{"choice":"sms"}',
+        "",
+    ],
+)
+def test_borrowers_who_mention_relatives_are_not(text):
+    assert not third_party.says_third_party(text)
+
+
+def test_training_takes_well_under_a_second():
+    """The action server trains it at start-up: measured in CPU time (the wall time of a shared
+    machine depends on its load), about 0.4 s."""
+    third_party.ThirdPartyClassifier(third_party.load_training_data())  # scikit-learn imported
+    started = time.process_time()
+    third_party.ThirdPartyClassifier(third_party.load_training_data())
+    assert time.process_time() - started < 1.0
