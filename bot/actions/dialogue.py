@@ -17,7 +17,6 @@ from actions.corrections import asks_withdrawal, withdraw_last_record
 from actions.handoff import offer_hardship_review
 from actions.loans import LOAN_CHOICE, answer_loan_question
 from actions.plans import accept_chosen, choose_plan, decline_chosen, read_choice
-from actions.third_party import says_third_party
 from actions.turn import Turn
 
 # Accepting an offered person is answered as asking for one.

@@ -9,7 +9,6 @@ from actions import readings, texts
 from actions.base import LedgerAction
 from actions.handoff import offer_hardship_review
 from actions.loans import answer_loan_question
-from actions.third_party import says_third_party
 from actions.turn import Turn
 
 MISSES_BEFORE_HUMAN = 2

@@ -3,10 +3,10 @@ that opened the session owns the transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,6 +32,25 @@ async def add_in_savepoint(session: AsyncSession, row: m.Base) -> None:
             session.add(row)
     except IntegrityError as exc:
         raise DuplicateRow(f"a constraint refused the {type(row).__name__} row") from exc
+
+
+Row = TypeVar("Row", bound=m.Base)
+
+
+async def add_numbered(
+    session: AsyncSession, make_row: Callable[[str], Row], prefix: str, taken: int, attempts: int = 20
+) -> Row | None:
+    """Adds ``make_row(case_number)`` under the first free case number after ``taken`` (the
+    prefix and six digits); a number a concurrent transaction took is skipped. None when
+    ``attempts`` numbers in a row were taken."""
+    for attempt in range(attempts):
+        row = make_row(f"{prefix}{taken + 1 + attempt:06d}")
+        try:
+            await add_in_savepoint(session, row)
+            return row
+        except DuplicateRow:
+            continue
+    return None
 
 
 async def add_audit(

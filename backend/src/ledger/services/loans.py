@@ -365,10 +365,10 @@ async def open_dispute(
         reply_due_by = today + timedelta(days=ledger.policy.disputes.reply_days)
         prefix = f"DSP-{today.year}-"
         sequence = await repo.count_dispute_numbers(session, prefix)
-        for attempt in range(20):
-            case_number = f"{prefix}{sequence + 1 + attempt:06d}"
-            dispute = m.Dispute(
-                case_number=case_number,
+        opened = await repo.add_numbered(
+            session,
+            lambda number: m.Dispute(
+                case_number=number,
                 loan_id=loan.id,
                 borrower_id=caller.borrower_id,
                 reason=reason,
@@ -378,14 +378,13 @@ async def open_dispute(
                 status="open",
                 created_at=ledger.now(),
                 conversation_id=caller.conversation_id,
-            )
-            try:
-                await repo.add_in_savepoint(session, dispute)
-                break
-            except DuplicateRow:
-                continue
-        else:  # pragma: no cover - 20 concurrent disputes in one instant
+            ),
+            prefix,
+            sequence,
+        )
+        if opened is None:  # pragma: no cover - 20 concurrent disputes in one instant
             raise DisputeOpen("could not allocate a case number; try again")
+        dispute, case_number = opened, opened.case_number
         await repo.add_audit(
             session,
             at=ledger.now(),

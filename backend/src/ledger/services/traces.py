@@ -11,7 +11,6 @@ from huanxin_redaction import mask_identity_numbers
 
 from ..db import models as m
 from ..db import repositories as repo
-from ..db.errors import DuplicateRow
 from ..domain.corrections import check_payment_claim, trace_reply_due
 from ..domain.errors import LedgerError
 from .context import Ledger
@@ -49,9 +48,10 @@ async def open_payment_trace(
         reply_due_by = trace_reply_due(today, ledger.policy)
         prefix = f"TRC-{today.year}-"
         sequence = await repo.count_trace_numbers(session, prefix)
-        for attempt in range(20):
-            trace = m.PaymentTrace(
-                case_number=f"{prefix}{sequence + 1 + attempt:06d}",
+        opened = await repo.add_numbered(
+            session,
+            lambda number: m.PaymentTrace(
+                case_number=number,
                 loan_id=loan.id,
                 borrower_id=caller.borrower_id,
                 conversation_id=caller.conversation_id,
@@ -63,14 +63,13 @@ async def open_payment_trace(
                 reply_due_by=reply_due_by,
                 status="open",
                 created_at=ledger.now(),
-            )
-            try:
-                await repo.add_in_savepoint(session, trace)
-                break
-            except DuplicateRow:
-                continue
-        else:  # pragma: no cover - 20 concurrent traces in one instant
+            ),
+            prefix,
+            sequence,
+        )
+        if opened is None:  # pragma: no cover - 20 concurrent traces in one instant
             raise TraceNumbersExhausted("could not allocate a case number; try again")
+        trace = opened
         await repo.add_audit(
             session,
             at=ledger.now(),
