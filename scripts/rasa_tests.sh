@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rasa-level tests: data validation, test stories (rasa test core) and the NLU gate
-# (intent macro-F1 on the held-out split must be >= 0.90 in each language).
+# (intent macro-F1 on the held-out split must be >= 0.93 in each language).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
@@ -14,5 +14,5 @@ echo "==> rasa data validate"
 echo "==> rasa test core (test stories in bot/tests)"
 rm -rf results/core
 .venv/bin/rasa test core --model "$model" --stories tests --out results/core --fail-on-prediction-errors
-echo "==> NLU evaluation on the held-out split (gate: macro-F1 >= 0.90 per language)"
-.venv/bin/python nlu_eval/evaluate.py --model "$model" --threshold 0.90
+echo "==> NLU evaluation on the held-out split (gate: macro-F1 >= 0.93 per language)"
+.venv/bin/python nlu_eval/evaluate.py --model "$model" --threshold 0.93

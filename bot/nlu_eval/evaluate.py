@@ -19,7 +19,7 @@ Exit status: 0 when macro-F1 >= --min-f1 in both languages (and the third-party 
 1 otherwise, 2 on a usage error (no model, unreadable file).
 
 Run from bot/ in the bot environment, e.g.
-    .venv/bin/python nlu_eval/evaluate.py [MODEL.tar.gz | --model MODEL.tar.gz] [--min-f1 0.90]
+    .venv/bin/python nlu_eval/evaluate.py [MODEL.tar.gz | --model MODEL.tar.gz] [--min-f1 0.93]
 (--threshold is an alias of --min-f1.)
 """
 
@@ -233,8 +233,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--threshold",
         dest="min_f1",
         type=float,
-        default=0.90,
-        help="macro-F1 gate per language (default 0.90)",
+        default=0.93,
+        help="macro-F1 gate per language (default 0.93)",
     )
     parser.add_argument("--split", default="heldout", help="file prefix: <split>_<lang>.yml (heldout or fresh)")
     parser.add_argument("--data-dir", type=Path, default=HERE, help="directory of the <split>_<lang>.yml files")
