@@ -5,8 +5,8 @@ hardship case for review, a verification lockout)."""
 from __future__ import annotations
 
 import logging
-import re
 
+import huanxin_redaction as redaction
 from actions import texts
 from actions.ledger_client import LedgerError, LedgerUnavailable
 from actions.outbox import record_escalation
@@ -16,12 +16,12 @@ from actions.turn import Turn
 logger = logging.getLogger(__name__)
 
 SUMMARY_MESSAGES = 6
-_IDENTITY_LIKE = re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)|\d{17}[\dXx]|\d{6}(?:19|20)\d{6}")
 
 
 def mask_identity_numbers(text: str) -> str:
-    """The text with every phone or ID-card shaped number replaced by "[redacted]"."""
-    return _IDENTITY_LIKE.sub("[redacted]", text)
+    """The text with every phone, ID-card or birth-date number masked: the one rule of
+    huanxin_redaction (the gateway and the ledger apply the same)."""
+    return redaction.mask_identity_numbers(text) or ""
 
 
 def conversation_summary(turn: Turn) -> str:

@@ -20,6 +20,7 @@ from actions.loan_status import describe_open_items, is_overdue, load_status
 from actions.loans import select_loan
 from actions.parsing import money, normalize, parse_amount, says_forgot, to_money_string, to_simplified
 from actions.turn import Turn
+from huanxin_redaction import mask_identity_numbers
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,6 @@ _REFERENCE_CUE = re.compile(
     re.I,
 )
 _BARE_REFERENCE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z0-9][A-Za-z0-9-]{3,63})(?![A-Za-z0-9])")
-_IDENTITY_LIKE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$|^\d{17}[\dXx]$|^\d{15}$")
 _NO_ANSWER = re.compile(
     r"没有|没|不知道|不记得|忘了|记不清|不清楚|找不到|\bno\b|\bnone\b|\bnope\b|don'?t (?:know|have|remember)|not sure|"
     r"can'?t (?:remember|find)|no idea|n/?a\b|^/deny"
@@ -244,7 +244,7 @@ def parse_payment_reference(text: str, asked: bool = False) -> str | None:
     if not candidates and asked:
         candidates = [t for t in _BARE_REFERENCE.findall(s) if any(c.isdigit() for c in t)]
     for token in candidates:
-        if not _IDENTITY_LIKE.match(token):
+        if mask_identity_numbers(token) == token:  # the one identity rule: never a phone or ID number
             return token
     return None
 
