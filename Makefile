@@ -33,7 +33,7 @@ help:
 	@echo "make clean         remove var/, bot/models, bot/results and .home"
 	@echo ""
 	@echo "Tools (from backend/, after . ../scripts/env.sh):"
-	@echo "  .venv/bin/ledger serve|migrate|seed-demo|generate N|create-token [--name N --scope S]"
+	@echo "  .venv/bin/ledger serve|migrate|seed-demo|copy-demo KEY...|generate N|create-token [--name N --scope S]"
 	@echo "  .venv/bin/python -m gateway serve             web chat, agent desk and WeChat on :8090"
 	@echo "  .venv/bin/python -m gateway create-agent NAME --role agent|supervisor  (password: GATEWAY_AGENT_PASSWORD or asked)"
 	@echo "  .venv/bin/python -m gateway set-password|deactivate-agent|reactivate-agent NAME"

@@ -103,6 +103,7 @@ def policy_text(document: Any, topic: str, lang: str) -> str | None:
 
 class ActionShowOverdueStatus(LedgerAction):
     resets_awaiting = True
+    side_question = True
 
     def name(self) -> str:
         return "action_show_overdue_status"
@@ -128,6 +129,7 @@ class ActionExplainFees(LedgerAction):
     """Fee rules from the policy, then this account's fee figures."""
 
     resets_awaiting = True
+    side_question = True
 
     def name(self) -> str:
         return "action_explain_fees"
@@ -165,6 +167,7 @@ class ActionExplainConsequences(LedgerAction):
     figure)."""
 
     resets_awaiting = True
+    side_question = True
 
     def name(self) -> str:
         return "action_explain_consequences"

@@ -49,7 +49,8 @@ ANSWER_LIKE_INTENTS = frozenset(
 )  # fmt: skip
 # What the assistant waits for while offered plans are on screen (actions/offers.py, plans.py),
 # and the intent whose action reads a plan named or numbered then (as the reply it is).
-PLANS_ON_SCREEN = ("plan_choice", "plan_confirmation")
+PLAN_CONFIRMATION = "plan_confirmation"
+PLANS_ON_SCREEN = ("plan_choice", PLAN_CONFIRMATION)
 PLAN_CHOICE_INTENT = "inform"
 
 
@@ -120,6 +121,12 @@ class TurnMaker:
         )
 
 
+def ask_plan_confirmation_again(turn: Turn) -> None:
+    """After a question answered in passing, the plan chosen is still waiting for its yes."""
+    yes_no = [texts.button("yes", "/affirm", turn.lang), texts.button("no", "/deny", turn.lang)]
+    turn.say("plan_confirm_again", buttons=yes_no)
+
+
 class LedgerAction(TurnMaker, Action, ABC):
     """Base of the actions that may call the ledger: builds the Turn, maps failures to
     polite messages (never a crash, never silence)."""
@@ -127,6 +134,9 @@ class LedgerAction(TurnMaker, Action, ABC):
     # True for actions that answer a new question: whatever the bot was waiting for (a promise
     # date, a channel...) is dropped, so a later "inform" is not read as that answer.
     resets_awaiting: ClassVar[bool] = False
+    # True for the questions answered in passing (status, fees, consequences, how to pay): a plan
+    # chosen and waiting for its yes stays chosen, and the yes/no is asked again after the answer.
+    side_question: ClassVar[bool] = False
     # False for everything about the account: in a group chat the bot only says to write privately.
     allowed_in_groups: ClassVar[bool] = False
 
@@ -155,12 +165,16 @@ class LedgerAction(TurnMaker, Action, ABC):
             if await self._answered_as_plan_choice(turn):
                 return turn.events
             answering = self._answering(turn)
-            if answering is None and self.resets_awaiting and turn.slot("awaiting") not in (None, "plan_choice"):
-                turn.set("awaiting", None)
+            keeps_plan = answering is None and self.side_question and turn.slot("awaiting") == PLAN_CONFIRMATION
+            if answering is None and self.resets_awaiting and not keeps_plan:
+                if turn.slot("awaiting") not in (None, "plan_choice"):
+                    turn.set("awaiting", None)
             if answering is None:
                 await self.handle_safely(turn)
             else:
                 await answering(self._ledger, self._vault, self._today).handle_safely(turn)
+            if keeps_plan and turn.slot("awaiting") == PLAN_CONFIRMATION:
+                ask_plan_confirmation_again(turn)
             return turn.events
         except Exception as exc:  # noqa: BLE001 - the one place that turns a crash into an answer
             log_crash(f"action {self.name()}", exc)

@@ -12,7 +12,8 @@ What "clear" means (bot/README.md, conversation rules):
   "complaint", "转人工"...), it is not a question about the act (disputes and complaints: "how do
   I complain?"), and no other reading fits the context.
 Other readings win over the intent (other_reading): with plans on screen, a message that names or
-numbers a plan chooses it, never a dispute or a complaint; the act refused in the same breath
+numbers a plan chooses it, never a dispute or a complaint; a question about what is owed with no
+word of the act is answered as that question; the act refused in the same breath
 ("不要转人工", "I don't want to complain") is a no; "OK, I'll wait for your news" is an
 acknowledgement; "never mind, none of them" drops the question.
 """
@@ -46,6 +47,7 @@ COMPLAINT = Act("complaint", "complain", CLEAR_CONFIDENCE)
 STOP_CONTACT = Act("stop_contact", "stop_contact", CLEAR_CONFIDENCE, questions_unclear=False)
 HANDOFF = Act("handoff", "request_human", HANDOFF_CONFIDENCE, questions_unclear=False)
 ACTS = {act.name: act for act in (DISPUTE, COMPLAINT, STOP_CONTACT, HANDOFF)}
+STATUS_INTENT = "ask_overdue_status"
 # Acts a message about an offered plan is never taken for.
 NOT_A_PLAN_CHOICE = (DISPUTE, COMPLAINT)
 
@@ -92,6 +94,10 @@ async def other_reading(turn: Turn, act: Act) -> bool:
         return await choose_plan(turn)
     if readings.negates_act(act.name, text) or (readings.says_none(text) and not names):
         decline(turn, act)
+        return True
+    if act in NOT_A_PLAN_CHOICE and not names and readings.asks_status(text):
+        settle(turn)  # "我老婆不知道我借了这笔钱……我现在欠多少": the question is answered, nothing filed
+        await turn.answer_as(STATUS_INTENT, act.intent)
         return True
     if act in NOT_A_PLAN_CHOICE and not names and readings.says_waiting(text):
         settle(turn)

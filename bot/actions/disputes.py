@@ -3,7 +3,7 @@ the borrower clearly means it: otherwise a one-tap confirmation first (actions/c
 
 from __future__ import annotations
 
-from actions import confirm
+from actions import confirm, readings
 from actions.base import LedgerAction, call
 from actions.corrections import offer_withdrawal, says_withdraw, withdraw_last_record
 from actions.ledger_client import LedgerError
@@ -59,3 +59,5 @@ class ActionOpenDispute(LedgerAction):
             case_number=dispute.get("case_number"),
             loan_number=dispute.get("loan_number") or turn.loan_number(),
         )
+        if readings.says_identity_theft(reason):  # a fraud case needs a person, not only a case number
+            turn.offer_human("dispute_identity_theft")

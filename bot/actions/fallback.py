@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from actions import readings, texts
 from actions.base import LedgerAction
+from actions.budget import correct_assessment
 from actions.handoff import offer_hardship_review
 from actions.loans import answer_loan_question
 from actions.turn import Turn
@@ -30,6 +31,8 @@ class ActionClarify(LedgerAction):
             return
         if turn.slot("offered_plans") and readings.says_cannot_afford(turn.latest_text):
             offer_hardship_review(turn)  # "我一次拿不出那么多" with plans on screen: they do not fit
+            return
+        if correct_assessment(turn):  # "sorry, I meant expenses are 3000" after the plans: assessed again
             return
         misses = int(turn.slot("fallback_count") or 0) + 1
         turn.set("fallback_count", float(misses))

@@ -3,6 +3,7 @@ POST hardship-cases -> POST evaluations -> the eligible plans (or a human review
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -125,6 +126,21 @@ async def quick_way_to_pay(turn: Turn) -> None:
     await turn.dispatch.handler(QUICK_PAY_INTENT)(turn.ledger, turn.vault, lambda: turn.today).handle_safely(turn)
 
 
+# How long the hardship will last, in so many words. "暂时还不上" / "can't pay for now" say when the
+# borrower cannot pay, and "一直没法工作" what has been: neither says how long it will last.
+_DURATION_STATED = re.compile(
+    r"长期|永久|好不了|不知道什么时候(?:能)?好|暂时的|临时的|短期|几个月(?:就|会|后)|"
+    r"long[- ]?term|permanent|indefinite|won'?t get better|no idea when|temporar|short[- ]?term|"
+    r"a few (?:months|weeks)|couple of months",
+    re.I,
+)
+
+
+def duration_stated(message: str) -> str | None:
+    """The duration an opening message states ("失业了，估计是长期的"), or None (the form asks)."""
+    return parse_duration(message) if _DURATION_STATED.search(message) else None
+
+
 class ActionStartHardship(LedgerAction):
     """report_hardship / request_payment_plan / request_fee_waiver: verify, check for an open
     dispute, then start the hardship form."""
@@ -172,6 +188,9 @@ class ActionStartHardship(LedgerAction):
         reason = parse_hardship_reason(message)
         if reason:
             turn.set("hardship_reason", reason)
+            duration = duration_stated(message)  # "I lost my job and it will be long term"
+            if duration:
+                turn.set("hardship_duration", duration)
         given = {FIGURE_SLOTS[kind]: v for kind, v in parse_monthly_figures(message).items() if 0 <= v <= MAX_MONTHLY}
         for slot, amount in given.items():
             turn.set(slot, to_money_string(amount))
@@ -243,9 +262,13 @@ class ValidateHardshipForm(TurnFormValidation):
             return leaving
         figures, _ = read_figures(turn, None)
         reason = parse_hardship_reason(str(value))
+        # "我失业了，是长期的": the duration given with the reason is kept too
+        duration = {"hardship_duration": d} if (d := parse_duration(str(value))) else {}
         if reason:  # "我被裁员了，现在一共欠多少": the reason kept, the question answered too
             answered = await self._side_question("hardship_reason", turn) or {}
-            return {**answered, "hardship_reason": reason, **figures}
+            return {**answered, "hardship_reason": reason, **duration, **figures}
+        if duration:  # "long term" answered to the reason: kept, and the reason asked again
+            return {"hardship_reason": None, **duration, **figures}
         if says_forgot(str(value)):  # "其实就是忘了还": the quick way to pay, and the form ends
             await quick_way_to_pay(turn)
             result: dict[str, Any] = {e["name"]: e["value"] for e in turn.events if e.get("event") == "slot"}
@@ -377,6 +400,8 @@ class ActionSubmitHardship(LedgerAction):
             return
         name_the_loan(turn)
         show_plans(turn, records)
+        if asked_record is not None and not asked_record["eligible"]:
+            turn.offer_human("refusal_offer_human", awaiting="human_offer_hardship")  # a refusal offers a person
 
     async def _human_review(self, turn: Turn) -> None:
         escalation = await escalate(turn, "hardship_review", conversation_summary(turn))

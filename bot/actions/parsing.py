@@ -104,7 +104,7 @@ _RANGES = (
 _CN_PAIR = re.compile(r"([一两二三四五六七八九])([两二三四五六七八九])([十百千万]+)")
 _AFTER_NOT_AMOUNT = re.compile(
     r"^\s*(?:号|日|月|年|个月|个|天|周|期|点|次|岁|位|st\b|nd\b|rd\b|th\b|days?\b|months?\b|"
-    r"weeks?\b|years?\b|%)"
+    r"weeks?\b|years?\b|%|(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b)"
 )
 _BEFORE_NOT_AMOUNT = re.compile(
     r"(?:第|周|星期|礼拜|the\s|option\s|plan\s|no\.?\s?|#|"
@@ -205,10 +205,70 @@ class AmountMention:
     marked: bool
 
 
+_NUMBER_WORDS = {
+    **{
+        w: n
+        for n, w in enumerate(
+            "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+            "fourteen fifteen sixteen seventeen eighteen nineteen".split()
+        )
+    },
+    **{w: 10 * n for n, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)},
+    "a": 1,
+    "an": 1,
+}
+_NUMBER_WORD = r"(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+_COUNT_WORD = (
+    r"(?:" + "|".join(sorted((w for w in _NUMBER_WORDS if w not in ("a", "an")), key=len, reverse=True)) + r")"
+)
+_SCALE_WORD = r"(?:hundred|thousand|grand)"
+# "three thousand", "two thousand five hundred", "a thousand", "two and a half thousand": a run
+# of number words with a scale word in it (a lone "one" is a plan, not an amount)
+_WORDS_AMOUNT = re.compile(
+    r"\b" + _NUMBER_WORD + r"(?:[\s-]+(?:and[\s-]+)?(?:" + _NUMBER_WORD + r"|half|" + _SCALE_WORD + r"))*"
+    r"[\s-]+(?:and[\s-]+a[\s-]+half[\s-]+)?"
+    + _SCALE_WORD
+    + r"(?:[\s-]+(?:and[\s-]+)?(?:"
+    + _COUNT_WORD
+    + r"|"
+    + _SCALE_WORD
+    + r"))*\b"
+)
+
+
+def _words_value(words: str) -> Decimal | None:
+    """The value of a run of English number words ("two thousand five hundred" -> 2500)."""
+    total, current = Decimal(0), Decimal(0)
+    tokens = [t for t in re.split(r"[\s-]+", words) if t and t != "and"]
+    for i, token in enumerate(tokens):
+        if token in _NUMBER_WORDS:
+            if token in ("a", "an") and i > 0 and tokens[i - 1] in _NUMBER_WORDS and tokens[i + 1 : i + 2] == ["half"]:
+                continue  # "two and a half": the "a" of "a half"
+            current += _NUMBER_WORDS[token]
+        elif token == "half":
+            current += Decimal("0.5")
+        elif token == "hundred":
+            current = (current or Decimal(1)) * 100
+        elif token in ("thousand", "grand"):
+            total += (current or Decimal(1)) * 1000
+            current = Decimal(0)
+    value = total + current
+    return value if value > 0 else None
+
+
+def _number_words_to_digits(s: str) -> str:
+    def digits(m: re.Match[str]) -> str:
+        value = _words_value(m.group(0))
+        return m.group(0) if value is None else f"{value.normalize():f}"
+
+    return _WORDS_AMOUNT.sub(digits, s)
+
+
 def _prepare(text: str) -> str:
-    """The text amounts are read from: normalized, lower case, dates and phone numbers blanked
-    (same length, so positions hold), "5 thousand" / "5 grand" written "5k"."""
-    s = normalize(text).lower()
+    """The text amounts are read from: normalized, lower case, English number words with a
+    scale as digits ("three thousand" -> "3000"), dates and phone numbers blanked (same length,
+    so positions hold), "5 thousand" / "5 grand" written "5k"."""
+    s = _number_words_to_digits(normalize(text).lower())
     s = _THOUSAND_WORD.sub(lambda m: m.group(1) + "k" + " " * (len(m.group(0)) - len(m.group(1)) - 1), s)
     s = _DATE_LIKE.sub(lambda m: " " * len(m.group(0)), s)
     return _PHONE_LIKE.sub(lambda m: " " * len(m.group(0)), s)
@@ -961,7 +1021,8 @@ _NEGATION = re.compile(
 )
 # A plan named with a refusal anywhere in its clause is turned down ("第一个太贵了").
 _REFUSAL = re.compile(
-    r"太(?:多|高|贵|大|难)|不行|不了|不起|负担不|受不了|\btoo (?:much|high|expensive|big|hard)\b|"
+    r"太(?:多|高|贵|大|难)|不行|不了|不起|负担不|受不了|拿不出|凑不|没(?:有)?那么多|不够|付不|还不|交不|"
+    r"\btoo (?:much|high|expensive|big|hard)\b|\b(?:don'?t|do not) have (?:that|this|so) much\b|\bnot enough\b|"
     r"\bcan'?t afford\b|\bnot affordable\b|\bno good\b|\bwon'?t work\b"
 )
 
@@ -1301,9 +1362,9 @@ _REASON_WORDS: tuple[tuple[str, str], ...] = (
         "income_drop",
         (
             r"降薪|减薪|工资(?:少|低|降|减|发不出|拖欠)|收入(?:少|低|降|减|下降|减少)|欠薪|拖欠工资|pay cut|"
-            r"salary (?:cut|reduced|delayed)|"
-            r"income (?:dropped|fell|went down|is lower)|less income|hours cut|reduced hours|wages? (?:cut|"
-            r"late)"
+            r"(?:salary|pay|wages?|income|hours) (?:was |were |has been |have been |got )?(?:cut|reduced|delayed|late)|"
+            r"cut (?:my|our) (?:hours|pay|salary|wages?)|"
+            r"income (?:dropped|fell|went down|is lower)|less income|reduced hours|earn(?:ing)? less"
         ),
     ),
 )

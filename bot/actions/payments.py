@@ -13,7 +13,7 @@ import logging
 import re
 from datetime import date, timedelta
 
-from actions import texts
+from actions import readings, texts
 from actions.base import LedgerAction, call
 from actions.ledger_client import BorrowerAuth, LedgerError
 from actions.loan_status import describe_open_items, is_overdue, load_status
@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 class ActionPayNow(LedgerAction):
     resets_awaiting = True
+    side_question = True
 
     def name(self) -> str:
         return "action_pay_now"
@@ -239,8 +240,8 @@ def parse_payment_reference(text: str, asked: bool = False) -> str | None:
     if not isinstance(text, str):
         return None
     s = normalize(text)
-    m = _REFERENCE_CUE.search(s)
-    candidates = [m.group(1)] if m else []
+    # a reference has a digit: "no, I don't have a reference" names none
+    candidates = [m.group(1) for m in _REFERENCE_CUE.finditer(s) if any(c.isdigit() for c in m.group(1))]
     if not candidates and asked:
         candidates = [t for t in _BARE_REFERENCE.findall(s) if any(c.isdigit() for c in t)]
     for token in candidates:
@@ -346,7 +347,11 @@ class ActionCheckPayment(LedgerAction):
         continuing = turn.slot("awaiting") == CLAIM  # the claim's details: its loan stays
         if auth is None or not await select_loan(turn, auth, "already_paid", continuing=continuing):
             return
-        if not continuing and says_forgot(turn.message_for("already_paid")):  # "我忘了还了": the quick way to pay
+        claimed = turn.message_for("already_paid")
+        if not continuing and readings.says_cannot_pay(claimed) and not readings.says_paid(claimed):
+            await turn.answer_as("report_hardship", "already_paid")  # "我还不上了" is no payment made
+            return
+        if not continuing and says_forgot(claimed):  # "我忘了还了": the quick way to pay
             await ActionPayNow(self._ledger, self._vault, self._today).handle(turn)
             return
         if not continuing and turn.slot("awaiting"):

@@ -13,6 +13,7 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
+from actions import readings
 from actions.base import LedgerAction, call
 from actions.ledger_client import BorrowerAuth, LedgerError
 from actions.loan_status import is_overdue, load_status, say_dispute
@@ -85,6 +86,20 @@ class ActionPromiseToPay(LedgerAction):
             return has_value and _cued(text)
         return has_value
 
+    @staticmethod
+    async def _not_a_promise(turn: Turn, text: str) -> bool:
+        """A message read as a promise that says a payment was made ("I paid 200 yesterday") is
+        a payment claim; one that says the borrower cannot pay, with no day or amount ("I can't
+        pay this month"), is hardship. Answers it as that and returns True."""
+        day = parse_date(text, turn.today)
+        if readings.says_paid(text) and (day is None or day <= turn.today):
+            await turn.answer_as("already_paid", "promise_to_pay")
+            return True
+        if readings.says_cannot_pay(text) and parse_amount(text) is None and day is None:
+            await turn.answer_as("report_hardship", "promise_to_pay")
+            return True
+        return False
+
     async def handle(self, turn: Turn) -> None:
         auth = turn.require_auth("promise_to_pay")
         if auth is None:
@@ -92,6 +107,8 @@ class ActionPromiseToPay(LedgerAction):
         awaiting = turn.slot("awaiting")
         continuing = awaiting in ("promise_details", CORRECTION)
         text = turn.latest_text if continuing else turn.message_for("promise_to_pay")
+        if not continuing and await self._not_a_promise(turn, text):
+            return
         if not continuing:
             turn.set("promise_amount", None)
             turn.set("promise_date", None)

@@ -121,6 +121,35 @@ _CANNOT_AFFORD = re.compile(
     r"none of (?:them|these|those) (?:work|fit|suit)|neither (?:works|fits)|out of my reach|way over my budget"
 )
 
+# Someone else borrowed in the borrower's name.
+_IDENTITY_THEFT = re.compile(
+    r"盗用|冒用|冒名|被盗|盗刷|身份(?:证)?(?:被|让人)|别人用我的|有人用我的|不是我(?:本人)?(?:借|申请|签)|诈骗|"
+    r"identity theft|stole my (?:identity|id|details)|stolen (?:identity|id)|"
+    r"someone (?:else )?(?:used|took out|opened)|not me who|wasn'?t me|i never (?:applied|borrowed|took)|fraud"
+)
+
+# A question about what is owed: "我现在欠多少", "how much do I owe".
+_ASKS_STATUS = re.compile(
+    r"欠(?:了|你们)?多少|还差多少|要还多少|应还多少|该还多少|一共(?:要还|欠)?多少|总共(?:要还|欠)?多少|还剩多少|"
+    r"how much (?:do |did |would )?i (?:still )?owe|what do i owe|what(?:'s| is) my balance|"
+    r"how much (?:is|do i have) (?:overdue|due|left|outstanding)"
+)
+
+# Not able to pay (hardship), never a payment made nor a promise: "我还不上了", "I can't pay this month".
+_CANNOT_PAY = re.compile(
+    r"还不上|还不了|还不起|没钱还|没有钱还|付不起|付不了|交不起|交不上|没法还|没办法还|无法还|无力还|没能力还|"
+    r"can'?t (?:pay|make (?:the|this|my|a) payment|keep up)|cannot (?:pay|make (?:the|this|my|a) payment)|"
+    r"unable to (?:pay|make)|won'?t be able to (?:pay|make)|not able to pay|"
+    r"(?:don'?t|do not) have (?:the )?money to pay"
+)
+# A payment already made: "I paid 200 yesterday", "上周已经转了1000".
+_PAID = re.compile(
+    r"已经(?:还|转|付|打|交)|已还|还过了|(?:转|付|打|交|汇)(?:了|过)(?:款|钱)?|"
+    r"还了(?:\d|[一二三四五六七八九十两几]|钱|款)|\b(?:already|just) paid|\bi(?:'ve| have)? paid|"
+    r"\bi (?:already |just )?(?:transferred|sent|wired|made (?:the|a|my) payment)|"
+    r"paid (?:it|this|that|yesterday|last|on)\b"
+)
+
 # Questions the assistant has no answer for: where the office is, certificates and documents,
 # who exactly will call.
 _NO_ANSWER = re.compile(
@@ -183,6 +212,26 @@ def mentions_dispute(text: str | None) -> bool:
 def says_cannot_afford(text: str | None) -> bool:
     """The plans on offer do not fit: "我一次拿不出那么多", "both options are too much"."""
     return bool(_CANNOT_AFFORD.search(_text(text)))
+
+
+def says_identity_theft(text: str | None) -> bool:
+    """The loan was taken out by someone else in the borrower's name ("有人盗用了我的身份")."""
+    return bool(_IDENTITY_THEFT.search(_text(text)))
+
+
+def asks_status(text: str | None) -> bool:
+    """A question about what is owed ("我现在欠多少", "how much do I owe?")."""
+    return bool(_ASKS_STATUS.search(_text(text)))
+
+
+def says_cannot_pay(text: str | None) -> bool:
+    """The borrower says they cannot pay ("我还不上了", "I can't pay this month"): hardship."""
+    return bool(_CANNOT_PAY.search(_text(text)))
+
+
+def says_paid(text: str | None) -> bool:
+    """The borrower says a payment was made ("I paid 200 yesterday", "我上周已经转了1000")."""
+    return bool(_PAID.search(_text(text)))
 
 
 def asks_what_has_no_answer(text: str | None) -> bool:

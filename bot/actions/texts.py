@@ -312,6 +312,14 @@ T: dict[str, dict[str, str]] = {
         "zh": "确认接受这个方案吗？",
         "en": "Do you want to accept this plan?",
     },
+    "dispute_identity_theft": {
+        "zh": "如果是有人冒用您的身份借款，我们的同事可以尽快和您一起处理（核对信息、报案需要的材料）。要转接人工吗？",
+        "en": "If someone took out this loan in your name, a colleague can work on it with you right away (checking the details, what a police report needs). Would you like a person?",
+    },
+    "plan_confirm_again": {
+        "zh": "您刚才选的方案还在等您确认：接受这个方案吗？",
+        "en": "The plan you chose is still waiting for your answer: do you want to accept it?",
+    },
     "plan_accepted": {
         "zh": "方案已生效。第一笔 {amount} 请在 {due_date} 前支付。感谢您的配合！",
         "en": "Your plan is in place. The first payment of {amount} is due on {due_date}. Thank you!",

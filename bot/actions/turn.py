@@ -126,6 +126,7 @@ class Turn:
         self._changed: dict[str, Any] = {}
         self.resumed_intent: str | None = None  # set when answering a question asked before verification
         self.chosen_loan: str | None = None  # set when the borrower just answered "which loan?" (loans.py)
+        self.read_as: str | None = None  # the intent the NLU read in a message another intent's action answers
 
     # ---- slots and messages
     def slot(self, name: str) -> Any:
@@ -178,12 +179,21 @@ class Turn:
 
     def message_for(self, intent: str) -> str:
         """The text of the latest user message with `intent` (the question asked before a
-        verification), or the latest message."""
+        verification), or the latest message. In a message answered as another intent than the
+        one read in it (answer_as), the message read as that intent."""
+        if self.read_as is not None and intent != self.read_as:
+            return self.message_for(self.read_as)
         for event in reversed(self.tracker.events or []):
             parsed = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
             if event.get("event") == "user" and parsed == intent:
                 return event.get("text") or ""
         return self.latest_text
+
+    async def answer_as(self, intent: str, read_as: str) -> None:
+        """The message the NLU read as `read_as` means `intent` (its words say so, actions/readings.py):
+        `intent`'s action answers it."""
+        self.read_as = read_as
+        await self.dispatch.handler(intent)(self.ledger, self.vault, lambda: self.today).handle_safely(self)
 
     def say(self, key: str, buttons: list[dict] | None = None, **figures: Any) -> None:
         marker = IDENTITY_QUESTION_MARKER if key in IDENTITY_REASKS else None

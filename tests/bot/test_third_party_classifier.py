@@ -5,8 +5,6 @@ printed by bot/nlu_eval/evaluate.py (`make test-rasa`)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from actions import third_party
@@ -70,12 +68,3 @@ def test_the_issues_examples_are_third_parties(text):
 )
 def test_borrowers_who_mention_relatives_are_not(text):
     assert not third_party.says_third_party(text)
-
-
-def test_training_takes_well_under_a_second():
-    """The action server trains it at start-up: measured in CPU time (the wall time of a shared
-    machine depends on its load), about 0.4 s."""
-    third_party.ThirdPartyClassifier(third_party.load_training_data())  # scikit-learn imported
-    started = time.process_time()
-    third_party.ThirdPartyClassifier(third_party.load_training_data())
-    assert time.process_time() - started < 1.0

@@ -1,10 +1,11 @@
-"""`ledger` command: serve | migrate | seed-demo | generate N | create-token."""
+"""`ledger` command: serve | migrate | seed-demo | copy-demo KEY... | generate N | create-token."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import hashlib
+import json
 import logging
 import secrets
 import sys
@@ -38,6 +39,24 @@ async def _seed(settings: Settings) -> dict[str, str]:
         )
     finally:
         await engine.dispose()
+
+
+async def _copy(settings: Settings, keys: list[str]) -> list[dict[str, object]]:
+    from .db.session import create_engine, create_session_factory
+    from .services.seeding import seed_demo_copies
+
+    engine = create_engine(settings.database_url)
+    try:
+        copies = await seed_demo_copies(
+            create_session_factory(engine),
+            keys,
+            salt=settings.require_salt(),
+            today=_today(settings),
+            tz=settings.timezone,
+        )
+    finally:
+        await engine.dispose()
+    return [{"key": c.key, "phone": c.phone, "loan_numbers": list(c.loan_numbers)} for c in copies]
 
 
 async def _generate(settings: Settings, n: int, seed: int) -> dict[str, float]:
@@ -136,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="serve the HTTP API (LEDGER_HOST/LEDGER_PORT)")
     sub.add_parser("migrate", help="apply the Alembic migrations (alembic upgrade head)")
     sub.add_parser("seed-demo", help="(re)seed the demo portfolio, dates relative to today (Asia/Shanghai)")
+    copy = sub.add_parser(
+        "copy-demo",
+        help="add a fresh copy of each named demo borrower (own phone and loan numbers, same answers "
+        "and loans as of today); prints them as JSON (rehearsals, conversation suites)",
+    )
+    copy.add_argument("keys", nargs="+", metavar="KEY", help="D1 ... D8, repeated for several copies")
     gen = sub.add_parser("generate", help="add N synthetic borrowers with a mix of buckets (load tests)")
     gen.add_argument("n", type=int)
     gen.add_argument("--seed", type=int, default=20261125)
@@ -165,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "seed-demo":
             ids = asyncio.run(_seed(settings))
             print(f"demo portfolio seeded: {len(ids)} borrowers ({', '.join(sorted(ids))})", flush=True)
+        elif args.command == "copy-demo":
+            try:
+                print(json.dumps(asyncio.run(_copy(settings, args.keys)), ensure_ascii=False), flush=True)
+            except ValueError as exc:
+                copy.error(str(exc))
         elif args.command == "generate":
             if args.n < 1:
                 parser.error("N must be at least 1")

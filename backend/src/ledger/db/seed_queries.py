@@ -43,6 +43,12 @@ async def borrower_by_demo_key(session: AsyncSession, demo_key: str) -> m.Borrow
     return (await session.execute(select(m.Borrower).where(m.Borrower.demo_key == demo_key))).scalar_one_or_none()
 
 
+async def count_demo_copies(session: AsyncSession) -> int:
+    """Copies of demo borrowers made so far (their demo keys are C and seven digits)."""
+    query = select(func.count()).select_from(m.Borrower).where(m.Borrower.demo_key.like("C%"))
+    return int((await session.execute(query)).scalar_one())
+
+
 async def delete_loans_sessions_and_preferences(session: AsyncSession, borrower_id: str) -> None:
     """A re-seeded demo borrower starts over: no loans (their records go with them), no
     verification sessions, no contact preference."""

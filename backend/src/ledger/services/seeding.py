@@ -6,6 +6,8 @@ import asyncio
 import random
 import time
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from decimal import Decimal
@@ -17,7 +19,7 @@ from ..db import repositories as repo
 from ..db import seed_queries as seed_db
 from ..db.session import Engine, Session, SessionFactory
 from ..domain.account import ArrangementRecord, LoanContract, PaymentRecord
-from ..domain.demo import DEMO_BORROWERS, DemoLoan, demo_loans
+from ..domain.demo import DEMO_BORROWERS, DemoBorrower, DemoLoan, demo_loans
 from ..domain.schedule import add_months, build_schedule
 from .context import hash_national_id
 from .records import arrangement_instalments, instalment_rows
@@ -44,7 +46,6 @@ def demo_national_id(dob: date, last4: str) -> str:
 async def seed_demo(sessions: SessionFactory, *, salt: str, today: date, tz: str = "Asia/Shanghai") -> dict[str, str]:
     """(Re)create the demo portfolio (domain/demo.py) relative to ``today``. Borrower ids are
     kept across re-seeds; loans and their records are replaced. Returns {key: borrower_id}."""
-    zone = ZoneInfo(tz)
     now = datetime.now(UTC)
     ids: dict[str, str] = {}
     async with sessions() as session, session.begin():
@@ -53,35 +54,132 @@ async def seed_demo(sessions: SessionFactory, *, salt: str, today: date, tz: str
             borrower = await seed_db.borrower_by_demo_key(session, key)
             if borrower is None:
                 borrower = await repo.borrower_by_phone(session, b.phone)
-            fields = dict(
-                name=b.name,
-                language=b.language,
+            ids[key] = await _seed_borrower(
+                session,
+                b,
+                borrower,
                 phone=b.phone,
-                date_of_birth=b.date_of_birth,
-                national_id_hash=hash_national_id(demo_national_id(b.date_of_birth, b.id_last4), salt),
-                national_id_last4=b.id_last4,
-                timezone=tz,
                 demo_key=key,
-            )
-            if borrower is None:
-                borrower = m.Borrower(created_at=now, **fields)
-                session.add(borrower)
-                await session.flush()
-            else:
-                for name, value in fields.items():
-                    setattr(borrower, name, value)
-                await seed_db.delete_loans_sessions_and_preferences(session, borrower.id)
-            await seed_db.delete_verification_subject(session, f"borrower:{borrower.id}")
-            ids[key] = borrower.id
-            for demo_loan in b.loans:
-                await _seed_loan(session, borrower.id, demo_loan, loans[demo_loan.key], today, zone, now)
-            session.add(
-                m.ContactPreference(borrower_id=borrower.id, stop_all=False, opted_out_channels=[], updated_at=now)
+                records=[(demo_loan, *loans[demo_loan.key]) for demo_loan in b.loans],
+                salt=salt,
+                today=today,
+                tz=tz,
+                now=now,
             )
         await repo.add_audit(
             session, at=now, actor="cli", action="demo_seeded", detail={"today": today.isoformat(), "borrowers": ids}
         )
     return ids
+
+
+@dataclass(frozen=True)
+class DemoCopy:
+    """A fresh copy of a demo borrower: what differs from the original (identity answers
+    otherwise the same)."""
+
+    key: str
+    borrower_id: str
+    phone: str
+    loan_numbers: tuple[str, ...]
+
+
+async def seed_demo_copies(
+    sessions: SessionFactory, keys: Sequence[str], *, salt: str, today: date, tz: str = "Asia/Shanghai"
+) -> list[DemoCopy]:
+    """A new copy of the demo borrower of each key, with the same loans as of ``today``, its own
+    phone (139 and the copy's number) and its own loan numbers (HX9, the copy's number, the
+    loan's index), so that a rehearsal or a conversation suite starts each borrower from the
+    same state without sharing records. The re-seed of the demo portfolio leaves copies alone."""
+    unknown = sorted(set(keys) - set(DEMO_BORROWERS))
+    if unknown:
+        raise ValueError(f"no demo borrower {', '.join(unknown)}: choose from {', '.join(DEMO_BORROWERS)}")
+    now = datetime.now(UTC)
+    copies: list[DemoCopy] = []
+    async with sessions() as session, session.begin():
+        first = await seed_db.count_demo_copies(session) + 1
+        loans = demo_loans(today)
+        for number, key in enumerate(keys, start=first):
+            if number > MAX_DEMO_COPIES:
+                raise ValueError(f"at most {MAX_DEMO_COPIES} demo copies fit the numbering")
+            b = DEMO_BORROWERS[key]
+            records = []
+            for index, demo_loan in enumerate(b.loans, start=1):
+                contract, payments, arrangements = loans[demo_loan.key]
+                tag = f"C{number}"
+                records.append(
+                    (
+                        demo_loan,
+                        replace(contract, loan_number=f"HX9{number:05d}{index:04d}"),
+                        tuple(replace(p, external_ref=f"{tag}-{p.external_ref}") for p in payments),
+                        tuple(replace(a, arrangement_id=f"{tag}-{a.arrangement_id}") for a in arrangements),
+                    )
+                )
+            phone = f"139{number:08d}"
+            borrower_id = await _seed_borrower(
+                session,
+                b,
+                None,
+                phone=phone,
+                demo_key=f"C{number:07d}",
+                records=records,
+                salt=salt,
+                today=today,
+                tz=tz,
+                now=now,
+            )
+            copies.append(DemoCopy(key, borrower_id, phone, tuple(r[1].loan_number for r in records)))
+        await repo.add_audit(
+            session,
+            at=now,
+            actor="cli",
+            action="demo_copies_seeded",
+            detail={"today": today.isoformat(), "copies": {c.phone: c.key for c in copies}},
+        )
+    return copies
+
+
+MAX_DEMO_COPIES = 99_999  # five digits of the loan numbers and the phone
+
+
+async def _seed_borrower(
+    session: Session,
+    b: DemoBorrower,
+    borrower: m.Borrower | None,
+    *,
+    phone: str,
+    demo_key: str,
+    records: list[tuple[DemoLoan, LoanContract, tuple[PaymentRecord, ...], tuple[ArrangementRecord, ...]]],
+    salt: str,
+    today: date,
+    tz: str,
+    now: datetime,
+) -> str:
+    """The demo borrower ``b`` (a new row, or ``borrower`` cleared of its loans) with the loans
+    of ``records``, no verification failures and no contact preference set."""
+    zone = ZoneInfo(tz)
+    fields = dict(
+        name=b.name,
+        language=b.language,
+        phone=phone,
+        date_of_birth=b.date_of_birth,
+        national_id_hash=hash_national_id(demo_national_id(b.date_of_birth, b.id_last4), salt),
+        national_id_last4=b.id_last4,
+        timezone=tz,
+        demo_key=demo_key,
+    )
+    if borrower is None:
+        borrower = m.Borrower(created_at=now, **fields)
+        session.add(borrower)
+        await session.flush()
+    else:
+        for name, value in fields.items():
+            setattr(borrower, name, value)
+        await seed_db.delete_loans_sessions_and_preferences(session, borrower.id)
+    await seed_db.delete_verification_subject(session, f"borrower:{borrower.id}")
+    for demo_loan, contract, payments, arrangements in records:
+        await _seed_loan(session, borrower.id, demo_loan, (contract, payments, arrangements), today, zone, now)
+    session.add(m.ContactPreference(borrower_id=borrower.id, stop_all=False, opted_out_channels=[], updated_at=now))
+    return borrower.id
 
 
 async def _seed_loan(
@@ -147,7 +245,7 @@ async def _seed_loan(
         opened = today - timedelta(days=5)
         session.add(
             m.Dispute(
-                case_number=f"DSP-{today.year}-9{int(demo_loan.loan_number[2:]):05d}",
+                case_number=f"DSP-{today.year}-9{int(contract.loan_number[2:]):05d}",
                 loan_id=loan.id,
                 borrower_id=borrower_id,
                 reason=demo_loan.dispute_reason,
