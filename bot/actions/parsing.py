@@ -1131,6 +1131,9 @@ _KEEP_WORDS = re.compile(
     r"就行|就好|就可以|可以|改用|改成|换成|只用|只能|只要|用.{0,6}联系|联系我就|倒是|没问题|"
     r"\binstead\b|\bonly\b|\bjust\b|\brather\b|\bprefer|\bfine\b|\bok(?:ay)?\b|\bbetter\b|\buse\b"
 )
+# A kept channel said to be the only one ("only contact me by email", "just email me", "只用邮件"):
+# every other channel stops.
+_ONLY_WORDS = re.compile(r"只|仅|\bonly\b|\bjust\b|\bnothing but\b|\bexclusively\b")
 # The channels kept from "all": "除了邮件，别的都不要", "everything except WeChat".
 _EXCEPT = re.compile(r"除了([^,，;；。.!！?？]*)|(?:except|other than|apart from|but not)(?: for)? ([^,;.!?]*)")
 # "text me instead of calling": the left side is kept, the right side stopped.
@@ -1162,7 +1165,9 @@ def parse_channel(text: str) -> ContactChoice | None:
     A clause with a refusal ("别", "don't", "no") stops the channels it names; one with a
     keeping word ("就行", "instead", "only", "fine") keeps them; a clause with neither stops its
     channels when nothing else in the message is refused ("短信" as the answer to "which one?")
-    and keeps them otherwise ("别打电话，发短信"). "X instead of Y" keeps X and stops Y.
+    and keeps them otherwise ("别打电话，发短信"). "X instead of Y" keeps X and stops Y. A channel
+    kept as the only one ("only contact me by email", "just email me", "只用邮件联系我") with nothing
+    refused stops every other channel (not stop-all, which would stop the one kept too).
     "所有" / "everything" / "nothing" (next to a refusal) / "any way", or "don't contact me" in a
     clause naming no channel, stop every channel except those kept ("除了微信都不要": all but
     WeChat). None when nothing can be read (the assistant then asks which channel).
@@ -1173,6 +1178,7 @@ def parse_channel(text: str) -> ContactChoice | None:
     stopped: set[str] = set()
     kept: set[str] = set()
     neutral: set[str] = set()
+    only: set[str] = set()
     every = bool(_ALL_STRONG.search(low))
     for match in _EXCEPT.finditer(low):
         kept |= _channels_in(match.group(1) or match.group(2) or "")
@@ -1190,8 +1196,10 @@ def parse_channel(text: str) -> ContactChoice | None:
         if _REFUSING_WORDS.search(clause):
             stopped |= named
             every = every or bool(_NO_CONTACT.search(clause))
-        elif _KEEP_WORDS.search(clause):
+        elif _KEEP_WORDS.search(clause) or _ONLY_WORDS.search(clause):
             kept |= named
+            if _ONLY_WORDS.search(clause):
+                only |= named
         else:
             neutral |= named
     if _NO_CONTACT.search(low) and stopped:
@@ -1200,6 +1208,8 @@ def parse_channel(text: str) -> ContactChoice | None:
         kept |= neutral - stopped
     else:
         stopped = neutral - kept
+    if only and not stopped and not every:
+        return ContactChoice(stop_all=False, channels=_in_order(set(CHANNELS) - kept), kept=_in_order(kept))
     if every:
         if kept:
             return ContactChoice(stop_all=False, channels=_in_order(set(CHANNELS) - kept), kept=_in_order(kept))

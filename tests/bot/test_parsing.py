@@ -272,6 +272,13 @@ ALL_BUT = {ch: tuple(c for c in parsing.CHANNELS if c != ch) for ch in parsing.C
         ("stop the texts and the calls", ContactChoice(False, ("sms", "phone"))),
         ("don't call me any more", ContactChoice(False, ("phone",))),
         ("短信和电话", ContactChoice(False, ("sms", "phone"))),
+        # one channel kept as the only one: every other channel stops
+        ("only contact me by email", ContactChoice(False, ALL_BUT["email"], ("email",))),
+        ("just email me", ContactChoice(False, ALL_BUT["email"], ("email",))),
+        ("email only please", ContactChoice(False, ALL_BUT["email"], ("email",))),
+        ("只用邮件联系我", ContactChoice(False, ALL_BUT["email"], ("email",))),
+        ("以后只发微信就行", ContactChoice(False, ALL_BUT["wechat"], ("wechat",))),
+        ("don't call, just text me", ContactChoice(False, ("phone",), ("sms",))),
     ],
 )
 def test_parse_channel_reads_what_is_stopped_and_what_is_kept(text, expected):
