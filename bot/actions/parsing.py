@@ -1279,14 +1279,15 @@ _REASON_WORDS: tuple[tuple[str, str], ...] = (
     (
         "job_loss",
         (
-            r"失业|下岗|被裁|裁员|辞退|开除|没(?:有)?工作|丢了工作|找不到工作|lost (?:my )?job|laid off|"
+            r"失业|下岗|被裁|裁员|辞退|开除|没(?:有)?工作|丢了工作|找不到工作|lost (?:my )?job|job loss|"
+            r"losing my job|laid off|"
             r"unemployed|fired|jobless|"
             r"out of work|redundan"
         ),
     ),
     (
         "illness",
-        r"生病|病了|住院|手术|看病|医药|治疗|受伤|癌|sick|ill(?:ness)?\b|hospital|surgery|medical|injur|disease|cancer",
+        r"生病|病了|住院|手术|看病|医药|治疗|受伤|癌|sick|\bill(?:ness)?\b|hospital|surgery|medical|injur|disease|cancer",
     ),
     (
         "business_failure",
@@ -1319,15 +1320,51 @@ _REASON_WORDS: tuple[tuple[str, str], ...] = (
 )
 
 
+# A reason said not to be it: "不是失业", "not job loss", "I wasn't laid off" (a few words before
+# the reason, in the same clause).
+_REASON_NEGATION = re.compile(
+    r"(?:不是|并不是|并非|不算|\bnot\b|\bisn'?t\b|\bwasn'?t\b|\baren'?t\b|\bweren'?t\b|\bnever\b|\bno longer\b)"
+    r"[^,，;；。.!！?？]{0,12}$"
+)
+# A reason that replaces the one given before: "actually", "其实", "说错了", "I meant"...
+_REASON_CORRECTION = re.compile(r"其实|实际上|\bactually\b|\bin fact\b|\brather\b")
+
+
+def _reasons_named(low: str) -> tuple[list[str], list[str]]:
+    """(the reasons named, the reasons said not to be it), in the order of _REASON_WORDS."""
+    named, negated = [], []
+    for reason, pattern in _REASON_WORDS:
+        for match in re.finditer(pattern, low):
+            if _REASON_NEGATION.search(low[max(0, match.start() - 16) : match.start()]):
+                if reason not in negated:
+                    negated.append(reason)
+            elif reason not in named:
+                named.append(reason)
+    return named, negated
+
+
 def parse_hardship_reason(text: str) -> str | None:
-    """The hardship category the borrower describes, or None when no known reason is named."""
+    """The hardship category the borrower describes, or None when no known reason is named; a
+    reason said not to be it ("不是失业，是生病了") is not the reason."""
     if not isinstance(text, str) or not text.strip():
         return None
+    named, _ = _reasons_named(normalize(text).lower())
+    return named[0] if named else None
+
+
+def parse_reason_correction(text: str, current: str | None) -> str | None:
+    """The reason that replaces `current`, the reason given before: the message names another
+    reason and corrects ("不是失业，是生病了", "actually it's not job loss, I'm ill", "说错了，是生意亏了",
+    "actually I'm sick"). None when nothing was given before, the same reason is named again, or
+    a reason is only added ("my wife is sick" is a new fact, not a correction)."""
+    if not current or not isinstance(text, str) or not text.strip():
+        return None
     low = normalize(text).lower()
-    for reason, pattern in _REASON_WORDS:
-        if re.search(pattern, low):
-            return reason
-    return None
+    named, negated = _reasons_named(low)
+    if not named or named[0] == current:
+        return None
+    corrects = bool(negated) or says_correction(text) or bool(_REASON_CORRECTION.search(low))
+    return named[0] if corrects else None
 
 
 def parse_duration(text: str) -> str | None:

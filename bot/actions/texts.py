@@ -261,6 +261,10 @@ T: dict[str, dict[str, str]] = {
         "zh": "我会沿用您之前告诉我的数字：{figures}。如有变化，直接告诉我就行（比如“收入现在是 4000”）。",
         "en": "I'll use the figures you gave me earlier: {figures}. If anything has changed, just tell me (for example 'my income is now 4000').",
     },
+    "hardship_reason_updated": {
+        "zh": "好的，困难原因从“{before}”改为“{after}”。",
+        "en": "OK, the reason changed from {before} to {after}.",
+    },
     "hardship_figure_updated": {
         "zh": "好的，{name}改为 {amount}。",
         "en": "OK, {name} changed to {amount}.",

@@ -776,3 +776,37 @@ def test_new_parsers_never_raise(text, asked, past):
     parsing.says_correction(text)
     parsing.says_stop(text)
     parsing.asks_for_language(text)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("不是失业，是生病了", "illness"),
+        ("其实是生病了，不是失业", "illness"),
+        ("不是因为失业，是因为生意亏了", "business_failure"),
+        ("actually it's not job loss, I'm ill", "illness"),
+        ("I'm sick, I wasn't laid off", "illness"),
+        ("I still can't pay", None),  # "still" is no illness
+        ("我失业了", "job_loss"),
+        ("I lost my job", "job_loss"),
+    ],
+)
+def test_parse_hardship_reason_skips_a_reason_said_not_to_be_it(text, expected):
+    assert parsing.parse_hardship_reason(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, current, expected",
+    [
+        ("不是失业，是生病了", "job_loss", "illness"),
+        ("actually it's not job loss, I'm ill", "job_loss", "illness"),
+        ("说错了，是生意亏了", "job_loss", "business_failure"),
+        ("actually I'm sick", "job_loss", "illness"),
+        ("我失业了", "job_loss", None),  # the same reason: nothing to correct
+        ("收入5000", "job_loss", None),
+        ("my wife is sick", "job_loss", None),  # a new fact, not a correction
+        ("不是失业，是生病了", None, None),  # no reason given before: nothing to correct
+    ],
+)
+def test_parse_reason_correction(text, current, expected):
+    assert parsing.parse_reason_correction(text, current) == expected
