@@ -27,7 +27,7 @@ from actions.base import (
 from actions.budget import FIGURE_SLOTS, MAX_MONTHLY, correct_assessment, correct_reason
 from actions.handoff import conversation_summary, escalate, offer_hardship_review
 from actions.ledger_client import LedgerError
-from actions.loan_status import load_status, say_dispute
+from actions.loan_status import load_status, say_dispute, say_dispute_conflict
 from actions.loans import name_the_loan, select_loan
 from actions.offers import not_eligible_reason, plan_record, show_plans
 from actions.parsing import (
@@ -362,7 +362,7 @@ class ActionSubmitHardship(LedgerAction):
             evaluation = await call(turn.ledger.create_evaluation(auth, loan_number, case.get("case_id")))
         except LedgerError as exc:
             if exc.code == "dispute_open":
-                turn.say("dispute_exists_plain")
+                await say_dispute_conflict(turn, auth, exc.extra)
                 return
             raise
         turn.set("evaluation_id", evaluation.get("evaluation_id"))

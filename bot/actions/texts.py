@@ -582,8 +582,8 @@ T: dict[str, dict[str, str]] = {
         "en": "There's already an open dispute for this loan (case {case_number}); we'll reply by {reply_due_by} and collection is paused.",
     },
     "dispute_exists_plain": {
-        "zh": "这笔借款已经有一个处理中的异议，催收已暂停，我们会在 15 天内答复。",
-        "en": "There's already an open dispute for this loan; collection is paused and we'll reply within 15 days.",
+        "zh": "这笔借款已经有一个处理中的异议，催收已暂停，我们会在登记时告知的答复日期前答复您。",
+        "en": "There's already an open dispute for this loan; collection is paused and we'll reply by the date given when it was opened.",
     },
     # ---- withdrawing a dispute or complaint filed by mistake (actions/corrections.py)
     "withdraw_offer": {
@@ -697,8 +697,12 @@ T: dict[str, dict[str, str]] = {
     },
     # ---- consequential acts, refusals and questions with no answer (issue 9: actions/confirm.py)
     "confirm_dispute": {
-        "zh": "确认一下：这会为借款 {loan_number} 登记一个异议。登记后这笔借款的催收会暂停，直到我们答复您（15 天内）。要登记异议吗？",
-        "en": "Just to check: this opens a dispute about loan {loan_number}. Collection on it pauses until we reply to you, within 15 days. Open a dispute?",
+        "zh": "确认一下：这会为借款 {loan_number} 登记一个异议。登记后这笔借款的催收会暂停，直到我们答复您（{reply_days} 天内）。要登记异议吗？",
+        "en": "Just to check: this opens a dispute about loan {loan_number}. Collection on it pauses until we reply to you, within {reply_days} days. Open a dispute?",
+    },
+    "confirm_dispute_undated": {
+        "zh": "确认一下：这会为借款 {loan_number} 登记一个异议。登记后这笔借款的催收会暂停，直到我们答复您（答复日期登记时告知）。要登记异议吗？",
+        "en": "Just to check: this opens a dispute about loan {loan_number}. Collection on it pauses until we reply to you (the reply date comes with the case number). Open a dispute?",
     },
     "confirm_complaint": {
         "zh": "确认一下：这会把您说的登记为一条正式投诉，由专人跟进处理。要登记投诉吗？",
