@@ -615,6 +615,14 @@ T: dict[str, dict[str, str]] = {
         "zh": "明白。您希望我们停止哪种方式的联系？",
         "en": "Understood. Which kind of contact should we stop?",
     },
+    "contact_channel_not_used": {
+        "zh": "我们不通过{unused}联系借款人，所以没法只用{unused}联系您；我们使用的方式是：{used}。您希望停止其中哪一种？也可以全部停止。",
+        "en": "We don't use {unused} to contact borrowers, so we can't contact you by {unused} only; the ways we use are: {used}. Which of them should we stop? You can also stop them all.",
+    },
+    "contact_channel_not_used_note": {
+        "zh": "另外，我们不通过{unused}联系借款人。",
+        "en": "Also, we don't use {unused} to contact borrowers.",
+    },
     "contact_done_all": {
         "zh": "已记录：我们不会再主动联系您。您随时可以主动找我们。",
         "en": "Done: we won't contact you again. You can still reach us whenever you want.",
