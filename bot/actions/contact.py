@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from actions import confirm, readings, texts
 from actions.base import LedgerAction, call
-from actions.ledger_client import LedgerError
+from actions.ledger_client import LedgerError, LedgerUnavailable
 from actions.parsing import CHANNELS, ContactChoice, parse_channel
 from actions.turn import Turn
 
@@ -49,8 +49,8 @@ async def lender_channels(turn: Turn) -> tuple[str, ...]:
     """The channels the lender uses (the policy's contact.channels), every channel the ledger
     knows when the ledger does not say."""
     try:
-        terms = await call(turn.ledger.get_policy_terms())
-    except LedgerError:
+        terms = await turn.ledger.get_policy_terms()
+    except (LedgerError, LedgerUnavailable):  # an older or unreachable ledger: said without it
         return CHANNELS
     used = terms.get("contact_channels") if isinstance(terms, dict) else None
     if not isinstance(used, list):

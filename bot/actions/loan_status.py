@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from actions import texts
 from actions.base import call
-from actions.ledger_client import BorrowerAuth, LedgerError
+from actions.ledger_client import BorrowerAuth, LedgerError, LedgerUnavailable
 from actions.parsing import money
 from actions.turn import Turn
 
@@ -39,8 +39,8 @@ async def say_dispute_conflict(turn: Turn, auth: BorrowerAuth, extra: dict) -> N
 async def dispute_reply_days(turn: Turn) -> int | None:
     """The policy's dispute reply time in days (GET /policy/terms), None when the ledger does not say."""
     try:
-        terms = await call(turn.ledger.get_policy_terms())
-    except LedgerError:
+        terms = await turn.ledger.get_policy_terms()
+    except (LedgerError, LedgerUnavailable):  # an older or unreachable ledger: said without it
         return None
     days = terms.get("dispute_reply_days") if isinstance(terms, dict) else None
     return days if isinstance(days, int) and not isinstance(days, bool) and days > 0 else None

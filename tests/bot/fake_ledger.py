@@ -500,6 +500,7 @@ class FakeLedger:
         # conflict_without_details: an older ledger)
         self.dispute_opened_elsewhere: dict | None = None
         self.conflict_without_details = False
+        self.without_policy_terms = False  # an older ledger: GET /policy/terms answers 404
         self.escalations: list[dict] = []
         self.complaints: list[dict] = []
         self.accepted: list[str] = []
@@ -833,6 +834,8 @@ class FakeLedger:
 
     async def get_policy_terms(self):
         self._check("get_policy_terms")
+        if self.without_policy_terms:
+            raise LedgerError(404, "not_found", "no such endpoint")
         return {"dispute_reply_days": self.dispute_reply_days, "contact_channels": list(self.contact_channels)}
 
     async def get_policy_texts(self):

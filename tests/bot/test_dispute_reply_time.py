@@ -46,6 +46,19 @@ async def test_the_confirmation_says_the_policys_reply_days(lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_without_the_policys_days_the_confirmation_names_no_number(lang):
+    """An older ledger without GET /policy/terms: the confirmation says the reply date comes with
+    the case number, and still no fixed number of days."""
+    conv = await verified(lang)
+    conv.ledger.without_policy_terms = True
+    conv.user(UNCLEAR[lang], "dispute_debt", confidence=0.5)
+    await conv.run(ActionOpenDispute)
+    said = conv.texts()[-1]
+    assert "15" not in said and str(REPLY_DAYS) not in said
+    assert conv.slots["pending_act"] == "dispute" and conv.ledger.disputes == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 async def test_the_opened_dispute_says_the_records_reply_date(lang):
     conv = await verified(lang)
     conv.user(UNCLEAR[lang], "dispute_debt", confidence=0.5)
