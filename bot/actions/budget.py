@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from actions import texts
-from actions.parsing import money, parse_monthly_figures, says_correction, to_money_string
+from actions.parsing import money, parse_monthly_figures, parse_reason_correction, says_correction, to_money_string
 from actions.slots import HARDSHIP_FORM, HARDSHIP_SLOTS
 from actions.turn import Turn
 
@@ -26,17 +26,38 @@ def remember_figures(turn: Turn, figures: dict[str, Decimal]) -> None:
             turn.set(FIGURE_SLOTS[kind], to_money_string(value))
 
 
+def correct_reason(turn: Turn) -> dict[str, Any]:
+    """A correction of the hardship reason given before ("不是失业，是生病了", "actually it's not
+    job loss, I'm ill"): says what changed and returns the slot update ({} when the message
+    corrects no reason)."""
+    before = turn.slot("hardship_reason")
+    after = parse_reason_correction(turn.latest_text, before if isinstance(before, str) else None)
+    if after is None:
+        return {}
+    turn.say(
+        "hardship_reason_updated",
+        before=texts.name_of(texts.REASON_NAMES, before, turn.lang),
+        after=texts.name_of(texts.REASON_NAMES, after, turn.lang),
+    )
+    return {"hardship_reason": after}
+
+
 def correct_assessment(turn: Turn) -> bool:
-    """A correction of the figures after an assessment ("不对，收入其实是4000", "sorry, my rent is
-    2500"): the figures named are replaced, said back, and the hardship form starts again with
-    every slot filled, so it submits at once and the plans are worked out anew. False (nothing
-    done) when the message corrects no figure or no assessment was made."""
+    """A correction of the figures or of the reason after an assessment ("不对，收入其实是4000",
+    "sorry, my rent is 2500", "不是失业，是生病了"): the values named are replaced, said back, and
+    the hardship form starts again with every slot filled, so it submits at once: a new hardship
+    case with the corrected values (the ledger's cases are records: the earlier one stays on file,
+    the plans now come from the new one) and the plans worked out anew. False (nothing done) when
+    the message corrects nothing or no assessment was made."""
     text = turn.latest_text
-    if not (says_correction(text) and turn.slot("verified")):
+    if not turn.slot("verified") or any(turn.slot(slot) is None for slot in HARDSHIP_SLOTS):
         return False
-    given = {kind: v for kind, v in parse_budget(text).items() if v <= MAX_MONTHLY}
-    if not given or any(turn.slot(slot) is None for slot in HARDSHIP_SLOTS):
+    given = {kind: v for kind, v in parse_budget(text).items() if v <= MAX_MONTHLY} if says_correction(text) else {}
+    reason = correct_reason(turn)
+    if not given and not reason:
         return False
+    for slot, value in reason.items():
+        turn.set(slot, value)
     for kind, value in given.items():
         name = texts.name_of(texts.FIGURE_NAMES, FIGURE_SLOTS[kind], turn.lang)
         turn.say("hardship_figure_updated", name=name, amount=turn.money(value))

@@ -7,7 +7,7 @@ from actions import confirm, readings
 from actions.base import LedgerAction, call
 from actions.corrections import offer_withdrawal, says_withdraw, withdraw_last_record
 from actions.ledger_client import LedgerError
-from actions.loan_status import load_status, say_dispute
+from actions.loan_status import dispute_reply_days, load_status, say_dispute, say_dispute_conflict
 from actions.loans import select_loan
 from actions.turn import Turn
 
@@ -33,22 +33,20 @@ class ActionOpenDispute(LedgerAction):
             confirm.settle(turn)
             say_dispute(turn, "dispute_exists", existing)
             return
-        if not confirm.go_ahead(turn, confirm.DISPUTE, loan_number=turn.current_loan()):
+        if not (confirm.confirmed(turn, confirm.DISPUTE) or confirm.is_clear(turn, confirm.DISPUTE)):
+            # the confirmation says how long the reply takes: the policy's days, from the ledger
+            days = await dispute_reply_days(turn)
+            key = "confirm_dispute" if days else "confirm_dispute_undated"
+            confirm.ask(turn, confirm.DISPUTE, key, loan_number=turn.current_loan(), reply_days=days)
             return
+        confirm.settle(turn)
         reason = turn.message_for("dispute_debt").strip()[:500] or "dispute"
         try:
             dispute = await call(turn.ledger.open_dispute(auth, turn.current_loan(), reason))
         except LedgerError as exc:
             if exc.code != "dispute_open":
                 raise
-            if exc.extra.get("case_number"):
-                turn.say(
-                    "dispute_exists",
-                    case_number=exc.extra["case_number"],
-                    reply_due_by=turn.date(exc.extra.get("reply_due_by")),
-                )
-            else:
-                turn.say("dispute_exists_plain")
+            await say_dispute_conflict(turn, auth, exc.extra)
             return
         turn.set("awaiting", None)
         turn.set("offered_plans", None)

@@ -25,10 +25,10 @@ from actions.base import (
     slot_changes,
     switch_language_in_form,
 )
-from actions.budget import FIGURE_SLOTS, MAX_MONTHLY, correct_assessment
+from actions.budget import FIGURE_SLOTS, MAX_MONTHLY, correct_assessment, correct_reason
 from actions.handoff import conversation_summary, escalate, offer_hardship_review
 from actions.ledger_client import LedgerError
-from actions.loan_status import load_status, say_dispute
+from actions.loan_status import load_status, say_dispute, say_dispute_conflict
 from actions.loans import name_the_loan, select_loan
 from actions.offers import not_eligible_reason, plan_record, show_plans
 from actions.parsing import (
@@ -302,12 +302,13 @@ class ValidateHardshipForm(TurnFormValidation):
         leaving = self._leaving("hardship_duration", turn)
         if leaving is not None:
             return leaving
+        fixed = correct_reason(turn)  # "不是失业，是生病了": the reason replaced, said back
         figures, _ = read_figures(turn, None)
         duration = parse_duration(str(value))
         if duration:
-            return {"hardship_duration": duration, **figures}
-        if figures:
-            return {"hardship_duration": None, **figures}
+            return {"hardship_duration": duration, **figures, **fixed}
+        if figures or fixed:
+            return {"hardship_duration": None, **figures, **fixed}
         return await self._not_read("hardship_duration", turn, "invalid_hardship_duration")
 
     async def _amount(self, slot: str, value: Any, turn: Turn) -> dict[str, Any]:
@@ -317,14 +318,15 @@ class ValidateHardshipForm(TurnFormValidation):
         first = self._leaving(slot, turn) or await self._side_question(slot, turn)  # "我已经还了500" is no income
         if first is not None:
             return first
+        fixed = correct_reason(turn)  # "说错了，不是失业，是生意亏了": the reason replaced, said back
         figures, problem = read_figures(turn, slot)
         if slot in figures:
-            return figures
+            return {**figures, **fixed}
         if problem:
             turn.say(problem)
-            return {slot: None, **figures}
-        if figures:  # another figure given or corrected: kept, and this question asked again
-            return {slot: None, **figures}
+            return {slot: None, **figures, **fixed}
+        if figures or fixed:  # another figure or the reason given or corrected: kept, this question asked again
+            return {slot: None, **figures, **fixed}
         return await self._not_read(slot, turn, "invalid_amount")
 
     async def validate_monthly_income(
@@ -383,7 +385,7 @@ class ActionSubmitHardship(LedgerAction):
             evaluation = await call(turn.ledger.create_evaluation(auth, loan_number, case.get("case_id")))
         except LedgerError as exc:
             if exc.code == "dispute_open":
-                turn.say("dispute_exists_plain")
+                await say_dispute_conflict(turn, auth, exc.extra)
                 return
             raise
         turn.set("evaluation_id", evaluation.get("evaluation_id"))

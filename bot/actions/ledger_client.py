@@ -125,6 +125,7 @@ class LedgerApi(Protocol):
         self, conversation_id: str, complaint_id: str, auth: BorrowerAuth | None = None, reason: str | None = None
     ) -> dict: ...
     async def get_policy_texts(self) -> dict: ...
+    async def get_policy_terms(self) -> dict: ...
 
 
 class LedgerClient:
@@ -363,6 +364,10 @@ class LedgerClient:
 
     async def get_policy_texts(self) -> dict:
         return await self._request("GET", "/policy/texts")
+
+    async def get_policy_terms(self) -> dict:
+        """The policy's dispute reply days and the contact channels the lender uses."""
+        return await self._request("GET", "/policy/terms")
 
 
 def _items(body: Any, key: str) -> list:

@@ -1192,6 +1192,9 @@ _KEEP_WORDS = re.compile(
     r"就行|就好|就可以|可以|改用|改成|换成|只用|只能|只要|用.{0,6}联系|联系我就|倒是|没问题|"
     r"\binstead\b|\bonly\b|\bjust\b|\brather\b|\bprefer|\bfine\b|\bok(?:ay)?\b|\bbetter\b|\buse\b"
 )
+# A kept channel said to be the only one ("only contact me by email", "just email me", "只用邮件"):
+# every other channel stops.
+_ONLY_WORDS = re.compile(r"只|仅|\bonly\b|\bjust\b|\bnothing but\b|\bexclusively\b")
 # The channels kept from "all": "除了邮件，别的都不要", "everything except WeChat".
 _EXCEPT = re.compile(r"除了([^,，;；。.!！?？]*)|(?:except|other than|apart from|but not)(?: for)? ([^,;.!?]*)")
 # "text me instead of calling": the left side is kept, the right side stopped.
@@ -1223,7 +1226,9 @@ def parse_channel(text: str) -> ContactChoice | None:
     A clause with a refusal ("别", "don't", "no") stops the channels it names; one with a
     keeping word ("就行", "instead", "only", "fine") keeps them; a clause with neither stops its
     channels when nothing else in the message is refused ("短信" as the answer to "which one?")
-    and keeps them otherwise ("别打电话，发短信"). "X instead of Y" keeps X and stops Y.
+    and keeps them otherwise ("别打电话，发短信"). "X instead of Y" keeps X and stops Y. A channel
+    kept as the only one ("only contact me by email", "just email me", "只用邮件联系我") with nothing
+    refused stops every other channel (not stop-all, which would stop the one kept too).
     "所有" / "everything" / "nothing" (next to a refusal) / "any way", or "don't contact me" in a
     clause naming no channel, stop every channel except those kept ("除了微信都不要": all but
     WeChat). None when nothing can be read (the assistant then asks which channel).
@@ -1234,6 +1239,7 @@ def parse_channel(text: str) -> ContactChoice | None:
     stopped: set[str] = set()
     kept: set[str] = set()
     neutral: set[str] = set()
+    only: set[str] = set()
     every = bool(_ALL_STRONG.search(low))
     for match in _EXCEPT.finditer(low):
         kept |= _channels_in(match.group(1) or match.group(2) or "")
@@ -1251,8 +1257,10 @@ def parse_channel(text: str) -> ContactChoice | None:
         if _REFUSING_WORDS.search(clause):
             stopped |= named
             every = every or bool(_NO_CONTACT.search(clause))
-        elif _KEEP_WORDS.search(clause):
+        elif _KEEP_WORDS.search(clause) or _ONLY_WORDS.search(clause):
             kept |= named
+            if _ONLY_WORDS.search(clause):
+                only |= named
         else:
             neutral |= named
     if _NO_CONTACT.search(low) and stopped:
@@ -1261,6 +1269,8 @@ def parse_channel(text: str) -> ContactChoice | None:
         kept |= neutral - stopped
     else:
         stopped = neutral - kept
+    if only and not stopped and not every:
+        return ContactChoice(stop_all=False, channels=_in_order(set(CHANNELS) - kept), kept=_in_order(kept))
     if every:
         if kept:
             return ContactChoice(stop_all=False, channels=_in_order(set(CHANNELS) - kept), kept=_in_order(kept))
@@ -1330,14 +1340,15 @@ _REASON_WORDS: tuple[tuple[str, str], ...] = (
     (
         "job_loss",
         (
-            r"失业|下岗|被裁|裁员|辞退|开除|没(?:有)?工作|丢了工作|找不到工作|lost (?:my )?job|laid off|"
+            r"失业|下岗|被裁|裁员|辞退|开除|没(?:有)?工作|丢了工作|找不到工作|lost (?:my )?job|job loss|"
+            r"losing my job|laid off|"
             r"unemployed|fired|jobless|"
             r"out of work|redundan"
         ),
     ),
     (
         "illness",
-        r"生病|病了|住院|手术|看病|医药|治疗|受伤|癌|sick|ill(?:ness)?\b|hospital|surgery|medical|injur|disease|cancer",
+        r"生病|病了|住院|手术|看病|医药|治疗|受伤|癌|sick|\bill(?:ness)?\b|hospital|surgery|medical|injur|disease|cancer",
     ),
     (
         "business_failure",
@@ -1370,15 +1381,51 @@ _REASON_WORDS: tuple[tuple[str, str], ...] = (
 )
 
 
+# A reason said not to be it: "不是失业", "not job loss", "I wasn't laid off" (a few words before
+# the reason, in the same clause).
+_REASON_NEGATION = re.compile(
+    r"(?:不是|并不是|并非|不算|\bnot\b|\bisn'?t\b|\bwasn'?t\b|\baren'?t\b|\bweren'?t\b|\bnever\b|\bno longer\b)"
+    r"[^,，;；。.!！?？]{0,12}$"
+)
+# A reason that replaces the one given before: "actually", "其实", "说错了", "I meant"...
+_REASON_CORRECTION = re.compile(r"其实|实际上|\bactually\b|\bin fact\b|\brather\b")
+
+
+def _reasons_named(low: str) -> tuple[list[str], list[str]]:
+    """(the reasons named, the reasons said not to be it), in the order of _REASON_WORDS."""
+    named, negated = [], []
+    for reason, pattern in _REASON_WORDS:
+        for match in re.finditer(pattern, low):
+            if _REASON_NEGATION.search(low[max(0, match.start() - 16) : match.start()]):
+                if reason not in negated:
+                    negated.append(reason)
+            elif reason not in named:
+                named.append(reason)
+    return named, negated
+
+
 def parse_hardship_reason(text: str) -> str | None:
-    """The hardship category the borrower describes, or None when no known reason is named."""
+    """The hardship category the borrower describes, or None when no known reason is named; a
+    reason said not to be it ("不是失业，是生病了") is not the reason."""
     if not isinstance(text, str) or not text.strip():
         return None
+    named, _ = _reasons_named(normalize(text).lower())
+    return named[0] if named else None
+
+
+def parse_reason_correction(text: str, current: str | None) -> str | None:
+    """The reason that replaces `current`, the reason given before: the message names another
+    reason and corrects ("不是失业，是生病了", "actually it's not job loss, I'm ill", "说错了，是生意亏了",
+    "actually I'm sick"). None when nothing was given before, the same reason is named again, or
+    a reason is only added ("my wife is sick" is a new fact, not a correction)."""
+    if not current or not isinstance(text, str) or not text.strip():
+        return None
     low = normalize(text).lower()
-    for reason, pattern in _REASON_WORDS:
-        if re.search(pattern, low):
-            return reason
-    return None
+    named, negated = _reasons_named(low)
+    if not named or named[0] == current:
+        return None
+    corrects = bool(negated) or says_correction(text) or bool(_REASON_CORRECTION.search(low))
+    return named[0] if corrects else None
 
 
 def parse_duration(text: str) -> str | None:

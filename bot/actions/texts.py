@@ -261,6 +261,10 @@ T: dict[str, dict[str, str]] = {
         "zh": "我会沿用您之前告诉我的数字：{figures}。如有变化，直接告诉我就行（比如“收入现在是 4000”）。",
         "en": "I'll use the figures you gave me earlier: {figures}. If anything has changed, just tell me (for example 'my income is now 4000').",
     },
+    "hardship_reason_updated": {
+        "zh": "好的，困难原因从“{before}”改为“{after}”。",
+        "en": "OK, the reason changed from {before} to {after}.",
+    },
     "hardship_figure_updated": {
         "zh": "好的，{name}改为 {amount}。",
         "en": "OK, {name} changed to {amount}.",
@@ -586,8 +590,8 @@ T: dict[str, dict[str, str]] = {
         "en": "There's already an open dispute for this loan (case {case_number}); we'll reply by {reply_due_by} and collection is paused.",
     },
     "dispute_exists_plain": {
-        "zh": "这笔借款已经有一个处理中的异议，催收已暂停，我们会在 15 天内答复。",
-        "en": "There's already an open dispute for this loan; collection is paused and we'll reply within 15 days.",
+        "zh": "这笔借款已经有一个处理中的异议，催收已暂停，我们会在登记时告知的答复日期前答复您。",
+        "en": "There's already an open dispute for this loan; collection is paused and we'll reply by the date given when it was opened.",
     },
     # ---- withdrawing a dispute or complaint filed by mistake (actions/corrections.py)
     "withdraw_offer": {
@@ -618,6 +622,14 @@ T: dict[str, dict[str, str]] = {
     "contact_ask_channel": {
         "zh": "明白。您希望我们停止哪种方式的联系？",
         "en": "Understood. Which kind of contact should we stop?",
+    },
+    "contact_channel_not_used": {
+        "zh": "我们不通过{unused}联系借款人，所以没法只用{unused}联系您；我们使用的方式是：{used}。您希望停止其中哪一种？也可以全部停止。",
+        "en": "We don't use {unused} to contact borrowers, so we can't contact you by {unused} only; the ways we use are: {used}. Which of them should we stop? You can also stop them all.",
+    },
+    "contact_channel_not_used_note": {
+        "zh": "另外，我们不通过{unused}联系借款人。",
+        "en": "Also, we don't use {unused} to contact borrowers.",
     },
     "contact_done_all": {
         "zh": "已记录：我们不会再主动联系您。您随时可以主动找我们。",
@@ -701,8 +713,12 @@ T: dict[str, dict[str, str]] = {
     },
     # ---- consequential acts, refusals and questions with no answer (issue 9: actions/confirm.py)
     "confirm_dispute": {
-        "zh": "确认一下：这会为借款 {loan_number} 登记一个异议。登记后这笔借款的催收会暂停，直到我们答复您（15 天内）。要登记异议吗？",
-        "en": "Just to check: this opens a dispute about loan {loan_number}. Collection on it pauses until we reply to you, within 15 days. Open a dispute?",
+        "zh": "确认一下：这会为借款 {loan_number} 登记一个异议。登记后这笔借款的催收会暂停，直到我们答复您（{reply_days} 天内）。要登记异议吗？",
+        "en": "Just to check: this opens a dispute about loan {loan_number}. Collection on it pauses until we reply to you, within {reply_days} days. Open a dispute?",
+    },
+    "confirm_dispute_undated": {
+        "zh": "确认一下：这会为借款 {loan_number} 登记一个异议。登记后这笔借款的催收会暂停，直到我们答复您（答复日期登记时告知）。要登记异议吗？",
+        "en": "Just to check: this opens a dispute about loan {loan_number}. Collection on it pauses until we reply to you (the reply date comes with the case number). Open a dispute?",
     },
     "confirm_complaint": {
         "zh": "确认一下：这会把您说的登记为一条正式投诉，由专人跟进处理。要登记投诉吗？",

@@ -13,6 +13,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 HELDOUT = HERE / "third_party_heldout.yml"
+FRESH = HERE / "third_party_fresh.yml"
 LANGUAGES = ("zh", "en")
 LABELS = ("third_party", "borrower")
 MIN_RECALL = 0.99

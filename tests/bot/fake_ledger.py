@@ -493,6 +493,14 @@ class FakeLedger:
         self.hardship_cases: list[dict] = []
         self.promises: list[dict] = []
         self.disputes: list[dict] = []
+        self.dispute_reply_days = 15  # the policy's disputes.reply_days (GET /policy/terms)
+        self.contact_channels = ["sms", "phone", "wechat", "email", "app", "web"]  # the policy's contact.channels
+        # a dispute opened by another channel after the bot read the status: the next dispute or
+        # evaluation meets the ledger's 409 (with the dispute's case number and reply date, unless
+        # conflict_without_details: an older ledger)
+        self.dispute_opened_elsewhere: dict | None = None
+        self.conflict_without_details = False
+        self.without_policy_terms = False  # an older ledger: GET /policy/terms answers 404
         self.escalations: list[dict] = []
         self.complaints: list[dict] = []
         self.accepted: list[str] = []
@@ -618,8 +626,7 @@ class FakeLedger:
     async def create_evaluation(self, auth, loan_number, hardship_case_id):
         self._check("create_evaluation")
         borrower = self._loan(auth, loan_number)
-        if borrower.status["open_dispute"]:
-            raise LedgerError(409, "dispute_open", "dispute open")
+        self._dispute_conflict(borrower)
         return {
             "evaluation_id": f"ev-{next(self._ids)}",
             "loan_number": loan_number,
@@ -710,14 +717,22 @@ class FakeLedger:
         self._check("get_promises")
         return list(self.promises)
 
+    def _dispute_conflict(self, borrower) -> None:
+        """The ledger's 409 when the loan has an open dispute (opened here or elsewhere)."""
+        if self.dispute_opened_elsewhere and not borrower.status["open_dispute"]:
+            borrower.status["open_dispute"] = dict(self.dispute_opened_elsewhere)
+        open_dispute = borrower.status["open_dispute"]
+        if open_dispute:
+            extra = {} if self.conflict_without_details else dict(open_dispute)
+            raise LedgerError(409, "dispute_open", "dispute open", extra)
+
     async def open_dispute(self, auth, loan_number, reason, details=None):
         self._check("open_dispute")
         borrower = self._loan(auth, loan_number)
-        if borrower.status["open_dispute"]:
-            raise LedgerError(409, "dispute_open", "")
+        self._dispute_conflict(borrower)
         dispute = {
             "case_number": f"DSP-{next(self._ids):04d}",
-            "reply_due_by": (TODAY + timedelta(days=15)).isoformat(),
+            "reply_due_by": (TODAY + timedelta(days=self.dispute_reply_days)).isoformat(),
             "status": "open",
         }
         borrower.status["open_dispute"] = {
@@ -816,6 +831,12 @@ class FakeLedger:
         complaint = {"complaint_id": f"cmp-{next(self._ids)}", "escalation_id": f"esc-{next(self._ids)}"}
         self.complaints.append({"conversation_id": conversation_id, "text": text, **complaint})
         return complaint
+
+    async def get_policy_terms(self):
+        self._check("get_policy_terms")
+        if self.without_policy_terms:
+            raise LedgerError(404, "not_found", "no such endpoint")
+        return {"dispute_reply_days": self.dispute_reply_days, "contact_channels": list(self.contact_channels)}
 
     async def get_policy_texts(self):
         self._check("get_policy_texts")

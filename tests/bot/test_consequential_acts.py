@@ -286,6 +286,76 @@ async def test_contact_change_says_which_channels_are_stopped_and_which_kept(lan
     assert said.index(stopped) < said.index(kept)  # stopped first, then what is kept
 
 
+@pytest.mark.parametrize(
+    "lang, text, kept, stopped",
+    [
+        ("en", "only contact me by email", "email", ["SMS", "phone calls", "WeChat"]),
+        ("en", "just email me", "email", ["SMS", "phone calls", "WeChat"]),
+        ("zh", "只用邮件联系我", "邮件", ["短信", "电话", "微信"]),
+    ],
+)
+async def test_only_one_channel_opts_out_of_every_other_and_says_so(lang, text, kept, stopped):
+    """ "Only email": email is one of the channels the ledger knows (and the default policy uses),
+    so every other channel is opted out (not stop-all, which would stop email too), and the reply
+    names the channels stopped and the one kept."""
+    conv = await verified(lang)
+    conv.user(text, "stop_contact", confidence=0.93)
+    await conv.run(ActionStopContact)
+    assert conv.ledger.borrowers[conv.slots["borrower_id"]].contact_preferences == {
+        "stop_all": False,
+        "opted_out_channels": sorted(set(CHANNELS) - {"email"}),
+    }
+    said = conv.all_text()
+    assert all(name in said for name in stopped)
+    assert all(said.index(name) < said.rindex(kept) for name in stopped)  # stopped first, then the one kept
+    assert conv.slots.get("awaiting") != "contact_channel"  # not asked which channel
+
+
+@pytest.mark.parametrize(
+    "lang, text, unused, used",
+    [
+        ("en", "only contact me by email", "email", ["SMS", "phone calls", "WeChat"]),
+        ("zh", "只用邮件联系我", "邮件", ["短信", "电话", "微信"]),
+    ],
+)
+async def test_only_a_channel_the_lender_does_not_use_stores_nothing_and_says_so(lang, text, unused, used):
+    """When the policy's channels (GET /policy/terms) leave email out, "only email" cannot be
+    honoured as asked: nothing is stored, the reply says plainly that email is not used, names
+    the channels that are, and asks which to stop (or all)."""
+    conv = await verified(lang)
+    conv.ledger.contact_channels = ["sms", "phone", "wechat"]
+    before = dict(conv.ledger.borrowers[conv.slots["borrower_id"]].contact_preferences)
+    conv.user(text, "stop_contact", confidence=0.93)
+    await conv.run(ActionStopContact)
+    assert conv.ledger.borrowers[conv.slots["borrower_id"]].contact_preferences == before
+    said = conv.all_text()
+    assert unused in said and all(name in said for name in used)
+    assert conv.slots["awaiting"] == "contact_channel"
+    assert {'/inform{"choice":"sms"}', '/inform{"choice":"all"}'} <= set(payloads(conv))
+    assert '/inform{"choice":"email"}' not in payloads(conv)
+
+
+async def test_kept_channels_named_are_the_ones_the_lender_uses():
+    conv = await verified("en")
+    conv.ledger.contact_channels = ["sms", "phone", "wechat"]
+    conv.user("don't call, text me instead", "stop_contact", confidence=0.93)
+    await conv.run(ActionStopContact)
+    assert conv.ledger.borrowers["b-d4"].contact_preferences == {"stop_all": False, "opted_out_channels": ["phone"]}
+    said = conv.texts()[-1]
+    assert "SMS" in said and "WeChat" in said and "email" not in said and "app" not in said
+
+
+async def test_only_email_after_a_stop_all_keeps_email_only():
+    conv = await verified("en")
+    conv.ledger.borrowers["b-d4"].contact_preferences = {"stop_all": True, "opted_out_channels": []}
+    conv.user("only contact me by email", "stop_contact", confidence=0.93)
+    await conv.run(ActionStopContact)
+    assert conv.ledger.borrowers["b-d4"].contact_preferences == {
+        "stop_all": False,
+        "opted_out_channels": sorted(set(CHANNELS) - {"email"}),
+    }
+
+
 async def test_text_me_instead_takes_sms_off_an_earlier_opt_out():
     conv = await verified("en")
     conv.ledger.borrowers["b-d4"].contact_preferences = {"stop_all": False, "opted_out_channels": ["sms"]}

@@ -348,3 +348,72 @@ async def test_a_correction_after_the_plans_reassesses_with_the_new_figure(corre
     assert len(conv.ledger.hardship_cases) == 2
     assert conv.ledger.hardship_cases[1][slot] == Decimal(value)
     assert conv.ledger.accepted == []
+
+
+# ---------------------------------------------------------------- the hardship reason corrected
+
+
+@pytest.mark.parametrize(
+    "opening, correction, said",
+    [
+        ("我失业了还不上", "不是失业，是生病了", "生病"),
+        ("I lost my job and can't pay", "actually it's not job loss, I'm ill", "illness"),
+    ],
+)
+async def test_a_reason_correction_inside_the_form_replaces_the_reason_and_says_so(opening, correction, said):
+    conv = await verified(D1 if opening.startswith("我") else D4)
+    await start(conv, opening)
+    assert conv.slots["hardship_reason"] == "job_loss"
+    assert next_question(conv) == "hardship_duration"
+    result = await say(conv, correction)
+    assert conv.slots["hardship_reason"] == "illness"
+    assert result["hardship_duration"] is None and next_question(conv) == "hardship_duration"  # asked again
+    assert said in conv.all_text()  # the reply says what it changed to
+    await say(conv, "暂时的" if opening.startswith("我") else "temporary")
+    await say(conv, "收入5000，房租2000，没有其他贷款")
+    await conv.run(ActionSubmitHardship)
+    assert [case["reason"] for case in conv.ledger.hardship_cases] == ["illness"]
+
+
+async def test_a_reason_correction_in_a_figure_question_keeps_the_figures():
+    conv = await verified(D1)
+    await start(conv, "我失业了还不上")
+    await say(conv, "暂时的")
+    await say(conv, "6000")
+    assert next_question(conv) == "essential_expenses"
+    await say(conv, "说错了，不是失业，是生意亏了")
+    assert conv.slots["hardship_reason"] == "business_failure"
+    assert figures(conv) == ("6000.00", None, None)
+
+
+@pytest.mark.parametrize(
+    "opening, duration, correction, said",
+    [
+        ("我失业了还不上", "暂时的", "不是失业，是生病了", "生病"),
+        ("I lost my job and can't pay", "temporary", "actually it's not job loss, I'm ill", "illness"),
+    ],
+)
+@pytest.mark.parametrize("intent", ["inform", "report_hardship"])
+async def test_a_reason_correction_after_the_plans_replaces_the_stored_reason(
+    opening, duration, correction, said, intent
+):
+    from actions.dialogue import ActionHandleInform
+
+    action = ActionHandleInform if intent == "inform" else ActionStartHardship
+    conv = await verified(D1 if opening.startswith("我") else D4)
+    await start(conv, opening)
+    await say(conv, duration)
+    await say(conv, "收入5000，房租2000，没有其他贷款")
+    await conv.run(ActionSubmitHardship)
+    assert conv.slots["offered_plans"] and conv.ledger.hardship_cases[-1]["reason"] == "job_loss"
+    conv.user(correction, intent)
+    await conv.run(action)
+    assert conv.slots["hardship_reason"] == "illness"
+    assert said in conv.all_text()
+    assert conv.followups[-1] == "hardship_form"  # every slot is filled: the form submits at once
+    await conv.run(ActionSubmitHardship)
+    assert len(conv.ledger.hardship_cases) == 2
+    latest = conv.ledger.hardship_cases[-1]
+    assert latest["reason"] == "illness"
+    assert latest["monthly_income"] == Decimal("5000.00")  # the other answers kept
+    assert conv.ledger.accepted == []

@@ -272,6 +272,13 @@ ALL_BUT = {ch: tuple(c for c in parsing.CHANNELS if c != ch) for ch in parsing.C
         ("stop the texts and the calls", ContactChoice(False, ("sms", "phone"))),
         ("don't call me any more", ContactChoice(False, ("phone",))),
         ("短信和电话", ContactChoice(False, ("sms", "phone"))),
+        # one channel kept as the only one: every other channel stops
+        ("only contact me by email", ContactChoice(False, ALL_BUT["email"], ("email",))),
+        ("just email me", ContactChoice(False, ALL_BUT["email"], ("email",))),
+        ("email only please", ContactChoice(False, ALL_BUT["email"], ("email",))),
+        ("只用邮件联系我", ContactChoice(False, ALL_BUT["email"], ("email",))),
+        ("以后只发微信就行", ContactChoice(False, ALL_BUT["wechat"], ("wechat",))),
+        ("don't call, just text me", ContactChoice(False, ("phone",), ("sms",))),
     ],
 )
 def test_parse_channel_reads_what_is_stopped_and_what_is_kept(text, expected):
@@ -769,3 +776,37 @@ def test_new_parsers_never_raise(text, asked, past):
     parsing.says_correction(text)
     parsing.says_stop(text)
     parsing.asks_for_language(text)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("不是失业，是生病了", "illness"),
+        ("其实是生病了，不是失业", "illness"),
+        ("不是因为失业，是因为生意亏了", "business_failure"),
+        ("actually it's not job loss, I'm ill", "illness"),
+        ("I'm sick, I wasn't laid off", "illness"),
+        ("I still can't pay", None),  # "still" is no illness
+        ("我失业了", "job_loss"),
+        ("I lost my job", "job_loss"),
+    ],
+)
+def test_parse_hardship_reason_skips_a_reason_said_not_to_be_it(text, expected):
+    assert parsing.parse_hardship_reason(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, current, expected",
+    [
+        ("不是失业，是生病了", "job_loss", "illness"),
+        ("actually it's not job loss, I'm ill", "job_loss", "illness"),
+        ("说错了，是生意亏了", "job_loss", "business_failure"),
+        ("actually I'm sick", "job_loss", "illness"),
+        ("我失业了", "job_loss", None),  # the same reason: nothing to correct
+        ("收入5000", "job_loss", None),
+        ("my wife is sick", "job_loss", None),  # a new fact, not a correction
+        ("不是失业，是生病了", None, None),  # no reason given before: nothing to correct
+    ],
+)
+def test_parse_reason_correction(text, current, expected):
+    assert parsing.parse_reason_correction(text, current) == expected

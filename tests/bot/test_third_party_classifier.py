@@ -16,6 +16,11 @@ def figures() -> dict[str, dict]:
     return third_party_eval.score(third_party.says_third_party, third_party_eval.load_set())
 
 
+@pytest.fixture(scope="module")
+def fresh_figures() -> dict[str, dict]:
+    return third_party_eval.score(third_party.says_third_party, third_party_eval.load_set(third_party_eval.FRESH))
+
+
 @pytest.mark.parametrize("lang", third_party_eval.LANGUAGES)
 def test_held_out_set_has_at_least_150_messages_of_each_kind(lang):
     examples = third_party_eval.load_set()
@@ -31,6 +36,15 @@ def test_third_parties_are_recognised(figures, lang):
 @pytest.mark.parametrize("lang", third_party_eval.LANGUAGES)
 def test_borrowers_are_rarely_refused(figures, lang):
     assert figures[lang]["false_refusals"] <= third_party_eval.MAX_FALSE_REFUSALS, figures[lang]["refused"]
+
+
+@pytest.mark.parametrize("lang", third_party_eval.LANGUAGES)
+def test_the_fresh_set_meets_the_same_gate(fresh_figures, lang):
+    """The fresh set (written apart from the held-out set, with bereavement, "on behalf of",
+    code-mixed requests and borrowers hiding a loan from their family) holds the same targets."""
+    f = fresh_figures[lang]
+    assert f["recall"] >= third_party_eval.MIN_RECALL, f["missed"]
+    assert f["false_refusals"] <= third_party_eval.MAX_FALSE_REFUSALS, f["refused"]
 
 
 @pytest.mark.parametrize(

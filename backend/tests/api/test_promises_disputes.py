@@ -112,6 +112,51 @@ async def test_policy_texts_come_from_the_policy_file(client):
     assert "征信" in texts["consequences"]["zh"]
 
 
+async def test_policy_terms_come_from_the_policy_file(client):
+    """The figures the bot says before a record exists (the dispute reply time) and the channels
+    the lender uses: from the policy the ledger runs, never a constant of the bot's."""
+    resp = await client.get("/api/v1/policy/terms", headers=AUTH)
+    assert resp.status == 200
+    policy = client.app[LEDGER].policy
+    assert await resp.json() == {
+        "dispute_reply_days": policy.disputes.reply_days,
+        "contact_channels": list(policy.contact.channels),
+    }
+
+
+async def test_policy_terms_follow_a_changed_policy(aiohttp_client, settings, clock):
+    from dataclasses import replace
+
+    from ledger.policy_file import load_policy
+    from ledger.services.seeding import seed_demo
+    from ledger.web.app import init_app
+
+    from .conftest import SALT, clean
+
+    await clean(settings.database_url)
+    policy = load_policy()
+    changed = replace(
+        policy,
+        disputes=replace(policy.disputes, reply_days=10),
+        contact=replace(policy.contact, channels=("sms", "phone")),
+    )
+    client = await aiohttp_client(init_app(settings, clock=clock, policy=changed))
+    ledger = client.app[LEDGER]
+    await seed_demo(ledger.sessions, salt=SALT, today=ledger.today())
+    terms = await (await client.get("/api/v1/policy/terms", headers=AUTH)).json()
+    assert terms == {"dispute_reply_days": 10, "contact_channels": ["sms", "phone"]}
+    headers = await as_borrower(client, "D1")
+    resp = await client.post(
+        f"/api/v1/loans/{loan_number('D1')}/disputes", headers=headers, json={"reason": "not my loan"}
+    )
+    assert (await resp.json())["reply_due_by"] == (ledger.today() + timedelta(days=10)).isoformat()
+
+
+async def test_policy_terms_need_a_token(client):
+    resp = await client.get("/api/v1/policy/terms", headers={"Authorization": "Bearer nope"})
+    assert resp.status == 401
+
+
 async def test_a_locked_out_borrower_can_be_escalated_with_its_own_reason(client, demo):
     resp = await client.post(
         "/api/v1/escalations",

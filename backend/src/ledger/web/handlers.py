@@ -505,6 +505,20 @@ async def get_policy_texts(request: web.Request) -> web.Response:
 
 @operation(
     "GET",
+    "/api/v1/policy/terms",
+    summary="The dispute reply time (days) and the contact channels the lender uses, from the policy file",
+    responses={200: s.PolicyTerms},
+    scopes=READERS,
+)
+@guarded
+async def get_policy_terms(request: web.Request) -> web.Response:
+    policy = request.app[POLICY]
+    payload = {"dispute_reply_days": policy.disputes.reply_days, "contact_channels": list(policy.contact.channels)}
+    return respond(s.PolicyTerms, payload)
+
+
+@operation(
+    "GET",
     "/api/v1/borrowers/{borrower_id}/verification-state",
     summary="The borrower's verification lock as the desk sees it",
     responses={200: s.VerificationState},

@@ -537,3 +537,10 @@ class PolicyText(Response):
 
 class PolicyTexts(Response):
     texts: list[PolicyText]
+
+
+class PolicyTerms(Response):
+    """The policy's figures a conversation says before any record exists."""
+
+    dispute_reply_days: int
+    contact_channels: list[Channel]
