@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .agents import DeskAuth
 from .conversations import AccountReader, AuditSink, ConversationService, utcnow
+from .events import EventSink
 from .hub import Hub
 from .ratelimit import Limits
 from .settings import GatewaySettings
@@ -29,6 +30,7 @@ class Overrides:
     wechat_client: Any = None
     audit: AuditSink | None = None
     accounts: AccountReader | None = None
+    events: EventSink | None = None  # where the analytics events go (default: as the settings say)
 
 
 settings_key = web.AppKey("settings", GatewaySettings)

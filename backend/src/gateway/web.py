@@ -25,6 +25,7 @@ from .agents import DeskAuth
 from .chat_web import STATIC
 from .clients import parse_networks
 from .conversations import ConversationService
+from .events import event_sink
 from .hub import Hub
 from .keys import (
     Overrides,
@@ -130,6 +131,7 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
         accounts = overrides.accounts
         if accounts is None:
             accounts = LedgerAccounts(sessions, DeskDoor.from_env(sessions, overrides.clock))
+        events = overrides.events if overrides.events is not None else event_sink(settings.events)
         service = ConversationService(
             sessions,
             rasa,
@@ -142,6 +144,7 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
             system_secret=(settings.system_secret or "").encode("utf-8"),
             slow_notice_s=settings.slow_reply_notice_s,
             idle_expiry=timedelta(minutes=settings.idle_expiry_minutes),
+            events=events,
         )
         app[engine_key] = engine
         app[service_key] = service
@@ -151,6 +154,7 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
         await http.close()
         if redis is not None:
             await redis.close()
+        await events.close()
         await engine.dispose()
 
     app.cleanup_ctx.append(resources)

@@ -140,3 +140,21 @@ async def test_several_consumers_of_one_queue(pg_url, amqp):
     finally:
         for e in engines:
             await e.dispose()
+
+
+async def test_a_batch_the_database_refuses_goes_back_to_the_queue(sessions, amqp):
+    url, exchange, queue = amqp
+    conv = full_conversation("flaky")
+    await publish(url, exchange, queue, conv.events)
+    calls = {"n": 0}
+
+    def flaky():
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionResetError("database restarting")
+        return sessions()
+
+    handled = await consume_amqp(flaky, url, exchange=exchange, queue=queue, batch=10, idle_exit=1.0)
+    assert handled == len(conv.events)  # the refused batch came back and was stored later
+    assert await count(sessions) == len(conv.events)
+    assert await stored(sessions, conv)

@@ -47,7 +47,7 @@ def test_funnel_steps_in_order():
     assert derive("s1", c.events).furthest_step == "started"
     c.action("verification_form").slot("verified", True)
     assert derive("s1", c.events).furthest_step == "verified"
-    c.action("action_show_overdue_status")
+    c.action("action_show_overdue_status").bot("status_overdue")
     assert derive("s1", c.events).furthest_step == "status_explained"
     c.action("action_submit_hardship")
     assert derive("s1", c.events).furthest_step == "hardship_collected"
@@ -60,7 +60,10 @@ def test_funnel_steps_in_order():
 
 def test_status_before_verification_is_not_explained():
     c = Conv().user("ask_overdue_status").action("action_show_overdue_status").action("verification_form")
+    c.bot("status_overdue")  # (never said before verification; and if it were, not counted)
     assert derive("s1", c.events).furthest_step == "started"
+    c.slot("verified", True).bot("status_current")
+    assert derive("s1", c.events).furthest_step == "status_explained"
 
 
 def test_why_not_verified():

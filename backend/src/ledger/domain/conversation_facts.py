@@ -40,6 +40,9 @@ PLAN_ACCEPTED_KEYS = frozenset({"plan_accepted", "plan_accepted_plain"})
 PROMISE_KEYS = frozenset({"promise_ok"})
 STOP_CONTACT_KEYS = frozenset({"contact_done_all", "contact_done_stored"})
 LOCKOUT_KEYS = frozenset({"verify_locked_handoff"})
+# The account's status as the assistant tells it (status_overdue, status_current, ...): shown
+# only to a verified borrower.
+STATUS_PREFIX = "status_"
 GOODBYE_INTENTS = frozenset({"goodbye", "thank"})
 
 
@@ -201,8 +204,6 @@ class _Builder:
         self.f.last_bot_action = name
         if name == "verification_form":
             self.verification_asked = True
-        elif name == "action_show_overdue_status" and self.f.verified:
-            self.reach("status_explained")
         elif name == "action_submit_hardship":
             self.reach("hardship_collected")
 
@@ -211,6 +212,8 @@ class _Builder:
         key = metadata.get("text_key") or metadata.get("utter_action")
         if isinstance(key, str):
             self.f.last_bot_text_key = key[:64]
+            if key.startswith(STATUS_PREFIX) and self.f.verified:
+                self.reach("status_explained")
             if key in PLAN_ACCEPTED_KEYS:
                 self.outcomes.add("arrangement")
                 self.reach("committed")

@@ -90,15 +90,21 @@ async def consume_sql(
     it is read to the end); returns how many stream rows were read."""
     total = 0
     while stop is None or not stop.is_set():
-        async with sessions() as session:
-            position = await store.checkpoint(session, source)
-        rows = await store.read_stream(stream, position, batch)
-        if rows:
-            events = [decode(r.data) for r in rows]
-            await ingest_batch(sessions, events, checkpoint=(source, rows[-1].position))
-            total += len(rows)
-            if len(rows) == batch:
-                continue
+        try:
+            async with sessions() as session:
+                position = await store.checkpoint(session, source)
+            rows = await store.read_stream(stream, position, batch)
+            if rows:
+                events = [decode(r.data) for r in rows]
+                await ingest_batch(sessions, events, checkpoint=(source, rows[-1].position))
+                total += len(rows)
+                if len(rows) == batch:
+                    continue
+        except Exception as exc:
+            if once:
+                raise
+            # a database restarting: nothing was committed, the same rows are read again
+            log.warning("analytics batch failed, retrying in %.0fs: %s", max(poll, 1.0), type(exc).__name__)
         if once:
             break
         try:
@@ -164,7 +170,14 @@ async def consume_amqp(
                     except TimeoutError:
                         break
                 events = [decode(m.body) for m in messages]
-                report = await ingest_batch(sessions, events, hold_before_commit=hold_before_commit)
+                try:
+                    report = await ingest_batch(sessions, events, hold_before_commit=hold_before_commit)
+                except Exception as exc:  # noqa: BLE001 - any failure: requeue, never lose
+                    # nothing committed: the batch goes back to the queue, for this or another consumer
+                    log.warning("analytics batch failed, requeued: %s", type(exc).__name__)
+                    await messages[-1].nack(multiple=True, requeue=True)
+                    await asyncio.sleep(1.0)
+                    continue
                 if report.skipped:
                     log.warning("%d stream message(s) were not events and are dropped", report.skipped)
                 await messages[-1].ack(multiple=True)  # this batch and nothing unacknowledged before it
