@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -98,36 +98,38 @@ async def ingest(session: AsyncSession, events: Iterable[Mapping[str, Any]], now
         return set()
     insert = _insert(session)
     ordered = [rows[key] for key in sorted(rows)]
-    await session.execute(insert(AnalyticsEvent).values(ordered).on_conflict_do_nothing(index_elements=["event_id"]))
-    touched = {row["conversation_id"] for row in ordered}
-    for conversation in sorted(touched):
-        await _refresh(session, conversation, now)
-    return touched
+    # executemany: one cached statement whatever the batch size
+    await session.execute(insert(AnalyticsEvent).on_conflict_do_nothing(index_elements=["event_id"]), ordered)
+    touched = sorted({row["conversation_id"] for row in ordered})
+    await _refresh(session, touched, now)
+    return set(touched)
 
 
-async def _refresh(session: AsyncSession, conversation: str, now: datetime) -> None:
+async def _refresh(session: AsyncSession, conversations: list[str], now: datetime) -> None:
+    """Rewrite the facts of these conversations (sorted: rows are locked in that order)."""
     insert = _insert(session)
     await session.execute(
-        insert(ConversationFactsRow)
-        .values(conversation_id=conversation, updated_at=now)
-        .on_conflict_do_nothing(index_elements=["conversation_id"])
+        insert(ConversationFactsRow).on_conflict_do_nothing(index_elements=["conversation_id"]),
+        [{"conversation_id": c, "updated_at": now} for c in conversations],
     )
     await session.execute(
         select(ConversationFactsRow.conversation_id)
-        .where(ConversationFactsRow.conversation_id == conversation)
+        .where(ConversationFactsRow.conversation_id.in_(conversations))
+        .order_by(ConversationFactsRow.conversation_id)
         .with_for_update()
     )
-    data = (
-        await session.execute(select(AnalyticsEvent.data).where(AnalyticsEvent.conversation_id == conversation))
-    ).scalars()
-    facts = derive(conversation, data).as_row()
-    facts.pop("conversation_id")
-    row = await session.get(ConversationFactsRow, conversation, populate_existing=True)
-    assert row is not None
-    for name, value in facts.items():
-        setattr(row, name, value)
-    row.updated_at = now
-    await session.flush()
+    events: dict[str, list[dict[str, Any]]] = {c: [] for c in conversations}
+    result = await session.execute(
+        select(AnalyticsEvent.conversation_id, AnalyticsEvent.data).where(
+            AnalyticsEvent.conversation_id.in_(conversations)
+        )
+    )
+    for conversation, data in result:
+        events[conversation].append(data)
+    await session.execute(
+        update(ConversationFactsRow),
+        [{**derive(c, events[c]).as_row(), "updated_at": now} for c in conversations],
+    )
 
 
 async def facts_of(session: AsyncSession, conversation: str) -> dict[str, Any] | None:
