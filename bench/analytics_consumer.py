@@ -27,13 +27,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backend" / "tests" / "support"))
 
-from benchlib import machine  # noqa: E402
-from huanxin_testkit.gw_fakes import fresh_pg_database  # noqa: E402
-from huanxin_testkit.stream_events import full_conversation  # noqa: E402
-from ledger.cli import migrate  # noqa: E402
-from ledger.db import analytics as store  # noqa: E402
-from ledger.db.session import create_engine, create_session_factory  # noqa: E402
-from ledger.services.analytics import consume_amqp, consume_sql, declare  # noqa: E402
+from benchlib import machine
+from huanxin_testkit.gw_fakes import fresh_pg_database
+from huanxin_testkit.stream_events import full_conversation
+from ledger.cli import migrate
+from ledger.db import analytics as store
+from ledger.db.session import create_engine, create_session_factory
+from ledger.services.analytics import consume_amqp, consume_sql, declare
 
 
 def interleaved(n: int) -> list[dict]:
