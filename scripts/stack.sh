@@ -113,6 +113,7 @@ MSG
     if [ -f "$rundir/gateway.pid" ]; then
       echo "  web chat         http://127.0.0.1:$GATEWAY_PORT/demo  (the embeddable widget: /widget.js)"
       echo "  agent desk       http://127.0.0.1:$GATEWAY_PORT/desk  (supervisor / agent1, password: $DESK_DEMO_PASSWORD)"
+      echo "  insights         http://127.0.0.1:$GATEWAY_PORT/insights  (analyst1, same password)"
     fi
     cat <<'MSG'
 

@@ -20,7 +20,7 @@ from httpedge.access_log import SafeAccessLogger, access_logger
 from httpedge.slow_clients import body_timeout_middleware
 from ledger.desk_door import DeskDoor, create_engine, create_session_factory
 
-from . import chat_web, desk_web, wechat_web
+from . import chat_web, desk_web, insights_web, wechat_web
 from .agents import DeskAuth
 from .chat_web import STATIC
 from .clients import parse_networks
@@ -68,7 +68,7 @@ async def security_headers(request: web.Request, handler):
     response = await handler(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.path.startswith("/desk"):
+    if request.path.startswith(("/desk", "/insights")):
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -149,6 +149,7 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
         app[engine_key] = engine
         app[service_key] = service
         app[auth_key] = DeskAuth(sessions, settings.session_ttl_s, overrides.clock)
+        app[insights_web.insights_key] = DeskDoor(sessions, clock=overrides.clock)
         wechat_web.attach(app, http, redis)
         yield
         await http.close()
@@ -160,6 +161,7 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
     app.cleanup_ctx.append(resources)
     app.add_routes(chat_web.routes)
     desk_web.setup(app)
+    insights_web.setup(app)
     wechat_web.setup(app)
     app.router.add_static("/static/", STATIC, name="static")
     return app

@@ -60,10 +60,16 @@ def test_funnel_steps_in_order():
 
 def test_status_before_verification_is_not_explained():
     c = Conv().user("ask_overdue_status").action("action_show_overdue_status").action("verification_form")
-    c.bot("status_overdue")  # (never said before verification; and if it were, not counted)
     assert derive("s1", c.events).furthest_step == "started"
-    c.slot("verified", True).bot("status_current")
-    assert derive("s1", c.events).furthest_step == "status_explained"
+
+
+def test_the_status_said_in_the_verifying_turn_counts():
+    """Rasa puts an action's texts before its slot events: the answer to the first question comes
+    before `verified` in the turn that verifies."""
+    c = Conv().user("ask_overdue_status").action("verification_form").user("inform")
+    c.action("action_submit_verification").bot("status_current").slot("verified", True)
+    f = derive("s1", c.events)
+    assert f.furthest_step == "status_explained" and f.verified
 
 
 def test_why_not_verified():
@@ -145,6 +151,13 @@ def test_outcomes_strongest_first():
     assert f.outcomes == ["payment_claimed", "dispute", "stop_contact", "complaint"]
     assert f.outcome == "payment_claimed"
     assert derive("s1", Conv().user("greet").events).outcome == "none"
+
+
+def test_a_withdrawn_dispute_or_complaint_is_no_outcome():
+    c = Conv().slot("last_record", {"kind": "dispute", "case_number": "D1"}).slot("last_record", None)
+    assert derive("s1", c.events).outcome == "none"
+    c.slot("last_record", {"kind": "complaint", "complaint_id": "c1"})
+    assert derive("s1", c.events).outcomes == ["complaint"]
 
 
 def test_csat_only_in_range():

@@ -215,3 +215,31 @@ async def append_stream(engine: AsyncEngine, events: list[dict[str, Any]]) -> No
         await conn.execute(
             stream_events.insert(), [{"sender_id": e.get("sender_id"), "data": json.dumps(e)} for e in events]
         )
+
+
+OVERVIEW_COLUMNS = (
+    "conversation_id",
+    "started_at",
+    "languages",
+    "channel",
+    "turns",
+    "fallbacks",
+    "verified",
+    "verification",
+    "escalated",
+    "escalation_reason",
+    "handled_by_agent",
+    "outcome",
+    "said_goodbye",
+)
+
+
+async def facts_started_between(
+    session: AsyncSession, start: datetime, end: datetime, channel: str | None = None
+) -> list[dict[str, Any]]:
+    """The overview's columns of the conversations that started in [start, end)."""
+    columns = [getattr(ConversationFactsRow, name) for name in OVERVIEW_COLUMNS]
+    stmt = select(*columns).where(ConversationFactsRow.started_at >= start, ConversationFactsRow.started_at < end)
+    if channel:
+        stmt = stmt.where(ConversationFactsRow.channel == channel)
+    return [dict(row._mapping) for row in await session.execute(stmt)]

@@ -40,8 +40,9 @@ PLAN_ACCEPTED_KEYS = frozenset({"plan_accepted", "plan_accepted_plain"})
 PROMISE_KEYS = frozenset({"promise_ok"})
 STOP_CONTACT_KEYS = frozenset({"contact_done_all", "contact_done_stored"})
 LOCKOUT_KEYS = frozenset({"verify_locked_handoff"})
-# The account's status as the assistant tells it (status_overdue, status_current, ...): shown
-# only to a verified borrower.
+# The account's status as the assistant tells it (status_overdue, status_current, ...): said
+# only to a verified borrower (the texts come before the action's `verified` slot event, so the
+# order of the two within a turn says nothing).
 STATUS_PREFIX = "status_"
 GOODBYE_INTENTS = frozenset({"goodbye", "thank"})
 
@@ -136,6 +137,7 @@ class _Builder:
         self.verification_asked = False
         self.offered_plans: list[Any] = []
         self.outcomes: set[str] = set()
+        self.last_record: Any = None
 
     def reach(self, step: str) -> None:
         self.step = max(self.step, FUNNEL.index(step))
@@ -189,11 +191,13 @@ class _Builder:
             self.reach("offers_shown")
         elif name == "payment_claim" and value:
             self.outcomes.add("payment_claimed")
-        elif name == "last_record" and isinstance(value, dict):
-            if value.get("kind") == "dispute":
-                self.outcomes.add("dispute")
-            elif value.get("kind") == "complaint":
-                self.outcomes.add("complaint")
+        elif name == "last_record":
+            if isinstance(value, dict) and value.get("kind") in ("dispute", "complaint"):
+                self.outcomes.add(str(value["kind"]))
+            elif value is None and isinstance(self.last_record, dict):
+                # the borrower withdrew what they had just filed (bot/actions/corrections.py)
+                self.outcomes.discard(str(self.last_record.get("kind")))
+            self.last_record = value
         elif name == "escalated" and value is True:
             self.f.escalated = True
 
@@ -212,7 +216,7 @@ class _Builder:
         key = metadata.get("text_key") or metadata.get("utter_action")
         if isinstance(key, str):
             self.f.last_bot_text_key = key[:64]
-            if key.startswith(STATUS_PREFIX) and self.f.verified:
+            if key.startswith(STATUS_PREFIX):
                 self.reach("status_explained")
             if key in PLAN_ACCEPTED_KEYS:
                 self.outcomes.add("arrangement")
