@@ -66,6 +66,8 @@ async def _stored_conversations_and_an_analyst(database_url: str) -> None:
 def test_an_analyst_reads_the_overview_and_an_agent_is_refused(stack, browser, artifacts):
     stack.run(_stored_conversations_and_an_analyst(stack.database_url))
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     try:
         page.goto(stack.gateway_url + "/insights")
         expect(page).to_have_url(re.compile(r"/desk/login$"))
@@ -81,8 +83,11 @@ def test_an_analyst_reads_the_overview_and_an_agent_is_refused(stack, browser, a
         expect(escalation.locator("td.definition")).to_contain_text("request_human 50.0%")
         expect(page.locator('#total tr[data-figure="fallback_rate"] td.value')).to_have_text("16.7%")
         expect(page.locator("#rows tbody tr")).to_have_count(2)  # zh/web and en/wechat
+        expect(page.locator("#chart canvas").first).to_be_visible()  # ECharts, served by the gateway itself
+        expect(page.locator("#chart")).to_have_attribute("data-periods", "1")
         assert "13800000001" not in page.content() and "1990-03-15" not in page.content()
         page.screenshot(path=str(artifacts / "10-insights-overview.png"), full_page=True)
+        assert all(url.startswith(stack.gateway_url) for url in requested), requested  # no CDN
 
         page.select_option("#language", "en")
         page.click("#filters button[type=submit]")

@@ -59,6 +59,15 @@ def test_rows_per_period_language_and_channel():
     ]
 
 
+def test_periods_across_languages_and_channels():
+    result = overview(ROWS, Filters(date(2026, 11, 1), date(2026, 11, 10), group="day"))
+    assert [(p["period"], p["conversations"], p["containment"]) for p in result["periods"]] == [
+        ("2026-11-02", 2, 0.5),
+        ("2026-11-03", 2, 0.5),
+        ("2026-11-04", 1, 1.0),
+    ]
+
+
 def test_filters_by_language_and_channel():
     assert overview(ROWS, Filters(date(2026, 11, 1), date(2026, 11, 30), language="en"))["total"]["conversations"] == 1
     assert (

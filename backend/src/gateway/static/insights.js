@@ -71,6 +71,33 @@
       table.tBodies[0].appendChild(tr);
     });
   }
+  var chart = null;
+  function renderChart(data) {
+    if (!window.echarts) return;  // the table carries the same numbers
+    if (!chart) chart = window.echarts.init($('chart'));
+    var periods = data.periods.map(function (p) { return p.period; });
+    var pct = function (name) {
+      return data.periods.map(function (p) { return p[name] === null ? null : +(p[name] * 100).toFixed(1); });
+    };
+    var rate = function (label, name) {
+      return {name: label, type: 'line', yAxisIndex: 1, data: pct(name), connectNulls: true};
+    };
+    chart.setOption({
+      tooltip: {trigger: 'axis'},
+      legend: {top: 0},
+      grid: {left: 50, right: 50, top: 40, bottom: 30},
+      xAxis: {type: 'category', data: periods},
+      yAxis: [{type: 'value', name: '会话 / conv.', minInterval: 1}, {type: 'value', name: '%', max: 100}],
+      series: [
+        {name: '会话 / Conversations', type: 'bar', barMaxWidth: 48, data: data.periods.map(function (p) { return p.conversations; })},
+        rate('无需人工 / Containment', 'containment'),
+        rate('转人工 / Escalation', 'escalation_rate'),
+        rate('中途离开 / Abandonment', 'abandonment'),
+        rate('未理解 / Fallback', 'fallback_rate')
+      ]
+    }, true);
+    $('chart').dataset.periods = String(periods.length);
+  }
   function load() {
     var params = new URLSearchParams();
     ['since', 'until', 'language', 'channel', 'group'].forEach(function (name) {
@@ -83,10 +110,12 @@
       $('until').value = data.filters.until;
       renderTotal(data);
       renderRows(data);
+      renderChart(data);
       document.body.dataset.loaded = 'yes';
     }).catch(function (err) { $('error').textContent = String(err.message || err); });
   }
 
+  window.addEventListener('resize', function () { if (chart) chart.resize(); });
   $('filters').addEventListener('submit', function (e) { e.preventDefault(); load(); });
   $('logout').addEventListener('click', function () {
     fetch('/desk/logout', {method: 'POST', credentials: 'same-origin', headers: {'X-CSRF-Token': me ? me.csrf_token : ''}})

@@ -111,7 +111,8 @@ def _figures(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
-    """The figures per period, language and channel, and for the whole selection."""
+    """The figures for the whole selection (`total`), per period (`periods`, what the charts
+    show) and per period, language and channel (`rows`)."""
     selected: list[Mapping[str, Any]] = []
     for row in facts:
         started = row.get("started_at")
@@ -130,6 +131,9 @@ def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, 
         started = row["started_at"]
         key = (period_of(started.date(), filters.group), language_of(row) or "-", str(row.get("channel") or "-"))
         groups[key].append(row)
+    periods: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in selected:
+        periods[period_of(row["started_at"].date(), filters.group)].append(row)
     return {
         "filters": {
             "since": filters.since.isoformat(),
@@ -143,5 +147,6 @@ def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, 
             {"period": period, "language": language, "channel": channel, **_figures(rows)}
             for (period, language, channel), rows in sorted(groups.items())
         ],
+        "periods": [{"period": period, **_figures(rows)} for period, rows in sorted(periods.items())],
         "definitions": DEFINITIONS,
     }
