@@ -1,4 +1,4 @@
-"""`ledger` command: serve | migrate | seed-demo | generate N | create-token."""
+"""`ledger` command: serve | migrate | seed-demo | generate N | create-token | consume-events."""
 
 from __future__ import annotations
 
