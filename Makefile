@@ -15,6 +15,7 @@ help:
 	@echo "                   Rasa :5005 and the gateway :8090 (Ctrl-C stops them all)"
 	@echo "                     web chat    http://127.0.0.1:8090/demo"
 	@echo "                     agent desk  http://127.0.0.1:8090/desk  (supervisor / agent1, DESK_DEMO_PASSWORD in .env.local)"
+	@echo "                     insights    http://127.0.0.1:8090/insights  (analyst1, same password)"
 	@echo "                     ledger API  http://127.0.0.1:8080/api/v1/openapi.json"
 	@echo "make test          set up everything missing, then run every suite below, in order (CI: .ci/run)"
 	@echo "make test-backend  ledger domain and API (SQLite, PostgreSQL), gateway, deploy, redaction"
@@ -60,9 +61,10 @@ migrate: backend/.venv/.synced
 
 seed: migrate
 	@$(ENV); echo "==> seeding the demo portfolio (idempotent)"; cd backend && .venv/bin/ledger seed-demo
-	@$(ENV); echo "==> demo agent desk accounts: supervisor, agent1 (password in .env.local)"; cd backend && \
+	@$(ENV); echo "==> demo agent desk accounts: supervisor, agent1, analyst1 (password in .env.local)"; cd backend && \
 	  GATEWAY_AGENT_PASSWORD="$$DESK_DEMO_PASSWORD" .venv/bin/python -m gateway create-agent supervisor --role supervisor >/dev/null && \
-	  GATEWAY_AGENT_PASSWORD="$$DESK_DEMO_PASSWORD" .venv/bin/python -m gateway create-agent agent1 --role agent >/dev/null
+	  GATEWAY_AGENT_PASSWORD="$$DESK_DEMO_PASSWORD" .venv/bin/python -m gateway create-agent agent1 --role agent >/dev/null && \
+	  GATEWAY_AGENT_PASSWORD="$$DESK_DEMO_PASSWORD" .venv/bin/python -m gateway create-agent analyst1 --role analyst >/dev/null
 
 train: bot/.venv/.synced
 	@scripts/train.sh >/dev/null

@@ -14,6 +14,7 @@ unset LEDGER_URL ACTION_SERVER_URL RASA_URL
 export DATABASE_URL=${E2E_DATABASE_URL:-"sqlite+aiosqlite:///$e2edir/ledger.sqlite3"}
 # the redacting tracker store reads RASA_TRACKER_DB (bot/addons/tracker_store.py)
 export RASA_TRACKER_DB="$e2edir/tracker.db" TRACKER_STORE_DB="$e2edir/tracker.db"
+export HUANXIN_EVENTS_DB="$e2edir/events.sqlite3"  # the analytics stream (docs/insights.md)
 export STACK_RUN_DIR="$e2edir/run" STACK_LOG_DIR="$e2edir/log"
 rm -rf "$e2edir"; mkdir -p "$e2edir"
 echo "==> end-to-end: fresh ledger (${DATABASE_URL%%:*}) and tracker store under $e2edir, ports $LEDGER_PORT/$ACTION_SERVER_PORT/$RASA_PORT/$GATEWAY_PORT"

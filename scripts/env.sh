@@ -28,3 +28,7 @@ export ACTION_SERVER_URL=${ACTION_SERVER_URL:-http://127.0.0.1:$ACTION_SERVER_PO
 export RASA_PORT=${RASA_PORT:-5005}
 export RASA_URL=${RASA_URL:-http://127.0.0.1:$RASA_PORT}
 export GATEWAY_PORT=${GATEWAY_PORT:-8090}
+# The analytics event stream (docs/insights.md): Rasa's SQL event broker writes this SQLite file,
+# the gateway adds its events, `ledger consume-events` reads it. HUANXIN_EVENTS_AMQP_URL switches
+# all three to RabbitMQ; HUANXIN_EVENTS=off turns the stream off.
+export HUANXIN_EVENTS_DB=${HUANXIN_EVENTS_DB:-$repo_root/var/events.sqlite3}

@@ -45,7 +45,7 @@ wait_http() {  # name, url, seconds
 }
 
 stop_all() {
-  for name in gateway rasa actions backend; do
+  for name in gateway rasa actions events backend; do
     wanted "$name" || continue
     local file="$rundir/$name.pid"
     [ -f "$file" ] || continue
@@ -72,6 +72,10 @@ start_all() {
   [ -n "$model" ] || ! wanted rasa || model=$(scripts/train.sh | tail -n1)
   echo "==> starting the ledger backend on $LEDGER_URL"
   start_one backend "$root/backend" .venv/bin/ledger serve
+  if [ "${HUANXIN_EVENTS:-}" != off ]; then
+    echo "==> starting the analytics consumer (ledger consume-events; docs/insights.md)"
+    start_one events "$root/backend" .venv/bin/ledger consume-events
+  fi
   echo "==> starting the action server on 127.0.0.1:$ACTION_SERVER_PORT"
   start_one actions "$root/bot" env HOME="$RASA_HOME_DIR" TMPDIR="$RASA_HOME_DIR/tmp" \
     .venv/bin/python -m actions.server --port "$ACTION_SERVER_PORT"
@@ -109,6 +113,7 @@ MSG
     if [ -f "$rundir/gateway.pid" ]; then
       echo "  web chat         http://127.0.0.1:$GATEWAY_PORT/demo  (the embeddable widget: /widget.js)"
       echo "  agent desk       http://127.0.0.1:$GATEWAY_PORT/desk  (supervisor / agent1, password: $DESK_DEMO_PASSWORD)"
+      echo "  insights         http://127.0.0.1:$GATEWAY_PORT/insights  (analyst1, same password)"
     fi
     cat <<'MSG'
 

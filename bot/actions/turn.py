@@ -197,8 +197,10 @@ class Turn:
 
     def say(self, key: str, buttons: list[dict] | None = None, **figures: Any) -> None:
         marker = IDENTITY_QUESTION_MARKER if key in IDENTITY_REASKS else None
+        # text_key reaches Rasa's BotUttered metadata (not the channel): the analytics read what
+        # was said (a plan accepted, a promise recorded) from it, not from the wording.
         self.dispatcher.utter_message(
-            text=texts.text(key, self.lang, **figures), buttons=buttons or [], json_message=marker
+            text=texts.text(key, self.lang, **figures), buttons=buttons or [], json_message=marker, text_key=key
         )
 
     def say_response(self, name: str) -> None:

@@ -9,6 +9,9 @@ Before events reach the database they are rewritten:
 The conversation stays usable (intents, actions, bot replies and other slots are kept), and
 the live tracker is untouched: only what is written is redacted. Configured in endpoints.yml.
 
+The same redacted events are what the event broker receives, when endpoints.yml names one
+(`stream_events` below; addons/event_broker.py): nothing leaves Rasa unredacted.
+
 Where the events go, first match wins:
 - RASA_TRACKER_DB_URL=postgresql://user[:password]@host[:port]/database[?option=value] (also
   postgres://, postgresql+psycopg2://; password and names percent-decoded) puts them in
@@ -191,3 +194,25 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: Any) -> None:
         await super().save(_RedactedView(tracker))
+
+    async def stream_events(self, tracker: Any) -> None:
+        """Publishes the events not yet stored to the event broker (addons/event_broker.py), as
+        they are stored: redacted. Each carries its position in the session (`huanxin_index`);
+        a broker that can (the SQL one) writes the events of one save in one transaction."""
+        if self.event_broker is None:
+            return
+        events = tracker.events if isinstance(tracker, _RedactedView) else redact_events(tracker.events)
+        with self.session_scope() as session:
+            offset = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
+        bodies = []
+        for index, event in enumerate(list(events)[offset:], start=offset):
+            body = {"sender_id": tracker.sender_id, **event.as_dict(), "huanxin_index": index}
+            bodies.append(body)
+        if not bodies:
+            return
+        publish_many = getattr(self.event_broker, "publish_many", None)
+        if publish_many is not None:
+            publish_many(bodies)
+        else:
+            for body in bodies:
+                self.event_broker.publish(body)

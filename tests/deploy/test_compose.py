@@ -25,12 +25,16 @@ SOURCES = {
     "migrate": ["backend/src/ledger"],
     "backend": ["backend/src/ledger"],
     "gateway": ["backend/src/gateway", "backend/src/ledger/settings.py"],
+    "events": ["backend/src/ledger"],
     "actions": ["bot/actions"],
     "rasa-1": ["bot/addons"],
     "rasa-2": ["bot/addons"],
 }
 # Read by the official images themselves, not by project code.
-IMAGE_VARS = {"postgres": {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"}}
+IMAGE_VARS = {
+    "postgres": {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB"},
+    "rabbitmq": {"RABBITMQ_DEFAULT_USER", "RABBITMQ_DEFAULT_PASS"},
+}
 
 
 def interpolate(value: str, env: dict[str, str] | None = None) -> str:
@@ -102,7 +106,18 @@ def option(parts: list[str], flag: str) -> str:
 
 
 def test_the_topology_has_every_part():
-    assert set(SERVICES) == {"postgres", "redis", "migrate", "backend", "actions", "rasa-1", "rasa-2", "gateway"}
+    assert set(SERVICES) == {
+        "postgres",
+        "redis",
+        "rabbitmq",
+        "migrate",
+        "backend",
+        "events",
+        "actions",
+        "rasa-1",
+        "rasa-2",
+        "gateway",
+    }
     for name, service in SERVICES.items():
         assert "image" in service or "build" in service, name
 
@@ -119,6 +134,7 @@ def test_every_environment_variable_is_read_by_the_service(service):
 
 def test_image_services_only_set_what_their_image_reads():
     assert set(environment("postgres")) <= IMAGE_VARS["postgres"]
+    assert set(environment("rabbitmq")) <= IMAGE_VARS["rabbitmq"]
     assert "environment" not in SERVICES["redis"]
 
 
@@ -131,11 +147,11 @@ def test_every_variable_a_rasa_config_uses_is_set():
 
 def test_ledger_commands_exist_and_ports_match_the_settings():
     cli = (REPO / "backend/src/ledger/cli.py").read_text(encoding="utf-8")
-    for service in ("migrate", "backend"):
+    for service in ("migrate", "backend", "events"):
         parts = command(service)
         for i, word in enumerate(parts):
             if word == "ledger":
-                assert f'add_parser("{parts[i + 1]}"' in cli, f"ledger has no {parts[i + 1]} command"
+                assert re.search(rf'add_parser\(\s*"{parts[i + 1]}"', cli), f"ledger has no {parts[i + 1]} command"
     settings = (REPO / "backend/src/ledger/settings.py").read_text(encoding="utf-8")
     assert environment("backend")["LEDGER_PORT"] == "8080"
     assert 'env.get("LEDGER_PORT", "8080")' in settings
@@ -238,3 +254,15 @@ def test_secrets_are_never_written_into_the_file():
     for name in ("POSTGRES_PASSWORD", "LEDGER_API_TOKEN", "ID_HASH_SALT", "RASA_JWT_SECRET", "GATEWAY_SYSTEM_SECRET"):
         for value in re.findall(rf"{name}: (.+)", text):
             assert value.startswith("${"), f"{name} must come from the environment, not {value!r}"
+
+
+def test_rasa_the_gateway_and_the_consumers_share_one_rabbitmq_stream():
+    """Rasa's Pika broker, the gateway's events and the consumers use the same broker, with
+    the user the rabbitmq service creates (docs/insights.md)."""
+    urls = {environment(s)["HUANXIN_EVENTS_AMQP_URL"] for s in ("rasa-1", "rasa-2", "gateway", "events")}
+    assert len(urls) == 1
+    url = urlparse(urls.pop())
+    assert (url.scheme, url.hostname, url.port) == ("amqp", "rabbitmq", 5672)
+    assert url.username == environment("rabbitmq")["RABBITMQ_DEFAULT_USER"]
+    assert url.password == environment("rabbitmq")["RABBITMQ_DEFAULT_PASS"]
+    assert SERVICES["events"]["deploy"]["replicas"] >= 2  # several consumers of one queue

@@ -48,11 +48,11 @@ def send(page, text: str) -> None:
     page.click("#send")
 
 
-def log_in_to_desk(desk, username: str, password: str) -> None:
-    """On the desk's login page: signs in and waits for the desk."""
+def log_in_to_desk(desk, username: str, password: str, lands_on: str = r"/desk$") -> None:
+    """On the desk's login page: signs in and waits for the desk (an analyst's: /insights)."""
     from playwright.sync_api import expect
 
     desk.fill("#username", username)
     desk.fill("#password", password)
     desk.click("#login")
-    expect(desk).to_have_url(re.compile(r"/desk$"))
+    expect(desk).to_have_url(re.compile(lands_on))

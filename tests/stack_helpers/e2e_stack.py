@@ -340,3 +340,18 @@ def stack_processes() -> dict[str, StackProcess]:
             "gateway", f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8090')}/healthz", run_dir
         ),
     }
+
+
+def conversation_facts(database_url: str, sender: str, ready: Any = None, seconds: float = 20.0) -> dict | None:
+    """The analytics facts row of a conversation (the stack's consumer writes it within about a
+    second of Rasa's events), once `ready(row)` holds; the last row seen (or None) on time-out."""
+    deadline = time.monotonic() + seconds
+    row = None
+    while True:
+        rows = ledger_rows(database_url, "SELECT * FROM conversation_facts WHERE conversation_id = :c", c=sender)
+        row = rows[0] if rows else None
+        if row is not None and (ready is None or ready(row)):
+            return row
+        if time.monotonic() > deadline:
+            return row
+        time.sleep(0.3)

@@ -85,6 +85,7 @@ class MultiStack:
                 "RASA_URLS": ",".join(self.rasa_urls),
                 "REDIS_URL": REDIS_GATEWAY_URL,
                 "STACK_RUN_DIR": str(self.run_dir),
+                "HUANXIN_EVENTS_DB": str(self.run_dir / "events.sqlite3"),
             }
         )
         return env

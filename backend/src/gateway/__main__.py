@@ -1,7 +1,7 @@
 """`python -m gateway [serve]` starts the gateway. Desk accounts (passwords from
 GATEWAY_AGENT_PASSWORD or asked for; every change is written to the ledger's audit log):
 
-  create-agent NAME --role agent|supervisor   create, or update (a new password ends its sessions)
+  create-agent NAME --role agent|supervisor|analyst   create, or update (a new password ends its sessions)
   set-password NAME                           new password; every desk session of NAME ends
   deactivate-agent NAME                       sessions end, logins refused (open desks close)
   reactivate-agent NAME                       logins allowed again
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("serve", help="start the gateway on GATEWAY_HOST:GATEWAY_PORT (default 127.0.0.1:8090)")
     agent = sub.add_parser("create-agent", help="create or update an agent desk account")
     agent.add_argument("username")
-    agent.add_argument("--role", choices=("agent", "supervisor"), default="agent")
+    agent.add_argument("--role", choices=("agent", "supervisor", "analyst"), default="agent")
     agent.add_argument("--display-name")
     for name, text in (
         ("set-password", "set a new password; every desk session of the agent ends"),

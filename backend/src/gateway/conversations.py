@@ -35,6 +35,7 @@ from ledger.desk_door import MANUAL_VERIFICATION_METHODS
 from .contact_rules import ContactRefused, DeliveryFailed, Refusal, reply_refusal
 from .db import Conversation, Message
 from .desk_shift import DeskShift
+from .events import EventSink, NoEvents, gateway_event
 from .hub import Hub
 from .locks import ConversationLocks
 from .rasa import BotTurn, RasaPool, RasaUnavailable, as_text, system_metadata
@@ -214,6 +215,7 @@ class ConversationService:
         system_secret: bytes = b"",
         slow_notice_s: float = 8.0,
         idle_expiry: timedelta = timedelta(minutes=30),
+        events: EventSink | None = None,
     ) -> None:
         self.sessions = sessions
         self.rasa = rasa
@@ -227,6 +229,7 @@ class ConversationService:
         self.system_secret = system_secret or secrets.token_bytes(32)
         self.slow_notice_s = slow_notice_s
         self.idle_expiry = idle_expiry
+        self.events: EventSink = events or NoEvents()
         # bot turns that ended without an answer, by kind (empty_answer, unavailable, timeout): /healthz
         self.failures: Counter[str] = Counter({"empty_answer": 0, "unavailable": 0, "timeout": 0})
         self.shift: DeskShift | None = None  # set when the desk is wired (hand-off text by desk hours)
@@ -348,6 +351,14 @@ class ConversationService:
         return None
 
     # ---- internals -----------------------------------------------------------------
+
+    async def _emit(self, conv: Conversation, name: str, **fields: Any) -> None:
+        """One gateway event on the analytics stream (gateway/events.py); never fails the caller."""
+        try:
+            event = gateway_event(name, conv.rasa_sender, conv.id, conv.channel, conv.language, self.clock(), **fields)
+            await self.events.publish([event])
+        except Exception:  # analytics never break a conversation
+            log.exception("analytics event %s of conversation %s not published", name, conv.id)
 
     async def _append(
         self,
@@ -588,6 +599,7 @@ class ConversationService:
         self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": False, "sender": "bot"})
         if state_changed:
             self._publish_state(conv)
+            await self._emit(conv, "handoff", reason=conv.escalation_reason)
         return stored, conv
 
     # ---- agent actions -------------------------------------------------------------
@@ -744,6 +756,7 @@ class ConversationService:
                 conv.id,
                 {"from_state": "bot" if was_bot else "agent", "previous_agent": previous},
             )
+            await self._emit(conv, "takeover", agent=agent.username, reason=conv.escalation_reason, from_bot=was_bot)
             await self._deliver(conv, msgs)
             return conversation_dict(conv, self.clock())
 
@@ -783,6 +796,7 @@ class ConversationService:
                 conv.id,
                 {"seq": msg.seq, "chars": len(body)},
             )
+            await self._emit(conv, "agent_message", agent=agent.username, agent_only=agent_only, text=msg.text)
             failure = await self._deliver(conv, [msg])
             if failure is not None:
                 await self._undelivered(agent, conv, msg, failure)
@@ -875,6 +889,7 @@ class ConversationService:
                 conv.id,
                 {"slots": sorted(slots), "note": bool(note), "slots_applied": slots_applied},
             )
+            await self._emit(conv, "handback", agent=agent.username, slots=sorted(slots))
             await self._deliver(conv, msgs)
             if self.handback_intent:
                 payload = {"agent_note": note, **slots}
@@ -918,6 +933,7 @@ class ConversationService:
             self._publish(conv, msgs)
             self._publish_state(conv)
             await self.audit.record(agent.username, "desk.close", conv.id, {"outcome": outcome})
+            await self._emit(conv, "closed", agent=agent.username, outcome=outcome)
             await self._deliver(conv, msgs)
             return conversation_dict(conv, self.clock())
 

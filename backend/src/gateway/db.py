@@ -29,7 +29,7 @@ from ledger.desk_door import NAMING_CONVENTION, SerialId, UTCDateTime, new_id
 
 STATES = ("bot", "agent", "closed")
 SENDERS = ("borrower", "bot", "agent", "system")
-ROLES = ("agent", "supervisor")
+ROLES = ("agent", "supervisor", "analyst")  # an analyst sees /insights only, never a conversation
 
 
 class Base(DeclarativeBase):
@@ -105,7 +105,7 @@ class Agent(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (CheckConstraint("role IN ('agent', 'supervisor')", name="role_known"),)
+    __table_args__ = (CheckConstraint("role IN ('agent', 'supervisor', 'analyst')", name="role_known"),)
 
 
 class AgentSession(Base):

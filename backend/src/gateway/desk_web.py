@@ -32,7 +32,16 @@ from .agents import HashPoolBusy, LoginThrottle, PasswordPool
 from .contact_rules import ContactRefused, DeliveryFailed
 from .conversations import AgentIdentity, InvalidInput, hash_token, token_bytes
 from .desk_shift import DeskPresence, DeskShift
-from .keys import auth_key, hub_key, overrides_key, service_key, settings_key, sockets_key
+from .keys import (
+    agent_rkey,
+    auth_key,
+    csrf_rkey,
+    hub_key,
+    overrides_key,
+    service_key,
+    settings_key,
+    sockets_key,
+)
 from .problems import problem, read_json
 
 log = logging.getLogger("gateway.desk")
@@ -41,8 +50,6 @@ LOGIN_CSRF_COOKIE = "hx_login_csrf"
 SESSION_ENDED = 4401  # WebSocket close code: the desk session is over, log in again
 STATIC = Path(__file__).parent / "static"
 routes = web.RouteTableDef()
-agent_rkey = web.RequestKey("agent", AgentIdentity)
-csrf_rkey = web.RequestKey("csrf", str)
 throttle_key = web.AppKey("login_throttle", LoginThrottle)
 presence_key = web.AppKey("desk_presence", DeskPresence)
 desk_sockets_key = web.AppKey("desk_sockets", defaultdict)  # session token hash -> open desk sockets
@@ -60,19 +67,29 @@ def _origin_ok(request: web.Request) -> bool:
         return False
 
 
+# What an analyst may reach under /desk: who they are and logging out. Everything else there
+# shows conversations (transcripts, account panels); an analyst's page is /insights.
+ANALYST_DESK_PATHS = frozenset({"/desk/api/me", "/desk/logout"})
+
+
 @web.middleware
 async def csrf_middleware(request: web.Request, handler):
-    if not request.path.startswith("/desk"):
+    if not request.path.startswith(("/desk", "/insights")):
         return await handler(request)
     if request.path in ("/desk/login",):
         return await handler(request)
     resolved = await request.app[auth_key].resolve(request.cookies.get(SESSION_COOKIE))
     if resolved is None:
-        if request.method == "GET" and request.path == "/desk":
+        if request.method == "GET" and request.path in ("/desk", "/insights"):
             raise web.HTTPSeeOther("/desk/login")
         return problem(401, "unauthorized", "log in first")
     agent, csrf = resolved
-    request.app[presence_key].touch(agent.username)
+    if agent.role == "analyst" and request.path.startswith("/desk") and request.path not in ANALYST_DESK_PATHS:
+        if request.method == "GET" and request.path == "/desk":
+            raise web.HTTPSeeOther("/insights")
+        return problem(403, "forbidden", "an analyst sees the insights page (/insights), not conversations")
+    if agent.role != "analyst":
+        request.app[presence_key].touch(agent.username)  # an analyst is not an agent on shift
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         sent = request.headers.get("X-CSRF-Token", "")
         if not _origin_ok(request) or not secrets.compare_digest(token_bytes(sent), token_bytes(csrf)):
@@ -297,6 +314,8 @@ async def desk_socket(request: web.Request) -> web.StreamResponse:
     if resolved is None or not _origin_ok(request):
         return problem(401, "unauthorized", "log in first")
     agent, _ = resolved
+    if agent.role == "analyst":
+        return problem(403, "forbidden", "an analyst sees the insights page (/insights), not conversations")
     token = request.cookies.get(SESSION_COOKIE, "")
     ws = web.WebSocketResponse(heartbeat=20, max_msg_size=4096)
     await ws.prepare(request)

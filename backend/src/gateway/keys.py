@@ -15,7 +15,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from .agents import DeskAuth
-from .conversations import AccountReader, AuditSink, ConversationService, utcnow
+from .conversations import AccountReader, AgentIdentity, AuditSink, ConversationService, utcnow
+from .events import EventSink
 from .hub import Hub
 from .ratelimit import Limits
 from .settings import GatewaySettings
@@ -29,6 +30,7 @@ class Overrides:
     wechat_client: Any = None
     audit: AuditSink | None = None
     accounts: AccountReader | None = None
+    events: EventSink | None = None  # where the analytics events go (default: as the settings say)
 
 
 settings_key = web.AppKey("settings", GatewaySettings)
@@ -40,3 +42,6 @@ overrides_key = web.AppKey("overrides", Overrides)
 sockets_key: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets")
 edge_limits_key = web.AppKey("edge_limits", Limits)
 proxies_key = web.AppKey("trusted_proxies", tuple)
+# Set by the desk login middleware (desk_web) on every request under /desk and /insights.
+agent_rkey = web.RequestKey("agent", AgentIdentity)
+csrf_rkey = web.RequestKey("csrf", str)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from ledger.desk_door import DEFAULT_DATABASE_URL
 
 from .desk_hours import DeskHours, DeskHoursError
+from .events import StreamSettings
 
 
 class SettingsError(Exception):
@@ -135,6 +136,7 @@ class GatewaySettings:
     wechat_reply_deadline_s: float = 4.5
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     desk: DeskSettings = field(default_factory=DeskSettings)
+    events: StreamSettings = field(default_factory=StreamSettings)  # the analytics stream (off unless from_env)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -175,4 +177,5 @@ class GatewaySettings:
             wechat_reply_deadline_s=_float(env, "WECHAT_REPLY_DEADLINE", 4.5),
             allowed_origins=origins,
             desk=DeskSettings.from_env(env),
+            events=StreamSettings.from_env(env),
         )

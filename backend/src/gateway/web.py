@@ -20,11 +20,12 @@ from httpedge.access_log import SafeAccessLogger, access_logger
 from httpedge.slow_clients import body_timeout_middleware
 from ledger.desk_door import DeskDoor, create_engine, create_session_factory
 
-from . import chat_web, desk_web, wechat_web
+from . import chat_web, desk_web, insights_web, wechat_web
 from .agents import DeskAuth
 from .chat_web import STATIC
 from .clients import parse_networks
 from .conversations import ConversationService
+from .events import event_sink
 from .hub import Hub
 from .keys import (
     Overrides,
@@ -67,7 +68,7 @@ async def security_headers(request: web.Request, handler):
     response = await handler(request)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.path.startswith("/desk"):
+    if request.path.startswith(("/desk", "/insights")):
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Cache-Control", "no-store")
     return response
@@ -130,6 +131,7 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
         accounts = overrides.accounts
         if accounts is None:
             accounts = LedgerAccounts(sessions, DeskDoor.from_env(sessions, overrides.clock))
+        events = overrides.events if overrides.events is not None else event_sink(settings.events)
         service = ConversationService(
             sessions,
             rasa,
@@ -142,20 +144,24 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
             system_secret=(settings.system_secret or "").encode("utf-8"),
             slow_notice_s=settings.slow_reply_notice_s,
             idle_expiry=timedelta(minutes=settings.idle_expiry_minutes),
+            events=events,
         )
         app[engine_key] = engine
         app[service_key] = service
         app[auth_key] = DeskAuth(sessions, settings.session_ttl_s, overrides.clock)
+        app[insights_web.insights_key] = DeskDoor(sessions, clock=overrides.clock)
         wechat_web.attach(app, http, redis)
         yield
         await http.close()
         if redis is not None:
             await redis.close()
+        await events.close()
         await engine.dispose()
 
     app.cleanup_ctx.append(resources)
     app.add_routes(chat_web.routes)
     desk_web.setup(app)
+    insights_web.setup(app)
     wechat_web.setup(app)
     app.router.add_static("/static/", STATIC, name="static")
     return app

@@ -1,4 +1,4 @@
-"""`ledger` command: serve | migrate | seed-demo | copy-demo KEY... | generate N | create-token."""
+"""`ledger` command: serve | migrate | seed-demo | copy-demo KEY... | generate N | create-token | consume-events."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import secrets
 import sys
 from datetime import UTC, datetime
@@ -85,6 +86,65 @@ async def _create_client(settings: Settings, name: str, token: str, scope: str) 
                     created_at=datetime.now(UTC),
                 )
             )
+    finally:
+        await engine.dispose()
+
+
+def events_db_url(env: dict[str, str]) -> str:
+    """The SQL stream's database for SQLAlchemy's async drivers: HUANXIN_EVENTS_DB_URL
+    (postgresql://... or sqlite:///...), else the SQLite file HUANXIN_EVENTS_DB (default
+    var/events.sqlite3, where Rasa's SQL event broker writes by default)."""
+    from .settings import REPO_ROOT
+
+    url = (env.get("HUANXIN_EVENTS_DB_URL") or "").strip()
+    if url:
+        scheme, _, rest = url.partition("://")
+        if scheme in ("postgresql", "postgres", "postgresql+psycopg2"):
+            return f"postgresql+asyncpg://{rest}"
+        if scheme == "sqlite":
+            return f"sqlite+aiosqlite://{rest}"
+        return url
+    path = env.get("HUANXIN_EVENTS_DB") or str(REPO_ROOT / "var" / "events.sqlite3")
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def _consume(settings: Settings, args: argparse.Namespace, env: dict[str, str]) -> int:
+    from .db.session import create_engine, create_session_factory
+    from .services import analytics
+
+    engine = create_engine(settings.database_url, pool_size=4)
+    sessions = create_session_factory(engine)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        amqp = args.amqp or env.get("HUANXIN_EVENTS_AMQP_URL") or ""
+        if amqp:
+            print(f"consuming queue {args.queue} (exchange {args.exchange})", flush=True)
+            return await analytics.consume_amqp(
+                sessions,
+                amqp,
+                exchange=args.exchange,
+                queue=args.queue,
+                batch=args.batch,
+                stop=stop,
+                idle_exit=args.idle_exit,
+                hold_before_commit=args.hold_before_commit,
+            )
+        from .db.analytics import create_stream_engine
+
+        url = events_db_url(env)
+        stream = create_stream_engine(url)
+        try:
+            print("consuming the SQL event stream", flush=True)
+            return await analytics.consume_sql(
+                sessions, stream, "sql:" + url.rsplit("@", 1)[-1], batch=args.batch, once=args.once, stop=stop
+            )
+        finally:
+            await stream.dispose()
     finally:
         await engine.dispose()
 
@@ -176,7 +236,21 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="bot (action server), desk (agent desk), payments (payment feed), analytics (read-only)",
     )
+    con = sub.add_parser(
+        "consume-events",
+        help="store the analytics event stream and keep each conversation's facts "
+        "(SQL stream by default; RabbitMQ with --amqp or HUANXIN_EVENTS_AMQP_URL); docs/insights.md",
+    )
+    con.add_argument("--amqp", default=None, help="amqp://user:password@host:5672/ (default: HUANXIN_EVENTS_AMQP_URL)")
+    con.add_argument("--queue", default=os.environ.get("HUANXIN_EVENTS_QUEUE") or "huanxin-analytics")
+    con.add_argument("--exchange", default=os.environ.get("HUANXIN_EVENTS_EXCHANGE") or "huanxin-events")
+    con.add_argument("--batch", type=int, default=200, help="events per transaction (1-5000)")
+    con.add_argument("--once", action="store_true", help="SQL: read the stream to its end, then stop")
+    con.add_argument("--idle-exit", type=float, default=None, help="RabbitMQ: stop after this many idle seconds")
+    con.add_argument("--hold-before-commit", type=float, default=0.0, help=argparse.SUPPRESS)  # fault tests
     args = parser.parse_args(argv)
+    if args.command == "consume-events" and not 1 <= args.batch <= 5000:
+        con.error("--batch must be between 1 and 5000")
     if args.command == "create-token" and (args.name is None) != (args.scope is None):
         tok.error("--name and --scope go together: a registered client has exactly one scope")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -200,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("N must be at least 1")
             counts = asyncio.run(_generate(settings, args.n, args.seed))
             print("generated " + ", ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
+        elif args.command == "consume-events":
+            handled = asyncio.run(_consume(settings, args, dict(os.environ)))
+            print(f"consumer stopped after {handled} events", flush=True)
         elif args.command == "create-token":
             token = secrets.token_urlsafe(32)
             if args.name:

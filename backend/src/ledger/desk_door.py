@@ -27,16 +27,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
+from .db import analytics as analytics_db
 from .db import desk_queries as q
 from .db import repositories as repo
 from .db.desk_queries import SessionFactory
 from .db.models import NAMING_CONVENTION, new_id
 from .db.session import create_engine, create_session_factory
 from .db.types import SerialId, UTCDateTime
+from .domain import insights
 from .domain.account import derive_status
 from .domain.policy import Policy
 from .policy_file import load_policy
@@ -51,6 +53,8 @@ __all__ = [
     "DEFAULT_DATABASE_URL",
     "MANUAL_VERIFICATION_METHODS",
     "NAMING_CONVENTION",
+    "INSIGHT_DEFINITIONS",
+    "INSIGHT_GROUPINGS",
     "DeskDoor",
     "SerialId",
     "SessionFactory",
@@ -59,6 +63,10 @@ __all__ = [
     "create_session_factory",
     "new_id",
 ]
+
+# The insights overview: its groupings and each figure's definition (ledger/domain/insights.py).
+INSIGHT_GROUPINGS: tuple[str, ...] = insights.GROUPINGS
+INSIGHT_DEFINITIONS = insights.DEFINITIONS
 
 # How an agent may have verified a borrower who could not (or may not) verify with the bot: the
 # values the ledger's API accepts for a manual verification, so the desk and the API agree.
@@ -104,6 +112,22 @@ class DeskDoor:
         return Ledger(self.sessions, policy, id_hash_salt="", timezone=self.timezone, clock=self.clock)
 
     # ---- read model ------------------------------------------------------------------------
+
+    async def insights_overview(
+        self, since: date, until: date, language: str | None, channel: str | None, group: str
+    ) -> dict[str, Any]:
+        """The overview figures of the conversations that started from `since` to `until`
+        (days in the ledger's time zone), per period, language and channel (analytics facts,
+        docs/insights.md). Aggregates only: no conversation, text or identity crosses."""
+        tz = ZoneInfo(self.timezone)
+        start = datetime.combine(since, time(), tz)
+        end = datetime.combine(until + timedelta(days=1), time(), tz)
+        async with self.sessions() as s:
+            rows = await analytics_db.facts_started_between(s, start, end, channel)
+        for row in rows:
+            row["started_at"] = row["started_at"].astimezone(tz)
+        filters = insights.Filters(since, until, language, channel, group)
+        return insights.overview(rows, filters)
 
     async def account_panel(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
         """The account of the borrower linked to the conversation (by a verification or an

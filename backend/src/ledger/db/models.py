@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -423,3 +424,74 @@ class ApiClient(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (CheckConstraint("scope IN ('bot', 'desk', 'payments', 'analytics')", name="scope_known"),)
+
+
+# ---- analytics (docs/insights.md) ----------------------------------------------------------
+
+
+class AnalyticsEvent(Base):
+    """One event of the analytics stream (Rasa's, redacted before they left Rasa, and the
+    gateway's), stored once whatever the deliveries: `event_id` is unique."""
+
+    __tablename__ = "analytics_events"
+
+    id: Mapped[int] = mapped_column(SerialId(), primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    conversation_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    ts: Mapped[float | None] = mapped_column(Float())
+    data: Mapped[dict[str, Any]] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_analytics_events_conversation_ts", "conversation_id", "ts"),)
+
+
+class ConversationFactsRow(Base):
+    """One row of facts per conversation (ledger/domain/conversation_facts.py), rewritten from
+    the conversation's stored events each time one of them arrives."""
+
+    __tablename__ = "conversation_facts"
+
+    conversation_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    gateway_conversation_id: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    turns: Mapped[int] = mapped_column(Integer, default=0)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    verification: Mapped[str] = mapped_column(String(16), default="not_asked")
+    intents: Mapped[list[Any]] = mapped_column(default=list)
+    low_confidence: Mapped[float | None] = mapped_column(Float())
+    fallbacks: Mapped[int] = mapped_column(Integer, default=0)
+    furthest_step: Mapped[str] = mapped_column(String(24), default="started")
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalation_reason: Mapped[str | None] = mapped_column(String(64))
+    handled_by_agent: Mapped[bool] = mapped_column(Boolean, default=False)
+    agents: Mapped[list[Any]] = mapped_column(default=list)
+    outcome: Mapped[str] = mapped_column(String(24), default="none")
+    outcomes: Mapped[list[Any]] = mapped_column(default=list)
+    plan_type: Mapped[str | None] = mapped_column(String(32))
+    agent_outcome: Mapped[str | None] = mapped_column(String(32))
+    csat: Mapped[int | None] = mapped_column(Integer)
+    last_bot_action: Mapped[str | None] = mapped_column(String(64))
+    last_bot_text_key: Mapped[str | None] = mapped_column(String(64))
+    last_intent: Mapped[str | None] = mapped_column(String(64))
+    said_goodbye: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_conversation_facts_started_at", "started_at"),
+        CheckConstraint("csat IS NULL OR csat BETWEEN 1 AND 5", name="csat_range"),
+    )
+
+
+class StreamCheckpoint(Base):
+    """How far the consumer has read a SQL event stream (the last row id it stored)."""
+
+    __tablename__ = "analytics_checkpoints"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    position: Mapped[int] = mapped_column(SerialId())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

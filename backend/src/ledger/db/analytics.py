@@ -1,0 +1,245 @@
+"""Storing the analytics stream and keeping each conversation's facts up to date.
+
+`ingest` stores a batch of events, each once (`event_id` unique: a redelivered or duplicated
+event inserts nothing), then rewrites the facts of every conversation the batch touched from
+all of that conversation's stored events (ledger/domain/conversation_facts.py orders them).
+The facts therefore depend only on which events are stored, not on delivery order.
+
+Several consumers may ingest at once (PostgreSQL): the events are inserted in `event_id` order
+and the facts rows locked in conversation order (no deadlock), and a conversation's facts are
+computed under its row lock after this batch's inserts, so the last writer sees every event
+committed before it. The caller owns the transaction: events, facts and (SQL stream) the read
+position commit together.
+
+The SQL stream itself (Rasa's SQL event broker's table `events`: id, sender_id, data) lives in
+its own database; `read_stream` reads it after a position.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from ledger.domain.conversation_facts import derive
+
+from .models import AnalyticsEvent, ConversationFactsRow, StreamCheckpoint
+
+MAX_CONVERSATION_ID = 255
+
+# Rasa's SQLEventBroker table (rasa/core/brokers/sql.py), in the stream's own database.
+stream_metadata = MetaData()
+stream_events = Table(
+    "events",
+    stream_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255)),
+    Column("data", Text),
+)
+
+
+@dataclass(frozen=True)
+class StreamRow:
+    position: int
+    sender_id: str | None
+    data: str | None
+
+
+def event_id(event: Mapping[str, Any]) -> str:
+    """The event's stream id; for an event without one (published by an older Rasa set-up), a
+    digest of its content, so that copies of it still count once."""
+    given = event.get("huanxin_event_id")
+    if isinstance(given, str) and 0 < len(given) <= 64:
+        return given
+    return "sha256:" + hashlib.sha256(json.dumps(event, sort_keys=True, default=str).encode()).hexdigest()[:57]
+
+
+def usable(event: Any) -> bool:
+    """An event the store can take: an object with a conversation (sender) and a kind."""
+    if not isinstance(event, dict):
+        return False
+    sender, kind = event.get("sender_id"), event.get("event")
+    return isinstance(sender, str) and 0 < len(sender) <= MAX_CONVERSATION_ID and isinstance(kind, str)
+
+
+def _insert(session: AsyncSession) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+async def ingest(session: AsyncSession, events: Iterable[Mapping[str, Any]], now: datetime) -> set[str]:
+    """Store the events (each once) and rewrite the facts of the conversations they belong to;
+    returns those conversations. Events that are not usable are skipped."""
+    rows: dict[str, dict[str, Any]] = {}
+    for event in events:
+        if not usable(event):
+            continue
+        key = event_id(event)
+        ts = event.get("timestamp")
+        rows.setdefault(
+            key,
+            {
+                "event_id": key,
+                "conversation_id": event["sender_id"],
+                "kind": str(event["event"])[:32],
+                "ts": float(ts) if isinstance(ts, int | float) and not isinstance(ts, bool) else None,
+                "data": dict(event),
+                "received_at": now,
+            },
+        )
+    if not rows:
+        return set()
+    insert = _insert(session)
+    ordered = [rows[key] for key in sorted(rows)]
+    # executemany: one cached statement whatever the batch size
+    await session.execute(insert(AnalyticsEvent).on_conflict_do_nothing(index_elements=["event_id"]), ordered)
+    touched = sorted({row["conversation_id"] for row in ordered})
+    await _refresh(session, touched, now)
+    return set(touched)
+
+
+async def _refresh(session: AsyncSession, conversations: list[str], now: datetime) -> None:
+    """Rewrite the facts of these conversations (sorted: rows are locked in that order)."""
+    insert = _insert(session)
+    await session.execute(
+        insert(ConversationFactsRow).on_conflict_do_nothing(index_elements=["conversation_id"]),
+        [{"conversation_id": c, "updated_at": now} for c in conversations],
+    )
+    await session.execute(
+        select(ConversationFactsRow.conversation_id)
+        .where(ConversationFactsRow.conversation_id.in_(conversations))
+        .order_by(ConversationFactsRow.conversation_id)
+        .with_for_update()
+    )
+    events: dict[str, list[dict[str, Any]]] = {c: [] for c in conversations}
+    result = await session.execute(
+        select(AnalyticsEvent.conversation_id, AnalyticsEvent.data).where(
+            AnalyticsEvent.conversation_id.in_(conversations)
+        )
+    )
+    for conversation, data in result:
+        events[conversation].append(data)
+    await session.execute(
+        update(ConversationFactsRow),
+        [{**derive(c, events[c]).as_row(), "updated_at": now} for c in conversations],
+    )
+
+
+async def facts_of(session: AsyncSession, conversation: str) -> dict[str, Any] | None:
+    row = await session.get(ConversationFactsRow, conversation, populate_existing=True)
+    if row is None:
+        return None
+    return {c.name: getattr(row, c.key) for c in ConversationFactsRow.__table__.columns if c.name != "updated_at"}
+
+
+async def event_count(session: AsyncSession, conversation: str | None = None) -> int:
+    from sqlalchemy import func
+
+    stmt = select(func.count()).select_from(AnalyticsEvent)
+    if conversation is not None:
+        stmt = stmt.where(AnalyticsEvent.conversation_id == conversation)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+# ---- the SQL stream ---------------------------------------------------------------------
+
+
+async def checkpoint(session: AsyncSession, source: str) -> int:
+    row = await session.get(StreamCheckpoint, source, populate_existing=True)
+    return row.position if row is not None else 0
+
+
+async def set_checkpoint(session: AsyncSession, source: str, position: int, now: datetime) -> None:
+    insert = _insert(session)
+    stmt = insert(StreamCheckpoint).values(source=source, position=position, updated_at=now)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["source"], set_={"position": stmt.excluded.position, "updated_at": now}
+        )
+    )
+
+
+async def read_stream(engine: AsyncEngine, after: int, limit: int) -> list[StreamRow]:
+    """Rows of the stream table after a position, oldest first; none while the table does not
+    exist yet (Rasa creates it on its first start)."""
+    stmt = (
+        select(stream_events.c.id, stream_events.c.sender_id, stream_events.c.data)
+        .where(stream_events.c.id > after)
+        .order_by(stream_events.c.id)
+        .limit(limit)
+    )
+    try:
+        async with engine.connect() as conn:
+            result = await conn.execute(stmt)
+            return [StreamRow(int(r.id), r.sender_id, r.data) for r in result]
+    except (OperationalError, ProgrammingError) as exc:
+        if "no such table" in str(exc) or "does not exist" in str(exc):
+            return []
+        raise
+
+
+def create_stream_engine(url: str) -> AsyncEngine:
+    """An engine for the stream's database: reads take no write lock (Rasa writes there)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from .session import is_sqlite
+
+    if is_sqlite(url):
+        from pathlib import Path
+
+        from sqlalchemy.engine import make_url
+
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        return create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    return create_async_engine(url, pool_size=2, pool_pre_ping=True, hide_parameters=True)
+
+
+async def create_stream_table(engine: AsyncEngine) -> None:
+    """The stream table, for a database Rasa has not written to yet (tests, the gateway)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(stream_metadata.create_all)
+
+
+async def append_stream(engine: AsyncEngine, events: list[dict[str, Any]]) -> None:
+    """Write events to the SQL stream as Rasa's SQL broker does (tests and tools)."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            stream_events.insert(), [{"sender_id": e.get("sender_id"), "data": json.dumps(e)} for e in events]
+        )
+
+
+OVERVIEW_COLUMNS = (
+    "conversation_id",
+    "started_at",
+    "languages",
+    "channel",
+    "turns",
+    "fallbacks",
+    "verified",
+    "verification",
+    "escalated",
+    "escalation_reason",
+    "handled_by_agent",
+    "outcome",
+    "said_goodbye",
+)
+
+
+async def facts_started_between(
+    session: AsyncSession, start: datetime, end: datetime, channel: str | None = None
+) -> list[dict[str, Any]]:
+    """The overview's columns of the conversations that started in [start, end)."""
+    columns = [getattr(ConversationFactsRow, name) for name in OVERVIEW_COLUMNS]
+    stmt = select(*columns).where(ConversationFactsRow.started_at >= start, ConversationFactsRow.started_at < end)
+    if channel:
+        stmt = stmt.where(ConversationFactsRow.channel == channel)
+    return [dict(row._mapping) for row in await session.execute(stmt)]

@@ -1,0 +1,152 @@
+"""The overview figures of the insights page, from conversations' facts (pure: no I/O).
+
+Each figure has one definition, written once here (`DEFINITIONS`), shown next to the number on
+the page and in docs/insights.md. Rates are fractions of the conversations of the group (or
+of borrower messages, for the fallback rate); a rate with nothing to divide by is None.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from statistics import median
+from typing import Any
+
+GROUPINGS = ("day", "week", "month", "all")
+LANGUAGES = ("zh", "en")
+
+DEFINITIONS: dict[str, dict[str, str]] = {
+    "conversations": {
+        "en": "Conversations that started in the period (one Rasa sender; a new one after an idle gap).",
+        "zh": "该时段开始的会话数（同一 Rasa 会话；闲置后重新开始算新会话）。",
+    },
+    "containment": {
+        "en": "Share of conversations that needed no person: not handed off and not handled by an agent.",
+        "zh": "无需人工的会话占比：未转人工、也无坐席处理。",
+    },
+    "verification_success": {
+        "en": "Of the conversations that asked who the borrower is, the share where verification succeeded.",
+        "zh": "在需要核实身份的会话中，核实成功的占比。",
+    },
+    "escalation_rate": {
+        "en": "Share of conversations handed to a person, in total and by reason.",
+        "zh": "转人工的会话占比，合计及按原因。",
+    },
+    "fallback_rate": {
+        "en": "Share of borrower messages the assistant did not understand (intent nlu_fallback).",
+        "zh": "助手未能理解（nlu_fallback）的客户消息占比。",
+    },
+    "abandonment": {
+        "en": "Share of conversations that ended with no outcome, no hand-off and no goodbye from the borrower.",
+        "zh": "既无结果、未转人工、客户也未道别就结束的会话占比。",
+    },
+    "median_turns": {
+        "en": "Median number of borrower messages per conversation.",
+        "zh": "每个会话客户消息数的中位数。",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    since: date
+    until: date  # inclusive
+    language: str | None = None  # zh | en | None (all)
+    channel: str | None = None
+    group: str = "day"
+
+
+def period_of(day: date, group: str) -> str:
+    if group == "day":
+        return day.isoformat()
+    if group == "week":
+        monday = day - timedelta(days=day.weekday())
+        return monday.isoformat()
+    if group == "month":
+        return day.strftime("%Y-%m")
+    return "all"
+
+
+def language_of(facts: Mapping[str, Any]) -> str | None:
+    """The conversation's language: the first one it was held in."""
+    languages = facts.get("languages") or []
+    return languages[0] if languages and languages[0] in LANGUAGES else None
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _figures(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
+    n = len(rows)
+    escalated = [r for r in rows if r.get("escalated")]
+    needed_person = sum(1 for r in rows if r.get("escalated") or r.get("handled_by_agent"))
+    asked = [r for r in rows if r.get("verification") != "not_asked"]
+    messages = sum(int(r.get("turns") or 0) for r in rows)
+    fallbacks = sum(int(r.get("fallbacks") or 0) for r in rows)
+    abandoned = sum(
+        1
+        for r in rows
+        if (r.get("outcome") or "none") == "none"
+        and not r.get("escalated")
+        and not r.get("handled_by_agent")
+        and not r.get("said_goodbye")
+    )
+    reasons = Counter(str(r.get("escalation_reason") or "unknown") for r in escalated)
+    turns = [int(r.get("turns") or 0) for r in rows]
+    return {
+        "conversations": n,
+        "containment": _rate(n - needed_person, n),
+        "verification_success": _rate(sum(1 for r in asked if r.get("verified")), len(asked)),
+        "verification_asked": len(asked),
+        "escalation_rate": _rate(len(escalated), n),
+        "escalation_by_reason": {reason: _rate(count, n) for reason, count in sorted(reasons.items())},
+        "fallback_rate": _rate(fallbacks, messages),
+        "borrower_messages": messages,
+        "abandonment": _rate(abandoned, n),
+        "median_turns": median(turns) if turns else None,
+    }
+
+
+def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
+    """The figures for the whole selection (`total`), per period (`periods`, what the charts
+    show) and per period, language and channel (`rows`)."""
+    selected: list[Mapping[str, Any]] = []
+    for row in facts:
+        started = row.get("started_at")
+        if not isinstance(started, datetime):
+            continue
+        day = started.date()
+        if not filters.since <= day <= filters.until:
+            continue
+        if filters.language and language_of(row) != filters.language:
+            continue
+        if filters.channel and row.get("channel") != filters.channel:
+            continue
+        selected.append(row)
+    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for row in selected:
+        started = row["started_at"]
+        key = (period_of(started.date(), filters.group), language_of(row) or "-", str(row.get("channel") or "-"))
+        groups[key].append(row)
+    periods: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in selected:
+        periods[period_of(row["started_at"].date(), filters.group)].append(row)
+    return {
+        "filters": {
+            "since": filters.since.isoformat(),
+            "until": filters.until.isoformat(),
+            "language": filters.language,
+            "channel": filters.channel,
+            "group": filters.group,
+        },
+        "total": _figures(selected),
+        "rows": [
+            {"period": period, "language": language, "channel": channel, **_figures(rows)}
+            for (period, language, channel), rows in sorted(groups.items())
+        ],
+        "periods": [{"period": period, **_figures(rows)} for period, rows in sorted(periods.items())],
+        "definitions": DEFINITIONS,
+    }

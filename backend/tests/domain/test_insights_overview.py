@@ -1,0 +1,89 @@
+"""The overview's figures from facts rows (pure: ledger/domain/insights.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from ledger.domain.insights import DEFINITIONS, Filters, overview, period_of
+
+
+def row(day: int, **facts):
+    base = {
+        "started_at": datetime(2026, 11, day, 9, tzinfo=UTC),
+        "languages": ["zh"],
+        "channel": "web",
+        "turns": 4,
+        "fallbacks": 0,
+        "verified": False,
+        "verification": "not_asked",
+        "escalated": False,
+        "escalation_reason": None,
+        "handled_by_agent": False,
+        "outcome": "none",
+        "said_goodbye": False,
+    }
+    return {**base, **facts}
+
+
+ROWS = [
+    row(2, verified=True, verification="verified", outcome="arrangement", turns=10),
+    row(2, verification="lockout", escalated=True, escalation_reason="verification_locked", turns=6, fallbacks=1),
+    row(3, escalated=True, escalation_reason="request_human", handled_by_agent=True, turns=3, languages=["en"]),
+    row(3, said_goodbye=True, turns=2, channel="wechat"),
+    row(4, turns=1),  # left without anything
+    row(20, turns=9),  # outside the period below
+]
+NOV = Filters(date(2026, 11, 1), date(2026, 11, 10), group="all")
+
+
+def test_totals_follow_their_definitions():
+    total = overview(ROWS, NOV)["total"]
+    assert total["conversations"] == 5
+    assert total["containment"] == 0.6  # 2 of 5 needed a person
+    assert total["verification_success"] == 0.5 and total["verification_asked"] == 2
+    assert total["escalation_rate"] == 0.4
+    assert total["escalation_by_reason"] == {"request_human": 0.2, "verification_locked": 0.2}
+    assert total["fallback_rate"] == round(1 / 22, 4) and total["borrower_messages"] == 22
+    assert total["abandonment"] == 0.2  # only the one that left with nothing said
+    assert total["median_turns"] == 3
+
+
+def test_rows_per_period_language_and_channel():
+    result = overview(ROWS, Filters(date(2026, 11, 1), date(2026, 11, 10), group="day"))
+    keys = [(r["period"], r["language"], r["channel"], r["conversations"]) for r in result["rows"]]
+    assert keys == [
+        ("2026-11-02", "zh", "web", 2),
+        ("2026-11-03", "en", "web", 1),
+        ("2026-11-03", "zh", "wechat", 1),
+        ("2026-11-04", "zh", "web", 1),
+    ]
+
+
+def test_periods_across_languages_and_channels():
+    result = overview(ROWS, Filters(date(2026, 11, 1), date(2026, 11, 10), group="day"))
+    assert [(p["period"], p["conversations"], p["containment"]) for p in result["periods"]] == [
+        ("2026-11-02", 2, 0.5),
+        ("2026-11-03", 2, 0.5),
+        ("2026-11-04", 1, 1.0),
+    ]
+
+
+def test_filters_by_language_and_channel():
+    assert overview(ROWS, Filters(date(2026, 11, 1), date(2026, 11, 30), language="en"))["total"]["conversations"] == 1
+    assert (
+        overview(ROWS, Filters(date(2026, 11, 1), date(2026, 11, 30), channel="wechat"))["total"]["conversations"] == 1
+    )
+
+
+def test_nothing_to_divide_by_is_no_figure():
+    total = overview([], NOV)["total"]
+    assert total["conversations"] == 0
+    assert total["containment"] is None and total["median_turns"] is None and total["fallback_rate"] is None
+
+
+def test_periods_and_definitions():
+    assert period_of(date(2026, 11, 5), "week") == "2026-11-02"  # its Monday
+    assert period_of(date(2026, 11, 5), "month") == "2026-11"
+    for name in ("conversations", "containment", "verification_success", "escalation_rate", "fallback_rate",
+                 "abandonment", "median_turns"):  # fmt: skip
+        assert DEFINITIONS[name]["en"] and DEFINITIONS[name]["zh"]

@@ -1,0 +1,107 @@
+"""/insights: behind the desk login, for the analyst role only (a clear 403 for everyone else);
+an analyst reaches no conversation; filters with impossible values are a 400 naming them; the
+figures are those of the stored conversation facts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from huanxin_testkit.gw_helpers import desk_for, escalated_conversation, other_client
+from huanxin_testkit.stream_events import Conv
+from ledger.db.session import create_engine, create_session_factory
+from ledger.services.analytics import ingest_batch
+
+
+async def store_conversations(database_url: str, clock_now: datetime) -> None:
+    """Two conversations' events, stored as the consumer stores them: one verified borrower who
+    asked for a person, one who left after a fallback."""
+    t0 = (clock_now - timedelta(hours=2)).timestamp()
+    a = Conv("insights-a")
+    a.t = t0
+    a.verify().user("request_human").bot(custom={"handoff": {"reason": "request_human"}})
+    b = Conv("insights-b", channel="wechat", language="en")
+    b.t = t0
+    b.user("nlu_fallback", 0.2).action("action_clarify")
+    engine = create_engine(database_url)
+    try:
+        await ingest_batch(create_session_factory(engine), a.events + b.events)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def analyst(gateway_client, aiohttp_client):
+    client = await other_client(aiohttp_client, gateway_client)
+    return await desk_for(client, "ana", role="analyst")
+
+
+async def test_an_analyst_sees_the_figures_with_their_definitions(gateway_client, analyst, database_url, clock):
+    await store_conversations(database_url, clock())
+    page = await analyst.client.get("/insights")
+    assert page.status == 200 and "insights.js" in await page.text()
+    resp = await analyst.client.get("/insights/api/overview", params={"group": "all"})
+    assert resp.status == 200
+    data = await resp.json()
+    total = data["total"]
+    assert total["conversations"] == 2
+    assert total["containment"] == 0.5 and total["escalation_rate"] == 0.5
+    assert total["escalation_by_reason"] == {"request_human": 0.5}
+    assert total["verification_success"] == 1.0
+    assert total["fallback_rate"] == round(1 / 6, 4)
+    assert total["abandonment"] == 0.5
+    assert data["definitions"]["containment"]["en"].startswith("Share of conversations that needed no person")
+    only_en = await (await analyst.client.get("/insights/api/overview", params={"language": "en"})).json()
+    assert only_en["total"]["conversations"] == 1
+    wechat = await (await analyst.client.get("/insights/api/overview", params={"channel": "wechat"})).json()
+    assert wechat["total"]["conversations"] == 1
+
+
+async def test_an_analyst_reaches_no_conversation(gateway_client, analyst):
+    widget = await escalated_conversation(gateway_client)
+    desk = await analyst.client.get("/desk", allow_redirects=False)
+    assert desk.status == 303 and desk.headers["Location"] == "/insights"
+    for path in ("/desk/api/queue", f"/desk/api/conversations/{widget.conversation_id}", "/ws/desk"):
+        resp = await analyst.client.get(path)
+        assert resp.status == 403, path
+        assert "/insights" in (await resp.json())["detail"]
+    took = await analyst.post(f"/desk/api/conversations/{widget.conversation_id}/take")
+    assert took.status == 403
+    me = await (await analyst.client.get("/desk/api/me")).json()
+    assert me["role"] == "analyst"
+
+
+@pytest.mark.parametrize("role", ["agent", "supervisor"])
+async def test_other_roles_get_a_clear_403(gateway_client, aiohttp_client, role):
+    desk = await desk_for(await other_client(aiohttp_client, gateway_client), f"user-{role}", role=role)
+    page = await desk.client.get("/insights")
+    assert page.status == 403 and "analyst" in await page.text()
+    api = await desk.client.get("/insights/api/overview")
+    assert api.status == 403 and "analyst" in (await api.json())["detail"]
+
+
+async def test_without_a_login_the_page_sends_to_the_login(gateway_client):
+    page = await gateway_client.get("/insights", allow_redirects=False)
+    assert page.status == 303 and page.headers["Location"] == "/desk/login"
+    assert (await gateway_client.get("/insights/api/overview")).status == 401
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"since": "2026-13-01"}, "since"),
+        ({"until": "yesterday"}, "until"),
+        ({"since": "2026-11-10", "until": "2026-11-01"}, "since must not be after until"),
+        ({"since": "2020-01-01", "until": "2026-01-01"}, "at most 366 days"),
+        ({"language": "fr"}, "language"),
+        ({"channel": "<script>"}, "channel"),
+        ({"group": "hour"}, "group"),
+        ({"borrower": "x"}, "unknown parameter"),
+    ],
+)
+async def test_impossible_filters_are_a_400_naming_them(analyst, params, named):
+    resp = await analyst.client.get("/insights/api/overview", params=params)
+    assert resp.status == 400
+    body = await resp.json()
+    assert body["code"] == "invalid_filter" and named in body["detail"]

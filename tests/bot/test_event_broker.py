@@ -1,0 +1,49 @@
+"""The event broker receives the conversation as the tracker store stores it: redacted, each
+event stamped with an id and its position, one transaction per save on SQL."""
+
+import json
+import sqlite3
+
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from addons.event_broker import MASK, HuanxinEventBroker, stamped
+from addons.tracker_store import RedactingSQLTrackerStore
+from harness import domain_path
+from test_redaction import SECRETS, verification_turns
+
+
+async def test_streamed_events_are_redacted_stamped_and_complete(tmp_path):
+    events_db = tmp_path / "events.sqlite3"
+    broker = await HuanxinEventBroker.from_env({"HUANXIN_EVENTS_DB": str(events_db)})
+    domain = Domain.load(str(domain_path()))
+    store = RedactingSQLTrackerStore(domain=domain, db=str(tmp_path / "tracker.db"), event_broker=broker)
+    first, second = verification_turns()
+    tracker = DialogueStateTracker.from_events("conv-b", first, slots=domain.slots)
+    await store.save(tracker)
+    tracker.update_with_events(second, domain)
+    await store.save(tracker)
+
+    rows = sqlite3.connect(events_db).execute("select sender_id, data from events order by id").fetchall()
+    assert len(rows) == len(tracker.events)  # every event once, none twice
+    stream = "\n".join(row[1] for row in rows)
+    for secret in SECRETS:
+        assert secret not in stream, secret
+    bodies = [json.loads(row[1]) for row in rows]
+    assert {row[0] for row in rows} == {"conv-b"}
+    assert [b["huanxin_index"] for b in bodies] == list(range(len(rows)))
+    assert len({b["huanxin_event_id"] for b in bodies}) == len(rows)
+    users = [b for b in bodies if b["event"] == "user"]
+    assert [u["parse_data"]["intent"]["name"] for u in users][:2] == ["ask_overdue_status", "inform"]
+    assert users[1]["text"] == MASK  # the phone number typed as an identity answer
+
+
+async def test_off_means_no_broker():
+    assert await HuanxinEventBroker.from_env({"HUANXIN_EVENTS": "off"}) is None
+
+
+def test_a_stray_event_is_masked_and_keeps_its_id():
+    event = {"event": "slot", "name": "identity_dob", "value": "1990-03-15", "huanxin_event_id": "abc"}
+    assert stamped(event) == {"event": "slot", "name": "identity_dob", "value": MASK, "huanxin_event_id": "abc"}
+    text = stamped({"event": "user", "text": "身份证 110101199003151234", "parse_data": {"text": "110101199003151234"}})
+    assert "110101199003151234" not in json.dumps(text, ensure_ascii=False)
