@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from huanxin_redaction import mask_identity_numbers, redact
 from ledger.desk_door import MANUAL_VERIFICATION_METHODS
 
+from .compliance import MessageStopped, Rules
 from .contact_rules import ContactRefused, DeliveryFailed, Refusal, reply_refusal
 from .db import Conversation, Message
 from .desk_shift import DeskShift
@@ -216,7 +217,9 @@ class ConversationService:
         slow_notice_s: float = 8.0,
         idle_expiry: timedelta = timedelta(minutes=30),
         events: EventSink | None = None,
+        guard: Rules | None = None,
     ) -> None:
+        self.guard = guard  # the compliance rules an agent's reply is checked against (None: unchecked)
         self.sessions = sessions
         self.rasa = rasa
         self.locks = locks
@@ -763,12 +766,29 @@ class ConversationService:
     async def agent_message(
         self, agent: AgentIdentity, conversation_id: str, text: str, agent_only: bool = False
     ) -> dict[str, Any]:
+        """An agent's reply (or, agent_only, a note for the desk). A reply is checked against the
+        compliance rules first: one that breaks them is neither stored nor sent, and the stop is
+        audited (which rules, never the text) for the supervisors' count."""
+        try:
+            return await self._agent_message(agent, conversation_id, text, agent_only)
+        except MessageStopped as stopped:
+            findings = [{"rule": f.rule, "category": f.category} for f in stopped.verdict.findings]
+            await self.audit.record(agent.username, "desk.reply_stopped", conversation_id, {"findings": findings})
+            raise
+
+    async def _agent_message(
+        self, agent: AgentIdentity, conversation_id: str, text: str, agent_only: bool
+    ) -> dict[str, Any]:
         body = self._clean(text)
         async with self.locks.hold(conversation_id):
             async with self.sessions() as s, s.begin():
                 conv = await self._load_for(s, agent, conversation_id)
                 if not agent_only and (conv.state != "agent" or conv.assigned_agent != agent.username):
                     raise Forbidden("take the conversation over before replying")
+                if not agent_only and self.guard is not None:
+                    verdict = self.guard.check(body)
+                    if not verdict.allowed:
+                        raise MessageStopped(verdict)  # neither stored nor sent (agent_message audits it)
                 refusal = None if agent_only else await self._contact_refusal(s, conv)
                 msg = await self._append(
                     s, conv, "agent", body, agent_only=agent_only or refusal is not None, sender_name=agent.username

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import secrets
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -29,6 +30,7 @@ import aiohttp
 from aiohttp import web
 
 from .agents import HashPoolBusy, LoginThrottle, PasswordPool
+from .compliance import MessageStopped
 from .contact_rules import ContactRefused, DeliveryFailed
 from .conversations import AgentIdentity, InvalidInput, hash_token, token_bytes
 from .desk_shift import DeskPresence, DeskShift
@@ -36,6 +38,7 @@ from .keys import (
     agent_rkey,
     auth_key,
     csrf_rkey,
+    door_key,
     hub_key,
     overrides_key,
     service_key,
@@ -259,9 +262,32 @@ async def reply(request: web.Request) -> web.Response:
         return problem(
             409, "contact_refused", f"not sent: {exc.refusal.detail}", reason=exc.refusal.reason, message=exc.message
         )
+    except MessageStopped as exc:  # the compliance guard: rewrite it
+        findings = [
+            {"rule": f.rule, "category": f.category, "reason_zh": f.reason_zh, "reason_en": f.reason_en}
+            for f in exc.verdict.findings
+        ]
+        detail = "未发送，请改写 / not sent, please rewrite it: " + " ".join(
+            f"{f.reason_zh} {f.reason_en}" for f in exc.verdict.findings
+        )
+        return problem(422, "message_stopped", detail, findings=findings)
     except DeliveryFailed as exc:
         return problem(502, "send_failed", f"not delivered: {exc.reason}", seq=exc.message["seq"], message=exc.message)
     return web.json_response(message, status=201)
+
+
+@routes.get("/desk/api/compliance")
+async def compliance_stops(request: web.Request) -> web.Response:
+    """Supervisors: the replies the compliance guard stopped in the last ``days`` (1-90, default
+    7), counted by agent and by category."""
+    agent: AgentIdentity = request[agent_rkey]
+    if not agent.is_supervisor:
+        return problem(403, "forbidden", "only a supervisor sees the compliance counts")
+    raw = request.query.get("days", "7")
+    if not raw.isdigit() or not 1 <= int(raw) <= 90:
+        return problem(400, "invalid_request", "days must be a whole number from 1 to 90")
+    since = request.app[service_key].clock() - timedelta(days=int(raw))
+    return web.json_response(await request.app[door_key].compliance_stops(since))
 
 
 @routes.post("/desk/api/conversations/{conversation_id}/handback")

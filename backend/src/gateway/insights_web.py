@@ -19,16 +19,15 @@ from typing import Any
 
 from aiohttp import web
 
-from ledger.desk_door import INSIGHT_GROUPINGS, DeskDoor
+from ledger.desk_door import INSIGHT_GROUPINGS
 
-from .keys import agent_rkey
+from .keys import agent_rkey, door_key
 from .problems import problem
 
 STATIC = Path(__file__).parent / "static"
 MAX_DAYS = 366
 CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 routes = web.RouteTableDef()
-insights_key = web.AppKey("insights_door", DeskDoor)
 ANALYST_ONLY = "the insights page is for the analyst role; ask a supervisor for an analyst account"
 
 
@@ -90,7 +89,7 @@ async def insights_page(request: web.Request) -> web.StreamResponse:
 async def overview(request: web.Request) -> web.Response:
     if _role(request) != "analyst":
         return problem(403, "forbidden", ANALYST_ONLY)
-    door = request.app[insights_key]
+    door = request.app[door_key]
     try:
         filters = parse_filters(request.query, door._today())
     except BadFilter as exc:

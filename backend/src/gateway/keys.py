@@ -14,6 +14,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ledger.desk_door import DeskDoor
+
 from .agents import DeskAuth
 from .conversations import AccountReader, AgentIdentity, AuditSink, ConversationService, utcnow
 from .events import EventSink
@@ -38,6 +40,7 @@ service_key = web.AppKey("service", ConversationService)
 auth_key = web.AppKey("auth", DeskAuth)
 hub_key = web.AppKey("hub", Hub)
 engine_key = web.AppKey("engine", AsyncEngine)
+door_key = web.AppKey("desk_door", DeskDoor)  # the ledger's read model for the desk and insights pages
 overrides_key = web.AppKey("overrides", Overrides)
 sockets_key: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets")
 edge_limits_key = web.AppKey("edge_limits", Limits)

@@ -6,15 +6,34 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ledger.desk_door import DEFAULT_DATABASE_URL
 
+from .compliance import RULES_FILE, Rules, RulesError, parse_rules
 from .desk_hours import DeskHours, DeskHoursError
 from .events import StreamSettings
 
 
 class SettingsError(Exception):
     """An environment variable holds an unusable value."""
+
+
+def load_compliance_rules(path: str | None = None) -> Rules:
+    """The compliance guard's rules: the file GATEWAY_COMPLIANCE_RULES names, else the packaged
+    one. A file that cannot be read or parsed, or breaks the format, stops the start-up naming
+    the file and the key."""
+    import yaml
+
+    file = Path(path) if path else Path(__file__).with_name(RULES_FILE)
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SettingsError(f"GATEWAY_COMPLIANCE_RULES: cannot read {file}: {exc}") from None
+    try:
+        return parse_rules(data)
+    except RulesError as exc:
+        raise SettingsError(f"GATEWAY_COMPLIANCE_RULES: {file}: {exc}") from None
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -137,6 +156,7 @@ class GatewaySettings:
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     desk: DeskSettings = field(default_factory=DeskSettings)
     events: StreamSettings = field(default_factory=StreamSettings)  # the analytics stream (off unless from_env)
+    compliance: Rules = field(default_factory=load_compliance_rules)  # what agents may not send
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -178,4 +198,5 @@ class GatewaySettings:
             allowed_origins=origins,
             desk=DeskSettings.from_env(env),
             events=StreamSettings.from_env(env),
+            compliance=load_compliance_rules(env.get("GATEWAY_COMPLIANCE_RULES") or None),
         )

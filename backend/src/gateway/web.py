@@ -30,6 +30,7 @@ from .hub import Hub
 from .keys import (
     Overrides,
     auth_key,
+    door_key,
     edge_limits_key,
     engine_key,
     hub_key,
@@ -145,11 +146,12 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
             slow_notice_s=settings.slow_reply_notice_s,
             idle_expiry=timedelta(minutes=settings.idle_expiry_minutes),
             events=events,
+            guard=settings.compliance,
         )
         app[engine_key] = engine
         app[service_key] = service
         app[auth_key] = DeskAuth(sessions, settings.session_ttl_s, overrides.clock)
-        app[insights_web.insights_key] = DeskDoor(sessions, clock=overrides.clock)
+        app[door_key] = DeskDoor(sessions, clock=overrides.clock)
         wechat_web.attach(app, http, redis)
         yield
         await http.close()

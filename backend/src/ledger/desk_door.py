@@ -280,6 +280,20 @@ class DeskDoor:
                 detail={"conversation_id": conversation_id, **detail},
             )
 
+    async def compliance_stops(self, since: datetime, limit: int = 10_000) -> dict[str, Any]:
+        """Agent replies the compliance guard stopped since ``since`` (audit ``desk.reply_stopped``):
+        counts by agent and by category, for supervisors. Never a message's text (none is kept)."""
+        async with self.sessions() as s:
+            entries = await q.audit_entries(s, "desk.reply_stopped", since, limit)
+        by_agent: dict[str, dict[str, int]] = {}
+        for entry in entries:
+            agent = entry.actor.removeprefix("agent:")
+            counts = by_agent.setdefault(agent, {})
+            for finding in (entry.detail or {}).get("findings") or []:
+                category = str(finding.get("category"))
+                counts[category] = counts.get(category, 0) + 1
+        return {"since": since.isoformat(), "stopped": len(entries), "by_agent": by_agent}
+
     async def record_account_action(self, actor: str, action: str, detail: Mapping[str, Any]) -> None:
         """Append a desk-account change (no conversation) to the audit log, with its actor as given
         (``cli:<os user>``, ``gateway``) and the agent concerned in the detail."""

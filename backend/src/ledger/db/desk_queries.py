@@ -7,6 +7,7 @@ Each takes the caller's session; the door owns the session and its transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,6 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from . import models as m
 
 SessionFactory = async_sessionmaker[AsyncSession]
+
+
+async def audit_entries(s: AsyncSession, action: str, since: datetime, limit: int) -> Sequence[m.AuditEntry]:
+    """The audit entries of one action since a moment, newest first, at most ``limit``."""
+    query = (
+        select(m.AuditEntry)
+        .where(m.AuditEntry.action == action, m.AuditEntry.at >= since)
+        .order_by(m.AuditEntry.at.desc())
+        .limit(limit)
+    )
+    return (await s.execute(query)).scalars().all()
 
 
 async def linked_borrower_id(s: AsyncSession, conversation_ids: Sequence[str]) -> str | None:
