@@ -219,26 +219,32 @@ class UncachedRedactingSQLTrackerStore(SQLTrackerStore):
             ) from exc
 
         if settings["dialect"] == "sqlite" and switches.enabled("sqlite_wal"):
-            tune_sqlite(self.engine)
+            self.engine = tuned_sqlite_engine(self.engine)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def save(self, tracker: Any) -> None:
         await super().save(_RedactedView(tracker))
 
 
-def tune_sqlite(engine: Any) -> None:
-    """WAL journal and synchronous=NORMAL on every connection of a SQLite engine: a commit
-    appends to the log without waiting for the database file to be synced (it can be lost on
-    a power cut, never half-written; a crash of Rasa loses nothing), and readers do not block
-    the writer."""
+def tuned_sqlite_engine(engine: Any) -> Any:
+    """The SQLite engine again, with its connection kept and WAL on.
 
-    @sa.event.listens_for(engine, "connect")
+    SQLAlchemy 1.4 gives a SQLite file a NullPool: every retrieve and save of Rasa opened and
+    closed a connection (a tenth of a turn's CPU). The connection is now kept, one a thread
+    (Rasa uses the event loop's). WAL journal and synchronous=NORMAL: a commit appends to the log
+    without waiting for the database file to be synced (the last commits can be lost on a power
+    cut, never half-written; a crash of Rasa loses nothing), and readers do not block the writer."""
+    tuned = sa.create_engine(engine.url, poolclass=sa.pool.SingletonThreadPool, pool_size=8)
+
+    @sa.event.listens_for(tuned, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    engine.dispose()  # connections opened before (creating the table) are not reused
+    engine.dispose()
+    return tuned
 
 
 # ---- the in-process cache ------------------------------------------------------------------
@@ -396,16 +402,19 @@ class RedactingSQLTrackerStore(UncachedRedactingSQLTrackerStore):
                     )
                 )
             session.add_all(records)
+            session.flush()  # the rows' ids, read before commit() expires them
+            written = [(r.id, r.type_name, r.timestamp, r.data) for r in records]
+            ids = [w[0] for w in written]
             session.commit()
-            if any(r.type_name == SessionStarted.type_name for r in records):
+            if any(type_name == SessionStarted.type_name for _id, type_name, _ts, _data in written):
                 self._cache.pop(sender_id, None)  # the next read finds where the new session starts
                 return
             events, in_session = list(entry.events), entry.in_session
-            for record in records:
-                if _in_session(record.timestamp, entry.session_start):
-                    events.extend(_deserialise(record.data))
+            for _id, _type_name, timestamp, data in written:
+                if _in_session(timestamp, entry.session_start):
+                    events.extend(_deserialise(data))
                     in_session += 1
-            last_id = max(r.id for r in records)
+            last_id = max(ids)
             self._remember(
                 sender_id,
                 _Cached(

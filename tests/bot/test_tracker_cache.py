@@ -192,3 +192,4 @@ def test_sqlite_runs_in_wal_mode(tmp_path, domain):
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    assert type(store.engine.pool).__name__ == "SingletonThreadPool"  # the connection is kept
