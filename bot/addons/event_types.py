@@ -21,10 +21,14 @@ def resolve_by_type(type_name: str, default: Any = None) -> Any:
     cls = _classes.get(type_name)
     if cls is not None:
         return cls
-    cls = _original(type_name, None) if type_name != "topic" else None
-    if cls is not None:
-        _classes[type_name] = cls
-        return cls
+    if type_name != "topic":
+        try:
+            cls = _original(type_name, None)
+        except ValueError:  # unknown: the same answer below (the default, or the same error)
+            cls = None
+        if cls is not None:
+            _classes[type_name] = cls
+            return cls
     return _original(type_name, default)
 
 

@@ -7,7 +7,9 @@ when another instance (another store object on the same file) wrote in between.
 """
 
 import json
+import os
 import sqlite3
+import uuid
 
 import pytest
 from rasa.shared.core.domain import Domain
@@ -129,10 +131,54 @@ async def test_redaction_carries_the_form_state_over_saves(tmp_path, domain):
     assert [e.text for e in restored.events if isinstance(e, UserUttered)][-1] == MASK
 
 
-async def test_two_instances_sharing_the_store_never_serve_a_stale_tracker(tmp_path, domain):
-    db = tmp_path / "shared.db"
-    a = RedactingSQLTrackerStore(domain=domain, db=str(db))
-    b = RedactingSQLTrackerStore(domain=domain, db=str(db))
+PG = os.environ.get("TRACKER_TEST_PG", "127.0.0.1:5432")
+PG_USER = os.environ.get("TRACKER_TEST_PG_USER", "postgres")
+PG_DB_PREFIX = os.environ.get("TRACKER_TEST_PG_DB_PREFIX", "huanxin_tracker_cache")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_db(request, tmp_path, monkeypatch):
+    """Where two instances share their events: a SQLite file, or a PostgreSQL database of its own
+    (created and dropped here; the test is skipped when PostgreSQL does not answer)."""
+    if request.param == "sqlite":
+        db = tmp_path / "shared.db"
+        yield {"db": str(db)}, lambda: stored_rows(db)
+        return
+    import psycopg2
+
+    host, port = PG.split(":")
+    name = f"{PG_DB_PREFIX}_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = psycopg2.connect(host=host, port=port, user=PG_USER, dbname="postgres", connect_timeout=3)
+    except psycopg2.OperationalError:
+        pytest.skip(f"no PostgreSQL at {PG}")
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    monkeypatch.setenv("RASA_TRACKER_DB_URL", f"postgresql://{PG_USER}@{PG}/{name}")
+
+    def rows():
+        with psycopg2.connect(host=host, port=port, user=PG_USER, dbname=name) as conn, conn.cursor() as cur:
+            cur.execute(
+                "select sender_id, type_name, timestamp, intent_name, action_name, data from events order by id"
+            )
+            return cur.fetchall()
+
+    try:
+        yield {}, rows
+    finally:
+        admin.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+async def test_two_instances_sharing_the_store_never_serve_a_stale_tracker(domain, shared_db):
+    where, rows_of = shared_db
+    a = RedactingSQLTrackerStore(domain=domain, **where)
+    b = RedactingSQLTrackerStore(domain=domain, **where)
+
+    async def reference(domain, _db, sender):
+        return await UncachedRedactingSQLTrackerStore(domain=domain, **where).retrieve(sender)
+
+    db = None
     first, second = verification_turns()
     steps = [first, second, *turns(6)]
     for i, step in enumerate(steps):
@@ -145,7 +191,9 @@ async def test_two_instances_sharing_the_store_never_serve_a_stale_tracker(tmp_p
         await store.save(tracker)
         for other in (a, b):
             assert dump(await other.retrieve("conv-s")) == dump(await reference(domain, db, "conv-s"))
-    assert len(stored_rows(db)) == sum(len(s) for s in steps)
+    assert len(rows_of()) == sum(len(s) for s in steps)
+    for engine_owner in (a, b):
+        engine_owner.engine.dispose()
 
 
 async def test_a_new_session_and_removed_rows_are_read_again(tmp_path, domain):
