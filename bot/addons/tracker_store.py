@@ -379,7 +379,8 @@ class RedactingSQLTrackerStore(UncachedRedactingSQLTrackerStore):
     async def save(self, tracker: Any) -> None:
         if not self.caching:
             return await super().save(tracker)
-        await self.stream_events(_RedactedView(tracker))  # as SQLTrackerStore.save (no-op without a broker)
+        if self.event_broker is not None:  # as SQLTrackerStore.save; the view redacts every event: only then
+            await self.stream_events(_RedactedView(tracker))
         sender_id = tracker.sender_id
         with self.session_scope() as session:
             entry = self._fresh(session, sender_id) or _Cached([], 0, 0, None, None)
