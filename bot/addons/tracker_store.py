@@ -219,7 +219,7 @@ class UncachedRedactingSQLTrackerStore(SQLTrackerStore):
             ) from exc
 
         if settings["dialect"] == "sqlite" and switches.enabled("sqlite_wal"):
-            self.engine = tuned_sqlite_engine(self.engine)
+            self.engine = tuned_sqlite_engine(vars(self)["engine"])  # set by SQLTrackerStore (untyped)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def save(self, tracker: Any) -> None:
