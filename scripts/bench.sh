@@ -4,15 +4,17 @@
 #   2. bench/status_load.py      status reads under 50 concurrent connections for 20 s (needs wrk)
 #   3. bench/relief_eval.py      relief-plan evaluation in the pure core
 #   4. bench/conversation_bench.py, when present and the stack is running (make run): conversations
-#   5. bench/fuzz_gateway.py     seeded fuzzing of the gateway's HTTP and WebSocket inputs, in-process
+#   5. bench/turn_cost.py        the project's turns against a minimal bot, one long session, the
+#                                gateway's added cost (starts its own processes on ports 22xxx)
+#   6. bench/fuzz_gateway.py     seeded fuzzing of the gateway's HTTP and WebSocket inputs, in-process
 #                                (FUZZ_EXAMPLES inputs, 5000 by default; fails on any 5xx or crash)
 # Needs PostgreSQL at 127.0.0.1:5432 (trust auth; BENCH_PG_HOST/BENCH_PG_PORT/BENCH_PG_USER/BENCH_DB
-# override). BENCH_ONLY="load status relief conversation fuzz" picks a subset.
+# override). BENCH_ONLY="load status relief conversation turns fuzz" picks a subset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 py=backend/.venv/bin/python
-only=" ${BENCH_ONLY:-load status relief conversation fuzz} "
+only=" ${BENCH_ONLY:-load status relief conversation turns fuzz} "
 status=0
 want() { [[ "$only" == *" $1 "* ]]; }
 
@@ -49,6 +51,11 @@ if want conversation && [ -f bench/conversation_bench.py ]; then
     echo "skipped: no Rasa answers at $RASA_URL; start the stack (make run, in another terminal), then"
     echo "         BENCH_ONLY=conversation make bench"
   fi
+fi
+if want turns; then
+  echo "==> bench: turn cost against a minimal bot (starts and stops its own stack)"
+  $py bench/turn_cost.py || status=1
+  echo
 fi
 if want fuzz; then
   echo "==> bench: fuzzing the gateway's HTTP and WebSocket inputs (no stack needed)"

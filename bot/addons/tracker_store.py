@@ -20,20 +20,33 @@ Where the events go, first match wins:
 - the endpoints.yml keys (dialect, url/host, port, db, username, password, query);
 - a SQLite file, RASA_TRACKER_DB (default bot/.rasa/tracker.db).
 The redaction is the same whatever the database.
+
+The store also keeps, in process, each conversation's events as they read back from the
+database (redacted, deserialised by Rasa's own functions), so a turn neither reads nor
+deserialises the whole session again (RedactingSQLTrackerStore below; the redaction alone is
+UncachedRedactingSQLTrackerStore). A SQLite
+file runs in WAL mode with synchronous=NORMAL (a commit waits for the log, not for the file).
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
+import json
 import os
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+import sqlalchemy as sa  # type: ignore[import-untyped]  # Rasa pins SQLAlchemy 1.4, no stubs here
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import ActiveLoop, Event, SlotSet, UserUttered
+from rasa.shared.core.events import ActiveLoop, Event, SessionStarted, SlotSet, UserUttered, deserialise_events
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from addons import switches
 from huanxin_redaction import MASK, mask_identity_numbers
 
 IDENTITY_SLOTS = ("identity_phone", "identity_dob", "identity_id_last4")
@@ -61,15 +74,29 @@ def _redact_user(event: UserUttered, whole: bool) -> UserUttered:
     )
 
 
-def redact_events(events: Iterable[Event]) -> list[Event]:
-    """The events as they may be stored (see module docstring)."""
-    result: list[Event] = []
+def _requested_after(event: Event, requested: str | None) -> str | None:
+    """The slot a form asks for, after this event."""
+    if isinstance(event, SlotSet) and event.key == "requested_slot":
+        return event.value
+    if isinstance(event, ActiveLoop) and event.name is None:
+        return None
+    return requested
+
+
+def redaction_state(events: Iterable[Event]) -> str | None:
+    """The slot a form asks for after these events (what redact_events carries along)."""
     requested: str | None = None
     for event in events:
-        if isinstance(event, SlotSet) and event.key == "requested_slot":
-            requested = event.value
-        elif isinstance(event, ActiveLoop) and event.name is None:
-            requested = None
+        requested = _requested_after(event, requested)
+    return requested
+
+
+def redact_events(events: Iterable[Event], requested: str | None = None) -> list[Event]:
+    """The events as they may be stored (see module docstring). ``requested``: the slot a form
+    asked for before the first of them (redaction_state of the events before)."""
+    result: list[Event] = []
+    for event in events:
+        requested = _requested_after(event, requested)
         if isinstance(event, UserUttered):
             event = _redact_user(event, whole=requested in IDENTITY_SLOTS)
         elif isinstance(event, SlotSet) and event.key in SECRET_SLOTS and event.value not in (None, MASK):
@@ -153,7 +180,9 @@ def tracker_db_settings(configured: Mapping[str, Any], env: Mapping[str, str] | 
     return settings
 
 
-class RedactingSQLTrackerStore(SQLTrackerStore):
+class UncachedRedactingSQLTrackerStore(SQLTrackerStore):
+    """The redaction alone: Rasa reads and writes each tracker as it always does."""
+
     def __init__(
         self,
         domain: Any = None,
@@ -192,6 +221,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 "install psycopg2-binary in the bot environment"
             ) from exc
 
+        if settings["dialect"] == "sqlite" and switches.enabled("sqlite_wal"):
+            self.engine = tuned_sqlite_engine(vars(self)["engine"])  # set by SQLTrackerStore (untyped)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
     async def save(self, tracker: Any) -> None:
         await super().save(_RedactedView(tracker))
 
@@ -216,3 +249,205 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         else:
             for body in bodies:
                 self.event_broker.publish(body)
+
+
+def tuned_sqlite_engine(engine: Any) -> Any:
+    """The SQLite engine again, with its connection kept and WAL on.
+
+    SQLAlchemy 1.4 gives a SQLite file a NullPool: every retrieve and save of Rasa opened and
+    closed a connection (a tenth of a turn's CPU). The connection is now kept, one a thread
+    (Rasa uses the event loop's). WAL journal and synchronous=NORMAL: a commit appends to the log
+    without waiting for the database file to be synced (the last commits can be lost on a power
+    cut, never half-written; a crash of Rasa loses nothing), and readers do not block the writer."""
+    tuned = sa.create_engine(engine.url, poolclass=sa.pool.SingletonThreadPool, pool_size=8)
+
+    @sa.event.listens_for(tuned, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    engine.dispose()
+    return tuned
+
+
+# ---- the in-process cache ------------------------------------------------------------------
+
+CACHED_CONVERSATIONS = 2000  # least recently used conversations beyond this are forgotten
+
+
+class _Cached:
+    """One conversation as the database holds it: ``events`` are those Rasa's query of the
+    latest session returns (timestamp at or after the latest SessionStarted's, in id order),
+    deserialised, ``in_session`` how many rows they came from (the number Rasa's save counts);
+    ``rows`` and ``last_id`` are count(id) and max(id) of all the sender's rows when they were
+    read or written, ``session_start`` the latest SessionStarted's timestamp."""
+
+    __slots__ = ("events", "in_session", "rows", "last_id", "session_start")
+
+    def __init__(
+        self, events: list[Event], in_session: int, rows: int, last_id: int | None, session_start: float | None
+    ) -> None:
+        self.events = events
+        self.in_session = in_session
+        self.rows = rows
+        self.last_id = last_id
+        self.session_start = session_start
+
+
+def _in_session(timestamp: float | None, session_start: float | None) -> bool:
+    """Rasa's filter: ``timestamp >= session_start OR session_start IS NULL`` (SQL: a NULL
+    timestamp is not >= anything)."""
+    return session_start is None or (timestamp is not None and timestamp >= session_start)
+
+
+def _deserialise(data: str) -> list[Event]:
+    """One stored row as Rasa's retrieve makes it an event (json.loads, deserialise_events)."""
+    return deserialise_events([json.loads(data)])
+
+
+class RedactingSQLTrackerStore(UncachedRedactingSQLTrackerStore):
+    """The redacting store with each conversation's stored events kept in process.
+
+    A turn's retrieve asks the database one cheap question, ``count(id), max(id)`` of the
+    conversation's rows: unchanged, the tracker is rebuilt from the kept events (no rows read,
+    nothing deserialised); grown (another Rasa instance served the conversation: several
+    instances share the store, and the lock store serialises a conversation's turns), only
+    the new rows are read; anything else (rows removed, a new session started elsewhere)
+    reads the conversation again as Rasa does. A save inserts only the events after those
+    stored (Rasa's rule: the tracker's events past the number stored for the latest session)
+    and redacts only those, carrying the form's state over from the events before; the kept
+    events are then what those rows read back as. The tracker returned is the one Rasa's own
+    retrieve would build from the database: tests/bot/test_tracker_cache.py compares them.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self.caching = switches.enabled("tracker_cache")
+
+    # ---- reading
+
+    def _table(self) -> Any:
+        return self.SQLEvent.__table__
+
+    def _counts(self, session: Any, sender_id: str) -> tuple[int, int | None]:
+        t = self._table()
+        row = session.execute(
+            sa.select(sa.func.count(t.c.id), sa.func.max(t.c.id)).where(t.c.sender_id == sender_id)
+        ).one()
+        return int(row[0]), row[1]
+
+    def _read_all(self, session: Any, sender_id: str, rows: int, last_id: int | None) -> _Cached:
+        """The latest session as Rasa's retrieve reads it."""
+        records = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+        events: list[Event] = []
+        session_start: float | None = None
+        for record in records:
+            if record.type_name == SessionStarted.type_name and record.timestamp is not None:
+                session_start = record.timestamp if session_start is None else max(session_start, record.timestamp)
+            events.extend(_deserialise(record.data))
+            last_id = record.id if last_id is None else max(last_id, record.id)
+        return _Cached(events, len(records), rows, last_id, session_start)
+
+    def _fresh(self, session: Any, sender_id: str) -> _Cached | None:
+        """The conversation as the database holds it now (None: no rows), read as little as possible."""
+        rows, last_id = self._counts(session, sender_id)
+        if rows == 0:
+            self._cache.pop(sender_id, None)
+            return None
+        entry = self._cache.get(sender_id)
+        if entry is not None and (entry.rows, entry.last_id) != (rows, last_id):
+            entry = self._grown(session, sender_id, entry, rows, last_id)
+        if entry is None:
+            entry = self._read_all(session, sender_id, rows, last_id)
+        self._remember(sender_id, entry)
+        return entry
+
+    def _grown(self, session: Any, sender_id: str, entry: _Cached, rows: int, last_id: int | None) -> _Cached | None:
+        """The kept events with the rows added since (None when that is not all that changed)."""
+        if entry.last_id is None or last_id is None or last_id < entry.last_id or rows <= entry.rows:
+            return None
+        t = self._table()
+        records = session.execute(
+            sa.select(t.c.id, t.c.type_name, t.c.timestamp, t.c.data)
+            .where(t.c.sender_id == sender_id, t.c.id > entry.last_id)
+            .order_by(t.c.id)
+        ).all()
+        if entry.rows + len(records) != rows or any(r.type_name == SessionStarted.type_name for r in records):
+            return None  # rows went away too, or a new session began: read it all
+        events, in_session = list(entry.events), entry.in_session
+        for record in records:
+            if _in_session(record.timestamp, entry.session_start):
+                events.extend(_deserialise(record.data))
+                in_session += 1
+        return _Cached(events, in_session, rows, records[-1].id, entry.session_start)
+
+    def _remember(self, sender_id: str, entry: _Cached) -> None:
+        self._cache[sender_id] = entry
+        self._cache.move_to_end(sender_id)
+        while len(self._cache) > CACHED_CONVERSATIONS:
+            self._cache.popitem(last=False)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        if not self.caching:
+            return await super().retrieve(sender_id)
+        with self.session_scope() as session:
+            entry = self._fresh(session, sender_id)
+        if entry is None or not self.domain or not entry.events:
+            return None
+        return DialogueStateTracker.from_events(sender_id, list(entry.events), self.domain.slots)
+
+    # ---- writing
+
+    async def save(self, tracker: Any) -> None:
+        if not self.caching:
+            return await super().save(tracker)
+        if self.event_broker is not None:  # as SQLTrackerStore.save; the view redacts every event: only then
+            await self.stream_events(_RedactedView(tracker))
+        sender_id = tracker.sender_id
+        with self.session_scope() as session:
+            entry = self._fresh(session, sender_id) or _Cached([], 0, 0, None, None)
+            stored = entry.in_session  # Rasa's rule: the tracker's events past this many are new
+            if stored >= len(tracker.events):
+                return
+            requested = redaction_state(itertools.islice(tracker.events, 0, stored))
+            new_events = redact_events(itertools.islice(tracker.events, stored, None), requested)
+            records = []
+            for event in new_events:
+                data = event.as_dict()
+                records.append(
+                    self.SQLEvent(
+                        sender_id=sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                        action_name=data.get("name"),
+                        data=json.dumps(data),
+                    )
+                )
+            session.add_all(records)
+            session.flush()  # the rows' ids, read before commit() expires them
+            written = [(r.id, r.type_name, r.timestamp, r.data) for r in records]
+            ids = [w[0] for w in written]
+            session.commit()
+            if any(type_name == SessionStarted.type_name for _id, type_name, _ts, _data in written):
+                self._cache.pop(sender_id, None)  # the next read finds where the new session starts
+                return
+            events, in_session = list(entry.events), entry.in_session
+            for _id, _type_name, timestamp, data in written:
+                if _in_session(timestamp, entry.session_start):
+                    events.extend(_deserialise(data))
+                    in_session += 1
+            last_id = max(ids)
+            self._remember(
+                sender_id,
+                _Cached(
+                    events,
+                    in_session,
+                    entry.rows + len(records),
+                    max(last_id, entry.last_id or 0),
+                    entry.session_start,
+                ),
+            )

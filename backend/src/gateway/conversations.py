@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from huanxin_redaction import mask_identity_numbers, redact
 from ledger.desk_door import MANUAL_VERIFICATION_METHODS
@@ -303,7 +304,7 @@ class ConversationService:
         if not plausible_id(conversation_id):
             return None
         async with self.sessions() as s, s.begin():
-            conv = await s.get(Conversation, conversation_id, populate_existing=True)
+            conv = await s.get(Conversation, conversation_id)
             if conv is None or conv.client_token_hash is None:
                 return None
             if not secrets.compare_digest(conv.client_token_hash.encode(), hash_token(token).encode()):
@@ -375,38 +376,70 @@ class ConversationService:
         client_msg_id: str | None = None,
         sender_name: str | None = None,
     ) -> Message:
+        return (
+            await self._append_many(
+                s,
+                conv,
+                [
+                    {
+                        "sender": sender,
+                        "text": body,
+                        "buttons": buttons,
+                        "agent_only": agent_only,
+                        "client_msg_id": client_msg_id,
+                        "sender_name": sender_name,
+                    }
+                ],
+            )
+        )[0]
+
+    async def _append_many(
+        self, s: AsyncSession, conv: Conversation, entries: list[dict[str, Any]], **changes: Any
+    ) -> list[Message]:
+        """Append messages (dicts of Message fields: sender, text, buttons...) with one
+        ``UPDATE conversations SET last_seq = last_seq + n ... RETURNING last_seq`` that also
+        writes ``changes`` (other conversation columns), and one flush of the rows. ``conv`` is
+        brought up to date without being marked changed: nothing is written for it again."""
         now = self.clock()
-        seq = (
+        if not entries and not changes:
+            return []
+        last = (
             await s.execute(
                 update(Conversation)
                 .where(Conversation.id == conv.id)
-                .values(last_seq=Conversation.last_seq + 1, updated_at=now)
+                .values(last_seq=Conversation.last_seq + len(entries), updated_at=now, **changes)
                 .returning(Conversation.last_seq)
             )
         ).scalar_one()
-        conv.last_seq = seq
-        conv.updated_at = now
-        if sender != "bot":  # the bot's texts are our templates; anything a person typed is masked
-            body = mask_identity_numbers(body) or ""
-        msg = Message(
-            conversation_id=conv.id,
-            seq=seq,
-            sender=sender,
-            sender_name=sender_name,
-            text=body,
-            buttons=buttons,
-            agent_only=agent_only,
-            client_msg_id=client_msg_id,
-            created_at=now,
-        )
-        s.add(msg)
-        await s.flush()
-        return msg
+        for key, value in {"last_seq": last, "updated_at": now, **changes}.items():
+            set_committed_value(conv, key, value)
+        messages = []
+        for offset, entry in enumerate(entries):
+            body = entry["text"]
+            if entry["sender"] != "bot":  # the bot's texts are our templates; anything a person typed is masked
+                body = mask_identity_numbers(body) or ""
+            messages.append(
+                Message(
+                    conversation_id=conv.id,
+                    seq=last - len(entries) + 1 + offset,
+                    sender=entry["sender"],
+                    sender_name=entry.get("sender_name"),
+                    text=body,
+                    buttons=entry.get("buttons"),
+                    agent_only=entry.get("agent_only", False),
+                    client_msg_id=entry.get("client_msg_id"),
+                    created_at=now,
+                )
+            )
+        if messages:
+            s.add_all(messages)
+            await s.flush()
+        return messages
 
     async def _load(self, s: AsyncSession, conversation_id: str) -> Conversation:
         if not plausible_id(conversation_id):
             raise NotFound(conversation_id)
-        conv = await s.get(Conversation, conversation_id, populate_existing=True)
+        conv = await s.get(Conversation, conversation_id)  # a new session each time: always read
         if conv is None:
             raise NotFound(conversation_id)
         return conv
@@ -579,25 +612,33 @@ class ConversationService:
         stored: list[Message] = []
         state_changed = False
         async with self.sessions() as s, s.begin():
-            conv = await self._load(s, conv.id)
+            # The turn's lock is held since the borrower's message was stored, and every change of
+            # a conversation takes it: `conv` is as the database has it, bar last_seq, which the
+            # append's UPDATE ... RETURNING reads. One UPDATE and one INSERT store the answer.
+            entries: list[dict[str, Any]] = []
+            changes: dict[str, Any] = {}
             if turn is None or failure:
                 notice = {"timeout": "bot_timed_out", "empty_answer": "bot_no_answer"}.get(
                     failure or "", "bot_unavailable"
                 )
-                stored.append(await self._append(s, conv, "system", t(notice, conv.language)))
+                entries.append({"sender": "system", "text": t(notice, conv.language)})
             else:
-                if turn.language and turn.language != conv.language:
-                    conv.language = turn.language
-                conv.awaiting_identity = turn.expects_identity_answer
-                for reply in turn.replies:
-                    stored.append(await self._append(s, conv, "bot", reply.text, buttons=reply.buttons))
+                language = turn.language if turn.language and turn.language != conv.language else conv.language
+                if language != conv.language:
+                    changes["language"] = language
+                if turn.expects_identity_answer != conv.awaiting_identity:
+                    changes["awaiting_identity"] = turn.expects_identity_answer
+                entries += [{"sender": "bot", "text": r.text, "buttons": r.buttons} for r in turn.replies]
                 if turn.handoff_reason and conv.state == "bot":
-                    conv.state = "agent"
-                    conv.escalation_reason = turn.handoff_reason[:64]
-                    conv.escalated_at = self.clock()
-                    conv.assigned_agent = None
+                    changes.update(
+                        state="agent",
+                        escalation_reason=turn.handoff_reason[:64],
+                        escalated_at=self.clock(),
+                        assigned_agent=None,
+                    )
                     state_changed = True
-                    stored.append(await self._append(s, conv, "system", self._handoff_text(conv.language)))
+                    entries.append({"sender": "system", "text": self._handoff_text(language)})
+            stored = await self._append_many(s, conv, entries, **changes)
         self._publish(conv, stored)
         self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": False, "sender": "bot"})
         if state_changed:
