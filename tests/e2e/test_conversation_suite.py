@@ -182,6 +182,11 @@ def _loan_index(copy: Copy, loan_id: str) -> int:
     return list(copy.loan_ids.values()).index(loan_id) + 1
 
 
+def _day(value: Any) -> date:
+    """A date column as either driver gives it (a date, or ISO text on SQLite)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
 def observed(key: str, copy: Copy, conversation: str, database_url: str, today: date) -> Any:
     if key == "verified":
         rows = _rows(database_url, "SELECT id FROM verification_sessions WHERE conversation_id = :c", c=conversation)
@@ -214,8 +219,7 @@ def observed(key: str, copy: Copy, conversation: str, database_url: str, today: 
                 l=loan_id,
             )
             for r in rows:
-                promised = r["promised_date"]
-                promised = promised if isinstance(promised, date) else date.fromisoformat(str(promised))
+                promised = _day(r["promised_date"])
                 found.append(
                     {
                         "loan": _loan_index(copy, loan_id),
@@ -236,11 +240,7 @@ def observed(key: str, copy: Copy, conversation: str, database_url: str, today: 
                 "loan": _loan_index(copy, r["loan_id"]),
                 "amount": None if r["amount"] is None else f"{Decimal(str(r['amount'])):.2f}",
                 "reference": r["reference"],
-                "paid_days_ago": None
-                if r["paid_on"] is None
-                else (
-                    today - (r["paid_on"] if isinstance(r["paid_on"], date) else date.fromisoformat(str(r["paid_on"])))
-                ).days,
+                "paid_days_ago": None if r["paid_on"] is None else (today - _day(r["paid_on"])).days,
             }
             for r in rows
         ]

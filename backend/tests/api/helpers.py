@@ -33,14 +33,15 @@ def loan_number(key: str) -> str:
     return DEMO_LOANS[key].loan_number
 
 
-async def verify(client, key: str, conversation_id: str = "conv-1") -> dict:
+async def verify(client, key: str, conversation_id: str = "conv-1", phone: str | None = None) -> dict:
+    """Verifies demo borrower ``key`` (or, with ``phone``, a copy of it: same answers, its own phone)."""
     b = DEMO_BORROWERS[key]
     resp = await client.post(
         "/api/v1/verifications",
         headers=AUTH,
         json={
             "conversation_id": conversation_id,
-            "phone": b.phone,
+            "phone": phone or b.phone,
             "date_of_birth": b.date_of_birth.isoformat(),
             "id_last4": b.id_last4,
         },

@@ -14,26 +14,13 @@ from ledger.services.seeding import seed_demo, seed_demo_copies
 from ledger.web.keys import LEDGER
 
 from .conftest import SALT
-from .helpers import AUTH, as_borrower, loan_number
+from .helpers import as_borrower, borrower_headers, loan_number, verify
 
 COMPARED = ("days_past_due", "bucket", "overdue", "payoff_amount", "amount_to_bring_current", "next_due")
 
 
 async def _verify_copy(client, key: str, phone: str, conversation_id: str) -> dict[str, str]:
-    b = DEMO_BORROWERS[key]
-    resp = await client.post(
-        "/api/v1/verifications",
-        headers=AUTH,
-        json={
-            "conversation_id": conversation_id,
-            "phone": phone,
-            "date_of_birth": b.date_of_birth.isoformat(),
-            "id_last4": b.id_last4,
-        },
-    )
-    assert resp.status == 201, await resp.text()
-    body = await resp.json()
-    return {**AUTH, "X-Verification-Token": body["token"], "X-Conversation-Id": conversation_id}
+    return borrower_headers(await verify(client, key, conversation_id, phone=phone), conversation_id)
 
 
 async def _status(client, headers, number: str) -> dict:
