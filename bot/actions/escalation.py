@@ -8,7 +8,7 @@ import logging
 from actions import confirm
 from actions.base import LedgerAction
 from actions.corrections import offer_withdrawal, says_withdraw, withdraw_last_record
-from actions.handoff import conversation_summary, escalate, mask_identity_numbers
+from actions.handoff import conversation_summary, escalate, escalation_reference, mask_identity_numbers
 from actions.ledger_client import LedgerError, LedgerUnavailable
 from actions.turn import Turn
 
@@ -42,7 +42,7 @@ class ActionRequestHuman(LedgerAction):
         turn.set("awaiting", None)
         escalation = await escalate(turn, reason, conversation_summary(turn))
         if escalation.get("escalation_id"):
-            turn.say("escalated", escalation_id=escalation["escalation_id"])
+            turn.say("escalated", reference=escalation_reference(escalation))
         else:
             turn.say("escalated_pending")
 

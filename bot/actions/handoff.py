@@ -69,6 +69,12 @@ def conversation_summary(turn: Turn) -> str:
     return "; ".join(parts)
 
 
+def escalation_reference(escalation: dict) -> str:
+    """What the borrower is given to quote: the escalation's short case number (ESC-2026-000123),
+    the record's id only from a ledger that gives none."""
+    return str(escalation.get("case_number") or escalation.get("escalation_id"))
+
+
 async def escalate(turn: Turn, reason: str, summary: str) -> dict:
     """Hands the conversation to a person: the custom payload the conversation gateway switches
     on (docs/architecture.md; other channels ignore it) is always sent, and `escalated` set.

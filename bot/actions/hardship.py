@@ -26,7 +26,7 @@ from actions.base import (
     switch_language_in_form,
 )
 from actions.budget import FIGURE_SLOTS, MAX_MONTHLY, correct_assessment, correct_reason
-from actions.handoff import conversation_summary, escalate, offer_hardship_review
+from actions.handoff import conversation_summary, escalate, escalation_reference, offer_hardship_review
 from actions.ledger_client import LedgerError
 from actions.loan_status import load_status, say_dispute, say_dispute_conflict
 from actions.loans import name_the_loan, select_loan
@@ -408,7 +408,7 @@ class ActionSubmitHardship(LedgerAction):
     async def _human_review(self, turn: Turn) -> None:
         escalation = await escalate(turn, "hardship_review", conversation_summary(turn))
         if escalation.get("escalation_id"):
-            turn.say("no_plans", escalation_id=escalation["escalation_id"])
+            turn.say("no_plans", reference=escalation_reference(escalation))
         else:
             turn.say("no_plans_pending")
 

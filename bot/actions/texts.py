@@ -130,8 +130,8 @@ T: dict[str, dict[str, str]] = {
         "en": "Would you like me to connect you with a person?",
     },
     "escalated": {
-        "zh": "已为您转接人工客服（编号 {escalation_id}），同事会尽快在这里回复您。",
-        "en": "I've passed your conversation to a person (reference {escalation_id}); a colleague will reply here as soon as possible.",
+        "zh": "已为您转接人工客服（编号 {reference}），同事会尽快在这里回复您。",
+        "en": "I've passed your conversation to a person (reference {reference}); a colleague will reply here as soon as possible.",
     },
     # ---- status
     "status_overdue": {
@@ -298,8 +298,8 @@ T: dict[str, dict[str, str]] = {
         "en": "The {plan} you asked about isn't available: {reasons}.",
     },
     "no_plans": {
-        "zh": "根据目前的情况，系统没有能直接提供的方案。我已经请专人审核您的情况（编号 {escalation_id}），同事会尽快联系您。",
-        "en": "There's no option I can offer directly right now, so I've asked a specialist to review your situation (reference {escalation_id}). A colleague will get back to you soon.",
+        "zh": "根据目前的情况，系统没有能直接提供的方案。我已经请专人审核您的情况（编号 {reference}），同事会尽快联系您。",
+        "en": "There's no option I can offer directly right now, so I've asked a specialist to review your situation (reference {reference}). A colleague will get back to you soon.",
     },
     "plan_unknown_choice": {
         "zh": "抱歉，我没看懂您选的是哪个方案，请点选下面的按钮或回复方案的序号。",

@@ -816,6 +816,7 @@ class FakeLedger:
         self._check("create_escalation")
         escalation = {
             "escalation_id": f"esc-{next(self._ids)}",
+            "case_number": f"ESC-2026-{len(self.escalations) + 1:06d}",
             "status": "open",
             "reason": reason,
             "summary": summary,
@@ -824,7 +825,11 @@ class FakeLedger:
             "borrower_linked": auth is not None and auth.token in self.tokens,
         }
         self.escalations.append(escalation)
-        return {"escalation_id": escalation["escalation_id"], "status": "open"}
+        return {
+            "escalation_id": escalation["escalation_id"],
+            "case_number": escalation["case_number"],
+            "status": "open",
+        }
 
     async def create_complaint(self, conversation_id, text, auth=None):
         self._check("create_complaint")

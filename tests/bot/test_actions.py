@@ -543,7 +543,8 @@ async def test_request_human_summary_holds_no_identity_answers():
     for secret in D1:
         assert secret not in escalation["summary"]
     assert "ask_overdue_status" in escalation["summary"]
-    assert escalation["escalation_id"] in conv.all_text()
+    # the borrower is given the short case number, never the record's id
+    assert escalation["case_number"] in conv.all_text() and escalation["escalation_id"] not in conv.all_text()
 
 
 # ---------------------------------------------------------------- tips, fallback, language

@@ -105,6 +105,25 @@ async def test_contact_preferences_escalations_and_complaints_are_recorded_and_a
         assert action in actions
 
 
+async def test_escalations_and_complaints_get_short_case_numbers_in_order(client, demo):
+    """A borrower is given ESC-<year>-<six digits> to quote, numbered in order across hand-offs
+    and complaints (each complaint has its hand-off); never the record's id."""
+    year = client.app[LEDGER].today().year
+    numbers = []
+    for conversation in ("conv-a", "conv-b"):
+        resp = await client.post(
+            "/api/v1/escalations",
+            headers=AUTH,
+            json={"conversation_id": conversation, "reason": "fallback", "summary": "?"},
+        )
+        body = await resp.json()
+        assert resp.status == 201 and body["case_number"] != body["escalation_id"]
+        numbers.append(body["case_number"])
+    comp = await client.post("/api/v1/complaints", headers=AUTH, json={"conversation_id": "conv-c", "text": "rude"})
+    numbers.append((await comp.json())["case_number"])
+    assert numbers == [f"ESC-{year}-000001", f"ESC-{year}-000002", f"ESC-{year}-000003"]
+
+
 async def test_policy_texts_come_from_the_policy_file(client):
     resp = await client.get("/api/v1/policy/texts", headers=AUTH)
     texts = {t["key"]: t for t in (await resp.json())["texts"]}

@@ -297,6 +297,7 @@ class Escalation(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     conversation_id: Mapped[str] = mapped_column(String(200), index=True)
     borrower_id: Mapped[str | None] = mapped_column(ForeignKey("borrowers.id", ondelete="SET NULL"))
+    case_number: Mapped[str | None] = mapped_column(String(32), unique=True)  # ESC-<year>-<6 digits>; None before 0009
     reason: Mapped[str] = mapped_column(String(32))
     summary: Mapped[str] = mapped_column(Text)
     language: Mapped[str | None] = mapped_column(String(5))

@@ -38,11 +38,12 @@ Row = TypeVar("Row", bound=m.Base)
 
 
 async def add_numbered(
-    session: AsyncSession, make_row: Callable[[str], Row], prefix: str, taken: int, attempts: int = 20
+    session: AsyncSession, make_row: Callable[[str], Row], prefix: str, numbered: Any, attempts: int = 20
 ) -> Row | None:
-    """Adds ``make_row(case_number)`` under the first free case number after ``taken`` (the
-    prefix and six digits); a number a concurrent transaction took is skipped. None when
-    ``attempts`` numbers in a row were taken."""
+    """Adds ``make_row(case_number)`` under the first free case number with ``prefix`` (the prefix
+    and six digits) after those the column ``numbered`` already holds; a number a concurrent
+    transaction took is skipped. None when ``attempts`` numbers in a row were taken."""
+    taken = int((await session.execute(select(func.count(numbered)).where(numbered.like(f"{prefix}%")))).scalar_one())
     for attempt in range(attempts):
         row = make_row(f"{prefix}{taken + 1 + attempt:06d}")
         try:
@@ -190,11 +191,6 @@ async def open_trace_like(
     return None
 
 
-async def count_trace_numbers(session: AsyncSession, prefix: str) -> int:
-    stmt = select(func.count()).select_from(m.PaymentTrace).where(m.PaymentTrace.case_number.like(f"{prefix}%"))
-    return int((await session.execute(stmt)).scalar_one())
-
-
 async def hardship_case(session: AsyncSession, case_id: str, loan_id: str) -> m.HardshipCase | None:
     stmt = select(m.HardshipCase).where(m.HardshipCase.id == case_id, m.HardshipCase.loan_id == loan_id)
     return (await session.execute(stmt)).scalar_one_or_none()
@@ -223,11 +219,6 @@ async def supersede_open_offers(session: AsyncSession, loan_id: str, at: datetim
 async def arrangement_for_evaluation(session: AsyncSession, evaluation_id: str) -> m.Arrangement | None:
     stmt = select(m.Arrangement).where(m.Arrangement.evaluation_id == evaluation_id)
     return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def count_dispute_numbers(session: AsyncSession, prefix: str) -> int:
-    stmt = select(func.count()).select_from(m.Dispute).where(m.Dispute.case_number.like(f"{prefix}%"))
-    return int((await session.execute(stmt)).scalar_one())
 
 
 # ------------------------------------------------------------- verification

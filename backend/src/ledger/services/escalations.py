@@ -24,6 +24,21 @@ async def _caller_borrower(ledger: Ledger, session, token: str | None, conversat
         return None
 
 
+async def _numbered_escalation(ledger: Ledger, session, **fields: Any) -> m.Escalation:
+    """A new open escalation with its case number (ESC-<year>-<six digits>): the short reference a
+    borrower is given and can quote, never the row's id."""
+    prefix = f"ESC-{ledger.today().year}-"
+    escalation = await repo.add_numbered(
+        session,
+        lambda number: m.Escalation(case_number=number, status="open", created_at=ledger.now(), **fields),
+        prefix,
+        m.Escalation.case_number,
+    )
+    if escalation is None:  # pragma: no cover - 20 concurrent escalations in one instant
+        raise RuntimeError("no free escalation case number")
+    return escalation
+
+
 async def escalate(
     ledger: Ledger,
     *,
@@ -37,17 +52,15 @@ async def escalate(
     summary = mask_identity_numbers(summary) or ""  # free text keeps its words, never an ID number
     async with ledger.sessions() as session, session.begin():
         borrower_id = await _caller_borrower(ledger, session, token, conversation_id)
-        escalation = m.Escalation(
+        escalation = await _numbered_escalation(
+            ledger,
+            session,
             conversation_id=conversation_id,
             borrower_id=borrower_id,
             reason=reason,
             summary=summary,
             language=language,
-            status="open",
-            created_at=ledger.now(),
         )
-        session.add(escalation)
-        await session.flush()
         await repo.add_audit(
             session,
             at=ledger.now(),
@@ -56,7 +69,12 @@ async def escalate(
             borrower_id=borrower_id,
             detail={"conversation_id": conversation_id, "escalation_id": escalation.id, "reason": reason},
         )
-    return {"escalation_id": escalation.id, "status": "open", "borrower_linked": borrower_id is not None}
+    return {
+        "escalation_id": escalation.id,
+        "case_number": escalation.case_number,
+        "status": "open",
+        "borrower_linked": borrower_id is not None,
+    }
 
 
 async def complain(
@@ -71,17 +89,15 @@ async def complain(
     async with ledger.sessions() as session, session.begin():
         borrower_id = await _caller_borrower(ledger, session, token, conversation_id)
         now = ledger.now()
-        escalation = m.Escalation(
+        escalation = await _numbered_escalation(
+            ledger,
+            session,
             conversation_id=conversation_id,
             borrower_id=borrower_id,
             reason="complaint",
             summary=text[:500],
             language=None,
-            status="open",
-            created_at=now,
         )
-        session.add(escalation)
-        await session.flush()
         complaint = m.Complaint(
             conversation_id=conversation_id,
             borrower_id=borrower_id,
@@ -99,7 +115,7 @@ async def complain(
             borrower_id=borrower_id,
             detail={"conversation_id": conversation_id, "complaint_id": complaint.id, "escalation_id": escalation.id},
         )
-    return {"complaint_id": complaint.id, "escalation_id": escalation.id}
+    return {"complaint_id": complaint.id, "escalation_id": escalation.id, "case_number": escalation.case_number}
 
 
 async def withdraw_complaint(

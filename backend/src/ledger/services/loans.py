@@ -364,7 +364,6 @@ async def open_dispute(
             )
         reply_due_by = today + timedelta(days=ledger.policy.disputes.reply_days)
         prefix = f"DSP-{today.year}-"
-        sequence = await repo.count_dispute_numbers(session, prefix)
         opened = await repo.add_numbered(
             session,
             lambda number: m.Dispute(
@@ -380,7 +379,7 @@ async def open_dispute(
                 conversation_id=caller.conversation_id,
             ),
             prefix,
-            sequence,
+            m.Dispute.case_number,
         )
         if opened is None:  # pragma: no cover - 20 concurrent disputes in one instant
             raise DisputeOpen("could not allocate a case number; try again")

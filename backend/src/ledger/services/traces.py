@@ -47,7 +47,6 @@ async def open_payment_trace(
             return trace_view(existing, loan.loan_number), False
         reply_due_by = trace_reply_due(today, ledger.policy)
         prefix = f"TRC-{today.year}-"
-        sequence = await repo.count_trace_numbers(session, prefix)
         opened = await repo.add_numbered(
             session,
             lambda number: m.PaymentTrace(
@@ -65,7 +64,7 @@ async def open_payment_trace(
                 created_at=ledger.now(),
             ),
             prefix,
-            sequence,
+            m.PaymentTrace.case_number,
         )
         if opened is None:  # pragma: no cover - 20 concurrent traces in one instant
             raise TraceNumbersExhausted("could not allocate a case number; try again")

@@ -485,6 +485,7 @@ class PaymentTraceOut(Response):
 
 class EscalationOut(Response):
     escalation_id: str
+    case_number: str
     status: Literal["open"]
     borrower_linked: bool
 
@@ -492,6 +493,7 @@ class EscalationOut(Response):
 class ComplaintOut(Response):
     complaint_id: str
     escalation_id: str
+    case_number: str
 
 
 class LastManualVerification(Response):
