@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,15 @@ os.environ.setdefault("BENCH_DB", "huanxin_lab_bench")
 import benchlib  # after BENCH_DB is set: benchlib reads it on import
 
 TARGET_SECONDS = 20.0
+# Runs `ledger simulate` and prints, as its last stderr line, the CPU time and the peak resident
+# memory of that command's process tree alone (this script's own children include `generate`).
+WRAPPER = (
+    "import json, resource, subprocess, sys\n"
+    "rc = subprocess.run(sys.argv[1:]).returncode\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(json.dumps({'maxrss_kib': u.ru_maxrss, 'cpu_s': u.ru_utime + u.ru_stime}), file=sys.stderr)\n"
+    "sys.exit(rc)\n"
+)
 DEFAULT_POLICY = benchlib.BACKEND / "src" / "ledger" / "default_policy.yaml"
 
 
@@ -64,7 +72,7 @@ def main() -> int:
         print(benchlib.machine().replace("before the run", "just before simulate"))
         started = time.perf_counter()
         result = subprocess.run(
-            [str(benchlib.LEDGER_BIN), *args],
+            [sys.executable, "-c", WRAPPER, str(benchlib.LEDGER_BIN), *args],
             env=benchlib.ledger_env(),
             cwd=benchlib.BACKEND,
             capture_output=True,
@@ -74,7 +82,8 @@ def main() -> int:
         if result.returncode != 0:
             print(result.stdout, result.stderr, sep="\n", file=sys.stderr)
             return 1
-        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        usage = json.loads(result.stderr.strip().splitlines()[-1])
+        peak_mib, cpu = usage["maxrss_kib"] / 1024, usage["cpu_s"]
         report = json.loads((out / "report.json").read_text(encoding="utf-8"))
         sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
     print("command: ledger " + " ".join(args).replace(tmp, "$TMP"))
@@ -88,6 +97,10 @@ def main() -> int:
     print(
         f"wall time: {wall:.1f} s for {report['loans']:,} loans under two policies "
         f"({report['loans'] / wall:,.0f} loans/s); target < {TARGET_SECONDS:.0f} s for 100,000: {verdict}"
+    )
+    print(
+        f"CPU time of ledger simulate and its workers: {cpu:.1f} s ({cpu / 2:.1f} s if both cores were its alone; "
+        f"compare with the wall time and the load average above when the machine is shared)"
     )
     print(f"peak resident memory of the largest process (ledger or a worker): {peak_mib:.0f} MiB")
     return 0

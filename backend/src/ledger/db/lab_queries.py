@@ -36,12 +36,46 @@ FactsRow = tuple[str, str, Decimal, Decimal, Decimal]
 #          facts or None, open dispute)
 
 
+# PostgreSQL: one statement per batch, each loan's records as JSON text (money as exact text),
+# read through the asyncpg connection itself; the worker processes parse the text
+# (services.lab_worker), so the reading process only moves strings.
+_PG_BATCH = """
+SELECT l.id, l.loan_number, l.principal::text, l.apr::text, l.term, l.disbursed_on,
+  (SELECT json_agg(json_build_array(i.number, i.due_date, i.principal::text, i.interest::text, i.amount::text)
+                   ORDER BY i.number)
+     FROM instalments i WHERE i.loan_id = l.id)::text,
+  (SELECT json_agg(json_build_array(p.external_ref, p.amount::text, p.received_on)
+                   ORDER BY p.received_on, p.created_at, p.id)
+     FROM payments p WHERE p.loan_id = l.id)::text,
+  EXISTS (SELECT 1 FROM arrangements a WHERE a.loan_id = l.id),
+  (SELECT json_build_array(h.reason, h.duration, h.monthly_income::text, h.essential_expenses::text,
+                           h.other_debt_payments::text)
+     FROM hardship_cases h WHERE h.loan_id = l.id ORDER BY h.created_at DESC, h.id DESC LIMIT 1)::text,
+  EXISTS (SELECT 1 FROM disputes d WHERE d.loan_id = l.id AND d.status = 'open')
+FROM loans l WHERE l.id > $1 ORDER BY l.id LIMIT $2
+"""
+
+
 async def portfolio_batches(engine: AsyncEngine, batch_size: int = 2000) -> AsyncIterator[list[tuple[Any, ...]]]:
-    """Yield the portfolio as lists of loan tuples (see the comment above), ``batch_size`` loans each."""
+    """Yield the portfolio as lists of loan tuples (see the comment above), ``batch_size`` loans
+    each. On PostgreSQL the instalments, payments and facts come as JSON text (see _PG_BATCH)."""
     async with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execution_options(isolation_level="REPEATABLE READ")
             await conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            last = ""
+            while True:
+                rows = await raw.fetch(_PG_BATCH, last, batch_size)
+                if not rows:
+                    return
+                last = rows[-1][0]
+                with_arrangements = [r[0] for r in rows if r[8]]
+                arrs = await _arrangements(conn, with_arrangements) if with_arrangements else {}
+                yield [
+                    (r[1], r[2], r[3], r[4], r[5], r[6] or "[]", r[7] or "[]", tuple(arrs.get(r[0], ())), r[9], r[10])
+                    for r in rows
+                ]
         last = ""
         while True:
             loans = (

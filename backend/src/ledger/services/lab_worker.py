@@ -5,7 +5,9 @@ profiles are set once per process by ``init``."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from ..domain.account import ArrangementRecord, LoanContract, PaymentRecord
@@ -21,13 +23,25 @@ def init(current: Policy, candidate: Policy, as_of: date, profiles: tuple[Hardsh
     _STATE.update(current=current, candidate=candidate, as_of=as_of, profiles=profiles)
 
 
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 def loan_from_row(row: tuple[Any, ...]) -> LabLoan:
-    """A loan tuple of ledger.db.lab_queries as domain records."""
+    """A loan tuple of ledger.db.lab_queries as domain records. On PostgreSQL the instalments,
+    payments and facts arrive as JSON text with money as exact decimal text: parsed here, in
+    the worker, not in the process that reads the database."""
     number, principal, apr, term, disbursed_on, inst, pays, arrs, facts, dispute = row
+    if isinstance(inst, str):
+        inst = [(n, _day(d), Decimal(p), Decimal(i), Decimal(a)) for n, d, p, i, a in json.loads(inst)]
+        pays = [(ref, Decimal(amount), _day(on)) for ref, amount, on in json.loads(pays)]
+    if isinstance(facts, str):
+        reason, duration, income, expenses, debts = json.loads(facts)
+        facts = (reason, duration, Decimal(income), Decimal(expenses), Decimal(debts))
     contract = LoanContract(
         number,
-        principal,
-        apr,
+        Decimal(principal),
+        Decimal(apr),
         term,
         disbursed_on,
         tuple(ScheduledInstalment(n, d, p, i, a) for n, d, p, i, a in inst),
