@@ -100,3 +100,37 @@ def test_merge_is_the_sum(policy):
         (a if i % 2 else b).add(o)
     a.merge(b)
     assert a == whole
+
+
+# Reasons for a plan, or about the whole case (no_plan_eligible): never a deciding rule.
+FOR_CODES = {
+    "affordable",
+    "charges_to_waive",
+    "deferral_terms",
+    "dpd_reached",
+    "dpd_within_limit",
+    "fee_waiver_terms",
+    "irregular_income",
+    "long_term_hardship",
+    "lower_payment",
+    "no_plan_eligible",
+    "no_recent_fee_waiver",
+    "no_recent_restructure",
+    "quarterly_terms",
+    "settlement_terms",
+    "temporary_hardship",
+}
+
+
+def test_every_reason_code_of_the_engine_is_known_as_for_or_against():
+    """A reason code added to the engine must be classed here, or the lab could name a reason
+    for a plan as the rule that refused it."""
+    import inspect
+    import re
+
+    from ledger.domain import relief
+    from ledger.domain.lab import AGAINST_CODES
+
+    codes = set(re.findall(r'Reason\(\s*"([a-z_]+)"', inspect.getsource(relief)))
+    assert codes == AGAINST_CODES | FOR_CODES
+    assert not AGAINST_CODES & FOR_CODES
