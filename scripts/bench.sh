@@ -8,13 +8,14 @@
 #                                gateway's added cost (starts its own processes on ports 22xxx)
 #   6. bench/fuzz_gateway.py     seeded fuzzing of the gateway's HTTP and WebSocket inputs, in-process
 #                                (FUZZ_EXAMPLES inputs, 5000 by default; fails on any 5xx or crash)
+#   6. bench/policy_lab.py       `ledger simulate` over the 100,000 loans of step 1 under two policies
 # Needs PostgreSQL at 127.0.0.1:5432 (trust auth; BENCH_PG_HOST/BENCH_PG_PORT/BENCH_PG_USER/BENCH_DB
-# override). BENCH_ONLY="load status relief conversation turns fuzz" picks a subset.
+# override). BENCH_ONLY="load status relief conversation turns fuzz lab" picks a subset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 py=backend/.venv/bin/python
-only=" ${BENCH_ONLY:-load status relief conversation turns fuzz} "
+only=" ${BENCH_ONLY:-load status relief conversation turns fuzz lab} "
 status=0
 want() { [[ "$only" == *" $1 "* ]]; }
 
@@ -60,6 +61,11 @@ fi
 if want fuzz; then
   echo "==> bench: fuzzing the gateway's HTTP and WebSocket inputs (no stack needed)"
   $py bench/fuzz_gateway.py --examples "${FUZZ_EXAMPLES:-5000}" || status=1
+  echo
+fi
+if want lab; then
+  echo "==> bench: the policy lab over the synthetic portfolio (reuses step 1's database)"
+  BENCH_DB="${BENCH_DB:-huanxin_bench}" $py bench/policy_lab.py "${BENCH_BORROWERS:-100000}" || status=1
   echo
 fi
 exit $status

@@ -1,0 +1,110 @@
+"""Benchmark 7: the policy lab, `ledger simulate`, over 100,000 loans under two policies.
+
+    backend/.venv/bin/python bench/policy_lab.py [N]
+
+Uses the database BENCH_DB (default here huanxin_lab_bench) at 127.0.0.1:5432: when it does
+not hold N synthetic loans it is dropped, recreated and filled with `ledger generate N` (as
+bench/load_portfolio.py does). Then times `ledger simulate` as a whole (process start, the
+portfolio read in batches, every loan evaluated under the current policy and a candidate
+with a different fee-waiver threshold and affordability ratio by 2 worker processes, the
+four report files written), and prints the wall time, the machine size and load, and the
+peak resident memory of the largest process (the `ledger` process or one of its workers).
+Target: < 20 s for 100,000 loans.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("BENCH_DB", "huanxin_lab_bench")
+
+import benchlib  # after BENCH_DB is set: benchlib reads it on import
+
+TARGET_SECONDS = 20.0
+# Runs `ledger simulate` and prints, as its last stderr line, the CPU time and the peak resident
+# memory of that command's process tree alone (this script's own children include `generate`).
+WRAPPER = (
+    "import json, resource, subprocess, sys\n"
+    "rc = subprocess.run(sys.argv[1:]).returncode\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(json.dumps({'maxrss_kib': u.ru_maxrss, 'cpu_s': u.ru_utime + u.ru_stime}), file=sys.stderr)\n"
+    "sys.exit(rc)\n"
+)
+DEFAULT_POLICY = benchlib.BACKEND / "src" / "ledger" / "default_policy.yaml"
+
+
+def candidate_policy(directory: Path) -> Path:
+    text = DEFAULT_POLICY.read_text(encoding="utf-8")
+    for old, new in (
+        ("  fee_waiver:\n    min_dpd: 1\n", "  fee_waiver:\n    min_dpd: 15\n"),
+        ("  affordability_ratio: 0.5", "  affordability_ratio: 0.4"),
+    ):
+        if old not in text:
+            raise SystemExit(f"default policy changed: {old.strip()!r} not found")
+        text = text.replace(old, new)
+    path = directory / "candidate.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def main() -> int:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    print("== bench/policy_lab.py: ledger simulate over a synthetic portfolio in PostgreSQL")
+    print(benchlib.machine())
+    have = asyncio.run(benchlib.synthetic_count())
+    if have != n:
+        print(f"database {benchlib.BENCH_DB}: {have} synthetic loans, (re)creating with `ledger generate {n}`")
+        benchlib.recreate_database()
+        benchlib.run_ledger("generate", str(n))
+    else:
+        print(f"database {benchlib.BENCH_DB}: {n} synthetic loans already loaded")
+    with tempfile.TemporaryDirectory(prefix="policy-lab-") as tmp:
+        cand = candidate_policy(Path(tmp))
+        out = Path(tmp) / "report"
+        args = ["simulate", "--policy", str(cand), "--out", str(out), "--workers", "2"]
+        print(benchlib.machine().replace("before the run", "just before simulate"))
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-c", WRAPPER, str(benchlib.LEDGER_BIN), *args],
+            env=benchlib.ledger_env(),
+            cwd=benchlib.BACKEND,
+            capture_output=True,
+            text=True,
+        )
+        wall = time.perf_counter() - started
+        if result.returncode != 0:
+            print(result.stdout, result.stderr, sep="\n", file=sys.stderr)
+            return 1
+        usage = json.loads(result.stderr.strip().splitlines()[-1])
+        peak_mib, cpu = usage["maxrss_kib"] / 1024, usage["cpu_s"]
+        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
+    print("command: ledger " + " ".join(args).replace(tmp, "$TMP"))
+    print(result.stdout.strip())
+    changes = {f"{c['plan_type']} {c['direction']} ({c['rule']})": c["loans"] for c in report["changes"]["counts"]}
+    print(f"loans: {report['loans']:,}; changes: {changes}")
+    print(f"files: {sizes}")
+    verdict = "met" if wall < TARGET_SECONDS else "NOT met"
+    if n < 100_000:
+        verdict = "n/a (N < 100,000)"
+    print(
+        f"wall time: {wall:.1f} s for {report['loans']:,} loans under two policies "
+        f"({report['loans'] / wall:,.0f} loans/s); target < {TARGET_SECONDS:.0f} s for 100,000: {verdict}"
+    )
+    print(
+        f"CPU time of ledger simulate and its workers: {cpu:.1f} s ({cpu / 2:.1f} s if both cores were its alone; "
+        f"compare with the wall time and the load average above when the machine is shared)"
+    )
+    print(f"peak resident memory of the largest process (ledger or a worker): {peak_mib:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
