@@ -1,12 +1,13 @@
 """request_human creates an escalation in the ledger for this conversation, linked to the
-verified borrower, with a summary that holds no identity answers; the bot gives its reference."""
+verified borrower, with a summary that holds no identity answers; the bot gives its short case
+number (ESC-<year>-<six digits>), never the record's id."""
 
 from __future__ import annotations
 
 from stack_helpers.e2e_stack import DEMO, ledger_rows
 
 ESCALATIONS = (
-    "SELECT id, conversation_id, borrower_id, reason, summary, language, status "
+    "SELECT id, case_number, conversation_id, borrower_id, reason, summary, language, status "
     "FROM escalations WHERE conversation_id = :c"
 )
 
@@ -20,7 +21,8 @@ def test_verified_borrower_asking_for_a_person_gets_an_escalation_in_chinese(cha
     rows = ledger_rows(database_url, ESCALATIONS, c=c.sender)
     assert len(rows) == 1, (rows, answer)
     escalation = rows[0]
-    assert escalation["id"] in answer, answer  # the reference the borrower is given
+    assert escalation["case_number"] in answer, answer  # the reference the borrower is given
+    assert escalation["id"] not in answer and escalation["case_number"].startswith("ESC-"), answer
     assert escalation["reason"] == "request_human" and escalation["status"] == "open"
     assert escalation["borrower_id"] == api.borrower_id and escalation["language"] == "zh"
     assert who.loan_number in escalation["summary"]
@@ -33,5 +35,5 @@ def test_unverified_visitor_asking_for_a_person_in_english_gets_an_unlinked_esca
     answer = c.say("can I talk to a real person please")
     rows = ledger_rows(database_url, ESCALATIONS, c=c.sender)
     assert len(rows) == 1, (rows, answer)
-    assert rows[0]["id"] in answer and "person" in answer.text, answer
+    assert rows[0]["case_number"] in answer and rows[0]["id"] not in answer and "person" in answer.text, answer
     assert rows[0]["borrower_id"] is None and rows[0]["language"] == "en"
