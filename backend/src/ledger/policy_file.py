@@ -13,7 +13,7 @@ from datetime import time
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
@@ -320,26 +320,31 @@ def _to_policy(m: PolicyModel) -> p.Policy:
     )
 
 
-def parse_policy(text: str) -> p.Policy:
-    """Validate policy YAML text; raise PolicyError naming the key path on any problem."""
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def validated_yaml(text: str, model: type[ModelT], what: str) -> ModelT:
+    """YAML text (decimals kept exact) validated by ``model``; PolicyError naming the key path on
+    any problem. Shared by the policy file and the policy lab's scenario file."""
     try:
         data = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:
         raise PolicyError(f"not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
-        raise PolicyError("the policy file must be a mapping of keys")
+        raise PolicyError(f"the {what} must be a mapping of keys")
     try:
-        model = PolicyModel.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         key = _loc(tuple(first["loc"]))
-        msg = first["msg"]
-        if first["type"] == "missing":
-            msg = "is missing"
-        elif first["type"] == "extra_forbidden":
-            msg = "is not a known key"
+        msg = {"missing": "is missing", "extra_forbidden": "is not a known key"}.get(first["type"], first["msg"])
         more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
         raise PolicyError(f"{key}: {msg}{more}", key=key) from exc
+
+
+def parse_policy(text: str) -> p.Policy:
+    """Validate policy YAML text; raise PolicyError naming the key path on any problem."""
+    model = validated_yaml(text, PolicyModel, "policy file")
     _check_consistency(model)
     return _to_policy(model)
 

@@ -11,13 +11,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .domain.errors import PolicyError
 from .domain.lab import HardshipProfile
 from .domain.policy import Policy
-from .policy_file import Amount, _DecimalLoader, _loc
+from .policy_file import Amount, validated_yaml
 
 DEFAULT_SCENARIO_FILE = "default_scenarios.yaml"
 
@@ -41,19 +40,7 @@ class ScenarioModel(BaseModel):
 
 
 def parse_scenarios(text: str, policy: Policy) -> tuple[HardshipProfile, ...]:
-    try:
-        data = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise PolicyError("the scenario file must be a mapping of keys")
-    try:
-        model = ScenarioModel.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = _loc(tuple(first["loc"]))
-        msg = {"missing": "is missing", "extra_forbidden": "is not a known key"}.get(first["type"], first["msg"])
-        raise PolicyError(f"{key}: {msg}", key=key) from exc
+    model = validated_yaml(text, ScenarioModel, "scenario file")
     names = set()
     for i, prof in enumerate(model.profiles):
         if prof.reason not in policy.relief.hardship_reasons:
