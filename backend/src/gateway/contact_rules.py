@@ -7,6 +7,8 @@ lets the customer-service API answer within 48 h of the user's last message). So
 dispute does not block it (the agent may answer about the dispute), but an opt-out of the
 channel, a cease-contact request and the 08:00-21:00 window in the borrower's time zone do.
 Past 48 h a message would be outbound contact: refused here; reminders are the ledger's job.
+The window is the policy's (contact.window_start / window_end, through the ledger's door); a
+borrower not linked yet gets the shipped default, 08:00-21:00.
 The web widget is a page the borrower has open, not a push: these rules do not apply to it.
 """
 
@@ -72,8 +74,19 @@ def reply_refusal(
         )
     zone = _zone(rules.get("timezone"))
     local = now.astimezone(zone).time()
-    if not (CONTACT_FROM <= local < CONTACT_UNTIL):
+    start = _clock(rules.get("window_start"), CONTACT_FROM)
+    until = _clock(rules.get("window_end"), CONTACT_UNTIL)
+    if not (start <= local < until):
         return Refusal(
-            "outside_contact_hours", f"it is {local:%H:%M} for the borrower ({zone.key}); messages only 08:00-21:00"
+            "outside_contact_hours",
+            f"it is {local:%H:%M} for the borrower ({zone.key}); messages only {start:%H:%M}-{until:%H:%M}",
         )
     return None
+
+
+def _clock(value: Any, default: time) -> time:
+    """An "HH:MM" of the policy's contact window; the shipped default when absent or unreadable."""
+    try:
+        return time.fromisoformat(value) if isinstance(value, str) else default
+    except ValueError:
+        return default

@@ -225,19 +225,24 @@ class DeskDoor:
 
     async def contact_facts(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
         """What the contact rules need about the linked borrower (None when unlinked): cease-contact
-        (``stop_all``), opted-out channels, time zone, an open dispute on any loan."""
+        (``stop_all``), opted-out channels, time zone, an open dispute on any loan, and the
+        policy's contact window (``window_start`` / ``window_end``, "HH:MM")."""
         async with self.sessions() as s:
             borrower = await q.linked_borrower(s, conversation_ids)
             if borrower is None:
                 return None
             pref = await q.contact_preference(s, borrower.id)
             open_dispute = await q.has_open_dispute(s, borrower.id)
-            return {
+            facts = {
                 "stop_all": bool(pref and pref.stop_all),
                 "opted_out_channels": list(pref.opted_out_channels) if pref else [],
                 "timezone": borrower.timezone or self.timezone,
                 "open_dispute": open_dispute,
             }
+            if self.policy is not None:  # the policy's contact window, in the borrower's time zone
+                window = self.policy.contact
+                facts |= {"window_start": f"{window.window_start:%H:%M}", "window_end": f"{window.window_end:%H:%M}"}
+            return facts
 
     async def _verification(self, conversation_ids: Sequence[str]) -> tuple[str, dict[str, Any]] | None:
         """The ledger's verification state of the borrower the conversation verified as or last

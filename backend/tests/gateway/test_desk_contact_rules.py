@@ -99,6 +99,27 @@ async def test_reply_outside_0800_2100_in_the_borrowers_time_zone_is_refused(mak
     assert not any("Still there?" in content for _, content in wechat_client.sent)
 
 
+@pytest.mark.parametrize(
+    "written, replies",
+    [
+        ((11, 59), [((11, 59), True), ((12, 0), False)]),  # 19:59 inside, 20:00 outside
+        ((0, 59), [((0, 59), False), ((1, 0), True)]),  # 08:59 outside, 09:00 inside
+    ],
+)
+async def test_the_window_is_the_policys(make_desk_gateway, wechat_client, clock, written, replies):
+    """A lender whose policy allows 09:00-20:00 (Shanghai = UTC+8)."""
+    clock.now = datetime(2026, 11, 25, *written, tzinfo=UTC)  # the borrower writes
+    client = await make_desk_gateway(wechat_client, RulesAccounts(window_start="09:00", window_end="20:00"))
+    desk, cid = await taken_wechat_conversation(client)
+    for at, allowed in replies:
+        clock.now = datetime(2026, 11, 25, *at, tzinfo=UTC)
+        resp = await desk.reply(cid, f"at {at}")
+        body = await resp.json()
+        assert (resp.status == 201) == allowed, (at, body)
+        if not allowed:
+            assert body.get("reason") == "outside_contact_hours" and "09:00-20:00" in body["detail"], body
+
+
 async def test_the_window_follows_the_borrowers_own_time_zone(make_desk_gateway, wechat_client, clock):
     clock.now = datetime(2026, 11, 25, 13, 30, tzinfo=UTC)  # 13:30 in London
     client = await make_desk_gateway(wechat_client, RulesAccounts(timezone="Europe/London"))
@@ -188,6 +209,8 @@ async def test_the_ledger_reader_tells_the_contact_rules_and_the_queue_summary(d
         "opted_out_channels": ["wechat"],
         "timezone": "Asia/Shanghai",
         "open_dispute": False,
+        "window_start": "08:00",  # the policy's contact window (contact.window_start / window_end)
+        "window_end": "21:00",
     }
     assert (await reader.contact_rules("conv-d7"))["open_dispute"] is True
     assert await reader.contact_rules("conv-unverified") is None
