@@ -80,3 +80,20 @@ def test_the_cli_prints_the_copies_and_refuses_unknown_keys(tmp_path):
         {"key": "D8", "phone": "13900000001", "loan_numbers": ["HX9000010001", "HX9000010002"]},
         {"key": "D1", "phone": "13900000002", "loan_numbers": ["HX9000020001"]},
     ]
+
+
+async def test_the_audit_of_a_copy_names_borrowers_never_their_phones(client, demo):
+    import json as _json
+
+    from sqlalchemy import select
+
+    from ledger.db.models import AuditEntry
+
+    ledger = client.app[LEDGER]
+    (copy,) = await seed_demo_copies(ledger.sessions, ["D3"], salt=SALT, today=ledger.today())
+    async with ledger.sessions() as s:
+        details = (
+            await s.execute(select(AuditEntry.detail).where(AuditEntry.action == "demo_copies_seeded"))
+        ).scalars()
+        seen = _json.dumps(list(details))
+    assert copy.borrower_id in seen and copy.phone not in seen

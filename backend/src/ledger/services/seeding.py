@@ -133,7 +133,7 @@ async def seed_demo_copies(
             at=now,
             actor="cli",
             action="demo_copies_seeded",
-            detail={"today": today.isoformat(), "copies": {c.phone: c.key for c in copies}},
+            detail={"today": today.isoformat(), "copies": {c.borrower_id: c.key for c in copies}},
         )
     return copies
 
