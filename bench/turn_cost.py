@@ -295,15 +295,21 @@ def project_session(length: int) -> list[str]:
     return opening + loop
 
 
-async def long_session(session: aiohttp.ClientSession, base: str, texts: list[str]) -> tuple[list[float], int]:
+async def long_session(
+    session: aiohttp.ClientSession, base: str, texts: list[str], procs: list[Proc]
+) -> tuple[list[float], list[float], int]:
+    """Latency and CPU (of ``procs``: Rasa, and the action server and ledger where they serve it)
+    of each turn of one session."""
     sender = f"cost-long-{uuid.uuid4().hex}"
     url = f"{base}/webhooks/rest/webhook"
-    latencies, silent = [], 0
+    latencies, cpu, silent = [], [], 0
     for text in texts:
+        before = sum(p.cpu() for p in procs)
         ms, body = await turn(session, url, sender, text)
+        cpu.append((sum(p.cpu() for p in procs) - before) * 1000)
         latencies.append(ms)
         silent += not body
-    return latencies, silent
+    return latencies, cpu, silent
 
 
 # ---- the gateway against a stub Rasa ---------------------------------------------------------
@@ -376,6 +382,34 @@ def pct(values: list[float], p: float) -> float:
     return benchlib.percentile(sorted(values), p)
 
 
+async def report_throughput(
+    session: aiohttp.ClientSession, variants: list[Variant], extra: list[tuple[str, Proc]], args: argparse.Namespace
+) -> None:
+    print(
+        f"\n1. throughput: {args.conversations} concurrent conversations, no pause, "
+        f"{args.window:.0f} s windows x {args.rounds} rounds, variants alternated"
+    )
+    await throughput(session, variants, args)
+    rates = {}
+    print(
+        f"\n  {'variant':<16} {'turns/s':>8} {'Rasa CPU/turn':>14} {'+actions,ledger':>16} "
+        f"{'p50':>7} {'p99':>7}  errors"
+    )
+    for v in variants:
+        rate = v.turns / v.seconds if v.seconds else 0.0
+        rates[v.name] = rate
+        per_turn = [c / v.all_turns * 1000 if v.all_turns else float("nan") for c in v.cpu]
+        rest = f"{sum(per_turn[1:]):.1f} ms" if len(per_turn) > 1 else ""
+        print(
+            f"  {v.name:<16} {rate:8.1f} {per_turn[0]:11.1f} ms {rest:>16} "
+            f"{pct(v.latencies_ms, 50):5.0f}ms {pct(v.latencies_ms, 99):5.0f}ms  {v.errors}"
+        )
+    ratio = rates["project"] / rates["minimal bot"] if rates["minimal bot"] else float("nan")
+    print(f"  project / minimal bot turns/s: {ratio:.2f} (goal >= 1.00)")
+    for name, _proc in extra:
+        print(f"  project / {name} turns/s: {rates['project'] / rates[name]:.2f}")
+
+
 async def measure(args: argparse.Namespace, procs: dict[str, Proc], extra: list[tuple[str, Proc]]) -> None:
     timeout = aiohttp.ClientTimeout(total=60)
     connector = aiohttp.TCPConnector(limit=args.conversations * 2 + 10)
@@ -395,47 +429,28 @@ async def measure(args: argparse.Namespace, procs: dict[str, Proc], extra: list[
             port = int(proc.health.rstrip("/").rsplit(":", 1)[1])
             variants.append(Variant(name, f"http://127.0.0.1:{port}", project_scripts, [proc, *others]))
 
-        print(
-            f"\n1. throughput: {args.conversations} concurrent conversations, no pause, "
-            f"{args.window:.0f} s windows x {args.rounds} rounds, variants alternated"
-        )
-        await throughput(session, variants, args)
-        rates = {}
-        print(
-            f"\n  {'variant':<16} {'turns/s':>8} {'Rasa CPU/turn':>14} {'+actions,ledger':>16} "
-            f"{'p50':>7} {'p99':>7}  errors"
-        )
-        for v in variants:
-            rate = v.turns / v.seconds if v.seconds else 0.0
-            rates[v.name] = rate
-            per_turn = [c / v.all_turns * 1000 if v.all_turns else float("nan") for c in v.cpu]
-            rest = f"{sum(per_turn[1:]):.1f} ms" if len(per_turn) > 1 else ""
-            print(
-                f"  {v.name:<16} {rate:8.1f} {per_turn[0]:11.1f} ms {rest:>16} "
-                f"{pct(v.latencies_ms, 50):5.0f}ms {pct(v.latencies_ms, 99):5.0f}ms  {v.errors}"
-            )
-        ratio = rates["project"] / rates["minimal bot"] if rates["minimal bot"] else float("nan")
-        print(f"  project / minimal bot turns/s: {ratio:.2f} (goal >= 1.00)")
-        for name, _proc in extra:
-            print(f"  project / {name} turns/s: {rates['project'] / rates[name]:.2f}")
-
-        print(f"\n2. one session of {args.session_turns} turns, one turn at a time")
-        sessions = [("project", variants[0].base, project_session(args.session_turns))]
-        sessions.append(
-            ("minimal bot", variants[1].base, (MINIMAL_SCRIPT[1:8] * args.session_turns)[: args.session_turns])
-        )
-        sessions += [(v.name, v.base, project_session(args.session_turns)) for v in variants[2:]]
-        for name, base, texts in sessions:
-            lat, silent = await long_session(session, base, texts)
-            early = statistics.median(lat[19:29])
-            late = statistics.median(lat[249:259]) if len(lat) >= 259 else float("nan")
+        if "throughput" in args.only:
+            await report_throughput(session, variants, extra, args)
+        if "session" in args.only:
+            print(f"\n2. one session of {args.session_turns} turns, one turn at a time")
+        sessions = [("project", variants[0], project_session(args.session_turns))]
+        sessions.append(("minimal bot", variants[1], (MINIMAL_SCRIPT[1:8] * args.session_turns)[: args.session_turns]))
+        sessions += [(v.name, v, project_session(args.session_turns)) for v in variants[2:]]
+        for name, variant, texts in sessions:
+            if "session" not in args.only:
+                break
+            lat, cpu, silent = await long_session(session, variant.base, texts, variant.cpu_procs)
+            early, late = statistics.median(lat[19:29]), statistics.median(lat[249:259])
+            early_cpu, late_cpu = statistics.median(cpu[19:29]), statistics.median(cpu[249:259])
             slow = sum(1 for x in lat if x > 300)
             print(
-                f"  {name:<16} turns 20-29 median {early:.0f} ms, turns 250-259 median {late:.0f} ms, "
-                f"ratio {late / early:.2f} (goal <= 1.5); slowest {max(lat):.0f} ms, turns over 300 ms: {slow}, "
-                f"without an answer: {silent}"
+                f"  {name:<16} turns 20-29 → 250-259, median latency {early:.0f} → {late:.0f} ms "
+                f"({late / early:.2f}x), median CPU {early_cpu:.0f} → {late_cpu:.0f} ms ({late_cpu / early_cpu:.2f}x; "
+                f"goal <= 1.5x); slowest {max(lat):.0f} ms, turns over 300 ms: {slow}, without an answer: {silent}"
             )
 
+        if "gateway" not in args.only:
+            return
         print(f"\n3. the gateway, {args.gateway_turns} borrower turns over the chat WebSocket against a stub Rasa")
         runner = await stub_rasa()
         try:
@@ -472,7 +487,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--session-turns", type=int, default=260)
     parser.add_argument("--gateway-turns", type=int, default=200)
     parser.add_argument("--variant", type=parse_variant, action="append", default=[])
+    parser.add_argument(
+        "--only",
+        type=lambda text: set(text.split(",")),
+        default={"throughput", "session", "gateway"},
+        help="some of throughput,session,gateway (all three)",
+    )
     args = parser.parse_args(argv)
+    if not args.only or args.only - {"throughput", "session", "gateway"}:
+        parser.error("--only takes some of throughput,session,gateway")
+    needs_rasa = bool(args.only & {"throughput", "session"})
 
     print(benchlib.machine())
     print(f"command: backend/.venv/bin/python bench/turn_cost.py {' '.join(sys.argv[1:] if argv is None else argv)}")
@@ -483,12 +507,14 @@ def main(argv: list[str] | None = None) -> int:
     ledger_bin = str(BACKEND / ".venv/bin/ledger")
     for step in ("migrate", "seed-demo"):
         subprocess.run([ledger_bin, step], cwd=BACKEND, env=env, check=True, capture_output=True)
-    model = project_model(env)
-    small, trained = minimal_model(env)
-    print(
-        f"project model {Path(model).name}; minimal bot model {Path(small).name}"
-        + (f" (trained in {trained:.0f} s)" if trained else "")
-    )
+    model, small, trained = "", "", None
+    if needs_rasa:
+        model = project_model(env)
+        small, trained = minimal_model(env)
+        print(
+            f"project model {Path(model).name}; minimal bot model {Path(small).name}"
+            + (f" (trained in {trained:.0f} s)" if trained else "")
+        )
 
     action_url = f"http://127.0.0.1:{PORTS['actions']}/webhook"
     project_rasa_env = {**env, "ACTION_SERVER_URL": action_url}
@@ -538,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
     for i, (name, variant_env) in enumerate(args.variant):
         port = VARIANT_PORT_BASE + i
         extra.append((name, rasa_proc(f"rasa-{name}", model, port, {**project_rasa_env, **variant_env}, BOT)))
-    everything = [p for k, p in procs.items() if k != "gateway"] + [p for _, p in extra]
+    everything = [p for k, p in procs.items() if k != "gateway"] + [p for _, p in extra] if needs_rasa else []
     try:
         for p in everything:
             p.start()

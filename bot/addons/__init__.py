@@ -1,7 +1,8 @@
 """Rasa-side additions (loaded by Rasa through endpoints.yml, which names addons.tracker_store):
 the redacting, caching tracker store (addons/tracker_store.py), a cached validator of the
 action server's answers (addons/action_validation.py), cached event-type resolution
-(addons/event_types.py) and a frozen heap once the model is loaded (addons/gc_freeze.py).
+(addons/event_types.py), dialogue states kept between predictions (addons/past_states.py) and a
+frozen heap once the model is loaded (addons/gc_freeze.py).
 HUANXIN_ADDONS_OFF turns some off for measurement (addons/switches.py)."""
 
 from addons import switches
@@ -12,6 +13,10 @@ if switches.enabled("event_type_cache"):
     from addons.event_types import install as _install_event_types
 
     _install_event_types()
+if switches.enabled("past_states_cache"):
+    from addons.past_states import install as _install_past_states
+
+    _install_past_states()
 if switches.enabled("gc_freeze"):
     from addons.gc_freeze import install as _install_gc_freeze
 

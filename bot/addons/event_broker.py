@@ -63,12 +63,20 @@ def stamped(event: Mapping[str, Any], index: int | None = None) -> dict[str, Any
 
 class _BatchSQLEventBroker(SQLEventBroker):
     """Rasa's SQL broker, writing the events of one turn in one transaction (one commit, not
-    one per event) and SQLite in WAL mode (readers do not block Rasa's writes)."""
+    one per event); a SQLite file keeps its connection and runs in WAL mode with
+    synchronous=NORMAL, as the tracker store's (readers do not block Rasa's writes)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if self.engine.dialect.name == "sqlite":
-            with self.engine.connect() as conn:
+        if vars(self)["engine"].dialect.name == "sqlite":
+            import sqlalchemy as sa  # type: ignore[import-untyped]  # Rasa pins SQLAlchemy 1.4, no stubs
+
+            from addons.tracker_store import tuned_sqlite_engine
+
+            engine = tuned_sqlite_engine(vars(self)["engine"])  # set by SQLEventBroker (untyped)
+            self.engine = engine
+            self.sessionmaker = sa.orm.sessionmaker(bind=engine)
+            with engine.connect() as conn:  # WAL is a property of the file: set it now
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
 
     def publish_many(self, events: list[dict[str, Any]]) -> None:

@@ -83,9 +83,9 @@ def _requested_after(event: Event, requested: str | None) -> str | None:
     return requested
 
 
-def redaction_state(events: Iterable[Event]) -> str | None:
-    """The slot a form asks for after these events (what redact_events carries along)."""
-    requested: str | None = None
+def redaction_state(events: Iterable[Event], requested: str | None = None) -> str | None:
+    """The slot a form asks for after these events (what redact_events carries along), from
+    ``requested`` before them."""
     for event in events:
         requested = _requested_after(event, requested)
     return requested
@@ -237,12 +237,15 @@ class UncachedRedactingSQLTrackerStore(SQLTrackerStore):
         events = tracker.events if isinstance(tracker, _RedactedView) else redact_events(tracker.events)
         with self.session_scope() as session:
             offset = self._event_query(session, tracker.sender_id, fetch_events_from_all_sessions=False).count()
-        bodies = []
-        for index, event in enumerate(list(events)[offset:], start=offset):
-            body = {"sender_id": tracker.sender_id, **event.as_dict(), "huanxin_index": index}
-            bodies.append(body)
-        if not bodies:
-            return
+        new_events = list(events)[offset:]
+        if new_events:
+            self._publish(tracker.sender_id, new_events, offset)
+
+    def _publish(self, sender_id: str, events: list[Event], first_index: int) -> None:
+        bodies = [
+            {"sender_id": sender_id, **event.as_dict(), "huanxin_index": index}
+            for index, event in enumerate(events, start=first_index)
+        ]
         publish_many = getattr(self.event_broker, "publish_many", None)
         if publish_many is not None:
             publish_many(bodies)
@@ -282,18 +285,26 @@ class _Cached:
     latest session returns (timestamp at or after the latest SessionStarted's, in id order),
     deserialised, ``in_session`` how many rows they came from (the number Rasa's save counts);
     ``rows`` and ``last_id`` are count(id) and max(id) of all the sender's rows when they were
-    read or written, ``session_start`` the latest SessionStarted's timestamp."""
+    read or written, ``session_start`` the latest SessionStarted's timestamp, ``requested`` the
+    redaction's form state after ``events`` (redaction_state)."""
 
-    __slots__ = ("events", "in_session", "rows", "last_id", "session_start")
+    __slots__ = ("events", "in_session", "rows", "last_id", "session_start", "requested")
 
     def __init__(
-        self, events: list[Event], in_session: int, rows: int, last_id: int | None, session_start: float | None
+        self,
+        events: list[Event],
+        in_session: int,
+        rows: int,
+        last_id: int | None,
+        session_start: float | None,
+        requested: str | None,
     ) -> None:
         self.events = events
         self.in_session = in_session
         self.rows = rows
         self.last_id = last_id
         self.session_start = session_start
+        self.requested = requested
 
 
 def _in_session(timestamp: float | None, session_start: float | None) -> bool:
@@ -349,7 +360,7 @@ class RedactingSQLTrackerStore(UncachedRedactingSQLTrackerStore):
                 session_start = record.timestamp if session_start is None else max(session_start, record.timestamp)
             events.extend(_deserialise(record.data))
             last_id = record.id if last_id is None else max(last_id, record.id)
-        return _Cached(events, len(records), rows, last_id, session_start)
+        return _Cached(events, len(records), rows, last_id, session_start, redaction_state(events))
 
     def _fresh(self, session: Any, sender_id: str) -> _Cached | None:
         """The conversation as the database holds it now (None: no rows), read as little as possible."""
@@ -382,7 +393,8 @@ class RedactingSQLTrackerStore(UncachedRedactingSQLTrackerStore):
             if _in_session(record.timestamp, entry.session_start):
                 events.extend(_deserialise(record.data))
                 in_session += 1
-        return _Cached(events, in_session, rows, records[-1].id, entry.session_start)
+        requested = redaction_state(itertools.islice(events, len(entry.events), None), entry.requested)
+        return _Cached(events, in_session, rows, records[-1].id, entry.session_start, requested)
 
     def _remember(self, sender_id: str, entry: _Cached) -> None:
         self._cache[sender_id] = entry
@@ -402,18 +414,20 @@ class RedactingSQLTrackerStore(UncachedRedactingSQLTrackerStore):
     # ---- writing
 
     async def save(self, tracker: Any) -> None:
+        """Rasa's save (stream the new events, then store them), with what the cache knows: how
+        many events are stored (no count query) and the form's state after them (the events
+        before are not redacted again)."""
         if not self.caching:
             return await super().save(tracker)
-        if self.event_broker is not None:  # as SQLTrackerStore.save; the view redacts every event: only then
-            await self.stream_events(_RedactedView(tracker))
         sender_id = tracker.sender_id
         with self.session_scope() as session:
-            entry = self._fresh(session, sender_id) or _Cached([], 0, 0, None, None)
+            entry = self._fresh(session, sender_id) or _Cached([], 0, 0, None, None, None)
             stored = entry.in_session  # Rasa's rule: the tracker's events past this many are new
             if stored >= len(tracker.events):
                 return
-            requested = redaction_state(itertools.islice(tracker.events, 0, stored))
-            new_events = redact_events(itertools.islice(tracker.events, stored, None), requested)
+            new_events = redact_events(itertools.islice(tracker.events, stored, None), entry.requested)
+            if self.event_broker is not None:  # what stream_events sends for this save
+                self._publish(sender_id, new_events, stored)
             records = []
             for event in new_events:
                 data = event.as_dict()
@@ -449,5 +463,6 @@ class RedactingSQLTrackerStore(UncachedRedactingSQLTrackerStore):
                     entry.rows + len(records),
                     max(last_id, entry.last_id or 0),
                     entry.session_start,
+                    redaction_state(new_events, entry.requested),
                 ),
             )

@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from .clients import client_address, client_ref
-from .conversations import InvalidInput
+from .conversations import InvalidInput, TokenRefused
 from .keys import edge_limits_key, engine_key, hub_key, proxies_key, service_key, settings_key, sockets_key
 from .problems import problem, read_json
 
@@ -217,16 +217,17 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 )
                 continue
             try:
-                if await service.authenticate_client(conv.id, token) is None:  # expired while the socket was open
-                    await ws.close(code=WS_REFUSED, message=b"conversation expired")
-                    break
                 result = await service.handle_borrower_message(
                     conv.id,
                     text,
                     payload=payload,
                     client_ref=ref,
                     client_msg_id=f"web:{client_msg_id}" if client_msg_id else None,
+                    client_token=token,
                 )
+            except TokenRefused:  # expired while the socket was open
+                await ws.close(code=WS_REFUSED, message=b"conversation expired")
+                break
             except InvalidInput as exc:
                 await ws.send_json(
                     {"type": "error", "code": "invalid_request", "detail": str(exc), "client_msg_id": client_msg_id}

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -92,6 +92,10 @@ class Conflict(ConversationError):
 
 class InvalidInput(ConversationError):
     """Empty or oversized text, unknown outcome code, a slot agents may not set."""
+
+
+class TokenRefused(ConversationError):
+    """The web chat's token no longer opens the conversation (wrong, or the conversation idled out)."""
 
 
 @dataclass(frozen=True)
@@ -305,14 +309,21 @@ class ConversationService:
             return None
         async with self.sessions() as s, s.begin():
             conv = await s.get(Conversation, conversation_id)
-            if conv is None or conv.client_token_hash is None:
-                return None
-            if not secrets.compare_digest(conv.client_token_hash.encode(), hash_token(token).encode()):
-                return None
-            if self.is_idle(conv):
-                conv.client_token_hash = None
+            if conv is None or not self._token_opens(conv, token):
                 return None
         return conv
+
+    def _token_opens(self, conv: Conversation, token: str) -> bool:
+        """Whether the web token opens ``conv``; an idle conversation's token is dropped (the
+        caller's transaction writes that) and opens nothing from then on."""
+        if conv.client_token_hash is None:
+            return False
+        if not secrets.compare_digest(conv.client_token_hash.encode(), hash_token(token).encode()):
+            return False
+        if self.is_idle(conv):
+            conv.client_token_hash = None
+            return False
+        return True
 
     async def get(self, conversation_id: str) -> Conversation | None:
         if not plausible_id(conversation_id):
@@ -398,43 +409,46 @@ class ConversationService:
     ) -> list[Message]:
         """Append messages (dicts of Message fields: sender, text, buttons...) with one
         ``UPDATE conversations SET last_seq = last_seq + n ... RETURNING last_seq`` that also
-        writes ``changes`` (other conversation columns), and one flush of the rows. ``conv`` is
-        brought up to date without being marked changed: nothing is written for it again."""
+        writes ``changes`` (other conversation columns), and one INSERT of the rows. Both are
+        Core statements (the ORM's unit of work and its bulk-update evaluation were most of a
+        turn's CPU in the gateway, issue 11); ``conv`` is brought up to date without being
+        marked changed, and the messages returned are not in the session (their ``seq``
+        identifies them)."""
         now = self.clock()
         if not entries and not changes:
             return []
+        table = Conversation.__table__
         last = (
             await s.execute(
-                update(Conversation)
-                .where(Conversation.id == conv.id)
-                .values(last_seq=Conversation.last_seq + len(entries), updated_at=now, **changes)
-                .returning(Conversation.last_seq)
+                update(table)
+                .where(table.c.id == conv.id)
+                .values(last_seq=table.c.last_seq + len(entries), updated_at=now, **changes)
+                .returning(table.c.last_seq)
             )
         ).scalar_one()
         for key, value in {"last_seq": last, "updated_at": now, **changes}.items():
             set_committed_value(conv, key, value)
-        messages = []
+        rows = []
         for offset, entry in enumerate(entries):
             body = entry["text"]
             if entry["sender"] != "bot":  # the bot's texts are our templates; anything a person typed is masked
                 body = mask_identity_numbers(body) or ""
-            messages.append(
-                Message(
-                    conversation_id=conv.id,
-                    seq=last - len(entries) + 1 + offset,
-                    sender=entry["sender"],
-                    sender_name=entry.get("sender_name"),
-                    text=body,
-                    buttons=entry.get("buttons"),
-                    agent_only=entry.get("agent_only", False),
-                    client_msg_id=entry.get("client_msg_id"),
-                    created_at=now,
-                )
+            rows.append(
+                {
+                    "conversation_id": conv.id,
+                    "seq": last - len(entries) + 1 + offset,
+                    "sender": entry["sender"],
+                    "sender_name": entry.get("sender_name"),
+                    "text": body,
+                    "buttons": entry.get("buttons"),
+                    "agent_only": entry.get("agent_only", False),
+                    "client_msg_id": entry.get("client_msg_id"),
+                    "created_at": now,
+                }
             )
-        if messages:
-            s.add_all(messages)
-            await s.flush()
-        return messages
+        if rows:
+            await s.execute(insert(Message.__table__), rows)
+        return [Message(**row) for row in rows]
 
     async def _load(self, s: AsyncSession, conversation_id: str) -> Conversation:
         if not plausible_id(conversation_id):
@@ -489,20 +503,26 @@ class ConversationService:
         payload: str | None = None,
         client_msg_id: str | None = None,
         client_ref: str | None = None,
+        client_token: str | None = None,
     ) -> TurnResult:
         """Store the borrower's message and route it. A ``payload`` is used only when it is one of
         the buttons the bot offers now (the transcript then shows that button's title); any other
-        text reaches Rasa only as text, never as an intent."""
+        text reaches Rasa only as text, never as an intent. With ``client_token`` (the web chat),
+        the token is checked in the same transaction that stores the message: TokenRefused when
+        it no longer opens the conversation (nothing stored)."""
         body = self._clean(text)
         if client_msg_id is not None and not client_msg_id.isprintable():  # a NUL or lone surrogate cannot be stored
             raise InvalidInput("client_msg_id must be printable text")
-        if (slowed := await self._slow_down(conversation_id)) is not None:
+        if (slowed := await self._slow_down(conversation_id, client_token)) is not None:
             return slowed  # over the per-conversation limit: not stored, not routed
         async with self.locks.hold(conversation_id):
             unanswered: Message | None = None
+            refused = False
             async with self.sessions() as s, s.begin():
                 conv = await self._load(s, conversation_id)
-                if client_msg_id:
+                if client_token is not None and not self._token_opens(conv, client_token):
+                    refused = True  # an idle conversation's dropped token is committed
+                elif client_msg_id:
                     existing = (
                         await s.execute(
                             select(Message).where(
@@ -514,7 +534,7 @@ class ConversationService:
                         if conv.state != "bot" or await self._answered(s, conv.id, existing.seq):
                             return TurnResult(borrower_seq=existing.seq, duplicate=True, state=conv.state)
                         unanswered = existing  # stored, but the turn failed before an answer was stored
-                if unanswered is None:
+                if unanswered is None and not refused:
                     button = await self._chosen_button(s, conv.id, payload)
                     if self.is_idle(conv):  # a new Rasa sender: the bot forgets what it knew (verification)
                         conv.rasa_sender_id = secrets.token_hex(16)
@@ -528,6 +548,8 @@ class ConversationService:
                     stored_body = redact(shown, identity_answer=conv.awaiting_identity and conv.state == "bot")
                     conv.awaiting_identity = False
                     borrower_msg = await self._append(s, conv, "borrower", stored_body, client_msg_id=client_msg_id)
+            if refused:
+                raise TokenRefused(conversation_id)
             if unanswered is not None:  # the same message again: its turn now, nothing stored twice
                 borrower_msg, button = unanswered, None
             else:
@@ -883,7 +905,11 @@ class ConversationService:
     async def _undelivered(self, agent: AgentIdentity, conv: Conversation, msg: Message, reason: str) -> None:
         """The channel did not take the reply: keep it agent-only with the reason, tell the desks, raise."""
         async with self.sessions() as s, s.begin():
-            await s.execute(update(Message).where(Message.id == msg.id).values(agent_only=True))
+            await s.execute(
+                update(Message)
+                .where(Message.conversation_id == conv.id, Message.seq == msg.seq)
+                .values(agent_only=True)
+            )
             msg.agent_only = True
             note = await self._append(
                 s, conv, "system", f"未送达 / not delivered: {reason}"[:MAX_TEXT], agent_only=True
@@ -1009,13 +1035,20 @@ class ConversationService:
             return t("agent_joining", language)
         return self.shift.handoff_text(language, self.clock())
 
-    async def _slow_down(self, conversation_id: str) -> TurnResult | None:
+    async def _slow_down(self, conversation_id: str, client_token: str | None = None) -> TurnResult | None:
         """None while the conversation is within BORROWER_MESSAGES. Over it the message is
         neither stored nor sent to Rasa or the desk; the first one over gets a stored "please
         slow down" notice (published like any message), the next ones nothing more."""
         if await self.borrower_limits.hit("borrower_messages", conversation_id) is None:
             return None
+        refused = False
         async with self.locks.hold(conversation_id):
+            async with self.sessions() as s, s.begin():
+                conv = await self._load(s, conversation_id)
+                if client_token is not None and not self._token_opens(conv, client_token):
+                    refused = True
+            if refused:
+                raise TokenRefused(conversation_id)
             async with self.sessions() as s, s.begin():
                 conv = await self._load(s, conversation_id)
                 notice_text = t("slow_down", conv.language)

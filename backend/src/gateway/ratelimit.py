@@ -1,24 +1,31 @@
-"""Request limits for the gateway's edges, on the ``limits`` library (moving windows).
+"""Request limits for the gateway's edges: moving windows, counted in process memory.
 
 One ``Limits`` object per app holds every named limit; a caller asks ``await
 limits.hit("login_address", key)`` and gets ``None`` (allowed) or the seconds to wait before
 the next attempt may succeed (for a 429's ``Retry-After``). Keys are opaque strings chosen by
 the caller (a hashed client address, an account name, a conversation id); nothing here logs
 them. The counters are process memory: one gateway process, or a front proxy that pins a
-client to one process. ``limits`` also offers Redis storage when several processes must share
-them; that is the one line to change here.
+client to one process.
+
+The windows are the ``limits`` library's moving windows (a hit is allowed while fewer than
+``amount`` allowed hits fall in the last ``per``; the wait is until the oldest leaves), and
+``limits`` parses the specs ("30/1 minute"). Its asyncio memory storage is not used: at every
+hit it expired every key of every limit through a thread hop per key, about twenty thread hops
+a borrower's turn with twenty conversations open (issue 11). Here a key's window is a deque of
+hit times trimmed when the key is hit, and keys whose windows have emptied are swept once the
+table has doubled since the last sweep (amortised O(1) a hit). ``max_keys`` bounds the table:
+past it the keys hit least recently are forgotten.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 
 
 class UnknownLimit(KeyError):
@@ -37,39 +44,72 @@ class LimitSpec:
 
 
 class Limits:
-    def __init__(self, specs: Mapping[str, LimitSpec], clock: Callable[[], float] = time.time) -> None:
-        self._items = {name: spec.item() for name, spec in specs.items()}
-        self._storage = MemoryStorage()
-        self._limiter = MovingWindowRateLimiter(self._storage)
+    MIN_SWEEP = 1024
+
+    def __init__(
+        self,
+        specs: Mapping[str, LimitSpec],
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 200_000,
+    ) -> None:
+        self._windows = {name: (spec.amount, float(spec.item().get_expiry())) for name, spec in specs.items()}
+        self._hits: dict[tuple[str, str], deque[float]] = {}
         self._clock = clock
+        self._max_keys = max_keys
+        self._sweep_at = self.MIN_SWEEP
+
+    def _window(self, name: str) -> tuple[int, float]:
+        window = self._windows.get(name)
+        if window is None:
+            raise UnknownLimit(name)
+        return window
+
+    def _wait(self, name: str, key: str, count: bool) -> float | None:
+        amount, per = self._window(name)
+        now = self._clock()
+        hits = self._hits.get((name, key))
+        if hits is not None:
+            while hits and hits[0] <= now - per:
+                hits.popleft()
+            if len(hits) >= amount:
+                return max(1.0, float(math.ceil(hits[0] + per - now)))
+        if count:
+            if hits is None:
+                self._make_room()
+                hits = self._hits[(name, key)] = deque()
+            hits.append(now)
+        return None
+
+    def _make_room(self) -> None:
+        if len(self._hits) < self._sweep_at and len(self._hits) < self._max_keys:
+            return
+        now = self._clock()
+        for slot, hits in list(self._hits.items()):
+            if not hits or hits[-1] <= now - self._windows[slot[0]][1]:
+                del self._hits[slot]
+        if len(self._hits) >= self._max_keys:  # still full: keep the half hit most recently
+            ordered = sorted(self._hits.items(), key=lambda kv: kv[1][-1] if kv[1] else 0.0)
+            for slot, _ in ordered[: len(ordered) - self._max_keys // 2]:
+                del self._hits[slot]
+        self._sweep_at = max(self.MIN_SWEEP, 2 * len(self._hits))
+
+    def keys(self) -> int:
+        """How many (limit, key) windows are held (for tests and health figures)."""
+        return len(self._hits)
 
     async def hit(self, name: str, key: str) -> float | None:
         """Count one attempt; None when allowed, else seconds until one is allowed again."""
-        item = self._items.get(name)
-        if item is None:
-            raise UnknownLimit(name)
-        if await self._limiter.hit(item, name, key):
-            return None
-        stats = await self._limiter.get_window_stats(item, name, key)
-        return max(1.0, math.ceil(stats.reset_time - self._clock()))
+        return self._wait(name, key, count=True)
 
     async def check(self, name: str, key: str) -> float | None:
         """Like ``hit`` without counting: None when one more attempt would be allowed, else the
         seconds to wait (for limits that count failures only, checked before the attempt)."""
-        item = self._items.get(name)
-        if item is None:
-            raise UnknownLimit(name)
-        if await self._limiter.test(item, name, key):
-            return None
-        stats = await self._limiter.get_window_stats(item, name, key)
-        return max(1.0, math.ceil(stats.reset_time - self._clock()))
+        return self._wait(name, key, count=False)
 
     async def clear(self, name: str, key: str) -> None:
         """Forget the attempts of one key (e.g. after a successful login)."""
-        item = self._items.get(name)
-        if item is None:
-            raise UnknownLimit(name)
-        await self._limiter.clear(item, name, key)
+        self._window(name)
+        self._hits.pop((name, key), None)
 
 
 class GrowingDelay:

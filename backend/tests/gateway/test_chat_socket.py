@@ -112,6 +112,22 @@ async def test_an_open_socket_of_an_expired_conversation_is_closed_on_its_next_m
     closing = await widget.ws.receive(timeout=5)
     assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 4403
     assert fake_rasa.app[received_key] == []
+    assert await gateway_client.app[service_key].transcript(widget.conversation_id) == []
+
+
+async def test_an_expired_conversation_over_its_message_limit_gets_nothing_stored(gateway_client, clock, fake_rasa):
+    """The token is checked before the slow-down notice too: a socket whose conversation
+    expired adds nothing to it, however fast it sends."""
+    service = gateway_client.app[service_key]
+    widget = await Widget.open(gateway_client)
+    await widget.wait_for(lambda e: e["type"] == "state")
+    for _ in range(25):  # over the conversation's limit (20 a minute)
+        await service.borrower_limits.hit("borrower_messages", widget.conversation_id)
+    clock.advance(31 * 60)
+    await widget.ws.send_json({"type": "message", "text": "again", "client_msg_id": "fast"})
+    closing = await widget.ws.receive(timeout=5)
+    assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 4403
+    assert await service.transcript(widget.conversation_id) == []
 
 
 def test_idle_expiry_is_read_from_the_environment_and_validated():
