@@ -23,9 +23,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -417,7 +417,7 @@ class ConversationService:
         now = self.clock()
         if not entries and not changes:
             return []
-        table = Conversation.__table__
+        table = cast(Table, Conversation.__table__)
         last = (
             await s.execute(
                 update(table)
@@ -447,7 +447,7 @@ class ConversationService:
                 }
             )
         if rows:
-            await s.execute(insert(Message.__table__), rows)
+            await s.execute(insert(cast(Table, Message.__table__)), rows)
         return [Message(**row) for row in rows]
 
     async def _load(self, s: AsyncSession, conversation_id: str) -> Conversation:
