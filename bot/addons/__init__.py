@@ -1,8 +1,9 @@
 """Rasa-side additions (loaded by Rasa through endpoints.yml, which names addons.tracker_store):
 the redacting, caching tracker store (addons/tracker_store.py), a cached validator of the
 action server's answers (addons/action_validation.py), cached event-type resolution
-(addons/event_types.py), dialogue states kept between predictions (addons/past_states.py) and a
-frozen heap once the model is loaded (addons/gc_freeze.py).
+(addons/event_types.py), dialogue states and applied events kept between predictions
+(addons/past_states.py, addons/applied_events.py), the tracker sent to actions encoded by ujson
+(addons/action_payload.py) and a frozen heap once the model is loaded (addons/gc_freeze.py).
 HUANXIN_ADDONS_OFF turns some off for measurement (addons/switches.py)."""
 
 from addons import switches
@@ -17,6 +18,14 @@ if switches.enabled("past_states_cache"):
     from addons.past_states import install as _install_past_states
 
     _install_past_states()
+if switches.enabled("applied_events_cache"):
+    from addons.applied_events import install as _install_applied_events
+
+    _install_applied_events()
+if switches.enabled("fast_action_json"):
+    from addons.action_payload import install as _install_action_payload
+
+    _install_action_payload()
 if switches.enabled("gc_freeze"):
     from addons.gc_freeze import install as _install_gc_freeze
 

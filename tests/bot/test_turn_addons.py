@@ -49,3 +49,52 @@ def test_switches_name_the_add_ons_that_are_off():
     assert not switches.enabled("sqlite_wal", {"HUANXIN_ADDONS_OFF": "all"})
     with pytest.raises(ValueError):
         switches.enabled("no_such_addon", {})
+
+
+async def test_the_tracker_sent_to_actions_decodes_to_what_rasa_would_send():
+    """addons/action_payload.py: the action server receives the same JSON value, ujson-encoded;
+    what ujson cannot encode goes through Rasa's own encoding."""
+    import json
+    import math
+
+    from aiohttp import web
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+    from rasa.utils.endpoints import EndpointConfig
+
+    from addons import action_payload
+    from harness import domain_path
+    from test_redaction import verification_turns
+
+    action_payload.install()
+    received = []
+
+    async def webhook(request):
+        received.append(json.loads(await request.read()))
+        return web.json_response({"events": [], "responses": []})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    domain = Domain.load(str(domain_path()))
+    first, second = verification_turns()
+    tracker = DialogueStateTracker.from_events("payload", [*first, *second], domain.slots)
+    payload = {
+        "next_action": "action_check_status",
+        "sender_id": "payload",
+        "tracker": tracker.current_state(EventVerbosity.ALL),
+        "domain": domain.as_dict(),
+        "figures": ["1,234.56 元", "/ and \\ and \u2028", 0.1 + 0.2, 10**18],
+    }
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+    try:
+        assert await endpoint.request(json=payload, method="post") == {"events": [], "responses": []}
+        assert received[-1] == json.loads(json.dumps(payload))
+        await endpoint.request(json={"odd": math.inf}, method="post")  # ujson refuses: json.dumps sends it
+        assert received[-1] == {"odd": math.inf}
+    finally:
+        await runner.cleanup()

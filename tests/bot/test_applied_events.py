@@ -1,0 +1,73 @@
+"""The kept applied events (bot/addons/applied_events.py) are exactly Rasa's, at every step."""
+
+import copy
+
+import pytest
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+
+from addons import applied_events
+from test_past_states import dialogues, domain, long_session  # noqa: F401  (fixtures)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def installed():
+    applied_events.install()
+
+
+def same(kept, rasa):
+    return [id(e) for e in kept] == [id(e) for e in rasa]
+
+
+def play(domain, events, sender, check_every=1):  # noqa: F811
+    tracker = DialogueStateTracker.from_events(sender, [], domain.slots)
+    for n, event in enumerate(events):
+        tracker.update(copy.deepcopy(event))
+        if n % check_every == 0 or n == len(events) - 1:
+            rasa = applied_events._original(tracker)
+            assert same(tracker.applied_events(), rasa), f"{sender}: differs after event {n} ({event})"
+            assert same(tracker.applied_events(), rasa), f"{sender}: a second call differs"
+
+
+def test_every_story_and_rule_gives_rasas_applied_events_at_every_step(domain, dialogues):  # noqa: F811
+    for i, events in enumerate(dialogues):
+        play(domain, events, f"story-{i}")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_long_sessions_with_reverts_restarts_and_forms_give_rasas_applied_events(domain, dialogues, seed):  # noqa: F811
+    play(domain, long_session(dialogues, seed), f"long-{seed}", check_every=3)
+
+
+def test_a_form_named_later_makes_earlier_executions_count_again(domain):  # noqa: F811
+    """Rasa collects the form names over all events: a name first seen in a new ActiveLoop
+    changes how earlier executions of that action are read, so the walk starts again."""
+    tracker = DialogueStateTracker.from_events("late-form", [], domain.slots)
+    steps = [
+        ActionExecuted("action_listen"),
+        UserUttered("hi", {"name": "greet", "confidence": 1.0}),
+        ActionExecuted("verification_form"),
+        ActionExecuted("verification_form"),
+        ActionExecuted("action_listen"),
+    ]
+    for event in steps:
+        tracker.update(event)
+        tracker.applied_events()
+    tracker.update(ActiveLoop("verification_form"))
+    assert same(tracker.applied_events(), applied_events._original(tracker))
+
+
+def test_callers_get_their_own_list(domain, dialogues):  # noqa: F811
+    tracker = DialogueStateTracker.from_events("own", dialogues[0], domain.slots)
+    first = tracker.applied_events()
+    first.clear()
+    assert same(tracker.applied_events(), applied_events._original(tracker))
+
+
+def test_a_tracker_with_a_maximum_history_uses_rasas_walk(domain, dialogues, monkeypatch):  # noqa: F811
+    tracker = DialogueStateTracker.from_events("short", dialogues[0], domain.slots, max_event_history=5)
+    calls = []
+    original = applied_events._original
+    monkeypatch.setattr(applied_events, "_original", lambda t: calls.append(t) or original(t))
+    tracker.applied_events()
+    assert calls == [tracker]
