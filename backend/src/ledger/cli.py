@@ -1,5 +1,5 @@
 """`ledger` command: serve | migrate | seed-demo | copy-demo KEY... | generate N | create-token | consume-events |
-simulate | release-check."""
+simulate | release-check | apply-policy."""
 
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ def simulate(settings: Settings, args: argparse.Namespace) -> dict:
     from datetime import date
     from pathlib import Path
 
-    from .policy_file import load_policy
+    from .policy_file import DEFAULT_POLICY_FILE, load_policy
     from .scenario_file import load_scenarios
     from .services.lab import LabInputs
     from .services.lab import simulate as run
@@ -164,6 +164,8 @@ def simulate(settings: Settings, args: argparse.Namespace) -> dict:
     current = load_policy(settings.policy_file)
     candidate = load_policy(Path(args.policy))
     candidate_sha256 = hashlib.sha256(Path(args.policy).read_bytes()).hexdigest()
+    current_file = settings.policy_file or Path(__file__).resolve().parent / DEFAULT_POLICY_FILE
+    current_sha256 = hashlib.sha256(current_file.read_bytes()).hexdigest()
     profiles = load_scenarios(Path(args.scenarios) if args.scenarios else None, candidate)
     try:
         as_of = date.fromisoformat(args.as_of) if args.as_of else _today(settings)
@@ -178,6 +180,7 @@ def simulate(settings: Settings, args: argparse.Namespace) -> dict:
         candidate_source=str(args.policy),
         scenarios_source=str(args.scenarios) if args.scenarios else "the packaged default scenarios",
         candidate_sha256=candidate_sha256,
+        current_sha256=current_sha256,
     )
     return asyncio.run(
         run(settings.database_url, inputs, Path(args.out), workers=args.workers, batch_size=args.batch_size)
@@ -233,6 +236,24 @@ def release_check(settings: Settings, args: argparse.Namespace) -> int:
         verdict += f" (not checked: {', '.join(unchecked)})"
     print(f"release check: {verdict}; report in {out}/report.html", flush=True)
     return 0 if summary["passed"] else 1
+
+
+def apply_policy(settings: Settings, args: argparse.Namespace) -> None:
+    """The audited apply step (docs/policy-lab.md): refused without a lab run on this exact file."""
+    from pathlib import Path
+
+    from .services.policy_apply import apply_policy as apply
+
+    if settings.policy_file is None:
+        raise SettingsError("LEDGER_POLICY_FILE must name the live policy file that apply-policy replaces")
+    done = asyncio.run(
+        apply(settings.database_url, settings.policy_file, Path(args.policy), Path(args.lab_report), f"cli:{args.by}")
+    )
+    print(
+        f"policy applied: {settings.policy_file} is now sha256 {done.sha256} (was {done.previous_sha256}, kept as "
+        f"{done.kept_as}); audit entry policy_applied by cli:{args.by}. Restart the ledger to use it.",
+        flush=True,
+    )
 
 
 def serve(settings: Settings) -> None:
@@ -356,6 +377,14 @@ def main(argv: list[str] | None = None) -> int:
     rel.add_argument("--policy", default=None, help="candidate policy file (default: the tracked policy file)")
     rel.add_argument("--nlu-base", default=None, help="NLU results.json of the base, for the differences")
     rel.add_argument("--as-of", default=None, help="policy lab day YYYY-MM-DD (default: today, Asia/Shanghai)")
+    app = sub.add_parser(
+        "apply-policy",
+        help="make a candidate policy the live one (LEDGER_POLICY_FILE) after a policy lab run on that exact "
+        "file; keeps the old file and writes an audit entry",
+    )
+    app.add_argument("--policy", required=True, help="the candidate policy file")
+    app.add_argument("--lab-report", required=True, help="the lab's output directory (or its report.json)")
+    app.add_argument("--by", required=True, help="who applies it (recorded in the audit log)")
     args = parser.parse_args(argv)
     if args.command == "consume-events" and not 1 <= args.batch <= 5000:
         con.error("--batch must be between 1 and 5000")
@@ -396,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{gains} plan gains, {losses} plan losses; report in {args.out}/",
                 flush=True,
             )
+        elif args.command == "apply-policy":
+            apply_policy(settings, args)
         elif args.command == "release-check":
             return release_check(settings, args)
         elif args.command == "create-token":

@@ -330,11 +330,13 @@ def policy_section(
     s = Section("policy")
     base_text = repo.at_base(policy_path)
     try:
-        cand_text = candidate_file.read_text(encoding="utf-8")
-    except OSError as exc:
+        cand_bytes = candidate_file.read_bytes()
+        cand_text = cand_bytes.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         s.gate("candidate policy file readable", False, str(exc))
         return s
-    s.data = {"file": policy_path, "candidate": str(candidate_file), "candidate_sha256": sha256_text(cand_text)}
+    cand_sha = hashlib.sha256(cand_bytes).hexdigest()
+    s.data = {"file": policy_path, "candidate": str(candidate_file), "candidate_sha256": cand_sha}
     if base_text == cand_text:
         s.status = "unchanged"
         s.notes.append(f"{policy_path} is the same as at the base: the policy lab is not run")
@@ -362,7 +364,8 @@ def policy_section(
         current_source=f"{policy_path} at {repo.base}",
         candidate_source=str(candidate_file),
         scenarios_source="the packaged default scenarios",
-        candidate_sha256=sha256_text(cand_text),
+        candidate_sha256=cand_sha,
+        current_sha256=sha256_text(base_text) if base_text is not None else "",
     )
     try:
         report = asyncio.run(simulate(database_url, inputs, out / "policy-lab"))

@@ -43,7 +43,9 @@ class LabInputs:
     current_source: str
     candidate_source: str
     scenarios_source: str
-    candidate_sha256: str = ""  # of the candidate file's bytes: the apply step checks it (docs/policy-lab.md)
+    # sha256 of the files' bytes: the apply step (services.policy_apply) checks both.
+    candidate_sha256: str = ""
+    current_sha256: str = ""
 
 
 class _Inline(Executor):
@@ -175,6 +177,7 @@ def build_report(r: LabReport, examples: list[Change], inputs: LabInputs, bucket
             "current": inputs.current_source,
             "candidate": inputs.candidate_source,
             "candidate_sha256": inputs.candidate_sha256,
+            "current_sha256": inputs.current_sha256,
         },
         "scenarios": inputs.scenarios_source,
         "loans": r.loans,
