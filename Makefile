@@ -8,7 +8,7 @@ UV_VERSION := 0.13.8
 UV := .tools/venv/bin/uv
 ENV := . scripts/env.sh
 
-.PHONY: help setup run lint test test-backend test-bot test-rasa test-e2e test-faults test-multi browser-deps migrate seed train bench clean
+.PHONY: help setup run lint test test-backend test-bot test-rasa test-e2e test-faults test-multi browser-deps migrate seed train bench release-check clean
 
 help:
 	@echo "make run           set up everything missing, then start the ledger :8080, action server :5055,"
@@ -31,6 +31,7 @@ help:
 	@echo "make train         train the Rasa model when config, domain or data changed"
 	@echo "make browser-deps  install Debian's chromium for the browser tests when missing"
 	@echo "make bench         run the benchmark scripts (docs/benchmarks.md)"
+	@echo "make release-check the release report against BASE=<git ref> (docs/release-check.md); exit 1 on a failed gate"
 	@echo "make clean         remove var/, bot/models, bot/results and .home"
 	@echo ""
 	@echo "Tools (from backend/, after . ../scripts/env.sh):"
@@ -107,6 +108,13 @@ browser-deps:
 	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-noto-cjk; \
 	fi
+
+# The release report (docs/release-check.md): the working tree against BASE (a git ref, default HEAD).
+# NLU_BASE=<results.json of the base> adds the NLU differences. Not part of `make test`.
+release-check: backend/.venv/.synced
+	@$(ENV); echo "==> release check against $(or $(BASE),HEAD)"; cd backend && .venv/bin/ledger release-check \
+	  --base "$(or $(BASE),HEAD)" $(if $(NLU_BASE),--nlu-base "$(abspath $(NLU_BASE))") \
+	  $(if $(POLICY),--policy "$(abspath $(POLICY))")
 
 bench: setup
 	@scripts/bench.sh

@@ -1,5 +1,5 @@
 """`ledger` command: serve | migrate | seed-demo | copy-demo KEY... | generate N | create-token | consume-events |
-simulate."""
+simulate | release-check | apply-policy."""
 
 from __future__ import annotations
 
@@ -156,13 +156,16 @@ def simulate(settings: Settings, args: argparse.Namespace) -> dict:
     from datetime import date
     from pathlib import Path
 
-    from .policy_file import load_policy
+    from .policy_file import DEFAULT_POLICY_FILE, load_policy
     from .scenario_file import load_scenarios
     from .services.lab import LabInputs
     from .services.lab import simulate as run
 
     current = load_policy(settings.policy_file)
     candidate = load_policy(Path(args.policy))
+    candidate_sha256 = hashlib.sha256(Path(args.policy).read_bytes()).hexdigest()
+    current_file = settings.policy_file or Path(__file__).resolve().parent / DEFAULT_POLICY_FILE
+    current_sha256 = hashlib.sha256(current_file.read_bytes()).hexdigest()
     profiles = load_scenarios(Path(args.scenarios) if args.scenarios else None, candidate)
     try:
         as_of = date.fromisoformat(args.as_of) if args.as_of else _today(settings)
@@ -176,9 +179,80 @@ def simulate(settings: Settings, args: argparse.Namespace) -> dict:
         current_source=str(settings.policy_file) if settings.policy_file else "the packaged default policy",
         candidate_source=str(args.policy),
         scenarios_source=str(args.scenarios) if args.scenarios else "the packaged default scenarios",
+        candidate_sha256=candidate_sha256,
+        current_sha256=current_sha256,
     )
     return asyncio.run(
         run(settings.database_url, inputs, Path(args.out), workers=args.workers, batch_size=args.batch_size)
+    )
+
+
+def release_check(settings: Settings, args: argparse.Namespace) -> int:
+    """`ledger release-check` (docs/release-check.md): 0 when every gate holds, 1 when one fails."""
+    from datetime import date
+    from pathlib import Path
+
+    from .policy_file import DEFAULT_POLICY_FILE
+    from .release_check import run_release_check
+    from .settings import REPO_ROOT
+
+    tracked = Path(__file__).resolve().parent / DEFAULT_POLICY_FILE
+    if settings.policy_file is not None:
+        tracked = settings.policy_file.resolve()
+    try:
+        policy_path = tracked.relative_to(REPO_ROOT).as_posix()
+    except ValueError as exc:
+        raise SettingsError(
+            f"LEDGER_POLICY_FILE must be a file of this repository for the release check: {tracked}"
+        ) from exc
+    try:
+        as_of = date.fromisoformat(args.as_of) if args.as_of else _today(settings)
+    except ValueError as exc:
+        raise SettingsError(f"--as-of: not a date YYYY-MM-DD: {args.as_of!r}") from exc
+    out = Path(args.out) if args.out else REPO_ROOT / "var" / "release-check"
+    summary = run_release_check(
+        root=REPO_ROOT,
+        base=args.base,
+        thresholds_file=Path(args.thresholds) if args.thresholds else REPO_ROOT / "release-thresholds.yaml",
+        out=out,
+        policy_path=policy_path,
+        candidate_policy=Path(args.policy) if args.policy else REPO_ROOT / policy_path,
+        database_url=settings.database_url,
+        nlu_results=REPO_ROOT / "bot" / "nlu_eval" / "results" / "results.json",
+        nlu_base=Path(args.nlu_base) if args.nlu_base else None,
+        story_results=REPO_ROOT / "bot" / "results" / "core",
+        as_of=as_of,
+    )
+    for section in summary["sections"]:
+        failed = [g for g in section["gates"] if not g["passed"]]
+        print(f"{section['name']}: {section['status']}", flush=True)
+        for g in failed:
+            print(f"  FAIL {g['gate']}: {g['detail']}", flush=True)
+        for note in section["notes"]:
+            print(f"  note: {note}", flush=True)
+    unchecked = [s["name"] for s in summary["sections"] if s["status"] == "not checked"]
+    verdict = "PASS" if summary["passed"] else "FAIL"
+    if unchecked:
+        verdict += f" (not checked: {', '.join(unchecked)})"
+    print(f"release check: {verdict}; report in {out}/report.html", flush=True)
+    return 0 if summary["passed"] else 1
+
+
+def apply_policy(settings: Settings, args: argparse.Namespace) -> None:
+    """The audited apply step (docs/policy-lab.md): refused without a lab run on this exact file."""
+    from pathlib import Path
+
+    from .services.policy_apply import apply_policy as apply
+
+    if settings.policy_file is None:
+        raise SettingsError("LEDGER_POLICY_FILE must name the live policy file that apply-policy replaces")
+    done = asyncio.run(
+        apply(settings.database_url, settings.policy_file, Path(args.policy), Path(args.lab_report), f"cli:{args.by}")
+    )
+    print(
+        f"policy applied: {settings.policy_file} is now sha256 {done.sha256} (was {done.previous_sha256}, kept as "
+        f"{done.kept_as}); audit entry policy_applied by cli:{args.by}. Restart the ledger to use it.",
+        flush=True,
     )
 
 
@@ -292,6 +366,25 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("--out", default="policy-lab-report", help="output directory (default: policy-lab-report)")
     sim.add_argument("--workers", type=int, default=2, help="worker processes (default 2; 1 = in this process)")
     sim.add_argument("--batch-size", type=int, default=2000, help="loans read and evaluated per batch")
+    rel = sub.add_parser(
+        "release-check",
+        help="the release report: the working tree against a base git ref (policy lab when the policy "
+        "file changed, bot texts, last NLU and story results); exit 1 when a gate fails",
+    )
+    rel.add_argument("--base", default="HEAD", help="git ref to compare with (default HEAD)")
+    rel.add_argument("--thresholds", default=None, help="gates file (default: release-thresholds.yaml)")
+    rel.add_argument("--out", default=None, help="output directory (default: var/release-check)")
+    rel.add_argument("--policy", default=None, help="candidate policy file (default: the tracked policy file)")
+    rel.add_argument("--nlu-base", default=None, help="NLU results.json of the base, for the differences")
+    rel.add_argument("--as-of", default=None, help="policy lab day YYYY-MM-DD (default: today, Asia/Shanghai)")
+    app = sub.add_parser(
+        "apply-policy",
+        help="make a candidate policy the live one (LEDGER_POLICY_FILE) after a policy lab run on that exact "
+        "file; keeps the old file and writes an audit entry",
+    )
+    app.add_argument("--policy", required=True, help="the candidate policy file")
+    app.add_argument("--lab-report", required=True, help="the lab's output directory (or its report.json)")
+    app.add_argument("--by", required=True, help="who applies it (recorded in the audit log)")
     args = parser.parse_args(argv)
     if args.command == "consume-events" and not 1 <= args.batch <= 5000:
         con.error("--batch must be between 1 and 5000")
@@ -332,6 +425,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{gains} plan gains, {losses} plan losses; report in {args.out}/",
                 flush=True,
             )
+        elif args.command == "apply-policy":
+            apply_policy(settings, args)
+        elif args.command == "release-check":
+            return release_check(settings, args)
         elif args.command == "create-token":
             token = secrets.token_urlsafe(32)
             if args.name:

@@ -25,9 +25,11 @@ What it offers:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
@@ -40,17 +42,23 @@ from .db.session import create_engine, create_session_factory
 from .db.types import SerialId, UTCDateTime
 from .domain import insights
 from .domain.account import derive_status
+from .domain.errors import PolicyError
 from .domain.policy import Policy
-from .policy_file import load_policy
+from .policy_file import DEFAULT_POLICY_FILE, load_policy, parse_policy
+from .scenario_file import load_scenarios
 from .services import desk
 from .services.context import Ledger, utc_now
+from .services.lab import LabInputs
+from .services.lab import simulate as simulate_lab
+from .services.policy_apply import apply_policy, sha256_bytes
 from .services.records import load_records
 from .services.views import money, promise_view, status_view, trace_view
-from .settings import DEFAULT_DATABASE_URL, Settings
+from .settings import DEFAULT_DATABASE_URL, REPO_ROOT, Settings
 from .web.schemas import ManualVerificationMethod
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "DEFAULT_POLICY_LAB_DIR",
     "MANUAL_VERIFICATION_METHODS",
     "NAMING_CONVENTION",
     "INSIGHT_DEFINITIONS",
@@ -63,6 +71,10 @@ __all__ = [
     "create_session_factory",
     "new_id",
 ]
+
+PACKAGED_POLICY = Path(__file__).resolve().parent / DEFAULT_POLICY_FILE
+# Where the policy lab page keeps its runs unless GATEWAY_POLICY_LAB_DIR says otherwise.
+DEFAULT_POLICY_LAB_DIR = REPO_ROOT / "var" / "policy-lab"
 
 # The insights overview: its groupings and each figure's definition (ledger/domain/insights.py).
 INSIGHT_GROUPINGS: tuple[str, ...] = insights.GROUPINGS
@@ -83,6 +95,14 @@ PANEL_STATUS_FIELDS = (
     "active_arrangement",
 )
 VERIFICATION_FIELDS = ("verified", "locked", "locked_until", "attempts_left", "last_manual_verification")
+
+
+def _store_candidate(out_dir: Path, text: str, live_file: Path) -> tuple[str, str]:
+    """Write the uploaded candidate into the run's directory; the sha256 of it and of the live file."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8")
+    (out_dir / "candidate.yaml").write_bytes(data)
+    return sha256_bytes(data), sha256_bytes(live_file.read_bytes())
 
 
 @dataclass(frozen=True)
@@ -324,3 +344,63 @@ class DeskDoor:
             client="desk",
         )
         return {k: result[k] for k in ("method", "lock_cleared", "verified_at")}
+
+    # ---- the policy lab page (docs/policy-lab.md) -------------------------------------------
+
+    @staticmethod
+    def policy_problem(text: str) -> str | None:
+        """Why this policy file text would be refused at start-up (the key named), or None."""
+        try:
+            parse_policy(text)
+        except PolicyError as exc:
+            return str(exc)
+        return None
+
+    async def run_policy_lab(self, database_url: str, text: str, out_dir: Path) -> dict[str, Any]:
+        """The policy lab with ``text`` as the candidate against the live policy file, written into
+        ``out_dir`` (candidate.yaml beside the reports, for the apply step); its report's summary."""
+        settings = Settings.from_env()
+        live_file = settings.policy_file or PACKAGED_POLICY
+        candidate_sha, live_sha = await asyncio.to_thread(_store_candidate, out_dir, text, live_file)
+        inputs = LabInputs(
+            current=load_policy(settings.policy_file),
+            candidate=parse_policy(text),
+            as_of=self._today(),
+            profiles=load_scenarios(None, parse_policy(text)),
+            current_source=str(live_file),
+            candidate_source="the uploaded file",
+            scenarios_source="the packaged default scenarios",
+            candidate_sha256=candidate_sha,
+            current_sha256=live_sha,
+        )
+        report = await simulate_lab(database_url, inputs, out_dir)
+        return {
+            "loans": report["loans"],
+            "as_of": report["as_of"],
+            "loans_gaining_a_plan": report["loans_gaining_a_plan"],
+            "loans_losing_a_plan": report["loans_losing_a_plan"],
+            "changes": report["changes"]["counts"],
+            "candidate_sha256": inputs.candidate_sha256,
+        }
+
+    async def apply_lab_candidate(self, database_url: str, out_dir: Path, actor: str) -> dict[str, Any]:
+        """Make a lab run's candidate the live policy file (services.policy_apply: refused, with a
+        message, unless LEDGER_POLICY_FILE is set and the run is on that file against the live one)."""
+        settings = Settings.from_env()
+        if settings.policy_file is None:
+            return {
+                "applied": False,
+                "detail": "LEDGER_POLICY_FILE is not set: there is no live policy file to replace",
+            }
+        try:
+            done = await apply_policy(
+                database_url, settings.policy_file, out_dir / "candidate.yaml", out_dir / "report.json", actor
+            )
+        except PolicyError as exc:
+            return {"applied": False, "detail": str(exc)}
+        return {
+            "applied": True,
+            "sha256": done.sha256,
+            "previous_sha256": done.previous_sha256,
+            "detail": "applied; the ledger uses it from its next start",
+        }

@@ -36,17 +36,20 @@ FactsRow = tuple[str, str, Decimal, Decimal, Decimal]
 #          facts or None, open dispute)
 
 
-# PostgreSQL: one statement per batch, each loan's records as JSON text (money as exact text),
-# read through the asyncpg connection itself; the worker processes parse the text
-# (services.lab_worker), so the reading process only moves strings.
+# PostgreSQL: one statement per batch, each loan's instalments and payments as one text
+# ("number,due_date,principal,interest,amount;..." and "amount,received_on;..."; money as the
+# exact numeric text, dates ISO) and its latest hardship case as JSON text, read through the
+# asyncpg connection itself; the worker processes parse the text (services.lab_worker), so the
+# reading process only moves strings. string_agg of plain fields costs PostgreSQL about a third
+# of json_agg of arrays (measured on 2,000 loans: 53 ms against 141 ms for the instalments).
+# Payments carry no external reference: the replay does not use it.
 _PG_BATCH = """
 SELECT l.id, l.loan_number, l.principal::text, l.apr::text, l.term, l.disbursed_on,
-  (SELECT json_agg(json_build_array(i.number, i.due_date, i.principal::text, i.interest::text, i.amount::text)
-                   ORDER BY i.number)
-     FROM instalments i WHERE i.loan_id = l.id)::text,
-  (SELECT json_agg(json_build_array(p.external_ref, p.amount::text, p.received_on)
-                   ORDER BY p.received_on, p.created_at, p.id)
-     FROM payments p WHERE p.loan_id = l.id)::text,
+  (SELECT string_agg(concat_ws(',', i.number, i.due_date, i.principal, i.interest, i.amount), ';'
+                     ORDER BY i.number)
+     FROM instalments i WHERE i.loan_id = l.id),
+  (SELECT string_agg(concat_ws(',', p.amount, p.received_on), ';' ORDER BY p.received_on, p.created_at, p.id)
+     FROM payments p WHERE p.loan_id = l.id),
   EXISTS (SELECT 1 FROM arrangements a WHERE a.loan_id = l.id),
   (SELECT json_build_array(h.reason, h.duration, h.monthly_income::text, h.essential_expenses::text,
                            h.other_debt_payments::text)
@@ -58,11 +61,16 @@ FROM loans l WHERE l.id > $1 ORDER BY l.id LIMIT $2
 
 async def portfolio_batches(engine: AsyncEngine, batch_size: int = 2000) -> AsyncIterator[list[tuple[Any, ...]]]:
     """Yield the portfolio as lists of loan tuples (see the comment above), ``batch_size`` loans
-    each. On PostgreSQL the instalments, payments and facts come as JSON text (see _PG_BATCH)."""
+    each. On PostgreSQL the instalments and payments come as text, the facts as JSON text
+    (see _PG_BATCH)."""
     async with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             await conn.execution_options(isolation_level="REPEATABLE READ")
             await conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            # Dates as ISO text in the aggregates; no JIT: with the estimates of a freshly loaded
+            # table PostgreSQL spent 1.5 s compiling each batch's statement that runs in 0.25 s.
+            await conn.exec_driver_sql("SET LOCAL DateStyle = 'ISO, YMD'")
+            await conn.exec_driver_sql("SET LOCAL jit = off")
             raw: Any = (await conn.get_raw_connection()).driver_connection
             last = ""
             while True:
@@ -73,7 +81,7 @@ async def portfolio_batches(engine: AsyncEngine, batch_size: int = 2000) -> Asyn
                 with_arrangements = [r[0] for r in rows if r[8]]
                 arrs = await _arrangements(conn, with_arrangements) if with_arrangements else {}
                 yield [
-                    (r[1], r[2], r[3], r[4], r[5], r[6] or "[]", r[7] or "[]", tuple(arrs.get(r[0], ())), r[9], r[10])
+                    (r[1], r[2], r[3], r[4], r[5], r[6] or "", r[7] or "", tuple(arrs.get(r[0], ())), r[9], r[10])
                     for r in rows
                 ]
         last = ""

@@ -61,9 +61,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from .money import ZERO, round_fen, to_money
+from .money import CENT, ZERO, to_money
 from .policy import Policy
 from .schedule import ScheduledInstalment, build_schedule
 
@@ -239,20 +239,54 @@ class _Inst:
 
     @property
     def outstanding(self) -> Decimal:
-        return self.fee_due + self.pen_due + self.int_due + self.prin_due
+        """fee_due + pen_due + int_due + prin_due, written out (the replay's hottest figure)."""
+        return (
+            self.late_fee
+            + self.cap_fee
+            - self.paid_fee
+            + self.penalty
+            + self.cap_penalty
+            - self.paid_pen
+            + self.interest
+            - self.paid_int
+            - self.forgiven_int
+            + self.principal
+            - self.paid_prin
+        )
 
     def pay(self, available: Decimal, *, include_interest: bool = True) -> Decimal:
-        """Pay this instalment's parts in waterfall order; return what is left of ``available``."""
-        for part in ("fee", "pen", "int", "prin"):
+        """Pay this instalment's parts in waterfall order (late fee, penalty interest, interest,
+        principal); return what is left of ``available``. Written out part by part: this is the
+        replay's innermost loop (the policy lab replays every loan of the portfolio)."""
+        if available <= 0:
+            return available
+        due = self.late_fee + self.cap_fee - self.paid_fee
+        if due > 0:
+            take = available if available < due else due
+            self.paid_fee += take
+            available -= take
             if available <= 0:
-                break
-            if part == "int" and not include_interest:
-                continue
-            due = getattr(self, f"{part}_due")
-            take = min(due, available)
-            if take > 0:
-                setattr(self, f"paid_{part}", getattr(self, f"paid_{part}") + take)
+                return available
+        due = self.penalty + self.cap_penalty - self.paid_pen
+        if due > 0:
+            take = available if available < due else due
+            self.paid_pen += take
+            available -= take
+            if available <= 0:
+                return available
+        if include_interest:
+            due = self.interest - self.paid_int - self.forgiven_int
+            if due > 0:
+                take = available if available < due else due
+                self.paid_int += take
                 available -= take
+                if available <= 0:
+                    return available
+        due = self.principal - self.paid_prin
+        if due > 0:
+            take = available if available < due else due
+            self.paid_prin += take
+            available -= take
         return available
 
 
@@ -314,12 +348,15 @@ def _accrue(r: _Replay, first: date, last: date, daily_rate: Decimal) -> None:
     if last < first:
         return
     for i in r.insts:
-        if i.replaced or i.prin_due <= 0 or i.penalty_from > last:
+        if i.penalty_from > last or i.replaced:
+            continue
+        unpaid = i.principal - i.paid_prin
+        if unpaid <= 0:
             continue
         start = max(first, i.penalty_from)
         days = (last - start).days + 1
         if days > 0:
-            i.penalty += days * round_fen(i.prin_due * daily_rate)
+            i.penalty += days * (unpaid * daily_rate).quantize(CENT, rounding=ROUND_HALF_UP)  # round_fen
 
 
 def _allocate(r: _Replay, amount: Decimal, day: date) -> None:
@@ -341,10 +378,13 @@ def _allocate(r: _Replay, amount: Decimal, day: date) -> None:
             if left <= 0:
                 break
             left = i.pay(left)
+    settled = True
     for i in active:
-        if i.fully_paid_on is None and i.outstanding <= 0:
+        if i.outstanding > 0:
+            settled = False
+        elif i.fully_paid_on is None:
             i.fully_paid_on = day
-    if all(i.outstanding <= 0 for i in active):
+    if settled:
         r.closed_on = day
 
 
@@ -376,6 +416,7 @@ def _replay(
         d for d in set(by_day_pay) | set(by_day_arr) | fee_days | {as_of} if contract.disbursed_on <= d <= as_of
     )
     grace = timedelta(days=ch.grace_days + 1)
+    late_fee_after = timedelta(days=ch.late_fee_at_dpd)
     for i in r.insts:
         i.penalty_from = i.due + grace
     done = contract.disbursed_on  # charges accrued through this day
@@ -398,13 +439,9 @@ def _replay(
         if r.closed_on is None:
             if day > done:
                 _accrue(r, day, day, daily_rate)
+            fee_due_date = day - late_fee_after  # instalments due then reach late_fee_at_dpd today
             for i in r.insts:
-                if (
-                    not i.replaced
-                    and i.late_fee == 0
-                    and (day - i.due).days == ch.late_fee_at_dpd
-                    and i.int_due + i.prin_due > 0
-                ):
+                if i.due == fee_due_date and not i.replaced and i.late_fee == 0 and i.int_due + i.prin_due > 0:
                     i.late_fee = ch.late_fee(i.principal + i.interest)
         done = max(done, day)
     return r

@@ -295,6 +295,8 @@ class LabReport:
     for the arrangements history."""
 
     loans: int = 0
+    loans_gaining: int = 0  # loans that gain at least one plan
+    loans_losing: int = 0  # loans that lose at least one plan
     by_bucket: dict[tuple[str, ...], int] = field(default_factory=dict)
     by_profile: dict[tuple[str, ...], int] = field(default_factory=dict)
     offered: dict[tuple[str, ...], int] = field(default_factory=dict)
@@ -328,14 +330,19 @@ class LabReport:
                     _addm(self.payments_after, (side, p.plan_type), p.payment)
                 _addm(self.to_repay, key, p.total_to_repay)
                 _add(self.ratios, (side, p.plan_type, ratio_bin(p.ratio)))
-        for c in changes_of(o):
+        changes = changes_of(o)
+        for c in changes:
             _add(self.changes, (c.plan_type, c.direction, c.rule))
             _add(self.changes_by_bucket, (c.plan_type, c.direction, c.bucket))
+        self.loans_gaining += any(c.direction == "gains" for c in changes)
+        self.loans_losing += any(c.direction == "loses" for c in changes)
         for plan, bucket, state in o.history:
             _add(self.history, (plan, bucket, state))
 
     def merge(self, other: LabReport) -> None:
         self.loans += other.loans
+        self.loans_gaining += other.loans_gaining
+        self.loans_losing += other.loans_losing
         for name in (
             "by_bucket",
             "by_profile",

@@ -43,6 +43,9 @@ class LabInputs:
     current_source: str
     candidate_source: str
     scenarios_source: str
+    # sha256 of the files' bytes: the apply step (services.policy_apply) checks both.
+    candidate_sha256: str = ""
+    current_sha256: str = ""
 
 
 class _Inline(Executor):
@@ -170,9 +173,16 @@ def build_report(r: LabReport, examples: list[Change], inputs: LabInputs, bucket
     changes = sorted(((k, v) for k, v in r.changes.items()), key=lambda kv: (kv[0][0], kv[0][1], -kv[1], kv[0][2]))
     return {
         "as_of": inputs.as_of.isoformat(),
-        "policies": {"current": inputs.current_source, "candidate": inputs.candidate_source},
+        "policies": {
+            "current": inputs.current_source,
+            "candidate": inputs.candidate_source,
+            "candidate_sha256": inputs.candidate_sha256,
+            "current_sha256": inputs.current_sha256,
+        },
         "scenarios": inputs.scenarios_source,
         "loans": r.loans,
+        "loans_gaining_a_plan": r.loans_gaining,
+        "loans_losing_a_plan": r.loans_losing,
         "loans_by_bucket": {b: r.by_bucket.get((b,), 0) for b in buckets},
         "hardship_facts": {k[0]: v for k, v in sorted(r.by_profile.items())},
         "plans": plans,

@@ -23,18 +23,21 @@ def init(current: Policy, candidate: Policy, as_of: date, profiles: tuple[Hardsh
     _STATE.update(current=current, candidate=candidate, as_of=as_of, profiles=profiles)
 
 
-def _day(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
 def loan_from_row(row: tuple[Any, ...]) -> LabLoan:
-    """A loan tuple of ledger.db.lab_queries as domain records. On PostgreSQL the instalments,
-    payments and facts arrive as JSON text with money as exact decimal text: parsed here, in
-    the worker, not in the process that reads the database."""
+    """A loan tuple of ledger.db.lab_queries as domain records. On PostgreSQL the instalments
+    and payments arrive as text (lab_queries._PG_BATCH) and the facts as JSON text, money as
+    exact decimal text: parsed here, in the worker, not in the process that reads the database.
+    Payments read from PostgreSQL carry no external reference (the replay does not use it)."""
     number, principal, apr, term, disbursed_on, inst, pays, arrs, facts, dispute = row
     if isinstance(inst, str):
-        inst = [(n, _day(d), Decimal(p), Decimal(i), Decimal(a)) for n, d, p, i, a in json.loads(inst)]
-        pays = [(ref, Decimal(amount), _day(on)) for ref, amount, on in json.loads(pays)]
+        inst = [
+            (int(n), date.fromisoformat(d), Decimal(p), Decimal(i), Decimal(a))
+            for n, d, p, i, a in (part.split(",") for part in inst.split(";") if part)
+        ]
+        pays = [
+            ("", Decimal(amount), date.fromisoformat(on))
+            for amount, on in (part.split(",") for part in pays.split(";") if part)
+        ]
     if isinstance(facts, str):
         reason, duration, income, expenses, debts = json.loads(facts)
         facts = (reason, duration, Decimal(income), Decimal(expenses), Decimal(debts))

@@ -1,0 +1,208 @@
+"""`ledger release-check`: the response diff and its required figures, the NLU and story gates
+read from result files, the thresholds file refused with the key named, and the policy lab
+section on a seeded SQLite portfolio. Each test builds its own small git repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+import ledger
+from ledger.domain.errors import PolicyError
+from ledger.policy_file import DEFAULT_POLICY_FILE
+from ledger.release_check import run_release_check
+from ledger.settings import REPO_ROOT
+
+POLICY_PATH = "backend/src/ledger/default_policy.yaml"
+DEFAULT_POLICY = (Path(ledger.__file__).parent / DEFAULT_POLICY_FILE).read_text(encoding="utf-8")
+TEXTS = """T: dict[str, dict[str, str]] = {
+    "pay_due": {"zh": "您需要还款{amount}元。", "en": "You owe CNY {amount}."},
+    "dispute_opened": {"zh": "已登记异议，编号{case_number}。", "en": "Dispute {case_number} is open."},
+    "bye": {"zh": "再见。", "en": "Goodbye."},
+}
+"""
+RESPONSES = """responses:
+  utter_greet:
+    - condition:
+        - type: slot
+          name: language
+          value: en
+      text: "Hello, I'm the assistant."
+    - text: "您好，我是智能助手。"
+"""
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path):
+    root = tmp_path / "repo"
+    for path, text in (
+        ("bot/actions/texts.py", TEXTS),
+        ("bot/domain/responses.yml", RESPONSES),
+        (POLICY_PATH, DEFAULT_POLICY),
+    ):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(text, encoding="utf-8")
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    _git(root, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-m", "base")
+    return root
+
+
+def check(root: Path, tmp_path: Path, *, nlu_base: Path | None = None, thresholds: Path | None = None, **kw):
+    return run_release_check(
+        root=root,
+        base="HEAD",
+        thresholds_file=thresholds or REPO_ROOT / "release-thresholds.yaml",
+        out=tmp_path / "out",
+        policy_path=POLICY_PATH,
+        candidate_policy=kw.get("candidate_policy", root / POLICY_PATH),
+        database_url=kw.get("database_url"),
+        nlu_results=root / "bot/nlu_eval/results/results.json",
+        nlu_base=nlu_base,
+        story_results=root / "bot/results/core",
+        as_of=date(2026, 11, 25),
+    )
+
+
+def section(summary, name):
+    return next(s for s in summary["sections"] if s["name"] == name)
+
+
+def test_a_wording_change_shows_in_the_response_diff_side_by_side(repo, tmp_path):
+    texts = repo / "bot/actions/texts.py"
+    texts.write_text(TEXTS.replace("Goodbye.", "Goodbye, take care."), encoding="utf-8")
+    responses = repo / "bot/domain/responses.yml"
+    responses.write_text(RESPONSES.replace("您好，我是智能助手。", "您好，我是还信的智能助手。"), encoding="utf-8")
+    summary = check(repo, tmp_path)
+    rows = section(summary, "responses")["data"]["changes"]
+    assert [(r["response"], r["language"], r["change"]) for r in rows] == [
+        ("texts.bye", "en", "changed"),
+        ("utter_greet", "zh", "changed"),
+    ]
+    assert rows[0]["base"] == "Goodbye." and rows[0]["candidate"] == "Goodbye, take care."
+    assert summary["passed"] and section(summary, "responses")["status"] == "pass"
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "Goodbye, take care." in page and "您好，我是还信的智能助手。" in page
+
+
+def test_a_text_that_loses_the_amount_or_the_case_number_fails(repo, tmp_path):
+    (repo / "bot/actions/texts.py").write_text(
+        TEXTS.replace("You owe CNY {amount}.", "You owe some money.").replace("编号{case_number}", ""),
+        encoding="utf-8",
+    )
+    summary = check(repo, tmp_path)
+    gates = [g for g in section(summary, "responses")["gates"] if not g["passed"]]
+    assert sorted(g["detail"] for g in gates) == [
+        "texts.dispute_opened (zh) lost {case_number}",
+        "texts.pay_due (en) lost {amount}",
+    ]
+    assert not summary["passed"]
+
+
+def _results(f1s: dict[str, float], errors=()) -> dict:
+    return {
+        "n": 10,
+        "macro_f1": sum(f1s.values()) / len(f1s),
+        "per_intent": [{"intent": k, "precision": v, "recall": v, "f1": v, "support": 5} for k, v in f1s.items()],
+        "confusions": [{"gold": g, "predicted": p, "count": 1} for _, g, p in errors],
+        "errors": [{"text": t, "gold": g, "predicted": p} for t, g, p in errors],
+    }
+
+
+def test_an_intent_that_drops_fails_the_nlu_gate_by_name(repo, tmp_path):
+    base = {lang: _results({"greet": 1.0, "ask_balance": 0.98, "stop_contact": 0.97}) for lang in ("zh", "en")}
+    cand = dict(base)
+    cand["en"] = _results(
+        {"greet": 1.0, "ask_balance": 0.98, "stop_contact": 0.80}, [("please stop texting me", "stop_contact", "deny")]
+    )
+    (repo / "bot/nlu_eval/results").mkdir(parents=True)
+    (repo / "bot/nlu_eval/results/results.json").write_text(json.dumps(cand), encoding="utf-8")
+    base_file = tmp_path / "base.json"
+    base_file.write_text(json.dumps(base), encoding="utf-8")
+    summary = check(repo, tmp_path, nlu_base=base_file)
+    nlu = section(summary, "nlu")
+    failed = [g["detail"] for g in nlu["gates"] if not g["passed"]]
+    assert "en stop_contact: 0.97 -> 0.8" in failed
+    assert not any("zh" in d for d in failed)
+    en = next(x for x in nlu["data"]["languages"] if x["language"] == "en")
+    assert en["new_confusions"] == [{"gold": "stop_contact", "predicted": "deny", "count": 1}]
+    assert en["prediction_changed"] == [{"text": "please stop texting me", "base": "(right)", "candidate": "deny"}]
+    assert not summary["passed"]
+    # The same results as the base: every NLU gate holds.
+    (repo / "bot/nlu_eval/results/results.json").write_text(json.dumps(base), encoding="utf-8")
+    assert section(check(repo, tmp_path, nlu_base=base_file), "nlu")["status"] == "pass"
+
+
+def test_a_failed_story_fails_and_missing_results_are_reported_not_hidden(repo, tmp_path):
+    summary = check(repo, tmp_path)
+    assert section(summary, "stories")["status"] == "not checked"
+    assert section(summary, "nlu")["status"] == "not checked"
+    core = repo / "bot/results/core"
+    core.mkdir(parents=True)
+    (core / "failed_test_stories.yml").write_text(
+        'version: "3.1"\nstories:\n- story: hardship plan chosen (tests/test_stories_hardship.yml)\n  steps: []\n',
+        encoding="utf-8",
+    )
+    stories = section(check(repo, tmp_path), "stories")
+    assert stories["status"] == "fail"
+    assert stories["data"]["failed"] == ["hardship plan chosen (tests/test_stories_hardship.yml)"]
+
+
+def test_missing_results_fail_when_the_thresholds_say_so(repo, tmp_path):
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(
+        (REPO_ROOT / "release-thresholds.yaml")
+        .read_text("utf-8")
+        .replace("missing_results: warn", "missing_results: fail"),
+        encoding="utf-8",
+    )
+    assert not check(repo, tmp_path, thresholds=strict)["passed"]
+
+
+def test_a_thresholds_file_with_an_unknown_key_is_refused_by_name(repo, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        (REPO_ROOT / "release-thresholds.yaml").read_text("utf-8").replace("max_failed: 0", "max_fail: 0"),
+        encoding="utf-8",
+    )
+    with pytest.raises(PolicyError, match=r"stories.max_fail"):
+        check(repo, tmp_path, thresholds=bad)
+    assert not (tmp_path / "out" / "summary.json").exists()
+
+
+def test_a_changed_policy_runs_the_lab_and_reports_what_ledger_simulate_reports(tmp_path):
+    env = {**os.environ, "ID_HASH_SALT": "s", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'rc.sqlite3'}"}
+    env.pop("LEDGER_POLICY_FILE", None)
+
+    def ledger_cli(*args):
+        return subprocess.run([sys.executable, "-m", "ledger.cli", *args], env=env, capture_output=True, text=True)
+
+    for args in (["migrate"], ["seed-demo"]):
+        assert ledger_cli(*args).returncode == 0
+    candidate = tmp_path / "candidate.yaml"
+    candidate.write_text(
+        DEFAULT_POLICY.replace("  fee_waiver:\n    min_dpd: 1\n", "  fee_waiver:\n    min_dpd: 30\n"), "utf-8"
+    )
+    day = "2026-11-25"
+    sim = ledger_cli("simulate", "--policy", str(candidate), "--out", str(tmp_path / "sim"), "--as-of", day)
+    assert sim.returncode == 0, sim.stderr
+    expected = json.loads((tmp_path / "sim" / "report.json").read_text("utf-8"))
+    assert expected["changes"]["counts"]  # the candidate changes something on the demo portfolio
+    out = tmp_path / "rc"
+    rc = ledger_cli("release-check", "--policy", str(candidate), "--out", str(out), "--as-of", day)
+    assert rc.returncode == 0, rc.stdout + rc.stderr
+    policy = section(json.loads((out / "summary.json").read_text("utf-8")), "policy")
+    assert policy["status"] == "pass"
+    assert policy["data"]["changes"] == expected["changes"]["counts"]
+    assert policy["data"]["loans_losing_a_plan"] == expected["loans_losing_a_plan"]
+    assert (out / "policy-lab" / "report.html").is_file()
