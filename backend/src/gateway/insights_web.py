@@ -1,18 +1,21 @@
 """The insights page for analysts (docs/insights.md): `/insights` and its figures.
 
 Behind the desk login (the session cookie, checked by desk_web's middleware, which sends an
-analyst from /desk to here). Only the role `analyst` is let in: any other account gets a 403
-that says so. What crosses is aggregates computed by the ledger (ledger.desk_door): no
-conversation, message or identity answer.
+analyst from /desk to here). Only the roles `analyst` and `supervisor` are let in: any other
+account gets a 403 that says so. What crosses is computed by the ledger (ledger.desk_door).
 
 GET /insights/api/overview?since=YYYY-MM-DD&until=YYYY-MM-DD&language=zh|en&channel=web&group=day|week|month|all
-(defaults: the last 30 days to today, every language and channel, by day). Bad values are a
-400 naming the parameter.
+(defaults: the last 30 days to today, every language and channel, by day);
+GET /insights/api/funnel (the same without group); GET /insights/api/nlu (…&below=0.5).
+Bad values are a 400 naming the parameter.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import re
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,12 @@ STATIC = Path(__file__).parent / "static"
 MAX_DAYS = 366
 CHANNEL = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 routes = web.RouteTableDef()
-ANALYST_ONLY = "the insights page is for the analyst role; ask a supervisor for an analyst account"
+INSIGHTS_ROLES = frozenset({"analyst", "supervisor"})
+ANALYST_ONLY = "the insights page is for the analyst role and supervisors; ask a supervisor for an analyst account"
+PERIOD_FILTERS = frozenset({"since", "until", "language", "channel"})
+DEFAULT_BELOW = 0.5
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class BadFilter(ValueError):
@@ -38,6 +46,22 @@ class BadFilter(ValueError):
 def _role(request: web.Request) -> str | None:
     agent = request.get(agent_rkey)
     return agent.role if agent is not None else None
+
+
+def insights_role(handler: Handler) -> Handler:
+    """Only analysts and supervisors: anyone else logged in gets a 403 that says so; a bad
+    filter is a 400 naming it."""
+
+    @functools.wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if _role(request) not in INSIGHTS_ROLES:
+            return problem(403, "forbidden", ANALYST_ONLY)
+        try:
+            return await handler(request)
+        except BadFilter as exc:
+            return problem(400, "invalid_filter", str(exc))
+
+    return guarded
 
 
 def _date(query: Any, name: str, default: date) -> date:
@@ -50,8 +74,9 @@ def _date(query: Any, name: str, default: date) -> date:
         raise BadFilter(f"{name} must be a date YYYY-MM-DD, got {text[:40]!r}") from None
 
 
-def parse_filters(query: Any, today: date) -> dict[str, Any]:
-    unknown = sorted(set(query) - {"since", "until", "language", "channel", "group"})
+def parse_period(query: Any, today: date, allowed: frozenset[str] = PERIOD_FILTERS) -> dict[str, Any]:
+    """since, until, language and channel, checked; any parameter not in `allowed` is refused."""
+    unknown = sorted(set(query) - allowed)
     if unknown:
         raise BadFilter(f"unknown parameter(s): {', '.join(u[:40] for u in unknown)}")
     until = _date(query, "until", today)
@@ -66,35 +91,67 @@ def parse_filters(query: Any, today: date) -> dict[str, Any]:
     channel = query.get("channel") or None
     if channel not in (None, "all") and not CHANNEL.match(channel):
         raise BadFilter("channel must be a channel name such as web, wechat, rest or telegram")
-    group = query.get("group") or "day"
-    if group not in INSIGHT_GROUPINGS:
-        raise BadFilter(f"group must be one of {', '.join(INSIGHT_GROUPINGS)}")
     return {
         "since": since,
         "until": until,
         "language": None if language == "all" else language,
         "channel": None if channel == "all" else channel,
-        "group": group,
     }
+
+
+def parse_filters(query: Any, today: date) -> dict[str, Any]:
+    """The overview's filters: the period's and `group`."""
+    filters = parse_period(query, today, PERIOD_FILTERS | {"group"})
+    group = query.get("group") or "day"
+    if group not in INSIGHT_GROUPINGS:
+        raise BadFilter(f"group must be one of {', '.join(INSIGHT_GROUPINGS)}")
+    return {**filters, "group": group}
+
+
+def parse_fraction(query: Any, name: str, default: float) -> float:
+    """A number from 0 to 1 (a confidence)."""
+    text = query.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadFilter(f"{name} must be a number from 0 to 1, got {text[:40]!r}") from None
+    if not math.isfinite(value) or not 0 <= value <= 1:
+        raise BadFilter(f"{name} must be a number from 0 to 1, got {text[:40]!r}")
+    return value
 
 
 @routes.get("/insights")
 async def insights_page(request: web.Request) -> web.StreamResponse:
-    if _role(request) != "analyst":
+    if _role(request) not in INSIGHTS_ROLES:
         return web.Response(status=403, text=f"403: {ANALYST_ONLY}\n", content_type="text/plain")
     return web.FileResponse(STATIC / "insights.html")
 
 
 @routes.get("/insights/api/overview")
-async def overview(request: web.Request) -> web.Response:
-    if _role(request) != "analyst":
-        return problem(403, "forbidden", ANALYST_ONLY)
+@insights_role
+async def overview(request: web.Request) -> web.StreamResponse:
     door = request.app[door_key]
-    try:
-        filters = parse_filters(request.query, door._today())
-    except BadFilter as exc:
-        return problem(400, "invalid_filter", str(exc))
+    filters = parse_filters(request.query, door._today())
     return web.json_response(await door.insights_overview(**filters))
+
+
+@routes.get("/insights/api/funnel")
+@insights_role
+async def funnel(request: web.Request) -> web.StreamResponse:
+    door = request.app[door_key]
+    filters = parse_period(request.query, door._today())
+    return web.json_response(await door.insights_funnel(**filters))
+
+
+@routes.get("/insights/api/nlu")
+@insights_role
+async def nlu_health(request: web.Request) -> web.StreamResponse:
+    door = request.app[door_key]
+    filters = parse_period(request.query, door._today(), PERIOD_FILTERS | {"below"})
+    below = parse_fraction(request.query, "below", DEFAULT_BELOW)
+    return web.json_response(await door.insights_nlu_health(**filters, below=below))
 
 
 def setup(app: web.Application) -> None:

@@ -38,7 +38,7 @@ from .db.desk_queries import SessionFactory
 from .db.models import NAMING_CONVENTION, new_id
 from .db.session import create_engine, create_session_factory
 from .db.types import SerialId, UTCDateTime
-from .domain import insights
+from .domain import funnel, insights, nlu_health
 from .domain.account import derive_status
 from .domain.policy import Policy
 from .policy_file import load_policy
@@ -113,21 +113,43 @@ class DeskDoor:
 
     # ---- read model ------------------------------------------------------------------------
 
+    async def _facts(
+        self, since: date, until: date, channel: str | None, columns: tuple[str, ...]
+    ) -> list[dict[str, Any]]:
+        """Facts rows of the conversations that started from `since` to `until` (days in the
+        ledger's time zone), their `started_at` in that zone."""
+        tz = ZoneInfo(self.timezone)
+        start = datetime.combine(since, time(), tz)
+        end = datetime.combine(until + timedelta(days=1), time(), tz)
+        async with self.sessions() as s:
+            rows = await analytics_db.facts_started_between(s, start, end, channel, columns)
+        for row in rows:
+            row["started_at"] = row["started_at"].astimezone(tz)
+        return rows
+
     async def insights_overview(
         self, since: date, until: date, language: str | None, channel: str | None, group: str
     ) -> dict[str, Any]:
         """The overview figures of the conversations that started from `since` to `until`
         (days in the ledger's time zone), per period, language and channel (analytics facts,
         docs/insights.md). Aggregates only: no conversation, text or identity crosses."""
-        tz = ZoneInfo(self.timezone)
-        start = datetime.combine(since, time(), tz)
-        end = datetime.combine(until + timedelta(days=1), time(), tz)
-        async with self.sessions() as s:
-            rows = await analytics_db.facts_started_between(s, start, end, channel)
-        for row in rows:
-            row["started_at"] = row["started_at"].astimezone(tz)
-        filters = insights.Filters(since, until, language, channel, group)
-        return insights.overview(rows, filters)
+        rows = await self._facts(since, until, channel, analytics_db.OVERVIEW_COLUMNS)
+        return insights.overview(rows, insights.Filters(since, until, language, channel, group))
+
+    async def insights_funnel(
+        self, since: date, until: date, language: str | None, channel: str | None
+    ) -> dict[str, Any]:
+        """The funnel of those conversations, in total and per language and channel."""
+        rows = await self._facts(since, until, channel, analytics_db.FUNNEL_COLUMNS)
+        return funnel.funnel(rows, insights.Filters(since, until, language, channel, "all"))
+
+    async def insights_nlu_health(
+        self, since: date, until: date, language: str | None, channel: str | None, below: float
+    ) -> dict[str, Any]:
+        """NLU health of those conversations: intents, fallbacks, messages below `below`, the
+        intents most often followed by a sign of misunderstanding."""
+        rows = await self._facts(since, until, channel, analytics_db.NLU_COLUMNS)
+        return nlu_health.nlu_health(rows, insights.Filters(since, until, language, channel, "all"), below)
 
     async def account_panel(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
         """The account of the borrower linked to the conversation (by a verification or an

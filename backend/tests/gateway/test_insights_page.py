@@ -72,19 +72,34 @@ async def test_an_analyst_reaches_no_conversation(gateway_client, analyst):
     assert me["role"] == "analyst"
 
 
-@pytest.mark.parametrize("role", ["agent", "supervisor"])
-async def test_other_roles_get_a_clear_403(gateway_client, aiohttp_client, role):
-    desk = await desk_for(await other_client(aiohttp_client, gateway_client), f"user-{role}", role=role)
+INSIGHTS_GETS = (
+    "/insights",
+    "/insights/api/overview",
+    "/insights/api/funnel",
+    "/insights/api/nlu",
+)
+
+
+async def test_an_agent_gets_a_clear_403_everywhere(gateway_client, aiohttp_client):
+    desk = await desk_for(await other_client(aiohttp_client, gateway_client), "user-agent", role="agent")
     page = await desk.client.get("/insights")
     assert page.status == 403 and "analyst" in await page.text()
-    api = await desk.client.get("/insights/api/overview")
-    assert api.status == 403 and "analyst" in (await api.json())["detail"]
+    for path in INSIGHTS_GETS[1:]:
+        api = await desk.client.get(path)
+        assert api.status == 403 and "analyst" in (await api.json())["detail"], path
+
+
+async def test_a_supervisor_reads_the_insights_too(gateway_client, aiohttp_client):
+    desk = await desk_for(await other_client(aiohttp_client, gateway_client), "user-supervisor", role="supervisor")
+    for path in INSIGHTS_GETS:
+        assert (await desk.client.get(path)).status == 200, path
 
 
 async def test_without_a_login_the_page_sends_to_the_login(gateway_client):
     page = await gateway_client.get("/insights", allow_redirects=False)
     assert page.status == 303 and page.headers["Location"] == "/desk/login"
-    assert (await gateway_client.get("/insights/api/overview")).status == 401
+    for path in INSIGHTS_GETS[1:]:
+        assert (await gateway_client.get(path)).status == 401, path
 
 
 @pytest.mark.parametrize(
@@ -102,6 +117,39 @@ async def test_without_a_login_the_page_sends_to_the_login(gateway_client):
 )
 async def test_impossible_filters_are_a_400_naming_them(analyst, params, named):
     resp = await analyst.client.get("/insights/api/overview", params=params)
+    assert resp.status == 400
+    body = await resp.json()
+    assert body["code"] == "invalid_filter" and named in body["detail"]
+
+
+async def test_the_funnel_and_nlu_health_from_stored_facts(gateway_client, analyst, database_url, clock):
+    await store_conversations(database_url, clock())
+    funnel = await (await analyst.client.get("/insights/api/funnel")).json()
+    steps = {s["step"]: s for s in funnel["total"]["steps"]}
+    assert steps["started"]["reached"] == 2 and steps["started"]["stopped"] == 1
+    assert steps["status_explained"]["reached"] == 1  # a is verified and told the status
+    assert steps["started"]["last_bot_before_stop"] == [{"text_key": "-", "conversations": 1}]
+    assert [(g["language"], g["channel"]) for g in funnel["groups"]] == [("en", "wechat"), ("zh", "web")]
+    assert funnel["definitions"]["drop_off"]["en"]
+    nlu = await (await analyst.client.get("/insights/api/nlu", params={"below": "0.5"})).json()
+    assert nlu["total"]["messages"] == 6 and nlu["total"]["fallbacks"] == 1
+    assert nlu["low_confidence_messages"][0]["conversation_id"] == "insights-b"
+    assert [lang["language"] for lang in nlu["languages"]] == ["en", "zh"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "named"),
+    [
+        ("/insights/api/funnel", {"since": "2026-02-30"}, "since"),
+        ("/insights/api/funnel", {"group": "day"}, "unknown parameter"),
+        ("/insights/api/nlu", {"below": "2"}, "below"),
+        ("/insights/api/nlu", {"below": "nan"}, "below"),
+        ("/insights/api/nlu", {"below": "x"}, "below"),
+        ("/insights/api/nlu", {"language": "de"}, "language"),
+    ],
+)
+async def test_bad_funnel_and_nlu_filters_are_a_400(analyst, path, params, named):
+    resp = await analyst.client.get(path, params=params)
     assert resp.status == 400
     body = await resp.json()
     assert body["code"] == "invalid_filter" and named in body["detail"]

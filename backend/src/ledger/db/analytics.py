@@ -234,11 +234,28 @@ OVERVIEW_COLUMNS = (
 )
 
 
+FUNNEL_COLUMNS = (
+    "conversation_id",
+    "started_at",
+    "languages",
+    "channel",
+    "furthest_step",
+    "outcomes",
+    "escalated",
+    "last_bot_text_key",
+)
+NLU_COLUMNS = ("conversation_id", "started_at", "languages", "channel", "intents")
+
+
 async def facts_started_between(
-    session: AsyncSession, start: datetime, end: datetime, channel: str | None = None
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    channel: str | None = None,
+    columns_named: Iterable[str] = OVERVIEW_COLUMNS,
 ) -> list[dict[str, Any]]:
-    """The overview's columns of the conversations that started in [start, end)."""
-    columns = [getattr(ConversationFactsRow, name) for name in OVERVIEW_COLUMNS]
+    """These columns (default: the overview's) of the conversations that started in [start, end)."""
+    columns = [getattr(ConversationFactsRow, name) for name in columns_named]
     stmt = select(*columns).where(ConversationFactsRow.started_at >= start, ConversationFactsRow.started_at < end)
     if channel:
         stmt = stmt.where(ConversationFactsRow.channel == channel)

@@ -75,7 +75,7 @@ def language_of(facts: Mapping[str, Any]) -> str | None:
     return languages[0] if languages and languages[0] in LANGUAGES else None
 
 
-def _rate(part: int, whole: int) -> float | None:
+def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
@@ -98,22 +98,22 @@ def _figures(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
     turns = [int(r.get("turns") or 0) for r in rows]
     return {
         "conversations": n,
-        "containment": _rate(n - needed_person, n),
-        "verification_success": _rate(sum(1 for r in asked if r.get("verified")), len(asked)),
+        "containment": rate(n - needed_person, n),
+        "verification_success": rate(sum(1 for r in asked if r.get("verified")), len(asked)),
         "verification_asked": len(asked),
-        "escalation_rate": _rate(len(escalated), n),
-        "escalation_by_reason": {reason: _rate(count, n) for reason, count in sorted(reasons.items())},
-        "fallback_rate": _rate(fallbacks, messages),
+        "escalation_rate": rate(len(escalated), n),
+        "escalation_by_reason": {reason: rate(count, n) for reason, count in sorted(reasons.items())},
+        "fallback_rate": rate(fallbacks, messages),
         "borrower_messages": messages,
-        "abandonment": _rate(abandoned, n),
+        "abandonment": rate(abandoned, n),
         "median_turns": median(turns) if turns else None,
     }
 
 
-def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
-    """The figures for the whole selection (`total`), per period (`periods`, what the charts
-    show) and per period, language and channel (`rows`)."""
-    selected: list[Mapping[str, Any]] = []
+def selected(facts: Iterable[Mapping[str, Any]], filters: Filters) -> list[Mapping[str, Any]]:
+    """The rows that started in the filters' days (their `started_at` in the business time
+    zone), in their language and channel."""
+    chosen: list[Mapping[str, Any]] = []
     for row in facts:
         started = row.get("started_at")
         if not isinstance(started, datetime):
@@ -125,24 +125,35 @@ def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, 
             continue
         if filters.channel and row.get("channel") != filters.channel:
             continue
-        selected.append(row)
+        chosen.append(row)
+    return chosen
+
+
+def filters_view(filters: Filters) -> dict[str, Any]:
+    return {
+        "since": filters.since.isoformat(),
+        "until": filters.until.isoformat(),
+        "language": filters.language,
+        "channel": filters.channel,
+        "group": filters.group,
+    }
+
+
+def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
+    """The figures for the whole selection (`total`), per period (`periods`, what the charts
+    show) and per period, language and channel (`rows`)."""
+    selected_rows = selected(facts, filters)
     groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
-    for row in selected:
+    for row in selected_rows:
         started = row["started_at"]
         key = (period_of(started.date(), filters.group), language_of(row) or "-", str(row.get("channel") or "-"))
         groups[key].append(row)
     periods: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in selected:
+    for row in selected_rows:
         periods[period_of(row["started_at"].date(), filters.group)].append(row)
     return {
-        "filters": {
-            "since": filters.since.isoformat(),
-            "until": filters.until.isoformat(),
-            "language": filters.language,
-            "channel": filters.channel,
-            "group": filters.group,
-        },
-        "total": _figures(selected),
+        "filters": filters_view(filters),
+        "total": _figures(selected_rows),
         "rows": [
             {"period": period, "language": language, "channel": channel, **_figures(rows)}
             for (period, language, channel), rows in sorted(groups.items())
