@@ -22,7 +22,13 @@ from typing import Any
 
 from aiohttp import web
 
-from ledger.desk_door import INSIGHT_GROUPINGS
+from ledger.desk_door import (
+    INSIGHT_GROUPINGS,
+    INSIGHT_INTENTS,
+    INSIGHT_OUTCOMES,
+    INSIGHT_STEPS,
+    AnnotationRefused,
+)
 
 from .keys import agent_rkey, door_key
 from .problems import problem
@@ -152,6 +158,132 @@ async def nlu_health(request: web.Request) -> web.StreamResponse:
     filters = parse_period(request.query, door._today(), PERIOD_FILTERS | {"below"})
     below = parse_fraction(request.query, "below", DEFAULT_BELOW)
     return web.json_response(await door.insights_nlu_health(**filters, below=below))
+
+
+REVIEW_FILTERS = PERIOD_FILTERS | {
+    "outcome", "escalated", "fallback", "intent", "below", "step", "reviewed", "tag", "limit", "offset",
+}  # fmt: skip
+YES_NO = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
+TAG = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+MAX_LIMIT = 200
+MAX_OFFSET = 100_000
+MAX_CONVERSATION_ID = 255
+ANNOTATION_FIELDS = frozenset({"event_id", "intent", "tag", "note", "reviewed"})
+NOT_FOUND = "no such conversation in the analytics store"
+
+
+def _choice(query: Any, name: str, allowed: tuple[str, ...]) -> str | None:
+    value = query.get(name) or None
+    if value is not None and value not in allowed:
+        raise BadFilter(f"{name} must be one of {', '.join(allowed)}")
+    return value
+
+
+def _yes_no(query: Any, name: str) -> bool | None:
+    value = query.get(name) or None
+    if value is None:
+        return None
+    if value.lower() not in YES_NO:
+        raise BadFilter(f"{name} must be yes or no")
+    return YES_NO[value.lower()]
+
+
+def _whole(query: Any, name: str, default: int, low: int, high: int) -> int:
+    text = query.get(name) or None
+    if text is None:
+        return default
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise BadFilter(f"{name} must be a whole number from {low} to {high}")
+    return int(text)
+
+
+def parse_review(query: Any, today: date) -> dict[str, Any]:
+    """The review list's filters (docs/insights.md), each checked."""
+    filters = parse_period(query, today, REVIEW_FILTERS)
+    tag = query.get("tag") or None
+    if tag is not None and not TAG.match(tag):
+        raise BadFilter("tag must be a short name: lower-case letters, digits and _, at most 32")
+    below = query.get("below") or None
+    return {
+        **filters,
+        "outcome": _choice(query, "outcome", INSIGHT_OUTCOMES),
+        "escalated": _yes_no(query, "escalated"),
+        "fallback": _yes_no(query, "fallback"),
+        "intent": _choice(query, "intent", (*INSIGHT_INTENTS, "nlu_fallback")),
+        "below": parse_fraction(query, "below", 0.0) if below is not None else None,
+        "step": _choice(query, "step", INSIGHT_STEPS),
+        "reviewed": _yes_no(query, "reviewed"),
+        "tag": tag,
+        "limit": _whole(query, "limit", 50, 1, MAX_LIMIT),
+        "offset": _whole(query, "offset", 0, 0, MAX_OFFSET),
+    }
+
+
+def _conversation(request: web.Request) -> str:
+    conversation = request.match_info["conversation_id"]
+    if len(conversation) > MAX_CONVERSATION_ID:
+        raise BadFilter(f"a conversation id has at most {MAX_CONVERSATION_ID} characters")
+    return conversation
+
+
+@routes.get("/insights/api/conversations")
+@insights_role
+async def review_list(request: web.Request) -> web.StreamResponse:
+    door = request.app[door_key]
+    return web.json_response(await door.insights_review_list(**parse_review(request.query, door._today())))
+
+
+@routes.get("/insights/api/conversations/{conversation_id}")
+@insights_role
+async def transcript(request: web.Request) -> web.StreamResponse:
+    view = await request.app[door_key].insights_transcript(_conversation(request))
+    if view is None:
+        return problem(404, "not_found", NOT_FOUND)
+    return web.json_response(view)
+
+
+@routes.post("/insights/api/conversations/{conversation_id}/annotations")
+@insights_role
+async def annotate(request: web.Request) -> web.StreamResponse:
+    conversation = _conversation(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        return problem(400, "invalid_annotation", "the body must be a JSON object")
+    if not isinstance(body, dict):
+        return problem(400, "invalid_annotation", "the body must be a JSON object")
+    unknown = sorted(set(body) - ANNOTATION_FIELDS)
+    if unknown:
+        return problem(400, "invalid_annotation", f"unknown field(s): {', '.join(str(u)[:40] for u in unknown)}")
+    event_id = body.get("event_id")
+    if event_id is not None and (not isinstance(event_id, str) or not 0 < len(event_id) <= 64):
+        return problem(400, "invalid_annotation", "event_id must be the id of a borrower message")
+    agent = request[agent_rkey]
+    try:
+        stored = await request.app[door_key].insights_annotate(conversation, agent.username, **body)
+    except AnnotationRefused as exc:
+        return problem(400, "invalid_annotation", str(exc))
+    if stored is None:
+        return problem(404, "not_found", NOT_FOUND)
+    return web.json_response(stored, status=201)
+
+
+@routes.get("/insights/api/annotations/export")
+@insights_role
+async def export_annotations(request: web.Request) -> web.StreamResponse:
+    unknown = sorted(set(request.query) - {"language"})
+    if unknown:
+        raise BadFilter(f"unknown parameter(s): {', '.join(u[:40] for u in unknown)}")
+    language = request.query.get("language")
+    if language not in ("zh", "en"):
+        raise BadFilter("language must be zh or en (one training file per language)")
+    export = await request.app[door_key].insights_annotations_export(language)
+    return web.Response(
+        text=export["yaml"],
+        content_type="application/x-yaml",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="reviewed_{language}.yml"'},
+    )
 
 
 def setup(app: web.Application) -> None:

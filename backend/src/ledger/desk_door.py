@@ -31,6 +31,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
+from huanxin_redaction import mask_identity_numbers
+
 from .db import analytics as analytics_db
 from .db import desk_queries as q
 from .db import repositories as repo
@@ -38,7 +40,7 @@ from .db.desk_queries import SessionFactory
 from .db.models import NAMING_CONVENTION, new_id
 from .db.session import create_engine, create_session_factory
 from .db.types import SerialId, UTCDateTime
-from .domain import funnel, insights, nlu_health
+from .domain import conversation_facts, funnel, insights, nlu_health, review
 from .domain.account import derive_status
 from .domain.policy import Policy
 from .policy_file import load_policy
@@ -55,6 +57,10 @@ __all__ = [
     "NAMING_CONVENTION",
     "INSIGHT_DEFINITIONS",
     "INSIGHT_GROUPINGS",
+    "INSIGHT_INTENTS",
+    "INSIGHT_OUTCOMES",
+    "INSIGHT_STEPS",
+    "AnnotationRefused",
     "DeskDoor",
     "SerialId",
     "SessionFactory",
@@ -67,6 +73,14 @@ __all__ = [
 # The insights overview: its groupings and each figure's definition (ledger/domain/insights.py).
 INSIGHT_GROUPINGS: tuple[str, ...] = insights.GROUPINGS
 INSIGHT_DEFINITIONS = insights.DEFINITIONS
+INSIGHT_INTENTS: tuple[str, ...] = review.INTENTS
+INSIGHT_OUTCOMES: tuple[str, ...] = conversation_facts.OUTCOMES
+INSIGHT_STEPS: tuple[str, ...] = conversation_facts.FUNNEL
+
+
+class AnnotationRefused(ValueError):
+    """An annotation the ledger does not store; the message says why."""
+
 
 # How an agent may have verified a borrower who could not (or may not) verify with the bot: the
 # values the ledger's API accepts for a manual verification, so the desk and the API agree.
@@ -150,6 +164,107 @@ class DeskDoor:
         intents most often followed by a sign of misunderstanding."""
         rows = await self._facts(since, until, channel, analytics_db.NLU_COLUMNS)
         return nlu_health.nlu_health(rows, insights.Filters(since, until, language, channel, "all"), below)
+
+    async def insights_review_list(
+        self, since: date, until: date, language: str | None, channel: str | None, **criteria: Any
+    ) -> dict[str, Any]:
+        """The conversations of the period matching the review filters (ledger/domain/review.py
+        ReviewFilters: outcome, escalated, fallback, intent, below, step, reviewed, tag, limit,
+        offset), newest first, with their review state."""
+        rows = await self._facts(since, until, channel, analytics_db.REVIEW_COLUMNS)
+        async with self.sessions() as s:
+            notes = [review.Annotation(**a) for a in await analytics_db.list_annotations(s)]
+        filters = review.ReviewFilters(language=language, channel=channel, **criteria)
+        return review.review_list(rows, review.review_marks(notes), filters)
+
+    async def insights_transcript(self, conversation_id: str) -> dict[str, Any] | None:
+        """The conversation as an analyst reads it (identity answers shown as such, identity
+        numbers masked), with its facts and annotations; None when the store has no such one."""
+        async with self.sessions() as s:
+            facts = await analytics_db.facts_of(s, conversation_id)
+            if facts is None:
+                return None
+            events = await analytics_db.events_of(s, conversation_id)
+            notes = [review.Annotation(**a) for a in await analytics_db.list_annotations(s, conversation_id)]
+        view = review.transcript(conversation_id, events, notes)
+        shown = ("channel", "languages", "started_at", "ended_at", "turns", "verification", "furthest_step",
+                 "escalated", "escalation_reason", "handled_by_agent", "outcome", "outcomes", "plan_type",
+                 "agent_outcome", "csat", "fallbacks", "low_confidence")  # fmt: skip
+        view["facts"] = {k: facts[k].isoformat() if isinstance(facts[k], datetime) else facts[k] for k in shown}
+        return view
+
+    async def insights_annotate(
+        self,
+        conversation_id: str,
+        annotator: str,
+        event_id: str | None = None,
+        intent: str | None = None,
+        tag: str | None = None,
+        note: str | None = None,
+        reviewed: bool | None = None,
+    ) -> dict[str, Any] | None:
+        """Store an analyst's annotation (the note's identity numbers masked); None when the
+        conversation is unknown. AnnotationRefused when it cannot be stored: a bad value, an
+        intent on no message, or a message that is not the borrower's in this conversation."""
+        problem = review.annotation_problem(intent, tag, note, reviewed)
+        if problem:
+            raise AnnotationRefused(problem)
+        if intent is not None and event_id is None:
+            raise AnnotationRefused("an intent labels a borrower message: give its event_id")
+        async with self.sessions() as s, s.begin():
+            if await analytics_db.facts_of(s, conversation_id) is None:
+                return None
+            if event_id is not None:
+                found = await analytics_db.stored_event(s, event_id)
+                if found is None or found[0] != conversation_id or found[1].get("event") != "user":
+                    raise AnnotationRefused("event_id must be a borrower message of this conversation")
+            stored: dict[str, Any] = {
+                "conversation_id": conversation_id,
+                "event_id": event_id,
+                "intent": intent,
+                "tag": tag,
+                "note": mask_identity_numbers(note) if note else None,
+                "reviewed": bool(reviewed),
+                "annotator": annotator[:64],
+                "created_at": self.clock(),
+            }
+            await analytics_db.add_annotation(s, **stored)
+        return review.Annotation(**stored).view()
+
+    async def insights_annotations_export(self, language: str) -> dict[str, Any]:
+        """The corrected intents in `language` as Rasa NLU training data (YAML text in the
+        bot's layout), and how many corrections were left out and why."""
+        async with self.sessions() as s:
+            corrections = await analytics_db.intent_corrections(s)
+            conversations = sorted({c["conversation_id"] for c, _ in corrections})
+            messages: dict[str, dict[str, Any]] = {}
+            for conversation in conversations:
+                view = review.transcript(conversation, await analytics_db.events_of(s, conversation))
+                first = next((m["language"] for m in view["messages"] if m.get("language")), None)
+                for m in view["messages"]:
+                    if m["kind"] == "user":
+                        messages[m["event_id"]] = {**m, "language": m["language"] or first}
+        examples = []
+        for correction, event in corrections:
+            message = messages.get(str(event.get("huanxin_event_id")))
+            if message is None:
+                continue
+            examples.append(
+                {
+                    "text": message["text"],
+                    "intent": correction["intent"],
+                    "language": message["language"],
+                    "identity_answer": message["identity_answer"],
+                }
+            )
+        chosen = review.exportable_examples(examples)
+        left_out = ", ".join(f"{k} {v}" for k, v in chosen["left_out"].items())
+        comment = f"Reviewed by analysts on the insights page; left out: {left_out}."
+        return {
+            "yaml": review.rasa_nlu_yaml(chosen["examples"][language], comment),
+            "examples": sum(len(v) for v in chosen["examples"][language].values()),
+            "left_out": chosen["left_out"],
+        }
 
     async def account_panel(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
         """The account of the borrower linked to the conversation (by a verification or an

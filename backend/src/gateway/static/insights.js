@@ -98,24 +98,133 @@
     }, true);
     $('chart').dataset.periods = String(periods.length);
   }
-  function load() {
-    var params = new URLSearchParams();
-    ['since', 'until', 'language', 'channel', 'group'].forEach(function (name) {
-      var v = $(name).value;
-      if (v) params.set(name, v);
+  function table(id, headers, rows) {
+    var t = $(id);
+    t.tHead.textContent = '';
+    t.tBodies[0].textContent = '';
+    var head = el('tr');
+    headers.forEach(function (h) { head.appendChild(el('th', null, h)); });
+    t.tHead.appendChild(head);
+    rows.forEach(function (cells) {
+      var tr = el('tr');
+      cells.forEach(function (c) {
+        if (c instanceof Node) { var td = el('td'); td.appendChild(c); tr.appendChild(td); }
+        else tr.appendChild(el('td', null, c));
+      });
+      t.tBodies[0].appendChild(tr);
     });
+  }
+  function def(d) { return d ? d.en + ' ' + d.zh : ''; }
+  var STEP_NAMES = {
+    started: '开始 / Started', verified: '已核实 / Verified', status_explained: '已说明状况 / Status explained',
+    hardship_collected: '已了解困难 / Hardship collected', offers_shown: '已提供方案 / Offers shown',
+    committed: '已接受方案或承诺 / Plan accepted or promise'
+  };
+  function lastBot(list) {
+    return (list || []).map(function (k) { return k.text_key + ' (' + k.conversations + ')'; }).join(', ');
+  }
+  var funnelChart = null;
+  function renderFunnel(data) {
+    var steps = data.total.steps;
+    $('funnel-definition').textContent = data.steps.map(function (s) {
+      return STEP_NAMES[s] + ': ' + def(data.definitions[s]);
+    }).join(' · ');
+    table('funnel', ['步骤 / Step', '到达 / Reached', '占开始 / Of started', '停在此步 / Stopped here',
+      '流失率 / Drop-off', '其中转人工 / Of them handed off', '停下前助手最后的话 / Bot\'s last text before stopping'],
+      steps.map(function (s) {
+        return [STEP_NAMES[s.step] || s.step, s.reached, show(s.share_of_started, 'rate'),
+          s.stopped === null ? '–' : s.stopped, show(s.drop_off, 'rate'),
+          s.stopped_escalated === null ? '–' : s.stopped_escalated, lastBot(s.last_bot_before_stop)];
+      }));
+    Array.prototype.forEach.call($('funnel').tBodies[0].rows, function (tr, i) { tr.dataset.step = steps[i].step; });
+    $('committed-as').textContent = '方案 / Plan accepted: ' + data.total.committed_as.plan_accepted +
+      ' · 承诺 / Promise: ' + data.total.committed_as.promise + '. ' + def(data.definitions.drop_off) + ' ' +
+      def(data.definitions.last_bot_before_stop);
+    table('funnel-groups', ['语言 / Language', '渠道 / Channel'].concat(data.steps.map(function (s) { return STEP_NAMES[s]; })),
+      data.groups.map(function (g) {
+        return [g.language, g.channel].concat(g.steps.map(function (s) {
+          return s.reached + (s.drop_off === null ? '' : ' (−' + show(s.drop_off, 'rate') + ')');
+        }));
+      }));
+    if (!window.echarts) return;
+    if (!funnelChart) funnelChart = window.echarts.init($('funnel-chart'));
+    funnelChart.setOption({
+      tooltip: {trigger: 'item'},
+      series: [{type: 'funnel', sort: 'none', minSize: '8%', left: '10%', width: '80%',
+        label: {show: true, position: 'inside'},
+        data: steps.map(function (s) { return {name: (STEP_NAMES[s.step] || s.step) + ' ' + s.reached, value: s.reached}; })}]
+    }, true);
+  }
+  var NLU_FIGURES = [
+    ['messages', '客户消息 / Borrower messages', 'count', null],
+    ['fallback_rate', '未理解 / Fallback rate', 'rate', 'fallback_rate'],
+    ['low_confidence', '低置信度 / Low confidence', 'count', 'low_confidence']
+  ];
+  function reviewLink(conversation, turn) {
+    var a = el('a', null, conversation + ' #' + turn);
+    a.href = '#review:' + encodeURIComponent(conversation);
+    a.dataset.conversation = conversation;
+    return a;
+  }
+  function renderNlu(data) {
+    var body = $('nlu-total').tBodies[0];
+    body.textContent = '';
+    NLU_FIGURES.forEach(function (f) {
+      var tr = el('tr');
+      tr.dataset.figure = f[0];
+      tr.appendChild(el('th', null, f[1]));
+      tr.appendChild(el('td', 'value', show(data.total[f[0]], f[2])));
+      tr.appendChild(el('td', 'definition', f[3] ? def(data.definitions[f[3]]) : ''));
+      body.appendChild(tr);
+    });
+    table('nlu-languages', ['语言 / Language', '消息 / Messages', '未理解 / Fallback rate', '低置信度 / Low confidence',
+      '未理解时的猜测 / Guesses on fallbacks'], data.languages.map(function (l) {
+      return [l.language, l.messages, show(l.fallback_rate, 'rate'), l.low_confidence,
+        l.fallback_guesses.map(function (g) { return g.intent + ' (' + g.messages + ')'; }).join(', ')];
+    }));
+    $('confused-definition').textContent = def(data.definitions.confused);
+    table('nlu-confused', ['意图 / Intent', '消息 / Messages', '随后否定 / Then denied', '随后重复 / Then asked again',
+      '随后未理解 / Then fallback', '随后要人工 / Then asked for a person', '合计 / Confused', '占比 / Share'],
+      data.total.confused.map(function (c) {
+        return [c.intent, c.messages, c.then_denied, c.then_asked_again, c.then_fallback, c.then_asked_for_person,
+          c.confused, show(c.confused_share, 'rate')];
+      }));
+    table('nlu-intents', ['意图 / Intent', '消息 / Messages', '占比 / Share', '低置信度 / Low confidence'],
+      data.total.intents.map(function (i) { return [i.intent, i.messages, show(i.share, 'rate'), i.low_confidence]; }));
+    table('nlu-messages', ['会话 / Conversation', '语言 / Language', '意图 / Intent', '置信度 / Confidence', '猜测 / Guess'],
+      data.low_confidence_messages.map(function (m) {
+        return [reviewLink(m.conversation_id, m.turn), m.language || '-', m.intent,
+          m.confidence === null ? '–' : m.confidence.toFixed(2), m.guess || ''];
+      }));
+  }
+  function params(names) {
+    var p = new URLSearchParams();
+    names.forEach(function (name) {
+      var v = $(name).value;
+      if (v) p.set(name, v);
+    });
+    return p.toString();
+  }
+  var PERIOD = ['since', 'until', 'language', 'channel'];
+  function load() {
     $('error').textContent = '';
-    return get('/insights/api/overview?' + params.toString()).then(function (data) {
+    document.body.dataset.loaded = 'no';
+    return get('/insights/api/overview?' + params(PERIOD.concat(['group']))).then(function (data) {
       $('since').value = data.filters.since;
       $('until').value = data.filters.until;
       renderTotal(data);
       renderRows(data);
       renderChart(data);
+      return Promise.all([
+        get('/insights/api/funnel?' + params(PERIOD)).then(renderFunnel),
+        get('/insights/api/nlu?' + params(PERIOD.concat(['below']))).then(renderNlu)
+      ]);
+    }).then(function () {
       document.body.dataset.loaded = 'yes';
     }).catch(function (err) { $('error').textContent = String(err.message || err); });
   }
 
-  window.addEventListener('resize', function () { if (chart) chart.resize(); });
+  window.addEventListener('resize', function () { if (chart) chart.resize(); if (funnelChart) funnelChart.resize(); });
   $('filters').addEventListener('submit', function (e) { e.preventDefault(); load(); });
   $('logout').addEventListener('click', function () {
     fetch('/desk/logout', {method: 'POST', credentials: 'same-origin', headers: {'X-CSRF-Token': me ? me.csrf_token : ''}})

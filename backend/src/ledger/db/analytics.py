@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ledger.domain.conversation_facts import derive
 
-from .models import AnalyticsEvent, ConversationFactsRow, StreamCheckpoint
+from .models import AnalyticsEvent, ConversationAnnotation, ConversationFactsRow, StreamCheckpoint
 
 MAX_CONVERSATION_ID = 255
 
@@ -260,3 +260,71 @@ async def facts_started_between(
     if channel:
         stmt = stmt.where(ConversationFactsRow.channel == channel)
     return [dict(row._mapping) for row in await session.execute(stmt)]
+
+
+REVIEW_COLUMNS = (
+    "conversation_id",
+    "started_at",
+    "languages",
+    "channel",
+    "turns",
+    "furthest_step",
+    "outcome",
+    "escalated",
+    "fallbacks",
+    "low_confidence",
+    "intents",
+)
+
+
+async def events_of(session: AsyncSession, conversation: str) -> list[dict[str, Any]]:
+    """The stored events of a conversation (any order: the domain orders them)."""
+    result = await session.execute(select(AnalyticsEvent.data).where(AnalyticsEvent.conversation_id == conversation))
+    return [data for (data,) in result]
+
+
+async def stored_event(session: AsyncSession, event: str) -> tuple[str, dict[str, Any]] | None:
+    """A stored event by its id: its conversation and its data."""
+    row = (
+        await session.execute(
+            select(AnalyticsEvent.conversation_id, AnalyticsEvent.data).where(AnalyticsEvent.event_id == event)
+        )
+    ).first()
+    return (row.conversation_id, row.data) if row else None
+
+
+async def add_annotation(session: AsyncSession, **fields: Any) -> None:
+    session.add(ConversationAnnotation(**fields))
+    await session.flush()
+
+
+ANNOTATION_FIELDS = ("conversation_id", "event_id", "intent", "tag", "note", "reviewed", "annotator", "created_at")
+
+
+async def list_annotations(session: AsyncSession, conversation: str | None = None) -> list[dict[str, Any]]:
+    """Annotations, oldest first: of one conversation, or all of them."""
+    stmt = select(*[getattr(ConversationAnnotation, name) for name in ANNOTATION_FIELDS]).order_by(
+        ConversationAnnotation.created_at, ConversationAnnotation.id
+    )
+    if conversation is not None:
+        stmt = stmt.where(ConversationAnnotation.conversation_id == conversation)
+    return [dict(row._mapping) for row in await session.execute(stmt)]
+
+
+async def intent_corrections(session: AsyncSession) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The latest intent annotation of every annotated message, with the message's event."""
+    stmt = (
+        select(
+            ConversationAnnotation.event_id,
+            ConversationAnnotation.intent,
+            ConversationAnnotation.conversation_id,
+            AnalyticsEvent.data,
+        )
+        .join(AnalyticsEvent, AnalyticsEvent.event_id == ConversationAnnotation.event_id)
+        .where(ConversationAnnotation.intent.is_not(None))
+        .order_by(ConversationAnnotation.created_at, ConversationAnnotation.id)
+    )
+    latest: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for row in await session.execute(stmt):
+        latest[row.event_id] = ({"intent": row.intent, "conversation_id": row.conversation_id}, row.data)
+    return list(latest.values())
