@@ -12,7 +12,9 @@ Bad values are a 400 naming the parameter.
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import math
 import re
 from collections.abc import Awaitable, Callable
@@ -283,6 +285,33 @@ async def export_annotations(request: web.Request) -> web.StreamResponse:
         content_type="application/x-yaml",
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="reviewed_{language}.yml"'},
+    )
+
+
+MAX_CSV_ROWS = 100_000
+
+
+@routes.get("/insights/api/facts.csv")
+@insights_role
+async def facts_csv(request: web.Request) -> web.StreamResponse:
+    """The facts of the selected conversations, one row each (docs/insights.md)."""
+    door = request.app[door_key]
+    filters = parse_period(request.query, door._today())
+    table = await door.insights_facts_table(**filters, limit=MAX_CSV_ROWS)
+    if table is None:
+        return problem(
+            413, "export_too_large", f"more than {MAX_CSV_ROWS} conversations: choose fewer days or one channel"
+        )
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(table["header"])
+    writer.writerows(table["rows"])
+    name = f"conversation_facts_{filters['since']}_{filters['until']}.csv"
+    return web.Response(
+        text=out.getvalue(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

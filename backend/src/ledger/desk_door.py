@@ -40,7 +40,7 @@ from .db.desk_queries import SessionFactory
 from .db.models import NAMING_CONVENTION, new_id
 from .db.session import create_engine, create_session_factory
 from .db.types import SerialId, UTCDateTime
-from .domain import conversation_facts, funnel, insights, nlu_health, review
+from .domain import conversation_facts, facts_table, funnel, insights, nlu_health, review
 from .domain.account import derive_status
 from .domain.policy import Policy
 from .policy_file import load_policy
@@ -128,7 +128,7 @@ class DeskDoor:
     # ---- read model ------------------------------------------------------------------------
 
     async def _facts(
-        self, since: date, until: date, channel: str | None, columns: tuple[str, ...]
+        self, since: date, until: date, channel: str | None, columns: tuple[str, ...], limit: int | None = None
     ) -> list[dict[str, Any]]:
         """Facts rows of the conversations that started from `since` to `until` (days in the
         ledger's time zone), their `started_at` in that zone."""
@@ -136,7 +136,7 @@ class DeskDoor:
         start = datetime.combine(since, time(), tz)
         end = datetime.combine(until + timedelta(days=1), time(), tz)
         async with self.sessions() as s:
-            rows = await analytics_db.facts_started_between(s, start, end, channel, columns)
+            rows = await analytics_db.facts_started_between(s, start, end, channel, columns, limit)
         for row in rows:
             row["started_at"] = row["started_at"].astimezone(tz)
         return rows
@@ -164,6 +164,17 @@ class DeskDoor:
         intents most often followed by a sign of misunderstanding."""
         rows = await self._facts(since, until, channel, analytics_db.NLU_COLUMNS)
         return nlu_health.nlu_health(rows, insights.Filters(since, until, language, channel, "all"), below)
+
+    async def insights_facts_table(
+        self, since: date, until: date, language: str | None, channel: str | None, limit: int
+    ) -> dict[str, Any] | None:
+        """The facts of those conversations as text (header, rows) for a CSV file; None when the
+        period and channel hold more than `limit` conversations."""
+        rows = await self._facts(since, until, channel, analytics_db.FACTS_COLUMNS, limit + 1)
+        if len(rows) > limit:
+            return None
+        header, table = facts_table.facts_table(rows, insights.Filters(since, until, language, channel, "all"))
+        return {"header": header, "rows": table}
 
     async def insights_review_list(
         self, since: date, until: date, language: str | None, channel: str | None, **criteria: Any

@@ -4,6 +4,8 @@ figures are those of the stored conversation facts."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta
 
 import pytest
@@ -77,6 +79,7 @@ INSIGHTS_GETS = (
     "/insights/api/overview",
     "/insights/api/funnel",
     "/insights/api/nlu",
+    "/insights/api/facts.csv",
 )
 
 
@@ -153,3 +156,28 @@ async def test_bad_funnel_and_nlu_filters_are_a_400(analyst, path, params, named
     assert resp.status == 400
     body = await resp.json()
     assert body["code"] == "invalid_filter" and named in body["detail"]
+
+
+async def test_the_facts_as_csv(gateway_client, analyst, database_url, clock):
+    await store_conversations(database_url, clock())
+    resp = await analyst.client.get("/insights/api/facts.csv", params={"language": "zh"})
+    assert resp.status == 200 and resp.content_type == "text/csv"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(await resp.text())))
+    assert [r["conversation_id"] for r in rows] == ["insights-a"]
+    assert rows[0]["verified"] == "true" and rows[0]["escalation_reason"] == "request_human"
+    assert "13800000001" not in await resp.text()
+
+
+async def test_an_oversized_csv_is_a_413_and_a_bad_filter_a_400(
+    gateway_client, analyst, database_url, clock, monkeypatch
+):
+    from gateway import insights_web
+
+    await store_conversations(database_url, clock())
+    monkeypatch.setattr(insights_web, "MAX_CSV_ROWS", 1)
+    too_many = await analyst.client.get("/insights/api/facts.csv")
+    assert too_many.status == 413 and "fewer days" in (await too_many.json())["detail"]
+    assert (await analyst.client.get("/insights/api/facts.csv", params={"channel": "wechat"})).status == 200
+    bad = await analyst.client.get("/insights/api/facts.csv", params={"until": "2026-02-31"})
+    assert bad.status == 400 and "until" in (await bad.json())["detail"]

@@ -244,6 +244,7 @@ FUNNEL_COLUMNS = (
     "escalated",
     "last_bot_text_key",
 )
+FACTS_COLUMNS = tuple(c.name for c in ConversationFactsRow.__table__.columns if c.name not in ("updated_at",))
 NLU_COLUMNS = ("conversation_id", "started_at", "languages", "channel", "intents")
 
 
@@ -253,12 +254,16 @@ async def facts_started_between(
     end: datetime,
     channel: str | None = None,
     columns_named: Iterable[str] = OVERVIEW_COLUMNS,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """These columns (default: the overview's) of the conversations that started in [start, end)."""
+    """These columns (default: the overview's) of the conversations that started in [start, end),
+    at most `limit` of them when given."""
     columns = [getattr(ConversationFactsRow, name) for name in columns_named]
     stmt = select(*columns).where(ConversationFactsRow.started_at >= start, ConversationFactsRow.started_at < end)
     if channel:
         stmt = stmt.where(ConversationFactsRow.channel == channel)
+    if limit is not None:
+        stmt = stmt.order_by(ConversationFactsRow.started_at).limit(limit)
     return [dict(row._mapping) for row in await session.execute(stmt)]
 
 
