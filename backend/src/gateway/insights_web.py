@@ -232,7 +232,9 @@ def _conversation(request: web.Request) -> str:
 @insights_role
 async def review_list(request: web.Request) -> web.StreamResponse:
     door = request.app[door_key]
-    return web.json_response(await door.insights_review_list(**parse_review(request.query, door._today())))
+    listed = await door.insights_review_list(**parse_review(request.query, door._today()))
+    choices = {"outcomes": list(INSIGHT_OUTCOMES), "steps": list(INSIGHT_STEPS), "intents": list(INSIGHT_INTENTS)}
+    return web.json_response({**listed, "choices": choices})
 
 
 @routes.get("/insights/api/conversations/{conversation_id}")
@@ -241,7 +243,7 @@ async def transcript(request: web.Request) -> web.StreamResponse:
     view = await request.app[door_key].insights_transcript(_conversation(request))
     if view is None:
         return problem(404, "not_found", NOT_FOUND)
-    return web.json_response(view)
+    return web.json_response({**view, "intent_choices": list(INSIGHT_INTENTS)})
 
 
 @routes.post("/insights/api/conversations/{conversation_id}/annotations")
@@ -286,6 +288,18 @@ async def export_annotations(request: web.Request) -> web.StreamResponse:
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="reviewed_{language}.yml"'},
     )
+
+
+@routes.get("/insights/api/ledger")
+@insights_role
+async def ledger_outcomes(request: web.Request) -> web.StreamResponse:
+    """What the borrowers did in the ledger after the conversations (docs/insights.md)."""
+    door = request.app[door_key]
+    filters = parse_period(request.query, door._today())
+    figures = await door.insights_ledger_outcomes(**filters)
+    if figures is None:
+        return problem(503, "no_policy", "the ledger's policy is not loaded: outcomes cannot be derived")
+    return web.json_response(figures)
 
 
 MAX_CSV_ROWS = 100_000

@@ -40,13 +40,14 @@ from .db.desk_queries import SessionFactory
 from .db.models import NAMING_CONVENTION, new_id
 from .db.session import create_engine, create_session_factory
 from .db.types import SerialId, UTCDateTime
-from .domain import conversation_facts, facts_table, funnel, insights, nlu_health, review
-from .domain.account import derive_status
+from .domain import conversation_facts, facts_table, funnel, insights, ledger_outcomes, nlu_health, review
+from .domain.account import arrangement_state, derive_status
 from .domain.policy import Policy
+from .domain.promises import promise_state
 from .policy_file import load_policy
 from .services import desk
 from .services.context import Ledger, utc_now
-from .services.records import load_records
+from .services.records import LoanRecords, arrangement_record, load_records
 from .services.views import money, promise_view, status_view, trace_view
 from .settings import DEFAULT_DATABASE_URL, Settings
 from .web.schemas import ManualVerificationMethod
@@ -175,6 +176,87 @@ class DeskDoor:
             return None
         header, table = facts_table.facts_table(rows, insights.Filters(since, until, language, channel, "all"))
         return {"header": header, "rows": table}
+
+    async def insights_ledger_outcomes(
+        self, since: date, until: date, language: str | None, channel: str | None
+    ) -> dict[str, Any] | None:
+        """What the borrowers of those conversations did afterwards in the ledger: payments
+        within 7 and 30 days, promises and arrangements kept or broken, cure within 30 days, in
+        total, by bucket and by plan type (ledger/domain/ledger_outcomes.py); None without a
+        policy. Figures only: no borrower, amount of one borrower or conversation crosses."""
+        if self.policy is None:
+            return None
+        policy = self.policy
+        tz = ZoneInfo(self.timezone)
+        today = self._today()
+        rows = insights.selected(
+            await self._facts(since, until, channel, analytics_db.LEDGER_JOIN_COLUMNS),
+            insights.Filters(since, until, language, channel, "all"),
+        )
+        followups = []
+        loans_of: dict[str, list[LoanRecords]] = {}
+        async with self.sessions() as s:
+            for row in rows:
+                names = [
+                    row["conversation_id"],
+                    *([row["gateway_conversation_id"]] if row["gateway_conversation_id"] else []),
+                ]
+                borrower_id = await q.linked_borrower_id(s, names)
+                if borrower_id is None:
+                    continue
+                if borrower_id not in loans_of:
+                    loans_of[borrower_id] = [await load_records(s, loan) for loan in await q.loans_of(s, borrower_id)]
+                first = row["started_at"].astimezone(tz).date()
+                last = (row["ended_at"] or row["started_at"]).astimezone(tz).date()
+                followups.append(self._follow_up(row, first, last, loans_of[borrower_id], policy, today))
+        outcome = ledger_outcomes.ledger_outcomes(followups, today)
+        return {**outcome, "filters": insights.filters_view(insights.Filters(since, until, language, channel, "all")),
+                "conversations": len(rows), "linked": len(followups)}  # fmt: skip
+
+    @staticmethod
+    def _follow_up(
+        row: Mapping[str, Any], first: date, last: date, loans: Sequence[LoanRecords], policy: Policy, today: date
+    ) -> ledger_outcomes.FollowUp:
+        payments: list[tuple[date, Any]] = []
+        promises: list[str] = []
+        plans: list[tuple[str, str]] = []
+        worst: tuple[int, str] | None = None
+        later_dpd: int | None = None
+        after = last + timedelta(days=30)
+        for records in loans:
+            pays = records.payment_records
+            payments += [(p.received_on, p.amount) for p in pays]
+            for promise in records.promises:
+                if first <= promise.made_on <= last:
+                    state = promise_state(promise.amount, promise.made_on, promise.promised_date, pays, today,
+                                          promise.replaced_on)  # fmt: skip
+                    promises.append(state)
+            for arrangement in records.arrangements:
+                if first <= arrangement.accepted_on <= last:
+                    plans.append(
+                        (arrangement.plan_type, arrangement_state(arrangement_record(arrangement), pays, today))
+                    )
+            if last < records.loan.disbursed_on:
+                continue
+            arrangements = records.arrangement_records
+            status = derive_status(records.contract, pays, arrangements, last, policy)
+            if worst is None or status.days_past_due > worst[0]:
+                worst = (status.days_past_due, status.bucket)
+            if after <= today:
+                dpd = derive_status(records.contract, pays, arrangements, after, policy).days_past_due
+                later_dpd = max(later_dpd or 0, dpd)
+        past_due = worst is not None and worst[0] > 0
+        return ledger_outcomes.FollowUp(
+            conversation_id=str(row["conversation_id"]),
+            day=last,
+            bucket=worst[1] if worst else None,
+            plan_type=row.get("plan_type"),
+            payments=tuple(payments),
+            promises=tuple(promises),
+            arrangements=tuple(plans),
+            past_due=past_due,
+            cured_by_30=(later_dpd == 0) if past_due and later_dpd is not None else None,
+        )
 
     async def insights_review_list(
         self, since: date, until: date, language: str | None, channel: str | None, **criteria: Any

@@ -80,6 +80,7 @@ INSIGHTS_GETS = (
     "/insights/api/funnel",
     "/insights/api/nlu",
     "/insights/api/facts.csv",
+    "/insights/api/ledger",
 )
 
 
@@ -181,3 +182,51 @@ async def test_an_oversized_csv_is_a_413_and_a_bad_filter_a_400(
     assert (await analyst.client.get("/insights/api/facts.csv", params={"channel": "wechat"})).status == 200
     bad = await analyst.client.get("/insights/api/facts.csv", params={"until": "2026-02-31"})
     assert bad.status == 400 and "until" in (await bad.json())["detail"]
+
+
+async def test_ledger_outcomes_of_the_conversations(gateway_client, analyst, database_url, clock):
+    """A verified borrower paid 123.45 three days after the conversation and so kept the promise
+    made in it; a conversation nobody verified in is not linked."""
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from huanxin_testkit.stream_events import Conv
+    from ledger.db import models as m
+    from ledger.services.seeding import seed_demo
+
+    now = clock()
+    today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    day = today - timedelta(days=40)
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    try:
+        ids = await seed_demo(sessions, salt="test-salt", today=today)
+        async with sessions() as s, s.begin():
+            loan = (await s.execute(select(m.Loan).where(m.Loan.borrower_id == ids["D1"]))).scalars().first()
+            s.add(m.VerificationSession(token_hash="t" * 64, borrower_id=ids["D1"], conversation_id="ledger-a",
+                                        created_at=now, last_used_at=now, expires_at=now))  # fmt: skip
+            s.add(m.Payment(loan_id=loan.id, external_ref="ledger-a-pay", amount=Decimal("123.45"),
+                            received_on=day + timedelta(days=3), channel="bank", created_at=now))  # fmt: skip
+            s.add(m.Promise(loan_id=loan.id, amount=Decimal("123.45"), promised_date=day + timedelta(days=5),
+                            made_on=day, created_at=now, window_ends_on=day + timedelta(days=10)))  # fmt: skip
+        start = datetime.combine(day, datetime.min.time(), ZoneInfo("Asia/Shanghai")) + timedelta(hours=10)
+        linked, unlinked = Conv("ledger-a"), Conv("ledger-b")
+        linked.t = unlinked.t = start.timestamp()
+        linked.verify()
+        unlinked.user("greet")
+        await ingest_batch(sessions, linked.events + unlinked.events)
+    finally:
+        await engine.dispose()
+    resp = await analyst.client.get("/insights/api/ledger", params={"since": (today - timedelta(days=45)).isoformat()})
+    assert resp.status == 200, await resp.text()
+    data = await resp.json()
+    assert data["conversations"] == 2 and data["linked"] == 1
+    total = data["total"]
+    assert total["paid_within_7d"] == {"eligible": 1, "paid": 1, "share": 1.0, "amount": "123.45"}
+    assert total["paid_within_30d"]["amount"] == "123.45"
+    assert total["promises"] == {"made": 1, "kept": 1, "broken": 0, "open": 0, "kept_share": 1.0}
+    assert data["definitions"]["paid_within_7d"]["en"].startswith("Of the linked conversations")
+    bad = await analyst.client.get("/insights/api/ledger", params={"channel": "a b"})
+    assert bad.status == 400

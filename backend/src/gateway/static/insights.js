@@ -224,8 +224,151 @@
     }).catch(function (err) { $('error').textContent = String(err.message || err); });
   }
 
+  // ---- review and annotation ----
+  var REVIEW = [['outcome', 'r-outcome'], ['escalated', 'r-escalated'], ['fallback', 'r-fallback'],
+    ['intent', 'r-intent'], ['below', 'r-below'], ['step', 'r-step'], ['reviewed', 'r-reviewed'], ['tag', 'r-tag']];
+  var current = null;
+  function reviewQuery() {
+    var p = new URLSearchParams(params(PERIOD));
+    REVIEW.forEach(function (f) { var v = $(f[1]).value.trim(); if (v) p.set(f[0], v); });
+    return p;
+  }
+  function fillChoices(select, values) {
+    var have = Array.prototype.map.call(select.options, function (o) { return o.value; });
+    values.forEach(function (v) {
+      if (have.indexOf(v) < 0) { var o = el('option', null, v); o.value = v; select.appendChild(o); }
+    });
+  }
+  function loadReview() {
+    var query = reviewQuery();
+    $('review-link').href = '#review?' + query.toString();
+    $('facts-csv').href = '/insights/api/facts.csv?' + params(PERIOD);
+    return get('/insights/api/conversations?' + query.toString()).then(function (data) {
+      fillChoices($('r-outcome'), data.choices.outcomes);
+      fillChoices($('r-step'), data.choices.steps);
+      $('review-count').textContent = data.total + ' 个会话 / conversations';
+      table('review-list', ['会话 / Conversation', '开始 / Started', '语言 / Language', '渠道 / Channel', '轮次 / Turns',
+        '最远步骤 / Furthest step', '结果 / Outcome', '转人工 / Escalated', '未理解 / Fallbacks', '已复核 / Reviewed', '标签 / Tags'],
+        data.conversations.map(function (c) {
+          var b = el('button', 'open', c.conversation_id);
+          b.type = 'button';
+          b.dataset.conversation = c.conversation_id;
+          return [b, c.started_at, c.language || '-', c.channel || '-', c.turns, c.furthest_step, c.outcome,
+            c.escalated ? '是 / yes' : '否 / no', c.fallbacks, c.reviewed ? '是 / yes' : '否 / no', c.tags.join(' ')];
+        }));
+    }).catch(function (err) { $('error').textContent = String(err.message || err); });
+  }
+  function post(path, body) {
+    return fetch(path, {method: 'POST', credentials: 'same-origin', body: JSON.stringify(body),
+      headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me ? me.csrf_token : ''}})
+      .then(function (r) {
+        return r.json().then(function (data) {
+          if (!r.ok) throw new Error(data.detail || data.title || r.status);
+          return data;
+        });
+      });
+  }
+  function labelForm(message, intents) {
+    var form = el('form', 'label');
+    var select = el('select');
+    select.setAttribute('aria-label', 'intent');
+    var blank = el('option', null, '正确意图 / right intent'); blank.value = ''; select.appendChild(blank);
+    intents.forEach(function (i) { var o = el('option', null, i); o.value = i; select.appendChild(o); });
+    var tag = el('input'); tag.size = 12; tag.placeholder = '标签 / tag'; tag.setAttribute('aria-label', 'tag');
+    var save = el('button', null, '标注 / Label'); save.type = 'submit';
+    form.appendChild(select); form.appendChild(tag); form.appendChild(save);
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var body = {event_id: message.event_id};
+      if (select.value) body.intent = select.value;
+      if (tag.value.trim()) body.tag = tag.value.trim();
+      post('/insights/api/conversations/' + encodeURIComponent(current) + '/annotations', body)
+        .then(function () { $('t-status').textContent = '已保存 / Saved'; return openConversation(current); })
+        .catch(function (err) { $('t-status').textContent = String(err.message || err); });
+    });
+    return form;
+  }
+  function renderTranscript(view) {
+    $('t-id').textContent = view.conversation_id;
+    var f = view.facts;
+    $('t-facts').textContent = [f.channel, (f.languages || []).join('/'), f.started_at, 'verification ' + f.verification,
+      'step ' + f.furthest_step, 'outcome ' + f.outcome, f.escalated ? 'escalated (' + f.escalation_reason + ')' : 'not escalated']
+      .join(' · ');
+    var list = $('t-messages');
+    list.textContent = '';
+    view.messages.forEach(function (m) {
+      var li = el('li', m.kind);
+      if (m.kind === 'user') {
+        li.dataset.turn = String(m.turn);
+        li.appendChild(el('span', 'who', '客户 / Borrower: '));
+        li.appendChild(el('span', 'text', m.text));
+        var conf = m.confidence === null ? '–' : m.confidence.toFixed(2);
+        li.appendChild(el('span', 'meta', m.intent + ' ' + conf + (m.ranking.length ? ' [' + m.ranking.map(function (r) {
+          return r.intent + ' ' + (r.confidence === null ? '–' : r.confidence.toFixed(2)); }).join(', ') + ']' : '')));
+        if (m.annotation) {
+          li.appendChild(el('span', 'annotation', '→ ' + (m.annotation.intent || '') + (m.annotation.tag ? ' #' + m.annotation.tag : '') +
+            ' (' + m.annotation.annotator + ')'));
+        }
+        if (!m.identity_answer) li.appendChild(labelForm(m, view.intent_choices));
+      } else if (m.kind === 'bot') {
+        li.appendChild(el('span', 'who', '助手 / Bot: '));
+        li.appendChild(el('span', 'text', m.text || ''));
+        li.appendChild(el('span', 'meta', (m.text_key || '') + (m.actions.length ? ' ← ' + m.actions.join(', ') : '')));
+      } else if (m.kind === 'actions') {
+        li.appendChild(el('span', 'meta', '动作 / Actions: ' + m.actions.join(', ')));
+      } else if (m.kind === 'agent') {
+        li.appendChild(el('span', 'who', (m.agent_only ? '备注 / Note ' : '坐席 / Agent ') + m.agent + ': '));
+        li.appendChild(el('span', 'text', m.text || ''));
+      } else {
+        li.appendChild(el('span', 'meta', m.name + (m.agent ? ' ' + m.agent : '') + (m.reason ? ' (' + m.reason + ')' : '')));
+      }
+      list.appendChild(li);
+    });
+    var last = view.annotations.length ? view.annotations[view.annotations.length - 1] : null;
+    $('t-reviewed').checked = !!(last && last.reviewed);
+    $('transcript').hidden = false;
+  }
+  function openConversation(id) {
+    current = id;
+    return get('/insights/api/conversations/' + encodeURIComponent(id)).then(renderTranscript)
+      .catch(function (err) { $('t-status').textContent = String(err.message || err); });
+  }
+  $('review-list').addEventListener('click', function (e) {
+    var b = e.target.closest('button.open');
+    if (b) { $('t-status').textContent = ''; openConversation(b.dataset.conversation); }
+  });
+  $('nlu-messages').addEventListener('click', function (e) {
+    var a = e.target.closest('a[data-conversation]');
+    if (a) { e.preventDefault(); openConversation(a.dataset.conversation); $('transcript').scrollIntoView(); }
+  });
+  $('review-filters').addEventListener('submit', function (e) { e.preventDefault(); loadReview(); });
+  $('t-review').addEventListener('submit', function (e) {
+    e.preventDefault();
+    var body = {reviewed: $('t-reviewed').checked};
+    if ($('t-tag').value.trim()) body.tag = $('t-tag').value.trim();
+    if ($('t-note').value.trim()) body.note = $('t-note').value.trim();
+    post('/insights/api/conversations/' + encodeURIComponent(current) + '/annotations', body)
+      .then(function () { $('t-status').textContent = '已保存 / Saved'; $('t-note').value = ''; return loadReview(); })
+      .catch(function (err) { $('t-status').textContent = String(err.message || err); });
+  });
+  function applyLink() {
+    // #review?outcome=none&... : a saved or shared review filter
+    if (location.hash.indexOf('#review?') !== 0) return;
+    var p = new URLSearchParams(location.hash.slice('#review?'.length));
+    PERIOD.forEach(function (name) { if (p.get(name)) $(name).value = p.get(name); });
+    REVIEW.forEach(function (f) {
+      var v = p.get(f[0]);
+      if (v === null) return;
+      var field = $(f[1]);
+      if (field.tagName === 'SELECT' && !Array.prototype.some.call(field.options, function (o) { return o.value === v; })) {
+        var o = el('option', null, v); o.value = v; field.appendChild(o);
+      }
+      field.value = v;
+    });
+  }
+
   window.addEventListener('resize', function () { if (chart) chart.resize(); if (funnelChart) funnelChart.resize(); });
-  $('filters').addEventListener('submit', function (e) { e.preventDefault(); load(); });
+  $('filters').addEventListener('submit', function (e) { e.preventDefault(); load().then(loadReview); });
   $('logout').addEventListener('click', function () {
     fetch('/desk/logout', {method: 'POST', credentials: 'same-origin', headers: {'X-CSRF-Token': me ? me.csrf_token : ''}})
       .then(function () { location.href = '/desk/login'; });
@@ -233,6 +376,7 @@
   get('/desk/api/me').then(function (who) {
     me = who;
     $('whoami').textContent = who.display_name + ' (' + who.role + ')';
-    return load();
+    applyLink();
+    return load().then(loadReview);
   }).catch(function (err) { $('error').textContent = String(err.message || err); });
 })();

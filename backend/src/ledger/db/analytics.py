@@ -245,6 +245,15 @@ FUNNEL_COLUMNS = (
     "last_bot_text_key",
 )
 FACTS_COLUMNS = tuple(c.name for c in ConversationFactsRow.__table__.columns if c.name not in ("updated_at",))
+LEDGER_JOIN_COLUMNS = (
+    "conversation_id",
+    "gateway_conversation_id",
+    "started_at",
+    "ended_at",
+    "languages",
+    "channel",
+    "plan_type",
+)
 NLU_COLUMNS = ("conversation_id", "started_at", "languages", "channel", "intents")
 
 
