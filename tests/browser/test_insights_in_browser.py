@@ -93,6 +93,12 @@ def test_an_analyst_reads_the_overview_and_an_agent_is_refused(stack, browser, a
         expect(page.locator('#nlu-total tr[data-figure="messages"] td.value')).to_have_text("6")
         expect(page.locator("#nlu-messages tbody tr")).to_have_count(1)  # b's fallback
         expect(page.locator("#nlu-messages tbody")).to_contain_text("nlu_fallback")
+        linked = page.locator('#ledger-total tr[data-figure="linked"]')
+        expect(linked.locator("td.value")).to_have_text("0 / 2")  # nobody verified with the ledger here
+        expect(linked.locator("td.definition")).to_contain_text("links to a borrower")
+        expect(page.locator('#ledger-total tr[data-figure="paid_within_7d"] td.definition')).to_contain_text(
+            "at least 7 days ago"
+        )
         assert "13800000001" not in page.content() and "1990-03-15" not in page.content()
         page.screenshot(path=str(artifacts / "10-insights-overview.png"), full_page=True)
         assert all(url.startswith(stack.gateway_url) for url in requested), requested  # no CDN

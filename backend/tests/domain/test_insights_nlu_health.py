@@ -89,3 +89,9 @@ def test_per_language_and_threshold():
 def test_definitions():
     for name in ("fallback_rate", "low_confidence", "confused", "fallback_guesses"):
         assert DEFINITIONS[name]["en"] and DEFINITIONS[name]["zh"]
+
+
+def test_answers_to_a_form_repeat_by_design():
+    """Three identity answers in a row are `inform` each time: not the borrower asking again."""
+    rows = [row("c9", [msg("inform"), msg("inform"), msg("affirm"), msg("affirm")])]
+    assert nlu_health(rows, NOV, below=0.5)["total"]["confused"] == []

@@ -197,6 +197,40 @@
           m.confidence === null ? '–' : m.confidence.toFixed(2), m.guess || ''];
       }));
   }
+  function windowText(w) {
+    return show(w.share, 'rate') + ' (' + w.paid + ' / ' + w.eligible + ') · ¥' + w.amount;
+  }
+  function ledgerCells(g) {
+    return [g.conversations, windowText(g.paid_within_7d), windowText(g.paid_within_30d),
+      show(g.promises.kept_share, 'rate') + ' (' + g.promises.kept + ' / ' + g.promises.made + ')',
+      show(g.arrangements.broken_share, 'rate') + ' (' + g.arrangements.broken + ' / ' + g.arrangements.accepted + ')',
+      show(g.cured_within_30d.share, 'rate') + ' (' + g.cured_within_30d.cured + ' / ' + g.cured_within_30d.eligible + ')'];
+  }
+  var LEDGER_HEAD = ['会话 / Conversations', '7 天内还款 / Paid within 7 days', '30 天内还款 / Paid within 30 days',
+    '承诺兑现 / Promises kept', '方案违约 / Plans broken', '30 天内恢复正常 / Cured within 30 days'];
+  function renderLedger(data) {
+    var body = $('ledger-total').tBodies[0];
+    body.textContent = '';
+    var t = data.total;
+    [['linked', '关联到客户 / Linked to a borrower', data.linked + ' / ' + data.conversations],
+      ['paid_within_7d', '7 天内还款 / Paid within 7 days', windowText(t.paid_within_7d)],
+      ['paid_within_30d', '30 天内还款 / Paid within 30 days', windowText(t.paid_within_30d)],
+      ['promises', '承诺兑现 / Promises kept', ledgerCells(t)[3]],
+      ['arrangements', '方案违约 / Plans broken', ledgerCells(t)[4]],
+      ['cured_within_30d', '30 天内恢复正常 / Cured within 30 days', ledgerCells(t)[5]]
+    ].forEach(function (f) {
+      var tr = el('tr');
+      tr.dataset.figure = f[0];
+      tr.appendChild(el('th', null, f[1]));
+      tr.appendChild(el('td', 'value', f[2]));
+      tr.appendChild(el('td', 'definition', def(data.definitions[f[0]])));
+      body.appendChild(tr);
+    });
+    table('ledger-buckets', ['账龄 / Bucket'].concat(LEDGER_HEAD),
+      data.by_bucket.map(function (g) { return [g.bucket].concat(ledgerCells(g)); }));
+    table('ledger-plans', ['方案类型 / Plan type'].concat(LEDGER_HEAD),
+      data.by_plan_type.map(function (g) { return [g.plan_type].concat(ledgerCells(g)); }));
+  }
   function params(names) {
     var p = new URLSearchParams();
     names.forEach(function (name) {
@@ -217,7 +251,8 @@
       renderChart(data);
       return Promise.all([
         get('/insights/api/funnel?' + params(PERIOD)).then(renderFunnel),
-        get('/insights/api/nlu?' + params(PERIOD.concat(['below']))).then(renderNlu)
+        get('/insights/api/nlu?' + params(PERIOD.concat(['below']))).then(renderNlu),
+        get('/insights/api/ledger?' + params(PERIOD)).then(renderLedger)
       ]);
     }).then(function () {
       document.body.dataset.loaded = 'yes';

@@ -4,7 +4,8 @@ Each borrower message's intent and confidence are in the facts (`intents`, in or
 also carries the classifier's best guess). From them: the intent distribution, fallbacks,
 low-confidence messages (below a threshold the analyst chooses), and the intents most often
 followed by a sign that the assistant misunderstood: the borrower's very next message said no
-(`deny`), repeated the same intent, was not understood (`nlu_fallback`) or asked for a person.
+(`deny`), repeated the same intent (other than `inform` and `affirm`, which a form's answers
+repeat), was not understood (`nlu_fallback`) or asked for a person.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from .insights import Filters, filters_view, language_of, rate, selected
 DENY_INTENT = "deny"
 PERSON_INTENT = "request_human"
 LOW_CONFIDENCE_LISTED = 100
+# Said again and again by design (a form's answers, yes to each question): no sign of confusion.
+REPEATED_BY_DESIGN = frozenset({"inform", "affirm"})
 SIGNS = ("then_denied", "then_asked_again", "then_fallback", "then_asked_for_person")
 
 DEFINITIONS: dict[str, dict[str, str]] = {
@@ -41,9 +44,13 @@ DEFINITIONS: dict[str, dict[str, str]] = {
     "confused": {
         "en": (
             "Intents most often followed by a sign of misunderstanding: the borrower's next message said no, "
-            "repeated the same intent, was not understood, or asked for a person."
+            "repeated the same intent (except inform and affirm, which answers to a form repeat), "
+            "was not understood, or asked for a person."
         ),
-        "zh": "之后最常出现误解迹象的意图：客户下一条消息表示否定、重复同一意图、未被理解或要求转人工。",
+        "zh": (
+            "之后最常出现误解迹象的意图：客户下一条消息表示否定、重复同一意图"
+            "（inform、affirm 除外，表单回答本就重复）、未被理解或要求转人工。"
+        ),
     },
 }
 
@@ -60,7 +67,7 @@ def _confidence(message: Mapping[str, Any]) -> float | None:
 def _sign(intent: Any, following: Any) -> str | None:
     if following == DENY_INTENT:
         return "then_denied"
-    if following == intent:
+    if following == intent and intent not in REPEATED_BY_DESIGN:
         return "then_asked_again"
     if following == FALLBACK_INTENT:
         return "then_fallback"
