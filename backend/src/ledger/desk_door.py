@@ -155,8 +155,13 @@ class DeskDoor:
         self, since: date, until: date, language: str | None, channel: str | None
     ) -> dict[str, Any]:
         """The funnel of those conversations, in total and per language and channel."""
-        rows = await self._facts(since, until, channel, analytics_db.FUNNEL_COLUMNS)
-        return funnel.funnel(rows, insights.Filters(since, until, language, channel, "all"))
+        tz = ZoneInfo(self.timezone)
+        start = datetime.combine(since, time(), tz)
+        end = datetime.combine(until + timedelta(days=1), time(), tz)
+        async with self.sessions() as s:
+            cells = await analytics_db.funnel_cells(s, start, end, language, channel)
+        filters = insights.Filters(since, until, language, channel, "all")
+        return {"filters": insights.filters_view(filters), **funnel.funnel_of_selection(cells)}
 
     async def insights_nlu_health(
         self, since: date, until: date, language: str | None, channel: str | None, below: float

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from ledger.domain.funnel import DEFINITIONS, STEPS, funnel
+from ledger.domain.funnel import DEFINITIONS, STEPS, funnel, funnel_of_selection
 from ledger.domain.insights import Filters
 
 
@@ -92,3 +92,19 @@ def test_every_step_is_defined_in_both_languages():
     for step in STEPS:
         assert DEFINITIONS[step]["en"] and DEFINITIONS[step]["zh"]
     assert DEFINITIONS["drop_off"]["en"]
+
+
+def test_rows_that_stand_for_several_conversations_count_as_many():
+    """The database may group identical conversations (`conversations`: how many): the funnel
+    comes out as from the rows one by one."""
+    grouped = [
+        {**row("started", last_bot_text_key="ask_identity"), "conversations": 2},
+        {**row("committed", outcomes=["arrangement"]), "conversations": 3},
+        row("verified"),
+    ]
+    one_by_one = [grouped[0]] * 2 + [grouped[1]] * 3 + [grouped[2]]
+    one_by_one = [{k: v for k, v in r.items() if k != "conversations"} for r in one_by_one]
+    assert funnel_of_selection(grouped) == funnel_of_selection(one_by_one)
+    total = by_step(funnel_of_selection(grouped)["total"]["steps"])
+    assert total["started"]["reached"] == 6 and total["started"]["last_bot_before_stop"][0]["conversations"] == 2
+    assert funnel_of_selection(grouped)["total"]["committed_as"]["plan_accepted"] == 3

@@ -230,3 +230,17 @@ async def test_ledger_outcomes_of_the_conversations(gateway_client, analyst, dat
     assert data["definitions"]["paid_within_7d"]["en"].startswith("Of the linked conversations")
     bad = await analyst.client.get("/insights/api/ledger", params={"channel": "a b"})
     assert bad.status == 400
+
+
+async def test_the_funnel_on_postgresql(make_gateway, pg_database_url, clock):
+    """The funnel is grouped in the database (JSON first language, outcomes as text): the same
+    figures on PostgreSQL."""
+    client = await make_gateway(database_url=pg_database_url)
+    analyst = await desk_for(client, "ana-pg", role="analyst")
+    await store_conversations(pg_database_url, clock())
+    funnel = await (await analyst.client.get("/insights/api/funnel")).json()
+    steps = {s["step"]: s for s in funnel["total"]["steps"]}
+    assert steps["started"]["reached"] == 2 and steps["status_explained"]["reached"] == 1
+    assert [(g["language"], g["channel"]) for g in funnel["groups"]] == [("en", "wechat"), ("zh", "web")]
+    only_en = await (await analyst.client.get("/insights/api/funnel", params={"language": "en"})).json()
+    assert only_en["total"]["steps"][0]["reached"] == 1

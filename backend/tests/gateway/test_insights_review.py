@@ -56,6 +56,15 @@ async def analyst(gateway_client, aiohttp_client):
 
 
 async def test_list_read_label_and_export(analyst, database_url, clock):
+    await review_flow(analyst, database_url, clock)
+
+
+async def test_the_same_on_postgresql(make_gateway, aiohttp_client, pg_database_url, clock):
+    client = await make_gateway(database_url=pg_database_url)
+    await review_flow(await desk_for(client, "ana-pg", role="analyst"), pg_database_url, clock)
+
+
+async def review_flow(analyst, database_url, clock):
     ids = await store(database_url, clock())
     listed = await (await analyst.client.get("/insights/api/conversations", params={"outcome": "none"})).json()
     assert [c["conversation_id"] for c in listed["conversations"]] == ["review-a"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -342,3 +342,49 @@ async def intent_corrections(session: AsyncSession) -> list[tuple[dict[str, Any]
     for row in await session.execute(stmt):
         latest[row.event_id] = ({"intent": row.intent, "conversation_id": row.conversation_id}, row.data)
     return list(latest.values())
+
+
+async def funnel_cells(
+    session: AsyncSession, start: datetime, end: datetime, language: str | None, channel: str | None
+) -> list[dict[str, Any]]:
+    """The conversations that started in [start, end), grouped by what the funnel needs (first
+    language, channel, furthest step, the bot's last text key, escalated, plan accepted, promise
+    made), with how many each group holds (`conversations`): one row per group, not per
+    conversation."""
+    facts = ConversationFactsRow
+    first_language = facts.languages[0].as_string()
+    outcomes_text = cast(facts.outcomes, String)
+    plan = facts.outcome == "arrangement"
+    promise = outcomes_text.like('%"promise"%')
+    stmt = (
+        select(
+            first_language.label("language"),
+            facts.channel,
+            facts.furthest_step,
+            facts.last_bot_text_key,
+            facts.escalated,
+            plan.label("plan"),
+            promise.label("promise"),
+            func.count().label("conversations"),
+        )
+        .where(facts.started_at >= start, facts.started_at < end)
+        .group_by(
+            first_language, facts.channel, facts.furthest_step, facts.last_bot_text_key, facts.escalated, plan, promise
+        )  # fmt: skip
+    )
+    if channel:
+        stmt = stmt.where(facts.channel == channel)
+    if language:
+        stmt = stmt.where(first_language == language)
+    return [
+        {
+            "languages": [row.language] if row.language else [],
+            "channel": row.channel,
+            "furthest_step": row.furthest_step,
+            "last_bot_text_key": row.last_bot_text_key,
+            "escalated": bool(row.escalated),
+            "outcomes": (["arrangement"] if row.plan else []) + (["promise"] if row.promise else []),
+            "conversations": int(row.conversations),
+        }
+        for row in await session.execute(stmt)
+    ]

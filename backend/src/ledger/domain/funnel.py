@@ -4,12 +4,15 @@ A conversation reaches a step when its `furthest_step` is that step or a later o
 (ledger/domain/conversation_facts.py says when each step is reached). It *stops* at its furthest
 step; what the bot said last to those who stopped (`last_bot_text_key`) shows where they left.
 The last step, `committed`, is split into a plan accepted and a promise made.
+
+A row may stand for several identical conversations (`conversations`: how many; the database
+groups them so that the funnel of a long period does not read every row).
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .conversation_facts import FUNNEL
@@ -66,21 +69,29 @@ def _step_index(row: Mapping[str, Any]) -> int:
     return STEPS.index(step) if step in STEPS else 0
 
 
-def _steps(rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    started = len(rows)
+def _weight(row: Mapping[str, Any]) -> int:
+    n = row.get("conversations", 1)
+    return n if isinstance(n, int) else 1
+
+
+def _steps(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    started = sum(_weight(r) for r in rows)
     result = []
     for i, step in enumerate(STEPS):
-        reached = sum(1 for r in rows if _step_index(r) >= i)
+        reached = sum(_weight(r) for r in rows if _step_index(r) >= i)
         entry: dict[str, Any] = {"step": step, "reached": reached, "share_of_started": rate(reached, started)}
         if i == len(STEPS) - 1:
             entry |= {"stopped": None, "drop_off": None, "stopped_escalated": None, "last_bot_before_stop": []}
         else:
             stopped = [r for r in rows if _step_index(r) == i]
-            keys = Counter(str(r.get("last_bot_text_key") or "-") for r in stopped)
+            keys: Counter[str] = Counter()
+            for r in stopped:
+                keys[str(r.get("last_bot_text_key") or "-")] += _weight(r)
+            n_stopped = sum(_weight(r) for r in stopped)
             entry |= {
-                "stopped": len(stopped),
-                "drop_off": rate(len(stopped), reached),
-                "stopped_escalated": sum(1 for r in stopped if r.get("escalated")),
+                "stopped": n_stopped,
+                "drop_off": rate(n_stopped, reached),
+                "stopped_escalated": sum(_weight(r) for r in stopped if r.get("escalated")),
                 "last_bot_before_stop": [
                     {"text_key": key, "conversations": n}
                     for key, n in sorted(keys.items(), key=lambda kv: (-kv[1], kv[0]))[:LAST_BOT_SHOWN]
@@ -90,22 +101,20 @@ def _steps(rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return result
 
 
-def _committed_as(rows: list[Mapping[str, Any]]) -> dict[str, int]:
+def _committed_as(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     committed = [r for r in rows if _step_index(r) == len(STEPS) - 1]
     return {
-        "plan_accepted": sum(1 for r in committed if "arrangement" in (r.get("outcomes") or [])),
-        "promise": sum(1 for r in committed if "promise" in (r.get("outcomes") or [])),
+        "plan_accepted": sum(_weight(r) for r in committed if "arrangement" in (r.get("outcomes") or [])),
+        "promise": sum(_weight(r) for r in committed if "promise" in (r.get("outcomes") or [])),
     }
 
 
-def funnel(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
-    """The funnel of the selection (`total`) and per language and channel (`groups`)."""
-    rows = selected(facts, filters)
+def funnel_of_selection(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The funnel of rows already selected: in total and per language and channel."""
     groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[(language_of(row) or "-", str(row.get("channel") or "-"))].append(row)
     return {
-        "filters": filters_view(filters),
         "steps": list(STEPS),
         "total": {"steps": _steps(rows), "committed_as": _committed_as(rows)},
         "groups": [
@@ -114,3 +123,9 @@ def funnel(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, An
         ],
         "definitions": DEFINITIONS,
     }
+
+
+def funnel(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
+    """The funnel of the conversations the filters select (`total`) and per language and
+    channel (`groups`)."""
+    return {"filters": filters_view(filters), **funnel_of_selection(selected(facts, filters))}
