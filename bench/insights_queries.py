@@ -96,6 +96,7 @@ async def main() -> None:
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--db", choices=("sqlite", "pg"), default="sqlite")
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--only", help="time only the queries whose name starts with this (overview, funnel, …)")
     args = parser.parse_args()
     if args.db == "sqlite":
         url = f"sqlite+aiosqlite:///{Path(tempfile.mkdtemp(prefix='insights-bench-')) / 'ledger.sqlite3'}"
@@ -125,6 +126,8 @@ async def main() -> None:
     print(machine())
     print(f"{args.db}: {args.conversations} conversations over 30 days, {args.runs} runs each, whole period")
     for name, query in queries.items():
+        if args.only and not name.startswith(args.only):
+            continue
         times = []
         for _ in range(args.runs):
             t = time.perf_counter()

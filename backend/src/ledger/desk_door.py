@@ -268,12 +268,20 @@ class DeskDoor:
     ) -> dict[str, Any]:
         """The conversations of the period matching the review filters (ledger/domain/review.py
         ReviewFilters: outcome, escalated, fallback, intent, below, step, reviewed, tag, limit,
-        offset), newest first, with their review state."""
-        rows = await self._facts(since, until, channel, analytics_db.REVIEW_COLUMNS)
-        async with self.sessions() as s:
-            notes = [review.Annotation(**a) for a in await analytics_db.list_annotations(s)]
+        offset), newest first, with their review state; `total` counts all that match."""
+        tz = ZoneInfo(self.timezone)
+        start = datetime.combine(since, time(), tz)
+        end = datetime.combine(until + timedelta(days=1), time(), tz)
         filters = review.ReviewFilters(language=language, channel=channel, **criteria)
-        return review.review_list(rows, review.review_marks(notes), filters)
+        async with self.sessions() as s:
+            total, rows = await analytics_db.review_page(s, start, end, filters)
+            marks = await analytics_db.review_marks(s, [r["conversation_id"] for r in rows])
+        for row in rows:
+            row["started_at"] = row["started_at"].astimezone(tz)
+        return {
+            "total": total,
+            "conversations": [review.review_entry(r, marks.get(r["conversation_id"], {})) for r in rows],
+        }
 
     async def insights_transcript(self, conversation_id: str) -> dict[str, Any] | None:
         """The conversation as an analyst reads it (identity answers shown as such, identity

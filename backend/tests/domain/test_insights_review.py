@@ -1,6 +1,7 @@
 """Review and annotation (pure: ledger/domain/review.py): the transcript an analyst reads
 (identity answers shown as such, identity numbers masked, every message's intent and
-confidence, every bot turn's actions), the review list's filters, and the export of corrected
+confidence, every bot turn's actions), the review state and lines (the filters run in the
+database: tests/analytics/test_review_query.py), and the export of corrected
 intents as Rasa NLU training data (valid YAML in the bot's layout, no identity data, no
 duplicates)."""
 
@@ -9,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 import yaml
 
 from huanxin_redaction import IDENTITY_ANSWER, MASK
@@ -17,10 +17,10 @@ from huanxin_testkit.stream_events import Conv
 from ledger.domain.review import (
     INTENTS,
     Annotation,
-    ReviewFilters,
     exportable_examples,
     rasa_nlu_yaml,
-    review_list,
+    review_entry,
+    review_marks,
     transcript,
 )
 
@@ -80,59 +80,26 @@ def test_annotations_are_shown_on_their_message():
     assert view["messages"][0]["annotation"]["tag"] == "wrong_intent"
 
 
-def facts(conversation, **extra):
-    base = {
-        "conversation_id": conversation,
-        "started_at": datetime(2026, 11, 2, 9, tzinfo=UTC),
-        "languages": ["zh"],
-        "channel": "web",
-        "turns": 3,
-        "outcome": "none",
-        "escalated": False,
-        "fallbacks": 0,
-        "low_confidence": 0.9,
-        "intents": [{"intent": "greet", "confidence": 0.9}],
-        "furthest_step": "started",
-    }
-    return {**base, **extra}
+def test_review_state_from_annotations():
+    when = datetime(2026, 11, 2, tzinfo=UTC)
+    later = datetime(2026, 11, 3, tzinfo=UTC)
+    notes = [
+        Annotation("c1", None, None, "callback", None, True, "ana", when),
+        Annotation("c1", None, None, None, None, False, "ana", later),  # unmarked later: the latest counts
+        Annotation("c1", "e1", "ask_fees", "wrong_intent", None, False, "ana", later),  # a message's: no say
+        Annotation("c2", None, None, None, "fine", True, "bo", when),
+    ]
+    marks = review_marks(notes)
+    assert marks["c1"] == {"reviewed": False, "tags": ["callback", "wrong_intent"], "annotations": 3}
+    assert marks["c2"]["reviewed"] is True
 
 
-ROWS = [
-    facts("c1", outcome="promise", furthest_step="committed"),
-    facts(
-        "c2", escalated=True, fallbacks=1, low_confidence=0.2, intents=[{"intent": "nlu_fallback", "confidence": 0.2}]
-    ),
-    facts("c3", languages=["en"], intents=[{"intent": "ask_fees", "confidence": 0.4}], low_confidence=0.4),
-]
-
-
-@pytest.mark.parametrize(
-    ("filters", "expected"),
-    [
-        (ReviewFilters(), ["c1", "c2", "c3"]),
-        (ReviewFilters(outcome="none"), ["c2", "c3"]),
-        (ReviewFilters(escalated=True), ["c2"]),
-        (ReviewFilters(fallback=True), ["c2"]),
-        (ReviewFilters(fallback=False), ["c1", "c3"]),
-        (ReviewFilters(intent="ask_fees"), ["c3"]),
-        (ReviewFilters(below=0.5), ["c2", "c3"]),
-        (ReviewFilters(step="committed"), ["c1"]),
-        (ReviewFilters(reviewed=True), ["c3"]),
-        (ReviewFilters(reviewed=False), ["c1", "c2"]),
-        (ReviewFilters(tag="wrong_intent"), ["c3"]),
-        (ReviewFilters(language="en"), ["c3"]),
-    ],
-)
-def test_review_filters(filters, expected):
-    marks = {"c3": {"reviewed": True, "tags": ["wrong_intent"], "annotations": 1}}
-    listed = review_list(ROWS, marks, filters)
-    assert [c["conversation_id"] for c in listed["conversations"]] == expected
-    assert listed["total"] == len(expected)
-
-
-def test_review_list_pages():
-    listed = review_list(ROWS, {}, ReviewFilters(limit=1, offset=1))
-    assert [c["conversation_id"] for c in listed["conversations"]] == ["c2"] and listed["total"] == 3
+def test_a_review_line():
+    row = {"conversation_id": "c1", "started_at": datetime(2026, 11, 2, tzinfo=UTC), "languages": ["en"],
+           "channel": "web", "turns": 3, "escalated": None}  # fmt: skip
+    line = review_entry(row, {"reviewed": True, "tags": ["x"]})
+    assert line["language"] == "en" and line["started_at"] == "2026-11-02T00:00:00+00:00"
+    assert line["escalated"] is False and line["reviewed"] is True and line["tags"] == ["x"]
 
 
 def example(event_id, text, intent, language="zh", identity=False):

@@ -30,6 +30,8 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ledger.domain.conversation_facts import derive
+from ledger.domain.review import Annotation, ReviewFilters
+from ledger.domain.review import review_marks as domain_review_marks
 
 from .models import AnalyticsEvent, ConversationAnnotation, ConversationFactsRow, StreamCheckpoint
 
@@ -287,8 +289,77 @@ REVIEW_COLUMNS = (
     "escalated",
     "fallbacks",
     "low_confidence",
-    "intents",
 )
+
+
+def _review_conditions(start: datetime, end: datetime, f: ReviewFilters) -> list[Any]:
+    """The review filters as SQL conditions (the same on SQLite and PostgreSQL)."""
+    facts, notes = ConversationFactsRow, ConversationAnnotation
+    conditions: list[Any] = [facts.started_at >= start, facts.started_at < end]
+    if f.language:
+        conditions.append(facts.languages[0].as_string() == f.language)
+    if f.channel:
+        conditions.append(facts.channel == f.channel)
+    if f.outcome:
+        conditions.append(facts.outcome == f.outcome)
+    if f.escalated is not None:
+        conditions.append(facts.escalated.is_(f.escalated))
+    if f.fallback is not None:
+        conditions.append(facts.fallbacks > 0 if f.fallback else facts.fallbacks == 0)
+    if f.intent:
+        # the intents list as stored (json.dumps): {"intent": "<name>", ...}; names are checked
+        # against the bot's intents before they get here
+        name = f.intent.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(cast(facts.intents, String).like(f'%"intent": "{name}"%', escape="\\"))
+    if f.below is not None:
+        conditions.append(facts.low_confidence < f.below)
+    if f.step:
+        conditions.append(facts.furthest_step == f.step)
+    if f.tag:
+        tagged = select(notes.id).where(notes.conversation_id == facts.conversation_id, notes.tag == f.tag)
+        conditions.append(tagged.exists())
+    if f.reviewed is not None:
+        latest = (
+            select(notes.reviewed)
+            .where(notes.conversation_id == facts.conversation_id, notes.event_id.is_(None))
+            .order_by(notes.created_at.desc(), notes.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        conditions.append(func.coalesce(latest, False).is_(f.reviewed))
+    return conditions
+
+
+async def review_page(
+    session: AsyncSession, start: datetime, end: datetime, filters: ReviewFilters
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many conversations that started in [start, end) match the filters, and the page
+    `offset`..`offset + limit` of them, newest first."""
+    conditions = _review_conditions(start, end, filters)
+    total = (
+        await session.execute(select(func.count()).select_from(ConversationFactsRow).where(*conditions))
+    ).scalar_one()
+    columns = [getattr(ConversationFactsRow, name) for name in REVIEW_COLUMNS]
+    stmt = (
+        select(*columns)
+        .where(*conditions)
+        .order_by(ConversationFactsRow.started_at.desc(), ConversationFactsRow.conversation_id)
+        .limit(filters.limit)
+        .offset(filters.offset)
+    )
+    return int(total), [dict(row._mapping) for row in await session.execute(stmt)]
+
+
+async def review_marks(session: AsyncSession, conversations: list[str]) -> dict[str, dict[str, Any]]:
+    """The review state of these conversations (ledger/domain/review.py review_marks)."""
+    if not conversations:
+        return {}
+    stmt = (
+        select(*[getattr(ConversationAnnotation, name) for name in ANNOTATION_FIELDS])
+        .where(ConversationAnnotation.conversation_id.in_(conversations))
+        .order_by(ConversationAnnotation.created_at, ConversationAnnotation.id)
+    )
+    return domain_review_marks(Annotation(**dict(row._mapping)) for row in await session.execute(stmt))
 
 
 async def events_of(session: AsyncSession, conversation: str) -> list[dict[str, Any]]:

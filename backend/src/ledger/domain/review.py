@@ -6,7 +6,8 @@
   in every other text, phone numbers, national IDs and birth dates are masked again
   (huanxin_redaction), whatever the store did. Each borrower message has its intent and
   confidence, each bot message the actions run before it. Slot values are never shown.
-- `review_list`: the conversations matching the review filters, newest first.
+- `ReviewFilters` and `review_entry`: the review list's filters (applied by the database,
+  ledger/db/analytics.py review_page) and its lines.
 - `exportable_examples` and `rasa_nlu_yaml`: corrected intents as Rasa NLU training data in
   the bot's layout (bot/data/nlu/<language>/*.yml), without identity data, button payloads,
   unknown intents, duplicates, or texts given two intents.
@@ -202,59 +203,26 @@ class ReviewFilters:
     offset: int = 0
 
 
-def _matches(row: Mapping[str, Any], mark: Mapping[str, Any], f: ReviewFilters) -> bool:
-    intents = [m.get("intent") for m in row.get("intents") or [] if isinstance(m, dict)]
-    low = row.get("low_confidence")
-    checks = (
-        f.language is None or language_of(row) == f.language,
-        f.channel is None or row.get("channel") == f.channel,
-        f.outcome is None or row.get("outcome") == f.outcome,
-        f.escalated is None or bool(row.get("escalated")) == f.escalated,
-        f.fallback is None or (int(row.get("fallbacks") or 0) > 0) == f.fallback,
-        f.intent is None or f.intent in intents,
-        f.below is None or (isinstance(low, int | float) and low < f.below),
-        f.step is None or row.get("furthest_step") == f.step,
-        f.reviewed is None or bool(mark.get("reviewed")) == f.reviewed,
-        f.tag is None or f.tag in (mark.get("tags") or []),
-    )
-    return all(checks)
-
-
-def _started(row: Mapping[str, Any]) -> str:
+def _started(row: Mapping[str, Any]) -> str | None:
     started = row.get("started_at")
-    return started.isoformat() if isinstance(started, datetime) else ""
+    return started.isoformat() if isinstance(started, datetime) else None
 
 
-def review_list(
-    rows: Iterable[Mapping[str, Any]], marks: Mapping[str, Mapping[str, Any]], filters: ReviewFilters
-) -> dict[str, Any]:
-    """The matching conversations, newest first (`total` counts them all, `conversations` is
-    the page `offset`..`offset + limit`). `marks` holds each conversation's review state."""
-    chosen = [r for r in rows if _matches(r, marks.get(str(r.get("conversation_id")), {}), filters)]
-    chosen.sort(key=lambda r: str(r.get("conversation_id")))
-    chosen.sort(
-        key=lambda r: r["started_at"].isoformat() if isinstance(r.get("started_at"), datetime) else "", reverse=True
-    )
-    page = chosen[filters.offset : filters.offset + filters.limit]
+def review_entry(row: Mapping[str, Any], mark: Mapping[str, Any]) -> dict[str, Any]:
+    """One line of the review list: the conversation's facts and its review state."""
     return {
-        "total": len(chosen),
-        "conversations": [
-            {
-                "conversation_id": r.get("conversation_id"),
-                "started_at": r["started_at"].isoformat() if isinstance(r.get("started_at"), datetime) else None,
-                "language": language_of(r),
-                "channel": r.get("channel"),
-                "turns": r.get("turns"),
-                "furthest_step": r.get("furthest_step"),
-                "outcome": r.get("outcome"),
-                "escalated": bool(r.get("escalated")),
-                "fallbacks": r.get("fallbacks"),
-                "low_confidence": r.get("low_confidence"),
-                "reviewed": bool(marks.get(str(r.get("conversation_id")), {}).get("reviewed")),
-                "tags": list(marks.get(str(r.get("conversation_id")), {}).get("tags") or []),
-            }
-            for r in page
-        ],
+        "conversation_id": row.get("conversation_id"),
+        "started_at": _started(row),
+        "language": language_of(row),
+        "channel": row.get("channel"),
+        "turns": row.get("turns"),
+        "furthest_step": row.get("furthest_step"),
+        "outcome": row.get("outcome"),
+        "escalated": bool(row.get("escalated")),
+        "fallbacks": row.get("fallbacks"),
+        "low_confidence": row.get("low_confidence"),
+        "reviewed": bool(mark.get("reviewed")),
+        "tags": list(mark.get("tags") or []),
     }
 
 
