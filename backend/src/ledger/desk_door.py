@@ -148,8 +148,14 @@ class DeskDoor:
         """The overview figures of the conversations that started from `since` to `until`
         (days in the ledger's time zone), per period, language and channel (analytics facts,
         docs/insights.md). Aggregates only: no conversation, text or identity crosses."""
-        rows = await self._facts(since, until, channel, analytics_db.OVERVIEW_COLUMNS)
-        return insights.overview(rows, insights.Filters(since, until, language, channel, group))
+        tz = ZoneInfo(self.timezone)
+        start = datetime.combine(since, time(), tz)
+        end = datetime.combine(until + timedelta(days=1), time(), tz)
+        offset = start.utcoffset()
+        minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+        async with self.sessions() as s:
+            cells = await analytics_db.overview_cells(s, start, end, language, channel, self.timezone, minutes)
+        return insights.overview_of_selection(cells, insights.Filters(since, until, language, channel, group))
 
     async def insights_funnel(
         self, since: date, until: date, language: str | None, channel: str | None

@@ -244,3 +244,42 @@ async def test_the_funnel_on_postgresql(make_gateway, pg_database_url, clock):
     assert [(g["language"], g["channel"]) for g in funnel["groups"]] == [("en", "wechat"), ("zh", "web")]
     only_en = await (await analyst.client.get("/insights/api/funnel", params={"language": "en"})).json()
     assert only_en["total"]["steps"][0]["reached"] == 1
+
+
+async def test_the_overview_counts_days_in_the_business_time_zone(make_gateway, database_url, clock):
+    """The overview is grouped in the database: a conversation at 17:30 UTC is on the next day
+    in Shanghai; the figures match the stored facts."""
+    await overview_in_the_time_zone(make_gateway, database_url, clock, "sqlite")
+
+
+async def test_the_same_on_postgresql(make_gateway, pg_database_url, clock):
+    await overview_in_the_time_zone(make_gateway, pg_database_url, clock, "postgresql")
+
+
+async def overview_in_the_time_zone(make_gateway, url, clock, backend):
+    from zoneinfo import ZoneInfo
+
+    from huanxin_testkit.stream_events import Conv
+
+    client = await make_gateway(database_url=url)
+    analyst = await desk_for(client, f"ana-{backend}", role="analyst")
+    await store_conversations(url, clock())
+    late = Conv("insights-late")
+    day = clock().astimezone(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=3)
+    late.t = datetime(day.year, day.month, day.day, 17, 30, tzinfo=ZoneInfo("UTC")).timestamp()
+    late.user("greet").user("goodbye")
+    engine = create_engine(url)
+    try:
+        await ingest_batch(create_session_factory(engine), late.events)
+    finally:
+        await engine.dispose()
+    data = await (await analyst.client.get("/insights/api/overview")).json()
+    periods = {p["period"]: p["conversations"] for p in data["periods"]}
+    assert periods[(day + timedelta(days=1)).isoformat()] == 1 and day.isoformat() not in periods
+    total = data["total"]
+    assert total["conversations"] == 3 and total["escalation_by_reason"] == {"request_human": round(1 / 3, 4)}
+    assert total["fallback_rate"] == round(1 / 8, 4) and total["median_turns"] == 2
+    only_en = await (
+        await analyst.client.get("/insights/api/overview", params={"language": "en", "group": "all"})
+    ).json()
+    assert only_en["total"]["conversations"] == 1

@@ -21,7 +21,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, cast, func, select, update
@@ -456,6 +456,78 @@ async def funnel_cells(
             "escalated": bool(row.escalated),
             "outcomes": (["arrangement"] if row.plan else []) + (["promise"] if row.promise else []),
             "conversations": int(row.conversations),
+        }
+        for row in await session.execute(stmt)
+    ]
+
+
+async def overview_cells(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    language: str | None,
+    channel: str | None,
+    timezone: str,
+    utc_offset_minutes: int,
+) -> list[dict[str, Any]]:
+    """The conversations that started in [start, end), grouped by what the overview needs (the
+    day in the business time zone, first language, channel, escalation and its reason, agent,
+    verification, no outcome, goodbye, turns), with how many each group holds (`conversations`)
+    and their fallbacks in all. PostgreSQL takes the day in `timezone`; SQLite (the demo) shifts
+    by `utc_offset_minutes` (exact for a zone without daylight saving, as Asia/Shanghai)."""
+    facts = ConversationFactsRow
+    if session.get_bind().dialect.name == "postgresql":
+        day: Any = func.date(func.timezone(timezone, facts.started_at))
+    else:
+        day = func.date(facts.started_at, f"{utc_offset_minutes:+d} minutes")
+    first_language = facts.languages[0].as_string()
+    no_outcome = facts.outcome == "none"
+    keys = (
+        day,
+        first_language,
+        facts.channel,
+        facts.escalated,
+        facts.escalation_reason,
+        facts.handled_by_agent,
+        facts.verification,
+        facts.verified,
+        no_outcome,
+        facts.said_goodbye,
+        facts.turns,
+    )
+    stmt = (
+        select(
+            day.label("day"),
+            first_language.label("language"),
+            *keys[2:8],
+            no_outcome.label("no_outcome"),
+            facts.said_goodbye,
+            facts.turns,
+            func.count().label("conversations"),
+            func.sum(facts.fallbacks).label("fallbacks"),
+        )
+        .where(facts.started_at >= start, facts.started_at < end)
+        .group_by(*keys)
+    )
+    if channel:
+        stmt = stmt.where(facts.channel == channel)
+    if language:
+        stmt = stmt.where(first_language == language)
+    return [
+        {
+            "day": row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day)),
+            "languages": [row.language] if row.language else [],
+            "channel": row.channel,
+            "escalated": bool(row.escalated),
+            "escalation_reason": row.escalation_reason,
+            "handled_by_agent": bool(row.handled_by_agent),
+            "verification": row.verification,
+            "verified": bool(row.verified),
+            "outcome": "none" if row.no_outcome else "some",
+            "said_goodbye": bool(row.said_goodbye),
+            "turns": int(row.turns),
+            "conversations": int(row.conversations),
+            "fallbacks": int(row.fallbacks or 0),
         }
         for row in await session.execute(stmt)
     ]

@@ -79,34 +79,59 @@ def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def _weight(row: Mapping[str, Any]) -> int:
+    n = row.get("conversations", 1)
+    return n if isinstance(n, int) else 1
+
+
+def weighted_median(values: list[tuple[int, int]]) -> float | int | None:
+    """The median of values given as (value, how many times)."""
+    total = sum(n for _, n in values)
+    if not total:
+        return None
+    wanted = sorted({(total - 1) // 2, total // 2})
+    found: list[int] = []
+    seen = 0
+    for value, n in sorted(values):
+        while wanted and wanted[0] < seen + n:
+            found.append(value)
+            wanted.pop(0)
+        seen += n
+    return found[0] if len(found) == 1 else median(found)
+
+
 def _figures(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
-    n = len(rows)
+    """The figures of a group of rows; a row stands for `conversations` conversations (1 when
+    absent) and its `fallbacks` are all of theirs."""
+    n = sum(_weight(r) for r in rows)
     escalated = [r for r in rows if r.get("escalated")]
-    needed_person = sum(1 for r in rows if r.get("escalated") or r.get("handled_by_agent"))
+    needed_person = sum(_weight(r) for r in rows if r.get("escalated") or r.get("handled_by_agent"))
     asked = [r for r in rows if r.get("verification") != "not_asked"]
-    messages = sum(int(r.get("turns") or 0) for r in rows)
+    n_asked = sum(_weight(r) for r in asked)
+    messages = sum(int(r.get("turns") or 0) * _weight(r) for r in rows)
     fallbacks = sum(int(r.get("fallbacks") or 0) for r in rows)
     abandoned = sum(
-        1
+        _weight(r)
         for r in rows
         if (r.get("outcome") or "none") == "none"
         and not r.get("escalated")
         and not r.get("handled_by_agent")
         and not r.get("said_goodbye")
     )
-    reasons = Counter(str(r.get("escalation_reason") or "unknown") for r in escalated)
-    turns = [int(r.get("turns") or 0) for r in rows]
+    reasons: Counter[str] = Counter()
+    for r in escalated:
+        reasons[str(r.get("escalation_reason") or "unknown")] += _weight(r)
     return {
         "conversations": n,
         "containment": rate(n - needed_person, n),
-        "verification_success": rate(sum(1 for r in asked if r.get("verified")), len(asked)),
-        "verification_asked": len(asked),
-        "escalation_rate": rate(len(escalated), n),
+        "verification_success": rate(sum(_weight(r) for r in asked if r.get("verified")), n_asked),
+        "verification_asked": n_asked,
+        "escalation_rate": rate(sum(_weight(r) for r in escalated), n),
         "escalation_by_reason": {reason: rate(count, n) for reason, count in sorted(reasons.items())},
         "fallback_rate": rate(fallbacks, messages),
         "borrower_messages": messages,
         "abandonment": rate(abandoned, n),
-        "median_turns": median(turns) if turns else None,
+        "median_turns": weighted_median([(int(r.get("turns") or 0), _weight(r)) for r in rows]),
     }
 
 
@@ -139,25 +164,29 @@ def filters_view(filters: Filters) -> dict[str, Any]:
     }
 
 
-def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
-    """The figures for the whole selection (`total`), per period (`periods`, what the charts
-    show) and per period, language and channel (`rows`)."""
-    selected_rows = selected(facts, filters)
+def overview_of_selection(rows: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
+    """The figures of rows already selected, each with its `day` (business time zone): for the
+    whole selection (`total`), per period (`periods`, what the charts show) and per period,
+    language and channel (`rows`)."""
+    chosen = list(rows)
     groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
-    for row in selected_rows:
-        started = row["started_at"]
-        key = (period_of(started.date(), filters.group), language_of(row) or "-", str(row.get("channel") or "-"))
-        groups[key].append(row)
     periods: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in selected_rows:
-        periods[period_of(row["started_at"].date(), filters.group)].append(row)
+    for row in chosen:
+        period = period_of(row["day"], filters.group)
+        groups[(period, language_of(row) or "-", str(row.get("channel") or "-"))].append(row)
+        periods[period].append(row)
     return {
         "filters": filters_view(filters),
-        "total": _figures(selected_rows),
+        "total": _figures(chosen),
         "rows": [
-            {"period": period, "language": language, "channel": channel, **_figures(rows)}
-            for (period, language, channel), rows in sorted(groups.items())
+            {"period": period, "language": language, "channel": channel, **_figures(group)}
+            for (period, language, channel), group in sorted(groups.items())
         ],
-        "periods": [{"period": period, **_figures(rows)} for period, rows in sorted(periods.items())],
+        "periods": [{"period": period, **_figures(group)} for period, group in sorted(periods.items())],
         "definitions": DEFINITIONS,
     }
+
+
+def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
+    """The figures of the conversations the filters select (see overview_of_selection)."""
+    return overview_of_selection(({**r, "day": r["started_at"].date()} for r in selected(facts, filters)), filters)
