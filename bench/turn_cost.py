@@ -297,16 +297,16 @@ def project_session(length: int) -> list[str]:
 
 async def long_session(
     session: aiohttp.ClientSession, base: str, texts: list[str], procs: list[Proc]
-) -> tuple[list[float], list[float], int]:
-    """Latency and CPU (of ``procs``: Rasa, and the action server and ledger where they serve it)
-    of each turn of one session."""
+) -> tuple[list[float], list[list[float]], int]:
+    """Latency and CPU (ms of each of ``procs``: Rasa, then the action server and ledger where
+    they serve it) of each turn of one session."""
     sender = f"cost-long-{uuid.uuid4().hex}"
     url = f"{base}/webhooks/rest/webhook"
     latencies, cpu, silent = [], [], 0
     for text in texts:
-        before = sum(p.cpu() for p in procs)
+        before = [p.cpu() for p in procs]
         ms, body = await turn(session, url, sender, text)
-        cpu.append((sum(p.cpu() for p in procs) - before) * 1000)
+        cpu.append([(p.cpu() - b) * 1000 for p, b in zip(procs, before, strict=True)])
         latencies.append(ms)
         silent += not body
     return latencies, cpu, silent
@@ -441,12 +441,16 @@ async def measure(args: argparse.Namespace, procs: dict[str, Proc], extra: list[
                 break
             lat, cpu, silent = await long_session(session, variant.base, texts, variant.cpu_procs)
             early, late = statistics.median(lat[19:29]), statistics.median(lat[249:259])
-            early_cpu, late_cpu = statistics.median(cpu[19:29]), statistics.median(cpu[249:259])
+            whole = [sum(c) for c in cpu]
+            early_cpu, late_cpu = statistics.median(whole[19:29]), statistics.median(whole[249:259])
+            rasa_early = statistics.median(c[0] for c in cpu[19:29])
+            rasa_late = statistics.median(c[0] for c in cpu[249:259])
             slow = sum(1 for x in lat if x > 300)
             print(
                 f"  {name:<16} turns 20-29 → 250-259, median latency {early:.0f} → {late:.0f} ms "
                 f"({late / early:.2f}x), median CPU {early_cpu:.0f} → {late_cpu:.0f} ms ({late_cpu / early_cpu:.2f}x; "
-                f"goal <= 1.5x); slowest {max(lat):.0f} ms, turns over 300 ms: {slow}, without an answer: {silent}"
+                f"goal <= 1.5x; Rasa alone {rasa_early:.0f} → {rasa_late:.0f} ms); slowest {max(lat):.0f} ms, "
+                f"turns over 300 ms: {slow}, without an answer: {silent}"
             )
 
         if "gateway" not in args.only:

@@ -85,6 +85,20 @@ def test_an_analyst_reads_the_overview_and_an_agent_is_refused(stack, browser, a
         expect(page.locator("#rows tbody tr")).to_have_count(2)  # zh/web and en/wechat
         expect(page.locator("#chart canvas").first).to_be_visible()  # ECharts, served by the gateway itself
         expect(page.locator("#chart")).to_have_attribute("data-periods", "1")
+        funnel = page.locator("#funnel tbody")
+        expect(funnel.locator('tr[data-step="started"] td').nth(1)).to_have_text("2")
+        expect(funnel.locator('tr[data-step="verified"] td').nth(1)).to_have_text("1")
+        expect(funnel.locator('tr[data-step="started"] td').nth(4)).to_have_text("50.0%")  # b stopped there
+        expect(page.locator("#funnel-chart canvas").first).to_be_visible()
+        expect(page.locator('#nlu-total tr[data-figure="messages"] td.value')).to_have_text("6")
+        expect(page.locator("#nlu-messages tbody tr")).to_have_count(1)  # b's fallback
+        expect(page.locator("#nlu-messages tbody")).to_contain_text("nlu_fallback")
+        linked = page.locator('#ledger-total tr[data-figure="linked"]')
+        expect(linked.locator("td.value")).to_have_text("0 / 2")  # nobody verified with the ledger here
+        expect(linked.locator("td.definition")).to_contain_text("links to a borrower")
+        expect(page.locator('#ledger-total tr[data-figure="paid_within_7d"] td.definition')).to_contain_text(
+            "at least 7 days ago"
+        )
         assert "13800000001" not in page.content() and "1990-03-15" not in page.content()
         page.screenshot(path=str(artifacts / "10-insights-overview.png"), full_page=True)
         assert all(url.startswith(stack.gateway_url) for url in requested), requested  # no CDN

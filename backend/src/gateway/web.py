@@ -151,7 +151,7 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
         app[engine_key] = engine
         app[service_key] = service
         app[auth_key] = DeskAuth(sessions, settings.session_ttl_s, overrides.clock)
-        app[door_key] = DeskDoor(sessions, clock=overrides.clock)
+        app[door_key] = DeskDoor.from_env(sessions, overrides.clock)  # the policy: ledger outcomes
         wechat_web.attach(app, http, redis)
         yield
         await http.close()

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
+from huanxin_redaction import mask_identity_numbers
+
 from .db import analytics as analytics_db
 from .db import desk_queries as q
 from .db import repositories as repo
@@ -40,10 +42,11 @@ from .db.desk_queries import SessionFactory
 from .db.models import NAMING_CONVENTION, new_id
 from .db.session import create_engine, create_session_factory
 from .db.types import SerialId, UTCDateTime
-from .domain import insights
-from .domain.account import derive_status
+from .domain import conversation_facts, facts_table, funnel, insights, ledger_outcomes, nlu_health, review
+from .domain.account import arrangement_state, derive_status
 from .domain.errors import PolicyError
 from .domain.policy import Policy
+from .domain.promises import promise_state
 from .policy_file import DEFAULT_POLICY_FILE, load_policy, parse_policy
 from .scenario_file import load_scenarios
 from .services import desk
@@ -51,7 +54,7 @@ from .services.context import Ledger, utc_now
 from .services.lab import LabInputs
 from .services.lab import simulate as simulate_lab
 from .services.policy_apply import apply_policy, sha256_bytes
-from .services.records import load_records
+from .services.records import LoanRecords, arrangement_record, load_records
 from .services.views import money, promise_view, status_view, trace_view
 from .settings import DEFAULT_DATABASE_URL, REPO_ROOT, Settings
 from .web.schemas import ManualVerificationMethod
@@ -63,6 +66,10 @@ __all__ = [
     "NAMING_CONVENTION",
     "INSIGHT_DEFINITIONS",
     "INSIGHT_GROUPINGS",
+    "INSIGHT_INTENTS",
+    "INSIGHT_OUTCOMES",
+    "INSIGHT_STEPS",
+    "AnnotationRefused",
     "DeskDoor",
     "SerialId",
     "SessionFactory",
@@ -79,6 +86,14 @@ DEFAULT_POLICY_LAB_DIR = REPO_ROOT / "var" / "policy-lab"
 # The insights overview: its groupings and each figure's definition (ledger/domain/insights.py).
 INSIGHT_GROUPINGS: tuple[str, ...] = insights.GROUPINGS
 INSIGHT_DEFINITIONS = insights.DEFINITIONS
+INSIGHT_INTENTS: tuple[str, ...] = review.INTENTS
+INSIGHT_OUTCOMES: tuple[str, ...] = conversation_facts.OUTCOMES
+INSIGHT_STEPS: tuple[str, ...] = conversation_facts.FUNNEL
+
+
+class AnnotationRefused(ValueError):
+    """An annotation the ledger does not store; the message says why."""
+
 
 # How an agent may have verified a borrower who could not (or may not) verify with the bot: the
 # values the ledger's API accepts for a manual verification, so the desk and the API agree.
@@ -133,6 +148,20 @@ class DeskDoor:
 
     # ---- read model ------------------------------------------------------------------------
 
+    async def _facts(
+        self, since: date, until: date, channel: str | None, columns: tuple[str, ...], limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Facts rows of the conversations that started from `since` to `until` (days in the
+        ledger's time zone), their `started_at` in that zone."""
+        tz = ZoneInfo(self.timezone)
+        start = datetime.combine(since, time(), tz)
+        end = datetime.combine(until + timedelta(days=1), time(), tz)
+        async with self.sessions() as s:
+            rows = await analytics_db.facts_started_between(s, start, end, channel, columns, limit)
+        for row in rows:
+            row["started_at"] = row["started_at"].astimezone(tz)
+        return rows
+
     async def insights_overview(
         self, since: date, until: date, language: str | None, channel: str | None, group: str
     ) -> dict[str, Any]:
@@ -142,12 +171,232 @@ class DeskDoor:
         tz = ZoneInfo(self.timezone)
         start = datetime.combine(since, time(), tz)
         end = datetime.combine(until + timedelta(days=1), time(), tz)
+        offset = start.utcoffset()
+        minutes = int(offset.total_seconds() // 60) if offset is not None else 0
         async with self.sessions() as s:
-            rows = await analytics_db.facts_started_between(s, start, end, channel)
+            cells = await analytics_db.overview_cells(s, start, end, language, channel, self.timezone, minutes)
+        return insights.overview_of_selection(cells, insights.Filters(since, until, language, channel, group))
+
+    async def insights_funnel(
+        self, since: date, until: date, language: str | None, channel: str | None
+    ) -> dict[str, Any]:
+        """The funnel of those conversations, in total and per language and channel."""
+        tz = ZoneInfo(self.timezone)
+        start = datetime.combine(since, time(), tz)
+        end = datetime.combine(until + timedelta(days=1), time(), tz)
+        async with self.sessions() as s:
+            cells = await analytics_db.funnel_cells(s, start, end, language, channel)
+        filters = insights.Filters(since, until, language, channel, "all")
+        return {"filters": insights.filters_view(filters), **funnel.funnel_of_selection(cells)}
+
+    async def insights_nlu_health(
+        self, since: date, until: date, language: str | None, channel: str | None, below: float
+    ) -> dict[str, Any]:
+        """NLU health of those conversations: intents, fallbacks, messages below `below`, the
+        intents most often followed by a sign of misunderstanding."""
+        rows = await self._facts(since, until, channel, analytics_db.NLU_COLUMNS)
+        return nlu_health.nlu_health(rows, insights.Filters(since, until, language, channel, "all"), below)
+
+    async def insights_facts_table(
+        self, since: date, until: date, language: str | None, channel: str | None, limit: int
+    ) -> dict[str, Any] | None:
+        """The facts of those conversations as text (header, rows) for a CSV file; None when the
+        period and channel hold more than `limit` conversations."""
+        rows = await self._facts(since, until, channel, analytics_db.FACTS_COLUMNS, limit + 1)
+        if len(rows) > limit:
+            return None
+        header, table = facts_table.facts_table(rows, insights.Filters(since, until, language, channel, "all"))
+        return {"header": header, "rows": table}
+
+    async def insights_ledger_outcomes(
+        self, since: date, until: date, language: str | None, channel: str | None
+    ) -> dict[str, Any] | None:
+        """What the borrowers of those conversations did afterwards in the ledger: payments
+        within 7 and 30 days, promises and arrangements kept or broken, cure within 30 days, in
+        total, by bucket and by plan type (ledger/domain/ledger_outcomes.py); None without a
+        policy. Figures only: no borrower, amount of one borrower or conversation crosses."""
+        if self.policy is None:
+            return None
+        policy = self.policy
+        tz = ZoneInfo(self.timezone)
+        today = self._today()
+        rows = insights.selected(
+            await self._facts(since, until, channel, analytics_db.LEDGER_JOIN_COLUMNS),
+            insights.Filters(since, until, language, channel, "all"),
+        )
+        followups = []
+        loans_of: dict[str, list[LoanRecords]] = {}
+        async with self.sessions() as s:
+            for row in rows:
+                names = [
+                    row["conversation_id"],
+                    *([row["gateway_conversation_id"]] if row["gateway_conversation_id"] else []),
+                ]
+                borrower_id = await q.linked_borrower_id(s, names)
+                if borrower_id is None:
+                    continue
+                if borrower_id not in loans_of:
+                    loans_of[borrower_id] = [await load_records(s, loan) for loan in await q.loans_of(s, borrower_id)]
+                first = row["started_at"].astimezone(tz).date()
+                last = (row["ended_at"] or row["started_at"]).astimezone(tz).date()
+                followups.append(self._follow_up(row, first, last, loans_of[borrower_id], policy, today))
+        outcome = ledger_outcomes.ledger_outcomes(followups, today)
+        return {**outcome, "filters": insights.filters_view(insights.Filters(since, until, language, channel, "all")),
+                "conversations": len(rows), "linked": len(followups)}  # fmt: skip
+
+    @staticmethod
+    def _follow_up(
+        row: Mapping[str, Any], first: date, last: date, loans: Sequence[LoanRecords], policy: Policy, today: date
+    ) -> ledger_outcomes.FollowUp:
+        payments: list[tuple[date, Any]] = []
+        promises: list[str] = []
+        plans: list[tuple[str, str]] = []
+        worst: tuple[int, str] | None = None
+        later_dpd: int | None = None
+        after = last + timedelta(days=30)
+        for records in loans:
+            pays = records.payment_records
+            payments += [(p.received_on, p.amount) for p in pays]
+            for promise in records.promises:
+                if first <= promise.made_on <= last:
+                    state = promise_state(promise.amount, promise.made_on, promise.promised_date, pays, today,
+                                          promise.replaced_on)  # fmt: skip
+                    promises.append(state)
+            for arrangement in records.arrangements:
+                if first <= arrangement.accepted_on <= last:
+                    plans.append(
+                        (arrangement.plan_type, arrangement_state(arrangement_record(arrangement), pays, today))
+                    )
+            if last < records.loan.disbursed_on:
+                continue
+            arrangements = records.arrangement_records
+            status = derive_status(records.contract, pays, arrangements, last, policy)
+            if worst is None or status.days_past_due > worst[0]:
+                worst = (status.days_past_due, status.bucket)
+            if after <= today:
+                dpd = derive_status(records.contract, pays, arrangements, after, policy).days_past_due
+                later_dpd = max(later_dpd or 0, dpd)
+        past_due = worst is not None and worst[0] > 0
+        return ledger_outcomes.FollowUp(
+            conversation_id=str(row["conversation_id"]),
+            day=last,
+            bucket=worst[1] if worst else None,
+            plan_type=row.get("plan_type"),
+            payments=tuple(payments),
+            promises=tuple(promises),
+            arrangements=tuple(plans),
+            past_due=past_due,
+            cured_by_30=(later_dpd == 0) if past_due and later_dpd is not None else None,
+        )
+
+    async def insights_review_list(
+        self, since: date, until: date, language: str | None, channel: str | None, **criteria: Any
+    ) -> dict[str, Any]:
+        """The conversations of the period matching the review filters (ledger/domain/review.py
+        ReviewFilters: outcome, escalated, fallback, intent, below, step, reviewed, tag, limit,
+        offset), newest first, with their review state; `total` counts all that match."""
+        tz = ZoneInfo(self.timezone)
+        start = datetime.combine(since, time(), tz)
+        end = datetime.combine(until + timedelta(days=1), time(), tz)
+        filters = review.ReviewFilters(language=language, channel=channel, **criteria)
+        async with self.sessions() as s:
+            total, rows = await analytics_db.review_page(s, start, end, filters)
+            marks = await analytics_db.review_marks(s, [r["conversation_id"] for r in rows])
         for row in rows:
             row["started_at"] = row["started_at"].astimezone(tz)
-        filters = insights.Filters(since, until, language, channel, group)
-        return insights.overview(rows, filters)
+        return {
+            "total": total,
+            "conversations": [review.review_entry(r, marks.get(r["conversation_id"], {})) for r in rows],
+        }
+
+    async def insights_transcript(self, conversation_id: str) -> dict[str, Any] | None:
+        """The conversation as an analyst reads it (identity answers shown as such, identity
+        numbers masked), with its facts and annotations; None when the store has no such one."""
+        async with self.sessions() as s:
+            facts = await analytics_db.facts_of(s, conversation_id)
+            if facts is None:
+                return None
+            events = await analytics_db.events_of(s, conversation_id)
+            notes = [review.Annotation(**a) for a in await analytics_db.list_annotations(s, conversation_id)]
+        view = review.transcript(conversation_id, events, notes)
+        shown = ("channel", "languages", "started_at", "ended_at", "turns", "verification", "furthest_step",
+                 "escalated", "escalation_reason", "handled_by_agent", "outcome", "outcomes", "plan_type",
+                 "agent_outcome", "csat", "fallbacks", "low_confidence")  # fmt: skip
+        view["facts"] = {k: facts[k].isoformat() if isinstance(facts[k], datetime) else facts[k] for k in shown}
+        return view
+
+    async def insights_annotate(
+        self,
+        conversation_id: str,
+        annotator: str,
+        event_id: str | None = None,
+        intent: str | None = None,
+        tag: str | None = None,
+        note: str | None = None,
+        reviewed: bool | None = None,
+    ) -> dict[str, Any] | None:
+        """Store an analyst's annotation (the note's identity numbers masked); None when the
+        conversation is unknown. AnnotationRefused when it cannot be stored: a bad value, an
+        intent on no message, or a message that is not the borrower's in this conversation."""
+        problem = review.annotation_problem(intent, tag, note, reviewed)
+        if problem:
+            raise AnnotationRefused(problem)
+        if intent is not None and event_id is None:
+            raise AnnotationRefused("an intent labels a borrower message: give its event_id")
+        async with self.sessions() as s, s.begin():
+            if await analytics_db.facts_of(s, conversation_id) is None:
+                return None
+            if event_id is not None:
+                found = await analytics_db.stored_event(s, event_id)
+                if found is None or found[0] != conversation_id or found[1].get("event") != "user":
+                    raise AnnotationRefused("event_id must be a borrower message of this conversation")
+            stored: dict[str, Any] = {
+                "conversation_id": conversation_id,
+                "event_id": event_id,
+                "intent": intent,
+                "tag": tag,
+                "note": mask_identity_numbers(note) if note else None,
+                "reviewed": bool(reviewed),
+                "annotator": annotator[:64],
+                "created_at": self.clock(),
+            }
+            await analytics_db.add_annotation(s, **stored)
+        return review.Annotation(**stored).view()
+
+    async def insights_annotations_export(self, language: str) -> dict[str, Any]:
+        """The corrected intents in `language` as Rasa NLU training data (YAML text in the
+        bot's layout), and how many corrections were left out and why."""
+        async with self.sessions() as s:
+            corrections = await analytics_db.intent_corrections(s)
+            conversations = sorted({c["conversation_id"] for c, _ in corrections})
+            messages: dict[str, dict[str, Any]] = {}
+            for conversation in conversations:
+                view = review.transcript(conversation, await analytics_db.events_of(s, conversation))
+                first = next((m["language"] for m in view["messages"] if m.get("language")), None)
+                for m in view["messages"]:
+                    if m["kind"] == "user":
+                        messages[m["event_id"]] = {**m, "language": m["language"] or first}
+        examples = []
+        for correction, event in corrections:
+            message = messages.get(str(event.get("huanxin_event_id")))
+            if message is None:
+                continue
+            examples.append(
+                {
+                    "text": message["text"],
+                    "intent": correction["intent"],
+                    "language": message["language"],
+                    "identity_answer": message["identity_answer"],
+                }
+            )
+        chosen = review.exportable_examples(examples)
+        left_out = ", ".join(f"{k} {v}" for k, v in chosen["left_out"].items())
+        comment = f"Reviewed by analysts on the insights page; left out: {left_out}."
+        return {
+            "yaml": review.rasa_nlu_yaml(chosen["examples"][language], comment),
+            "examples": sum(len(v) for v in chosen["examples"][language].values()),
+            "left_out": chosen["left_out"],
+        }
 
     async def account_panel(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
         """The account of the borrower linked to the conversation (by a verification or an

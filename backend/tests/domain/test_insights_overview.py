@@ -87,3 +87,36 @@ def test_periods_and_definitions():
     for name in ("conversations", "containment", "verification_success", "escalation_rate", "fallback_rate",
                  "abandonment", "median_turns"):  # fmt: skip
         assert DEFINITIONS[name]["en"] and DEFINITIONS[name]["zh"]
+
+
+def test_rows_that_stand_for_several_conversations_count_as_many():
+    """The database groups identical conversations by day (`conversations`: how many;
+    `fallbacks`: the group's total): the figures come out as from the rows one by one."""
+    from ledger.domain.insights import overview_of_selection
+
+    def day_row(r, n=1):
+        grouped = {**r, "day": r["started_at"].date(), "conversations": n, "fallbacks": r["fallbacks"] * n}
+        return {k: v for k, v in grouped.items() if k != "started_at"}
+
+    one_by_one = [day_row(r) for r in ROWS[:5]] + [day_row(ROWS[0])] * 2
+    grouped = [day_row(ROWS[0], 3)] + [day_row(r) for r in ROWS[1:5]]
+    for group in ("day", "all"):
+        filters = Filters(date(2026, 11, 1), date(2026, 11, 10), group=group)
+        assert overview_of_selection(grouped, filters) == overview_of_selection(one_by_one, filters)
+    total = overview_of_selection(grouped, NOV)["total"]
+    assert total["conversations"] == 7 and total["median_turns"] == 6  # 1 2 3 6 10 10 10
+    assert overview(ROWS[:5] + [ROWS[0]] * 2, NOV)["total"] == total
+
+
+def test_the_weighted_median_is_the_median_of_the_values_repeated():
+    import random
+    from collections import Counter
+    from statistics import median
+
+    from ledger.domain.insights import weighted_median
+
+    rnd = random.Random(3)
+    for _ in range(500):
+        values = [rnd.randint(0, 9) for _ in range(rnd.randint(1, 12))]
+        assert weighted_median(list(Counter(values).items())) == median(values), values
+    assert weighted_median([]) is None

@@ -4,6 +4,8 @@ figures are those of the stored conversation facts."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta
 
 import pytest
@@ -72,19 +74,36 @@ async def test_an_analyst_reaches_no_conversation(gateway_client, analyst):
     assert me["role"] == "analyst"
 
 
-@pytest.mark.parametrize("role", ["agent", "supervisor"])
-async def test_other_roles_get_a_clear_403(gateway_client, aiohttp_client, role):
-    desk = await desk_for(await other_client(aiohttp_client, gateway_client), f"user-{role}", role=role)
+INSIGHTS_GETS = (
+    "/insights",
+    "/insights/api/overview",
+    "/insights/api/funnel",
+    "/insights/api/nlu",
+    "/insights/api/facts.csv",
+    "/insights/api/ledger",
+)
+
+
+async def test_an_agent_gets_a_clear_403_everywhere(gateway_client, aiohttp_client):
+    desk = await desk_for(await other_client(aiohttp_client, gateway_client), "user-agent", role="agent")
     page = await desk.client.get("/insights")
     assert page.status == 403 and "analyst" in await page.text()
-    api = await desk.client.get("/insights/api/overview")
-    assert api.status == 403 and "analyst" in (await api.json())["detail"]
+    for path in INSIGHTS_GETS[1:]:
+        api = await desk.client.get(path)
+        assert api.status == 403 and "analyst" in (await api.json())["detail"], path
+
+
+async def test_a_supervisor_reads_the_insights_too(gateway_client, aiohttp_client):
+    desk = await desk_for(await other_client(aiohttp_client, gateway_client), "user-supervisor", role="supervisor")
+    for path in INSIGHTS_GETS:
+        assert (await desk.client.get(path)).status == 200, path
 
 
 async def test_without_a_login_the_page_sends_to_the_login(gateway_client):
     page = await gateway_client.get("/insights", allow_redirects=False)
     assert page.status == 303 and page.headers["Location"] == "/desk/login"
-    assert (await gateway_client.get("/insights/api/overview")).status == 401
+    for path in INSIGHTS_GETS[1:]:
+        assert (await gateway_client.get(path)).status == 401, path
 
 
 @pytest.mark.parametrize(
@@ -105,3 +124,162 @@ async def test_impossible_filters_are_a_400_naming_them(analyst, params, named):
     assert resp.status == 400
     body = await resp.json()
     assert body["code"] == "invalid_filter" and named in body["detail"]
+
+
+async def test_the_funnel_and_nlu_health_from_stored_facts(gateway_client, analyst, database_url, clock):
+    await store_conversations(database_url, clock())
+    funnel = await (await analyst.client.get("/insights/api/funnel")).json()
+    steps = {s["step"]: s for s in funnel["total"]["steps"]}
+    assert steps["started"]["reached"] == 2 and steps["started"]["stopped"] == 1
+    assert steps["status_explained"]["reached"] == 1  # a is verified and told the status
+    assert steps["started"]["last_bot_before_stop"] == [{"text_key": "-", "conversations": 1}]
+    assert [(g["language"], g["channel"]) for g in funnel["groups"]] == [("en", "wechat"), ("zh", "web")]
+    assert funnel["definitions"]["drop_off"]["en"]
+    nlu = await (await analyst.client.get("/insights/api/nlu", params={"below": "0.5"})).json()
+    assert nlu["total"]["messages"] == 6 and nlu["total"]["fallbacks"] == 1
+    assert nlu["low_confidence_messages"][0]["conversation_id"] == "insights-b"
+    assert [lang["language"] for lang in nlu["languages"]] == ["en", "zh"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "named"),
+    [
+        ("/insights/api/funnel", {"since": "2026-02-30"}, "since"),
+        ("/insights/api/funnel", {"group": "day"}, "unknown parameter"),
+        ("/insights/api/nlu", {"below": "2"}, "below"),
+        ("/insights/api/nlu", {"below": "nan"}, "below"),
+        ("/insights/api/nlu", {"below": "x"}, "below"),
+        ("/insights/api/nlu", {"language": "de"}, "language"),
+    ],
+)
+async def test_bad_funnel_and_nlu_filters_are_a_400(analyst, path, params, named):
+    resp = await analyst.client.get(path, params=params)
+    assert resp.status == 400
+    body = await resp.json()
+    assert body["code"] == "invalid_filter" and named in body["detail"]
+
+
+async def test_the_facts_as_csv(gateway_client, analyst, database_url, clock):
+    await store_conversations(database_url, clock())
+    resp = await analyst.client.get("/insights/api/facts.csv", params={"language": "zh"})
+    assert resp.status == 200 and resp.content_type == "text/csv"
+    assert "attachment" in resp.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(await resp.text())))
+    assert [r["conversation_id"] for r in rows] == ["insights-a"]
+    assert rows[0]["verified"] == "true" and rows[0]["escalation_reason"] == "request_human"
+    assert "13800000001" not in await resp.text()
+
+
+async def test_an_oversized_csv_is_a_413_and_a_bad_filter_a_400(
+    gateway_client, analyst, database_url, clock, monkeypatch
+):
+    from gateway import insights_web
+
+    await store_conversations(database_url, clock())
+    monkeypatch.setattr(insights_web, "MAX_CSV_ROWS", 1)
+    too_many = await analyst.client.get("/insights/api/facts.csv")
+    assert too_many.status == 413 and "fewer days" in (await too_many.json())["detail"]
+    assert (await analyst.client.get("/insights/api/facts.csv", params={"channel": "wechat"})).status == 200
+    bad = await analyst.client.get("/insights/api/facts.csv", params={"until": "2026-02-31"})
+    assert bad.status == 400 and "until" in (await bad.json())["detail"]
+
+
+async def test_ledger_outcomes_of_the_conversations(gateway_client, analyst, database_url, clock):
+    """A verified borrower paid 123.45 three days after the conversation and so kept the promise
+    made in it; a conversation nobody verified in is not linked."""
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from huanxin_testkit.stream_events import Conv
+    from ledger.db import models as m
+    from ledger.services.seeding import seed_demo
+
+    now = clock()
+    today = now.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    day = today - timedelta(days=40)
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    try:
+        ids = await seed_demo(sessions, salt="test-salt", today=today)
+        async with sessions() as s, s.begin():
+            loan = (await s.execute(select(m.Loan).where(m.Loan.borrower_id == ids["D1"]))).scalars().first()
+            s.add(m.VerificationSession(token_hash="t" * 64, borrower_id=ids["D1"], conversation_id="ledger-a",
+                                        created_at=now, last_used_at=now, expires_at=now))  # fmt: skip
+            s.add(m.Payment(loan_id=loan.id, external_ref="ledger-a-pay", amount=Decimal("123.45"),
+                            received_on=day + timedelta(days=3), channel="bank", created_at=now))  # fmt: skip
+            s.add(m.Promise(loan_id=loan.id, amount=Decimal("123.45"), promised_date=day + timedelta(days=5),
+                            made_on=day, created_at=now, window_ends_on=day + timedelta(days=10)))  # fmt: skip
+        start = datetime.combine(day, datetime.min.time(), ZoneInfo("Asia/Shanghai")) + timedelta(hours=10)
+        linked, unlinked = Conv("ledger-a"), Conv("ledger-b")
+        linked.t = unlinked.t = start.timestamp()
+        linked.verify()
+        unlinked.user("greet")
+        await ingest_batch(sessions, linked.events + unlinked.events)
+    finally:
+        await engine.dispose()
+    resp = await analyst.client.get("/insights/api/ledger", params={"since": (today - timedelta(days=45)).isoformat()})
+    assert resp.status == 200, await resp.text()
+    data = await resp.json()
+    assert data["conversations"] == 2 and data["linked"] == 1
+    total = data["total"]
+    assert total["paid_within_7d"] == {"eligible": 1, "paid": 1, "share": 1.0, "amount": "123.45"}
+    assert total["paid_within_30d"]["amount"] == "123.45"
+    assert total["promises"] == {"made": 1, "kept": 1, "broken": 0, "open": 0, "kept_share": 1.0}
+    assert data["definitions"]["paid_within_7d"]["en"].startswith("Of the linked conversations")
+    bad = await analyst.client.get("/insights/api/ledger", params={"channel": "a b"})
+    assert bad.status == 400
+
+
+async def test_the_funnel_on_postgresql(make_gateway, pg_database_url, clock):
+    """The funnel is grouped in the database (JSON first language, outcomes as text): the same
+    figures on PostgreSQL."""
+    client = await make_gateway(database_url=pg_database_url)
+    analyst = await desk_for(client, "ana-pg", role="analyst")
+    await store_conversations(pg_database_url, clock())
+    funnel = await (await analyst.client.get("/insights/api/funnel")).json()
+    steps = {s["step"]: s for s in funnel["total"]["steps"]}
+    assert steps["started"]["reached"] == 2 and steps["status_explained"]["reached"] == 1
+    assert [(g["language"], g["channel"]) for g in funnel["groups"]] == [("en", "wechat"), ("zh", "web")]
+    only_en = await (await analyst.client.get("/insights/api/funnel", params={"language": "en"})).json()
+    assert only_en["total"]["steps"][0]["reached"] == 1
+
+
+async def test_the_overview_counts_days_in_the_business_time_zone(make_gateway, database_url, clock):
+    """The overview is grouped in the database: a conversation at 17:30 UTC is on the next day
+    in Shanghai; the figures match the stored facts."""
+    await overview_in_the_time_zone(make_gateway, database_url, clock, "sqlite")
+
+
+async def test_the_same_on_postgresql(make_gateway, pg_database_url, clock):
+    await overview_in_the_time_zone(make_gateway, pg_database_url, clock, "postgresql")
+
+
+async def overview_in_the_time_zone(make_gateway, url, clock, backend):
+    from zoneinfo import ZoneInfo
+
+    from huanxin_testkit.stream_events import Conv
+
+    client = await make_gateway(database_url=url)
+    analyst = await desk_for(client, f"ana-{backend}", role="analyst")
+    await store_conversations(url, clock())
+    late = Conv("insights-late")
+    day = clock().astimezone(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=3)
+    late.t = datetime(day.year, day.month, day.day, 17, 30, tzinfo=ZoneInfo("UTC")).timestamp()
+    late.user("greet").user("goodbye")
+    engine = create_engine(url)
+    try:
+        await ingest_batch(create_session_factory(engine), late.events)
+    finally:
+        await engine.dispose()
+    data = await (await analyst.client.get("/insights/api/overview")).json()
+    periods = {p["period"]: p["conversations"] for p in data["periods"]}
+    assert periods[(day + timedelta(days=1)).isoformat()] == 1 and day.isoformat() not in periods
+    total = data["total"]
+    assert total["conversations"] == 3 and total["escalation_by_reason"] == {"request_human": round(1 / 3, 4)}
+    assert total["fallback_rate"] == round(1 / 8, 4) and total["median_turns"] == 2
+    only_en = await (
+        await analyst.client.get("/insights/api/overview", params={"language": "en", "group": "all"})
+    ).json()
+    assert only_en["total"]["conversations"] == 1

@@ -21,17 +21,19 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, cast, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ledger.domain.conversation_facts import derive
+from ledger.domain.review import Annotation, ReviewFilters
+from ledger.domain.review import review_marks as domain_review_marks
 
-from .models import AnalyticsEvent, ConversationFactsRow, StreamCheckpoint
+from .models import AnalyticsEvent, ConversationAnnotation, ConversationFactsRow, StreamCheckpoint
 
 MAX_CONVERSATION_ID = 255
 
@@ -234,12 +236,298 @@ OVERVIEW_COLUMNS = (
 )
 
 
+FUNNEL_COLUMNS = (
+    "conversation_id",
+    "started_at",
+    "languages",
+    "channel",
+    "furthest_step",
+    "outcomes",
+    "escalated",
+    "last_bot_text_key",
+)
+FACTS_COLUMNS = tuple(c.name for c in ConversationFactsRow.__table__.columns if c.name not in ("updated_at",))
+LEDGER_JOIN_COLUMNS = (
+    "conversation_id",
+    "gateway_conversation_id",
+    "started_at",
+    "ended_at",
+    "languages",
+    "channel",
+    "plan_type",
+)
+NLU_COLUMNS = ("conversation_id", "started_at", "languages", "channel", "intents")
+
+
 async def facts_started_between(
-    session: AsyncSession, start: datetime, end: datetime, channel: str | None = None
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    channel: str | None = None,
+    columns_named: Iterable[str] = OVERVIEW_COLUMNS,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The overview's columns of the conversations that started in [start, end)."""
-    columns = [getattr(ConversationFactsRow, name) for name in OVERVIEW_COLUMNS]
+    """These columns (default: the overview's) of the conversations that started in [start, end),
+    at most `limit` of them when given."""
+    columns = [getattr(ConversationFactsRow, name) for name in columns_named]
     stmt = select(*columns).where(ConversationFactsRow.started_at >= start, ConversationFactsRow.started_at < end)
     if channel:
         stmt = stmt.where(ConversationFactsRow.channel == channel)
+    if limit is not None:
+        stmt = stmt.order_by(ConversationFactsRow.started_at).limit(limit)
     return [dict(row._mapping) for row in await session.execute(stmt)]
+
+
+REVIEW_COLUMNS = (
+    "conversation_id",
+    "started_at",
+    "languages",
+    "channel",
+    "turns",
+    "furthest_step",
+    "outcome",
+    "escalated",
+    "fallbacks",
+    "low_confidence",
+)
+
+
+def _review_conditions(start: datetime, end: datetime, f: ReviewFilters) -> list[Any]:
+    """The review filters as SQL conditions (the same on SQLite and PostgreSQL)."""
+    facts, notes = ConversationFactsRow, ConversationAnnotation
+    conditions: list[Any] = [facts.started_at >= start, facts.started_at < end]
+    if f.language:
+        conditions.append(facts.languages[0].as_string() == f.language)
+    if f.channel:
+        conditions.append(facts.channel == f.channel)
+    if f.outcome:
+        conditions.append(facts.outcome == f.outcome)
+    if f.escalated is not None:
+        conditions.append(facts.escalated.is_(f.escalated))
+    if f.fallback is not None:
+        conditions.append(facts.fallbacks > 0 if f.fallback else facts.fallbacks == 0)
+    if f.intent:
+        # the intents list as stored (json.dumps): {"intent": "<name>", ...}; names are checked
+        # against the bot's intents before they get here
+        name = f.intent.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(cast(facts.intents, String).like(f'%"intent": "{name}"%', escape="\\"))
+    if f.below is not None:
+        conditions.append(facts.low_confidence < f.below)
+    if f.step:
+        conditions.append(facts.furthest_step == f.step)
+    if f.tag:
+        tagged = select(notes.id).where(notes.conversation_id == facts.conversation_id, notes.tag == f.tag)
+        conditions.append(tagged.exists())
+    if f.reviewed is not None:
+        latest = (
+            select(notes.reviewed)
+            .where(notes.conversation_id == facts.conversation_id, notes.event_id.is_(None))
+            .order_by(notes.created_at.desc(), notes.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        conditions.append(func.coalesce(latest, False).is_(f.reviewed))
+    return conditions
+
+
+async def review_page(
+    session: AsyncSession, start: datetime, end: datetime, filters: ReviewFilters
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many conversations that started in [start, end) match the filters, and the page
+    `offset`..`offset + limit` of them, newest first."""
+    conditions = _review_conditions(start, end, filters)
+    total = (
+        await session.execute(select(func.count()).select_from(ConversationFactsRow).where(*conditions))
+    ).scalar_one()
+    columns = [getattr(ConversationFactsRow, name) for name in REVIEW_COLUMNS]
+    stmt = (
+        select(*columns)
+        .where(*conditions)
+        .order_by(ConversationFactsRow.started_at.desc(), ConversationFactsRow.conversation_id)
+        .limit(filters.limit)
+        .offset(filters.offset)
+    )
+    return int(total), [dict(row._mapping) for row in await session.execute(stmt)]
+
+
+async def review_marks(session: AsyncSession, conversations: list[str]) -> dict[str, dict[str, Any]]:
+    """The review state of these conversations (ledger/domain/review.py review_marks)."""
+    if not conversations:
+        return {}
+    stmt = (
+        select(*[getattr(ConversationAnnotation, name) for name in ANNOTATION_FIELDS])
+        .where(ConversationAnnotation.conversation_id.in_(conversations))
+        .order_by(ConversationAnnotation.created_at, ConversationAnnotation.id)
+    )
+    return domain_review_marks(Annotation(**dict(row._mapping)) for row in await session.execute(stmt))
+
+
+async def events_of(session: AsyncSession, conversation: str) -> list[dict[str, Any]]:
+    """The stored events of a conversation (any order: the domain orders them)."""
+    result = await session.execute(select(AnalyticsEvent.data).where(AnalyticsEvent.conversation_id == conversation))
+    return [data for (data,) in result]
+
+
+async def stored_event(session: AsyncSession, event: str) -> tuple[str, dict[str, Any]] | None:
+    """A stored event by its id: its conversation and its data."""
+    row = (
+        await session.execute(
+            select(AnalyticsEvent.conversation_id, AnalyticsEvent.data).where(AnalyticsEvent.event_id == event)
+        )
+    ).first()
+    return (row.conversation_id, row.data) if row else None
+
+
+async def add_annotation(session: AsyncSession, **fields: Any) -> None:
+    session.add(ConversationAnnotation(**fields))
+    await session.flush()
+
+
+ANNOTATION_FIELDS = ("conversation_id", "event_id", "intent", "tag", "note", "reviewed", "annotator", "created_at")
+
+
+async def list_annotations(session: AsyncSession, conversation: str | None = None) -> list[dict[str, Any]]:
+    """Annotations, oldest first: of one conversation, or all of them."""
+    stmt = select(*[getattr(ConversationAnnotation, name) for name in ANNOTATION_FIELDS]).order_by(
+        ConversationAnnotation.created_at, ConversationAnnotation.id
+    )
+    if conversation is not None:
+        stmt = stmt.where(ConversationAnnotation.conversation_id == conversation)
+    return [dict(row._mapping) for row in await session.execute(stmt)]
+
+
+async def intent_corrections(session: AsyncSession) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The latest intent annotation of every annotated message, with the message's event."""
+    stmt = (
+        select(
+            ConversationAnnotation.event_id,
+            ConversationAnnotation.intent,
+            ConversationAnnotation.conversation_id,
+            AnalyticsEvent.data,
+        )
+        .join(AnalyticsEvent, AnalyticsEvent.event_id == ConversationAnnotation.event_id)
+        .where(ConversationAnnotation.intent.is_not(None))
+        .order_by(ConversationAnnotation.created_at, ConversationAnnotation.id)
+    )
+    latest: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for row in await session.execute(stmt):
+        latest[row.event_id] = ({"intent": row.intent, "conversation_id": row.conversation_id}, row.data)
+    return list(latest.values())
+
+
+async def funnel_cells(
+    session: AsyncSession, start: datetime, end: datetime, language: str | None, channel: str | None
+) -> list[dict[str, Any]]:
+    """The conversations that started in [start, end), grouped by what the funnel needs (first
+    language, channel, furthest step, the bot's last text key, escalated, plan accepted, promise
+    made), with how many each group holds (`conversations`): one row per group, not per
+    conversation."""
+    facts = ConversationFactsRow
+    first_language = facts.languages[0].as_string()
+    outcomes_text = cast(facts.outcomes, String)
+    plan = facts.outcome == "arrangement"
+    promise = outcomes_text.like('%"promise"%')
+    stmt = (
+        select(
+            first_language.label("language"),
+            facts.channel,
+            facts.furthest_step,
+            facts.last_bot_text_key,
+            facts.escalated,
+            plan.label("plan"),
+            promise.label("promise"),
+            func.count().label("conversations"),
+        )
+        .where(facts.started_at >= start, facts.started_at < end)
+        .group_by(
+            first_language, facts.channel, facts.furthest_step, facts.last_bot_text_key, facts.escalated, plan, promise
+        )  # fmt: skip
+    )
+    if channel:
+        stmt = stmt.where(facts.channel == channel)
+    if language:
+        stmt = stmt.where(first_language == language)
+    return [
+        {
+            "languages": [row.language] if row.language else [],
+            "channel": row.channel,
+            "furthest_step": row.furthest_step,
+            "last_bot_text_key": row.last_bot_text_key,
+            "escalated": bool(row.escalated),
+            "outcomes": (["arrangement"] if row.plan else []) + (["promise"] if row.promise else []),
+            "conversations": int(row.conversations),
+        }
+        for row in await session.execute(stmt)
+    ]
+
+
+async def overview_cells(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    language: str | None,
+    channel: str | None,
+    timezone: str,
+    utc_offset_minutes: int,
+) -> list[dict[str, Any]]:
+    """The conversations that started in [start, end), grouped by what the overview needs (the
+    day in the business time zone, first language, channel, escalation and its reason, agent,
+    verification, no outcome, goodbye, turns), with how many each group holds (`conversations`)
+    and their fallbacks in all. PostgreSQL takes the day in `timezone`; SQLite (the demo) shifts
+    by `utc_offset_minutes` (exact for a zone without daylight saving, as Asia/Shanghai)."""
+    facts = ConversationFactsRow
+    if session.get_bind().dialect.name == "postgresql":
+        day: Any = func.date(func.timezone(timezone, facts.started_at))
+    else:
+        day = func.date(facts.started_at, f"{utc_offset_minutes:+d} minutes")
+    first_language = facts.languages[0].as_string()
+    no_outcome = facts.outcome == "none"
+    keys = (
+        day,
+        first_language,
+        facts.channel,
+        facts.escalated,
+        facts.escalation_reason,
+        facts.handled_by_agent,
+        facts.verification,
+        facts.verified,
+        no_outcome,
+        facts.said_goodbye,
+        facts.turns,
+    )
+    stmt = (
+        select(
+            day.label("day"),
+            first_language.label("language"),
+            *keys[2:8],
+            no_outcome.label("no_outcome"),
+            facts.said_goodbye,
+            facts.turns,
+            func.count().label("conversations"),
+            func.sum(facts.fallbacks).label("fallbacks"),
+        )
+        .where(facts.started_at >= start, facts.started_at < end)
+        .group_by(*keys)
+    )
+    if channel:
+        stmt = stmt.where(facts.channel == channel)
+    if language:
+        stmt = stmt.where(first_language == language)
+    return [
+        {
+            "day": row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day)),
+            "languages": [row.language] if row.language else [],
+            "channel": row.channel,
+            "escalated": bool(row.escalated),
+            "escalation_reason": row.escalation_reason,
+            "handled_by_agent": bool(row.handled_by_agent),
+            "verification": row.verification,
+            "verified": bool(row.verified),
+            "outcome": "none" if row.no_outcome else "some",
+            "said_goodbye": bool(row.said_goodbye),
+            "turns": int(row.turns),
+            "conversations": int(row.conversations),
+            "fallbacks": int(row.fallbacks or 0),
+        }
+        for row in await session.execute(stmt)
+    ]

@@ -488,6 +488,27 @@ class ConversationFactsRow(Base):
     )
 
 
+class ConversationAnnotation(Base):
+    """An analyst's label on a conversation of the analytics store (ledger/domain/review.py):
+    on a borrower message (`event_id`), the right intent and/or a tag; on the conversation
+    (`event_id` NULL), a tag, a note or that it was reviewed. Appended, never changed: the
+    latest one counts."""
+
+    __tablename__ = "conversation_annotations"
+
+    id: Mapped[int] = mapped_column(SerialId(), primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    intent: Mapped[str | None] = mapped_column(String(64))
+    tag: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(500))
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    annotator: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_conversation_annotations_conversation", "conversation_id", "created_at"),)
+
+
 class StreamCheckpoint(Base):
     """How far the consumer has read a SQL event stream (the last row id it stored)."""
 

@@ -75,45 +75,70 @@ def language_of(facts: Mapping[str, Any]) -> str | None:
     return languages[0] if languages and languages[0] in LANGUAGES else None
 
 
-def _rate(part: int, whole: int) -> float | None:
+def rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def _weight(row: Mapping[str, Any]) -> int:
+    n = row.get("conversations", 1)
+    return n if isinstance(n, int) else 1
+
+
+def weighted_median(values: list[tuple[int, int]]) -> float | int | None:
+    """The median of values given as (value, how many times)."""
+    total = sum(n for _, n in values)
+    if not total:
+        return None
+    wanted = sorted({(total - 1) // 2, total // 2})
+    found: list[int] = []
+    seen = 0
+    for value, n in sorted(values):
+        while wanted and wanted[0] < seen + n:
+            found.append(value)
+            wanted.pop(0)
+        seen += n
+    return found[0] if len(found) == 1 else median(found)
+
+
 def _figures(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
-    n = len(rows)
+    """The figures of a group of rows; a row stands for `conversations` conversations (1 when
+    absent) and its `fallbacks` are all of theirs."""
+    n = sum(_weight(r) for r in rows)
     escalated = [r for r in rows if r.get("escalated")]
-    needed_person = sum(1 for r in rows if r.get("escalated") or r.get("handled_by_agent"))
+    needed_person = sum(_weight(r) for r in rows if r.get("escalated") or r.get("handled_by_agent"))
     asked = [r for r in rows if r.get("verification") != "not_asked"]
-    messages = sum(int(r.get("turns") or 0) for r in rows)
+    n_asked = sum(_weight(r) for r in asked)
+    messages = sum(int(r.get("turns") or 0) * _weight(r) for r in rows)
     fallbacks = sum(int(r.get("fallbacks") or 0) for r in rows)
     abandoned = sum(
-        1
+        _weight(r)
         for r in rows
         if (r.get("outcome") or "none") == "none"
         and not r.get("escalated")
         and not r.get("handled_by_agent")
         and not r.get("said_goodbye")
     )
-    reasons = Counter(str(r.get("escalation_reason") or "unknown") for r in escalated)
-    turns = [int(r.get("turns") or 0) for r in rows]
+    reasons: Counter[str] = Counter()
+    for r in escalated:
+        reasons[str(r.get("escalation_reason") or "unknown")] += _weight(r)
     return {
         "conversations": n,
-        "containment": _rate(n - needed_person, n),
-        "verification_success": _rate(sum(1 for r in asked if r.get("verified")), len(asked)),
-        "verification_asked": len(asked),
-        "escalation_rate": _rate(len(escalated), n),
-        "escalation_by_reason": {reason: _rate(count, n) for reason, count in sorted(reasons.items())},
-        "fallback_rate": _rate(fallbacks, messages),
+        "containment": rate(n - needed_person, n),
+        "verification_success": rate(sum(_weight(r) for r in asked if r.get("verified")), n_asked),
+        "verification_asked": n_asked,
+        "escalation_rate": rate(sum(_weight(r) for r in escalated), n),
+        "escalation_by_reason": {reason: rate(count, n) for reason, count in sorted(reasons.items())},
+        "fallback_rate": rate(fallbacks, messages),
         "borrower_messages": messages,
-        "abandonment": _rate(abandoned, n),
-        "median_turns": median(turns) if turns else None,
+        "abandonment": rate(abandoned, n),
+        "median_turns": weighted_median([(int(r.get("turns") or 0), _weight(r)) for r in rows]),
     }
 
 
-def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
-    """The figures for the whole selection (`total`), per period (`periods`, what the charts
-    show) and per period, language and channel (`rows`)."""
-    selected: list[Mapping[str, Any]] = []
+def selected(facts: Iterable[Mapping[str, Any]], filters: Filters) -> list[Mapping[str, Any]]:
+    """The rows that started in the filters' days (their `started_at` in the business time
+    zone), in their language and channel."""
+    chosen: list[Mapping[str, Any]] = []
     for row in facts:
         started = row.get("started_at")
         if not isinstance(started, datetime):
@@ -125,28 +150,43 @@ def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, 
             continue
         if filters.channel and row.get("channel") != filters.channel:
             continue
-        selected.append(row)
-    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
-    for row in selected:
-        started = row["started_at"]
-        key = (period_of(started.date(), filters.group), language_of(row) or "-", str(row.get("channel") or "-"))
-        groups[key].append(row)
-    periods: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in selected:
-        periods[period_of(row["started_at"].date(), filters.group)].append(row)
+        chosen.append(row)
+    return chosen
+
+
+def filters_view(filters: Filters) -> dict[str, Any]:
     return {
-        "filters": {
-            "since": filters.since.isoformat(),
-            "until": filters.until.isoformat(),
-            "language": filters.language,
-            "channel": filters.channel,
-            "group": filters.group,
-        },
-        "total": _figures(selected),
+        "since": filters.since.isoformat(),
+        "until": filters.until.isoformat(),
+        "language": filters.language,
+        "channel": filters.channel,
+        "group": filters.group,
+    }
+
+
+def overview_of_selection(rows: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
+    """The figures of rows already selected, each with its `day` (business time zone): for the
+    whole selection (`total`), per period (`periods`, what the charts show) and per period,
+    language and channel (`rows`)."""
+    chosen = list(rows)
+    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    periods: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in chosen:
+        period = period_of(row["day"], filters.group)
+        groups[(period, language_of(row) or "-", str(row.get("channel") or "-"))].append(row)
+        periods[period].append(row)
+    return {
+        "filters": filters_view(filters),
+        "total": _figures(chosen),
         "rows": [
-            {"period": period, "language": language, "channel": channel, **_figures(rows)}
-            for (period, language, channel), rows in sorted(groups.items())
+            {"period": period, "language": language, "channel": channel, **_figures(group)}
+            for (period, language, channel), group in sorted(groups.items())
         ],
-        "periods": [{"period": period, **_figures(rows)} for period, rows in sorted(periods.items())],
+        "periods": [{"period": period, **_figures(group)} for period, group in sorted(periods.items())],
         "definitions": DEFINITIONS,
     }
+
+
+def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
+    """The figures of the conversations the filters select (see overview_of_selection)."""
+    return overview_of_selection(({**r, "day": r["started_at"].date()} for r in selected(facts, filters)), filters)
