@@ -25,7 +25,11 @@ Measured, in order:
    turns took over 300 ms;
 3. the gateway: --gateway-turns borrower turns over the chat WebSocket, one at a time, each its
    own conversation's turn (the gateway allows 20 messages a minute a conversation), against the
-   stub Rasa: added latency p50/p99 and the gateway's CPU per turn.
+   stub Rasa: added latency p50/p99 and the gateway's CPU per turn; with --gateway-from CHECKOUT,
+   the gateway of that checkout too (its backend/src first on PYTHONPATH), alternated --rounds
+   times.
+
+--only picks some of the three parts (throughput,session,gateway).
 
 Not a test: it asserts nothing. Logs and databases go to var/bench-turn-cost/.
 """
@@ -456,18 +460,37 @@ async def measure(args: argparse.Namespace, procs: dict[str, Proc], extra: list[
         if "gateway" not in args.only:
             return
         print(f"\n3. the gateway, {args.gateway_turns} borrower turns over the chat WebSocket against a stub Rasa")
+        gateways = [("this checkout", procs["gateway"])]
+        if args.gateway_from:
+            src = f"{args.gateway_from}/backend/src"  # made absolute in main()
+            reference = Proc(
+                "gateway-reference",
+                procs["gateway"].args,
+                procs["gateway"].cwd,
+                {**procs["gateway"].env, "PYTHONPATH": src},
+                procs["gateway"].health,
+            )
+            gateways.append((f"reference {args.gateway_from}", reference))
         runner = await stub_rasa()
         try:
-            procs["gateway"].start()
-            await asyncio.to_thread(procs["gateway"].wait_healthy, 60)
             direct = await stub_direct(session, args.gateway_turns)
-            lat, cpu = await gateway_turns(session, procs["gateway"], args.gateway_turns)
+            results: dict[str, list[tuple[list[float], float]]] = {}
+            for round_ in range(args.rounds if args.gateway_from else 1):
+                for label, proc in gateways if round_ % 2 == 0 else list(reversed(gateways)):
+                    proc.start()
+                    try:
+                        await asyncio.to_thread(proc.wait_healthy, 60)
+                        results.setdefault(label, []).append(await gateway_turns(session, proc, args.gateway_turns))
+                    finally:
+                        proc.stop()
         finally:
             await runner.cleanup()
-        print(
-            f"  added latency: p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms (goals 5 / 20 ms); "
-            f"gateway CPU per turn {cpu / len(lat) * 1000:.1f} ms (goal 3 ms)"
-        )
+        for label, runs in results.items():
+            for lat, cpu in runs:
+                print(
+                    f"  {label}: added latency p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms "
+                    f"(goals 5 / 20 ms); gateway CPU per turn {cpu / len(lat) * 1000:.1f} ms (goal 3 ms)"
+                )
         print(
             f"  (the client and stub alone, same turn over HTTP: p50 {pct(direct, 50):.1f} ms, "
             f"p99 {pct(direct, 99):.1f} ms)"
@@ -492,6 +515,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gateway-turns", type=int, default=200)
     parser.add_argument("--variant", type=parse_variant, action="append", default=[])
     parser.add_argument(
+        "--gateway-from",
+        metavar="CHECKOUT",
+        help="also measure the gateway of another checkout (e.g. a git worktree of an older commit), alternated",
+    )
+    parser.add_argument(
         "--only",
         type=lambda text: set(text.split(",")),
         default={"throughput", "session", "gateway"},
@@ -501,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.only or args.only - {"throughput", "session", "gateway"}:
         parser.error("--only takes some of throughput,session,gateway")
     needs_rasa = bool(args.only & {"throughput", "session"})
+    if args.gateway_from:
+        args.gateway_from = str(Path(args.gateway_from).resolve())
 
     print(benchlib.machine())
     print(f"command: backend/.venv/bin/python bench/turn_cost.py {' '.join(sys.argv[1:] if argv is None else argv)}")
