@@ -490,10 +490,12 @@ def plan_contacts(
         start, end = local_window(today, zone, rules)
         quiet = today.isoweekday() in cadence.quiet_weekdays or today in cadence.quiet_dates
         planned_keys: list[str] = []
+        seen: set[str] = set()
         for c in candidates:
             key = f"{loan.loan_number}/{c.reason}/{today.isoformat()}/{c.anchor}"
-            if key in delivered:
-                continue  # already delivered: nothing to plan, nothing held
+            if key in delivered or key in seen:
+                continue  # already delivered (nothing to plan, nothing held), or the same reminder twice
+            seen.add(key)
             rc = cadence.reasons[c.reason]
             verdict = _verdict(loan, b, c, rc, rules, local_now, (start, end), quiet)
             if isinstance(verdict, _Held):
