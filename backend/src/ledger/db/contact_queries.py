@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Table, and_, select, update
@@ -52,6 +53,50 @@ async def loans(conn: AsyncConnection) -> list[tuple[Any, ...]]:
         ).order_by(m.Loan.id)
     )
     return [tuple(r) for r in rows]
+
+
+# PostgreSQL: the loans with their instalments and payments, one statement per keyset batch,
+# each loan's records as one text (fields joined by ",", records by ";", money as its exact
+# numeric text) split here: building JSON costs PostgreSQL twice the time of string_agg, and
+# str.split is the cheapest parse there is. No field can hold a separator: numbers, ISO dates,
+# numerics; payment references are not read (the plan does not need them).
+_PG_LOANS = """
+SELECT l.id, l.loan_number, l.borrower_id, l.principal::text, l.apr::text, l.term, l.disbursed_on,
+  (SELECT string_agg(concat_ws(',', i.number, i.due_date, i.principal, i.interest, i.amount), ';' ORDER BY i.number)
+     FROM instalments i WHERE i.loan_id = l.id),
+  (SELECT string_agg(concat_ws(',', p.amount, p.received_on), ';' ORDER BY p.received_on, p.created_at, p.id)
+     FROM payments p WHERE p.loan_id = l.id)
+FROM loans l WHERE l.id > $1 ORDER BY l.id LIMIT $2
+"""
+
+
+async def loans_with_records(conn: AsyncConnection, batch: int = 5000) -> list[tuple[Any, ...]]:
+    """(id, loan_number, borrower_id, principal, apr, term, disbursed_on, [(number, due_date,
+    principal, interest, amount)], [(reference, amount, received_on)]) of every loan. On
+    PostgreSQL the payment references are not read ("" instead)."""
+    if conn.dialect.name != "postgresql":
+        by_loan = await instalments(conn)
+        paid = await payments(conn)
+        return [(*row, by_loan.get(row[0], []), paid.get(row[0], [])) for row in await loans(conn)]
+    raw: Any = (await conn.get_raw_connection()).driver_connection
+    out: list[tuple[Any, ...]] = []
+    last = ""
+    D, iso = Decimal, date.fromisoformat
+    while True:
+        rows = await raw.fetch(_PG_LOANS, last, batch)
+        if not rows:
+            return out
+        last = rows[-1][0]
+        for lid, number, bid, principal, apr, term, disbursed, inst_text, pay_text in rows:
+            insts = []
+            for record in inst_text.split(";") if inst_text else ():
+                n, d, p, i, a = record.split(",")
+                insts.append((int(n), iso(d), D(p), D(i), D(a)))
+            pays = []
+            for record in pay_text.split(";") if pay_text else ():
+                a, on = record.split(",")
+                pays.append(("", D(a), iso(on)))
+            out.append((lid, number, bid, D(principal), D(apr), term, disbursed, insts, pays))
 
 
 async def instalments(conn: AsyncConnection) -> dict[str, list[tuple[Any, ...]]]:

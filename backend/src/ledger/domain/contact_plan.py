@@ -33,12 +33,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from operator import attrgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .account import ArrangementRecord, LoanContract, PaymentRecord, derive_status
 from .money import ZERO
 from .policy import ContactRules, LocalizedText, Policy
 from .promises import promise_state
+from .schedule import ScheduledInstalment
 
 REASONS: tuple[str, ...] = (
     "before_due",
@@ -106,9 +109,9 @@ class Cadence:
 # ---------------------------------------------------------------- the inputs
 
 
-@dataclass(frozen=True)
-class Due:
-    """An instalment in effect, due on or after the day of the state."""
+class Due(NamedTuple):
+    """An instalment in effect, due on or after the day of the state (a named tuple: a plan of
+    the whole portfolio makes one per upcoming instalment, and tuples are the cheapest to make)."""
 
     number: int
     due_date: date
@@ -239,16 +242,16 @@ def due_state(
     one is unpaid when it is not yet overdue, or when all payments together do not reach it
     even before charges. Everything else is replayed.
     """
-    pays = sorted((p for p in payments if p.received_on <= as_of), key=lambda p: p.received_on)
+    pays = sorted((p for p in payments if p.received_on <= as_of), key=_BY_RECEIVED)
     arrs = tuple(a for a in arrangements if a.accepted_on <= as_of)
     promise_facts = tuple(
         PromiseFact(r.promised_date, promise_state(r.amount, r.made_on, r.promised_date, pays, as_of, r.replaced_on))
         for r in promises
         if r.made_on <= as_of
     )
-    total = sum((p.amount for p in pays), ZERO)
-    if not arrs and total < contract.principal:
-        sched = sorted(contract.schedule, key=lambda s: (s.due_date, s.number))
+    sched = sorted(contract.schedule, key=_BY_DUE)
+    if not arrs and _no_payment_closed(contract.principal, sched, pays):
+        total = sum((p.amount for p in pays), ZERO)
         covered = ZERO
         paid_by = ZERO
         k = 0
@@ -290,6 +293,32 @@ def due_state(
         tuple(ups),
         promise_facts,
     )
+
+
+_BY_DUE = attrgetter("due_date", "number")
+_BY_RECEIVED = attrgetter("received_on")
+
+
+def _no_payment_closed(principal: Decimal, sched: Sequence[ScheduledInstalment], pays: Sequence[PaymentRecord]) -> bool:
+    """True when no payment can have reached the payoff amount on its day (the replay would
+    close the loan and forgive interest not yet due). The payoff is at least the principal not
+    yet paid; before a payment, at most the instalments covered by the payments so far have
+    their principal paid, plus what went into the next one (interest first, so at most that
+    much principal). A payment below that bound cannot close the loan."""
+    covered = ZERO  # money paid before the payment at hand
+    full_amounts = ZERO  # the amounts of the instalments it fully covers
+    full_principal = ZERO  # and their principal
+    j = 0
+    for p in pays:
+        while j < len(sched) and full_amounts + sched[j].amount <= covered:
+            full_amounts += sched[j].amount
+            full_principal += sched[j].principal
+            j += 1
+        unpaid_principal_at_least = principal - full_principal - (covered - full_amounts)
+        if p.amount >= unpaid_principal_at_least:
+            return False
+        covered += p.amount
+    return True
 
 
 # ---------------------------------------------------------------- the planner

@@ -38,9 +38,7 @@ async def build_plan(engine: Engine, policy: Policy, cadence: Cadence, now: date
         raise ValueError("now must be an aware datetime")
     async with engine.connect() as conn:
         borrower_rows = await q.borrowers(conn)
-        loan_rows = await q.loans(conn)
-        instalments = await q.instalments(conn)
-        payments = await q.payments(conn)
+        loan_rows = await q.loans_with_records(conn)
         arrangements = await q.arrangements(conn)
         promises = await q.promises(conn, (now - timedelta(days=3)).date())
         offers = await q.open_offers(conn, now)
@@ -59,16 +57,16 @@ async def build_plan(engine: Engine, policy: Policy, cadence: Cadence, now: date
     days: dict[str, Any] = {}
     loans: list[LoanInput] = []
     history: dict[str, list[ContactEvent]] = {}
-    for loan_id, number, borrower_id, principal, apr, term, disbursed_on in loan_rows:
+    for loan_id, number, borrower_id, principal, apr, term, disbursed_on, instalments, payments in loan_rows:
         b = borrowers[borrower_id]
         today = days.get(b.timezone)
         if today is None:
             today = days[b.timezone] = local_today(now, b.timezone)
-        schedule = tuple(ScheduledInstalment(n, d, p, i, a) for n, d, p, i, a in instalments.get(loan_id, ()))
+        schedule = tuple(ScheduledInstalment(n, d, p, i, a) for n, d, p, i, a in instalments)
         contract = LoanContract(number, principal, apr, term, disbursed_on, schedule)
         state = due_state(
             contract,
-            [PaymentRecord(ref, amount, on) for ref, amount, on in payments.get(loan_id, ())],
+            [PaymentRecord(ref, amount, on) for ref, amount, on in payments],
             [
                 ArrangementRecord(
                     arrangement_id=aid,
