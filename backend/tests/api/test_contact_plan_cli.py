@@ -183,3 +183,29 @@ def test_a_bad_cadence_file_stops_the_app_factory(tmp_path):
         init_app(Settings(api_token="t", id_hash_salt="s", cadence_file=bad))
     assert exc.value.key == "reasons.offer_expiring.hours"
     assert Settings.from_env({"LEDGER_CADENCE_FILE": str(bad)}).cadence_file == bad
+
+
+async def test_skipping_loans_that_cannot_have_a_reminder_changes_nothing(database_url):
+    """build_plan reads only the loans with an instalment due on a trigger date (or an
+    arrangement, promise or offer): the plan is the same as reading every loan."""
+    from ledger.services.seeding import generate_portfolio
+
+    await seeded(database_url)
+    policy = load_policy()
+    cadence = load_cadence(None, policy)
+    engine = create_engine(database_url)
+    try:
+        await generate_portfolio(engine, 400, salt=SALT, today=SEEDED, seed=7)
+        for at in (AT, "2026-12-04T20:00+08:00", "2026-12-09T08:00+08:00"):
+            now = datetime.fromisoformat(at)
+            screened = await build_plan(engine, policy, cadence, now)
+            full = await build_plan(engine, policy, cadence, now, screen=False)
+            assert screened.contacts, at
+            assert sorted(screened.contacts, key=lambda c: c.idempotency_key) == sorted(
+                full.contacts, key=lambda c: c.idempotency_key
+            )
+            assert sorted(screened.held, key=lambda h: h.idempotency_key) == sorted(
+                full.held, key=lambda h: h.idempotency_key
+            )
+    finally:
+        await engine.dispose()

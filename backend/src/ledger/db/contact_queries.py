@@ -1,10 +1,11 @@
 """The contact planner's read of the portfolio and the contact history's writes.
 
 Reads are set-based: a handful of statements for the whole portfolio (borrowers with their
-preferences, loans, instalments, payments, arrangements with their instalments, promises,
-offers, open disputes, recent contacts), each returning plain tuples, never one statement per
-loan. The contact history is written by idempotency key: recording a planned contact twice
-keeps one row, and a delivered contact stays delivered.
+preferences, the loans that can have a reminder due, arrangements with their instalments,
+promises, offers, open disputes, recent contacts), each returning plain tuples, never one
+statement per loan; the loans' instalments and payments are read in batches of ids. The contact
+history is written by idempotency key: recording a planned contact twice keeps one row, and a
+delivered contact stays delivered.
 """
 
 from __future__ import annotations
@@ -39,23 +40,19 @@ async def borrowers(conn: AsyncConnection) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in rows]
 
 
-async def loans(conn: AsyncConnection) -> list[tuple[Any, ...]]:
-    """(id, loan_number, borrower_id, principal, apr, term, disbursed_on) of every loan."""
-    rows = await conn.execute(
-        select(
-            m.Loan.id,
-            m.Loan.loan_number,
-            m.Loan.borrower_id,
-            m.Loan.principal,
-            m.Loan.apr,
-            m.Loan.term,
-            m.Loan.disbursed_on,
-        ).order_by(m.Loan.id)
-    )
-    return [tuple(r) for r in rows]
+async def all_loan_ids(conn: AsyncConnection) -> set[str]:
+    return set((await conn.execute(select(m.Loan.id))).scalars())
 
 
-# PostgreSQL: the loans with their instalments and payments, one statement per keyset batch,
+async def loans_due_on(conn: AsyncConnection, days: Sequence[date]) -> set[str]:
+    """Ids of the loans with a contractual instalment due on one of ``days`` (one scan)."""
+    if not days:
+        return set()
+    rows = await conn.execute(select(m.Instalment.loan_id).where(m.Instalment.due_date.in_(list(days))).distinct())
+    return set(rows.scalars())
+
+
+# PostgreSQL: the loans with their instalments and payments, one statement per batch of ids,
 # each loan's records as one text (fields joined by ",", records by ";", money as its exact
 # numeric text) split here: building JSON costs PostgreSQL twice the time of string_agg, and
 # str.split is the cheapest parse there is. No field can hold a separator: numbers, ISO dates,
@@ -66,28 +63,29 @@ SELECT l.id, l.loan_number, l.borrower_id, l.principal::text, l.apr::text, l.ter
      FROM instalments i WHERE i.loan_id = l.id),
   (SELECT string_agg(concat_ws(',', p.amount, p.received_on), ';' ORDER BY p.received_on, p.created_at, p.id)
      FROM payments p WHERE p.loan_id = l.id)
-FROM loans l WHERE l.id > $1 ORDER BY l.id LIMIT $2
+FROM loans l WHERE l.id = ANY($1::varchar[])
 """
 
 
-async def loans_with_records(conn: AsyncConnection, batch: int = 5000) -> list[tuple[Any, ...]]:
+async def loans_with_records(conn: AsyncConnection, ids: Iterable[str], batch: int = 5000) -> list[tuple[Any, ...]]:
     """(id, loan_number, borrower_id, principal, apr, term, disbursed_on, [(number, due_date,
-    principal, interest, amount)], [(reference, amount, received_on)]) of every loan. On
-    PostgreSQL the payment references are not read ("" instead)."""
-    if conn.dialect.name != "postgresql":
-        by_loan = await instalments(conn)
-        paid = await payments(conn)
-        return [(*row, by_loan.get(row[0], []), paid.get(row[0], [])) for row in await loans(conn)]
-    raw: Any = (await conn.get_raw_connection()).driver_connection
+    principal, interest, amount)], [(reference, amount, received_on)]) of the loans ``ids``, in
+    batches of ``batch`` ids. On PostgreSQL the payment references are not read ("" instead)."""
+    wanted = sorted(ids)
     out: list[tuple[Any, ...]] = []
-    last = ""
+    if conn.dialect.name != "postgresql":
+        for start in range(0, len(wanted), batch):
+            chunk = wanted[start : start + batch]
+            by_loan = await instalments(conn, chunk)
+            paid = await payments(conn, chunk)
+            out.extend((*row, by_loan.get(row[0], []), paid.get(row[0], [])) for row in await loans(conn, chunk))
+        return out
+    raw: Any = (await conn.get_raw_connection()).driver_connection
     D, iso = Decimal, date.fromisoformat
-    while True:
-        rows = await raw.fetch(_PG_LOANS, last, batch)
-        if not rows:
-            return out
-        last = rows[-1][0]
-        for lid, number, bid, principal, apr, term, disbursed, inst_text, pay_text in rows:
+    for start in range(0, len(wanted), batch):
+        for lid, number, bid, principal, apr, term, disbursed, inst_text, pay_text in await raw.fetch(
+            _PG_LOANS, wanted[start : start + batch]
+        ):
             insts = []
             for record in inst_text.split(";") if inst_text else ():
                 n, d, p, i, a = record.split(",")
@@ -97,12 +95,29 @@ async def loans_with_records(conn: AsyncConnection, batch: int = 5000) -> list[t
                 a, on = record.split(",")
                 pays.append(("", D(a), iso(on)))
             out.append((lid, number, bid, D(principal), D(apr), term, disbursed, insts, pays))
+    return out
 
 
-async def instalments(conn: AsyncConnection) -> dict[str, list[tuple[Any, ...]]]:
+async def loans(conn: AsyncConnection, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(id, loan_number, borrower_id, principal, apr, term, disbursed_on) of the loans ``ids``."""
+    rows = await conn.execute(
+        select(
+            m.Loan.id,
+            m.Loan.loan_number,
+            m.Loan.borrower_id,
+            m.Loan.principal,
+            m.Loan.apr,
+            m.Loan.term,
+            m.Loan.disbursed_on,
+        ).where(m.Loan.id.in_(list(ids)))
+    )
+    return [tuple(r) for r in rows]
+
+
+async def instalments(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
     """loan id -> [(number, due_date, principal, interest, amount)] in number order."""
     out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    result = await conn.stream(
+    for r in await conn.execute(
         select(
             m.Instalment.loan_id,
             m.Instalment.number,
@@ -110,25 +125,23 @@ async def instalments(conn: AsyncConnection) -> dict[str, list[tuple[Any, ...]]]
             m.Instalment.principal,
             m.Instalment.interest,
             m.Instalment.amount,
-        ).order_by(m.Instalment.loan_id, m.Instalment.number)
-    )
-    async for part in result.partitions(20000):
-        for r in part:
-            out[r[0]].append((r[1], r[2], r[3], r[4], r[5]))
+        )
+        .where(m.Instalment.loan_id.in_(list(ids)))
+        .order_by(m.Instalment.loan_id, m.Instalment.number)
+    ):
+        out[r[0]].append((r[1], r[2], r[3], r[4], r[5]))
     return out
 
 
-async def payments(conn: AsyncConnection) -> dict[str, list[tuple[Any, ...]]]:
+async def payments(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
     """loan id -> [(external_ref, amount, received_on)] in the order they were received."""
     out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    result = await conn.stream(
-        select(m.Payment.loan_id, m.Payment.external_ref, m.Payment.amount, m.Payment.received_on).order_by(
-            m.Payment.loan_id, m.Payment.received_on, m.Payment.created_at, m.Payment.id
-        )
-    )
-    async for part in result.partitions(20000):
-        for r in part:
-            out[r[0]].append((r[1], r[2], r[3]))
+    for r in await conn.execute(
+        select(m.Payment.loan_id, m.Payment.external_ref, m.Payment.amount, m.Payment.received_on)
+        .where(m.Payment.loan_id.in_(list(ids)))
+        .order_by(m.Payment.loan_id, m.Payment.received_on, m.Payment.created_at, m.Payment.id)
+    ):
+        out[r[0]].append((r[1], r[2], r[3]))
     return out
 
 

@@ -572,6 +572,24 @@ def plan_contacts(
     return plan
 
 
+def trigger_dates(cadence: Cadence, days: Iterable[date]) -> frozenset[date]:
+    """The contractual due dates that can make a reminder due on one of ``days``: before_due,
+    due_today and dpd_milestone fire only on these (a milestone's DPD counts from the due date
+    of the oldest unpaid instalment). A loan with no instalment due on one of them and no
+    arrangement, promise or offer has nothing due and nothing held, so a plan may skip it unread."""
+    rs = cadence.reasons
+    out: set[date] = set()
+    for day in days:
+        if rs["before_due"].enabled:
+            out.update(day + timedelta(days=d) for d in rs["before_due"].days)
+        if rs["due_today"].enabled:
+            out.add(day)
+        if rs["dpd_milestone"].enabled:
+            for milestones in cadence.dpd_milestones.values():
+                out.update(day - timedelta(days=m) for m in milestones)
+    return frozenset(out)
+
+
 def local_today(now: datetime, timezone: str) -> date:
     """The borrower's calendar day at ``now``: the day their loans' state is derived for."""
     return now.astimezone(_zone(timezone)).date()
@@ -598,4 +616,5 @@ __all__ = [
     "local_window",
     "plan_contacts",
     "template_fields",
+    "trigger_dates",
 ]

@@ -22,6 +22,7 @@ from ..domain.contact_plan import (
     due_state,
     local_today,
     plan_contacts,
+    trigger_dates,
 )
 from ..domain.policy import Policy
 from ..domain.schedule import ScheduledInstalment
@@ -32,18 +33,26 @@ from ..domain.schedule import ScheduledInstalment
 LEDGER_CHANNELS = frozenset({"sms", "phone", "web"})
 
 
-async def build_plan(engine: Engine, policy: Policy, cadence: Cadence, now: datetime) -> ContactPlan:
-    """The plan at ``now`` (aware) over every loan of the database."""
+async def build_plan(
+    engine: Engine, policy: Policy, cadence: Cadence, now: datetime, *, screen: bool = True
+) -> ContactPlan:
+    """The plan at ``now`` (aware) over every loan of the database (``screen=False``: every loan
+    is read and derived, even those that cannot have a reminder due; the tests compare both)."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     async with engine.connect() as conn:
         borrower_rows = await q.borrowers(conn)
-        loan_rows = await q.loans_with_records(conn)
         arrangements = await q.arrangements(conn)
         promises = await q.promises(conn, (now - timedelta(days=3)).date())
         offers = await q.open_offers(conn, now)
         disputes = await q.loans_with_open_dispute(conn)
         contacts = await q.recent_contacts(conn, now - timedelta(days=8))
+        # Only loans that can have a reminder due are read further (domain.trigger_dates).
+        zones = {tz or policy.contact.timezone for _, tz, *_ in borrower_rows}
+        dates = trigger_dates(cadence, {local_today(now, zone) for zone in zones})
+        ids = await q.loans_due_on(conn, sorted(dates)) if screen else await q.all_loan_ids(conn)
+        ids |= set(arrangements) | set(promises) | set(offers)
+        loan_rows = await q.loans_with_records(conn, ids)
     borrowers: dict[str, BorrowerInput] = {}
     for bid, tz, language, stop_all, opted_out in borrower_rows:
         borrowers[bid] = BorrowerInput(
