@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -209,3 +210,31 @@ async def test_skipping_loans_that_cannot_have_a_reminder_changes_nothing(databa
             )
     finally:
         await engine.dispose()
+
+
+async def test_the_borrower_may_always_start_a_conversation(client, demo, settings):
+    """Cease-contact and every channel opted out: the planner holds D5's reminder, and D5 can
+    still verify and read the loan's status in a conversation they start."""
+    from ledger.web.keys import LEDGER
+
+    from .helpers import as_borrower, loan_number
+
+    ledger_ = client.app[LEDGER]
+    async with ledger_.sessions() as s, s.begin():
+        await s.execute(
+            update(m.ContactPreference)
+            .where(m.ContactPreference.borrower_id == demo["D5"])
+            .values(stop_all=True, opted_out_channels=["sms", "phone", "wechat", "email", "app", "web"])
+        )
+    policy = load_policy()
+    engine = create_engine(settings.database_url)
+    try:
+        now = datetime.combine(ledger_.today(), datetime.min.time(), tzinfo=ZoneInfo("Asia/Shanghai")).replace(hour=10)
+        plan = await build_plan(engine, policy, load_cadence(None, policy), now)
+    finally:
+        await engine.dispose()
+    assert "HX0000000005" not in {c.loan_number for c in plan.contacts}
+    assert [h.rule for h in plan.held if h.loan_number == "HX0000000005"] == ["cease_contact"]
+    headers = await as_borrower(client, "D5")
+    resp = await client.get(f"/api/v1/loans/{loan_number('D5')}/status", headers=headers)
+    assert resp.status == 200 and (await resp.json())["loan_number"] == "HX0000000005"

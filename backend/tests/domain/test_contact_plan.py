@@ -245,3 +245,15 @@ def test_due_state_agrees_with_the_full_replay(policy, due_in_days, late_days):
         (i.number, i.state == "paid") for i in full.instalments if i.due_date >= TODAY
     ]
     assert date.min < TODAY
+
+
+def test_a_borrower_with_an_unknown_time_zone_is_never_contacted(policy, cadence):
+    from ledger.domain.contact_plan import local_today
+
+    b = borrower(timezone="Mars/Olympus_Mons")
+    day = local_today(NOW, b.timezone)
+    c, pays = contract(due_in_days=5 + (day - TODAY).days)
+    item = LoanInput("HX0000000101", "b1", due_state(c, pays, (), day, policy))
+    p = plan(policy, cadence, [item], b)
+    assert p.contacts == []
+    assert [(h.rule, h.detail) for h in p.held] == [("outside_window", "unknown time zone 'Mars/Olympus_Mons'")]

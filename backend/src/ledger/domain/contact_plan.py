@@ -35,7 +35,7 @@ from decimal import Decimal
 from functools import lru_cache
 from operator import attrgetter
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .account import ArrangementRecord, LoanContract, PaymentRecord, derive_status
 from .money import ZERO
@@ -325,8 +325,12 @@ def _no_payment_closed(principal: Decimal, sched: Sequence[ScheduledInstalment],
 
 
 @lru_cache(maxsize=256)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+def known_zone(name: str) -> ZoneInfo | None:
+    """The IANA zone ``name``, or None when there is no such zone (a borrower record edited by hand)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def local_window(day: date, zone: ZoneInfo, rules: ContactRules) -> tuple[datetime, datetime]:
@@ -505,7 +509,16 @@ def plan_contacts(
     plan = ContactPlan()
     for loan in loans:
         b = borrowers[loan.borrower_id]
-        zone = _zone(b.timezone)
+        zone = known_zone(b.timezone)
+        if zone is None:  # the window cannot be placed: hold whatever would be due
+            language = b.language if b.language in ("zh", "en") else "zh"
+            for c in _candidates(loan, cadence, now, language):
+                key = f"{loan.loan_number}/{c.reason}/{loan.state.as_of.isoformat()}/{c.anchor}"
+                detail = f"unknown time zone {b.timezone!r}"
+                plan.held.append(
+                    HeldContact(key, loan.loan_number, b.borrower_id, c.reason, "outside_window", None, detail)
+                )
+            continue
         local_now = now.astimezone(zone)
         today = local_now.date()
         if loan.state.as_of != today:
@@ -591,8 +604,10 @@ def trigger_dates(cadence: Cadence, days: Iterable[date]) -> frozenset[date]:
 
 
 def local_today(now: datetime, timezone: str) -> date:
-    """The borrower's calendar day at ``now``: the day their loans' state is derived for."""
-    return now.astimezone(_zone(timezone)).date()
+    """The borrower's calendar day at ``now``: the day their loans' state is derived for (for an
+    unknown zone, UTC's day: the planner holds that borrower's reminders anyway)."""
+    zone = known_zone(timezone)
+    return now.astimezone(zone if zone is not None else UTC).date()
 
 
 __all__ = [
@@ -612,6 +627,7 @@ __all__ = [
     "PromiseRecord",
     "ReasonCadence",
     "due_state",
+    "known_zone",
     "local_today",
     "local_window",
     "plan_contacts",
