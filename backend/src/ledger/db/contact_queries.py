@@ -82,18 +82,28 @@ async def loans_with_records(conn: AsyncConnection, ids: Iterable[str], batch: i
         return out
     raw: Any = (await conn.get_raw_connection()).driver_connection
     D, iso = Decimal, date.fromisoformat
+    # Loans of one product share most instalment and payment records (same amounts, same
+    # dates): each distinct record text is parsed once and its tuple shared.
+    seen_inst: dict[str, tuple[Any, ...]] = {}
+    seen_pay: dict[str, tuple[Any, ...]] = {}
     for start in range(0, len(wanted), batch):
         for lid, number, bid, principal, apr, term, disbursed, inst_text, pay_text in await raw.fetch(
             _PG_LOANS, wanted[start : start + batch]
         ):
             insts = []
             for record in inst_text.split(";") if inst_text else ():
-                n, d, p, i, a = record.split(",")
-                insts.append((int(n), iso(d), D(p), D(i), D(a)))
+                parsed = seen_inst.get(record)
+                if parsed is None:
+                    n, d, p, i, a = record.split(",")
+                    parsed = seen_inst[record] = (int(n), iso(d), D(p), D(i), D(a))
+                insts.append(parsed)
             pays = []
             for record in pay_text.split(";") if pay_text else ():
-                a, on = record.split(",")
-                pays.append(("", D(a), iso(on)))
+                parsed = seen_pay.get(record)
+                if parsed is None:
+                    a, on = record.split(",")
+                    parsed = seen_pay[record] = ("", D(a), iso(on))
+                pays.append(parsed)
             out.append((lid, number, bid, D(principal), D(apr), term, disbursed, insts, pays))
     return out
 

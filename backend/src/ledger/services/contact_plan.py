@@ -64,6 +64,7 @@ async def build_plan(
             opted_out=frozenset(opted_out or ()),
         )
     days: dict[str, Any] = {}
+    made: dict[tuple[Any, ...], ScheduledInstalment] = {}  # frozen records: equal rows share one
     loans: list[LoanInput] = []
     history: dict[str, list[ContactEvent]] = {}
     for loan_id, number, borrower_id, principal, apr, term, disbursed_on, instalments, payments in loan_rows:
@@ -71,7 +72,7 @@ async def build_plan(
         today = days.get(b.timezone)
         if today is None:
             today = days[b.timezone] = local_today(now, b.timezone)
-        schedule = tuple(ScheduledInstalment(n, d, p, i, a) for n, d, p, i, a in instalments)
+        schedule = tuple(made.get(row) or made.setdefault(row, ScheduledInstalment(*row)) for row in instalments)
         contract = LoanContract(number, principal, apr, term, disbursed_on, schedule)
         state = due_state(
             contract,
