@@ -1,5 +1,5 @@
 """`ledger` command: serve | migrate | seed-demo | copy-demo KEY... | generate N | create-token | consume-events |
-simulate | release-check | apply-policy."""
+simulate | release-check | apply-policy | contact-plan."""
 
 from __future__ import annotations
 
@@ -256,6 +256,42 @@ def apply_policy(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def parse_clock(text: str) -> datetime:
+    """--at: an ISO 8601 time with its offset (2026-12-01T09:30+08:00); a naive time is refused."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise SettingsError(f"--at: not an ISO 8601 time, e.g. 2026-12-01T09:30+08:00: {text!r}") from exc
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise SettingsError(f"--at: give the offset too, e.g. 2026-12-01T09:30+08:00: {text!r}")
+    return at
+
+
+def contact_plan(settings: Settings, args: argparse.Namespace) -> dict:
+    """The contact plan at --at (default now) as JSON; sends nothing, writes nothing. The policy
+    and the cadence (--cadence, else LEDGER_CADENCE_FILE, else the packaged default) are
+    validated first; a bad one raises PolicyError naming the key."""
+    from pathlib import Path
+
+    from .cadence_file import load_cadence
+    from .db.session import create_engine
+    from .policy_file import load_policy
+    from .services.contact_plan import build_plan, plan_json
+
+    policy = load_policy(settings.policy_file)
+    cadence = load_cadence(Path(args.cadence) if args.cadence else settings.cadence_file, policy)
+    now = parse_clock(args.at) if args.at else datetime.now(UTC)
+
+    async def run() -> dict:
+        engine = create_engine(settings.database_url)
+        try:
+            return plan_json(await build_plan(engine, policy, cadence, now))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
 def serve(settings: Settings) -> None:
     """Serve the API. With LEDGER_WORKERS=N > 1, N processes share the port (SO_REUSEPORT, the
     kernel spreads connections over them); each has its own event loop and connection pool.
@@ -385,6 +421,15 @@ def main(argv: list[str] | None = None) -> int:
     app.add_argument("--policy", required=True, help="the candidate policy file")
     app.add_argument("--lab-report", required=True, help="the lab's output directory (or its report.json)")
     app.add_argument("--by", required=True, help="who applies it (recorded in the audit log)")
+    plan = sub.add_parser(
+        "contact-plan",
+        help="print the outbound contact plan at a clock as JSON: the contacts due and those held back "
+        "with their rule (sends nothing, writes nothing); docs/outbound.md",
+    )
+    plan.add_argument("--at", default=None, help="the clock, ISO 8601 with offset (default: now)")
+    plan.add_argument(
+        "--cadence", default=None, help="a cadence file to try (default: LEDGER_CADENCE_FILE or the packaged one)"
+    )
     args = parser.parse_args(argv)
     if args.command == "consume-events" and not 1 <= args.batch <= 5000:
         con.error("--batch must be between 1 and 5000")
@@ -429,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
             apply_policy(settings, args)
         elif args.command == "release-check":
             return release_check(settings, args)
+        elif args.command == "contact-plan":
+            print(json.dumps(contact_plan(settings, args), ensure_ascii=False, indent=1), flush=True)
         elif args.command == "create-token":
             token = secrets.token_urlsafe(32)
             if args.name:

@@ -328,7 +328,7 @@ def validated_yaml(text: str, model: type[ModelT], what: str) -> ModelT:
     any problem. Shared by the policy file and the policy lab's scenario file."""
     try:
         data = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a scalar YAML cannot build (date 2027-13-01)
         raise PolicyError(f"not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise PolicyError(f"the {what} must be a mapping of keys")

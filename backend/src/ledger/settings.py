@@ -28,6 +28,7 @@ class Settings:
     payments_token: str | None = None  # LEDGER_PAYMENTS_TOKEN (optional), scope "payments"
     analytics_token: str | None = None  # LEDGER_ANALYTICS_TOKEN (optional), scope "analytics"
     policy_file: Path | None = None
+    cadence_file: Path | None = None  # LEDGER_CADENCE_FILE: the contact cadence (docs/outbound.md)
     id_hash_salt: str | None = None
     timezone: str = "Asia/Shanghai"
     client_max_size: int = 64 * 1024
@@ -67,6 +68,7 @@ class Settings:
             # TZ may hold a POSIX string such as "UTC0"; the ledger's business day stays Shanghai.
             tz = "Asia/Shanghai"
         policy = env.get("LEDGER_POLICY_FILE") or None
+        cadence = env.get("LEDGER_CADENCE_FILE") or None
         return cls(
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=env.get("LEDGER_HOST") or "127.0.0.1",
@@ -76,6 +78,7 @@ class Settings:
             payments_token=env.get("LEDGER_PAYMENTS_TOKEN") or None,
             analytics_token=env.get("LEDGER_ANALYTICS_TOKEN") or None,
             policy_file=Path(policy) if policy else None,
+            cadence_file=Path(cadence) if cadence else None,
             id_hash_salt=env.get("ID_HASH_SALT") or None,
             timezone=tz,
             workers=workers,

@@ -169,3 +169,9 @@ def test_missing_file_and_bad_yaml_raise_policy_error(tmp_path):
         parse_policy("charges: [unclosed")
     with pytest.raises(PolicyError):
         parse_policy("- just a list")
+
+
+def test_an_impossible_yaml_date_is_a_policy_error_not_a_crash():
+    # PyYAML builds unquoted dates itself and raises ValueError for 2027-13-01
+    with pytest.raises(PolicyError, match="not valid YAML"):
+        parse_policy(DEFAULT.replace("version: 1", "version: 2027-13-01", 1))

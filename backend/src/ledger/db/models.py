@@ -517,3 +517,42 @@ class StreamCheckpoint(Base):
     source: Mapped[str] = mapped_column(String(200), primary_key=True)
     position: Mapped[int] = mapped_column(SerialId())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# ---- outbound contacts (docs/outbound.md) ---------------------------------------------------
+
+
+class ContactRecord(Base):
+    """One outbound contact: planned, then attempted, then delivered or failed. The idempotency
+    key (loan/reason/local day/subject, from the planner) is unique, so a contact planned or
+    sent twice is one row and is delivered once. Only delivered (and still pending) contacts
+    count against the caps. No address and no message text is kept: the channel's address is
+    the borrower's record's, the text follows from the template and the subject."""
+
+    __tablename__ = "contact_history"
+
+    id: Mapped[int] = mapped_column(SerialId(), primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.id", ondelete="CASCADE"))
+    loan_id: Mapped[str] = mapped_column(ForeignKey("loans.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(32))
+    template: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(5))
+    subject: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    send_after: Mapped[datetime] = mapped_column(UTCDateTime())
+    send_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failure: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("status IN ('planned', 'attempted', 'delivered', 'failed')", name="status_known"),
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        Index("ix_contact_history_loan_send_after", "loan_id", "send_after"),
+        Index("ix_contact_history_status_send_after", "status", "send_after"),
+    )

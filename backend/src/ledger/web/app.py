@@ -13,6 +13,7 @@ from aiohttp import web
 
 from httpedge.slow_clients import body_timeout_middleware
 
+from ..cadence_file import load_cadence
 from ..db import repositories as repo
 from ..db.session import create_engine, create_session_factory
 from ..domain.policy import Policy
@@ -108,7 +109,7 @@ def init_app(
     settings: Settings, *, clock: Callable[[], datetime] | None = None, policy: Policy | None = None
 ) -> web.Application:
     """Build the application. Fails fast (SettingsError, PolicyError naming the key) before
-    serving anything when the environment or the policy file is unusable."""
+    serving anything when the environment, the policy file or the cadence file is unusable."""
     settings.require_serving()
     app = web.Application(
         client_max_size=settings.client_max_size,
@@ -120,6 +121,9 @@ def init_app(
     )
     app[SETTINGS] = settings
     app[POLICY] = policy if policy is not None else load_policy(settings.policy_file)
+    # The contact cadence is validated now, against the policy, so a bad file stops start-up
+    # naming its key (the planner and a dispatcher load it again when they run).
+    load_cadence(settings.cadence_file, app[POLICY])
     app[OPENAPI] = build_openapi(OPERATIONS)
     app.cleanup_ctx.append(database_context(clock or utc_now))
     app.add_routes(routes)
