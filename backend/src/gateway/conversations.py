@@ -50,6 +50,7 @@ MAX_TEXT = 2000
 LIVE_WINDOW = timedelta(minutes=30)
 BORROWER_MESSAGES = LimitSpec(20, "1 minute")  # per conversation; more are not read (see _slow_down)
 SUMMARY_TTL = timedelta(seconds=60)  # how long a queue line's name/bucket is reused
+HANDOFF_LAST_MESSAGES = 3  # the borrower's last messages quoted on the hand-off card
 OUTCOMES = (
     "resolved",
     "promise_to_pay",
@@ -118,6 +119,9 @@ class NoAccounts:
         return None
 
     async def verification(self, conversation_id: str) -> dict[str, Any] | None:
+        return None
+
+    async def handoff(self, conversation_id: str) -> dict[str, Any] | None:
         return None
 
     async def verify_by_other_means(
@@ -664,11 +668,40 @@ class ConversationService:
         if conv is None or not self.can_view(agent, conv):
             raise NotFound(conversation_id)
         verification = getattr(self.accounts, "verification", None)
+        messages = await self.transcript(conversation_id, include_agent_only=True)
+        verified = await verification(conversation_id) if verification else None
         return {
             "conversation": conversation_dict(conv, self.clock()),
-            "messages": await self.transcript(conversation_id, include_agent_only=True),
+            "messages": messages,
             "account": await self.accounts.account(conversation_id),
-            "verification": await verification(conversation_id) if verification else None,
+            "verification": verified,
+            "handoff": await self._handoff_card(conv, messages, verified),
+        }
+
+    async def _handoff_card(
+        self, conv: Conversation, messages: list[dict[str, Any]], verification: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The card at the top of an escalated conversation (None unless it is with the desk):
+        the gateway's reason and wait, the ledger's facts (case number, summary, language, loans)
+        and what the borrower wrote so far (as stored: identity answers already hidden)."""
+        if conv.state != "agent" or conv.escalated_at is None:
+            return None
+        reader = getattr(self.accounts, "handoff", None)
+        facts = (await reader(conv.id) if reader is not None else None) or {}
+        said = [m["text"] for m in messages if m["sender"] == "borrower" and not m["agent_only"]]
+        linked = facts.get("borrower_linked", False)
+        return {
+            "reason": conv.escalation_reason,
+            "escalated_at": conv.escalated_at.isoformat(),
+            "case_number": facts.get("case_number"),
+            "summary": facts.get("summary"),
+            "language": facts.get("borrower_language") or conv.language,
+            "conversation_language": conv.language,
+            "verified": verification["verified"] if verification else (False if linked else None),
+            "stop_contact": facts.get("stop_contact", False),
+            "loans": facts.get("loans", []),
+            "borrower_messages": len(said),
+            "last_borrower_messages": said[-HANDOFF_LAST_MESSAGES:],
         }
 
     async def verify_by_other_means(

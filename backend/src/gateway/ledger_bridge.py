@@ -59,6 +59,10 @@ class LedgerAccounts(_ThroughTheDoor):
         """Name and worst bucket only (what a queue line shows)."""
         return await self.door.queue_summary(await self.ledger_conversation_ids(conversation_id))
 
+    async def handoff(self, conversation_id: str) -> dict[str, Any] | None:
+        """The ledger's side of the hand-off card (case number, summary, language, loan lines)."""
+        return await self.door.handoff_facts(await self.ledger_conversation_ids(conversation_id))
+
     async def contact_rules(self, conversation_id: str) -> dict[str, Any] | None:
         return await self.door.contact_facts(await self.ledger_conversation_ids(conversation_id))
 

@@ -31,6 +31,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
+from huanxin_redaction import mask_identity_numbers
+
 from .db import analytics as analytics_db
 from .db import desk_queries as q
 from .db import repositories as repo
@@ -83,6 +85,26 @@ PANEL_STATUS_FIELDS = (
     "active_arrangement",
 )
 VERIFICATION_FIELDS = ("verified", "locked", "locked_until", "attempts_left", "last_manual_verification")
+
+
+def _loan_line(full: Mapping[str, Any]) -> dict[str, Any]:
+    """A loan's line on the hand-off card, from its status view: figures and open items, no ids."""
+    promise = full["open_promise"]
+    arrangement = full["active_arrangement"]
+    return {
+        "loan_number": full["loan_number"],
+        "days_past_due": full["days_past_due"],
+        "bucket": full["bucket"],
+        "overdue_total": full["overdue"]["total"],
+        "next_due": full["next_due"],
+        "open_dispute": full["open_dispute"],
+        "open_promise": None
+        if promise is None
+        else {k: promise[k] for k in ("amount", "promised_date", "paid_toward")},
+        "active_arrangement": None
+        if arrangement is None
+        else {k: arrangement[k] for k in ("plan_type", "total_to_repay", "state")},
+    }
 
 
 @dataclass(frozen=True)
@@ -202,6 +224,38 @@ class DeskDoor:
                 },
                 "loans": loan_views,
             }
+
+    async def handoff_facts(self, conversation_ids: Sequence[str]) -> dict[str, Any]:
+        """What the hand-off card shows from the ledger: the newest escalation's case number,
+        reason and summary (masked again on the way out: a phone or an ID number never crosses),
+        the linked borrower's language and stop-contact flag, and one line per loan (DPD, bucket,
+        overdue total, next due, open dispute / promise / arrangement, no ids)."""
+        async with self.sessions() as s:
+            escalation = await q.latest_escalation(s, conversation_ids)
+            borrower = await q.linked_borrower(s, conversation_ids)
+            facts: dict[str, Any] = {
+                "case_number": escalation.case_number if escalation else None,
+                "ledger_reason": escalation.reason if escalation else None,
+                "summary": mask_identity_numbers(escalation.summary) if escalation else None,
+                "borrower_linked": borrower is not None,
+                "borrower_language": borrower.language if borrower else None,
+                "stop_contact": False,
+                "loans": [],
+            }
+            if borrower is None:
+                return facts
+            pref = await q.contact_preference(s, borrower.id)
+            facts["stop_contact"] = bool(pref and pref.stop_all)
+            today = self._today()
+            for loan in await q.loans_of(s, borrower.id):
+                if self.policy is None or today < loan.disbursed_on:
+                    continue
+                records = await load_records(s, loan)
+                status = derive_status(
+                    records.contract, records.payment_records, records.arrangement_records, today, self.policy
+                )
+                facts["loans"].append(_loan_line(status_view(records, status, today)))
+            return facts
 
     async def queue_summary(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
         """Name and worst bucket only (what a queue line shows), without the panel's extra reads."""

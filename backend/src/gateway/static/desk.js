@@ -147,6 +147,41 @@
     }
     box.textContent = parts.join(' · ');
   }
+  function field(box, label, value) {
+    var row = el('div', 'card-row');
+    row.appendChild(el('span', 'card-label', label));
+    row.appendChild(el('span', 'card-value', value === null || value === undefined || value === '' ? '—' : value));
+    box.appendChild(row);
+    return row;
+  }
+  function loanLine(loan) {
+    var parts = [loan.loan_number, 'DPD ' + loan.days_past_due + ' (' + loan.bucket + ')',
+                 '逾期 overdue ' + loan.overdue_total];
+    if (loan.next_due) parts.push('下期 next due ' + loan.next_due.amount + ' · ' + loan.next_due.due_date);
+    if (loan.open_dispute) parts.push('争议 dispute ' + loan.open_dispute.case_number + ' (reply by ' + loan.open_dispute.reply_due_by + ')');
+    if (loan.open_promise) parts.push('承诺 promise ' + loan.open_promise.amount + ' by ' + loan.open_promise.promised_date);
+    if (loan.active_arrangement) parts.push('方案 plan ' + loan.active_arrangement.plan_type + ' · ' + loan.active_arrangement.state);
+    return parts.join(' · ');
+  }
+  function renderHandoff(card) {  // why it came to the desk and what the bot learnt, before the transcript
+    var box = $('handoff');
+    box.textContent = '';
+    box.hidden = !card;
+    if (!card) return;
+    box.appendChild(el('h2', null, '交接 / Hand-off'));
+    field(box, '原因 / Reason', card.reason).classList.add('card-reason');
+    field(box, '案件号 / Case', card.case_number).classList.add('card-case');
+    field(box, '语言 / Language', card.language + (card.conversation_language !== card.language ? ' (chat: ' + card.conversation_language + ')' : ''));
+    field(box, '身份 / Verified', card.verified === null ? '尚未提供 / not named yet' : (card.verified ? '已核实 / verified' : '未核实 / not verified'))
+      .classList.add('card-verified');
+    if (card.stop_contact) field(box, '停止联络 / Stop contact', '是 / yes').classList.add('card-stop');
+    field(box, '摘要 / Summary', card.summary);
+    field(box, '借款人消息 / Borrower wrote', card.borrower_messages + (card.last_borrower_messages.length ? ': ' + card.last_borrower_messages.join(' | ') : ''));
+    var loans = el('ul', 'card-loans');
+    card.loans.forEach(function (loan) { loans.appendChild(el('li', null, loanLine(loan))); });
+    if (!card.loans.length) loans.appendChild(el('li', 'empty', '无账户信息 / no account linked'));
+    box.appendChild(loans);
+  }
   function renderConversation(view) {
     current = view.conversation;
     $('convo-empty').hidden = true;
@@ -167,6 +202,7 @@
     showError('');
     return api('GET', '/desk/api/conversations/' + encodeURIComponent(id)).then(function (view) {
       renderConversation(view);
+      renderHandoff(view.handoff);
       renderVerification(view.verification);
       renderAccount(view.account);
       scheduleRender();
