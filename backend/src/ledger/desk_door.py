@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
@@ -42,17 +43,21 @@ from .db.session import create_engine, create_session_factory
 from .db.types import SerialId, UTCDateTime
 from .domain import insights
 from .domain.account import derive_status
+from .domain.errors import LedgerError
+from .domain.errors import NotFound as LedgerNotFound
 from .domain.policy import Policy
 from .policy_file import load_policy
-from .services import desk
+from .services import desk, loans
 from .services.context import Ledger, utc_now
 from .services.records import load_records
+from .services.verification import Caller
 from .services.views import money, promise_view, status_view, trace_view
 from .settings import DEFAULT_DATABASE_URL, Settings
 from .web.schemas import ManualVerificationMethod
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "DeskActionRefused",
     "MANUAL_VERIFICATION_METHODS",
     "NAMING_CONVENTION",
     "INSIGHT_DEFINITIONS",
@@ -85,6 +90,16 @@ PANEL_STATUS_FIELDS = (
     "active_arrangement",
 )
 VERIFICATION_FIELDS = ("verified", "locked", "locked_until", "attempts_left", "last_manual_verification")
+
+
+class DeskActionRefused(Exception):
+    """The ledger's rules refuse an agent's action: ``code`` (promise_rejected, not_found...),
+    the ledger's message and its details (``reason``, ``latest_date``...)."""
+
+    def __init__(self, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.extra = extra
 
 
 def _loan_line(full: Mapping[str, Any]) -> dict[str, Any]:
@@ -238,6 +253,7 @@ class DeskDoor:
                 "ledger_reason": escalation.reason if escalation else None,
                 "summary": mask_identity_numbers(escalation.summary) if escalation else None,
                 "borrower_linked": borrower is not None,
+                "borrower_name": borrower.name if borrower else None,
                 "borrower_language": borrower.language if borrower else None,
                 "stop_contact": False,
                 "loans": [],
@@ -378,3 +394,35 @@ class DeskDoor:
             client="desk",
         )
         return {k: result[k] for k in ("method", "lock_cleared", "verified_at")}
+
+    async def record_promise(
+        self, conversation_ids: Sequence[str], agent: str, loan_number: str, amount: Decimal, promised_date: date
+    ) -> dict[str, Any] | None:
+        """An agent records the borrower's promise to pay, by the ledger's rules (window, amount,
+        open promises, disputes) and audited as the agent (``promise_made``); only for a borrower
+        verified in this conversation: None otherwise. DeskActionRefused when a rule refuses it."""
+        found = await self._verification(conversation_ids)
+        if found is None or self.policy is None or not found[1]["verified"]:
+            return None
+        ledger_conversation, state = found
+        caller = Caller(state["borrower_id"], ledger_conversation, agent=agent)
+        try:
+            view = await loans.make_promise(
+                self._ledger(self.policy),
+                token=None,
+                conversation_id=ledger_conversation,
+                loan_number=loan_number,
+                amount=amount,
+                promised_date=promised_date,
+                desk_caller=caller,
+            )
+        except LedgerNotFound:
+            raise DeskActionRefused("not_found", f"no loan {loan_number} of this borrower") from None
+        except LedgerError as exc:
+            extra = {
+                k: (v.isoformat() if isinstance(v, date) else v)
+                for k, v in vars(exc).items()
+                if k in ("reason", "latest_date", "earliest_date", "max_days") and v is not None
+            }
+            raise DeskActionRefused(exc.code, str(exc), **extra) from None
+        return {k: v for k, v in view.items() if k not in ("promise_id", "replaces")}
