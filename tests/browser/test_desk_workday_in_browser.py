@@ -65,6 +65,10 @@ def test_the_hand_off_card_a_canned_reply_labels_and_the_keyboard(stack, browser
 
         desk.click("#take")
         expect(desk.locator("#take")).to_be_hidden()
+        # the borrower sees the agent typing (a reply, not a note)
+        desk.fill("#reply-text", "让我看一下")
+        expect(chat.locator("#typing")).to_be_visible()
+        desk.fill("#reply-text", "")
         # a canned reply in the conversation's language, filled from the account
         option = desk.locator("#canned option[value='amount_due']")
         expect(option).to_have_count(1)
@@ -74,6 +78,8 @@ def test_the_hand_off_card_a_canned_reply_labels_and_the_keyboard(stack, browser
         assert "{" not in desk.input_value("#reply-text")
         desk.keyboard.press("Control+Enter")
         expect(chat.locator("#messages .msg.agent", has_text="HX0000000001")).to_be_visible()
+        expect(chat.locator("#messages .msg.agent", has_text="HX0000000001")).to_contain_text("李娜")  # not li.na
+        expect(chat.locator("#typing")).to_be_hidden()
         # a reply that needs what this conversation lacks is offered greyed out, never sent half-filled
         expect(desk.locator("#canned option[value='greeting']")).to_be_enabled()
 

@@ -471,8 +471,8 @@ class ConversationService:
                 **message_dict(m),
             }
             self.hub.publish("desk", event)
-            if not m.agent_only:
-                self.hub.publish(f"conv:{conv.id}", event)
+            if not m.agent_only:  # the borrower's copy names no agent login
+                self.hub.publish(f"conv:{conv.id}", {k: v for k, v in event.items() if k != "assigned_agent"})
 
     def _publish_state(self, conv: Conversation, handed_over: bool = False, previous_agent: str | None = None) -> None:
         """The conversation's new state to the desks and to the borrower's widget. ``handed_over``:
@@ -802,6 +802,18 @@ class ConversationService:
         )
         return promise
 
+    async def agent_typing(self, agent: AgentIdentity, conversation_id: str, on: Any) -> None:
+        """Show (or stop showing) the borrower that the agent who has the conversation is typing.
+        Not stored and not audited: it changes nothing."""
+        if not isinstance(on, bool):
+            raise InvalidInput("on must be true or false")
+        conv = await self.get(conversation_id)
+        if conv is None or not self.can_view(agent, conv):
+            raise NotFound(conversation_id)
+        if conv.state != "agent" or conv.assigned_agent != agent.username:
+            raise Forbidden("take the conversation over first")
+        self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": on, "sender": "agent"})
+
     async def _canned_values(self, agent: AgentIdentity, conv: Conversation) -> dict[str, str | None]:
         """What a canned reply's placeholders stand for in this conversation (None: not known)."""
         reader = getattr(self.accounts, "handoff", None)
@@ -1045,7 +1057,12 @@ class ConversationService:
                         raise MessageStopped(verdict)  # neither stored nor sent (agent_message audits it)
                 refusal = None if agent_only else await self._contact_refusal(s, conv)
                 msg = await self._append(
-                    s, conv, "agent", body, agent_only=agent_only or refusal is not None, sender_name=agent.username
+                    s,
+                    conv,
+                    "agent",
+                    body,
+                    agent_only=agent_only or refusal is not None,
+                    sender_name=agent.display_name[:64],
                 )
                 msgs = [msg]
                 if refusal is not None:
@@ -1145,7 +1162,9 @@ class ConversationService:
                 msgs = []
                 if internal_note:
                     msgs.append(
-                        await self._append(s, conv, "agent", internal_note, agent_only=True, sender_name=agent.username)
+                        await self._append(
+                            s, conv, "agent", internal_note, agent_only=True, sender_name=agent.display_name[:64]
+                        )
                     )
                 handback_text = t("handback", conv.language)
                 if note:
@@ -1200,7 +1219,12 @@ class ConversationService:
                 if note.strip():
                     msgs.append(
                         await self._append(
-                            s, conv, "agent", note.strip()[:MAX_TEXT], agent_only=True, sender_name=agent.username
+                            s,
+                            conv,
+                            "agent",
+                            note.strip()[:MAX_TEXT],
+                            agent_only=True,
+                            sender_name=agent.display_name[:64],
                         )
                     )
                 msgs.append(await self._append(s, conv, "system", t("closed", conv.language)))

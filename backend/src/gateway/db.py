@@ -82,7 +82,7 @@ class Message(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     sender: Mapped[str] = mapped_column(String(8))
-    sender_name: Mapped[str | None] = mapped_column(String(64))  # the agent's username
+    sender_name: Mapped[str | None] = mapped_column(String(64))  # the agent's display name (never the login)
     text: Mapped[str] = mapped_column(Text, default="")
     buttons: Mapped[list[Any] | None] = mapped_column(JSON)
     agent_only: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -354,6 +354,16 @@ async def promise(request: web.Request) -> web.Response:
     return web.json_response(result, status=201)
 
 
+@routes.post("/desk/api/conversations/{conversation_id}/typing")
+async def typing(request: web.Request) -> web.Response:
+    """The agent is typing ({"on": true}) or stopped ({"on": false}): shown in the borrower's chat."""
+    data = await read_json(request)
+    await request.app[service_key].agent_typing(
+        request[agent_rkey], request.match_info["conversation_id"], data.get("on")
+    )
+    return web.Response(status=204)
+
+
 @routes.post("/desk/api/conversations/{conversation_id}/labels")
 async def labels(request: web.Request) -> web.Response:
     """Add and remove labels: {"add": [...], "remove": [...]}."""

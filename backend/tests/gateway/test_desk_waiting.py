@@ -5,7 +5,7 @@ in their language. A conversation an agent gets at once (auto-assignment) hears 
 from __future__ import annotations
 
 from gateway.settings import DeskSettings
-from huanxin_testkit.gw_helpers import Widget, agent_desk, escalated_conversation
+from huanxin_testkit.gw_helpers import Widget, agent_desk, desk_for, escalated_conversation
 
 
 def places(widget: Widget) -> list[str]:
@@ -28,3 +28,29 @@ async def test_no_place_is_told_when_an_agent_gets_it_at_once(aiohttp_client, ma
     widget = await escalated_conversation(client)
     await widget.wait_for(lambda e: e.get("type") == "message" and "joined" in e.get("text", ""))
     assert places(widget) == []
+
+
+async def test_the_borrower_sees_the_agents_display_name_never_the_login(gateway_client):
+    widget = await escalated_conversation(gateway_client)
+    desk = await desk_for(gateway_client, "li.na")  # display name "Li.Na"
+    await desk.take(widget.conversation_id)
+    assert (await desk.reply(widget.conversation_id, "您好")).status == 201
+    reply = await widget.wait_for(lambda e: e.get("type") == "message" and e.get("sender") == "agent")
+    assert reply["sender_name"] == "Li.Na"
+    assert [e for e in widget.events if "li.na" in str(e)] == []
+
+
+async def test_the_borrower_sees_the_agent_typing(gateway_client):
+    widget = await escalated_conversation(gateway_client)
+    desk = await desk_for(gateway_client, "li.na")
+    path = f"/desk/api/conversations/{widget.conversation_id}/typing"
+    assert (await desk.post(path, {"on": True})).status == 403  # not taken yet
+    await desk.take(widget.conversation_id)
+    assert (await desk.post(path, {"on": True})).status == 204
+    typing = await widget.wait_for(lambda e: e.get("type") == "typing" and e.get("sender") == "agent")
+    assert typing["on"] is True
+    assert (await desk.post(path, {"on": False})).status == 204
+    await widget.wait_for(lambda e: e.get("type") == "typing" and e.get("on") is False)
+    for bad in ({}, {"on": "yes"}, {"on": 1}):
+        resp = await desk.post(path, bad)
+        assert resp.status == 422 and (await resp.json())["detail"]

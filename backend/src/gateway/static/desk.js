@@ -14,6 +14,7 @@
                             opts.body = JSON.stringify(body || {}); }
     return fetch(path, opts).then(function (r) {
       if (r.status === 401) { location.href = '/desk/login'; throw new Error('logged out'); }
+      if (r.status === 204) return null;
       return r.json().then(function (data) {
         if (!r.ok) throw new Error(data.detail || data.title || r.status);
         return data;
@@ -314,9 +315,21 @@
     var internal = $('reply-internal').checked;
     var body = canned && canned.text === text && !internal ? {canned_id: canned.id} : {text: text, agent_only: internal};
     api('POST', '/desk/api/conversations/' + encodeURIComponent(selected) + '/messages', body)
-      .then(function (m) { $('reply-text').value = ''; canned = null; $('canned').value = ''; appendLine(m); }).catch(showError);
+      .then(function (m) { $('reply-text').value = ''; canned = null; typing(false); $('canned').value = ''; appendLine(m); }).catch(showError);
   });
   $('reply-internal').addEventListener('change', updateSend);
+  var typingOn = false, typingTimer = null;
+  function typing(on) {  // the borrower sees "typing…" while the agent writes a reply (not a note)
+    var mine = current && current.state === 'agent' && current.assigned_agent === me.username;
+    if (!mine || on === typingOn || (on && $('reply-internal').checked)) return;
+    typingOn = on;
+    api('POST', '/desk/api/conversations/' + encodeURIComponent(selected) + '/typing', {on: on}).catch(function () {});
+  }
+  $('reply-text').addEventListener('input', function () {
+    typing(this.value.trim() !== '');
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { typing(false); }, 5000);
+  });
   $('canned').addEventListener('change', function () {
     var option = this.options[this.selectedIndex];
     if (!option || !option.value) { canned = null; return; }
