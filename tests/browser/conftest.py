@@ -32,8 +32,9 @@ def free_port() -> int:
 class Stack:
     """Runs ledger, scripted bot and gateway on one asyncio loop in a background thread."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, desk=None) -> None:
         self.tmp = tmp
+        self.desk = desk  # the gateway's DeskSettings (None: the defaults)
         self.loop = asyncio.new_event_loop()
         self.runners = []
         self.ports = {name: free_port() for name in ("ledger", "bot", "gateway")}
@@ -88,6 +89,7 @@ class Stack:
             database_url=self.database_url,
             port=self.ports["gateway"],
             rasa_urls=(f"http://127.0.0.1:{self.ports['bot']}",),
+            **({"desk": self.desk} if self.desk is not None else {}),
         )
         await self._serve(gateway_app(settings), self.ports["gateway"], **server_options(settings))
 

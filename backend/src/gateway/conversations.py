@@ -18,14 +18,16 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 import secrets
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy import Table, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -33,9 +35,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from huanxin_redaction import mask_identity_numbers, redact
 from ledger.desk_door import MANUAL_VERIFICATION_METHODS
 
+from .canned import CannedReplies
 from .compliance import MessageStopped, Rules
 from .contact_rules import ContactRefused, DeliveryFailed, Refusal, reply_refusal
-from .db import Conversation, Message
+from .db import Agent, Conversation, DeskRead, Message
 from .desk_shift import DeskShift
 from .events import EventSink, NoEvents, gateway_event
 from .hub import Hub
@@ -50,6 +53,11 @@ MAX_TEXT = 2000
 LIVE_WINDOW = timedelta(minutes=30)
 BORROWER_MESSAGES = LimitSpec(20, "1 minute")  # per conversation; more are not read (see _slow_down)
 SUMMARY_TTL = timedelta(seconds=60)  # how long a queue line's name/bucket is reused
+LABEL = re.compile(r"[\w-]{1,32}")  # a label: letters (any script), digits, _ and -
+MAX_LABELS = 10  # per conversation
+MONEY = re.compile(r"\d{1,9}(?:\.\d{1,2})?")  # an amount as the API writes it: a string, at most 2 decimals
+QUEUE_FILTERS = ("all", "mine", "unassigned", "waiting")
+HANDOFF_LAST_MESSAGES = 3  # the borrower's last messages quoted on the hand-off card
 OUTCOMES = (
     "resolved",
     "promise_to_pay",
@@ -124,6 +132,9 @@ class NoAccounts:
     async def verification(self, conversation_id: str) -> dict[str, Any] | None:
         return None
 
+    async def handoff(self, conversation_id: str) -> dict[str, Any] | None:
+        return None
+
     async def verify_by_other_means(
         self, conversation_id: str, agent: str, method: str, note: str | None
     ) -> dict[str, Any] | None:
@@ -159,6 +170,7 @@ def conversation_dict(c: Conversation, now: datetime) -> dict[str, Any]:
         "escalated_at": c.escalated_at.isoformat() if c.escalated_at else None,
         "wait_seconds": waiting,
         "outcome": c.outcome,
+        "labels": list(c.labels or []),
         "last_seq": c.last_seq,
         "created_at": c.created_at.isoformat(),
         "updated_at": c.updated_at.isoformat(),
@@ -223,8 +235,12 @@ class ConversationService:
         idle_expiry: timedelta = timedelta(minutes=30),
         events: EventSink | None = None,
         guard: Rules | None = None,
+        canned: CannedReplies | None = None,
     ) -> None:
-        self.guard = guard  # the compliance rules an agent's reply is checked against (None: unchecked)
+        self.guard = guard
+        self.canned = canned or CannedReplies(
+            ()
+        )  # the compliance rules an agent's reply is checked against (None: unchecked)
         self.sessions = sessions
         self.rasa = rasa
         self.locks = locks
@@ -241,6 +257,8 @@ class ConversationService:
         # bot turns that ended without an answer, by kind (empty_answer, unavailable, timeout): /healthz
         self.failures: Counter[str] = Counter({"empty_answer": 0, "unavailable": 0, "timeout": 0})
         self.shift: DeskShift | None = None  # set when the desk is wired (hand-off text by desk hours)
+        self.auto_assignment = False  # GATEWAY_DESK_ASSIGNMENT=least_busy: escalations are assigned, not taken
+        self.capacity = 5  # conversations auto-assigned to one agent at most (GATEWAY_DESK_AGENT_CAPACITY)
         self.borrower_limits = Limits({"borrower_messages": BORROWER_MESSAGES})
         self._summaries: dict[str, tuple[datetime, dict[str, Any] | None]] = {}
 
@@ -467,11 +485,16 @@ class ConversationService:
                 **message_dict(m),
             }
             self.hub.publish("desk", event)
-            if not m.agent_only:
-                self.hub.publish(f"conv:{conv.id}", event)
+            if not m.agent_only:  # the borrower's copy names no agent login
+                self.hub.publish(f"conv:{conv.id}", {k: v for k, v in event.items() if k != "assigned_agent"})
 
-    def _publish_state(self, conv: Conversation) -> None:
+    def _publish_state(self, conv: Conversation, handed_over: bool = False, previous_agent: str | None = None) -> None:
+        """The conversation's new state to the desks and to the borrower's widget. ``handed_over``:
+        it just went to an agent from ``previous_agent`` (None: from the unassigned queue), whose
+        desk (or, from the queue, every desk that listed it) must hear of it too."""
         event = {"type": "conversation", **conversation_dict(conv, self.clock())}
+        if handed_over:
+            event["previous_agent"] = previous_agent
         self.hub.publish("desk", event)
         self.hub.publish(f"conv:{conv.id}", {"type": "state", "state": conv.state})
 
@@ -496,6 +519,30 @@ class ConversationService:
     # ---- borrower turns ------------------------------------------------------------
 
     async def handle_borrower_message(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        payload: str | None = None,
+        client_msg_id: str | None = None,
+        client_ref: str | None = None,
+        client_token: str | None = None,
+    ) -> TurnResult:
+        """One borrower message (see _handle_borrower_message); when the conversation is then with
+        the desk and nobody has it, it goes to the least busy agent on shift (auto_assign)."""
+        result = await self._handle_borrower_message(
+            conversation_id,
+            text,
+            payload=payload,
+            client_msg_id=client_msg_id,
+            client_ref=client_ref,
+            client_token=client_token,
+        )
+        if result.state == "agent" and not result.duplicate:
+            await self.auto_assign(conversation_id)
+        return result
+
+    async def _handle_borrower_message(
         self,
         conversation_id: str,
         text: str,
@@ -659,7 +706,11 @@ class ConversationService:
                         assigned_agent=None,
                     )
                     state_changed = True
-                    entries.append({"sender": "system", "text": self._handoff_text(language)})
+                    notice = self._handoff_text(language)
+                    if not self._assigned_at_once():  # the borrower's place among those waiting
+                        ahead = await self._waiting_count(s, conv.id)
+                        notice += "\n" + t("queue_position", language, position=str(ahead + 1))
+                    entries.append({"sender": "system", "text": notice})
             stored = await self._append_many(s, conv, entries, **changes)
         self._publish(conv, stored)
         self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": False, "sender": "bot"})
@@ -667,6 +718,25 @@ class ConversationService:
             self._publish_state(conv)
             await self._emit(conv, "handoff", reason=conv.escalation_reason)
         return stored, conv
+
+    def _assigned_at_once(self) -> bool:
+        """Whether a hand-off now is likely to go straight to an agent (auto-assignment on and an
+        agent's desk open): then the borrower is told no place in the queue."""
+        return self.auto_assignment and self.shift is not None and bool(self.shift.presence.online())
+
+    @staticmethod
+    async def _waiting_count(s: AsyncSession, conversation_id: str) -> int:
+        """The conversations with the desk that nobody has yet, other than this one: those ahead
+        of a conversation handed to the desk now."""
+        return (
+            await s.execute(
+                select(func.count(Conversation.id)).where(
+                    Conversation.state == "agent",
+                    Conversation.assigned_agent.is_(None),
+                    Conversation.id != conversation_id,
+                )
+            )
+        ).scalar_one()
 
     # ---- agent actions -------------------------------------------------------------
 
@@ -686,12 +756,137 @@ class ConversationService:
         if conv is None or not self.can_view(agent, conv):
             raise NotFound(conversation_id)
         verification = getattr(self.accounts, "verification", None)
+        messages = await self.transcript(conversation_id, include_agent_only=True)
+        verified = await verification(conversation_id) if verification else None
         return {
             "conversation": conversation_dict(conv, self.clock()),
-            "messages": await self.transcript(conversation_id, include_agent_only=True),
+            "messages": messages,
             "account": await self.accounts.account(conversation_id),
-            "verification": await verification(conversation_id) if verification else None,
+            "verification": verified,
+            "handoff": await self._handoff_card(conv, messages, verified),
         }
+
+    async def _handoff_card(
+        self, conv: Conversation, messages: list[dict[str, Any]], verification: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The card at the top of an escalated conversation (None unless it is with the desk):
+        the gateway's reason and wait, the ledger's facts (case number, summary, language, loans)
+        and what the borrower wrote so far (as stored: identity answers already hidden)."""
+        if conv.state != "agent" or conv.escalated_at is None:
+            return None
+        reader = getattr(self.accounts, "handoff", None)
+        facts = (await reader(conv.id) if reader is not None else None) or {}
+        said = [m["text"] for m in messages if m["sender"] == "borrower" and not m["agent_only"]]
+        linked = facts.get("borrower_linked", False)
+        return {
+            "reason": conv.escalation_reason,
+            "escalated_at": conv.escalated_at.isoformat(),
+            "case_number": facts.get("case_number"),
+            "summary": facts.get("summary"),
+            "language": facts.get("borrower_language") or conv.language,
+            "conversation_language": conv.language,
+            "verified": verification["verified"] if verification else (False if linked else None),
+            "stop_contact": facts.get("stop_contact", False),
+            "loans": facts.get("loans", []),
+            "borrower_messages": len(said),
+            "last_borrower_messages": said[-HANDOFF_LAST_MESSAGES:],
+        }
+
+    async def record_promise(
+        self, agent: AgentIdentity, conversation_id: str, loan_number: Any, amount: Any, promised_date: Any
+    ) -> dict[str, Any]:
+        """The borrower's promise to pay, recorded by the agent who has the conversation, through
+        the ledger's rules; an agent-only line in the transcript and the desk's audit say so."""
+        if not isinstance(loan_number, str) or not plausible_id(loan_number):
+            raise InvalidInput("loan_number must be one of the borrower's loan numbers")
+        if not isinstance(amount, str) or not MONEY.fullmatch(amount) or Decimal(amount) <= 0:
+            raise InvalidInput('amount must be a positive amount as a string with at most 2 decimals ("500.00")')
+        if not isinstance(promised_date, str):
+            raise InvalidInput("promised_date must be a date, YYYY-MM-DD")
+        try:
+            day = date.fromisoformat(promised_date)
+        except ValueError:
+            raise InvalidInput("promised_date must be a date, YYYY-MM-DD") from None
+        async with self.locks.hold(conversation_id):
+            async with self.sessions() as s:
+                conv = await self._load_for(s, agent, conversation_id)
+            if conv.state != "agent" or conv.assigned_agent != agent.username:
+                raise Forbidden("take the conversation over before recording a promise")
+            recorder = getattr(self.accounts, "record_promise", None)
+            promise = await recorder(conv.id, agent.username, loan_number, Decimal(amount), day) if recorder else None
+            if promise is None:
+                raise Conflict("the borrower has not verified in this conversation: no promise can be recorded")
+            async with self.sessions() as s, s.begin():
+                conv = await self._load(s, conversation_id)
+                what = f"{promise['amount']} by {promise['promised_date']} ({loan_number})"
+                line = f"{agent.display_name}: 还款承诺 / promise recorded: {what}"
+                msg = await self._append(s, conv, "system", line, agent_only=True)
+            self._publish(conv, [msg])
+        await self.audit.record(
+            agent.username,
+            "desk.promise",
+            conversation_id,
+            {"loan_number": loan_number, "amount": promise["amount"], "promised_date": promise["promised_date"]},
+        )
+        return promise
+
+    async def agent_typing(self, agent: AgentIdentity, conversation_id: str, on: Any) -> None:
+        """Show (or stop showing) the borrower that the agent who has the conversation is typing.
+        Not stored and not audited: it changes nothing."""
+        if not isinstance(on, bool):
+            raise InvalidInput("on must be true or false")
+        conv = await self.get(conversation_id)
+        if conv is None or not self.can_view(agent, conv):
+            raise NotFound(conversation_id)
+        if conv.state != "agent" or conv.assigned_agent != agent.username:
+            raise Forbidden("take the conversation over first")
+        self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": on, "sender": "agent"})
+
+    async def _canned_values(self, agent: AgentIdentity, conv: Conversation) -> dict[str, str | None]:
+        """What a canned reply's placeholders stand for in this conversation (None: not known)."""
+        reader = getattr(self.accounts, "handoff", None)
+        facts = (await reader(conv.id) if reader is not None else None) or {}
+        loans = facts.get("loans") or []
+        loan = next((x for x in loans if x["days_past_due"] > 0), loans[0] if loans else None)
+        next_due = (loan or {}).get("next_due") or {}
+        return {
+            "agent_name": agent.display_name,
+            "borrower_name": facts.get("borrower_name"),
+            "case_number": facts.get("case_number"),
+            "loan_number": loan["loan_number"] if loan else None,
+            "amount_due": loan["overdue_total"] if loan else None,
+            "next_due_date": next_due.get("due_date"),
+            "next_due_amount": next_due.get("amount"),
+        }
+
+    async def canned_replies(self, agent: AgentIdentity, conversation_id: str, language: str | None) -> dict[str, Any]:
+        """The canned replies filled for this conversation, in its language unless another is
+        asked; a reply whose placeholders have no value here has ``text`` None and names them."""
+        if language is not None and language not in ("zh", "en"):
+            raise InvalidInput("language must be zh or en")
+        conv = await self.get(conversation_id)
+        if conv is None or not self.can_view(agent, conv):
+            raise NotFound(conversation_id)
+        language = language or conv.language
+        values = await self._canned_values(agent, conv)
+        replies = []
+        for reply in self.canned.replies:
+            text, missing = reply.fill(language, values)
+            replies.append({"id": reply.id, "title": reply.title[language], "text": text, "missing": missing})
+        return {"language": language, "replies": replies}
+
+    async def canned_text(self, agent: AgentIdentity, conversation_id: str, canned_id: str) -> str:
+        """The text canned reply ``canned_id`` sends in this conversation (in its language)."""
+        conv = await self.get(conversation_id)
+        if conv is None or not self.can_view(agent, conv):
+            raise NotFound(conversation_id)
+        reply = self.canned.get(canned_id)
+        if reply is None:
+            raise InvalidInput(f"no canned reply {canned_id!r}")
+        text, missing = reply.fill(conv.language, await self._canned_values(agent, conv))
+        if text is None:
+            raise InvalidInput(f"canned reply {canned_id!r} needs {', '.join(missing)}, unknown for this conversation")
+        return text
 
     async def verify_by_other_means(
         self, agent: AgentIdentity, conversation_id: str, method: str, note: str = ""
@@ -723,8 +918,12 @@ class ConversationService:
             self._publish(conv, [msg])
         return result
 
-    async def queue(self, agent: AgentIdentity) -> list[dict[str, Any]]:
-        """Escalated or taken conversations, then live bot conversations an agent may pick."""
+    async def queue(self, agent: AgentIdentity, which: str = "all", label: str | None = None) -> list[dict[str, Any]]:
+        """Escalated or taken conversations, then live bot conversations an agent may pick;
+        ``which``: all, mine (assigned to this agent), unassigned (nobody's, bot conversations
+        too), waiting (with the desk, nobody's); ``label``: only those with this label."""
+        if which not in QUEUE_FILTERS:
+            raise InvalidInput(f"filter must be one of {', '.join(QUEUE_FILTERS)}")
         now = self.clock()
         stmt = select(Conversation).where(
             or_(
@@ -736,6 +935,12 @@ class ConversationService:
         )
         if not agent.is_supervisor:
             stmt = stmt.where(or_(Conversation.assigned_agent.is_(None), Conversation.assigned_agent == agent.username))
+        if which == "mine":
+            stmt = stmt.where(Conversation.state == "agent", Conversation.assigned_agent == agent.username)
+        elif which == "unassigned":
+            stmt = stmt.where(Conversation.assigned_agent.is_(None))
+        elif which == "waiting":
+            stmt = stmt.where(Conversation.state == "agent", Conversation.assigned_agent.is_(None))
         async with self.sessions() as s:
             convs = (
                 (
@@ -750,19 +955,39 @@ class ConversationService:
                 .scalars()
                 .all()
             )
-        return await self._queue_items(list(convs), now)
+        if label is not None:
+            convs = [c for c in convs if label in (c.labels or [])]
+        return await self._queue_items(agent, list(convs), now)
 
     async def queue_item(self, agent: AgentIdentity, conversation_id: str) -> dict[str, Any]:
         """One queue line (for a desk that meets a conversation it has not listed yet)."""
         conv = await self.get(conversation_id)
         if conv is None or not self.can_view(agent, conv):
             raise NotFound(conversation_id)
-        return (await self._queue_items([conv], self.clock()))[0]
+        return (await self._queue_items(agent, [conv], self.clock()))[0]
 
-    async def _queue_items(self, convs: list[Conversation], now: datetime) -> list[dict[str, Any]]:
+    async def _queue_items(
+        self, agent: AgentIdentity, convs: list[Conversation], now: datetime
+    ) -> list[dict[str, Any]]:
         last_texts: dict[str, str] = {}
+        unread: dict[str, int] = {}
         if convs:
             async with self.sessions() as s:
+                read = DeskRead.__table__.alias("r")
+                counted = await s.execute(
+                    select(Message.conversation_id, func.count())
+                    .outerjoin(
+                        read,
+                        (read.c.conversation_id == Message.conversation_id) & (read.c.username == agent.username),
+                    )
+                    .where(
+                        Message.conversation_id.in_([c.id for c in convs]),
+                        Message.sender == "borrower",
+                        Message.seq > func.coalesce(read.c.last_read_seq, 0),
+                    )
+                    .group_by(Message.conversation_id)
+                )
+                unread = {cid: n for cid, n in counted.all()}
                 rows = await s.execute(
                     select(Message.conversation_id, Message.text).where(
                         Message.conversation_id.in_([c.id for c in convs]),
@@ -777,6 +1002,7 @@ class ConversationService:
         for c in convs:
             item = conversation_dict(c, now)
             item["last_message"] = (last_texts.get(c.id) or "")[:120]
+            item["unread"] = unread.get(c.id, 0)
             summary = await self._summary(c.id, now)
             item["bucket"] = summary.get("bucket") if summary else None
             item["borrower_name"] = summary.get("borrower_name") if summary else None
@@ -815,7 +1041,7 @@ class ConversationService:
                     await self._append(s, conv, "system", t("agent_joined", conv.language, name=agent.display_name))
                 ]
             self._publish(conv, msgs)
-            self._publish_state(conv)
+            self._publish_state(conv, handed_over=True, previous_agent=previous)
             await self.audit.record(
                 agent.username,
                 "desk.take_over",
@@ -827,20 +1053,25 @@ class ConversationService:
             return conversation_dict(conv, self.clock())
 
     async def agent_message(
-        self, agent: AgentIdentity, conversation_id: str, text: str, agent_only: bool = False
+        self,
+        agent: AgentIdentity,
+        conversation_id: str,
+        text: str,
+        agent_only: bool = False,
+        canned_id: str | None = None,
     ) -> dict[str, Any]:
         """An agent's reply (or, agent_only, a note for the desk). A reply is checked against the
         compliance rules first: one that breaks them is neither stored nor sent, and the stop is
         audited (which rules, never the text) for the supervisors' count."""
         try:
-            return await self._agent_message(agent, conversation_id, text, agent_only)
+            return await self._agent_message(agent, conversation_id, text, agent_only, canned_id)
         except MessageStopped as stopped:
             findings = [{"rule": f.rule, "category": f.category} for f in stopped.verdict.findings]
             await self.audit.record(agent.username, "desk.reply_stopped", conversation_id, {"findings": findings})
             raise
 
     async def _agent_message(
-        self, agent: AgentIdentity, conversation_id: str, text: str, agent_only: bool
+        self, agent: AgentIdentity, conversation_id: str, text: str, agent_only: bool, canned_id: str | None = None
     ) -> dict[str, Any]:
         body = self._clean(text)
         async with self.locks.hold(conversation_id):
@@ -854,7 +1085,12 @@ class ConversationService:
                         raise MessageStopped(verdict)  # neither stored nor sent (agent_message audits it)
                 refusal = None if agent_only else await self._contact_refusal(s, conv)
                 msg = await self._append(
-                    s, conv, "agent", body, agent_only=agent_only or refusal is not None, sender_name=agent.username
+                    s,
+                    conv,
+                    "agent",
+                    body,
+                    agent_only=agent_only or refusal is not None,
+                    sender_name=agent.display_name[:64],
                 )
                 msgs = [msg]
                 if refusal is not None:
@@ -877,7 +1113,7 @@ class ConversationService:
                 agent.username,
                 "desk.note" if agent_only else "desk.reply",
                 conv.id,
-                {"seq": msg.seq, "chars": len(body)},
+                {"seq": msg.seq, "chars": len(body), **({"canned_id": canned_id} if canned_id else {})},
             )
             await self._emit(conv, "agent_message", agent=agent.username, agent_only=agent_only, text=msg.text)
             failure = await self._deliver(conv, [msg])
@@ -958,7 +1194,9 @@ class ConversationService:
                 msgs = []
                 if internal_note:
                     msgs.append(
-                        await self._append(s, conv, "agent", internal_note, agent_only=True, sender_name=agent.username)
+                        await self._append(
+                            s, conv, "agent", internal_note, agent_only=True, sender_name=agent.display_name[:64]
+                        )
                     )
                 handback_text = t("handback", conv.language)
                 if note:
@@ -1013,7 +1251,12 @@ class ConversationService:
                 if note.strip():
                     msgs.append(
                         await self._append(
-                            s, conv, "agent", note.strip()[:MAX_TEXT], agent_only=True, sender_name=agent.username
+                            s,
+                            conv,
+                            "agent",
+                            note.strip()[:MAX_TEXT],
+                            agent_only=True,
+                            sender_name=agent.display_name[:64],
                         )
                     )
                 msgs.append(await self._append(s, conv, "system", t("closed", conv.language)))
@@ -1024,8 +1267,144 @@ class ConversationService:
             await self._deliver(conv, msgs)
             return conversation_dict(conv, self.clock())
 
-    async def record_view(self, agent: AgentIdentity, conversation_id: str) -> None:
+    async def record_view(self, agent: AgentIdentity, conversation_id: str, last_seq: int | None = None) -> None:
+        """Audit the view and remember how far the agent has read (``last_seq``: what was shown)."""
+        if last_seq is not None:
+            try:
+                async with self.sessions() as s, s.begin():
+                    read = await s.get(DeskRead, (conversation_id, agent.username))
+                    if read is None:
+                        s.add(
+                            DeskRead(conversation_id=conversation_id, username=agent.username, last_read_seq=last_seq)
+                        )
+                    elif read.last_read_seq < last_seq:
+                        read.last_read_seq = last_seq
+            except IntegrityError:  # the same agent's other tab recorded it at the same moment
+                pass
         await self.audit.record(agent.username, "desk.view", conversation_id, {})
+
+    # ---- assignment and labels -------------------------------------------------------
+
+    async def _least_busy(self, s: AsyncSession, usernames: list[str]) -> tuple[str, str, int] | None:
+        """The active agent (role agent) among ``usernames`` with the fewest conversations, under
+        the capacity: (username, display name, conversations now); ties go by username."""
+        load = func.count(Conversation.id)
+        rows = await s.execute(
+            select(Agent.username, Agent.display_name, load)
+            .outerjoin(Conversation, (Conversation.assigned_agent == Agent.username) & (Conversation.state == "agent"))
+            .where(Agent.username.in_(usernames), Agent.active.is_(True), Agent.role == "agent")
+            .group_by(Agent.username, Agent.display_name)
+            .order_by(load, Agent.username)
+        )
+        for username, display_name, count in rows.all():
+            if count < self.capacity:
+                return username, display_name, count
+        return None
+
+    async def auto_assign(self, conversation_id: str) -> str | None:
+        """Give a conversation that is with the desk and nobody's to the least busy agent with a
+        desk open (DeskPresence) and under the capacity; the borrower sees the agent's display
+        name join. Returns the agent, or None (it waits). Two assignments at the same instant may
+        both count the same agent free: the capacity is a target, not a lock."""
+        online = self.shift.presence.online() if self.shift is not None and self.auto_assignment else []
+        if not online or self.capacity <= 0:
+            return None
+        async with self.locks.hold(conversation_id):
+            async with self.sessions() as s, s.begin():
+                conv = await self._load(s, conversation_id)
+                if conv.state != "agent" or conv.assigned_agent is not None:
+                    return None
+                chosen = await self._least_busy(s, online)
+                if chosen is None:
+                    return None
+                username, display_name, load = chosen
+                conv.assigned_agent = username
+                msgs = [await self._append(s, conv, "system", t("agent_joined", conv.language, name=display_name))]
+            self._publish(conv, msgs)
+            self._publish_state(conv, handed_over=True)
+            await self.audit.record(
+                username, "desk.auto_assigned", conv.id, {"load_before": load, "capacity": self.capacity}
+            )
+            await self._deliver(conv, msgs)
+        return username
+
+    async def assign_waiting(self) -> int:
+        """Assign the conversations waiting for an agent, oldest first, while someone is free
+        (an agent's desk just opened); how many were assigned."""
+        if not self.auto_assignment:
+            return 0
+        async with self.sessions() as s:
+            waiting = (
+                await s.execute(
+                    select(Conversation.id)
+                    .where(Conversation.state == "agent", Conversation.assigned_agent.is_(None))
+                    .order_by(Conversation.escalated_at)
+                    .limit(200)
+                )
+            ).scalars()
+            ids = list(waiting)
+        assigned = 0
+        for conversation_id in ids:
+            if await self.auto_assign(conversation_id) is None:
+                break
+            assigned += 1
+        return assigned
+
+    async def reassign(self, supervisor: AgentIdentity, conversation_id: str, username: Any) -> dict[str, Any]:
+        """A supervisor gives a conversation with the desk to another agent; the displaced
+        agent's desk is told at once (``previous_agent`` in the event)."""
+        async with self.locks.hold(conversation_id):
+            async with self.sessions() as s, s.begin():
+                conv = await self._load_for(s, supervisor, conversation_id)
+                if not supervisor.is_supervisor:
+                    raise Forbidden("only a supervisor reassigns a conversation")
+                if not isinstance(username, str) or not plausible_id(username):
+                    raise InvalidInput("agent must be the username of an active agent")
+                target = await s.get(Agent, username)
+                if target is None or not target.active or target.role == "analyst":
+                    raise InvalidInput(f"no active agent or supervisor named {username!r}")
+                if conv.state != "agent":
+                    raise Conflict("only a conversation with the desk can be reassigned")
+                if conv.assigned_agent == username:
+                    raise Conflict(f"already assigned to {username}")
+                previous = conv.assigned_agent
+                conv.assigned_agent = username
+                note = f"{supervisor.display_name}: 转给 / reassigned to {target.display_name}"
+                msgs = [await self._append(s, conv, "system", note, agent_only=True)]
+            self._publish(conv, msgs)
+            self._publish_state(conv, handed_over=True, previous_agent=previous)
+            await self.audit.record(supervisor.username, "desk.reassigned", conv.id, {"from": previous, "to": username})
+            return conversation_dict(conv, self.clock())
+
+    @staticmethod
+    def _labels(value: Any, key: str) -> list[str]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(x, str) and LABEL.fullmatch(x) for x in value):
+            raise InvalidInput(f"{key} must be a list of labels (1-32 letters, digits, _ or -)")
+        return value
+
+    async def set_labels(self, agent: AgentIdentity, conversation_id: str, add: Any, remove: Any) -> dict[str, Any]:
+        """Add and remove labels on a conversation the agent may see (at most MAX_LABELS)."""
+        to_add, to_remove = self._labels(add, "add"), self._labels(remove, "remove")
+        if not to_add and not to_remove:
+            raise InvalidInput("give labels to add or remove")
+        async with self.locks.hold(conversation_id):
+            async with self.sessions() as s, s.begin():
+                conv = await self._load_for(s, agent, conversation_id)
+                current = set(conv.labels or [])
+                labels = sorted((current - set(to_remove)) | set(to_add))
+                if len(labels) > MAX_LABELS:
+                    raise InvalidInput(f"at most {MAX_LABELS} labels on a conversation")
+                conv.labels = labels
+            self._publish_state(conv)
+            await self.audit.record(
+                agent.username,
+                "desk.labels",
+                conv.id,
+                {"added": sorted(set(to_add) - current), "removed": sorted(set(to_remove) & current)},
+            )
+            return {"conversation_id": conv.id, "labels": labels}
 
     # ---- desk-side hooks (hand-off wording, borrower flood limit) -----------------------
 

@@ -60,6 +60,7 @@ class Conversation(Base):
     # The bot's last turn asked an identity question: the next borrower message is stored as
     # "[identity answer]" (it still reaches the bot as typed).
     awaiting_identity: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    labels: Mapped[list[Any] | None] = mapped_column(JSON)  # the desk's labels (conversations.LABEL rules)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -81,7 +82,7 @@ class Message(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     sender: Mapped[str] = mapped_column(String(8))
-    sender_name: Mapped[str | None] = mapped_column(String(64))  # the agent's username
+    sender_name: Mapped[str | None] = mapped_column(String(64))  # the agent's display name (never the login)
     text: Mapped[str] = mapped_column(Text, default="")
     buttons: Mapped[list[Any] | None] = mapped_column(JSON)
     agent_only: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -106,6 +107,16 @@ class Agent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (CheckConstraint("role IN ('agent', 'supervisor', 'analyst')", name="role_known"),)
+
+
+class DeskRead(Base):
+    """How far an agent has read a conversation (the desk's unread count is what came after)."""
+
+    __tablename__ = "desk_reads"
+
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("agents.username", ondelete="CASCADE"), primary_key=True)
+    last_read_seq: Mapped[int] = mapped_column(Integer)
 
 
 class AgentSession(Base):

@@ -41,6 +41,10 @@ class DeskPresence:
         """The agent's sessions ended (logout, deactivation): not present any more."""
         self._seen.pop(username, None)
 
+    def online(self) -> list[str]:
+        """The agents with a desk open now (a socket): those an escalation may be assigned to."""
+        return sorted(self._sockets)
+
     def anyone(self, window: timedelta) -> bool:
         if self._sockets:
             return True

@@ -29,10 +29,12 @@ from urllib.parse import urlparse
 import aiohttp
 from aiohttp import web
 
+from ledger.desk_door import DeskActionRefused
+
 from .agents import HashPoolBusy, LoginThrottle, PasswordPool
 from .compliance import MessageStopped
 from .contact_rules import ContactRefused, DeliveryFailed
-from .conversations import AgentIdentity, InvalidInput, hash_token, token_bytes
+from .conversations import LABEL, QUEUE_FILTERS, AgentIdentity, InvalidInput, hash_token, token_bytes
 from .desk_shift import DeskPresence, DeskShift
 from .keys import (
     agent_rkey,
@@ -212,7 +214,13 @@ def _mark_overdue(request: web.Request, items: list[dict[str, Any]]) -> list[dic
 
 @routes.get("/desk/api/queue")
 async def queue(request: web.Request) -> web.Response:
-    items = await request.app[service_key].queue(request[agent_rkey])
+    which = request.query.get("filter", "all")
+    if which not in QUEUE_FILTERS:
+        return problem(400, "invalid_request", f"filter must be one of {', '.join(QUEUE_FILTERS)}")
+    label = request.query.get("label")
+    if label is not None and not LABEL.fullmatch(label):
+        return problem(400, "invalid_request", "label must be 1-32 letters, digits, _ or -")
+    items = await request.app[service_key].queue(request[agent_rkey], which, label)
     return web.json_response({"conversations": _mark_overdue(request, items)})
 
 
@@ -226,7 +234,8 @@ async def queue_item(request: web.Request) -> web.Response:
 async def conversation(request: web.Request) -> web.Response:
     service = request.app[service_key]
     view = await service.view(request[agent_rkey], request.match_info["conversation_id"])
-    await service.record_view(request[agent_rkey], request.match_info["conversation_id"])
+    shown = max((m["seq"] for m in view["messages"]), default=0)
+    await service.record_view(request[agent_rkey], request.match_info["conversation_id"], shown)
     return web.json_response(view)
 
 
@@ -254,10 +263,22 @@ async def reply(request: web.Request) -> web.Response:
     agent_only = data.get("agent_only", False)
     if not isinstance(agent_only, bool):
         raise InvalidInput("agent_only must be true or false")
+    service, agent, conversation_id = (
+        request.app[service_key],
+        request[agent_rkey],
+        request.match_info["conversation_id"],
+    )
+    canned_id = data.get("canned_id")
+    if canned_id is not None:  # a canned reply by its id, filled here from the account
+        if not isinstance(canned_id, str):
+            raise InvalidInput("canned_id must be a string")
+        if data.get("text") or agent_only:
+            raise InvalidInput("send either a canned_id or a text, and a canned reply only to the borrower")
+        text = await service.canned_text(agent, conversation_id, canned_id)
+    else:
+        text = _text(data, "text", required=True)
     try:
-        message = await request.app[service_key].agent_message(
-            request[agent_rkey], request.match_info["conversation_id"], _text(data, "text", required=True), agent_only
-        )
+        message = await service.agent_message(agent, conversation_id, text, agent_only, canned_id)
     except ContactRefused as exc:
         return problem(
             409, "contact_refused", f"not sent: {exc.refusal.detail}", reason=exc.refusal.reason, message=exc.message
@@ -276,6 +297,19 @@ async def reply(request: web.Request) -> web.Response:
     return web.json_response(message, status=201)
 
 
+@routes.get("/desk/api/conversations/{conversation_id}/canned")
+async def canned_replies(request: web.Request) -> web.Response:
+    """The canned replies filled for this conversation (``language``: zh or en, default its own)."""
+    language = request.query.get("language")
+    if language is not None and language not in ("zh", "en"):
+        return problem(400, "invalid_request", "language must be zh or en")
+    return web.json_response(
+        await request.app[service_key].canned_replies(
+            request[agent_rkey], request.match_info["conversation_id"], language
+        )
+    )
+
+
 @routes.get("/desk/api/compliance")
 async def compliance_stops(request: web.Request) -> web.Response:
     """Supervisors: the replies the compliance guard stopped in the last ``days`` (1-90, default
@@ -288,6 +322,56 @@ async def compliance_stops(request: web.Request) -> web.Response:
         return problem(400, "invalid_request", "days must be a whole number from 1 to 90")
     since = request.app[service_key].clock() - timedelta(days=int(raw))
     return web.json_response(await request.app[door_key].compliance_stops(since))
+
+
+@routes.post("/desk/api/conversations/{conversation_id}/assign")
+async def assign(request: web.Request) -> web.Response:
+    """A supervisor gives the conversation to another agent: {"agent": username}."""
+    data = await read_json(request)
+    if "agent" not in data:
+        raise InvalidInput("agent is required (the username to give the conversation to)")
+    result = await request.app[service_key].reassign(
+        request[agent_rkey], request.match_info["conversation_id"], data["agent"]
+    )
+    return web.json_response(result)
+
+
+@routes.post("/desk/api/conversations/{conversation_id}/promise")
+async def promise(request: web.Request) -> web.Response:
+    """The borrower's promise to pay: {"loan_number", "amount": "500.00", "promised_date": "YYYY-MM-DD"}."""
+    data = await read_json(request)
+    try:
+        result = await request.app[service_key].record_promise(
+            request[agent_rkey],
+            request.match_info["conversation_id"],
+            data.get("loan_number"),
+            data.get("amount"),
+            data.get("promised_date"),
+        )
+    except DeskActionRefused as exc:
+        status = 404 if exc.code == "not_found" else 422
+        return problem(status, exc.code, str(exc), **exc.extra)
+    return web.json_response(result, status=201)
+
+
+@routes.post("/desk/api/conversations/{conversation_id}/typing")
+async def typing(request: web.Request) -> web.Response:
+    """The agent is typing ({"on": true}) or stopped ({"on": false}): shown in the borrower's chat."""
+    data = await read_json(request)
+    await request.app[service_key].agent_typing(
+        request[agent_rkey], request.match_info["conversation_id"], data.get("on")
+    )
+    return web.Response(status=204)
+
+
+@routes.post("/desk/api/conversations/{conversation_id}/labels")
+async def labels(request: web.Request) -> web.Response:
+    """Add and remove labels: {"add": [...], "remove": [...]}."""
+    data = await read_json(request)
+    result = await request.app[service_key].set_labels(
+        request[agent_rkey], request.match_info["conversation_id"], data.get("add"), data.get("remove")
+    )
+    return web.json_response(result)
 
 
 @routes.post("/desk/api/conversations/{conversation_id}/handback")
@@ -331,7 +415,14 @@ async def close(request: web.Request) -> web.Response:
 
 
 def _visible(agent: AgentIdentity, event: dict[str, Any]) -> bool:
-    return agent.is_supervisor or event.get("assigned_agent") in (None, agent.username)
+    """Whether a desk event reaches this agent: supervisors see all; an agent sees what is nobody's
+    or theirs, and the event that takes a conversation from them or from the unassigned queue
+    (``previous_agent`` their name or None), so their desk drops it at once."""
+    return (
+        agent.is_supervisor
+        or event.get("assigned_agent") in (None, agent.username)
+        or ("previous_agent" in event and event["previous_agent"] in (None, agent.username))
+    )
 
 
 @routes.get("/ws/desk")
@@ -352,6 +443,7 @@ async def desk_socket(request: web.Request) -> web.StreamResponse:
     presence = request.app[presence_key]
     presence.socket_opened(agent.username)
     sub = request.app[hub_key].subscribe("desk")
+    assigning = asyncio.create_task(request.app[service_key].assign_waiting())  # someone is free now
     check_s = request.app[settings_key].desk.session_check_s
 
     async def watch() -> None:
@@ -385,7 +477,7 @@ async def desk_socket(request: web.Request) -> web.StreamResponse:
             sockets.discard(ws)
             if not sockets:
                 registry.pop(hash_token(token), None)
-        for pending in (task, watcher):
+        for pending in (task, watcher, assigning):
             pending.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pending
@@ -412,6 +504,8 @@ async def _desk_resources(app: web.Application):
     if auth.audit is None:
         auth.audit = service.audit
     service.shift = DeskShift(desk.hours, app[presence_key], desk.presence_window_s)
+    service.capacity = desk.agent_capacity
+    service.auto_assignment = desk.assignment == "least_busy"
     purge = asyncio.create_task(_purge_loop(auth, desk.session_purge_interval_s))
     yield
     purge.cancel()

@@ -9,6 +9,8 @@ Everything else (which borrower, what their account says, what is audited) is th
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -59,11 +61,23 @@ class LedgerAccounts(_ThroughTheDoor):
         """Name and worst bucket only (what a queue line shows)."""
         return await self.door.queue_summary(await self.ledger_conversation_ids(conversation_id))
 
+    async def handoff(self, conversation_id: str) -> dict[str, Any] | None:
+        """The ledger's side of the hand-off card (case number, summary, language, loan lines)."""
+        return await self.door.handoff_facts(await self.ledger_conversation_ids(conversation_id))
+
     async def contact_rules(self, conversation_id: str) -> dict[str, Any] | None:
         return await self.door.contact_facts(await self.ledger_conversation_ids(conversation_id))
 
     async def verification(self, conversation_id: str) -> dict[str, Any] | None:
         return await self.door.verification_state(await self.ledger_conversation_ids(conversation_id))
+
+    async def record_promise(
+        self, conversation_id: str, agent: str, loan_number: str, amount: Decimal, promised_date: date
+    ) -> dict[str, Any] | None:
+        """The borrower's promise recorded by the agent (None: not verified in this conversation)."""
+        return await self.door.record_promise(
+            await self.ledger_conversation_ids(conversation_id), agent, loan_number, amount, promised_date
+        )
 
     async def verify_by_other_means(
         self, conversation_id: str, agent: str, method: str, note: str | None

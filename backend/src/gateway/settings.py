@@ -10,9 +10,12 @@ from pathlib import Path
 
 from ledger.desk_door import DEFAULT_DATABASE_URL
 
+from .canned import CANNED_FILE, CannedError, CannedReplies, parse_canned
 from .compliance import RULES_FILE, Rules, RulesError, parse_rules
 from .desk_hours import DeskHours, DeskHoursError
 from .events import StreamSettings
+
+ASSIGNMENT_MODES = ("manual", "least_busy")
 
 
 class SettingsError(Exception):
@@ -34,6 +37,23 @@ def load_compliance_rules(path: str | None = None) -> Rules:
         return parse_rules(data)
     except RulesError as exc:
         raise SettingsError(f"GATEWAY_COMPLIANCE_RULES: {file}: {exc}") from None
+
+
+def load_canned_replies(path: str | None = None, guard: Rules | None = None) -> CannedReplies:
+    """The desk's canned replies: the file GATEWAY_CANNED_REPLIES names, else the packaged one,
+    each text checked against ``guard`` (the compliance rules). Any error stops the start-up
+    naming the file and the key."""
+    import yaml
+
+    file = Path(path) if path else Path(__file__).with_name(CANNED_FILE)
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SettingsError(f"GATEWAY_CANNED_REPLIES: cannot read {file}: {exc}") from None
+    try:
+        return parse_canned(data, guard if guard is not None else load_compliance_rules())
+    except CannedError as exc:
+        raise SettingsError(f"GATEWAY_CANNED_REPLIES: {file}: {exc}") from None
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -90,6 +110,8 @@ class DeskSettings:
     tz: str = "Asia/Shanghai"
     presence_window_s: float = 10 * 60
     overdue_after_s: float = 15 * 60
+    assignment: str = "manual"  # GATEWAY_DESK_ASSIGNMENT: manual (agents take) or least_busy (auto-assigned)
+    agent_capacity: int = 5  # conversations an agent is auto-assigned at most (GATEWAY_DESK_AGENT_CAPACITY)
     login_max_pending: int = 8
     login_threads: int = 2
     session_purge_interval_s: float = 10 * 60
@@ -106,6 +128,11 @@ class DeskSettings:
             raise SettingsError(
                 f"GATEWAY_DESK_TZ must be an IANA time zone such as Asia/Shanghai, got {tz_name!r}"
             ) from None
+        assignment = (env.get("GATEWAY_DESK_ASSIGNMENT") or "manual").strip()
+        if assignment not in ASSIGNMENT_MODES:
+            raise SettingsError(
+                f"GATEWAY_DESK_ASSIGNMENT must be one of {', '.join(ASSIGNMENT_MODES)}, got {assignment!r}"
+            )
         hours = None
         if (env.get("GATEWAY_DESK_HOURS") or "").strip():
             try:
@@ -119,6 +146,8 @@ class DeskSettings:
             tz=tz_name,
             presence_window_s=_positive(env, "GATEWAY_DESK_PRESENCE_MINUTES", 10) * 60,
             overdue_after_s=_positive(env, "GATEWAY_DESK_OVERDUE_MINUTES", 15) * 60,
+            assignment=assignment,
+            agent_capacity=_bounded(env, "GATEWAY_DESK_AGENT_CAPACITY", 5, 0, 1000),
             login_max_pending=max(1, int(_positive(env, "GATEWAY_LOGIN_MAX_PENDING", 8))),
             login_threads=max(1, int(_positive(env, "GATEWAY_LOGIN_THREADS", 2))),
             session_purge_interval_s=_positive(env, "GATEWAY_SESSION_PURGE_INTERVAL", 600),
@@ -157,6 +186,7 @@ class GatewaySettings:
     desk: DeskSettings = field(default_factory=DeskSettings)
     events: StreamSettings = field(default_factory=StreamSettings)  # the analytics stream (off unless from_env)
     compliance: Rules = field(default_factory=load_compliance_rules)  # what agents may not send
+    canned: CannedReplies = field(default_factory=load_canned_replies)  # the desk's one-click replies
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -171,6 +201,7 @@ class GatewaySettings:
         if not 0 < slow_notice < rasa_timeout:
             raise SettingsError("GATEWAY_SLOW_REPLY_NOTICE must be above 0 and below RASA_TIMEOUT")
         origins = tuple(o.strip() for o in (env.get("GATEWAY_ALLOWED_ORIGINS") or "").split(",") if o.strip())
+        compliance = load_compliance_rules(env.get("GATEWAY_COMPLIANCE_RULES") or None)
         return cls(
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=env.get("GATEWAY_HOST") or "127.0.0.1",
@@ -198,5 +229,6 @@ class GatewaySettings:
             allowed_origins=origins,
             desk=DeskSettings.from_env(env),
             events=StreamSettings.from_env(env),
-            compliance=load_compliance_rules(env.get("GATEWAY_COMPLIANCE_RULES") or None),
+            compliance=compliance,
+            canned=load_canned_replies(env.get("GATEWAY_CANNED_REPLIES") or None, compliance),
         )

@@ -59,6 +59,10 @@ TEXTS = {
         "zh": "抱歉，智能助手没能及时完成回复。您刚才的消息可能已经处理，请再问一次查看结果，或输入“转人工”联系客服。",
         "en": 'Sorry, the assistant did not finish answering in time. Your last message may still have been handled: ask again to see where things stand, or type "agent" to reach a person.',
     },
+    "queue_position": {
+        "zh": "您目前排在第{position}位，客服接入后会在这里回复您。",
+        "en": "You are number {position} in the queue. A member of our team will reply here when it is your turn.",
+    },
     "unsupported_message": {
         "zh": "目前只能处理文字消息，请用文字描述您的问题。",
         "en": "I can only read text messages for now. Please type your question.",

@@ -147,6 +147,7 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
             idle_expiry=timedelta(minutes=settings.idle_expiry_minutes),
             events=events,
             guard=settings.compliance,
+            canned=settings.canned,
         )
         app[engine_key] = engine
         app[service_key] = service

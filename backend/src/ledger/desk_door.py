@@ -29,6 +29,7 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
@@ -44,17 +45,19 @@ from .db.session import create_engine, create_session_factory
 from .db.types import SerialId, UTCDateTime
 from .domain import conversation_facts, facts_table, funnel, insights, ledger_outcomes, nlu_health, review
 from .domain.account import arrangement_state, derive_status
-from .domain.errors import PolicyError
+from .domain.errors import LedgerError, PolicyError
+from .domain.errors import NotFound as LedgerNotFound
 from .domain.policy import Policy
 from .domain.promises import promise_state
 from .policy_file import DEFAULT_POLICY_FILE, load_policy, parse_policy
 from .scenario_file import load_scenarios
-from .services import desk
+from .services import desk, loans
 from .services.context import Ledger, utc_now
 from .services.lab import LabInputs
 from .services.lab import simulate as simulate_lab
 from .services.policy_apply import apply_policy, sha256_bytes
 from .services.records import LoanRecords, arrangement_record, load_records
+from .services.verification import Caller
 from .services.views import money, promise_view, status_view, trace_view
 from .settings import DEFAULT_DATABASE_URL, REPO_ROOT, Settings
 from .web.schemas import ManualVerificationMethod
@@ -62,6 +65,7 @@ from .web.schemas import ManualVerificationMethod
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "DEFAULT_POLICY_LAB_DIR",
+    "DeskActionRefused",
     "MANUAL_VERIFICATION_METHODS",
     "NAMING_CONVENTION",
     "INSIGHT_DEFINITIONS",
@@ -118,6 +122,36 @@ def _store_candidate(out_dir: Path, text: str, live_file: Path) -> tuple[str, st
     data = text.encode("utf-8")
     (out_dir / "candidate.yaml").write_bytes(data)
     return sha256_bytes(data), sha256_bytes(live_file.read_bytes())
+
+
+class DeskActionRefused(Exception):
+    """The ledger's rules refuse an agent's action: ``code`` (promise_rejected, not_found...),
+    the ledger's message and its details (``reason``, ``latest_date``...)."""
+
+    def __init__(self, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.extra = extra
+
+
+def _loan_line(full: Mapping[str, Any]) -> dict[str, Any]:
+    """A loan's line on the hand-off card, from its status view: figures and open items, no ids."""
+    promise = full["open_promise"]
+    arrangement = full["active_arrangement"]
+    return {
+        "loan_number": full["loan_number"],
+        "days_past_due": full["days_past_due"],
+        "bucket": full["bucket"],
+        "overdue_total": full["overdue"]["total"],
+        "next_due": full["next_due"],
+        "open_dispute": full["open_dispute"],
+        "open_promise": None
+        if promise is None
+        else {k: promise[k] for k in ("amount", "promised_date", "paid_toward")},
+        "active_arrangement": None
+        if arrangement is None
+        else {k: arrangement[k] for k in ("plan_type", "total_to_repay", "state")},
+    }
 
 
 @dataclass(frozen=True)
@@ -472,6 +506,39 @@ class DeskDoor:
                 "loans": loan_views,
             }
 
+    async def handoff_facts(self, conversation_ids: Sequence[str]) -> dict[str, Any]:
+        """What the hand-off card shows from the ledger: the newest escalation's case number,
+        reason and summary (masked again on the way out: a phone or an ID number never crosses),
+        the linked borrower's language and stop-contact flag, and one line per loan (DPD, bucket,
+        overdue total, next due, open dispute / promise / arrangement, no ids)."""
+        async with self.sessions() as s:
+            escalation = await q.latest_escalation(s, conversation_ids)
+            borrower = await q.linked_borrower(s, conversation_ids)
+            facts: dict[str, Any] = {
+                "case_number": escalation.case_number if escalation else None,
+                "ledger_reason": escalation.reason if escalation else None,
+                "summary": mask_identity_numbers(escalation.summary) if escalation else None,
+                "borrower_linked": borrower is not None,
+                "borrower_name": borrower.name if borrower else None,
+                "borrower_language": borrower.language if borrower else None,
+                "stop_contact": False,
+                "loans": [],
+            }
+            if borrower is None:
+                return facts
+            pref = await q.contact_preference(s, borrower.id)
+            facts["stop_contact"] = bool(pref and pref.stop_all)
+            today = self._today()
+            for loan in await q.loans_of(s, borrower.id):
+                if self.policy is None or today < loan.disbursed_on:
+                    continue
+                records = await load_records(s, loan)
+                status = derive_status(
+                    records.contract, records.payment_records, records.arrangement_records, today, self.policy
+                )
+                facts["loans"].append(_loan_line(status_view(records, status, today)))
+            return facts
+
     async def queue_summary(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
         """Name and worst bucket only (what a queue line shows), without the panel's extra reads."""
         async with self.sessions() as s:
@@ -653,3 +720,35 @@ class DeskDoor:
             "previous_sha256": done.previous_sha256,
             "detail": "applied; the ledger uses it from its next start",
         }
+
+    async def record_promise(
+        self, conversation_ids: Sequence[str], agent: str, loan_number: str, amount: Decimal, promised_date: date
+    ) -> dict[str, Any] | None:
+        """An agent records the borrower's promise to pay, by the ledger's rules (window, amount,
+        open promises, disputes) and audited as the agent (``promise_made``); only for a borrower
+        verified in this conversation: None otherwise. DeskActionRefused when a rule refuses it."""
+        found = await self._verification(conversation_ids)
+        if found is None or self.policy is None or not found[1]["verified"]:
+            return None
+        ledger_conversation, state = found
+        caller = Caller(state["borrower_id"], ledger_conversation, agent=agent)
+        try:
+            view = await loans.make_promise(
+                self._ledger(self.policy),
+                token=None,
+                conversation_id=ledger_conversation,
+                loan_number=loan_number,
+                amount=amount,
+                promised_date=promised_date,
+                desk_caller=caller,
+            )
+        except LedgerNotFound:
+            raise DeskActionRefused("not_found", f"no loan {loan_number} of this borrower") from None
+        except LedgerError as exc:
+            extra = {
+                k: (v.isoformat() if isinstance(v, date) else v)
+                for k, v in vars(exc).items()
+                if k in ("reason", "latest_date", "earliest_date", "max_days") and v is not None
+            }
+            raise DeskActionRefused(exc.code, str(exc), **extra) from None
+        return {k: v for k, v in view.items() if k not in ("promise_id", "replaces")}

@@ -51,6 +51,23 @@ const list = q.list(t0);
 assert.deepStrictEqual(list.map((i) => i.conversation_id), ['late', 'mine', 'bot']);
 assert.strictEqual(list[0].overdue, true);
 assert.strictEqual(list[0].wait_seconds, 1200);
+// unread: the borrower's messages on a conversation the agent does not have open; opening clears it
+q.opened('late');
+q.apply({type: 'message', conversation_id: 'mine', seq: 9, sender: 'borrower', text: 'hello?'});
+q.apply({type: 'message', conversation_id: 'mine', seq: 10, sender: 'bot', text: 'answer'});
+q.apply({type: 'message', conversation_id: 'late', seq: 4, sender: 'borrower', text: 'seen as it comes'});
+assert.strictEqual(q.items.mine.unread, 1);
+assert.ok(!q.items.late.unread);
+q.opened('mine');
+assert.strictEqual(q.items.mine.unread, 0);
+// labels follow conversation events
+q.apply({type: 'conversation', conversation_id: 'mine', state: 'agent', assigned_agent: 'li.na', labels: ['vip']});
+assert.deepStrictEqual(q.items.mine.labels, ['vip']);
+// a line fetched while a newer event arrived (another agent got it meanwhile) is not listed stale
+q.apply({type: 'conversation', conversation_id: 'race', state: 'agent', assigned_agent: 'wang.wei',
+         updated_at: iso(t0 + 2000)});
+q.put({conversation_id: 'race', state: 'agent', assigned_agent: null, updated_at: iso(t0 + 1000)});
+assert.ok(!('race' in q.items));
 console.log('ok');
 """
 

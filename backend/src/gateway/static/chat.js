@@ -165,7 +165,7 @@
       };
       ws.onmessage = function (e) {
         var ev = JSON.parse(e.data);
-        if (ev.type === 'message') render(ev);
+        if (ev.type === 'message') { render(ev); if (ev.sender !== 'borrower') typingEl.hidden = true; }
         else if (ev.type === 'typing') { typingEl.hidden = !ev.on; if (ev.on) scroll(); }
         else if (ev.type === 'state') { state.mode = ev.state; showMode(); }
         else if (ev.type === 'ack') {

@@ -4,6 +4,7 @@
  * Text is always set with textContent. */
 (function () {
   'use strict';
+  var canned = null, canned_for = null, prefilled_for = null;  // {id, text} of the canned reply put in the reply box, sent by its id if unedited
   var me = null, selected = null, current = null, ws = null, queue = null, renderTimer = null, fetching = {};
   var $ = function (id) { return document.getElementById(id); };
 
@@ -13,6 +14,7 @@
                             opts.body = JSON.stringify(body || {}); }
     return fetch(path, opts).then(function (r) {
       if (r.status === 401) { location.href = '/desk/login'; throw new Error('logged out'); }
+      if (r.status === 204) return null;
       return r.json().then(function (data) {
         if (!r.ok) throw new Error(data.detail || data.title || r.status);
         return data;
@@ -32,8 +34,16 @@
   }
   function showError(err) { $('error').textContent = err ? String(err.message || err) : ''; }
 
+  var filter = 'all', labelFilter = '';
+  function shown(c) {  // the queue filter chosen on the page (the server applies the same on load)
+    if (labelFilter && (c.labels || []).indexOf(labelFilter) < 0) return false;
+    if (filter === 'mine') return c.state === 'agent' && c.assigned_agent === me.username;
+    if (filter === 'waiting') return c.state === 'agent' && !c.assigned_agent;
+    if (filter === 'unassigned') return !c.assigned_agent;
+    return true;
+  }
   function renderQueue() {
-    var items = queue.list(Date.now());
+    var items = queue.list(Date.now()).filter(shown);
     var box = $('queue');
     box.textContent = '';
     var groups = [
@@ -49,6 +59,10 @@
         var item = el('div', 'item' + (c.conversation_id === selected ? ' selected' : '') + (c.wait_seconds !== null ? ' waiting' : '') +
                       (c.overdue ? ' overdue' : ''));
         item.dataset.id = c.conversation_id;
+        item.tabIndex = 0;
+        item.setAttribute('role', 'listitem');
+        if (c.unread) item.appendChild(el('span', 'unread', c.unread)).setAttribute('aria-label', c.unread + ' 未读 unread');
+        if (c.labels && c.labels.length) item.appendChild(el('div', 'meta labels', '#' + c.labels.join(' #')));
         item.appendChild(el('div', 'reason', (c.escalation_reason || 'live') + ' · ' + c.channel + ' · ' + c.language));
         var meta = [];
         if (c.borrower_name) meta.push(c.borrower_name);
@@ -58,6 +72,12 @@
         item.appendChild(el('div', 'meta', meta.join(' · ')));
         item.appendChild(el('div', 'meta', c.last_message));
         item.addEventListener('click', function () { open(c.conversation_id); });
+        item.addEventListener('keydown', function (e) {  // Enter opens; arrows move along the queue
+          if (e.key === 'Enter') { open(c.conversation_id); return; }
+          var all = Array.prototype.slice.call(box.querySelectorAll('.item')), i = all.indexOf(item);
+          if (e.key === 'ArrowDown' && all[i + 1]) { all[i + 1].focus(); e.preventDefault(); }
+          if (e.key === 'ArrowUp' && all[i - 1]) { all[i - 1].focus(); e.preventDefault(); }
+        });
         box.appendChild(item);
       });
     });
@@ -147,6 +167,71 @@
     }
     box.textContent = parts.join(' · ');
   }
+  function field(box, label, value) {
+    var row = el('div', 'card-row');
+    row.appendChild(el('span', 'card-label', label));
+    row.appendChild(el('span', 'card-value', value === null || value === undefined || value === '' ? '—' : value));
+    box.appendChild(row);
+    return row;
+  }
+  function loanLine(loan) {
+    var parts = [loan.loan_number, 'DPD ' + loan.days_past_due + ' (' + loan.bucket + ')',
+                 '逾期 overdue ' + loan.overdue_total];
+    if (loan.next_due) parts.push('下期 next due ' + loan.next_due.amount + ' · ' + loan.next_due.due_date);
+    if (loan.open_dispute) parts.push('争议 dispute ' + loan.open_dispute.case_number + ' (reply by ' + loan.open_dispute.reply_due_by + ')');
+    if (loan.open_promise) parts.push('承诺 promise ' + loan.open_promise.amount + ' by ' + loan.open_promise.promised_date);
+    if (loan.active_arrangement) parts.push('方案 plan ' + loan.active_arrangement.plan_type + ' · ' + loan.active_arrangement.state);
+    return parts.join(' · ');
+  }
+  function renderHandoff(card) {  // why it came to the desk and what the bot learnt, before the transcript
+    var box = $('handoff');
+    box.textContent = '';
+    box.hidden = !card;
+    if (!card) return;
+    box.appendChild(el('h2', null, '交接 / Hand-off'));
+    field(box, '原因 / Reason', card.reason).classList.add('card-reason');
+    field(box, '案件号 / Case', card.case_number).classList.add('card-case');
+    field(box, '语言 / Language', card.language + (card.conversation_language !== card.language ? ' (chat: ' + card.conversation_language + ')' : ''));
+    field(box, '身份 / Verified', card.verified === null ? '尚未提供 / not named yet' : (card.verified ? '已核实 / verified' : '未核实 / not verified'))
+      .classList.add('card-verified');
+    if (card.stop_contact) field(box, '停止联络 / Stop contact', '是 / yes').classList.add('card-stop');
+    field(box, '摘要 / Summary', card.summary);
+    field(box, '借款人消息 / Borrower wrote', card.borrower_messages + (card.last_borrower_messages.length ? ': ' + card.last_borrower_messages.join(' | ') : ''));
+    var loans = el('ul', 'card-loans');
+    card.loans.forEach(function (loan) { loans.appendChild(el('li', null, loanLine(loan))); });
+    if (!card.loans.length) loans.appendChild(el('li', 'empty', '无账户信息 / no account linked'));
+    box.appendChild(loans);
+  }
+  function updateSend() {  // a reply needs the conversation taken; a note for the desk does not
+    var mine = current && current.state === 'agent' && current.assigned_agent === me.username;
+    $('reply-send').disabled = !(mine || $('reply-internal').checked);
+    $('reply-send').title = $('reply-send').disabled ? '先接管会话 / Take the conversation over first' : '';
+  }
+  function prefillHandback(account) {  // what the bot collected, for the agent to confirm or correct
+    var hardship = null;
+    ((account && account.loans) || []).forEach(function (loan) {
+      (loan.hardship_cases || []).forEach(function (h) { if (!hardship || h.created_at > hardship.created_at) hardship = h; });
+    });
+    var fields = {monthly_income: 'monthly_income', essential_expenses: 'essential_expenses',
+                  other_debt_payments: 'other_debt_payments', hardship_reason: 'reason', hardship_duration: 'duration'};
+    Object.keys(fields).forEach(function (slot) {
+      var input = $('slot-' + slot);
+      input.value = hardship && hardship[fields[slot]] ? hardship[fields[slot]] : '';
+    });
+  }
+  function renderPromiseBox(view) {  // only for the agent who has it, with a verified borrower
+    var mine = current.state === 'agent' && current.assigned_agent === me.username;
+    var loans = (view.handoff && view.handoff.loans) || [];
+    $('promise-box').hidden = !(mine && view.verification && view.verification.verified && loans.length);
+    var select = $('promise-loan'), chosen = select.value;
+    select.textContent = '';
+    loans.forEach(function (loan) {
+      var option = el('option', null, loan.loan_number + ' · 逾期 overdue ' + loan.overdue_total);
+      option.value = loan.loan_number;
+      select.appendChild(option);
+    });
+    if (chosen) select.value = chosen;
+  }
   function renderConversation(view) {
     current = view.conversation;
     $('convo-empty').hidden = true;
@@ -156,19 +241,48 @@
       (current.escalation_reason ? ' · ' + current.escalation_reason : '');
     var mine = current.state === 'agent' && current.assigned_agent === me.username;
     $('take').hidden = mine || current.state === 'closed';
-    $('reply-send').disabled = false;
+    var labels = $('labels');
+    labels.textContent = '';
+    (current.labels || []).forEach(function (name) {
+      var chip = el('button', 'label-chip', '#' + name + ' ×');
+      chip.type = 'button';
+      chip.setAttribute('aria-label', '移除标签 / remove label ' + name);
+      chip.addEventListener('click', function () { act('/labels', {remove: [name]}); });
+      labels.appendChild(chip);
+    });
+    $('assign-box').hidden = !(me.role === 'supervisor' && current.state === 'agent');
+    updateSend();
     $('handback').disabled = !(current.state === 'agent' && (mine || me.role === 'supervisor'));
     var t = $('transcript');
     t.textContent = '';
     view.messages.forEach(appendLine);
   }
+  function loadCanned(id) {
+    var select = $('canned');
+    return api('GET', '/desk/api/conversations/' + encodeURIComponent(id) + '/canned').then(function (data) {
+      select.textContent = '';
+      select.appendChild(el('option', null, '— ' + data.language + ' —')).value = '';
+      data.replies.forEach(function (r) {
+        var option = el('option', null, r.title + (r.text ? '' : ' (缺 missing: ' + r.missing.join(', ') + ')'));
+        option.value = r.id;
+        option.disabled = !r.text;
+        option.dataset.text = r.text || '';
+        select.appendChild(option);
+      });
+    }).catch(function () {});
+  }
   function open(id) {
     selected = id;
+    queue.opened(id);
     showError('');
     return api('GET', '/desk/api/conversations/' + encodeURIComponent(id)).then(function (view) {
       renderConversation(view);
+      renderHandoff(view.handoff);
+      renderPromiseBox(view);
+      if (id !== canned_for) { canned_for = id; canned = null; loadCanned(id); }
       renderVerification(view.verification);
       renderAccount(view.account);
+      if (id !== prefilled_for) { prefilled_for = id; prefillHandback(view.account); }
       scheduleRender();
     }).catch(showError);
   }
@@ -181,14 +295,47 @@
   }
 
   $('take').addEventListener('click', function () { act('/take'); });
+  $('label-add').addEventListener('click', function () {
+    var name = $('label-new').value.trim();
+    if (!name) return;
+    act('/labels', {add: [name]}).then(function () { $('label-new').value = ''; });
+  });
+  $('assign').addEventListener('click', function () {
+    var agent = $('assign-agent').value.trim();
+    if (!agent) { showError('填写坐席用户名 / enter the agent\'s username'); return; }
+    act('/assign', {agent: agent}).then(function () { $('assign-agent').value = ''; });
+  });
+  $('queue-filter').addEventListener('change', function () { filter = this.value; renderQueue(); });
+  $('queue-label').addEventListener('input', function () { labelFilter = this.value.trim(); renderQueue(); });
   $('reply-form').addEventListener('submit', function (e) {
     e.preventDefault();
     var text = $('reply-text').value.trim();
     if (!text) return;
     showError('');
-    api('POST', '/desk/api/conversations/' + encodeURIComponent(selected) + '/messages',
-        {text: text, agent_only: $('reply-internal').checked})
-      .then(function (m) { $('reply-text').value = ''; appendLine(m); }).catch(showError);
+    var internal = $('reply-internal').checked;
+    var body = canned && canned.text === text && !internal ? {canned_id: canned.id} : {text: text, agent_only: internal};
+    api('POST', '/desk/api/conversations/' + encodeURIComponent(selected) + '/messages', body)
+      .then(function (m) { $('reply-text').value = ''; canned = null; typing(false); $('canned').value = ''; appendLine(m); }).catch(showError);
+  });
+  $('reply-internal').addEventListener('change', updateSend);
+  var typingOn = false, typingTimer = null;
+  function typing(on) {  // the borrower sees "typing…" while the agent writes a reply (not a note)
+    var mine = current && current.state === 'agent' && current.assigned_agent === me.username;
+    if (!mine || on === typingOn || (on && $('reply-internal').checked)) return;
+    typingOn = on;
+    api('POST', '/desk/api/conversations/' + encodeURIComponent(selected) + '/typing', {on: on}).catch(function () {});
+  }
+  $('reply-text').addEventListener('input', function () {
+    typing(this.value.trim() !== '');
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { typing(false); }, 5000);
+  });
+  $('canned').addEventListener('change', function () {
+    var option = this.options[this.selectedIndex];
+    if (!option || !option.value) { canned = null; return; }
+    canned = {id: option.value, text: option.dataset.text};
+    $('reply-text').value = canned.text;
+    $('reply-text').focus();
   });
   $('reply-text').addEventListener('keydown', function (e) {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) $('reply-form').requestSubmit();
@@ -199,6 +346,11 @@
       .forEach(function (name) { var v = $('slot-' + name).value.trim(); if (v) slots[name] = v; });
     act('/handback', {note: $('handback-note').value, internal_note: $('handback-internal').value, slots: slots})
       .then(function () { $('handback-note').value = ''; $('handback-internal').value = ''; $('handback-box').open = false; });
+  });
+  $('promise-record').addEventListener('click', function () {
+    act('/promise', {loan_number: $('promise-loan').value, amount: $('promise-amount').value.trim(),
+                     promised_date: $('promise-date').value})
+      .then(function () { if (!$('error').textContent) { $('promise-amount').value = ''; $('promise-box').open = false; } });
   });
   $('manual-verify').addEventListener('click', function () {
     act('/manual-verification', {method: $('manual-method').value, note: $('manual-note').value})
@@ -223,7 +375,13 @@
         if (ev.conversation_id === selected) appendLine(ev);
         applyEvent(ev);
       } else if (ev.type === 'conversation') {
-        if (ev.conversation_id === selected) refresh();
+        var lost = ev.previous_agent === me.username && ev.assigned_agent !== me.username && me.role !== 'supervisor';
+        if (lost && ev.conversation_id === selected) {  // a supervisor gave it to someone else
+          selected = null;
+          $('convo').hidden = true;
+          $('convo-empty').hidden = false;
+          $('convo-empty').textContent = '该会话已转给 ' + ev.assigned_agent + ' / This conversation was reassigned to ' + ev.assigned_agent;
+        } else if (ev.conversation_id === selected) refresh();
         applyEvent(ev);
       } else if (ev.type === 'delivery_failed' && ev.conversation_id === selected) {
         showError('未送达 / Not delivered: ' + ev.reason);

@@ -5,13 +5,19 @@
 (function (root) {
   'use strict';
   var CONVERSATION_FIELDS = ['channel', 'language', 'state', 'assigned_agent', 'escalation_reason', 'escalated_at',
-                             'outcome', 'last_seq', 'created_at', 'updated_at'];
+                             'outcome', 'labels', 'last_seq', 'created_at', 'updated_at'];
 
   function DeskQueue(me, overdueAfterSeconds) {
     this.me = me;
     this.overdueAfter = overdueAfterSeconds || 900;
     this.items = {};
+    this.early = {};  // conversation events for lines being fetched: the fetched line may be older
   }
+  /* The conversation the agent has open: its messages are read as they come. */
+  DeskQueue.prototype.opened = function (id) {
+    this.openId = id;
+    if (this.items[id]) this.items[id].unread = 0;
+  };
   DeskQueue.prototype.visible = function (item) {
     return this.me.role === 'supervisor' || !item.assigned_agent || item.assigned_agent === this.me.username;
   };
@@ -22,6 +28,11 @@
   };
   /* One line from the server (a fetched queue item): kept if it belongs in the queue. */
   DeskQueue.prototype.put = function (item) {
+    var early = this.early[item.conversation_id];
+    delete this.early[item.conversation_id];
+    if (early && Date.parse(early.updated_at || 0) >= Date.parse(item.updated_at || 0)) {
+      CONVERSATION_FIELDS.forEach(function (k) { if (k in early) item[k] = early[k]; });  // the event is newer
+    }
     if (item.state === 'closed' || !this.visible(item)) { delete this.items[item.conversation_id]; return; }
     this.items[item.conversation_id] = item;
   };
@@ -33,10 +44,14 @@
       item.last_message = String(ev.text || '').slice(0, 120);
       item.last_seq = Math.max(item.last_seq || 0, ev.seq || 0);
       item.updated_at = ev.created_at || item.updated_at;
+      if (ev.sender === 'borrower' && ev.conversation_id !== this.openId) item.unread = (item.unread || 0) + 1;
       return {changed: true, fetch: null};
     }
     if (ev.type === 'conversation') {
-      if (!item) return {changed: false, fetch: ev.state === 'closed' ? null : ev.conversation_id};
+      if (!item) {
+        this.early[ev.conversation_id] = ev;
+        return {changed: false, fetch: ev.state === 'closed' ? null : ev.conversation_id};
+      }
       CONVERSATION_FIELDS.forEach(function (k) { if (k in ev) item[k] = ev[k]; });
       if (item.state === 'closed' || !this.visible(item)) delete this.items[ev.conversation_id];
       return {changed: true, fetch: null};

@@ -142,3 +142,19 @@ async def has_open_dispute(s: AsyncSession, borrower_id: str) -> bool:
         )
     ).scalar_one_or_none()
     return found is not None
+
+
+async def latest_escalation(s: AsyncSession, conversation_ids: Sequence[str]) -> m.Escalation | None:
+    """The newest escalation filed under the first of these conversation ids that has one."""
+    for conversation_id in conversation_ids:
+        escalation = (
+            await s.execute(
+                select(m.Escalation)
+                .where(m.Escalation.conversation_id == conversation_id)
+                .order_by(m.Escalation.created_at.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if escalation is not None:
+            return escalation
+    return None

@@ -19,7 +19,7 @@ from ..domain.errors import DisputeOpen, DuplicatePaymentConflict, LedgerError, 
 from ..domain.promises import check_promise, promise_state, promise_window_end
 from .context import Ledger
 from .records import LoanRecords, load_records
-from .verification import authorize, borrower_loan
+from .verification import Caller, authorize, borrower_loan
 from .views import arrangement_view, disclosed_status, dispute_view, money, payment_view, promise_view
 
 
@@ -252,13 +252,16 @@ async def make_promise(
     amount: Decimal,
     promised_date: date,
     replaces: str | None = None,
+    desk_caller: Caller | None = None,
 ) -> dict[str, Any]:
     """Record a promise; with ``replaces``, the new promise replaces that open one of the loan
-    (which becomes ``replaced``), checked by the same rules with the replaced one's window end."""
+    (which becomes ``replaced``), checked by the same rules with the replaced one's window end.
+    ``desk_caller``: an agent records it for a borrower verified in the conversation (the desk's
+    door checked that); no token then."""
     today = ledger.today()
     rules = ledger.policy.promises
     async with ledger.sessions() as session, session.begin():
-        caller = await authorize(ledger, session, token, conversation_id)
+        caller = desk_caller or await authorize(ledger, session, token, conversation_id)
         loan = await borrower_loan(session, caller, loan_number, lock=True)
         await repo.lock_loan(session, loan.id)
         records = await load_records(session, loan)

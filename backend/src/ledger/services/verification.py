@@ -50,10 +50,11 @@ class Caller:
 
     borrower_id: str
     conversation_id: str
+    agent: str | None = None  # an agent acting for the borrower at the desk (the audit's actor)
 
     @property
     def actor(self) -> str:
-        return f"borrower:{self.borrower_id}"
+        return f"agent:{self.agent}" if self.agent else f"borrower:{self.borrower_id}"
 
 
 def normalise_phone(phone: str) -> str:

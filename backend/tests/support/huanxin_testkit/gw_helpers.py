@@ -93,6 +93,7 @@ class Desk:
     def __init__(self, client, csrf: str) -> None:
         self.client = client
         self.csrf = csrf
+        self.ws = None  # the desk socket, when opened (agent_desk)
 
     async def post(self, path: str, body: dict | None = None):
         return await self.client.post(path, json=body or {}, headers={"X-CSRF-Token": self.csrf})
@@ -131,6 +132,19 @@ async def desk_for(client, username: str, role: str = "agent") -> Desk:
 async def other_client(aiohttp_client, client):
     """A second client of the same running gateway, with a cookie jar of its own."""
     return await aiohttp_client(client.server)
+
+
+async def agent_desk(aiohttp_client, client, username: str, display: str, role: str = "agent", online: bool = True):
+    """A new agent on a client of their own; with ``online`` their desk socket is open."""
+    own = await other_client(aiohttp_client, client)
+    await client.app[auth_key].create_agent(username, PASSWORD, role, display_name=display)
+    status, csrf = await login(own, username)
+    assert status == 303
+    desk = Desk(own, csrf)
+    desk.ws = await own.ws_connect("/ws/desk") if online else None
+    if desk.ws is not None:
+        assert (await desk.ws.receive_json())["type"] == "hello"
+    return desk
 
 
 async def escalated_conversation(client) -> Widget:
