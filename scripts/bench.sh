@@ -8,14 +8,17 @@
 #                                gateway's added cost (starts its own processes on ports 22xxx)
 #   6. bench/fuzz_gateway.py     seeded fuzzing of the gateway's HTTP and WebSocket inputs, in-process
 #                                (FUZZ_EXAMPLES inputs, 5000 by default; fails on any 5xx or crash)
-#   6. bench/policy_lab.py       `ledger simulate` over the 100,000 loans of step 1 under two policies
+#   7. bench/policy_lab.py       `ledger simulate` over the 100,000 loans of step 1 under two policies
+#   8. bench/replicas.py         the whole stack through the gateway with two Rasa replicas against one
+#                                (PostgreSQL tracker store, Redis lock store; its own stack on ports 35xxx)
 # Needs PostgreSQL at 127.0.0.1:5432 (trust auth; BENCH_PG_HOST/BENCH_PG_PORT/BENCH_PG_USER/BENCH_DB
-# override). BENCH_ONLY="load status relief conversation turns fuzz lab" picks a subset.
+# override); bench/replicas.py also needs Redis at 127.0.0.1:6379.
+# BENCH_ONLY="load status relief conversation turns fuzz lab replicas" picks a subset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 py=backend/.venv/bin/python
-only=" ${BENCH_ONLY:-load status relief conversation turns fuzz lab} "
+only=" ${BENCH_ONLY:-load status relief conversation turns fuzz lab replicas} "
 status=0
 want() { [[ "$only" == *" $1 "* ]]; }
 
@@ -66,6 +69,11 @@ fi
 if want lab; then
   echo "==> bench: the policy lab over the synthetic portfolio (reuses step 1's database)"
   BENCH_DB="${BENCH_DB:-huanxin_bench}" $py bench/policy_lab.py "${BENCH_BORROWERS:-100000}" || status=1
+  echo
+fi
+if want replicas; then
+  echo "==> bench: two Rasa replicas against one through the gateway (starts and stops its own stack)"
+  $py bench/replicas.py || status=1
   echo
 fi
 exit $status

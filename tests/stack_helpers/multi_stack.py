@@ -8,6 +8,10 @@ databases (MULTI_DB_PREFIX, default huanxin_multi: `<prefix>` for Rasa's tracker
 `<prefix>_ledger` for the ledger and the gateway; both dropped and recreated) and its own run
 directory (STACK_RUN_DIR, default var/multi: PIDs, logs). Only the processes started here are
 stopped, by their PIDs.
+
+bench/replicas.py reuses this stack on its own ports and databases: it adds environment
+variables to every process (``extra_env``, e.g. the gateway's rate limits) and starts a second
+gateway listing one replica only (``start_gateway``).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ class MultiStack:
     base_port: int
     db_prefix: str
     model: str
+    extra_env: dict[str, str] = field(default_factory=dict)  # added to every process's environment
     pids: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -88,16 +93,18 @@ class MultiStack:
                 "HUANXIN_EVENTS_DB": str(self.run_dir / "events.sqlite3"),
             }
         )
+        env.update(self.extra_env)
         return env
 
     # ---- processes ------------------------------------------------------------------------
-    def _run(self, name: str, shell: str) -> None:
-        """`shell` runs after scripts/env.sh (secrets, RASA_HOME_DIR) in bash; output in <name>.log."""
+    def _run(self, name: str, shell: str, env: dict[str, str] | None = None) -> None:
+        """`shell` runs after scripts/env.sh (secrets, RASA_HOME_DIR) in bash; output in <name>.log;
+        ``env`` overrides some of the stack's variables for this process."""
         log = open(self.run_dir / f"{name}.log", "wb")
         proc = subprocess.Popen(
             ["bash", "-c", f". scripts/env.sh && {shell}"],
             cwd=REPO,
-            env=self.env(),
+            env={**self.env(), **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -167,6 +174,18 @@ class MultiStack:
         self._wait("gateway", f"{self.gateway_url}/healthz", 60)
         for index, url in enumerate(self.rasa_urls):
             self._wait(f"rasa{'AB'[index]}", f"{url}/version", RASA_START_S)
+
+    def start_gateway(self, name: str, port: int, rasa_urls: list[str]) -> str:
+        """Another gateway process (after start()) on ``port`` that sends turns to ``rasa_urls`` only;
+        it shares the stack's database and Redis. Returns its base URL once it answers."""
+        self._run(
+            name,
+            "cd backend && exec .venv/bin/python -m gateway serve",
+            {"GATEWAY_PORT": str(port), "RASA_URLS": ",".join(rasa_urls)},
+        )
+        url = f"http://127.0.0.1:{port}"
+        self._wait(name, f"{url}/healthz", 60)
+        return url
 
     def stop(self) -> None:
         for pid in list(self.pids.values()):
