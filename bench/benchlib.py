@@ -110,6 +110,20 @@ async def synthetic_count() -> int:
         await conn.close()
 
 
+def ensure_synthetic_portfolio(n: int) -> None:
+    """The benchmark database with exactly ``n`` synthetic loans: kept when it holds them, else
+    recreated with `ledger generate n`."""
+    import asyncio
+
+    have = asyncio.run(synthetic_count())
+    if have != n:
+        print(f"database {BENCH_DB}: {have} synthetic loans, (re)creating with `ledger generate {n}`")
+        recreate_database()
+        run_ledger("generate", str(n))
+    else:
+        print(f"database {BENCH_DB}: {n} synthetic loans already loaded")
+
+
 def synthetic_identity(i: int) -> dict[str, str]:
     """The identity answers of synthetic borrower i, derived exactly as
     ledger.services.seeding.generate_portfolio derives them (phone, date of birth, ID last 4)."""

@@ -87,13 +87,7 @@ def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     print("== bench/contact_plan.py: ledger contact-plan over a synthetic portfolio in PostgreSQL")
     print(benchlib.machine())
-    have = asyncio.run(benchlib.synthetic_count())
-    if have != n:
-        print(f"database {benchlib.BENCH_DB}: {have} synthetic loans, (re)creating with `ledger generate {n}`")
-        benchlib.recreate_database()
-        benchlib.run_ledger("generate", str(n))
-    else:
-        print(f"database {benchlib.BENCH_DB}: {n} synthetic loans already loaded")
+    benchlib.ensure_synthetic_portfolio(n)
     shanghai = ZoneInfo("Asia/Shanghai")
     at = datetime.now(shanghai).replace(hour=9, minute=30, second=0, microsecond=0)
     if at.date() != datetime.now(shanghai).date():  # the generator dates loans from today in Shanghai

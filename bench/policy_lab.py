@@ -14,7 +14,6 @@ Target: < 20 s for 100,000 loans.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
@@ -58,13 +57,7 @@ def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     print("== bench/policy_lab.py: ledger simulate over a synthetic portfolio in PostgreSQL")
     print(benchlib.machine())
-    have = asyncio.run(benchlib.synthetic_count())
-    if have != n:
-        print(f"database {benchlib.BENCH_DB}: {have} synthetic loans, (re)creating with `ledger generate {n}`")
-        benchlib.recreate_database()
-        benchlib.run_ledger("generate", str(n))
-    else:
-        print(f"database {benchlib.BENCH_DB}: {n} synthetic loans already loaded")
+    benchlib.ensure_synthetic_portfolio(n)
     with tempfile.TemporaryDirectory(prefix="policy-lab-") as tmp:
         cand = candidate_policy(Path(tmp))
         out = Path(tmp) / "report"

@@ -155,59 +155,6 @@ async def payments(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, list[
     return out
 
 
-async def arrangements(conn: AsyncConnection) -> dict[str, list[tuple[Any, ...]]]:
-    """loan id -> [(id, plan_type, accepted_on, replaces, waived fees, penalty, interest,
-    [(number, due_date, principal, interest, amount, penalty_interest, late_fees)])]."""
-    rows: list[tuple[Any, ...]] = [
-        tuple(r)
-        for r in await conn.execute(
-            select(
-                m.Arrangement.loan_id,
-                m.Arrangement.id,
-                m.Arrangement.plan_type,
-                m.Arrangement.accepted_on,
-                m.Arrangement.replaces,
-                m.Arrangement.waived_late_fees,
-                m.Arrangement.waived_penalty_interest,
-                m.Arrangement.waived_interest,
-            ).order_by(m.Arrangement.loan_id, m.Arrangement.accepted_at, m.Arrangement.id)
-        )
-    ]
-    if not rows:
-        return {}
-    schedules: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for r in await conn.execute(
-        select(
-            m.ArrangementInstalment.arrangement_id,
-            m.ArrangementInstalment.number,
-            m.ArrangementInstalment.due_date,
-            m.ArrangementInstalment.principal,
-            m.ArrangementInstalment.interest,
-            m.ArrangementInstalment.amount,
-            m.ArrangementInstalment.penalty_interest,
-            m.ArrangementInstalment.late_fees,
-        ).order_by(m.ArrangementInstalment.arrangement_id, m.ArrangementInstalment.number)
-    ):
-        schedules[r[0]].append(tuple(r[1:]))
-    out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in rows:
-        loan_id, arrangement_id, plan_type, accepted_on, replaces, waived_fees, waived_penalty, waived_interest = row
-        numbers = tuple(int(n) for n in replaces)
-        out[loan_id].append(
-            (
-                arrangement_id,
-                plan_type,
-                accepted_on,
-                numbers,
-                waived_fees,
-                waived_penalty,
-                waived_interest,
-                tuple(schedules[arrangement_id]),
-            )
-        )
-    return out
-
-
 async def promises(conn: AsyncConnection, since: date) -> dict[str, list[tuple[Any, ...]]]:
     """loan id -> [(amount, made_on, promised_date, replaced_on)] of promises dated from ``since``."""
     out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)

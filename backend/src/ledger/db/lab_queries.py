@@ -79,7 +79,7 @@ async def portfolio_batches(engine: AsyncEngine, batch_size: int = 2000) -> Asyn
                     return
                 last = rows[-1][0]
                 with_arrangements = [r[0] for r in rows if r[8]]
-                arrs = await _arrangements(conn, with_arrangements) if with_arrangements else {}
+                arrs = await arrangements(conn, with_arrangements) if with_arrangements else {}
                 yield [
                     (r[1], r[2], r[3], r[4], r[5], r[6] or "", r[7] or "", tuple(arrs.get(r[0], ())), r[9], r[10])
                     for r in rows
@@ -121,7 +121,7 @@ async def portfolio_batches(engine: AsyncEngine, batch_size: int = 2000) -> Asyn
                 .order_by(m.Payment.loan_id, m.Payment.received_on, m.Payment.created_at, m.Payment.id)
             ):
                 pays[pr[0]].append((pr[1], pr[2], pr[3]))
-            arrs = await _arrangements(conn, ids)
+            arrs = await arrangements(conn, ids)
             facts: dict[str, FactsRow] = {}
             for hr in await conn.execute(
                 select(
@@ -160,40 +160,39 @@ async def portfolio_batches(engine: AsyncEngine, batch_size: int = 2000) -> Asyn
             ]
 
 
-async def _arrangements(conn: Any, ids: list[str]) -> dict[str, list[ArrangementRow]]:
-    rows = (
-        await conn.execute(
-            select(
-                m.Arrangement.loan_id,
-                m.Arrangement.id,
-                m.Arrangement.plan_type,
-                m.Arrangement.accepted_on,
-                m.Arrangement.replaces,
-                m.Arrangement.waived_late_fees,
-                m.Arrangement.waived_penalty_interest,
-                m.Arrangement.waived_interest,
-            )
-            .where(m.Arrangement.loan_id.in_(ids))
-            .order_by(m.Arrangement.loan_id, m.Arrangement.accepted_at, m.Arrangement.id)
-        )
-    ).all()
+async def arrangements(conn: Any, ids: list[str] | None = None) -> dict[str, list[ArrangementRow]]:
+    """loan id -> [(id, plan_type, accepted_on, replaces, waived fees, penalty, interest,
+    [(number, due_date, principal, interest, amount, penalty_interest, late_fees)])], in the
+    order they were accepted; of the loans ``ids``, or of every loan (the contact planner)."""
+    query = select(
+        m.Arrangement.loan_id,
+        m.Arrangement.id,
+        m.Arrangement.plan_type,
+        m.Arrangement.accepted_on,
+        m.Arrangement.replaces,
+        m.Arrangement.waived_late_fees,
+        m.Arrangement.waived_penalty_interest,
+        m.Arrangement.waived_interest,
+    ).order_by(m.Arrangement.loan_id, m.Arrangement.accepted_at, m.Arrangement.id)
+    if ids is not None:
+        query = query.where(m.Arrangement.loan_id.in_(ids))
+    rows = (await conn.execute(query)).all()
     if not rows:
         return {}
+    schedule_query = select(
+        m.ArrangementInstalment.arrangement_id,
+        m.ArrangementInstalment.number,
+        m.ArrangementInstalment.due_date,
+        m.ArrangementInstalment.principal,
+        m.ArrangementInstalment.interest,
+        m.ArrangementInstalment.amount,
+        m.ArrangementInstalment.penalty_interest,
+        m.ArrangementInstalment.late_fees,
+    ).order_by(m.ArrangementInstalment.arrangement_id, m.ArrangementInstalment.number)
+    if ids is not None:
+        schedule_query = schedule_query.where(m.ArrangementInstalment.arrangement_id.in_([r[1] for r in rows]))
     schedules: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for r in await conn.execute(
-        select(
-            m.ArrangementInstalment.arrangement_id,
-            m.ArrangementInstalment.number,
-            m.ArrangementInstalment.due_date,
-            m.ArrangementInstalment.principal,
-            m.ArrangementInstalment.interest,
-            m.ArrangementInstalment.amount,
-            m.ArrangementInstalment.penalty_interest,
-            m.ArrangementInstalment.late_fees,
-        )
-        .where(m.ArrangementInstalment.arrangement_id.in_([r[1] for r in rows]))
-        .order_by(m.ArrangementInstalment.arrangement_id, m.ArrangementInstalment.number)
-    ):
+    for r in await conn.execute(schedule_query):
         schedules[r[0]].append(tuple(r[1:]))
     out: dict[str, list[ArrangementRow]] = defaultdict(list)
     for r in rows:

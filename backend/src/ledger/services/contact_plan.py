@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..db import contact_queries as q
+from ..db import lab_queries
 from ..db.session import Engine, create_session_factory
 from ..domain.account import ArrangementRecord, LoanContract, PaymentRecord
 from ..domain.contact_plan import (
@@ -42,7 +43,7 @@ async def build_plan(
         raise ValueError("now must be an aware datetime")
     async with engine.connect() as conn:
         borrower_rows = await q.borrowers(conn)
-        arrangements = await q.arrangements(conn)
+        arrangements = await lab_queries.arrangements(conn)
         promises = await q.promises(conn, (now - timedelta(days=3)).date())
         offers = await q.open_offers(conn, now)
         disputes = await q.loans_with_open_dispute(conn)
