@@ -71,3 +71,50 @@ def test_a_tracker_with_a_maximum_history_uses_rasas_walk(domain, dialogues, mon
     monkeypatch.setattr(applied_events, "_original", lambda t: calls.append(t) or original(t))
     tracker.applied_events()
     assert calls == [tracker]
+
+
+def held(tracker, event):
+    if any(e is event for e in tracker.events):
+        return id(event)
+    return {k: v for k, v in event.as_dict().items() if k != "timestamp"}  # each placeholder is stamped when made
+
+
+def snapshot(tracker):
+    """What a tracker holds, events by identity."""
+    from rasa.shared.core.trackers import EventVerbosity
+
+    return {
+        "events": [id(e) for e in tracker.events],
+        "maxlen": tracker.events.maxlen,
+        "slots": {name: (slot.value, slot.has_been_set) for name, slot in tracker.slots.items()},
+        # an event of the session by identity; the empty placeholder of a new tracker by value
+        "latest_message": held(tracker, tracker.latest_message),
+        "latest_bot_utterance": held(tracker, tracker.latest_bot_utterance),
+        "latest_action": tracker.latest_action,
+        "active_loop": tracker.active_loop,
+        "followup_action": tracker.followup_action,
+        "paused": tracker.is_paused(),
+        "ids": (tracker.sender_id, tracker.model_id, tracker.assistant_id, tracker.sender_source),
+        "state": tracker.current_state(EventVerbosity.ALL),
+    }
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_a_copy_holds_what_the_replayed_copy_holds_and_changes_the_same(domain, dialogues, seed):  # noqa: F811
+    applied_events.install_copy()
+    events = long_session(dialogues, seed, turns=40)
+    tracker = DialogueStateTracker.from_events("copied", [], domain.slots)
+    tracker.model_id, tracker.assistant_id = "model-1", "huanxin"
+    for n, event in enumerate(events):
+        tracker.update(copy.deepcopy(event))
+        if n % 7:
+            continue
+        before = snapshot(tracker)
+        ours, rasas = tracker.copy(), applied_events._original_copy(tracker)
+        assert snapshot(ours) == snapshot(rasas), f"differs after event {n}"
+        later = [copy.deepcopy(e) for e in events[n + 1 : n + 6]]
+        for e in later:
+            ours.update(e)
+            rasas.update(e)
+        assert snapshot(ours) == snapshot(rasas), f"the same events change the copies differently after {n}"
+        assert snapshot(tracker) == before  # the original is untouched
