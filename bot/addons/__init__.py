@@ -2,7 +2,8 @@
 the redacting, caching tracker store (addons/tracker_store.py), a cached validator of the
 action server's answers (addons/action_validation.py), cached event-type resolution
 (addons/event_types.py), dialogue states and applied events kept between predictions
-(addons/past_states.py, addons/applied_events.py), a tracker copied without replaying it, the tracker sent to actions encoded by ujson
+(addons/past_states.py, addons/applied_events.py), a tracker copied without replaying it
+(addons/applied_events.py), the tracker sent to actions encoded by ujson
 (addons/action_payload.py) and a frozen heap once the model is loaded (addons/gc_freeze.py).
 HUANXIN_ADDONS_OFF turns some off for measurement (addons/switches.py)."""
 
