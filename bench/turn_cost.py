@@ -445,14 +445,15 @@ async def measure(args: argparse.Namespace, procs: dict[str, Proc], extra: list[
                 break
             lat, cpu, silent = await long_session(session, variant.base, texts, variant.cpu_procs)
             early, late = statistics.median(lat[19:29]), statistics.median(lat[249:259])
+            # CPU is read from /proc in clock ticks (10 ms): a mean over ten turns, not a median
             whole = [sum(c) for c in cpu]
-            early_cpu, late_cpu = statistics.median(whole[19:29]), statistics.median(whole[249:259])
-            rasa_early = statistics.median(c[0] for c in cpu[19:29])
-            rasa_late = statistics.median(c[0] for c in cpu[249:259])
+            early_cpu, late_cpu = statistics.fmean(whole[19:29]), statistics.fmean(whole[249:259])
+            rasa_early = statistics.fmean(c[0] for c in cpu[19:29])
+            rasa_late = statistics.fmean(c[0] for c in cpu[249:259])
             slow = sum(1 for x in lat if x > 300)
             print(
                 f"  {name:<16} turns 20-29 → 250-259, median latency {early:.0f} → {late:.0f} ms "
-                f"({late / early:.2f}x), median CPU {early_cpu:.0f} → {late_cpu:.0f} ms ({late_cpu / early_cpu:.2f}x; "
+                f"({late / early:.2f}x), mean CPU {early_cpu:.0f} → {late_cpu:.0f} ms ({late_cpu / early_cpu:.2f}x; "
                 f"goal <= 1.5x; Rasa alone {rasa_early:.0f} → {rasa_late:.0f} ms); slowest {max(lat):.0f} ms, "
                 f"turns over 300 ms: {slow}, without an answer: {silent}"
             )
