@@ -3,7 +3,7 @@ the redacting, caching tracker store (addons/tracker_store.py), a cached validat
 action server's answers (addons/action_validation.py), cached event-type resolution
 (addons/event_types.py), dialogue states and applied events kept between predictions
 (addons/past_states.py, addons/applied_events.py), a tracker copied without replaying it
-(addons/applied_events.py), the tracker sent to actions encoded by ujson
+(addons/tracker_copy.py), the tracker sent to actions encoded by ujson
 (addons/action_payload.py) and a frozen heap once the model is loaded (addons/gc_freeze.py).
 HUANXIN_ADDONS_OFF turns some off for measurement (addons/switches.py)."""
 
@@ -24,7 +24,7 @@ if switches.enabled("applied_events_cache"):
 
     _install_applied_events()
 if switches.enabled("tracker_copy"):
-    from addons.applied_events import install_copy as _install_tracker_copy
+    from addons.tracker_copy import install as _install_tracker_copy
 
     _install_tracker_copy()
 if switches.enabled("fast_action_json"):

@@ -92,6 +92,18 @@ def applied_events(self: Any) -> list[Any]:
     return list(applied)
 
 
+def carry_over(source: Any, twin: Any) -> None:
+    """Give ``twin`` (a copy of ``source`` with the same events in a new deque) what ``source``
+    has worked out for all its events, so the copy's first call walks nothing."""
+    memo: _Memo | None = source.__dict__.get(MEMO)
+    events = twin.events
+    twin.__dict__.pop(MEMO, None)
+    if memo is None or memo.events is not source.events or memo.seen != len(events) or events.maxlen is not None:
+        return
+    if memo.seen and events[-1] is memo.last:
+        twin.__dict__[MEMO] = _Memo(events, memo.seen, memo.last, list(memo.applied), memo.loop_names)
+
+
 def install() -> None:
     global _original
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -99,42 +111,3 @@ def install() -> None:
     if _original is None:
         _original = DialogueStateTracker.applied_events
         DialogueStateTracker.applied_events = applied_events
-
-
-# ---- a tracker's copy without replaying its events ----------------------------------------
-
-_original_copy: Any = None
-
-
-def copy_tracker(self: Any) -> Any:
-    """``DialogueStateTracker.copy()`` without the replay: Rasa copies the tracker before every
-    action it runs (``MessageProcessor._run_action``) by replaying every event of the session into
-    a new tracker. The state those events give is the state the tracker holds, so the copy takes
-    that state: the slots, the active loop and the latest action copied (events change them in
-    place), the rest shared as the replay shares it (the event objects), the events in a new deque
-    of the same length limit. tests/bot/test_applied_events.py compares both copies, and what
-    the same events do to each."""
-    import copy as copying
-    from collections import deque
-
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    if type(self) is not DialogueStateTracker:
-        return _original_copy(self)
-    twin = copying.copy(self)
-    twin.__dict__.pop(MEMO, None)
-    twin.events = deque(self.events, self.events.maxlen)
-    twin.slots = {name: copying.copy(slot) for name, slot in self.slots.items()}
-    twin.active_loop = copying.copy(self.active_loop)
-    twin.latest_action = dict(self.latest_action) if self.latest_action is not None else None
-    twin.model_id = twin.assistant_id = twin.sender_source = None  # as the replay's new tracker
-    return twin
-
-
-def install_copy() -> None:
-    global _original_copy
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    if _original_copy is None:
-        _original_copy = DialogueStateTracker.copy
-        DialogueStateTracker.copy = copy_tracker

@@ -47,6 +47,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from addons import switches
+from addons.tracker_copy import copy_state
 from huanxin_redaction import MASK, mask_identity_numbers
 
 IDENTITY_SLOTS = ("identity_phone", "identity_dob", "identity_id_last4")
@@ -288,7 +289,7 @@ class _Cached:
     read or written, ``session_start`` the latest SessionStarted's timestamp, ``requested`` the
     redaction's form state after ``events`` (redaction_state)."""
 
-    __slots__ = ("events", "in_session", "rows", "last_id", "session_start", "requested")
+    __slots__ = ("events", "in_session", "rows", "last_id", "session_start", "requested", "tracker")
 
     def __init__(
         self,
@@ -305,12 +306,25 @@ class _Cached:
         self.last_id = last_id
         self.session_start = session_start
         self.requested = requested
+        self.tracker: DialogueStateTracker | None = None  # ``events`` applied (see _tracker_of)
 
 
 def _in_session(timestamp: float | None, session_start: float | None) -> bool:
     """Rasa's filter: ``timestamp >= session_start OR session_start IS NULL`` (SQL: a NULL
     timestamp is not >= anything)."""
     return session_start is None or (timestamp is not None and timestamp >= session_start)
+
+
+def _carry_tracker(entry: _Cached, grown: _Cached) -> None:
+    """``grown``'s tracker from ``entry``'s, by applying only the events added (a tracker from
+    the same events replayed: what ``DialogueStateTracker.from_events`` gives)."""
+    if entry.tracker is None or grown.events[: len(entry.events)] != entry.events:
+        return
+    tracker = copy_state(entry.tracker)
+    for event in itertools.islice(grown.events, len(entry.events), None):
+        tracker.update(event)
+    tracker.applied_events()
+    grown.tracker = tracker
 
 
 def _deserialise(data: str) -> list[Event]:
@@ -322,10 +336,10 @@ class RedactingSQLTrackerStore(UncachedRedactingSQLTrackerStore):
     """The redacting store with each conversation's stored events kept in process.
 
     A turn's retrieve asks the database one cheap question, ``count(id), max(id)`` of the
-    conversation's rows: unchanged, the tracker is rebuilt from the kept events (no rows read,
-    nothing deserialised); grown (another Rasa instance served the conversation: several
-    instances share the store, and the lock store serialises a conversation's turns), only
-    the new rows are read; anything else (rows removed, a new session started elsewhere)
+    conversation's rows: unchanged, the tracker is a copy of the one the kept events make
+    (addons/tracker_copy.py: no rows read, nothing deserialised, nothing replayed); grown
+    (another Rasa instance served the conversation: several instances share the store, and the
+    lock store serialises a conversation's turns), only the new rows are read and applied; anything else (rows removed, a new session started elsewhere)
     reads the conversation again as Rasa does. A save inserts only the events after those
     stored (Rasa's rule: the tracker's events past the number stored for the latest session)
     and redacts only those, carrying the form's state over from the events before; the kept
@@ -394,7 +408,9 @@ class RedactingSQLTrackerStore(UncachedRedactingSQLTrackerStore):
                 events.extend(_deserialise(record.data))
                 in_session += 1
         requested = redaction_state(itertools.islice(events, len(entry.events), None), entry.requested)
-        return _Cached(events, in_session, rows, records[-1].id, entry.session_start, requested)
+        grown = _Cached(events, in_session, rows, records[-1].id, entry.session_start, requested)
+        _carry_tracker(entry, grown)
+        return grown
 
     def _remember(self, sender_id: str, entry: _Cached) -> None:
         self._cache[sender_id] = entry
@@ -409,7 +425,10 @@ class RedactingSQLTrackerStore(UncachedRedactingSQLTrackerStore):
             entry = self._fresh(session, sender_id)
         if entry is None or not self.domain or not entry.events:
             return None
-        return DialogueStateTracker.from_events(sender_id, list(entry.events), self.domain.slots)
+        if entry.tracker is None:
+            entry.tracker = DialogueStateTracker.from_events(sender_id, list(entry.events), self.domain.slots)
+            entry.tracker.applied_events()  # kept up to date from now on (addons/applied_events.py)
+        return copy_state(entry.tracker)
 
     # ---- writing
 
@@ -455,14 +474,13 @@ class RedactingSQLTrackerStore(UncachedRedactingSQLTrackerStore):
                     events.extend(_deserialise(data))
                     in_session += 1
             last_id = max(ids)
-            self._remember(
-                sender_id,
-                _Cached(
-                    events,
-                    in_session,
-                    entry.rows + len(records),
-                    max(last_id, entry.last_id or 0),
-                    entry.session_start,
-                    redaction_state(new_events, entry.requested),
-                ),
+            saved = _Cached(
+                events,
+                in_session,
+                entry.rows + len(records),
+                max(last_id, entry.last_id or 0),
+                entry.session_start,
+                redaction_state(new_events, entry.requested),
             )
+            _carry_tracker(entry, saved)
+            self._remember(sender_id, saved)

@@ -6,7 +6,7 @@ import pytest
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from addons import applied_events
+from addons import applied_events, tracker_copy
 from test_past_states import dialogues, domain, long_session  # noqa: F401  (fixtures)
 
 
@@ -101,7 +101,7 @@ def snapshot(tracker):
 
 @pytest.mark.parametrize("seed", [5, 6])
 def test_a_copy_holds_what_the_replayed_copy_holds_and_changes_the_same(domain, dialogues, seed):  # noqa: F811
-    applied_events.install_copy()
+    tracker_copy.install()
     events = long_session(dialogues, seed, turns=40)
     tracker = DialogueStateTracker.from_events("copied", [], domain.slots)
     tracker.model_id, tracker.assistant_id = "model-1", "huanxin"
@@ -110,11 +110,14 @@ def test_a_copy_holds_what_the_replayed_copy_holds_and_changes_the_same(domain, 
         if n % 7:
             continue
         before = snapshot(tracker)
-        ours, rasas = tracker.copy(), applied_events._original_copy(tracker)
+        tracker.applied_events()  # worked out on the original: the copy carries it over
+        ours, rasas = tracker.copy(), tracker_copy._original(tracker)
         assert snapshot(ours) == snapshot(rasas), f"differs after event {n}"
+        assert same(ours.applied_events(), applied_events._original(ours))
         later = [copy.deepcopy(e) for e in events[n + 1 : n + 6]]
         for e in later:
             ours.update(e)
             rasas.update(e)
         assert snapshot(ours) == snapshot(rasas), f"the same events change the copies differently after {n}"
+        assert same(ours.applied_events(), applied_events._original(rasas))
         assert snapshot(tracker) == before  # the original is untouched
