@@ -339,8 +339,9 @@ class RedactingSQLTrackerStore(UncachedRedactingSQLTrackerStore):
     conversation's rows: unchanged, the tracker is a copy of the one the kept events make
     (addons/tracker_copy.py: no rows read, nothing deserialised, nothing replayed); grown
     (another Rasa instance served the conversation: several instances share the store, and the
-    lock store serialises a conversation's turns), only the new rows are read and applied; anything else (rows removed, a new session started elsewhere)
-    reads the conversation again as Rasa does. A save inserts only the events after those
+    lock store serialises a conversation's turns), only the new rows are read and applied;
+    anything else (rows removed, a new session started elsewhere) reads the conversation again
+    as Rasa does. A save inserts only the events after those
     stored (Rasa's rule: the tracker's events past the number stored for the latest session)
     and redacts only those, carrying the form's state over from the events before; the kept
     events are then what those rows read back as. The tracker returned is the one Rasa's own
