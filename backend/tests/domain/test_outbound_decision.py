@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ledger.domain.contact_plan import HeldContact, PlannedContact
-from ledger.domain.outbound import QueuedContact, RetryRules, decide
+from ledger.domain.outbound import QueuedContact, RetryRules, decide, stop_reply_language
 
 KEY = "HX0000000005/before_due/2026-12-01/i3"
 NOW = datetime(2026, 12, 1, 1, 30, tzinfo=UTC)
@@ -89,3 +89,24 @@ def test_a_contact_left_attempted_by_a_stopped_worker_is_sent_again_even_at_the_
     rules = RetryRules(max_attempts=2)
     stopped = row(status="attempted", attempts=2, last_attempt_at=NOW - timedelta(seconds=5))
     assert decide(stopped, planned(), {}, NOW, rules).action == "send"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("TD", "zh"),
+        (" td。", "zh"),
+        ("退订", "zh"),
+        ("【退订】", "zh"),
+        ("STOP", "en"),
+        ("Stop!", "en"),
+        ("ＳＴＯＰ", "en"),
+    ],
+)
+def test_stop_words_in_any_case_width_or_punctuation(text, language):
+    assert stop_reply_language(text) == language
+
+
+@pytest.mark.parametrize("text", ["", "好的", "TDX", "stop calling at night", "不要退订", "T D"])
+def test_other_replies_are_not_a_stop(text):
+    assert stop_reply_language(text) is None

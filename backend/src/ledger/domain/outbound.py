@@ -10,6 +10,7 @@ exponential backoff up to ``RetryRules.max_attempts`` attempts.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -94,4 +95,17 @@ def decide(
     return Decision("send", text=fresh.text)
 
 
-__all__ = ["Decision", "QueuedContact", "RetryRules", "decide"]
+# The replies that opt a borrower out of the channel they came on, and the language of each
+# (the confirmation is written in it: a reply from an unknown number gets the same answer).
+STOP_WORDS: Mapping[str, str] = {"TD": "zh", "退订": "zh", "STOP": "en", "UNSUBSCRIBE": "en"}
+_TRIM = " \t\r\n.,!?;:。，！？；：、\"'“”‘’()（）【】[]"
+
+
+def stop_reply_language(text: str) -> str | None:
+    """The language of a STOP reply ("TD", "退订", "STOP", in any case, full-width or with
+    punctuation around it), or None when ``text`` is not one."""
+    word = unicodedata.normalize("NFKC", text).strip(_TRIM).upper()
+    return STOP_WORDS.get(word)
+
+
+__all__ = ["STOP_WORDS", "Decision", "QueuedContact", "RetryRules", "decide", "stop_reply_language"]

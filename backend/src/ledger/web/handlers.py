@@ -13,7 +13,7 @@ from ..db.session import ping
 from ..scopes import Scope
 from ..services import borrowers, desk, escalations, loans, relief, traces, verification
 from . import schemas as s
-from .keys import CLIENT, ENGINE, LEDGER, OPENAPI, POLICY
+from .keys import CADENCE, CLIENT, ENGINE, LEDGER, OPENAPI, POLICY
 from .problem import from_validation_error, problem
 from .registry import operation
 
@@ -184,6 +184,31 @@ async def put_contact_preferences(request: web.Request) -> web.Response:
         **borrower_headers(request),
     )
     return respond(s.ContactPreferences, payload)
+
+
+@operation(
+    "POST",
+    "/api/v1/stop-replies",
+    summary="A borrower's reply to a reminder: a STOP (TD, 退订, STOP) opts that channel out at once",
+    body=s.StopReplyRequest,
+    responses={200: s.StopReplyResult},
+    errors=(401,),
+    borrower="optional",
+    scopes=BOT + DESK,
+)
+@guarded
+async def post_stop_reply(request: web.Request) -> web.Response:
+    body = await parse_body(request, s.StopReplyRequest)
+    payload = await borrowers.record_stop_reply(
+        request.app[LEDGER],
+        channel=body.channel,
+        text=body.text,
+        phone=body.phone,
+        confirmations=request.app[CADENCE].stop_confirmation,
+        client=request.get(CLIENT, "api"),
+        **borrower_headers(request),
+    )
+    return respond(s.StopReplyResult, payload)
 
 
 @operation(
