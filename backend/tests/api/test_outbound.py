@@ -306,3 +306,26 @@ def test_ledger_outbound_twice_at_the_same_clock_delivers_once(database_url, tmp
         timeout=120,
     )
     assert bad.returncode == 2 and "--at" in bad.stderr
+
+
+async def test_recording_a_plan_larger_than_one_statement_can_carry(database_url):
+    """PostgreSQL takes at most 32,767 parameters a statement (14 a row: 2,340 rows): a day's
+    plan of a large portfolio is recorded in chunks."""
+    ids = await seeded(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            loan_id = (await q.loan_ids_by_number(conn, ["HX0000000005"]))["HX0000000005"]
+        rows = [
+            dict(idempotency_key=f"HX0000000005/bulk/2026-12-01/{i}", borrower_id=ids["D5"], loan_id=loan_id,
+                 reason="before_due", channel="sms", template="before_due", language="zh", subject={},
+                 status="planned", send_after=NOW, send_before=NOW + timedelta(hours=1), attempts=0,
+                 created_at=NOW, updated_at=NOW)
+            for i in range(2500)
+        ]  # fmt: skip
+        async with create_session_factory(engine)() as s, s.begin():
+            assert await q.record_planned(s, rows) == 2500
+        async with create_session_factory(engine)() as s, s.begin():
+            assert await q.record_planned(s, rows) == 0
+    finally:
+        await engine.dispose()

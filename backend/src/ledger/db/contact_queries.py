@@ -265,10 +265,17 @@ async def record_planned(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = m.ContactRecord.__table__
     assert isinstance(table, Table)
-    result = await session.execute(
-        insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    inserted = 0
+    wanted = list(rows)
+    # PostgreSQL takes at most 32,767 parameters a statement (14 a row): chunks of 1,000 rows.
+    for start in range(0, len(wanted), 1000):
+        result = await session.execute(
+            insert(table)
+            .values(wanted[start : start + 1000])
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        inserted += int(getattr(result, "rowcount", 0) or 0)
+    return inserted
 
 
 async def contacts_by_key(session: AsyncSession, keys: Iterable[str]) -> list[m.ContactRecord]:
