@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -329,3 +329,71 @@ async def test_recording_a_plan_larger_than_one_statement_can_carry(database_url
             assert await q.record_planned(s, rows) == 0
     finally:
         await engine.dispose()
+
+
+async def test_a_stop_reply_holds_the_pending_reminder_on_that_channel(client, clock, settings, tmp_path):
+    """D5's before-due SMS is planned and recorded; D5 replies "TD" by SMS before it is sent:
+    the opt-out is recorded at once and the dispatcher leaves D5's SMS alone (not switched to
+    the web either); the other reminders go out."""
+    from ledger.domain.demo import DEMO_BORROWERS
+    from ledger.services.seeding import seed_demo
+    from ledger.web.keys import LEDGER
+
+    from .conftest import AUTH
+
+    clock.now = NOW.astimezone(UTC)
+    await seed_demo(client.app[LEDGER].sessions, salt=SALT, today=date(2026, 12, 1))
+    engine = create_engine(settings.database_url)
+    try:
+        plan = await build_plan(engine, POLICY, CADENCE, NOW)
+        async with engine.connect() as conn:
+            loan_ids = await q.loan_ids_by_number(conn, [c.loan_number for c in plan.contacts])
+        await record_plan(engine, plan, loan_ids, NOW)
+    finally:
+        await engine.dispose()
+    assert "HX0000000005" in {c.loan_number for c in plan.contacts}
+    resp = await client.post(
+        "/api/v1/stop-replies", headers=AUTH, json={"channel": "sms", "text": "TD", "phone": DEMO_BORROWERS["D5"].phone}
+    )
+    assert (await resp.json())["stop"] is True
+    report = await run_dispatch(settings.database_url, NOW + timedelta(minutes=1), sinks(tmp_path), plan_first=False)
+    got = sent(tmp_path)
+    assert "HX0000000005" not in got and report.held.get("opted_out") == 1
+    assert got == {
+        n: v for n, v in {c.loan_number: (c.reason, c.channel) for c in plan.contacts}.items() if n != "HX0000000005"
+    }
+
+
+async def test_the_sms_adapter_hands_the_phone_to_the_provider_only_and_reports_each_result():
+    from ledger.services.channels import HttpSmsAdapter, SendError
+
+    class Provider:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, str, str]] = []
+
+        async def submit(self, phone: str, text: str, idempotency_key: str) -> str:
+            self.calls.append((phone, text, idempotency_key))
+            if idempotency_key.endswith("/bad"):
+                raise SendError("HTTP 503")
+            return "msg-1"
+
+    phones = {"b1": "13800000001", "b2": None}
+
+    async def phone_of(borrower_id: str) -> str | None:
+        return phones.get(borrower_id)
+
+    provider = Provider()
+    adapter = HttpSmsAdapter(provider, phone_of)
+    msgs = [
+        OutboundMessage("L1/x/ok", "b1", "L1", "sms", "before_due", "zh", "hello"),
+        OutboundMessage("L1/x/bad", "b1", "L1", "sms", "before_due", "zh", "hello"),
+        OutboundMessage("L2/x/ok", "b2", "L2", "sms", "before_due", "zh", "hello"),
+    ]
+    results = await adapter.send(msgs, NOW)
+    assert [(r.delivered, r.error) for r in results] == [
+        (True, None),
+        (False, "provider: HTTP 503"),
+        (False, "no phone number on file"),
+    ]
+    assert provider.calls == [("13800000001", "hello", "L1/x/ok"), ("13800000001", "hello", "L1/x/bad")]
+    assert not any("13800000001" in (r.error or "") for r in results)
