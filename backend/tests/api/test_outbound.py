@@ -397,3 +397,38 @@ async def test_the_sms_adapter_hands_the_phone_to_the_provider_only_and_reports_
     ]
     assert provider.calls == [("13800000001", "hello", "L1/x/ok"), ("13800000001", "hello", "L1/x/bad")]
     assert not any("13800000001" in (r.error or "") for r in results)
+
+
+async def test_the_verified_borrower_reads_the_reminders_delivered_to_them(client, clock, settings, tmp_path):
+    """After the dispatch, D4 (verified) reads one reminder: its milestone SMS, with its loan and
+    subject; D5 reads its before-due reminder; D4's token does not read D5's."""
+    from ledger.services.seeding import seed_demo
+    from ledger.web.keys import LEDGER
+
+    from .helpers import as_borrower
+
+    clock.now = NOW.astimezone(UTC)
+    ids = await seed_demo(client.app[LEDGER].sessions, salt=SALT, today=date(2026, 12, 1))
+    headers = await as_borrower(client, "D4", "conv-d4")
+    resp = await client.get(f"/api/v1/borrowers/{ids['D4']}/reminders", headers=headers)
+    assert resp.status == 200 and await resp.json() == {"reminders": []}
+    await run_dispatch(settings.database_url, NOW, sinks(tmp_path))
+    resp = await client.get(f"/api/v1/borrowers/{ids['D4']}/reminders", headers=headers)
+    [reminder] = (await resp.json())["reminders"]
+    assert (reminder["loan_number"], reminder["reason"], reminder["channel"]) == (
+        "HX0000000004",
+        "dpd_milestone",
+        "sms",
+    )
+    assert reminder["subject"]["days_past_due"] and reminder["delivered_at"].startswith("2026-12-01T01:30")
+    d5 = await as_borrower(client, "D5", "conv-d5")
+    resp = await client.get(f"/api/v1/borrowers/{ids['D5']}/reminders", headers=d5)
+    assert [(r["reason"], r["subject"]) for r in (await resp.json())["reminders"]] == [
+        ("before_due", {"instalment": "3", "due_date": "2026-12-11"})
+    ]
+    resp = await client.get(f"/api/v1/borrowers/{ids['D5']}/reminders", headers=headers)
+    assert resp.status in (403, 404)
+    resp = await client.get(
+        f"/api/v1/borrowers/{ids['D4']}/reminders", headers={"Authorization": headers["Authorization"]}
+    )
+    assert resp.status == 401

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
 from typing import Any
 
+from ..db import contact_queries
 from ..db import models as m
 from ..db import repositories as repo
 from ..domain.errors import NotFound, VerificationRequired
@@ -144,3 +146,39 @@ async def record_stop_reply(
                 detail={"channel": channel, "by": "stop_reply", **via, "before": before, "after": _preferences(pref)},
             )
     return {"stop": True, "channel": channel, "confirmation": confirmations.get(language)}
+
+
+REMINDER_LOOKBACK = timedelta(days=7)
+
+
+async def recent_reminders(
+    ledger: Ledger, *, token: str | None, conversation_id: str | None, borrower_id: str
+) -> dict[str, Any]:
+    """The reminders delivered to the verified borrower in the last 7 days, newest first: what
+    the web chat shows as notices when the borrower opens it, and what a conversation that
+    follows a reminder starts from (its reason, loan and subject). Audited as a disclosure."""
+    now = ledger.now()
+    async with ledger.sessions() as session, session.begin():
+        caller = await authorize(ledger, session, token, conversation_id)
+        require_same_borrower(caller, borrower_id)
+        rows = await contact_queries.delivered_to_borrower(session, borrower_id, now - REMINDER_LOOKBACK)
+        await repo.add_audit(
+            session,
+            at=now,
+            actor=caller.actor,
+            action="reminders_disclosed",
+            borrower_id=borrower_id,
+            detail={"conversation_id": caller.conversation_id, "count": len(rows)},
+        )
+    return {
+        "reminders": [
+            {
+                "loan_number": number,
+                "reason": reason,
+                "channel": channel,
+                "subject": {str(k): str(v) for k, v in (subject or {}).items()},
+                "delivered_at": (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat(),
+            }
+            for number, reason, channel, subject, at in rows
+        ]
+    }

@@ -187,6 +187,22 @@ async def put_contact_preferences(request: web.Request) -> web.Response:
 
 
 @operation(
+    "GET",
+    "/api/v1/borrowers/{borrower_id}/reminders",
+    summary="Reminders delivered to the verified borrower in the last 7 days (web notices; what a reply follows)",
+    responses={200: s.RecentReminders},
+    borrower="required",
+    scopes=BOT,
+)
+@guarded
+async def get_recent_reminders(request: web.Request) -> web.Response:
+    payload = await borrowers.recent_reminders(
+        request.app[LEDGER], borrower_id=request.match_info["borrower_id"], **borrower_headers(request)
+    )
+    return respond(s.RecentReminders, payload)
+
+
+@operation(
     "POST",
     "/api/v1/stop-replies",
     summary="A borrower's reply to a reminder: a STOP (TD, 退订, STOP) opts that channel out at once",

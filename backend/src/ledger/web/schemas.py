@@ -254,6 +254,18 @@ class StopReplyResult(Response):
     confirmation: str | None  # the text to send back (None when it was not a STOP)
 
 
+class DeliveredReminder(Response):
+    loan_number: str
+    reason: str
+    channel: Channel
+    subject: dict[str, str]  # instalment and due date, promise date, or offer id and expiry
+    delivered_at: str  # ISO 8601, UTC
+
+
+class RecentReminders(Response):
+    reminders: list[DeliveredReminder]
+
+
 class LoanSummary(Response):
     loan_number: str
     product: str
