@@ -95,6 +95,7 @@ class CadenceModel(_Model):
     version: Annotated[int, Field(ge=1, le=1)]
     sender: LocalizedModel
     stop: LocalizedModel
+    stop_confirmation: LocalizedModel
     priority: list[Text]
     quiet_days: QuietDaysModel
     reasons: ReasonsModel
@@ -164,6 +165,7 @@ def parse_cadence(text: str, policy: Policy) -> Cadence:
     return Cadence(
         sender=_lt(m.sender),
         stop=_lt(m.stop),
+        stop_confirmation=_lt(m.stop_confirmation),
         priority=tuple(m.priority),
         quiet_weekdays=frozenset(m.quiet_days.weekdays),
         quiet_dates=frozenset(m.quiet_days.dates),

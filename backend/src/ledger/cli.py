@@ -1,5 +1,5 @@
 """`ledger` command: serve | migrate | seed-demo | copy-demo KEY... | generate N | create-token | consume-events |
-simulate | release-check | apply-policy | contact-plan."""
+simulate | release-check | apply-policy | contact-plan | outbound."""
 
 from __future__ import annotations
 
@@ -292,6 +292,40 @@ def contact_plan(settings: Settings, args: argparse.Namespace) -> dict:
     return asyncio.run(run())
 
 
+def outbound(settings: Settings, args: argparse.Namespace) -> int:
+    """The dispatcher (docs/outbound.md): plan at the clock, record, re-check and send through the
+    file sinks under --out/outbound/. --at or --once: one pass, its report printed as JSON;
+    otherwise a pass every --interval seconds at the real clock until stopped."""
+    import time
+    from pathlib import Path
+
+    from .cadence_file import load_cadence
+    from .db.session import create_engine
+    from .policy_file import load_policy
+    from .services.channels import default_adapters
+    from .services.outbound import dispatch
+    from .settings import REPO_ROOT
+
+    policy = load_policy(settings.policy_file)
+    cadence = load_cadence(settings.cadence_file, policy)
+    at = parse_clock(args.at) if args.at else None
+    adapters = default_adapters(Path(args.out) if args.out else REPO_ROOT / "var")
+
+    async def one_pass(now: datetime) -> dict:
+        engine = create_engine(settings.database_url)
+        try:
+            return (await dispatch(engine, policy, cadence, now, adapters)).as_dict()
+        finally:
+            await engine.dispose()
+
+    while True:
+        now = at or datetime.now(UTC)
+        print(json.dumps({"at": now.isoformat(), **asyncio.run(one_pass(now))}, ensure_ascii=False), flush=True)
+        if at is not None or args.once:
+            return 0
+        time.sleep(args.interval)
+
+
 def serve(settings: Settings) -> None:
     """Serve the API. With LEDGER_WORKERS=N > 1, N processes share the port (SO_REUSEPORT, the
     kernel spreads connections over them); each has its own event loop and connection pool.
@@ -430,7 +464,18 @@ def main(argv: list[str] | None = None) -> int:
     plan.add_argument(
         "--cadence", default=None, help="a cadence file to try (default: LEDGER_CADENCE_FILE or the packaged one)"
     )
+    out = sub.add_parser(
+        "outbound",
+        help="the outbound dispatcher: send the reminders due at a clock through the file sinks, "
+        "each once, re-checking every contact rule at send time; docs/outbound.md",
+    )
+    out.add_argument("--at", default=None, help="the clock, ISO 8601 with offset (one pass; default: now)")
+    out.add_argument("--once", action="store_true", help="one pass at the real clock, then exit")
+    out.add_argument("--interval", type=float, default=60.0, help="seconds between passes (default 60)")
+    out.add_argument("--out", default=None, help="where the file sinks write (default: var/; files outbound/*.jsonl)")
     args = parser.parse_args(argv)
+    if args.command == "outbound" and args.interval <= 0:
+        out.error("--interval must be positive")
     if args.command == "consume-events" and not 1 <= args.batch <= 5000:
         con.error("--batch must be between 1 and 5000")
     if args.command == "simulate" and (args.workers < 1 or args.batch_size < 1):
@@ -476,6 +521,8 @@ def main(argv: list[str] | None = None) -> int:
             return release_check(settings, args)
         elif args.command == "contact-plan":
             print(json.dumps(contact_plan(settings, args), ensure_ascii=False, indent=1), flush=True)
+        elif args.command == "outbound":
+            return outbound(settings, args)
         elif args.command == "create-token":
             token = secrets.token_urlsafe(32)
             if args.name:

@@ -34,6 +34,7 @@ SAMPLE_BODIES: dict[str, dict] = {
         "id_last4": "4321",
     },
     "put_contact_preferences": {"stop_all": True, "opted_out_channels": ["sms"]},
+    "post_stop_reply": {"channel": "sms", "text": "TD", "phone": "13800000001"},
     "post_payment": {"external_ref": "SCOPE-PAY-1", "amount": "100.00", "received_on": "{today}"},
     "post_hardship_case": HARDSHIP,
     "post_evaluation": {"hardship_case_id": "{hardship_case_id}"},

@@ -26,18 +26,19 @@ from . import models as m
 PENDING = ("planned", "attempted")
 
 
-async def borrowers(conn: AsyncConnection) -> list[tuple[Any, ...]]:
-    """(id, timezone, language, stop_all or None, opted_out_channels or None) of every borrower with a loan."""
-    rows = await conn.execute(
-        select(
-            m.Borrower.id,
-            m.Borrower.timezone,
-            m.Borrower.language,
-            m.ContactPreference.stop_all,
-            m.ContactPreference.opted_out_channels,
-        ).outerjoin(m.ContactPreference, m.ContactPreference.borrower_id == m.Borrower.id)
-    )
-    return [tuple(r) for r in rows]
+async def borrowers(conn: AsyncConnection, loan_ids: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
+    """(id, timezone, language, stop_all or None, opted_out_channels or None) of every borrower
+    (or only those of the loans ``loan_ids``)."""
+    query = select(
+        m.Borrower.id,
+        m.Borrower.timezone,
+        m.Borrower.language,
+        m.ContactPreference.stop_all,
+        m.ContactPreference.opted_out_channels,
+    ).outerjoin(m.ContactPreference, m.ContactPreference.borrower_id == m.Borrower.id)
+    if loan_ids is not None:
+        query = query.where(m.Borrower.id.in_(select(m.Loan.borrower_id).where(m.Loan.id.in_(list(loan_ids)))))
+    return [tuple(r) for r in await conn.execute(query)]
 
 
 async def all_loan_ids(conn: AsyncConnection) -> set[str]:
@@ -184,15 +185,19 @@ async def loans_with_open_dispute(conn: AsyncConnection) -> set[str]:
     return set((await conn.execute(select(m.Dispute.loan_id).where(m.Dispute.status == "open"))).scalars())
 
 
-async def recent_contacts(conn: AsyncConnection, since: datetime) -> dict[str, list[tuple[Any, ...]]]:
+async def recent_contacts(
+    conn: AsyncConnection, since: datetime, *, delivered_only: bool = False
+) -> dict[str, list[tuple[Any, ...]]]:
     """loan id -> [(idempotency_key, channel, at, status)] of delivered contacts (at = delivery)
-    and pending ones (at = send_after) from ``since``; failed contacts count against nothing."""
+    and pending ones (at = send_after) from ``since``; failed contacts count against nothing.
+    ``delivered_only``: the pending ones are left out too (the dispatcher's check at send time)."""
     out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     h = m.ContactRecord
+    counted = (h.status == "delivered") & (h.delivered_at >= since)
+    if not delivered_only:
+        counted = counted | (h.status.in_(PENDING) & (h.send_after >= since))
     for r in await conn.execute(
-        select(h.loan_id, h.idempotency_key, h.channel, h.status, h.delivered_at, h.send_after).where(
-            ((h.status == "delivered") & (h.delivered_at >= since)) | (h.status.in_(PENDING) & (h.send_after >= since))
-        )
+        select(h.loan_id, h.idempotency_key, h.channel, h.status, h.delivered_at, h.send_after).where(counted)
     ):
         delivered = r[3] == "delivered"
         out[r[0]].append((r[1], r[2], r[4] if delivered else r[5], "delivered" if delivered else "pending"))
@@ -207,10 +212,17 @@ async def record_planned(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = m.ContactRecord.__table__
     assert isinstance(table, Table)
-    result = await session.execute(
-        insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    inserted = 0
+    wanted = list(rows)
+    # PostgreSQL takes at most 32,767 parameters a statement (14 a row): chunks of 1,000 rows.
+    for start in range(0, len(wanted), 1000):
+        result = await session.execute(
+            insert(table)
+            .values(wanted[start : start + 1000])
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        inserted += int(getattr(result, "rowcount", 0) or 0)
+    return inserted
 
 
 async def contacts_by_key(session: AsyncSession, keys: Iterable[str]) -> list[m.ContactRecord]:
@@ -251,3 +263,89 @@ async def mark_failed(session: AsyncSession, key: str, at: datetime, failure: st
         .values(status="failed", failure=failure[:500], updated_at=at)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def loan_ids_by_number(conn: AsyncConnection, numbers: Iterable[str]) -> dict[str, str]:
+    wanted = list(set(numbers))
+    if not wanted:
+        return {}
+    rows = await conn.execute(select(m.Loan.loan_number, m.Loan.id).where(m.Loan.loan_number.in_(wanted)))
+    return {number: lid for number, lid in rows}
+
+
+async def due_contacts(
+    session: AsyncSession, now: datetime, *, after_id: int = 0, limit: int = 500
+) -> list[tuple[Any, ...]]:
+    """The queue: contacts not delivered whose send interval holds ``now``, in id order after
+    ``after_id``: (id, idempotency_key, borrower_id, loan_id, loan_number, channel, status,
+    attempts, send_after, send_before, last_attempt_at, failure)."""
+    h = m.ContactRecord
+    rows = await session.execute(
+        select(
+            h.id,
+            h.idempotency_key,
+            h.borrower_id,
+            h.loan_id,
+            m.Loan.loan_number,
+            h.channel,
+            h.status,
+            h.attempts,
+            h.send_after,
+            h.send_before,
+            h.last_attempt_at,
+            h.failure,
+        )
+        .join(m.Loan, m.Loan.id == h.loan_id)
+        .where(h.status != "delivered", h.send_after <= now, h.send_before > now, h.id > after_id)
+        .order_by(h.id)
+        .limit(limit)
+    )
+    return [tuple(r) for r in rows]
+
+
+async def mark_attempted_many(session: AsyncSession, keys: Sequence[str], at: datetime) -> int:
+    """``mark_attempted`` for many keys in one statement; returns the rows counted."""
+    if not keys:
+        return 0
+    h = m.ContactRecord
+    result = await session.execute(
+        update(h)
+        .where(and_(h.idempotency_key.in_(list(keys)), h.status != "delivered"))
+        .values(status="attempted", attempts=h.attempts + 1, last_attempt_at=at, updated_at=at)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def mark_delivered_many(session: AsyncSession, keys: Sequence[str], at: datetime) -> set[str]:
+    """``mark_delivered`` for many keys; returns the keys this call delivered (not those already delivered)."""
+    if not keys:
+        return set()
+    h = m.ContactRecord
+    wanted = list(keys)
+    fresh = set(
+        (
+            await session.execute(
+                select(h.idempotency_key).where(h.idempotency_key.in_(wanted), h.status != "delivered")
+            )
+        ).scalars()
+    )
+    if fresh:
+        await session.execute(
+            update(h)
+            .where(and_(h.idempotency_key.in_(list(fresh)), h.status != "delivered"))
+            .values(status="delivered", delivered_at=at, failure=None, updated_at=at)
+        )
+    return fresh
+
+
+async def delivered_to_borrower(session: AsyncSession, borrower_id: str, since: datetime) -> list[tuple[Any, ...]]:
+    """(loan_number, reason, channel, subject, delivered_at) of the reminders delivered to the
+    borrower from ``since``, newest first."""
+    h = m.ContactRecord
+    rows = await session.execute(
+        select(m.Loan.loan_number, h.reason, h.channel, h.subject, h.delivered_at)
+        .join(m.Loan, m.Loan.id == h.loan_id)
+        .where(h.borrower_id == borrower_id, h.status == "delivered", h.delivered_at >= since)
+        .order_by(h.delivered_at.desc(), h.id.desc())
+    )
+    return [tuple(r) for r in rows]

@@ -104,6 +104,7 @@ class Cadence:
     quiet_dates: frozenset[date]
     reasons: Mapping[str, ReasonCadence]
     dpd_milestones: Mapping[str, frozenset[int]]  # bucket name -> the DPDs that fire dpd_milestone
+    stop_confirmation: LocalizedText  # the answer to a STOP reply
 
 
 # ---------------------------------------------------------------- the inputs

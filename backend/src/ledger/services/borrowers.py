@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
 from typing import Any
 
+from ..db import contact_queries
 from ..db import models as m
 from ..db import repositories as repo
-from ..domain.errors import NotFound
+from ..domain.errors import NotFound, VerificationRequired
+from ..domain.outbound import stop_reply_language
+from ..domain.policy import LocalizedText
 from .context import Ledger
-from .verification import authorize, require_same_borrower
+from .verification import authorize, normalise_phone, require_same_borrower
+
+# Channels whose replies come from the phone number on file: the sender's number names the borrower.
+PHONE_CHANNELS = frozenset({"sms", "phone"})
 
 
 def _preferences(pref: m.ContactPreference | None) -> dict[str, Any]:
@@ -80,3 +87,98 @@ async def set_contact_preferences(
             detail={"conversation_id": caller.conversation_id, "before": before, "after": after},
         )
     return after
+
+
+async def record_stop_reply(
+    ledger: Ledger,
+    *,
+    token: str | None,
+    conversation_id: str | None,
+    channel: str,
+    text: str,
+    phone: str | None,
+    confirmations: LocalizedText,
+    client: str = "api",
+) -> dict[str, Any]:
+    """A reply on ``channel``: when it is a STOP ("TD", "退订", "STOP"), opt the borrower out of
+    that channel at once (kept if already) and answer the confirmation in the word's language.
+
+    The borrower is the verified conversation's (token headers) or, on sms and phone, the one
+    whose phone number sent it. A number that matches nobody gets the same answer and changes
+    nothing, so the endpoint tells nobody which numbers are borrowers'. The phone number is
+    never written to the audit log."""
+    language = stop_reply_language(text)
+    if language is None:
+        return {"stop": False, "channel": channel, "confirmation": None}
+    now = ledger.now()
+    async with ledger.sessions() as session, session.begin():
+        if token is not None or conversation_id is not None:
+            caller = await authorize(ledger, session, token, conversation_id)
+            borrower_id: str | None = caller.borrower_id
+            actor = caller.actor
+            via = {"conversation_id": caller.conversation_id}
+        elif phone is not None and channel in PHONE_CHANNELS:
+            borrower = await repo.borrower_by_phone(session, normalise_phone(phone))
+            borrower_id = borrower.id if borrower is not None else None
+            actor = f"{client}:stop_reply"
+            via = {"from": "phone on file"}
+        else:
+            raise VerificationRequired(
+                "a STOP reply needs the verified conversation's headers, or on sms and phone the sender's number"
+            )
+        if borrower_id is not None:
+            pref = await repo.contact_preference(session, borrower_id)
+            before = _preferences(pref)
+            if pref is None:
+                pref = m.ContactPreference(
+                    borrower_id=borrower_id, stop_all=False, opted_out_channels=[channel], updated_at=now
+                )
+                session.add(pref)
+            elif channel not in pref.opted_out_channels:
+                pref.opted_out_channels = sorted({*pref.opted_out_channels, channel})
+                pref.updated_at = now
+            await repo.add_audit(
+                session,
+                at=now,
+                actor=actor,
+                action="contact_opted_out",
+                borrower_id=borrower_id,
+                detail={"channel": channel, "by": "stop_reply", **via, "before": before, "after": _preferences(pref)},
+            )
+    return {"stop": True, "channel": channel, "confirmation": confirmations.get(language)}
+
+
+REMINDER_LOOKBACK = timedelta(days=7)
+
+
+async def recent_reminders(
+    ledger: Ledger, *, token: str | None, conversation_id: str | None, borrower_id: str
+) -> dict[str, Any]:
+    """The reminders delivered to the verified borrower in the last 7 days, newest first: what
+    the web chat shows as notices when the borrower opens it, and what a conversation that
+    follows a reminder starts from (its reason, loan and subject). Audited as a disclosure."""
+    now = ledger.now()
+    async with ledger.sessions() as session, session.begin():
+        caller = await authorize(ledger, session, token, conversation_id)
+        require_same_borrower(caller, borrower_id)
+        rows = await contact_queries.delivered_to_borrower(session, borrower_id, now - REMINDER_LOOKBACK)
+        await repo.add_audit(
+            session,
+            at=now,
+            actor=caller.actor,
+            action="reminders_disclosed",
+            borrower_id=borrower_id,
+            detail={"conversation_id": caller.conversation_id, "count": len(rows)},
+        )
+    return {
+        "reminders": [
+            {
+                "loan_number": number,
+                "reason": reason,
+                "channel": channel,
+                "subject": {str(k): str(v) for k, v in (subject or {}).items()},
+                "delivered_at": (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat(),
+            }
+            for number, reason, channel, subject, at in rows
+        ]
+    }

@@ -35,24 +35,37 @@ LEDGER_CHANNELS = frozenset({"sms", "phone", "web"})
 
 
 async def build_plan(
-    engine: Engine, policy: Policy, cadence: Cadence, now: datetime, *, screen: bool = True
+    engine: Engine,
+    policy: Policy,
+    cadence: Cadence,
+    now: datetime,
+    *,
+    screen: bool = True,
+    loan_ids: set[str] | None = None,
+    delivered_only: bool = False,
 ) -> ContactPlan:
     """The plan at ``now`` (aware) over every loan of the database (``screen=False``: every loan
-    is read and derived, even those that cannot have a reminder due; the tests compare both)."""
+    is read and derived, even those that cannot have a reminder due; the tests compare both).
+    ``loan_ids``: only these loans (the dispatcher's check at send time); ``delivered_only``:
+    the caps count delivered contacts only, not pending ones (the dispatcher checks each pending
+    contact against what was actually delivered)."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     async with engine.connect() as conn:
-        borrower_rows = await q.borrowers(conn)
+        borrower_rows = await q.borrowers(conn, sorted(loan_ids) if loan_ids is not None else None)
         arrangements = await lab_queries.arrangements(conn)
         promises = await q.promises(conn, (now - timedelta(days=3)).date())
         offers = await q.open_offers(conn, now)
         disputes = await q.loans_with_open_dispute(conn)
-        contacts = await q.recent_contacts(conn, now - timedelta(days=8))
-        # Only loans that can have a reminder due are read further (domain.trigger_dates).
-        zones = {tz or policy.contact.timezone for _, tz, *_ in borrower_rows}
-        dates = trigger_dates(cadence, {local_today(now, zone) for zone in zones})
-        ids = await q.loans_due_on(conn, sorted(dates)) if screen else await q.all_loan_ids(conn)
-        ids |= set(arrangements) | set(promises) | set(offers)
+        contacts = await q.recent_contacts(conn, now - timedelta(days=8), delivered_only=delivered_only)
+        if loan_ids is not None:
+            ids = set(loan_ids)
+        else:
+            # Only loans that can have a reminder due are read further (domain.trigger_dates).
+            zones = {tz or policy.contact.timezone for _, tz, *_ in borrower_rows}
+            dates = trigger_dates(cadence, {local_today(now, zone) for zone in zones})
+            ids = await q.loans_due_on(conn, sorted(dates)) if screen else await q.all_loan_ids(conn)
+            ids |= set(arrangements) | set(promises) | set(offers)
         loan_rows = await q.loans_with_records(conn, ids)
     borrowers: dict[str, BorrowerInput] = {}
     for bid, tz, language, stop_all, opted_out in borrower_rows:

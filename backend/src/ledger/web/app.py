@@ -22,7 +22,7 @@ from ..scopes import Scope
 from ..services.context import Ledger, utc_now
 from ..settings import Settings
 from . import handlers  # noqa: F401 - registers the routes
-from .keys import CLIENT, ENGINE, LEDGER, OPENAPI, POLICY, SETTINGS
+from .keys import CADENCE, CLIENT, ENGINE, LEDGER, OPENAPI, POLICY, SETTINGS
 from .openapi import build_openapi
 from .problem import problem, problem_middleware
 from .registry import OPERATIONS, Operation, routes
@@ -122,8 +122,9 @@ def init_app(
     app[SETTINGS] = settings
     app[POLICY] = policy if policy is not None else load_policy(settings.policy_file)
     # The contact cadence is validated now, against the policy, so a bad file stops start-up
-    # naming its key (the planner and a dispatcher load it again when they run).
-    load_cadence(settings.cadence_file, app[POLICY])
+    # naming its key (the planner and a dispatcher load it again when they run); the API uses
+    # its STOP confirmation.
+    app[CADENCE] = load_cadence(settings.cadence_file, app[POLICY])
     app[OPENAPI] = build_openapi(OPERATIONS)
     app.cleanup_ctx.append(database_context(clock or utc_now))
     app.add_routes(routes)

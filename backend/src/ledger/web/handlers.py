@@ -13,7 +13,7 @@ from ..db.session import ping
 from ..scopes import Scope
 from ..services import borrowers, desk, escalations, loans, relief, traces, verification
 from . import schemas as s
-from .keys import CLIENT, ENGINE, LEDGER, OPENAPI, POLICY
+from .keys import CADENCE, CLIENT, ENGINE, LEDGER, OPENAPI, POLICY
 from .problem import from_validation_error, problem
 from .registry import operation
 
@@ -184,6 +184,47 @@ async def put_contact_preferences(request: web.Request) -> web.Response:
         **borrower_headers(request),
     )
     return respond(s.ContactPreferences, payload)
+
+
+@operation(
+    "GET",
+    "/api/v1/borrowers/{borrower_id}/reminders",
+    summary="Reminders delivered to the verified borrower in the last 7 days (web notices; what a reply follows)",
+    responses={200: s.RecentReminders},
+    borrower="required",
+    scopes=BOT,
+)
+@guarded
+async def get_recent_reminders(request: web.Request) -> web.Response:
+    payload = await borrowers.recent_reminders(
+        request.app[LEDGER], borrower_id=request.match_info["borrower_id"], **borrower_headers(request)
+    )
+    return respond(s.RecentReminders, payload)
+
+
+@operation(
+    "POST",
+    "/api/v1/stop-replies",
+    summary="A borrower's reply to a reminder: a STOP (TD, 退订, STOP) opts that channel out at once",
+    body=s.StopReplyRequest,
+    responses={200: s.StopReplyResult},
+    errors=(401,),
+    borrower="optional",
+    scopes=BOT + DESK,
+)
+@guarded
+async def post_stop_reply(request: web.Request) -> web.Response:
+    body = await parse_body(request, s.StopReplyRequest)
+    payload = await borrowers.record_stop_reply(
+        request.app[LEDGER],
+        channel=body.channel,
+        text=body.text,
+        phone=body.phone,
+        confirmations=request.app[CADENCE].stop_confirmation,
+        client=request.get(CLIENT, "api"),
+        **borrower_headers(request),
+    )
+    return respond(s.StopReplyResult, payload)
 
 
 @operation(

@@ -156,6 +156,16 @@ class ContactPreferencesRequest(Request):
     opted_out_channels: list[Channel] = Field(default_factory=list, max_length=6)
 
 
+class StopReplyRequest(Request):
+    """A borrower's reply on an outbound channel, passed on as received (the ledger decides
+    whether it is a STOP). ``phone``: the sender's number, for sms and phone replies; other
+    channels need the verified conversation's headers."""
+
+    channel: Channel
+    text: Annotated[str, StringConstraints(max_length=500)]
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9]{5,20}$")] | None = None
+
+
 class EscalationRequest(Request):
     conversation_id: Identifier
     reason: EscalationReason
@@ -236,6 +246,24 @@ class VerificationResponse(Response):
 class ContactPreferences(Response):
     stop_all: bool
     opted_out_channels: list[Channel]
+
+
+class StopReplyResult(Response):
+    stop: bool  # the reply was a STOP: the opt-out of this channel is recorded
+    channel: Channel
+    confirmation: str | None  # the text to send back (None when it was not a STOP)
+
+
+class DeliveredReminder(Response):
+    loan_number: str
+    reason: str
+    channel: Channel
+    subject: dict[str, str]  # instalment and due date, promise date, or offer id and expiry
+    delivered_at: str  # ISO 8601, UTC
+
+
+class RecentReminders(Response):
+    reminders: list[DeliveredReminder]
 
 
 class LoanSummary(Response):

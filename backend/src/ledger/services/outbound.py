@@ -1,0 +1,195 @@
+"""The dispatcher: send what the contact planner planned, exactly once, keeping every rule at
+send time (docs/outbound.md).
+
+One run at a clock:
+
+1. plan the portfolio at ``now`` and record each planned contact in the contact history (one
+   row per idempotency key: a second run records nothing new); the history is the queue;
+2. take the queue in batches (contacts not delivered whose send interval holds ``now``), plan
+   the batch's loans again on fresh data, with the caps counting delivered contacts only, and
+   decide each contact (ledger.domain.outbound.decide): send, hold (with the rule), wait for
+   its backoff, or give up;
+3. mark the contacts to send ``attempted`` (committed before anything is sent), send them
+   through their channel's adapter, then mark each delivered or failed.
+
+A worker stopped anywhere in between leaves its contacts ``attempted``: the next run sends them
+again with the same keys and the adapter delivers each key once. Every attempt, result and
+hold is in the contact history and in the audit log (actor ``outbound``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ..db import contact_queries as q
+from ..db import repositories as repo
+from ..db.session import Engine, create_session_factory
+from ..domain.contact_plan import Cadence
+from ..domain.outbound import Decision, QueuedContact, RetryRules, decide
+from ..domain.policy import Policy
+from .channels import ChannelAdapter, OutboundMessage, SendResult
+from .contact_plan import build_plan, record_plan
+
+ACTOR = "outbound"
+DEFAULT_RETRY = RetryRules()
+
+
+@dataclass
+class DispatchReport:
+    planned: int = 0  # rows recorded by this run's plan
+    delivered: int = 0
+    duplicates: int = 0  # sent again after a stopped worker: the adapter had it already
+    failed: int = 0
+    held: dict[str, int] = field(default_factory=dict)  # rule -> contacts held at send time
+    waiting: int = 0
+    given_up: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "planned": self.planned,
+            "delivered": self.delivered,
+            "duplicates": self.duplicates,
+            "failed": self.failed,
+            "held": dict(sorted(self.held.items())),
+            "waiting": self.waiting,
+            "given_up": self.given_up,
+        }
+
+
+async def dispatch(
+    engine: Engine,
+    policy: Policy,
+    cadence: Cadence,
+    now: datetime,
+    adapters: Mapping[str, ChannelAdapter],
+    *,
+    retry: RetryRules = DEFAULT_RETRY,
+    batch: int = 500,
+    plan_first: bool = True,
+) -> DispatchReport:
+    """One run of the dispatcher at ``now`` (aware). ``plan_first=False`` only works the queue."""
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    report = DispatchReport()
+    if plan_first:
+        plan = await build_plan(engine, policy, cadence, now)
+        async with engine.connect() as conn:
+            loan_ids = await q.loan_ids_by_number(conn, (c.loan_number for c in plan.contacts))
+        report.planned = await record_plan(engine, plan, loan_ids, now)
+    sessions = create_session_factory(engine)
+    after_id = 0
+    while True:
+        async with sessions() as session:
+            rows = await q.due_contacts(session, now, after_id=after_id, limit=batch)
+        if not rows:
+            return report
+        after_id = rows[-1][0]
+        await _work_batch(engine, sessions, policy, cadence, now, adapters, retry, rows, report)
+
+
+async def _work_batch(
+    engine: Engine,
+    sessions: Any,
+    policy: Policy,
+    cadence: Cadence,
+    now: datetime,
+    adapters: Mapping[str, ChannelAdapter],
+    retry: RetryRules,
+    rows: list[tuple[Any, ...]],
+    report: DispatchReport,
+) -> None:
+    fresh = await build_plan(engine, policy, cadence, now, loan_ids={r[3] for r in rows}, delivered_only=True)
+    fresh_contacts = {c.idempotency_key: c for c in fresh.contacts}
+    fresh_held = {h.idempotency_key: h for h in fresh.held}
+    to_send: list[tuple[tuple[Any, ...], OutboundMessage]] = []
+    holds: list[tuple[tuple[Any, ...], Decision]] = []
+    for row in rows:
+        _id, key, borrower_id, _loan_id, loan_number, channel, status, attempts, after, before, last, failure = row
+        last_at = _aware(last) if last is not None else None
+        queued = QueuedContact(key, channel, status, attempts, _aware(after), _aware(before), last_at, failure)
+        decision = decide(queued, fresh_contacts, fresh_held, now, retry)
+        if decision.action == "send" and channel not in adapters:
+            decision = Decision("hold", "no_adapter")
+        if decision.action == "send":
+            c = fresh_contacts[key]
+            to_send.append((row, OutboundMessage(key, borrower_id, loan_number, channel, c.reason, c.language, c.text)))
+        elif decision.action == "wait":
+            report.waiting += 1
+        else:
+            holds.append((row, decision))
+    # Holds and give-ups: recorded once (not again while the reason stays the same).
+    async with sessions() as session, session.begin():
+        for row, decision in holds:
+            _id, key, borrower_id, loan_id, _n, channel, status, attempts, *_rest, failure = row
+            if decision.action == "give_up":
+                report.given_up += 1
+                text = f"given up after {attempts} attempts: {failure or ''}"[:500]
+                action = "contact_given_up"
+            else:
+                report.held[decision.rule] = report.held.get(decision.rule, 0) + 1
+                text = f"held: {decision.rule}"
+                action = "contact_held"
+            if failure == text or (decision.action == "give_up" and (failure or "").startswith("given up")):
+                continue
+            await q.mark_failed(session, key, now, text)
+            await _audit(session, now, action, borrower_id, loan_id, key, channel, failure=text)
+    if not to_send:
+        return
+    # Attempted, committed before anything goes out: a stop after this point is visible.
+    async with sessions() as session, session.begin():
+        await q.mark_attempted_many(session, [msg.idempotency_key for _, msg in to_send], now)
+        for row, _ in to_send:
+            await _audit(session, now, "contact_attempted", row[2], row[3], row[1], row[5], attempt=row[7] + 1)
+    by_channel: dict[str, list[OutboundMessage]] = defaultdict(list)
+    for _, msg in to_send:
+        by_channel[msg.channel].append(msg)
+    results: dict[str, SendResult] = {}
+    for channel, messages in by_channel.items():
+        try:
+            for result in await adapters[channel].send(messages, now):
+                results[result.idempotency_key] = result
+        except Exception as exc:  # noqa: BLE001 - an adapter's fault fails its batch; the next run retries it
+            for msg in messages:
+                results[msg.idempotency_key] = SendResult(msg.idempotency_key, False, f"{type(exc).__name__}: {exc}")
+    delivered = [k for k, r in results.items() if r.delivered]
+    async with sessions() as session, session.begin():
+        newly = await q.mark_delivered_many(session, delivered, now)
+        for row, msg in to_send:
+            result = results.get(msg.idempotency_key) or SendResult(msg.idempotency_key, False, "no result")
+            if result.delivered:
+                if msg.idempotency_key not in newly:
+                    continue
+                report.delivered += 1
+                report.duplicates += result.duplicate
+                await _audit(
+                    session, now, "contact_delivered", row[2], row[3], row[1], row[5], duplicate=result.duplicate
+                )
+            else:
+                report.failed += 1
+                await q.mark_failed(session, msg.idempotency_key, now, result.error or "failed")
+                await _audit(session, now, "contact_failed", row[2], row[3], row[1], row[5], failure=result.error)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+async def _audit(
+    session: Any, now: datetime, action: str, borrower_id: str, loan_id: str, key: str, channel: str, **detail: Any
+) -> None:
+    await repo.add_audit(
+        session,
+        at=now,
+        actor=ACTOR,
+        action=action,
+        borrower_id=borrower_id,
+        loan_id=loan_id,
+        detail={"idempotency_key": key, "channel": channel, **detail},
+    )
+
+
+__all__ = ["DispatchReport", "dispatch"]
