@@ -104,6 +104,13 @@ def carry_over(source: Any, twin: Any) -> None:
         twin.__dict__[MEMO] = _Memo(events, memo.seen, memo.last, list(memo.applied), memo.loop_names)
 
 
+def keep_up(tracker: Any) -> None:
+    """Work out ``tracker``'s applied events now, when they are kept (installed): its copies
+    then start from them. Without the add-on it would be a walk for nothing."""
+    if _original is not None:
+        tracker.applied_events()
+
+
 def install() -> None:
     global _original
     from rasa.shared.core.trackers import DialogueStateTracker

@@ -24,11 +24,12 @@ against Rasa's for every prefix of the test stories and of long random sessions.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import operator
 from collections import OrderedDict, deque
 from typing import Any
+
+from addons.tracker_copy import copy_state
 
 KEPT_CONVERSATIONS = 512
 KEPT_SNAPSHOTS = 64  # a turn makes a few ActionExecuted: this spans several turns
@@ -62,19 +63,7 @@ class _Kept:
 _kept: OrderedDict[tuple[Any, ...], _Kept] = OrderedDict()
 
 
-def _copy_tracker(tracker: Any) -> Any:
-    """A replaying tracker that later events can change without changing this one: what
-    ``apply_to`` of an applied event edits in place are the slots, the active loop and the
-    latest action; the events themselves are shared (never edited by a replay)."""
-    twin = copy.copy(tracker)
-    twin.slots = {name: copy.copy(slot) for name, slot in tracker.slots.items()}
-    twin.active_loop = copy.copy(tracker.active_loop)
-    twin.latest_action = dict(tracker.latest_action) if tracker.latest_action is not None else None
-    twin.events = deque(tracker.events, tracker.events.maxlen)
-    return twin
-
-
-def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
+def _state_for_caller(state: dict[str, Any]) -> dict[str, Any]:
     """Rasa's featurizer deletes keys of a state's parts in place; the values are immutable."""
     return {part: dict(values) for part, values in state.items()}
 
@@ -153,20 +142,20 @@ def states_for_tracker_history(
         index, states, last_ml_action, turn_was_hidden = 0, [], None, False
         snapshots: deque[_Snapshot] = deque(maxlen=KEPT_SNAPSHOTS)
     else:
-        replay = _copy_tracker(start.tracker)
+        replay = copy_state(start.tracker)
         index, last_ml_action, turn_was_hidden = start.index, start.last_ml_action, start.turn_was_hidden
         states = kept.states[: start.n_states]
         snapshots = deque(itertools.takewhile(lambda s: s.index < start.index, kept.snapshots), KEPT_SNAPSHOTS)
     for event in itertools.islice(applied, index, None):
         if isinstance(event, ActionExecuted):
-            snapshots.append(_Snapshot(index, len(states), _copy_tracker(replay), last_ml_action, turn_was_hidden))
+            snapshots.append(_Snapshot(index, len(states), copy_state(replay), last_ml_action, turn_was_hidden))
             last_ml_action, turn_was_hidden = _step(
                 self, replay, event.hide_rule_turn, states, last_ml_action, turn_was_hidden,
                 omit_unset_slots, ignore_rule_only_turns, rule_only_data,
             )  # fmt: skip
         replay.update(event)
         index += 1
-    answer = [_copy_state(state) for state in states]
+    answer = [_state_for_caller(state) for state in states]
     _step(
         self, replay, False, answer, last_ml_action, turn_was_hidden,
         omit_unset_slots, ignore_rule_only_turns, rule_only_data,

@@ -47,6 +47,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from addons import switches
+from addons.applied_events import keep_up
 from addons.tracker_copy import copy_state
 from huanxin_redaction import MASK, mask_identity_numbers
 
@@ -318,12 +319,12 @@ def _in_session(timestamp: float | None, session_start: float | None) -> bool:
 def _carry_tracker(entry: _Cached, grown: _Cached) -> None:
     """``grown``'s tracker from ``entry``'s, by applying only the events added (a tracker from
     the same events replayed: what ``DialogueStateTracker.from_events`` gives)."""
-    if entry.tracker is None or grown.events[: len(entry.events)] != entry.events:
+    if entry.tracker is None:  # ``grown.events`` start with ``entry.events`` (both callers extend them)
         return
     tracker = copy_state(entry.tracker)
     for event in itertools.islice(grown.events, len(entry.events), None):
         tracker.update(event)
-    tracker.applied_events()
+    keep_up(tracker)
     grown.tracker = tracker
 
 
@@ -428,7 +429,7 @@ class RedactingSQLTrackerStore(UncachedRedactingSQLTrackerStore):
             return None
         if entry.tracker is None:
             entry.tracker = DialogueStateTracker.from_events(sender_id, list(entry.events), self.domain.slots)
-            entry.tracker.applied_events()  # kept up to date from now on (addons/applied_events.py)
+            keep_up(entry.tracker)  # its applied events kept up to date from now on
         return copy_state(entry.tracker)
 
     # ---- writing

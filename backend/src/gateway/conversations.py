@@ -1420,24 +1420,24 @@ class ConversationService:
         slow down" notice (published like any message), the next ones nothing more."""
         if await self.borrower_limits.hit("borrower_messages", conversation_id) is None:
             return None
-        refused = False
         async with self.locks.hold(conversation_id):
             async with self.sessions() as s, s.begin():
                 conv = await self._load(s, conversation_id)
-                if client_token is not None and not self._token_opens(conv, client_token):
-                    refused = True
-            if refused:
+                opens = client_token is None or self._token_opens(conv, client_token)
+                if opens:
+                    notice_text = t("slow_down", conv.language)
+                    last = (
+                        await s.execute(
+                            select(Message)
+                            .where(Message.conversation_id == conv.id)
+                            .order_by(Message.seq.desc())
+                            .limit(1)
+                        )
+                    ).scalar_one_or_none()
+                    if last is not None and last.sender == "system" and last.text == notice_text:
+                        return TurnResult(borrower_seq=last.seq, duplicate=True, state=conv.state)
+                    notice = await self._append(s, conv, "system", notice_text)
+            if not opens:  # an idle conversation's dropped token is committed; nothing stored
                 raise TokenRefused(conversation_id)
-            async with self.sessions() as s, s.begin():
-                conv = await self._load(s, conversation_id)
-                notice_text = t("slow_down", conv.language)
-                last = (
-                    await s.execute(
-                        select(Message).where(Message.conversation_id == conv.id).order_by(Message.seq.desc()).limit(1)
-                    )
-                ).scalar_one_or_none()
-                if last is not None and last.sender == "system" and last.text == notice_text:
-                    return TurnResult(borrower_seq=last.seq, duplicate=True, state=conv.state)
-                notice = await self._append(s, conv, "system", notice_text)
             self._publish(conv, [notice])
             return TurnResult(borrower_seq=notice.seq, replies=[message_dict(notice)], state=conv.state)
