@@ -148,7 +148,10 @@ async def _work_batch(
     for _, msg in to_send:
         by_channel[msg.channel].append(msg)
     results: dict[str, SendResult] = {}
-    for channel, messages in by_channel.items():
+    for channel in sorted(
+        by_channel
+    ):  # a fixed order: what a stopped worker left undone does not depend on the plan's order
+        messages = by_channel[channel]
         try:
             for result in await adapters[channel].send(messages, now):
                 results[result.idempotency_key] = result
