@@ -20,7 +20,7 @@ help:
 	@echo "make test          set up everything missing, then run every suite below, in order (CI: .ci/run)"
 	@echo "make test-backend  ledger domain and API (SQLite, PostgreSQL), gateway, deploy, redaction"
 	@echo "make test-bot      action and parser tests (bot environment, fake ledger)"
-	@echo "make test-rasa     rasa data validate, test stories, the NLU macro-F1 gate"
+	@echo "make test-rasa     rasa data validate, test stories, the NLU macro-F1 gate, the release check's own NLU training"
 	@echo "make test-e2e      end-to-end conversations and browser tests against the real stack"
 	@echo "make test-faults   kill -9 of the services and PostgreSQL restarts mid-conversation"
 	@echo "make test-multi    two Rasa instances behind the gateway (Redis, PostgreSQL)"
@@ -88,7 +88,7 @@ test-bot: bot/.venv/.synced
 	@$(ENV); echo "==> bot action and parser tests"; \
 	  cd bot && HOME="$$RASA_HOME_DIR" .venv/bin/python -m pytest -q ../tests/bot
 
-test-rasa: bot/.venv/.synced
+test-rasa: bot/.venv/.synced backend/.venv/.synced
 	@scripts/rasa_tests.sh
 
 test-e2e: setup browser-deps
@@ -109,12 +109,14 @@ browser-deps:
 	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends chromium chromium-driver fonts-noto-cjk; \
 	fi
 
-# The release report (docs/release-check.md): the working tree against BASE (a git ref, default HEAD).
-# NLU_BASE=<results.json of the base> adds the NLU differences. Not part of `make test`.
+# The release report (docs/release-check.md): the working tree against BASE (a git ref, default HEAD,
+# or an NLU model file). The base's NLU is trained and evaluated (cached in var/release-check-cache)
+# unless NLU_BASE=<results.json of the base> is given; NLU_TRAIN=0 trains nothing. Not part of `make test`.
 release-check: backend/.venv/.synced
 	@$(ENV); echo "==> release check against $(or $(BASE),HEAD)"; cd backend && .venv/bin/ledger release-check \
-	  --base "$(or $(BASE),HEAD)" $(if $(NLU_BASE),--nlu-base "$(abspath $(NLU_BASE))") \
-	  $(if $(POLICY),--policy "$(abspath $(POLICY))")
+	  --base "$(if $(filter %.tar.gz,$(BASE)),$(abspath $(BASE)),$(or $(BASE),HEAD))" \
+	  $(if $(NLU_BASE),--nlu-base "$(abspath $(NLU_BASE))") $(if $(filter 0,$(NLU_TRAIN)),--no-nlu-train) \
+	  $(if $(POLICY),--policy "$(abspath $(POLICY))") $(if $(filter 1,$(BENCH)),--bench)
 
 bench: setup
 	@scripts/bench.sh

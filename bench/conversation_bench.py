@@ -5,7 +5,7 @@ runs first and is not measured. Prints the turn latency p50/p95/p99, the through
 and the machine's size. Targets (issue 4): p50 < 120 ms and p99 < 300 ms at 20 conversations.
 
     backend/.venv/bin/python bench/conversation_bench.py [--rasa-url URL] [--conversations 20]
-        [--rounds 3] [--warmup 1]
+        [--rounds 3] [--warmup 1] [--json var/bench/conversation.json]
 
 The stack must be running (`make run`, `scripts/stack.sh start`, or the one of scripts/e2e.sh);
 the URL defaults to $RASA_URL or http://127.0.0.1:5005. Demo borrowers D3 is never used (the
@@ -24,6 +24,8 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 
@@ -168,7 +170,32 @@ async def run(args: argparse.Namespace) -> int:
         f"targets at 20 conversations: p50 < 120 ms {verdict(p50 < 120)}, p99 < 300 ms {verdict(p99 < 300)}"
         + ("" if args.conversations == 20 else f" (this run used {args.conversations})")
     )
-    print(f"load average (1 min) before/after: {load_before:.2f}/{os.getloadavg()[0]:.2f}")
+    load_after = os.getloadavg()[0]
+    print(f"load average (1 min) before/after: {load_before:.2f}/{load_after:.2f}")
+    figures = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": benchlib.machine(),
+        "rasa_url": base,
+        "model": model,
+        "conversations": args.conversations,
+        "rounds": args.rounds,
+        "think_ms": args.think_ms,
+        "turns": turns,
+        "wall_s": round(wall, 2),
+        "errors": len(results.errors),
+        "silent_turns": results.silent,
+        "p50_ms": round(p50, 1),
+        "p95_ms": round(p95, 1),
+        "p99_ms": round(p99, 1),
+        "max_ms": round(values[-1], 1),
+        "turns_per_s": round(turns / wall, 1),
+        "load_before": round(load_before, 2),
+        "load_after": round(load_after, 2),
+    }
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+        print(f"figures: {args.json}")
     return 0 if not results.errors else 1
 
 
@@ -182,6 +209,12 @@ def main(argv: list[str] | None = None) -> int:
         "--think-ms", type=float, default=0, help="up to this pause between a reply and the next message"
     )
     parser.add_argument("--timeout", type=float, default=30, help="seconds per turn before it counts as an error")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=benchlib.REPO / "var" / "bench" / "conversation.json",
+        help="write the figures here too (default var/bench/conversation.json; the release check reads it)",
+    )
     args = parser.parse_args(argv)
     if args.conversations < 1 or args.rounds < 1:
         parser.error("--conversations and --rounds must be at least 1")

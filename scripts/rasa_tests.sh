@@ -16,3 +16,6 @@ rm -rf results/core
 .venv/bin/rasa test core --model "$model" --stories tests --out results/core --fail-on-prediction-errors
 echo "==> NLU evaluation on the held-out split (gate: macro-F1 >= 0.93 per language)"
 .venv/bin/python nlu_eval/evaluate.py --model "$model" --threshold 0.93
+echo "==> the release check trains and evaluates a base's NLU itself (tests/release; two rasa train nlu, a few minutes)"
+cd ..
+backend/.venv/bin/python -m pytest -q -p no:cacheprovider tests/release

@@ -12,6 +12,7 @@ import os
 import secrets
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .domain.errors import PolicyError
@@ -187,6 +188,16 @@ def simulate(settings: Settings, args: argparse.Namespace) -> dict:
     )
 
 
+def _bench_command(root: Path, out: Path) -> list[str]:
+    """bench/conversation_bench.py against RASA_URL, its figures into the report's directory."""
+    return [
+        sys.executable,
+        str(root / "bench" / "conversation_bench.py"),
+        "--json",
+        str(out / "bench-conversation.json"),
+    ]
+
+
 def release_check(settings: Settings, args: argparse.Namespace) -> int:
     """`ledger release-check` (docs/release-check.md): 0 when every gate holds, 1 when one fails."""
     from datetime import date
@@ -210,9 +221,21 @@ def release_check(settings: Settings, args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise SettingsError(f"--as-of: not a date YYYY-MM-DD: {args.as_of!r}") from exc
     out = Path(args.out) if args.out else REPO_ROOT / "var" / "release-check"
+    base, base_model = args.base, None
+    if base.endswith(".tar.gz"):  # BASE=<model file>: the NLU's base; texts and policy against HEAD
+        base_model = Path(base).resolve()
+        if not base_model.is_file():
+            raise SettingsError(f"--base: no such model file: {base}")
+        base = "HEAD"
+    evaluator = None
+    if not args.no_nlu_train:
+        from .release_nlu import NluEvaluator
+
+        cache = Path(args.nlu_cache) if args.nlu_cache else REPO_ROOT / "var" / "release-check-cache" / "nlu"
+        evaluator = NluEvaluator(REPO_ROOT, cache, log=lambda line: print(line, flush=True))
     summary = run_release_check(
         root=REPO_ROOT,
-        base=args.base,
+        base=base,
         thresholds_file=Path(args.thresholds) if args.thresholds else REPO_ROOT / "release-thresholds.yaml",
         out=out,
         policy_path=policy_path,
@@ -222,6 +245,9 @@ def release_check(settings: Settings, args: argparse.Namespace) -> int:
         nlu_base=Path(args.nlu_base) if args.nlu_base else None,
         story_results=REPO_ROOT / "bot" / "results" / "core",
         as_of=as_of,
+        nlu_evaluator=evaluator,
+        nlu_base_model=base_model,
+        bench=_bench_command(REPO_ROOT, out) if args.bench else False,
     )
     for section in summary["sections"]:
         failed = [g for g in section["gates"] if not g["passed"]]
@@ -441,11 +467,22 @@ def main(argv: list[str] | None = None) -> int:
         help="the release report: the working tree against a base git ref (policy lab when the policy "
         "file changed, bot texts, last NLU and story results); exit 1 when a gate fails",
     )
-    rel.add_argument("--base", default="HEAD", help="git ref to compare with (default HEAD)")
+    rel.add_argument(
+        "--base", default="HEAD", help="git ref to compare with (default HEAD), or an NLU model file (.tar.gz)"
+    )
     rel.add_argument("--thresholds", default=None, help="gates file (default: release-thresholds.yaml)")
     rel.add_argument("--out", default=None, help="output directory (default: var/release-check)")
     rel.add_argument("--policy", default=None, help="candidate policy file (default: the tracked policy file)")
-    rel.add_argument("--nlu-base", default=None, help="NLU results.json of the base, for the differences")
+    rel.add_argument("--nlu-base", default=None, help="NLU results.json of the base (else the base is trained)")
+    rel.add_argument(
+        "--no-nlu-train", action="store_true", help="train nothing: read the NLU results of `make test-rasa` only"
+    )
+    rel.add_argument(
+        "--bench",
+        action="store_true",
+        help="add the conversation benchmark: run against RASA_URL, else its latest figures (var/bench)",
+    )
+    rel.add_argument("--nlu-cache", default=None, help="trained models and results (default var/release-check-cache)")
     rel.add_argument("--as-of", default=None, help="policy lab day YYYY-MM-DD (default: today, Asia/Shanghai)")
     app = sub.add_parser(
         "apply-policy",

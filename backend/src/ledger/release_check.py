@@ -8,13 +8,15 @@ machine-readable summary, each section with its gates from the thresholds file:
 * responses: every bot text (bot/domain/*.yml responses, bot/actions/texts.py ``T``) added,
   removed or changed, both languages side by side; a changed text that lost a required
   figure (a ``{placeholder}``) fails;
-* NLU: the last held-out evaluation (bot/nlu_eval/results/results.json), against a base
-  results file when given: macro-F1 per language, per-intent F1 drops, new confusions,
-  messages whose prediction changed;
+* NLU: the held-out evaluation of the candidate (the last ``make test-rasa`` results when
+  current, else trained and evaluated here) against the base's (a results file when given,
+  else the base's NLU model trained in a temporary git worktree, or a given model file, and
+  evaluated the same way; release_nlu, cached): macro-F1 per language, per-intent F1 drops,
+  new confusions, messages whose prediction changed;
 * stories: the last ``rasa test core`` run (bot/results/core/failed_test_stories.yml).
 
-Nothing is trained or run here but the policy lab: the NLU and story results are read, and
-reported as missing or stale (older than the files they test) when they are.
+Only NLU models are trained here (with an evaluator); the story results are read, and reported
+as missing or stale (older than the files they test) when they are.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pydantic import BaseModel, ConfigDict
 from .db.errors import STORAGE_FAILURE, STORAGE_UNAVAILABLE
 from .domain.errors import PolicyError
 from .policy_file import parse_policy, validated_yaml
+from .release_nlu import NluEvaluator, NluRun, NluRunError
 
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 TEXTS_FILE = "bot/actions/texts.py"
@@ -239,13 +242,40 @@ def _newest(root: Path, paths: tuple[str, ...], exclude: str) -> float:
     return newest
 
 
-def nlu_section(root: Path, results: Path, base: Path | None, thresholds: Thresholds) -> Section:
+def nlu_section(
+    root: Path,
+    results: Path,
+    base: Path | None,
+    thresholds: Thresholds,
+    *,
+    evaluator: NluEvaluator | None = None,
+    base_commit: str | None = None,
+    base_model: Path | None = None,
+) -> Section:
+    """The NLU gates. The candidate's results are the last `make test-rasa` run's when current,
+    else (with an evaluator) its model trained and evaluated here; the base's are ``base`` when
+    given, else (with an evaluator) ``base_model`` or the base commit's model, trained here."""
     s = Section("nlu")
     t = thresholds.nlu
+    runs: dict[str, Any] = {}
+    fresh = results.is_file() and results.stat().st_mtime >= _newest(root, NLU_INPUTS, "results")
+    try:
+        if not fresh and evaluator is not None:
+            run = evaluator.candidate()
+            results = run.results
+            runs["candidate"] = _run_note(run)
+        if base is None and evaluator is not None and (base_model is not None or base_commit is not None):
+            run = evaluator.model_file(base_model) if base_model is not None else evaluator.base(str(base_commit))
+            base = run.results
+            runs["base"] = _run_note(run)
+    except NluRunError as exc:
+        s.gate("NLU models trained and evaluated", False, str(exc))
+        s.data = {"runs": runs}
+        return s
     if not results.is_file():
         s.not_checked(f"no NLU results at {results}: run `make test-rasa` (or nlu_eval/evaluate.py)", thresholds)
         return s
-    if results.stat().st_mtime < _newest(root, NLU_INPUTS, "results"):
+    if "candidate" not in runs and not fresh:
         s.not_checked(f"{results} is older than the NLU data or the bot's domain: run `make test-rasa`", thresholds)
     cand = json.loads(results.read_text(encoding="utf-8"))
     old = json.loads(base.read_text(encoding="utf-8")) if base is not None else None
@@ -283,11 +313,21 @@ def nlu_section(root: Path, results: Path, base: Path | None, thresholds: Thresh
             ]
         langs.append(row)
     if old is None:
-        s.notes.append("no base results (NLU_BASE): only the absolute gate is checked, no differences")
+        s.notes.append("no base results (NLU_BASE, or a base to train): only the absolute gate is checked")
     elif not any(g["gate"].startswith("intent F1") for g in s.gates):
         s.gate(f"intent F1 drop <= {t.max_intent_f1_drop}", True, "no intent dropped more")
-    s.data = {"results": str(results), "base": str(base) if base else None, "languages": langs}
+    s.data = {"results": str(results), "base": str(base) if base else None, "runs": runs, "languages": langs}
     return s
+
+
+def _run_note(run: NluRun) -> dict[str, Any]:
+    return {
+        "results": str(run.results),
+        "how": run.source,
+        "commit": run.commit,
+        "fingerprint": run.fingerprint[:24],
+        "seconds": round(run.seconds, 1),
+    }
 
 
 def story_section(root: Path, results_dir: Path, thresholds: Thresholds) -> Section:
@@ -305,6 +345,47 @@ def story_section(root: Path, results_dir: Path, thresholds: Thresholds) -> Sect
         f"{len(failed)} failed" + (": " + ", ".join(failed[:10]) if failed else ""),
     )
     s.data = {"results": str(failed_file), "failed": failed}
+    return s
+
+
+# ---- the conversation benchmark (BENCH=1)
+
+BENCH_FIGURES = ("p50_ms", "p95_ms", "p99_ms", "max_ms", "turns_per_s", "turns", "errors", "silent_turns")
+
+
+def bench_section(run: list[str] | None, measured: Path, latest: Path, thresholds: Thresholds) -> Section:
+    """The conversation benchmark's figures: ``run`` (bench/conversation_bench.py writing
+    ``measured``) is run when given; when it cannot reach Rasa (exit 2) or is not given, the
+    latest figures it wrote (``latest``) are read instead, and the report says which."""
+    s = Section("bench")
+    source = None
+    if run is not None:
+        try:
+            res = subprocess.run(run, capture_output=True, text=True, timeout=900, check=False)
+            rc, output = res.returncode, res.stdout + res.stderr
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            rc, output = 2, str(exc)
+        if rc in (0, 1) and measured.is_file():
+            source = measured
+            s.notes.append("measured now by bench/conversation_bench.py against the running stack")
+        else:
+            last = output.strip().splitlines()[-1:] or [""]
+            s.notes.append(f"the benchmark could not run now (exit {rc}: {last[0]})")
+    if source is None:
+        if not latest.is_file():
+            s.not_checked(
+                f"no figures at {latest}: start the stack (make run), then BENCH=1 make release-check "
+                "(or backend/.venv/bin/python bench/conversation_bench.py)",
+                thresholds,
+            )
+            return s
+        source = latest
+    s.status = "reported"
+    figures = json.loads(source.read_text(encoding="utf-8"))
+    if source == latest:
+        when = figures.get("measured_at", "(time unknown)")
+        s.notes.append(f"the latest figures of bench/conversation_bench.py, read from {latest}, measured {when}")
+    s.data = {"file": str(source), "figures": figures}
     return s
 
 
@@ -406,21 +487,41 @@ def run_release_check(
     nlu_base: Path | None,
     story_results: Path,
     as_of: date,
+    nlu_evaluator: NluEvaluator | None = None,
+    nlu_base_model: Path | None = None,
+    bench: list[str] | None | Literal[False] = False,
+    bench_latest: Path | None = None,
 ) -> dict[str, Any]:
-    """Every section, the page and the summary written into ``out``; returns the summary."""
+    """Every section, the page and the summary written into ``out``; returns the summary.
+    With ``nlu_evaluator`` the NLU results missing on either side are made by training
+    (release_nlu); ``nlu_base_model`` is a model file standing for the base's NLU. ``bench``
+    (BENCH=1) adds the conversation benchmark: the command that measures it now (None: read
+    ``bench_latest`` only)."""
     thresholds = load_thresholds(thresholds_file)
     repo = Repo(root, base)
     out.mkdir(parents=True, exist_ok=True)
     sections = [
         policy_section(repo, policy_path, candidate_policy, database_url, out, as_of, thresholds),
         response_section(repo, thresholds),
-        nlu_section(root, nlu_results, nlu_base, thresholds),
+        nlu_section(
+            root,
+            nlu_results,
+            nlu_base,
+            thresholds,
+            evaluator=nlu_evaluator,
+            base_commit=repo.base_commit,
+            base_model=nlu_base_model,
+        ),
         story_section(root, story_results, thresholds),
     ]
+    if bench is not False:
+        latest = bench_latest or root / "var" / "bench" / "conversation.json"
+        sections.append(bench_section(bench, out / "bench-conversation.json", latest, thresholds))
     passed = all(s.status != "fail" for s in sections)
     summary = {
         "base": base,
         "base_commit": repo.base_commit,
+        "base_model": str(nlu_base_model) if nlu_base_model else None,
         "thresholds": str(thresholds_file),
         "passed": passed,
         "sections": [s.__dict__ for s in sections],
@@ -523,6 +624,14 @@ def render_html(summary: dict[str, Any]) -> str:
                             [[p["text"], p["base"], p["candidate"]] for p in lang["prediction_changed"]],
                         )
                     )
+        if s["name"] == "bench" and "figures" in d:
+            f = d["figures"]
+            parts.append(
+                f"<p>{_e(f.get('conversations'))} concurrent conversations, {_e(f.get('rounds'))} rounds, "
+                f"pause up to {_e(f.get('think_ms'))} ms; {_e(f.get('machine'))}; load average "
+                f"{_e(f.get('load_before'))} before, {_e(f.get('load_after'))} after.</p>"
+            )
+            parts.append(_table(["figure", "value"], [[k, f.get(k)] for k in BENCH_FIGURES]))
         if s["name"] == "stories" and d.get("failed"):
             parts.append(_table(["failed story"], [[f] for f in d["failed"]]))
     parts.append("</body></html>")

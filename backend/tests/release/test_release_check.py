@@ -199,10 +199,84 @@ def test_a_changed_policy_runs_the_lab_and_reports_what_ledger_simulate_reports(
     expected = json.loads((tmp_path / "sim" / "report.json").read_text("utf-8"))
     assert expected["changes"]["counts"]  # the candidate changes something on the demo portfolio
     out = tmp_path / "rc"
-    rc = ledger_cli("release-check", "--policy", str(candidate), "--out", str(out), "--as-of", day)
+    rc = ledger_cli("release-check", "--policy", str(candidate), "--out", str(out), "--as-of", day, "--no-nlu-train")
     assert rc.returncode == 0, rc.stdout + rc.stderr
     policy = section(json.loads((out / "summary.json").read_text("utf-8")), "policy")
     assert policy["status"] == "pass"
     assert policy["data"]["changes"] == expected["changes"]["counts"]
     assert policy["data"]["loans_losing_a_plan"] == expected["loans_losing_a_plan"]
     assert (out / "policy-lab" / "report.html").is_file()
+
+
+FIGURES = {
+    "measured_at": "2026-11-30T20:00:00+00:00",
+    "machine": "machine: nproc=2",
+    "conversations": 20,
+    "rounds": 3,
+    "think_ms": 0,
+    "turns": 600,
+    "wall_s": 11.7,
+    "errors": 0,
+    "silent_turns": 0,
+    "p50_ms": 350.0,
+    "p95_ms": 647.0,
+    "p99_ms": 936.0,
+    "max_ms": 1200.0,
+    "turns_per_s": 51.3,
+    "load_before": 1.2,
+    "load_after": 2.0,
+}
+
+
+def _bench_check(repo, tmp_path, command):
+    return run_release_check(
+        root=repo,
+        base="HEAD",
+        thresholds_file=REPO_ROOT / "release-thresholds.yaml",
+        out=tmp_path / "out",
+        policy_path=POLICY_PATH,
+        candidate_policy=repo / POLICY_PATH,
+        database_url=None,
+        nlu_results=repo / "bot/nlu_eval/results/results.json",
+        nlu_base=None,
+        story_results=repo / "bot/results/core",
+        as_of=date(2026, 11, 25),
+        bench=command,
+    )
+
+
+def test_bench_figures_are_measured_when_the_stack_answers(repo, tmp_path):
+    """BENCH=1 runs the benchmark; its figures (the file it writes) are in the summary and page."""
+    fake = tmp_path / "bench.py"
+    fake.write_text(
+        "import json, sys\n"
+        f"figures = {FIGURES!r}\n"
+        "open(sys.argv[sys.argv.index('--json') + 1], 'w').write(json.dumps(figures))\n",
+        encoding="utf-8",
+    )
+    summary = _bench_check(
+        repo, tmp_path, [sys.executable, str(fake), "--json", str(tmp_path / "out/bench-conversation.json")]
+    )
+    bench = section(summary, "bench")
+    assert bench["status"] == "reported"
+    assert bench["data"]["figures"]["p99_ms"] == 936.0
+    assert bench["notes"] == ["measured now by bench/conversation_bench.py against the running stack"]
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<td>p99_ms</td><td>936.0</td>" in page and "51.3" in page
+    assert summary["passed"]
+
+
+def test_bench_falls_back_to_the_latest_figures_and_says_so(repo, tmp_path):
+    down = [sys.executable, "-c", "import sys; print('error: Rasa does not answer'); sys.exit(2)"]
+    summary = _bench_check(repo, tmp_path, down)
+    bench = section(summary, "bench")
+    assert bench["status"] == "not checked" and "BENCH=1 make release-check" in bench["notes"][-1]
+    assert "exit 2: error: Rasa does not answer" in bench["notes"][0]
+    latest = repo / "var/bench/conversation.json"
+    latest.parent.mkdir(parents=True)
+    latest.write_text(json.dumps(FIGURES), encoding="utf-8")
+    bench = section(_bench_check(repo, tmp_path, down), "bench")
+    assert bench["status"] == "reported" and bench["data"]["figures"]["turns_per_s"] == 51.3
+    assert "measured 2026-11-30T20:00:00+00:00" in bench["notes"][-1]
+    # without BENCH=1 there is no bench section
+    assert not any(s["name"] == "bench" for s in check(repo, tmp_path)["sections"])
