@@ -95,6 +95,12 @@ def main() -> int:
         f"CPU time of ledger simulate and its workers: {cpu:.1f} s ({cpu / 2:.1f} s if both cores were its alone; "
         f"compare with the wall time and the load average above when the machine is shared)"
     )
+    per_loan = cpu / report["loans"] * 1000 if report["loans"] else 0.0
+    budget = TARGET_SECONDS * 2 / 100_000 * 1000  # both cores for 20 s over 100,000 loans
+    print(
+        f"CPU per loan: {per_loan:.3f} ms (the target needs at most {budget:.2f} ms on 2 cores: "
+        f"{'met' if per_loan <= budget else 'NOT met'}; this figure depends little on the load)"
+    )
     print(f"peak resident memory of the largest process (ledger or a worker): {peak_mib:.0f} MiB")
     return 0
 

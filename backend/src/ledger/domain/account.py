@@ -296,15 +296,41 @@ class _Replay:
     refund: Decimal = ZERO
     closed_on: date | None = None
     total_paid: Decimal = ZERO
+    ordered: list[_Inst] | None = None  # active() by (due, number); None after an arrangement changes them
 
     def active(self) -> list[_Inst]:
         return [i for i in self.insts if not i.replaced]
 
+    def active_ordered(self) -> list[_Inst]:
+        """The active instalments by (due date, number), kept between payments: only an
+        arrangement (``ordered = None``) changes which instalments are active."""
+        if self.ordered is None:
+            self.ordered = sorted(self.active(), key=lambda i: (i.due, i.number))
+        return self.ordered
+
     def payoff(self, day: date) -> Decimal:
+        """Every part outstanding, interest only of instalments due by ``day``; written out (the
+        parts of one instalment summed in the order of fee_due + pen_due + prin_due + int_due)."""
         total = ZERO
         for i in self.insts:
-            if not i.replaced:
-                total += i.fee_due + i.pen_due + i.prin_due + (i.int_due if i.due <= day else ZERO)
+            # A paid instalment (fully_paid_on set) owes 0.00 and can owe nothing again: no
+            # penalty accrues without unpaid principal, no late fee without principal or
+            # interest due; skipping its 0.00 leaves the sum and its exponent as they are.
+            if not i.replaced and i.fully_paid_on is None:
+                if i.due <= day:
+                    total += (
+                        (i.late_fee + i.cap_fee - i.paid_fee)
+                        + (i.penalty + i.cap_penalty - i.paid_pen)
+                        + (i.principal - i.paid_prin)
+                        + (i.interest - i.paid_int - i.forgiven_int)
+                    )
+                else:
+                    total += (
+                        (i.late_fee + i.cap_fee - i.paid_fee)
+                        + (i.penalty + i.cap_penalty - i.paid_pen)
+                        + (i.principal - i.paid_prin)
+                        + ZERO
+                    )
         return total
 
 
@@ -365,7 +391,7 @@ def _allocate(r: _Replay, amount: Decimal, day: date) -> None:
         r.refund += amount
         return
     payoff = r.payoff(day)
-    active = sorted(r.active(), key=lambda i: (i.due, i.number))
+    active = r.active_ordered()
     if amount >= payoff:
         for i in active:
             if i.due > day:
@@ -380,9 +406,11 @@ def _allocate(r: _Replay, amount: Decimal, day: date) -> None:
             left = i.pay(left)
     settled = True
     for i in active:
+        if i.fully_paid_on is not None:  # paid stays paid: no charge accrues on it (see payoff)
+            continue
         if i.outstanding > 0:
             settled = False
-        elif i.fully_paid_on is None:
+        else:
             i.fully_paid_on = day
     if settled:
         r.closed_on = day
@@ -421,8 +449,12 @@ def _replay(
         i.penalty_from = i.due + grace
     done = contract.disbursed_on  # charges accrued through this day
     for day in events:
+        # A day with no payment and no arrangement changes no principal before its own
+        # accrual: the span and the day accrue in one call (the same days times the same
+        # rounded daily amount, so exactly the same sums as two calls).
+        quiet = day not in by_day_pay and day not in by_day_arr
         if r.closed_on is None:
-            _accrue(r, done + ONE_DAY, day - ONE_DAY, daily_rate)
+            _accrue(r, done + ONE_DAY, day if quiet else day - ONE_DAY, daily_rate)
         for a in by_day_arr.get(day, ()):
             replaced = set(a.replaces)
             for i in r.insts:
@@ -432,12 +464,13 @@ def _replay(
                 ni = _inst(s, a.arrangement_id)
                 ni.penalty_from = ni.due + grace
                 r.insts.append(ni)
+            r.ordered = None
             if r.closed_on is not None and any(i.outstanding > 0 for i in r.active()):
                 r.closed_on = None
         for p in by_day_pay.get(day, ()):
             _allocate(r, p.amount, day)
         if r.closed_on is None:
-            if day > done:
+            if day > done and not quiet:
                 _accrue(r, day, day, daily_rate)
             fee_due_date = day - late_fee_after  # instalments due then reach late_fee_at_dpd today
             for i in r.insts:
@@ -484,6 +517,10 @@ def derive_status(
         else:
             state = "upcoming"
         dpd = (as_of - i.due).days if state == "overdue" else 0
+        fee_due = i.late_fee + i.cap_fee - i.paid_fee
+        pen_due = i.penalty + i.cap_penalty - i.paid_pen
+        int_due = i.interest - i.paid_int - i.forgiven_int
+        prin_due = i.principal - i.paid_prin
         views.append(
             InstalmentStatus(
                 number=i.number,
@@ -499,21 +536,21 @@ def derive_status(
                 is_arrangement=i.arrangement_id is not None,
                 arrangement_id=i.arrangement_id,
                 outstanding=ZERO if i.replaced else out,
-                unpaid_principal=i.prin_due,
-                unpaid_interest=i.int_due,
-                unpaid_charges=i.fee_due + i.pen_due,
+                unpaid_principal=prin_due,
+                unpaid_interest=int_due,
+                unpaid_charges=fee_due + pen_due,
                 fully_paid_on=i.fully_paid_on,
             )
         )
         if i.replaced:
             continue
-        unpaid_principal += i.prin_due
-        charges += i.fee_due + i.pen_due
+        unpaid_principal += prin_due
+        charges += fee_due + pen_due
         if state == "overdue":
-            o_prin += i.prin_due
-            o_int += i.int_due
-            o_pen += i.pen_due
-            o_fee += i.fee_due
+            o_prin += prin_due
+            o_int += int_due
+            o_pen += pen_due
+            o_fee += fee_due
             if oldest_unpaid is None:
                 oldest_unpaid = i.due
         elif state in ("due", "upcoming") and next_due is None:

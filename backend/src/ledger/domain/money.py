@@ -16,6 +16,8 @@ ZERO = Decimal("0.00")
 
 def round_fen(x: Decimal) -> Decimal:
     """Round half-up to the fen (0.01): ``round_fen(Decimal("0.125")) == Decimal("0.13")``."""
+    if type(x) is Decimal:  # the common case, without a copy (the relief engine rounds often)
+        return x.quantize(CENT, rounding=ROUND_HALF_UP)
     if isinstance(x, float):
         raise TypeError("float is not money; use Decimal or str")
     return Decimal(x).quantize(CENT, rounding=ROUND_HALF_UP)

@@ -66,6 +66,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from .account import ArrangementRecord, InstalmentStatus, LoanContract, LoanStatus
 from .money import ZERO, format_money, round_fen
@@ -394,6 +395,7 @@ class _Reasons:
         return tuple(self.no + self.yes)
 
 
+@lru_cache(maxsize=2048)  # integers in, frozen reasons out: the same texts for every loan
 def _dpd_max(dpd: int, limit: int) -> tuple[Reason, Reason]:
     return (
         Reason(
@@ -409,6 +411,7 @@ def _dpd_max(dpd: int, limit: int) -> tuple[Reason, Reason]:
     )
 
 
+@lru_cache(maxsize=2048)
 def _dpd_min(dpd: int, limit: int) -> tuple[Reason, Reason]:
     return (
         Reason(

@@ -17,6 +17,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
+from functools import lru_cache
 
 from .money import ZERO, round_fen
 
@@ -54,7 +55,27 @@ def add_months(anchor: date, months: int, *, day: int | None = None) -> date:
     return month_day(index // 12, index % 12 + 1, anchor.day if day is None else day)
 
 
+# The relief engine builds the same schedules again and again (each extension tried, both
+# policies of the policy lab, the same loan's plans): both functions below are pure, so their
+# results are kept, keyed by the exact text of each amount (str round-trips a Decimal, exponent
+# included, where == and hash would take Decimal("1.0") for Decimal("1.00")). Floats are never
+# money here; one given anyway is not cached (its text is not its value).
+CACHE_SIZE = 4096
+
+
 def annuity_payment(principal: Decimal, monthly_rate: Decimal, n: int) -> Decimal:
+    """See ``_annuity_payment``; cached."""
+    if isinstance(principal, float) or isinstance(monthly_rate, float):
+        return _annuity_payment(principal, monthly_rate, n)
+    return _annuity_cached(str(principal), str(monthly_rate), n)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _annuity_cached(principal: str, monthly_rate: str, n: int) -> Decimal:
+    return _annuity_payment(Decimal(principal), Decimal(monthly_rate), n)
+
+
+def _annuity_payment(principal: Decimal, monthly_rate: Decimal, n: int) -> Decimal:
     """Equal periodic payment, rounded half-up to the fen.
 
     A = P * r / (1 - (1 + r)^-n); for r = 0, A = P / n. This is numpy-financial's
@@ -96,8 +117,30 @@ def build_schedule(
     """Annuity schedule of ``term`` instalments; instalment k (1-based) is due add_months(start, k * period_months).
 
     ``due_day`` (default: start's day of month) is the day of month of every due date, with
-    the month-end rule. Numbers run from ``first_number``.
+    the month-end rule. Numbers run from ``first_number``. Cached (see ``CACHE_SIZE``): the
+    result is a tuple of frozen records, shared safely.
     """
+    if isinstance(principal, float) or isinstance(apr, float):
+        return _build_schedule(principal, apr, term, start, first_number, period_months, due_day)
+    return _schedule_cached(str(principal), str(apr), term, start, first_number, period_months, due_day)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _schedule_cached(
+    principal: str, apr: str, term: int, start: date, first_number: int, period_months: int, due_day: int | None
+) -> tuple[ScheduledInstalment, ...]:
+    return _build_schedule(Decimal(principal), Decimal(apr), term, start, first_number, period_months, due_day)
+
+
+def _build_schedule(
+    principal: Decimal,
+    apr: Decimal,
+    term: int,
+    start: date,
+    first_number: int,
+    period_months: int,
+    due_day: int | None,
+) -> tuple[ScheduledInstalment, ...]:
     if term < 1:
         raise ValueError("term must be >= 1")
     r = period_rate(apr, period_months)
