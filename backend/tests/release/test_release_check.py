@@ -58,6 +58,10 @@ def repo(tmp_path):
     return root
 
 
+def _git_out(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+
 def check(root: Path, tmp_path: Path, *, nlu_base: Path | None = None, thresholds: Path | None = None, **kw):
     return run_release_check(
         root=root,
@@ -71,6 +75,8 @@ def check(root: Path, tmp_path: Path, *, nlu_base: Path | None = None, threshold
         nlu_base=nlu_base,
         story_results=root / "bot/results/core",
         as_of=date(2026, 11, 25),
+        nlu_evaluator=kw.get("nlu_evaluator"),
+        nlu_base_model=kw.get("nlu_base_model"),
     )
 
 
@@ -280,3 +286,108 @@ def test_bench_falls_back_to_the_latest_figures_and_says_so(repo, tmp_path):
     assert "measured 2026-11-30T20:00:00+00:00" in bench["notes"][-1]
     # without BENCH=1 there is no bench section
     assert not any(s["name"] == "bench" for s in check(repo, tmp_path)["sections"])
+
+
+# ---- the NLU evaluator's wiring, with a stand-in bot environment (the real training is
+# tests/release/test_release_nlu_training.py, in make test-rasa)
+
+FAKE_RASA = """#!/usr/bin/env python3
+import pathlib, sys
+args = sys.argv[1:]
+out = pathlib.Path(args[args.index("--out") + 1])
+nlu = pathlib.Path("data/nlu/nlu.yml").read_text()
+(out / "nlu.tar.gz").write_text(nlu)  # the "model" is the training data it was made from
+with open(sys.argv[0] + ".calls", "a") as f:
+    f.write("train\\n")
+"""
+FAKE_PYTHON = """#!/usr/bin/env python3
+import json, pathlib, sys
+args = sys.argv[1:]
+model = pathlib.Path(args[args.index("--model") + 1]).read_text()
+out = pathlib.Path(args[args.index("--out") + 1])
+f1 = 1.0 if "ask_fees" in model else 0.0
+result = {"macro_f1": (1.0 + f1) / 2, "per_intent": [
+    {"intent": "greet", "f1": 1.0}, {"intent": "ask_fees", "f1": f1}], "confusions": [], "errors": []}
+(out / "results.json").write_text(json.dumps({"zh": result, "en": result}))
+with open(sys.argv[0] + ".calls", "a") as f:
+    f.write("evaluate\\n")
+sys.exit(1 if f1 == 0 else 0)
+"""
+
+
+def _fake_venv(tmp_path: Path) -> Path:
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    for name, text in (("rasa", FAKE_RASA), ("python", FAKE_PYTHON)):
+        (venv / "bin" / name).write_text(text, encoding="utf-8")
+        (venv / "bin" / name).chmod(0o755)
+    return venv
+
+
+def _calls(venv: Path) -> list[str]:
+    return [
+        line
+        for name in ("rasa", "python")
+        if (venv / "bin" / f"{name}.calls").is_file()
+        for line in (venv / "bin" / f"{name}.calls").read_text().split()
+    ]
+
+
+def test_the_base_is_trained_in_a_worktree_once_then_read_from_the_cache(repo, tmp_path):
+    from ledger.release_nlu import NluEvaluator
+
+    (repo / "bot/config.yml").write_text("pipeline: []\n", encoding="utf-8")
+    (repo / "bot/data/nlu").mkdir(parents=True)
+    (repo / "bot/data/nlu/nlu.yml").write_text("- intent: greet\n- intent: ask_fees\n", encoding="utf-8")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-m", "bot")
+    (repo / "bot/data/nlu/nlu.yml").write_text("- intent: greet\n", encoding="utf-8")  # the candidate drops one
+    venv = _fake_venv(tmp_path)
+    evaluator = NluEvaluator(repo, tmp_path / "cache", bot_venv=venv, log=lambda _: None)
+    nlu = section(check(repo, tmp_path, nlu_evaluator=evaluator), "nlu")
+    assert nlu["status"] == "fail"
+    assert [g["detail"] for g in nlu["gates"] if not g["passed"] and "intent" in g["gate"]] == [
+        "en ask_fees: 1.0 -> 0.0",
+        "zh ask_fees: 1.0 -> 0.0",
+    ]
+    assert {k: v["how"] for k, v in nlu["data"]["runs"].items()} == {"candidate": "trained", "base": "trained"}
+    assert sorted(_calls(venv)) == ["evaluate", "evaluate", "train", "train"]
+    assert "release-base" not in _git_out(repo, "worktree", "list")  # the temporary worktree is gone
+    again = section(check(repo, tmp_path, nlu_evaluator=evaluator), "nlu")
+    assert {k: v["how"] for k, v in again["data"]["runs"].items()} == {"candidate": "cached", "base": "cached"}
+    assert len(_calls(venv)) == 4  # nothing trained or evaluated again
+    assert again["gates"] == nlu["gates"]
+
+
+def test_a_model_file_as_the_base_is_evaluated_as_it_is(repo, tmp_path):
+    from ledger.release_nlu import NluEvaluator
+
+    venv = _fake_venv(tmp_path)
+    model = tmp_path / "prod.tar.gz"
+    model.write_text("- intent: greet\n- intent: ask_fees\n", encoding="utf-8")
+    (repo / "bot/nlu_eval/results").mkdir(parents=True)
+    same = {"macro_f1": 1.0, "per_intent": [{"intent": "ask_fees", "f1": 1.0}], "confusions": [], "errors": []}
+    (repo / "bot/nlu_eval/results/results.json").write_text(json.dumps({"zh": same, "en": same}), encoding="utf-8")
+    evaluator = NluEvaluator(repo, tmp_path / "cache", bot_venv=venv, log=lambda _: None)
+    nlu = section(check(repo, tmp_path, nlu_evaluator=evaluator, nlu_base_model=model), "nlu")
+    assert nlu["data"]["runs"] == {"base": nlu["data"]["runs"]["base"]}  # the candidate's results are current
+    assert nlu["data"]["runs"]["base"]["how"] == "model file"
+    assert _calls(venv) == ["evaluate"]
+    assert nlu["status"] == "pass", nlu["gates"]
+
+
+def test_a_missing_model_file_or_bot_environment_is_named(repo, tmp_path):
+    from ledger.release_nlu import NluEvaluator
+
+    evaluator = NluEvaluator(repo, tmp_path / "cache", bot_venv=tmp_path / "none", log=lambda _: None)
+    nlu = section(check(repo, tmp_path, nlu_evaluator=evaluator), "nlu")
+    assert nlu["status"] == "fail"
+    assert "is missing: run `make setup`" in nlu["gates"][0]["detail"]
+    env = {**os.environ, "ID_HASH_SALT": "s"}
+    res = subprocess.run(
+        [sys.executable, "-m", "ledger.cli", "release-check", "--base", str(tmp_path / "nope.tar.gz")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 2 and "--base: no such model file" in res.stderr
