@@ -600,6 +600,13 @@ def render_html(summary: dict[str, Any]) -> str:
                 )
             )
         if s["name"] == "nlu":
+            if d.get("runs"):
+                parts.append(
+                    _table(
+                        ["side", "results", "how", "commit", "seconds"],
+                        [[k, r["results"], r["how"], r["commit"] or "", r["seconds"]] for k, r in d["runs"].items()],
+                    )
+                )
             for lang in d.get("languages", ()):
                 parts.append(
                     f"<h3>{_e(lang['language'])}: macro-F1 {_e(lang.get('base_macro_f1', '–'))} → "

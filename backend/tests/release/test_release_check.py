@@ -352,6 +352,8 @@ def test_the_base_is_trained_in_a_worktree_once_then_read_from_the_cache(repo, t
     ]
     assert {k: v["how"] for k, v in nlu["data"]["runs"].items()} == {"candidate": "trained", "base": "trained"}
     assert sorted(_calls(venv)) == ["evaluate", "evaluate", "train", "train"]
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<td>base</td>" in page and "<td>trained</td>" in page
     assert "release-base" not in _git_out(repo, "worktree", "list")  # the temporary worktree is gone
     again = section(check(repo, tmp_path, nlu_evaluator=evaluator), "nlu")
     assert {k: v["how"] for k, v in again["data"]["runs"].items()} == {"candidate": "cached", "base": "cached"}
