@@ -223,9 +223,9 @@ class NluEvaluator:
             try:
                 model, trained = self.model_for(tree, fp, commit)
             finally:
+                # `remove` also deregisters it; no `prune`, which would touch other worktrees' entries
                 _git(self.root, "worktree", "remove", "--force", str(tree), check=False)
                 shutil.rmtree(parent, ignore_errors=True)
-                _git(self.root, "worktree", "prune", check=False)
         results, evaluated = self.evaluate(model, fp)
         source = "trained" if trained else "evaluated" if evaluated else "cached"
         return NluRun(results, source, fp, time.monotonic() - started, commit)
