@@ -51,7 +51,7 @@ class NluRun:
     """Where a side's results come from, for the report."""
 
     results: Path
-    source: str  # "trained" | "cached" | "given" | "model file"
+    source: str  # "trained" | "evaluated" (model cached) | "cached" | "model file"
     fingerprint: str
     seconds: float
     commit: str | None = None
@@ -109,6 +109,22 @@ def commit_fingerprint(root: Path, commit: str, inputs: Iterable[str]) -> str:
     return fingerprint(read, paths)
 
 
+def _made_once(target: Path, prefix: str, make: Callable[[Path], Path]) -> bool:
+    """Make ``target`` unless it exists: ``make(tmp)`` writes it in a temporary directory beside
+    it and returns the file, which is then moved in whole (a killed run leaves no half file in
+    the cache). Whether it was made now."""
+    if target.is_file():
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=prefix) as tmp:
+        os.replace(make(Path(tmp)), target)
+    return True
+
+
+def _source(trained: bool, evaluated: bool) -> str:
+    return "trained" if trained else "evaluated" if evaluated else "cached"
+
+
 class NluEvaluator:
     """Trains and evaluates NLU models with the bot environment of ``bot_dir`` (the candidate's
     ``bot/``: its ``.venv``, its evaluation script and held-out split)."""
@@ -146,69 +162,39 @@ class NluEvaluator:
     def model_for(self, tree: Path, fp: str, commit: str | None) -> tuple[Path, bool]:
         """The model trained from ``tree``'s NLU files (fingerprint ``fp``), trained if not
         cached; returns (model, trained now)."""
-        models = self.cache / "models"
-        model = models / f"{fp[:24]}.tar.gz"
-        if model.is_file():
-            return model, False
-        models.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=models, prefix="train-") as tmp:
+        model = self.cache / "models" / f"{fp[:24]}.tar.gz"
+
+        def train(tmp: Path) -> Path:
             self.log(f"nlu: training the NLU model of {commit or 'the working tree'} (rasa train nlu)")
-            self._run(
-                "rasa train nlu",
-                [
-                    str(self.venv / "bin" / "rasa"),
-                    "train",
-                    "nlu",
-                    "--config",
-                    "config.yml",
-                    "--nlu",
-                    "data",
-                    "--out",
-                    tmp,
-                    "--fixed-model-name",
-                    "nlu",
-                ],
-                cwd=tree / "bot",
-            )
-            trained = Path(tmp) / "nlu.tar.gz"
-            if not trained.is_file():
+            rasa = str(self.venv / "bin" / "rasa")
+            cmd = [rasa, "train", "nlu", "--config", "config.yml", "--nlu", "data", "--out", str(tmp)]
+            self._run("rasa train nlu", [*cmd, "--fixed-model-name", "nlu"], cwd=tree / "bot")
+            if not (tmp / "nlu.tar.gz").is_file():
                 raise NluRunError(f"rasa train nlu wrote no model in {tmp}")
-            os.replace(trained, model)
-        (models / f"{fp[:24]}.json").write_text(
-            json.dumps({"fingerprint": fp, "commit": commit, "inputs": list(TRAIN_INPUTS)}), encoding="utf-8"
-        )
-        return model, True
+            return tmp / "nlu.tar.gz"
+
+        trained = _made_once(model, "train-", train)
+        if trained:
+            model.with_suffix("").with_suffix(".json").write_text(
+                json.dumps({"fingerprint": fp, "commit": commit, "inputs": list(TRAIN_INPUTS)}), encoding="utf-8"
+            )
+        return model, trained
 
     def evaluate(self, model: Path, model_fp: str) -> tuple[Path, bool]:
         """``model``'s results on the candidate's held-out split, cached by both fingerprints."""
-        results_dir = self.cache / "results"
-        out = results_dir / f"{model_fp[:24]}-{self.eval_fp[:24]}.json"
-        if out.is_file():
-            return out, False
-        results_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=results_dir, prefix="eval-") as tmp:
+        out = self.cache / "results" / f"{model_fp[:24]}-{self.eval_fp[:24]}.json"
+
+        def run(tmp: Path) -> Path:
             self.log(f"nlu: evaluating {model.name} on the held-out split")
+            python = str(self.venv / "bin" / "python")
+            cmd = [python, "nlu_eval/evaluate.py", "--model", str(model.resolve()), "--split", "heldout"]
             # exit 1 = a gate of evaluate.py failed: the figures are still written and judged here
-            self._run(
-                "nlu_eval/evaluate.py",
-                [
-                    str(self.venv / "bin" / "python"),
-                    "nlu_eval/evaluate.py",
-                    "--model",
-                    str(model.resolve()),
-                    "--split",
-                    "heldout",
-                    "--out",
-                    tmp,
-                ],
-                cwd=self.bot_dir,
-                ok=(0, 1),
-            )
-            written = Path(tmp) / "results.json"
-            if not written.is_file():
+            self._run("nlu_eval/evaluate.py", [*cmd, "--out", str(tmp)], cwd=self.bot_dir, ok=(0, 1))
+            if not (tmp / "results.json").is_file():
                 raise NluRunError("nlu_eval/evaluate.py wrote no results.json")
-            os.replace(written, out)
-        return out, True
+            return tmp / "results.json"
+
+        return out, _made_once(out, "eval-", run)
 
     def base(self, commit: str) -> NluRun:
         """The base commit's NLU results: its model trained in a temporary git worktree."""
@@ -227,8 +213,7 @@ class NluEvaluator:
                 _git(self.root, "worktree", "remove", "--force", str(tree), check=False)
                 shutil.rmtree(parent, ignore_errors=True)
         results, evaluated = self.evaluate(model, fp)
-        source = "trained" if trained else "evaluated" if evaluated else "cached"
-        return NluRun(results, source, fp, time.monotonic() - started, commit)
+        return NluRun(results, _source(trained, evaluated), fp, time.monotonic() - started, commit)
 
     def candidate(self) -> NluRun:
         """The working tree's NLU results, trained and evaluated here."""
@@ -236,8 +221,7 @@ class NluEvaluator:
         fp = tree_fingerprint(self.root, TRAIN_INPUTS)
         model, trained = self.model_for(self.root, fp, None)
         results, evaluated = self.evaluate(model, fp)
-        source = "trained" if trained else "evaluated" if evaluated else "cached"
-        return NluRun(results, source, fp, time.monotonic() - started)
+        return NluRun(results, _source(trained, evaluated), fp, time.monotonic() - started)
 
     def model_file(self, model: Path) -> NluRun:
         """A given model file (BASE=…tar.gz) evaluated on the held-out split."""

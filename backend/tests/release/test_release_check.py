@@ -77,6 +77,7 @@ def check(root: Path, tmp_path: Path, *, nlu_base: Path | None = None, threshold
         as_of=date(2026, 11, 25),
         nlu_evaluator=kw.get("nlu_evaluator"),
         nlu_base_model=kw.get("nlu_base_model"),
+        bench=kw.get("bench", False),
     )
 
 
@@ -235,20 +236,7 @@ FIGURES = {
 
 
 def _bench_check(repo, tmp_path, command):
-    return run_release_check(
-        root=repo,
-        base="HEAD",
-        thresholds_file=REPO_ROOT / "release-thresholds.yaml",
-        out=tmp_path / "out",
-        policy_path=POLICY_PATH,
-        candidate_policy=repo / POLICY_PATH,
-        database_url=None,
-        nlu_results=repo / "bot/nlu_eval/results/results.json",
-        nlu_base=None,
-        story_results=repo / "bot/results/core",
-        as_of=date(2026, 11, 25),
-        bench=command,
-    )
+    return check(repo, tmp_path, bench=command)
 
 
 def test_bench_figures_are_measured_when_the_stack_answers(repo, tmp_path):

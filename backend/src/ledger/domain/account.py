@@ -317,20 +317,12 @@ class _Replay:
             # penalty accrues without unpaid principal, no late fee without principal or
             # interest due; skipping its 0.00 leaves the sum and its exponent as they are.
             if not i.replaced and i.fully_paid_on is None:
-                if i.due <= day:
-                    total += (
-                        (i.late_fee + i.cap_fee - i.paid_fee)
-                        + (i.penalty + i.cap_penalty - i.paid_pen)
-                        + (i.principal - i.paid_prin)
-                        + (i.interest - i.paid_int - i.forgiven_int)
-                    )
-                else:
-                    total += (
-                        (i.late_fee + i.cap_fee - i.paid_fee)
-                        + (i.penalty + i.cap_penalty - i.paid_pen)
-                        + (i.principal - i.paid_prin)
-                        + ZERO
-                    )
+                total += (
+                    (i.late_fee + i.cap_fee - i.paid_fee)
+                    + (i.penalty + i.cap_penalty - i.paid_pen)
+                    + (i.principal - i.paid_prin)
+                    + ((i.interest - i.paid_int - i.forgiven_int) if i.due <= day else ZERO)
+                )
         return total
 
 
@@ -517,10 +509,7 @@ def derive_status(
         else:
             state = "upcoming"
         dpd = (as_of - i.due).days if state == "overdue" else 0
-        fee_due = i.late_fee + i.cap_fee - i.paid_fee
-        pen_due = i.penalty + i.cap_penalty - i.paid_pen
-        int_due = i.interest - i.paid_int - i.forgiven_int
-        prin_due = i.principal - i.paid_prin
+        fee_due, pen_due, int_due, prin_due = i.fee_due, i.pen_due, i.int_due, i.prin_due  # each read once
         views.append(
             InstalmentStatus(
                 number=i.number,

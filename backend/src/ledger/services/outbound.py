@@ -148,10 +148,8 @@ async def _work_batch(
     for _, msg in to_send:
         by_channel[msg.channel].append(msg)
     results: dict[str, SendResult] = {}
-    for channel in sorted(
-        by_channel
-    ):  # a fixed order: what a stopped worker left undone does not depend on the plan's order
-        messages = by_channel[channel]
+    # a fixed order: what a stopped worker left undone does not depend on the plan's order
+    for channel, messages in sorted(by_channel.items()):
         try:
             for result in await adapters[channel].send(messages, now):
                 results[result.idempotency_key] = result
