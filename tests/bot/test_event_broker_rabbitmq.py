@@ -15,7 +15,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from addons.event_broker import MASK, HuanxinEventBroker
 from addons.tracker_store import RedactingSQLTrackerStore
 from harness import domain_path
-from test_redaction import SECRETS, verification_turns
+from test_redaction import SECRETS, searchable, verification_turns
 
 AMQP_URL = os.environ.get("HUANXIN_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 PREFIX = os.environ.get("HUANXIN_TEST_AMQP_PREFIX", "huanxin-test")
@@ -54,7 +54,7 @@ async def test_the_pika_broker_delivers_the_redacted_stamped_events(tmp_path):
             assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
             bodies.append(message.body.decode())
         assert len(bodies) == len(tracker.events)
-        stream = "\n".join(bodies)
+        stream = searchable(bodies)
         for secret in SECRETS:
             assert secret not in stream, secret
         events = [json.loads(b) for b in bodies]

@@ -1,6 +1,8 @@
 """The tracker store keeps the conversation but none of the identity answers."""
 
+import json
 import sqlite3
+from collections.abc import Iterable
 
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
@@ -20,7 +22,24 @@ def user(text, intent="inform"):
     )
 
 
+def searchable(bodies: Iterable[str]) -> str:
+    """Streamed events as one text to search for identity answers, without the random
+    ``huanxin_event_id`` each carries (32 hex digits can hold "4321" by chance)."""
+    return "\n".join(
+        json.dumps({k: v for k, v in json.loads(b).items() if k != "huanxin_event_id"}, ensure_ascii=False)
+        for b in bodies
+    )
+
+
 def verification_turns():
+    """The events of a verification, with fixed timestamps (a clock's digits can hold a secret)."""
+    first, second = _verification_turns()
+    for n, event in enumerate(first + second):
+        event.timestamp = 1_700_000_000.0 + n
+    return first, second
+
+
+def _verification_turns():
     return [
         ActionExecuted("action_listen"),
         user("我欠多少钱", "ask_overdue_status"),
