@@ -14,8 +14,11 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from ledger.desk_door import DeskActionRefused
+
 from .clients import client_address, client_ref
 from .conversations import InvalidInput, TokenRefused
+from .desk_actions import DeskActions, refusal_status
 from .keys import edge_limits_key, engine_key, hub_key, proxies_key, service_key, settings_key, sockets_key
 from .problems import problem, read_json
 
@@ -277,3 +280,17 @@ async def chat_messages(request: web.Request) -> web.Response:
     except ValueError:
         raise InvalidInput(f"after must be an integer from 0 to {MAX_SEQ}") from None
     return web.json_response({"state": conv.state, "messages": await service.transcript(conv.id, after_seq=after)})
+
+
+@routes.post("/api/chat/conversations/{conversation_id}/plan-cards/{card_id}/accept")
+async def accept_plan_card(request: web.Request) -> web.Response:
+    """The borrower accepts a plan an agent sent as a card (same auth as the transcript: the
+    X-Client-Token header); the ledger re-checks it and makes the arrangement."""
+    token = request.headers.get("X-Client-Token", "")[:200]
+    try:
+        result = await DeskActions(request.app[service_key]).accept_plan(
+            request.match_info["conversation_id"], token, request.match_info["card_id"]
+        )
+    except DeskActionRefused as exc:
+        return problem(refusal_status(exc), exc.code, str(exc), **exc.extra)
+    return web.json_response(result, status=201)

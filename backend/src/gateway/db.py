@@ -119,6 +119,27 @@ class DeskRead(Base):
     last_read_seq: Mapped[int] = mapped_column(Integer)
 
 
+class DeskPlanCard(Base):
+    """A relief plan an agent sent to the borrower as a card (gateway/desk_actions.py): which
+    ledger offer it carries and whether the borrower accepted it. The figures are in the card's
+    message; the arrangement is the ledger's."""
+
+    __tablename__ = "desk_plan_cards"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # the card's message in the transcript
+    offer_id: Mapped[str] = mapped_column(String(64))  # the ledger's offer (read through its door only)
+    loan_number: Mapped[str] = mapped_column(String(32))
+    plan_type: Mapped[str] = mapped_column(String(32))
+    sent_by: Mapped[str | None] = mapped_column(ForeignKey("agents.username", ondelete="SET NULL"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(8), default="sent")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (CheckConstraint("status IN ('sent', 'accepted')", name="status_known"),)
+
+
 class AgentSession(Base):
     """A desk login; only the sha256 of the cookie value is stored."""
 

@@ -35,6 +35,7 @@ from .agents import HashPoolBusy, LoginThrottle, PasswordPool
 from .compliance import MessageStopped
 from .contact_rules import ContactRefused, DeliveryFailed
 from .conversations import LABEL, QUEUE_FILTERS, AgentIdentity, InvalidInput, hash_token, token_bytes
+from .desk_actions import DeskActions, refusal_status
 from .desk_shift import DeskPresence, DeskShift
 from .keys import (
     agent_rkey,
@@ -352,6 +353,50 @@ async def promise(request: web.Request) -> web.Response:
         status = 404 if exc.code == "not_found" else 422
         return problem(status, exc.code, str(exc), **exc.extra)
     return web.json_response(result, status=201)
+
+
+def refused(exc: DeskActionRefused) -> web.Response:
+    return problem(refusal_status(exc), exc.code, str(exc), **exc.extra)
+
+
+@routes.post("/desk/api/conversations/{conversation_id}/plans/evaluate")
+async def evaluate_plans(request: web.Request) -> web.Response:
+    """The relief plans for one of the borrower's loans: {"loan_number"}; the ledger evaluates them
+    on the borrower's newest hardship answers."""
+    data = await read_json(request)
+    try:
+        result = await DeskActions(request.app[service_key]).evaluate_plans(
+            request[agent_rkey], request.match_info["conversation_id"], data.get("loan_number")
+        )
+    except DeskActionRefused as exc:
+        return refused(exc)
+    return web.json_response(result)
+
+
+@routes.post("/desk/api/conversations/{conversation_id}/plans/send")
+async def send_plan(request: web.Request) -> web.Response:
+    """Send an evaluated plan to the borrower as a card: {"loan_number", "plan_type"}."""
+    data = await read_json(request)
+    try:
+        result = await DeskActions(request.app[service_key]).send_plan(
+            request[agent_rkey], request.match_info["conversation_id"], data.get("loan_number"), data.get("plan_type")
+        )
+    except DeskActionRefused as exc:
+        return refused(exc)
+    return web.json_response(result, status=201)
+
+
+@routes.post("/desk/api/conversations/{conversation_id}/payment-trace")
+async def payment_trace(request: web.Request) -> web.Response:
+    """A payment the borrower says was made: {"loan_number", "paid_on", "amount", "reference", "channel"}."""
+    data = await read_json(request)
+    try:
+        trace, created = await DeskActions(request.app[service_key]).record_trace(
+            request[agent_rkey], request.match_info["conversation_id"], data
+        )
+    except DeskActionRefused as exc:
+        return refused(exc)
+    return web.json_response(trace, status=201 if created else 200)
 
 
 @routes.post("/desk/api/conversations/{conversation_id}/typing")

@@ -87,3 +87,30 @@ class LedgerAccounts(_ThroughTheDoor):
         return await self.door.record_manual_verification(
             await self.ledger_conversation_ids(conversation_id), agent, method, note
         )
+
+    async def evaluate_plans(self, conversation_id: str, agent: str, loan_number: str) -> dict[str, Any] | None:
+        """The ledger's relief plans for the loan (None: not verified in this conversation)."""
+        return await self.door.evaluate_plans(await self.ledger_conversation_ids(conversation_id), agent, loan_number)
+
+    async def plan_offer(self, conversation_id: str, loan_number: str, plan_type: str) -> dict[str, Any] | None:
+        """The open offer of a plan, to send as a card (None: not verified in this conversation)."""
+        return await self.door.plan_offer(await self.ledger_conversation_ids(conversation_id), loan_number, plan_type)
+
+    async def accept_plan(self, conversation_id: str, offer_id: str) -> dict[str, Any] | None:
+        """The borrower accepts a card's offer: the ledger's arrangement (None: not verified)."""
+        return await self.door.accept_plan(await self.ledger_conversation_ids(conversation_id), offer_id)
+
+    async def record_payment_trace(
+        self,
+        conversation_id: str,
+        agent: str,
+        loan_number: str,
+        paid_on: date | None,
+        amount: Decimal | None,
+        reference: str | None,
+        channel: str | None,
+    ) -> tuple[dict[str, Any], bool] | None:
+        """A payment trace opened by the agent (None: not verified in this conversation)."""
+        return await self.door.record_payment_trace(
+            await self.ledger_conversation_ids(conversation_id), agent, loan_number, paid_on, amount, reference, channel
+        )

@@ -49,9 +49,10 @@ from .domain.errors import LedgerError, PolicyError
 from .domain.errors import NotFound as LedgerNotFound
 from .domain.policy import Policy
 from .domain.promises import promise_state
+from .domain.relief import PLAN_TYPES
 from .policy_file import DEFAULT_POLICY_FILE, load_policy, parse_policy
 from .scenario_file import load_scenarios
-from .services import desk, loans
+from .services import desk, loans, relief, traces
 from .services.context import Ledger, utc_now
 from .services.lab import LabInputs
 from .services.lab import simulate as simulate_lab
@@ -75,6 +76,7 @@ __all__ = [
     "INSIGHT_STEPS",
     "AnnotationRefused",
     "DeskDoor",
+    "PLAN_TYPES",
     "SerialId",
     "SessionFactory",
     "UTCDateTime",
@@ -752,3 +754,184 @@ class DeskDoor:
             }
             raise DeskActionRefused(exc.code, str(exc), **extra) from None
         return {k: v for k, v in view.items() if k not in ("promise_id", "replaces")}
+
+    # ---- plans and payment traces from the desk (docs/agent-desk.md) ------------------------
+
+    async def _verified_caller(self, conversation_ids: Sequence[str], agent: str | None) -> Caller | None:
+        """The borrower verified in this conversation as the ledger's caller (the actor: the agent,
+        or the borrower when ``agent`` is None); None when nobody is verified here (or no policy)."""
+        found = await self._verification(conversation_ids)
+        if found is None or self.policy is None or not found[1]["verified"]:
+            return None
+        ledger_conversation, state = found
+        return Caller(state["borrower_id"], ledger_conversation, agent=agent)
+
+    async def evaluate_plans(
+        self, conversation_ids: Sequence[str], agent: str, loan_number: str
+    ) -> dict[str, Any] | None:
+        """The relief plans for one of the verified borrower's loans, evaluated by the ledger's
+        engine on the loan's newest hardship case (stored as offers, audited ``offers_made`` as
+        the agent); no ids cross. None when nobody is verified in this conversation."""
+        caller = await self._verified_caller(conversation_ids, agent)
+        if caller is None or self.policy is None:
+            return None
+        try:
+            payload = await relief.evaluate(
+                self._ledger(self.policy),
+                token=None,
+                conversation_id=caller.conversation_id,
+                loan_number=loan_number,
+                hardship_case_id=None,
+                desk_caller=caller,
+            )
+        except LedgerError as exc:
+            raise _refused(exc, loan_number) from None
+        plans = []
+        for plan in payload["plans"]:
+            offer = plan["offer"]
+            plans.append(
+                {
+                    "plan_type": plan["plan_type"],
+                    "eligible": plan["eligible"],
+                    "reasons": plan["reasons"],
+                    "offer": None if offer is None else _offer_figures(offer),
+                }
+            )
+        return {
+            "loan_number": payload["loan_number"],
+            "as_of": payload["as_of"],
+            "needs_human_review": payload["needs_human_review"],
+            "plans": plans,
+        }
+
+    async def plan_offer(
+        self, conversation_ids: Sequence[str], loan_number: str, plan_type: str
+    ) -> dict[str, Any] | None:
+        """The open offer of ``plan_type`` on the verified borrower's loan, to send as a card: its
+        ``offer_id`` and figures. DeskActionRefused when the loan is not theirs (not_found), has an
+        open dispute or an active arrangement, or the plan was not offered by the latest evaluation
+        (plan_not_offered: evaluate first). None when nobody is verified in this conversation."""
+        caller = await self._verified_caller(conversation_ids, None)
+        if caller is None or self.policy is None:
+            return None
+        today, now = self._today(), self.clock()
+        async with self.sessions() as s:
+            loan = next((x for x in await q.loans_of(s, caller.borrower_id) if x.loan_number == loan_number), None)
+            if loan is None:
+                raise DeskActionRefused("not_found", f"no loan {loan_number} of this borrower")
+            records = await load_records(s, loan)
+            if records.dispute is not None:
+                raise DeskActionRefused(
+                    "dispute_open",
+                    f"the loan has an open dispute ({records.dispute.case_number}): no plan until it is answered",
+                    reason="dispute_open",
+                )
+            status = derive_status(
+                records.contract, records.payment_records, records.arrangement_records, today, self.policy
+            )
+            if status.active_arrangement_id is not None:
+                raise DeskActionRefused("arrangement_exists", "the loan already has an active arrangement")
+            for offer in await q.open_offers(s, loan.id):
+                if offer.plan_type == plan_type and offer.expires_at > now:
+                    terms = offer.payload
+                    return {
+                        "offer_id": offer.id,
+                        "loan_number": loan_number,
+                        "plan_type": plan_type,
+                        "expires_at": offer.expires_at.isoformat(),
+                        "payment_amount": terms["payment_amount"],
+                        "payment_frequency": terms["payment_frequency"],
+                        "total_to_repay": terms["total_to_repay"],
+                        "waived_total": terms["waived"]["total"],
+                        "payment_count": len(terms["schedule"]),
+                        "first_payment_date": terms["schedule"][0]["due_date"] if terms["schedule"] else None,
+                    }
+        raise DeskActionRefused(
+            "plan_not_offered", f"{plan_type} is not among the open offers of {loan_number}: evaluate the plans first"
+        )
+
+    async def accept_plan(self, conversation_ids: Sequence[str], offer_id: str) -> dict[str, Any] | None:
+        """The borrower accepts a plan card: the ledger re-checks the offer (expired, superseded,
+        accepted, a dispute, an arrangement) and the plan's eligibility as of today, then makes the
+        arrangement (audited ``offer_accepted`` as the borrower). None when nobody is verified in
+        this conversation; DeskActionRefused with the ledger's code otherwise."""
+        caller = await self._verified_caller(conversation_ids, None)
+        if caller is None or self.policy is None:
+            return None
+        try:
+            view = await relief.accept(
+                self._ledger(self.policy),
+                token=None,
+                conversation_id=caller.conversation_id,
+                offer_id=offer_id,
+                desk_caller=caller,
+                recheck=True,
+            )
+        except LedgerError as exc:
+            raise _refused(exc, None) from None
+        return {
+            k: view[k]
+            for k in ("loan_number", "plan_type", "accepted_on", "payment_frequency", "total_to_repay", "state")
+        } | {"first_payment_date": view["schedule"][0]["due_date"] if view["schedule"] else None}
+
+    async def record_payment_trace(
+        self,
+        conversation_ids: Sequence[str],
+        agent: str,
+        loan_number: str,
+        paid_on: date | None,
+        amount: Decimal | None,
+        reference: str | None,
+        channel: str | None,
+    ) -> tuple[dict[str, Any], bool] | None:
+        """A payment the borrower says was made, traced by the ledger (case TRC-...), recorded by
+        the agent (audited ``payment_trace_opened`` as the agent); (trace, created). None when
+        nobody is verified in this conversation; DeskActionRefused when the ledger refuses it."""
+        caller = await self._verified_caller(conversation_ids, agent)
+        if caller is None or self.policy is None:
+            return None
+        try:
+            trace, created = await traces.open_payment_trace(
+                self._ledger(self.policy),
+                token=None,
+                conversation_id=caller.conversation_id,
+                loan_number=loan_number,
+                paid_on=paid_on,
+                amount=amount,
+                reference=reference,
+                channel=channel,
+                desk_caller=caller,
+            )
+        except LedgerError as exc:
+            raise _refused(exc, loan_number) from None
+        return {k: v for k, v in trace.items() if k != "trace_id"}, created
+
+
+def _offer_figures(offer: Mapping[str, Any]) -> dict[str, Any]:
+    """What the desk shows of an offer: its figures and comparison with today's schedule, no ids."""
+    comparison = offer["comparison"]
+    return {
+        "payment_amount": offer["payment_amount"],
+        "payment_frequency": offer["payment_frequency"],
+        "total_to_repay": offer["total_to_repay"],
+        "waived_total": offer["waived"]["total"],
+        "holiday_months": offer["holiday_months"],
+        "payment_count": comparison["payment_count"],
+        "first_payment_date": comparison["first_payment_date"],
+        "last_payment_date": comparison["last_payment_date"],
+        "total_change": comparison["total_change"],
+        "expires_at": offer["expires_at"],
+    }
+
+
+def _refused(exc: LedgerError, loan_number: str | None) -> DeskActionRefused:
+    """A ledger refusal as the desk's: its code, message and details (reason, dates)."""
+    if isinstance(exc, LedgerNotFound):
+        what = f"no loan {loan_number} of this borrower" if loan_number and str(exc) == "no such loan" else str(exc)
+        return DeskActionRefused("not_found", what)
+    extra = {
+        k: (v.isoformat() if isinstance(v, date) else v)
+        for k, v in vars(exc).items()
+        if k in ("reason", "latest_date", "earliest_date", "max_days", "case_number", "reply_due_by") and v is not None
+    }
+    return DeskActionRefused(exc.code, str(exc), **extra)

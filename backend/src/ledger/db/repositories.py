@@ -196,6 +196,16 @@ async def hardship_case(session: AsyncSession, case_id: str, loan_id: str) -> m.
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def newest_hardship_case(session: AsyncSession, loan_id: str) -> m.HardshipCase | None:
+    stmt = (
+        select(m.HardshipCase)
+        .where(m.HardshipCase.loan_id == loan_id)
+        .order_by(m.HardshipCase.created_at.desc(), m.HardshipCase.id)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def offer_by_id(session: AsyncSession, offer_id: str, *, refresh: bool = False) -> m.Offer | None:
     """The offer; with refresh, read again from the database even if this session has it already
     (after taking the loan lock, to see a supersession committed meanwhile)."""

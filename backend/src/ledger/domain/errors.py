@@ -71,6 +71,12 @@ class OfferNotEligible(LedgerError):
     code = "offer_not_eligible"
 
 
+class HardshipCaseMissing(LedgerError):
+    """Plans were asked for on a loan whose borrower has given no hardship answers yet."""
+
+    code = "no_hardship_case"
+
+
 class NotFound(LedgerError):
     """The object does not exist or is not visible to the caller (existence is not revealed)."""
 

@@ -20,9 +20,11 @@ from ..domain.account import derive_status
 from ..domain.errors import (
     ArrangementExists,
     DisputeOpen,
+    HardshipCaseMissing,
     NotFound,
     OfferAlreadyAccepted,
     OfferExpired,
+    OfferNotEligible,
     OfferSuperseded,
 )
 from ..domain.relief import (
@@ -38,7 +40,7 @@ from ..domain.relief import (
 from ..domain.schedule import ScheduledInstalment
 from .context import Ledger
 from .records import arrangement_instalments, load_records
-from .verification import authorize, borrower_loan
+from .verification import Caller, authorize, borrower_loan
 from .views import arrangement_view, money, schedule_rows
 
 
@@ -157,14 +159,30 @@ def _history(
 
 
 async def evaluate(
-    ledger: Ledger, *, token: str | None, conversation_id: str | None, loan_number: str, hardship_case_id: str
+    ledger: Ledger,
+    *,
+    token: str | None,
+    conversation_id: str | None,
+    loan_number: str,
+    hardship_case_id: str | None,
+    desk_caller: Caller | None = None,
 ) -> dict[str, Any]:
+    """Evaluate the loan's plans on a hardship case into stored offers. ``desk_caller``: an agent
+    evaluates for a borrower verified in the conversation (the audit's actor is the agent);
+    ``hardship_case_id`` None then means the loan's newest hardship case."""
     today = ledger.today()
     now = ledger.now()
     async with ledger.sessions() as session, session.begin():
-        caller = await authorize(ledger, session, token, conversation_id)
+        caller = desk_caller or await authorize(ledger, session, token, conversation_id)
         loan = await borrower_loan(session, caller, loan_number, lock=True)
-        case = await repo.hardship_case(session, hardship_case_id, loan.id)
+        if hardship_case_id is None:
+            case = await repo.newest_hardship_case(session, loan.id)
+            if case is None:
+                raise HardshipCaseMissing(
+                    "no hardship case for this loan yet: the borrower's hardship answers are needed"
+                )
+        else:
+            case = await repo.hardship_case(session, hardship_case_id, loan.id)
         if case is None:
             raise NotFound("no such hardship case for this loan")
         records = await load_records(session, loan)
@@ -255,9 +273,38 @@ async def evaluate(
     return payload
 
 
-async def accept(ledger: Ledger, *, token: str | None, conversation_id: str | None, offer_id: str) -> dict[str, Any]:
+async def _still_eligible(ledger: Ledger, session: Any, offer: m.Offer, records: Any, status: Any, today: date) -> None:
+    """Raise OfferNotEligible unless the offer's plan is still eligible today, evaluated on the
+    hardship case its evaluation used (the loan, its payments and arrangements as they are now)."""
+    evaluation = await session.get(m.Evaluation, offer.evaluation_id)
+    case = await repo.hardship_case(session, evaluation.hardship_case_id, offer.loan_id) if evaluation else None
+    if case is None:  # pragma: no cover - an evaluation always has its case (foreign key)
+        raise OfferNotEligible("the hardship case of this offer is gone")
+    facts = HardshipFacts(
+        case.reason, case.duration, case.monthly_income, case.essential_expenses, case.other_debt_payments
+    )
+    history = _history(records.arrangements, ledger.policy.relief.restructure_plans, records.dispute is not None)
+    result = evaluate_relief(records.contract, status, facts, history, today, ledger.policy)
+    plan = next((p for p in result.plans if p.plan_type == offer.plan_type), None)
+    if plan is None or not plan.eligible:
+        why = "; ".join(r.en for r in plan.reasons) if plan is not None else "the plan is no longer offered"
+        raise OfferNotEligible(f"{offer.plan_type} is no longer eligible: {why}")
+
+
+async def accept(
+    ledger: Ledger,
+    *,
+    token: str | None,
+    conversation_id: str | None,
+    offer_id: str,
+    desk_caller: Caller | None = None,
+    recheck: bool = False,
+) -> dict[str, Any]:
+    """Accept an offer into an arrangement. ``desk_caller``: the borrower accepts a plan card an
+    agent sent (verified in that conversation). ``recheck``: the plan is evaluated again on the
+    same hardship case as of now, and refused (OfferNotEligible) if the rules no longer allow it."""
     async with ledger.sessions() as session, session.begin():
-        caller = await authorize(ledger, session, token, conversation_id)
+        caller = desk_caller or await authorize(ledger, session, token, conversation_id)
         offer = await repo.offer_by_id(session, offer_id)
         if offer is None:
             raise NotFound("no such offer")
@@ -287,6 +334,8 @@ async def accept(ledger: Ledger, *, token: str | None, conversation_id: str | No
         )
         if status.active_arrangement_id is not None:
             raise ArrangementExists("the loan already has an active arrangement")
+        if recheck:
+            await _still_eligible(ledger, session, offer, records, status, today)
         terms = terms_from_payload(offer.payload)
         arrangement_id = m.new_id()
         record = build_arrangement(terms, offer.plan_type, arrangement_id, today)

@@ -14,7 +14,7 @@ from ..db import repositories as repo
 from ..domain.corrections import check_payment_claim, trace_reply_due
 from ..domain.errors import LedgerError
 from .context import Ledger
-from .verification import authorize, borrower_loan
+from .verification import Caller, authorize, borrower_loan
 from .views import money, trace_view
 
 
@@ -32,13 +32,15 @@ async def open_payment_trace(
     amount: Decimal | None,
     reference: str | None,
     channel: str | None,
+    desk_caller: Caller | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Open a payment trace on the caller's loan; returns (trace, created). The same claim
-    (day, amount, reference) while its trace is open returns that trace (created False)."""
+    (day, amount, reference) while its trace is open returns that trace (created False).
+    ``desk_caller``: an agent records it for a borrower verified in the conversation."""
     today = ledger.today()
     reference = mask_identity_numbers(reference)  # a reference is never a phone or an ID number
     async with ledger.sessions() as session, session.begin():
-        caller = await authorize(ledger, session, token, conversation_id)
+        caller = desk_caller or await authorize(ledger, session, token, conversation_id)
         loan = await borrower_loan(session, caller, loan_number, lock=True)
         await repo.lock_loan(session, loan.id)
         check_payment_claim(paid_on, amount, as_of=today, disbursed_on=loan.disbursed_on)
