@@ -74,6 +74,7 @@
     div.dataset.seq = m.seq;
     function choose(b) {
       div.querySelectorAll('button').forEach(function (x) { x.disabled = true; });
+      if (b.card && b.card.desk_card) { acceptDeskPlan(b, div); return; }
       send(b.title, b.payload);
     }
     if (cards.length) {
@@ -98,6 +99,23 @@
     }
     messagesEl.appendChild(div);
     scroll();
+  }
+  // A plan an agent sent from the desk: accepted over HTTP (the ledger re-checks it and makes the
+  // arrangement; the transcript then says so). A refusal is shown under the card, which stays disabled.
+  function acceptDeskPlan(b, div) {
+    fetch('/api/chat/conversations/' + encodeURIComponent(state.conversation) + '/plan-cards/' +
+          encodeURIComponent(b.card.desk_card) + '/accept', {method: 'POST', headers: {'X-Client-Token': state.token}})
+      .then(function (r) {
+        if (r.ok) return;
+        return r.json().then(function (p) {
+          var note = document.createElement('p');
+          note.className = 'card-refused';
+          note.setAttribute('role', 'alert');
+          note.textContent = (lang === 'zh' ? '未能接受：' : 'Not accepted: ') + (p.detail || p.code || r.status);
+          div.appendChild(note);
+        });
+      })
+      .catch(function () { div.querySelectorAll('button').forEach(function (x) { x.disabled = false; }); });
   }
   // One offered plan: its title, its figures (label: value), and the button that chooses it.
   function planCard(b, choose) {

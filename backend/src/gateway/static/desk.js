@@ -45,6 +45,8 @@
   function renderQueue() {
     var items = queue.list(Date.now()).filter(shown);
     var box = $('queue');
+    // A live update rebuilds the list: the line that had the keyboard focus gets it back.
+    var focused = document.activeElement && box.contains(document.activeElement) ? document.activeElement.dataset.id : null;
     box.textContent = '';
     var groups = [
       ['等待接入 / Waiting', items.filter(function (c) { return c.state === 'agent' && !c.assigned_agent; })],
@@ -82,6 +84,8 @@
       });
     });
     if (!box.childNodes.length) box.appendChild(el('div', 'empty', '队列为空 / Queue is empty'));
+    var again = focused && box.querySelector('.item[data-id="' + CSS.escape(focused) + '"]');
+    if (again) again.focus();
   }
   function loadQueue() {
     return api('GET', '/desk/api/queue').then(function (d) { queue.setAll(d.conversations); renderQueue(); });
@@ -231,6 +235,46 @@
       select.appendChild(option);
     });
     if (chosen) select.value = chosen;
+    renderActionBoxes(view, loans, !$('promise-box').hidden);
+  }
+  // Plans and payment traces: shown when the promise form is (the agent has it, verified borrower).
+  function renderActionBoxes(view, loans, allowed) {
+    ['plans', 'trace'].forEach(function (name) {
+      $(name + '-box').hidden = !allowed;
+      var select = $(name + '-loan'), chosen = select.value;
+      select.textContent = '';
+      loans.forEach(function (loan) {
+        var option = el('option', null, loan.loan_number);
+        option.value = loan.loan_number;
+        select.appendChild(option);
+      });
+      if (chosen) select.value = chosen;
+    });
+    if (plansFor !== current.conversation_id) { plansFor = current.conversation_id; $('plans-list').textContent = ''; }
+  }
+  var plansFor = null;
+  function renderPlans(evaluation) {  // each plan: eligible with its figures and a send button, or why not
+    var list = $('plans-list');
+    list.textContent = '';
+    evaluation.plans.forEach(function (p) {
+      var item = el('li', 'plan ' + (p.eligible ? 'eligible' : 'not-eligible'));
+      item.dataset.plan = p.plan_type;
+      item.appendChild(el('strong', null, p.plan_type));
+      if (p.offer) {
+        item.appendChild(el('span', null, ' · ' + p.offer.payment_amount + ' × ' + p.offer.payment_count +
+          ' · 共 total ' + p.offer.total_to_repay + ' · 首期 first ' + p.offer.first_payment_date));
+        var send = el('button', 'plan-send', '发送给借款人 / Send to borrower');
+        send.type = 'button';
+        send.setAttribute('aria-label', '发送方案 / Send plan ' + p.plan_type);
+        send.addEventListener('click', function () {
+          act('/plans/send', {loan_number: evaluation.loan_number, plan_type: p.plan_type});
+        });
+        item.appendChild(send);
+      } else {
+        item.appendChild(el('span', 'why', ' · ' + p.reasons.map(function (r) { return r.zh + ' / ' + r.en; }).join('; ')));
+      }
+      list.appendChild(item);
+    });
   }
   function renderConversation(view) {
     current = view.conversation;
@@ -294,7 +338,15 @@
       .then(function () { return refresh(); }).catch(showError);
   }
 
-  $('take').addEventListener('click', function () { act('/take'); });
+  $('take').addEventListener('click', function () {
+    // the Take button hides once taken: the keyboard goes on in the reply box, not lost on the page
+    act('/take').then(function () { if ($('take').hidden) $('reply-text').focus(); });
+  });
+  document.addEventListener('keydown', function (e) {  // Alt+Q: back to the queue (the open line, else the first)
+    if (!e.altKey || e.code !== 'KeyQ') return;
+    var item = $('queue').querySelector('.item.selected') || $('queue').querySelector('.item');
+    if (item) { item.focus(); e.preventDefault(); }
+  });
   $('label-add').addEventListener('click', function () {
     var name = $('label-new').value.trim();
     if (!name) return;
@@ -351,6 +403,19 @@
     act('/promise', {loan_number: $('promise-loan').value, amount: $('promise-amount').value.trim(),
                      promised_date: $('promise-date').value})
       .then(function () { if (!$('error').textContent) { $('promise-amount').value = ''; $('promise-box').open = false; } });
+  });
+  $('plans-evaluate').addEventListener('click', function () {
+    showError('');
+    api('POST', '/desk/api/conversations/' + encodeURIComponent(selected) + '/plans/evaluate',
+        {loan_number: $('plans-loan').value}).then(renderPlans).catch(showError);
+  });
+  $('trace-record').addEventListener('click', function () {
+    var body = {loan_number: $('trace-loan').value};
+    [['paid_on', 'trace-date'], ['amount', 'trace-amount'], ['reference', 'trace-reference'], ['channel', 'trace-channel']]
+      .forEach(function (f) { var v = $(f[1]).value.trim(); if (v) body[f[0]] = v; });
+    act('/payment-trace', body).then(function () {
+      if (!$('error').textContent) { $('trace-amount').value = ''; $('trace-reference').value = ''; $('trace-box').open = false; }
+    });
   });
   $('manual-verify').addEventListener('click', function () {
     act('/manual-verification', {method: $('manual-method').value, note: $('manual-note').value})
