@@ -697,6 +697,37 @@ class Fuzzer:
             "close", {"outcome": self.rng.choice(["resolved", "other", "bogus"]), "note": "x"}
         )
 
+    async def desk_plans_evaluate(self) -> tuple[dict, Outcome]:
+        loan = self.rng.choice(["HX0000000001", "", "X" * 300, 7, None])
+        return await self.desk_action("plans/evaluate", {"loan_number": loan})
+
+    async def desk_plans_send(self) -> tuple[dict, Outcome]:
+        plan = self.rng.choice(["deferral", "term_extension", "holiday", "", None, ["deferral"]])
+        return await self.desk_action("plans/send", {"loan_number": "HX0000000001", "plan_type": plan})
+
+    async def desk_payment_trace(self) -> tuple[dict, Outcome]:
+        rng = self.rng
+        valid: dict[str, Any] = {
+            "loan_number": "HX0000000001",
+            "paid_on": rng.choice(["2026-11-28", "2026-02-30", "tomorrow", "", None]),
+            "amount": rng.choice(["500.00", "12.345", "-1", "0", 500.0, "1e3", None]),
+            "reference": rng.choice(["WX2026", "has space", "R" * 65, "", None]),
+            "channel": rng.choice(["bank_transfer", "Bank", "x" * 40, None]),
+        }
+        return await self.desk_action("payment-trace", valid)
+
+    async def chat_plan_accept(self) -> tuple[dict, Outcome]:
+        """The borrower accepting a desk plan card: a real or mangled token, conversation and card id."""
+        rng = self.rng
+        conv_id, token = rng.choice(self.conversations)
+        path_id = conv_id if rng.random() < 0.7 else path_param(rng, self.conv_ids())
+        card = path_param(rng, [])
+        headers = {"X-Client-Token": token} if rng.random() < 0.7 else {}
+        path = f"/api/chat/conversations/{path_id}/plan-cards/{card}/accept"
+        body = raw_body(rng, {}) if rng.random() < 0.3 else None
+        sent = {"method": "POST", "path": path, "headers": headers, "body": body}
+        return sent, await self.request("POST", path, headers=headers, body=body)
+
     async def desk_ws(self) -> tuple[dict, Outcome]:
         rng = self.rng
         cookie, _ = self.desk_cookie()
@@ -1027,6 +1058,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("desk.reply", "POST /desk/api/conversations/{id}/messages", Fuzzer.desk_reply),
     Endpoint("desk.handback", "POST /desk/api/conversations/{id}/handback", Fuzzer.desk_handback),
     Endpoint("desk.close", "POST /desk/api/conversations/{id}/close", Fuzzer.desk_close),
+    Endpoint("desk.plans_evaluate", "POST /desk/api/conversations/{id}/plans/evaluate", Fuzzer.desk_plans_evaluate),
+    Endpoint("desk.plans_send", "POST /desk/api/conversations/{id}/plans/send", Fuzzer.desk_plans_send),
+    Endpoint("desk.payment_trace", "POST /desk/api/conversations/{id}/payment-trace", Fuzzer.desk_payment_trace),
+    Endpoint("chat.plan_accept", "POST /api/chat/conversations/{id}/plan-cards/{card}/accept", Fuzzer.chat_plan_accept),
     Endpoint("desk.ws", "GET /ws/desk (session cookie, Origin)", Fuzzer.desk_ws),
     Endpoint("wechat.echo", "GET /wechat (signed and unsigned echostr check)", Fuzzer.wechat_echo),
     Endpoint("wechat.push", "POST /wechat (signed and unsigned XML pushes)", Fuzzer.wechat_push),
