@@ -209,7 +209,9 @@ class DeskDoor:
         minutes = int(offset.total_seconds() // 60) if offset is not None else 0
         async with self.sessions() as s:
             cells = await analytics_db.overview_cells(s, start, end, language, channel, self.timezone, minutes)
-        return insights.overview_of_selection(cells, insights.Filters(since, until, language, channel, group))
+            ratings = await analytics_db.csat_cells(s, start, end, language, channel, self.timezone, minutes)
+        filters = insights.Filters(since, until, language, channel, group)
+        return insights.with_csat(insights.overview_of_selection(cells, filters), ratings, filters)
 
     async def insights_funnel(
         self, since: date, until: date, language: str | None, channel: str | None

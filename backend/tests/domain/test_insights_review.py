@@ -147,3 +147,13 @@ def test_the_export_reads_like_the_bots_training_files():
 def test_the_intents_are_the_bots_contract():
     contract = yaml.safe_load((REPO / "bot/domain/intents.yml").read_text(encoding="utf-8"))["intents"]
     assert set(INTENTS) == set(contract)
+
+
+def test_the_borrowers_rating_shows_in_the_transcript_and_the_review_line():
+    from ledger.domain.review import transcript
+
+    conv = Conv("rated").user("goodbye").gateway("csat", score=4).gateway("csat", score=9)
+    desk = [m for m in transcript("rated", conv.events)["messages"] if m["kind"] == "desk"]
+    assert [(m["name"], m.get("score")) for m in desk] == [("csat", 4), ("csat", None)]  # 9 is no score
+    line = review_entry({"conversation_id": "rated", "csat": 4}, {})
+    assert line["csat"] == 4

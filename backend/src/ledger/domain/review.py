@@ -172,9 +172,11 @@ def transcript(
                     }
                 )
             elif isinstance(name, str):
-                messages.append(
-                    {"kind": "desk", "name": name, "agent": event.get("agent"), "reason": event.get("reason")}
-                )
+                desk = {"kind": "desk", "name": name, "agent": event.get("agent"), "reason": event.get("reason")}
+                score = event.get("score")
+                if name == "csat" and isinstance(score, int) and not isinstance(score, bool) and 1 <= score <= 5:
+                    desk["score"] = score  # the borrower's rating
+                messages.append(desk)
     if actions:
         messages.append({"kind": "actions", "actions": actions})
     return {
@@ -221,6 +223,7 @@ def review_entry(row: Mapping[str, Any], mark: Mapping[str, Any]) -> dict[str, A
         "escalated": bool(row.get("escalated")),
         "fallbacks": row.get("fallbacks"),
         "low_confidence": row.get("low_confidence"),
+        "csat": row.get("csat"),
         "reviewed": bool(mark.get("reviewed")),
         "tags": list(mark.get("tags") or []),
     }
