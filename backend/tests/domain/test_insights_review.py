@@ -121,7 +121,14 @@ def test_the_export_is_rasa_nlu_yaml_without_identity_data_or_duplicates():
         example("e11", "hi", "not_an_intent", "en"),
     ]
     chosen = exportable_examples(examples)
-    assert chosen["left_out"] == {"identity": 4, "duplicate": 1, "conflict": 2, "payload": 1, "unknown_intent": 1}
+    assert chosen["left_out"] == {
+        "identity": 4,
+        "duplicate": 1,
+        "conflict": 2,
+        "payload": 1,
+        "unknown_intent": 1,
+        "in_training": 0,
+    }
     zh = rasa_nlu_yaml(chosen["examples"]["zh"])
     en = rasa_nlu_yaml(chosen["examples"]["en"])
     for doc in (zh, en):

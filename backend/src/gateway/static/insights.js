@@ -289,13 +289,14 @@
       fillChoices($('r-step'), data.choices.steps);
       $('review-count').textContent = data.total + ' 个会话 / conversations';
       table('review-list', ['会话 / Conversation', '开始 / Started', '语言 / Language', '渠道 / Channel', '轮次 / Turns',
-        '最远步骤 / Furthest step', '结果 / Outcome', '转人工 / Escalated', '未理解 / Fallbacks', '满意度 / CSAT', '已复核 / Reviewed', '标签 / Tags'],
+        '最远步骤 / Furthest step', '结果 / Outcome', '转人工 / Escalated', '未理解 / Fallbacks', '已复核 / Reviewed', '标签 / Tags', '满意度 / CSAT'],
         data.conversations.map(function (c) {
           var b = el('button', 'open', c.conversation_id);
           b.type = 'button';
           b.dataset.conversation = c.conversation_id;
           return [b, c.started_at, c.language || '-', c.channel || '-', c.turns, c.furthest_step, c.outcome,
-            c.escalated ? '是 / yes' : '否 / no', c.fallbacks, c.csat === null || c.csat === undefined ? '–' : c.csat, c.reviewed ? '是 / yes' : '否 / no', c.tags.join(' ')];
+            c.escalated ? '是 / yes' : '否 / no', c.fallbacks, c.reviewed ? '是 / yes' : '否 / no', c.tags.join(' '),
+            c.csat === null || c.csat === undefined ? '–' : c.csat];
         }));
     }).catch(function (err) { $('error').textContent = String(err.message || err); });
   }
