@@ -424,6 +424,6 @@ class ActionSubmitHardship(LedgerAction):
         if handler is not None:
             await handler(self._ledger, self._vault, self._today).handle_safely(turn)
         elif intent == "goodbye" and not plain:
-            turn.say_response("utter_goodbye")
+            turn.say_goodbye()
         else:
             turn.offer_human("hardship_stopped")

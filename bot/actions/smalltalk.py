@@ -32,6 +32,9 @@ class ActionGoodbye(ActionRespond):
     def name(self) -> str:
         return "action_goodbye"
 
+    async def handle(self, turn: Turn) -> None:
+        turn.say_goodbye()
+
 
 class ActionThank(ActionRespond):
     response = "utter_thank"

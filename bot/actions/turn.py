@@ -40,6 +40,9 @@ TZ = ZoneInfo("Asia/Shanghai")
 # own questions (utter_ask_identity_*) carry it in the domain (domain/forms.yml).
 IDENTITY_QUESTION_MARKER = {"expects_identity_answer": True}
 IDENTITY_REASKS = {"invalid_identity_phone", "invalid_identity_dob", "invalid_identity_id_last4"}
+# The custom payload that tells the gateway the bot ended the conversation (a web borrower is
+# then asked for a rating, docs/insights.md); other channels ignore it.
+CONVERSATION_END_MARKER = {"conversation_end": True}
 # Texts that say the assistant did not understand a message: after one of them, the next
 # misunderstanding also offers a person (Turn.missed).
 MISS_KEYS = (
@@ -203,14 +206,20 @@ class Turn:
             text=texts.text(key, self.lang, **figures), buttons=buttons or [], json_message=marker, text_key=key
         )
 
-    def say_response(self, name: str) -> None:
+    def say_response(self, name: str, json_message: dict | None = None) -> None:
         """A domain response (utter_*) in the variation for the slots as this action leaves
         them (Rasa would choose the variation from the slots before this action's changes)."""
         variation = domain_response(self.domain, name, self.slot)
         if variation is None:
-            self.dispatcher.utter_message(response=name)
+            self.dispatcher.utter_message(response=name, json_message=json_message)
         else:
-            self.dispatcher.utter_message(text=variation.get("text"), buttons=variation.get("buttons") or [])
+            self.dispatcher.utter_message(
+                text=variation.get("text"), buttons=variation.get("buttons") or [], json_message=json_message
+            )
+
+    def say_goodbye(self) -> None:
+        """Goodbye, and the conversation's end for the gateway (it asks a web borrower for a rating)."""
+        self.say_response("utter_goodbye", json_message=CONVERSATION_END_MARKER)
 
     def say_raw(self, message: str, buttons: list[dict] | None = None) -> None:
         self.dispatcher.utter_message(text=message, buttons=buttons or [])

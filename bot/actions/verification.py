@@ -205,7 +205,7 @@ class ActionSubmitVerification(LedgerAction):
         if handler is not None:
             await handler(self._ledger, self._vault, self._today).handle_safely(turn)
         elif intent == "goodbye" and not plain:
-            turn.say_response("utter_goodbye")
+            turn.say_goodbye()
         elif pending in HELP_INTENTS:
             turn.offer_human("verify_stopped_offer")
         else:

@@ -104,3 +104,18 @@ async def test_the_verification_form_validator_applies_the_language_of_the_answe
     validator = ValidateVerificationForm(ledger=FakeLedger(), vault=ConversationVault(), today=lambda: TODAY)
     events = await validator.run(CollectingDispatcher(), t, DOMAIN)
     assert slot_events(events)["language"] == "en"
+
+
+async def test_goodbye_tells_the_gateway_the_conversation_ended_and_other_small_talk_does_not():
+    """The custom {"conversation_end": true} rides on the goodbye itself (one bot event, its
+    text kept), so the gateway asks a web borrower for a rating (docs/insights.md, CSAT)."""
+    for action_class, text, intent, ends in (
+        (ActionGoodbye, "bye for now", "goodbye", True),
+        (ActionThank, "thanks a lot", "thank", False),
+    ):
+        dispatcher = CollectingDispatcher()
+        action = action_class(ledger=FakeLedger(), vault=ConversationVault(), today=lambda: TODAY)
+        await action.run(dispatcher, tracker(text, intent), DOMAIN)
+        assert len(dispatcher.messages) == 1
+        assert dispatcher.messages[0]["text"]
+        assert (dispatcher.messages[0].get("custom") == {"conversation_end": True}) is ends

@@ -32,9 +32,10 @@ def free_port() -> int:
 class Stack:
     """Runs ledger, scripted bot and gateway on one asyncio loop in a background thread."""
 
-    def __init__(self, tmp: Path, desk=None) -> None:
+    def __init__(self, tmp: Path, desk=None, events=None) -> None:
         self.tmp = tmp
         self.desk = desk  # the gateway's DeskSettings (None: the defaults)
+        self.events = events  # the gateway's analytics StreamSettings (None: off)
         self.loop = asyncio.new_event_loop()
         self.runners = []
         self.ports = {name: free_port() for name in ("ledger", "bot", "gateway")}
@@ -90,6 +91,7 @@ class Stack:
             port=self.ports["gateway"],
             rasa_urls=(f"http://127.0.0.1:{self.ports['bot']}",),
             **({"desk": self.desk} if self.desk is not None else {}),
+            **({"events": self.events} if self.events is not None else {}),
         )
         await self._serve(gateway_app(settings), self.ports["gateway"], **server_options(settings))
 

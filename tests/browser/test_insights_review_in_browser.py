@@ -1,18 +1,22 @@
 """Review and annotation in a real browser: an analyst filters the review list, opens a
 conversation whose identity answers show only as such, labels a misread message with the right
 intent, marks the conversation reviewed, and downloads the corrections as Rasa NLU data that
-hold the labelled text and no identity answer; the filter's link opens the same list."""
+hold the labelled text and no identity answer; `ledger export-annotations` writes the same label
+into bot/data/nlu/zh/reviewed.yml; the filter's link opens the same list."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import time
+from pathlib import Path
 
 import yaml
 from playwright.sync_api import expect
 from stack_helpers.browser_stack import AGENT_PASSWORD
 from stack_helpers.chromium_pages import log_in_to_desk
 
+REPO = Path(__file__).resolve().parents[2]
 PHONE, DOB, NATIONAL_ID = "13800000001", "1990-03-15", "110101199003151234"
 
 
@@ -66,7 +70,30 @@ async def _a_conversation_and_an_analyst(database_url: str) -> None:
         await engine.dispose()
 
 
-def test_an_analyst_reviews_labels_and_exports(stack, browser, artifacts):
+def _bot_copy(tmp_path: Path) -> Path:
+    """The bot's NLU training data and evaluation sets, copied (the export reads both)."""
+    bot = tmp_path / "bot"
+    shutil.copytree(REPO / "bot" / "data" / "nlu", bot / "data" / "nlu")
+    (bot / "nlu_eval").mkdir()
+    for path in (REPO / "bot" / "nlu_eval").glob("*.yml"):
+        shutil.copy(path, bot / "nlu_eval" / path.name)
+    (bot / "data" / "nlu" / "zh" / "reviewed.yml").unlink(missing_ok=True)
+    return bot
+
+
+async def _export_to(database_url: str, bot: Path) -> dict:
+    from ledger.db.session import create_engine, create_session_factory
+    from ledger.desk_door import DeskDoor
+    from ledger.nlu_export import export_annotations
+
+    engine = create_engine(database_url)
+    try:
+        return await export_annotations(DeskDoor(create_session_factory(engine)), bot)
+    finally:
+        await engine.dispose()
+
+
+def test_an_analyst_reviews_labels_and_exports(stack, browser, artifacts, tmp_path):
     stack.run(_a_conversation_and_an_analyst(stack.database_url))
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
@@ -109,6 +136,16 @@ def test_an_analyst_reviews_labels_and_exports(stack, browser, artifacts):
         for secret in (PHONE, DOB, NATIONAL_ID):
             assert secret not in text
         assert yaml.safe_load(text)["nlu"] == [{"intent": "promise_to_pay", "examples": "- 我下个月才能还\n"}]
+
+        # the command the next training's data comes from writes the same label into reviewed.yml
+        bot = _bot_copy(tmp_path)
+        report = stack.run(_export_to(stack.database_url, bot))
+        reviewed = bot / "data" / "nlu" / "zh" / "reviewed.yml"
+        assert report["zh"]["examples"] == 1 and report["zh"]["file"] == str(reviewed)
+        written = reviewed.read_text(encoding="utf-8")
+        assert yaml.safe_load(written)["nlu"] == [{"intent": "promise_to_pay", "examples": "- 我下个月才能还\n"}]
+        for secret in (PHONE, DOB, NATIONAL_ID):
+            assert secret not in written
 
         with page.expect_download() as csv_download:
             page.click("#facts-csv")

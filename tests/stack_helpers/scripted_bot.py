@@ -53,6 +53,10 @@ def make_scripted_bot(ledger_url: str, ledger_token: str) -> web.Application:
                         {"recipient_id": sender, "custom": {"handoff": {"reason": "request_human"}}},
                     ]
                 )
+            if message.lower() in ("bye", "goodbye") or "再见" in message:  # the end, as action_goodbye says it
+                return web.json_response(
+                    [say(sender, "Goodbye! 再见！"), {"recipient_id": sender, "custom": {"conversation_end": True}}]
+                )
             if re.fullmatch(r"1\d{10}", message):
                 state.update(phone=message, step="dob")
                 return web.json_response(

@@ -18,6 +18,7 @@ from ledger.desk_door import DeskActionRefused
 
 from .clients import client_address, client_ref
 from .conversations import InvalidInput, TokenRefused
+from .csat import score_problem
 from .desk_actions import DeskActions, refusal_status
 from .keys import edge_limits_key, engine_key, hub_key, proxies_key, service_key, settings_key, sockets_key
 from .problems import problem, read_json
@@ -171,7 +172,9 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     sub = hub.subscribe(f"conv:{conv.id}")  # subscribe before replay: nothing falls in between
     pump: asyncio.Task | None = None
     try:
-        await ws.send_json({"type": "state", "state": conv.state, "language": conv.language})
+        await ws.send_json(
+            {"type": "state", "state": conv.state, "language": conv.language, "csat": await service.csat_state(conv.id)}
+        )
         for message in await service.transcript(conv.id, after_seq=after):
             await ws.send_json({"type": "message", "conversation_id": conv.id, **message})
         pump = asyncio.create_task(_pump(ws, sub))
@@ -279,7 +282,30 @@ async def chat_messages(request: web.Request) -> web.Response:
         after = parse_after(request.query.get("after", "0"))
     except ValueError:
         raise InvalidInput(f"after must be an integer from 0 to {MAX_SEQ}") from None
-    return web.json_response({"state": conv.state, "messages": await service.transcript(conv.id, after_seq=after)})
+    return web.json_response(
+        {
+            "state": conv.state,
+            "csat": await service.csat_state(conv.id),
+            "messages": await service.transcript(conv.id, after_seq=after),
+        }
+    )
+
+
+@routes.post("/api/chat/conversations/{conversation_id}/csat")
+async def rate_conversation(request: web.Request) -> web.Response:
+    """The borrower's one-tap rating (``{"score": 1..5}``) of a conversation that asked for one,
+    with the conversation's own token (X-Client-Token): once; 403 for another session, 409 when
+    no rating was asked or it is rated already, 422 for a bad score."""
+    token = request.headers.get("X-Client-Token", "")
+    body = await read_json(request)
+    problem_text = score_problem(body)
+    if problem_text:
+        raise InvalidInput(problem_text)
+    try:
+        await request.app[service_key].rate(request.match_info["conversation_id"], token, body["score"])
+    except TokenRefused:
+        return problem(403, "forbidden", "unknown conversation or wrong token")
+    return web.json_response({"csat": "rated", "score": body["score"]}, status=201)
 
 
 @routes.post("/api/chat/conversations/{conversation_id}/plan-cards/{card_id}/accept")

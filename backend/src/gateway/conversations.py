@@ -35,6 +35,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from huanxin_redaction import mask_identity_numbers, redact
 from ledger.desk_door import MANUAL_VERIFICATION_METHODS
 
+from . import csat
 from .canned import CannedReplies
 from .compliance import MessageStopped, Rules
 from .contact_rules import ContactRefused, DeliveryFailed, Refusal, reply_refusal
@@ -498,6 +499,33 @@ class ConversationService:
         self.hub.publish("desk", event)
         self.hub.publish(f"conv:{conv.id}", {"type": "state", "state": conv.state})
 
+    def _publish_csat(self, conv: Conversation, state: str) -> None:
+        """Tell the borrower's widget the rating is asked (in the conversation's language) or given."""
+        self.hub.publish(f"conv:{conv.id}", {"type": "csat", "csat": state, "language": conv.language})
+
+    async def csat_state(self, conversation_id: str) -> str | None:
+        """Whether the conversation's rating is asked or given (None: not asked)."""
+        async with self.sessions() as s:
+            return await csat.state_of(s, conversation_id)
+
+    async def rate(self, conversation_id: str, client_token: str, score: int) -> None:
+        """The web borrower's rating (1-5) of a conversation that asked for one, stored once and
+        sent as the `csat` analytics event. TokenRefused: not this conversation's browser session;
+        Conflict: no rating asked, or already rated (nothing changes)."""
+        async with self.locks.hold(conversation_id):
+            async with self.sessions() as s, s.begin():
+                conv = await s.get(Conversation, conversation_id) if plausible_id(conversation_id) else None
+                refused = conv is None or not self._token_opens(conv, client_token)
+                result = "" if refused or conv is None else await csat.rate(s, conv.id, score, self.clock())
+            if refused or conv is None:  # an idle conversation's dropped token is committed; nothing else changed
+                raise TokenRefused(conversation_id)
+            if result == "not_asked":
+                raise Conflict("this conversation has not asked for a rating")
+            if result != csat.RATED:
+                raise Conflict("this conversation is rated already")
+            self._publish_csat(conv, csat.RATED)
+            await self._emit(conv, "csat", score=score)
+
     async def _deliver(self, conv: Conversation, messages: list[Message]) -> str | None:
         """Push borrower-visible messages produced outside a borrower turn to the channel;
         None when sent (or nothing to send), else why the channel refused them."""
@@ -712,11 +740,15 @@ class ConversationService:
                         notice += "\n" + t("queue_position", language, position=str(ahead + 1))
                     entries.append({"sender": "system", "text": notice})
             stored = await self._append_many(s, conv, entries, **changes)
+            ended = turn is not None and not failure and turn.conversation_ended and conv.state == "bot"
+            csat_asked = ended and await csat.ask(s, conv, "bot_end", self.clock())
         self._publish(conv, stored)
         self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": False, "sender": "bot"})
         if state_changed:
             self._publish_state(conv)
             await self._emit(conv, "handoff", reason=conv.escalation_reason)
+        if csat_asked:
+            self._publish_csat(conv, csat.ASKED)
         return stored, conv
 
     def _assigned_at_once(self) -> bool:
@@ -1260,8 +1292,11 @@ class ConversationService:
                         )
                     )
                 msgs.append(await self._append(s, conv, "system", t("closed", conv.language)))
+                csat_asked = await csat.ask(s, conv, "desk_close", self.clock())
             self._publish(conv, msgs)
             self._publish_state(conv)
+            if csat_asked:
+                self._publish_csat(conv, csat.ASKED)
             await self.audit.record(agent.username, "desk.close", conv.id, {"outcome": outcome})
             await self._emit(conv, "closed", agent=agent.username, outcome=outcome)
             await self._deliver(conv, msgs)

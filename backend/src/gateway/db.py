@@ -138,6 +138,23 @@ class DeskPlanCard(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (CheckConstraint("status IN ('sent', 'accepted')", name="status_known"),)
+class CsatRating(Base):
+    """The rating a web borrower was asked for when the conversation ended (the bot said
+    goodbye, or an agent closed it): a row when asked, its score once given (gateway/csat.py)."""
+
+    __tablename__ = "csat_ratings"
+
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
+    rasa_sender_id: Mapped[str] = mapped_column(String(64))  # the analytics conversation the rating is for
+    asked_because: Mapped[str] = mapped_column(String(16))  # bot_end | desk_close
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    score: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint("score IS NULL OR score BETWEEN 1 AND 5", name="score_range"),
+        CheckConstraint("asked_because IN ('bot_end', 'desk_close')", name="asked_because_known"),
+    )
 
 
 class AgentSession(Base):

@@ -73,6 +73,7 @@ class BotTurn:
     handoff_reason: str | None = None
     language: str | None = None
     expects_identity_answer: bool = False  # the bot asked for a phone, birth date or ID digits
+    conversation_ended: bool = False  # the bot ended the conversation (goodbye): the widget asks for a rating
 
 
 def _handoff_from_custom(custom: Any) -> str | None:
@@ -126,7 +127,8 @@ def parse_rest_output(items: Any) -> BotTurn:
     ``{"handoff": {"reason": "request_human"}}`` and ``{"escalate": "complaint"}``;
     a custom ``{"language": "en"}`` tells the conversation's language;
     ``{"expects_identity_answer": true}`` says the borrower's next message answers an identity
-    question (it is stored redacted); ``{"plans": [card, ...]}`` puts each plan card on the button
+    question (it is stored redacted); ``{"conversation_end": true}`` says the bot ended the
+    conversation (a web borrower is asked for a rating); ``{"plans": [card, ...]}`` puts each plan card on the button
     of the previous message with the card's payload (``_attach_cards``).
     """
     turn = BotTurn()
@@ -143,6 +145,9 @@ def parse_rest_output(items: Any) -> BotTurn:
             turn.language = custom["language"]
         if isinstance(custom, dict) and custom.get("expects_identity_answer") is True:
             turn.expects_identity_answer = True
+            continue
+        if isinstance(custom, dict) and custom.get("conversation_end") is True:
+            turn.conversation_ended = True
             continue
         if isinstance(custom, dict) and "plans" in custom:
             _attach_cards(turn, custom["plans"])

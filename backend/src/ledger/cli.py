@@ -13,6 +13,7 @@ import secrets
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from .domain.errors import PolicyError
@@ -108,6 +109,22 @@ def events_db_url(env: dict[str, str]) -> str:
         return url
     path = env.get("HUANXIN_EVENTS_DB") or str(REPO_ROOT / "var" / "events.sqlite3")
     return f"sqlite+aiosqlite:///{path}"
+
+
+async def _export_annotations(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    from .db.session import create_engine, create_session_factory
+    from .desk_door import DeskDoor
+    from .nlu_export import LANGUAGES, export_annotations
+    from .settings import REPO_ROOT
+
+    engine = create_engine(settings.database_url)
+    try:
+        door = DeskDoor(create_session_factory(engine), timezone=settings.timezone)
+        languages = LANGUAGES if args.language == "all" else (args.language,)
+        bot_dir = Path(args.bot_dir) if args.bot_dir else REPO_ROOT / "bot"
+        return await export_annotations(door, bot_dir, languages)
+    finally:
+        await engine.dispose()
 
 
 async def _consume(settings: Settings, args: argparse.Namespace, env: dict[str, str]) -> int:
@@ -451,6 +468,13 @@ def main(argv: list[str] | None = None) -> int:
     con.add_argument("--once", action="store_true", help="SQL: read the stream to its end, then stop")
     con.add_argument("--idle-exit", type=float, default=None, help="RabbitMQ: stop after this many idle seconds")
     con.add_argument("--hold-before-commit", type=float, default=0.0, help=argparse.SUPPRESS)  # fault tests
+    exp = sub.add_parser(
+        "export-annotations",
+        help="write the analysts' intent corrections as bot/data/nlu/<language>/reviewed.yml "
+        "(duplicates, training and held-out texts, identity data left out); docs/insights.md",
+    )
+    exp.add_argument("--language", choices=("zh", "en", "all"), default="all")
+    exp.add_argument("--bot-dir", default=None, help="the bot's directory (default: bot/ of this checkout)")
     sim = sub.add_parser(
         "simulate",
         help="policy lab: every loan under the current and a candidate policy; writes report.json, "
@@ -543,6 +567,11 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "consume-events":
             handled = asyncio.run(_consume(settings, args, dict(os.environ)))
             print(f"consumer stopped after {handled} events", flush=True)
+        elif args.command == "export-annotations":
+            for language, done in asyncio.run(_export_annotations(settings, args)).items():
+                left = ", ".join(f"{k} {v}" for k, v in done["left_out"].items() if v) or "nothing"
+                where = done["file"] or "no file (no correction left)"
+                print(f"{language}: {done['examples']} example(s) -> {where}; left out: {left}", flush=True)
         elif args.command == "simulate":
             report = simulate(settings, args)
             gains = sum(c["loans"] for c in report["changes"]["counts"] if c["direction"] == "gains")

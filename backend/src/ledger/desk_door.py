@@ -26,7 +26,7 @@ What it offers:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -211,7 +211,9 @@ class DeskDoor:
         minutes = int(offset.total_seconds() // 60) if offset is not None else 0
         async with self.sessions() as s:
             cells = await analytics_db.overview_cells(s, start, end, language, channel, self.timezone, minutes)
-        return insights.overview_of_selection(cells, insights.Filters(since, until, language, channel, group))
+            ratings = await analytics_db.csat_cells(s, start, end, language, channel, self.timezone, minutes)
+        filters = insights.Filters(since, until, language, channel, group)
+        return insights.with_csat(insights.overview_of_selection(cells, filters), ratings, filters)
 
     async def insights_funnel(
         self, since: date, until: date, language: str | None, channel: str | None
@@ -399,9 +401,10 @@ class DeskDoor:
             await analytics_db.add_annotation(s, **stored)
         return review.Annotation(**stored).view()
 
-    async def insights_annotations_export(self, language: str) -> dict[str, Any]:
+    async def insights_annotations_export(self, language: str, known: Collection[str] = frozenset()) -> dict[str, Any]:
         """The corrected intents in `language` as Rasa NLU training data (YAML text in the
-        bot's layout), and how many corrections were left out and why."""
+        bot's layout), and how many corrections were left out and why; `known`: texts
+        (review.normalised) of the training data and its evaluation sets, left out too."""
         async with self.sessions() as s:
             corrections = await analytics_db.intent_corrections(s)
             conversations = sorted({c["conversation_id"] for c, _ in corrections})
@@ -425,7 +428,7 @@ class DeskDoor:
                     "identity_answer": message["identity_answer"],
                 }
             )
-        chosen = review.exportable_examples(examples)
+        chosen = review.exportable_examples(examples, known)
         left_out = ", ".join(f"{k} {v}" for k, v in chosen["left_out"].items())
         comment = f"Reviewed by analysts on the insights page; left out: {left_out}."
         return {

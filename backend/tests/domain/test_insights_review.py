@@ -121,7 +121,14 @@ def test_the_export_is_rasa_nlu_yaml_without_identity_data_or_duplicates():
         example("e11", "hi", "not_an_intent", "en"),
     ]
     chosen = exportable_examples(examples)
-    assert chosen["left_out"] == {"identity": 4, "duplicate": 1, "conflict": 2, "payload": 1, "unknown_intent": 1}
+    assert chosen["left_out"] == {
+        "identity": 4,
+        "duplicate": 1,
+        "conflict": 2,
+        "payload": 1,
+        "unknown_intent": 1,
+        "in_training": 0,
+    }
     zh = rasa_nlu_yaml(chosen["examples"]["zh"])
     en = rasa_nlu_yaml(chosen["examples"]["en"])
     for doc in (zh, en):
@@ -147,3 +154,13 @@ def test_the_export_reads_like_the_bots_training_files():
 def test_the_intents_are_the_bots_contract():
     contract = yaml.safe_load((REPO / "bot/domain/intents.yml").read_text(encoding="utf-8"))["intents"]
     assert set(INTENTS) == set(contract)
+
+
+def test_the_borrowers_rating_shows_in_the_transcript_and_the_review_line():
+    from ledger.domain.review import transcript
+
+    conv = Conv("rated").user("goodbye").gateway("csat", score=4).gateway("csat", score=9)
+    desk = [m for m in transcript("rated", conv.events)["messages"] if m["kind"] == "desk"]
+    assert [(m["name"], m.get("score")) for m in desk] == [("csat", 4), ("csat", None)]  # 9 is no score
+    line = review_entry({"conversation_id": "rated", "csat": 4}, {})
+    assert line["csat"] == 4

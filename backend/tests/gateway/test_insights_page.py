@@ -283,3 +283,44 @@ async def overview_in_the_time_zone(make_gateway, url, clock, backend):
         await analyst.client.get("/insights/api/overview", params={"language": "en", "group": "all"})
     ).json()
     assert only_en["total"]["conversations"] == 1
+
+
+async def csat_in_the_overview(make_gateway, url, clock, backend):
+    """CSAT in the overview: the average score of the rated conversations and how many rated,
+    in total, per period and per language and channel; a conversation nobody rated counts in
+    neither."""
+    client = await make_gateway(database_url=url)
+    analyst = await desk_for(client, f"ana-csat-{backend}", role="analyst")
+    t0 = (clock() - timedelta(hours=2)).timestamp()
+    events = []
+    for name, language, score in (("a", "zh", 5), ("b", "zh", 2), ("c", "en", 4), ("d", "en", None)):
+        conv = Conv(f"csat-{backend}-{name}", language=language)
+        conv.t = t0
+        conv.user("greet").user("goodbye")
+        if score is not None:
+            conv.gateway("csat", score=score)
+        events += conv.events
+    engine = create_engine(url)
+    try:
+        await ingest_batch(create_session_factory(engine), events)
+    finally:
+        await engine.dispose()
+    data = await (await analyst.client.get("/insights/api/overview", params={"group": "all"})).json()
+    assert (data["total"]["csat_average"], data["total"]["csat_count"]) == (round(11 / 3, 2), 3)
+    assert data["total"]["conversations"] == 4
+    assert [(p["csat_average"], p["csat_count"]) for p in data["periods"]] == [(round(11 / 3, 2), 3)]
+    by_language = {r["language"]: (r["csat_average"], r["csat_count"]) for r in data["rows"]}
+    assert by_language == {"zh": (3.5, 2), "en": (4.0, 1)}
+    assert data["definitions"]["csat"]["en"].startswith("Average rating (1-5)")
+    only_en = await (await analyst.client.get("/insights/api/overview", params={"language": "en"})).json()
+    assert (only_en["total"]["csat_average"], only_en["total"]["csat_count"]) == (4.0, 1)
+    wechat = await (await analyst.client.get("/insights/api/overview", params={"channel": "wechat"})).json()
+    assert (wechat["total"]["csat_average"], wechat["total"]["csat_count"]) == (None, 0)
+
+
+async def test_csat_in_the_overview(make_gateway, database_url, clock):
+    await csat_in_the_overview(make_gateway, database_url, clock, "sqlite")
+
+
+async def test_csat_in_the_overview_on_postgresql(make_gateway, pg_database_url, clock):
+    await csat_in_the_overview(make_gateway, pg_database_url, clock, "postgresql")

@@ -18,6 +18,7 @@ NLU_EVAL = Path(__file__).resolve().parents[1]
 BOT = NLU_EVAL.parent
 
 LANGUAGES = ("zh", "en")
+REVIEWED = "reviewed.yml"  # the analysts' corrections, written by `ledger export-annotations`
 
 
 def contract_intents() -> set[str]:
@@ -48,10 +49,11 @@ def test_training_data_has_at_least_40_examples_for_every_contract_intent(lang):
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_training_data_is_split_by_topic_with_each_intent_in_one_file(lang):
     """One file per topic (smalltalk.yml, hardship.yml...), each intent in one of them; only
-    zh/traditional.yml, the Traditional-character examples, holds every intent."""
+    zh/traditional.yml, the Traditional-character examples, and reviewed.yml, the analysts'
+    corrections (`ledger export-annotations`), hold any intent."""
     files: dict[str, set[str]] = collections.defaultdict(set)
     for path in sorted((BOT / "data" / "nlu" / lang).glob("*.yml")):
-        if path.name != "traditional.yml":
+        if path.name not in ("traditional.yml", REVIEWED):
             for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
                 files[block["intent"]].add(path.name)
     assert {intent: names for intent, names in files.items() if len(names) != 1} == {}
@@ -116,3 +118,59 @@ def test_sweep_applies_threshold_and_ambiguity_like_the_fallback_classifier():
     assert sweep[(0.3, 0.0)] == 0.0
     assert sweep[(0.3, 0.05)] == 0.5  # gap 0.02 < 0.05
     assert sweep[(0.4, 0.0)] == 0.5  # 0.35 < 0.4
+
+
+def file_examples(path: Path) -> list[tuple[str, str]]:
+    examples = []
+    for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"] or []:
+        for line in block["examples"].splitlines():
+            if line.strip():
+                examples.append((line.strip()[2:], block["intent"]))
+    return examples
+
+
+def reviewed_problems(path: Path, others: list[Path]) -> list[str]:
+    """What is wrong with a reviewed-data file: an intent outside the contract, a text twice
+    (in the file, or already in another training file), an identity number left in a text."""
+    from huanxin_redaction import mask_identity_numbers
+
+    trained = {normalise(text) for other in others for text, _ in file_examples(other)}
+    seen: set[str] = set()
+    problems = []
+    for text, intent in file_examples(path):
+        if intent not in contract_intents():
+            problems.append(f"unknown intent {intent}")
+        if normalise(text) in trained or normalise(text) in seen:
+            problems.append(f"duplicate: {text}")
+        if mask_identity_numbers(text) != text:
+            problems.append(f"identity data: {text}")
+        seen.add(normalise(text))
+    return problems
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_reviewed_data_adds_only_new_texts_of_contract_intents_and_no_identity_data(lang):
+    folder = BOT / "data" / "nlu" / lang
+    reviewed = folder / REVIEWED
+    if not reviewed.exists():
+        pytest.skip(f"no {lang}/{REVIEWED} (written by `ledger export-annotations`)")
+    others = [p for p in sorted(folder.glob("*.yml")) if p.name != REVIEWED]
+    assert reviewed_problems(reviewed, others) == []
+
+
+def test_the_reviewed_data_check_finds_each_problem(tmp_path):
+    topic = tmp_path / "topic.yml"
+    topic.write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - 你好\n', encoding="utf-8")
+    reviewed = tmp_path / REVIEWED
+    reviewed.write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - 你好！\n    - 早安\n    - 早安。\n'
+        "- intent: no_such_intent\n  examples: |\n    - 嗯\n"
+        "- intent: inform\n  examples: |\n    - 手机号 13800000001\n",
+        encoding="utf-8",
+    )
+    assert reviewed_problems(reviewed, [topic]) == [
+        "duplicate: 你好！",
+        "duplicate: 早安。",
+        "unknown intent no_such_intent",
+        "identity data: 手机号 13800000001",
+    ]

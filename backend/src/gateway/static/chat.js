@@ -27,6 +27,9 @@
   var ws = null, retry = 0, rendered = {};
   var $ = function (id) { return document.getElementById(id); };
   var messagesEl = $('messages'), input = $('input'), statusEl = $('status'), typingEl = $('typing');
+  // the rating asked at the end of a conversation (chat_csat.js)
+  var csat = window.huanxinCsat ? window.huanxinCsat(messagesEl, function () { return state; }, function () { return lang; })
+    : {update: function () {}, reset: function () {}};
 
   function persist() {
     sessionStorage.setItem(KEY, JSON.stringify({conversation: state.conversation, token: state.token, lang: lang,
@@ -185,7 +188,8 @@
         var ev = JSON.parse(e.data);
         if (ev.type === 'message') { render(ev); if (ev.sender !== 'borrower') typingEl.hidden = true; }
         else if (ev.type === 'typing') { typingEl.hidden = !ev.on; if (ev.on) scroll(); }
-        else if (ev.type === 'state') { state.mode = ev.state; showMode(); }
+        else if (ev.type === 'state') { state.mode = ev.state; showMode(); if (ev.csat) csat.update(ev.csat, ev.language); }
+        else if (ev.type === 'csat') { csat.update(ev.csat, ev.language); }
         else if (ev.type === 'ack') {
           state.outbox = state.outbox.filter(function (i) { return i.client_msg_id !== ev.client_msg_id; });
           persist();
@@ -210,6 +214,7 @@
   // An unknown or expired conversation (403, or socket close 4403) is dropped for a fresh chat.
   function freshChat() {
     state.conversation = null; state.token = null; state.outbox = []; state.lastSeq = 0; rendered = {};
+    csat.reset();
     messagesEl.textContent = '';
     persist();
   }

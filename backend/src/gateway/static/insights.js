@@ -11,7 +11,8 @@
     ['escalation_rate', '转人工 / Escalation rate', 'rate'],
     ['fallback_rate', '未理解 / Fallback rate', 'rate'],
     ['abandonment', '中途离开 / Abandonment', 'rate'],
-    ['median_turns', '轮次中位数 / Median turns', 'count']
+    ['median_turns', '轮次中位数 / Median turns', 'count'],
+    ['csat_average', '满意度 / CSAT', 'score', 'csat']
   ];
 
   function el(tag, cls, text) {
@@ -22,6 +23,7 @@
   }
   function show(value, kind) {
     if (value === null || value === undefined) return '–';
+    if (kind === 'score') return value.toFixed(2);
     return kind === 'rate' ? (value * 100).toFixed(1) + '%' : String(value);
   }
   function reasons(byReason) {
@@ -45,8 +47,10 @@
       var tr = el('tr');
       tr.dataset.figure = f[0];
       tr.appendChild(el('th', null, f[1]));
-      tr.appendChild(el('td', 'value', show(data.total[f[0]], f[2])));
-      var def = data.definitions[f[0]];
+      var value = show(data.total[f[0]], f[2]);
+      if (f[0] === 'csat_average') value += ' (' + data.total.csat_count + ' 人评分 / rated)';
+      tr.appendChild(el('td', 'value', value));
+      var def = data.definitions[f[3] || f[0]];
       var text = def.en + ' ' + def.zh;
       if (f[0] === 'escalation_rate' && Object.keys(data.total.escalation_by_reason).length) {
         text = reasons(data.total.escalation_by_reason) + '. ' + text;
@@ -66,7 +70,9 @@
     data.rows.forEach(function (row) {
       var tr = el('tr');
       [row.period, row.language, row.channel].forEach(function (v) { tr.appendChild(el('td', null, v)); });
-      FIGURES.forEach(function (f) { tr.appendChild(el('td', null, show(row[f[0]], f[2]))); });
+      FIGURES.forEach(function (f) {
+        tr.appendChild(el('td', null, show(row[f[0]], f[2]) + (f[0] === 'csat_average' ? ' (' + row.csat_count + ')' : '')));
+      });
       tr.appendChild(el('td', null, reasons(row.escalation_by_reason)));
       table.tBodies[0].appendChild(tr);
     });
@@ -283,13 +289,14 @@
       fillChoices($('r-step'), data.choices.steps);
       $('review-count').textContent = data.total + ' 个会话 / conversations';
       table('review-list', ['会话 / Conversation', '开始 / Started', '语言 / Language', '渠道 / Channel', '轮次 / Turns',
-        '最远步骤 / Furthest step', '结果 / Outcome', '转人工 / Escalated', '未理解 / Fallbacks', '已复核 / Reviewed', '标签 / Tags'],
+        '最远步骤 / Furthest step', '结果 / Outcome', '转人工 / Escalated', '未理解 / Fallbacks', '已复核 / Reviewed', '标签 / Tags', '满意度 / CSAT'],
         data.conversations.map(function (c) {
           var b = el('button', 'open', c.conversation_id);
           b.type = 'button';
           b.dataset.conversation = c.conversation_id;
           return [b, c.started_at, c.language || '-', c.channel || '-', c.turns, c.furthest_step, c.outcome,
-            c.escalated ? '是 / yes' : '否 / no', c.fallbacks, c.reviewed ? '是 / yes' : '否 / no', c.tags.join(' ')];
+            c.escalated ? '是 / yes' : '否 / no', c.fallbacks, c.reviewed ? '是 / yes' : '否 / no', c.tags.join(' '),
+            c.csat === null || c.csat === undefined ? '–' : c.csat];
         }));
     }).catch(function (err) { $('error').textContent = String(err.message || err); });
   }
@@ -327,7 +334,8 @@
     $('t-id').textContent = view.conversation_id;
     var f = view.facts;
     $('t-facts').textContent = [f.channel, (f.languages || []).join('/'), f.started_at, 'verification ' + f.verification,
-      'step ' + f.furthest_step, 'outcome ' + f.outcome, f.escalated ? 'escalated (' + f.escalation_reason + ')' : 'not escalated']
+      'step ' + f.furthest_step, 'outcome ' + f.outcome, f.escalated ? 'escalated (' + f.escalation_reason + ')' : 'not escalated',
+      'CSAT ' + (f.csat === null || f.csat === undefined ? '–' : f.csat)]
       .join(' · ');
     var list = $('t-messages');
     list.textContent = '';
@@ -355,7 +363,8 @@
         li.appendChild(el('span', 'who', (m.agent_only ? '备注 / Note ' : '坐席 / Agent ') + m.agent + ': '));
         li.appendChild(el('span', 'text', m.text || ''));
       } else {
-        li.appendChild(el('span', 'meta', m.name + (m.agent ? ' ' + m.agent : '') + (m.reason ? ' (' + m.reason + ')' : '')));
+        li.appendChild(el('span', 'meta', m.name + (m.agent ? ' ' + m.agent : '') + (m.reason ? ' (' + m.reason + ')' : '') +
+          (m.score ? ' ' + m.score + '/5' : '')));
       }
       list.appendChild(li);
     });

@@ -289,6 +289,7 @@ REVIEW_COLUMNS = (
     "escalated",
     "fallbacks",
     "low_confidence",
+    "csat",
 )
 
 
@@ -528,6 +529,51 @@ async def overview_cells(
             "turns": int(row.turns),
             "conversations": int(row.conversations),
             "fallbacks": int(row.fallbacks or 0),
+        }
+        for row in await session.execute(stmt)
+    ]
+
+
+async def csat_cells(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    language: str | None,
+    channel: str | None,
+    timezone: str,
+    utc_offset_minutes: int,
+) -> list[dict[str, Any]]:
+    """The ratings of the conversations that started in [start, end), per day (business time
+    zone, as `overview_cells` takes it), first language and channel: how many were rated
+    (`csat_count`) and the sum of their scores (`csat_sum`). Rated conversations only."""
+    facts = ConversationFactsRow
+    if session.get_bind().dialect.name == "postgresql":
+        day: Any = func.date(func.timezone(timezone, facts.started_at))
+    else:
+        day = func.date(facts.started_at, f"{utc_offset_minutes:+d} minutes")
+    first_language = facts.languages[0].as_string()
+    stmt = (
+        select(
+            day.label("day"),
+            first_language.label("language"),
+            facts.channel,
+            func.count(facts.csat).label("csat_count"),
+            func.sum(facts.csat).label("csat_sum"),
+        )
+        .where(facts.started_at >= start, facts.started_at < end, facts.csat.is_not(None))
+        .group_by(day, first_language, facts.channel)
+    )
+    if channel:
+        stmt = stmt.where(facts.channel == channel)
+    if language:
+        stmt = stmt.where(first_language == language)
+    return [
+        {
+            "day": row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day)),
+            "languages": [row.language] if row.language else [],
+            "channel": row.channel,
+            "csat_count": int(row.csat_count),
+            "csat_sum": int(row.csat_sum or 0),
         }
         for row in await session.execute(stmt)
     ]

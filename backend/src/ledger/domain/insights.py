@@ -42,6 +42,10 @@ DEFINITIONS: dict[str, dict[str, str]] = {
         "en": "Share of conversations that ended with no outcome, no hand-off and no goodbye from the borrower.",
         "zh": "既无结果、未转人工、客户也未道别就结束的会话占比。",
     },
+    "csat": {
+        "en": "Average rating (1-5) borrowers gave when asked at the end of a web conversation, and how many rated.",
+        "zh": "网页会话结束时客户给出的平均评分（1–5 分）及评分人数。",
+    },
     "median_turns": {
         "en": "Median number of borrower messages per conversation.",
         "zh": "每个会话客户消息数的中位数。",
@@ -190,3 +194,29 @@ def overview_of_selection(rows: Iterable[Mapping[str, Any]], filters: Filters) -
 def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
     """The figures of the conversations the filters select (see overview_of_selection)."""
     return overview_of_selection(({**r, "day": r["started_at"].date()} for r in selected(facts, filters)), filters)
+
+
+def _csat(cells: list[Mapping[str, Any]]) -> dict[str, Any]:
+    count = sum(int(c.get("csat_count") or 0) for c in cells)
+    total = sum(int(c.get("csat_sum") or 0) for c in cells)
+    return {"csat_average": round(total / count, 2) if count else None, "csat_count": count}
+
+
+def with_csat(overview: dict[str, Any], cells: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
+    """The overview with CSAT (`csat_average`, `csat_count`) in its total, periods and rows, from
+    rating cells (`day`, `languages`, `channel`, `csat_count`, `csat_sum`); a group nobody rated
+    has average None and count 0. Kept apart from `_figures` so that the ratings come from their
+    own query (ledger/db/analytics.py csat_cells)."""
+    chosen = list(cells)
+    rows: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    periods: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for cell in chosen:
+        period = period_of(cell["day"], filters.group)
+        rows[(period, language_of(cell) or "-", str(cell.get("channel") or "-"))].append(cell)
+        periods[period].append(cell)
+    overview["total"].update(_csat(chosen))
+    for row in overview["rows"]:
+        row.update(_csat(rows.get((row["period"], row["language"], row["channel"]), [])))
+    for period in overview["periods"]:
+        period.update(_csat(periods.get(period["period"], [])))
+    return overview

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -172,9 +172,11 @@ def transcript(
                     }
                 )
             elif isinstance(name, str):
-                messages.append(
-                    {"kind": "desk", "name": name, "agent": event.get("agent"), "reason": event.get("reason")}
-                )
+                desk = {"kind": "desk", "name": name, "agent": event.get("agent"), "reason": event.get("reason")}
+                score = event.get("score")
+                if name == "csat" and isinstance(score, int) and not isinstance(score, bool) and 1 <= score <= 5:
+                    desk["score"] = score  # the borrower's rating
+                messages.append(desk)
     if actions:
         messages.append({"kind": "actions", "actions": actions})
     return {
@@ -221,6 +223,7 @@ def review_entry(row: Mapping[str, Any], mark: Mapping[str, Any]) -> dict[str, A
         "escalated": bool(row.get("escalated")),
         "fallbacks": row.get("fallbacks"),
         "low_confidence": row.get("low_confidence"),
+        "csat": row.get("csat"),
         "reviewed": bool(mark.get("reviewed")),
         "tags": list(mark.get("tags") or []),
     }
@@ -262,21 +265,31 @@ def _identity(example: Mapping[str, Any], text: str) -> bool:
     )
 
 
-def exportable_examples(examples: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+# Rasa's entity markup in a training example ("[text](entity)", "[text]{...}"): a borrower's
+# text that holds it would be read as an annotation, so it is left out.
+ENTITY_MARKUP = re.compile(r"\]\s*[({]")
+
+
+def exportable_examples(examples: Iterable[Mapping[str, Any]], known: Collection[str] = frozenset()) -> dict[str, Any]:
     """The corrected messages fit for training, per language and intent, and how many were
     left out and why. Each example: text (as stored, already redacted), the corrected intent,
-    the language, whether it answered an identity question."""
-    left_out = {"identity": 0, "duplicate": 0, "conflict": 0, "payload": 0, "unknown_intent": 0}
+    the language, whether it answered an identity question. `known`: texts (`normalised`)
+    already in the training data or its evaluation sets; a correction of one is left out
+    (`in_training`: a copy adds nothing, another intent would contradict the data, and a
+    held-out text must never be trained on)."""
+    left_out = {"identity": 0, "duplicate": 0, "conflict": 0, "payload": 0, "unknown_intent": 0, "in_training": 0}
     by_text: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for example in examples:
         text = _one_line(str(example.get("text") or ""))
         intent = example.get("intent")
         if intent not in INTENTS or intent == FALLBACK_INTENT:
             left_out["unknown_intent"] += 1
-        elif not text or text.startswith("/"):
+        elif not text or text.startswith("/") or ENTITY_MARKUP.search(text):
             left_out["payload"] += 1
         elif _identity(example, text):
             left_out["identity"] += 1
+        elif normalised(text) in known:
+            left_out["in_training"] += 1
         else:
             language = example.get("language") if example.get("language") in ("zh", "en") else "zh"
             by_text[(str(language), normalised(text))].append((str(intent), text))

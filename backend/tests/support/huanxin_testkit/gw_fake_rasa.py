@@ -88,6 +88,13 @@ def make_fake_rasa(
                     {"recipient_id": sender, "custom": {"expects_identity_answer": True}},
                 ]
             )
+        if message == "bye":  # the bot ends the conversation, as action_goodbye does
+            return web.json_response(
+                [
+                    {"recipient_id": sender, "text": f"[{name}] Goodbye!"},
+                    {"recipient_id": sender, "custom": {"conversation_end": True}},
+                ]
+            )
         if message == "crash":  # what Rasa answers when an action crashes or the action server is down
             return web.json_response([])
         if message == "complain":
