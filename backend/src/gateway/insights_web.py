@@ -159,6 +159,9 @@ async def nlu_health(request: web.Request) -> web.StreamResponse:
     door = request.app[door_key]
     filters = parse_period(request.query, door._today(), PERIOD_FILTERS | {"below"})
     below = parse_fraction(request.query, "below", DEFAULT_BELOW)
+    if round(below * 100) / 100 != below:
+        # the ledger counts confidences per hundredth (its NLU rollup)
+        raise BadFilter(f"below must have at most two decimals, got {request.query['below'][:40]!r}")
     return web.json_response(await door.insights_nlu_health(**filters, below=below))
 
 

@@ -200,26 +200,18 @@ class DeskDoor:
         self, since: date, until: date, language: str | None, channel: str | None, group: str
     ) -> dict[str, Any]:
         """The overview figures of the conversations that started from `since` to `until`
-        (days in the ledger's time zone), per period, language and channel (analytics facts,
-        docs/insights.md). Aggregates only: no conversation, text or identity crosses."""
-        tz = ZoneInfo(self.timezone)
-        start = datetime.combine(since, time(), tz)
-        end = datetime.combine(until + timedelta(days=1), time(), tz)
-        offset = start.utcoffset()
-        minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+        (days in the ledger's time zone), per period, language and channel (the analytics
+        rollups, docs/insights.md). Aggregates only: no conversation, text or identity crosses."""
         async with self.sessions() as s:
-            cells = await analytics_db.overview_cells(s, start, end, language, channel, self.timezone, minutes)
+            cells = await analytics_db.overview_cells(s, since, until, language, channel)
         return insights.overview_of_selection(cells, insights.Filters(since, until, language, channel, group))
 
     async def insights_funnel(
         self, since: date, until: date, language: str | None, channel: str | None
     ) -> dict[str, Any]:
         """The funnel of those conversations, in total and per language and channel."""
-        tz = ZoneInfo(self.timezone)
-        start = datetime.combine(since, time(), tz)
-        end = datetime.combine(until + timedelta(days=1), time(), tz)
         async with self.sessions() as s:
-            cells = await analytics_db.funnel_cells(s, start, end, language, channel)
+            cells = await analytics_db.funnel_cells(s, since, until, language, channel)
         filters = insights.Filters(since, until, language, channel, "all")
         return {"filters": insights.filters_view(filters), **funnel.funnel_of_selection(cells)}
 
@@ -227,9 +219,17 @@ class DeskDoor:
         self, since: date, until: date, language: str | None, channel: str | None, below: float
     ) -> dict[str, Any]:
         """NLU health of those conversations: intents, fallbacks, messages below `below`, the
-        intents most often followed by a sign of misunderstanding."""
-        rows = await self._facts(since, until, channel, analytics_db.NLU_COLUMNS)
-        return nlu_health.nlu_health(rows, insights.Filters(since, until, language, channel, "all"), below)
+        intents most often followed by a sign of misunderstanding. `below` has at most two
+        decimals (the rollup counts confidences per hundredth)."""
+        tz = ZoneInfo(self.timezone)
+        start = datetime.combine(since, time(), tz)
+        end = datetime.combine(until + timedelta(days=1), time(), tz)
+        enough = nlu_health.enough_low_confidence(below)
+        async with self.sessions() as s:
+            cells = await analytics_db.nlu_cells(s, since, until, language, channel, nlu_health.below_pct(below))
+            low_rows = await analytics_db.low_confidence_rows(s, start, end, language, channel, below, enough)
+        filters = insights.Filters(since, until, language, channel, "all")
+        return nlu_health.nlu_health_of_cells(cells, low_rows, filters, below)
 
     async def insights_facts_table(
         self, since: date, until: date, language: str | None, channel: str | None, limit: int

@@ -149,6 +149,7 @@ async def test_the_funnel_and_nlu_health_from_stored_facts(gateway_client, analy
         ("/insights/api/nlu", {"below": "2"}, "below"),
         ("/insights/api/nlu", {"below": "nan"}, "below"),
         ("/insights/api/nlu", {"below": "x"}, "below"),
+        ("/insights/api/nlu", {"below": "0.555"}, "at most two decimals"),
         ("/insights/api/nlu", {"language": "de"}, "language"),
     ],
 )

@@ -19,23 +19,54 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, cast, func, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    cast,
+    delete,
+    func,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from ledger.domain import insights_rollup as rollup
 from ledger.domain.conversation_facts import derive
 from ledger.domain.review import Annotation, ReviewFilters
 from ledger.domain.review import review_marks as domain_review_marks
 
-from .models import AnalyticsEvent, ConversationAnnotation, ConversationFactsRow, StreamCheckpoint
+from .models import (
+    AnalyticsEvent,
+    ConversationAnnotation,
+    ConversationFactsRow,
+    InsightsFunnelDaily,
+    InsightsNluDaily,
+    InsightsOverviewDaily,
+    StreamCheckpoint,
+)
 
 MAX_CONVERSATION_ID = 255
+# The business time zone the rollups' days are in (the ledger's: Settings.timezone).
+BUSINESS_TIMEZONE = "Asia/Shanghai"
+ROLLUP_TABLES: dict[str, Any] = {
+    rollup.OVERVIEW: InsightsOverviewDaily,
+    rollup.FUNNEL: InsightsFunnelDaily,
+    rollup.NLU: InsightsNluDaily,
+}
 
 # Rasa's SQLEventBroker table (rasa/core/brokers/sql.py), in the stream's own database.
 stream_metadata = MetaData()
@@ -76,9 +107,15 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-async def ingest(session: AsyncSession, events: Iterable[Mapping[str, Any]], now: datetime) -> set[str]:
-    """Store the events (each once) and rewrite the facts of the conversations they belong to;
-    returns those conversations. Events that are not usable are skipped."""
+async def ingest(
+    session: AsyncSession,
+    events: Iterable[Mapping[str, Any]],
+    now: datetime,
+    timezone: str = BUSINESS_TIMEZONE,
+) -> set[str]:
+    """Store the events (each once) and rewrite the facts of the conversations they belong to,
+    and the insights rollups with them (days in `timezone`); returns those conversations.
+    Events that are not usable are skipped."""
     rows: dict[str, dict[str, Any]] = {}
     for event in events:
         if not usable(event):
@@ -103,23 +140,29 @@ async def ingest(session: AsyncSession, events: Iterable[Mapping[str, Any]], now
     # executemany: one cached statement whatever the batch size
     await session.execute(insert(AnalyticsEvent).on_conflict_do_nothing(index_elements=["event_id"]), ordered)
     touched = sorted({row["conversation_id"] for row in ordered})
-    await _refresh(session, touched, now)
+    await _refresh(session, touched, now, ZoneInfo(timezone))
     return set(touched)
 
 
-async def _refresh(session: AsyncSession, conversations: list[str], now: datetime) -> None:
-    """Rewrite the facts of these conversations (sorted: rows are locked in that order)."""
+def _facts_columns(names: Iterable[str]) -> list[Any]:
+    return [getattr(ConversationFactsRow, name) for name in names]
+
+
+async def _refresh(session: AsyncSession, conversations: list[str], now: datetime, timezone: ZoneInfo) -> None:
+    """Rewrite the facts of these conversations (sorted: rows are locked in that order) and
+    move the rollups from their old facts to the new ones."""
     insert = _insert(session)
     await session.execute(
         insert(ConversationFactsRow).on_conflict_do_nothing(index_elements=["conversation_id"]),
         [{"conversation_id": c, "updated_at": now} for c in conversations],
     )
-    await session.execute(
-        select(ConversationFactsRow.conversation_id)
+    locked = await session.execute(
+        select(*_facts_columns(rollup.FACTS_COLUMNS))
         .where(ConversationFactsRow.conversation_id.in_(conversations))
         .order_by(ConversationFactsRow.conversation_id)
         .with_for_update()
     )
+    before = [dict(row._mapping) for row in locked]
     events: dict[str, list[dict[str, Any]]] = {c: [] for c in conversations}
     result = await session.execute(
         select(AnalyticsEvent.conversation_id, AnalyticsEvent.data).where(
@@ -128,10 +171,78 @@ async def _refresh(session: AsyncSession, conversations: list[str], now: datetim
     )
     for conversation, data in result:
         events[conversation].append(data)
-    await session.execute(
-        update(ConversationFactsRow),
-        [{**derive(c, events[c]).as_row(), "updated_at": now} for c in conversations],
-    )
+    after = [{**derive(c, events[c]).as_row(), "updated_at": now} for c in conversations]
+    await session.execute(update(ConversationFactsRow), after)
+    await _add_to_rollups(session, rollup.changes(before, after, timezone))
+
+
+def _rollup_rows(tally: rollup.Tally) -> dict[str, list[dict[str, Any]]]:
+    """The tally as rows of each rollup table, sorted by key (rows are locked in that order),
+    text keys cut to their column's length (and the counts of keys that then meet added)."""
+    by_table: dict[str, dict[tuple[Any, ...], list[int]]] = {name: {} for name in ROLLUP_TABLES}
+    for (name, key), counts in tally.items():
+        columns = ROLLUP_TABLES[name].__table__.c
+        cut = tuple(
+            value[: columns[field].type.length] if isinstance(value, str) else value
+            for field, value in zip(rollup.KEYS[name], key, strict=True)
+        )
+        total = by_table[name].setdefault(cut, [0] * len(counts))
+        for i, n in enumerate(counts):
+            total[i] += n
+    return {
+        name: [
+            dict(zip(rollup.KEYS[name] + rollup.COUNTS[name], (*key, *counts), strict=True))
+            for key, counts in sorted(rows.items())
+        ]
+        for name, rows in by_table.items()
+        if rows
+    }
+
+
+async def _add_to_rollups(session: AsyncSession, tally: rollup.Tally) -> None:
+    """Add the tally's counts (negative ones subtract) to the rollup rows, creating them."""
+    insert = _insert(session)
+    for name, rows in _rollup_rows(tally).items():
+        table = ROLLUP_TABLES[name].__table__
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(rollup.KEYS[name]),
+            set_={column: table.c[column] + stmt.excluded[column] for column in rollup.COUNTS[name]},
+        )
+        await session.execute(stmt, rows)
+
+
+REBUILD_CHUNK = 5000
+
+
+async def rebuild_rollups(session: AsyncSession, timezone: str = BUSINESS_TIMEZONE) -> int:
+    """Recompute the rollups from every conversation's facts (history loaded before the
+    rollups existed, or a bulk load); returns the conversations read. The caller owns the
+    transaction. On PostgreSQL the rollup tables are locked first: a consumer changing facts
+    meanwhile waits before it moves the rollups, and then moves them from what this read."""
+    if session.get_bind().dialect.name == "postgresql":
+        names = ", ".join(table.__tablename__ for table in ROLLUP_TABLES.values())
+        await session.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
+    for table in ROLLUP_TABLES.values():
+        await session.execute(delete(table))
+    zone = ZoneInfo(timezone)
+    tally: rollup.Tally = {}
+    read, last = 0, None
+    while True:
+        stmt = select(*_facts_columns(rollup.FACTS_COLUMNS)).order_by(ConversationFactsRow.conversation_id)
+        if last is not None:
+            stmt = stmt.where(ConversationFactsRow.conversation_id > last)
+        rows = [dict(row._mapping) for row in await session.execute(stmt.limit(REBUILD_CHUNK))]
+        if not rows:
+            break
+        rollup.add(tally, rollup.total(rows, zone))
+        read += len(rows)
+        last = rows[-1]["conversation_id"]
+    for name, table_rows in _rollup_rows(tally).items():
+        table = ROLLUP_TABLES[name].__table__
+        for start in range(0, len(table_rows), REBUILD_CHUNK):
+            await session.execute(table.insert(), table_rows[start : start + REBUILD_CHUNK])
+    return read
 
 
 async def facts_of(session: AsyncSession, conversation: str) -> dict[str, Any] | None:
@@ -415,13 +526,14 @@ async def intent_corrections(session: AsyncSession) -> list[tuple[dict[str, Any]
     return list(latest.values())
 
 
-async def funnel_cells(
+async def funnel_cells_from_facts(
     session: AsyncSession, start: datetime, end: datetime, language: str | None, channel: str | None
 ) -> list[dict[str, Any]]:
     """The conversations that started in [start, end), grouped by what the funnel needs (first
     language, channel, furthest step, the bot's last text key, escalated, plan accepted, promise
     made), with how many each group holds (`conversations`): one row per group, not per
-    conversation."""
+    conversation. Reads every facts row of the period: `funnel_cells` reads the rollup, and
+    the tests check that both agree."""
     facts = ConversationFactsRow
     first_language = facts.languages[0].as_string()
     outcomes_text = cast(facts.outcomes, String)
@@ -461,7 +573,7 @@ async def funnel_cells(
     ]
 
 
-async def overview_cells(
+async def overview_cells_from_facts(
     session: AsyncSession,
     start: datetime,
     end: datetime,
@@ -474,7 +586,9 @@ async def overview_cells(
     day in the business time zone, first language, channel, escalation and its reason, agent,
     verification, no outcome, goodbye, turns), with how many each group holds (`conversations`)
     and their fallbacks in all. PostgreSQL takes the day in `timezone`; SQLite (the demo) shifts
-    by `utc_offset_minutes` (exact for a zone without daylight saving, as Asia/Shanghai)."""
+    by `utc_offset_minutes` (exact for a zone without daylight saving, as Asia/Shanghai).
+    Reads every facts row of the period: `overview_cells` reads the rollup, and the tests check
+    that both agree."""
     facts = ConversationFactsRow
     if session.get_bind().dialect.name == "postgresql":
         day: Any = func.date(func.timezone(timezone, facts.started_at))
@@ -531,3 +645,159 @@ async def overview_cells(
         }
         for row in await session.execute(stmt)
     ]
+
+
+# ---- the rollups (ledger/domain/insights_rollup.py), what the page reads ---------------------
+
+
+def _rollup_place(table: Any, since: date, until: date, language: str | None, channel: str | None) -> list[Any]:
+    conditions = [table.day >= since, table.day <= until]
+    if language:
+        conditions.append(table.language == language)
+    if channel:
+        conditions.append(table.channel == channel)
+    return conditions
+
+
+async def overview_cells(
+    session: AsyncSession, since: date, until: date, language: str | None, channel: str | None
+) -> list[dict[str, Any]]:
+    """The overview's groups of the conversations that started from `since` to `until` (days in
+    the business time zone), from the rollup: the same groups as `overview_cells_from_facts`,
+    with the CSAT ratings given (`csat_sum`, `csat_count`)."""
+    t = InsightsOverviewDaily
+    stmt = select(t).where(*_rollup_place(t, since, until, language, channel), t.conversations > 0)
+    return [
+        {
+            "day": row.day,
+            "languages": [row.language] if row.language else [],
+            "channel": row.channel or None,
+            "escalated": row.escalated,
+            "escalation_reason": row.escalation_reason or None,
+            "handled_by_agent": row.handled_by_agent,
+            "verification": row.verification,
+            "verified": row.verified,
+            "outcome": "none" if row.no_outcome else "some",
+            "said_goodbye": row.said_goodbye,
+            "turns": row.turns,
+            "conversations": row.conversations,
+            "fallbacks": row.fallbacks,
+            "csat_sum": row.csat_sum,
+            "csat_count": row.csat_count,
+        }
+        for row in (await session.execute(stmt)).scalars()
+    ]
+
+
+async def funnel_cells(
+    session: AsyncSession, since: date, until: date, language: str | None, channel: str | None
+) -> list[dict[str, Any]]:
+    """The funnel's groups of the conversations that started from `since` to `until`, from the
+    rollup: the same groups as `funnel_cells_from_facts`."""
+    t = InsightsFunnelDaily
+    keys = (t.language, t.channel, t.furthest_step, t.last_bot_text_key, t.escalated, t.plan, t.promise)
+    conversations = func.sum(t.conversations)
+    stmt = (
+        select(*keys, conversations.label("conversations"))
+        .where(*_rollup_place(t, since, until, language, channel))
+        .group_by(*keys)
+        .having(conversations > 0)
+    )
+    return [
+        {
+            "languages": [row.language] if row.language else [],
+            "channel": row.channel or None,
+            "furthest_step": row.furthest_step,
+            "last_bot_text_key": row.last_bot_text_key or None,
+            "escalated": bool(row.escalated),
+            "outcomes": (["arrangement"] if row.plan else []) + (["promise"] if row.promise else []),
+            "conversations": int(row.conversations),
+        }
+        for row in await session.execute(stmt)
+    ]
+
+
+async def nlu_cells(
+    session: AsyncSession, since: date, until: date, language: str | None, channel: str | None, below_pct: int
+) -> list[dict[str, Any]]:
+    """Borrower messages of those conversations per first language, intent, fallback guess and
+    whether their confidence is below `below_pct` hundredths, with the signs of
+    misunderstanding (ledger/domain/nlu_health.py nlu_health_of_cells)."""
+    t = InsightsNluDaily
+    low = (t.confidence_pct > rollup.NO_CONFIDENCE) & (t.confidence_pct < below_pct)
+    keys = (t.language, t.intent, t.guess, low)
+    messages = func.sum(t.messages)
+    stmt = (
+        select(
+            t.language,
+            t.intent,
+            t.guess,
+            low.label("low"),
+            messages.label("messages"),
+            *[func.sum(getattr(t, sign)).label(sign) for sign in rollup.SIGNS],
+        )  # fmt: skip
+        .where(*_rollup_place(t, since, until, language, channel))
+        .group_by(*keys)
+        .having(messages > 0)
+    )
+    return [
+        {
+            "languages": [row.language] if row.language else [],
+            "intent": row.intent,
+            "guess": row.guess or None,
+            "low": bool(row.low),
+            "messages": int(row.messages),
+            **{sign: int(getattr(row, sign)) for sign in rollup.SIGNS},
+        }
+        for row in await session.execute(stmt)
+    ]
+
+
+LOW_CONFIDENCE_COLUMNS = ("conversation_id", "languages", "intents", "low_confidence")
+
+
+async def low_confidence_rows(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    language: str | None,
+    channel: str | None,
+    below: float,
+    enough: Callable[[list[Mapping[str, Any]], float | None], bool],
+    chunk: int = 500,
+) -> list[Mapping[str, Any]]:
+    """The conversations that started in [start, end) with a fallback or a message below
+    `below`, lowest confidence first, read in chunks until `enough(rows so far, the lowest
+    confidence of the next chunk)` says no later conversation can matter (each conversation's
+    `low_confidence` bounds its messages' confidences), then the ones without any confidence."""
+    facts = ConversationFactsRow
+    conditions: list[Any] = [
+        facts.started_at >= start,
+        facts.started_at < end,
+        (facts.low_confidence < below) | (facts.fallbacks > 0),
+    ]
+    if language:
+        conditions.append(facts.languages[0].as_string() == language)
+    if channel:
+        conditions.append(facts.channel == channel)
+    columns = _facts_columns(LOW_CONFIDENCE_COLUMNS)
+    found: list[Mapping[str, Any]] = []
+    after: tuple[float, str] | None = None
+    while True:
+        stmt = select(*columns).where(*conditions, facts.low_confidence.is_not(None))
+        if after is not None:
+            stmt = stmt.where(tuple_(facts.low_confidence, facts.conversation_id) > tuple_(*after))
+        stmt = stmt.order_by(facts.low_confidence, facts.conversation_id).limit(chunk)
+        rows = [dict(row._mapping) for row in await session.execute(stmt)]
+        if not rows:
+            break
+        if found and enough(found, rows[0]["low_confidence"]):
+            return found
+        found.extend(rows)
+        after = (rows[-1]["low_confidence"], rows[-1]["conversation_id"])
+        if len(rows) < chunk:
+            break
+    if enough(found, None):
+        return found
+    stmt = select(*columns).where(*conditions, facts.low_confidence.is_(None)).order_by(facts.conversation_id)
+    return found + [dict(row._mapping) for row in await session.execute(stmt)]
