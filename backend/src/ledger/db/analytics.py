@@ -32,9 +32,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
+    case,
     cast,
     delete,
     func,
+    not_,
+    or_,
     select,
     text,
     tuple_,
@@ -46,7 +50,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ledger.domain import insights_rollup as rollup
 from ledger.domain.conversation_facts import derive
-from ledger.domain.review import Annotation, ReviewFilters
+from ledger.domain.insights import COUNTED, Tally
+from ledger.domain.review import COUNT_CAP, Annotation, ReviewFilters
 from ledger.domain.review import review_marks as domain_review_marks
 
 from .models import (
@@ -389,6 +394,46 @@ async def facts_started_between(
     return [dict(row._mapping) for row in await session.execute(stmt)]
 
 
+def _period_conditions(start: datetime, end: datetime, language: str | None, channel: str | None) -> list[Any]:
+    facts = ConversationFactsRow
+    conditions: list[Any] = [facts.started_at >= start, facts.started_at < end]
+    if language:
+        conditions.append(facts.languages[0].as_string() == language)
+    if channel:
+        conditions.append(facts.channel == channel)
+    return conditions
+
+
+async def count_facts(
+    session: AsyncSession, start: datetime, end: datetime, language: str | None, channel: str | None, cap: int
+) -> int:
+    """How many conversations started in [start, end) in this language and channel, counting
+    no further than `cap` + 1 (enough to say "more than cap")."""
+    capped = select(ConversationFactsRow.conversation_id).where(*_period_conditions(start, end, language, channel))
+    stmt = select(func.count()).select_from(capped.limit(cap + 1).subquery())
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def facts_page(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    language: str | None,
+    channel: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+    columns_named: Iterable[str] = FACTS_COLUMNS,
+) -> list[dict[str, Any]]:
+    """The next `limit` conversations of the selection, oldest first, after (started_at,
+    conversation_id) `after`: pages of an export that never holds the whole selection."""
+    facts = ConversationFactsRow
+    stmt = select(*_facts_columns(columns_named)).where(*_period_conditions(start, end, language, channel))
+    if after is not None:
+        stmt = stmt.where(tuple_(facts.started_at, facts.conversation_id) > tuple_(*after))
+    stmt = stmt.order_by(facts.started_at, facts.conversation_id).limit(limit)
+    return [dict(row._mapping) for row in await session.execute(stmt)]
+
+
 REVIEW_COLUMNS = (
     "conversation_id",
     "started_at",
@@ -444,20 +489,20 @@ def _review_conditions(start: datetime, end: datetime, f: ReviewFilters) -> list
 async def review_page(
     session: AsyncSession, start: datetime, end: datetime, filters: ReviewFilters
 ) -> tuple[int, list[dict[str, Any]]]:
-    """How many conversations that started in [start, end) match the filters, and the page
-    `offset`..`offset + limit` of them, newest first."""
+    """How many conversations that started in [start, end) match the filters (counted no
+    further than COUNT_CAP + 1), and a page of them, newest first: `limit` lines after the
+    line `after` (keyset), else after skipping `offset`."""
+    facts = ConversationFactsRow
     conditions = _review_conditions(start, end, filters)
-    total = (
-        await session.execute(select(func.count()).select_from(ConversationFactsRow).where(*conditions))
-    ).scalar_one()
+    matching = select(facts.conversation_id).where(*conditions).limit(COUNT_CAP + 1)
+    total = (await session.execute(select(func.count()).select_from(matching.subquery()))).scalar_one()
     columns = [getattr(ConversationFactsRow, name) for name in REVIEW_COLUMNS]
-    stmt = (
-        select(*columns)
-        .where(*conditions)
-        .order_by(ConversationFactsRow.started_at.desc(), ConversationFactsRow.conversation_id)
-        .limit(filters.limit)
-        .offset(filters.offset)
-    )
+    stmt = select(*columns).where(*conditions)
+    if filters.after is not None:
+        stmt = stmt.where(tuple_(facts.started_at, facts.conversation_id) < tuple_(*filters.after))
+    else:
+        stmt = stmt.offset(filters.offset)
+    stmt = stmt.order_by(facts.started_at.desc(), facts.conversation_id.desc()).limit(filters.limit)
     return int(total), [dict(row._mapping) for row in await session.execute(stmt)]
 
 
@@ -661,31 +706,57 @@ def _rollup_place(table: Any, since: date, until: date, language: str | None, ch
 
 async def overview_cells(
     session: AsyncSession, since: date, until: date, language: str | None, channel: str | None
-) -> list[dict[str, Any]]:
-    """The overview's groups of the conversations that started from `since` to `until` (days in
-    the business time zone), from the rollup: the same groups as `overview_cells_from_facts`,
-    with the CSAT ratings given (`csat_sum`, `csat_count`)."""
+) -> list[tuple[date, dict[str, Any], Tally]]:
+    """The overview's tallies of the conversations that started from `since` to `until` (days
+    in the business time zone), one per day, first language and channel, summed in the database
+    from the rollup (ledger/domain/insights.py Tally; `overview_cells_from_facts` gives the
+    same figures from every facts row). They carry the CSAT ratings given (`csat_sum`,
+    `csat_count`)."""
     t = InsightsOverviewDaily
-    stmt = select(t).where(*_rollup_place(t, since, until, language, channel), t.conversations > 0)
+    place_columns = (t.day, t.language, t.channel)
+    where = _rollup_place(t, since, until, language, channel)
+    n = t.conversations
+
+    def when(condition: Any) -> Any:
+        return func.sum(case((condition, n), else_=0))
+
+    asked = t.verification != "not_asked"
+    needed_person = or_(t.escalated, t.handled_by_agent)
+    sums = select(
+        *place_columns,
+        func.sum(n).label("conversations"),
+        when(needed_person).label("needed_person"),
+        when(asked).label("asked"),
+        when(and_(asked, t.verified)).label("verified"),
+        when(t.escalated).label("escalated"),
+        func.sum(t.turns * n).label("messages"),
+        func.sum(t.fallbacks).label("fallbacks"),
+        when(and_(t.no_outcome, not_(needed_person), not_(t.said_goodbye))).label("abandoned"),
+        func.sum(t.csat_sum).label("csat_sum"),
+        func.sum(t.csat_count).label("csat_count"),
+    )
+    tallies: dict[tuple[Any, str, str], Tally] = {}
+    for row in await session.execute(sums.where(*where).group_by(*place_columns).having(func.sum(n) > 0)):
+        summed = tallies[(row.day, row.language, row.channel)] = Tally()
+        for name in COUNTED:
+            setattr(summed, name, int(getattr(row, name) or 0))
+    reasons = select(*place_columns, t.escalation_reason, func.sum(n).label("n")).where(*where, t.escalated)
+    for row in await session.execute(reasons.group_by(*place_columns, t.escalation_reason)):
+        tally = tallies.get((row.day, row.language, row.channel))
+        if tally is not None and row.n:
+            tally.reasons[row.escalation_reason or "unknown"] += int(row.n)
+    turns = select(*place_columns, t.turns, func.sum(n).label("n")).where(*where)
+    for row in await session.execute(turns.group_by(*place_columns, t.turns)):
+        tally = tallies.get((row.day, row.language, row.channel))
+        if tally is not None and row.n:
+            tally.turns[int(row.turns)] += int(row.n)
     return [
-        {
-            "day": row.day,
-            "languages": [row.language] if row.language else [],
-            "channel": row.channel or None,
-            "escalated": row.escalated,
-            "escalation_reason": row.escalation_reason or None,
-            "handled_by_agent": row.handled_by_agent,
-            "verification": row.verification,
-            "verified": row.verified,
-            "outcome": "none" if row.no_outcome else "some",
-            "said_goodbye": row.said_goodbye,
-            "turns": row.turns,
-            "conversations": row.conversations,
-            "fallbacks": row.fallbacks,
-            "csat_sum": row.csat_sum,
-            "csat_count": row.csat_count,
-        }
-        for row in (await session.execute(stmt)).scalars()
+        (
+            day if isinstance(day, date) else date.fromisoformat(str(day)),
+            {"languages": [lang] if lang else [], "channel": chan or None},
+            tally,
+        )
+        for (day, lang, chan), tally in tallies.items()
     ]
 
 
