@@ -834,35 +834,36 @@ async def low_confidence_rows(
     language: str | None,
     channel: str | None,
     below: float,
-    enough: Callable[[list[Mapping[str, Any]], float | None], bool],
+    enough: Callable[[list[Mapping[str, Any]], tuple[float, str] | None], bool],
     chunk: int = 500,
 ) -> list[Mapping[str, Any]]:
     """The conversations that started in [start, end) with a fallback or a message below
-    `below`, lowest confidence first, read in chunks until `enough(rows so far, the lowest
-    confidence of the next chunk)` says no later conversation can matter (each conversation's
-    `low_confidence` bounds its messages' confidences), then the ones without any confidence."""
+    `below`, by lowest confidence then conversation id (code point order, as Python compares),
+    read in chunks until `enough(rows so far, (lowest confidence, id) of the next one))` says no
+    later conversation can matter (a conversation's `low_confidence` bounds its messages'
+    confidences), then the ones without any confidence."""
     facts = ConversationFactsRow
+    binary = "C" if session.get_bind().dialect.name == "postgresql" else "BINARY"
+    conversation = facts.conversation_id.collate(binary)
     conditions: list[Any] = [
-        facts.started_at >= start,
-        facts.started_at < end,
+        *_period_conditions(start, end, language, channel),
         (facts.low_confidence < below) | (facts.fallbacks > 0),
     ]
-    if language:
-        conditions.append(facts.languages[0].as_string() == language)
-    if channel:
-        conditions.append(facts.channel == channel)
     columns = _facts_columns(LOW_CONFIDENCE_COLUMNS)
     found: list[Mapping[str, Any]] = []
     after: tuple[float, str] | None = None
     while True:
         stmt = select(*columns).where(*conditions, facts.low_confidence.is_not(None))
         if after is not None:
-            stmt = stmt.where(tuple_(facts.low_confidence, facts.conversation_id) > tuple_(*after))
-        stmt = stmt.order_by(facts.low_confidence, facts.conversation_id).limit(chunk)
+            stmt = stmt.where(
+                facts.low_confidence >= after[0],
+                or_(facts.low_confidence > after[0], and_(facts.low_confidence == after[0], conversation > after[1])),
+            )
+        stmt = stmt.order_by(facts.low_confidence, conversation).limit(chunk)
         rows = [dict(row._mapping) for row in await session.execute(stmt)]
         if not rows:
             break
-        if found and enough(found, rows[0]["low_confidence"]):
+        if found and enough(found, (rows[0]["low_confidence"], rows[0]["conversation_id"])):
             return found
         found.extend(rows)
         after = (rows[-1]["low_confidence"], rows[-1]["conversation_id"])
@@ -870,5 +871,5 @@ async def low_confidence_rows(
             break
     if enough(found, None):
         return found
-    stmt = select(*columns).where(*conditions, facts.low_confidence.is_(None)).order_by(facts.conversation_id)
+    stmt = select(*columns).where(*conditions, facts.low_confidence.is_(None)).order_by(conversation)
     return found + [dict(row._mapping) for row in await session.execute(stmt)]

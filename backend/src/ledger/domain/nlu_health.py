@@ -134,9 +134,9 @@ def _health(tally: Tally) -> dict[str, Any]:
     }
 
 
-def _low_confidence_messages(rows: list[Mapping[str, Any]], below: float) -> list[dict[str, Any]]:
-    """Fallbacks and messages below the threshold, lowest confidence first, with the
-    conversation and the message's place in it (turn 1 is the borrower's first message)."""
+def _low_messages(rows: list[Mapping[str, Any]], below: float) -> list[dict[str, Any]]:
+    """Fallbacks and messages below the threshold, with the conversation and the message's
+    place in it (turn 1 is the borrower's first message), in the rows' order."""
     found = []
     for row in rows:
         for turn, message in enumerate(_messages(row), start=1):
@@ -153,8 +153,20 @@ def _low_confidence_messages(rows: list[Mapping[str, Any]], below: float) -> lis
                         "guess": message.get("guess") if fallback else None,
                     }
                 )
-    found.sort(key=lambda m: (m["confidence"] if m["confidence"] is not None else 2.0, str(m["conversation_id"])))
+    return found
+
+
+def _sorted_low(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first LOW_CONFIDENCE_LISTED, lowest confidence first (stable: a conversation's
+    messages in turn order)."""
+    found = sorted(found, key=lambda m: (m["confidence"] if m["confidence"] is not None else 2.0,
+                                         str(m["conversation_id"])))  # fmt: skip
     return found[:LOW_CONFIDENCE_LISTED]
+
+
+def _low_confidence_messages(rows: list[Mapping[str, Any]], below: float) -> list[dict[str, Any]]:
+    """Fallbacks and messages below the threshold, lowest confidence first."""
+    return _sorted_low(_low_messages(rows, below))
 
 
 def nlu_health(facts: Iterable[Mapping[str, Any]], filters: Filters, below: float) -> dict[str, Any]:
@@ -183,19 +195,27 @@ def below_pct(below: float) -> int:
     return pct
 
 
-def enough_low_confidence(below: float) -> Callable[[list[Mapping[str, Any]], float | None], bool]:
-    """Whether the conversations read so far (lowest confidence first) hold the listed
-    low-confidence messages whatever comes next, when the next one's lowest confidence is
-    `next_low` (None: only conversations without any confidence are left)."""
+def enough_low_confidence(below: float) -> Callable[[list[Mapping[str, Any]], tuple[float, str] | None], bool]:
+    """Whether the conversations read so far hold the listed low-confidence messages whatever
+    comes next. They are read by (lowest confidence, conversation id in code point order), each
+    call given all of them and the (lowest confidence, id) of the next one (None: only
+    conversations without any confidence are left). A later conversation's messages sort after
+    that key, so once the last listed message sorts before it, the list is final. Keeps the
+    list so far between calls, so each conversation is looked at once."""
+    listed: list[dict[str, Any]] = []
+    seen = 0
 
-    def enough(rows: list[Mapping[str, Any]], next_low: float | None) -> bool:
-        listed = _low_confidence_messages(rows, below)
+    def enough(rows: list[Mapping[str, Any]], following: tuple[float, str] | None) -> bool:
+        nonlocal listed, seen
+        # the list of (the list so far + the new rows' messages) is the list of all rows so far
+        listed = _sorted_low(listed + _low_messages(rows[seen:], below))
+        seen = len(rows)
         if len(listed) < LOW_CONFIDENCE_LISTED:
             return False
-        last = listed[-1]["confidence"]
-        if last is None:
+        last = listed[-1]
+        if last["confidence"] is None:
             return False
-        return next_low is None or next_low > last
+        return following is None or following > (last["confidence"], str(last["conversation_id"]))
 
     return enough
 

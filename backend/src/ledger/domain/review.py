@@ -205,7 +205,7 @@ class ReviewFilters:
     after: tuple[datetime, str] | None = None
 
 
-COUNT_CAP = 10_000  # the list counts its matches no further ("10,000 or more")
+COUNT_CAP = 1_000  # the list counts its matches no further ("1000 or more")
 
 
 def page_cursor(row: Mapping[str, Any]) -> str:
