@@ -466,7 +466,7 @@ def _review_conditions(start: datetime, end: datetime, f: ReviewFilters) -> list
         # the intents list as stored (json.dumps): {"intent": "<name>", ...}; names are checked
         # against the bot's intents before they get here
         name = f.intent.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(cast(facts.intents, String).like(f'%"intent": "{name}"%', escape="\\"))
+        conditions.append(cast(facts.intents, Text).like(f'%"intent": "{name}"%', escape="\\"))
     if f.below is not None:
         conditions.append(facts.low_confidence < f.below)
     if f.step:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     CheckConstraint,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -487,6 +489,18 @@ class ConversationFactsRow(Base):
         Index("ix_conversation_facts_low_confidence", "low_confidence", "conversation_id"),
         CheckConstraint("csat IS NULL OR csat BETWEEN 1 AND 5", name="csat_range"),
     )
+
+
+# How often the review list's intent filter (a LIKE on the intents as text) matches, for
+# PostgreSQL's planner (migration 0015 creates the same).
+event.listen(
+    ConversationFactsRow.__table__,
+    "after_create",
+    DDL(
+        "CREATE STATISTICS IF NOT EXISTS st_conversation_facts_intents_text "
+        "ON ((intents)::text) FROM conversation_facts"
+    ).execute_if(dialect="postgresql"),
+)
 
 
 class InsightsOverviewDaily(Base):
