@@ -95,6 +95,12 @@ INSIGHT_INTENTS: tuple[str, ...] = review.INTENTS
 INSIGHT_OUTCOMES: tuple[str, ...] = conversation_facts.OUTCOMES
 INSIGHT_STEPS: tuple[str, ...] = conversation_facts.FUNNEL
 INSIGHT_FACTS_HEADER: tuple[str, ...] = facts_table.COLUMNS
+# The facts columns the CSV export reads (not the intents: the table has none of their detail).
+CSV_FACTS = tuple(
+    dict.fromkeys(
+        [c for c in facts_table.COLUMNS if c in analytics_db.FACTS_COLUMNS] + ["languages", "started_at", "ended_at"]
+    )
+)
 
 
 class AnnotationRefused(ValueError):
@@ -269,7 +275,7 @@ class DeskDoor:
         after: tuple[datetime, str] | None = None
         while True:
             async with self.sessions() as s:
-                rows = await analytics_db.facts_page(s, start, end, language, channel, after, chunk)
+                rows = await analytics_db.facts_page(s, start, end, language, channel, after, chunk, CSV_FACTS)
             if not rows:
                 return
             after = (rows[-1]["started_at"], rows[-1]["conversation_id"])
