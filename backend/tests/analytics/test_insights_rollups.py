@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from huanxin_testkit.rollups import rollup_contents
 from huanxin_testkit.stream_events import Conv
 from ledger.db import analytics as store
 from ledger.db.models import InsightsFunnelDaily, InsightsNluDaily, InsightsOverviewDaily
@@ -128,17 +129,6 @@ async def assert_rollups_agree_with_rows(sessions) -> None:
         assert nlu_health.nlu_health_of_cells([], low, filters, below)["low_confidence_messages"] == expected
 
 
-async def rollup_contents(sessions) -> dict[str, set[tuple]]:
-    contents = {}
-    async with sessions() as s:
-        for table, count in ((InsightsOverviewDaily, "conversations"), (InsightsFunnelDaily, "conversations"),
-                             (InsightsNluDaily, "messages")):  # fmt: skip
-            columns = list(table.__table__.c)
-            rows = await s.execute(select(*columns).where(getattr(table, count) != 0))
-            contents[table.__tablename__] = {tuple(row) for row in rows}
-    return contents
-
-
 async def test_rollups_give_the_figures_of_every_row_as_facts_change(sessions):
     await ingest_in_two_waves(sessions, generated(80, seed=7), seed=8)
     kept = await rollup_contents(sessions)
@@ -183,3 +173,18 @@ def test_a_confidence_is_below_a_threshold_exactly_when_its_hundredth_is():
         for k in range(0, 101):
             assert (confidence < k / 100) == (confidence_pct(confidence) < k), (confidence, k)
     assert confidence_pct(None) < confidence_pct(float("-inf")) < 0 < confidence_pct(float("inf"))
+
+
+async def test_the_rebuild_command(db_url, sessions, monkeypatch, capsys):
+    import asyncio
+
+    from ledger.cli import main
+
+    await ingest_in_two_waves(sessions, generated(5, seed=5), seed=6)
+    kept = await rollup_contents(sessions)
+    async with sessions() as s, s.begin():
+        await s.execute(InsightsNluDaily.__table__.delete())
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert await asyncio.to_thread(main, ["rebuild-insights"]) in (0, None)
+    assert "rebuilt from 5 conversations" in capsys.readouterr().out
+    assert await rollup_contents(sessions) == kept
