@@ -106,6 +106,11 @@ async def assert_rollups_agree_with_rows(sessions) -> None:
                 cells = await store.overview_cells_from_facts(s, start, end, language, channel, "Asia/Shanghai", 480)
             expected = insights.overview_of_selection(cells, filters)
             assert await door.insights_overview(since, until, language, channel, group) == expected
+        async with sessions() as s:  # the CSAT ratings, which the overview does not show yet
+            tallies = await store.overview_cells(s, since, until, language, channel)
+        rated = [(c["csat_sum"], c["csat_count"]) for c in cells]
+        assert sum(t.csat_sum for _, _, t in tallies) == sum(r[0] for r in rated)
+        assert sum(t.csat_count for _, _, t in tallies) == sum(r[1] for r in rated)
         async with sessions() as s:
             cells = await store.funnel_cells_from_facts(s, start, end, language, channel)
         expected_funnel = funnel.funnel_of_selection(cells)
@@ -133,6 +138,7 @@ async def test_rollups_give_the_figures_of_every_row_as_facts_change(sessions):
     await ingest_in_two_waves(sessions, generated(80, seed=7), seed=8)
     kept = await rollup_contents(sessions)
     assert kept["insights_nlu_daily"], "the generated conversations hold borrower messages"
+    assert any(row[-1] for row in kept["insights_overview_daily"]), "and CSAT ratings (csat_count)"
     await assert_rollups_agree_with_rows(sessions)
     # rebuilt from the facts, the rollups are what the consumer kept up to date
     assert await rebuild_insights(sessions) == 80

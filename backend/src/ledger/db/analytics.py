@@ -664,6 +664,8 @@ async def overview_cells_from_facts(
             facts.turns,
             func.count().label("conversations"),
             func.sum(facts.fallbacks).label("fallbacks"),
+            func.sum(facts.csat).label("csat_sum"),
+            func.count(facts.csat).label("csat_count"),
         )
         .where(facts.started_at >= start, facts.started_at < end)
         .group_by(*keys)
@@ -687,6 +689,8 @@ async def overview_cells_from_facts(
             "turns": int(row.turns),
             "conversations": int(row.conversations),
             "fallbacks": int(row.fallbacks or 0),
+            "csat_sum": int(row.csat_sum or 0),
+            "csat_count": int(row.csat_count or 0),
         }
         for row in await session.execute(stmt)
     ]

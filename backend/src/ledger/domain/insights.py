@@ -139,6 +139,8 @@ def tally_of(row: Mapping[str, Any]) -> Tally:
     asked = row.get("verification") != "not_asked"
     turns = int(row.get("turns") or 0)
     abandoned = (row.get("outcome") or "none") == "none" and not needed_person and not row.get("said_goodbye")
+    given = row.get("csat")  # a facts row's own rating; a group of rows carries csat_sum, csat_count
+    csat = given if isinstance(given, int) and not isinstance(given, bool) else 0
     return Tally(
         conversations=n,
         needed_person=n if needed_person else 0,
@@ -148,8 +150,8 @@ def tally_of(row: Mapping[str, Any]) -> Tally:
         messages=turns * n,
         fallbacks=int(row.get("fallbacks") or 0),
         abandoned=n if abandoned else 0,
-        csat_sum=int(row.get("csat_sum") or 0),
-        csat_count=int(row.get("csat_count") or 0),
+        csat_sum=int(row.get("csat_sum") or 0) if "csat_sum" in row else (csat if csat else 0),
+        csat_count=int(row.get("csat_count") or 0) if "csat_count" in row else (1 if csat else 0),
         reasons=Counter({str(row.get("escalation_reason") or "unknown"): n}) if escalated else Counter(),
         turns=Counter({turns: n}),
     )
