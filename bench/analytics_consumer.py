@@ -3,7 +3,9 @@
 Writes N synthetic conversations' events (tests' generator: every kind of event, about 40 per
 conversation, interleaved as concurrent conversations are) to the SQL stream or the RabbitMQ
 queue, then runs one consumer (one process, one event loop: one core) until it has stored them
-all, and prints events/s with the machine's size.
+all (events, facts and the insights rollups), and prints events/s of wall-clock time and per
+second of the consumer's own CPU time (the figure that holds on a loaded machine), with the
+machine's size and load.
 
     backend/.venv/bin/python bench/analytics_consumer.py --conversations 500 --db sqlite
     backend/.venv/bin/python bench/analytics_consumer.py --conversations 500 --db pg --source amqp
@@ -68,9 +70,9 @@ async def main() -> None:
         await store.create_stream_table(stream)
         for start in range(0, len(events), 1000):
             await store.append_stream(stream, events[start : start + 1000])
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         handled = await consume_sql(sessions, stream, "sql:bench", batch=args.batch, once=True)
-        elapsed = time.perf_counter() - began
+        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
         await stream.dispose()
     else:
         import aio_pika
@@ -84,9 +86,10 @@ async def main() -> None:
         ex = await channel.get_exchange(exchange)
         for event in events:
             await ex.publish(aio_pika.Message(json.dumps(event).encode()), "")
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         handled = await consume_amqp(sessions, amqp, exchange=exchange, queue=queue, batch=args.batch, idle_exit=1.0)
         elapsed = time.perf_counter() - began - 1.0  # minus the idle second that ends the run
+        cpu = time.process_time() - cpu
         await channel.queue_delete(queue)
         await channel.exchange_delete(exchange)
         await connection.close()
@@ -96,8 +99,11 @@ async def main() -> None:
     print(machine())
     print(
         f"{args.source} stream -> {args.db}: {handled} events of {args.conversations} conversations "
-        f"(stored {stored}) in {elapsed:.2f} s = {handled / elapsed:.0f} events/s, batch {args.batch}"
+        f"(stored {stored}) in {elapsed:.2f} s = {handled / elapsed:.0f} events/s, batch {args.batch}; "
+        f"the consumer's process used {cpu:.2f} s CPU = {handled / cpu:.0f} events per CPU second "
+        f"(the database server's CPU not counted)"
     )
+    print("load average (1, 5, 15 min) after the run: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -18,13 +18,14 @@ import io
 import math
 import re
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from ledger.desk_door import (
+    INSIGHT_FACTS_HEADER,
     INSIGHT_GROUPINGS,
     INSIGHT_INTENTS,
     INSIGHT_OUTCOMES,
@@ -159,16 +160,19 @@ async def nlu_health(request: web.Request) -> web.StreamResponse:
     door = request.app[door_key]
     filters = parse_period(request.query, door._today(), PERIOD_FILTERS | {"below"})
     below = parse_fraction(request.query, "below", DEFAULT_BELOW)
+    if round(below * 100) / 100 != below:
+        # the ledger counts confidences per hundredth (its NLU rollup)
+        raise BadFilter(f"below must have at most two decimals, got {request.query['below'][:40]!r}")
     return web.json_response(await door.insights_nlu_health(**filters, below=below))
 
 
 REVIEW_FILTERS = PERIOD_FILTERS | {
-    "outcome", "escalated", "fallback", "intent", "below", "step", "reviewed", "tag", "limit", "offset",
+    "outcome", "escalated", "fallback", "intent", "below", "step", "reviewed", "tag", "limit", "offset", "after",
 }  # fmt: skip
 YES_NO = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 TAG = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 MAX_LIMIT = 200
-MAX_OFFSET = 100_000
+MAX_OFFSET = 10_000  # deeper pages: `after` (the previous page's `next`)
 MAX_CONVERSATION_ID = 255
 ANNOTATION_FIELDS = frozenset({"event_id", "intent", "tag", "note", "reviewed"})
 NOT_FOUND = "no such conversation in the analytics store"
@@ -199,6 +203,24 @@ def _whole(query: Any, name: str, default: int, low: int, high: int) -> int:
     return int(text)
 
 
+def _cursor(query: Any) -> tuple[datetime, str] | None:
+    """`after`: a previous page's `next`, the start (ISO time with offset) and the conversation
+    of its last line, joined by "~"."""
+    text = query.get("after") or None
+    if text is None:
+        return None
+    started, sep, conversation = text.partition("~")
+    try:
+        when = datetime.fromisoformat(started) if sep else None
+    except ValueError:
+        when = None
+    if when is None or when.tzinfo is None or not 0 < len(conversation) <= MAX_CONVERSATION_ID:
+        raise BadFilter("after must be the `next` of a previous page of the list")
+    if query.get("offset"):
+        raise BadFilter("give offset or after, not both")
+    return when, conversation
+
+
 def parse_review(query: Any, today: date) -> dict[str, Any]:
     """The review list's filters (docs/insights.md), each checked."""
     filters = parse_period(query, today, REVIEW_FILTERS)
@@ -218,6 +240,7 @@ def parse_review(query: Any, today: date) -> dict[str, Any]:
         "tag": tag,
         "limit": _whole(query, "limit", 50, 1, MAX_LIMIT),
         "offset": _whole(query, "offset", 0, 0, MAX_OFFSET),
+        "after": _cursor(query),
     }
 
 
@@ -308,25 +331,37 @@ MAX_CSV_ROWS = 100_000
 @routes.get("/insights/api/facts.csv")
 @insights_role
 async def facts_csv(request: web.Request) -> web.StreamResponse:
-    """The facts of the selected conversations, one row each (docs/insights.md)."""
+    """The facts of the selected conversations, one row each (docs/insights.md), streamed a few
+    thousand rows at a time; more than MAX_CSV_ROWS conversations is a 413 before any row."""
     door = request.app[door_key]
     filters = parse_period(request.query, door._today())
-    table = await door.insights_facts_table(**filters, limit=MAX_CSV_ROWS)
-    if table is None:
+    if await door.insights_facts_count(**filters, cap=MAX_CSV_ROWS) > MAX_CSV_ROWS:
         return problem(
-            413, "export_too_large", f"more than {MAX_CSV_ROWS} conversations: choose fewer days or one channel"
+            413,
+            "export_too_large",
+            f"more than {MAX_CSV_ROWS} conversations: choose fewer days, one language or one channel",
         )
+    name = f"conversation_facts_{filters['since']}_{filters['until']}.csv"
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"'}
+    )
+    await response.prepare(request)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(table["header"])
-    writer.writerows(table["rows"])
-    name = f"conversation_facts_{filters['since']}_{filters['until']}.csv"
-    return web.Response(
-        text=out.getvalue(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    writer.writerow(INSIGHT_FACTS_HEADER)
+    written = 0
+    async for rows in door.insights_facts_rows(**filters):
+        rows = rows[: MAX_CSV_ROWS - written]  # conversations that arrived while streaming stay out
+        writer.writerows(rows)
+        written += len(rows)
+        await response.write(out.getvalue().encode("utf-8"))
+        out.seek(0)
+        out.truncate()
+        if written >= MAX_CSV_ROWS:
+            break
+    await response.write(out.getvalue().encode("utf-8"))
+    await response.write_eof()
+    return response
 
 
 def setup(app: web.Application) -> None:

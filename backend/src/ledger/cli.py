@@ -1,5 +1,5 @@
 """`ledger` command: serve | migrate | seed-demo | copy-demo KEY... | generate N | create-token | consume-events |
-simulate | release-check | apply-policy | contact-plan | outbound."""
+rebuild-insights | simulate | release-check | apply-policy | contact-plan | outbound."""
 
 from __future__ import annotations
 
@@ -152,6 +152,7 @@ async def _consume(settings: Settings, args: argparse.Namespace, env: dict[str, 
                 stop=stop,
                 idle_exit=args.idle_exit,
                 hold_before_commit=args.hold_before_commit,
+                timezone=settings.timezone,
             )
         from .db.analytics import create_stream_engine
 
@@ -160,10 +161,27 @@ async def _consume(settings: Settings, args: argparse.Namespace, env: dict[str, 
         try:
             print("consuming the SQL event stream", flush=True)
             return await analytics.consume_sql(
-                sessions, stream, "sql:" + url.rsplit("@", 1)[-1], batch=args.batch, once=args.once, stop=stop
+                sessions,
+                stream,
+                "sql:" + url.rsplit("@", 1)[-1],
+                batch=args.batch,
+                once=args.once,
+                stop=stop,
+                timezone=settings.timezone,
             )
         finally:
             await stream.dispose()
+    finally:
+        await engine.dispose()
+
+
+async def _rebuild_insights(settings: Settings) -> int:
+    from .db.session import create_engine, create_session_factory
+    from .services import analytics
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await analytics.rebuild_insights(create_session_factory(engine), settings.timezone)
     finally:
         await engine.dispose()
 
@@ -467,6 +485,11 @@ def main(argv: list[str] | None = None) -> int:
     con.add_argument("--batch", type=int, default=200, help="events per transaction (1-5000)")
     con.add_argument("--once", action="store_true", help="SQL: read the stream to its end, then stop")
     con.add_argument("--idle-exit", type=float, default=None, help="RabbitMQ: stop after this many idle seconds")
+    sub.add_parser(
+        "rebuild-insights",
+        help="recompute the insights page's per-day rollups from the conversation facts (after upgrading "
+        "a database that holds facts, or a bulk load); docs/insights.md",
+    )
     con.add_argument("--hold-before-commit", type=float, default=0.0, help=argparse.SUPPRESS)  # fault tests
     exp = sub.add_parser(
         "export-annotations",
@@ -572,6 +595,9 @@ def main(argv: list[str] | None = None) -> int:
                 left = ", ".join(f"{k} {v}" for k, v in done["left_out"].items() if v) or "nothing"
                 where = done["file"] or "no file (no correction left)"
                 print(f"{language}: {done['examples']} example(s) -> {where}; left out: {left}", flush=True)
+        elif args.command == "rebuild-insights":
+            read = asyncio.run(_rebuild_insights(settings))
+            print(f"insights rollups rebuilt from {read} conversations", flush=True)
         elif args.command == "simulate":
             report = simulate(settings, args)
             gains = sum(c["loans"] for c in report["changes"]["counts"] if c["direction"] == "gains")

@@ -26,7 +26,7 @@ What it offers:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -70,6 +70,7 @@ __all__ = [
     "MANUAL_VERIFICATION_METHODS",
     "NAMING_CONVENTION",
     "INSIGHT_DEFINITIONS",
+    "INSIGHT_FACTS_HEADER",
     "INSIGHT_GROUPINGS",
     "INSIGHT_INTENTS",
     "INSIGHT_OUTCOMES",
@@ -95,6 +96,13 @@ INSIGHT_DEFINITIONS = insights.DEFINITIONS
 INSIGHT_INTENTS: tuple[str, ...] = review.INTENTS
 INSIGHT_OUTCOMES: tuple[str, ...] = conversation_facts.OUTCOMES
 INSIGHT_STEPS: tuple[str, ...] = conversation_facts.FUNNEL
+INSIGHT_FACTS_HEADER: tuple[str, ...] = facts_table.COLUMNS
+# The facts columns the CSV export reads (not the intents: the table has none of their detail).
+CSV_FACTS = tuple(
+    dict.fromkeys(
+        [c for c in facts_table.COLUMNS if c in analytics_db.FACTS_COLUMNS] + ["languages", "started_at", "ended_at"]
+    )
+)
 
 
 class AnnotationRefused(ValueError):
@@ -202,28 +210,18 @@ class DeskDoor:
         self, since: date, until: date, language: str | None, channel: str | None, group: str
     ) -> dict[str, Any]:
         """The overview figures of the conversations that started from `since` to `until`
-        (days in the ledger's time zone), per period, language and channel (analytics facts,
-        docs/insights.md). Aggregates only: no conversation, text or identity crosses."""
-        tz = ZoneInfo(self.timezone)
-        start = datetime.combine(since, time(), tz)
-        end = datetime.combine(until + timedelta(days=1), time(), tz)
-        offset = start.utcoffset()
-        minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+        (days in the ledger's time zone), per period, language and channel (the analytics
+        rollups, docs/insights.md). Aggregates only: no conversation, text or identity crosses."""
         async with self.sessions() as s:
-            cells = await analytics_db.overview_cells(s, start, end, language, channel, self.timezone, minutes)
-            ratings = await analytics_db.csat_cells(s, start, end, language, channel, self.timezone, minutes)
-        filters = insights.Filters(since, until, language, channel, group)
-        return insights.with_csat(insights.overview_of_selection(cells, filters), ratings, filters)
+            tallies = await analytics_db.overview_cells(s, since, until, language, channel)
+        return insights.overview_of_tallies(tallies, insights.Filters(since, until, language, channel, group))
 
     async def insights_funnel(
         self, since: date, until: date, language: str | None, channel: str | None
     ) -> dict[str, Any]:
         """The funnel of those conversations, in total and per language and channel."""
-        tz = ZoneInfo(self.timezone)
-        start = datetime.combine(since, time(), tz)
-        end = datetime.combine(until + timedelta(days=1), time(), tz)
         async with self.sessions() as s:
-            cells = await analytics_db.funnel_cells(s, start, end, language, channel)
+            cells = await analytics_db.funnel_cells(s, since, until, language, channel)
         filters = insights.Filters(since, until, language, channel, "all")
         return {"filters": insights.filters_view(filters), **funnel.funnel_of_selection(cells)}
 
@@ -231,9 +229,17 @@ class DeskDoor:
         self, since: date, until: date, language: str | None, channel: str | None, below: float
     ) -> dict[str, Any]:
         """NLU health of those conversations: intents, fallbacks, messages below `below`, the
-        intents most often followed by a sign of misunderstanding."""
-        rows = await self._facts(since, until, channel, analytics_db.NLU_COLUMNS)
-        return nlu_health.nlu_health(rows, insights.Filters(since, until, language, channel, "all"), below)
+        intents most often followed by a sign of misunderstanding. `below` has at most two
+        decimals (the rollup counts confidences per hundredth)."""
+        tz = ZoneInfo(self.timezone)
+        start = datetime.combine(since, time(), tz)
+        end = datetime.combine(until + timedelta(days=1), time(), tz)
+        enough = nlu_health.enough_low_confidence(below)
+        async with self.sessions() as s:
+            cells = await analytics_db.nlu_cells(s, since, until, language, channel, nlu_health.below_pct(below))
+            low_rows = await analytics_db.low_confidence_rows(s, start, end, language, channel, below, enough)
+        filters = insights.Filters(since, until, language, channel, "all")
+        return nlu_health.nlu_health_of_cells(cells, low_rows, filters, below)
 
     async def insights_facts_table(
         self, since: date, until: date, language: str | None, channel: str | None, limit: int
@@ -245,6 +251,41 @@ class DeskDoor:
             return None
         header, table = facts_table.facts_table(rows, insights.Filters(since, until, language, channel, "all"))
         return {"header": header, "rows": table}
+
+    def _window(self, since: date, until: date) -> tuple[datetime, datetime]:
+        """[start, end) of the days `since` to `until` in the ledger's time zone."""
+        tz = ZoneInfo(self.timezone)
+        return datetime.combine(since, time(), tz), datetime.combine(until + timedelta(days=1), time(), tz)
+
+    async def insights_facts_count(
+        self, since: date, until: date, language: str | None, channel: str | None, cap: int
+    ) -> int:
+        """How many conversations the CSV export of this selection holds, counted no further
+        than `cap` + 1."""
+        start, end = self._window(since, until)
+        async with self.sessions() as s:
+            return await analytics_db.count_facts(s, start, end, language, channel, cap)
+
+    async def insights_facts_rows(
+        self, since: date, until: date, language: str | None, channel: str | None, chunk: int = 2000
+    ) -> AsyncIterator[list[list[str]]]:
+        """The CSV export's rows (ledger/domain/facts_table.py), oldest first, `chunk` at a time,
+        each chunk read in a short transaction of its own: the export is streamed, never held."""
+        tz = ZoneInfo(self.timezone)
+        start, end = self._window(since, until)
+        filters = insights.Filters(since, until, language, channel, "all")
+        after: tuple[datetime, str] | None = None
+        while True:
+            async with self.sessions() as s:
+                rows = await analytics_db.facts_page(s, start, end, language, channel, after, chunk, CSV_FACTS)
+            if not rows:
+                return
+            after = (rows[-1]["started_at"], rows[-1]["conversation_id"])
+            for row in rows:
+                row["started_at"] = row["started_at"].astimezone(tz)
+            yield facts_table.facts_table(rows, filters)[1]
+            if len(rows) < chunk:
+                return
 
     async def insights_ledger_outcomes(
         self, since: date, until: date, language: str | None, channel: str | None
@@ -332,7 +373,9 @@ class DeskDoor:
     ) -> dict[str, Any]:
         """The conversations of the period matching the review filters (ledger/domain/review.py
         ReviewFilters: outcome, escalated, fallback, intent, below, step, reviewed, tag, limit,
-        offset), newest first, with their review state; `total` counts all that match."""
+        offset or after), newest first, with their review state; `total` counts all that match
+        up to review.COUNT_CAP (`total_capped` when there are more); `next` is the `after` of
+        the following page."""
         tz = ZoneInfo(self.timezone)
         start = datetime.combine(since, time(), tz)
         end = datetime.combine(until + timedelta(days=1), time(), tz)
@@ -343,8 +386,10 @@ class DeskDoor:
         for row in rows:
             row["started_at"] = row["started_at"].astimezone(tz)
         return {
-            "total": total,
+            "total": min(total, review.COUNT_CAP),
+            "total_capped": total > review.COUNT_CAP,  # "COUNT_CAP or more"
             "conversations": [review.review_entry(r, marks.get(r["conversation_id"], {})) for r in rows],
+            "next": review.page_cursor(rows[-1]) if len(rows) == filters.limit else None,
         }
 
     async def insights_transcript(self, conversation_id: str) -> dict[str, Any] | None:

@@ -13,11 +13,12 @@ import sys
 
 import aio_pika
 
+from huanxin_testkit.rollups import rollup_contents
 from huanxin_testkit.stream_events import full_conversation
 from ledger.db import analytics as store
 from ledger.db.session import create_engine, create_session_factory
 from ledger.domain.conversation_facts import derive
-from ledger.services.analytics import consume_amqp, declare
+from ledger.services.analytics import consume_amqp, declare, rebuild_insights
 
 
 async def publish(url: str, exchange: str, queue: str, events: list[dict]) -> None:
@@ -137,6 +138,11 @@ async def test_several_consumers_of_one_queue(pg_url, amqp):
         assert await count(sessions) == len(events)
         for conv in convs:
             assert await stored(sessions, conv)
+        # three consumers moved the same rollup rows at once: the sums are a rebuild's
+        kept = await rollup_contents(sessions)
+        assert kept["insights_overview_daily"]
+        await rebuild_insights(sessions)
+        assert await rollup_contents(sessions) == kept
     finally:
         for e in engines:
             await e.dispose()

@@ -104,3 +104,50 @@ async def test_pages_and_review_state(sessions):
         "tags": ["wrong_intent"],
         "annotations": 1,
     }
+
+
+async def test_keyset_pages_walk_the_list_without_gaps(sessions):
+    """Page after page with `after` (the door's `next`): every match once, newest first."""
+    from ledger.domain.review import page_cursor
+
+    async with sessions() as s, s.begin():
+        await s.execute(ConversationFactsRow.__table__.insert(), ROWS)
+        more = [facts(f"k{i}", 10 + i // 2) for i in range(9)]  # pairs share a start
+        await s.execute(ConversationFactsRow.__table__.insert(), more)
+    async with sessions() as s:
+        _, everything = await store.review_page(s, START, END, ReviewFilters(limit=200))
+    seen, after = [], None
+    while True:
+        async with sessions() as s:
+            _, rows = await store.review_page(s, START, END, ReviewFilters(limit=4, after=after))
+        seen += [r["conversation_id"] for r in rows]
+        if len(rows) < 4:
+            break
+        when, _, conversation = page_cursor(rows[-1]).partition("~")
+        after = (datetime.fromisoformat(when), conversation)
+    assert seen == [r["conversation_id"] for r in everything] and len(seen) == 12
+
+
+async def test_the_count_stops_at_its_cap(sessions, monkeypatch):
+    await stored(sessions)
+    monkeypatch.setattr(store, "COUNT_CAP", 1)
+    async with sessions() as s:
+        total, rows = await store.review_page(s, START, END, ReviewFilters())
+    assert total == 2 and len(rows) == 3  # "more than 1"; the page is not cut
+
+
+async def test_the_csv_rows_stream_in_pages_as_the_whole_table(sessions):
+    from datetime import date
+
+    from ledger.desk_door import DeskDoor
+
+    async with sessions() as s, s.begin():
+        await s.execute(ConversationFactsRow.__table__.insert(), ROWS)
+        await s.execute(ConversationFactsRow.__table__.insert(), [facts(f"k{i}", 10 + i // 2) for i in range(9)])
+    door = DeskDoor(sessions)
+    since, until = date(2026, 11, 1), date(2026, 11, 29)
+    whole = await door.insights_facts_table(since, until, None, None, limit=1000)
+    streamed = [row async for chunk in door.insights_facts_rows(since, until, None, None, chunk=4) for row in chunk]
+    assert streamed == whole["rows"] and len(streamed) == 12
+    assert await door.insights_facts_count(since, until, None, None, cap=5) == 6
+    assert await door.insights_facts_count(since, until, "en", None, cap=5) == 1

@@ -123,20 +123,14 @@ def test_the_weighted_median_is_the_median_of_the_values_repeated():
 
 
 def test_csat_is_the_average_of_the_rated_and_how_many_rated():
-    from ledger.domain.insights import with_csat
-
     days = Filters(date(2026, 11, 1), date(2026, 11, 10), group="day")
-    rows = [row(2), row(3, languages=["en"]), row(4, turns=1)]
-    base = overview(rows, days)
-    cells = [
-        {"day": date(2026, 11, 2), "languages": ["zh"], "channel": "web", "csat_count": 2, "csat_sum": 9},
-        {"day": date(2026, 11, 3), "languages": ["en"], "channel": "web", "csat_count": 1, "csat_sum": 2},
-    ]
-    figures = with_csat(base, cells, days)
+    rows = [row(2, csat=4), row(2, csat=5), row(3, languages=["en"], csat=2), row(4, turns=1), row(3, csat=None)]
+    figures = overview(rows, days)
     assert (figures["total"]["csat_average"], figures["total"]["csat_count"]) == (round(11 / 3, 2), 3)
     by_period = {p["period"]: (p["csat_average"], p["csat_count"]) for p in figures["periods"]}
     assert by_period == {"2026-11-02": (4.5, 2), "2026-11-03": (2.0, 1), "2026-11-04": (None, 0)}
-    assert [(r["language"], r["csat_average"]) for r in figures["rows"]] == [("zh", 4.5), ("en", 2.0), ("zh", None)]
+    rated = [(r["period"], r["language"], r["csat_average"]) for r in figures["rows"]]
+    assert rated == [("2026-11-02", "zh", 4.5), ("2026-11-03", "en", 2.0), ("2026-11-03", "zh", None), ("2026-11-04", "zh", None)]
     assert "csat" in DEFINITIONS
-    nobody = with_csat(overview(rows, days), [], days)
+    nobody = overview([row(2), row(3)], days)
     assert (nobody["total"]["csat_average"], nobody["total"]["csat_count"]) == (None, 0)

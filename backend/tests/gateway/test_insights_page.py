@@ -149,6 +149,7 @@ async def test_the_funnel_and_nlu_health_from_stored_facts(gateway_client, analy
         ("/insights/api/nlu", {"below": "2"}, "below"),
         ("/insights/api/nlu", {"below": "nan"}, "below"),
         ("/insights/api/nlu", {"below": "x"}, "below"),
+        ("/insights/api/nlu", {"below": "0.555"}, "at most two decimals"),
         ("/insights/api/nlu", {"language": "de"}, "language"),
     ],
 )
@@ -180,6 +181,8 @@ async def test_an_oversized_csv_is_a_413_and_a_bad_filter_a_400(
     too_many = await analyst.client.get("/insights/api/facts.csv")
     assert too_many.status == 413 and "fewer days" in (await too_many.json())["detail"]
     assert (await analyst.client.get("/insights/api/facts.csv", params={"channel": "wechat"})).status == 200
+    one_language = await analyst.client.get("/insights/api/facts.csv", params={"language": "en"})
+    assert one_language.status == 200 and len((await one_language.text()).splitlines()) == 2  # header, 1 row
     bad = await analyst.client.get("/insights/api/facts.csv", params={"until": "2026-02-31"})
     assert bad.status == 400 and "until" in (await bad.json())["detail"]
 

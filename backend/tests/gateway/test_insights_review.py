@@ -126,6 +126,11 @@ async def review_flow(analyst, database_url, clock):
         ({"limit": "0"}, "limit"),
         ({"limit": "100000"}, "limit"),
         ({"offset": "-3"}, "offset"),
+        ({"offset": "10001"}, "offset"),
+        ({"after": "yesterday~c1"}, "after"),
+        ({"after": "2026-11-02T09:00:00~c1"}, "after"),  # no offset: which zone?
+        ({"after": "2026-11-02T09:00:00+00:00"}, "after"),
+        ({"after": "2026-11-02T09:00:00+00:00~c1", "offset": "5"}, "not both"),
         ({"group": "day"}, "unknown parameter"),
     ],
 )

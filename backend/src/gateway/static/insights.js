@@ -287,7 +287,7 @@
     return get('/insights/api/conversations?' + query.toString()).then(function (data) {
       fillChoices($('r-outcome'), data.choices.outcomes);
       fillChoices($('r-step'), data.choices.steps);
-      $('review-count').textContent = data.total + ' 个会话 / conversations';
+      $('review-count').textContent = data.total + (data.total_capped ? '+' : '') + ' 个会话 / conversations';
       table('review-list', ['会话 / Conversation', '开始 / Started', '语言 / Language', '渠道 / Channel', '轮次 / Turns',
         '最远步骤 / Furthest step', '结果 / Outcome', '转人工 / Escalated', '未理解 / Fallbacks', '已复核 / Reviewed', '标签 / Tags', '满意度 / CSAT'],
         data.conversations.map(function (c) {

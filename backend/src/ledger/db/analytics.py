@@ -19,23 +19,59 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, cast, func, select, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    not_,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from ledger.domain import insights_rollup as rollup
 from ledger.domain.conversation_facts import derive
-from ledger.domain.review import Annotation, ReviewFilters
+from ledger.domain.insights import COUNTED, Tally
+from ledger.domain.review import COUNT_CAP, Annotation, ReviewFilters
 from ledger.domain.review import review_marks as domain_review_marks
 
-from .models import AnalyticsEvent, ConversationAnnotation, ConversationFactsRow, StreamCheckpoint
+from .models import (
+    AnalyticsEvent,
+    ConversationAnnotation,
+    ConversationFactsRow,
+    InsightsFunnelDaily,
+    InsightsNluDaily,
+    InsightsOverviewDaily,
+    StreamCheckpoint,
+)
 
 MAX_CONVERSATION_ID = 255
+# The business time zone the rollups' days are in (the ledger's: Settings.timezone).
+BUSINESS_TIMEZONE = "Asia/Shanghai"
+ROLLUP_TABLES: dict[str, Any] = {
+    rollup.OVERVIEW: InsightsOverviewDaily,
+    rollup.FUNNEL: InsightsFunnelDaily,
+    rollup.NLU: InsightsNluDaily,
+}
 
 # Rasa's SQLEventBroker table (rasa/core/brokers/sql.py), in the stream's own database.
 stream_metadata = MetaData()
@@ -76,9 +112,15 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
-async def ingest(session: AsyncSession, events: Iterable[Mapping[str, Any]], now: datetime) -> set[str]:
-    """Store the events (each once) and rewrite the facts of the conversations they belong to;
-    returns those conversations. Events that are not usable are skipped."""
+async def ingest(
+    session: AsyncSession,
+    events: Iterable[Mapping[str, Any]],
+    now: datetime,
+    timezone: str = BUSINESS_TIMEZONE,
+) -> set[str]:
+    """Store the events (each once) and rewrite the facts of the conversations they belong to,
+    and the insights rollups with them (days in `timezone`); returns those conversations.
+    Events that are not usable are skipped."""
     rows: dict[str, dict[str, Any]] = {}
     for event in events:
         if not usable(event):
@@ -103,23 +145,29 @@ async def ingest(session: AsyncSession, events: Iterable[Mapping[str, Any]], now
     # executemany: one cached statement whatever the batch size
     await session.execute(insert(AnalyticsEvent).on_conflict_do_nothing(index_elements=["event_id"]), ordered)
     touched = sorted({row["conversation_id"] for row in ordered})
-    await _refresh(session, touched, now)
+    await _refresh(session, touched, now, ZoneInfo(timezone))
     return set(touched)
 
 
-async def _refresh(session: AsyncSession, conversations: list[str], now: datetime) -> None:
-    """Rewrite the facts of these conversations (sorted: rows are locked in that order)."""
+def _facts_columns(names: Iterable[str]) -> list[Any]:
+    return [getattr(ConversationFactsRow, name) for name in names]
+
+
+async def _refresh(session: AsyncSession, conversations: list[str], now: datetime, timezone: ZoneInfo) -> None:
+    """Rewrite the facts of these conversations (sorted: rows are locked in that order) and
+    move the rollups from their old facts to the new ones."""
     insert = _insert(session)
     await session.execute(
         insert(ConversationFactsRow).on_conflict_do_nothing(index_elements=["conversation_id"]),
         [{"conversation_id": c, "updated_at": now} for c in conversations],
     )
-    await session.execute(
-        select(ConversationFactsRow.conversation_id)
+    locked = await session.execute(
+        select(*_facts_columns(rollup.FACTS_COLUMNS))
         .where(ConversationFactsRow.conversation_id.in_(conversations))
         .order_by(ConversationFactsRow.conversation_id)
         .with_for_update()
     )
+    before = [dict(row._mapping) for row in locked]
     events: dict[str, list[dict[str, Any]]] = {c: [] for c in conversations}
     result = await session.execute(
         select(AnalyticsEvent.conversation_id, AnalyticsEvent.data).where(
@@ -128,10 +176,78 @@ async def _refresh(session: AsyncSession, conversations: list[str], now: datetim
     )
     for conversation, data in result:
         events[conversation].append(data)
-    await session.execute(
-        update(ConversationFactsRow),
-        [{**derive(c, events[c]).as_row(), "updated_at": now} for c in conversations],
-    )
+    after = [{**derive(c, events[c]).as_row(), "updated_at": now} for c in conversations]
+    await session.execute(update(ConversationFactsRow), after)
+    await _add_to_rollups(session, rollup.changes(before, after, timezone))
+
+
+def _rollup_rows(tally: rollup.Tally) -> dict[str, list[dict[str, Any]]]:
+    """The tally as rows of each rollup table, sorted by key (rows are locked in that order),
+    text keys cut to their column's length (and the counts of keys that then meet added)."""
+    by_table: dict[str, dict[tuple[Any, ...], list[int]]] = {name: {} for name in ROLLUP_TABLES}
+    for (name, key), counts in tally.items():
+        columns = ROLLUP_TABLES[name].__table__.c
+        cut = tuple(
+            value[: columns[field].type.length] if isinstance(value, str) else value
+            for field, value in zip(rollup.KEYS[name], key, strict=True)
+        )
+        total = by_table[name].setdefault(cut, [0] * len(counts))
+        for i, n in enumerate(counts):
+            total[i] += n
+    return {
+        name: [
+            dict(zip(rollup.KEYS[name] + rollup.COUNTS[name], (*key, *counts), strict=True))
+            for key, counts in sorted(rows.items())
+        ]
+        for name, rows in by_table.items()
+        if rows
+    }
+
+
+async def _add_to_rollups(session: AsyncSession, tally: rollup.Tally) -> None:
+    """Add the tally's counts (negative ones subtract) to the rollup rows, creating them."""
+    insert = _insert(session)
+    for name, rows in _rollup_rows(tally).items():
+        table = ROLLUP_TABLES[name].__table__
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(rollup.KEYS[name]),
+            set_={column: table.c[column] + stmt.excluded[column] for column in rollup.COUNTS[name]},
+        )
+        await session.execute(stmt, rows)
+
+
+REBUILD_CHUNK = 5000
+
+
+async def rebuild_rollups(session: AsyncSession, timezone: str = BUSINESS_TIMEZONE) -> int:
+    """Recompute the rollups from every conversation's facts (history loaded before the
+    rollups existed, or a bulk load); returns the conversations read. The caller owns the
+    transaction. On PostgreSQL the rollup tables are locked first: a consumer changing facts
+    meanwhile waits before it moves the rollups, and then moves them from what this read."""
+    if session.get_bind().dialect.name == "postgresql":
+        names = ", ".join(table.__tablename__ for table in ROLLUP_TABLES.values())
+        await session.execute(text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
+    for table in ROLLUP_TABLES.values():
+        await session.execute(delete(table))
+    zone = ZoneInfo(timezone)
+    tally: rollup.Tally = {}
+    read, last = 0, None
+    while True:
+        stmt = select(*_facts_columns(rollup.FACTS_COLUMNS)).order_by(ConversationFactsRow.conversation_id)
+        if last is not None:
+            stmt = stmt.where(ConversationFactsRow.conversation_id > last)
+        rows = [dict(row._mapping) for row in await session.execute(stmt.limit(REBUILD_CHUNK))]
+        if not rows:
+            break
+        rollup.add(tally, rollup.total(rows, zone))
+        read += len(rows)
+        last = rows[-1]["conversation_id"]
+    for name, table_rows in _rollup_rows(tally).items():
+        table = ROLLUP_TABLES[name].__table__
+        for start in range(0, len(table_rows), REBUILD_CHUNK):
+            await session.execute(table.insert(), table_rows[start : start + REBUILD_CHUNK])
+    return read
 
 
 async def facts_of(session: AsyncSession, conversation: str) -> dict[str, Any] | None:
@@ -278,6 +394,46 @@ async def facts_started_between(
     return [dict(row._mapping) for row in await session.execute(stmt)]
 
 
+def _period_conditions(start: datetime, end: datetime, language: str | None, channel: str | None) -> list[Any]:
+    facts = ConversationFactsRow
+    conditions: list[Any] = [facts.started_at >= start, facts.started_at < end]
+    if language:
+        conditions.append(facts.languages[0].as_string() == language)
+    if channel:
+        conditions.append(facts.channel == channel)
+    return conditions
+
+
+async def count_facts(
+    session: AsyncSession, start: datetime, end: datetime, language: str | None, channel: str | None, cap: int
+) -> int:
+    """How many conversations started in [start, end) in this language and channel, counting
+    no further than `cap` + 1 (enough to say "more than cap")."""
+    capped = select(ConversationFactsRow.conversation_id).where(*_period_conditions(start, end, language, channel))
+    stmt = select(func.count()).select_from(capped.limit(cap + 1).subquery())
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def facts_page(
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    language: str | None,
+    channel: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+    columns_named: Iterable[str] = FACTS_COLUMNS,
+) -> list[dict[str, Any]]:
+    """The next `limit` conversations of the selection, oldest first, after (started_at,
+    conversation_id) `after`: pages of an export that never holds the whole selection."""
+    facts = ConversationFactsRow
+    stmt = select(*_facts_columns(columns_named)).where(*_period_conditions(start, end, language, channel))
+    if after is not None:
+        stmt = stmt.where(tuple_(facts.started_at, facts.conversation_id) > tuple_(*after))
+    stmt = stmt.order_by(facts.started_at, facts.conversation_id).limit(limit)
+    return [dict(row._mapping) for row in await session.execute(stmt)]
+
+
 REVIEW_COLUMNS = (
     "conversation_id",
     "started_at",
@@ -311,7 +467,7 @@ def _review_conditions(start: datetime, end: datetime, f: ReviewFilters) -> list
         # the intents list as stored (json.dumps): {"intent": "<name>", ...}; names are checked
         # against the bot's intents before they get here
         name = f.intent.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(cast(facts.intents, String).like(f'%"intent": "{name}"%', escape="\\"))
+        conditions.append(cast(facts.intents, Text).like(f'%"intent": "{name}"%', escape="\\"))
     if f.below is not None:
         conditions.append(facts.low_confidence < f.below)
     if f.step:
@@ -334,20 +490,20 @@ def _review_conditions(start: datetime, end: datetime, f: ReviewFilters) -> list
 async def review_page(
     session: AsyncSession, start: datetime, end: datetime, filters: ReviewFilters
 ) -> tuple[int, list[dict[str, Any]]]:
-    """How many conversations that started in [start, end) match the filters, and the page
-    `offset`..`offset + limit` of them, newest first."""
+    """How many conversations that started in [start, end) match the filters (counted no
+    further than COUNT_CAP + 1), and a page of them, newest first: `limit` lines after the
+    line `after` (keyset), else after skipping `offset`."""
+    facts = ConversationFactsRow
     conditions = _review_conditions(start, end, filters)
-    total = (
-        await session.execute(select(func.count()).select_from(ConversationFactsRow).where(*conditions))
-    ).scalar_one()
+    matching = select(facts.conversation_id).where(*conditions).limit(COUNT_CAP + 1)
+    total = (await session.execute(select(func.count()).select_from(matching.subquery()))).scalar_one()
     columns = [getattr(ConversationFactsRow, name) for name in REVIEW_COLUMNS]
-    stmt = (
-        select(*columns)
-        .where(*conditions)
-        .order_by(ConversationFactsRow.started_at.desc(), ConversationFactsRow.conversation_id)
-        .limit(filters.limit)
-        .offset(filters.offset)
-    )
+    stmt = select(*columns).where(*conditions)
+    if filters.after is not None:
+        stmt = stmt.where(tuple_(facts.started_at, facts.conversation_id) < tuple_(*filters.after))
+    else:
+        stmt = stmt.offset(filters.offset)
+    stmt = stmt.order_by(facts.started_at.desc(), facts.conversation_id.desc()).limit(filters.limit)
     return int(total), [dict(row._mapping) for row in await session.execute(stmt)]
 
 
@@ -416,13 +572,14 @@ async def intent_corrections(session: AsyncSession) -> list[tuple[dict[str, Any]
     return list(latest.values())
 
 
-async def funnel_cells(
+async def funnel_cells_from_facts(
     session: AsyncSession, start: datetime, end: datetime, language: str | None, channel: str | None
 ) -> list[dict[str, Any]]:
     """The conversations that started in [start, end), grouped by what the funnel needs (first
     language, channel, furthest step, the bot's last text key, escalated, plan accepted, promise
     made), with how many each group holds (`conversations`): one row per group, not per
-    conversation."""
+    conversation. Reads every facts row of the period: `funnel_cells` reads the rollup, and
+    the tests check that both agree."""
     facts = ConversationFactsRow
     first_language = facts.languages[0].as_string()
     outcomes_text = cast(facts.outcomes, String)
@@ -462,7 +619,7 @@ async def funnel_cells(
     ]
 
 
-async def overview_cells(
+async def overview_cells_from_facts(
     session: AsyncSession,
     start: datetime,
     end: datetime,
@@ -475,7 +632,9 @@ async def overview_cells(
     day in the business time zone, first language, channel, escalation and its reason, agent,
     verification, no outcome, goodbye, turns), with how many each group holds (`conversations`)
     and their fallbacks in all. PostgreSQL takes the day in `timezone`; SQLite (the demo) shifts
-    by `utc_offset_minutes` (exact for a zone without daylight saving, as Asia/Shanghai)."""
+    by `utc_offset_minutes` (exact for a zone without daylight saving, as Asia/Shanghai).
+    Reads every facts row of the period: `overview_cells` reads the rollup, and the tests check
+    that both agree."""
     facts = ConversationFactsRow
     if session.get_bind().dialect.name == "postgresql":
         day: Any = func.date(func.timezone(timezone, facts.started_at))
@@ -506,6 +665,8 @@ async def overview_cells(
             facts.turns,
             func.count().label("conversations"),
             func.sum(facts.fallbacks).label("fallbacks"),
+            func.sum(facts.csat).label("csat_sum"),
+            func.count(facts.csat).label("csat_count"),
         )
         .where(facts.started_at >= start, facts.started_at < end)
         .group_by(*keys)
@@ -529,51 +690,191 @@ async def overview_cells(
             "turns": int(row.turns),
             "conversations": int(row.conversations),
             "fallbacks": int(row.fallbacks or 0),
+            "csat_sum": int(row.csat_sum or 0),
+            "csat_count": int(row.csat_count or 0),
         }
         for row in await session.execute(stmt)
     ]
 
 
-async def csat_cells(
+# ---- the rollups (ledger/domain/insights_rollup.py), what the page reads ---------------------
+
+
+def _rollup_place(table: Any, since: date, until: date, language: str | None, channel: str | None) -> list[Any]:
+    conditions = [table.day >= since, table.day <= until]
+    if language:
+        conditions.append(table.language == language)
+    if channel:
+        conditions.append(table.channel == channel)
+    return conditions
+
+
+async def overview_cells(
+    session: AsyncSession, since: date, until: date, language: str | None, channel: str | None
+) -> list[tuple[date, dict[str, Any], Tally]]:
+    """The overview's tallies of the conversations that started from `since` to `until` (days
+    in the business time zone), one per day, first language and channel, summed in the database
+    from the rollup (ledger/domain/insights.py Tally; `overview_cells_from_facts` gives the
+    same figures from every facts row). They carry the CSAT ratings given (`csat_sum`,
+    `csat_count`)."""
+    t = InsightsOverviewDaily
+    place_columns = (t.day, t.language, t.channel)
+    where = _rollup_place(t, since, until, language, channel)
+    n = t.conversations
+
+    def when(condition: Any) -> Any:
+        return func.sum(case((condition, n), else_=0))
+
+    asked = t.verification != "not_asked"
+    needed_person = or_(t.escalated, t.handled_by_agent)
+    sums = select(
+        *place_columns,
+        func.sum(n).label("conversations"),
+        when(needed_person).label("needed_person"),
+        when(asked).label("asked"),
+        when(and_(asked, t.verified)).label("verified"),
+        when(t.escalated).label("escalated"),
+        func.sum(t.turns * n).label("messages"),
+        func.sum(t.fallbacks).label("fallbacks"),
+        when(and_(t.no_outcome, not_(needed_person), not_(t.said_goodbye))).label("abandoned"),
+        func.sum(t.csat_sum).label("csat_sum"),
+        func.sum(t.csat_count).label("csat_count"),
+    )
+    tallies: dict[tuple[Any, str, str], Tally] = {}
+    for row in await session.execute(sums.where(*where).group_by(*place_columns).having(func.sum(n) > 0)):
+        summed = tallies[(row.day, row.language, row.channel)] = Tally()
+        for name in COUNTED:
+            setattr(summed, name, int(getattr(row, name) or 0))
+    reasons = select(*place_columns, t.escalation_reason, func.sum(n).label("n")).where(*where, t.escalated)
+    for row in await session.execute(reasons.group_by(*place_columns, t.escalation_reason)):
+        tally = tallies.get((row.day, row.language, row.channel))
+        if tally is not None and row.n:
+            tally.reasons[row.escalation_reason or "unknown"] += int(row.n)
+    turns = select(*place_columns, t.turns, func.sum(n).label("n")).where(*where)
+    for row in await session.execute(turns.group_by(*place_columns, t.turns)):
+        tally = tallies.get((row.day, row.language, row.channel))
+        if tally is not None and row.n:
+            tally.turns[int(row.turns)] += int(row.n)
+    return [
+        (
+            day if isinstance(day, date) else date.fromisoformat(str(day)),
+            {"languages": [lang] if lang else [], "channel": chan or None},
+            tally,
+        )
+        for (day, lang, chan), tally in tallies.items()
+    ]
+
+
+async def funnel_cells(
+    session: AsyncSession, since: date, until: date, language: str | None, channel: str | None
+) -> list[dict[str, Any]]:
+    """The funnel's groups of the conversations that started from `since` to `until`, from the
+    rollup: the same groups as `funnel_cells_from_facts`."""
+    t = InsightsFunnelDaily
+    keys = (t.language, t.channel, t.furthest_step, t.last_bot_text_key, t.escalated, t.plan, t.promise)
+    conversations = func.sum(t.conversations)
+    stmt = (
+        select(*keys, conversations.label("conversations"))
+        .where(*_rollup_place(t, since, until, language, channel))
+        .group_by(*keys)
+        .having(conversations > 0)
+    )
+    return [
+        {
+            "languages": [row.language] if row.language else [],
+            "channel": row.channel or None,
+            "furthest_step": row.furthest_step,
+            "last_bot_text_key": row.last_bot_text_key or None,
+            "escalated": bool(row.escalated),
+            "outcomes": (["arrangement"] if row.plan else []) + (["promise"] if row.promise else []),
+            "conversations": int(row.conversations),
+        }
+        for row in await session.execute(stmt)
+    ]
+
+
+async def nlu_cells(
+    session: AsyncSession, since: date, until: date, language: str | None, channel: str | None, below_pct: int
+) -> list[dict[str, Any]]:
+    """Borrower messages of those conversations per first language, intent, fallback guess and
+    whether their confidence is below `below_pct` hundredths, with the signs of
+    misunderstanding (ledger/domain/nlu_health.py nlu_health_of_cells)."""
+    t = InsightsNluDaily
+    low = (t.confidence_pct > rollup.NO_CONFIDENCE) & (t.confidence_pct < below_pct)
+    keys = (t.language, t.intent, t.guess, low)
+    messages = func.sum(t.messages)
+    stmt = (
+        select(
+            t.language,
+            t.intent,
+            t.guess,
+            low.label("low"),
+            messages.label("messages"),
+            *[func.sum(getattr(t, sign)).label(sign) for sign in rollup.SIGNS],
+        )  # fmt: skip
+        .where(*_rollup_place(t, since, until, language, channel))
+        .group_by(*keys)
+        .having(messages > 0)
+    )
+    return [
+        {
+            "languages": [row.language] if row.language else [],
+            "intent": row.intent,
+            "guess": row.guess or None,
+            "low": bool(row.low),
+            "messages": int(row.messages),
+            **{sign: int(getattr(row, sign)) for sign in rollup.SIGNS},
+        }
+        for row in await session.execute(stmt)
+    ]
+
+
+LOW_CONFIDENCE_COLUMNS = ("conversation_id", "languages", "intents", "low_confidence")
+
+
+async def low_confidence_rows(
     session: AsyncSession,
     start: datetime,
     end: datetime,
     language: str | None,
     channel: str | None,
-    timezone: str,
-    utc_offset_minutes: int,
-) -> list[dict[str, Any]]:
-    """The ratings of the conversations that started in [start, end), per day (business time
-    zone, as `overview_cells` takes it), first language and channel: how many were rated
-    (`csat_count`) and the sum of their scores (`csat_sum`). Rated conversations only."""
+    below: float,
+    enough: Callable[[list[Mapping[str, Any]], tuple[float, str] | None], bool],
+    chunk: int = 500,
+) -> list[Mapping[str, Any]]:
+    """The conversations that started in [start, end) with a fallback or a message below
+    `below`, by lowest confidence then conversation id (code point order, as Python compares),
+    read in chunks until `enough(rows so far, (lowest confidence, id) of the next one))` says no
+    later conversation can matter (a conversation's `low_confidence` bounds its messages'
+    confidences), then the ones without any confidence."""
     facts = ConversationFactsRow
-    if session.get_bind().dialect.name == "postgresql":
-        day: Any = func.date(func.timezone(timezone, facts.started_at))
-    else:
-        day = func.date(facts.started_at, f"{utc_offset_minutes:+d} minutes")
-    first_language = facts.languages[0].as_string()
-    stmt = (
-        select(
-            day.label("day"),
-            first_language.label("language"),
-            facts.channel,
-            func.count(facts.csat).label("csat_count"),
-            func.sum(facts.csat).label("csat_sum"),
-        )
-        .where(facts.started_at >= start, facts.started_at < end, facts.csat.is_not(None))
-        .group_by(day, first_language, facts.channel)
-    )
-    if channel:
-        stmt = stmt.where(facts.channel == channel)
-    if language:
-        stmt = stmt.where(first_language == language)
-    return [
-        {
-            "day": row.day if isinstance(row.day, date) else date.fromisoformat(str(row.day)),
-            "languages": [row.language] if row.language else [],
-            "channel": row.channel,
-            "csat_count": int(row.csat_count),
-            "csat_sum": int(row.csat_sum or 0),
-        }
-        for row in await session.execute(stmt)
+    binary = "C" if session.get_bind().dialect.name == "postgresql" else "BINARY"
+    conversation = facts.conversation_id.collate(binary)
+    conditions: list[Any] = [
+        *_period_conditions(start, end, language, channel),
+        (facts.low_confidence < below) | (facts.fallbacks > 0),
     ]
+    columns = _facts_columns(LOW_CONFIDENCE_COLUMNS)
+    found: list[Mapping[str, Any]] = []
+    after: tuple[float, str] | None = None
+    while True:
+        stmt = select(*columns).where(*conditions, facts.low_confidence.is_not(None))
+        if after is not None:
+            stmt = stmt.where(
+                facts.low_confidence >= after[0],
+                or_(facts.low_confidence > after[0], and_(facts.low_confidence == after[0], conversation > after[1])),
+            )
+        stmt = stmt.order_by(facts.low_confidence, conversation).limit(chunk)
+        rows = [dict(row._mapping) for row in await session.execute(stmt)]
+        if not rows:
+            break
+        if found and enough(found, (rows[0]["low_confidence"], rows[0]["conversation_id"])):
+            return found
+        found.extend(rows)
+        after = (rows[-1]["low_confidence"], rows[-1]["conversation_id"])
+        if len(rows) < chunk:
+            break
+    if enough(found, None):
+        return found
+    stmt = select(*columns).where(*conditions, facts.low_confidence.is_(None)).order_by(conversation)
+    return found + [dict(row._mapping) for row in await session.execute(stmt)]

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     CheckConstraint,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -484,8 +486,80 @@ class ConversationFactsRow(Base):
 
     __table_args__ = (
         Index("ix_conversation_facts_started_at", "started_at"),
+        Index("ix_conversation_facts_low_confidence", "low_confidence", "conversation_id"),
         CheckConstraint("csat IS NULL OR csat BETWEEN 1 AND 5", name="csat_range"),
     )
+
+
+# How often the review list's intent filter (a LIKE on the intents as text) matches, for
+# PostgreSQL's planner (migration 0015 creates the same).
+event.listen(
+    ConversationFactsRow.__table__,
+    "after_create",
+    DDL(
+        "CREATE STATISTICS IF NOT EXISTS st_conversation_facts_intents_text "
+        "ON ((intents)::text) FROM conversation_facts"
+    ).execute_if(dialect="postgresql"),
+)
+
+
+class InsightsOverviewDaily(Base):
+    """Conversations per day (business time zone), first language, channel and what the
+    overview groups by, kept by the consumer (ledger/domain/insights_rollup.py)."""
+
+    __tablename__ = "insights_overview_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    escalated: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    escalation_reason: Mapped[str] = mapped_column(String(64), primary_key=True)
+    handled_by_agent: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    verification: Mapped[str] = mapped_column(String(16), primary_key=True)
+    verified: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    no_outcome: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    said_goodbye: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    turns: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversations: Mapped[int] = mapped_column(Integer, default=0)
+    fallbacks: Mapped[int] = mapped_column(Integer, default=0)
+    csat_sum: Mapped[int] = mapped_column(Integer, default=0)
+    csat_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InsightsFunnelDaily(Base):
+    """Conversations per day, first language, channel and what the funnel groups by."""
+
+    __tablename__ = "insights_funnel_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    furthest_step: Mapped[str] = mapped_column(String(24), primary_key=True)
+    last_bot_text_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    escalated: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    plan: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    promise: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    conversations: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InsightsNluDaily(Base):
+    """Borrower messages per day, first language, channel, intent, confidence in whole
+    hundredths (ledger/domain/insights_rollup.py confidence_pct) and, for a fallback, the
+    classifier's guess; with the signs of misunderstanding the next message gave."""
+
+    __tablename__ = "insights_nlu_daily"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    intent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    confidence_pct: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guess: Mapped[str] = mapped_column(String(64), primary_key=True)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    then_denied: Mapped[int] = mapped_column(Integer, default=0)
+    then_asked_again: Mapped[int] = mapped_column(Integer, default=0)
+    then_fallback: Mapped[int] = mapped_column(Integer, default=0)
+    then_asked_for_person: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ConversationAnnotation(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Any
@@ -104,39 +104,88 @@ def weighted_median(values: list[tuple[int, int]]) -> float | int | None:
     return found[0] if len(found) == 1 else median(found)
 
 
-def _figures(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
-    """The figures of a group of rows; a row stands for `conversations` conversations (1 when
-    absent) and its `fallbacks` are all of theirs."""
-    n = sum(_weight(r) for r in rows)
-    escalated = [r for r in rows if r.get("escalated")]
-    needed_person = sum(_weight(r) for r in rows if r.get("escalated") or r.get("handled_by_agent"))
-    asked = [r for r in rows if r.get("verification") != "not_asked"]
-    n_asked = sum(_weight(r) for r in asked)
-    messages = sum(int(r.get("turns") or 0) * _weight(r) for r in rows)
-    fallbacks = sum(int(r.get("fallbacks") or 0) for r in rows)
-    abandoned = sum(
-        _weight(r)
-        for r in rows
-        if (r.get("outcome") or "none") == "none"
-        and not r.get("escalated")
-        and not r.get("handled_by_agent")
-        and not r.get("said_goodbye")
+@dataclass
+class Tally:
+    """What the overview's figures are computed from, for some conversations: counts that add
+    up, the hand-offs by reason and how many conversations had each number of turns."""
+
+    conversations: int = 0
+    needed_person: int = 0  # handed off or handled by an agent
+    asked: int = 0  # verification asked
+    verified: int = 0  # of those asked
+    escalated: int = 0
+    messages: int = 0  # borrower messages (turns)
+    fallbacks: int = 0
+    abandoned: int = 0
+    csat_sum: int = 0
+    csat_count: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    turns: Counter[int] = field(default_factory=Counter)
+
+    def add(self, other: Tally) -> Tally:
+        for name in COUNTED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.reasons.update(other.reasons)
+        self.turns.update(other.turns)
+        return self
+
+
+COUNTED = ("conversations", "needed_person", "asked", "verified", "escalated", "messages", "fallbacks",
+           "abandoned", "csat_sum", "csat_count")  # fmt: skip
+
+
+def tally_of(row: Mapping[str, Any]) -> Tally:
+    """The tally of a row that stands for `conversations` identical conversations (1 when
+    absent), its `fallbacks` being all of theirs."""
+    n = _weight(row)
+    escalated = bool(row.get("escalated"))
+    needed_person = escalated or bool(row.get("handled_by_agent"))
+    asked = row.get("verification") != "not_asked"
+    turns = int(row.get("turns") or 0)
+    abandoned = (row.get("outcome") or "none") == "none" and not needed_person and not row.get("said_goodbye")
+    given = row.get("csat")  # a facts row's own rating; a group of rows carries csat_sum, csat_count
+    csat = given if isinstance(given, int) and not isinstance(given, bool) else 0
+    return Tally(
+        conversations=n,
+        needed_person=n if needed_person else 0,
+        asked=n if asked else 0,
+        verified=n if asked and row.get("verified") else 0,
+        escalated=n if escalated else 0,
+        messages=turns * n,
+        fallbacks=int(row.get("fallbacks") or 0),
+        abandoned=n if abandoned else 0,
+        csat_sum=int(row.get("csat_sum") or 0) if "csat_sum" in row else (csat if csat else 0),
+        csat_count=int(row.get("csat_count") or 0) if "csat_count" in row else (1 if csat else 0),
+        reasons=Counter({str(row.get("escalation_reason") or "unknown"): n}) if escalated else Counter(),
+        turns=Counter({turns: n}),
     )
-    reasons: Counter[str] = Counter()
-    for r in escalated:
-        reasons[str(r.get("escalation_reason") or "unknown")] += _weight(r)
+
+
+def figures(t: Tally) -> dict[str, Any]:
+    """The overview's figures of a tally (each defined in DEFINITIONS)."""
+    n = t.conversations
     return {
         "conversations": n,
-        "containment": rate(n - needed_person, n),
-        "verification_success": rate(sum(_weight(r) for r in asked if r.get("verified")), n_asked),
-        "verification_asked": n_asked,
-        "escalation_rate": rate(sum(_weight(r) for r in escalated), n),
-        "escalation_by_reason": {reason: rate(count, n) for reason, count in sorted(reasons.items())},
-        "fallback_rate": rate(fallbacks, messages),
-        "borrower_messages": messages,
-        "abandonment": rate(abandoned, n),
-        "median_turns": weighted_median([(int(r.get("turns") or 0), _weight(r)) for r in rows]),
+        "containment": rate(n - t.needed_person, n),
+        "verification_success": rate(t.verified, t.asked),
+        "verification_asked": t.asked,
+        "escalation_rate": rate(t.escalated, n),
+        "escalation_by_reason": {reason: rate(count, n) for reason, count in sorted(t.reasons.items()) if count},
+        "fallback_rate": rate(t.fallbacks, t.messages),
+        "borrower_messages": t.messages,
+        "abandonment": rate(t.abandoned, n),
+        "median_turns": weighted_median([(turns, k) for turns, k in t.turns.items() if k]),
+        "csat_average": round(t.csat_sum / t.csat_count, 2) if t.csat_count else None,
+        "csat_count": t.csat_count,
     }
+
+
+def _figures(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The figures of a group of rows (see tally_of)."""
+    total = Tally()
+    for row in rows:
+        total.add(tally_of(row))
+    return figures(total)
 
 
 def selected(facts: Iterable[Mapping[str, Any]], filters: Filters) -> list[Mapping[str, Any]]:
@@ -168,55 +217,35 @@ def filters_view(filters: Filters) -> dict[str, Any]:
     }
 
 
-def overview_of_selection(rows: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
-    """The figures of rows already selected, each with its `day` (business time zone): for the
-    whole selection (`total`), per period (`periods`, what the charts show) and per period,
-    language and channel (`rows`)."""
-    chosen = list(rows)
-    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
-    periods: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in chosen:
-        period = period_of(row["day"], filters.group)
-        groups[(period, language_of(row) or "-", str(row.get("channel") or "-"))].append(row)
-        periods[period].append(row)
+def overview_of_tallies(tallies: Iterable[tuple[date, Mapping[str, Any], Tally]], filters: Filters) -> dict[str, Any]:
+    """The overview from tallies, each of the conversations of one day (business time zone) and
+    place (a mapping with their `languages` and `channel`): for the whole selection (`total`),
+    per period (`periods`, what the charts show) and per period, language and channel (`rows`)."""
+    total = Tally()
+    groups: dict[tuple[str, str, str], Tally] = defaultdict(Tally)
+    periods: dict[str, Tally] = defaultdict(Tally)
+    for day, place, tally in tallies:
+        period = period_of(day, filters.group)
+        total.add(tally)
+        groups[(period, language_of(place) or "-", str(place.get("channel") or "-"))].add(tally)
+        periods[period].add(tally)
     return {
         "filters": filters_view(filters),
-        "total": _figures(chosen),
+        "total": figures(total),
         "rows": [
-            {"period": period, "language": language, "channel": channel, **_figures(group)}
-            for (period, language, channel), group in sorted(groups.items())
+            {"period": period, "language": language, "channel": channel, **figures(tally)}
+            for (period, language, channel), tally in sorted(groups.items())
         ],
-        "periods": [{"period": period, **_figures(group)} for period, group in sorted(periods.items())],
+        "periods": [{"period": period, **figures(tally)} for period, tally in sorted(periods.items())],
         "definitions": DEFINITIONS,
     }
+
+
+def overview_of_selection(rows: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
+    """The figures of rows already selected, each with its `day` (business time zone)."""
+    return overview_of_tallies(((row["day"], row, tally_of(row)) for row in rows), filters)
 
 
 def overview(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
     """The figures of the conversations the filters select (see overview_of_selection)."""
     return overview_of_selection(({**r, "day": r["started_at"].date()} for r in selected(facts, filters)), filters)
-
-
-def _csat(cells: list[Mapping[str, Any]]) -> dict[str, Any]:
-    count = sum(int(c.get("csat_count") or 0) for c in cells)
-    total = sum(int(c.get("csat_sum") or 0) for c in cells)
-    return {"csat_average": round(total / count, 2) if count else None, "csat_count": count}
-
-
-def with_csat(overview: dict[str, Any], cells: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
-    """The overview with CSAT (`csat_average`, `csat_count`) in its total, periods and rows, from
-    rating cells (`day`, `languages`, `channel`, `csat_count`, `csat_sum`); a group nobody rated
-    has average None and count 0. Kept apart from `_figures` so that the ratings come from their
-    own query (ledger/db/analytics.py csat_cells)."""
-    chosen = list(cells)
-    rows: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
-    periods: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for cell in chosen:
-        period = period_of(cell["day"], filters.group)
-        rows[(period, language_of(cell) or "-", str(cell.get("channel") or "-"))].append(cell)
-        periods[period].append(cell)
-    overview["total"].update(_csat(chosen))
-    for row in overview["rows"]:
-        row.update(_csat(rows.get((row["period"], row["language"], row["channel"]), [])))
-    for period in overview["periods"]:
-        period.update(_csat(periods.get(period["period"], [])))
-    return overview

@@ -11,18 +11,16 @@ repeat), was not understood (`nlu_fallback`) or asked for a person.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+from . import insights_rollup as rollup
 from .conversation_facts import FALLBACK_INTENT
 from .insights import Filters, filters_view, language_of, rate, selected
 
-DENY_INTENT = "deny"
-PERSON_INTENT = "request_human"
 LOW_CONFIDENCE_LISTED = 100
-# Said again and again by design (a form's answers, yes to each question): no sign of confusion.
-REPEATED_BY_DESIGN = frozenset({"inform", "affirm"})
-SIGNS = ("then_denied", "then_asked_again", "then_fallback", "then_asked_for_person")
+SIGNS = rollup.SIGNS
 
 DEFINITIONS: dict[str, dict[str, str]] = {
     "intents": {
@@ -55,47 +53,58 @@ DEFINITIONS: dict[str, dict[str, str]] = {
 }
 
 
-def _messages(row: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [m for m in row.get("intents") or [] if isinstance(m, dict)]
+_messages = rollup.messages_of
+_confidence = rollup.confidence_of
 
 
-def _confidence(message: Mapping[str, Any]) -> float | None:
-    value = message.get("confidence")
-    return float(value) if isinstance(value, int | float) else None
+@dataclass
+class Tally:
+    counts: Counter[str] = field(default_factory=Counter)
+    low: Counter[str] = field(default_factory=Counter)
+    guesses: Counter[str] = field(default_factory=Counter)
+    signs: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
 
-def _sign(intent: Any, following: Any) -> str | None:
-    if following == DENY_INTENT:
-        return "then_denied"
-    if following == intent and intent not in REPEATED_BY_DESIGN:
-        return "then_asked_again"
-    if following == FALLBACK_INTENT:
-        return "then_fallback"
-    if following == PERSON_INTENT:
-        return "then_asked_for_person"
-    return None
-
-
-def _health(rows: list[Mapping[str, Any]], below: float) -> dict[str, Any]:
-    counts: Counter[str] = Counter()
-    low: Counter[str] = Counter()
-    guesses: Counter[str] = Counter()
-    signs: dict[str, Counter[str]] = defaultdict(Counter)
+def _tally_rows(rows: list[Mapping[str, Any]], below: float) -> Tally:
+    tally = Tally()
     for row in rows:
         messages = _messages(row)
         for i, message in enumerate(messages):
             intent = str(message.get("intent") or "-")
-            counts[intent] += 1
+            tally.counts[intent] += 1
             confidence = _confidence(message)
             if intent == FALLBACK_INTENT:
-                guesses[str(message.get("guess") or "-")] += 1
+                tally.guesses[str(message.get("guess") or "-")] += 1
                 continue
             if confidence is not None and confidence < below:
-                low[intent] += 1
+                tally.low[intent] += 1
             if i + 1 < len(messages):
-                sign = _sign(intent, messages[i + 1].get("intent"))
+                sign = rollup.sign_of(intent, messages[i + 1].get("intent"))
                 if sign:
-                    signs[intent][sign] += 1
+                    tally.signs[intent][sign] += 1
+    return tally
+
+
+def _tally_cells(cells: list[Mapping[str, Any]]) -> Tally:
+    """The same tally from the rollup's groups (insights_rollup: messages per intent, guess and
+    below-or-not, with their signs)."""
+    tally = Tally()
+    for cell in cells:
+        intent, n = str(cell["intent"]), int(cell["messages"])
+        tally.counts[intent] += n
+        if intent == FALLBACK_INTENT:
+            tally.guesses[str(cell.get("guess") or "-")] += n
+            continue
+        if cell["low"]:
+            tally.low[intent] += n
+        for sign in SIGNS:
+            if cell.get(sign):
+                tally.signs[intent][sign] += int(cell[sign])
+    return tally
+
+
+def _health(tally: Tally) -> dict[str, Any]:
+    counts, low, guesses, signs = tally.counts, tally.low, tally.guesses, tally.signs
     total = sum(counts.values())
     confused: list[dict[str, Any]] = []
     for intent, found in sorted(signs.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])):
@@ -125,9 +134,9 @@ def _health(rows: list[Mapping[str, Any]], below: float) -> dict[str, Any]:
     }
 
 
-def _low_confidence_messages(rows: list[Mapping[str, Any]], below: float) -> list[dict[str, Any]]:
-    """Fallbacks and messages below the threshold, lowest confidence first, with the
-    conversation and the message's place in it (turn 1 is the borrower's first message)."""
+def _low_messages(rows: list[Mapping[str, Any]], below: float) -> list[dict[str, Any]]:
+    """Fallbacks and messages below the threshold, with the conversation and the message's
+    place in it (turn 1 is the borrower's first message), in the rows' order."""
     found = []
     for row in rows:
         for turn, message in enumerate(_messages(row), start=1):
@@ -144,20 +153,87 @@ def _low_confidence_messages(rows: list[Mapping[str, Any]], below: float) -> lis
                         "guess": message.get("guess") if fallback else None,
                     }
                 )
-    found.sort(key=lambda m: (m["confidence"] if m["confidence"] is not None else 2.0, str(m["conversation_id"])))
+    return found
+
+
+def _sorted_low(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first LOW_CONFIDENCE_LISTED, lowest confidence first (stable: a conversation's
+    messages in turn order)."""
+    found = sorted(found, key=lambda m: (m["confidence"] if m["confidence"] is not None else 2.0,
+                                         str(m["conversation_id"])))  # fmt: skip
     return found[:LOW_CONFIDENCE_LISTED]
 
 
+def _low_confidence_messages(rows: list[Mapping[str, Any]], below: float) -> list[dict[str, Any]]:
+    """Fallbacks and messages below the threshold, lowest confidence first."""
+    return _sorted_low(_low_messages(rows, below))
+
+
 def nlu_health(facts: Iterable[Mapping[str, Any]], filters: Filters, below: float) -> dict[str, Any]:
-    """NLU health of the selection (`total`) and per language (`languages`)."""
+    """NLU health of the selection (`total`) and per language that has borrower messages
+    (`languages`)."""
     rows = selected(facts, filters)
     by_language: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
-        by_language[language_of(row) or "-"].append(row)
+        if _messages(row):  # a language only listed with borrower messages, as from the rollup
+            by_language[language_of(row) or "-"].append(row)
     return {
         "filters": {**filters_view(filters), "below": below},
-        "total": _health(rows, below),
-        "languages": [{"language": lang, **_health(r, below)} for lang, r in sorted(by_language.items())],
+        "total": _health(_tally_rows(rows, below)),
+        "languages": [{"language": lang, **_health(_tally_rows(r, below))} for lang, r in sorted(by_language.items())],
         "low_confidence_messages": _low_confidence_messages(rows, below),
+        "definitions": DEFINITIONS,
+    }
+
+
+def below_pct(below: float) -> int:
+    """The threshold in whole hundredths; the rollup counts confidences per hundredth, so
+    NLU health from the rollup takes a threshold with at most two decimals."""
+    pct = round(below * 100)
+    if pct / 100 != below:
+        raise ValueError(f"below must have at most two decimals, got {below!r}")
+    return pct
+
+
+def enough_low_confidence(below: float) -> Callable[[list[Mapping[str, Any]], tuple[float, str] | None], bool]:
+    """Whether the conversations read so far hold the listed low-confidence messages whatever
+    comes next. They are read by (lowest confidence, conversation id in code point order), each
+    call given all of them and the (lowest confidence, id) of the next one (None: only
+    conversations without any confidence are left). A later conversation's messages sort after
+    that key, so once the last listed message sorts before it, the list is final. Keeps the
+    list so far between calls, so each conversation is looked at once."""
+    listed: list[dict[str, Any]] = []
+    seen = 0
+
+    def enough(rows: list[Mapping[str, Any]], following: tuple[float, str] | None) -> bool:
+        nonlocal listed, seen
+        # the list of (the list so far + the new rows' messages) is the list of all rows so far
+        listed = _sorted_low(listed + _low_messages(rows[seen:], below))
+        seen = len(rows)
+        if len(listed) < LOW_CONFIDENCE_LISTED:
+            return False
+        last = listed[-1]
+        if last["confidence"] is None:
+            return False
+        return following is None or following > (last["confidence"], str(last["conversation_id"]))
+
+    return enough
+
+
+def nlu_health_of_cells(
+    cells: Iterable[Mapping[str, Any]], low_rows: Iterable[Mapping[str, Any]], filters: Filters, below: float
+) -> dict[str, Any]:
+    """NLU health from the rollup's groups of the selection (`nlu_cells`) and the conversations
+    that hold its lowest-confidence messages (`low_confidence_rows`): the same as `nlu_health`
+    of every row."""
+    chosen = list(cells)
+    by_language: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for cell in chosen:
+        by_language[language_of(cell) or "-"].append(cell)
+    return {
+        "filters": {**filters_view(filters), "below": below},
+        "total": _health(_tally_cells(chosen)),
+        "languages": [{"language": lang, **_health(_tally_cells(c))} for lang, c in sorted(by_language.items())],
+        "low_confidence_messages": _low_confidence_messages(list(low_rows), below),
         "definitions": DEFINITIONS,
     }

@@ -19,7 +19,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from huanxin_redaction import IDENTITY_ANSWER, MASK, mask_identity_numbers
@@ -203,6 +203,16 @@ class ReviewFilters:
     tag: str | None = None
     limit: int = 50
     offset: int = 0
+    # keyset paging: the (started_at, conversation_id) of the last line of the previous page
+    after: tuple[datetime, str] | None = None
+
+
+COUNT_CAP = 1_000  # the list counts its matches no further ("1000 or more")
+
+
+def page_cursor(row: Mapping[str, Any]) -> str:
+    """The `after` of the page that follows this line: its start (UTC) and conversation."""
+    return f"{row['started_at'].astimezone(UTC).isoformat()}~{row['conversation_id']}"
 
 
 def _started(row: Mapping[str, Any]) -> str | None:

@@ -60,13 +60,15 @@ async def ingest_batch(
     checkpoint: tuple[str, int] | None = None,
     clock: Callable[[], datetime] = utcnow,
     hold_before_commit: float = 0.0,
+    timezone: str = store.BUSINESS_TIMEZONE,
 ) -> BatchReport:
-    """Store a batch in one transaction (with the SQL stream's new position, when given)."""
+    """Store a batch in one transaction (with the SQL stream's new position, when given); the
+    insights rollups' days are in `timezone`."""
     usable = [e for e in events if e is not None]
     report = BatchReport(received=len(events), skipped=len(events) - len(usable))
     now = clock()
     async with sessions() as session, session.begin():
-        touched = await store.ingest(session, usable, now)
+        touched = await store.ingest(session, usable, now, timezone)
         if checkpoint is not None:
             await store.set_checkpoint(session, checkpoint[0], checkpoint[1], now)
         if hold_before_commit:
@@ -85,6 +87,7 @@ async def consume_sql(
     poll: float = 1.0,
     once: bool = False,
     stop: asyncio.Event | None = None,
+    timezone: str = store.BUSINESS_TIMEZONE,
 ) -> int:
     """Read the SQL stream from the stored position until `stop` is set (or, with `once`, until
     it is read to the end); returns how many stream rows were read."""
@@ -96,7 +99,7 @@ async def consume_sql(
             rows = await store.read_stream(stream, position, batch)
             if rows:
                 events = [decode(r.data) for r in rows]
-                await ingest_batch(sessions, events, checkpoint=(source, rows[-1].position))
+                await ingest_batch(sessions, events, checkpoint=(source, rows[-1].position), timezone=timezone)
                 total += len(rows)
                 if len(rows) == batch:
                     continue
@@ -136,6 +139,7 @@ async def consume_amqp(
     stop: asyncio.Event | None = None,
     idle_exit: float | None = None,
     hold_before_commit: float = 0.0,
+    timezone: str = store.BUSINESS_TIMEZONE,
 ) -> int:
     """Consume the queue in batches (up to `batch` messages, or what arrived within `linger`
     seconds of the first) until `stop` is set or, with `idle_exit`, nothing arrived for that
@@ -171,7 +175,9 @@ async def consume_amqp(
                         break
                 events = [decode(m.body) for m in messages]
                 try:
-                    report = await ingest_batch(sessions, events, hold_before_commit=hold_before_commit)
+                    report = await ingest_batch(
+                        sessions, events, hold_before_commit=hold_before_commit, timezone=timezone
+                    )
                 except Exception as exc:  # noqa: BLE001 - any failure: requeue, never lose
                     # nothing committed: the batch goes back to the queue, for this or another consumer
                     log.warning("analytics batch failed, requeued: %s", type(exc).__name__)
@@ -188,3 +194,10 @@ async def consume_amqp(
     finally:
         await connection.close()
     return total
+
+
+async def rebuild_insights(sessions: SessionFactory, timezone: str = store.BUSINESS_TIMEZONE) -> int:
+    """Recompute the insights rollups from the stored facts, in one transaction; returns the
+    conversations read (`ledger rebuild-insights`)."""
+    async with sessions() as session, session.begin():
+        return await store.rebuild_rollups(session, timezone)
