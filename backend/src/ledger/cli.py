@@ -11,7 +11,7 @@ import logging
 import os
 import secrets
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -340,7 +340,11 @@ def outbound(settings: Settings, args: argparse.Namespace) -> int:
     async def one_pass(now: datetime) -> dict:
         engine = create_engine(settings.database_url)
         try:
-            return (await dispatch(engine, policy, cadence, now, adapters)).as_dict()
+            report = await dispatch(
+                engine, policy, cadence, now, adapters, batch=args.batch, plan_first=not args.no_plan,
+                lease=timedelta(seconds=args.lease),
+            )  # fmt: skip
+            return report.as_dict()
         finally:
             await engine.dispose()
 
@@ -510,9 +514,22 @@ def main(argv: list[str] | None = None) -> int:
     out.add_argument("--once", action="store_true", help="one pass at the real clock, then exit")
     out.add_argument("--interval", type=float, default=60.0, help="seconds between passes (default 60)")
     out.add_argument("--out", default=None, help="where the file sinks write (default: var/; files outbound/*.jsonl)")
+    out.add_argument(
+        "--lease",
+        type=float,
+        default=300.0,
+        help="seconds a worker holds the contacts it claimed (default 300): several workers may work one "
+        "PostgreSQL queue; a killed worker's contacts are claimable again after its lease",
+    )
+    out.add_argument("--batch", type=int, default=500, help="contacts claimed at a time (default 500)")
+    out.add_argument(
+        "--no-plan", action="store_true", help="only work the queue (another worker plans and records the day)"
+    )
     args = parser.parse_args(argv)
     if args.command == "outbound" and args.interval <= 0:
         out.error("--interval must be positive")
+    if args.command == "outbound" and not (args.lease > 0 and 1 <= args.batch <= 5000):
+        out.error("--lease must be positive and --batch between 1 and 5000")
     if args.command == "consume-events" and not 1 <= args.batch <= 5000:
         con.error("--batch must be between 1 and 5000")
     if args.command == "simulate" and (args.workers < 1 or args.batch_size < 1):

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, select, update
+from sqlalchemy import Table, and_, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from . import models as m
 
 PENDING = ("planned", "attempted")
+RECORD_PLANNED_LOCK = 0x4858_0011  # PostgreSQL advisory lock serialising record_planned
 
 
 async def borrowers(conn: AsyncConnection, loan_ids: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
@@ -214,6 +215,10 @@ async def record_planned(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     assert isinstance(table, Table)
     inserted = 0
     wanted = list(rows)
+    if dialect == "postgresql":
+        # Several workers may record the same day's plan at once: one at a time (until this
+        # transaction ends), so their inserts of the same keys never wait on each other crosswise.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RECORD_PLANNED_LOCK})
     # PostgreSQL takes at most 32,767 parameters a statement (14 a row): chunks of 1,000 rows.
     for start in range(0, len(wanted), 1000):
         result = await session.execute(
@@ -349,3 +354,98 @@ async def delivered_to_borrower(session: AsyncSession, borrower_id: str, since: 
         .order_by(h.delivered_at.desc(), h.id.desc())
     )
     return [tuple(r) for r in rows]
+
+
+_QUEUE_COLUMNS = (
+    m.ContactRecord.id,
+    m.ContactRecord.idempotency_key,
+    m.ContactRecord.borrower_id,
+    m.ContactRecord.loan_id,
+    m.Loan.loan_number,
+    m.ContactRecord.channel,
+    m.ContactRecord.status,
+    m.ContactRecord.attempts,
+    m.ContactRecord.send_after,
+    m.ContactRecord.send_before,
+    m.ContactRecord.last_attempt_at,
+    m.ContactRecord.failure,
+)
+
+
+async def claim_due(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    owner: str,
+    leased_at: datetime,
+    lease_until: datetime,
+    after_id: int = 0,
+    limit: int = 500,
+) -> list[tuple[Any, ...]]:
+    """Claim for ``owner`` up to ``limit`` queued contacts (as ``due_contacts``, after
+    ``after_id``) that no other worker holds: unleased, or whose lease ended by ``leased_at``.
+    Each claimed row is leased to ``owner`` until ``lease_until``. On PostgreSQL the candidates
+    are locked with FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows without
+    waiting for each other; the lease is set by a conditional UPDATE, so a row is claimed by one
+    worker on any engine. Commit the session to publish the claim. ``owner`` must be unique per
+    claim (the rows returned are exactly those leased to it)."""
+    h = m.ContactRecord
+    free = or_(h.lease_until.is_(None), h.lease_until <= leased_at)
+    candidates = (
+        select(h.id)
+        .where(h.status != "delivered", h.send_after <= now, h.send_before > now, h.id > after_id, free)
+        .order_by(h.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await session.execute(candidates)).scalars())
+    if not ids:
+        return []
+    await session.execute(
+        update(h)
+        .where(h.id.in_(ids), h.status != "delivered", free)
+        .values(lease_owner=owner, lease_until=lease_until)
+        .execution_options(synchronize_session=False)
+    )
+    rows = await session.execute(
+        select(*_QUEUE_COLUMNS)
+        .join(m.Loan, m.Loan.id == h.loan_id)
+        .where(h.id.in_(ids), h.lease_owner == owner)
+        .order_by(h.id)
+    )
+    return [tuple(r) for r in rows]
+
+
+async def release_leases(session: AsyncSession, owner: str) -> int:
+    """End ``owner``'s lease on the rows it still holds (its batch is done, or it stops cleanly)."""
+    h = m.ContactRecord
+    result = await session.execute(
+        update(h)
+        .where(h.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def bound_channels(conn: AsyncConnection, borrower_ids: Sequence[str] | None = None) -> dict[str, set[str]]:
+    """borrower id -> the chat channels they bound (``ledger bind-channel``)."""
+    query = select(m.BorrowerChannel.borrower_id, m.BorrowerChannel.channel)
+    if borrower_ids is not None:
+        query = query.where(m.BorrowerChannel.borrower_id.in_(list(borrower_ids)))
+    out: dict[str, set[str]] = defaultdict(set)
+    for bid, channel in await conn.execute(query):
+        out[bid].add(channel)
+    return out
+
+
+async def channel_addresses(session: AsyncSession, channel: str, borrower_ids: Iterable[str]) -> dict[str, str]:
+    """borrower id -> their address on ``channel`` (openid, chat id), for the borrowers that bound it."""
+    wanted = list(set(borrower_ids))
+    if not wanted:
+        return {}
+    c = m.BorrowerChannel
+    rows = await session.execute(
+        select(c.borrower_id, c.address).where(c.channel == channel, c.borrower_id.in_(wanted))
+    )
+    return {bid: address for bid, address in rows}

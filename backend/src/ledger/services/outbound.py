@@ -12,17 +12,21 @@ One run at a clock:
 3. mark the contacts to send ``attempted`` (committed before anything is sent), send them
    through their channel's adapter, then mark each delivered or failed.
 
-A worker stopped anywhere in between leaves its contacts ``attempted``: the next run sends them
+Several workers can work one queue (PostgreSQL): each claims its batch with SELECT ... FOR
+UPDATE SKIP LOCKED and a lease (``lease``), so two workers never work the same contact at
+once. A worker stopped anywhere in between leaves its contacts ``attempted``: a clean stop
+releases its lease at once, a killed worker's lease runs out; then the next run sends them
 again with the same keys and the adapter delivers each key once. Every attempt, result and
 hold is in the contact history and in the audit log (actor ``outbound``).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..db import contact_queries as q
@@ -36,6 +40,11 @@ from .contact_plan import build_plan, record_plan
 
 ACTOR = "outbound"
 DEFAULT_RETRY = RetryRules()
+DEFAULT_LEASE = timedelta(minutes=5)
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -70,8 +79,16 @@ async def dispatch(
     retry: RetryRules = DEFAULT_RETRY,
     batch: int = 500,
     plan_first: bool = True,
+    lease: timedelta = DEFAULT_LEASE,
+    clock: Callable[[], datetime] = wall_clock,
 ) -> DispatchReport:
-    """One run of the dispatcher at ``now`` (aware). ``plan_first=False`` only works the queue."""
+    """One run of the dispatcher at ``now`` (aware). ``plan_first=False`` only works the queue.
+
+    Each batch is claimed for ``lease`` of real time (``clock``, not ``now``: a run at a fixed
+    ``--at`` clock still leases in real time, so workers at different clocks agree on whose a
+    row is). Make the lease longer than a batch takes: a worker whose lease ran out while it was
+    still sending shares its contacts with the next claimer (the adapter still delivers each key
+    once)."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     report = DispatchReport()
@@ -83,12 +100,21 @@ async def dispatch(
     sessions = create_session_factory(engine)
     after_id = 0
     while True:
-        async with sessions() as session:
-            rows = await q.due_contacts(session, now, after_id=after_id, limit=batch)
+        owner = uuid.uuid4().hex  # one per claim: the rows leased to it are exactly this batch
+        leased_at = clock()
+        async with sessions() as session, session.begin():
+            rows = await q.claim_due(
+                session, now, owner=owner, leased_at=leased_at, lease_until=leased_at + lease, after_id=after_id,
+                limit=batch,
+            )  # fmt: skip
         if not rows:
             return report
         after_id = rows[-1][0]
-        await _work_batch(engine, sessions, policy, cadence, now, adapters, retry, rows, report)
+        try:
+            await _work_batch(engine, sessions, policy, cadence, now, adapters, retry, rows, report)
+        finally:  # done, or stopping cleanly: the rows are free again (a killed worker's lease runs out)
+            async with sessions() as session, session.begin():
+                await q.release_leases(session, owner)
 
 
 async def _work_batch(
