@@ -1,5 +1,5 @@
 """`ledger` command: serve | migrate | seed-demo | copy-demo KEY... | generate N | create-token | consume-events |
-simulate | release-check | apply-policy | contact-plan | outbound."""
+simulate | release-check | apply-policy | contact-plan | outbound | bind-channel."""
 
 from __future__ import annotations
 
@@ -329,13 +329,18 @@ def outbound(settings: Settings, args: argparse.Namespace) -> int:
     from .db.session import create_engine
     from .policy_file import load_policy
     from .services.channels import default_adapters
-    from .services.outbound import dispatch
+    from .services.chat_channels import ChannelConfigError, chat_adapters_from_env
+    from .services.outbound import chat_addresses, dispatch
     from .settings import REPO_ROOT
 
     policy = load_policy(settings.policy_file)
     cadence = load_cadence(settings.cadence_file, policy)
     at = parse_clock(args.at) if args.at else None
-    adapters = default_adapters(Path(args.out) if args.out else REPO_ROOT / "var")
+    adapters: dict = dict(default_adapters(Path(args.out) if args.out else REPO_ROOT / "var"))
+    try:
+        adapters |= chat_adapters_from_env(os.environ, chat_addresses(settings.database_url))
+    except ChannelConfigError as exc:
+        raise SettingsError(str(exc)) from exc
 
     async def one_pass(now: datetime) -> dict:
         engine = create_engine(settings.database_url)
@@ -354,6 +359,29 @@ def outbound(settings: Settings, args: argparse.Namespace) -> int:
         if at is not None or args.once:
             return 0
         time.sleep(args.interval)
+
+
+def bind_channel(settings: Settings, args: argparse.Namespace) -> str:
+    """`ledger bind-channel`: bind (or --unbind) a borrower's WeChat openid or Telegram chat id."""
+    from .db.session import create_engine
+    from .services.channel_bindings import bind
+    from .services.chat_channels import ChannelConfigError
+
+    if (args.address is None) == (not args.unbind):
+        raise SettingsError("bind-channel: give --address, or --unbind")
+
+    async def run() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            return await bind(engine, args.borrower, args.channel, args.address, datetime.now(UTC), args.by)
+        finally:
+            await engine.dispose()
+
+    try:
+        done = asyncio.run(run())
+    except ChannelConfigError as exc:
+        raise SettingsError(f"bind-channel --{exc.key}: {str(exc).split(': ', 1)[1]}") from exc
+    return f"{args.channel} {done} for borrower {args.borrower}"
 
 
 def serve(settings: Settings) -> None:
@@ -525,6 +553,15 @@ def main(argv: list[str] | None = None) -> int:
     out.add_argument(
         "--no-plan", action="store_true", help="only work the queue (another worker plans and records the day)"
     )
+    bc = sub.add_parser(
+        "bind-channel",
+        help="bind a borrower's WeChat openid or Telegram chat id, so reminders may go there; docs/outbound.md",
+    )
+    bc.add_argument("--borrower", required=True, help="the borrower's id")
+    bc.add_argument("--channel", required=True, choices=["wechat", "telegram"])
+    bc.add_argument("--address", default=None, help="the openid (wechat) or chat id (telegram)")
+    bc.add_argument("--unbind", action="store_true", help="remove the binding instead")
+    bc.add_argument("--by", default="operator", help="who binds it (recorded in the audit log)")
     args = parser.parse_args(argv)
     if args.command == "outbound" and args.interval <= 0:
         out.error("--interval must be positive")
@@ -577,6 +614,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(contact_plan(settings, args), ensure_ascii=False, indent=1), flush=True)
         elif args.command == "outbound":
             return outbound(settings, args)
+        elif args.command == "bind-channel":
+            print(bind_channel(settings, args), flush=True)
         elif args.command == "create-token":
             token = secrets.token_urlsafe(32)
             if args.name:

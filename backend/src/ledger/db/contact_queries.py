@@ -449,3 +449,24 @@ async def channel_addresses(session: AsyncSession, channel: str, borrower_ids: I
         select(c.borrower_id, c.address).where(c.channel == channel, c.borrower_id.in_(wanted))
     )
     return {bid: address for bid, address in rows}
+
+
+async def bind_channel(session: AsyncSession, borrower_id: str, channel: str, address: str, at: datetime) -> bool:
+    """Bind (or re-bind) ``channel`` to ``address`` for the borrower; False when the borrower is unknown."""
+    if await session.get(m.Borrower, borrower_id) is None:
+        return False
+    row = await session.get(m.BorrowerChannel, (borrower_id, channel))
+    if row is None:
+        session.add(m.BorrowerChannel(borrower_id=borrower_id, channel=channel, address=address, bound_at=at))
+    else:
+        row.address, row.bound_at = address, at
+    return True
+
+
+async def unbind_channel(session: AsyncSession, borrower_id: str, channel: str) -> bool:
+    """Remove the binding; False when there was none."""
+    row = await session.get(m.BorrowerChannel, (borrower_id, channel))
+    if row is None:
+        return False
+    await session.delete(row)
+    return True

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..db import contact_queries as q
 from ..db import repositories as repo
-from ..db.session import Engine, create_session_factory
+from ..db.session import Engine, create_engine, create_session_factory
 from ..domain.contact_plan import Cadence
 from ..domain.outbound import Decision, QueuedContact, RetryRules, decide
 from ..domain.policy import Policy
@@ -148,6 +148,7 @@ async def _work_batch(
         else:
             holds.append((row, decision))
     # Holds and give-ups: recorded once (not again while the reason stays the same).
+    audits: list[dict[str, Any]] = []
     async with sessions() as session, session.begin():
         for row, decision in holds:
             _id, key, borrower_id, loan_id, _n, channel, status, attempts, *_rest, failure = row
@@ -162,14 +163,17 @@ async def _work_batch(
             if failure == text or (decision.action == "give_up" and (failure or "").startswith("given up")):
                 continue
             await q.mark_failed(session, key, now, text)
-            await _audit(session, now, action, borrower_id, loan_id, key, channel, failure=text)
+            audits.append(_audit(now, action, borrower_id, loan_id, key, channel, failure=text))
+        await repo.add_audits(session, audits)
     if not to_send:
         return
     # Attempted, committed before anything goes out: a stop after this point is visible.
     async with sessions() as session, session.begin():
         await q.mark_attempted_many(session, [msg.idempotency_key for _, msg in to_send], now)
-        for row, _ in to_send:
-            await _audit(session, now, "contact_attempted", row[2], row[3], row[1], row[5], attempt=row[7] + 1)
+        await repo.add_audits(
+            session,
+            [_audit(now, "contact_attempted", r[2], r[3], r[1], r[5], attempt=r[7] + 1) for r, _ in to_send],
+        )
     by_channel: dict[str, list[OutboundMessage]] = defaultdict(list)
     for _, msg in to_send:
         by_channel[msg.channel].append(msg)
@@ -183,6 +187,7 @@ async def _work_batch(
             for msg in messages:
                 results[msg.idempotency_key] = SendResult(msg.idempotency_key, False, f"{type(exc).__name__}: {exc}")
     delivered = [k for k, r in results.items() if r.delivered]
+    audits = []
     async with sessions() as session, session.begin():
         newly = await q.mark_delivered_many(session, delivered, now)
         for row, msg in to_send:
@@ -192,31 +197,47 @@ async def _work_batch(
                     continue
                 report.delivered += 1
                 report.duplicates += result.duplicate
-                await _audit(
-                    session, now, "contact_delivered", row[2], row[3], row[1], row[5], duplicate=result.duplicate
+                audits.append(
+                    _audit(now, "contact_delivered", row[2], row[3], row[1], row[5], duplicate=result.duplicate)
                 )
             else:
                 report.failed += 1
                 await q.mark_failed(session, msg.idempotency_key, now, result.error or "failed")
-                await _audit(session, now, "contact_failed", row[2], row[3], row[1], row[5], failure=result.error)
+                audits.append(_audit(now, "contact_failed", row[2], row[3], row[1], row[5], failure=result.error))
+        await repo.add_audits(session, audits)
+
+
+def chat_addresses(database_url: str) -> Callable[[str, Sequence[str]], Awaitable[Mapping[str, str]]]:
+    """The chat adapters' address book: the borrowers' bound addresses on a channel, read per
+    batch (a binding removed a minute ago is not used)."""
+
+    async def lookup(channel: str, borrower_ids: Sequence[str]) -> Mapping[str, str]:
+        engine = create_engine(database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                return await q.channel_addresses(session, channel, borrower_ids)
+        finally:
+            await engine.dispose()
+
+    return lookup
 
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-async def _audit(
-    session: Any, now: datetime, action: str, borrower_id: str, loan_id: str, key: str, channel: str, **detail: Any
-) -> None:
-    await repo.add_audit(
-        session,
-        at=now,
-        actor=ACTOR,
-        action=action,
-        borrower_id=borrower_id,
-        loan_id=loan_id,
-        detail={"idempotency_key": key, "channel": channel, **detail},
-    )
+def _audit(
+    now: datetime, action: str, borrower_id: str, loan_id: str, key: str, channel: str, **detail: Any
+) -> dict[str, Any]:
+    """One audit entry of the dispatcher (never an address or a text), for repo.add_audits."""
+    return {
+        "at": now,
+        "actor": ACTOR,
+        "action": action,
+        "borrower_id": borrower_id,
+        "loan_id": loan_id,
+        "detail": {"idempotency_key": key, "channel": channel, **detail},
+    }
 
 
-__all__ = ["DispatchReport", "dispatch"]
+__all__ = ["DispatchReport", "chat_addresses", "dispatch"]
