@@ -157,49 +157,62 @@ async def payments(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, list[
     return out
 
 
-async def promises(conn: AsyncConnection, since: date) -> dict[str, list[tuple[Any, ...]]]:
-    """loan id -> [(amount, made_on, promised_date, replaced_on)] of promises dated from ``since``."""
+async def promises(
+    conn: AsyncConnection, since: date, loan_ids: Sequence[str] | None = None
+) -> dict[str, list[tuple[Any, ...]]]:
+    """loan id -> [(amount, made_on, promised_date, replaced_on)] of promises dated from ``since``
+    (of the loans ``loan_ids``, or of every loan)."""
     out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for r in await conn.execute(
-        select(
-            m.Promise.loan_id, m.Promise.amount, m.Promise.made_on, m.Promise.promised_date, m.Promise.replaced_on
-        ).where(m.Promise.promised_date >= since)
-    ):
+    query = select(
+        m.Promise.loan_id, m.Promise.amount, m.Promise.made_on, m.Promise.promised_date, m.Promise.replaced_on
+    ).where(m.Promise.promised_date >= since)
+    if loan_ids is not None:
+        query = query.where(m.Promise.loan_id.in_(list(loan_ids)))
+    for r in await conn.execute(query):
         out[r[0]].append(tuple(r[1:]))
     return out
 
 
-async def open_offers(conn: AsyncConnection, now: datetime) -> dict[str, list[tuple[Any, ...]]]:
-    """loan id -> [(offer id, expires_at)] of offers not superseded, not accepted, not expired at ``now``."""
+async def open_offers(
+    conn: AsyncConnection, now: datetime, loan_ids: Sequence[str] | None = None
+) -> dict[str, list[tuple[Any, ...]]]:
+    """loan id -> [(offer id, expires_at)] of offers not superseded, not accepted, not expired at
+    ``now`` (of the loans ``loan_ids``, or of every loan)."""
     out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     accepted = select(m.Arrangement.offer_id).where(m.Arrangement.offer_id.is_not(None))
-    for r in await conn.execute(
-        select(m.Offer.loan_id, m.Offer.id, m.Offer.expires_at).where(
-            m.Offer.superseded_at.is_(None), m.Offer.expires_at > now, m.Offer.id.not_in(accepted)
-        )
-    ):
+    query = select(m.Offer.loan_id, m.Offer.id, m.Offer.expires_at).where(
+        m.Offer.superseded_at.is_(None), m.Offer.expires_at > now, m.Offer.id.not_in(accepted)
+    )
+    if loan_ids is not None:
+        query = query.where(m.Offer.loan_id.in_(list(loan_ids)))
+    for r in await conn.execute(query):
         out[r[0]].append((r[1], r[2]))
     return out
 
 
-async def loans_with_open_dispute(conn: AsyncConnection) -> set[str]:
-    return set((await conn.execute(select(m.Dispute.loan_id).where(m.Dispute.status == "open"))).scalars())
+async def loans_with_open_dispute(conn: AsyncConnection, loan_ids: Sequence[str] | None = None) -> set[str]:
+    query = select(m.Dispute.loan_id).where(m.Dispute.status == "open")
+    if loan_ids is not None:
+        query = query.where(m.Dispute.loan_id.in_(list(loan_ids)))
+    return set((await conn.execute(query)).scalars())
 
 
 async def recent_contacts(
-    conn: AsyncConnection, since: datetime, *, delivered_only: bool = False
+    conn: AsyncConnection, since: datetime, *, delivered_only: bool = False, loan_ids: Sequence[str] | None = None
 ) -> dict[str, list[tuple[Any, ...]]]:
     """loan id -> [(idempotency_key, channel, at, status)] of delivered contacts (at = delivery)
     and pending ones (at = send_after) from ``since``; failed contacts count against nothing.
-    ``delivered_only``: the pending ones are left out too (the dispatcher's check at send time)."""
+    ``delivered_only``: the pending ones are left out too (the dispatcher's check at send time).
+    ``loan_ids``: of these loans only."""
     out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     h = m.ContactRecord
     counted = (h.status == "delivered") & (h.delivered_at >= since)
     if not delivered_only:
         counted = counted | (h.status.in_(PENDING) & (h.send_after >= since))
-    for r in await conn.execute(
-        select(h.loan_id, h.idempotency_key, h.channel, h.status, h.delivered_at, h.send_after).where(counted)
-    ):
+    query = select(h.loan_id, h.idempotency_key, h.channel, h.status, h.delivered_at, h.send_after).where(counted)
+    if loan_ids is not None:
+        query = query.where(h.loan_id.in_(list(loan_ids)))
+    for r in await conn.execute(query):
         delivered = r[3] == "delivered"
         out[r[0]].append((r[1], r[2], r[4] if delivered else r[5], "delivered" if delivered else "pending"))
     return out

@@ -55,11 +55,13 @@ async def build_plan(
     async with engine.connect() as conn:
         borrower_rows = await q.borrowers(conn, sorted(loan_ids) if loan_ids is not None else None)
         bound = await q.bound_channels(conn, [r[0] for r in borrower_rows] if loan_ids is not None else None)
-        arrangements = await lab_queries.arrangements(conn)
-        promises = await q.promises(conn, (now - timedelta(days=3)).date())
-        offers = await q.open_offers(conn, now)
-        disputes = await q.loans_with_open_dispute(conn)
-        contacts = await q.recent_contacts(conn, now - timedelta(days=8), delivered_only=delivered_only)
+        # the dispatcher's check of a batch reads its loans' records only
+        only = sorted(loan_ids) if loan_ids is not None else None
+        arrangements = await lab_queries.arrangements(conn, only)
+        promises = await q.promises(conn, (now - timedelta(days=3)).date(), only)
+        offers = await q.open_offers(conn, now, only)
+        disputes = await q.loans_with_open_dispute(conn, only)
+        contacts = await q.recent_contacts(conn, now - timedelta(days=8), delivered_only=delivered_only, loan_ids=only)
         if loan_ids is not None:
             ids = set(loan_ids)
         else:
