@@ -112,7 +112,7 @@ async def synthetic_count() -> int:
 
 def ensure_synthetic_portfolio(n: int) -> None:
     """The benchmark database with exactly ``n`` synthetic loans: kept when it holds them, else
-    recreated with `ledger generate n`."""
+    recreated with `ledger generate n`; a kept one is migrated to the current schema."""
     import asyncio
 
     have = asyncio.run(synthetic_count())
@@ -121,7 +121,8 @@ def ensure_synthetic_portfolio(n: int) -> None:
         recreate_database()
         run_ledger("generate", str(n))
     else:
-        print(f"database {BENCH_DB}: {n} synthetic loans already loaded")
+        run_ledger("migrate")  # a database kept from an older checkout gets the newer migrations
+        print(f"database {BENCH_DB}: {n} synthetic loans already loaded (migrations applied)")
 
 
 def synthetic_identity(i: int) -> dict[str, str]:

@@ -494,7 +494,8 @@ class FakeLedger:
         self.promises: list[dict] = []
         self.disputes: list[dict] = []
         self.dispute_reply_days = 15  # the policy's disputes.reply_days (GET /policy/terms)
-        self.contact_channels = ["sms", "phone", "wechat", "email", "app", "web"]  # the policy's contact.channels
+        # the policy's contact.channels
+        self.contact_channels = ["sms", "phone", "wechat", "telegram", "email", "app", "web"]
         # a dispute opened by another channel after the bot read the status: the next dispute or
         # evaluation meets the ledger's 409 (with the dispute's case number and reply date, unless
         # conflict_without_details: an older ledger)

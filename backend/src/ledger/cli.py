@@ -1,5 +1,6 @@
 """`ledger` command: serve | migrate | seed-demo | copy-demo KEY... | generate N | create-token | consume-events |
-rebuild-insights | simulate | release-check | apply-policy | contact-plan | outbound."""
+export-annotations |
+rebuild-insights | simulate | release-check | apply-policy | contact-plan | outbound | bind-channel."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import logging
 import os
 import secrets
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -364,18 +365,27 @@ def outbound(settings: Settings, args: argparse.Namespace) -> int:
     from .db.session import create_engine
     from .policy_file import load_policy
     from .services.channels import default_adapters
-    from .services.outbound import dispatch
+    from .services.chat_channels import ChannelConfigError, chat_adapters_from_env
+    from .services.outbound import chat_addresses, dispatch
     from .settings import REPO_ROOT
 
     policy = load_policy(settings.policy_file)
     cadence = load_cadence(settings.cadence_file, policy)
     at = parse_clock(args.at) if args.at else None
-    adapters = default_adapters(Path(args.out) if args.out else REPO_ROOT / "var")
+    adapters: dict = dict(default_adapters(Path(args.out) if args.out else REPO_ROOT / "var"))
+    try:
+        adapters |= chat_adapters_from_env(os.environ, chat_addresses(settings.database_url))
+    except ChannelConfigError as exc:
+        raise SettingsError(str(exc)) from exc
 
     async def one_pass(now: datetime) -> dict:
         engine = create_engine(settings.database_url)
         try:
-            return (await dispatch(engine, policy, cadence, now, adapters)).as_dict()
+            report = await dispatch(
+                engine, policy, cadence, now, adapters, batch=args.batch, plan_first=not args.no_plan,
+                lease=timedelta(seconds=args.lease),
+            )  # fmt: skip
+            return report.as_dict()
         finally:
             await engine.dispose()
 
@@ -385,6 +395,29 @@ def outbound(settings: Settings, args: argparse.Namespace) -> int:
         if at is not None or args.once:
             return 0
         time.sleep(args.interval)
+
+
+def bind_channel(settings: Settings, args: argparse.Namespace) -> str:
+    """`ledger bind-channel`: bind (or --unbind) a borrower's WeChat openid or Telegram chat id."""
+    from .db.session import create_engine
+    from .services.channel_bindings import bind
+    from .services.chat_channels import ChannelConfigError
+
+    if (args.address is None) == (not args.unbind):
+        raise SettingsError("bind-channel: give --address, or --unbind")
+
+    async def run() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            return await bind(engine, args.borrower, args.channel, args.address, datetime.now(UTC), args.by)
+        finally:
+            await engine.dispose()
+
+    try:
+        done = asyncio.run(run())
+    except ChannelConfigError as exc:
+        raise SettingsError(f"bind-channel --{exc.key}: {str(exc).split(': ', 1)[1]}") from exc
+    return f"{args.channel} {done} for borrower {args.borrower}"
 
 
 def serve(settings: Settings) -> None:
@@ -557,9 +590,31 @@ def main(argv: list[str] | None = None) -> int:
     out.add_argument("--once", action="store_true", help="one pass at the real clock, then exit")
     out.add_argument("--interval", type=float, default=60.0, help="seconds between passes (default 60)")
     out.add_argument("--out", default=None, help="where the file sinks write (default: var/; files outbound/*.jsonl)")
+    out.add_argument(
+        "--lease",
+        type=float,
+        default=300.0,
+        help="seconds a worker holds the contacts it claimed (default 300): several workers may work one "
+        "PostgreSQL queue; a killed worker's contacts are claimable again after its lease",
+    )
+    out.add_argument("--batch", type=int, default=500, help="contacts claimed at a time (default 500)")
+    out.add_argument(
+        "--no-plan", action="store_true", help="only work the queue (another worker plans and records the day)"
+    )
+    bc = sub.add_parser(
+        "bind-channel",
+        help="bind a borrower's WeChat openid or Telegram chat id, so reminders may go there; docs/outbound.md",
+    )
+    bc.add_argument("--borrower", required=True, help="the borrower's id")
+    bc.add_argument("--channel", required=True, choices=["wechat", "telegram"])
+    bc.add_argument("--address", default=None, help="the openid (wechat) or chat id (telegram)")
+    bc.add_argument("--unbind", action="store_true", help="remove the binding instead")
+    bc.add_argument("--by", default="operator", help="who binds it (recorded in the audit log)")
     args = parser.parse_args(argv)
     if args.command == "outbound" and args.interval <= 0:
         out.error("--interval must be positive")
+    if args.command == "outbound" and not (args.lease > 0 and 1 <= args.batch <= 5000):
+        out.error("--lease must be positive and --batch between 1 and 5000")
     if args.command == "consume-events" and not 1 <= args.batch <= 5000:
         con.error("--batch must be between 1 and 5000")
     if args.command == "simulate" and (args.workers < 1 or args.batch_size < 1):
@@ -615,6 +670,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(contact_plan(settings, args), ensure_ascii=False, indent=1), flush=True)
         elif args.command == "outbound":
             return outbound(settings, args)
+        elif args.command == "bind-channel":
+            print(bind_channel(settings, args), flush=True)
         elif args.command == "create-token":
             token = secrets.token_urlsafe(32)
             if args.name:

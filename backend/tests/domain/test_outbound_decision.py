@@ -80,6 +80,16 @@ def test_a_contact_held_at_send_time_is_checked_again_without_backoff():
     assert decide(was_held, planned(), {}, NOW).action == "send"
 
 
+def test_a_send_the_channel_refused_is_given_up_at_once_without_backoff():
+    refused = row(status="failed", attempts=1, last_attempt_at=NOW - timedelta(seconds=5),
+                  failure="refused: telegram: 403 Forbidden: bot was blocked by the user")  # fmt: skip
+    assert decide(refused, planned(), {}, NOW).action == "give_up"
+    given_up = row(status="failed", attempts=1, last_attempt_at=NOW, failure="given up after 1 attempts: refused: x")
+    assert decide(given_up, planned(), {}, NOW + timedelta(days=0, hours=1)).action == "give_up"
+    passing = row(status="failed", attempts=1, last_attempt_at=NOW - timedelta(minutes=2), failure="telegram: 502")
+    assert decide(passing, planned(), {}, NOW).action == "send"
+
+
 def test_a_naive_clock_is_refused():
     with pytest.raises(ValueError):
         decide(row(), planned(), {}, NOW.replace(tzinfo=None))

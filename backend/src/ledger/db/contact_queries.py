@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, and_, select, update
+from sqlalchemy import Table, and_, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from . import models as m
 
 PENDING = ("planned", "attempted")
+RECORD_PLANNED_LOCK = 0x4858_0011  # PostgreSQL advisory lock serialising record_planned
 
 
 async def borrowers(conn: AsyncConnection, loan_ids: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
@@ -156,49 +157,62 @@ async def payments(conn: AsyncConnection, ids: Sequence[str]) -> dict[str, list[
     return out
 
 
-async def promises(conn: AsyncConnection, since: date) -> dict[str, list[tuple[Any, ...]]]:
-    """loan id -> [(amount, made_on, promised_date, replaced_on)] of promises dated from ``since``."""
+async def promises(
+    conn: AsyncConnection, since: date, loan_ids: Sequence[str] | None = None
+) -> dict[str, list[tuple[Any, ...]]]:
+    """loan id -> [(amount, made_on, promised_date, replaced_on)] of promises dated from ``since``
+    (of the loans ``loan_ids``, or of every loan)."""
     out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for r in await conn.execute(
-        select(
-            m.Promise.loan_id, m.Promise.amount, m.Promise.made_on, m.Promise.promised_date, m.Promise.replaced_on
-        ).where(m.Promise.promised_date >= since)
-    ):
+    query = select(
+        m.Promise.loan_id, m.Promise.amount, m.Promise.made_on, m.Promise.promised_date, m.Promise.replaced_on
+    ).where(m.Promise.promised_date >= since)
+    if loan_ids is not None:
+        query = query.where(m.Promise.loan_id.in_(list(loan_ids)))
+    for r in await conn.execute(query):
         out[r[0]].append(tuple(r[1:]))
     return out
 
 
-async def open_offers(conn: AsyncConnection, now: datetime) -> dict[str, list[tuple[Any, ...]]]:
-    """loan id -> [(offer id, expires_at)] of offers not superseded, not accepted, not expired at ``now``."""
+async def open_offers(
+    conn: AsyncConnection, now: datetime, loan_ids: Sequence[str] | None = None
+) -> dict[str, list[tuple[Any, ...]]]:
+    """loan id -> [(offer id, expires_at)] of offers not superseded, not accepted, not expired at
+    ``now`` (of the loans ``loan_ids``, or of every loan)."""
     out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     accepted = select(m.Arrangement.offer_id).where(m.Arrangement.offer_id.is_not(None))
-    for r in await conn.execute(
-        select(m.Offer.loan_id, m.Offer.id, m.Offer.expires_at).where(
-            m.Offer.superseded_at.is_(None), m.Offer.expires_at > now, m.Offer.id.not_in(accepted)
-        )
-    ):
+    query = select(m.Offer.loan_id, m.Offer.id, m.Offer.expires_at).where(
+        m.Offer.superseded_at.is_(None), m.Offer.expires_at > now, m.Offer.id.not_in(accepted)
+    )
+    if loan_ids is not None:
+        query = query.where(m.Offer.loan_id.in_(list(loan_ids)))
+    for r in await conn.execute(query):
         out[r[0]].append((r[1], r[2]))
     return out
 
 
-async def loans_with_open_dispute(conn: AsyncConnection) -> set[str]:
-    return set((await conn.execute(select(m.Dispute.loan_id).where(m.Dispute.status == "open"))).scalars())
+async def loans_with_open_dispute(conn: AsyncConnection, loan_ids: Sequence[str] | None = None) -> set[str]:
+    query = select(m.Dispute.loan_id).where(m.Dispute.status == "open")
+    if loan_ids is not None:
+        query = query.where(m.Dispute.loan_id.in_(list(loan_ids)))
+    return set((await conn.execute(query)).scalars())
 
 
 async def recent_contacts(
-    conn: AsyncConnection, since: datetime, *, delivered_only: bool = False
+    conn: AsyncConnection, since: datetime, *, delivered_only: bool = False, loan_ids: Sequence[str] | None = None
 ) -> dict[str, list[tuple[Any, ...]]]:
     """loan id -> [(idempotency_key, channel, at, status)] of delivered contacts (at = delivery)
     and pending ones (at = send_after) from ``since``; failed contacts count against nothing.
-    ``delivered_only``: the pending ones are left out too (the dispatcher's check at send time)."""
+    ``delivered_only``: the pending ones are left out too (the dispatcher's check at send time).
+    ``loan_ids``: of these loans only."""
     out: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     h = m.ContactRecord
     counted = (h.status == "delivered") & (h.delivered_at >= since)
     if not delivered_only:
         counted = counted | (h.status.in_(PENDING) & (h.send_after >= since))
-    for r in await conn.execute(
-        select(h.loan_id, h.idempotency_key, h.channel, h.status, h.delivered_at, h.send_after).where(counted)
-    ):
+    query = select(h.loan_id, h.idempotency_key, h.channel, h.status, h.delivered_at, h.send_after).where(counted)
+    if loan_ids is not None:
+        query = query.where(h.loan_id.in_(list(loan_ids)))
+    for r in await conn.execute(query):
         delivered = r[3] == "delivered"
         out[r[0]].append((r[1], r[2], r[4] if delivered else r[5], "delivered" if delivered else "pending"))
     return out
@@ -214,6 +228,10 @@ async def record_planned(session: AsyncSession, rows: Sequence[dict[str, Any]]) 
     assert isinstance(table, Table)
     inserted = 0
     wanted = list(rows)
+    if dialect == "postgresql":
+        # Several workers may record the same day's plan at once: one at a time (until this
+        # transaction ends), so their inserts of the same keys never wait on each other crosswise.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RECORD_PLANNED_LOCK})
     # PostgreSQL takes at most 32,767 parameters a statement (14 a row): chunks of 1,000 rows.
     for start in range(0, len(wanted), 1000):
         result = await session.execute(
@@ -349,3 +367,119 @@ async def delivered_to_borrower(session: AsyncSession, borrower_id: str, since: 
         .order_by(h.delivered_at.desc(), h.id.desc())
     )
     return [tuple(r) for r in rows]
+
+
+_QUEUE_COLUMNS = (
+    m.ContactRecord.id,
+    m.ContactRecord.idempotency_key,
+    m.ContactRecord.borrower_id,
+    m.ContactRecord.loan_id,
+    m.Loan.loan_number,
+    m.ContactRecord.channel,
+    m.ContactRecord.status,
+    m.ContactRecord.attempts,
+    m.ContactRecord.send_after,
+    m.ContactRecord.send_before,
+    m.ContactRecord.last_attempt_at,
+    m.ContactRecord.failure,
+)
+
+
+async def claim_due(
+    session: AsyncSession,
+    now: datetime,
+    *,
+    owner: str,
+    leased_at: datetime,
+    lease_until: datetime,
+    after_id: int = 0,
+    limit: int = 500,
+) -> list[tuple[Any, ...]]:
+    """Claim for ``owner`` up to ``limit`` queued contacts (as ``due_contacts``, after
+    ``after_id``) that no other worker holds: unleased, or whose lease ended by ``leased_at``.
+    Each claimed row is leased to ``owner`` until ``lease_until``. On PostgreSQL the candidates
+    are locked with FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows without
+    waiting for each other; the lease is set by a conditional UPDATE, so a row is claimed by one
+    worker on any engine. Commit the session to publish the claim. ``owner`` must be unique per
+    claim (the rows returned are exactly those leased to it)."""
+    h = m.ContactRecord
+    free = or_(h.lease_until.is_(None), h.lease_until <= leased_at)
+    candidates = (
+        select(h.id)
+        .where(h.status != "delivered", h.send_after <= now, h.send_before > now, h.id > after_id, free)
+        .order_by(h.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list((await session.execute(candidates)).scalars())
+    if not ids:
+        return []
+    await session.execute(
+        update(h)
+        .where(h.id.in_(ids), h.status != "delivered", free)
+        .values(lease_owner=owner, lease_until=lease_until)
+        .execution_options(synchronize_session=False)
+    )
+    rows = await session.execute(
+        select(*_QUEUE_COLUMNS)
+        .join(m.Loan, m.Loan.id == h.loan_id)
+        .where(h.id.in_(ids), h.lease_owner == owner)
+        .order_by(h.id)
+    )
+    return [tuple(r) for r in rows]
+
+
+async def release_leases(session: AsyncSession, owner: str) -> int:
+    """End ``owner``'s lease on the rows it still holds (its batch is done, or it stops cleanly)."""
+    h = m.ContactRecord
+    result = await session.execute(
+        update(h)
+        .where(h.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def bound_channels(conn: AsyncConnection, borrower_ids: Sequence[str] | None = None) -> dict[str, set[str]]:
+    """borrower id -> the chat channels they bound (``ledger bind-channel``)."""
+    query = select(m.BorrowerChannel.borrower_id, m.BorrowerChannel.channel)
+    if borrower_ids is not None:
+        query = query.where(m.BorrowerChannel.borrower_id.in_(list(borrower_ids)))
+    out: dict[str, set[str]] = defaultdict(set)
+    for bid, channel in await conn.execute(query):
+        out[bid].add(channel)
+    return out
+
+
+async def channel_addresses(session: AsyncSession, channel: str, borrower_ids: Iterable[str]) -> dict[str, str]:
+    """borrower id -> their address on ``channel`` (openid, chat id), for the borrowers that bound it."""
+    wanted = list(set(borrower_ids))
+    if not wanted:
+        return {}
+    c = m.BorrowerChannel
+    rows = await session.execute(
+        select(c.borrower_id, c.address).where(c.channel == channel, c.borrower_id.in_(wanted))
+    )
+    return {bid: address for bid, address in rows}
+
+
+async def bind_channel(session: AsyncSession, borrower_id: str, channel: str, address: str, at: datetime) -> bool:
+    """Bind (or re-bind) ``channel`` to ``address`` for the borrower; False when the borrower is unknown."""
+    if await session.get(m.Borrower, borrower_id) is None:
+        return False
+    row = await session.get(m.BorrowerChannel, (borrower_id, channel))
+    if row is None:
+        session.add(m.BorrowerChannel(borrower_id=borrower_id, channel=channel, address=address, bound_at=at))
+    else:
+        row.address, row.bound_at = address, at
+    return True
+
+
+async def unbind_channel(session: AsyncSession, borrower_id: str, channel: str) -> bool:
+    """Remove the binding; False when there was none."""
+    row = await session.get(m.BorrowerChannel, (borrower_id, channel))
+    if row is None:
+        return False
+    await session.delete(row)
+    return True

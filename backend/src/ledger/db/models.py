@@ -87,6 +87,18 @@ class ContactPreference(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class BorrowerChannel(Base):
+    """A chat channel the borrower bound (``ledger bind-channel``): their WeChat openid or
+    Telegram chat id. A bound channel is the borrower's own: the contact planner may pick it."""
+
+    __tablename__ = "borrower_channels"
+
+    borrower_id: Mapped[str] = mapped_column(ForeignKey("borrowers.id", ondelete="CASCADE"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    address: Mapped[str] = mapped_column(String(128))
+    bound_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Loan(Base):
     __tablename__ = "loans"
 
@@ -623,6 +635,10 @@ class ContactRecord(Base):
     failure: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A worker's claim (docs/outbound.md "Several workers"): no other worker takes the row
+    # before lease_until; a worker killed mid-batch loses its rows only until then.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         CheckConstraint("status IN ('planned', 'attempted', 'delivered', 'failed')", name="status_known"),

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -67,6 +67,12 @@ async def add_audit(
     session.add(
         m.AuditEntry(at=at, actor=actor, action=action, borrower_id=borrower_id, loan_id=loan_id, detail=detail or {})
     )
+
+
+async def add_audits(session: AsyncSession, entries: Sequence[dict[str, Any]]) -> None:
+    """Many audit entries (``add_audit``'s fields each) in one INSERT, in the order given."""
+    if entries:
+        await session.execute(insert(m.AuditEntry), list(entries))
 
 
 # ------------------------------------------------------------- borrowers and loans

@@ -18,6 +18,10 @@ from typing import Literal
 
 from .contact_plan import HeldContact, PlannedContact
 
+# A send failure that begins with this is the channel's refusal (the borrower blocked the bot,
+# an unknown address, a message the template cannot carry): given up at once, not retried.
+REFUSED = "refused: "
+
 
 @dataclass(frozen=True)
 class RetryRules:
@@ -77,6 +81,8 @@ def decide(
     failed_send = row.status == "failed" and not (row.failure or "").startswith("held: ")
     if failed_send and row.attempts >= retry.max_attempts:
         return Decision("give_up", "max_attempts")
+    if failed_send and (row.failure or "").startswith((REFUSED, "given up")):
+        return Decision("give_up", "refused")  # the channel refused it: no retry mends that
     if failed_send and row.attempts > 0 and row.last_attempt_at is not None:
         retry_at = row.last_attempt_at + retry.backoff(row.attempts)
         if now < retry_at:
@@ -108,4 +114,4 @@ def stop_reply_language(text: str) -> str | None:
     return STOP_WORDS.get(word)
 
 
-__all__ = ["STOP_WORDS", "Decision", "QueuedContact", "RetryRules", "decide", "stop_reply_language"]
+__all__ = ["REFUSED", "STOP_WORDS", "Decision", "QueuedContact", "RetryRules", "decide", "stop_reply_language"]

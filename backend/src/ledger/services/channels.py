@@ -13,13 +13,14 @@ adapter answers "delivered (duplicate)" without sending it twice.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 
 @dataclass(frozen=True)
@@ -47,62 +48,64 @@ class ChannelAdapter(Protocol):
 
 class FileSink:
     """Append one JSON line per message to ``path`` (flushed and fsynced per batch). A key
-    already in the file is not written again. Lines name the borrower by id: the file holds no
-    phone number, no national id, no amount the text does not already state."""
+    already in the file is not written again, whoever wrote it: each batch takes an exclusive
+    lock on the file (flock), reads what other workers appended since its last look, then
+    appends, so several workers (processes) may share one sink. Lines name the borrower by id:
+    the file holds no phone number, no national id, no amount the text does not already state."""
 
     def __init__(self, path: Path):
         self.path = path
-        self._keys: set[str] | None = None
+        self._keys: set[str] = set()
+        self._read_to = 0  # bytes of the file already read into _keys
 
-    def _written(self) -> set[str]:
-        if self._keys is None:
-            keys: set[str] = set()
-            if self.path.exists():
-                with self.path.open(encoding="utf-8") as f:
-                    for line in f:
-                        try:
-                            keys.add(json.loads(line)["idempotency_key"])
-                        except (ValueError, KeyError, TypeError):
-                            continue  # a torn last line of a stopped worker: its key is sent again
-            self._keys = keys
-        return self._keys
+    def _catch_up(self, f: BinaryIO) -> None:
+        """Read the keys of the lines appended since the last look (``f`` is locked)."""
+        f.seek(self._read_to)
+        tail = f.read()
+        complete = tail.rfind(b"\n") + 1  # a torn last line (a killed worker's) is left unread
+        for line in tail[:complete].splitlines():
+            try:
+                self._keys.add(json.loads(line)["idempotency_key"])
+            except (ValueError, KeyError, TypeError):
+                continue  # a torn line of a stopped worker: its key is sent again
+        self._read_to += complete
 
     async def send(self, messages: Sequence[OutboundMessage], at: datetime) -> list[SendResult]:
-        written = self._written()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         results: list[SendResult] = []
-        lines: list[str] = []
-        for msg in messages:
-            if msg.idempotency_key in written:
-                results.append(SendResult(msg.idempotency_key, True, duplicate=True))
-                continue
-            lines.append(
-                json.dumps(
-                    {
-                        "idempotency_key": msg.idempotency_key,
-                        "channel": msg.channel,
-                        "to": f"borrower:{msg.borrower_id}",
-                        "reason": msg.reason,
-                        "language": msg.language,
-                        "text": msg.text,
-                        "sent_at": at.isoformat(),
-                    },
-                    ensure_ascii=False,
+        with self.path.open("a+b") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+            self._catch_up(f)
+            lines: list[str] = []
+            sent_at = at.isoformat()
+            for msg in messages:
+                if msg.idempotency_key in self._keys:
+                    results.append(SendResult(msg.idempotency_key, True, duplicate=True))
+                    continue
+                lines.append(
+                    json.dumps(
+                        {
+                            "idempotency_key": msg.idempotency_key,
+                            "channel": msg.channel,
+                            "to": f"borrower:{msg.borrower_id}",
+                            "reason": msg.reason,
+                            "language": msg.language,
+                            "text": msg.text,
+                            "sent_at": sent_at,
+                        },
+                        ensure_ascii=False,
+                    )
                 )
-            )
-            written.add(msg.idempotency_key)
-            results.append(SendResult(msg.idempotency_key, True))
-        if lines:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as f:
-                # A torn line left by a stopped worker ends here, so the next line starts clean.
-                if f.tell() > 0:
-                    with self.path.open("rb") as r:
-                        r.seek(-1, os.SEEK_END)
-                        if r.read(1) != b"\n":
-                            f.write("\n")
-                f.write("\n".join(lines) + "\n")
+                self._keys.add(msg.idempotency_key)
+                results.append(SendResult(msg.idempotency_key, True))
+            if lines:
+                end = f.seek(0, os.SEEK_END)
+                torn = end > self._read_to  # a torn line left by a killed worker ends here
+                data = ("\n" if torn else "") + "\n".join(lines) + "\n"
+                f.write(data.encode("utf-8"))
                 f.flush()
                 os.fsync(f.fileno())
+                self._read_to = f.tell()
         return results
 
 

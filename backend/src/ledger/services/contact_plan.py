@@ -29,8 +29,9 @@ from ..domain.policy import Policy
 from ..domain.schedule import ScheduledInstalment
 
 # The channels the ledger knows to be a borrower's own: the phone on file (sms, phone) and the
-# borrower's verified web chat (a notice shown when they next open it). WeChat, Telegram, e-mail
-# and app addresses are not kept by the ledger, so they are not (yet) the borrower's channels.
+# borrower's verified web chat (a notice shown when they next open it); and the chat channels
+# the borrower bound (borrower_channels: a WeChat openid, a Telegram chat id). E-mail and app
+# addresses are not kept by the ledger, so they are not (yet) the borrower's channels.
 LEDGER_CHANNELS = frozenset({"sms", "phone", "web"})
 
 
@@ -53,11 +54,14 @@ async def build_plan(
         raise ValueError("now must be an aware datetime")
     async with engine.connect() as conn:
         borrower_rows = await q.borrowers(conn, sorted(loan_ids) if loan_ids is not None else None)
-        arrangements = await lab_queries.arrangements(conn)
-        promises = await q.promises(conn, (now - timedelta(days=3)).date())
-        offers = await q.open_offers(conn, now)
-        disputes = await q.loans_with_open_dispute(conn)
-        contacts = await q.recent_contacts(conn, now - timedelta(days=8), delivered_only=delivered_only)
+        bound = await q.bound_channels(conn, [r[0] for r in borrower_rows] if loan_ids is not None else None)
+        # the dispatcher's check of a batch reads its loans' records only
+        only = sorted(loan_ids) if loan_ids is not None else None
+        arrangements = await lab_queries.arrangements(conn, only)
+        promises = await q.promises(conn, (now - timedelta(days=3)).date(), only)
+        offers = await q.open_offers(conn, now, only)
+        disputes = await q.loans_with_open_dispute(conn, only)
+        contacts = await q.recent_contacts(conn, now - timedelta(days=8), delivered_only=delivered_only, loan_ids=only)
         if loan_ids is not None:
             ids = set(loan_ids)
         else:
@@ -73,12 +77,15 @@ async def build_plan(
             borrower_id=bid,
             timezone=tz or policy.contact.timezone,
             language=language,
-            channels=LEDGER_CHANNELS,
+            channels=LEDGER_CHANNELS | bound[bid] if bid in bound else LEDGER_CHANNELS,
             stop_all=bool(stop_all),
             opted_out=frozenset(opted_out or ()),
         )
     days: dict[str, Any] = {}
-    made: dict[tuple[Any, ...], ScheduledInstalment] = {}  # frozen records: equal rows share one
+    # Frozen records: a row object the read shares between loans (equal records of one product,
+    # contact_queries.loans_with_records) makes one instalment, looked up by identity (hashing a
+    # tuple of Decimals and dates for each of a plan's instalments costs more than the rest).
+    made: dict[int, ScheduledInstalment] = {}
     loans: list[LoanInput] = []
     history: dict[str, list[ContactEvent]] = {}
     for loan_id, number, borrower_id, principal, apr, term, disbursed_on, instalments, payments in loan_rows:
@@ -86,7 +93,9 @@ async def build_plan(
         today = days.get(b.timezone)
         if today is None:
             today = days[b.timezone] = local_today(now, b.timezone)
-        schedule = tuple(made.get(row) or made.setdefault(row, ScheduledInstalment(*row)) for row in instalments)
+        schedule = tuple(
+            made.get(id(row)) or made.setdefault(id(row), ScheduledInstalment(*row)) for row in instalments
+        )
         contract = LoanContract(number, principal, apr, term, disbursed_on, schedule)
         state = due_state(
             contract,

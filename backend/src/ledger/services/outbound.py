@@ -12,22 +12,26 @@ One run at a clock:
 3. mark the contacts to send ``attempted`` (committed before anything is sent), send them
    through their channel's adapter, then mark each delivered or failed.
 
-A worker stopped anywhere in between leaves its contacts ``attempted``: the next run sends them
+Several workers can work one queue (PostgreSQL): each claims its batch with SELECT ... FOR
+UPDATE SKIP LOCKED and a lease (``lease``), so two workers never work the same contact at
+once. A worker stopped anywhere in between leaves its contacts ``attempted``: a clean stop
+releases its lease at once, a killed worker's lease runs out; then the next run sends them
 again with the same keys and the adapter delivers each key once. Every attempt, result and
 hold is in the contact history and in the audit log (actor ``outbound``).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..db import contact_queries as q
 from ..db import repositories as repo
-from ..db.session import Engine, create_session_factory
+from ..db.session import Engine, create_engine, create_session_factory
 from ..domain.contact_plan import Cadence
 from ..domain.outbound import Decision, QueuedContact, RetryRules, decide
 from ..domain.policy import Policy
@@ -36,6 +40,11 @@ from .contact_plan import build_plan, record_plan
 
 ACTOR = "outbound"
 DEFAULT_RETRY = RetryRules()
+DEFAULT_LEASE = timedelta(minutes=5)
+
+
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -70,8 +79,16 @@ async def dispatch(
     retry: RetryRules = DEFAULT_RETRY,
     batch: int = 500,
     plan_first: bool = True,
+    lease: timedelta = DEFAULT_LEASE,
+    clock: Callable[[], datetime] = wall_clock,
 ) -> DispatchReport:
-    """One run of the dispatcher at ``now`` (aware). ``plan_first=False`` only works the queue."""
+    """One run of the dispatcher at ``now`` (aware). ``plan_first=False`` only works the queue.
+
+    Each batch is claimed for ``lease`` of real time (``clock``, not ``now``: a run at a fixed
+    ``--at`` clock still leases in real time, so workers at different clocks agree on whose a
+    row is). Make the lease longer than a batch takes: a worker whose lease ran out while it was
+    still sending shares its contacts with the next claimer (the adapter still delivers each key
+    once)."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     report = DispatchReport()
@@ -83,12 +100,21 @@ async def dispatch(
     sessions = create_session_factory(engine)
     after_id = 0
     while True:
-        async with sessions() as session:
-            rows = await q.due_contacts(session, now, after_id=after_id, limit=batch)
+        owner = uuid.uuid4().hex  # one per claim: the rows leased to it are exactly this batch
+        leased_at = clock()
+        async with sessions() as session, session.begin():
+            rows = await q.claim_due(
+                session, now, owner=owner, leased_at=leased_at, lease_until=leased_at + lease, after_id=after_id,
+                limit=batch,
+            )  # fmt: skip
         if not rows:
             return report
         after_id = rows[-1][0]
-        await _work_batch(engine, sessions, policy, cadence, now, adapters, retry, rows, report)
+        try:
+            await _work_batch(engine, sessions, policy, cadence, now, adapters, retry, rows, report)
+        finally:  # done, or stopping cleanly: the rows are free again (a killed worker's lease runs out)
+            async with sessions() as session, session.begin():
+                await q.release_leases(session, owner)
 
 
 async def _work_batch(
@@ -122,6 +148,7 @@ async def _work_batch(
         else:
             holds.append((row, decision))
     # Holds and give-ups: recorded once (not again while the reason stays the same).
+    audits: list[dict[str, Any]] = []
     async with sessions() as session, session.begin():
         for row, decision in holds:
             _id, key, borrower_id, loan_id, _n, channel, status, attempts, *_rest, failure = row
@@ -136,14 +163,17 @@ async def _work_batch(
             if failure == text or (decision.action == "give_up" and (failure or "").startswith("given up")):
                 continue
             await q.mark_failed(session, key, now, text)
-            await _audit(session, now, action, borrower_id, loan_id, key, channel, failure=text)
+            audits.append(_audit(now, action, borrower_id, loan_id, key, channel, failure=text))
+        await repo.add_audits(session, audits)
     if not to_send:
         return
     # Attempted, committed before anything goes out: a stop after this point is visible.
     async with sessions() as session, session.begin():
         await q.mark_attempted_many(session, [msg.idempotency_key for _, msg in to_send], now)
-        for row, _ in to_send:
-            await _audit(session, now, "contact_attempted", row[2], row[3], row[1], row[5], attempt=row[7] + 1)
+        await repo.add_audits(
+            session,
+            [_audit(now, "contact_attempted", r[2], r[3], r[1], r[5], attempt=r[7] + 1) for r, _ in to_send],
+        )
     by_channel: dict[str, list[OutboundMessage]] = defaultdict(list)
     for _, msg in to_send:
         by_channel[msg.channel].append(msg)
@@ -157,6 +187,7 @@ async def _work_batch(
             for msg in messages:
                 results[msg.idempotency_key] = SendResult(msg.idempotency_key, False, f"{type(exc).__name__}: {exc}")
     delivered = [k for k, r in results.items() if r.delivered]
+    audits = []
     async with sessions() as session, session.begin():
         newly = await q.mark_delivered_many(session, delivered, now)
         for row, msg in to_send:
@@ -166,31 +197,47 @@ async def _work_batch(
                     continue
                 report.delivered += 1
                 report.duplicates += result.duplicate
-                await _audit(
-                    session, now, "contact_delivered", row[2], row[3], row[1], row[5], duplicate=result.duplicate
+                audits.append(
+                    _audit(now, "contact_delivered", row[2], row[3], row[1], row[5], duplicate=result.duplicate)
                 )
             else:
                 report.failed += 1
                 await q.mark_failed(session, msg.idempotency_key, now, result.error or "failed")
-                await _audit(session, now, "contact_failed", row[2], row[3], row[1], row[5], failure=result.error)
+                audits.append(_audit(now, "contact_failed", row[2], row[3], row[1], row[5], failure=result.error))
+        await repo.add_audits(session, audits)
+
+
+def chat_addresses(database_url: str) -> Callable[[str, Sequence[str]], Awaitable[Mapping[str, str]]]:
+    """The chat adapters' address book: the borrowers' bound addresses on a channel, read per
+    batch (a binding removed a minute ago is not used)."""
+
+    async def lookup(channel: str, borrower_ids: Sequence[str]) -> Mapping[str, str]:
+        engine = create_engine(database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                return await q.channel_addresses(session, channel, borrower_ids)
+        finally:
+            await engine.dispose()
+
+    return lookup
 
 
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-async def _audit(
-    session: Any, now: datetime, action: str, borrower_id: str, loan_id: str, key: str, channel: str, **detail: Any
-) -> None:
-    await repo.add_audit(
-        session,
-        at=now,
-        actor=ACTOR,
-        action=action,
-        borrower_id=borrower_id,
-        loan_id=loan_id,
-        detail={"idempotency_key": key, "channel": channel, **detail},
-    )
+def _audit(
+    now: datetime, action: str, borrower_id: str, loan_id: str, key: str, channel: str, **detail: Any
+) -> dict[str, Any]:
+    """One audit entry of the dispatcher (never an address or a text), for repo.add_audits."""
+    return {
+        "at": now,
+        "actor": ACTOR,
+        "action": action,
+        "borrower_id": borrower_id,
+        "loan_id": loan_id,
+        "detail": {"idempotency_key": key, "channel": channel, **detail},
+    }
 
 
-__all__ = ["DispatchReport", "dispatch"]
+__all__ = ["DispatchReport", "chat_addresses", "dispatch"]

@@ -21,7 +21,7 @@ RateOut = Annotated[str, Field(pattern=r"^\d+(\.\d+)?$", examples=["0.18"])]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=4000, strip_whitespace=True)]
-Channel = Literal["sms", "phone", "wechat", "email", "app", "web"]
+Channel = Literal["sms", "phone", "wechat", "telegram", "email", "app", "web"]
 Language = Literal["zh", "en"]
 HardshipReason = Literal[
     "job_loss", "illness", "income_drop", "business_failure", "family_emergency", "irregular_income", "other"
@@ -153,7 +153,7 @@ class PaymentTraceRequest(Request):
 
 class ContactPreferencesRequest(Request):
     stop_all: bool
-    opted_out_channels: list[Channel] = Field(default_factory=list, max_length=6)
+    opted_out_channels: list[Channel] = Field(default_factory=list, max_length=7)
 
 
 class StopReplyRequest(Request):
