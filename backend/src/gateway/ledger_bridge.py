@@ -87,3 +87,24 @@ class LedgerAccounts(_ThroughTheDoor):
         return await self.door.record_manual_verification(
             await self.ledger_conversation_ids(conversation_id), agent, method, note
         )
+
+    async def stop_reply(
+        self, conversation_id: str, text: str, reminder_ref: str | None, channel: str
+    ) -> dict[str, Any] | None:
+        """A STOP from the conversation's verified borrower, recorded by the ledger: ``{channel,
+        confirmation}``; None when ``text`` is no STOP (read without a query) or nobody is verified."""
+        if not self.door.is_stop_reply(text):
+            return None
+        return await self.door.stop_reply_in_conversation(
+            await self.ledger_conversation_ids(conversation_id), text, reminder_ref, channel
+        )
+
+    async def sms_reply(self, text: str, phone: str) -> dict[str, Any]:
+        """An SMS reply from ``phone`` (the gateway's inbound webhook): the ledger's STOP handling."""
+        return await self.door.stop_reply_by_phone("sms", text, phone)
+
+    async def outbound_overview(self, answered_refs: list[str]) -> dict[str, Any]:
+        return await self.door.outbound_overview(answered_refs)
+
+    async def cadence_dry_run(self, text: str) -> dict[str, Any]:
+        return await self.door.cadence_dry_run(text)

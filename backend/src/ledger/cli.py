@@ -340,7 +340,7 @@ def outbound(settings: Settings, args: argparse.Namespace) -> int:
     async def one_pass(now: datetime) -> dict:
         engine = create_engine(settings.database_url)
         try:
-            return (await dispatch(engine, policy, cadence, now, adapters)).as_dict()
+            return (await dispatch(engine, policy, cadence, now, adapters, chat_link=settings.chat_link)).as_dict()
         finally:
             await engine.dispose()
 

@@ -31,6 +31,7 @@ from ..db.session import Engine, create_session_factory
 from ..domain.contact_plan import Cadence
 from ..domain.outbound import Decision, QueuedContact, RetryRules, decide
 from ..domain.policy import Policy
+from ..domain.reminder_refs import reminder_ref, with_link
 from .channels import ChannelAdapter, OutboundMessage, SendResult
 from .contact_plan import build_plan, record_plan
 
@@ -70,8 +71,10 @@ async def dispatch(
     retry: RetryRules = DEFAULT_RETRY,
     batch: int = 500,
     plan_first: bool = True,
+    chat_link: str | None = None,
 ) -> DispatchReport:
-    """One run of the dispatcher at ``now`` (aware). ``plan_first=False`` only works the queue."""
+    """One run of the dispatcher at ``now`` (aware). ``plan_first=False`` only works the queue.
+    Each text carries its reminder reference (``chat_link``: the web chat's address for the link)."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     report = DispatchReport()
@@ -88,7 +91,7 @@ async def dispatch(
         if not rows:
             return report
         after_id = rows[-1][0]
-        await _work_batch(engine, sessions, policy, cadence, now, adapters, retry, rows, report)
+        await _work_batch(engine, sessions, policy, cadence, now, adapters, retry, rows, report, chat_link)
 
 
 async def _work_batch(
@@ -101,6 +104,7 @@ async def _work_batch(
     retry: RetryRules,
     rows: list[tuple[Any, ...]],
     report: DispatchReport,
+    chat_link: str | None = None,
 ) -> None:
     fresh = await build_plan(engine, policy, cadence, now, loan_ids={r[3] for r in rows}, delivered_only=True)
     fresh_contacts = {c.idempotency_key: c for c in fresh.contacts}
@@ -116,7 +120,8 @@ async def _work_batch(
             decision = Decision("hold", "no_adapter")
         if decision.action == "send":
             c = fresh_contacts[key]
-            to_send.append((row, OutboundMessage(key, borrower_id, loan_number, channel, c.reason, c.language, c.text)))
+            text = with_link(c.text, reminder_ref(row[0]), chat_link)
+            to_send.append((row, OutboundMessage(key, borrower_id, loan_number, channel, c.reason, c.language, text)))
         elif decision.action == "wait":
             report.waiting += 1
         else:
