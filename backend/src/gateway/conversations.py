@@ -316,6 +316,16 @@ class ConversationService:
             async with self.sessions() as s:
                 return (await s.execute(stmt)).scalar_one()
 
+    async def reminder_refs_since(self, since: datetime) -> list[str]:
+        """The reminder references of the conversations opened from a reminder's link since ``since``."""
+        async with self.sessions() as s:
+            rows = await s.execute(
+                select(Conversation.reminder_ref)
+                .where(Conversation.reminder_ref.is_not(None), Conversation.created_at >= since)
+                .distinct()
+            )
+            return [r for r in rows.scalars() if r]
+
     def is_idle(self, conv: Conversation) -> bool:
         """Nothing happened in the conversation for longer than the idle expiry."""
         return self.clock() - conv.updated_at > self.idle_expiry

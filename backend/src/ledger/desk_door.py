@@ -857,6 +857,14 @@ class DeskDoor:
             "outcomes": outbound_report.outcomes(sent, answered_refs, follow),
         }
 
+    def cadence_problem(self, text: str) -> str | None:
+        """Why this cadence file text would stop ``ledger serve`` (the key named), or None."""
+        try:
+            parse_cadence(text, self.policy or load_policy(None))
+        except PolicyError as exc:
+            return str(exc)
+        return None
+
     async def cadence_dry_run(self, text: str) -> dict[str, Any]:
         """A candidate cadence file planned over the portfolio now, beside the live cadence's plan;
         nothing is sent or recorded. A bad file raises PolicyError naming the key (the message
