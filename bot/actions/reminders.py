@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from actions.base import call
-from actions.ledger_client import BorrowerAuth, LedgerError
+from actions.ledger_client import BorrowerAuth, LedgerError, LedgerUnavailable
 from actions.turn import Turn
 
 REF = re.compile(r"r[0-9a-z]{1,12}")
@@ -34,7 +34,7 @@ async def open_from_reminder(turn: Turn, auth: BorrowerAuth, borrower_id: str | 
         return False
     try:
         listed = await call(turn.ledger.get_recent_reminders(auth, borrower_id))
-    except LedgerError:
+    except (LedgerError, LedgerUnavailable):
         return False
     reminder = next((r for r in listed if isinstance(r, dict) and r.get("ref") == ref), None)
     if reminder is None:
@@ -42,7 +42,7 @@ async def open_from_reminder(turn: Turn, auth: BorrowerAuth, borrower_id: str | 
     loan_number = str(reminder.get("loan_number") or "")
     try:
         status = await call(turn.ledger.get_loan_status(auth, loan_number))
-    except LedgerError:
+    except (LedgerError, LedgerUnavailable):
         return False
     turn.set("loan_number", loan_number)
     key, figures = _opening(turn, str(reminder.get("reason")), reminder.get("subject") or {}, status)

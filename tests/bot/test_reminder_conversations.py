@@ -4,7 +4,10 @@ nothing for a reference that is not one of the verified borrower's reminders (do
 
 from __future__ import annotations
 
+import pytest
+
 from actions.account import ActionShowOverdueStatus
+from actions.ledger_client import LedgerError, LedgerUnavailable
 from actions.verification import ActionSubmitVerification
 from harness import Conversation
 
@@ -86,14 +89,13 @@ async def test_without_a_reference_the_ledger_is_not_asked_for_reminders():
     assert not any("提醒" in t for t in conv.texts())
 
 
-async def test_a_ledger_failure_reading_reminders_does_not_stop_the_answer():
+@pytest.mark.parametrize("failure", [LedgerError(500, "internal", "boom"), LedgerUnavailable("connection refused")])
+async def test_a_ledger_failure_reading_reminders_does_not_stop_the_answer(failure):
     conv = Conversation()
     conv.ledger.reminders["b-d5"] = [D5_REMINDER]
 
     async def refuse(auth, borrower_id):
-        from actions.ledger_client import LedgerError
-
-        raise LedgerError(500, "internal", "boom")
+        raise failure
 
     conv.ledger.get_recent_reminders = refuse
     await verify_from_link(conv, D5, "r2k")
