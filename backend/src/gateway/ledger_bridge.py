@@ -20,6 +20,8 @@ from ledger.desk_door import DeskDoor
 
 from .db import Conversation
 
+CHAT_AMBIGUOUS_STOP_WORDS = frozenset({"STOP"})
+
 
 class _ThroughTheDoor:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], door: DeskDoor) -> None:
@@ -92,8 +94,13 @@ class LedgerAccounts(_ThroughTheDoor):
         self, conversation_id: str, text: str, reminder_ref: str | None, channel: str
     ) -> dict[str, Any] | None:
         """A STOP from the conversation's verified borrower, recorded by the ledger: ``{channel,
-        confirmation}``; None when ``text`` is no STOP (read without a query) or nobody is verified."""
-        if not self.door.is_stop_reply(text):
+        confirmation}``; None when ``text`` is no STOP (read without a query) or nobody is verified.
+
+        In a chat a bare "stop" also means "leave what is under way" (the bot reads it so in a
+        form): it is a STOP reply only in a conversation opened from a reminder. "TD", "退订"
+        and "unsubscribe" mean nothing else."""
+        word = self.door.stop_reply_word(text)
+        if word is None or (word in CHAT_AMBIGUOUS_STOP_WORDS and not reminder_ref):
             return None
         return await self.door.stop_reply_in_conversation(
             await self.ledger_conversation_ids(conversation_id), text, reminder_ref, channel

@@ -59,7 +59,7 @@ from .domain.account import arrangement_state, derive_status
 from .domain.contact_plan import Cadence
 from .domain.errors import LedgerError, PolicyError
 from .domain.errors import NotFound as LedgerNotFound
-from .domain.outbound import stop_reply_language
+from .domain.outbound import stop_reply_language, stop_word
 from .domain.policy import Policy
 from .domain.promises import promise_state
 from .domain.reminder_refs import REF as REMINDER_REF
@@ -781,9 +781,10 @@ class DeskDoor:
         return load_cadence(None, self.policy or load_policy(None))
 
     @staticmethod
-    def is_stop_reply(text: str) -> bool:
-        """Whether a borrower's message is a STOP ("TD", "退订", "STOP", as the ledger reads them)."""
-        return stop_reply_language(text) is not None
+    def stop_reply_word(text: str) -> str | None:
+        """The STOP word a borrower's message is ("TD", "退订", "STOP", "UNSUBSCRIBE", as the
+        ledger reads them, upper case), or None."""
+        return stop_word(text)
 
     async def stop_reply_in_conversation(
         self, conversation_ids: Sequence[str], text: str, reminder: str | None, channel: str = "web"

@@ -180,6 +180,23 @@ async def test_a_stop_in_a_chat_opened_from_an_sms_reminder_opts_out_of_sms(make
     assert await preferences(sessions, ids["D5"]) == (False, ["sms"])
 
 
+async def test_a_bare_stop_in_a_chat_not_opened_from_a_reminder_is_the_bots(make_client, ledger, fake_rasa):
+    """In a form, "stop" means leaving it (the bot's reading): not an opt-out, unless the chat
+    follows a reminder."""
+    sessions, ids = ledger
+    client = await make_client()
+    conv_id = await new_chat(client)
+    await verify(sessions, ids["D5"], conv_id)
+    await client.app[service_key].handle_borrower_message(conv_id, "stop")
+    assert [message for _, message in fake_rasa.app[received_key]] == ["stop"]
+    assert await opt_out_audits(sessions) == []
+    from_link = await new_chat(client, reminder_ref="r1")
+    await verify(sessions, ids["D5"], from_link)
+    result = await client.app[service_key].handle_borrower_message(from_link, "STOP!")
+    assert result.replies[0]["text"].startswith("Huanxin: you will receive no more")
+    assert await preferences(sessions, ids["D5"]) == (False, ["web"])  # r1 is no reminder of D5's
+
+
 async def test_a_stop_before_verification_goes_to_the_bot_and_changes_nothing(make_client, ledger, fake_rasa):
     sessions, ids = ledger
     client = await make_client()
