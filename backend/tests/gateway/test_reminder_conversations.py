@@ -222,3 +222,15 @@ async def test_a_bad_reminder_reference_is_refused_naming_the_key(make_client, l
     r = await client.post("/api/chat/conversations", json={"language": "zh", "reminder_ref": ref})
     assert r.status == 422
     assert (await r.json())["detail"].startswith("reminder_ref")
+
+
+async def test_a_td_on_wechat_opts_the_verified_borrower_out_of_wechat(make_client, ledger, fake_rasa):
+    sessions, ids = ledger
+    client = await make_client()
+    service = client.app[service_key]
+    conv = await service.conversation_for_external("wechat", "oHX_openid_reminder_1")
+    await verify(sessions, ids["D1"], conv.id)
+    result = await service.handle_borrower_message(conv.id, "ＴＤ")  # full-width, as a phone keyboard may send it
+    assert [r["text"] for r in result.replies] == [ZH_CONFIRMATION]
+    assert fake_rasa.app[received_key] == []
+    assert await preferences(sessions, ids["D1"]) == (False, ["wechat"])
