@@ -67,6 +67,7 @@ class LedgerApi(Protocol):
         client_ref: str | None = None,
     ) -> dict: ...
     async def get_borrower(self, auth: BorrowerAuth, borrower_id: str) -> dict: ...
+    async def get_recent_reminders(self, auth: BorrowerAuth, borrower_id: str) -> list: ...
     async def get_loan_status(self, auth: BorrowerAuth, loan_number: str, as_of: date | None = None) -> dict: ...
     async def get_payments(self, auth: BorrowerAuth, loan_number: str) -> list: ...
     async def create_hardship_case(
@@ -232,6 +233,10 @@ class LedgerClient:
 
     async def get_borrower(self, auth: BorrowerAuth, borrower_id: str) -> dict:
         return await self._request("GET", f"/borrowers/{borrower_id}", auth=auth)
+
+    async def get_recent_reminders(self, auth: BorrowerAuth, borrower_id: str) -> list:
+        """The reminders delivered to the verified borrower in the last 7 days (with their ref)."""
+        return _items(await self._request("GET", f"/borrowers/{borrower_id}/reminders", auth=auth), "reminders")
 
     async def get_loan_status(self, auth: BorrowerAuth, loan_number: str, as_of: date | None = None) -> dict:
         params = {"as_of": as_of.isoformat()} if as_of else None

@@ -71,6 +71,26 @@ T: dict[str, dict[str, str]] = {
         "zh": "谢谢{name}，身份已核实。",
         "en": "Thank you{name}, you're verified.",
     },
+    "reminder_opening_instalment": {
+        "zh": "您收到的提醒是关于尾号{tail}的借款第{instalment}期，{due_date}到期，应还 {amount}。",
+        "en": "You received a reminder about instalment {instalment} of your loan ending {tail}, due {due_date}: {amount} to pay.",
+    },
+    "reminder_opening_overdue": {
+        "zh": "您收到的提醒是关于尾号{tail}的借款第{instalment}期（{due_date}到期），目前已逾期 {days_past_due} 天，结清逾期需还 {amount}。",
+        "en": "You received a reminder about instalment {instalment} of your loan ending {tail}, due {due_date}: it is {days_past_due} days past due, and {amount} brings the loan up to date.",
+    },
+    "reminder_opening_plan": {
+        "zh": "您收到的提醒是关于尾号{tail}借款还款计划的第{instalment}期，{due_date}到期。",
+        "en": "You received a reminder about instalment {instalment} of your repayment plan for the loan ending {tail}, due {due_date}.",
+    },
+    "reminder_opening_promise": {
+        "zh": "您收到的提醒是关于您承诺在{promised_date}还款 {amount}（尾号{tail}的借款）。",
+        "en": "You received a reminder about your promise to pay {amount} on {promised_date} (loan ending {tail}).",
+    },
+    "reminder_opening_offer": {
+        "zh": "您收到的提醒是关于尾号{tail}借款的还款方案，{expires_at}前有效。",
+        "en": "You received a reminder about the repayment offer for your loan ending {tail}, open until {expires_at}.",
+    },
     "verify_failed": {
         "zh": "抱歉，这些信息与我们的记录不一致。您还可以再试 {attempts_left} 次，我们从头再来一遍。",
         "en": "Sorry, those details don't match our records. You have {attempts_left} more attempt(s); let's start again.",

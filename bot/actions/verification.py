@@ -34,6 +34,7 @@ from actions.ledger_client import BorrowerAuth, LedgerError
 from actions.loans import remember_loans
 from actions.message_slots import language_after_verification
 from actions.parsing import parse_dob, parse_id_last4, parse_loan_number, parse_phone, says_stop
+from actions.reminders import open_from_reminder
 from actions.slots import IDENTITY_SLOTS, VERIFICATION_FORM
 from actions.turn import TZ, Turn
 from actions.vault import MASK
@@ -258,6 +259,7 @@ class ActionSubmitVerification(LedgerAction):
         await remember_loans(turn, auth, borrower.get("borrower_id"), given_loan_number)
         name = borrower.get("name") or ""
         turn.say("verify_ok", name=name if turn.lang == "zh" else (f", {name}" if name else ""))
+        await open_from_reminder(turn, auth, borrower.get("borrower_id"))  # a chat opened from a reminder's link
         pending = turn.slot("pending_intent")
         turn.set("pending_intent", None)
         handler = turn.dispatch.handler_for(pending)

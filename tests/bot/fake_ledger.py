@@ -511,6 +511,7 @@ class FakeLedger:
         self.traces: list[dict] = []  # payment traces opened, as asked
         self.withdraw_refusal: str | None = None  # a 409 code every withdrawal answers, when set
         self.rate_limited = False  # the ledger's per-client_ref limit: 429
+        self.reminders: dict[str, list[dict]] = {}  # borrower id -> reminders delivered (GET .../reminders)
         self._ids = itertools.count(1)
 
     # ---- helpers
@@ -588,6 +589,13 @@ class FakeLedger:
             "contact_preferences": copy.deepcopy(borrower.contact_preferences),
             "loans": [{"loan_number": x.loan_number, "product": x.status["product"]} for x in borrower.loans()],
         }
+
+    async def get_recent_reminders(self, auth, borrower_id):
+        self._check("get_recent_reminders")
+        borrower = self._borrower(auth)
+        if borrower.borrower_id != borrower_id:
+            raise LedgerError(404, "not_found", "")
+        return copy.deepcopy(self.reminders.get(borrower_id, []))
 
     async def get_loan_status(self, auth, loan_number, as_of=None):
         self._check("get_loan_status")

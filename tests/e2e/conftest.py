@@ -21,10 +21,15 @@ from stack_helpers.e2e_stack import Chat, Ledger, setting, wait_http
 def pytest_configure(config):
     config.addinivalue_line("markers", "stops_backend: stops and restarts the ledger process; runs last")
     config.addinivalue_line("markers", "reads_logs_last: reads the stack's logs after every other test")
+    config.addinivalue_line(
+        "markers", "reseeds_demo: re-seeds the demo portfolio (ledger seed-demo) before and after itself; runs first"
+    )
 
 
 def pytest_collection_modifyitems(session, config, items):
     def rank(item) -> int:
+        if item.get_closest_marker("reseeds_demo"):
+            return -1
         return 2 if item.get_closest_marker("reads_logs_last") else 1 if item.get_closest_marker("stops_backend") else 0
 
     items.sort(key=rank)  # stable: the order within each group stays

@@ -71,9 +71,11 @@ class WebChat:
     sent: list[Sent] = field(default_factory=list)
     reconnects: int = 0
     errors: list[dict] = field(default_factory=list)  # {"type": "error"} frames
+    reminder_ref: str | None = None  # the chat opened from a reminder's link (?r=...), as chat.js sends it
 
     def __post_init__(self) -> None:
-        status, body = http_json("POST", f"{self.gateway_url}/api/chat/conversations", {"language": self.language})
+        body = {"language": self.language, **({"reminder_ref": self.reminder_ref} if self.reminder_ref else {})}
+        status, body = http_json("POST", f"{self.gateway_url}/api/chat/conversations", body)
         assert status == 201, f"the gateway answered {status} to a new conversation: {body!r}"
         self.conversation_id, self.token = body["conversation_id"], body["token"]
         self._changed: asyncio.Event | None = None

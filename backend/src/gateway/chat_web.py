@@ -14,7 +14,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from ledger.desk_door import DeskActionRefused
+from ledger.desk_door import REMINDER_REF, DeskActionRefused
 
 from .clients import client_address, client_ref
 from .conversations import InvalidInput, TokenRefused
@@ -102,6 +102,9 @@ async def create_conversation(request: web.Request) -> web.Response:
     language = data.get("language", "zh")
     if language not in ("zh", "en"):
         raise InvalidInput("language must be zh or en")
+    reminder = data.get("reminder_ref")
+    if reminder is not None and not (isinstance(reminder, str) and REMINDER_REF.fullmatch(reminder)):
+        raise InvalidInput("reminder_ref must be a reminder's reference, e.g. r1a")
     wait = await request.app[edge_limits_key].hit("new_conversation", client_ref_of(request))
     if wait is not None:
         response = problem(
@@ -109,7 +112,7 @@ async def create_conversation(request: web.Request) -> web.Response:
         )
         response.headers["Retry-After"] = str(int(wait))
         return response
-    conv, token = await request.app[service_key].create_web_conversation(language)
+    conv, token = await request.app[service_key].create_web_conversation(language, reminder)
     return web.json_response({"conversation_id": conv.id, "token": token, "language": conv.language}, status=201)
 
 

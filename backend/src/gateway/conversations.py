@@ -265,8 +265,9 @@ class ConversationService:
 
     # ---- conversations -------------------------------------------------------------
 
-    async def create_web_conversation(self, language: str) -> tuple[Conversation, str]:
-        """A new widget conversation and its client secret (only the hash is stored)."""
+    async def create_web_conversation(self, language: str, reminder_ref: str | None = None) -> tuple[Conversation, str]:
+        """A new widget conversation and its client secret (only the hash is stored); with the
+        reference of the reminder whose link opened it (passed to the bot with every message)."""
         token = secrets.token_urlsafe(32)
         now = self.clock()
         conv_id = secrets.token_hex(16)
@@ -278,6 +279,7 @@ class ConversationService:
             language=language if language in ("zh", "en") else "zh",
             state="bot",
             last_seq=0,
+            reminder_ref=reminder_ref,
             created_at=now,
             updated_at=now,
         )
@@ -314,6 +316,16 @@ class ConversationService:
         except IntegrityError:  # created concurrently by a retried push
             async with self.sessions() as s:
                 return (await s.execute(stmt)).scalar_one()
+
+    async def reminder_refs_since(self, since: datetime) -> list[str]:
+        """The reminder references of the conversations opened from a reminder's link since ``since``."""
+        async with self.sessions() as s:
+            rows = await s.execute(
+                select(Conversation.reminder_ref)
+                .where(Conversation.reminder_ref.is_not(None), Conversation.created_at >= since)
+                .distinct()
+            )
+            return [r for r in rows.scalars() if r]
 
     def is_idle(self, conv: Conversation) -> bool:
         """Nothing happened in the conversation for longer than the idle expiry."""
@@ -633,9 +645,14 @@ class ConversationService:
                 self._publish(conv, [borrower_msg])
             if conv.state == "agent":
                 return TurnResult(borrower_seq=borrower_msg.seq, state="agent")
+            stopped = await self._stop_reply(conv, body, borrower_msg.seq)
+            if stopped is not None:
+                return stopped
             metadata = {"channel": conv.channel, "language": conv.language}
             if client_ref:
                 metadata["client_ref"] = client_ref
+            if conv.reminder_ref:
+                metadata["reminder_ref"] = conv.reminder_ref
             message = button["payload"] if button else as_text(body)
             replies, conv = await self._bot_turn(conv, message, metadata)
             return TurnResult(
@@ -644,6 +661,24 @@ class ConversationService:
                 replies=[message_dict(m) for m in replies],
                 state=conv.state,
             )
+
+    async def _stop_reply(self, conv: Conversation, body: str, borrower_seq: int) -> TurnResult | None:
+        """A STOP ("TD", "退订", "STOP") from a verified borrower is the gateway's to answer, not the
+        bot's: the ledger opts them out of the reminder's channel (or this conversation's) and the
+        confirmation is the answer. None when it is no STOP or nobody is verified here (the bot
+        then answers it as any message)."""
+        stopper = getattr(self.accounts, "stop_reply", None)
+        if stopper is None:
+            return None
+        result = await stopper(conv.id, body, conv.reminder_ref, conv.channel)
+        if result is None:
+            return None
+        async with self.sessions() as s, s.begin():
+            conv = await self._load(s, conv.id)
+            reply = await self._append(s, conv, "bot", result["confirmation"] or t("stop_recorded", conv.language))
+        self._publish(conv, [reply])
+        await self._emit(conv, "stop_reply", channel=result["channel"])
+        return TurnResult(borrower_seq=borrower_seq, replies=[message_dict(reply)], state=conv.state)
 
     @staticmethod
     async def _answered(s: AsyncSession, conversation_id: str, seq: int) -> bool:

@@ -61,6 +61,7 @@ class Conversation(Base):
     # "[identity answer]" (it still reaches the bot as typed).
     awaiting_identity: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     labels: Mapped[list[Any] | None] = mapped_column(JSON)  # the desk's labels (conversations.LABEL rules)
+    reminder_ref: Mapped[str | None] = mapped_column(String(16))  # the reminder its link carried (docs/outbound.md)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -20,6 +20,8 @@ from ledger.desk_door import DeskDoor
 
 from .db import Conversation
 
+CHAT_AMBIGUOUS_STOP_WORDS = frozenset({"STOP"})
+
 
 class _ThroughTheDoor:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], door: DeskDoor) -> None:
@@ -114,3 +116,28 @@ class LedgerAccounts(_ThroughTheDoor):
         return await self.door.record_payment_trace(
             await self.ledger_conversation_ids(conversation_id), agent, loan_number, paid_on, amount, reference, channel
         )
+    async def stop_reply(
+        self, conversation_id: str, text: str, reminder_ref: str | None, channel: str
+    ) -> dict[str, Any] | None:
+        """A STOP from the conversation's verified borrower, recorded by the ledger: ``{channel,
+        confirmation}``; None when ``text`` is no STOP (read without a query) or nobody is verified.
+
+        In a chat a bare "stop" also means "leave what is under way" (the bot reads it so in a
+        form): it is a STOP reply only in a conversation opened from a reminder. "TD", "退订"
+        and "unsubscribe" mean nothing else."""
+        word = self.door.stop_reply_word(text)
+        if word is None or (word in CHAT_AMBIGUOUS_STOP_WORDS and not reminder_ref):
+            return None
+        return await self.door.stop_reply_in_conversation(
+            await self.ledger_conversation_ids(conversation_id), text, reminder_ref, channel
+        )
+
+    async def sms_reply(self, text: str, phone: str) -> dict[str, Any]:
+        """An SMS reply from ``phone`` (the gateway's inbound webhook): the ledger's STOP handling."""
+        return await self.door.stop_reply_by_phone("sms", text, phone)
+
+    async def outbound_overview(self, answered_refs: list[str]) -> dict[str, Any]:
+        return await self.door.outbound_overview(answered_refs)
+
+    async def cadence_dry_run(self, text: str) -> dict[str, Any]:
+        return await self.door.cadence_dry_run(text)

@@ -179,6 +179,7 @@ class GatewaySettings:
     session_ttl_s: int = 8 * 3600
     cookie_secure: bool = False
     wechat_token: str | None = None
+    sms_webhook_secret: str | None = None  # GATEWAY_SMS_WEBHOOK_SECRET: the SMS provider's inbound webhook
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None
     wechat_reply_deadline_s: float = 4.5
@@ -223,6 +224,7 @@ class GatewaySettings:
             session_ttl_s=_int(env, "GATEWAY_SESSION_TTL", 8 * 3600),
             cookie_secure=(env.get("GATEWAY_COOKIE_SECURE", "0").lower() in {"1", "true", "yes"}),
             wechat_token=env.get("WECHAT_TOKEN") or None,
+            sms_webhook_secret=env.get("GATEWAY_SMS_WEBHOOK_SECRET") or None,
             wechat_app_id=env.get("WECHAT_APP_ID") or None,
             wechat_app_secret=env.get("WECHAT_APP_SECRET") or None,
             wechat_reply_deadline_s=_float(env, "WECHAT_REPLY_DEADLINE", 4.5),

@@ -51,6 +51,10 @@ TEXTS = {
         "zh": "抱歉，系统出了点问题，智能助手这次没能回复。请再试一次，或输入“转人工”联系客服。",
         "en": 'Sorry, something went wrong on our side and the assistant could not answer. Please try again, or type "agent" to reach a person.',
     },
+    "stop_recorded": {
+        "zh": "已为您退订此渠道的还款提醒。",
+        "en": "You will receive no more repayment reminders on this channel.",
+    },
     "bot_still_working": {
         "zh": "智能助手还在处理您的消息，请稍等，马上回复您。",
         "en": "The assistant is still working on your message. Please wait a moment.",

@@ -383,7 +383,7 @@ def outbound(settings: Settings, args: argparse.Namespace) -> int:
         try:
             report = await dispatch(
                 engine, policy, cadence, now, adapters, batch=args.batch, plan_first=not args.no_plan,
-                lease=timedelta(seconds=args.lease),
+                lease=timedelta(seconds=args.lease), chat_link=settings.chat_link,
             )  # fmt: skip
             return report.as_dict()
         finally:

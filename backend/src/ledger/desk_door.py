@@ -36,23 +36,39 @@ from zoneinfo import ZoneInfo
 
 from huanxin_redaction import mask_identity_numbers
 
+from .cadence_file import load_cadence, parse_cadence
 from .db import analytics as analytics_db
 from .db import desk_queries as q
+from .db import outbound_report_queries as outbound_q
 from .db import repositories as repo
 from .db.desk_queries import SessionFactory
-from .db.models import NAMING_CONVENTION, new_id
+from .db.models import NAMING_CONVENTION, ContactRecord, new_id
 from .db.session import create_engine, create_session_factory
 from .db.types import SerialId, UTCDateTime
-from .domain import conversation_facts, facts_table, funnel, insights, ledger_outcomes, nlu_health, review
+from .domain import (
+    conversation_facts,
+    facts_table,
+    funnel,
+    insights,
+    ledger_outcomes,
+    nlu_health,
+    outbound_report,
+    review,
+)
 from .domain.account import arrangement_state, derive_status
+from .domain.contact_plan import Cadence
 from .domain.errors import LedgerError, PolicyError
 from .domain.errors import NotFound as LedgerNotFound
+from .domain.outbound import stop_reply_language, stop_word
 from .domain.policy import Policy
 from .domain.promises import promise_state
 from .domain.relief import PLAN_TYPES
+from .domain.reminder_refs import REF as REMINDER_REF
+from .domain.reminder_refs import contact_id_of, reminder_ref
 from .policy_file import DEFAULT_POLICY_FILE, load_policy, parse_policy
 from .scenario_file import load_scenarios
-from .services import desk, loans, relief, traces
+from .services import borrowers, desk, loans, relief, traces
+from .services.contact_plan import build_plan
 from .services.context import Ledger, utc_now
 from .services.lab import LabInputs
 from .services.lab import simulate as simulate_lab
@@ -78,6 +94,7 @@ __all__ = [
     "AnnotationRefused",
     "DeskDoor",
     "PLAN_TYPES",
+    "REMINDER_REF",
     "SerialId",
     "SessionFactory",
     "UTCDateTime",
@@ -175,12 +192,15 @@ class DeskDoor:
     policy: Policy | None = None
     timezone: str = "Asia/Shanghai"
     clock: Callable[[], datetime] = field(default=utc_now)
+    cadence: Cadence | None = None  # the contact cadence (None: the packaged default, loaded when needed)
 
     @classmethod
     def from_env(cls, sessions: SessionFactory, clock: Callable[[], datetime] = utc_now) -> DeskDoor:
-        """The door with the ledger's policy file and business time zone, as the ledger has them."""
+        """The door with the ledger's policy and cadence files and business time zone, as the
+        ledger has them (a bad cadence file stops the gateway's start-up too, naming the key)."""
         settings = Settings.from_env()
-        return cls(sessions, load_policy(settings.policy_file), settings.timezone, clock)
+        policy = load_policy(settings.policy_file)
+        return cls(sessions, policy, settings.timezone, clock, load_cadence(settings.cadence_file, policy))
 
     def _today(self) -> date:
         """Today in the ledger's time zone: the day a status is derived as of."""
@@ -953,6 +973,114 @@ class DeskDoor:
         except LedgerError as exc:
             raise _refused(exc, loan_number) from None
         return {k: v for k, v in trace.items() if k != "trace_id"}, created
+
+    # ---- outbound reminders (docs/outbound.md) -------------------------------------------------
+
+    def _cadence(self) -> Cadence:
+        if self.cadence is not None:
+            return self.cadence
+        return load_cadence(None, self.policy or load_policy(None))
+
+    @staticmethod
+    def stop_reply_word(text: str) -> str | None:
+        """The STOP word a borrower's message is ("TD", "退订", "STOP", "UNSUBSCRIBE", as the
+        ledger reads them, upper case), or None."""
+        return stop_word(text)
+
+    async def stop_reply_in_conversation(
+        self, conversation_ids: Sequence[str], text: str, reminder: str | None, channel: str = "web"
+    ) -> dict[str, Any] | None:
+        """A STOP typed in a conversation whose borrower is verified: that borrower is opted out
+        of the channel of the reminder the conversation follows (when it is theirs), else of the
+        web chat's notices, audited ``contact_opted_out`` as the gateway. ``{channel,
+        confirmation}``; None when ``text`` is no STOP or nobody is verified in the conversation."""
+        language = stop_reply_language(text)
+        if language is None:
+            return None
+        now = self.clock()
+        async with self.sessions() as s, s.begin():
+            found = None
+            for conversation_id in conversation_ids:
+                borrower_id = await repo.borrower_verified_in_conversation(s, conversation_id, now)
+                if borrower_id is not None:
+                    found = conversation_id, borrower_id
+                    break
+            if found is None:
+                return None
+            conversation_id, borrower_id = found
+            contact_id = contact_id_of(reminder) if reminder else None
+            if contact_id is not None:
+                row = await s.get(ContactRecord, contact_id)
+                if row is not None and row.borrower_id == borrower_id:
+                    channel = row.channel
+            via = {"conversation_id": conversation_id}
+            await borrowers.opt_out_channel(s, borrower_id, channel, "gateway:stop_reply", via, now)
+        return {"channel": channel, "confirmation": self._cadence().stop_confirmation.get(language)}
+
+    async def stop_reply_by_phone(self, channel: str, text: str, phone: str) -> dict[str, Any]:
+        """An SMS (or phone) reply received by the gateway's webhook: the ledger's STOP handling
+        (services.borrowers.record_stop_reply, the same as POST /stop-replies): ``{stop, channel,
+        confirmation}``; a number matching nobody gets the same answer and changes nothing."""
+        policy = self.policy or load_policy(None)
+        return await borrowers.record_stop_reply(
+            self._ledger(policy),
+            token=None,
+            conversation_id=None,
+            channel=channel,
+            text=text,
+            phone=phone,
+            confirmations=self._cadence().stop_confirmation,
+            client="gateway",
+        )
+
+    def _engine(self) -> Any:
+        return self.sessions.kw["bind"]
+
+    async def outbound_overview(self, answered_refs: Sequence[str], days: int = 7) -> dict[str, Any]:
+        """The supervisors' page: today's plan at this moment (counts by reason and channel, held
+        by rule), and the contacts planned in the last ``days`` days: sent, delivered, answered
+        (a conversation opened from the reminder's link: ``answered_refs``, the gateway's) and what
+        followed on the loan within 7 days of delivery (payment, promise, accepted plan)."""
+        policy = self.policy or load_policy(None)
+        now = self.clock()
+        plan = await build_plan(self._engine(), policy, self._cadence(), now)
+        since = now - timedelta(days=days)
+        async with self.sessions() as s:
+            rows = await outbound_q.contacts_since(s, since)
+            follow = await outbound_q.follow_ups(s, (r[1] for r in rows if r[6] is not None), since)
+        sent = [
+            outbound_report.SentContact(loan_id, reason, channel, status, attempts, delivered_at, reminder_ref(cid))
+            for cid, loan_id, reason, channel, status, attempts, delivered_at in rows
+        ]
+        return {
+            "at": now.isoformat(),
+            "since": since.isoformat(),
+            "plan": outbound_report.plan_counts(plan),
+            "outcomes": outbound_report.outcomes(sent, answered_refs, follow),
+        }
+
+    def cadence_problem(self, text: str) -> str | None:
+        """Why this cadence file text would stop ``ledger serve`` (the key named), or None."""
+        try:
+            parse_cadence(text, self.policy or load_policy(None))
+        except PolicyError as exc:
+            return str(exc)
+        return None
+
+    async def cadence_dry_run(self, text: str) -> dict[str, Any]:
+        """A candidate cadence file planned over the portfolio now, beside the live cadence's plan;
+        nothing is sent or recorded. A bad file raises PolicyError naming the key (the message
+        ``ledger serve`` stops with)."""
+        policy = self.policy or load_policy(None)
+        candidate = parse_cadence(text, policy)
+        now = self.clock()
+        live = await build_plan(self._engine(), policy, self._cadence(), now)
+        tried = await build_plan(self._engine(), policy, candidate, now)
+        return {
+            "at": now.isoformat(),
+            "live": outbound_report.plan_counts(live),
+            "candidate": outbound_report.plan_counts(tried),
+        }
 
 
 def _offer_figures(offer: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ class Settings:
     analytics_token: str | None = None  # LEDGER_ANALYTICS_TOKEN (optional), scope "analytics"
     policy_file: Path | None = None
     cadence_file: Path | None = None  # LEDGER_CADENCE_FILE: the contact cadence (docs/outbound.md)
+    chat_link: str | None = None  # LEDGER_CHAT_LINK: the web chat address a reminder links to, with its reference
     id_hash_salt: str | None = None
     timezone: str = "Asia/Shanghai"
     client_max_size: int = 64 * 1024
@@ -79,6 +80,7 @@ class Settings:
             analytics_token=env.get("LEDGER_ANALYTICS_TOKEN") or None,
             policy_file=Path(policy) if policy else None,
             cadence_file=Path(cadence) if cadence else None,
+            chat_link=(env.get("LEDGER_CHAT_LINK") or "").strip() or None,
             id_hash_salt=env.get("ID_HASH_SALT") or None,
             timezone=tz,
             workers=workers,

@@ -168,9 +168,17 @@
     });
   }
 
+  // A chat opened from a reminder's link (?r=<reference>) tells the gateway which reminder it
+  // follows; the bot starts from it after verification (docs/outbound.md).
+  function newConversationBody() {
+    var body = {language: lang};
+    var ref = params.get('r');
+    if (ref && /^r[0-9a-z]{1,12}$/.test(ref)) body.reminder_ref = ref;
+    return body;
+  }
   function startConversation() {
     return fetch('/api/chat/conversations', {method: 'POST', headers: {'Content-Type': 'application/json'},
-                                             body: JSON.stringify({language: lang})})
+                                             body: JSON.stringify(newConversationBody())})
       .then(function (r) { if (!r.ok) throw new Error('create failed'); return r.json(); })
       .then(function (d) { state.conversation = d.conversation_id; state.token = d.token; persist(); });
   }

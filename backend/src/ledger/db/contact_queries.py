@@ -357,11 +357,11 @@ async def mark_delivered_many(session: AsyncSession, keys: Sequence[str], at: da
 
 
 async def delivered_to_borrower(session: AsyncSession, borrower_id: str, since: datetime) -> list[tuple[Any, ...]]:
-    """(loan_number, reason, channel, subject, delivered_at) of the reminders delivered to the
-    borrower from ``since``, newest first."""
+    """(loan_number, reason, channel, subject, delivered_at, id) of the reminders delivered to
+    the borrower from ``since``, newest first."""
     h = m.ContactRecord
     rows = await session.execute(
-        select(m.Loan.loan_number, h.reason, h.channel, h.subject, h.delivered_at)
+        select(m.Loan.loan_number, h.reason, h.channel, h.subject, h.delivered_at, h.id)
         .join(m.Loan, m.Loan.id == h.loan_id)
         .where(h.borrower_id == borrower_id, h.status == "delivered", h.delivered_at >= since)
         .order_by(h.delivered_at.desc(), h.id.desc())

@@ -107,11 +107,20 @@ STOP_WORDS: Mapping[str, str] = {"TD": "zh", "退订": "zh", "STOP": "en", "UNSU
 _TRIM = " \t\r\n.,!?;:。，！？；：、\"'“”‘’()（）【】[]"
 
 
+def stop_word(text: str) -> str | None:
+    """The STOP word ``text`` is ("TD", "退订", "STOP", "UNSUBSCRIBE", read in any case,
+    full-width or with punctuation around it), or None when it is not one."""
+    word = unicodedata.normalize("NFKC", text).strip(_TRIM).upper()
+    return word if word in STOP_WORDS else None
+
+
 def stop_reply_language(text: str) -> str | None:
     """The language of a STOP reply ("TD", "退订", "STOP", in any case, full-width or with
     punctuation around it), or None when ``text`` is not one."""
-    word = unicodedata.normalize("NFKC", text).strip(_TRIM).upper()
-    return STOP_WORDS.get(word)
+    word = stop_word(text)
+    return None if word is None else STOP_WORDS[word]
 
 
-__all__ = ["REFUSED", "STOP_WORDS", "Decision", "QueuedContact", "RetryRules", "decide", "stop_reply_language"]
+__all__ = [
+    "REFUSED", "STOP_WORDS", "Decision", "QueuedContact", "RetryRules", "decide", "stop_reply_language", "stop_word",
+]

@@ -11,6 +11,7 @@ from ..db import repositories as repo
 from ..domain.errors import NotFound, VerificationRequired
 from ..domain.outbound import stop_reply_language
 from ..domain.policy import LocalizedText
+from ..domain.reminder_refs import reminder_ref
 from .context import Ledger
 from .verification import authorize, normalise_phone, require_same_borrower
 
@@ -127,25 +128,32 @@ async def record_stop_reply(
                 "a STOP reply needs the verified conversation's headers, or on sms and phone the sender's number"
             )
         if borrower_id is not None:
-            pref = await repo.contact_preference(session, borrower_id)
-            before = _preferences(pref)
-            if pref is None:
-                pref = m.ContactPreference(
-                    borrower_id=borrower_id, stop_all=False, opted_out_channels=[channel], updated_at=now
-                )
-                session.add(pref)
-            elif channel not in pref.opted_out_channels:
-                pref.opted_out_channels = sorted({*pref.opted_out_channels, channel})
-                pref.updated_at = now
-            await repo.add_audit(
-                session,
-                at=now,
-                actor=actor,
-                action="contact_opted_out",
-                borrower_id=borrower_id,
-                detail={"channel": channel, "by": "stop_reply", **via, "before": before, "after": _preferences(pref)},
-            )
+            await opt_out_channel(session, borrower_id, channel, actor, via, now)
     return {"stop": True, "channel": channel, "confirmation": confirmations.get(language)}
+
+
+async def opt_out_channel(
+    session: Any, borrower_id: str, channel: str, actor: str, via: dict[str, Any], now: Any
+) -> None:
+    """Opt the borrower out of ``channel`` (kept if already), audited ``contact_opted_out``."""
+    pref = await repo.contact_preference(session, borrower_id)
+    before = _preferences(pref)
+    if pref is None:
+        pref = m.ContactPreference(
+            borrower_id=borrower_id, stop_all=False, opted_out_channels=[channel], updated_at=now
+        )
+        session.add(pref)
+    elif channel not in pref.opted_out_channels:
+        pref.opted_out_channels = sorted({*pref.opted_out_channels, channel})
+        pref.updated_at = now
+    await repo.add_audit(
+        session,
+        at=now,
+        actor=actor,
+        action="contact_opted_out",
+        borrower_id=borrower_id,
+        detail={"channel": channel, "by": "stop_reply", **via, "before": before, "after": _preferences(pref)},
+    )
 
 
 REMINDER_LOOKBACK = timedelta(days=7)
@@ -178,7 +186,8 @@ async def recent_reminders(
                 "channel": channel,
                 "subject": {str(k): str(v) for k, v in (subject or {}).items()},
                 "delivered_at": (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat(),
+                "ref": reminder_ref(contact_id),
             }
-            for number, reason, channel, subject, at in rows
+            for number, reason, channel, subject, at, contact_id in rows
         ]
     }

@@ -35,6 +35,7 @@ from ..db.session import Engine, create_engine, create_session_factory
 from ..domain.contact_plan import Cadence
 from ..domain.outbound import Decision, QueuedContact, RetryRules, decide
 from ..domain.policy import Policy
+from ..domain.reminder_refs import reminder_ref, with_link
 from .channels import ChannelAdapter, OutboundMessage, SendResult
 from .contact_plan import build_plan, record_plan
 
@@ -81,6 +82,7 @@ async def dispatch(
     plan_first: bool = True,
     lease: timedelta = DEFAULT_LEASE,
     clock: Callable[[], datetime] = wall_clock,
+    chat_link: str | None = None,
 ) -> DispatchReport:
     """One run of the dispatcher at ``now`` (aware). ``plan_first=False`` only works the queue.
 
@@ -88,7 +90,8 @@ async def dispatch(
     ``--at`` clock still leases in real time, so workers at different clocks agree on whose a
     row is). Make the lease longer than a batch takes: a worker whose lease ran out while it was
     still sending shares its contacts with the next claimer (the adapter still delivers each key
-    once)."""
+    once). Each text carries its reminder reference (``chat_link``: the web chat's address for
+    the link)."""
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
     report = DispatchReport()
@@ -111,7 +114,7 @@ async def dispatch(
             return report
         after_id = rows[-1][0]
         try:
-            await _work_batch(engine, sessions, policy, cadence, now, adapters, retry, rows, report)
+            await _work_batch(engine, sessions, policy, cadence, now, adapters, retry, rows, report, chat_link)
         finally:  # done, or stopping cleanly: the rows are free again (a killed worker's lease runs out)
             async with sessions() as session, session.begin():
                 await q.release_leases(session, owner)
@@ -127,6 +130,7 @@ async def _work_batch(
     retry: RetryRules,
     rows: list[tuple[Any, ...]],
     report: DispatchReport,
+    chat_link: str | None = None,
 ) -> None:
     fresh = await build_plan(engine, policy, cadence, now, loan_ids={r[3] for r in rows}, delivered_only=True)
     fresh_contacts = {c.idempotency_key: c for c in fresh.contacts}
@@ -142,7 +146,8 @@ async def _work_batch(
             decision = Decision("hold", "no_adapter")
         if decision.action == "send":
             c = fresh_contacts[key]
-            to_send.append((row, OutboundMessage(key, borrower_id, loan_number, channel, c.reason, c.language, c.text)))
+            text = with_link(c.text, reminder_ref(row[0]), chat_link)
+            to_send.append((row, OutboundMessage(key, borrower_id, loan_number, channel, c.reason, c.language, text)))
         elif decision.action == "wait":
             report.waiting += 1
         else:

@@ -260,6 +260,7 @@ class DeliveredReminder(Response):
     channel: Channel
     subject: dict[str, str]  # instalment and due date, promise date, or offer id and expiry
     delivered_at: str  # ISO 8601, UTC
+    ref: str  # the reminder's reference, as its link carried it (docs/outbound.md)
 
 
 class RecentReminders(Response):
