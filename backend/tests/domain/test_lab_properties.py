@@ -3,14 +3,14 @@ term, due day, payments early, late, partial or over, a relief plan accepted on 
 and then kept or broken, facts on file or a profile, an open dispute or not), the optimised
 replay gives the reference replay's status exactly (tests/domain/reference_replay.py, repr:
 Decimal exponents included) and the worker's path (rows as PostgreSQL sends them) gives,
-loan for loan, the outcome of the reference replay and engine."""
+loan for loan, the outcome of the lab before its speed work (reference_lab.py: the reference
+replay, the engine as the API calls it under each policy on its own)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +21,7 @@ from ledger.domain.relief import HardshipFacts, build_arrangement, evaluate_reli
 from ledger.policy_file import load_policy
 from ledger.services import lab_worker
 
+from . import reference_lab
 from . import reference_replay as ref
 from .test_replay_golden import PROFILES, REASONS, _candidate, _pg_row
 
@@ -109,10 +110,7 @@ def test_the_workers_path_gives_the_reference_outcome_loan_for_loan(loan):
     row = _pg_row(loan)
     fast_outcome = evaluate_loan(lab_worker.loan_from_row(row), POLICY, CANDIDATE, AS_OF, PROFILES)
     fast, fast_changes = lab_worker.evaluate_batch([row])
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(lab, "derive_status", ref.derive_status)
-        m.setattr(lab, "arrangement_state", ref.arrangement_state)
-        outcome = evaluate_loan(loan, POLICY, CANDIDATE, AS_OF, PROFILES)
+    outcome = reference_lab.evaluate_loan(loan, POLICY, CANDIDATE, AS_OF, PROFILES)
     assert repr(fast_outcome) == repr(outcome)
     slow = lab.LabReport()
     slow.add(outcome)
