@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ledger.domain import lab
+from ledger.domain import account, lab
 from ledger.domain.account import LoanContract, PaymentRecord, derive_status
 from ledger.domain.lab import LabLoan, evaluate_loan
+from ledger.domain.money import round_fen
 from ledger.domain.relief import HardshipFacts, build_arrangement, evaluate_relief
 from ledger.policy_file import load_policy
 from ledger.services import lab_worker
@@ -31,13 +32,16 @@ AS_OF = date(2026, 11, 25)
 cents = st.integers(min_value=1, max_value=8_000_000).map(lambda c: Decimal(c) / 100)
 
 
+APRS = (Decimal("0"), Decimal("0.0365"), Decimal("0.12"), Decimal("0.154"), Decimal("0.24"))
+
+
 @st.composite
 def loans(draw: st.DrawFn) -> LabLoan:
     disbursed = AS_OF - timedelta(days=draw(st.integers(1, 1200)))
     contract = LoanContract.create(
         "HL1",
         Decimal(draw(st.integers(10_000, 8_000_000))) / 100,
-        draw(st.sampled_from((Decimal("0"), Decimal("0.0365"), Decimal("0.12"), Decimal("0.154"), Decimal("0.24")))),
+        draw(st.sampled_from(APRS)),
         draw(st.sampled_from((1, 3, 6, 12, 24, 36))),
         disbursed,
         due_day=draw(st.integers(1, 31)),
@@ -116,3 +120,16 @@ def test_the_workers_path_gives_the_reference_outcome_loan_for_loan(loan):
     slow.add(outcome)
     assert fast_changes == list(lab.changes_of(outcome))
     assert repr(fast) == repr(slow)
+
+
+@settings(max_examples=300, deadline=None)
+@given(unpaid=st.integers(1, 10**10), apr=st.sampled_from(APRS))
+@example(unpaid=30_000, apr=Decimal("0.0365"))  # 300.00 * 0.0365 * 1.5 / 365 = 0.045: half a fen
+@example(unpaid=10_000, apr=Decimal("0.0365"))  # 0.015
+def test_a_days_penalty_in_fen_is_round_fen_of_the_amount_in_yuan_times_the_daily_rate(unpaid, apr):
+    """The integer replay's daily penalty is the Decimal replay's round_fen(unpaid * daily rate),
+    half-up on an exact half fen (the APR 0.0365 makes the daily rate 0.00015: exact halves)."""
+    charges = POLICY.charges
+    rate = charges.penalty_annual_rate(apr) / charges.day_count
+    expected = round_fen((Decimal(unpaid) / 100) * rate)
+    assert account._Replay(rate).daily_penalty(unpaid) == int(expected * 100)
