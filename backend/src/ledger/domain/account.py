@@ -447,7 +447,20 @@ def _allocate(r: _Replay, amount: int, day: date) -> None:
     for i in active:
         if i.fully_paid_on is not None:  # paid stays paid: no charge accrues on it (see payoff)
             continue
-        if i.outstanding > 0:
+        if (  # i.outstanding > 0, written out
+            i.late_fee
+            + i.cap_fee
+            - i.paid_fee
+            + i.penalty
+            + i.cap_penalty
+            - i.paid_pen
+            + i.interest
+            - i.paid_int
+            - i.forgiven_int
+            + i.principal
+            - i.paid_prin
+            > 0
+        ):
             settled = False
         else:
             i.fully_paid_on = day

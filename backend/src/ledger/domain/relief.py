@@ -72,7 +72,7 @@ from functools import lru_cache
 from .account import ArrangementRecord, InstalmentStatus, LoanContract, LoanStatus
 from .money import ZERO, format_money, round_fen
 from .policy import Policy
-from .schedule import ScheduledInstalment, add_months, annuity_payment, build_schedule, period_rate
+from .schedule import ScheduledInstalment, add_months, annuity_payments, build_schedule, period_rate
 
 PLAN_TYPES = ("fee_waiver", "deferral", "term_extension", "reduced_rate", "quarterly", "settlement")
 HARDSHIP_REASONS = (
@@ -689,15 +689,18 @@ def _search_extension(
 ) -> tuple[tuple[ScheduledInstalment, ...] | None, Decimal]:
     """The smallest extension whose every payment is at most ``cap``: (schedule, its largest
     payment), or (None, the payment over the longest extension tried)."""
-    r = period_rate(apr)
+    payment = annuity_payments(balance, period_rate(apr))
+    if cap <= 0:  # nothing is at most cap: only the payment over the longest extension matters
+        longest = [ext for ext in extensions if f.remaining_term + ext >= 1][-1:]
+        return None, payment(f.remaining_term + longest[0]) if longest else balance
     best = None
     for ext in extensions:
         n = f.remaining_term + ext
         if n < 1:
             continue
-        a = annuity_payment(balance, r, n)
+        a = payment(n)
         best = a
-        if cap > 0 and a <= cap:
+        if a <= cap:
             sched = build_schedule(balance, apr, n, as_of, first_number=f.first_number)
             largest = max(i.amount for i in sched)
             if largest <= cap:
