@@ -3,24 +3,26 @@ term, due day, payments early, late, partial or over, a relief plan accepted on 
 and then kept or broken, facts on file or a profile, an open dispute or not), the optimised
 replay gives the reference replay's status exactly (tests/domain/reference_replay.py, repr:
 Decimal exponents included) and the worker's path (rows as PostgreSQL sends them) gives,
-loan for loan, the outcome of the reference replay and engine."""
+loan for loan, the outcome of the lab before its speed work (reference_lab.py: the reference
+replay, the engine as the API calls it under each policy on its own)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ledger.domain import lab
+from ledger.domain import account, lab
 from ledger.domain.account import LoanContract, PaymentRecord, derive_status
 from ledger.domain.lab import LabLoan, evaluate_loan
+from ledger.domain.money import round_fen
 from ledger.domain.relief import HardshipFacts, build_arrangement, evaluate_relief
 from ledger.policy_file import load_policy
 from ledger.services import lab_worker
 
+from . import reference_lab
 from . import reference_replay as ref
 from .test_replay_golden import PROFILES, REASONS, _candidate, _pg_row
 
@@ -30,13 +32,16 @@ AS_OF = date(2026, 11, 25)
 cents = st.integers(min_value=1, max_value=8_000_000).map(lambda c: Decimal(c) / 100)
 
 
+APRS = (Decimal("0"), Decimal("0.0365"), Decimal("0.12"), Decimal("0.154"), Decimal("0.24"))
+
+
 @st.composite
 def loans(draw: st.DrawFn) -> LabLoan:
     disbursed = AS_OF - timedelta(days=draw(st.integers(1, 1200)))
     contract = LoanContract.create(
         "HL1",
         Decimal(draw(st.integers(10_000, 8_000_000))) / 100,
-        draw(st.sampled_from((Decimal("0"), Decimal("0.0365"), Decimal("0.12"), Decimal("0.154"), Decimal("0.24")))),
+        draw(st.sampled_from(APRS)),
         draw(st.sampled_from((1, 3, 6, 12, 24, 36))),
         disbursed,
         due_day=draw(st.integers(1, 31)),
@@ -109,12 +114,22 @@ def test_the_workers_path_gives_the_reference_outcome_loan_for_loan(loan):
     row = _pg_row(loan)
     fast_outcome = evaluate_loan(lab_worker.loan_from_row(row), POLICY, CANDIDATE, AS_OF, PROFILES)
     fast, fast_changes = lab_worker.evaluate_batch([row])
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(lab, "derive_status", ref.derive_status)
-        m.setattr(lab, "arrangement_state", ref.arrangement_state)
-        outcome = evaluate_loan(loan, POLICY, CANDIDATE, AS_OF, PROFILES)
+    outcome = reference_lab.evaluate_loan(loan, POLICY, CANDIDATE, AS_OF, PROFILES)
     assert repr(fast_outcome) == repr(outcome)
     slow = lab.LabReport()
     slow.add(outcome)
     assert fast_changes == list(lab.changes_of(outcome))
     assert repr(fast) == repr(slow)
+
+
+@settings(max_examples=300, deadline=None)
+@given(unpaid=st.integers(1, 10**10), apr=st.sampled_from(APRS))
+@example(unpaid=30_000, apr=Decimal("0.0365"))  # 300.00 * 0.0365 * 1.5 / 365 = 0.045: half a fen
+@example(unpaid=10_000, apr=Decimal("0.0365"))  # 0.015
+def test_a_days_penalty_in_fen_is_round_fen_of_the_amount_in_yuan_times_the_daily_rate(unpaid, apr):
+    """The integer replay's daily penalty is the Decimal replay's round_fen(unpaid * daily rate),
+    half-up on an exact half fen (the APR 0.0365 makes the daily rate 0.00015: exact halves)."""
+    charges = POLICY.charges
+    rate = charges.penalty_annual_rate(apr) / charges.day_count
+    expected = round_fen((Decimal(unpaid) / 100) * rate)
+    assert account._Replay(rate).daily_penalty(unpaid) == int(expected * 100)

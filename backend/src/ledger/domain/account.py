@@ -63,7 +63,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from .money import CENT, ZERO, to_money
+from .errors import InvalidAmount
+from .money import ZERO, to_money
 from .policy import Policy
 from .schedule import ScheduledInstalment, build_schedule
 
@@ -200,45 +201,67 @@ class LoanStatus:
         return tuple(i for i in self.instalments if i.state != "replaced")
 
 
+# The replay works in integer fen: exact (every amount has at most two decimals, money.to_money),
+# and several times cheaper than Decimal in its innermost loops. Amounts go in through ``_fen``
+# and come out through ``_money`` (two decimals, as the Decimal sums starting from 0.00 had);
+# the schedule's own amounts and a late fee as the policy's rule gives it come out unchanged.
+
+
+def _fen(amount: Decimal) -> int:
+    """``amount`` in whole fen; an amount with more than two decimals is refused (not rounded)."""
+    scaled = amount.scaleb(2)
+    fen = int(scaled)
+    if fen != scaled:
+        raise InvalidAmount(f"more than 2 decimals: {amount!r}")
+    return fen
+
+
+def _money(fen: int) -> Decimal:
+    return Decimal(fen).scaleb(-2) if fen else ZERO  # most parts of a status are 0.00
+
+
 @dataclass(slots=True)
 class _Inst:
+    """An instalment during the replay; every amount in fen."""
+
+    source: ScheduledInstalment
     number: int
     due: date
-    principal: Decimal
-    interest: Decimal
-    amount: Decimal
-    cap_penalty: Decimal
-    cap_fee: Decimal
+    principal: int
+    interest: int
+    cap_penalty: int
+    cap_fee: int
     arrangement_id: str | None
-    penalty: Decimal = ZERO
-    late_fee: Decimal = ZERO
-    paid_fee: Decimal = ZERO
-    paid_pen: Decimal = ZERO
-    paid_int: Decimal = ZERO
-    paid_prin: Decimal = ZERO
-    forgiven_int: Decimal = ZERO
+    penalty: int = 0
+    late_fee: int = 0
+    late_fee_amount: Decimal = ZERO  # the late fee as the policy's rule gave it (its exponent kept)
+    paid_fee: int = 0
+    paid_pen: int = 0
+    paid_int: int = 0
+    paid_prin: int = 0
+    forgiven_int: int = 0
     replaced: bool = False
     fully_paid_on: date | None = None
     penalty_from: date = date.min
 
     @property
-    def fee_due(self) -> Decimal:
+    def fee_due(self) -> int:
         return self.late_fee + self.cap_fee - self.paid_fee
 
     @property
-    def pen_due(self) -> Decimal:
+    def pen_due(self) -> int:
         return self.penalty + self.cap_penalty - self.paid_pen
 
     @property
-    def int_due(self) -> Decimal:
+    def int_due(self) -> int:
         return self.interest - self.paid_int - self.forgiven_int
 
     @property
-    def prin_due(self) -> Decimal:
+    def prin_due(self) -> int:
         return self.principal - self.paid_prin
 
     @property
-    def outstanding(self) -> Decimal:
+    def outstanding(self) -> int:
         """fee_due + pen_due + int_due + prin_due, written out (the replay's hottest figure)."""
         return (
             self.late_fee
@@ -254,7 +277,7 @@ class _Inst:
             - self.paid_prin
         )
 
-    def pay(self, available: Decimal, *, include_interest: bool = True) -> Decimal:
+    def pay(self, available: int, *, include_interest: bool = True) -> int:
         """Pay this instalment's parts in waterfall order (late fee, penalty interest, interest,
         principal); return what is left of ``available``. Written out part by part: this is the
         replay's innermost loop (the policy lab replays every loan of the portfolio)."""
@@ -292,11 +315,13 @@ class _Inst:
 
 @dataclass(slots=True)
 class _Replay:
+    daily_rate: Decimal  # penalty interest per day per unit of unpaid principal
     insts: list[_Inst] = field(default_factory=list)
-    refund: Decimal = ZERO
+    refund: int = 0
     closed_on: date | None = None
-    total_paid: Decimal = ZERO
+    total_paid: int = 0
     ordered: list[_Inst] | None = None  # active() by (due, number); None after an arrangement changes them
+    daily: dict[int, int] = field(default_factory=dict)  # unpaid principal -> one day's penalty, in fen
 
     def active(self) -> list[_Inst]:
         return [i for i in self.insts if not i.replaced]
@@ -308,27 +333,49 @@ class _Replay:
             self.ordered = sorted(self.active(), key=lambda i: (i.due, i.number))
         return self.ordered
 
-    def payoff(self, day: date) -> Decimal:
-        """Every part outstanding, interest only of instalments due by ``day``; written out (the
-        parts of one instalment summed in the order of fee_due + pen_due + prin_due + int_due)."""
-        total = ZERO
+    def daily_penalty(self, unpaid: int) -> int:
+        """One day's penalty interest on ``unpaid`` fen of principal, rounded half-up to the fen:
+        round_fen(unpaid yuan * daily rate) in fen (the same product, computed once per amount)."""
+        fen = self.daily.get(unpaid)
+        if fen is None:
+            fen = self.daily[unpaid] = int((unpaid * self.daily_rate).quantize(_ONE, rounding=ROUND_HALF_UP))
+        return fen
+
+    def payoff(self, day: date) -> int:
+        """Every part outstanding, interest only of instalments due by ``day``."""
+        total = 0
         for i in self.insts:
             # A paid instalment (fully_paid_on set) owes 0.00 and can owe nothing again: no
             # penalty accrues without unpaid principal, no late fee without principal or
-            # interest due; skipping its 0.00 leaves the sum and its exponent as they are.
+            # interest due.
             if not i.replaced and i.fully_paid_on is None:
                 total += (
-                    (i.late_fee + i.cap_fee - i.paid_fee)
-                    + (i.penalty + i.cap_penalty - i.paid_pen)
-                    + (i.principal - i.paid_prin)
-                    + ((i.interest - i.paid_int - i.forgiven_int) if i.due <= day else ZERO)
+                    i.late_fee
+                    + i.cap_fee
+                    - i.paid_fee
+                    + i.penalty
+                    + i.cap_penalty
+                    - i.paid_pen
+                    + i.principal
+                    - i.paid_prin
+                    + ((i.interest - i.paid_int - i.forgiven_int) if i.due <= day else 0)
                 )
         return total
 
 
+_ONE = Decimal(1)
+
+
 def _inst(s: ScheduledInstalment, arrangement_id: str | None) -> _Inst:
     return _Inst(
-        s.number, s.due_date, s.principal, s.interest, s.amount, s.penalty_interest, s.late_fees, arrangement_id
+        s,
+        s.number,
+        s.due_date,
+        _fen(s.principal),
+        _fen(s.interest),
+        _fen(s.penalty_interest) if s.penalty_interest else 0,  # charges: only an arrangement's first
+        _fen(s.late_fees) if s.late_fees else 0,
+        arrangement_id,
     )
 
 
@@ -361,7 +408,7 @@ def arrangement_state(arrangement: ArrangementRecord, payments: Iterable[Payment
     return "kept" if paid >= arrangement.total else "active"
 
 
-def _accrue(r: _Replay, first: date, last: date, daily_rate: Decimal) -> None:
+def _accrue(r: _Replay, first: date, last: date) -> None:
     """Penalty interest for the days first..last (inclusive) with no event inside the span."""
     if last < first:
         return
@@ -371,13 +418,13 @@ def _accrue(r: _Replay, first: date, last: date, daily_rate: Decimal) -> None:
         unpaid = i.principal - i.paid_prin
         if unpaid <= 0:
             continue
-        start = max(first, i.penalty_from)
+        start = first if first > i.penalty_from else i.penalty_from
         days = (last - start).days + 1
         if days > 0:
-            i.penalty += days * (unpaid * daily_rate).quantize(CENT, rounding=ROUND_HALF_UP)  # round_fen
+            i.penalty += days * r.daily_penalty(unpaid)
 
 
-def _allocate(r: _Replay, amount: Decimal, day: date) -> None:
+def _allocate(r: _Replay, amount: int, day: date) -> None:
     r.total_paid += amount
     if r.closed_on is not None:
         r.refund += amount
@@ -400,7 +447,20 @@ def _allocate(r: _Replay, amount: Decimal, day: date) -> None:
     for i in active:
         if i.fully_paid_on is not None:  # paid stays paid: no charge accrues on it (see payoff)
             continue
-        if i.outstanding > 0:
+        if (  # i.outstanding > 0, written out
+            i.late_fee
+            + i.cap_fee
+            - i.paid_fee
+            + i.penalty
+            + i.cap_penalty
+            - i.paid_pen
+            + i.interest
+            - i.paid_int
+            - i.forgiven_int
+            + i.principal
+            - i.paid_prin
+            > 0
+        ):
             settled = False
         else:
             i.fully_paid_on = day
@@ -416,27 +476,26 @@ def _replay(
     policy: Policy,
 ) -> _Replay:
     ch = policy.charges
-    daily_rate = ch.penalty_annual_rate(contract.apr) / ch.day_count
-    r = _Replay(insts=[_inst(s, None) for s in contract.schedule])
-    by_day_pay: dict[date, list[PaymentRecord]] = {}
+    r = _Replay(ch.penalty_annual_rate(contract.apr) / ch.day_count, insts=[_inst(s, None) for s in contract.schedule])
+    by_day_pay: dict[date, list[int]] = {}
     for p in payments:
         if p.received_on <= as_of:
-            by_day_pay.setdefault(p.received_on, []).append(p)
+            by_day_pay.setdefault(p.received_on, []).append(_fen(p.amount))
     by_day_arr: dict[date, list[ArrangementRecord]] = {}
     for a in arrangements:
         if a.accepted_on <= as_of:
             by_day_arr.setdefault(a.accepted_on, []).append(a)
+    late_fee_after = timedelta(days=ch.late_fee_at_dpd)
     fee_days: set[date] = set()
     for s in contract.schedule:
-        fee_days.add(s.due_date + timedelta(days=ch.late_fee_at_dpd))
+        fee_days.add(s.due_date + late_fee_after)
     for a in arrangements:
         for s in a.schedule:
-            fee_days.add(s.due_date + timedelta(days=ch.late_fee_at_dpd))
+            fee_days.add(s.due_date + late_fee_after)
     events = sorted(
         d for d in set(by_day_pay) | set(by_day_arr) | fee_days | {as_of} if contract.disbursed_on <= d <= as_of
     )
     grace = timedelta(days=ch.grace_days + 1)
-    late_fee_after = timedelta(days=ch.late_fee_at_dpd)
     for i in r.insts:
         i.penalty_from = i.due + grace
     done = contract.disbursed_on  # charges accrued through this day
@@ -446,7 +505,7 @@ def _replay(
         # rounded daily amount, so exactly the same sums as two calls).
         quiet = day not in by_day_pay and day not in by_day_arr
         if r.closed_on is None:
-            _accrue(r, done + ONE_DAY, day if quiet else day - ONE_DAY, daily_rate)
+            _accrue(r, done + ONE_DAY, day if quiet else day - ONE_DAY)
         for a in by_day_arr.get(day, ()):
             replaced = set(a.replaces)
             for i in r.insts:
@@ -459,15 +518,16 @@ def _replay(
             r.ordered = None
             if r.closed_on is not None and any(i.outstanding > 0 for i in r.active()):
                 r.closed_on = None
-        for p in by_day_pay.get(day, ()):
-            _allocate(r, p.amount, day)
+        for amount in by_day_pay.get(day, ()):
+            _allocate(r, amount, day)
         if r.closed_on is None:
             if day > done and not quiet:
-                _accrue(r, day, day, daily_rate)
+                _accrue(r, day, day)
             fee_due_date = day - late_fee_after  # instalments due then reach late_fee_at_dpd today
             for i in r.insts:
                 if i.due == fee_due_date and not i.replaced and i.late_fee == 0 and i.int_due + i.prin_due > 0:
-                    i.late_fee = ch.late_fee(i.principal + i.interest)
+                    i.late_fee_amount = ch.late_fee(_money(i.principal + i.interest))
+                    i.late_fee = _fen(i.late_fee_amount)
         done = max(done, day)
     return r
 
@@ -479,7 +539,9 @@ def derive_status(
     as_of: date,
     policy: Policy,
 ) -> LoanStatus:
-    """The loan's state at the end of ``as_of`` (see the module docstring for the model)."""
+    """The loan's state at the end of ``as_of`` (see the module docstring for the model).
+
+    Raises InvalidAmount for an amount with more than two decimals (money has two)."""
     payments = tuple(sorted(payments, key=lambda p: p.received_on))
     arrangements = tuple(
         sorted(
@@ -492,8 +554,8 @@ def derive_status(
 
     ordered = sorted(r.insts, key=lambda i: (i.due, i.number))
     views: list[InstalmentStatus] = []
-    o_prin = o_int = o_pen = o_fee = ZERO
-    unpaid_principal = charges = ZERO
+    o_prin = o_int = o_pen = o_fee = 0
+    unpaid_principal = charges = 0
     oldest_unpaid: date | None = None
     next_due: NextDue | None = None
     for i in ordered:
@@ -510,24 +572,25 @@ def derive_status(
             state = "upcoming"
         dpd = (as_of - i.due).days if state == "overdue" else 0
         fee_due, pen_due, int_due, prin_due = i.fee_due, i.pen_due, i.int_due, i.prin_due  # each read once
+        s = i.source
         views.append(
             InstalmentStatus(
                 number=i.number,
                 due_date=i.due,
-                amount=i.amount,
-                principal=i.principal,
-                interest=i.interest,
-                paid=i.paid_fee + i.paid_pen + i.paid_int + i.paid_prin,
+                amount=s.amount,
+                principal=s.principal,
+                interest=s.interest,
+                paid=_money(i.paid_fee + i.paid_pen + i.paid_int + i.paid_prin),
                 state=state,
                 days_past_due=dpd,
-                penalty_interest=i.penalty,
-                late_fee=i.late_fee,
+                penalty_interest=_money(i.penalty),
+                late_fee=i.late_fee_amount,
                 is_arrangement=i.arrangement_id is not None,
                 arrangement_id=i.arrangement_id,
-                outstanding=ZERO if i.replaced else out,
-                unpaid_principal=prin_due,
-                unpaid_interest=int_due,
-                unpaid_charges=fee_due + pen_due,
+                outstanding=ZERO if i.replaced else _money(out),
+                unpaid_principal=_money(prin_due),
+                unpaid_interest=_money(int_due),
+                unpaid_charges=_money(fee_due + pen_due),
                 fully_paid_on=i.fully_paid_on,
             )
         )
@@ -543,8 +606,8 @@ def derive_status(
             if oldest_unpaid is None:
                 oldest_unpaid = i.due
         elif state in ("due", "upcoming") and next_due is None:
-            next_due = NextDue(i.due, out)
-    overdue_total = o_prin + o_int + o_pen + o_fee
+            next_due = NextDue(i.due, _money(out))
+    overdue_total = _money(o_prin + o_int + o_pen + o_fee)
     dpd = (as_of - oldest_unpaid).days if oldest_unpaid is not None else 0
     closed = r.closed_on is not None
     states: dict[str, str] = {}
@@ -564,17 +627,17 @@ def derive_status(
         as_of=as_of,
         days_past_due=dpd,
         bucket=policy.bucket_for(dpd),
-        overdue=Breakdown(o_prin, o_int, o_pen, o_fee, overdue_total),
+        overdue=Breakdown(_money(o_prin), _money(o_int), _money(o_pen), _money(o_fee), overdue_total),
         amount_to_bring_current=overdue_total,
-        payoff_amount=ZERO if closed else r.payoff(as_of),
+        payoff_amount=ZERO if closed else _money(r.payoff(as_of)),
         next_due=next_due,
         instalments=tuple(views),
         closed=closed,
-        refund_owed=r.refund,
+        refund_owed=_money(r.refund),
         arrangement_states=states,
         active_arrangement_id=active_id,
         closed_on=r.closed_on,
-        total_paid=r.total_paid,
-        unpaid_principal=unpaid_principal,
-        charges_outstanding=charges,
+        total_paid=_money(r.total_paid),
+        unpaid_principal=_money(unpaid_principal),
+        charges_outstanding=_money(charges),
     )

@@ -27,7 +27,14 @@ from decimal import Decimal
 from .account import ArrangementRecord, LoanContract, LoanStatus, PaymentRecord, arrangement_state, derive_status
 from .money import ZERO
 from .policy import Policy
-from .relief import PLAN_TYPES, HardshipFacts, ReliefEvaluation, ReliefHistory, evaluate_relief
+from .relief import (
+    PLAN_TYPES,
+    HardshipFacts,
+    ReliefEvaluation,
+    ReliefHistory,
+    evaluate_relief,
+    status_figures,
+)
 
 SIDES = ("current", "candidate")
 AFFORDABILITY_CODES = frozenset({"not_affordable", "no_disposable_income"})
@@ -218,16 +225,26 @@ def evaluate_loan(
         if _same_status_rules(current, candidate)
         else derive_status(loan.contract, loan.payments, loan.arrangements, as_of, candidate)
     )
+    history_now = relief_history(loan.arrangements, current, loan.open_dispute)
+    history_cand = relief_history(loan.arrangements, candidate, loan.open_dispute)
+    # The status's figures for the engine, worked out once when both policies derive the same
+    # status (they depend on the history only through its highest instalment number).
+    figures = None
+    if (
+        status_cand is status_now
+        and history_now.highest_instalment_number == history_cand.highest_instalment_number
+        and not loan.open_dispute
+        and not status_now.closed
+        and status_now.payoff_amount > 0
+    ):
+        figures = status_figures(status_now, as_of, history_now)
+    # The lab prints no comparison with today's schedule and no reason text (the engine makes
+    # a text only when it is read): comparisons=False.
     ev_now = evaluate_relief(
-        loan.contract, status_now, facts, relief_history(loan.arrangements, current, loan.open_dispute), as_of, current
+        loan.contract, status_now, facts, history_now, as_of, current, comparisons=False, figures=figures
     )
     ev_cand = evaluate_relief(
-        loan.contract,
-        status_cand,
-        facts,
-        relief_history(loan.arrangements, candidate, loan.open_dispute),
-        as_of,
-        candidate,
+        loan.contract, status_cand, facts, history_cand, as_of, candidate, comparisons=False, figures=figures
     )
     return LoanOutcome(
         loan_number=loan.contract.loan_number,

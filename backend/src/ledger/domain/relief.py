@@ -63,6 +63,7 @@ the case needs a human (hardship review), as it does when no plan is eligible.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -71,7 +72,7 @@ from functools import lru_cache
 from .account import ArrangementRecord, InstalmentStatus, LoanContract, LoanStatus
 from .money import ZERO, format_money, round_fen
 from .policy import Policy
-from .schedule import ScheduledInstalment, add_months, annuity_payment, build_schedule, period_rate
+from .schedule import ScheduledInstalment, add_months, annuity_payments, build_schedule, period_rate
 
 PLAN_TYPES = ("fee_waiver", "deferral", "term_extension", "reduced_rate", "quarterly", "settlement")
 HARDSHIP_REASONS = (
@@ -120,11 +121,46 @@ class ReliefHistory:
     highest_instalment_number: int = 0  # across all arrangements, broken ones included (they are not in the status)
 
 
-@dataclass(frozen=True)
 class Reason:
-    code: str
-    zh: str
-    en: str
+    """A reason for or against a plan: its code and its text in Chinese and English.
+
+    Texts made from the loan's figures are given as ``make`` (a function returning (zh, en)),
+    run the first time a text is read: the API reads every text, the policy lab only codes
+    (formatting the texts of every reason was a fifth of the lab's work)."""
+
+    __slots__ = ("code", "_zh", "_en", "_make")
+
+    def __init__(self, code: str, zh: str = "", en: str = "", *, make: Callable[[], tuple[str, str]] | None = None):
+        self.code = code
+        self._zh = zh
+        self._en = en
+        self._make = make
+
+    def _texts(self) -> tuple[str, str]:
+        if self._make is not None:
+            self._zh, self._en = self._make()
+            self._make = None
+        return self._zh, self._en
+
+    @property
+    def zh(self) -> str:
+        return self._texts()[0]
+
+    @property
+    def en(self) -> str:
+        return self._texts()[1]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Reason):
+            return NotImplemented
+        return self.code == other.code and self._texts() == other._texts()
+
+    def __hash__(self) -> int:
+        return hash((self.code, *self._texts()))
+
+    def __repr__(self) -> str:
+        zh, en = self._texts()
+        return f"Reason(code={self.code!r}, zh={zh!r}, en={en!r})"
 
 
 @dataclass(frozen=True)
@@ -237,8 +273,9 @@ def _pct(rate: Decimal) -> str:
 
 
 @dataclass(frozen=True)
-class _Facts:
-    """Figures of the status shared by all plans."""
+class StatusFigures:
+    """Figures of the status shared by all plans (and by both policies of the policy lab when
+    they derive the same status: ``status_figures``)."""
 
     dpd: int
     bucket: str
@@ -272,9 +309,9 @@ def _current(unpaid: tuple[InstalmentStatus, ...], as_of: date) -> CurrentSchedu
     )
 
 
-def _facts(status: LoanStatus, as_of: date, history: ReliefHistory) -> _Facts:
+def status_figures(status: LoanStatus, as_of: date, history: ReliefHistory) -> StatusFigures:
     unpaid = tuple(i for i in status.instalments if i.state in ("overdue", "due", "upcoming"))
-    return _Facts(
+    return StatusFigures(
         dpd=status.days_past_due,
         bucket=status.bucket,
         unpaid=unpaid,
@@ -343,7 +380,7 @@ def _waived(late_fees: Decimal, penalty: Decimal, interest: Decimal) -> Waived:
     return Waived(late_fees, penalty, interest, late_fees + penalty + interest)
 
 
-def _compare(offer: OfferTerms, f: _Facts, as_of: date, period_months: int = 1) -> OfferComparison:
+def _compare(offer: OfferTerms, f: StatusFigures, as_of: date, period_months: int = 1) -> OfferComparison:
     """The offer on the basis of today's schedule (see ``OfferComparison``)."""
     cur = f.current
     kept = [i for i in f.unpaid if i.number not in offer.replaces]  # still owed as today (fee waiver)
@@ -372,13 +409,15 @@ def _compare(offer: OfferTerms, f: _Facts, as_of: date, period_months: int = 1) 
     )
 
 
-def _no_holiday(first_due: date, f: _Facts) -> Reason:
+def _no_holiday(first_due: date, f: StatusFigures) -> Reason:
     nxt = f.current.next_instalment_date.isoformat()
     return Reason(
         "no_holiday",
-        f"这个方案的第一笔还款（{first_due.isoformat()}）并不晚于您目前下一期的还款日（{nxt}），对您没有帮助。",
-        f"This plan's first payment ({first_due.isoformat()}) would not come later than your next "
-        f"instalment today ({nxt}), so it would not help you.",
+        make=lambda: (
+            f"这个方案的第一笔还款（{first_due.isoformat()}）并不晚于您目前下一期的还款日（{nxt}），对您没有帮助。",
+            f"This plan's first payment ({first_due.isoformat()}) would not come later than your next "
+            f"instalment today ({nxt}), so it would not help you.",
+        ),
     )
 
 
@@ -400,13 +439,17 @@ def _dpd_max(dpd: int, limit: int) -> tuple[Reason, Reason]:
     return (
         Reason(
             "dpd_within_limit",
-            f"当前逾期{dpd}天，未超过{limit}天的上限。",
-            f"You are {dpd} days past due, within the limit of {limit} days.",
+            make=lambda: (
+                f"当前逾期{dpd}天，未超过{limit}天的上限。",
+                f"You are {dpd} days past due, within the limit of {limit} days.",
+            ),
         ),
         Reason(
             "dpd_too_high",
-            f"当前逾期{dpd}天，超过了该方案{limit}天的上限。",
-            f"You are {dpd} days past due; this plan is for at most {limit} days past due.",
+            make=lambda: (
+                f"当前逾期{dpd}天，超过了该方案{limit}天的上限。",
+                f"You are {dpd} days past due; this plan is for at most {limit} days past due.",
+            ),
         ),
     )
 
@@ -416,13 +459,17 @@ def _dpd_min(dpd: int, limit: int) -> tuple[Reason, Reason]:
     return (
         Reason(
             "dpd_reached",
-            f"当前逾期{dpd}天，达到该方案至少{limit}天的条件。",
-            f"You are {dpd} days past due, at least the {limit} days this plan needs.",
+            make=lambda: (
+                f"当前逾期{dpd}天，达到该方案至少{limit}天的条件。",
+                f"You are {dpd} days past due, at least the {limit} days this plan needs.",
+            ),
         ),
         Reason(
             "dpd_too_low",
-            f"当前逾期{dpd}天，该方案需要逾期至少{limit}天。",
-            f"You are {dpd} days past due; this plan needs at least {limit} days past due.",
+            make=lambda: (
+                f"当前逾期{dpd}天，该方案需要逾期至少{limit}天。",
+                f"You are {dpd} days past due; this plan needs at least {limit} days past due.",
+            ),
         ),
     )
 
@@ -438,19 +485,23 @@ def _restructure_check(rs: _Reasons, history: ReliefHistory, as_of: date, policy
         rs.no.append(
             Reason(
                 "restructure_limit",
-                f"这笔贷款已在{last.isoformat()}办理过一次还款计划调整（即使该计划未能履行也计算在内），"
-                f"{rel.restructure_window_months}个月内最多办理{rel.max_restructures}次，最早可在{nxt.isoformat()}再次申请。",
-                f"A payment plan change was already agreed for this loan on {last.isoformat()} (this counts even "
-                f"if that plan was not kept); at most {rel.max_restructures} is allowed in "
-                f"{rel.restructure_window_months} months, so the next one is possible from {nxt.isoformat()}.",
+                make=lambda: (
+                    f"这笔贷款已在{last.isoformat()}办理过一次还款计划调整（即使该计划未能履行也计算在内），"
+                    f"{rel.restructure_window_months}个月内最多办理{rel.max_restructures}次，最早可在{nxt.isoformat()}再次申请。",
+                    f"A payment plan change was already agreed for this loan on {last.isoformat()} (this counts even "
+                    f"if that plan was not kept); at most {rel.max_restructures} is allowed in "
+                    f"{rel.restructure_window_months} months, so the next one is possible from {nxt.isoformat()}.",
+                ),
             )
         )
         return False
     rs.yes.append(
         Reason(
             "no_recent_restructure",
-            f"过去{rel.restructure_window_months}个月内没有办理过还款计划调整。",
-            f"No payment plan change in the last {rel.restructure_window_months} months.",
+            make=lambda: (
+                f"过去{rel.restructure_window_months}个月内没有办理过还款计划调整。",
+                f"No payment plan change in the last {rel.restructure_window_months} months.",
+            ),
         )
     )
     return True
@@ -462,25 +513,33 @@ def _afford_reasons(
     if disposable <= 0:
         no = Reason(
             "no_disposable_income",
-            f"按您提供的收入和支出，每月没有可用于还款的余额（可支配收入{_m(disposable)}元），无法确定可负担的还款额。",
-            f"With the income and expenses you gave, nothing is left each month (disposable income "
-            f"CNY {_m(disposable)}), so no payment is affordable.",
+            make=lambda: (
+                f"按您提供的收入和支出，每月没有可用于还款的余额（可支配收入{_m(disposable)}元），无法确定可负担的还款额。",
+                f"With the income and expenses you gave, nothing is left each month (disposable income "
+                f"CNY {_m(disposable)}), so no payment is affordable.",
+            ),
         )
     else:
         no = Reason(
             "not_affordable",
-            f"{what_zh}{_m(payment)}元，超过了可负担上限{_m(limit)}元。",
-            f"{what_en} CNY {_m(payment)} is more than the affordable limit of CNY {_m(limit)}.",
+            make=lambda: (
+                f"{what_zh}{_m(payment)}元，超过了可负担上限{_m(limit)}元。",
+                f"{what_en} CNY {_m(payment)} is more than the affordable limit of CNY {_m(limit)}.",
+            ),
         )
     yes = Reason(
         "affordable",
-        f"{what_zh}{_m(payment)}元，不超过可负担上限{_m(limit)}元。",
-        f"{what_en} CNY {_m(payment)} is within the affordable limit of CNY {_m(limit)}.",
+        make=lambda: (
+            f"{what_zh}{_m(payment)}元，不超过可负担上限{_m(limit)}元。",
+            f"{what_en} CNY {_m(payment)} is within the affordable limit of CNY {_m(limit)}.",
+        ),
     )
     return yes, no
 
 
-def _fee_waiver(f: _Facts, history: ReliefHistory, disposable: Decimal, as_of: date, policy: Policy) -> PlanDecision:
+def _fee_waiver(
+    f: StatusFigures, history: ReliefHistory, disposable: Decimal, as_of: date, policy: Policy
+) -> PlanDecision:
     rule = policy.plans.fee_waiver
     rs = _Reasons()
     ok = rs.check(f.dpd >= rule.min_dpd, *_dpd_min(f.dpd, rule.min_dpd))
@@ -490,17 +549,21 @@ def _fee_waiver(f: _Facts, history: ReliefHistory, disposable: Decimal, as_of: d
         rs.no.append(
             Reason(
                 "recent_fee_waiver",
-                f"这笔贷款已在{recent[-1].isoformat()}减免过费用，{rule.lookback_months}个月内只能减免一次。",
-                f"Fees on this loan were already waived on {recent[-1].isoformat()}; this is possible "
-                f"once in {rule.lookback_months} months.",
+                make=lambda: (
+                    f"这笔贷款已在{recent[-1].isoformat()}减免过费用，{rule.lookback_months}个月内只能减免一次。",
+                    f"Fees on this loan were already waived on {recent[-1].isoformat()}; this is possible "
+                    f"once in {rule.lookback_months} months.",
+                ),
             )
         )
     else:
         rs.yes.append(
             Reason(
                 "no_recent_fee_waiver",
-                f"过去{rule.lookback_months}个月内没有减免过费用。",
-                f"No fees waived in the last {rule.lookback_months} months.",
+                make=lambda: (
+                    f"过去{rule.lookback_months}个月内没有减免过费用。",
+                    f"No fees waived in the last {rule.lookback_months} months.",
+                ),
             )
         )
     if f.dpd >= rule.min_dpd:
@@ -509,8 +572,10 @@ def _fee_waiver(f: _Facts, history: ReliefHistory, disposable: Decimal, as_of: d
                 f.penalty + f.late_fees > 0,
                 Reason(
                     "charges_to_waive",
-                    f"目前有罚息{_m(f.penalty)}元、违约金{_m(f.late_fees)}元。",
-                    f"There is CNY {_m(f.penalty)} penalty interest and CNY {_m(f.late_fees)} in late fees.",
+                    make=lambda: (
+                        f"目前有罚息{_m(f.penalty)}元、违约金{_m(f.late_fees)}元。",
+                        f"There is CNY {_m(f.penalty)} penalty interest and CNY {_m(f.late_fees)} in late fees.",
+                    ),
                 ),
                 Reason(
                     "no_charges", "目前没有罚息或违约金可以减免。", "There is no penalty interest or late fee to waive."
@@ -545,10 +610,12 @@ def _fee_waiver(f: _Facts, history: ReliefHistory, disposable: Decimal, as_of: d
     rs.yes.append(
         Reason(
             "fee_waiver_terms",
-            f"如在{rule.pay_within_days}天内还清其余逾期款项{_m(inst.amount)}元，可减免违约金{_m(w_fee)}元和罚息{_m(w_pen)}元。",
-            f"If you pay the rest of the overdue amount, CNY {_m(inst.amount)}, within "
-            f"{rule.pay_within_days} days, CNY {_m(w_fee)} in late fees and CNY {_m(w_pen)} penalty "
-            f"interest are waived.",
+            make=lambda: (
+                f"如在{rule.pay_within_days}天内还清其余逾期款项{_m(inst.amount)}元，可减免违约金{_m(w_fee)}元和罚息{_m(w_pen)}元。",
+                f"If you pay the rest of the overdue amount, CNY {_m(inst.amount)}, within "
+                f"{rule.pay_within_days} days, CNY {_m(w_fee)} in late fees and CNY {_m(w_pen)} penalty "
+                f"interest are waived.",
+            ),
         )
     )
     offer = _offer(
@@ -562,10 +629,10 @@ def _fee_waiver(f: _Facts, history: ReliefHistory, disposable: Decimal, as_of: d
         ZERO,
         valid_days=rule.pay_within_days,
     )
-    return PlanDecision("fee_waiver", True, rs.all(), offer, _compare(offer, f, as_of))
+    return PlanDecision("fee_waiver", True, rs.all(), offer)
 
 
-def _settlement(f: _Facts, disposable: Decimal, as_of: date, policy: Policy) -> PlanDecision:
+def _settlement(f: StatusFigures, disposable: Decimal, as_of: date, policy: Policy) -> PlanDecision:
     rule = policy.plans.settlement
     rs = _Reasons()
     if not rs.check(f.dpd >= rule.min_dpd, *_dpd_min(f.dpd, rule.min_dpd)):
@@ -576,9 +643,11 @@ def _settlement(f: _Facts, disposable: Decimal, as_of: date, policy: Policy) -> 
         rs.no.append(
             Reason(
                 "no_saving",
-                f"一次性结清需要{_m(amount)}元，并不少于按目前计划还清的{_m(f.current.total_to_repay)}元，这个方案对您没有帮助。",
-                f"Settling would take CNY {_m(amount)}, no less than the CNY {_m(f.current.total_to_repay)} "
-                f"your current schedule asks in all, so this plan would not help you.",
+                make=lambda: (
+                    f"一次性结清需要{_m(amount)}元，并不少于按目前计划还清的{_m(f.current.total_to_repay)}元，这个方案对您没有帮助。",
+                    f"Settling would take CNY {_m(amount)}, no less than the CNY {_m(f.current.total_to_repay)} "
+                    f"your current schedule asks in all, so this plan would not help you.",
+                ),
             )
         )
         return PlanDecision("settlement", False, rs.all(), None)
@@ -589,9 +658,11 @@ def _settlement(f: _Facts, disposable: Decimal, as_of: date, policy: Policy) -> 
     rs.yes.append(
         Reason(
             "settlement_terms",
-            f"在{rule.pay_within_days}天内一次性还款{_m(amount)}元即可结清贷款，其余{_m(waived.total)}元全部减免。",
-            f"One payment of CNY {_m(amount)} within {rule.pay_within_days} days closes the loan; "
-            f"the other CNY {_m(waived.total)} is waived.",
+            make=lambda: (
+                f"在{rule.pay_within_days}天内一次性还款{_m(amount)}元即可结清贷款，其余{_m(waived.total)}元全部减免。",
+                f"One payment of CNY {_m(amount)} within {rule.pay_within_days} days closes the loan; "
+                f"the other CNY {_m(waived.total)} is waived.",
+            ),
         )
     )
     offer = _offer(
@@ -605,28 +676,31 @@ def _settlement(f: _Facts, disposable: Decimal, as_of: date, policy: Policy) -> 
         ZERO,
         valid_days=rule.pay_within_days,
     )
-    return PlanDecision("settlement", True, rs.all(), offer, _compare(offer, f, as_of))
+    return PlanDecision("settlement", True, rs.all(), offer)
 
 
 def _search_extension(
     balance: Decimal,
     apr: Decimal,
-    f: _Facts,
+    f: StatusFigures,
     extensions: range,
     cap: Decimal,
     as_of: date,
 ) -> tuple[tuple[ScheduledInstalment, ...] | None, Decimal]:
     """The smallest extension whose every payment is at most ``cap``: (schedule, its largest
     payment), or (None, the payment over the longest extension tried)."""
-    r = period_rate(apr)
+    payment = annuity_payments(balance, period_rate(apr))
+    if cap <= 0:  # nothing is at most cap: only the payment over the longest extension matters
+        longest = [ext for ext in extensions if f.remaining_term + ext >= 1][-1:]
+        return None, payment(f.remaining_term + longest[0]) if longest else balance
     best = None
     for ext in extensions:
         n = f.remaining_term + ext
         if n < 1:
             continue
-        a = annuity_payment(balance, r, n)
+        a = payment(n)
         best = a
-        if cap > 0 and a <= cap:
+        if a <= cap:
             sched = build_schedule(balance, apr, n, as_of, first_number=f.first_number)
             largest = max(i.amount for i in sched)
             if largest <= cap:
@@ -634,25 +708,29 @@ def _search_extension(
     return None, best if best is not None else balance
 
 
-def _lower_payment_reasons(payment: Decimal, f: _Facts, longest: int) -> tuple[Reason, Reason]:
+def _lower_payment_reasons(payment: Decimal, f: StatusFigures, longest: int) -> tuple[Reason, Reason]:
     now = f.current.payment_amount
     yes = Reason(
         "lower_payment",
-        f"每月还款{_m(payment)}元，低于您目前每期的{_m(now)}元。",
-        f"The monthly payment of CNY {_m(payment)} is below your current instalment of CNY {_m(now)}.",
+        make=lambda: (
+            f"每月还款{_m(payment)}元，低于您目前每期的{_m(now)}元。",
+            f"The monthly payment of CNY {_m(payment)} is below your current instalment of CNY {_m(now)}.",
+        ),
     )
     no = Reason(
         "no_lower_payment",
-        f"即使分到政策允许的最长{longest}期，每月还款{_m(payment)}元也不低于您目前每期的{_m(now)}元，这个方案对您没有帮助。",
-        f"Even over the longest term allowed ({longest} payments), the monthly payment of CNY {_m(payment)} "
-        f"would not be below your current instalment of CNY {_m(now)}, so this plan would not help you.",
+        make=lambda: (
+            f"即使分到政策允许的最长{longest}期，每月还款{_m(payment)}元也不低于您目前每期的{_m(now)}元，这个方案对您没有帮助。",
+            f"Even over the longest term allowed ({longest} payments), the monthly payment of CNY {_m(payment)} "
+            f"would not be below your current instalment of CNY {_m(now)}, so this plan would not help you.",
+        ),
     )
     return yes, no
 
 
 def _term_plan(
     plan: str,
-    f: _Facts,
+    f: StatusFigures,
     contract: LoanContract,
     facts: HardshipFacts,
     history: ReliefHistory,
@@ -695,8 +773,11 @@ def _term_plan(
         rs.no.append(
             Reason(
                 "no_extension_possible",
-                f"这笔贷款的期限已经是政策允许的最长{max_total}个月，不能再延长。",
-                f"This loan already runs for the longest term allowed ({max_total} months), so it cannot be extended.",
+                make=lambda: (
+                    f"这笔贷款的期限已经是政策允许的最长{max_total}个月，不能再延长。",
+                    f"This loan already runs for the longest term allowed ({max_total} months), "
+                    "so it cannot be extended.",
+                ),
             )
         )
     if plan == "reduced_rate" and apr >= contract.apr:
@@ -704,9 +785,11 @@ def _term_plan(
         rs.no.append(
             Reason(
                 "no_lower_rate",
-                f"按政策可给的利率{_pct(apr)}并不低于您目前的利率{_pct(contract.apr)}，这个方案对您没有帮助。",
-                f"The rate the policy allows, {_pct(apr)}, is not below your current rate of "
-                f"{_pct(contract.apr)}, so this plan would not help you.",
+                make=lambda: (
+                    f"按政策可给的利率{_pct(apr)}并不低于您目前的利率{_pct(contract.apr)}，这个方案对您没有帮助。",
+                    f"The rate the policy allows, {_pct(apr)}, is not below your current rate of "
+                    f"{_pct(contract.apr)}, so this plan would not help you.",
+                ),
             )
         )
     if not ok:
@@ -732,11 +815,13 @@ def _term_plan(
     rs.yes.append(
         Reason(
             f"{plan}_terms",
-            f"剩余{_m(balance)}元分{len(sched)}期按年利率{_pct(apr)}重新计算，每月还款约{_m(sched[0].amount)}元"
-            f"（期限延长{ext}个月），已产生的罚息和违约金全部减免。",
-            f"The remaining CNY {_m(balance)} is spread over {len(sched)} monthly payments of about "
-            f"CNY {_m(sched[0].amount)} at {_pct(apr)} a year (term extended by {ext} months); "
-            f"penalty interest and late fees so far are waived.",
+            make=lambda: (
+                f"剩余{_m(balance)}元分{len(sched)}期按年利率{_pct(apr)}重新计算，每月还款约{_m(sched[0].amount)}元"
+                f"（期限延长{ext}个月），已产生的罚息和违约金全部减免。",
+                f"The remaining CNY {_m(balance)} is spread over {len(sched)} monthly payments of about "
+                f"CNY {_m(sched[0].amount)} at {_pct(apr)} a year (term extended by {ext} months); "
+                f"penalty interest and late fees so far are waived.",
+            ),
         )
     )
     offer = _offer(
@@ -749,11 +834,11 @@ def _term_plan(
         tuple(i.number for i in f.unpaid),
         apr,
     )
-    return PlanDecision(plan, True, rs.all(), offer, _compare(offer, f, as_of))
+    return PlanDecision(plan, True, rs.all(), offer)
 
 
 def _deferral(
-    f: _Facts,
+    f: StatusFigures,
     contract: LoanContract,
     facts: HardshipFacts,
     history: ReliefHistory,
@@ -797,11 +882,13 @@ def _deferral(
     rs.yes.append(
         Reason(
             "deferral_terms",
-            f"暂停还款{holiday}个月，之后剩余{_m(balance)}元分{n}期按原利率还款：第一期{_m(sched[0].amount)}元"
-            f"（含已产生的罚息和违约金{_m(f.penalty + f.late_fees)}元），之后每月约{_m(regular)}元。",
-            f"No payments for {holiday} month(s); then the remaining CNY {_m(balance)} is paid in {n} "
-            f"monthly payments at the contract rate: the first CNY {_m(sched[0].amount)} (with the charges so far, "
-            f"CNY {_m(f.penalty + f.late_fees)}), then about CNY {_m(regular)} a month.",
+            make=lambda: (
+                f"暂停还款{holiday}个月，之后剩余{_m(balance)}元分{n}期按原利率还款：第一期{_m(sched[0].amount)}元"
+                f"（含已产生的罚息和违约金{_m(f.penalty + f.late_fees)}元），之后每月约{_m(regular)}元。",
+                f"No payments for {holiday} month(s); then the remaining CNY {_m(balance)} is paid in {n} "
+                f"monthly payments at the contract rate: the first CNY {_m(sched[0].amount)} (with the charges so far, "
+                f"CNY {_m(f.penalty + f.late_fees)}), then about CNY {_m(regular)} a month.",
+            ),
         )
     )
     offer = _offer(
@@ -815,11 +902,11 @@ def _deferral(
         contract.apr,
         holiday=holiday,
     )
-    return PlanDecision("deferral", True, rs.all(), offer, _compare(offer, f, as_of))
+    return PlanDecision("deferral", True, rs.all(), offer)
 
 
 def _quarterly(
-    f: _Facts,
+    f: StatusFigures,
     contract: LoanContract,
     facts: HardshipFacts,
     history: ReliefHistory,
@@ -865,11 +952,13 @@ def _quarterly(
     rs.yes.append(
         Reason(
             "quarterly_terms",
-            f"剩余{_m(balance)}元改为每{months}个月还一次，共{quarters}次：第一次{_m(sched[0].amount)}元"
-            f"（含已产生的罚息和违约金{_m(f.penalty + f.late_fees)}元），之后每次约{_m(regular)}元。",
-            f"The remaining CNY {_m(balance)} is paid every {months} months in {quarters} payments: the first "
-            f"CNY {_m(sched[0].amount)} (with the charges so far, CNY {_m(f.penalty + f.late_fees)}), then about "
-            f"CNY {_m(regular)} each.",
+            make=lambda: (
+                f"剩余{_m(balance)}元改为每{months}个月还一次，共{quarters}次：第一次{_m(sched[0].amount)}元"
+                f"（含已产生的罚息和违约金{_m(f.penalty + f.late_fees)}元），之后每次约{_m(regular)}元。",
+                f"The remaining CNY {_m(balance)} is paid every {months} months in {quarters} payments: the first "
+                f"CNY {_m(sched[0].amount)} (with the charges so far, CNY {_m(f.penalty + f.late_fees)}), then about "
+                f"CNY {_m(regular)} each.",
+            ),
         )
     )
     offer = _offer(
@@ -882,7 +971,7 @@ def _quarterly(
         tuple(i.number for i in f.unpaid),
         contract.apr,
     )
-    return PlanDecision("quarterly", True, rs.all(), offer, _compare(offer, f, as_of, rule.period_months))
+    return PlanDecision("quarterly", True, rs.all(), offer)
 
 
 def evaluate_relief(
@@ -892,8 +981,13 @@ def evaluate_relief(
     history: ReliefHistory,
     as_of: date,
     policy: Policy,
+    *,
+    comparisons: bool = True,
+    figures: StatusFigures | None = None,
 ) -> ReliefEvaluation:
-    """Every plan with eligible yes/no, reasons (zh + en) and, when eligible, its offer terms."""
+    """Every plan with eligible yes/no, reasons (zh + en) and, when eligible, its offer terms
+    and (``comparisons``) its comparison with today's schedule. ``figures``: the status's
+    ``status_figures`` when the caller has them already (the same status and history)."""
     disposable = facts.disposable_income
     limit = round_fen(disposable * policy.relief.affordability_ratio) if disposable > 0 else ZERO
     if history.open_dispute:
@@ -907,7 +1001,7 @@ def evaluate_relief(
     if status.closed or status.payoff_amount <= 0:
         r = Reason("nothing_owed", "这笔贷款目前没有欠款。", "Nothing is owed on this loan.")
         return ReliefEvaluation(disposable, limit, False, tuple(PlanDecision(t, False, (r,), None) for t in PLAN_TYPES))
-    f = _facts(status, as_of, history)
+    f = status_figures(status, as_of, history) if figures is None else figures
     plans = (
         _fee_waiver(f, history, disposable, as_of, policy),
         _deferral(f, contract, facts, history, disposable, limit, as_of, policy),
@@ -916,6 +1010,16 @@ def evaluate_relief(
         _quarterly(f, contract, facts, history, disposable, as_of, policy),
         _settlement(f, disposable, as_of, policy),
     )
+    if comparisons:
+        period = policy.plans.quarterly.period_months
+        plans = tuple(
+            p
+            if p.offer is None
+            else dataclasses.replace(
+                p, comparison=_compare(p.offer, f, as_of, period if p.plan_type == "quarterly" else 1)
+            )
+            for p in plans
+        )
     review: list[Reason] = []
     if disposable <= 0:
         review.append(

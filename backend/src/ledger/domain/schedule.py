@@ -14,6 +14,7 @@ nominal, not effective).
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, localcontext
@@ -68,6 +69,15 @@ def annuity_payment(principal: Decimal, monthly_rate: Decimal, n: int) -> Decima
     if isinstance(principal, float) or isinstance(monthly_rate, float):
         return _annuity_payment(principal, monthly_rate, n)
     return _annuity_cached(str(principal), str(monthly_rate), n)
+
+
+def annuity_payments(principal: Decimal, monthly_rate: Decimal) -> Callable[[int], Decimal]:
+    """``annuity_payment(principal, monthly_rate, n)`` as a function of n (the amounts' cache
+    keys made once: the relief engine tries one balance over many terms)."""
+    if isinstance(principal, float) or isinstance(monthly_rate, float):
+        return lambda n: _annuity_payment(principal, monthly_rate, n)
+    p, r = str(principal), str(monthly_rate)
+    return lambda n: _annuity_cached(p, r, n)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
