@@ -139,6 +139,8 @@ class DeskPlanCard(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (CheckConstraint("status IN ('sent', 'accepted')", name="status_known"),)
+
+
 class CsatRating(Base):
     """The rating a web borrower was asked for when the conversation ended (the bot said
     goodbye, or an agent closed it): a row when asked, its score once given (gateway/csat.py)."""

@@ -116,6 +116,7 @@ class LedgerAccounts(_ThroughTheDoor):
         return await self.door.record_payment_trace(
             await self.ledger_conversation_ids(conversation_id), agent, loan_number, paid_on, amount, reference, channel
         )
+
     async def stop_reply(
         self, conversation_id: str, text: str, reminder_ref: str | None, channel: str
     ) -> dict[str, Any] | None:

@@ -130,7 +130,12 @@ def test_csat_is_the_average_of_the_rated_and_how_many_rated():
     by_period = {p["period"]: (p["csat_average"], p["csat_count"]) for p in figures["periods"]}
     assert by_period == {"2026-11-02": (4.5, 2), "2026-11-03": (2.0, 1), "2026-11-04": (None, 0)}
     rated = [(r["period"], r["language"], r["csat_average"]) for r in figures["rows"]]
-    assert rated == [("2026-11-02", "zh", 4.5), ("2026-11-03", "en", 2.0), ("2026-11-03", "zh", None), ("2026-11-04", "zh", None)]
+    assert rated == [
+        ("2026-11-02", "zh", 4.5),
+        ("2026-11-03", "en", 2.0),
+        ("2026-11-03", "zh", None),
+        ("2026-11-04", "zh", None),
+    ]
     assert "csat" in DEFINITIONS
     nobody = overview([row(2), row(3)], days)
     assert (nobody["total"]["csat_average"], nobody["total"]["csat_count"]) == (None, 0)

@@ -9,7 +9,15 @@ from sqlalchemy import Column, Integer, MetaData, Table, create_engine
 from gateway.db import Base
 from ledger.cli import migrate
 
-GATEWAY_TABLES = {"conversations", "messages", "agents", "agent_sessions", "desk_reads", "desk_plan_cards", "csat_ratings"}
+GATEWAY_TABLES = {
+    "conversations",
+    "messages",
+    "agents",
+    "agent_sessions",
+    "desk_reads",
+    "desk_plan_cards",
+    "csat_ratings",
+}
 
 
 def _gateway_only(obj, name, type_, reflected, compare_to) -> bool:

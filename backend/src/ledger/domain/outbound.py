@@ -122,5 +122,12 @@ def stop_reply_language(text: str) -> str | None:
 
 
 __all__ = [
-    "REFUSED", "STOP_WORDS", "Decision", "QueuedContact", "RetryRules", "decide", "stop_reply_language", "stop_word",
+    "REFUSED",
+    "STOP_WORDS",
+    "Decision",
+    "QueuedContact",
+    "RetryRules",
+    "decide",
+    "stop_reply_language",
+    "stop_word",
 ]
