@@ -381,3 +381,17 @@ def test_ledger_bind_channel_binds_and_names_bad_input(database_url):
             await engine.dispose()
 
     assert asyncio.run(bindings()) == []
+
+
+def test_ledger_outbound_stops_on_a_bad_chat_configuration_naming_the_variable(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}", "ID_HASH_SALT": SALT}
+    for extra, key in (
+        ({"LEDGER_TELEGRAM_BOT_TOKEN": "not-a-token"}, "LEDGER_TELEGRAM_BOT_TOKEN"),
+        ({"LEDGER_WECHAT_APP_ID": "wx1", "LEDGER_WECHAT_APP_SECRET": "s"}, "LEDGER_WECHAT_TEMPLATE_ID"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "ledger.cli", "outbound", "--at", AT, "--out", str(tmp_path)],
+            env={**env, **extra}, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 2 and key in result.stderr, result.stderr[-2000:]
+        assert "Traceback" not in result.stderr
