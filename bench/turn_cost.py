@@ -31,7 +31,8 @@ Measured, in order:
    times.
 
 --only picks some of the three parts (throughput,session,gateway). --db pg puts the ledger and the
-gateway on PostgreSQL (the database BENCH_DB, default huanxin_bench, dropped and created again).
+gateway on PostgreSQL (the database TURN_COST_DB, default huanxin_bench_turns, dropped and created
+again).
 
 Not a test: it asserts nothing. Logs and databases go to var/bench-turn-cost/.
 """
@@ -532,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         "--db",
         choices=("sqlite", "pg"),
         default="sqlite",
-        help="the ledger's and gateway's database: a fresh SQLite file (default), or BENCH_DB on PostgreSQL recreated",
+        help="the ledger's and gateway's database: a fresh SQLite file (default), or TURN_COST_DB on PostgreSQL",
     )
     parser.add_argument(
         "--gateway-from",
@@ -560,8 +561,9 @@ def main(argv: list[str] | None = None) -> int:
     WORK.mkdir(parents=True)
     env = project_env()
     if args.db == "pg":
-        benchlib.recreate_database()
-        env["DATABASE_URL"] = benchlib.database_url()
+        database = os.environ.get("TURN_COST_DB", "huanxin_bench_turns")
+        benchlib.empty_database(database)  # migrated and seeded below
+        env["DATABASE_URL"] = benchlib.database_url(database)
     ledger_bin = str(BACKEND / ".venv/bin/ledger")
     for step in ("migrate", "seed-demo"):
         subprocess.run([ledger_bin, step], cwd=BACKEND, env=env, check=True, capture_output=True)
