@@ -83,14 +83,19 @@ async def _admin(sql: str) -> None:
         await conn.close()
 
 
-def recreate_database() -> None:
-    """Drop and create BENCH_DB, then apply the migrations (`ledger migrate`)."""
+def empty_database(name: str) -> None:
+    """Drop and create the PostgreSQL database ``name`` (empty, not migrated)."""
     import asyncio
 
-    if not BENCH_DB.replace("_", "").isalnum():
-        raise SystemExit(f"refusing odd database name {BENCH_DB!r}")
-    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-    asyncio.run(_admin(f'CREATE DATABASE "{BENCH_DB}"'))
+    if not name.replace("_", "").isalnum():
+        raise SystemExit(f"refusing odd database name {name!r}")
+    asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+
+
+def recreate_database() -> None:
+    """Drop and create BENCH_DB, then apply the migrations (`ledger migrate`)."""
+    empty_database(BENCH_DB)
     run_ledger("migrate")
 
 

@@ -2,9 +2,10 @@
 how a turn's latency grows with the length of a session. Everything printed comes from one run.
 
     backend/.venv/bin/python bench/turn_cost.py [--window 15] [--rounds 2] [--session-turns 260]
-        [--gateway-turns 200] [--variant NAME:KEY=VALUE[,KEY=VALUE...]]
+        [--gateway-turns 200] [--variant NAME:KEY=VALUE[,KEY=VALUE...]] [--port-base 22000] [--db pg]
 
-It starts what it measures on ports 22xxx (nothing else may use them) and stops it at the end:
+It starts what it measures on ports 22000-22499 (--port-base moves them; nothing else may use
+them) and stops it at the end:
 - the project: a fresh SQLite ledger (migrated, demo portfolio), the action server and Rasa with
   the model scripts/train.sh gives (trained when config, domain or data changed);
 - the minimal bot of bench/minimal_bot/ (Rasa 3.6.21, the project's bot/config.yml, one custom
@@ -29,7 +30,9 @@ Measured, in order:
    the gateway of that checkout too (its backend/src first on PYTHONPATH), alternated --rounds
    times.
 
---only picks some of the three parts (throughput,session,gateway).
+--only picks some of the three parts (throughput,session,gateway). --db pg puts the ledger and the
+gateway on PostgreSQL (the database TURN_COST_DB, default huanxin_bench_turns, dropped and created
+again).
 
 Not a test: it asserts nothing. Logs and databases go to var/bench-turn-cost/.
 """
@@ -64,16 +67,26 @@ MINIMAL = REPO / "bench" / "minimal_bot"
 WORK = REPO / "var" / "bench-turn-cost"
 MINIMAL_MODELS = REPO / "var" / "bench-minimal-models"
 
-PORTS = {
-    "ledger": 22080,
-    "actions": 22055,
-    "rasa": 22005,
-    "gateway": 22091,
-    "stub_rasa": 22791,
-    "minimal_rasa": 22605,
-    "minimal_actions": 22655,
+PORT_BASE = 22000  # --port-base: every port below is the base plus its offset, all under base + 500
+PORT_OFFSETS = {
+    "ledger": 80,
+    "actions": 55,
+    "rasa": 5,
+    "gateway": 91,
+    "stub_rasa": 291,
+    "minimal_rasa": 105,
+    "minimal_actions": 155,
 }
-VARIANT_PORT_BASE = 22705  # --variant Rasa instances: 22705, 22706, ...
+VARIANT_PORT_OFFSET = 205  # --variant Rasa instances: base + 205, base + 206, ...
+PORTS = {name: PORT_BASE + offset for name, offset in PORT_OFFSETS.items()}
+
+
+def use_port_base(base: int) -> None:
+    """Move every port of the run to ``base`` + its offset (other jobs on the machine use 22xxx)."""
+    global PORT_BASE
+    PORT_BASE = base
+    PORTS.update({name: base + offset for name, offset in PORT_OFFSETS.items()})
+
 
 # The long session after verification: questions that keep the conversation with the bot.
 SESSION_LOOP = ["罚息是怎么算的", "不还会影响征信吗", "现在怎么还款", "我欠了多少钱？", "谢谢"]
@@ -515,6 +528,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--session-turns", type=int, default=260)
     parser.add_argument("--gateway-turns", type=int, default=200)
     parser.add_argument("--variant", type=parse_variant, action="append", default=[])
+    parser.add_argument("--port-base", type=int, default=PORT_BASE, help="ports used: this base + 0..499 (22000)")
+    parser.add_argument(
+        "--db",
+        choices=("sqlite", "pg"),
+        default="sqlite",
+        help="the ledger's and gateway's database: a fresh SQLite file (default), or TURN_COST_DB on PostgreSQL",
+    )
     parser.add_argument(
         "--gateway-from",
         metavar="CHECKOUT",
@@ -527,6 +547,7 @@ def main(argv: list[str] | None = None) -> int:
         help="some of throughput,session,gateway (all three)",
     )
     args = parser.parse_args(argv)
+    use_port_base(args.port_base)
     if not args.only or args.only - {"throughput", "session", "gateway"}:
         parser.error("--only takes some of throughput,session,gateway")
     needs_rasa = bool(args.only & {"throughput", "session"})
@@ -539,6 +560,10 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
     env = project_env()
+    if args.db == "pg":
+        database = os.environ.get("TURN_COST_DB", "huanxin_bench_turns")
+        benchlib.empty_database(database)  # migrated and seeded below
+        env["DATABASE_URL"] = benchlib.database_url(database)
     ledger_bin = str(BACKEND / ".venv/bin/ledger")
     for step in ("migrate", "seed-demo"):
         subprocess.run([ledger_bin, step], cwd=BACKEND, env=env, check=True, capture_output=True)
@@ -597,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     extra: list[tuple[str, Proc]] = []
     for i, (name, variant_env) in enumerate(args.variant):
-        port = VARIANT_PORT_BASE + i
+        port = PORT_BASE + VARIANT_PORT_OFFSET + i
         extra.append((name, rasa_proc(f"rasa-{name}", model, port, {**project_rasa_env, **variant_env}, BOT)))
     everything = [p for k, p in procs.items() if k != "gateway"] + [p for _, p in extra] if needs_rasa else []
     try:

@@ -47,6 +47,7 @@ from .locks import ConversationLocks
 from .rasa import BotTurn, RasaPool, RasaUnavailable, as_text, system_metadata
 from .ratelimit import Limits, LimitSpec
 from .texts import text as t
+from .turn_sql import TurnStore, TurnTransaction
 
 log = logging.getLogger("gateway.conversations")
 
@@ -209,6 +210,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def offered_buttons(recent: list[tuple[str, Any]]) -> list[dict[str, Any]] | None:
+    """The buttons on offer, from the (sender, buttons) of the last bot and borrower messages the
+    borrower sees, newest first: the bot's last buttons, unless the borrower wrote since."""
+    for sender, buttons in recent:
+        if sender == "borrower":
+            return None
+        if buttons:
+            return cast(list[dict[str, Any]], buttons)
+    return None
+
+
 @dataclass
 class TurnResult:
     """The outcome of one borrower message: its seq and the borrower-visible messages after it."""
@@ -237,12 +249,15 @@ class ConversationService:
         events: EventSink | None = None,
         guard: Rules | None = None,
         canned: CannedReplies | None = None,
+        turns: TurnStore | None = None,
     ) -> None:
         self.guard = guard
         self.canned = canned or CannedReplies(
             ()
         )  # the compliance rules an agent's reply is checked against (None: unchecked)
         self.sessions = sessions
+        # a borrower turn's two transactions, on the driver itself (turn_sql; issue 11)
+        self.turns = turns if turns is not None else TurnStore.for_engine(sessions.kw["bind"])
         self.rasa = rasa
         self.locks = locks
         self.hub = hub
@@ -380,7 +395,7 @@ class ConversationService:
     @staticmethod
     async def _offered_buttons(s: AsyncSession, conversation_id: str) -> list[dict[str, Any]] | None:
         stmt = (
-            select(Message)
+            select(Message.sender, Message.buttons)
             .where(
                 Message.conversation_id == conversation_id,
                 Message.agent_only.is_(False),
@@ -389,12 +404,7 @@ class ConversationService:
             .order_by(Message.seq.desc())
             .limit(10)
         )
-        for message in (await s.execute(stmt)).scalars():
-            if message.sender == "borrower":
-                return None
-            if message.buttons:
-                return message.buttons
-        return None
+        return offered_buttons([(sender, buttons) for sender, buttons in await s.execute(stmt)])
 
     # ---- internals -----------------------------------------------------------------
 
@@ -459,15 +469,24 @@ class ConversationService:
         ).scalar_one()
         for key, value in {"last_seq": last, "updated_at": now, **changes}.items():
             set_committed_value(conv, key, value)
+        rows = self._message_rows(conv, entries, now)
+        for offset, row in enumerate(rows):
+            row["seq"] = last - len(rows) + 1 + offset
+        if rows:
+            await s.execute(insert(cast(Table, Message.__table__)), rows)
+        return [Message(**row) for row in rows]
+
+    @staticmethod
+    def _message_rows(conv: Conversation, entries: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+        """The messages rows of ``entries`` (without their seq), masked as stored."""
         rows = []
-        for offset, entry in enumerate(entries):
+        for entry in entries:
             body = entry["text"]
             if entry["sender"] != "bot":  # the bot's texts are our templates; anything a person typed is masked
                 body = mask_identity_numbers(body) or ""
             rows.append(
                 {
                     "conversation_id": conv.id,
-                    "seq": last - len(entries) + 1 + offset,
                     "sender": entry["sender"],
                     "sender_name": entry.get("sender_name"),
                     "text": body,
@@ -477,8 +496,23 @@ class ConversationService:
                     "created_at": now,
                 }
             )
-        if rows:
-            await s.execute(insert(cast(Table, Message.__table__)), rows)
+        return rows
+
+    async def _append_turn(
+        self, tx: TurnTransaction, conv: Conversation, entries: list[dict[str, Any]], changes: dict[str, Any]
+    ) -> list[Message]:
+        """_append_many as the last statement of a turn's transaction (turn_sql), committed with
+        it: the same UPDATE ... RETURNING and INSERT, the same rows; ``conv`` (not in a session)
+        takes the changes."""
+        if not entries and not changes:
+            return []
+        now = self.clock()
+        rows = self._message_rows(conv, entries, now)
+        last = await tx.append(conv.id, now, changes, rows, and_commit=True)
+        for key, value in {"last_seq": last, "updated_at": now, **changes}.items():
+            setattr(conv, key, value)
+        for offset, row in enumerate(rows):
+            row["seq"] = last - len(rows) + 1 + offset
         return [Message(**row) for row in rows]
 
     async def _load(self, s: AsyncSession, conversation_id: str) -> Conversation:
@@ -602,50 +636,56 @@ class ConversationService:
             raise InvalidInput("client_msg_id must be printable text")
         if (slowed := await self._slow_down(conversation_id, client_token)) is not None:
             return slowed  # over the per-conversation limit: not stored, not routed
+        if not plausible_id(conversation_id):
+            raise NotFound(conversation_id)
         async with self.locks.hold(conversation_id):
-            unanswered: Message | None = None
+            unanswered: int | None = None  # the seq of this message, stored but never answered
             refused = False
-            async with self.sessions() as s, s.begin():
-                conv = await self._load(s, conversation_id)
+            # The turn's statements on the driver (turn_sql): ``conv`` is in no ORM session, so
+            # every column changed here is written by name.
+            async with self.turns.transaction() as tx:
+                conv, existing = await tx.conversation(conversation_id, client_msg_id or None)
+                if conv is None:
+                    raise NotFound(conversation_id)
+                token_hash = conv.client_token_hash
                 if client_token is not None and not self._token_opens(conv, client_token):
                     refused = True  # an idle conversation's dropped token is committed
-                elif client_msg_id:
-                    existing = (
-                        await s.execute(
-                            select(Message).where(
-                                Message.conversation_id == conversation_id, Message.client_msg_id == client_msg_id
-                            )
-                        )
-                    ).scalar_one_or_none()
-                    if existing is not None:
-                        if conv.state != "bot" or await self._answered(s, conv.id, existing.seq):
-                            return TurnResult(borrower_seq=existing.seq, duplicate=True, state=conv.state)
-                        unanswered = existing  # stored, but the turn failed before an answer was stored
+                    if conv.client_token_hash != token_hash:
+                        await tx.update(conv.id, {"client_token_hash": conv.client_token_hash})
+                elif existing is not None:
+                    if conv.state != "bot" or await tx.answered(conv.id, existing):
+                        return TurnResult(borrower_seq=existing, duplicate=True, state=conv.state)
+                    unanswered = existing  # stored, but the turn failed before an answer was stored
                 if unanswered is None and not refused:
-                    button = await self._chosen_button(s, conv.id, payload)
+                    button = await self._chosen_button(tx, conv.id, payload)
+                    changes: dict[str, Any] = {}
                     if self.is_idle(conv):  # a new Rasa sender: the bot forgets what it knew (verification)
-                        conv.rasa_sender_id = secrets.token_hex(16)
+                        changes["rasa_sender_id"] = secrets.token_hex(16)
                     reopened = False
                     if conv.state == "closed":
-                        conv.state, conv.outcome, conv.assigned_agent = "bot", None, None
+                        changes.update(state="bot", outcome=None, assigned_agent=None)
                         reopened = True
                     # What is stored and shown is redacted (a chosen button shows its title); Rasa
                     # still gets the message as typed.
                     shown = button["title"] if button else body
-                    stored_body = redact(shown, identity_answer=conv.awaiting_identity and conv.state == "bot")
-                    conv.awaiting_identity = False
-                    borrower_msg = await self._append(s, conv, "borrower", stored_body, client_msg_id=client_msg_id)
+                    identity_answer = conv.awaiting_identity and changes.get("state", conv.state) == "bot"
+                    stored_body = redact(shown, identity_answer=identity_answer)
+                    if conv.awaiting_identity:
+                        changes["awaiting_identity"] = False
+                    entry = {"sender": "borrower", "text": stored_body, "client_msg_id": client_msg_id}
+                    (borrower_msg,) = await self._append_turn(tx, conv, [entry], changes)
             if refused:
                 raise TokenRefused(conversation_id)
             if unanswered is not None:  # the same message again: its turn now, nothing stored twice
-                borrower_msg, button = unanswered, None
+                borrower_seq, button = unanswered, None
             else:
+                borrower_seq = borrower_msg.seq
                 if reopened:
                     self._publish_state(conv)
                 self._publish(conv, [borrower_msg])
             if conv.state == "agent":
-                return TurnResult(borrower_seq=borrower_msg.seq, state="agent")
-            stopped = await self._stop_reply(conv, body, borrower_msg.seq)
+                return TurnResult(borrower_seq=borrower_seq, state="agent")
+            stopped = await self._stop_reply(conv, body, borrower_seq)
             if stopped is not None:
                 return stopped
             metadata = {"channel": conv.channel, "language": conv.language}
@@ -656,7 +696,7 @@ class ConversationService:
             message = button["payload"] if button else as_text(body)
             replies, conv = await self._bot_turn(conv, message, metadata)
             return TurnResult(
-                borrower_seq=borrower_msg.seq,
+                borrower_seq=borrower_seq,
                 duplicate=unanswered is not None,
                 replies=[message_dict(m) for m in replies],
                 state=conv.state,
@@ -681,24 +721,10 @@ class ConversationService:
         return TurnResult(borrower_seq=borrower_seq, replies=[message_dict(reply)], state=conv.state)
 
     @staticmethod
-    async def _answered(s: AsyncSession, conversation_id: str, seq: int) -> bool:
-        """Whether anything the borrower sees (bot or system message) follows message ``seq``."""
-        later = await s.execute(
-            select(Message.seq)
-            .where(
-                Message.conversation_id == conversation_id,
-                Message.seq > seq,
-                Message.sender.in_(("bot", "system", "agent")),
-                Message.agent_only.is_(False),
-            )
-            .limit(1)
-        )
-        return later.first() is not None
-
-    async def _chosen_button(self, s: AsyncSession, conversation_id: str, payload: str | None) -> dict[str, Any] | None:
+    async def _chosen_button(tx: TurnTransaction, conversation_id: str, payload: str | None) -> dict[str, Any] | None:
         if not payload:
             return None
-        for button in await self._offered_buttons(s, conversation_id) or []:
+        for button in offered_buttons(await tx.recent_messages(conversation_id)) or []:
             if button.get("payload") == payload:
                 return button
         return None
@@ -743,7 +769,7 @@ class ConversationService:
         turn, failure = await self._ask_rasa(conv, message, metadata)
         stored: list[Message] = []
         state_changed = False
-        async with self.sessions() as s, s.begin():
+        async with self.turns.transaction() as tx:
             # The turn's lock is held since the borrower's message was stored, and every change of
             # a conversation takes it: `conv` is as the database has it, bar last_seq, which the
             # append's UPDATE ... RETURNING reads. One UPDATE and one INSERT store the answer.
@@ -771,12 +797,15 @@ class ConversationService:
                     state_changed = True
                     notice = self._handoff_text(language)
                     if not self._assigned_at_once():  # the borrower's place among those waiting
-                        ahead = await self._waiting_count(s, conv.id)
+                        ahead = await tx.waiting_count(conv.id)
                         notice += "\n" + t("queue_position", language, position=str(ahead + 1))
                     entries.append({"sender": "system", "text": notice})
-            stored = await self._append_many(s, conv, entries, **changes)
-            ended = turn is not None and not failure and turn.conversation_ended and conv.state == "bot"
-            csat_asked = ended and await csat.ask(s, conv, "bot_end", self.clock())
+            stored = await self._append_turn(tx, conv, entries, changes)
+        csat_asked = False
+        if turn is not None and not failure and turn.conversation_ended and conv.state == "bot":
+            # Rare (the conversation's end): its own ORM transaction, off the turn's hot path.
+            async with self.sessions() as s, s.begin():
+                csat_asked = await csat.ask(s, conv, "bot_end", self.clock())
         self._publish(conv, stored)
         self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": False, "sender": "bot"})
         if state_changed:
@@ -790,20 +819,6 @@ class ConversationService:
         """Whether a hand-off now is likely to go straight to an agent (auto-assignment on and an
         agent's desk open): then the borrower is told no place in the queue."""
         return self.auto_assignment and self.shift is not None and bool(self.shift.presence.online())
-
-    @staticmethod
-    async def _waiting_count(s: AsyncSession, conversation_id: str) -> int:
-        """The conversations with the desk that nobody has yet, other than this one: those ahead
-        of a conversation handed to the desk now."""
-        return (
-            await s.execute(
-                select(func.count(Conversation.id)).where(
-                    Conversation.state == "agent",
-                    Conversation.assigned_agent.is_(None),
-                    Conversation.id != conversation_id,
-                )
-            )
-        ).scalar_one()
 
     # ---- agent actions -------------------------------------------------------------
 

@@ -46,6 +46,7 @@ from .problems import error_middleware, problem
 from .rasa import RasaPool
 from .ratelimit import Limits, LimitSpec
 from .settings import GatewaySettings
+from .turn_sql import TurnStore
 
 __all__ = ["Overrides", "init_app", "server_options"]
 
@@ -148,6 +149,7 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
             events=events,
             guard=settings.compliance,
             canned=settings.canned,
+            turns=TurnStore.for_engine(engine),
         )
         app[engine_key] = engine
         app[service_key] = service
@@ -159,6 +161,7 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
         if redis is not None:
             await redis.close()
         await events.close()
+        await service.turns.close()
         await engine.dispose()
 
     app.cleanup_ctx.append(resources)
