@@ -138,3 +138,16 @@ async def test_the_rating_reaches_the_facts_through_the_stream(make_gateway, dat
     finally:
         await stream.dispose()
         await engine.dispose()
+
+
+async def test_two_ratings_at_once_store_one_on_postgresql(make_gateway, pg_database_url):
+    """Two taps at the same moment (two tabs): one is stored, the other is told it is rated."""
+    import asyncio
+
+    client = await make_gateway(database_url=pg_database_url)
+    widget = await ended_by_the_bot(client)
+    await widget.wait_for(lambda e: e["type"] == "csat")
+    first, second = await asyncio.gather(rate(client, widget, {"score": 5}), rate(client, widget, {"score": 1}))
+    assert sorted([first.status, second.status]) == [201, 409]
+    stored = await ratings(client)
+    assert len(stored) == 1 and stored[0][2] == (5 if first.status == 201 else 1)
