@@ -3,7 +3,9 @@
 `ingest` stores a batch of events, each once (`event_id` unique: a redelivered or duplicated
 event inserts nothing), then rewrites the facts of every conversation the batch touched from
 all of that conversation's stored events (ledger/domain/conversation_facts.py orders them).
-The facts therefore depend only on which events are stored, not on delivery order.
+The facts therefore depend only on which events are stored, not on delivery order. In the same
+transaction the insights page's per-day rollups move from each conversation's old facts to its
+new ones (ledger/domain/insights_rollup.py); `rebuild_rollups` sums them afresh from the facts.
 
 Several consumers may ingest at once (PostgreSQL): the events are inserted in `event_id` order
 and the facts rows locked in conversation order (no deadlock), and a conversation's facts are
