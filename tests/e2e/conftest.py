@@ -62,6 +62,14 @@ def database_url(rasa_url) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def gateway_url(rasa_url) -> str:
+    port = os.environ.get("GATEWAY_PORT")
+    if not port:
+        pytest.skip("GATEWAY_PORT is not set (scripts/e2e.sh exports the stack's)")
+    return f"http://127.0.0.1:{port}"
+
+
 @pytest.fixture
 def chat(rasa_url, request):
     """A factory of conversations, each with its own sender id; prints the transcripts of a

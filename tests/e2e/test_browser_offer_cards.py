@@ -6,22 +6,12 @@ accepts later in the run). Screenshot in test-artifacts/e2e-browser/."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from stack_helpers.chromium_pages import bot_says, launched_chromium, send
 from stack_helpers.e2e_stack import DEMO, REPO
 
 ARTIFACTS = REPO / "test-artifacts" / "e2e-browser"
 TIMEOUT_MS = 20000  # a turn through gateway, Rasa, action server and ledger
-
-
-@pytest.fixture(scope="module")
-def gateway_url(rasa_url) -> str:
-    port = os.environ.get("GATEWAY_PORT")
-    if not port:
-        pytest.skip("GATEWAY_PORT is not set (scripts/e2e.sh exports the stack's)")
-    return f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

@@ -7,40 +7,19 @@ Screenshots of both pages in test-artifacts/e2e-browser/."""
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import subprocess
-import sys
 
 import pytest
 from stack_helpers.chromium_pages import bot_says, launched_chromium, log_in_to_desk, send
-from stack_helpers.e2e_stack import DEMO, REPO, status_figures
+from stack_helpers.e2e_stack import DEMO, REPO, create_desk_account, status_figures
 
 ARTIFACTS = REPO / "test-artifacts" / "e2e-browser"
 TIMEOUT_MS = 20000  # a turn through gateway, Rasa, action server and ledger
 
 
 @pytest.fixture(scope="module")
-def gateway_url(rasa_url) -> str:
-    port = os.environ.get("GATEWAY_PORT")
-    if not port:
-        pytest.skip("GATEWAY_PORT is not set (scripts/e2e.sh exports the stack's)")
-    return f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture(scope="module")
 def agent(database_url) -> tuple[str, str]:
-    username, password = f"e2e.agent.{secrets.token_hex(3)}", secrets.token_urlsafe(12)
-    env = {**os.environ, "GATEWAY_AGENT_PASSWORD": password, "DATABASE_URL": database_url}
-    subprocess.run(
-        [sys.executable, "-m", "gateway", "create-agent", username, "--role", "agent", "--display-name", "E2E Agent"],
-        cwd=REPO / "backend",
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return username, password
+    return create_desk_account(database_url, "agent", "E2E Agent")
 
 
 @pytest.fixture(scope="module")

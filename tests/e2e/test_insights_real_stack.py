@@ -13,42 +13,21 @@ and after (the web channel, today): the two conversations add exactly their own 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import secrets
-import subprocess
-import sys
 import time
 from typing import Any
 
 import aiohttp
 import pytest
-from stack_helpers.e2e_stack import DEMO, REPO, conversation_facts, http_json
+from stack_helpers.e2e_stack import DEMO, conversation_facts, create_desk_account, http_json
 from stack_helpers.web_chat import WebChat
 
 FACTS_S = 30.0  # the consumer stores a turn's events within about a second; slack for a loaded machine
 
 
 @pytest.fixture(scope="module")
-def gateway_url(rasa_url) -> str:
-    port = os.environ.get("GATEWAY_PORT")
-    if not port:
-        pytest.skip("GATEWAY_PORT is not set (scripts/e2e.sh exports the stack's)")
-    return f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture(scope="module")
 def analyst(database_url) -> tuple[str, str]:
-    username, password = f"e2e.analyst.{secrets.token_hex(3)}", secrets.token_urlsafe(12)
-    env = {**os.environ, "GATEWAY_AGENT_PASSWORD": password, "DATABASE_URL": database_url}
-    subprocess.run(
-        [sys.executable, "-m", "gateway", "create-agent", username, "--role", "analyst", "--display-name", "E2E"],
-        cwd=REPO / "backend",
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return username, password
+    return create_desk_account(database_url, "analyst", "E2E")
 
 
 async def _insights(gateway_url: str, login: tuple[str, str], paths: list[str]) -> list[Any]:

@@ -267,6 +267,17 @@ def ledger_rows(database_url: str, sql: str, **params: Any) -> list[dict]:
     return asyncio.run(run())
 
 
+def create_desk_account(database_url: str, role: str, display_name: str) -> tuple[str, str]:
+    """A new desk account of ``role`` on the stack's database (the gateway's create-agent
+    command): its username and password."""
+    username, password = f"e2e.{role}.{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
+    env = {**os.environ, "GATEWAY_AGENT_PASSWORD": password, "DATABASE_URL": database_url}
+    command = ["-m", "gateway", "create-agent", username, "--role", role, "--display-name", display_name]
+    subprocess.run([str(REPO / "backend" / ".venv" / "bin" / "python"), *command],
+                   cwd=REPO / "backend", env=env, check=True, capture_output=True)  # fmt: skip
+    return username, password
+
+
 def wait_http(url: str, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
