@@ -127,7 +127,7 @@ async def seed(database_url: str, args: argparse.Namespace) -> tuple[list[dict],
                 chunk = convs[start : start + 1000]
                 rows, messages = [], []
                 for n, conv in enumerate(chunk):
-                    at = now - timedelta(seconds=len(convs) - start - n)  # distinct times, all live
+                    at = now - timedelta(milliseconds=20 * (len(convs) - start - n))  # distinct, none idle
                     rows.append(
                         {
                             "id": conv["id"],
@@ -218,7 +218,7 @@ async def fan_out(base: str, gateway: turn_cost.Proc, agents: list[dict], convs:
     # senders spread over the conversations in proportion to their states
     step = max(1, len(convs) // args.senders)
     senders = convs[::step][: args.senders]
-    http = aiohttp.ClientSession()
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))  # not 100 sockets at most
     desk_sessions, desks, tasks = [], [], []
     try:
         for a in agents:
@@ -234,6 +234,9 @@ async def fan_out(base: str, gateway: turn_cost.Proc, agents: list[dict], convs:
         for conv in senders:
             ws = await http.ws_connect(f"{ws_base}/ws/chat")
             await ws.send_json({"type": "auth", "conversation_id": conv["id"], "token": conv["token"], "after": 2})
+            state = await ws.receive_json(timeout=30)
+            if state.get("type") != "state":
+                raise SystemExit(f"chat socket of {conv['id']} refused: {state}")
             chats.append(ws)
             tasks.append(asyncio.create_task(drain(ws)))
         print(

@@ -1080,29 +1080,43 @@ class ConversationService:
                     )
                 )
                 last_texts = {cid: text for cid, text in rows}
+        summaries = await self._summaries_of(convs, now)
         items = []
         for c in convs:
             item = conversation_dict(c, now)
             item["last_message"] = (last_texts.get(c.id) or "")[:120]
             item["unread"] = unread.get(c.id, 0)
-            summary = await self._summary(c.id, now)
+            summary = summaries.get(c.id)
             item["bucket"] = summary.get("bucket") if summary else None
             item["borrower_name"] = summary.get("borrower_name") if summary else None
             items.append(item)
         return items
 
-    async def _summary(self, conversation_id: str, now: datetime) -> dict[str, Any] | None:
-        """A queue line's borrower name and bucket, reused for SUMMARY_TTL: a desk refreshing its
-        queue must not re-derive the account of every listed conversation each time."""
-        cached = self._summaries.get(conversation_id)
-        if cached is not None and now - cached[0] < SUMMARY_TTL:
-            return cached[1]
-        reader = getattr(self.accounts, "summary", None)
-        summary = await (reader(conversation_id) if reader is not None else self.accounts.account(conversation_id))
-        if len(self._summaries) >= 5000:
+    async def _summaries_of(self, convs: list[Conversation], now: datetime) -> dict[str, dict[str, Any] | None]:
+        """The queue lines' borrower names and buckets, each reused for SUMMARY_TTL (a desk
+        refreshing its queue must not re-derive every listed account each time); those not cached
+        are read in one call when the reader can (``summaries``), else one by one."""
+        out: dict[str, dict[str, Any] | None] = {}
+        missing = []
+        for c in convs:
+            cached = self._summaries.get(c.id)
+            if cached is not None and now - cached[0] < SUMMARY_TTL:
+                out[c.id] = cached[1]
+            else:
+                missing.append(c)
+        if not missing:
+            return out
+        batch = getattr(self.accounts, "summaries", None)
+        if batch is not None:
+            read = await batch(missing)
+        else:
+            reader = getattr(self.accounts, "summary", None) or self.accounts.account
+            read = {c.id: await reader(c.id) for c in missing}
+        if len(self._summaries) + len(read) > 5000:
             self._summaries = {k: v for k, v in self._summaries.items() if now - v[0] < SUMMARY_TTL}
-        self._summaries[conversation_id] = (now, summary)
-        return summary
+        for conversation_id, summary in read.items():
+            self._summaries[conversation_id] = (now, summary)
+        return out | read
 
     async def take_over(self, agent: AgentIdentity, conversation_id: str) -> dict[str, Any]:
         async with self.locks.hold(conversation_id):

@@ -8,7 +8,7 @@ Everything else (which borrower, what their account says, what is audited) is th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,11 @@ from .db import Conversation
 CHAT_AMBIGUOUS_STOP_WORDS = frozenset({"STOP"})
 
 
+def ledger_names(rasa_sender_id: str | None, conversation_id: str) -> list[str]:
+    """The names the ledger may know a conversation by, the current Rasa sender first."""
+    return list(dict.fromkeys(x for x in (rasa_sender_id, conversation_id) if x))
+
+
 class _ThroughTheDoor:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], door: DeskDoor) -> None:
         self.sessions = sessions
@@ -34,7 +39,7 @@ class _ThroughTheDoor:
             sender = (
                 await s.execute(select(Conversation.rasa_sender_id).where(Conversation.id == conversation_id))
             ).scalar()
-        return list(dict.fromkeys(x for x in (sender, conversation_id) if x))
+        return ledger_names(sender, conversation_id)
 
 
 class LedgerAuditLog(_ThroughTheDoor):
@@ -62,6 +67,11 @@ class LedgerAccounts(_ThroughTheDoor):
     async def summary(self, conversation_id: str) -> dict[str, Any] | None:
         """Name and worst bucket only (what a queue line shows)."""
         return await self.door.queue_summary(await self.ledger_conversation_ids(conversation_id))
+
+    async def summaries(self, conversations: Sequence[Conversation]) -> dict[str, dict[str, Any] | None]:
+        """``summary`` of every queue line at once, by conversation id (their Rasa senders are on
+        the rows already: no read per line)."""
+        return await self.door.queue_summaries({c.id: ledger_names(c.rasa_sender_id, c.id) for c in conversations})
 
     async def handoff(self, conversation_id: str) -> dict[str, Any] | None:
         """The ledger's side of the hand-off card (case number, summary, language, loan lines)."""

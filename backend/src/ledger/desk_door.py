@@ -611,23 +611,43 @@ class DeskDoor:
 
     async def queue_summary(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
         """Name and worst bucket only (what a queue line shows), without the panel's extra reads."""
+        return (await self.queue_summaries({"": conversation_ids}))[""]
+
+    async def queue_summaries(self, conversations: Mapping[str, Sequence[str]]) -> dict[str, dict[str, Any] | None]:
+        """``queue_summary`` of many conversations at once (key: the caller's name for one, value:
+        the names the ledger may know it by, the first linked wins): the links, borrowers and loans
+        in a few queries whatever the number of lines, each borrower's loans derived once."""
         async with self.sessions() as s:
-            borrower = await q.linked_borrower(s, conversation_ids)
-            if borrower is None:
-                return None
-            today = self._today()
-            worst = None
+            links = await q.linked_borrower_ids(s, [n for names in conversations.values() for n in names])
+            borrower_of = {
+                key: next((links[n] for n in names if n in links), None) for key, names in conversations.items()
+            }
+            wanted = sorted({b for b in borrower_of.values() if b is not None})
+            if not wanted:
+                return dict.fromkeys(conversations)
+            borrowers = await q.borrowers_by_id(s, wanted)
+            worst: dict[str, tuple[int, str]] = {}
             if self.policy is not None:
-                for loan in await q.loans_of(s, borrower.id):
+                today = self._today()
+                for loan in await q.loans_of_borrowers(s, wanted):
                     if today < loan.disbursed_on:
                         continue
                     records = await load_records(s, loan)
                     status = derive_status(
                         records.contract, records.payment_records, records.arrangement_records, today, self.policy
                     )
-                    if worst is None or status.days_past_due > worst[0]:
-                        worst = (status.days_past_due, status.bucket)
-            return {"borrower_name": borrower.name, "bucket": worst[1] if worst else None}
+                    best = worst.get(loan.borrower_id)
+                    if best is None or status.days_past_due > best[0]:
+                        worst[loan.borrower_id] = (status.days_past_due, status.bucket)
+            out: dict[str, dict[str, Any] | None] = {}
+            for key, borrower_id in borrower_of.items():
+                borrower = borrowers.get(borrower_id) if borrower_id else None
+                if borrower is None:
+                    out[key] = None
+                    continue
+                found = worst.get(borrower.id)
+                out[key] = {"borrower_name": borrower.name, "bucket": found[1] if found else None}
+            return out
 
     async def contact_facts(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
         """What the contact rules need about the linked borrower (None when unlinked): cease-contact

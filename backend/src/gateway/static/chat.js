@@ -10,9 +10,9 @@
   'use strict';
   var params = new URLSearchParams(location.search);
   var T = {
-    zh: {title: '还信助手', placeholder: '输入消息…', send: '发送', reconnecting: '连接中断，正在重新连接…',
+    zh: {title: '还信助手', placeholder: '输入消息…', inputLabel: '消息', send: '发送', reconnecting: '连接中断，正在重新连接…',
          connecting: '正在连接…', agent: '人工客服', you: '我', assistant: '助手', toggle: 'EN', closed: '已结束'},
-    en: {title: 'Huanxin assistant', placeholder: 'Type a message…', send: 'Send', reconnecting: 'Connection lost, reconnecting…',
+    en: {title: 'Huanxin assistant', placeholder: 'Type a message…', inputLabel: 'Message', send: 'Send', reconnecting: 'Connection lost, reconnecting…',
          connecting: 'Connecting…', agent: 'Agent', you: 'You', assistant: 'Assistant', toggle: '中文', closed: 'Closed'}
   };
   var KEY = 'huanxin.chat.v1';
@@ -40,6 +40,7 @@
     document.documentElement.lang = lang;
     $('title').textContent = t.title;
     input.placeholder = t.placeholder;
+    $('input-label').textContent = t.inputLabel;
     $('send').textContent = t.send;
     $('lang-toggle').textContent = t.toggle;
     showMode();

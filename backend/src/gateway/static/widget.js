@@ -30,11 +30,17 @@
   button.id = 'huanxin-launcher';
   button.type = 'button';
   button.textContent = lang === 'zh' ? '在线咨询' : 'Chat with us';
+  // the launcher's state for screen readers: expanded or not, and named "close" while open
+  button.setAttribute('aria-controls', frame.id);
+  button.setAttribute('aria-expanded', 'false');
   function toggle(open) {
     var show = open === undefined ? frame.style.display !== 'block' : open;
     frame.style.display = show ? 'block' : 'none';
     frame.className = show ? 'open' : '';
     button.textContent = show ? '×' : (lang === 'zh' ? '在线咨询' : 'Chat with us');
+    button.setAttribute('aria-expanded', show ? 'true' : 'false');
+    if (show) button.setAttribute('aria-label', lang === 'zh' ? '关闭在线咨询' : 'Close chat');
+    else button.removeAttribute('aria-label');
   }
   button.addEventListener('click', function () { toggle(); });
   window.addEventListener('message', function (e) {

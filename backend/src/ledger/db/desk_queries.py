@@ -57,10 +57,49 @@ async def linked_borrower_id(s: AsyncSession, conversation_ids: Sequence[str]) -
     return None
 
 
+async def linked_borrower_ids(s: AsyncSession, conversation_ids: Sequence[str]) -> dict[str, str]:
+    """Each of these conversation names the ledger linked to a borrower, in two queries whatever
+    their number: the newest verification's borrower, else the newest escalation's (as
+    ``linked_borrower_id`` decides for one name)."""
+    names = list(dict.fromkeys(conversation_ids))
+    linked: dict[str, str] = {}
+    if not names:
+        return linked
+    escalated = await s.execute(
+        select(m.Escalation.conversation_id, m.Escalation.borrower_id)
+        .where(m.Escalation.conversation_id.in_(names), m.Escalation.borrower_id.is_not(None))
+        .order_by(m.Escalation.created_at)
+    )
+    for name, borrower_id in escalated:
+        if borrower_id:
+            linked[name] = borrower_id  # ascending: the newest is written last
+    verified = await s.execute(
+        select(m.VerificationSession.conversation_id, m.VerificationSession.borrower_id)
+        .where(m.VerificationSession.conversation_id.in_(names))
+        .order_by(m.VerificationSession.created_at)
+    )
+    newest_verified: dict[str, str | None] = {}
+    for name, borrower_id in verified:
+        newest_verified[name] = borrower_id
+    # a verification outranks an escalation (when its newest one names a borrower)
+    return linked | {name: b for name, b in newest_verified.items() if b}
+
+
 async def linked_borrower(s: AsyncSession, conversation_ids: Sequence[str]) -> m.Borrower | None:
     """The borrower linked to the first of these conversation ids that names one, if any."""
     borrower_id = await linked_borrower_id(s, conversation_ids)
     return await borrower(s, borrower_id) if borrower_id else None
+
+
+async def borrowers_by_id(s: AsyncSession, borrower_ids: Sequence[str]) -> dict[str, m.Borrower]:
+    rows = await s.execute(select(m.Borrower).where(m.Borrower.id.in_(list(borrower_ids))))
+    return {b.id: b for b in rows.scalars()}
+
+
+async def loans_of_borrowers(s: AsyncSession, borrower_ids: Sequence[str]) -> Sequence[m.Loan]:
+    """The loans of these borrowers by loan number."""
+    query = select(m.Loan).where(m.Loan.borrower_id.in_(list(borrower_ids))).order_by(m.Loan.loan_number)
+    return (await s.execute(query)).scalars().all()
 
 
 async def borrower(s: AsyncSession, borrower_id: str) -> m.Borrower | None:
