@@ -68,7 +68,7 @@ def test_the_widget_meets_the_basics_and_announces_the_launchers_state(stack, br
         page.close()
 
 
-def test_the_desk_with_a_conversation_taken_meets_the_basics(stack, browser, artifacts):
+def test_the_desk_login_and_a_conversation_taken_meet_the_basics(stack, browser, artifacts):
     chat = browser.new_page(viewport={"width": 420, "height": 760})
     desk = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     try:
@@ -77,6 +77,8 @@ def test_the_desk_with_a_conversation_taken_meets_the_basics(stack, browser, art
         send(chat, "I want a person")
         expect(chat.locator("#mode")).to_have_text("Agent")
         desk.goto(stack.gateway_url + "/desk")
+        assert desk.evaluate(AUDIT) == []  # the login page
+        assert tab_through(desk, 3) == []
         log_in_to_desk(desk, "li.na", AGENT_PASSWORD)
         desk.locator("#queue .item.waiting").first.click()
         desk.click("#take")
@@ -90,6 +92,16 @@ def test_the_desk_with_a_conversation_taken_meets_the_basics(stack, browser, art
         desk.locator("#queue-filter").focus()
         assert tab_through(desk, 30) == []
         desk.screenshot(path=str(artifacts / "23-desk-accessibility.png"), full_page=True)
+        boss = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        try:  # a supervisor's desk has more (reassignment, the guard's counts)
+            boss.goto(stack.gateway_url + "/desk")
+            log_in_to_desk(boss, "boss", AGENT_PASSWORD)
+            boss.locator("#queue .item").first.click()
+            expect(boss.locator("#transcript .line.agent", has_text="I can help")).to_be_visible()
+            problems = boss.evaluate(AUDIT)
+            assert problems == [], "\n".join(problems)
+        finally:
+            boss.context.close()
     finally:
         desk.context.close()
         chat.close()
