@@ -4,6 +4,10 @@ verification the bot starts from that reminder: which loan, which instalment or 
 and the amount as the ledger states it now. Before verification nothing is said about it (the
 reference opens nothing by itself), and only a reminder delivered to the verified borrower is
 named (the ledger lists those only).
+
+A web chat opened without a link shows the newest reminder the dispatcher delivered to the web
+channel (the web chat's notice, shown when the borrower next opens it): a verified borrower
+cannot be told apart before verification, so the notice is said at the same point.
 """
 
 from __future__ import annotations
@@ -18,11 +22,24 @@ from actions.turn import Turn
 REF = re.compile(r"r[0-9a-z]{1,12}")
 
 
+def _metadata(turn: Turn) -> dict[str, Any]:
+    metadata = (turn.tracker.latest_message or {}).get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
+
+
 def reminder_ref(turn: Turn) -> str | None:
     """The reference of the reminder whose link opened the chat (latest message's metadata)."""
-    metadata = (turn.tracker.latest_message or {}).get("metadata")
-    ref = metadata.get("reminder_ref") if isinstance(metadata, dict) else None
+    ref = _metadata(turn).get("reminder_ref")
     return ref if isinstance(ref, str) and REF.fullmatch(ref) else None
+
+
+def _followed(listed: list[Any], ref: str | None) -> dict[str, Any] | None:
+    """The reminder the chat follows: the one its link named, or with no link the newest web
+    notice (the ledger lists the newest first)."""
+    reminders = [r for r in listed if isinstance(r, dict)]
+    if ref is not None:
+        return next((r for r in reminders if r.get("ref") == ref), None)
+    return next((r for r in reminders if r.get("channel") == "web"), None)
 
 
 async def open_from_reminder(turn: Turn, auth: BorrowerAuth, borrower_id: str | None) -> bool:
@@ -30,13 +47,13 @@ async def open_from_reminder(turn: Turn, auth: BorrowerAuth, borrower_id: str | 
     follows no reminder of theirs (nothing said). A ledger failure here says nothing either: the
     conversation goes on as if no reminder were known."""
     ref = reminder_ref(turn)
-    if ref is None or not borrower_id:
+    if not borrower_id or (ref is None and _metadata(turn).get("channel") != "web"):
         return False
     try:
         listed = await call(turn.ledger.get_recent_reminders(auth, borrower_id))
     except (LedgerError, LedgerUnavailable):
         return False
-    reminder = next((r for r in listed if isinstance(r, dict) and r.get("ref") == ref), None)
+    reminder = _followed(listed if isinstance(listed, list) else [], ref)
     if reminder is None:
         return False
     loan_number = str(reminder.get("loan_number") or "")

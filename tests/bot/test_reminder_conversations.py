@@ -32,11 +32,18 @@ D4_REMINDER = {
 
 
 async def verify_from_link(
-    conv: Conversation, borrower: tuple[str, str, str], ref: str | None, question: str = "我欠多少钱"
+    conv: Conversation,
+    borrower: tuple[str, str, str],
+    ref: str | None,
+    question: str = "我欠多少钱",
+    channel: str | None = None,
 ) -> list[str]:
     """The borrower asks what they owe, then answers the identity questions, every message
-    carrying the chat's reminder reference as the gateway sends it; what the bot said at each step."""
-    metadata = {"reminder_ref": ref} if ref else {}
+    carrying the chat's reminder reference and channel as the gateway sends them; what the bot
+    said at each step."""
+    metadata: dict[str, str] = {"reminder_ref": ref} if ref else {}
+    if channel:
+        metadata["channel"] = channel
     said: list[str] = []
     conv.user(question, "ask_overdue_status", metadata=metadata)
     await conv.run(ActionShowOverdueStatus)
@@ -87,6 +94,28 @@ async def test_without_a_reference_the_ledger_is_not_asked_for_reminders():
     await verify_from_link(conv, D5, None)
     assert "get_recent_reminders" not in conv.ledger.calls
     assert not any("提醒" in t for t in conv.texts())
+
+
+async def test_a_web_chat_opened_without_a_link_shows_the_newest_web_notice_after_verification():
+    conv = Conversation()
+    older = {**D4_REMINDER, "ref": "r1", "subject": {"instalment": "5", "due_date": "2026-10-05"}}
+    conv.ledger.reminders["b-d4"] = [D4_REMINDER, older]  # newest first, as the ledger lists them
+    before = await verify_from_link(conv, D4, None, question="How much do I owe?", channel="web")
+    assert "get_recent_reminders" not in conv.calls_before_verification
+    assert not any("reminder" in t for t in before)
+    texts = conv.texts()
+    notice = [t for t in texts if t.startswith("You received a reminder")]
+    assert len(notice) == 1 and "instalment 6" in notice[0]
+    assert texts.index(notice[0]) == 1
+
+
+@pytest.mark.parametrize("channel", ["web", "wechat", None])
+async def test_without_a_link_a_reminder_sent_on_another_channel_is_not_shown(channel):
+    conv = Conversation()
+    conv.ledger.reminders["b-d5"] = [D5_REMINDER]  # delivered by SMS
+    await verify_from_link(conv, D5, None, channel=channel)
+    assert not any("提醒" in t for t in conv.texts())
+    assert ("get_recent_reminders" in conv.ledger.calls) == (channel == "web")  # only the web chat has notices
 
 
 @pytest.mark.parametrize("failure", [LedgerError(500, "internal", "boom"), LedgerUnavailable("connection refused")])
