@@ -13,29 +13,14 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 from stack_helpers.browser_stack import AGENT_PASSWORD
-from stack_helpers.chromium_pages import bot_says, log_in_to_desk, send
+from stack_helpers.chromium_pages import log_in_to_desk, send, verify_d1_and_ask_for_a_person
+from stack_helpers.chromium_pages import open_chat as chromium_open_chat
 
 from conftest import Stack
 
 
 def open_chat(browser, stack):
-    page = browser.new_page(viewport={"width": 390, "height": 780})
-    page.goto(stack.gateway_url + "/chat?lang=en")
-    page.wait_for_function("window.huanxinChat && window.huanxinChat.state.conversation")
-    return page
-
-
-def verify_d1_and_ask_for_a_person(chat) -> None:
-    send(chat, "how much do I owe?")
-    expect(bot_says(chat, "phone number")).to_be_visible()
-    send(chat, "13800000001")
-    expect(bot_says(chat, "date of birth")).to_be_visible()
-    send(chat, "1990-03-15")
-    expect(bot_says(chat, "last 4")).to_be_visible()
-    send(chat, "4321")
-    expect(bot_says(chat, "days past due")).to_be_visible()
-    send(chat, "I want a person please")
-    expect(chat.locator("#mode")).to_have_text("Agent")
+    return chromium_open_chat(browser, stack.gateway_url)
 
 
 def test_the_hand_off_card_a_canned_reply_labels_and_the_keyboard(stack, browser, artifacts):

@@ -48,6 +48,37 @@ def send(page, text: str) -> None:
     page.click("#send")
 
 
+def open_chat(browser, gateway_url: str):
+    """A borrower's phone-sized page with the English web chat, its conversation created."""
+    page = browser.new_page(viewport={"width": 390, "height": 780})
+    page.goto(gateway_url + "/chat?lang=en")
+    page.wait_for_function("window.huanxinChat && window.huanxinChat.state.conversation")
+    return page
+
+
+def verify_d1(chat) -> None:
+    """D1 asks what they owe and answers the identity questions (the scripted bot's flow); the
+    bot then states the overdue amount with its buttons."""
+    from playwright.sync_api import expect
+
+    send(chat, "how much do I owe?")
+    expect(bot_says(chat, "phone number")).to_be_visible()
+    send(chat, "13800000001")
+    expect(bot_says(chat, "date of birth")).to_be_visible()
+    send(chat, "1990-03-15")
+    expect(bot_says(chat, "last 4")).to_be_visible()
+    send(chat, "4321")
+    expect(bot_says(chat, "days past due")).to_be_visible()
+
+
+def verify_d1_and_ask_for_a_person(chat) -> None:
+    from playwright.sync_api import expect
+
+    verify_d1(chat)
+    send(chat, "I want a person please")
+    expect(chat.locator("#mode")).to_have_text("Agent")
+
+
 def log_in_to_desk(desk, username: str, password: str, lands_on: str = r"/desk$") -> None:
     """On the desk's login page: signs in and waits for the desk (an analyst's: /insights)."""
     from playwright.sync_api import expect

@@ -72,6 +72,7 @@
       if (pending) { pending.classList.remove('pending'); pending.dataset.seq = m.seq; return; }
     }
     var buttons = m.buttons || [];
+    if (m.sender === 'borrower' || m.sender === 'system' || buttons.length) retireButtons();
     var cards = buttons.filter(function (b) { return b.card; });
     var allCards = cards.length > 0 && cards.length === buttons.length;  // the text restates the cards
     var div = bubble(m.sender, allCards ? '' : m.text, m.sender_name);
@@ -103,6 +104,12 @@
     }
     messagesEl.appendChild(div);
     scroll();
+  }
+  // Only the newest buttons are live: the borrower's message, a notice (a hand-off, an accepted
+  // plan) or newer buttons retire the earlier ones, so a reload shows earlier turns' buttons
+  // disabled as they were.
+  function retireButtons() {
+    messagesEl.querySelectorAll('.msg button').forEach(function (x) { x.disabled = true; });
   }
   // A plan an agent sent from the desk: accepted over HTTP (the ledger re-checks it and makes the
   // arrangement; the transcript then says so). A refusal is shown under the card, which stays disabled.
@@ -155,6 +162,7 @@
     var item = {client_msg_id: newId(), text: text, payload: payload || null};
     state.outbox.push(item);
     persist();
+    retireButtons();
     var div = bubble('borrower', text);
     div.className += ' pending';
     div.dataset.text = text;
