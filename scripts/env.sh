@@ -2,7 +2,7 @@
 # Generates .env.local (local secrets, never committed) on first use.
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 random_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
-for key_bytes in LEDGER_API_TOKEN:24 ID_HASH_SALT:24 DESK_DEMO_PASSWORD:9 GATEWAY_SYSTEM_SECRET:32 ACTION_SERVER_SECRET:32 RASA_JWT_SECRET:32 GATEWAY_SMS_WEBHOOK_SECRET:24; do
+for key_bytes in LEDGER_API_TOKEN:24 ID_HASH_SALT:24 DESK_DEMO_PASSWORD:9 GATEWAY_SYSTEM_SECRET:32 ACTION_SERVER_SECRET:32 RASA_JWT_SECRET:32 GATEWAY_SMS_WEBHOOK_SECRET:24 GATEWAY_TELEGRAM_WEBHOOK_SECRET:24; do
   key=${key_bytes%%:*}
   if ! grep -q "^$key=" "$repo_root/.env.local" 2>/dev/null; then
     echo "==> generating $key in .env.local (local secret, not in git)" >&2

@@ -147,6 +147,11 @@ class LedgerAccounts(_ThroughTheDoor):
         """An SMS reply from ``phone`` (the gateway's inbound webhook): the ledger's STOP handling."""
         return await self.door.stop_reply_by_phone("sms", text, phone)
 
+    async def telegram_reply(self, text: str, chat_id: str) -> dict[str, Any]:
+        """A Telegram message from ``chat_id`` (the gateway's Telegram webhook): the ledger's STOP
+        handling for the borrowers who bound that chat."""
+        return await self.door.stop_reply_by_address("telegram", text, chat_id)
+
     async def outbound_overview(self, answered_refs: list[str]) -> dict[str, Any]:
         return await self.door.outbound_overview(answered_refs)
 

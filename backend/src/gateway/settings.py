@@ -180,6 +180,7 @@ class GatewaySettings:
     cookie_secure: bool = False
     wechat_token: str | None = None
     sms_webhook_secret: str | None = None  # GATEWAY_SMS_WEBHOOK_SECRET: the SMS provider's inbound webhook
+    telegram_webhook_secret: str | None = None  # GATEWAY_TELEGRAM_WEBHOOK_SECRET: the Telegram bot's webhook
     wechat_app_id: str | None = None
     wechat_app_secret: str | None = None
     wechat_reply_deadline_s: float = 4.5
@@ -225,6 +226,7 @@ class GatewaySettings:
             cookie_secure=(env.get("GATEWAY_COOKIE_SECURE", "0").lower() in {"1", "true", "yes"}),
             wechat_token=env.get("WECHAT_TOKEN") or None,
             sms_webhook_secret=env.get("GATEWAY_SMS_WEBHOOK_SECRET") or None,
+            telegram_webhook_secret=env.get("GATEWAY_TELEGRAM_WEBHOOK_SECRET") or None,
             wechat_app_id=env.get("WECHAT_APP_ID") or None,
             wechat_app_secret=env.get("WECHAT_APP_SECRET") or None,
             wechat_reply_deadline_s=_float(env, "WECHAT_REPLY_DEADLINE", 4.5),

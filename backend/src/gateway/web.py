@@ -20,7 +20,7 @@ from httpedge.access_log import SafeAccessLogger, access_logger
 from httpedge.slow_clients import body_timeout_middleware
 from ledger.desk_door import DeskDoor, create_engine, create_session_factory
 
-from . import chat_web, desk_web, insights_web, outbound_web, policy_lab_web, sms_web, wechat_web
+from . import chat_web, desk_web, insights_web, outbound_web, policy_lab_web, sms_web, telegram_web, wechat_web
 from .agents import DeskAuth
 from .chat_web import STATIC
 from .clients import parse_networks
@@ -167,6 +167,7 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
     app.cleanup_ctx.append(resources)
     app.add_routes(chat_web.routes)
     app.add_routes(sms_web.routes)
+    app.add_routes(telegram_web.routes)
     desk_web.setup(app)
     insights_web.setup(app)
     policy_lab_web.setup(app)

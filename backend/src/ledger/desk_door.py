@@ -1053,6 +1053,20 @@ class DeskDoor:
             client="gateway",
         )
 
+    async def stop_reply_by_address(self, channel: str, text: str, address: str) -> dict[str, Any]:
+        """A reply from a bound chat address (a Telegram chat id) received by the gateway's
+        webhook: a STOP opts the borrowers who bound it out of ``channel``, audited
+        ``contact_opted_out`` as the gateway. ``{stop, channel, bound, confirmation}``."""
+        policy = self.policy or load_policy(None)
+        return await borrowers.record_stop_reply_by_address(
+            self._ledger(policy),
+            channel=channel,
+            text=text,
+            address=address,
+            confirmations=self._cadence().stop_confirmation,
+            client="gateway",
+        )
+
     def _engine(self) -> Any:
         return self.sessions.kw["bind"]
 

@@ -21,7 +21,8 @@ from sqlalchemy import select
 
 from ledger.cadence_file import load_cadence
 from ledger.db import models as m
-from ledger.db.session import create_engine
+from ledger.db.session import create_engine, create_session_factory
+from ledger.desk_door import DeskDoor
 from ledger.services.channel_bindings import bind
 from ledger.services.channels import OutboundMessage
 from ledger.services.chat_channels import (
@@ -341,6 +342,45 @@ async def test_a_refused_send_is_given_up_at_once(database_url, tmp_path, fake):
                 await conn.execute(select(m.ContactRecord.failure).where(m.ContactRecord.channel == "telegram"))
             ).scalar_one()
         assert failure == "given up after 1 attempts: refused: telegram: 403 Forbidden: bot was blocked by the user"
+    finally:
+        await engine.dispose()
+
+
+async def test_a_telegram_stop_holds_the_next_pass_for_that_borrower(database_url, tmp_path, fake):
+    """A STOP from the bound chat (the gateway's Telegram webhook, through the ledger's door):
+    the queued Telegram reminder that failed once is held ``opted_out`` on the next pass."""
+    f, base = fake
+    ids = await seeded(database_url)
+    cadence = telegram_first_cadence(tmp_path)
+    engine = create_engine(database_url)
+    try:
+        await bind(engine, ids["D5"], "telegram", "555000111", NOW, "test")
+        telegram = TelegramAdapter(TOKEN, chat_addresses(database_url), api=base, retry=Retry(tries=1))
+        adapters = {**sinks(tmp_path), "telegram": telegram}
+        f.then = (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
+        assert (await dispatch(engine, POLICY, cadence, NOW, adapters)).failed == 1
+        door = DeskDoor(create_session_factory(engine), policy=POLICY)
+        assert (await door.stop_reply_by_address("telegram", "我下周还", "555000111"))["stop"] is False
+        unbound = await door.stop_reply_by_address("telegram", "TD", "999000999")
+        assert (unbound["stop"], unbound["bound"]) == (True, False)
+        stopped = await door.stop_reply_by_address("telegram", "退订", "555000111")
+        assert (stopped["stop"], stopped["bound"], stopped["channel"]) == (True, True, "telegram")
+        assert stopped["confirmation"].startswith("【还信】")
+        f.then = OK_TG
+        later = await dispatch(engine, POLICY, cadence, NOW + timedelta(minutes=1), adapters)
+        assert later.held.get("opted_out") == 1 and later.delivered == 0
+        assert len([p for p, _, _ in f.received if p.endswith("sendMessage")]) == 1  # never sent again
+        async with engine.connect() as conn:
+            pref = await conn.execute(
+                select(m.ContactPreference.opted_out_channels).where(m.ContactPreference.borrower_id == ids["D5"])
+            )
+            assert pref.scalar_one() == ["telegram"]
+            details = (
+                (await conn.execute(select(m.AuditEntry.detail).where(m.AuditEntry.action == "contact_opted_out")))
+                .scalars()
+                .all()
+            )
+        assert [d["channel"] for d in details] == ["telegram"] and "555000111" not in str(details)
     finally:
         await engine.dispose()
 

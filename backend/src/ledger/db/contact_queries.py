@@ -464,6 +464,13 @@ async def channel_addresses(session: AsyncSession, channel: str, borrower_ids: I
     return {bid: address for bid, address in rows}
 
 
+async def borrowers_bound_to(session: AsyncSession, channel: str, address: str) -> list[str]:
+    """The borrowers who bound ``address`` on ``channel`` (a reply from that chat is theirs)."""
+    c = m.BorrowerChannel
+    rows = await session.execute(select(c.borrower_id).where(c.channel == channel, c.address == address))
+    return sorted(rows.scalars())
+
+
 async def bind_channel(session: AsyncSession, borrower_id: str, channel: str, address: str, at: datetime) -> bool:
     """Bind (or re-bind) ``channel`` to ``address`` for the borrower; False when the borrower is unknown."""
     if await session.get(m.Borrower, borrower_id) is None:

@@ -132,6 +132,25 @@ async def record_stop_reply(
     return {"stop": True, "channel": channel, "confirmation": confirmations.get(language)}
 
 
+async def record_stop_reply_by_address(
+    ledger: Ledger, *, channel: str, text: str, address: str, confirmations: LocalizedText, client: str
+) -> dict[str, Any]:
+    """A reply from a chat channel's ``address`` (a Telegram chat id): when it is a STOP, opt the
+    borrowers who bound that address on ``channel`` out of it at once (kept if already).
+    ``{stop, channel, bound, confirmation}``: ``bound`` False when nobody bound the address
+    (nothing changed). The address is never written to the audit log."""
+    language = stop_reply_language(text)
+    if language is None:
+        return {"stop": False, "channel": channel, "bound": False, "confirmation": None}
+    now = ledger.now()
+    async with ledger.sessions() as session, session.begin():
+        borrower_ids = await contact_queries.borrowers_bound_to(session, channel, address)
+        for borrower_id in borrower_ids:
+            via = {"from": f"{channel} address bound"}
+            await opt_out_channel(session, borrower_id, channel, f"{client}:stop_reply", via, now)
+    return {"stop": True, "channel": channel, "bound": bool(borrower_ids), "confirmation": confirmations.get(language)}
+
+
 async def opt_out_channel(
     session: Any, borrower_id: str, channel: str, actor: str, via: dict[str, Any], now: Any
 ) -> None:
