@@ -82,6 +82,10 @@ def test_an_analyst_reads_the_overview_and_an_agent_is_refused(stack, browser, a
         escalation = page.locator('#total tr[data-figure="escalation_rate"]')
         expect(escalation.locator("td.definition")).to_contain_text("request_human 50.0%")
         expect(page.locator('#total tr[data-figure="fallback_rate"] td.value')).to_have_text("16.7%")
+        duration = page.locator('#total tr[data-figure="median_duration_from_seconds"]')
+        expect(duration.locator("td.value")).to_have_text("0 秒 / s – 15 秒 / s")  # 7 s and 0 s: the shorter middle
+        expect(duration.locator("td.definition")).to_contain_text("first event to its last")
+        expect(duration.locator("td.definition")).to_contain_text("时长中位数")
         expect(page.locator("#rows tbody tr")).to_have_count(2)  # zh/web and en/wechat
         expect(page.locator("#chart canvas").first).to_be_visible()  # ECharts, served by the gateway itself
         expect(page.locator("#chart")).to_have_attribute("data-periods", "1")

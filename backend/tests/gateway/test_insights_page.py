@@ -282,6 +282,7 @@ async def overview_in_the_time_zone(make_gateway, url, clock, backend):
     total = data["total"]
     assert total["conversations"] == 3 and total["escalation_by_reason"] == {"request_human": round(1 / 3, 4)}
     assert total["fallback_rate"] == round(1 / 8, 4) and total["median_turns"] == 2
+    assert (total["median_duration_from_seconds"], total["median_duration_to_seconds"]) == (0, 15)
     only_en = await (
         await analyst.client.get("/insights/api/overview", params={"language": "en", "group": "all"})
     ).json()
