@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from huanxin_testkit.rollups import rollup_contents
 from huanxin_testkit.stream_events import Conv
+from ledger.bot_texts import bot_texts
 from ledger.db import analytics as store
 from ledger.db.models import InsightsFunnelDaily, InsightsNluDaily, InsightsOverviewDaily
 from ledger.desk_door import DeskDoor
@@ -115,7 +116,7 @@ async def assert_rollups_agree_with_rows(sessions) -> None:
         assert sum(t.csat_count for _, _, t in tallies) == sum(r[1] for r in rated)
         async with sessions() as s:
             cells = await store.funnel_cells_from_facts(s, start, end, language, channel)
-        expected_funnel = funnel.funnel_of_selection(cells)
+        expected_funnel = funnel.funnel_of_selection(cells, bot_texts())
         got = await door.insights_funnel(since, until, language, channel)
         assert {k: v for k, v in got.items() if k != "filters"} == expected_funnel
         rows = await door._facts(since, until, channel, store.NLU_COLUMNS)

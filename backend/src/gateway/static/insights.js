@@ -140,7 +140,11 @@
     committed: '已接受方案或承诺 / Plan accepted or promise'
   };
   function lastBot(list) {
-    return (list || []).map(function (k) { return k.text_key + ' (' + k.conversations + ')'; }).join(', ');
+    // the bot's text in the borrower's language (figures as {placeholders}), its key beside it
+    return (list || []).map(function (k) {
+      var said = k.text ? '“' + k.text + '” [' + k.text_key + ', ' + k.language + ']' : k.text_key;
+      return said + ' (' + k.conversations + ')';
+    }).join('; ');
   }
   var funnelChart = null;
   function renderFunnel(data) {
@@ -259,8 +263,17 @@
     return p.toString();
   }
   var PERIOD = ['since', 'until', 'language', 'channel'];
+  function csvLinks() {
+    // each table's CSV with the filters of its figures (the overview's group, NLU health's below)
+    Array.prototype.forEach.call(document.querySelectorAll('a[data-csv]'), function (a) {
+      var table = a.dataset.csv;
+      var names = table === 'overview' ? PERIOD.concat(['group']) : table.indexOf('nlu_') === 0 ? PERIOD.concat(['below']) : PERIOD;
+      a.href = '/insights/api/tables/' + table + '.csv?' + params(names);
+    });
+  }
   function load() {
     $('error').textContent = '';
+    csvLinks();
     document.body.dataset.loaded = 'no';
     return get('/insights/api/overview?' + params(PERIOD.concat(['group']))).then(function (data) {
       $('since').value = data.filters.since;
@@ -297,6 +310,7 @@
     var query = reviewQuery();
     $('review-link').href = '#review?' + query.toString();
     $('facts-csv').href = '/insights/api/facts.csv?' + params(PERIOD);
+    $('review-csv').href = '/insights/api/conversations.csv?' + query.toString();
     return get('/insights/api/conversations?' + query.toString()).then(function (data) {
       fillChoices($('r-outcome'), data.choices.outcomes);
       fillChoices($('r-step'), data.choices.steps);

@@ -491,15 +491,24 @@ def _review_conditions(start: datetime, end: datetime, f: ReviewFilters) -> list
 
 
 async def review_page(
-    session: AsyncSession, start: datetime, end: datetime, filters: ReviewFilters
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    filters: ReviewFilters,
+    count_cap: int | None = None,
+    counted: bool = True,
 ) -> tuple[int, list[dict[str, Any]]]:
     """How many conversations that started in [start, end) match the filters (counted no
-    further than COUNT_CAP + 1), and a page of them, newest first: `limit` lines after the
-    line `after` (keyset), else after skipping `offset`."""
+    further than `count_cap` + 1, COUNT_CAP + 1 by default; not counted, 0, unless `counted`),
+    and a page of them, newest first: `limit` lines after the line `after` (keyset), else
+    after skipping `offset`."""
     facts = ConversationFactsRow
     conditions = _review_conditions(start, end, filters)
-    matching = select(facts.conversation_id).where(*conditions).limit(COUNT_CAP + 1)
-    total = (await session.execute(select(func.count()).select_from(matching.subquery()))).scalar_one()
+    total = 0
+    if counted:
+        cap = COUNT_CAP if count_cap is None else count_cap
+        matching = select(facts.conversation_id).where(*conditions).limit(cap + 1)
+        total = (await session.execute(select(func.count()).select_from(matching.subquery()))).scalar_one()
     columns = [getattr(ConversationFactsRow, name) for name in REVIEW_COLUMNS]
     stmt = select(*columns).where(*conditions)
     if filters.after is not None:
