@@ -7,6 +7,8 @@ account gets a 403 that says so. What crosses is computed by the ledger (ledger.
 GET /insights/api/overview?since=YYYY-MM-DD&until=YYYY-MM-DD&language=zh|en&channel=web&group=day|week|month|all
 (defaults: the last 30 days to today, every language and channel, by day);
 GET /insights/api/funnel (the same without group); GET /insights/api/nlu (…&below=0.5).
+Every table as CSV: /insights/api/tables/{overview,funnel,nlu_*,ledger}.csv (the filters of its
+JSON), /insights/api/conversations.csv (the review list's), /insights/api/facts.csv.
 Bad values are a 400 naming the parameter.
 """
 
@@ -333,7 +335,11 @@ async def ledger_outcomes(request: web.Request) -> web.StreamResponse:
 
 
 MAX_CSV_ROWS = 100_000
-TOO_LARGE = f"more than {MAX_CSV_ROWS} conversations: choose fewer days, one language or one channel"
+
+
+def _too_large() -> web.Response:
+    message = f"more than {MAX_CSV_ROWS} conversations: choose fewer days, one language or one channel"
+    return problem(413, "export_too_large", message)
 
 
 async def _one_page(rows: list[list[str]]) -> AsyncIterator[list[list[str]]]:
@@ -380,7 +386,7 @@ async def facts_csv(request: web.Request) -> web.StreamResponse:
     door = request.app[door_key]
     filters = parse_period(request.query, door._today())
     if await door.insights_facts_count(**filters, cap=MAX_CSV_ROWS) > MAX_CSV_ROWS:
-        return problem(413, "export_too_large", TOO_LARGE)
+        return _too_large()
     name = _csv_name("conversation_facts", filters)
     return await stream_csv(request, name, INSIGHT_FACTS_HEADER, door.insights_facts_rows(**filters))
 
@@ -397,7 +403,7 @@ async def review_csv(request: web.Request) -> web.StreamResponse:
     for paging in ("limit", "offset", "after"):
         criteria.pop(paging)
     if await door.insights_review_count(**criteria, cap=MAX_CSV_ROWS) > MAX_CSV_ROWS:
-        return problem(413, "export_too_large", TOO_LARGE)
+        return _too_large()
     name = _csv_name("review", criteria)
     return await stream_csv(request, name, INSIGHT_REVIEW_HEADER, door.insights_review_rows(**criteria))
 
