@@ -53,7 +53,13 @@ async def _stored_conversations_and_an_analyst(database_url: str) -> None:
             {"event": "bot", "text": "...", "data": {"custom": {"handoff": {"reason": "request_human"}}}},
         ],
     )
-    b = _events("browser-insights-b", "wechat", "en", now, [_user("nlu_fallback", 0.2)])
+    b = _events(
+        "browser-insights-b",
+        "wechat",
+        "en",
+        now,
+        [_user("nlu_fallback", 0.2), {"event": "bot", "text": "...", "metadata": {"text_key": "utter_default"}}],
+    )
     engine = create_engine(database_url)
     try:
         sessions = create_session_factory(engine)
@@ -82,6 +88,10 @@ def test_an_analyst_reads_the_overview_and_an_agent_is_refused(stack, browser, a
         escalation = page.locator('#total tr[data-figure="escalation_rate"]')
         expect(escalation.locator("td.definition")).to_contain_text("request_human 50.0%")
         expect(page.locator('#total tr[data-figure="fallback_rate"] td.value')).to_have_text("16.7%")
+        duration = page.locator('#total tr[data-figure="median_duration_from_seconds"]')
+        expect(duration.locator("td.value")).to_have_text("0 秒 / s – 15 秒 / s")  # 7 s and 0 s: the shorter middle
+        expect(duration.locator("td.definition")).to_contain_text("first event to its last")
+        expect(duration.locator("td.definition")).to_contain_text("时长中位数")
         expect(page.locator("#rows tbody tr")).to_have_count(2)  # zh/web and en/wechat
         expect(page.locator("#chart canvas").first).to_be_visible()  # ECharts, served by the gateway itself
         expect(page.locator("#chart")).to_have_attribute("data-periods", "1")
@@ -89,6 +99,9 @@ def test_an_analyst_reads_the_overview_and_an_agent_is_refused(stack, browser, a
         expect(funnel.locator('tr[data-step="started"] td').nth(1)).to_have_text("2")
         expect(funnel.locator('tr[data-step="verified"] td').nth(1)).to_have_text("1")
         expect(funnel.locator('tr[data-step="started"] td').nth(4)).to_have_text("50.0%")  # b stopped there
+        # what the bot said last to b, in b's language (English), not its key alone
+        expect(funnel.locator('tr[data-step="started"]')).to_contain_text("Sorry, I didn't get that")
+        expect(funnel.locator('tr[data-step="started"]')).to_contain_text("utter_default, en")
         expect(page.locator("#funnel-chart canvas").first).to_be_visible()
         expect(page.locator('#nlu-total tr[data-figure="messages"] td.value')).to_have_text("6")
         expect(page.locator("#nlu-messages tbody tr")).to_have_count(1)  # b's fallback
@@ -107,6 +120,21 @@ def test_an_analyst_reads_the_overview_and_an_agent_is_refused(stack, browser, a
         page.click("#filters button[type=submit]")
         expect(conversations.locator("td.value")).to_have_text("1")
         expect(page.locator("#rows tbody tr")).to_have_count(1)
+        # every table downloads as CSV with the filters shown (here: English only)
+        for table, first in (("overview", "period,language,channel"), ("funnel", "language,channel,step"),
+                             ("nlu_languages", "language,messages"), ("nlu_intents", "language,intent"),
+                             ("nlu_confused", "language,intent"), ("nlu_messages", "conversation_id"),
+                             ("ledger", "by,group")):  # fmt: skip
+            with page.expect_download() as download:
+                page.click(f'a[data-csv="{table}"]')
+            text = download.value.path().read_text(encoding="utf-8")
+            assert text.startswith(first), (table, text[:80])
+            assert "13800000001" not in text and "browser-insights-a" not in text, table  # en only: not a
+        with page.expect_download() as download:
+            page.click("#review-csv")
+        review = download.value.path().read_text(encoding="utf-8").splitlines()
+        assert review[0].startswith("conversation_id,started_at") and len(review) == 2
+        assert "browser-insights-b" in review[1]
 
         page.fill("#since", "2026-12-31")
         page.fill("#until", "2026-01-01")

@@ -7,6 +7,8 @@ account gets a 403 that says so. What crosses is computed by the ledger (ledger.
 GET /insights/api/overview?since=YYYY-MM-DD&until=YYYY-MM-DD&language=zh|en&channel=web&group=day|week|month|all
 (defaults: the last 30 days to today, every language and channel, by day);
 GET /insights/api/funnel (the same without group); GET /insights/api/nlu (…&below=0.5).
+Every table as CSV: /insights/api/tables/{overview,funnel,nlu_*,ledger}.csv (the filters of its
+JSON), /insights/api/conversations.csv (the review list's), /insights/api/facts.csv.
 Bad values are a 400 naming the parameter.
 """
 
@@ -17,7 +19,7 @@ import functools
 import io
 import math
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,9 @@ from ledger.desk_door import (
     INSIGHT_GROUPINGS,
     INSIGHT_INTENTS,
     INSIGHT_OUTCOMES,
+    INSIGHT_REVIEW_HEADER,
     INSIGHT_STEPS,
+    INSIGHT_TABLES,
     AnnotationRefused,
 )
 
@@ -159,11 +163,16 @@ async def funnel(request: web.Request) -> web.StreamResponse:
 async def nlu_health(request: web.Request) -> web.StreamResponse:
     door = request.app[door_key]
     filters = parse_period(request.query, door._today(), PERIOD_FILTERS | {"below"})
-    below = parse_fraction(request.query, "below", DEFAULT_BELOW)
+    return web.json_response(await door.insights_nlu_health(**filters, below=parse_below(request.query)))
+
+
+def parse_below(query: Any) -> float:
+    """NLU health's threshold: 0 to 1 with at most two decimals (the ledger counts confidences
+    per hundredth, its NLU rollup)."""
+    below = parse_fraction(query, "below", DEFAULT_BELOW)
     if round(below * 100) / 100 != below:
-        # the ledger counts confidences per hundredth (its NLU rollup)
-        raise BadFilter(f"below must have at most two decimals, got {request.query['below'][:40]!r}")
-    return web.json_response(await door.insights_nlu_health(**filters, below=below))
+        raise BadFilter(f"below must have at most two decimals, got {query['below'][:40]!r}")
+    return below
 
 
 REVIEW_FILTERS = PERIOD_FILTERS | {
@@ -328,30 +337,31 @@ async def ledger_outcomes(request: web.Request) -> web.StreamResponse:
 MAX_CSV_ROWS = 100_000
 
 
-@routes.get("/insights/api/facts.csv")
-@insights_role
-async def facts_csv(request: web.Request) -> web.StreamResponse:
-    """The facts of the selected conversations, one row each (docs/insights.md), streamed a few
-    thousand rows at a time; more than MAX_CSV_ROWS conversations is a 413 before any row."""
-    door = request.app[door_key]
-    filters = parse_period(request.query, door._today())
-    if await door.insights_facts_count(**filters, cap=MAX_CSV_ROWS) > MAX_CSV_ROWS:
-        return problem(
-            413,
-            "export_too_large",
-            f"more than {MAX_CSV_ROWS} conversations: choose fewer days, one language or one channel",
-        )
-    name = f"conversation_facts_{filters['since']}_{filters['until']}.csv"
+def _too_large() -> web.Response:
+    message = f"more than {MAX_CSV_ROWS} conversations: choose fewer days, one language or one channel"
+    return problem(413, "export_too_large", message)
+
+
+async def _one_page(rows: list[list[str]]) -> AsyncIterator[list[list[str]]]:
+    yield rows
+
+
+async def stream_csv(
+    request: web.Request, name: str, header: Sequence[str], pages: AsyncIterator[Iterable[Sequence[str]]]
+) -> web.StreamResponse:
+    """The one CSV writer of the insights page: the header, then each page of rows (text, from
+    the ledger) written as it comes, so an export is never held in memory; no more than
+    MAX_CSV_ROWS rows (conversations that arrive while streaming stay out)."""
     response = web.StreamResponse(
         headers={"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"'}
     )
     await response.prepare(request)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(INSIGHT_FACTS_HEADER)
+    writer.writerow(header)
     written = 0
-    async for rows in door.insights_facts_rows(**filters):
-        rows = rows[: MAX_CSV_ROWS - written]  # conversations that arrived while streaming stay out
+    async for page in pages:
+        rows = list(page)[: MAX_CSV_ROWS - written]
         writer.writerows(rows)
         written += len(rows)
         await response.write(out.getvalue().encode("utf-8"))
@@ -362,6 +372,68 @@ async def facts_csv(request: web.Request) -> web.StreamResponse:
     await response.write(out.getvalue().encode("utf-8"))
     await response.write_eof()
     return response
+
+
+def _csv_name(table: str, filters: dict[str, Any]) -> str:
+    return f"{table}_{filters['since']}_{filters['until']}.csv"
+
+
+@routes.get("/insights/api/facts.csv")
+@insights_role
+async def facts_csv(request: web.Request) -> web.StreamResponse:
+    """The facts of the selected conversations, one row each (docs/insights.md), streamed a few
+    thousand rows at a time; more than MAX_CSV_ROWS conversations is a 413 before any row."""
+    door = request.app[door_key]
+    filters = parse_period(request.query, door._today())
+    if await door.insights_facts_count(**filters, cap=MAX_CSV_ROWS) > MAX_CSV_ROWS:
+        return _too_large()
+    name = _csv_name("conversation_facts", filters)
+    return await stream_csv(request, name, INSIGHT_FACTS_HEADER, door.insights_facts_rows(**filters))
+
+
+@routes.get("/insights/api/conversations.csv")
+@insights_role
+async def review_csv(request: web.Request) -> web.StreamResponse:
+    """The review list of these filters (all its pages: no limit, offset or after), newest
+    first; more than MAX_CSV_ROWS conversations is a 413 before any row."""
+    door = request.app[door_key]
+    if {"limit", "offset", "after"} & set(request.query):
+        raise BadFilter("the CSV holds the whole list: no limit, offset or after")
+    criteria = parse_review(request.query, door._today())
+    for paging in ("limit", "offset", "after"):
+        criteria.pop(paging)
+    if await door.insights_review_count(**criteria, cap=MAX_CSV_ROWS) > MAX_CSV_ROWS:
+        return _too_large()
+    name = _csv_name("review", criteria)
+    return await stream_csv(request, name, INSIGHT_REVIEW_HEADER, door.insights_review_rows(**criteria))
+
+
+def parse_table_filters(table: str, query: Any, today: date) -> dict[str, Any]:
+    """The filters of the page's JSON for this table: `group` for the overview, `below` for
+    NLU health, the period's for the others."""
+    if table == "overview":
+        return parse_filters(query, today)
+    if table.startswith("nlu_"):
+        filters = parse_period(query, today, PERIOD_FILTERS | {"below"})
+        return {**filters, "below": parse_below(query)}
+    return parse_period(query, today)
+
+
+@routes.get("/insights/api/tables/{table}.csv")
+@insights_role
+async def table_csv(request: web.Request) -> web.StreamResponse:
+    """One of the page's aggregate tables (overview, funnel, nlu_languages, nlu_intents,
+    nlu_confused, nlu_messages, ledger) as CSV, with the filters of its JSON."""
+    table = request.match_info["table"]
+    if table not in INSIGHT_TABLES:
+        return problem(404, "not_found", f"no such table; the tables are {', '.join(INSIGHT_TABLES)}")
+    door = request.app[door_key]
+    filters = parse_table_filters(table, request.query, door._today())
+    made = await door.insights_table(table, **filters)
+    if made is None:
+        return problem(503, "no_policy", "the ledger's policy is not loaded: outcomes cannot be derived")
+    header, rows = made
+    return await stream_csv(request, _csv_name(table, filters), header, _one_page(rows))
 
 
 def setup(app: web.Application) -> None:

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from huanxin_redaction import mask_identity_numbers
 
+from .bot_texts import bot_texts
 from .cadence_file import load_cadence, parse_cadence
 from .db import analytics as analytics_db
 from .db import desk_queries as q
@@ -50,6 +51,7 @@ from .domain import (
     facts_table,
     funnel,
     insights,
+    insights_tables,
     ledger_outcomes,
     nlu_health,
     outbound_report,
@@ -114,6 +116,8 @@ INSIGHT_INTENTS: tuple[str, ...] = review.INTENTS
 INSIGHT_OUTCOMES: tuple[str, ...] = conversation_facts.OUTCOMES
 INSIGHT_STEPS: tuple[str, ...] = conversation_facts.FUNNEL
 INSIGHT_FACTS_HEADER: tuple[str, ...] = facts_table.COLUMNS
+INSIGHT_TABLES: tuple[str, ...] = insights_tables.TABLES
+INSIGHT_REVIEW_HEADER: tuple[str, ...] = insights_tables.REVIEW_COLUMNS
 # The facts columns the CSV export reads (not the intents: the table has none of their detail).
 CSV_FACTS = tuple(
     dict.fromkeys(
@@ -243,7 +247,7 @@ class DeskDoor:
         async with self.sessions() as s:
             cells = await analytics_db.funnel_cells(s, since, until, language, channel)
         filters = insights.Filters(since, until, language, channel, "all")
-        return {"filters": insights.filters_view(filters), **funnel.funnel_of_selection(cells)}
+        return {"filters": insights.filters_view(filters), **funnel.funnel_of_selection(cells, bot_texts())}
 
     async def insights_nlu_health(
         self, since: date, until: date, language: str | None, channel: str | None, below: float
@@ -411,6 +415,68 @@ class DeskDoor:
             "conversations": [review.review_entry(r, marks.get(r["conversation_id"], {})) for r in rows],
             "next": review.page_cursor(rows[-1]) if len(rows) == filters.limit else None,
         }
+
+    async def insights_review_count(
+        self, since: date, until: date, language: str | None, channel: str | None, cap: int, **criteria: Any
+    ) -> int:
+        """How many conversations the review list's CSV of these filters holds, counted no
+        further than `cap` + 1."""
+        start, end = self._window(since, until)
+        filters = review.ReviewFilters(language=language, channel=channel, limit=1, **criteria)
+        async with self.sessions() as s:
+            return (await analytics_db.review_page(s, start, end, filters, count_cap=cap))[0]
+
+    async def insights_review_rows(
+        self, since: date, until: date, language: str | None, channel: str | None, chunk: int = 2000, **criteria: Any
+    ) -> AsyncIterator[list[list[str]]]:
+        """The review list's lines as CSV rows (insights_tables.REVIEW_COLUMNS), newest first,
+        `chunk` at a time by keyset, each page read in a short transaction of its own."""
+        tz = ZoneInfo(self.timezone)
+        start, end = self._window(since, until)
+        after: tuple[datetime, str] | None = None
+        while True:
+            filters = review.ReviewFilters(language=language, channel=channel, limit=chunk, after=after, **criteria)
+            async with self.sessions() as s:
+                _, rows = await analytics_db.review_page(s, start, end, filters, counted=False)
+                marks = await analytics_db.review_marks(s, [r["conversation_id"] for r in rows])
+            if not rows:
+                return
+            after = (rows[-1]["started_at"], rows[-1]["conversation_id"])
+            for row in rows:
+                row["started_at"] = row["started_at"].astimezone(tz)
+            yield insights_tables.review_rows(review.review_entry(r, marks.get(r["conversation_id"], {})) for r in rows)
+            if len(rows) < chunk:
+                return
+
+    async def insights_table(
+        self,
+        table: str,
+        since: date,
+        until: date,
+        language: str | None,
+        channel: str | None,
+        group: str = "day",
+        below: float = 0.5,
+    ) -> tuple[list[str], list[list[str]]] | None:
+        """One of the page's tables (insights_tables.TABLES) as text for a CSV file, from the
+        same figures as the page; None for the ledger table without the ledger's policy."""
+        period: dict[str, Any] = {"since": since, "until": until, "language": language, "channel": channel}
+        records: list[dict[str, Any]]
+        if table == "overview":
+            records = insights_tables.overview_records(await self.insights_overview(**period, group=group))
+        elif table == "funnel":
+            records = insights_tables.funnel_records(await self.insights_funnel(**period))
+        elif table.startswith("nlu_"):
+            data = await self.insights_nlu_health(**period, below=below)
+            records = insights_tables.nlu_records(data, table.removeprefix("nlu_"))
+        elif table == "ledger":
+            outcomes = await self.insights_ledger_outcomes(**period)
+            if outcomes is None:
+                return None
+            records = insights_tables.ledger_records(outcomes)
+        else:
+            raise ValueError(f"no such table: {table}")
+        return insights_tables.table(records, insights_tables.LEADING[table])
 
     async def insights_transcript(self, conversation_id: str) -> dict[str, Any] | None:
         """The conversation as an analyst reads it (identity answers shown as such, identity

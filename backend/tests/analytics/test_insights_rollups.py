@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from huanxin_testkit.rollups import rollup_contents
 from huanxin_testkit.stream_events import Conv
+from ledger.bot_texts import bot_texts
 from ledger.db import analytics as store
 from ledger.db.models import InsightsFunnelDaily, InsightsNluDaily, InsightsOverviewDaily
 from ledger.desk_door import DeskDoor
 from ledger.domain import funnel, insights, nlu_health
-from ledger.domain.insights_rollup import confidence_pct
+from ledger.domain.insights_rollup import DURATION_COLUMNS, confidence_pct
 from ledger.services.analytics import ingest_batch, rebuild_insights
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -50,6 +51,7 @@ def generated(n: int, seed: int) -> list[Conv]:
             else:
                 c.user(intent, confidence)
             c.bot(rnd.choice(("status_overdue", "offers", "ask_identity", None)))
+            c.t += rnd.choice((0, 0, 14.5, 29.5, 59.5, 200, 1000, 3600))  # the borrower's pause: durations vary
         if rnd.random() < 0.2:
             c.bot(custom={"handoff": {"reason": rnd.choice(("request_human", "complaint"))}})
             c.gateway("handoff", reason="request_human")
@@ -106,6 +108,7 @@ async def assert_rollups_agree_with_rows(sessions) -> None:
                 cells = await store.overview_cells_from_facts(s, start, end, language, channel, "Asia/Shanghai", 480)
             expected = insights.overview_of_selection(cells, filters)
             assert await door.insights_overview(since, until, language, channel, group) == expected
+            assert expected["total"]["median_duration_from_seconds"] is not None, "the durations are compared"
         async with sessions() as s:  # the CSAT ratings, which the overview does not show yet
             tallies = await store.overview_cells(s, since, until, language, channel)
         rated = [(c["csat_sum"], c["csat_count"]) for c in cells]
@@ -113,7 +116,7 @@ async def assert_rollups_agree_with_rows(sessions) -> None:
         assert sum(t.csat_count for _, _, t in tallies) == sum(r[1] for r in rated)
         async with sessions() as s:
             cells = await store.funnel_cells_from_facts(s, start, end, language, channel)
-        expected_funnel = funnel.funnel_of_selection(cells)
+        expected_funnel = funnel.funnel_of_selection(cells, bot_texts())
         got = await door.insights_funnel(since, until, language, channel)
         assert {k: v for k, v in got.items() if k != "filters"} == expected_funnel
         rows = await door._facts(since, until, channel, store.NLU_COLUMNS)
@@ -138,7 +141,12 @@ async def test_rollups_give_the_figures_of_every_row_as_facts_change(sessions):
     await ingest_in_two_waves(sessions, generated(80, seed=7), seed=8)
     kept = await rollup_contents(sessions)
     assert kept["insights_nlu_daily"], "the generated conversations hold borrower messages"
-    assert any(row[-1] for row in kept["insights_overview_daily"]), "and CSAT ratings (csat_count)"
+    columns = [c.name for c in InsightsOverviewDaily.__table__.c]
+    rated, counted = columns.index("csat_count"), columns.index("conversations")
+    assert any(row[rated] for row in kept["insights_overview_daily"]), "and CSAT ratings (csat_count)"
+    ranges = [columns.index(name) for name in DURATION_COLUMNS]
+    assert all(row[counted] == sum(row[i] for i in ranges) for row in kept["insights_overview_daily"])
+    assert sum(any(row[i] for row in kept["insights_overview_daily"]) for i in ranges) >= 6, "durations vary"
     await assert_rollups_agree_with_rows(sessions)
     # rebuilt from the facts, the rollups are what the consumer kept up to date
     assert await rebuild_insights(sessions) == 80

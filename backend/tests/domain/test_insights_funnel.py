@@ -54,8 +54,8 @@ def test_drop_off_is_who_stopped_at_a_step_with_what_the_bot_said_last():
     assert started["stopped"] == 3 and started["drop_off"] == round(3 / 8, 4)
     assert started["stopped_escalated"] == 1
     assert started["last_bot_before_stop"] == [
-        {"text_key": "ask_identity", "conversations": 2},
-        {"text_key": "greet", "conversations": 1},
+        {"text_key": "ask_identity", "language": "zh", "text": None, "conversations": 2},
+        {"text_key": "greet", "language": "zh", "text": None, "conversations": 1},
     ]
     assert total["hardship_collected"]["stopped"] == 0 and total["hardship_collected"]["drop_off"] == 0.0
     # the last step is where the funnel ends: nobody drops off it
@@ -108,3 +108,37 @@ def test_rows_that_stand_for_several_conversations_count_as_many():
     total = by_step(funnel_of_selection(grouped)["total"]["steps"])
     assert total["started"]["reached"] == 6 and total["started"]["last_bot_before_stop"][0]["conversations"] == 2
     assert funnel_of_selection(grouped)["total"]["committed_as"]["plan_accepted"] == 3
+
+
+def test_the_last_bot_text_is_shown_in_the_borrowers_language():
+    """Given the bot's texts, each last text before a stop is counted per key and language and
+    shown as the bot said it; an unknown key or no text at all stays without a text."""
+    texts = {"status_overdue": {"zh": "您的借款 {loan_number} 目前逾期", "en": "Your loan {loan_number} is past due"},
+             "utter_greet": {"zh": "您好", "en": "Hello"}}  # fmt: skip
+    rows = [
+        row("verified", last_bot_text_key="status_overdue", language="en"),
+        row("verified", last_bot_text_key="status_overdue", language="en"),
+        row("verified", last_bot_text_key="status_overdue"),
+        row("verified", last_bot_text_key="gone_key"),
+        row("verified"),
+        {**row("verified", last_bot_text_key="utter_greet"), "languages": []},
+    ]
+    total = by_step(funnel(rows, NOV, texts)["total"]["steps"])
+    assert total["verified"]["last_bot_before_stop"] == [
+        {"text_key": "status_overdue", "language": "en", "text": "Your loan {loan_number} is past due",
+         "conversations": 2},
+        {"text_key": "-", "language": "zh", "text": None, "conversations": 1},
+        {"text_key": "gone_key", "language": "zh", "text": None, "conversations": 1},
+        {"text_key": "status_overdue", "language": "zh", "text": "您的借款 {loan_number} 目前逾期", "conversations": 1},
+        {"text_key": "utter_greet", "language": "-", "text": "您好", "conversations": 1},  # no language: the default
+    ]  # fmt: skip
+    en = [g for g in funnel(rows, NOV, texts)["groups"] if g["language"] == "en"][0]
+    assert by_step(en["steps"])["verified"]["last_bot_before_stop"][0]["text"] == "Your loan {loan_number} is past due"
+
+
+def test_the_ledgers_copy_of_the_bot_texts_has_both_languages():
+    from ledger.bot_texts import bot_texts
+
+    texts = bot_texts()
+    for key in ("status_overdue", "verify_intro", "escalated", "utter_greet", "utter_goodbye"):
+        assert set(texts[key]) == {"zh", "en"} and all(texts[key].values()), key

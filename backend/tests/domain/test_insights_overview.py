@@ -139,3 +139,27 @@ def test_csat_is_the_average_of_the_rated_and_how_many_rated():
     assert "csat" in DEFINITIONS
     nobody = overview([row(2), row(3)], days)
     assert (nobody["total"]["csat_average"], nobody["total"]["csat_count"]) == (None, 0)
+
+
+def test_the_median_duration_is_the_range_of_the_middle_conversation():
+    from datetime import timedelta
+
+    from ledger.domain.insights import DURATION_BOUNDS, duration_range
+
+    start = datetime(2026, 11, 2, 9, tzinfo=UTC)
+    seconds = (0, 14.999, 15, 59, 60, 7199, 7200, 10**6)
+    assert [duration_range(start, start + timedelta(seconds=s)) for s in seconds] == [
+        0, 0, 15, 30, 60, 3600, 7200, 7200]  # fmt: skip
+    assert duration_range(start, None) == 0 and duration_range(start, start - timedelta(seconds=5)) == 0
+    rows = [row(2, ended_at=datetime(2026, 11, 2, 9, tzinfo=UTC) + timedelta(seconds=s)) for s in (5, 70, 100, 4000)]
+    total = overview(rows, NOV)["total"]  # 5 s, 70 s | 100 s, 4000 s: the shorter middle one is 70 s
+    assert (total["median_duration_from_seconds"], total["median_duration_to_seconds"]) == (60, 90)
+    total = overview(rows[1:], NOV)["total"]  # 70 s, 100 s, 4000 s: the middle one is 100 s
+    assert (total["median_duration_from_seconds"], total["median_duration_to_seconds"]) == (90, 120)
+    total = overview([rows[-1]], NOV)["total"]
+    assert (total["median_duration_from_seconds"], total["median_duration_to_seconds"]) == (3600, 7200)
+    longest = row(2, ended_at=datetime(2026, 11, 3, 9, tzinfo=UTC))
+    assert overview([longest], NOV)["total"]["median_duration_to_seconds"] is None
+    assert overview([], NOV)["total"]["median_duration_from_seconds"] is None
+    assert DURATION_BOUNDS[0] == 0 and list(DURATION_BOUNDS) == sorted(DURATION_BOUNDS)
+    assert "median_duration" in DEFINITIONS and set(DEFINITIONS["median_duration"]) == {"en", "zh"}

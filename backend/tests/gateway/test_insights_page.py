@@ -132,7 +132,9 @@ async def test_the_funnel_and_nlu_health_from_stored_facts(gateway_client, analy
     steps = {s["step"]: s for s in funnel["total"]["steps"]}
     assert steps["started"]["reached"] == 2 and steps["started"]["stopped"] == 1
     assert steps["status_explained"]["reached"] == 1  # a is verified and told the status
-    assert steps["started"]["last_bot_before_stop"] == [{"text_key": "-", "conversations": 1}]
+    assert steps["started"]["last_bot_before_stop"] == [
+        {"text_key": "-", "language": "en", "text": None, "conversations": 1}
+    ]
     assert [(g["language"], g["channel"]) for g in funnel["groups"]] == [("en", "wechat"), ("zh", "web")]
     assert funnel["definitions"]["drop_off"]["en"]
     nlu = await (await analyst.client.get("/insights/api/nlu", params={"below": "0.5"})).json()
@@ -282,6 +284,7 @@ async def overview_in_the_time_zone(make_gateway, url, clock, backend):
     total = data["total"]
     assert total["conversations"] == 3 and total["escalation_by_reason"] == {"request_human": round(1 / 3, 4)}
     assert total["fallback_rate"] == round(1 / 8, 4) and total["median_turns"] == 2
+    assert (total["median_duration_from_seconds"], total["median_duration_to_seconds"]) == (0, 15)
     only_en = await (
         await analyst.client.get("/insights/api/overview", params={"language": "en", "group": "all"})
     ).json()

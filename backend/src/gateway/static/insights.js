@@ -12,6 +12,7 @@
     ['fallback_rate', '未理解 / Fallback rate', 'rate'],
     ['abandonment', '中途离开 / Abandonment', 'rate'],
     ['median_turns', '轮次中位数 / Median turns', 'count'],
+    ['median_duration_from_seconds', '时长中位数 / Median duration', 'duration', 'median_duration'],
     ['csat_average', '满意度 / CSAT', 'score', 'csat']
   ];
 
@@ -20,6 +21,17 @@
     if (cls) e.className = cls;
     if (text !== undefined && text !== null) e.textContent = String(text);
     return e;
+  }
+  function seconds(s) {
+    if (s < 60) return s + ' 秒 / s';
+    if (s < 3600) return (s / 60) + ' 分 / min';
+    return (s / 3600) + ' 时 / h';
+  }
+  function duration(row) {
+    // the range holding the median: from ... to (none for the longest range)
+    var from = row.median_duration_from_seconds, to = row.median_duration_to_seconds;
+    if (from === null || from === undefined) return '–';
+    return to === null ? '≥ ' + seconds(from) : seconds(from) + ' – ' + seconds(to);
   }
   function show(value, kind) {
     if (value === null || value === undefined) return '–';
@@ -47,7 +59,7 @@
       var tr = el('tr');
       tr.dataset.figure = f[0];
       tr.appendChild(el('th', null, f[1]));
-      var value = show(data.total[f[0]], f[2]);
+      var value = f[2] === 'duration' ? duration(data.total) : show(data.total[f[0]], f[2]);
       if (f[0] === 'csat_average') value += ' (' + data.total.csat_count + ' 人评分 / rated)';
       tr.appendChild(el('td', 'value', value));
       var def = data.definitions[f[3] || f[0]];
@@ -71,7 +83,8 @@
       var tr = el('tr');
       [row.period, row.language, row.channel].forEach(function (v) { tr.appendChild(el('td', null, v)); });
       FIGURES.forEach(function (f) {
-        tr.appendChild(el('td', null, show(row[f[0]], f[2]) + (f[0] === 'csat_average' ? ' (' + row.csat_count + ')' : '')));
+        var value = f[2] === 'duration' ? duration(row) : show(row[f[0]], f[2]);
+        tr.appendChild(el('td', null, value + (f[0] === 'csat_average' ? ' (' + row.csat_count + ')' : '')));
       });
       tr.appendChild(el('td', null, reasons(row.escalation_by_reason)));
       table.tBodies[0].appendChild(tr);
@@ -127,7 +140,11 @@
     committed: '已接受方案或承诺 / Plan accepted or promise'
   };
   function lastBot(list) {
-    return (list || []).map(function (k) { return k.text_key + ' (' + k.conversations + ')'; }).join(', ');
+    // the bot's text in the borrower's language (figures as {placeholders}), its key beside it
+    return (list || []).map(function (k) {
+      var said = k.text ? '“' + k.text + '” [' + k.text_key + ', ' + k.language + ']' : k.text_key;
+      return said + ' (' + k.conversations + ')';
+    }).join('; ');
   }
   var funnelChart = null;
   function renderFunnel(data) {
@@ -246,8 +263,17 @@
     return p.toString();
   }
   var PERIOD = ['since', 'until', 'language', 'channel'];
+  function csvLinks() {
+    // each table's CSV with the filters of its figures (the overview's group, NLU health's below)
+    Array.prototype.forEach.call(document.querySelectorAll('a[data-csv]'), function (a) {
+      var table = a.dataset.csv;
+      var names = table === 'overview' ? PERIOD.concat(['group']) : table.indexOf('nlu_') === 0 ? PERIOD.concat(['below']) : PERIOD;
+      a.href = '/insights/api/tables/' + table + '.csv?' + params(names);
+    });
+  }
   function load() {
     $('error').textContent = '';
+    csvLinks();
     document.body.dataset.loaded = 'no';
     return get('/insights/api/overview?' + params(PERIOD.concat(['group']))).then(function (data) {
       $('since').value = data.filters.since;
@@ -284,6 +310,7 @@
     var query = reviewQuery();
     $('review-link').href = '#review?' + query.toString();
     $('facts-csv').href = '/insights/api/facts.csv?' + params(PERIOD);
+    $('review-csv').href = '/insights/api/conversations.csv?' + query.toString();
     return get('/insights/api/conversations?' + query.toString()).then(function (data) {
       fillChoices($('r-outcome'), data.choices.outcomes);
       fillChoices($('r-step'), data.choices.steps);

@@ -52,7 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ledger.domain import insights_rollup as rollup
 from ledger.domain.conversation_facts import derive
-from ledger.domain.insights import COUNTED, Tally
+from ledger.domain.insights import COUNTED, DURATION_BOUNDS, Tally
 from ledger.domain.review import COUNT_CAP, Annotation, ReviewFilters
 from ledger.domain.review import review_marks as domain_review_marks
 
@@ -340,6 +340,7 @@ async def append_stream(engine: AsyncEngine, events: list[dict[str, Any]]) -> No
 OVERVIEW_COLUMNS = (
     "conversation_id",
     "started_at",
+    "ended_at",
     "languages",
     "channel",
     "turns",
@@ -490,15 +491,24 @@ def _review_conditions(start: datetime, end: datetime, f: ReviewFilters) -> list
 
 
 async def review_page(
-    session: AsyncSession, start: datetime, end: datetime, filters: ReviewFilters
+    session: AsyncSession,
+    start: datetime,
+    end: datetime,
+    filters: ReviewFilters,
+    count_cap: int | None = None,
+    counted: bool = True,
 ) -> tuple[int, list[dict[str, Any]]]:
     """How many conversations that started in [start, end) match the filters (counted no
-    further than COUNT_CAP + 1), and a page of them, newest first: `limit` lines after the
-    line `after` (keyset), else after skipping `offset`."""
+    further than `count_cap` + 1, COUNT_CAP + 1 by default; not counted, 0, unless `counted`),
+    and a page of them, newest first: `limit` lines after the line `after` (keyset), else
+    after skipping `offset`."""
     facts = ConversationFactsRow
     conditions = _review_conditions(start, end, filters)
-    matching = select(facts.conversation_id).where(*conditions).limit(COUNT_CAP + 1)
-    total = (await session.execute(select(func.count()).select_from(matching.subquery()))).scalar_one()
+    total = 0
+    if counted:
+        cap = COUNT_CAP if count_cap is None else count_cap
+        matching = select(facts.conversation_id).where(*conditions).limit(cap + 1)
+        total = (await session.execute(select(func.count()).select_from(matching.subquery()))).scalar_one()
     columns = [getattr(ConversationFactsRow, name) for name in REVIEW_COLUMNS]
     stmt = select(*columns).where(*conditions)
     if filters.after is not None:
@@ -632,7 +642,8 @@ async def overview_cells_from_facts(
 ) -> list[dict[str, Any]]:
     """The conversations that started in [start, end), grouped by what the overview needs (the
     day in the business time zone, first language, channel, escalation and its reason, agent,
-    verification, no outcome, goodbye, turns), with how many each group holds (`conversations`)
+    verification, no outcome, goodbye, turns, start and end: the duration), with how many each
+    group holds (`conversations`)
     and their fallbacks in all. PostgreSQL takes the day in `timezone`; SQLite (the demo) shifts
     by `utc_offset_minutes` (exact for a zone without daylight saving, as Asia/Shanghai).
     Reads every facts row of the period: `overview_cells` reads the rollup, and the tests check
@@ -656,6 +667,8 @@ async def overview_cells_from_facts(
         no_outcome,
         facts.said_goodbye,
         facts.turns,
+        facts.started_at,
+        facts.ended_at,
     )
     stmt = (
         select(
@@ -665,6 +678,8 @@ async def overview_cells_from_facts(
             no_outcome.label("no_outcome"),
             facts.said_goodbye,
             facts.turns,
+            facts.started_at,
+            facts.ended_at,
             func.count().label("conversations"),
             func.sum(facts.fallbacks).label("fallbacks"),
             func.sum(facts.csat).label("csat_sum"),
@@ -690,6 +705,8 @@ async def overview_cells_from_facts(
             "outcome": "none" if row.no_outcome else "some",
             "said_goodbye": bool(row.said_goodbye),
             "turns": int(row.turns),
+            "started_at": row.started_at,
+            "ended_at": row.ended_at,
             "conversations": int(row.conversations),
             "fallbacks": int(row.fallbacks or 0),
             "csat_sum": int(row.csat_sum or 0),
@@ -741,12 +758,15 @@ async def overview_cells(
         when(and_(t.no_outcome, not_(needed_person), not_(t.said_goodbye))).label("abandoned"),
         func.sum(t.csat_sum).label("csat_sum"),
         func.sum(t.csat_count).label("csat_count"),
+        *[func.sum(getattr(t, column)).label(column) for column in rollup.DURATION_COLUMNS],
     )
     tallies: dict[tuple[Any, str, str], Tally] = {}
     for row in await session.execute(sums.where(*where).group_by(*place_columns).having(func.sum(n) > 0)):
         summed = tallies[(row.day, row.language, row.channel)] = Tally()
         for name in COUNTED:
             setattr(summed, name, int(getattr(row, name) or 0))
+        for bound, column in zip(DURATION_BOUNDS, rollup.DURATION_COLUMNS, strict=True):
+            summed.durations[bound] = int(getattr(row, column) or 0)
     reasons = select(*place_columns, t.escalation_reason, func.sum(n).label("n")).where(*where, t.escalated)
     for row in await session.execute(reasons.group_by(*place_columns, t.escalation_reason)):
         tally = tallies.get((row.day, row.language, row.channel))

@@ -536,6 +536,22 @@ class InsightsOverviewDaily(Base):
     fallbacks: Mapped[int] = mapped_column(Integer, default=0)
     csat_sum: Mapped[int] = mapped_column(Integer, default=0)
     csat_count: Mapped[int] = mapped_column(Integer, default=0)
+    # conversations per duration range (insights_rollup.DURATION_COLUMNS; migration 0019)
+    duration_from_0s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_15s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_30s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_60s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_90s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_120s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_180s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_300s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_450s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_600s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_900s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_1200s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_1800s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_3600s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    duration_from_7200s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class InsightsFunnelDaily(Base):

@@ -2,7 +2,9 @@
 
 A conversation reaches a step when its `furthest_step` is that step or a later one
 (ledger/domain/conversation_facts.py says when each step is reached). It *stops* at its furthest
-step; what the bot said last to those who stopped (`last_bot_text_key`) shows where they left.
+step; what the bot said last to those who stopped (`last_bot_text_key`) shows where they left,
+as the bot's text in the borrower's language when the caller gives the bot's texts (`texts`:
+key -> language -> text; the ledger's copy is generated from the bot, ledger/bot_texts.json).
 The last step, `committed`, is split into a plan accepted and a promise made.
 
 A row may stand for several identical conversations (`conversations`: how many; the database
@@ -58,8 +60,9 @@ DEFINITIONS: dict[str, dict[str, str]] = {
         "zh": "到达此步的会话中，没有再往前的占比（在此结束或在此转人工）。",
     },
     "last_bot_before_stop": {
-        "en": "What the assistant said last (text key) to the conversations that stopped at the step.",
-        "zh": "在此步停下的会话里，助手最后说的话（文本键）。",
+        "en": "What the assistant said last to the conversations that stopped at the step, in the borrower's "
+        "language (figures shown as {placeholders}; the text key beside it).",
+        "zh": "在此步停下的会话里，助手最后说的话，按客户的语言显示（数字等以 {占位符} 表示；附文本键）。",
     },
 }
 
@@ -74,7 +77,17 @@ def _weight(row: Mapping[str, Any]) -> int:
     return n if isinstance(n, int) else 1
 
 
-def _steps(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+Texts = Mapping[str, Mapping[str, str]]
+
+
+def _said(key: str, language: str, texts: Texts) -> str | None:
+    """The bot's text `key` in `language` (zh, the bot's default, for a conversation without
+    one); None for no text or a key the bot no longer has."""
+    entry = texts.get(key) or {}
+    return entry.get(language) or entry.get("zh")
+
+
+def _steps(rows: Sequence[Mapping[str, Any]], texts: Texts) -> list[dict[str, Any]]:
     started = sum(_weight(r) for r in rows)
     result = []
     for i, step in enumerate(STEPS):
@@ -84,17 +97,17 @@ def _steps(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             entry |= {"stopped": None, "drop_off": None, "stopped_escalated": None, "last_bot_before_stop": []}
         else:
             stopped = [r for r in rows if _step_index(r) == i]
-            keys: Counter[str] = Counter()
+            keys: Counter[tuple[str, str]] = Counter()
             for r in stopped:
-                keys[str(r.get("last_bot_text_key") or "-")] += _weight(r)
+                keys[(str(r.get("last_bot_text_key") or "-"), language_of(r) or "-")] += _weight(r)
             n_stopped = sum(_weight(r) for r in stopped)
             entry |= {
                 "stopped": n_stopped,
                 "drop_off": rate(n_stopped, reached),
                 "stopped_escalated": sum(_weight(r) for r in stopped if r.get("escalated")),
                 "last_bot_before_stop": [
-                    {"text_key": key, "conversations": n}
-                    for key, n in sorted(keys.items(), key=lambda kv: (-kv[1], kv[0]))[:LAST_BOT_SHOWN]
+                    {"text_key": key, "language": language, "text": _said(key, language, texts), "conversations": n}
+                    for (key, language), n in sorted(keys.items(), key=lambda kv: (-kv[1], kv[0]))[:LAST_BOT_SHOWN]
                 ],
             }
         result.append(entry)
@@ -109,23 +122,25 @@ def _committed_as(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     }
 
 
-def funnel_of_selection(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The funnel of rows already selected: in total and per language and channel."""
+def funnel_of_selection(rows: Sequence[Mapping[str, Any]], texts: Texts | None = None) -> dict[str, Any]:
+    """The funnel of rows already selected: in total and per language and channel; the last
+    bot texts before a stop in the borrower's language when `texts` are given."""
+    texts = texts or {}
     groups: dict[tuple[str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[(language_of(row) or "-", str(row.get("channel") or "-"))].append(row)
     return {
         "steps": list(STEPS),
-        "total": {"steps": _steps(rows), "committed_as": _committed_as(rows)},
+        "total": {"steps": _steps(rows, texts), "committed_as": _committed_as(rows)},
         "groups": [
-            {"language": language, "channel": channel, "steps": _steps(g), "committed_as": _committed_as(g)}
+            {"language": language, "channel": channel, "steps": _steps(g, texts), "committed_as": _committed_as(g)}
             for (language, channel), g in sorted(groups.items())
         ],
         "definitions": DEFINITIONS,
     }
 
 
-def funnel(facts: Iterable[Mapping[str, Any]], filters: Filters) -> dict[str, Any]:
+def funnel(facts: Iterable[Mapping[str, Any]], filters: Filters, texts: Texts | None = None) -> dict[str, Any]:
     """The funnel of the conversations the filters select (`total`) and per language and
     channel (`groups`)."""
-    return {"filters": filters_view(filters), **funnel_of_selection(selected(facts, filters))}
+    return {"filters": filters_view(filters), **funnel_of_selection(selected(facts, filters), texts)}

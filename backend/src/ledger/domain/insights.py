@@ -50,7 +50,18 @@ DEFINITIONS: dict[str, dict[str, str]] = {
         "en": "Median number of borrower messages per conversation.",
         "zh": "每个会话客户消息数的中位数。",
     },
+    "median_duration": {
+        "en": "Median time from a conversation's first event to its last, as the range it falls in "
+        "(0-15 s, 15-30 s, 30 s-1 min, ... 2 h or more); for an even count, the shorter middle one.",
+        "zh": "会话从第一个事件到最后一个事件的时长中位数，以所在区间表示"
+        "（0–15 秒、15–30 秒、30 秒–1 分钟……2 小时以上）；"
+        "会话数为偶数时取较短的中间值。",
+    },
 }
+
+# The overview's duration ranges: each conversation is counted in the range holding its duration
+# (lower bounds in seconds; the last range has no upper bound). The rollup keeps one count per range.
+DURATION_BOUNDS = (0, 15, 30, 60, 90, 120, 180, 300, 450, 600, 900, 1200, 1800, 3600, 7200)
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,30 @@ def language_of(facts: Mapping[str, Any]) -> str | None:
     """The conversation's language: the first one it was held in."""
     languages = facts.get("languages") or []
     return languages[0] if languages and languages[0] in LANGUAGES else None
+
+
+def duration_range(started: Any, ended: Any) -> int:
+    """The lower bound (seconds) of the duration range of a conversation from `started` to
+    `ended` (its last event); a conversation without both counts as 0 seconds."""
+    if not isinstance(started, datetime) or not isinstance(ended, datetime):
+        return 0
+    seconds = (ended - started).total_seconds()
+    return max((bound for bound in DURATION_BOUNDS if bound <= seconds), default=0)
+
+
+def median_duration(durations: Counter[int]) -> tuple[int, int | None] | None:
+    """The duration range (from, to seconds; to None for the last) of the middle conversation,
+    the shorter one of the two middle ones for an even count; None without conversations."""
+    total = sum(n for n in durations.values() if n > 0)
+    if not total:
+        return None
+    wanted, seen = (total - 1) // 2, 0
+    for bound in DURATION_BOUNDS:
+        seen += max(durations.get(bound, 0), 0)
+        if wanted < seen:
+            i = DURATION_BOUNDS.index(bound)
+            return bound, DURATION_BOUNDS[i + 1] if i + 1 < len(DURATION_BOUNDS) else None
+    return None
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -121,12 +156,14 @@ class Tally:
     csat_count: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     turns: Counter[int] = field(default_factory=Counter)
+    durations: Counter[int] = field(default_factory=Counter)  # conversations per duration range
 
     def add(self, other: Tally) -> Tally:
         for name in COUNTED:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.reasons.update(other.reasons)
         self.turns.update(other.turns)
+        self.durations.update(other.durations)
         return self
 
 
@@ -158,12 +195,14 @@ def tally_of(row: Mapping[str, Any]) -> Tally:
         csat_count=int(row.get("csat_count") or 0) if "csat_count" in row else (1 if csat else 0),
         reasons=Counter({str(row.get("escalation_reason") or "unknown"): n}) if escalated else Counter(),
         turns=Counter({turns: n}),
+        durations=Counter({duration_range(row.get("started_at"), row.get("ended_at")): n}),
     )
 
 
 def figures(t: Tally) -> dict[str, Any]:
     """The overview's figures of a tally (each defined in DEFINITIONS)."""
     n = t.conversations
+    duration = median_duration(t.durations)
     return {
         "conversations": n,
         "containment": rate(n - t.needed_person, n),
@@ -175,6 +214,8 @@ def figures(t: Tally) -> dict[str, Any]:
         "borrower_messages": t.messages,
         "abandonment": rate(t.abandoned, n),
         "median_turns": weighted_median([(turns, k) for turns, k in t.turns.items() if k]),
+        "median_duration_from_seconds": duration[0] if duration else None,
+        "median_duration_to_seconds": duration[1] if duration else None,
         "csat_average": round(t.csat_sum / t.csat_count, 2) if t.csat_count else None,
         "csat_count": t.csat_count,
     }

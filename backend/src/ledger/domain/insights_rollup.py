@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .conversation_facts import FALLBACK_INTENT
+from .insights import DURATION_BOUNDS, duration_range
 
 OVERVIEW = "overview"
 FUNNEL = "funnel"
@@ -42,14 +43,17 @@ KEYS: dict[str, tuple[str, ...]] = {
     FUNNEL: ("day", "language", "channel", "furthest_step", "last_bot_text_key", "escalated", "plan", "promise"),
     NLU: ("day", "language", "channel", "intent", "confidence_pct", "guess"),
 }
+# The overview's duration histogram: one count column per range (ledger/domain/insights.py).
+DURATION_COLUMNS = tuple(f"duration_from_{bound}s" for bound in DURATION_BOUNDS)
 COUNTS: dict[str, tuple[str, ...]] = {
-    OVERVIEW: ("conversations", "fallbacks", "csat_sum", "csat_count"),
+    OVERVIEW: ("conversations", "fallbacks", "csat_sum", "csat_count", *DURATION_COLUMNS),
     FUNNEL: ("conversations",),
     NLU: ("messages", "then_denied", "then_asked_again", "then_fallback", "then_asked_for_person"),
 }
 # The facts columns a contribution reads.
 FACTS_COLUMNS = (
-    "conversation_id", "started_at", "languages", "channel", "turns", "fallbacks", "verified", "verification",
+    "conversation_id", "started_at", "ended_at", "languages", "channel", "turns", "fallbacks", "verified",
+    "verification",
     "escalated", "escalation_reason", "handled_by_agent", "outcome", "outcomes", "said_goodbye", "csat",
     "furthest_step", "last_bot_text_key", "intents",
 )  # fmt: skip
@@ -131,8 +135,10 @@ def contribution(facts: Mapping[str, Any], timezone: ZoneInfo) -> Tally:
         day, language, channel, str(facts.get("furthest_step") or "started"), _text(facts.get("last_bot_text_key")),
         escalated, facts.get("outcome") == "arrangement", "promise" in outcomes,
     )  # fmt: skip
+    duration = DURATION_BOUNDS.index(duration_range(started, facts.get("ended_at")))
+    histogram = [1 if i == duration else 0 for i in range(len(DURATION_BOUNDS))]
     tally: Tally = {
-        (OVERVIEW, overview_key): [1, int(facts.get("fallbacks") or 0), csat, 1 if csat else 0],
+        (OVERVIEW, overview_key): [1, int(facts.get("fallbacks") or 0), csat, 1 if csat else 0, *histogram],
         (FUNNEL, funnel_key): [1],
     }
     messages = messages_of(facts)
