@@ -536,7 +536,7 @@ class InsightsOverviewDaily(Base):
     fallbacks: Mapped[int] = mapped_column(Integer, default=0)
     csat_sum: Mapped[int] = mapped_column(Integer, default=0)
     csat_count: Mapped[int] = mapped_column(Integer, default=0)
-    # conversations per duration range (insights_rollup.DURATION_COLUMNS; migration 0019)
+    # conversations per duration range (insights_rollup.DURATION_COLUMNS; migration 0018)
     duration_from_0s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     duration_from_15s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     duration_from_30s: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -5,7 +5,7 @@ The columns start at 0: after upgrading a database that already holds facts, run
 `ledger rebuild-insights` once (as after 0015), or the median duration counts only the
 conversations the consumer rewrote since.
 
-Revision ID: 0019
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-01 04:30:00
 """
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0019"
+revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
