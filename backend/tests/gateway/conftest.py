@@ -1,16 +1,24 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestServer
 
 from gateway.keys import Overrides
+from gateway.ledger_bridge import LedgerAccounts
 from gateway.settings import GatewaySettings
 from gateway.web import init_app, server_options
 from huanxin_testkit.gw_fake_rasa import make_fake_rasa
 from huanxin_testkit.gw_fakes import FakeAudit, FakeClock, FakeWeChatClient, create_schema, fresh_pg_database
 from huanxin_testkit.gw_helpers import SYSTEM_SECRET, WECHAT_TOKEN
+from ledger.db.session import create_engine, create_session_factory
+from ledger.desk_door import DeskDoor
+from ledger.policy_file import load_policy
+from ledger.services.context import Ledger
+from ledger.services.seeding import seed_demo
 
 
 @pytest.fixture
@@ -87,3 +95,23 @@ def refused_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         yield sock.getsockname()[1]
+
+
+@pytest.fixture
+async def ledger_gateway(aiohttp_client, database_url, audit, fake_rasa):
+    """The gateway in front of a real ledger on the same database (through the ledger's door),
+    seeded with the demo portfolio as of today in Shanghai: (client, the ledger, its sessions,
+    the demo ids)."""
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    policy = load_policy()
+    ids = await seed_demo(sessions, salt="test-salt", today=datetime.now(ZoneInfo("Asia/Shanghai")).date())
+    settings = GatewaySettings(
+        database_url=database_url, rasa_urls=(str(fake_rasa.make_url("")).rstrip("/"),), system_secret=SYSTEM_SECRET
+    )
+    app = init_app(settings, Overrides(audit=audit, accounts=LedgerAccounts(sessions, DeskDoor(sessions, policy))))
+    server = TestServer(app)
+    await server.start_server(**server_options(settings))
+    client = await aiohttp_client(server)
+    yield client, Ledger(sessions, policy, id_hash_salt="test-salt"), sessions, ids
+    await engine.dispose()

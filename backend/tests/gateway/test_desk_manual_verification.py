@@ -3,43 +3,16 @@ record a verification by other means: the ledger clears the lock and audits it a
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
-from gateway.keys import Overrides
-from gateway.ledger_bridge import LedgerAccounts
-from gateway.settings import GatewaySettings
-from gateway.web import init_app, server_options
-from huanxin_testkit.gw_helpers import SYSTEM_SECRET, Widget, desk_for
+from huanxin_testkit.gw_helpers import Widget, desk_for
 from ledger.db import models as m
-from ledger.db.session import create_engine, create_session_factory
-from ledger.desk_door import DeskDoor
 from ledger.domain.errors import LedgerError
-from ledger.policy_file import load_policy
 from ledger.services import verification
 from ledger.services.context import Ledger
-from ledger.services.seeding import seed_demo
-
-
-@pytest.fixture
-async def ledger_gateway(aiohttp_client, database_url, audit, fake_rasa):
-    engine = create_engine(database_url)
-    sessions = create_session_factory(engine)
-    policy = load_policy()
-    await seed_demo(sessions, salt="test-salt", today=datetime.now(ZoneInfo("Asia/Shanghai")).date())
-    settings = GatewaySettings(
-        database_url=database_url, rasa_urls=(str(fake_rasa.make_url("")).rstrip("/"),), system_secret=SYSTEM_SECRET
-    )
-    app = init_app(settings, Overrides(audit=audit, accounts=LedgerAccounts(sessions, DeskDoor(sessions, policy))))
-    server = TestServer(app)
-    await server.start_server(**server_options(settings))
-    client = await aiohttp_client(server)
-    yield client, Ledger(sessions, policy, id_hash_salt="test-salt"), sessions
-    await engine.dispose()
 
 
 async def lock_out(ledger: Ledger, conversation_id: str) -> None:
@@ -63,7 +36,7 @@ async def escalated(client) -> Widget:
 
 
 async def test_the_desk_sees_the_lock_and_an_agent_clears_it_by_verifying_another_way(ledger_gateway):
-    client, ledger, sessions = ledger_gateway
+    client, ledger, sessions, _ = ledger_gateway
     widget = await escalated(client)
     await lock_out(ledger, widget.conversation_id)
     desk = await desk_for(client, "li.na")
@@ -105,7 +78,7 @@ async def test_the_desk_sees_the_lock_and_an_agent_clears_it_by_verifying_anothe
     ],
 )
 async def test_a_bad_manual_verification_changes_nothing(ledger_gateway, body, status):
-    client, ledger, sessions = ledger_gateway
+    client, ledger, sessions, _ = ledger_gateway
     widget = await escalated(client)
     await lock_out(ledger, widget.conversation_id)
     desk = await desk_for(client, "li.na")
@@ -117,7 +90,7 @@ async def test_a_bad_manual_verification_changes_nothing(ledger_gateway, body, s
 
 
 async def test_only_the_agent_handling_the_conversation_may_verify(ledger_gateway):
-    client, ledger, _ = ledger_gateway
+    client, ledger, _, _ = ledger_gateway
     widget = await escalated(client)
     await lock_out(ledger, widget.conversation_id)
     desk = await desk_for(client, "li.na")  # has not taken it over
@@ -128,7 +101,7 @@ async def test_only_the_agent_handling_the_conversation_may_verify(ledger_gatewa
 
 
 async def test_a_conversation_that_names_no_borrower_cannot_be_verified(ledger_gateway):
-    client, _, _ = ledger_gateway
+    client, _, _, _ = ledger_gateway
     widget = await escalated(client)
     desk = await desk_for(client, "li.na")
     await desk.take(widget.conversation_id)

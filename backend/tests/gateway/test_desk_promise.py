@@ -9,40 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
-from gateway.keys import Overrides
-from gateway.ledger_bridge import LedgerAccounts
-from gateway.settings import GatewaySettings
-from gateway.web import init_app, server_options
-from huanxin_testkit.gw_helpers import SYSTEM_SECRET, Widget, desk_for
+from huanxin_testkit.gw_helpers import Widget, desk_for
 from ledger.db import models as m
-from ledger.db.session import create_engine, create_session_factory
-from ledger.desk_door import DeskDoor
-from ledger.policy_file import load_policy
 from ledger.services import verification
 from ledger.services.context import Ledger
-from ledger.services.seeding import seed_demo
 
 TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-
-
-@pytest.fixture
-async def ledger_gateway(aiohttp_client, database_url, audit, fake_rasa):
-    engine = create_engine(database_url)
-    sessions = create_session_factory(engine)
-    policy = load_policy()
-    ids = await seed_demo(sessions, salt="test-salt", today=TODAY)
-    settings = GatewaySettings(
-        database_url=database_url, rasa_urls=(str(fake_rasa.make_url("")).rstrip("/"),), system_secret=SYSTEM_SECRET
-    )
-    app = init_app(settings, Overrides(audit=audit, accounts=LedgerAccounts(sessions, DeskDoor(sessions, policy))))
-    server = TestServer(app)
-    await server.start_server(**server_options(settings))
-    client = await aiohttp_client(server)
-    yield client, Ledger(sessions, policy, id_hash_salt="test-salt"), sessions, ids
-    await engine.dispose()
 
 
 async def escalated(client, ledger: Ledger | None = None, phone: str = "", dob: date | None = None, last4: str = ""):
