@@ -11,6 +11,7 @@ from gateway.keys import Overrides
 from gateway.ledger_bridge import LedgerAccounts
 from gateway.settings import GatewaySettings
 from gateway.web import init_app, server_options
+from huanxin_testkit.gw_desk import gateway_factory
 from huanxin_testkit.gw_fake_rasa import make_fake_rasa
 from huanxin_testkit.gw_fakes import FakeAudit, FakeClock, FakeWeChatClient, create_schema, fresh_pg_database
 from huanxin_testkit.gw_helpers import SYSTEM_SECRET, WECHAT_TOKEN
@@ -115,3 +116,28 @@ async def ledger_gateway(aiohttp_client, database_url, audit, fake_rasa):
     client = await aiohttp_client(server)
     yield client, Ledger(sessions, policy, id_hash_salt="test-salt"), sessions, ids
     await engine.dispose()
+
+
+@pytest.fixture
+async def demo_ledger(database_url):
+    """The ledger on the gateway's database, seeded with the demo portfolio as of today in
+    Shanghai: (its sessions, the demo ids)."""
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    ids = await seed_demo(sessions, salt="test-salt", today=datetime.now(ZoneInfo("Asia/Shanghai")).date())
+    yield sessions, ids
+    await engine.dispose()
+
+
+@pytest.fixture
+def make_ledger_client(aiohttp_client, database_url, clock, audit, wechat_client, fake_rasa, demo_ledger):
+    """Makes a gateway client (settings as keywords) in front of ``demo_ledger``, through the
+    ledger's door."""
+    sessions, _ = demo_ledger
+
+    async def make(**settings):
+        accounts = LedgerAccounts(sessions, DeskDoor(sessions, policy=load_policy()))
+        factory = gateway_factory(aiohttp_client, database_url, clock, audit, wechat_client, fake_rasa)
+        return await factory(accounts=accounts, **settings)
+
+    return make

@@ -7,44 +7,26 @@ demo portfolio."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from gateway.keys import service_key
-from gateway.ledger_bridge import LedgerAccounts
-from huanxin_testkit.gw_desk import gateway_factory
 from huanxin_testkit.gw_fake_rasa import metadata_key, received_key
 from ledger.db import models as m
-from ledger.db.session import create_engine, create_session_factory
-from ledger.desk_door import DeskDoor
-from ledger.policy_file import load_policy
-from ledger.services.seeding import seed_demo
 
 SECRET = "sms-webhook-secret"
 ZH_CONFIRMATION = "【还信】已为您退订此渠道的还款提醒。您仍可随时登录还信联系我们。"
 
 
 @pytest.fixture
-async def ledger(database_url):
-    engine = create_engine(database_url)
-    sessions = create_session_factory(engine)
-    ids = await seed_demo(sessions, salt="test-salt", today=datetime.now(ZoneInfo("Asia/Shanghai")).date())
-    yield sessions, ids
-    await engine.dispose()
+def ledger(demo_ledger):
+    return demo_ledger
 
 
 @pytest.fixture
-def make_client(aiohttp_client, database_url, clock, audit, wechat_client, fake_rasa, ledger):
-    sessions, _ = ledger
-
-    async def make(**settings):
-        accounts = LedgerAccounts(sessions, DeskDoor(sessions, policy=load_policy()))
-        factory = gateway_factory(aiohttp_client, database_url, clock, audit, wechat_client, fake_rasa)
-        return await factory(accounts=accounts, **settings)
-
-    return make
+def make_client(make_ledger_client):
+    return make_ledger_client
 
 
 async def preferences(sessions, borrower_id: str) -> tuple[bool, list[str]] | None:

@@ -8,19 +8,12 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from gateway.ledger_bridge import LedgerAccounts
-from huanxin_testkit.gw_desk import gateway_factory
 from ledger.db import models as m
-from ledger.db.session import create_engine, create_session_factory
-from ledger.desk_door import DeskDoor
-from ledger.policy_file import load_policy
 from ledger.services.channel_bindings import bind
-from ledger.services.seeding import seed_demo
 
 SECRET = "telegram-webhook-secret_0123"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -29,25 +22,16 @@ ZH_CONFIRMATION = "【还信】已为您退订此渠道的还款提醒。您仍�
 
 
 @pytest.fixture
-async def ledger(database_url):
-    engine = create_engine(database_url)
-    sessions = create_session_factory(engine)
-    ids = await seed_demo(sessions, salt="test-salt", today=datetime.now(ZoneInfo("Asia/Shanghai")).date())
-    await bind(engine, ids["D1"], "telegram", str(CHAT_ID), datetime.now(UTC), "test")
-    yield sessions, ids
-    await engine.dispose()
+async def ledger(demo_ledger):
+    """The demo ledger with D1 bound to the Telegram chat CHAT_ID."""
+    sessions, ids = demo_ledger
+    await bind(sessions.kw["bind"], ids["D1"], "telegram", str(CHAT_ID), datetime.now(UTC), "test")
+    return demo_ledger
 
 
 @pytest.fixture
-def make_client(aiohttp_client, database_url, clock, audit, wechat_client, fake_rasa, ledger):
-    sessions, _ = ledger
-
-    async def make(**settings):
-        accounts = LedgerAccounts(sessions, DeskDoor(sessions, policy=load_policy()))
-        factory = gateway_factory(aiohttp_client, database_url, clock, audit, wechat_client, fake_rasa)
-        return await factory(accounts=accounts, **settings)
-
-    return make
+def make_client(make_ledger_client, ledger):
+    return make_ledger_client
 
 
 def update(text: str | None = "TD", chat_id: object = CHAT_ID) -> dict:
