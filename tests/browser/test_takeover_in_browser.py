@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 from stack_helpers.browser_stack import AGENT_PASSWORD
-from stack_helpers.chromium_pages import bot_says, log_in_to_desk, send
+from stack_helpers.chromium_pages import bot_says, log_in_to_desk, send, verify_d1
 
 
 def test_borrower_is_taken_over_by_an_agent_and_handed_back(stack, browser, artifacts):
@@ -22,13 +22,7 @@ def test_borrower_is_taken_over_by_an_agent_and_handed_back(stack, browser, arti
         chat_page = borrower.frames[1]
         chat_page.wait_for_selector("#input")
 
-        send(chat_page, "how much do I owe?")
-        expect(bot_says(chat_page, "phone number")).to_be_visible()
-        send(chat_page, "13800000001")
-        expect(bot_says(chat_page, "date of birth")).to_be_visible()
-        send(chat_page, "1990-03-15")
-        expect(bot_says(chat_page, "last 4")).to_be_visible()
-        send(chat_page, "4321")
+        verify_d1(chat_page)
         status = bot_says(chat_page, "days past due")
         expect(status).to_be_visible()
         expect(status).to_contain_text("王芳")

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from gateway.ledger_bridge import LedgerAccounts
-from ledger.db import models as m
+from huanxin_testkit.gw_helpers import record_verification
 from ledger.db.session import create_engine, create_session_factory
 from ledger.desk_door import DeskDoor
 from ledger.policy_file import load_policy
 from ledger.services.seeding import seed_demo
-
-
-async def link(sessions, borrower_id: str, conversation_id: str) -> None:
-    now = datetime.now(UTC)
-    async with sessions() as s, s.begin():
-        s.add(
-            m.VerificationSession(
-                token_hash=conversation_id.ljust(64, "0"),
-                borrower_id=borrower_id,
-                conversation_id=conversation_id,
-                created_at=now,
-                last_used_at=now,
-                expires_at=now + timedelta(minutes=30),
-            )
-        )
 
 
 async def test_account_panel_shows_the_verified_borrowers_status(database_url):
@@ -33,8 +18,8 @@ async def test_account_panel_shows_the_verified_borrowers_status(database_url):
     sessions = create_session_factory(engine)
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     ids = await seed_demo(sessions, salt="test-salt", today=today)
-    await link(sessions, ids["D1"], "conv-d1")
-    await link(sessions, ids["D7"], "conv-d7")
+    await record_verification(sessions, ids["D1"], "conv-d1")
+    await record_verification(sessions, ids["D7"], "conv-d7")
     reader = LedgerAccounts(sessions, DeskDoor(sessions, policy=load_policy()))
 
     d1 = await reader.account("conv-d1")
@@ -78,7 +63,7 @@ async def test_account_panel_follows_a_renewed_rasa_sender(database_url):
                 updated_at=now,
             )
         )
-    await link(sessions, ids["D2"], "sender-2")
+    await record_verification(sessions, ids["D2"], "sender-2")
     reader = LedgerAccounts(sessions, DeskDoor(sessions, policy=load_policy()))
     assert (await reader.account("conv-wx"))["borrower_name"] == "李强"
     await engine.dispose()
@@ -91,8 +76,8 @@ async def test_the_door_takes_the_ledgers_names_of_a_conversation_in_order(datab
     sessions = create_session_factory(engine)
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     ids = await seed_demo(sessions, salt="test-salt", today=today)
-    await link(sessions, ids["D1"], "sender-old")
-    await link(sessions, ids["D2"], "sender-new")
+    await record_verification(sessions, ids["D1"], "sender-old")
+    await record_verification(sessions, ids["D2"], "sender-new")
     door = DeskDoor(sessions, policy=load_policy())
     assert (await door.queue_summary(["sender-new", "sender-old"]))["borrower_name"] == "李强"
     assert (await door.queue_summary(["sender-unlinked", "sender-old"]))["borrower_name"] == "王芳"

@@ -6,13 +6,14 @@ demo portfolio."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
 from gateway.keys import service_key
 from huanxin_testkit.gw_fake_rasa import metadata_key, received_key
+from huanxin_testkit.gw_helpers import record_verification
 from ledger.db import models as m
 
 SECRET = "sms-webhook-secret"
@@ -39,22 +40,6 @@ async def opt_out_audits(sessions) -> list[dict]:
     async with sessions() as s:
         rows = (await s.execute(select(m.AuditEntry).where(m.AuditEntry.action == "contact_opted_out"))).scalars()
         return [r.detail for r in rows]
-
-
-async def verify(sessions, borrower_id: str, conversation_id: str) -> None:
-    """The ledger's record of a verification in this conversation (what POST /verifications leaves)."""
-    now = datetime.now(UTC)
-    async with sessions() as s, s.begin():
-        s.add(
-            m.VerificationSession(
-                token_hash=conversation_id.ljust(64, "0"),
-                borrower_id=borrower_id,
-                conversation_id=conversation_id,
-                created_at=now,
-                last_used_at=now,
-                expires_at=now + timedelta(minutes=30),
-            )
-        )
 
 
 # ---- the SMS inbound webhook -------------------------------------------------------------
@@ -133,7 +118,7 @@ async def test_a_verified_borrowers_stop_in_the_web_chat_is_recorded_and_confirm
     sessions, ids = ledger
     client = await make_client()
     conv_id = await new_chat(client)
-    await verify(sessions, ids["D5"], conv_id)
+    await record_verification(sessions, ids["D5"], conv_id)
     result = await client.app[service_key].handle_borrower_message(conv_id, "退订")
     assert [r["text"] for r in result.replies] == [ZH_CONFIRMATION]
     assert fake_rasa.app[received_key] == []  # the gateway answered, not the bot
@@ -157,7 +142,7 @@ async def test_a_stop_in_a_chat_opened_from_an_sms_reminder_opts_out_of_sms(make
 
     client = await make_client()
     conv_id = await new_chat(client, reminder_ref=reminder_ref(row.id))
-    await verify(sessions, ids["D5"], conv_id)
+    await record_verification(sessions, ids["D5"], conv_id)
     await client.app[service_key].handle_borrower_message(conv_id, "TD")
     assert await preferences(sessions, ids["D5"]) == (False, ["sms"])
 
@@ -168,12 +153,12 @@ async def test_a_bare_stop_in_a_chat_not_opened_from_a_reminder_is_the_bots(make
     sessions, ids = ledger
     client = await make_client()
     conv_id = await new_chat(client)
-    await verify(sessions, ids["D5"], conv_id)
+    await record_verification(sessions, ids["D5"], conv_id)
     await client.app[service_key].handle_borrower_message(conv_id, "stop")
     assert [message for _, message in fake_rasa.app[received_key]] == ["stop"]
     assert await opt_out_audits(sessions) == []
     from_link = await new_chat(client, reminder_ref="r1")
-    await verify(sessions, ids["D5"], from_link)
+    await record_verification(sessions, ids["D5"], from_link)
     result = await client.app[service_key].handle_borrower_message(from_link, "STOP!")
     assert result.replies[0]["text"].startswith("Huanxin: you will receive no more")
     assert await preferences(sessions, ids["D5"]) == (False, ["web"])  # r1 is no reminder of D5's
@@ -211,7 +196,7 @@ async def test_a_td_on_wechat_opts_the_verified_borrower_out_of_wechat(make_clie
     client = await make_client()
     service = client.app[service_key]
     conv = await service.conversation_for_external("wechat", "oHX_openid_reminder_1")
-    await verify(sessions, ids["D1"], conv.id)
+    await record_verification(sessions, ids["D1"], conv.id)
     result = await service.handle_borrower_message(conv.id, "ＴＤ")  # full-width, as a phone keyboard may send it
     assert [r["text"] for r in result.replies] == [ZH_CONFIRMATION]
     assert fake_rasa.app[received_key] == []

@@ -153,3 +153,24 @@ async def escalated_conversation(client) -> Widget:
     await widget.send("I want a human", "m1")
     await widget.wait_for(lambda e: e["type"] == "state" and e["state"] == "agent")
     return widget
+
+
+async def record_verification(sessions: Any, borrower_id: str, conversation_id: str) -> None:
+    """The ledger's record of a verification in this conversation (what POST /verifications
+    leaves), so the gateway's door finds the borrower verified there."""
+    from datetime import UTC, datetime, timedelta
+
+    from ledger.db import models as m
+
+    now = datetime.now(UTC)
+    async with sessions() as s, s.begin():
+        s.add(
+            m.VerificationSession(
+                token_hash=conversation_id.ljust(64, "0"),
+                borrower_id=borrower_id,
+                conversation_id=conversation_id,
+                created_at=now,
+                last_used_at=now,
+                expires_at=now + timedelta(minutes=30),
+            )
+        )
