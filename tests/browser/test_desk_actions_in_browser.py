@@ -101,7 +101,9 @@ def test_a_plan_sent_from_the_desk_is_accepted_in_the_chat_and_a_threat_is_stopp
         expect(chat.locator("#messages .msg.system", has_text="You accepted the plan")).to_be_visible()
         expect(card.locator("button")).to_be_disabled()
         assert stack.run(_arrangements(stack.database_url)) == [plan_type]
-        expect(desk.locator("#transcript .line.system", has_text="You accepted the plan")).to_be_visible()
+        # the desk hears of it over its socket; slack for a loaded machine (one run in ~10 missed 5 s)
+        accepted_on_desk = desk.locator("#transcript .line.system", has_text="You accepted the plan")
+        expect(accepted_on_desk).to_be_visible(timeout=15000)
         chat.screenshot(path=str(artifacts / "17-borrower-plan-accepted.png"))
 
         # the compliance guard: a threat is not sent, the agent is asked to rewrite it
