@@ -107,3 +107,29 @@ async def test_the_profile_language_is_used_when_the_borrower_wrote_no_words():
 )
 def test_language_after_verification(current, chosen, profile, expected):
     assert language_after_verification(current, chosen, profile) == expected
+
+
+async def test_the_widget_toggle_changes_the_bots_language_and_is_pinned():
+    """The web widget's language toggle reaches the bot as ``language_choice`` in the next
+    message's metadata: it wins over the language the message is written in, and later
+    messages in the other language do not switch back."""
+    conv = await verified_after(("我欠多少钱", "ask_overdue_status"), D1)
+    assert conv.slots["language"] == "zh"
+    conv.user("我现在欠多少钱", "ask_overdue_status", metadata={"channel": "web", "language_choice": "en"})
+    await conv.run(ActionShowOverdueStatus)
+    assert conv.slots["language"] == "en" and conv.slots["language_chosen"] is True
+    assert "CNY" in conv.texts()[-1]
+    conv.user("那下一期呢", "ask_overdue_status", metadata={"channel": "web"})
+    await conv.run(ActionShowOverdueStatus)
+    assert conv.slots["language"] == "en" and "CNY" in conv.texts()[-1]
+    conv.user("how much now", "ask_overdue_status", metadata={"channel": "web", "language_choice": "zh"})
+    await conv.run(ActionShowOverdueStatus)
+    assert conv.slots["language"] == "zh" and "CNY" not in conv.texts()[-1]
+
+
+@pytest.mark.parametrize("choice", ["fr", "", 1, None, ["en"]])
+async def test_a_language_choice_that_is_not_zh_or_en_is_ignored(choice):
+    conv = await verified_after(("我欠多少钱", "ask_overdue_status"), D1)
+    conv.user("我现在欠多少钱", "ask_overdue_status", metadata={"language_choice": choice})
+    await conv.run(ActionShowOverdueStatus)
+    assert conv.slots["language"] == "zh" and not conv.slots.get("language_chosen")

@@ -206,12 +206,23 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
             text = data.get("text")
             payload = data.get("payload")
             client_msg_id = data.get("client_msg_id")
+            language = data.get("language")  # set on the first message after the widget's toggle
             if (
                 not isinstance(text, str)
                 or (payload is not None and (not isinstance(payload, str) or len(payload) > 2000))
                 or (client_msg_id is not None and (not isinstance(client_msg_id, str) or len(client_msg_id) > 100))
             ):
                 await ws.send_json({"type": "error", "code": "invalid_request", "detail": "bad message"})
+                continue
+            if language is not None and language not in ("zh", "en"):
+                await ws.send_json(
+                    {
+                        "type": "error",
+                        "code": "invalid_request",
+                        "detail": "language must be zh or en",
+                        "client_msg_id": client_msg_id,
+                    }
+                )
                 continue
             wait = await limits.hit("chat_message", connection)
             if wait is not None:
@@ -233,6 +244,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                     client_ref=ref,
                     client_msg_id=f"web:{client_msg_id}" if client_msg_id else None,
                     client_token=token,
+                    language_choice=language,
                 )
             except TokenRefused:  # expired while the socket was open
                 await ws.close(code=WS_REFUSED, message=b"conversation expired")

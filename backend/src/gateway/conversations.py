@@ -601,6 +601,7 @@ class ConversationService:
         client_msg_id: str | None = None,
         client_ref: str | None = None,
         client_token: str | None = None,
+        language_choice: str | None = None,
     ) -> TurnResult:
         """One borrower message (see _handle_borrower_message); when the conversation is then with
         the desk and nobody has it, it goes to the least busy agent on shift (auto_assign)."""
@@ -611,6 +612,7 @@ class ConversationService:
             client_msg_id=client_msg_id,
             client_ref=client_ref,
             client_token=client_token,
+            language_choice=language_choice,
         )
         if result.state == "agent" and not result.duplicate:
             await self.auto_assign(conversation_id)
@@ -625,13 +627,18 @@ class ConversationService:
         client_msg_id: str | None = None,
         client_ref: str | None = None,
         client_token: str | None = None,
+        language_choice: str | None = None,
     ) -> TurnResult:
         """Store the borrower's message and route it. A ``payload`` is used only when it is one of
         the buttons the bot offers now (the transcript then shows that button's title); any other
         text reaches Rasa only as text, never as an intent. With ``client_token`` (the web chat),
         the token is checked in the same transaction that stores the message: TokenRefused when
-        it no longer opens the conversation (nothing stored)."""
+        it no longer opens the conversation (nothing stored). ``language_choice``: the language the
+        borrower chose with the widget's toggle before this message; it becomes the conversation's
+        language and reaches the bot as an explicit request (``language_choice`` in the metadata)."""
         body = self._clean(text)
+        if language_choice is not None and language_choice not in ("zh", "en"):
+            raise InvalidInput("language must be zh or en")
         if client_msg_id is not None and not client_msg_id.isprintable():  # a NUL or lone surrogate cannot be stored
             raise InvalidInput("client_msg_id must be printable text")
         if (slowed := await self._slow_down(conversation_id, client_token)) is not None:
@@ -659,6 +666,8 @@ class ConversationService:
                 if unanswered is None and not refused:
                     button = await self._chosen_button(tx, conv.id, payload)
                     changes: dict[str, Any] = {}
+                    if language_choice is not None and language_choice != conv.language:
+                        changes["language"] = language_choice
                     if self.is_idle(conv):  # a new Rasa sender: the bot forgets what it knew (verification)
                         changes["rasa_sender_id"] = secrets.token_hex(16)
                     reopened = False
@@ -680,7 +689,7 @@ class ConversationService:
                 borrower_seq, button = unanswered, None
             else:
                 borrower_seq = borrower_msg.seq
-                if reopened:
+                if reopened or "language" in changes:  # the desks list the conversation's language
                     self._publish_state(conv)
                 self._publish(conv, [borrower_msg])
             if conv.state == "agent":
@@ -689,6 +698,8 @@ class ConversationService:
             if stopped is not None:
                 return stopped
             metadata = {"channel": conv.channel, "language": conv.language}
+            if language_choice is not None:
+                metadata["language_choice"] = language_choice
             if client_ref:
                 metadata["client_ref"] = client_ref
             if conv.reminder_ref:

@@ -19,11 +19,14 @@
   var saved = {};
   try { localStorage.removeItem(KEY); } catch (e) { /* an old build kept the token for ever */ }
   try { saved = JSON.parse(sessionStorage.getItem(KEY) || '{}'); } catch (e) { saved = {}; }
-  var lang = params.get('lang') || saved.lang ||
+  // The borrower's own choice (the toggle, kept for the tab) wins over the embedding page's ?lang=.
+  var lang = saved.lang || params.get('lang') ||
     ((navigator.language || 'zh').toLowerCase().indexOf('zh') === 0 ? 'zh' : 'en');
   if (lang !== 'zh' && lang !== 'en') lang = 'zh';
+  // languageChoice: the language the toggle chose, sent with the next message so that the bot
+  // answers in it from then on (the gateway passes it to the bot as an explicit request).
   var state = {conversation: saved.conversation || null, token: saved.token || null, lastSeq: 0,
-               outbox: saved.outbox || [], mode: 'bot'};
+               outbox: saved.outbox || [], mode: 'bot', languageChoice: saved.languageChoice || null};
   var ws = null, retry = 0, rendered = {};
   var $ = function (id) { return document.getElementById(id); };
   var messagesEl = $('messages'), input = $('input'), statusEl = $('status'), typingEl = $('typing');
@@ -33,7 +36,7 @@
 
   function persist() {
     sessionStorage.setItem(KEY, JSON.stringify({conversation: state.conversation, token: state.token, lang: lang,
-                                             outbox: state.outbox}));
+                                             outbox: state.outbox, languageChoice: state.languageChoice}));
   }
   function applyLanguage() {
     var t = T[lang];
@@ -159,7 +162,8 @@
   function send(text, payload) {
     text = (text || '').trim();
     if (!text) return;
-    var item = {client_msg_id: newId(), text: text, payload: payload || null};
+    var item = {client_msg_id: newId(), text: text, payload: payload || null, language: state.languageChoice};
+    state.languageChoice = null;
     state.outbox.push(item);
     persist();
     retireButtons();
@@ -173,7 +177,8 @@
   function flush() {
     if (!ws || ws.readyState !== 1) return;
     state.outbox.forEach(function (item) {
-      ws.send(JSON.stringify({type: 'message', text: item.text, payload: item.payload, client_msg_id: item.client_msg_id}));
+      ws.send(JSON.stringify({type: 'message', text: item.text, payload: item.payload, client_msg_id: item.client_msg_id,
+                              language: item.language || null}));
     });
   }
 
@@ -246,7 +251,12 @@
   input.addEventListener('keydown', function (e) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); send(input.value); input.value = ''; }
   });
-  $('lang-toggle').addEventListener('click', function () { lang = lang === 'zh' ? 'en' : 'zh'; persist(); applyLanguage(); });
+  $('lang-toggle').addEventListener('click', function () {
+    lang = lang === 'zh' ? 'en' : 'zh';
+    state.languageChoice = lang;
+    persist();
+    applyLanguage();
+  });
   if (params.get('embedded')) {
     $('close-frame').hidden = false;
     $('close-frame').addEventListener('click', function () { parent.postMessage('huanxin:close', '*'); });
