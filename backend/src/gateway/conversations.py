@@ -21,7 +21,8 @@ import logging
 import re
 import secrets
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -219,6 +220,39 @@ def offered_buttons(recent: list[tuple[str, Any]]) -> list[dict[str, Any]] | Non
         if buttons:
             return cast(list[dict[str, Any]], buttons)
     return None
+
+
+@dataclass
+class TranscriptWriter:
+    """One transaction on a conversation's transcript (``ConversationService.writing_transcript``):
+    ``append`` adds a message (masked as stored); ``session`` may write other rows in the same
+    transaction (a plan card whose message this is)."""
+
+    service: ConversationService
+    session: AsyncSession
+    conversation: Conversation
+    messages: list[Message] = field(default_factory=list)
+
+    async def append(
+        self,
+        sender: str,
+        text: str,
+        *,
+        buttons: list[dict[str, Any]] | None = None,
+        agent_only: bool = False,
+        sender_name: str | None = None,
+    ) -> Message:
+        msg = await self.service._append(
+            self.session,
+            self.conversation,
+            sender,
+            text,
+            buttons=buttons,
+            agent_only=agent_only,
+            sender_name=sender_name,
+        )
+        self.messages.append(msg)
+        return msg
 
 
 @dataclass
@@ -819,6 +853,36 @@ class ConversationService:
         """Whether a hand-off now is likely to go straight to an agent (auto-assignment on and an
         agent's desk open): then the borrower is told no place in the queue."""
         return self.auto_assignment and self.shift is not None and bool(self.shift.presence.online())
+
+    # ---- for the desk's other modules (desk_actions, desk_history) -------------------
+
+    async def conversation(self, conversation_id: str) -> Conversation:
+        """The conversation as stored now; NotFound when there is none."""
+        async with self.sessions() as s:
+            return await self._load(s, conversation_id)
+
+    async def conversation_for(self, agent: AgentIdentity, conversation_id: str) -> Conversation:
+        """The conversation as stored now, if this agent may see it; NotFound otherwise (its
+        existence is not revealed)."""
+        async with self.sessions() as s:
+            return await self._load_for(s, agent, conversation_id)
+
+    @asynccontextmanager
+    async def writing_transcript(self, conversation_id: str) -> AsyncIterator[TranscriptWriter]:
+        """One transaction that appends to the conversation's transcript (the caller holds the
+        conversation's lock when the order matters); the messages go to the desks and the
+        borrower's widget once it has committed. NotFound for an unknown conversation."""
+        async with self.sessions() as s, s.begin():
+            writer = TranscriptWriter(self, s, await self._load(s, conversation_id))
+            yield writer
+        self._publish(writer.conversation, writer.messages)
+
+    async def add_line(
+        self, conversation_id: str, text: str, *, sender: str = "system", agent_only: bool = True
+    ) -> Message:
+        """One line in the transcript (by default a system line for the desk only), published."""
+        async with self.writing_transcript(conversation_id) as writer:
+            return await writer.append(sender, text, agent_only=agent_only)
 
     # ---- agent actions -------------------------------------------------------------
 
