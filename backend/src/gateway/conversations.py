@@ -311,6 +311,9 @@ class ConversationService:
         self.capacity = 5  # conversations auto-assigned to one agent at most (GATEWAY_DESK_AGENT_CAPACITY)
         self.borrower_limits = Limits({"borrower_messages": BORROWER_MESSAGES})
         self._summaries: dict[str, tuple[datetime, dict[str, Any] | None]] = {}
+        # where the desk's canned replies are read from each time (canned_store.CannedStore.active,
+        # set by the app); None: the replies given at construction
+        self.canned_source: Callable[[], Awaitable[CannedReplies]] | None = None
 
     # ---- conversations -------------------------------------------------------------
 
@@ -1005,6 +1008,9 @@ class ConversationService:
             "next_due_amount": next_due.get("amount"),
         }
 
+    async def _canned_set(self) -> CannedReplies:
+        return await self.canned_source() if self.canned_source is not None else self.canned
+
     async def canned_replies(self, agent: AgentIdentity, conversation_id: str, language: str | None) -> dict[str, Any]:
         """The canned replies filled for this conversation, in its language unless another is
         asked; a reply whose placeholders have no value here has ``text`` None and names them."""
@@ -1016,7 +1022,7 @@ class ConversationService:
         language = language or conv.language
         values = await self._canned_values(agent, conv)
         replies = []
-        for reply in self.canned.replies:
+        for reply in (await self._canned_set()).replies:
             text, missing = reply.fill(language, values)
             replies.append({"id": reply.id, "title": reply.title[language], "text": text, "missing": missing})
         return {"language": language, "replies": replies}
@@ -1026,7 +1032,7 @@ class ConversationService:
         conv = await self.get(conversation_id)
         if conv is None or not self.can_view(agent, conv):
             raise NotFound(conversation_id)
-        reply = self.canned.get(canned_id)
+        reply = (await self._canned_set()).get(canned_id)
         if reply is None:
             raise InvalidInput(f"no canned reply {canned_id!r}")
         text, missing = reply.fill(conv.language, await self._canned_values(agent, conv))
