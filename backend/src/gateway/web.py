@@ -23,6 +23,7 @@ from ledger.desk_door import DeskDoor, create_engine, create_session_factory
 from . import (
     canned_web,
     chat_web,
+    desk_history_web,
     desk_web,
     insights_web,
     outbound_web,
@@ -186,6 +187,7 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
     app.add_routes(telegram_web.routes)
     desk_web.setup(app)
     canned_web.setup(app)
+    desk_history_web.setup(app)
     insights_web.setup(app)
     policy_lab_web.setup(app)
     outbound_web.setup(app)

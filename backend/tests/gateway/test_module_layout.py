@@ -12,7 +12,15 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 GATEWAY = SRC / "gateway"
-ROUTE_MODULES = ("canned_web", "chat_web", "desk_web", "insights_web", "policy_lab_web", "wechat_web")
+ROUTE_MODULES = (
+    "canned_web",
+    "chat_web",
+    "desk_history_web",
+    "desk_web",
+    "insights_web",
+    "policy_lab_web",
+    "wechat_web",
+)
 LEDGER_DOOR = "ledger.desk_door"
 
 
