@@ -49,8 +49,25 @@ def row_dict(row: CannedReplyRow) -> dict[str, Any]:
     }
 
 
+def _storable(data: Any) -> None:
+    """Titles and texts the database can hold: no NUL, no lone surrogate (CannedError names it)."""
+    if not isinstance(data, dict):
+        return
+    for part in ("title", "text"):
+        values = data.get(part)
+        for lang, value in values.items() if isinstance(values, dict) else ():
+            if not isinstance(value, str):
+                continue
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise CannedError(f"{part}.{lang}", "contains characters that are not text") from None
+            if "\x00" in value:
+                raise CannedError(f"{part}.{lang}", "contains characters that are not text")
+
+
 def _version(value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value < 2**31:
         raise CannedError("version", "must be the reply's version (a whole number) as it was read")
     return value
 
@@ -125,6 +142,7 @@ class CannedStore:
     async def add(self, supervisor: AgentIdentity, data: Any) -> dict[str, Any]:
         """A new reply ``{"id", "title": {zh, en}, "text": {zh, en}}`` at the end of the list."""
         self._supervisor(supervisor)
+        _storable(data)
         reply = parse_reply(data, "", self.guard)
         now = self.clock()
         try:
@@ -155,6 +173,7 @@ class CannedStore:
         if not isinstance(data, dict):
             raise CannedError("reply", "must be an object with version, title and text")
         version = _version(data.get("version"))
+        _storable(data)
         reply = parse_reply({"id": reply_id, **{k: v for k, v in data.items() if k != "version"}}, "", self.guard)
         return await self._update(
             supervisor, reply_id, version, "desk.canned_reply.edited", title=dict(reply.title), text=dict(reply.text)

@@ -114,6 +114,9 @@ def edit_of(reply: dict, **changes) -> dict:
         (lambda r: edit_of(r, text={**r["text"], "en": "a { brace"}), "text.en"),
         (lambda r: edit_of(r, colour="red"), "colour"),
         (lambda r: edit_of(r, version="1"), "version"),
+        (lambda r: edit_of(r, version=10**30), "version"),  # no database integer overflows
+        (lambda r: edit_of(r, text={**r["text"], "en": "Hello\ud800"}), "text.en"),  # a lone surrogate
+        (lambda r: edit_of(r, title={**r["title"], "zh": "问\x00候"}), "title.zh"),
         (lambda r: {"title": r["title"], "text": r["text"]}, "version"),
         (lambda r: [1, 2], "body"),
     ],
