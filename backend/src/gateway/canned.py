@@ -19,6 +19,7 @@ from .compliance import LANGS, Rules
 
 CANNED_FILE = "canned_replies.yaml"  # beside this module; GATEWAY_CANNED_REPLIES names another
 MAX_TEXT = 2000  # as a typed reply (conversations.MAX_TEXT)
+MAX_TITLE = 80
 # What a placeholder stands for, with the sample each text is checked against the guard with.
 PLACEHOLDERS: Mapping[str, str] = {
     "agent_name": "李娜",
@@ -84,6 +85,38 @@ def _text(raw: Any, key: str, guard: Rules | None) -> str:
     return raw
 
 
+def _field(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def parse_reply(raw: Any, prefix: str, guard: Rules | None) -> CannedReply:
+    """One reply (``{"id", "title": {zh, en}, "text": {zh, en}}``), validated; CannedError names the
+    field at fault under ``prefix`` (``replies[2].text.en`` in the file, ``text.en`` on the desk)."""
+    if not isinstance(raw, Mapping):
+        raise CannedError(prefix or "reply", "must be a mapping with id, title and text")
+    unknown = set(raw) - {"id", "title", "text"}
+    if unknown:
+        raise CannedError(_field(prefix, sorted(unknown)[0]), "unknown key")
+    reply_id = raw.get("id")
+    if not isinstance(reply_id, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,47}", reply_id):
+        raise CannedError(_field(prefix, "id"), "must be a name of lower-case letters, digits and _ (at most 48)")
+    title, text = raw.get("title"), raw.get("text")
+    for part, value in (("title", title), ("text", text)):
+        if not isinstance(value, Mapping):
+            raise CannedError(_field(prefix, part), "must give zh and en")
+    assert isinstance(title, Mapping) and isinstance(text, Mapping)
+    titles, texts = {}, {}
+    for lang in LANGS:
+        title_value = title.get(lang)
+        if not isinstance(title_value, str) or not title_value.strip() or len(title_value) > MAX_TITLE:
+            raise CannedError(
+                _field(prefix, f"title.{lang}"), f"must be a non-empty text of at most {MAX_TITLE} characters"
+            )
+        titles[lang] = title_value
+        texts[lang] = _text(text.get(lang), _field(prefix, f"text.{lang}"), guard)
+    return CannedReply(reply_id, titles, texts)
+
+
 def parse_canned(data: Any, guard: Rules | None) -> CannedReplies:
     """The replies of a parsed canned replies file, validated; CannedError names the key at fault."""
     if not isinstance(data, Mapping) or not isinstance(data.get("replies"), list) or not data["replies"]:
@@ -91,29 +124,9 @@ def parse_canned(data: Any, guard: Rules | None) -> CannedReplies:
     replies = []
     seen: set[str] = set()
     for index, raw in enumerate(data["replies"]):
-        key = f"replies[{index}]"
-        if not isinstance(raw, Mapping):
-            raise CannedError(key, "must be a mapping with id, title and text")
-        unknown = set(raw) - {"id", "title", "text"}
-        if unknown:
-            raise CannedError(f"{key}.{sorted(unknown)[0]}", "unknown key")
-        reply_id = raw.get("id")
-        if not isinstance(reply_id, str) or not re.fullmatch(r"[a-z][a-z0-9_]{0,47}", reply_id):
-            raise CannedError(f"{key}.id", "must be a name of lower-case letters, digits and _ (at most 48)")
-        if reply_id in seen:
-            raise CannedError(f"{key}.id", f"{reply_id!r} is used twice")
-        seen.add(reply_id)
-        title, text = raw.get("title"), raw.get("text")
-        for part, value in (("title", title), ("text", text)):
-            if not isinstance(value, Mapping):
-                raise CannedError(f"{key}.{part}", "must give zh and en")
-        assert isinstance(title, Mapping) and isinstance(text, Mapping)
-        titles, texts = {}, {}
-        for lang in LANGS:
-            title_value = title.get(lang)
-            if not isinstance(title_value, str) or not title_value.strip() or len(title_value) > 80:
-                raise CannedError(f"{key}.title.{lang}", "must be a non-empty text of at most 80 characters")
-            titles[lang] = title_value
-            texts[lang] = _text(text.get(lang), f"{key}.text.{lang}", guard)
-        replies.append(CannedReply(reply_id, titles, texts))
+        reply = parse_reply(raw, f"replies[{index}]", guard)
+        if reply.id in seen:
+            raise CannedError(f"replies[{index}].id", f"{reply.id!r} is used twice")
+        seen.add(reply.id)
+        replies.append(reply)
     return CannedReplies(tuple(replies))

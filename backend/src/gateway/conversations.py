@@ -21,7 +21,8 @@ import logging
 import re
 import secrets
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -222,6 +223,39 @@ def offered_buttons(recent: list[tuple[str, Any]]) -> list[dict[str, Any]] | Non
 
 
 @dataclass
+class TranscriptWriter:
+    """One transaction on a conversation's transcript (``ConversationService.writing_transcript``):
+    ``append`` adds a message (masked as stored); ``session`` may write other rows in the same
+    transaction (a plan card whose message this is)."""
+
+    service: ConversationService
+    session: AsyncSession
+    conversation: Conversation
+    messages: list[Message] = field(default_factory=list)
+
+    async def append(
+        self,
+        sender: str,
+        text: str,
+        *,
+        buttons: list[dict[str, Any]] | None = None,
+        agent_only: bool = False,
+        sender_name: str | None = None,
+    ) -> Message:
+        msg = await self.service._append(
+            self.session,
+            self.conversation,
+            sender,
+            text,
+            buttons=buttons,
+            agent_only=agent_only,
+            sender_name=sender_name,
+        )
+        self.messages.append(msg)
+        return msg
+
+
+@dataclass
 class TurnResult:
     """The outcome of one borrower message: its seq and the borrower-visible messages after it."""
 
@@ -277,6 +311,9 @@ class ConversationService:
         self.capacity = 5  # conversations auto-assigned to one agent at most (GATEWAY_DESK_AGENT_CAPACITY)
         self.borrower_limits = Limits({"borrower_messages": BORROWER_MESSAGES})
         self._summaries: dict[str, tuple[datetime, dict[str, Any] | None]] = {}
+        # where the desk's canned replies are read from each time (canned_store.CannedStore.active,
+        # set by the app); None: the replies given at construction
+        self.canned_source: Callable[[], Awaitable[CannedReplies]] | None = None
 
     # ---- conversations -------------------------------------------------------------
 
@@ -831,6 +868,36 @@ class ConversationService:
         agent's desk open): then the borrower is told no place in the queue."""
         return self.auto_assignment and self.shift is not None and bool(self.shift.presence.online())
 
+    # ---- for the desk's other modules (desk_actions, desk_history) -------------------
+
+    async def conversation(self, conversation_id: str) -> Conversation:
+        """The conversation as stored now; NotFound when there is none."""
+        async with self.sessions() as s:
+            return await self._load(s, conversation_id)
+
+    async def conversation_for(self, agent: AgentIdentity, conversation_id: str) -> Conversation:
+        """The conversation as stored now, if this agent may see it; NotFound otherwise (its
+        existence is not revealed)."""
+        async with self.sessions() as s:
+            return await self._load_for(s, agent, conversation_id)
+
+    @asynccontextmanager
+    async def writing_transcript(self, conversation_id: str) -> AsyncIterator[TranscriptWriter]:
+        """One transaction that appends to the conversation's transcript (the caller holds the
+        conversation's lock when the order matters); the messages go to the desks and the
+        borrower's widget once it has committed. NotFound for an unknown conversation."""
+        async with self.sessions() as s, s.begin():
+            writer = TranscriptWriter(self, s, await self._load(s, conversation_id))
+            yield writer
+        self._publish(writer.conversation, writer.messages)
+
+    async def add_line(
+        self, conversation_id: str, text: str, *, sender: str = "system", agent_only: bool = True
+    ) -> Message:
+        """One line in the transcript (by default a system line for the desk only), published."""
+        async with self.writing_transcript(conversation_id) as writer:
+            return await writer.append(sender, text, agent_only=agent_only)
+
     # ---- agent actions -------------------------------------------------------------
 
     @staticmethod
@@ -952,6 +1019,9 @@ class ConversationService:
             "next_due_amount": next_due.get("amount"),
         }
 
+    async def _canned_set(self) -> CannedReplies:
+        return await self.canned_source() if self.canned_source is not None else self.canned
+
     async def canned_replies(self, agent: AgentIdentity, conversation_id: str, language: str | None) -> dict[str, Any]:
         """The canned replies filled for this conversation, in its language unless another is
         asked; a reply whose placeholders have no value here has ``text`` None and names them."""
@@ -963,7 +1033,7 @@ class ConversationService:
         language = language or conv.language
         values = await self._canned_values(agent, conv)
         replies = []
-        for reply in self.canned.replies:
+        for reply in (await self._canned_set()).replies:
             text, missing = reply.fill(language, values)
             replies.append({"id": reply.id, "title": reply.title[language], "text": text, "missing": missing})
         return {"language": language, "replies": replies}
@@ -973,7 +1043,7 @@ class ConversationService:
         conv = await self.get(conversation_id)
         if conv is None or not self.can_view(agent, conv):
             raise NotFound(conversation_id)
-        reply = self.canned.get(canned_id)
+        reply = (await self._canned_set()).get(canned_id)
         if reply is None:
             raise InvalidInput(f"no canned reply {canned_id!r}")
         text, missing = reply.fill(conv.language, await self._canned_values(agent, conv))

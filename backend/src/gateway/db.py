@@ -170,3 +170,20 @@ class AgentSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CannedReplyRow(Base):
+    """A canned reply as supervisors keep it on the desk (gateway/canned_store.py): the packaged
+    canned_replies.yaml seeds the ids the table lacks at start-up; a row is never deleted, only
+    retired. ``version`` grows with every save (a save naming an older one is refused)."""
+
+    __tablename__ = "desk_canned_replies"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)  # the desk lists replies in this order
+    title: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"zh": ..., "en": ...}
+    text: Mapped[dict[str, Any]] = mapped_column(JSON)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(64))  # the supervisor; None: seeded from the file

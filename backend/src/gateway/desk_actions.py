@@ -108,8 +108,7 @@ class DeskActions:
 
     async def _agents_conversation(self, agent: AgentIdentity, conversation_id: str, what: str) -> Conversation:
         """The conversation if it is with the desk and this agent's: 409 when closed, 403 otherwise."""
-        async with self.service.sessions() as s:
-            conv = await self.service._load_for(s, agent, conversation_id)
+        conv = await self.service.conversation_for(agent, conversation_id)
         if conv.state == "closed":
             raise Conflict(f"the conversation is closed: no {what}")
         if conv.state != "agent" or conv.assigned_agent != agent.username:
@@ -117,10 +116,7 @@ class DeskActions:
         return conv
 
     async def _note(self, conv: Conversation, line: str, *, agent_only: bool = True, sender: str = "system") -> None:
-        async with self.service.sessions() as s, s.begin():
-            conv = await self.service._load(s, conv.id)
-            msg = await self.service._append(s, conv, sender, line, agent_only=agent_only)
-        self.service._publish(conv, [msg])
+        await self.service.add_line(conv.id, line, sender=sender, agent_only=agent_only)
 
     # ---- plans -----------------------------------------------------------------------------
 
@@ -155,8 +151,8 @@ class DeskActions:
             if offer is None:
                 raise Conflict("the borrower has not verified in this conversation: no plan can be sent")
             now = self.service.clock()
-            async with self.service.sessions() as s, s.begin():
-                conv = await self.service._load(s, conv.id)
+            async with self.service.writing_transcript(conv.id) as transcript:
+                conv = transcript.conversation
                 card = DeskPlanCard(
                     conversation_id=conv.id,
                     seq=0,
@@ -167,14 +163,11 @@ class DeskActions:
                     sent_at=now,
                     status="sent",
                 )
-                s.add(card)
-                await s.flush()
+                transcript.session.add(card)
+                await transcript.session.flush()
                 text, buttons = plan_card(card.id, offer, conv.language, agent.display_name)
-                msg = await self.service._append(
-                    s, conv, "agent", text, buttons=buttons, sender_name=agent.display_name[:64]
-                )
+                msg = await transcript.append("agent", text, buttons=buttons, sender_name=agent.display_name[:64])
                 card.seq = msg.seq
-            self.service._publish(conv, [msg])
         await self.service.audit.record(
             agent.username,
             "desk.plan_sent",
@@ -204,7 +197,7 @@ class DeskActions:
                         select(DeskPlanCard).where(DeskPlanCard.id == card_id, DeskPlanCard.conversation_id == conv.id)
                     )
                 ).scalar_one_or_none()
-                conv = await self.service._load(s, conv.id)
+            conv = await self.service.conversation(conv.id)
             if card is None:
                 raise DeskActionRefused("not_found", "no such plan card in this conversation")
             if card.status == "accepted":

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ledger.desk_door import DeskDoor
 
 from .agents import DeskAuth
+from .canned_store import CannedStore
 from .conversations import AccountReader, AgentIdentity, AuditSink, ConversationService, utcnow
 from .events import EventSink
 from .hub import Hub
@@ -40,6 +41,7 @@ service_key = web.AppKey("service", ConversationService)
 auth_key = web.AppKey("auth", DeskAuth)
 hub_key = web.AppKey("hub", Hub)
 engine_key = web.AppKey("engine", AsyncEngine)
+canned_key = web.AppKey("canned", CannedStore)  # the desk's canned replies, kept by supervisors
 door_key = web.AppKey("desk_door", DeskDoor)  # the ledger's read model for the desk and insights pages
 overrides_key = web.AppKey("overrides", Overrides)
 sockets_key: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets")

@@ -83,6 +83,11 @@ class LedgerAccounts(_ThroughTheDoor):
     async def verification(self, conversation_id: str) -> dict[str, Any] | None:
         return await self.door.verification_state(await self.ledger_conversation_ids(conversation_id))
 
+    async def borrower_conversations(self, conversation_id: str) -> dict[str, Any] | None:
+        """The ledger's names of every conversation the borrower verified here has verified in,
+        with an opaque borrower reference (None: nobody verified in this conversation now)."""
+        return await self.door.verified_borrower_conversations(await self.ledger_conversation_ids(conversation_id))
+
     async def record_promise(
         self, conversation_id: str, agent: str, loan_number: str, amount: Decimal, promised_date: date
     ) -> dict[str, Any] | None:

@@ -20,8 +20,20 @@ from httpedge.access_log import SafeAccessLogger, access_logger
 from httpedge.slow_clients import body_timeout_middleware
 from ledger.desk_door import DeskDoor, create_engine, create_session_factory
 
-from . import chat_web, desk_web, insights_web, outbound_web, policy_lab_web, sms_web, telegram_web, wechat_web
+from . import (
+    canned_web,
+    chat_web,
+    desk_history_web,
+    desk_web,
+    insights_web,
+    outbound_web,
+    policy_lab_web,
+    sms_web,
+    telegram_web,
+    wechat_web,
+)
 from .agents import DeskAuth
+from .canned_store import CannedStore
 from .chat_web import STATIC
 from .clients import parse_networks
 from .conversations import ConversationService
@@ -30,6 +42,7 @@ from .hub import Hub
 from .keys import (
     Overrides,
     auth_key,
+    canned_key,
     door_key,
     edge_limits_key,
     engine_key,
@@ -151,6 +164,10 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
             canned=settings.canned,
             turns=TurnStore.for_engine(engine),
         )
+        canned = CannedStore(sessions, settings.compliance, audit, app[hub_key], overrides.clock)
+        await canned.seed(settings.canned)  # the file's replies the table lacks (canned_store)
+        service.canned_source = canned.active
+        app[canned_key] = canned
         app[engine_key] = engine
         app[service_key] = service
         app[auth_key] = DeskAuth(sessions, settings.session_ttl_s, overrides.clock)
@@ -169,6 +186,8 @@ def init_app(settings: GatewaySettings, overrides: Overrides | None = None) -> w
     app.add_routes(sms_web.routes)
     app.add_routes(telegram_web.routes)
     desk_web.setup(app)
+    canned_web.setup(app)
+    desk_history_web.setup(app)
     insights_web.setup(app)
     policy_lab_web.setup(app)
     outbound_web.setup(app)

@@ -26,6 +26,7 @@ What it offers:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -758,6 +759,22 @@ class DeskDoor:
             return None
         _, state = found
         return {k: state[k] for k in VERIFICATION_FIELDS}
+
+    async def verified_borrower_conversations(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
+        """The conversations of the borrower verified in this conversation (docs/agent-desk.md,
+        earlier conversations): ``{"borrower_ref", "conversation_ids"}``, the names of every
+        conversation that borrower verified in (this one too, expired sessions included), newest
+        first; ``borrower_ref`` is an opaque reference (no id, no identity data). None when nobody
+        is verified here now: a borrower named by an escalation or a failed attempt alone is not
+        known to be them, and no other borrower's conversations are ever given."""
+        found = await self._verification(conversation_ids)
+        if found is None or not found[1]["verified"]:
+            return None
+        borrower_id = found[1]["borrower_id"]
+        async with self.sessions() as s:
+            names = await q.conversations_verified_as(s, borrower_id)
+        ref = hashlib.sha256(f"huanxin-borrower:{borrower_id}".encode()).hexdigest()[:16]
+        return {"borrower_ref": ref, "conversation_ids": names}
 
     # ---- agent actions -----------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ GATEWAY_TABLES = {
     "desk_reads",
     "desk_plan_cards",
     "csat_ratings",
+    "desk_canned_replies",
 }
 
 

@@ -12,7 +12,15 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 GATEWAY = SRC / "gateway"
-ROUTE_MODULES = ("chat_web", "desk_web", "insights_web", "policy_lab_web", "wechat_web")
+ROUTE_MODULES = (
+    "canned_web",
+    "chat_web",
+    "desk_history_web",
+    "desk_web",
+    "insights_web",
+    "policy_lab_web",
+    "wechat_web",
+)
 LEDGER_DOOR = "ledger.desk_door"
 
 
@@ -87,3 +95,23 @@ def test_the_door_imports_no_gateway_module_and_no_sqlalchemy(package):
     for path in door_files():
         imported = absolute_imports(path)
         assert not {name for name in imported if within(name, package)}, f"{path.name} imports {package}"
+
+
+def test_only_the_conversation_service_calls_its_private_methods():
+    """Other modules use its public API (conversation_for, writing_transcript, add_line...): no
+    ``service._x`` anywhere in the gateway but conversations.py itself."""
+    import re
+
+    from gateway.conversations import ConversationService
+
+    private = {name for name in vars(ConversationService) if name.startswith("_") and not name.startswith("__")}
+    call = re.compile(r"service(?:_key\])?\)?\.(_[a-z]\w*)")
+    found = {
+        (path.name, name)
+        for path in GATEWAY.rglob("*.py")
+        if path.name != "conversations.py"
+        for name in call.findall(path.read_text(encoding="utf-8"))
+        if name in private
+    }
+    assert not found
+    assert call.findall("self.service._load_for(s)") == ["_load_for"]  # the pattern finds such a call

@@ -327,6 +327,7 @@
       renderVerification(view.verification);
       renderAccount(view.account);
       if (id !== prefilled_for) { prefilled_for = id; prefillHandback(view.account); }
+      document.dispatchEvent(new CustomEvent('desk:opened', {detail: {view: view, me: me}}));  // desk_history.js
       scheduleRender();
     }).catch(showError);
   }
@@ -448,6 +449,8 @@
           $('convo-empty').textContent = '该会话已转给 ' + ev.assigned_agent + ' / This conversation was reassigned to ' + ev.assigned_agent;
         } else if (ev.conversation_id === selected) refresh();
         applyEvent(ev);
+      } else if (ev.type === 'canned_changed') {  // a supervisor saved the canned replies: offer the new set
+        if (selected) loadCanned(selected);
       } else if (ev.type === 'delivery_failed' && ev.conversation_id === selected) {
         showError('未送达 / Not delivered: ' + ev.reason);
         refresh();
@@ -464,6 +467,7 @@
     me = data;
     queue = new DeskQueue(me, me.overdue_after_s);
     $('whoami').textContent = me.display_name + ' (' + me.role + ')';
+    $('canned-admin-link').hidden = me.role !== 'supervisor';
     loadQueue();
     connect();
     setInterval(renderQueue, 5000);  // wait times move even when nothing happens (computed here)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from . import models as m
@@ -83,6 +83,19 @@ async def linked_borrower_ids(s: AsyncSession, conversation_ids: Sequence[str]) 
         newest_verified[name] = borrower_id
     # a verification outranks an escalation (when its newest one names a borrower)
     return linked | {name: b for name, b in newest_verified.items() if b}
+
+
+async def conversations_verified_as(s: AsyncSession, borrower_id: str, limit: int = 500) -> list[str]:
+    """The conversation names the borrower verified in (expired sessions too), newest first."""
+    newest = func.max(m.VerificationSession.created_at)
+    rows = await s.execute(
+        select(m.VerificationSession.conversation_id)
+        .where(m.VerificationSession.borrower_id == borrower_id)
+        .group_by(m.VerificationSession.conversation_id)
+        .order_by(newest.desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())
 
 
 async def linked_borrower(s: AsyncSession, conversation_ids: Sequence[str]) -> m.Borrower | None:
