@@ -1,4 +1,4 @@
-"""Canned replies kept on the desk (table ``desk_canned_replies``, migration 0020): supervisors add,
+"""Canned replies kept on the desk (table ``desk_canned_replies``, migration 0019): supervisors add,
 edit and retire them; every save is checked by exactly the file's rules (``canned.parse_reply``:
 known placeholders, both languages, at most MAX_TEXT, nothing the compliance guard would stop),
 audited with the before and after, and told to the desks (a ``canned_changed`` desk event).

@@ -1,7 +1,7 @@
 """gateway: canned replies kept by supervisors on the desk (seeded from canned_replies.yaml)
 
-Revision ID: 0020
-Revises: 0018 (to be re-chained onto 0019 when that lands)
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-01 05:00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 import ledger.db.types
 
-revision: str = "0020"
+revision: str = "0019"
 down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
