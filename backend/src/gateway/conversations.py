@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import Table, func, insert, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -815,6 +815,7 @@ class ConversationService:
         self._publish(conv, stored)
         self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": False, "sender": "bot"})
         if state_changed:
+            self._summaries.pop(conv.id, None)  # the escalation names a case (and maybe a borrower) now
             self._publish_state(conv, escalated=True)
             await self._emit(conv, "handoff", reason=conv.escalation_reason)
         if csat_asked:
@@ -1060,7 +1061,7 @@ class ConversationService:
                         Conversation.id,
                         Conversation.rasa_sender_id,
                         Conversation.escalation_reason,
-                        Conversation.labels,
+                        Conversation.labels if query.label is not None else null().label("labels"),
                     )
                     .where(*where)
                     .order_by(*order)

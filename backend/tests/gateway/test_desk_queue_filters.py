@@ -219,3 +219,24 @@ async def test_me_lists_the_filter_choices(make_desk_gateway):
     assert "request_human" in choices["reasons"] and "agent_pickup" in choices["reasons"]
     assert choices["languages"] == ["zh", "en"]
     assert choices["waiting_min"] == [5, 15, 60]
+
+
+async def test_a_hand_off_reads_the_lines_summary_again(make_desk_gateway):
+    """A line listed while live with the bot (no borrower named yet) is read again once the bot
+    hands it to the desk: the escalation names its case, the verification its borrower."""
+    accounts = Summaries()
+    client = await make_desk_gateway(accounts=accounts)
+    li = await desk_for(client, "li.na")
+    widget = await Widget.open(client)
+    await widget.send("hello", "m1")
+    await widget.wait_for(lambda e: e["type"] == "message" and e["sender"] == "bot")
+    assert await ids(li, "q=王芳") == set()  # listed, nothing known yet (and kept for a minute)
+    accounts.by_id[widget.conversation_id] = {
+        "borrower_name": "王芳",
+        "bucket": "M1",
+        "case_number": "ESC-2026-000123",
+        "loan_numbers": ["HX0000000001"],
+    }
+    await widget.send("I want a human", "m2")
+    await widget.wait_for(lambda e: e["type"] == "state" and e["state"] == "agent")
+    assert await ids(li, "q=ESC-2026-000123") == {widget.conversation_id}

@@ -184,8 +184,9 @@ assert.strictEqual(q.takeAlert('new'), true);
 assert.strictEqual(q.takeAlert('new'), false);
 q.apply(esc('new', t0));  // the same event again (e.g. a resend): no second alert
 assert.strictEqual(q.takeAlert('new'), false);
-// a conversation listed with the bot that escalates: it newly enters the waiting queue
-q.apply(esc('bot', t0));
+// a conversation listed with the bot that escalates: it newly enters the waiting queue, and its
+// line is asked for again (the escalation's case number, the borrower it names)
+assert.strictEqual(q.apply(esc('bot', t0)).fetch, 'bot');
 assert.strictEqual(q.takeAlert('bot'), true);
 // already listed as waiting: none
 q.apply(esc('listed', t0 - 60000));

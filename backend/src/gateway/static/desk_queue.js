@@ -119,7 +119,8 @@
       return {changed: true, fetch: null};
     }
     if (ev.type === 'conversation') {
-      if (this.isNewEscalation(ev, item)) this.pendingAlerts[ev.conversation_id] = ev.escalated_at;
+      var escalated = this.isNewEscalation(ev, item);
+      if (escalated) this.pendingAlerts[ev.conversation_id] = ev.escalated_at;
       else if (ev.state !== 'agent' || ev.assigned_agent) delete this.pendingAlerts[ev.conversation_id];
       if (!item) {
         this.early[ev.conversation_id] = ev;
@@ -127,7 +128,8 @@
       }
       CONVERSATION_FIELDS.forEach(function (k) { if (k in ev) item[k] = ev[k]; });
       if (item.state === 'closed' || !this.visible(item)) delete this.items[ev.conversation_id];
-      return {changed: true, fetch: null};
+      // a listed bot conversation handed to the desk: its line again (the case, the borrower named)
+      return {changed: true, fetch: escalated && this.items[ev.conversation_id] ? ev.conversation_id : null};
     }
     return {changed: false, fetch: null};
   };
