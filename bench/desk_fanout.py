@@ -11,7 +11,11 @@ agents on the desk and 5,000 open conversations, and the gateway's CPU per messa
 3. The gateway (python -m gateway) on --port-base + 91, in front of a stub Rasa that answers
    every turn at once with two messages (bench/turn_cost.py's stub).
 4. The desk's queue (GET /desk/api/queue) loaded --queue-loads times by an agent and by a
-   supervisor: the first load (nothing cached) and the median of the others.
+   supervisor: the first load (nothing cached) and the median of the others; then each of
+   --filtered queries (filters and search, docs/agent-desk.md) the same way, with the gateway's
+   CPU per request. --linked links that many of the desk's conversations to the demo borrowers
+   (a verification row each, as the bot's) so the summaries behind bucket and search have names,
+   buckets, case and loan numbers to read; --no-fanout stops after the queue loads.
 5. Every agent's desk WebSocket open; --senders borrowers' chat WebSockets open (spread over the
    conversations in proportion to their states); borrower messages sent at --rate a second for
    --seconds, round robin over the senders. For each message: the delay from sending it until
@@ -49,6 +53,14 @@ REPO = benchlib.REPO
 BACKEND = REPO / "backend"
 WORK = REPO / "var" / "bench-desk-fanout"
 PORT_BASE = 23000  # --port-base: the gateway on base + 91, the stub Rasa on base + 291
+FILTERED = (
+    "filter=waiting&waiting_min=1",
+    "reason=request_human&language=zh",
+    "bucket=M1",
+    "q=HX0000000001",
+    "q=zzzz",
+    "filter=waiting&bucket=M3%2B&q=ESC",
+)
 
 
 def letters(n: int) -> str:
@@ -137,7 +149,7 @@ async def seed(database_url: str, args: argparse.Namespace) -> tuple[list[dict],
                             "language": "zh",
                             "state": conv["state"],
                             "assigned_agent": conv["assigned"],
-                            "escalation_reason": "borrower_request" if conv["state"] == "agent" else None,
+                            "escalation_reason": "request_human" if conv["state"] == "agent" else None,
                             "escalated_at": at if conv["state"] == "agent" else None,
                             "last_seq": 2,
                             "awaiting_identity": False,
@@ -158,9 +170,35 @@ async def seed(database_url: str, args: argparse.Namespace) -> tuple[list[dict],
                         )
                 await c.execute(insert(Conversation.__table__), rows)
                 await c.execute(insert(Message.__table__), messages)
+            if args.linked:
+                await link_to_demo_borrowers(c, [conv["id"] for conv in convs[: args.linked]], now)
     finally:
         await engine.dispose()
     return agents, convs
+
+
+async def link_to_demo_borrowers(c, conversation_ids: list[str], now: datetime) -> None:
+    """A ledger verification row per conversation, round robin over the demo borrowers (what the
+    bot's verification leaves), so the queue's summaries have a borrower, bucket and loans."""
+    from sqlalchemy import insert, select
+
+    from ledger.db import models as m
+
+    borrowers = list((await c.execute(select(m.Borrower.id).order_by(m.Borrower.id))).scalars())
+    await c.execute(
+        insert(m.VerificationSession.__table__),
+        [
+            {
+                "token_hash": token_hash("link-" + cid),
+                "borrower_id": borrowers[i % len(borrowers)],
+                "conversation_id": cid,
+                "created_at": now,
+                "last_used_at": now,
+                "expires_at": now + timedelta(minutes=30),
+            }
+            for i, cid in enumerate(conversation_ids)
+        ],
+    )
 
 
 def should_show(agent: dict, conv: dict) -> bool:
@@ -168,21 +206,25 @@ def should_show(agent: dict, conv: dict) -> bool:
     return agent["role"] == "supervisor" or conv["assigned"] in (None, agent["username"])
 
 
-async def queue_loads(base: str, agents: list[dict], loads: int) -> None:
+async def queue_loads(base: str, agents: list[dict], loads: int, query: str = "", gateway=None) -> None:
     for role in ("agent", "supervisor"):
         who = next(a for a in agents if a["role"] == role)
         times, lines = [], 0
+        cpu_before = gateway.cpu() if gateway is not None else 0.0
         async with aiohttp.ClientSession(cookies={"hx_desk": who["token"]}) as http:
             for _ in range(loads):
                 started = time.perf_counter()
-                async with http.get(f"{base}/desk/api/queue") as r:
+                async with http.get(f"{base}/desk/api/queue{'?' + query if query else ''}") as r:
                     body = await r.json()
                     if r.status != 200:
                         raise SystemExit(f"queue load refused: {r.status} {body}")
                 times.append((time.perf_counter() - started) * 1000)
                 lines = len(body["conversations"])
         rest = statistics.median(times[1:]) if len(times) > 1 else float("nan")
-        print(f"  {role} {who['username']}: {lines} lines; first load {times[0]:.0f} ms, then median {rest:.0f} ms")
+        cpu = f"; gateway CPU {(gateway.cpu() - cpu_before) / loads * 1000:.0f} ms a load" if gateway else ""
+        print(
+            f"  {role} {who['username']}: {lines} lines; first load {times[0]:.0f} ms, then median {rest:.0f} ms{cpu}"
+        )
 
 
 async def fan_out(base: str, gateway: turn_cost.Proc, agents: list[dict], convs: list[dict], args) -> None:
@@ -314,7 +356,12 @@ async def measure(base: str, gateway: turn_cost.Proc, agents, convs, args) -> No
     runner = await turn_cost.stub_rasa()
     try:
         print(f"\nqueue load (GET /desk/api/queue), {len(convs)} open conversations, {args.queue_loads} loads each")
-        await queue_loads(base, agents, args.queue_loads)
+        await queue_loads(base, agents, args.queue_loads, gateway=gateway)
+        for query in args.filtered:
+            print(f"\nqueue load ?{query}")
+            await queue_loads(base, agents, args.queue_loads, query, gateway)
+        if args.no_fanout:
+            return
         print(f"\nfan-out: {len(agents)} desks ({args.supervisors} supervisors)")
         await fan_out(base, gateway, agents, convs, args)
     finally:
@@ -333,6 +380,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=30, help="how long they write (30)")
     parser.add_argument("--grace", type=float, default=15, help="seconds to wait for late deliveries (15)")
     parser.add_argument("--queue-loads", type=int, default=5, help="queue loads per role (5)")
+    parser.add_argument(
+        "--filtered",
+        nargs="*",
+        default=list(FILTERED),
+        help="queue query strings to time as well (default: a set of filter and search combinations)",
+    )
+    parser.add_argument("--linked", type=int, default=0, help="desk conversations linked to demo borrowers (0)")
+    parser.add_argument("--no-fanout", action="store_true", help="only the queue loads")
     parser.add_argument("--port-base", type=int, default=PORT_BASE, help="gateway on base+91, stub Rasa on base+291")
     parser.add_argument("--db", choices=("sqlite", "pg"), default="sqlite")
     args = parser.parse_args(argv)
@@ -358,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     agents, convs = asyncio.run(seed(database_url, args))
     print(
         f"seeded {len(agents)} desk accounts and {len(convs)} open conversations "
-        f"({args.with_desk} with the desk, {sum(1 for c in convs if c['assigned'])} of them taken) "
+        f"({args.with_desk} with the desk, {sum(1 for c in convs if c['assigned'])} of them taken, "
+        f"{min(args.linked, len(convs))} linked to demo borrowers) "
         f"in {time.perf_counter() - started:.1f} s; database {args.db}"
     )
     port = turn_cost.PORTS["gateway"]

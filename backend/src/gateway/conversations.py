@@ -21,14 +21,14 @@ import logging
 import re
 import secrets
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, func, insert, or_, select, update
+from sqlalchemy import Table, func, insert, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
@@ -45,6 +45,7 @@ from .desk_shift import DeskShift
 from .events import EventSink, NoEvents, gateway_event
 from .hub import Hub
 from .locks import ConversationLocks
+from .queue_filters import LABEL, QUEUE_FILTERS, QueueQuery, line_matches
 from .rasa import BotTurn, RasaPool, RasaUnavailable, as_text, system_metadata
 from .ratelimit import Limits, LimitSpec
 from .texts import text as t
@@ -56,10 +57,10 @@ MAX_TEXT = 2000
 LIVE_WINDOW = timedelta(minutes=30)
 BORROWER_MESSAGES = LimitSpec(20, "1 minute")  # per conversation; more are not read (see _slow_down)
 SUMMARY_TTL = timedelta(seconds=60)  # how long a queue line's name/bucket is reused
-LABEL = re.compile(r"[\w-]{1,32}")  # a label: letters (any script), digits, _ and -
 MAX_LABELS = 10  # per conversation
 MONEY = re.compile(r"\d{1,9}(?:\.\d{1,2})?")  # an amount as the API writes it: a string, at most 2 decimals
-QUEUE_FILTERS = ("all", "mine", "unassigned", "waiting")
+QUEUE_LIMIT = 200  # lines in one queue answer
+SUMMARY_BATCH = 500  # conversations per batched summary read (bounds the ledger's IN lists)
 HANDOFF_LAST_MESSAGES = 3  # the borrower's last messages quoted on the hand-off card
 OUTCOMES = (
     "resolved",
@@ -572,11 +573,16 @@ class ConversationService:
             if not m.agent_only:  # the borrower's copy names no agent login
                 self.hub.publish(f"conv:{conv.id}", {k: v for k, v in event.items() if k != "assigned_agent"})
 
-    def _publish_state(self, conv: Conversation, handed_over: bool = False, previous_agent: str | None = None) -> None:
+    def _publish_state(
+        self, conv: Conversation, handed_over: bool = False, previous_agent: str | None = None, escalated: bool = False
+    ) -> None:
         """The conversation's new state to the desks and to the borrower's widget. ``handed_over``:
         it just went to an agent from ``previous_agent`` (None: from the unassigned queue), whose
-        desk (or, from the queue, every desk that listed it) must hear of it too."""
+        desk (or, from the queue, every desk that listed it) must hear of it too. ``escalated``:
+        the bot just handed it to the desk (a desk's new-escalation alert)."""
         event = {"type": "conversation", **conversation_dict(conv, self.clock())}
+        if escalated:
+            event["escalated"] = True
         if handed_over:
             event["previous_agent"] = previous_agent
         self.hub.publish("desk", event)
@@ -857,7 +863,8 @@ class ConversationService:
         self._publish(conv, stored)
         self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": False, "sender": "bot"})
         if state_changed:
-            self._publish_state(conv)
+            self._summaries.pop(conv.id, None)  # the escalation names a case (and maybe a borrower) now
+            self._publish_state(conv, escalated=True)
             await self._emit(conv, "handoff", reason=conv.escalation_reason)
         if csat_asked:
             self._publish_csat(conv, csat.ASKED)
@@ -1081,46 +1088,86 @@ class ConversationService:
             self._publish(conv, [msg])
         return result
 
-    async def queue(self, agent: AgentIdentity, which: str = "all", label: str | None = None) -> list[dict[str, Any]]:
+    async def queue(
+        self, agent: AgentIdentity, which: str = "all", label: str | None = None, query: QueueQuery | None = None
+    ) -> list[dict[str, Any]]:
         """Escalated or taken conversations, then live bot conversations an agent may pick;
         ``which``: all, mine (assigned to this agent), unassigned (nobody's, bot conversations
-        too), waiting (with the desk, nobody's); ``label``: only those with this label."""
-        if which not in QUEUE_FILTERS:
+        too), waiting (with the desk, nobody's); ``label``: only those with this label; ``query``
+        (queue_filters.QueueQuery) the same and more: reason, language and waiting time in SQL,
+        label, bucket and search on the selected rows (the last two on the ledger's batched
+        summaries), then the first QUEUE_LIMIT lines."""
+        query = query or QueueQuery(which=which, label=label)
+        if query.which not in QUEUE_FILTERS:
             raise InvalidInput(f"filter must be one of {', '.join(QUEUE_FILTERS)}")
         now = self.clock()
-        stmt = select(Conversation).where(
+        where = [
             or_(
                 Conversation.state == "agent",
                 (Conversation.state == "bot")
                 & (Conversation.updated_at >= now - LIVE_WINDOW)
                 & (Conversation.last_seq > 0),
             )
-        )
+        ]
         if not agent.is_supervisor:
-            stmt = stmt.where(or_(Conversation.assigned_agent.is_(None), Conversation.assigned_agent == agent.username))
-        if which == "mine":
-            stmt = stmt.where(Conversation.state == "agent", Conversation.assigned_agent == agent.username)
-        elif which == "unassigned":
-            stmt = stmt.where(Conversation.assigned_agent.is_(None))
-        elif which == "waiting":
-            stmt = stmt.where(Conversation.state == "agent", Conversation.assigned_agent.is_(None))
+            where.append(or_(Conversation.assigned_agent.is_(None), Conversation.assigned_agent == agent.username))
+        if query.which == "mine":
+            where += [Conversation.state == "agent", Conversation.assigned_agent == agent.username]
+        elif query.which == "unassigned":
+            where.append(Conversation.assigned_agent.is_(None))
+        elif query.which == "waiting":
+            where += [Conversation.state == "agent", Conversation.assigned_agent.is_(None)]
+        if query.reason is not None:
+            where.append(Conversation.escalation_reason == query.reason)
+        if query.language is not None:
+            where.append(Conversation.language == query.language)
+        if query.waiting_min is not None:
+            where += [
+                Conversation.state == "agent",
+                Conversation.assigned_agent.is_(None),
+                Conversation.escalated_at <= now - timedelta(minutes=query.waiting_min),
+            ]
+        order = (Conversation.escalated_at.is_(None), Conversation.escalated_at, Conversation.updated_at.desc())
+        if not query.after_sql:
+            async with self.sessions() as s:
+                stmt = select(Conversation).where(*where).order_by(*order).limit(QUEUE_LIMIT)
+                convs = list((await s.execute(stmt)).scalars().all())
+            return await self._queue_items(agent, convs, now)
+        # Label, bucket or search: the few columns they need of every selected row, then whole
+        # rows for the first QUEUE_LIMIT that pass.
         async with self.sessions() as s:
-            convs = (
-                (
-                    await s.execute(
-                        stmt.order_by(
-                            Conversation.escalated_at.is_(None),
-                            Conversation.escalated_at,
-                            Conversation.updated_at.desc(),
-                        ).limit(200)
+            rows = (
+                await s.execute(
+                    select(
+                        Conversation.id,
+                        Conversation.rasa_sender_id,
+                        Conversation.escalation_reason,
+                        Conversation.labels if query.label is not None else null().label("labels"),
                     )
+                    .where(*where)
+                    .order_by(*order)
                 )
-                .scalars()
-                .all()
-            )
-        if label is not None:
-            convs = [c for c in convs if label in (c.labels or [])]
-        return await self._queue_items(agent, list(convs), now)
+            ).all()
+        if query.label is not None:
+            rows = [r for r in rows if query.label in (r.labels or [])]
+        summaries = await self._summaries_of(rows, now) if query.needs_summaries else {}
+        kept = [r.id for r in rows if line_matches(query, r.id, r.escalation_reason, r.labels, summaries.get(r.id))][
+            :QUEUE_LIMIT
+        ]
+        if not kept:
+            return []
+        async with self.sessions() as s:
+            found = {
+                c.id: c for c in (await s.execute(select(Conversation).where(Conversation.id.in_(kept)))).scalars()
+            }
+        convs = [found[i] for i in kept if i in found]
+        return await self._queue_items(agent, convs, now, summaries if query.needs_summaries else None)
+
+    def queue_buckets(self) -> tuple[str, ...] | None:
+        """The ledger policy's bucket names (the queue's ``bucket`` filter), None when the account
+        reader does not say."""
+        names = getattr(self.accounts, "bucket_names", None)
+        return tuple(names()) if names is not None else None
 
     async def queue_item(self, agent: AgentIdentity, conversation_id: str) -> dict[str, Any]:
         """One queue line (for a desk that meets a conversation it has not listed yet)."""
@@ -1130,7 +1177,11 @@ class ConversationService:
         return (await self._queue_items(agent, [conv], self.clock()))[0]
 
     async def _queue_items(
-        self, agent: AgentIdentity, convs: list[Conversation], now: datetime
+        self,
+        agent: AgentIdentity,
+        convs: list[Conversation],
+        now: datetime,
+        summaries: dict[str, dict[str, Any] | None] | None = None,
     ) -> list[dict[str, Any]]:
         last_texts: dict[str, str] = {}
         unread: dict[str, int] = {}
@@ -1161,7 +1212,8 @@ class ConversationService:
                     )
                 )
                 last_texts = {cid: text for cid, text in rows}
-        summaries = await self._summaries_of(convs, now)
+        if summaries is None:
+            summaries = await self._summaries_of(convs, now)
         items = []
         for c in convs:
             item = conversation_dict(c, now)
@@ -1170,13 +1222,17 @@ class ConversationService:
             summary = summaries.get(c.id)
             item["bucket"] = summary.get("bucket") if summary else None
             item["borrower_name"] = summary.get("borrower_name") if summary else None
+            item["case_number"] = summary.get("case_number") if summary else None
+            item["loan_numbers"] = list(summary.get("loan_numbers") or []) if summary else []
             items.append(item)
         return items
 
-    async def _summaries_of(self, convs: list[Conversation], now: datetime) -> dict[str, dict[str, Any] | None]:
-        """The queue lines' borrower names and buckets, each reused for SUMMARY_TTL (a desk
-        refreshing its queue must not re-derive every listed account each time); those not cached
-        are read in one call when the reader can (``summaries``), else one by one."""
+    async def _summaries_of(self, convs: Sequence[Any], now: datetime) -> dict[str, dict[str, Any] | None]:
+        """The queue lines' borrower names, buckets, case and loan numbers, each reused for
+        SUMMARY_TTL (a desk refreshing its queue must not re-derive every listed account each
+        time); those not cached are read SUMMARY_BATCH at a time when the reader can
+        (``summaries``), else one by one. ``convs``: conversations or rows with ``id`` and
+        ``rasa_sender_id``."""
         out: dict[str, dict[str, Any] | None] = {}
         missing = []
         for c in convs:
@@ -1189,11 +1245,13 @@ class ConversationService:
             return out
         batch = getattr(self.accounts, "summaries", None)
         if batch is not None:
-            read = await batch(missing)
+            read: dict[str, dict[str, Any] | None] = {}
+            for start in range(0, len(missing), SUMMARY_BATCH):
+                read |= await batch(missing[start : start + SUMMARY_BATCH])
         else:
             reader = getattr(self.accounts, "summary", None) or self.accounts.account
             read = {c.id: await reader(c.id) for c in missing}
-        if len(self._summaries) + len(read) > 5000:
+        if len(self._summaries) + len(read) > 10000:
             self._summaries = {k: v for k, v in self._summaries.items() if now - v[0] < SUMMARY_TTL}
         for conversation_id, summary in read.items():
             self._summaries[conversation_id] = (now, summary)

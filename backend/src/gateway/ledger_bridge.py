@@ -65,13 +65,17 @@ class LedgerAccounts(_ThroughTheDoor):
         return await self.door.account_panel(await self.ledger_conversation_ids(conversation_id))
 
     async def summary(self, conversation_id: str) -> dict[str, Any] | None:
-        """Name and worst bucket only (what a queue line shows)."""
+        """What a queue line shows: name, worst bucket, loan numbers, case number."""
         return await self.door.queue_summary(await self.ledger_conversation_ids(conversation_id))
 
     async def summaries(self, conversations: Sequence[Conversation]) -> dict[str, dict[str, Any] | None]:
         """``summary`` of every queue line at once, by conversation id (their Rasa senders are on
         the rows already: no read per line)."""
         return await self.door.queue_summaries({c.id: ledger_names(c.rasa_sender_id, c.id) for c in conversations})
+
+    def bucket_names(self) -> tuple[str, ...]:
+        """The policy's buckets (the queue's bucket filter)."""
+        return self.door.bucket_names()
 
     async def handoff(self, conversation_id: str) -> dict[str, Any] | None:
         """The ledger's side of the hand-off card (case number, summary, language, loan lines)."""

@@ -676,44 +676,62 @@ class DeskDoor:
                 facts["loans"].append(_loan_line(status_view(records, status, today)))
             return facts
 
+    def bucket_names(self) -> tuple[str, ...]:
+        """The policy's delinquency buckets in order (none without a policy)."""
+        return tuple(b.name for b in self.policy.buckets) if self.policy is not None else ()
+
     async def queue_summary(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
-        """Name and worst bucket only (what a queue line shows), without the panel's extra reads."""
+        """What a queue line shows and its search looks in: the borrower's name, worst bucket and
+        loan numbers, and the newest escalation's case number; without the panel's extra reads.
+        None when the ledger knows neither a borrower nor an escalation for the conversation."""
         return (await self.queue_summaries({"": conversation_ids}))[""]
 
     async def queue_summaries(self, conversations: Mapping[str, Sequence[str]]) -> dict[str, dict[str, Any] | None]:
         """``queue_summary`` of many conversations at once (key: the caller's name for one, value:
-        the names the ledger may know it by, the first linked wins): the links, borrowers and loans
-        in a few queries whatever the number of lines, each borrower's loans derived once."""
+        the names the ledger may know it by, the first linked wins): the links, case numbers,
+        borrowers and loans in a few queries whatever the number of lines, each borrower's loans
+        derived once."""
         async with self.sessions() as s:
-            links = await q.linked_borrower_ids(s, [n for names in conversations.values() for n in names])
+            all_names = [n for names in conversations.values() for n in names]
+            links = await q.linked_borrower_ids(s, all_names)
+            cases = await q.latest_case_numbers(s, all_names)
             borrower_of = {
                 key: next((links[n] for n in names if n in links), None) for key, names in conversations.items()
             }
+            case_of = {key: next((cases[n] for n in names if n in cases), None) for key, names in conversations.items()}
             wanted = sorted({b for b in borrower_of.values() if b is not None})
-            if not wanted:
-                return dict.fromkeys(conversations)
-            borrowers = await q.borrowers_by_id(s, wanted)
+            borrowers = await q.borrowers_by_id(s, wanted) if wanted else {}
             worst: dict[str, tuple[int, str]] = {}
-            if self.policy is not None:
-                today = self._today()
-                for loan in await q.loans_of_borrowers(s, wanted):
-                    if today < loan.disbursed_on:
-                        continue
-                    records = await load_records(s, loan)
-                    status = derive_status(
-                        records.contract, records.payment_records, records.arrangement_records, today, self.policy
-                    )
-                    best = worst.get(loan.borrower_id)
-                    if best is None or status.days_past_due > best[0]:
-                        worst[loan.borrower_id] = (status.days_past_due, status.bucket)
+            loan_numbers: dict[str, list[str]] = {}
+            today = self._today()
+            for loan in await q.loans_of_borrowers(s, wanted) if wanted else ():
+                loan_numbers.setdefault(loan.borrower_id, []).append(loan.loan_number)
+                if self.policy is None or today < loan.disbursed_on:
+                    continue
+                records = await load_records(s, loan)
+                status = derive_status(
+                    records.contract, records.payment_records, records.arrangement_records, today, self.policy
+                )
+                best = worst.get(loan.borrower_id)
+                if best is None or status.days_past_due > best[0]:
+                    worst[loan.borrower_id] = (status.days_past_due, status.bucket)
             out: dict[str, dict[str, Any] | None] = {}
             for key, borrower_id in borrower_of.items():
                 borrower = borrowers.get(borrower_id) if borrower_id else None
                 if borrower is None:
-                    out[key] = None
+                    out[key] = (
+                        {"borrower_name": None, "bucket": None, "case_number": case_of[key], "loan_numbers": []}
+                        if case_of[key]
+                        else None
+                    )
                     continue
                 found = worst.get(borrower.id)
-                out[key] = {"borrower_name": borrower.name, "bucket": found[1] if found else None}
+                out[key] = {
+                    "borrower_name": borrower.name,
+                    "bucket": found[1] if found else None,
+                    "case_number": case_of[key],
+                    "loan_numbers": loan_numbers.get(borrower.id, []),
+                }
             return out
 
     async def contact_facts(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:

@@ -214,6 +214,11 @@ async def test_the_ledger_reader_tells_the_contact_rules_and_the_queue_summary(d
     }
     assert (await reader.contact_rules("conv-d7"))["open_dispute"] is True
     assert await reader.contact_rules("conv-unverified") is None
-    assert await reader.summary("conv-d1") == {"borrower_name": "王芳", "bucket": "M1"}
+    assert await reader.summary("conv-d1") == {
+        "borrower_name": "王芳",
+        "bucket": "M1",
+        "case_number": None,
+        "loan_numbers": ["HX0000000001"],
+    }
     assert await reader.summary("conv-unverified") is None
     await engine.dispose()

@@ -16,7 +16,7 @@
       if (r.status === 401) { location.href = '/desk/login'; throw new Error('logged out'); }
       if (r.status === 204) return null;
       return r.json().then(function (data) {
-        if (!r.ok) throw new Error(data.detail || data.title || r.status);
+        if (!r.ok) { var err = new Error(data.detail || data.title || r.status); err.status = r.status; throw err; }
         return data;
       });
     });
@@ -34,16 +34,8 @@
   }
   function showError(err) { $('error').textContent = err ? String(err.message || err) : ''; }
 
-  var filter = 'all', labelFilter = '';
-  function shown(c) {  // the queue filter chosen on the page (the server applies the same on load)
-    if (labelFilter && (c.labels || []).indexOf(labelFilter) < 0) return false;
-    if (filter === 'mine') return c.state === 'agent' && c.assigned_agent === me.username;
-    if (filter === 'waiting') return c.state === 'agent' && !c.assigned_agent;
-    if (filter === 'unassigned') return !c.assigned_agent;
-    return true;
-  }
   function renderQueue() {
-    var items = queue.list(Date.now()).filter(shown);
+    var items = queue.list(Date.now());  // the filters chosen (DeskQueue.matches)
     var box = $('queue');
     // A live update rebuilds the list: the line that had the keyboard focus gets it back.
     var focused = document.activeElement && box.contains(document.activeElement) ? document.activeElement.dataset.id : null;
@@ -65,9 +57,12 @@
         item.setAttribute('role', 'listitem');
         if (c.unread) item.appendChild(el('span', 'unread', c.unread)).setAttribute('aria-label', c.unread + ' 未读 unread');
         if (c.labels && c.labels.length) item.appendChild(el('div', 'meta labels', '#' + c.labels.join(' #')));
-        item.appendChild(el('div', 'reason', (c.escalation_reason || 'live') + ' · ' + c.channel + ' · ' + c.language));
+        item.appendChild(el('div', 'reason', (c.escalation_reason || 'live') + ' · ' + c.channel + ' · ' + c.language +
+                            ' · ' + c.conversation_id.slice(0, 8)));
         var meta = [];
         if (c.borrower_name) meta.push(c.borrower_name);
+        if (c.case_number) meta.push(c.case_number);
+        if (c.loan_numbers && c.loan_numbers.length) meta.push(c.loan_numbers.join(' '));
         meta.push('bucket ' + (c.bucket || '?'));
         if (c.wait_seconds !== null) meta.push((c.overdue ? '超时 OVERDUE · ' : '') + 'wait ' + wait(c.wait_seconds));
         if (c.assigned_agent) meta.push('→ ' + c.assigned_agent);
@@ -83,12 +78,20 @@
         box.appendChild(item);
       });
     });
-    if (!box.childNodes.length) box.appendChild(el('div', 'empty', '队列为空 / Queue is empty'));
+    if (!box.childNodes.length) {
+      box.appendChild(el('div', 'empty', Object.keys(queue.filters).length ? '没有符合筛选的会话 / Nothing matches the filters'
+                                                                           : '队列为空 / Queue is empty'));
+    }
     var again = focused && box.querySelector('.item[data-id="' + CSS.escape(focused) + '"]');
     if (again) again.focus();
   }
-  function loadQueue() {
-    return api('GET', '/desk/api/queue').then(function (d) { queue.setAll(d.conversations); renderQueue(); });
+  function loadQueue() {  // the server applies the same filters: a search reaches past the first 200 lines
+    return api('GET', '/desk/api/queue' + DeskQueue.queryString(queue.filters))
+      .then(function (d) { queue.setAll(d.conversations); renderQueue(); })
+      .catch(function (err) {
+        if (err.status === 400 && Object.keys(queue.filters).length) { filtersReset(); return loadQueue(); }
+        showError(err);
+      });
   }
   function scheduleRender() {
     if (renderTimer) return;
@@ -106,6 +109,9 @@
     var result = queue.apply(ev);
     if (result.fetch) fetchLine(result.fetch);
     if (result.changed) scheduleRender();
+    if (ev.conversation_id in queue.pendingAlerts) {  // a new escalation: alert unless taken at once
+      setTimeout(function () { if (queue.takeAlert(ev.conversation_id)) newEscalation(ev); }, 600);
+    }
   }
 
   function line(m) {
@@ -358,8 +364,6 @@
     if (!agent) { showError('填写坐席用户名 / enter the agent\'s username'); return; }
     act('/assign', {agent: agent}).then(function () { $('assign-agent').value = ''; });
   });
-  $('queue-filter').addEventListener('change', function () { filter = this.value; renderQueue(); });
-  $('queue-label').addEventListener('input', function () { labelFilter = this.value.trim(); renderQueue(); });
   $('reply-form').addEventListener('submit', function (e) {
     e.preventDefault();
     var text = $('reply-text').value.trim();
@@ -431,6 +435,117 @@
     api('POST', '/desk/logout').finally(function () { location.href = '/desk/login'; });
   });
 
+  // ---- Queue filters: filter, label, reason, bucket, language, waiting time, search. Kept in
+  // localStorage; the server filters the list it sends, DeskQueue.matches the live updates. ----
+  var FILTER_STORE = 'huanxin.desk.queueFilters', FILTER_CONTROLS = {filter: 'queue-filter', label: 'queue-label',
+    reason: 'queue-reason', bucket: 'queue-bucket', language: 'queue-language', waiting_min: 'queue-wait', q: 'queue-search'};
+  var filterTimer = null;
+  function fillOptions(id, values, text) {
+    values.forEach(function (v) { var o = el('option', null, text ? text(v) : v); o.value = String(v); $(id).appendChild(o); });
+  }
+  function filtersFromControls() {
+    var raw = {};
+    Object.keys(FILTER_CONTROLS).forEach(function (k) { raw[k] = $(FILTER_CONTROLS[k]).value; });
+    return DeskQueue.cleanFilters(raw);
+  }
+  function filtersToControls(filters) {
+    Object.keys(FILTER_CONTROLS).forEach(function (k) {
+      var input = $(FILTER_CONTROLS[k]);
+      input.value = k in filters ? String(filters[k]) : (k === 'filter' ? 'all' : '');
+      if (input.tagName === 'SELECT' && input.selectedIndex < 0) input.value = k === 'filter' ? 'all' : '';
+    });
+  }
+  function filtersChanged(delay) {
+    clearTimeout(filterTimer);
+    filterTimer = setTimeout(function () {
+      queue.setFilters(filtersFromControls());
+      try { localStorage.setItem(FILTER_STORE, JSON.stringify(queue.filters)); } catch (e) { /* private mode */ }
+      renderQueue();  // at once from what is listed, then the server's answer
+      loadQueue();
+    }, delay || 0);
+  }
+  function filtersReset() {  // a stored choice the server refuses (e.g. a bucket no longer in the policy)
+    queue.setFilters({});
+    filtersToControls({});
+    try { localStorage.removeItem(FILTER_STORE); } catch (e) { /* private mode */ }
+  }
+  function setupFilters() {
+    var choices = me.queue_filters || {reasons: [], buckets: [], languages: [], waiting_min: []};
+    fillOptions('queue-reason', choices.reasons);
+    fillOptions('queue-bucket', choices.buckets);
+    fillOptions('queue-language', choices.languages);
+    var steps = choices.waiting_min.slice(), overdue = Math.round((me.overdue_after_s || 900) / 60);
+    if (steps.indexOf(overdue) < 0) { steps.push(overdue); steps.sort(function (a, b) { return a - b; }); }
+    fillOptions('queue-wait', steps, function (m) { return '≥ ' + m + ' min' + (m === overdue ? ' (超时 overdue)' : ''); });
+    $('queue-bucket').disabled = !choices.buckets.length;
+    var stored = {};
+    try { stored = JSON.parse(localStorage.getItem(FILTER_STORE) || '{}'); } catch (e) { stored = {}; }
+    filtersToControls(DeskQueue.cleanFilters(stored));
+    queue.setFilters(filtersFromControls());  // what the controls could hold
+    Object.keys(FILTER_CONTROLS).forEach(function (k) {
+      var input = $(FILTER_CONTROLS[k]);
+      input.addEventListener(input.tagName === 'SELECT' ? 'change' : 'input', function () {
+        filtersChanged(input.tagName === 'SELECT' ? 0 : 300);
+      });
+    });
+    $('queue-clear').addEventListener('click', function () { filtersToControls({}); filtersChanged(0); });
+  }
+
+  // ---- New-escalation alerts: a short tone (Web Audio) and, when allowed, a browser
+  // notification; the toggle is the user gesture that may ask for the permission. While the tab
+  // is hidden the title counts the escalations not seen yet. ----
+  var ALERT_STORE = 'huanxin.desk.alerts', alertsOn = false, unseen = 0, baseTitle = document.title, audio = null;
+  function renderAlertsToggle() {
+    $('alerts-toggle').textContent = alertsOn ? '提醒 开 / Alerts on' : '提醒 关 / Alerts off';
+    $('alerts-toggle').setAttribute('aria-pressed', String(alertsOn));
+  }
+  function tone() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    try {
+      audio = audio || new Ctx();
+      if (audio.state === 'suspended' && audio.resume) audio.resume();
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.type = 'sine';
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.15, audio.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.35);
+      osc.connect(gain);
+      gain.connect(audio.destination);
+      osc.start();
+      osc.stop(audio.currentTime + 0.35);
+    } catch (e) { /* no sound device: the notification and the title still tell */ }
+  }
+  function newEscalation(ev) {
+    if (document.hidden) { unseen += 1; document.title = '(' + unseen + ') ' + baseTitle; }
+    if (!alertsOn) return;
+    tone();
+    if (window.Notification && Notification.permission === 'granted') {
+      try {
+        var n = new Notification('新的转人工 / New escalation', {
+          body: (ev.escalation_reason || '') + ' · ' + (ev.language || '') + ' · ' + String(ev.conversation_id).slice(0, 8),
+          tag: 'huanxin-escalation-' + ev.conversation_id});
+        n.onclick = function () { window.focus(); open(ev.conversation_id); n.close(); };
+      } catch (e) { /* notifications unavailable here (e.g. an insecure origin) */ }
+    }
+  }
+  function setupAlerts() {
+    try { alertsOn = localStorage.getItem(ALERT_STORE) === 'on'; } catch (e) { alertsOn = false; }
+    renderAlertsToggle();
+    $('alerts-toggle').addEventListener('click', function () {
+      alertsOn = !alertsOn;
+      try { localStorage.setItem(ALERT_STORE, alertsOn ? 'on' : 'off'); } catch (e) { /* private mode */ }
+      renderAlertsToggle();
+      if (!alertsOn) return;
+      var Ctx = window.AudioContext || window.webkitAudioContext;  // created in the gesture: allowed to sound
+      if (Ctx && !audio) { try { audio = new Ctx(); } catch (e) { audio = null; } }
+      if (window.Notification && Notification.permission === 'default') Notification.requestPermission();
+    });
+    document.addEventListener('visibilitychange', function () {
+      if (!document.hidden) { unseen = 0; document.title = baseTitle; }
+    });
+  }
+
   function connect() {
     var proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
     ws = new WebSocket(proto + '//' + location.host + '/ws/desk');
@@ -468,6 +583,8 @@
     queue = new DeskQueue(me, me.overdue_after_s);
     $('whoami').textContent = me.display_name + ' (' + me.role + ')';
     $('canned-admin-link').hidden = me.role !== 'supervisor';
+    setupFilters();
+    setupAlerts();
     loadQueue();
     connect();
     setInterval(renderQueue, 5000);  // wait times move even when nothing happens (computed here)

@@ -196,6 +196,20 @@ async def has_open_dispute(s: AsyncSession, borrower_id: str) -> bool:
     return found is not None
 
 
+async def latest_case_numbers(s: AsyncSession, conversation_ids: Sequence[str]) -> dict[str, str]:
+    """The newest escalation's case number under each of these conversation names that has one,
+    in one query whatever their number."""
+    names = list(dict.fromkeys(conversation_ids))
+    if not names:
+        return {}
+    rows = await s.execute(
+        select(m.Escalation.conversation_id, m.Escalation.case_number)
+        .where(m.Escalation.conversation_id.in_(names))
+        .order_by(m.Escalation.created_at)
+    )
+    return {name: case for name, case in rows if case}  # ascending: the newest is written last
+
+
 async def latest_escalation(s: AsyncSession, conversation_ids: Sequence[str]) -> m.Escalation | None:
     """The newest escalation filed under the first of these conversation ids that has one."""
     for conversation_id in conversation_ids:
