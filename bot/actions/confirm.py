@@ -57,8 +57,10 @@ def act_message(turn: Turn, act: Act) -> tuple[str, float]:
     when the act is answered after a verification, the message that asked for it before."""
     if turn.resumed_intent == act.intent:
         for event in reversed(turn.tracker.events or []):
+            if event.get("event") != "user":
+                continue  # only messages are read (addons/action_events.py sends only them of earlier turns)
             intent = (event.get("parse_data") or {}).get("intent") or {}
-            if event.get("event") == "user" and intent.get("name") == act.intent:
+            if intent.get("name") == act.intent:
                 return event.get("text") or "", float(intent.get("confidence") or 0.0)
     confidence = turn.latest_confidence if turn.latest_intent == act.intent else 0.0
     return turn.latest_text, confidence

@@ -16,10 +16,12 @@ environment), over the text as ``Lexicon.features_text`` normalises it. Measured
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -262,8 +264,27 @@ def is_message(text: str | None) -> bool:
     return bool(text) and not str(text).lstrip().startswith("/")
 
 
+# The answers for the latest messages: every action that answers a message asks about it (the
+# form validator, the intent's action, the actions they hand the turn to), 2-4 times a turn, and
+# the classifier was over half of the action server's CPU (issue 11). Kept by a digest of the
+# text, never the text itself (a message may be an identity answer).
+KEPT_ANSWERS = 512
+_answers: OrderedDict[bytes, bool] = OrderedDict()
+
+
 def says_third_party(text: str | None) -> bool:
     """True when the speaker says (or shows) they are someone other than the borrower."""
     if not text or not is_message(text) or not normalize(text):
         return False
-    return classifier().says_third_party(text)
+    key = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+    with _lock:
+        answer = _answers.get(key)
+        if answer is not None:
+            _answers.move_to_end(key)
+            return answer
+    answer = classifier().says_third_party(text)
+    with _lock:
+        _answers[key] = answer
+        while len(_answers) > KEPT_ANSWERS:
+            _answers.popitem(last=False)
+    return answer

@@ -187,8 +187,9 @@ class Turn:
         if self.read_as is not None and intent != self.read_as:
             return self.message_for(self.read_as)
         for event in reversed(self.tracker.events or []):
-            parsed = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            if event.get("event") == "user" and parsed == intent:
+            if event.get("event") != "user":
+                continue  # only messages are read (addons/action_events.py sends only them of earlier turns)
+            if ((event.get("parse_data") or {}).get("intent") or {}).get("name") == intent:
                 return event.get("text") or ""
         return self.latest_text
 

@@ -4,7 +4,8 @@ action server's answers (addons/action_validation.py), cached event-type resolut
 (addons/event_types.py), dialogue states and applied events kept between predictions
 (addons/past_states.py, addons/applied_events.py), a tracker copied without replaying it
 (addons/tracker_copy.py), the tracker sent to actions encoded by ujson
-(addons/action_payload.py) and a frozen heap once the model is loaded (addons/gc_freeze.py).
+(addons/action_payload.py) and without the events no action reads (addons/action_events.py),
+and a frozen heap once the model is loaded (addons/gc_freeze.py).
 HUANXIN_ADDONS_OFF turns some off for measurement (addons/switches.py)."""
 
 from addons import switches
@@ -31,6 +32,10 @@ if switches.enabled("fast_action_json"):
     from addons.action_payload import install as _install_action_payload
 
     _install_action_payload()
+if switches.enabled("action_events_trim"):
+    from addons.action_events import install as _install_action_events
+
+    _install_action_events()
 if switches.enabled("gc_freeze"):
     from addons.gc_freeze import install as _install_gc_freeze
 

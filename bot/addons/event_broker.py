@@ -80,10 +80,13 @@ class _BatchSQLEventBroker(SQLEventBroker):
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
 
     def publish_many(self, events: list[dict[str, Any]]) -> None:
+        """One executemany through SQLAlchemy Core: the rows the ORM wrote, without its unit of
+        work (a tenth of Rasa's CPU a turn with the ORM, issue 11)."""
+        if not events:
+            return
+        rows = [{"sender_id": event.get("sender_id"), "data": json.dumps(event)} for event in events]
         with self.session_scope() as session:
-            session.add_all(
-                [self.SQLBrokerEvent(sender_id=event.get("sender_id"), data=json.dumps(event)) for event in events]
-            )
+            session.execute(self.SQLBrokerEvent.__table__.insert(), rows)
             session.commit()
 
 

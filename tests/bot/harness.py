@@ -15,6 +15,7 @@ from actions.hardship import ValidateHardshipForm
 from actions.message_slots import message_slot_updates
 from actions.vault import ConversationVault
 from actions.verification import ValidateVerificationForm
+from addons.action_events import trimmed
 from fake_ledger import TODAY, FakeLedger
 
 
@@ -91,10 +92,12 @@ class Conversation:
         self._apply([{"event": "slot", "name": k, "value": v} for k, v in result.items()])
 
     def tracker(self) -> Tracker:
+        """The tracker as the action server receives it: the events Rasa's add-on sends
+        (addons/action_events.py), the others there as tripwires that fail the test when an
+        action reads them."""
         loop = {"name": self.active_loop} if self.active_loop else {}
-        return Tracker(
-            self.sender, dict(self.slots), self.latest, list(self.events), False, None, loop, "action_listen"
-        )
+        events = trimmed(self.events, tripwire=True)
+        return Tracker(self.sender, dict(self.slots), self.latest, events, False, None, loop, "action_listen")
 
     def _apply(self, events: list[dict]) -> None:
         for event in events:

@@ -121,3 +121,32 @@ def test_a_copy_holds_what_the_replayed_copy_holds_and_changes_the_same(domain, 
         assert snapshot(ours) == snapshot(rasas), f"the same events change the copies differently after {n}"
         assert same(ours.applied_events(), applied_events._original(rasas))
         assert snapshot(tracker) == before  # the original is untouched
+
+
+def test_a_slot_copy_is_what_copy_copy_gives_for_every_slot_of_the_domain(domain):  # noqa: F811
+    """tracker_copy.copy_slot (issue 11): the fast path for Rasa's slot classes, the copy module
+    for a class that defines how it is copied."""
+    tracker = DialogueStateTracker("s", domain.slots)
+    assert len(tracker.slots) > 10
+    for slot in tracker.slots.values():
+        slot.value = [1] if type(slot).__name__ == "ListSlot" else slot.value
+        twin, expected = tracker_copy.copy_slot(slot), copy.copy(slot)
+        assert twin is not slot and type(twin) is type(slot)
+        assert vars(twin) == vars(expected) and vars(twin) is not vars(slot)
+        assert twin.value is slot.value  # shallow, as copy.copy
+        assert tracker_copy._is_plain(type(slot))
+
+    class Custom:
+        def __init__(self) -> None:
+            self.copied = False
+
+        def __copy__(self) -> "Custom":
+            twin = Custom()
+            twin.copied = True
+            return twin
+
+    class WithSlots:
+        __slots__ = ("value",)
+
+    assert tracker_copy.copy_slot(Custom()).copied
+    assert not tracker_copy._is_plain(Custom) and not tracker_copy._is_plain(WithSlots)

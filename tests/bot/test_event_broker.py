@@ -91,3 +91,27 @@ async def test_the_cached_store_streams_what_rasas_save_would_and_reads_nothing_
                 assert not [s for s in statements if s.startswith("select count(*)")], "the stored events were counted"
     assert published(dbs["cached"]) == published(dbs["plain"])
     assert len(published(dbs["cached"])) == sum(len(step) for step in steps)
+
+
+async def test_a_batch_writes_the_rows_rasas_broker_writes_one_by_one(tmp_path):
+    """_BatchSQLEventBroker.publish_many (one Core executemany, issue 11) against Rasa's
+    SQLEventBroker.publish of the same bodies: the same rows, in the same order."""
+    from rasa.core.brokers.sql import SQLEventBroker
+
+    from addons.event_broker import _BatchSQLEventBroker
+
+    bodies = [stamped({"sender_id": f"conv-{i % 2}", "event": "slot", "name": "n", "value": i}, i) for i in range(7)]
+    bodies.append(stamped({"sender_id": None, "event": "bot", "text": "您好 13800000001"}, 7))
+    batch = _BatchSQLEventBroker(db=str(tmp_path / "batch.sqlite3"))
+    rasa = SQLEventBroker(db=str(tmp_path / "rasa.sqlite3"))
+    batch.publish_many(bodies[:3])
+    batch.publish_many([])
+    batch.publish_many(bodies[3:])
+    for body in bodies:
+        rasa.publish(body)
+
+    def rows(name):
+        return sqlite3.connect(tmp_path / name).execute("select id, sender_id, data from events order by id").fetchall()
+
+    assert rows("batch.sqlite3") == rows("rasa.sqlite3")
+    assert len(rows("batch.sqlite3")) == 8

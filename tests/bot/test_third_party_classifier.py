@@ -82,3 +82,25 @@ def test_the_issues_examples_are_third_parties(text):
 )
 def test_borrowers_who_mention_relatives_are_not(text):
     assert not third_party.says_third_party(text)
+
+
+def test_answers_are_kept_by_digest_and_equal_the_classifiers(monkeypatch):
+    """The action server asks about the same message 2-4 times a turn: the classifier runs once
+    a message, answers the same, and the kept answers hold no text (issue 11)."""
+    monkeypatch.setattr(third_party, "_answers", type(third_party._answers)())
+    monkeypatch.setattr(third_party, "KEPT_ANSWERS", 40)
+    model = third_party.classifier()
+    runs = []
+    original = type(model).says_third_party
+    monkeypatch.setattr(type(model), "says_third_party", lambda self, text: runs.append(text) or original(self, text))
+    examples = third_party_eval.load_set()
+    texts = [t for group in examples.values() for lang in third_party_eval.LANGUAGES for t in group[lang][:15]]
+    expected = [original(model, t) for t in texts]
+    assert any(expected) and not all(expected)
+    assert [third_party.says_third_party(t) for t in texts] == expected
+    assert [third_party.says_third_party(t) for t in texts[-40:]] == expected[-40:]
+    assert runs == texts  # the second round came from the kept answers
+    assert len(third_party._answers) == 40
+    kept = b"".join(third_party._answers)
+    assert all(t.encode() not in kept for t in texts)
+    assert third_party.says_third_party(texts[0]) == expected[0] and runs[-1] == texts[0]  # forgotten, asked again
