@@ -21,9 +21,7 @@ from actions.parsing import asks_for_language, detect_language, language_units
 LANGUAGES = ("zh", "en")
 
 
-def language_updates(
-    text: str, current: str | None, chosen: bool, toggled: str | None = None
-) -> dict[str, Any]:
+def language_updates(text: str, current: str | None, chosen: bool, toggled: str | None = None) -> dict[str, Any]:
     """The language slots a message changes (the rule above); ``toggled``: the language the
     borrower chose with the widget's toggle before sending it, if any (it wins over the text)."""
     asked = toggled if toggled in LANGUAGES else asks_for_language(text)
