@@ -2,7 +2,7 @@
 labelled sections and tables with bilingual headers (schedule with due, paid and outstanding per
 instalment; payments; arrangements; promises; disputes; payment traces), figures as the ledger
 derives them, no id, no field name, no raw JSON, nothing wider than the pane, and the page still
-meets the accessibility basics. Screenshot 24- in test-artifacts/browser/."""
+meets the accessibility basics. Screenshot 51- in test-artifacts/browser/."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def test_the_account_panel_is_tables_with_the_ledgers_figures(stack, browser, ar
         problems = desk.evaluate(AUDIT)
         assert problems == [], "\n".join(problems)
         desk.evaluate("document.querySelector('#account .acct-loan').scrollIntoView()")  # the loan at the top
-        desk.screenshot(path=str(artifacts / "24-desk-account-panel.png"))
+        desk.screenshot(path=str(artifacts / "51-desk-account-panel.png"))
     finally:
         desk.context.close()
         chat.close()
