@@ -108,7 +108,7 @@
     section(part, '还款记录 / Payments', loan.payments, [
       {th: '收款日 / Received on', cell: function (p) { return p.received_on; }},
       {th: '金额 / Amount', num: true, cell: function (p) { return p.amount; }},
-      {th: '渠道 / Channel', wrap: true, cell: function (p) { return label(p.channel); }},
+      {th: '渠道 / Channel', cell: function (p) { return label(p.channel); }},
       {th: '参考号 / Reference', cell: function (p) { return p.reference; }},
       {th: '入账时间 / Recorded', cell: function (p) { return instant(p.recorded_at); }}
     ]);
