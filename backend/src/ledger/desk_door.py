@@ -33,7 +33,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, get_args
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from huanxin_redaction import mask_identity_numbers
 
@@ -78,7 +78,16 @@ from .services.lab import simulate as simulate_lab
 from .services.policy_apply import apply_policy, sha256_bytes
 from .services.records import LoanRecords, arrangement_record, load_records
 from .services.verification import Caller
-from .services.views import money, promise_view, status_view, trace_view
+from .services.views import (
+    local_time,
+    money,
+    panel_arrangement,
+    panel_payment,
+    panel_promise,
+    panel_schedule,
+    status_view,
+    trace_view,
+)
 from .settings import DEFAULT_DATABASE_URL, REPO_ROOT, Settings
 from .web.schemas import ManualVerificationMethod
 
@@ -143,7 +152,6 @@ PANEL_STATUS_FIELDS = (
     "payoff_amount",
     "next_due",
     "open_dispute",
-    "active_arrangement",
 )
 VERIFICATION_FIELDS = ("verified", "locked", "locked_until", "attempts_left", "last_manual_verification")
 
@@ -569,32 +577,60 @@ class DeskDoor:
             "left_out": chosen["left_out"],
         }
 
+    def _zone(self, name: str | None) -> ZoneInfo:
+        """The borrower's time zone, or the ledger's when theirs is unset or unknown."""
+        try:
+            return ZoneInfo(name) if name else ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo(self.timezone)
+
     async def account_panel(self, conversation_ids: Sequence[str]) -> dict[str, Any] | None:
         """The account of the borrower linked to the conversation (by a verification or an
-        escalation): each loan's status as the API derives it, as of today in the ledger's time
-        zone, with promises, recent hardship facts, open offers, disputes and payment traces;
-        None when unlinked."""
+        escalation), None when unlinked: each loan's status as the API derives it, as of today in
+        the ledger's time zone, with its schedule (due, paid, outstanding per instalment),
+        payments, every arrangement, promises, recent hardship facts, open offers, disputes and
+        payment traces. No internal id: loans go by number, cases by case number. Instants are in
+        the borrower's time zone (``timezone``, with their offset); calendar days stay days."""
         async with self.sessions() as s:
             borrower = await q.linked_borrower(s, conversation_ids)
             if borrower is None:
                 return None
             today = self._today()
+            zone = self._zone(borrower.timezone)
             pref = await q.contact_preference(s, borrower.id)
             loan_views = []
             worst_bucket = None
             for loan in await q.loans_of(s, borrower.id):
                 records = await load_records(s, loan)
-                view: dict[str, Any] = {"loan_number": loan.loan_number, "product": loan.product}
+                payments = records.payment_records
+                view: dict[str, Any] = {
+                    "loan_number": loan.loan_number,
+                    "product": loan.product,
+                    "currency": loan.currency,
+                    "schedule": [],
+                    "active_arrangement": None,
+                }
                 if self.policy is not None and today >= loan.disbursed_on:
-                    status = derive_status(
-                        records.contract, records.payment_records, records.arrangement_records, today, self.policy
-                    )
+                    status = derive_status(records.contract, payments, records.arrangement_records, today, self.policy)
                     full = status_view(records, status, today)
                     view.update({k: full[k] for k in PANEL_STATUS_FIELDS})
+                    view["schedule"] = panel_schedule(status)
+                    active = full["active_arrangement"]
+                    if active is not None:
+                        view["active_arrangement"] = {k: active[k] for k in ("plan_type", "state", "total_to_repay")}
                     if worst_bucket is None or status.days_past_due > worst_bucket[0]:
                         worst_bucket = (status.days_past_due, status.bucket)
+                view["payments"] = [
+                    panel_payment(p, zone)
+                    for p in sorted(records.payments, key=lambda p: (p.received_on, p.created_at), reverse=True)
+                ]
+                view["arrangements"] = [
+                    panel_arrangement(a, payments, today, zone)
+                    for a in sorted(records.arrangements, key=lambda a: a.accepted_at, reverse=True)
+                ]
                 view["promises"] = [
-                    promise_view(p, loan.loan_number, records.payment_records, today) for p in records.promises
+                    panel_promise(p, payments, today)
+                    for p in sorted(records.promises, key=lambda p: p.created_at, reverse=True)
                 ]
                 view["hardship_cases"] = [
                     {
@@ -603,14 +639,14 @@ class DeskDoor:
                         "monthly_income": money(h.monthly_income),
                         "essential_expenses": money(h.essential_expenses),
                         "other_debt_payments": money(h.other_debt_payments),
-                        "created_at": h.created_at.isoformat(),
+                        "created_at": local_time(h.created_at, zone),
                     }
                     for h in await q.recent_hardship_cases(s, loan.id)
                 ]
                 view["offers"] = [
                     {
                         "plan_type": o.plan_type,
-                        "expires_at": o.expires_at.isoformat(),
+                        "expires_at": local_time(o.expires_at, zone),
                         "payment_amount": o.payload.get("payment_amount"),
                         "total_to_repay": o.payload.get("total_to_repay"),
                     }
@@ -622,7 +658,7 @@ class DeskDoor:
                         "reason": d.reason,
                         "status": d.status,
                         "reply_due_by": d.reply_due_by.isoformat(),
-                        "withdrawn_at": d.withdrawn_at.isoformat() if d.withdrawn_at else None,
+                        "withdrawn_at": local_time(d.withdrawn_at, zone),
                     }
                     for d in await q.disputes_of(s, loan.id)
                 ]
@@ -632,9 +668,10 @@ class DeskDoor:
                 ]
                 loan_views.append(view)
             return {
-                "borrower_id": borrower.id,
                 "borrower_name": borrower.name,
                 "language": borrower.language,
+                "timezone": zone.key,
+                "as_of": today.isoformat(),
                 "bucket": worst_bucket[1] if worst_bucket else None,
                 "contact_preferences": {
                     "stop_all": pref.stop_all if pref else False,

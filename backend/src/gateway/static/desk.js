@@ -133,35 +133,7 @@
     t.appendChild(line(m));
     t.scrollTop = t.scrollHeight;
   }
-  function renderValue(value) {
-    if (value === null || value === undefined) return el('span', null, '—');
-    if (Array.isArray(value)) {
-      var wrap = el('div');
-      if (!value.length) wrap.textContent = '—';
-      value.forEach(function (v) { wrap.appendChild(renderValue(v)); });
-      return wrap;
-    }
-    if (typeof value === 'object') {
-      var table = el('table', 'kv');
-      Object.keys(value).forEach(function (k) {
-        var tr = el('tr');
-        tr.appendChild(el('td', null, k));
-        var td = el('td');
-        td.appendChild(renderValue(value[k]));
-        tr.appendChild(td);
-        table.appendChild(tr);
-      });
-      return table;
-    }
-    return el('span', null, value);
-  }
-  function renderAccount(account) {
-    var box = $('account');
-    box.textContent = '';
-    if (!account) { box.className = 'empty'; box.textContent = '借款人尚未验证 / Borrower not verified yet'; return; }
-    box.className = '';
-    box.appendChild(renderValue(account));
-  }
+  function renderAccount(account) { DeskAccount.render($('account'), account); }  // desk_account.js
   function renderVerification(v) {
     var box = $('verification');
     var mine = current && current.state === 'agent' && (current.assigned_agent === me.username || me.role === 'supervisor');

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -191,3 +191,88 @@ def status_view(records: LoanRecords, status: LoanStatus, as_of: date) -> dict[s
         "closed": status.closed,
         "refund_owed": money(status.refund_owed),
     }
+
+
+# ---- the desk's account panel: what an agent reads, no internal id, times in the borrower's zone --
+
+
+def local_time(at: datetime | None, zone: tzinfo) -> str | None:
+    """A stored instant in ``zone`` (the borrower's), ISO 8601 with its UTC offset, to the second."""
+    return None if at is None else at.astimezone(zone).isoformat(timespec="seconds")
+
+
+def number_ranges(numbers: Iterable[int]) -> str:
+    """Instalment numbers as ranges: [3, 4, 5, 7] -> "3-5, 7"."""
+    runs: list[list[int]] = []
+    for n in sorted(set(numbers)):
+        if runs and n == runs[-1][1] + 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def panel_schedule(status: LoanStatus) -> list[dict[str, Any]]:
+    """Each instalment of the status in due order (the replaced ones too, and a plan's own marked
+    ``plan``): due, paid (charges included) and outstanding, with its charges where non-zero."""
+    rows = []
+    for i in status.instalments:
+        row: dict[str, Any] = {
+            "number": i.number,
+            "due_date": i.due_date.isoformat(),
+            "amount_due": money(i.amount),
+            "paid": money(i.paid),
+            "outstanding": money(i.outstanding),
+            "state": i.state,
+            "days_past_due": i.days_past_due,
+            "plan": i.is_arrangement,
+        }
+        if i.penalty_interest:
+            row["penalty_interest"] = money(i.penalty_interest)
+        if i.late_fee:
+            row["late_fee"] = money(i.late_fee)
+        rows.append(row)
+    return rows
+
+
+def panel_payment(p: m.Payment, zone: tzinfo) -> dict[str, Any]:
+    """A payment: the day it was received (a calendar day, as the ledger books it), when the
+    ledger recorded it, amount, channel and the payer's reference."""
+    return {
+        "received_on": p.received_on.isoformat(),
+        "recorded_at": local_time(p.created_at, zone),
+        "amount": money(p.amount),
+        "channel": p.channel,
+        "reference": p.external_ref,
+    }
+
+
+def panel_arrangement(a: m.Arrangement, payments: Sequence[PaymentRecord], as_of: date, zone: tzinfo) -> dict[str, Any]:
+    """An arrangement (active, kept or broken) with a summary of its own schedule."""
+    view = arrangement_view(a, "", payments, as_of)
+    schedule = sorted(a.instalments, key=lambda i: (i.due_date, i.number))
+    amounts = sorted({i.amount for i in schedule})
+    return {
+        "plan_type": a.plan_type,
+        "accepted_on": view["accepted_on"],
+        "accepted_at": local_time(a.accepted_at, zone),
+        "state": view["state"],
+        "payment_frequency": a.payment_frequency,
+        "total_to_repay": view["total_to_repay"],
+        "waived_total": view["waived"]["total"],
+        "holiday_months": a.holiday_months,
+        "replaces_instalments": number_ranges(int(n) for n in a.replaces),
+        "schedule": {
+            "instalments": len(schedule),
+            "first_due": schedule[0].due_date.isoformat() if schedule else None,
+            "last_due": schedule[-1].due_date.isoformat() if schedule else None,
+            "smallest_payment": money(amounts[0]) if amounts else None,
+            "largest_payment": money(amounts[-1]) if amounts else None,
+        },
+    }
+
+
+def panel_promise(p: m.Promise, payments: Sequence[PaymentRecord], as_of: date) -> dict[str, Any]:
+    """A promise to pay: amount, the day it was made and promised for, state and paid toward it."""
+    view = promise_view(p, "", payments, as_of)
+    return {k: view[k] for k in ("amount", "promised_date", "made_on", "state", "paid_toward")}
