@@ -226,3 +226,37 @@ def test_the_labs_fast_path_gives_the_reference_report(portfolio, policy):
     assert slow.loans == len(portfolio) and slow_changes  # the candidate changes something
     assert fast_changes == slow_changes
     assert _report(fast, fast_changes, policy, candidate) == _report(slow, slow_changes, policy, candidate)
+
+
+def test_a_lean_status_has_the_full_status_figures_for_the_relief_engine(portfolio, policy):
+    """derive_status(lean=True) lists only the unpaid instalments (the policy lab's status): every
+    other figure is the full status's, and the engine's figures (status_figures, the next
+    instalment number included, which a paid or replaced instalment may hold) are the same."""
+    from ledger.domain.relief import ReliefHistory, status_figures
+
+    days = (AS_OF, AS_OF - timedelta(days=37), AS_OF - timedelta(days=200))
+    for loan in portfolio:
+        for day in days:
+            full = derive_status(loan.contract, loan.payments, loan.arrangements, day, policy)
+            lean = derive_status(loan.contract, loan.payments, loan.arrangements, day, policy, lean=True)
+            unpaid = tuple(i for i in full.instalments if i.state in ("overdue", "due", "upcoming"))
+            assert repr(lean) == repr(dataclasses.replace(full, instalments=unpaid))
+            assert lean.highest_number == max(i.number for i in full.instalments)
+            history = ReliefHistory(highest_instalment_number=3)
+            assert repr(status_figures(lean, day, history)) == repr(status_figures(full, day, history))
+
+
+def _charges_candidate(policy):
+    """A candidate whose charges differ: the lab derives a second (lean) status for it."""
+    charges = dataclasses.replace(policy.charges, late_fee_rate=policy.charges.late_fee_rate * 2)
+    return dataclasses.replace(_candidate(policy), charges=charges)
+
+
+def test_with_other_charges_the_lab_gives_the_reference_outcome(portfolio, policy):
+    candidate = _charges_candidate(policy)
+    changed = 0
+    for loan in portfolio:
+        outcome = reference_lab.evaluate_loan(loan, policy, candidate, AS_OF, PROFILES)
+        assert repr(evaluate_loan(loan, policy, candidate, AS_OF, PROFILES)) == repr(outcome)
+        changed += bool(changes_of(outcome))
+    assert changed

@@ -195,6 +195,9 @@ class LoanStatus:
     total_paid: Decimal = ZERO
     unpaid_principal: Decimal = ZERO
     charges_outstanding: Decimal = ZERO
+    # The highest instalment number of the status, paid and replaced instalments included: a
+    # lean status (``derive_status(..., lean=True)``) lists only the unpaid instalments.
+    highest_number: int = field(default=0, repr=False, compare=False)
 
     @property
     def active_instalments(self) -> tuple[InstalmentStatus, ...]:
@@ -538,9 +541,13 @@ def derive_status(
     arrangements: Iterable[ArrangementRecord],
     as_of: date,
     policy: Policy,
+    *,
+    lean: bool = False,
 ) -> LoanStatus:
     """The loan's state at the end of ``as_of`` (see the module docstring for the model).
 
+    ``lean``: ``instalments`` lists only the unpaid ones (overdue, due, upcoming), which is all
+    the relief engine reads (the policy lab); every other figure is the same.
     Raises InvalidAmount for an amount with more than two decimals (money has two)."""
     payments = tuple(sorted(payments, key=lambda p: p.received_on))
     arrangements = tuple(
@@ -570,6 +577,8 @@ def derive_status(
             state = "due"
         else:
             state = "upcoming"
+        if lean and (i.replaced or out <= 0):
+            continue  # a paid instalment owes nothing: no part of it adds to the sums below
         dpd = (as_of - i.due).days if state == "overdue" else 0
         fee_due, pen_due, int_due, prin_due = i.fee_due, i.pen_due, i.int_due, i.prin_due  # each read once
         s = i.source
@@ -640,4 +649,5 @@ def derive_status(
         total_paid=_money(r.total_paid),
         unpaid_principal=_money(unpaid_principal),
         charges_outstanding=_money(charges),
+        highest_number=max((i.number for i in r.insts), default=0),
     )

@@ -197,6 +197,7 @@ def _history_outcomes(loan: LabLoan, as_of: date, policy: Policy) -> tuple[tuple
             tuple(x for x in loan.arrangements if x.accepted_on <= day),
             day,
             policy,
+            lean=True,
         )
         out.append((a.plan_type, before.bucket, state))
     return tuple(out)
@@ -219,11 +220,12 @@ def evaluate_loan(
     else:
         chosen = assign_profile(loan.contract.loan_number, profiles)
         facts, profile = chosen.facts(), chosen.name
-    status_now: LoanStatus = derive_status(loan.contract, loan.payments, loan.arrangements, as_of, current)
+    # Lean statuses: the engine reads only the unpaid instalments (no views of paid or replaced ones).
+    status_now: LoanStatus = derive_status(loan.contract, loan.payments, loan.arrangements, as_of, current, lean=True)
     status_cand = (
         status_now
         if _same_status_rules(current, candidate)
-        else derive_status(loan.contract, loan.payments, loan.arrangements, as_of, candidate)
+        else derive_status(loan.contract, loan.payments, loan.arrangements, as_of, candidate, lean=True)
     )
     history_now = relief_history(loan.arrangements, current, loan.open_dispute)
     history_cand = relief_history(loan.arrangements, candidate, loan.open_dispute)
