@@ -104,7 +104,9 @@ class CpuWatch:
         for role in ("reader", "worker", "postgres"):
             xs = sorted(by_role.get(role, []), reverse=True)
             xs = [x for x in xs if x >= 0.05] or xs[:1]
-            parts.append(f"{role} {sum(xs):.1f} s" + (f" ({' + '.join(f'{x:.1f}' for x in xs)})" if len(xs) > 1 else ""))
+            parts.append(
+                f"{role} {sum(xs):.1f} s" + (f" ({' + '.join(f'{x:.1f}' for x in xs)})" if len(xs) > 1 else "")
+            )
         total = sum(cpu for _, cpu in self.cpu.values())
         return "CPU by process (from /proc): " + ", ".join(parts) + f"; all {total:.1f} s"
 

@@ -260,3 +260,37 @@ def test_with_other_charges_the_lab_gives_the_reference_outcome(portfolio, polic
         assert repr(evaluate_loan(loan, policy, candidate, AS_OF, PROFILES)) == repr(outcome)
         changed += bool(changes_of(outcome))
     assert changed
+
+
+def test_an_arrangement_due_before_instalments_paid_ahead_is_paid_first(policy):
+    """The replay skips the instalments paid at the head of the schedule; an arrangement whose
+    instalments fall due before instalments paid in advance reorders the schedule, and a
+    payment must still reach it (against the reference replay)."""
+    from ledger.domain.schedule import ScheduledInstalment
+
+    start = date(2026, 1, 10)
+    contract = LoanContract.create("PA1", Decimal("12000.00"), Decimal("0.12"), 12, start)
+    ahead = sum((s.amount for s in contract.schedule[:8]), Decimal("0.00"))
+    arrangement = ArrangementRecord(
+        "A1",
+        "term_extension",
+        start + timedelta(days=40),
+        (9, 10, 11, 12),
+        (
+            ScheduledInstalment(
+                13, start + timedelta(days=70), Decimal("2000.00"), Decimal("10.00"), Decimal("2010.00")
+            ),
+            ScheduledInstalment(
+                14, start + timedelta(days=100), Decimal("2100.00"), Decimal("5.00"), Decimal("2105.00")
+            ),
+        ),
+    )
+    payments = (
+        PaymentRecord("P1", ahead, start + timedelta(days=10)),
+        PaymentRecord("P2", Decimal("2010.00"), start + timedelta(days=65)),
+        PaymentRecord("P3", Decimal("2105.00"), start + timedelta(days=95)),
+    )
+    for day in (start + timedelta(days=80), start + timedelta(days=130), start + timedelta(days=400)):
+        new = derive_status(contract, payments, (arrangement,), day, policy)
+        assert repr(new) == repr(ref.derive_status(contract, payments, (arrangement,), day, policy))
+    assert new.arrangement_states == {"A1": "kept"}

@@ -325,6 +325,7 @@ class _Replay:
     total_paid: int = 0
     ordered: list[_Inst] | None = None  # active() by (due, number); None after an arrangement changes them
     daily: dict[int, int] = field(default_factory=dict)  # unpaid principal -> one day's penalty, in fen
+    paid_ahead: int = 0  # ordered[:paid_ahead] are paid (paid stays paid); 0 when ordered is rebuilt
 
     def active(self) -> list[_Inst]:
         return [i for i in self.insts if not i.replaced]
@@ -334,6 +335,7 @@ class _Replay:
         arrangement (``ordered = None``) changes which instalments are active."""
         if self.ordered is None:
             self.ordered = sorted(self.active(), key=lambda i: (i.due, i.number))
+            self.paid_ahead = 0
         return self.ordered
 
     def daily_penalty(self, unpaid: int) -> int:
@@ -347,11 +349,11 @@ class _Replay:
     def payoff(self, day: date) -> int:
         """Every part outstanding, interest only of instalments due by ``day``."""
         total = 0
-        for i in self.insts:
-            # A paid instalment (fully_paid_on set) owes 0.00 and can owe nothing again: no
-            # penalty accrues without unpaid principal, no late fee without principal or
-            # interest due.
-            if not i.replaced and i.fully_paid_on is None:
+        # A paid instalment (fully_paid_on set) owes 0.00 and can owe nothing again: no
+        # penalty accrues without unpaid principal, no late fee without principal or interest
+        # due. The active instalments before paid_ahead are paid: not read again.
+        for i in self.active_ordered()[self.paid_ahead :]:
+            if i.fully_paid_on is None:
                 total += (
                     i.late_fee
                     + i.cap_fee
@@ -433,7 +435,7 @@ def _allocate(r: _Replay, amount: int, day: date) -> None:
         r.refund += amount
         return
     payoff = r.payoff(day)
-    active = r.active_ordered()
+    active = r.active_ordered()[r.paid_ahead :]
     if amount >= payoff:
         for i in active:
             if i.due > day:
@@ -467,6 +469,12 @@ def _allocate(r: _Replay, amount: int, day: date) -> None:
             settled = False
         else:
             i.fully_paid_on = day
+    ahead = r.paid_ahead
+    for i in active:
+        if i.fully_paid_on is None:
+            break
+        ahead += 1
+    r.paid_ahead = ahead
     if settled:
         r.closed_on = day
 
