@@ -294,3 +294,43 @@ def test_an_arrangement_due_before_instalments_paid_ahead_is_paid_first(policy):
         new = derive_status(contract, payments, (arrangement,), day, policy)
         assert repr(new) == repr(ref.derive_status(contract, payments, (arrangement,), day, policy))
     assert new.arrangement_states == {"A1": "kept"}
+
+
+def test_rows_read_in_fen_give_the_reference_status_exactly(portfolio, policy):
+    """A PostgreSQL row without arrangements reaches the replay in fen (LabLoan.fen, no Decimal
+    records): full and lean statuses on three days are the reference's, repr for repr."""
+    in_fen = 0
+    for loan in portfolio:
+        fast = lab_worker.loan_from_row(_pg_row(loan))
+        if loan.arrangements:
+            assert fast.fen is None
+            continue
+        assert fast.fen is not None and fast.contract.schedule == () and fast.payments == ()
+        in_fen += 1
+        for day in (AS_OF, AS_OF - timedelta(days=45), loan.contract.disbursed_on + timedelta(days=70)):
+            old = ref.derive_status(loan.contract, loan.payments, (), day, policy)
+            assert repr(derive_status(fast.contract, (), (), day, policy, fen=fast.fen)) == repr(old)
+            lean = derive_status(fast.contract, (), (), day, policy, fen=fast.fen, lean=True)
+            assert lean == derive_status(loan.contract, loan.payments, (), day, policy, lean=True)
+    assert in_fen > len(portfolio) // 2
+
+
+def test_a_row_whose_amounts_lack_two_decimals_is_read_as_decimal(policy):
+    """Text that is not two-decimal money ("1250", "0.5") keeps its Decimal exponent: the row is
+    read into Decimal records, and the lab's outcome is the reference's."""
+    contract = LoanContract.create("L-TEXT", Decimal("3000.00"), Decimal("0.18"), 3, date(2026, 6, 10))
+    base = LabLoan(contract, (PaymentRecord("", Decimal("1250"), date(2026, 7, 10)),), (), None)
+    odd = dataclasses.replace(base, payments=(PaymentRecord("", Decimal("0.5"), date(2026, 8, 12)),))
+    candidate = _candidate(policy)
+    lab_worker.init(policy, candidate, AS_OF, PROFILES)
+    for loan in (base, odd):
+        fast = lab_worker.loan_from_row(_pg_row(loan))
+        assert fast.fen is None and fast.payments == loan.payments
+        assert repr(fast.payments[0].amount) == repr(loan.payments[0].amount)
+        outcome = reference_lab.evaluate_loan(loan, policy, candidate, AS_OF, PROFILES)
+        assert repr(evaluate_loan(fast, policy, candidate, AS_OF, PROFILES)) == repr(outcome)
+    fen = lab_worker.loan_from_row(_pg_row(dataclasses.replace(base, payments=()))).fen
+    assert fen is not None
+    arrangement = ArrangementRecord("A-1", "deferral", date(2026, 8, 1), (2, 3), ())
+    with pytest.raises(ValueError, match="no arrangements"):
+        derive_status(contract, (), (arrangement,), AS_OF, policy, fen=fen)

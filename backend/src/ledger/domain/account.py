@@ -223,11 +223,26 @@ def _money(fen: int) -> Decimal:
     return Decimal(fen).scaleb(-2) if fen else ZERO  # most parts of a status are 0.00
 
 
+# A contract instalment in fen: (number, due date, principal, interest, amount).
+FenInstalment = tuple[int, date, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class FenLoan:
+    """A loan's contract schedule and payments in whole fen, for ``derive_status(..., fen=...)``:
+    the policy lab parses PostgreSQL's text (always two decimals) straight into fen, without
+    Decimal records. Every amount must have two decimals as text: its Decimal view in the
+    status is ``_money(fen)`` (exponent -2, as the text's Decimal would have)."""
+
+    schedule: tuple[FenInstalment, ...]
+    payments: tuple[tuple[date, int], ...]  # (received on, amount), in the order received
+
+
 @dataclass(slots=True)
 class _Inst:
     """An instalment during the replay; every amount in fen."""
 
-    source: ScheduledInstalment
+    source: ScheduledInstalment | None  # None: an instalment given in fen (``amount`` holds its amount)
     number: int
     due: date
     principal: int
@@ -246,6 +261,7 @@ class _Inst:
     replaced: bool = False
     fully_paid_on: date | None = None
     penalty_from: date = date.min
+    amount: int = 0  # the scheduled amount, for an instalment given in fen (source None)
 
     @property
     def fee_due(self) -> int:
@@ -485,21 +501,29 @@ def _replay(
     arrangements: Sequence[ArrangementRecord],
     as_of: date,
     policy: Policy,
+    fen: FenLoan | None = None,
 ) -> _Replay:
     ch = policy.charges
-    r = _Replay(ch.penalty_annual_rate(contract.apr) / ch.day_count, insts=[_inst(s, None) for s in contract.schedule])
+    daily_rate = ch.penalty_annual_rate(contract.apr) / ch.day_count
     by_day_pay: dict[date, list[int]] = {}
-    for p in payments:
-        if p.received_on <= as_of:
-            by_day_pay.setdefault(p.received_on, []).append(_fen(p.amount))
+    if fen is None:
+        r = _Replay(daily_rate, insts=[_inst(s, None) for s in contract.schedule])
+        for p in payments:
+            if p.received_on <= as_of:
+                by_day_pay.setdefault(p.received_on, []).append(_fen(p.amount))
+    else:
+        r = _Replay(daily_rate, insts=[_Inst(None, n, d, p, i, 0, 0, None, amount=a) for n, d, p, i, a in fen.schedule])
+        for on, amount in fen.payments:
+            if on <= as_of:
+                by_day_pay.setdefault(on, []).append(amount)
     by_day_arr: dict[date, list[ArrangementRecord]] = {}
     for a in arrangements:
         if a.accepted_on <= as_of:
             by_day_arr.setdefault(a.accepted_on, []).append(a)
     late_fee_after = timedelta(days=ch.late_fee_at_dpd)
     fee_days: set[date] = set()
-    for s in contract.schedule:
-        fee_days.add(s.due_date + late_fee_after)
+    for i in r.insts:
+        fee_days.add(i.due + late_fee_after)
     for a in arrangements:
         for s in a.schedule:
             fee_days.add(s.due_date + late_fee_after)
@@ -551,12 +575,19 @@ def derive_status(
     policy: Policy,
     *,
     lean: bool = False,
+    fen: FenLoan | None = None,
 ) -> LoanStatus:
     """The loan's state at the end of ``as_of`` (see the module docstring for the model).
 
     ``lean``: ``instalments`` lists only the unpaid ones (overdue, due, upcoming), which is all
     the relief engine reads (the policy lab); every other figure is the same.
+    ``fen``: the contract's schedule and the payments in fen (the policy lab's rows), read
+    instead of ``contract.schedule`` and ``payments``; only for a loan without arrangements.
     Raises InvalidAmount for an amount with more than two decimals (money has two)."""
+    if fen is not None:
+        if arrangements:
+            raise ValueError("a loan given in fen has no arrangements")
+        return _status(contract, (), set(), _replay(contract, (), (), as_of, policy, fen), as_of, policy, lean)
     payments = tuple(sorted(payments, key=lambda p: p.received_on))
     arrangements = tuple(
         sorted(
@@ -566,7 +597,18 @@ def derive_status(
     broken = {a.arrangement_id for a in arrangements if arrangement_broken_on(a, payments, as_of) is not None}
     effective = tuple(a for a in arrangements if a.arrangement_id not in broken)
     r = _replay(contract, payments, effective, as_of, policy)
+    return _status(contract, arrangements, broken, r, as_of, policy, lean)
 
+
+def _status(
+    contract: LoanContract,
+    arrangements: tuple[ArrangementRecord, ...],
+    broken: set[str],
+    r: _Replay,
+    as_of: date,
+    policy: Policy,
+    lean: bool,
+) -> LoanStatus:
     ordered = sorted(r.insts, key=lambda i: (i.due, i.number))
     views: list[InstalmentStatus] = []
     o_prin = o_int = o_pen = o_fee = 0
@@ -590,13 +632,17 @@ def derive_status(
         dpd = (as_of - i.due).days if state == "overdue" else 0
         fee_due, pen_due, int_due, prin_due = i.fee_due, i.pen_due, i.int_due, i.prin_due  # each read once
         s = i.source
+        if s is None:
+            amount, principal, interest = _money(i.amount), _money(i.principal), _money(i.interest)
+        else:
+            amount, principal, interest = s.amount, s.principal, s.interest
         views.append(
             InstalmentStatus(
                 number=i.number,
                 due_date=i.due,
-                amount=s.amount,
-                principal=s.principal,
-                interest=s.interest,
+                amount=amount,
+                principal=principal,
+                interest=interest,
                 paid=_money(i.paid_fee + i.paid_pen + i.paid_int + i.paid_prin),
                 state=state,
                 days_past_due=dpd,
