@@ -65,7 +65,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import InvalidAmount
 from .money import ZERO, to_money
-from .policy import Policy
+from .policy import ChargeRules, Policy
 from .schedule import ScheduledInstalment, build_schedule
 
 ONE_DAY = timedelta(days=1)
@@ -522,8 +522,12 @@ def _replay(
             by_day_arr.setdefault(a.accepted_on, []).append(a)
     late_fee_after = timedelta(days=ch.late_fee_at_dpd)
     fee_days: set[date] = set()
+    # Late-fee day -> the instalments that reach late_fee_at_dpd that day (an arrangement's
+    # are added when it takes effect): the day's check reads only those.
+    fee_insts: dict[date, list[_Inst]] = {}
     for i in r.insts:
         fee_days.add(i.due + late_fee_after)
+        fee_insts.setdefault(i.due + late_fee_after, []).append(i)
     for a in arrangements:
         for s in a.schedule:
             fee_days.add(s.due_date + late_fee_after)
@@ -539,6 +543,13 @@ def _replay(
         # accrual: the span and the day accrue in one call (the same days times the same
         # rounded daily amount, so exactly the same sums as two calls).
         quiet = day not in by_day_pay and day not in by_day_arr
+        if quiet and day != as_of:
+            # A late-fee day and nothing else: no principal changes and the late fee does not
+            # enter the accrual, so the days up to it accrue with the next event's span (the
+            # same days times the same rounded daily amounts); only the late fees are set here.
+            if r.closed_on is None:
+                _late_fees(r, fee_insts.get(day, ()), ch)
+            continue
         if r.closed_on is None:
             _accrue(r, done + ONE_DAY, day if quiet else day - ONE_DAY)
         for a in by_day_arr.get(day, ()):
@@ -550,6 +561,7 @@ def _replay(
                 ni = _inst(s, a.arrangement_id)
                 ni.penalty_from = ni.due + grace
                 r.insts.append(ni)
+                fee_insts.setdefault(ni.due + late_fee_after, []).append(ni)
             r.ordered = None
             if r.closed_on is not None and any(i.outstanding > 0 for i in r.active()):
                 r.closed_on = None
@@ -558,13 +570,17 @@ def _replay(
         if r.closed_on is None:
             if day > done and not quiet:
                 _accrue(r, day, day)
-            fee_due_date = day - late_fee_after  # instalments due then reach late_fee_at_dpd today
-            for i in r.insts:
-                if i.due == fee_due_date and not i.replaced and i.late_fee == 0 and i.int_due + i.prin_due > 0:
-                    i.late_fee_amount = ch.late_fee(_money(i.principal + i.interest))
-                    i.late_fee = _fen(i.late_fee_amount)
+            _late_fees(r, fee_insts.get(day, ()), ch)
         done = max(done, day)
     return r
+
+
+def _late_fees(r: _Replay, due: Iterable[_Inst], ch: ChargeRules) -> None:
+    """The late fee of each instalment reaching late_fee_at_dpd today, if it is not fully paid."""
+    for i in due:
+        if not i.replaced and i.late_fee == 0 and i.int_due + i.prin_due > 0:
+            i.late_fee_amount = ch.late_fee(_money(i.principal + i.interest))
+            i.late_fee = _fen(i.late_fee_amount)
 
 
 def derive_status(
