@@ -226,3 +226,111 @@ def test_the_labs_fast_path_gives_the_reference_report(portfolio, policy):
     assert slow.loans == len(portfolio) and slow_changes  # the candidate changes something
     assert fast_changes == slow_changes
     assert _report(fast, fast_changes, policy, candidate) == _report(slow, slow_changes, policy, candidate)
+
+
+def test_a_lean_status_has_the_full_status_figures_for_the_relief_engine(portfolio, policy):
+    """derive_status(lean=True) lists only the unpaid instalments (the policy lab's status): every
+    other figure is the full status's, and the engine's figures (status_figures, the next
+    instalment number included, which a paid or replaced instalment may hold) are the same."""
+    from ledger.domain.relief import ReliefHistory, status_figures
+
+    days = (AS_OF, AS_OF - timedelta(days=37), AS_OF - timedelta(days=200))
+    for loan in portfolio:
+        for day in days:
+            full = derive_status(loan.contract, loan.payments, loan.arrangements, day, policy)
+            lean = derive_status(loan.contract, loan.payments, loan.arrangements, day, policy, lean=True)
+            unpaid = tuple(i for i in full.instalments if i.state in ("overdue", "due", "upcoming"))
+            assert repr(lean) == repr(dataclasses.replace(full, instalments=unpaid))
+            assert lean.highest_number == max(i.number for i in full.instalments)
+            history = ReliefHistory(highest_instalment_number=3)
+            assert repr(status_figures(lean, day, history)) == repr(status_figures(full, day, history))
+
+
+def _charges_candidate(policy):
+    """A candidate whose charges differ: the lab derives a second (lean) status for it."""
+    charges = dataclasses.replace(policy.charges, late_fee_rate=policy.charges.late_fee_rate * 2)
+    return dataclasses.replace(_candidate(policy), charges=charges)
+
+
+def test_with_other_charges_the_lab_gives_the_reference_outcome(portfolio, policy):
+    candidate = _charges_candidate(policy)
+    changed = 0
+    for loan in portfolio:
+        outcome = reference_lab.evaluate_loan(loan, policy, candidate, AS_OF, PROFILES)
+        assert repr(evaluate_loan(loan, policy, candidate, AS_OF, PROFILES)) == repr(outcome)
+        changed += bool(changes_of(outcome))
+    assert changed
+
+
+def test_an_arrangement_due_before_instalments_paid_ahead_is_paid_first(policy):
+    """The replay skips the instalments paid at the head of the schedule; an arrangement whose
+    instalments fall due before instalments paid in advance reorders the schedule, and a
+    payment must still reach it (against the reference replay)."""
+    from ledger.domain.schedule import ScheduledInstalment
+
+    start = date(2026, 1, 10)
+    contract = LoanContract.create("PA1", Decimal("12000.00"), Decimal("0.12"), 12, start)
+    ahead = sum((s.amount for s in contract.schedule[:8]), Decimal("0.00"))
+    arrangement = ArrangementRecord(
+        "A1",
+        "term_extension",
+        start + timedelta(days=40),
+        (9, 10, 11, 12),
+        (
+            ScheduledInstalment(
+                13, start + timedelta(days=70), Decimal("2000.00"), Decimal("10.00"), Decimal("2010.00")
+            ),
+            ScheduledInstalment(
+                14, start + timedelta(days=100), Decimal("2100.00"), Decimal("5.00"), Decimal("2105.00")
+            ),
+        ),
+    )
+    payments = (
+        PaymentRecord("P1", ahead, start + timedelta(days=10)),
+        PaymentRecord("P2", Decimal("2010.00"), start + timedelta(days=65)),
+        PaymentRecord("P3", Decimal("2105.00"), start + timedelta(days=95)),
+    )
+    for day in (start + timedelta(days=80), start + timedelta(days=130), start + timedelta(days=400)):
+        new = derive_status(contract, payments, (arrangement,), day, policy)
+        assert repr(new) == repr(ref.derive_status(contract, payments, (arrangement,), day, policy))
+    assert new.arrangement_states == {"A1": "kept"}
+
+
+def test_rows_read_in_fen_give_the_reference_status_exactly(portfolio, policy):
+    """A PostgreSQL row without arrangements reaches the replay in fen (LabLoan.fen, no Decimal
+    records): full and lean statuses on three days are the reference's, repr for repr."""
+    in_fen = 0
+    for loan in portfolio:
+        fast = lab_worker.loan_from_row(_pg_row(loan))
+        if loan.arrangements:
+            assert fast.fen is None
+            continue
+        assert fast.fen is not None and fast.contract.schedule == () and fast.payments == ()
+        in_fen += 1
+        for day in (AS_OF, AS_OF - timedelta(days=45), loan.contract.disbursed_on + timedelta(days=70)):
+            old = ref.derive_status(loan.contract, loan.payments, (), day, policy)
+            assert repr(derive_status(fast.contract, (), (), day, policy, fen=fast.fen)) == repr(old)
+            lean = derive_status(fast.contract, (), (), day, policy, fen=fast.fen, lean=True)
+            assert lean == derive_status(loan.contract, loan.payments, (), day, policy, lean=True)
+    assert in_fen > len(portfolio) // 2
+
+
+def test_a_row_whose_amounts_lack_two_decimals_is_read_as_decimal(policy):
+    """Text that is not two-decimal money ("1250", "0.5") keeps its Decimal exponent: the row is
+    read into Decimal records, and the lab's outcome is the reference's."""
+    contract = LoanContract.create("L-TEXT", Decimal("3000.00"), Decimal("0.18"), 3, date(2026, 6, 10))
+    base = LabLoan(contract, (PaymentRecord("", Decimal("1250"), date(2026, 7, 10)),), (), None)
+    odd = dataclasses.replace(base, payments=(PaymentRecord("", Decimal("0.5"), date(2026, 8, 12)),))
+    candidate = _candidate(policy)
+    lab_worker.init(policy, candidate, AS_OF, PROFILES)
+    for loan in (base, odd):
+        fast = lab_worker.loan_from_row(_pg_row(loan))
+        assert fast.fen is None and fast.payments == loan.payments
+        assert repr(fast.payments[0].amount) == repr(loan.payments[0].amount)
+        outcome = reference_lab.evaluate_loan(loan, policy, candidate, AS_OF, PROFILES)
+        assert repr(evaluate_loan(fast, policy, candidate, AS_OF, PROFILES)) == repr(outcome)
+    fen = lab_worker.loan_from_row(_pg_row(dataclasses.replace(base, payments=()))).fen
+    assert fen is not None
+    arrangement = ArrangementRecord("A-1", "deferral", date(2026, 8, 1), (2, 3), ())
+    with pytest.raises(ValueError, match="no arrangements"):
+        derive_status(contract, (), (arrangement,), AS_OF, policy, fen=fen)

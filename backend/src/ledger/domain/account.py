@@ -65,7 +65,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import InvalidAmount
 from .money import ZERO, to_money
-from .policy import Policy
+from .policy import ChargeRules, Policy
 from .schedule import ScheduledInstalment, build_schedule
 
 ONE_DAY = timedelta(days=1)
@@ -195,6 +195,9 @@ class LoanStatus:
     total_paid: Decimal = ZERO
     unpaid_principal: Decimal = ZERO
     charges_outstanding: Decimal = ZERO
+    # The highest instalment number of the status, paid and replaced instalments included: a
+    # lean status (``derive_status(..., lean=True)``) lists only the unpaid instalments.
+    highest_number: int = field(default=0, repr=False, compare=False)
 
     @property
     def active_instalments(self) -> tuple[InstalmentStatus, ...]:
@@ -220,11 +223,26 @@ def _money(fen: int) -> Decimal:
     return Decimal(fen).scaleb(-2) if fen else ZERO  # most parts of a status are 0.00
 
 
+# A contract instalment in fen: (number, due date, principal, interest, amount).
+FenInstalment = tuple[int, date, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class FenLoan:
+    """A loan's contract schedule and payments in whole fen, for ``derive_status(..., fen=...)``:
+    the policy lab parses PostgreSQL's text (always two decimals) straight into fen, without
+    Decimal records. Every amount must have two decimals as text: its Decimal view in the
+    status is ``_money(fen)`` (exponent -2, as the text's Decimal would have)."""
+
+    schedule: tuple[FenInstalment, ...]
+    payments: tuple[tuple[date, int], ...]  # (received on, amount), in the order received
+
+
 @dataclass(slots=True)
 class _Inst:
     """An instalment during the replay; every amount in fen."""
 
-    source: ScheduledInstalment
+    source: ScheduledInstalment | None  # None: an instalment given in fen (``amount`` holds its amount)
     number: int
     due: date
     principal: int
@@ -243,6 +261,7 @@ class _Inst:
     replaced: bool = False
     fully_paid_on: date | None = None
     penalty_from: date = date.min
+    amount: int = 0  # the scheduled amount, for an instalment given in fen (source None)
 
     @property
     def fee_due(self) -> int:
@@ -322,6 +341,7 @@ class _Replay:
     total_paid: int = 0
     ordered: list[_Inst] | None = None  # active() by (due, number); None after an arrangement changes them
     daily: dict[int, int] = field(default_factory=dict)  # unpaid principal -> one day's penalty, in fen
+    paid_ahead: int = 0  # ordered[:paid_ahead] are paid (paid stays paid); 0 when ordered is rebuilt
 
     def active(self) -> list[_Inst]:
         return [i for i in self.insts if not i.replaced]
@@ -331,6 +351,7 @@ class _Replay:
         arrangement (``ordered = None``) changes which instalments are active."""
         if self.ordered is None:
             self.ordered = sorted(self.active(), key=lambda i: (i.due, i.number))
+            self.paid_ahead = 0
         return self.ordered
 
     def daily_penalty(self, unpaid: int) -> int:
@@ -344,11 +365,11 @@ class _Replay:
     def payoff(self, day: date) -> int:
         """Every part outstanding, interest only of instalments due by ``day``."""
         total = 0
-        for i in self.insts:
-            # A paid instalment (fully_paid_on set) owes 0.00 and can owe nothing again: no
-            # penalty accrues without unpaid principal, no late fee without principal or
-            # interest due.
-            if not i.replaced and i.fully_paid_on is None:
+        # A paid instalment (fully_paid_on set) owes 0.00 and can owe nothing again: no
+        # penalty accrues without unpaid principal, no late fee without principal or interest
+        # due. The active instalments before paid_ahead are paid: not read again.
+        for i in self.active_ordered()[self.paid_ahead :]:
+            if i.fully_paid_on is None:
                 total += (
                     i.late_fee
                     + i.cap_fee
@@ -430,7 +451,7 @@ def _allocate(r: _Replay, amount: int, day: date) -> None:
         r.refund += amount
         return
     payoff = r.payoff(day)
-    active = r.active_ordered()
+    active = r.active_ordered()[r.paid_ahead :]
     if amount >= payoff:
         for i in active:
             if i.due > day:
@@ -464,6 +485,12 @@ def _allocate(r: _Replay, amount: int, day: date) -> None:
             settled = False
         else:
             i.fully_paid_on = day
+    ahead = r.paid_ahead
+    for i in active:
+        if i.fully_paid_on is None:
+            break
+        ahead += 1
+    r.paid_ahead = ahead
     if settled:
         r.closed_on = day
 
@@ -474,21 +501,33 @@ def _replay(
     arrangements: Sequence[ArrangementRecord],
     as_of: date,
     policy: Policy,
+    fen: FenLoan | None = None,
 ) -> _Replay:
     ch = policy.charges
-    r = _Replay(ch.penalty_annual_rate(contract.apr) / ch.day_count, insts=[_inst(s, None) for s in contract.schedule])
+    daily_rate = ch.penalty_annual_rate(contract.apr) / ch.day_count
     by_day_pay: dict[date, list[int]] = {}
-    for p in payments:
-        if p.received_on <= as_of:
-            by_day_pay.setdefault(p.received_on, []).append(_fen(p.amount))
+    if fen is None:
+        r = _Replay(daily_rate, insts=[_inst(s, None) for s in contract.schedule])
+        for p in payments:
+            if p.received_on <= as_of:
+                by_day_pay.setdefault(p.received_on, []).append(_fen(p.amount))
+    else:
+        r = _Replay(daily_rate, insts=[_Inst(None, n, d, p, i, 0, 0, None, amount=a) for n, d, p, i, a in fen.schedule])
+        for on, amount in fen.payments:
+            if on <= as_of:
+                by_day_pay.setdefault(on, []).append(amount)
     by_day_arr: dict[date, list[ArrangementRecord]] = {}
     for a in arrangements:
         if a.accepted_on <= as_of:
             by_day_arr.setdefault(a.accepted_on, []).append(a)
     late_fee_after = timedelta(days=ch.late_fee_at_dpd)
     fee_days: set[date] = set()
-    for s in contract.schedule:
-        fee_days.add(s.due_date + late_fee_after)
+    # Late-fee day -> the instalments that reach late_fee_at_dpd that day (an arrangement's
+    # are added when it takes effect): the day's check reads only those.
+    fee_insts: dict[date, list[_Inst]] = {}
+    for i in r.insts:
+        fee_days.add(i.due + late_fee_after)
+        fee_insts.setdefault(i.due + late_fee_after, []).append(i)
     for a in arrangements:
         for s in a.schedule:
             fee_days.add(s.due_date + late_fee_after)
@@ -504,6 +543,13 @@ def _replay(
         # accrual: the span and the day accrue in one call (the same days times the same
         # rounded daily amount, so exactly the same sums as two calls).
         quiet = day not in by_day_pay and day not in by_day_arr
+        if quiet and day != as_of:
+            # A late-fee day and nothing else: no principal changes and the late fee does not
+            # enter the accrual, so the days up to it accrue with the next event's span (the
+            # same days times the same rounded daily amounts); only the late fees are set here.
+            if r.closed_on is None:
+                _late_fees(r, fee_insts.get(day, ()), ch)
+            continue
         if r.closed_on is None:
             _accrue(r, done + ONE_DAY, day if quiet else day - ONE_DAY)
         for a in by_day_arr.get(day, ()):
@@ -515,6 +561,7 @@ def _replay(
                 ni = _inst(s, a.arrangement_id)
                 ni.penalty_from = ni.due + grace
                 r.insts.append(ni)
+                fee_insts.setdefault(ni.due + late_fee_after, []).append(ni)
             r.ordered = None
             if r.closed_on is not None and any(i.outstanding > 0 for i in r.active()):
                 r.closed_on = None
@@ -523,13 +570,17 @@ def _replay(
         if r.closed_on is None:
             if day > done and not quiet:
                 _accrue(r, day, day)
-            fee_due_date = day - late_fee_after  # instalments due then reach late_fee_at_dpd today
-            for i in r.insts:
-                if i.due == fee_due_date and not i.replaced and i.late_fee == 0 and i.int_due + i.prin_due > 0:
-                    i.late_fee_amount = ch.late_fee(_money(i.principal + i.interest))
-                    i.late_fee = _fen(i.late_fee_amount)
+            _late_fees(r, fee_insts.get(day, ()), ch)
         done = max(done, day)
     return r
+
+
+def _late_fees(r: _Replay, due: Iterable[_Inst], ch: ChargeRules) -> None:
+    """The late fee of each instalment reaching late_fee_at_dpd today, if it is not fully paid."""
+    for i in due:
+        if not i.replaced and i.late_fee == 0 and i.int_due + i.prin_due > 0:
+            i.late_fee_amount = ch.late_fee(_money(i.principal + i.interest))
+            i.late_fee = _fen(i.late_fee_amount)
 
 
 def derive_status(
@@ -538,10 +589,21 @@ def derive_status(
     arrangements: Iterable[ArrangementRecord],
     as_of: date,
     policy: Policy,
+    *,
+    lean: bool = False,
+    fen: FenLoan | None = None,
 ) -> LoanStatus:
     """The loan's state at the end of ``as_of`` (see the module docstring for the model).
 
+    ``lean``: ``instalments`` lists only the unpaid ones (overdue, due, upcoming), which is all
+    the relief engine reads (the policy lab); every other figure is the same.
+    ``fen``: the contract's schedule and the payments in fen (the policy lab's rows), read
+    instead of ``contract.schedule`` and ``payments``; only for a loan without arrangements.
     Raises InvalidAmount for an amount with more than two decimals (money has two)."""
+    if fen is not None:
+        if arrangements:
+            raise ValueError("a loan given in fen has no arrangements")
+        return _status(contract, (), set(), _replay(contract, (), (), as_of, policy, fen), as_of, policy, lean)
     payments = tuple(sorted(payments, key=lambda p: p.received_on))
     arrangements = tuple(
         sorted(
@@ -551,7 +613,18 @@ def derive_status(
     broken = {a.arrangement_id for a in arrangements if arrangement_broken_on(a, payments, as_of) is not None}
     effective = tuple(a for a in arrangements if a.arrangement_id not in broken)
     r = _replay(contract, payments, effective, as_of, policy)
+    return _status(contract, arrangements, broken, r, as_of, policy, lean)
 
+
+def _status(
+    contract: LoanContract,
+    arrangements: tuple[ArrangementRecord, ...],
+    broken: set[str],
+    r: _Replay,
+    as_of: date,
+    policy: Policy,
+    lean: bool,
+) -> LoanStatus:
     ordered = sorted(r.insts, key=lambda i: (i.due, i.number))
     views: list[InstalmentStatus] = []
     o_prin = o_int = o_pen = o_fee = 0
@@ -570,16 +643,22 @@ def derive_status(
             state = "due"
         else:
             state = "upcoming"
+        if lean and (i.replaced or out <= 0):
+            continue  # a paid instalment owes nothing: no part of it adds to the sums below
         dpd = (as_of - i.due).days if state == "overdue" else 0
         fee_due, pen_due, int_due, prin_due = i.fee_due, i.pen_due, i.int_due, i.prin_due  # each read once
         s = i.source
+        if s is None:
+            amount, principal, interest = _money(i.amount), _money(i.principal), _money(i.interest)
+        else:
+            amount, principal, interest = s.amount, s.principal, s.interest
         views.append(
             InstalmentStatus(
                 number=i.number,
                 due_date=i.due,
-                amount=s.amount,
-                principal=s.principal,
-                interest=s.interest,
+                amount=amount,
+                principal=principal,
+                interest=interest,
                 paid=_money(i.paid_fee + i.paid_pen + i.paid_int + i.paid_prin),
                 state=state,
                 days_past_due=dpd,
@@ -640,4 +719,5 @@ def derive_status(
         total_paid=_money(r.total_paid),
         unpaid_principal=_money(unpaid_principal),
         charges_outstanding=_money(charges),
+        highest_number=max((i.number for i in r.insts), default=0),
     )

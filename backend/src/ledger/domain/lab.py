@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from .account import ArrangementRecord, LoanContract, LoanStatus, PaymentRecord, arrangement_state, derive_status
+from .account import (
+    ArrangementRecord,
+    FenLoan,
+    LoanContract,
+    LoanStatus,
+    PaymentRecord,
+    arrangement_state,
+    derive_status,
+)
 from .money import ZERO
 from .policy import Policy
 from .relief import (
@@ -115,6 +123,9 @@ class LabLoan:
     arrangements: tuple[ArrangementRecord, ...]
     facts: HardshipFacts | None  # the latest hardship case on file, if any
     open_dispute: bool = False
+    # The schedule and payments in fen, read instead of contract.schedule and payments (both
+    # empty then): the worker's rows from PostgreSQL, for a loan without arrangements.
+    fen: FenLoan | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -197,6 +208,7 @@ def _history_outcomes(loan: LabLoan, as_of: date, policy: Policy) -> tuple[tuple
             tuple(x for x in loan.arrangements if x.accepted_on <= day),
             day,
             policy,
+            lean=True,
         )
         out.append((a.plan_type, before.bucket, state))
     return tuple(out)
@@ -219,11 +231,14 @@ def evaluate_loan(
     else:
         chosen = assign_profile(loan.contract.loan_number, profiles)
         facts, profile = chosen.facts(), chosen.name
-    status_now: LoanStatus = derive_status(loan.contract, loan.payments, loan.arrangements, as_of, current)
+    # Lean statuses: the engine reads only the unpaid instalments (no views of paid or replaced ones).
+    status_now: LoanStatus = derive_status(
+        loan.contract, loan.payments, loan.arrangements, as_of, current, lean=True, fen=loan.fen
+    )
     status_cand = (
         status_now
         if _same_status_rules(current, candidate)
-        else derive_status(loan.contract, loan.payments, loan.arrangements, as_of, candidate)
+        else derive_status(loan.contract, loan.payments, loan.arrangements, as_of, candidate, lean=True, fen=loan.fen)
     )
     history_now = relief_history(loan.arrangements, current, loan.open_dispute)
     history_cand = relief_history(loan.arrangements, candidate, loan.open_dispute)

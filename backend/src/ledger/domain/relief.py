@@ -322,7 +322,13 @@ def status_figures(status: LoanStatus, as_of: date, history: ReliefHistory) -> S
         penalty=status.overdue.penalty_interest,
         late_fees=status.overdue.late_fees,
         remaining_term=sum(1 for i in unpaid if i.due_date > as_of),
-        first_number=max(max((i.number for i in status.instalments), default=0), history.highest_instalment_number) + 1,
+        # status.highest_number: a lean status lists only the unpaid instalments.
+        first_number=max(
+            status.highest_number,
+            max((i.number for i in status.instalments), default=0),
+            history.highest_instalment_number,
+        )
+        + 1,
         current=_current(unpaid, as_of),
     )
 

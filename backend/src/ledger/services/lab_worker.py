@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from ..domain.account import ArrangementRecord, LoanContract, PaymentRecord
+from ..domain.account import ArrangementRecord, FenInstalment, FenLoan, LoanContract, PaymentRecord
 from ..domain.lab import Change, HardshipProfile, LabLoan, LabReport, changes_of, evaluate_loan
 from ..domain.policy import Policy
 from ..domain.relief import HardshipFacts
@@ -23,12 +23,49 @@ def init(current: Policy, candidate: Policy, as_of: date, profiles: tuple[Hardsh
     _STATE.update(current=current, candidate=candidate, as_of=as_of, profiles=profiles)
 
 
+def _fen_text(amount: str) -> int:
+    """Money text with exactly two decimals ("1234.50", as PostgreSQL writes numeric(_, 2)) in
+    whole fen; ValueError for any other shape (the caller then reads the row as Decimal)."""
+    if amount[-3:-2] != "." or not amount[-2:].isdigit():
+        raise ValueError(amount)
+    return int(amount[:-3] + amount[-2:])
+
+
+def _fen_loan(inst: str, pays: str) -> FenLoan | None:
+    """The PostgreSQL text of a loan's instalments and payments in fen; None when an amount is
+    not written with two decimals (then the Decimal records keep its exponent)."""
+    try:
+        schedule: list[FenInstalment] = []
+        for part in inst.split(";"):
+            if part:
+                n, d, p, i, a = part.split(",")
+                schedule.append((int(n), date.fromisoformat(d), _fen_text(p), _fen_text(i), _fen_text(a)))
+        payments = []
+        for part in pays.split(";"):
+            if part:
+                amount, on = part.split(",")
+                payments.append((date.fromisoformat(on), _fen_text(amount)))
+    except ValueError:
+        return None
+    return FenLoan(tuple(schedule), tuple(payments))
+
+
 def loan_from_row(row: tuple[Any, ...]) -> LabLoan:
     """A loan tuple of ledger.db.lab_queries as domain records. On PostgreSQL the instalments
     and payments arrive as text (lab_queries._PG_BATCH) and the facts as JSON text, money as
     exact decimal text: parsed here, in the worker, not in the process that reads the database.
-    Payments read from PostgreSQL carry no external reference (the replay does not use it)."""
+    Payments read from PostgreSQL carry no external reference (the replay does not use it).
+    A loan from PostgreSQL without arrangements comes with its schedule and payments in fen
+    (``LabLoan.fen``; its contract's schedule and its payments empty): the replay's input."""
     number, principal, apr, term, disbursed_on, inst, pays, arrs, facts, dispute = row
+    if isinstance(facts, str):
+        reason, duration, income, expenses, debts = json.loads(facts)
+        facts = (reason, duration, Decimal(income), Decimal(expenses), Decimal(debts))
+    # A loan without arrangements (most) goes to the replay in fen, without Decimal records.
+    fen = _fen_loan(inst, pays) if isinstance(inst, str) and not arrs else None
+    if fen is not None:
+        contract = LoanContract(number, Decimal(principal), Decimal(apr), term, disbursed_on, ())
+        return LabLoan(contract, (), (), None if facts is None else HardshipFacts(*facts), bool(dispute), fen)
     if isinstance(inst, str):
         inst = [
             (int(n), date.fromisoformat(d), Decimal(p), Decimal(i), Decimal(a))
@@ -38,9 +75,6 @@ def loan_from_row(row: tuple[Any, ...]) -> LabLoan:
             ("", Decimal(amount), date.fromisoformat(on))
             for amount, on in (part.split(",") for part in pays.split(";") if part)
         ]
-    if isinstance(facts, str):
-        reason, duration, income, expenses, debts = json.loads(facts)
-        facts = (reason, duration, Decimal(income), Decimal(expenses), Decimal(debts))
     contract = LoanContract(
         number,
         Decimal(principal),
