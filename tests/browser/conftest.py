@@ -32,10 +32,11 @@ def free_port() -> int:
 class Stack:
     """Runs ledger, scripted bot and gateway on one asyncio loop in a background thread."""
 
-    def __init__(self, tmp: Path, desk=None, events=None) -> None:
+    def __init__(self, tmp: Path, desk=None, events=None, agents=()) -> None:
         self.tmp = tmp
         self.desk = desk  # the gateway's DeskSettings (None: the defaults)
         self.events = events  # the gateway's analytics StreamSettings (None: off)
+        self.agents = tuple(agents)  # (username, role, display name) besides li.na and boss
         self.loop = asyncio.new_event_loop()
         self.runners = []
         self.ports = {name: free_port() for name in ("ledger", "bot", "gateway")}
@@ -75,6 +76,8 @@ class Stack:
         auth = DeskAuth(sessions, 3600)
         await auth.create_agent("li.na", AGENT_PASSWORD, "agent", "李娜 Li Na")
         await auth.create_agent("boss", AGENT_PASSWORD, "supervisor", "Supervisor")
+        for username, role, display_name in self.agents:
+            await auth.create_agent(username, AGENT_PASSWORD, role, display_name)
         await engine.dispose()
         ledger_settings = Settings(
             database_url=self.database_url,
@@ -101,6 +104,12 @@ class Stack:
         migrate(self.database_url)
         self.thread.start()
         self.run(self._start())
+
+    def start_aside(self) -> None:
+        """start() from another thread: the sync Playwright of other tests may run a loop here."""
+        starter = threading.Thread(target=self.start)
+        starter.start()
+        starter.join(120)
 
     def stop(self) -> None:
         async def cleanup():

@@ -6,7 +6,6 @@ message outside desk hours. Screenshots 15- to 20- in test-artifacts/browser/.""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -169,9 +168,7 @@ def closed_desk_stack(tmp_path_factory):
     closed_day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[(datetime.now(SHANGHAI).weekday() + 3) % 7]
     hours = DeskHours.parse(f"{closed_day} 09:00-10:00", SHANGHAI)  # not today: closed now
     s = Stack(tmp_path_factory.mktemp("closed"), desk=DeskSettings(hours=hours))
-    starter = threading.Thread(target=s.start)  # the sync Playwright of the other tests runs a loop here
-    starter.start()
-    starter.join(120)
+    s.start_aside()
     yield s, closed_day
     s.stop()
 

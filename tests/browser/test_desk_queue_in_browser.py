@@ -7,7 +7,6 @@ script that records their calls. Screenshots 41- to 43- in test-artifacts/browse
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
@@ -52,20 +51,8 @@ STUBS = """
 
 @pytest.fixture(scope="module")
 def queue_stack(tmp_path_factory):
-    s = Stack(tmp_path_factory.mktemp("queue"))
-    starter = threading.Thread(target=s.start)  # the sync Playwright of other tests may run a loop here
-    starter.start()
-    starter.join(120)
-
-    async def second_agent():
-        from gateway.agents import DeskAuth
-        from ledger.db.session import create_engine, create_session_factory
-
-        engine = create_engine(s.database_url)
-        await DeskAuth(create_session_factory(engine), 3600).create_agent("wang.wei", AGENT_PASSWORD, "agent", "王伟")
-        await engine.dispose()
-
-    s.run(second_agent())
+    s = Stack(tmp_path_factory.mktemp("queue"), agents=[("wang.wei", "agent", "王伟")])
+    s.start_aside()
     yield s
     s.stop()
 

@@ -7,7 +7,6 @@ Screenshots in test-artifacts/browser/."""
 from __future__ import annotations
 
 import re
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -92,20 +91,9 @@ def test_the_hand_off_card_a_canned_reply_labels_and_the_keyboard(stack, browser
 def assigning_stack(tmp_path_factory):
     from gateway.settings import DeskSettings
 
-    s = Stack(tmp_path_factory.mktemp("assigning"), desk=DeskSettings(assignment="least_busy", agent_capacity=1))
-    starter = threading.Thread(target=s.start)  # the sync Playwright of the other tests runs a loop here
-    starter.start()
-    starter.join(120)
-
-    async def second_agent():
-        from gateway.agents import DeskAuth
-        from ledger.db.session import create_engine, create_session_factory
-
-        engine = create_engine(s.database_url)
-        await DeskAuth(create_session_factory(engine), 3600).create_agent("wang.wei", AGENT_PASSWORD, "agent", "王伟")
-        await engine.dispose()
-
-    s.run(second_agent())
+    desk = DeskSettings(assignment="least_busy", agent_capacity=1)
+    s = Stack(tmp_path_factory.mktemp("assigning"), desk=desk, agents=[("wang.wei", "agent", "王伟")])
+    s.start_aside()
     yield s
     s.stop()
 

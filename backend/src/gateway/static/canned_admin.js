@@ -5,22 +5,11 @@
   'use strict';
   var me = null;
   var $ = function (id) { return document.getElementById(id); };
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
+  var el = window.huanxinStaffPage.el;
   function api(method, path, body) {
-    var opts = {method: method, headers: {}, credentials: 'same-origin'};
-    if (method !== 'GET') { opts.headers['X-CSRF-Token'] = me.csrf_token; opts.headers['Content-Type'] = 'application/json';
-                            opts.body = JSON.stringify(body || {}); }
-    return fetch(path, opts).then(function (r) {
-      if (r.status === 401) { location.href = '/desk/login'; throw new Error('logged out'); }
-      return r.json().then(function (data) {
-        if (!r.ok) throw new Error((data.field ? data.field + ': ' : '') + (data.detail || data.title || r.status));
-        return data;
-      });
+    return window.huanxinStaffPage.request(method, path, body, me && me.csrf_token).catch(function (err) {
+      if (err.field) err.message = err.field + ': ' + err.message;  // the field the server names
+      throw err;
     });
   }
   function say(error, status) { $('error').textContent = error || ''; $('status').textContent = status || ''; }

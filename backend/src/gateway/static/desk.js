@@ -8,25 +8,8 @@
   var me = null, selected = null, current = null, ws = null, queue = null, renderTimer = null, fetching = {};
   var $ = function (id) { return document.getElementById(id); };
 
-  function api(method, path, body) {
-    var opts = {method: method, headers: {}, credentials: 'same-origin'};
-    if (method !== 'GET') { opts.headers['X-CSRF-Token'] = me.csrf_token; opts.headers['Content-Type'] = 'application/json';
-                            opts.body = JSON.stringify(body || {}); }
-    return fetch(path, opts).then(function (r) {
-      if (r.status === 401) { location.href = '/desk/login'; throw new Error('logged out'); }
-      if (r.status === 204) return null;
-      return r.json().then(function (data) {
-        if (!r.ok) { var err = new Error(data.detail || data.title || r.status); err.status = r.status; throw err; }
-        return data;
-      });
-    });
-  }
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
+  function api(method, path, body) { return window.huanxinStaffPage.request(method, path, body, me && me.csrf_token); }
+  var el = window.huanxinStaffPage.el;
   function wait(seconds) {
     if (seconds === null || seconds === undefined) return '';
     var m = Math.floor(seconds / 60), s = seconds % 60;

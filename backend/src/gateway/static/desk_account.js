@@ -20,12 +20,7 @@
     long_term: '长期 / long term', zh: '中文 / Chinese', en: '英文 / English', sms: '短信 / SMS',
     voice: '电话 / voice', email: '邮件 / email', wechat: '微信 / WeChat', web: '网页 / web'
   };
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
+  var el = window.huanxinStaffPage.el;
   function label(value) {
     if (value === null || value === undefined || value === '') return '—';
     return LABELS[value] || String(value).replace(/_/g, ' ');

@@ -6,17 +6,8 @@
   'use strict';
   var openId = null, loadedKey = null;
   var $ = function (id) { return document.getElementById(id); };
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-  function get(path) {
-    return fetch(path, {credentials: 'same-origin'}).then(function (r) {
-      return r.json().then(function (data) { if (!r.ok) throw new Error(data.detail || r.status); return data; });
-    });
-  }
+  var el = window.huanxinStaffPage.el;
+  function get(path) { return window.huanxinStaffPage.request('GET', path); }
   function base() { return '/desk/api/conversations/' + encodeURIComponent(openId) + '/history'; }
   function day(iso) { return new Date(iso).toLocaleString(); }
   function describe(c) {

@@ -16,12 +16,7 @@
     ['csat_average', '满意度 / CSAT', 'score', 'csat']
   ];
 
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
+  var el = window.huanxinStaffPage.el;
   function seconds(s) {
     if (s < 60) return s + ' 秒 / s';
     if (s < 3600) return (s / 60) + ' 分 / min';
@@ -42,15 +37,7 @@
     var keys = Object.keys(byReason || {});
     return keys.map(function (k) { return k + ' ' + show(byReason[k], 'rate'); }).join(', ');
   }
-  function get(path) {
-    return fetch(path, {credentials: 'same-origin'}).then(function (r) {
-      if (r.status === 401) { location.href = '/desk/login'; throw new Error('logged out'); }
-      return r.json().then(function (data) {
-        if (!r.ok) throw new Error(data.detail || data.title || r.status);
-        return data;
-      });
-    });
-  }
+  function get(path) { return window.huanxinStaffPage.request('GET', path); }
 
   function renderTotal(data) {
     var body = $('total').tBodies[0];
