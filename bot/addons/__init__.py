@@ -2,7 +2,8 @@
 the redacting, caching tracker store (addons/tracker_store.py), a cached validator of the
 action server's answers (addons/action_validation.py), cached event-type resolution
 (addons/event_types.py), dialogue states and applied events kept between predictions
-(addons/past_states.py, addons/applied_events.py), a tracker copied without replaying it
+(addons/past_states.py, addons/applied_events.py), RulePolicy's prediction from the latest
+states (addons/rule_window.py), a tracker copied without replaying it
 (addons/tracker_copy.py), the tracker sent to actions encoded by ujson
 (addons/action_payload.py) and without the events no action reads (addons/action_events.py),
 and a frozen heap once the model is loaded (addons/gc_freeze.py).
@@ -20,6 +21,10 @@ if switches.enabled("past_states_cache"):
     from addons.past_states import install as _install_past_states
 
     _install_past_states()
+if switches.enabled("rule_window"):
+    from addons.rule_window import install as _install_rule_window
+
+    _install_rule_window()
 if switches.enabled("applied_events_cache"):
     from addons.applied_events import install as _install_applied_events
 

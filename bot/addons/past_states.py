@@ -24,9 +24,11 @@ against Rasa's for every prefix of the test stories and of long random sessions.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import operator
 from collections import OrderedDict, deque
+from collections.abc import Iterator
 from typing import Any
 
 from addons.tracker_copy import copy_state
@@ -35,6 +37,7 @@ KEPT_CONVERSATIONS = 512
 KEPT_SNAPSHOTS = 64  # a turn makes a few ActionExecuted: this spans several turns
 
 _original: Any = None
+_latest: int | None = None  # only_latest: how many of the latest states the caller reads
 
 
 class _Snapshot:
@@ -114,8 +117,20 @@ def _key(tracker: Any, omit_unset_slots: bool, ignore_rule_only_turns: bool, rul
 
 
 def _shared_prefix(kept: list[Any], applied: list[Any]) -> int:
-    same = map(operator.is_, kept, applied)
-    return next((i for i, is_same in enumerate(same) if not is_same), min(len(kept), len(applied)))
+    same = list(map(operator.is_, kept, applied))  # the loop in C: a long session has thousands
+    return same.index(False) if False in same else len(same)
+
+
+@contextlib.contextmanager
+def only_latest(count: int) -> Iterator[None]:
+    """Within this block, answers hold only the latest ``count`` states (the caller reads no
+    more; addons/rule_window.py): the earlier ones are not copied for it."""
+    global _latest
+    before, _latest = _latest, max(1, count)
+    try:
+        yield
+    finally:
+        _latest = before
 
 
 def states_for_tracker_history(
@@ -155,7 +170,8 @@ def states_for_tracker_history(
             )  # fmt: skip
         replay.update(event)
         index += 1
-    answer = [_state_for_caller(state) for state in states]
+    first = 0 if _latest is None else max(0, len(states) - max(1, _latest - 1))  # one before the last, at least
+    answer = [_state_for_caller(state) for state in itertools.islice(states, first, None)]
     _step(
         self, replay, False, answer, last_ml_action, turn_was_hidden,
         omit_unset_slots, ignore_rule_only_turns, rule_only_data,

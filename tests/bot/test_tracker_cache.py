@@ -196,6 +196,41 @@ async def test_two_instances_sharing_the_store_never_serve_a_stale_tracker(domai
         engine_owner.engine.dispose()
 
 
+async def test_a_turn_asks_for_the_first_and_last_id_only_and_sees_rows_removed_at_either_end(domain, shared_db):
+    """The freshness check is two index lookups (min and max id), not a count of the
+    conversation's rows; rows removed at the start (an old session cleaned up) or at the end
+    are still seen, and the conversation read again."""
+    import sqlalchemy as sa
+
+    where, _rows = shared_db
+    store = RedactingSQLTrackerStore(domain=domain, **where)
+    first, second = verification_turns()
+    tracker = DialogueStateTracker("conv-b", domain.slots)
+    for step in (first, second, *turns(4)):
+        tracker.update_with_events(step, domain)
+        await store.save(tracker)
+        tracker = await store.retrieve("conv-b")
+    asked = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: asked.append(args[2].lower()))
+    assert dump(await store.retrieve("conv-b")) == dump(await reference_of(domain, where, "conv-b"))
+    assert asked and not any("count(" in q for q in asked), asked
+    if store.engine.dialect.name == "postgresql":
+        with store.engine.connect() as conn:
+            names = conn.execute(sa.text("select indexname from pg_indexes where tablename = 'events'")).scalars()
+            assert "huanxin_events_sender_id_id" in set(names)
+    for end in ("min", "max"):
+        with store.engine.begin() as conn:
+            conn.execute(
+                sa.text(f"delete from events where id = (select {end}(id) from events where sender_id = 'conv-b')")
+            )
+        assert dump(await store.retrieve("conv-b")) == dump(await reference_of(domain, where, "conv-b"))
+    store.engine.dispose()
+
+
+async def reference_of(domain, where, sender):
+    return await UncachedRedactingSQLTrackerStore(domain=domain, **where).retrieve(sender)
+
+
 async def test_a_new_session_and_removed_rows_are_read_again(tmp_path, domain):
     db = tmp_path / "s.db"
     a = RedactingSQLTrackerStore(domain=domain, db=str(db))
