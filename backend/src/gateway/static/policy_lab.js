@@ -8,16 +8,7 @@
   function $(id) { return document.getElementById(id); }
   function say(text) { $('message').textContent = text; }
   function call(method, path, body) {
-    var headers = {'Content-Type': 'application/json', 'X-CSRF-Token': me ? me.csrf_token : ''};
-    return fetch(path, {method: method, credentials: 'same-origin', headers: headers,
-                        body: body === undefined ? undefined : JSON.stringify(body)})
-      .then(function (r) {
-        if (r.status === 401) { location.href = '/desk/login'; throw new Error('logged out'); }
-        return r.json().then(function (data) {
-          if (!r.ok) throw new Error(data.detail || data.title || String(r.status));
-          return data;
-        });
-      });
+    return window.huanxinStaffPage.request(method, path, body, me ? me.csrf_token : '');
   }
   function show(run) {
     var s = run.summary;

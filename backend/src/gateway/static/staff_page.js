@@ -1,7 +1,7 @@
-/* What the staff pages (desk, canned replies, insights) share: an element maker that only ever
- * sets text (never HTML), and one JSON request helper with the desk session's rules: the CSRF
- * token on every write, a 401 back to the login page, 204 as null, and an error carrying the
- * problem's status, field and detail. Loaded before each page's own script. */
+/* What the staff pages (desk, canned replies, insights, outbound, policy lab) share: an element
+ * maker that only ever sets text (never HTML), and one JSON request helper with the desk
+ * session's rules: the CSRF token on every write, a 401 back to the login page, 204 as null, and
+ * an error carrying the problem's status, field and detail. Loaded before each page's own script. */
 (function (root) {
   'use strict';
   function el(tag, cls, text) {
