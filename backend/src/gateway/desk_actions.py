@@ -153,6 +153,19 @@ class DeskActions:
             now = self.service.clock()
             async with self.service.writing_transcript(conv.id) as transcript:
                 conv = transcript.conversation
+                earlier = (
+                    await transcript.session.execute(
+                        select(DeskPlanCard.seq).where(
+                            DeskPlanCard.conversation_id == conv.id, DeskPlanCard.offer_id == offer["offer_id"]
+                        )
+                    )
+                ).scalar()
+                if earlier is not None:
+                    raise DeskActionRefused(
+                        "card_already_sent",
+                        "this plan is already in the chat as a card; the borrower can choose it there",
+                        seq=earlier,
+                    )
                 card = DeskPlanCard(
                     conversation_id=conv.id,
                     seq=0,

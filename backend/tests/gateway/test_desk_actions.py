@@ -142,6 +142,29 @@ async def test_a_plan_sent_from_the_desk_is_accepted_in_the_chat(ledger_gateway,
     assert other.status == 409 and (await other.json())["code"] == "arrangement_exists"
 
 
+async def test_the_same_offer_is_sent_as_one_card(ledger_gateway, audit):
+    """A second send of a plan whose offer already sits in the chat as a card is refused (409
+    card_already_sent, naming the card's message) and adds no card, no line and no audit entry;
+    a new evaluation makes a new offer, which may be sent."""
+    client, ledger, sessions, _ = ledger_gateway
+    widget, desk, evaluation, sent = await evaluated_and_sent(client, ledger, sessions)
+    cid, body = widget.conversation_id, {"loan_number": "HX0000000001", "plan_type": sent["plan_type"]}
+    lines = len((await (await desk.view(cid)).json())["messages"])
+    again = await desk.post(f"/desk/api/conversations/{cid}/plans/send", body)
+    assert again.status == 409, await again.text()
+    problem = await again.json()
+    assert problem["code"] == "card_already_sent" and problem["seq"] == sent["seq"]
+    assert len(await cards(sessions)) == 1
+    assert len((await (await desk.view(cid)).json())["messages"]) == lines
+    assert [a for _, a, _, _ in audit.entries].count("desk.plan_sent") == 1
+    # evaluated again: a new offer, a new card; the old one is refused when chosen
+    resp = await desk.post(f"/desk/api/conversations/{cid}/plans/evaluate", {"loan_number": "HX0000000001"})
+    assert resp.status == 200, await resp.text()
+    fresh = await desk.post(f"/desk/api/conversations/{cid}/plans/send", body)
+    assert fresh.status == 201, await fresh.text()
+    assert (await fresh.json())["card_id"] != sent["card_id"] and len(await cards(sessions)) == 2
+
+
 async def test_a_loan_in_dispute_gets_no_plan(ledger_gateway):
     client, ledger, sessions, _ = ledger_gateway
     widget = await verified_widget(client, ledger, D7)
