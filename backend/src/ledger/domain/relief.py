@@ -706,9 +706,9 @@ def _search_extension(
     # the longest term's payment is above cap no term qualifies, and otherwise the first term
     # whose payment is at most cap is found by bisection; from there every payment is at most
     # cap and each term's schedule is checked in order, as a linear search would.
-    longest = payment(terms[-1])
-    if longest > cap:
-        return None, longest
+    last = payment(terms[-1])
+    if last > cap:
+        return None, last
     lo, hi = 0, len(terms) - 1
     while lo < hi:
         mid = (lo + hi) // 2
@@ -722,7 +722,7 @@ def _search_extension(
             largest = max(i.amount for i in sched)
             if largest <= cap:
                 return sched, largest
-    return None, longest
+    return None, last
 
 
 def _lower_payment_reasons(payment: Decimal, f: StatusFigures, longest: int) -> tuple[Reason, Reason]:
