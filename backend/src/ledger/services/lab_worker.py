@@ -120,6 +120,7 @@ def evaluate_batch(rows: list[tuple[Any, ...]]) -> tuple[LabReport, list[Change]
         outcome = evaluate_loan(
             loan_from_row(row), _STATE["current"], _STATE["candidate"], _STATE["as_of"], _STATE["profiles"]
         )
-        report.add(outcome)
-        changes.extend(changes_of(outcome))
+        found = changes_of(outcome)
+        report.add(outcome, found)
+        changes.extend(found)
     return report, changes
