@@ -9,7 +9,7 @@ bench/policy_lab.py) as `ledger simulate` reads them, exports BASE_REF's (defaul
 `backend/src/ledger` with `git archive` into a temporary directory as the package
 `ledger_base`, then evaluates the loans under the shipped policy and the benchmark's candidate
 (fee waiver from 15 DPD, affordability ratio 0.4) with each package's lab worker, alternating,
-three times each. Prints the best CPU time per loan of each, the machine and the load, and
+RUNS times each (default 3). Prints the best and the median CPU time per loan of each, the machine and the load, and
 whether both found the same changes.
 """
 
@@ -86,7 +86,7 @@ def main() -> int:
         base.init(bp, candidate(bp), day, base_scenarios(None, bp))
         times: dict[str, list[float]] = {ref: [], "working tree": []}
         found: dict[str, int] = {}
-        for _ in range(3):
+        for _ in range(int(os.environ.get("RUNS", "3"))):
             for name, mod in ((ref, base), ("working tree", new)):
                 started = time.process_time()
                 _, changes = mod.evaluate_batch(rows)
@@ -94,7 +94,8 @@ def main() -> int:
                 found[name] = len(changes)
     for name, runs in times.items():
         print(
-            f"{name}: best {min(runs) / len(rows) * 1000:.3f} ms of CPU per loan over {len(rows):,} loans "
+            f"{name}: best {min(runs) / len(rows) * 1000:.3f} ms of CPU per loan over {len(rows):,} loans, "
+            f"median {sorted(runs)[len(runs) // 2] / len(rows) * 1000:.3f} "
             f"(runs {', '.join(f'{t:.2f}' for t in runs)} s); {found[name]:,} plan changes"
         )
     print(f"same changes found: {len(set(found.values())) == 1}")

@@ -58,7 +58,9 @@ def main() -> int:
     print(f"evaluate 2,000 loans under two policies: {cpu:.2f} s CPU ({cpu / 2:.2f} ms per loan)")
     profiler = cProfile.Profile()
     profiler.runcall(lab_worker.evaluate_batch, batch)
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(int(os.environ.get("TOP", "12")))
+    pstats.Stats(profiler).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(
+        int(os.environ.get("TOP", "12"))
+    )
     return 0
 
 

@@ -342,7 +342,8 @@ class LabReport:
     ratios: dict[tuple[str, ...], int] = field(default_factory=dict)
     history: dict[tuple[str, ...], int] = field(default_factory=dict)
 
-    def add(self, o: LoanOutcome) -> None:
+    def add(self, o: LoanOutcome, changes: tuple[Change, ...] | None = None) -> None:
+        """Add one outcome; ``changes``: its ``changes_of(o)`` when the caller has them already."""
         self.loans += 1
         _add(self.by_bucket, (o.bucket,))
         _add(self.by_profile, (o.profile,))
@@ -362,7 +363,8 @@ class LabReport:
                     _addm(self.payments_after, (side, p.plan_type), p.payment)
                 _addm(self.to_repay, key, p.total_to_repay)
                 _add(self.ratios, (side, p.plan_type, ratio_bin(p.ratio)))
-        changes = changes_of(o)
+        if changes is None:
+            changes = changes_of(o)
         for c in changes:
             _add(self.changes, (c.plan_type, c.direction, c.rule))
             _add(self.changes_by_bucket, (c.plan_type, c.direction, c.bucket))

@@ -699,19 +699,30 @@ def _search_extension(
     if cap <= 0:  # nothing is at most cap: only the payment over the longest extension matters
         longest = [ext for ext in extensions if f.remaining_term + ext >= 1][-1:]
         return None, payment(f.remaining_term + longest[0]) if longest else balance
-    best = None
-    for ext in extensions:
-        n = f.remaining_term + ext
-        if n < 1:
-            continue
-        a = payment(n)
-        best = a
-        if a <= cap:
+    terms = [f.remaining_term + ext for ext in extensions if f.remaining_term + ext >= 1]
+    if not terms:
+        return None, balance
+    # The annuity payment does not rise with the term (docs/policy-lab.md, Speed): when even
+    # the longest term's payment is above cap no term qualifies, and otherwise the first term
+    # whose payment is at most cap is found by bisection; from there every payment is at most
+    # cap and each term's schedule is checked in order, as a linear search would.
+    last = payment(terms[-1])
+    if last > cap:
+        return None, last
+    lo, hi = 0, len(terms) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if payment(terms[mid]) <= cap:
+            hi = mid
+        else:
+            lo = mid + 1
+    for n in terms[lo:]:
+        if payment(n) <= cap:
             sched = build_schedule(balance, apr, n, as_of, first_number=f.first_number)
             largest = max(i.amount for i in sched)
             if largest <= cap:
                 return sched, largest
-    return None, best if best is not None else balance
+    return None, last
 
 
 def _lower_payment_reasons(payment: Decimal, f: StatusFigures, longest: int) -> tuple[Reason, Reason]:

@@ -6,6 +6,7 @@ profiles are set once per process by ``init``."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,31 +24,38 @@ def init(current: Policy, candidate: Policy, as_of: date, profiles: tuple[Hardsh
     _STATE.update(current=current, candidate=candidate, as_of=as_of, profiles=profiles)
 
 
-def _fen_text(amount: str) -> int:
-    """Money text with exactly two decimals ("1234.50", as PostgreSQL writes numeric(_, 2)) in
-    whole fen; ValueError for any other shape (the caller then reads the row as Decimal)."""
-    if amount[-3:-2] != "." or not amount[-2:].isdigit():
-        raise ValueError(amount)
-    return int(amount[:-3] + amount[-2:])
+# The whole text of a loan's instalments / payments, every amount written with two decimals
+# (as PostgreSQL writes numeric(_, 2)): checked once per loan by one expression, then read
+# field by field without a check per amount.
+_MONEY = r"-?[0-9]+\.[0-9][0-9]"
+_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_FEN_SCHEDULE = re.compile(rf"(?:[0-9]+,{_DAY},{_MONEY},{_MONEY},{_MONEY}(?:;|$))*")
+_FEN_PAYMENTS = re.compile(rf"(?:{_MONEY},{_DAY}(?:;|$))*")
 
 
 def _fen_loan(inst: str, pays: str) -> FenLoan | None:
     """The PostgreSQL text of a loan's instalments and payments in fen; None when an amount is
     not written with two decimals (then the Decimal records keep its exponent)."""
+    if _FEN_SCHEDULE.fullmatch(inst) is None or _FEN_PAYMENTS.fullmatch(pays) is None:
+        return None
     try:
-        schedule: list[FenInstalment] = []
-        for part in inst.split(";"):
-            if part:
-                n, d, p, i, a = part.split(",")
-                schedule.append((int(n), date.fromisoformat(d), _fen_text(p), _fen_text(i), _fen_text(a)))
-        payments = []
-        for part in pays.split(";"):
-            if part:
-                amount, on = part.split(",")
-                payments.append((date.fromisoformat(on), _fen_text(amount)))
+        # Two decimals everywhere: without the point, an amount's digits are its fen.
+        f = inst.replace(".", "").replace(";", ",").split(",") if inst else []
+        schedule: tuple[FenInstalment, ...] = tuple(
+            zip(
+                map(int, f[0::5]),
+                map(date.fromisoformat, f[1::5]),
+                map(int, f[2::5]),
+                map(int, f[3::5]),
+                map(int, f[4::5]),
+                strict=True,
+            )
+        )
+        g = pays.replace(".", "").replace(";", ",").split(",") if pays else []
+        payments = tuple(zip(map(date.fromisoformat, g[1::2]), map(int, g[0::2]), strict=True))
     except ValueError:
         return None
-    return FenLoan(tuple(schedule), tuple(payments))
+    return FenLoan(schedule, payments)
 
 
 def loan_from_row(row: tuple[Any, ...]) -> LabLoan:
@@ -112,6 +120,7 @@ def evaluate_batch(rows: list[tuple[Any, ...]]) -> tuple[LabReport, list[Change]
         outcome = evaluate_loan(
             loan_from_row(row), _STATE["current"], _STATE["candidate"], _STATE["as_of"], _STATE["profiles"]
         )
-        report.add(outcome)
-        changes.extend(changes_of(outcome))
+        found = changes_of(outcome)
+        report.add(outcome, found)
+        changes.extend(found)
     return report, changes
