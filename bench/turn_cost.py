@@ -464,12 +464,18 @@ async def measure(args: argparse.Namespace, procs: dict[str, Proc], extra: list[
             rasa_early = statistics.fmean(c[0] for c in cpu[19:29])
             rasa_late = statistics.fmean(c[0] for c in cpu[249:259])
             slow = sum(1 for x in lat if x > 300)
+            parts = ", ".join(
+                f"{proc.name} {statistics.fmean(c[i] for c in cpu[19:29]):.1f} → "
+                f"{statistics.fmean(c[i] for c in cpu[249:259]):.1f} ms"
+                for i, proc in enumerate(variant.cpu_procs)
+            )
             print(
                 f"  {name:<16} turns 20-29 → 250-259, median latency {early:.0f} → {late:.0f} ms "
                 f"({late / early:.2f}x), mean CPU {early_cpu:.0f} → {late_cpu:.0f} ms ({late_cpu / early_cpu:.2f}x; "
                 f"goal <= 1.5x; Rasa alone {rasa_early:.0f} → {rasa_late:.0f} ms); slowest {max(lat):.0f} ms, "
                 f"turns over 300 ms: {slow}, without an answer: {silent}"
             )
+            print(f"    CPU a turn by process, turns 20-29 → 250-259: {parts}")
 
         if "gateway" not in args.only:
             return

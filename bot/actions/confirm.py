@@ -26,7 +26,7 @@ from typing import Any
 from actions import readings, texts
 from actions.parsing import parse_plan_choice
 from actions.plans import choose_plan
-from actions.turn import Turn
+from actions.turn import Turn, latest_message_with_intent
 
 CLEAR_CONFIDENCE = 0.7
 HANDOFF_CONFIDENCE = 0.5
@@ -56,12 +56,10 @@ def act_message(turn: Turn, act: Act) -> tuple[str, float]:
     """The message that asked for `act` and the confidence of its intent: the latest message, or,
     when the act is answered after a verification, the message that asked for it before."""
     if turn.resumed_intent == act.intent:
-        for event in reversed(turn.tracker.events or []):
-            if event.get("event") != "user":
-                continue  # only messages are read (addons/action_events.py sends only them of earlier turns)
-            intent = (event.get("parse_data") or {}).get("intent") or {}
-            if intent.get("name") == act.intent:
-                return event.get("text") or "", float(intent.get("confidence") or 0.0)
+        message = latest_message_with_intent(turn.tracker.events, act.intent)
+        if message is not None:
+            intent = (message.get("parse_data") or {}).get("intent") or {}
+            return message.get("text") or "", float(intent.get("confidence") or 0.0)
     confidence = turn.latest_confidence if turn.latest_intent == act.intent else 0.0
     return turn.latest_text, confidence
 

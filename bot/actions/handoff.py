@@ -15,7 +15,8 @@ from actions.turn import Turn
 
 logger = logging.getLogger(__name__)
 
-SUMMARY_MESSAGES = 6
+SUMMARY_MESSAGES = 6  # the last messages shown (addons/action_events.py sends actions enough of them)
+SUMMARY_INTENTS = 10  # the intents of the last runs of one intent shown
 
 
 def mask_identity_numbers(text: str) -> str:
@@ -63,7 +64,7 @@ def conversation_summary(turn: Turn) -> str:
             )
         )
     if intents:
-        parts.append("intents: " + " > ".join(intents[-10:]))
+        parts.append("intents: " + " > ".join(intents[-SUMMARY_INTENTS:]))
     if messages:
         parts.append("last messages: " + " | ".join(messages[-SUMMARY_MESSAGES:]))
     return "; ".join(parts)

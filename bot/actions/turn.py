@@ -104,6 +104,17 @@ class HandlerClass(Protocol):
     def claims_reply(self, turn: Turn) -> bool: ...
 
 
+def latest_message_with_intent(events: list[dict[str, Any]] | None, intent: str) -> dict[str, Any] | None:
+    """The latest user event whose intent is `intent`, if any (addons/action_events.py sends the
+    latest of each intent of the earlier turns)."""
+    for event in reversed(events or []):
+        if event.get("event") != "user":
+            continue
+        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") == intent:
+            return event
+    return None
+
+
 class Turn:
     """One action run: slots read through local changes, replies in the conversation's language."""
 
@@ -186,12 +197,8 @@ class Turn:
         one read in it (answer_as), the message read as that intent."""
         if self.read_as is not None and intent != self.read_as:
             return self.message_for(self.read_as)
-        for event in reversed(self.tracker.events or []):
-            if event.get("event") != "user":
-                continue  # only messages are read (addons/action_events.py sends only them of earlier turns)
-            if ((event.get("parse_data") or {}).get("intent") or {}).get("name") == intent:
-                return event.get("text") or ""
-        return self.latest_text
+        message = latest_message_with_intent(self.tracker.events, intent)
+        return (message.get("text") or "") if message is not None else self.latest_text
 
     async def answer_as(self, intent: str, read_as: str) -> None:
         """The message the NLU read as `read_as` means `intent` (its words say so, actions/readings.py):

@@ -39,6 +39,25 @@ def _load_forms() -> dict:
 FORM_DOMAIN: dict = {**DOMAIN, "forms": _load_forms()}  # what a form validator's run() reads
 
 
+def check_readers(sent: Tracker, whole: Tracker) -> None:
+    """The readers of earlier user messages (which addons/action_events.py chooses by what they
+    say, so the harness leaves out the ones not sent instead of tripwiring them) answer from the
+    events sent what they answer from all the events: the latest message of every intent and the
+    handoff summary."""
+    from actions.handoff import conversation_summary
+    from actions.turn import Turn, latest_message_with_intent
+
+    users = [e for e in whole.events if e.get("event") == "user"]
+    for intent in {((e.get("parse_data") or {}).get("intent") or {}).get("name") for e in users}:
+        latest = latest_message_with_intent(whole.events, intent)
+        assert latest_message_with_intent(sent.events, intent) is latest, intent
+    vault = ConversationVault()
+    summaries = [
+        conversation_summary(Turn(CollectingDispatcher(), tracker, {}, None, vault, None)) for tracker in (sent, whole)
+    ]
+    assert summaries[0] == summaries[1], summaries
+
+
 class Conversation:
     def __init__(self, sender: str = "conv-1", ledger: FakeLedger | None = None, slots: dict | None = None):
         self.sender = sender
@@ -97,7 +116,10 @@ class Conversation:
         action reads them."""
         loop = {"name": self.active_loop} if self.active_loop else {}
         events = trimmed(self.events, tripwire=True)
-        return Tracker(self.sender, dict(self.slots), self.latest, events, False, None, loop, "action_listen")
+        sent = Tracker(self.sender, dict(self.slots), self.latest, events, False, None, loop, "action_listen")
+        whole = Tracker(self.sender, dict(self.slots), self.latest, list(self.events), False, None, loop, "")
+        check_readers(sent, whole)
+        return sent
 
     def _apply(self, events: list[dict]) -> None:
         for event in events:
