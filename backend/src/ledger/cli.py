@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import secrets
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -480,6 +482,23 @@ def _serve_worker(settings: Settings) -> None:
     )
 
 
+@contextlib.contextmanager
+def _logging_to_stderr() -> Iterator[None]:
+    """The command's log lines on stderr (when nothing else configured logging), and the root
+    logger's handlers and level as they were afterwards: main() may be called more than once
+    in one process (the tests do), and no call leaves a handler on a closed stream behind."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        yield
+    finally:
+        for handler in [h for h in root.handlers if h not in handlers]:
+            root.removeHandler(handler)
+            handler.close()
+        root.setLevel(level)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ledger", description="Huanxin loan-ledger backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -621,67 +640,67 @@ def main(argv: list[str] | None = None) -> int:
         sim.error("--workers and --batch-size must be at least 1")
     if args.command == "create-token" and (args.name is None) != (args.scope is None):
         tok.error("--name and --scope go together: a registered client has exactly one scope")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        settings = Settings.from_env()
-        if args.command == "serve":
-            serve(settings)
-        elif args.command == "migrate":
-            migrate(settings.database_url)
-            print("migrations applied", flush=True)
-        elif args.command == "seed-demo":
-            ids = asyncio.run(_seed(settings))
-            print(f"demo portfolio seeded: {len(ids)} borrowers ({', '.join(sorted(ids))})", flush=True)
-        elif args.command == "copy-demo":
-            try:
-                print(json.dumps(asyncio.run(_copy(settings, args.keys)), ensure_ascii=False), flush=True)
-            except ValueError as exc:
-                copy.error(str(exc))
-        elif args.command == "generate":
-            if args.n < 1:
-                parser.error("N must be at least 1")
-            counts = asyncio.run(_generate(settings, args.n, args.seed))
-            print("generated " + ", ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
-        elif args.command == "consume-events":
-            handled = asyncio.run(_consume(settings, args, dict(os.environ)))
-            print(f"consumer stopped after {handled} events", flush=True)
-        elif args.command == "export-annotations":
-            for language, done in asyncio.run(_export_annotations(settings, args)).items():
-                left = ", ".join(f"{k} {v}" for k, v in done["left_out"].items() if v) or "nothing"
-                where = done["file"] or "no file (no correction left)"
-                print(f"{language}: {done['examples']} example(s) -> {where}; left out: {left}", flush=True)
-        elif args.command == "rebuild-insights":
-            read = asyncio.run(_rebuild_insights(settings))
-            print(f"insights rollups rebuilt from {read} conversations", flush=True)
-        elif args.command == "simulate":
-            report = simulate(settings, args)
-            gains = sum(c["loans"] for c in report["changes"]["counts"] if c["direction"] == "gains")
-            losses = sum(c["loans"] for c in report["changes"]["counts"] if c["direction"] == "loses")
-            print(
-                f"policy lab: {report['loans']} loans as of {report['as_of']} in {report['run']['seconds']} s; "
-                f"{gains} plan gains, {losses} plan losses; report in {args.out}/",
-                flush=True,
-            )
-        elif args.command == "apply-policy":
-            apply_policy(settings, args)
-        elif args.command == "release-check":
-            return release_check(settings, args)
-        elif args.command == "contact-plan":
-            print(json.dumps(contact_plan(settings, args), ensure_ascii=False, indent=1), flush=True)
-        elif args.command == "outbound":
-            return outbound(settings, args)
-        elif args.command == "bind-channel":
-            print(bind_channel(settings, args), flush=True)
-        elif args.command == "create-token":
-            token = secrets.token_urlsafe(32)
-            if args.name:
-                asyncio.run(_create_client(settings, args.name, token, args.scope))
-            print(token)
-    except (SettingsError, PolicyError) as exc:
-        key = getattr(exc, "key", None)
-        print(f"ledger: {type(exc).__name__}: {exc}" + (f" (key: {key})" if key else ""), file=sys.stderr)
-        return 2
-    return 0
+    with _logging_to_stderr():  # main() may run in a process that goes on: it leaves logging as it was
+        try:
+            settings = Settings.from_env()
+            if args.command == "serve":
+                serve(settings)
+            elif args.command == "migrate":
+                migrate(settings.database_url)
+                print("migrations applied", flush=True)
+            elif args.command == "seed-demo":
+                ids = asyncio.run(_seed(settings))
+                print(f"demo portfolio seeded: {len(ids)} borrowers ({', '.join(sorted(ids))})", flush=True)
+            elif args.command == "copy-demo":
+                try:
+                    print(json.dumps(asyncio.run(_copy(settings, args.keys)), ensure_ascii=False), flush=True)
+                except ValueError as exc:
+                    copy.error(str(exc))
+            elif args.command == "generate":
+                if args.n < 1:
+                    parser.error("N must be at least 1")
+                counts = asyncio.run(_generate(settings, args.n, args.seed))
+                print("generated " + ", ".join(f"{k}={v}" for k, v in counts.items()), flush=True)
+            elif args.command == "consume-events":
+                handled = asyncio.run(_consume(settings, args, dict(os.environ)))
+                print(f"consumer stopped after {handled} events", flush=True)
+            elif args.command == "export-annotations":
+                for language, done in asyncio.run(_export_annotations(settings, args)).items():
+                    left = ", ".join(f"{k} {v}" for k, v in done["left_out"].items() if v) or "nothing"
+                    where = done["file"] or "no file (no correction left)"
+                    print(f"{language}: {done['examples']} example(s) -> {where}; left out: {left}", flush=True)
+            elif args.command == "rebuild-insights":
+                read = asyncio.run(_rebuild_insights(settings))
+                print(f"insights rollups rebuilt from {read} conversations", flush=True)
+            elif args.command == "simulate":
+                report = simulate(settings, args)
+                gains = sum(c["loans"] for c in report["changes"]["counts"] if c["direction"] == "gains")
+                losses = sum(c["loans"] for c in report["changes"]["counts"] if c["direction"] == "loses")
+                print(
+                    f"policy lab: {report['loans']} loans as of {report['as_of']} in {report['run']['seconds']} s; "
+                    f"{gains} plan gains, {losses} plan losses; report in {args.out}/",
+                    flush=True,
+                )
+            elif args.command == "apply-policy":
+                apply_policy(settings, args)
+            elif args.command == "release-check":
+                return release_check(settings, args)
+            elif args.command == "contact-plan":
+                print(json.dumps(contact_plan(settings, args), ensure_ascii=False, indent=1), flush=True)
+            elif args.command == "outbound":
+                return outbound(settings, args)
+            elif args.command == "bind-channel":
+                print(bind_channel(settings, args), flush=True)
+            elif args.command == "create-token":
+                token = secrets.token_urlsafe(32)
+                if args.name:
+                    asyncio.run(_create_client(settings, args.name, token, args.scope))
+                print(token)
+        except (SettingsError, PolicyError) as exc:
+            key = getattr(exc, "key", None)
+            print(f"ledger: {type(exc).__name__}: {exc}" + (f" (key: {key})" if key else ""), file=sys.stderr)
+            return 2
+        return 0
 
 
 if __name__ == "__main__":

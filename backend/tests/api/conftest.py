@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -63,6 +65,26 @@ def database_url(request, tmp_path_factory) -> str:
         url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{PG_TEST_DB}"
     migrate(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """An empty SQLite ledger with every migration applied, made once a session: a test that
+    needs a fresh file of its own takes a copy (copy_sqlite) instead of migrating again."""
+    path = tmp_path_factory.mktemp("template") / "migrated.sqlite3"
+    migrate(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+def copy_sqlite(template: Path, to: Path) -> Path:
+    """A consistent copy of the SQLite file ``template`` (its write-ahead log included) at ``to``."""
+    source, copy = sqlite3.connect(template), sqlite3.connect(to)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    return to
 
 
 async def clean(url: str) -> None:

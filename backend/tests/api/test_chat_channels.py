@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from itertools import count
@@ -19,6 +18,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
+from huanxin_testkit.ledger_cli import ledger_in_process, ledger_process
 from ledger.cadence_file import load_cadence
 from ledger.db import models as m
 from ledger.db.session import create_engine, create_session_factory
@@ -392,12 +392,11 @@ def test_ledger_bind_channel_binds_and_names_bad_input(database_url):
     env = {**os.environ, "ID_HASH_SALT": SALT, "DATABASE_URL": database_url}
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "ledger.cli", "bind-channel", *args], env=env, capture_output=True, text=True,
-            timeout=120,
-        )  # fmt: skip
+        return ledger_in_process(["bind-channel", *args], env)
 
-    ok = run("--borrower", ids["D1"], "--channel", "wechat", "--address", OPENID)
+    # This file's one real `ledger` process (on SQLite); the other commands run main() in this process.
+    bind_d1 = ["bind-channel", "--borrower", ids["D1"], "--channel", "wechat", "--address", OPENID]
+    ok = ledger_process(bind_d1, env) if database_url.startswith("sqlite") else ledger_in_process(bind_d1, env)
     assert ok.returncode == 0 and ok.stdout.strip() == f"wechat bound for borrower {ids['D1']}"
     for args, expected in (
         (["--borrower", ids["D1"], "--channel", "wechat", "--address", "x y"], "--address: a WeChat openid"),
@@ -429,9 +428,6 @@ def test_ledger_outbound_stops_on_a_bad_chat_configuration_naming_the_variable(t
         ({"LEDGER_TELEGRAM_BOT_TOKEN": "not-a-token"}, "LEDGER_TELEGRAM_BOT_TOKEN"),
         ({"LEDGER_WECHAT_APP_ID": "wx1", "LEDGER_WECHAT_APP_SECRET": "s"}, "LEDGER_WECHAT_TEMPLATE_ID"),
     ):
-        result = subprocess.run(
-            [sys.executable, "-m", "ledger.cli", "outbound", "--at", AT, "--out", str(tmp_path)],
-            env={**env, **extra}, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        result = ledger_in_process(["outbound", "--at", AT, "--out", str(tmp_path)], {**env, **extra})
         assert result.returncode == 2 and key in result.stderr, result.stderr[-2000:]
         assert "Traceback" not in result.stderr

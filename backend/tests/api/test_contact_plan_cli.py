@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,6 +15,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 import ledger
+from huanxin_testkit.ledger_cli import ledger_in_process, ledger_process
 from ledger.cadence_file import DEFAULT_CADENCE_FILE, load_cadence
 from ledger.db import contact_queries as q
 from ledger.db import models as m
@@ -34,16 +34,20 @@ SEEDED = date(2026, 12, 1)
 AT = "2026-12-01T09:30+08:00"
 
 
-def run(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def _env(url: str, env: dict[str, str]) -> dict[str, str]:
     full = {**os.environ, "ID_HASH_SALT": SALT, "DATABASE_URL": url, **env}
     full.pop("LEDGER_CADENCE_FILE", None) if "LEDGER_CADENCE_FILE" not in env else None
-    return subprocess.run(
-        [sys.executable, "-m", "ledger.cli", "contact-plan", *args],
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return full
+
+
+def run(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`ledger contact-plan ARGS`: main() in this process."""
+    return ledger_in_process(["contact-plan", *args], _env(url, env))
+
+
+def run_process(url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`ledger contact-plan ARGS` as a real child process (this file runs one)."""
+    return ledger_process(["contact-plan", *args], _env(url, env))
 
 
 async def seeded(url: str) -> dict[str, str]:
@@ -101,7 +105,8 @@ async def history_rows(url: str) -> int:
 
 async def test_the_plan_of_the_demo_portfolio_at_a_fixed_clock(database_url):
     ids = await seeded(database_url)
-    result = run(database_url, "--at", AT)
+    # This file's one real `ledger` process (on SQLite); main() in this process on PostgreSQL.
+    result = (run_process if database_url.startswith("sqlite") else run)(database_url, "--at", AT)
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
     contacts = {c["loan_number"]: c for c in plan["contacts"]}

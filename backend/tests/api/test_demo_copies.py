@@ -4,16 +4,15 @@ survives a re-seed of the demo portfolio."""
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
+from huanxin_testkit.ledger_cli import ledger_in_process, ledger_process
 from ledger.domain.demo import DEMO_BORROWERS
 from ledger.services.seeding import seed_demo, seed_demo_copies
 from ledger.web.keys import LEDGER
 
-from .conftest import SALT
+from .conftest import SALT, copy_sqlite
 from .helpers import as_borrower, borrower_headers, loan_number, verify
 
 COMPARED = ("days_past_due", "bucket", "overdue", "payoff_amount", "amount_to_bring_current", "next_due")
@@ -63,18 +62,12 @@ async def test_an_unknown_key_is_refused_and_nothing_is_added(client, demo):
     assert copy.phone == "13900000001"  # the refused call numbered nothing
 
 
-def test_the_cli_prints_the_copies_and_refuses_unknown_keys(tmp_path):
-    env = {**os.environ, "ID_HASH_SALT": "s", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'copy.sqlite3'}"}
-
-    def ledger(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "ledger.cli", *args], env=env, capture_output=True, text=True, timeout=120
-        )
-
-    assert ledger("migrate").returncode == 0
-    refused = ledger("copy-demo", "D1", "X")
+def test_the_cli_prints_the_copies_and_refuses_unknown_keys(tmp_path, migrated_sqlite):
+    db = copy_sqlite(migrated_sqlite, tmp_path / "copy.sqlite3")
+    env = {**os.environ, "ID_HASH_SALT": "s", "DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+    refused = ledger_in_process(["copy-demo", "D1", "X"], env)
     assert refused.returncode == 2 and "no demo borrower X" in refused.stderr
-    done = ledger("copy-demo", "D8", "D1")
+    done = ledger_process(["copy-demo", "D8", "D1"], env)  # this file's one real `ledger` process
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [
         {"key": "D8", "phone": "13900000001", "loan_numbers": ["HX9000010001", "HX9000010002"]},

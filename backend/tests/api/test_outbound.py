@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from huanxin_testkit.ledger_cli import ledger_in_process, ledger_process
 from ledger.cadence_file import load_cadence
 from ledger.db import contact_queries as q
 from ledger.db import models as m
@@ -286,25 +285,16 @@ def test_ledger_outbound_twice_at_the_same_clock_delivers_once(database_url, tmp
     env = {**os.environ, "ID_HASH_SALT": SALT, "DATABASE_URL": database_url}
     env.pop("LEDGER_CADENCE_FILE", None)
     reports = []
-    for _ in range(2):
-        result = subprocess.run(
-            [sys.executable, "-m", "ledger.cli", "outbound", "--at", AT, "--out", str(tmp_path)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    # This file's one real `ledger` process (on SQLite), then main() in this process.
+    for first in (True, False):
+        args = ["outbound", "--at", AT, "--out", str(tmp_path)]
+        real = first and database_url.startswith("sqlite")
+        result = ledger_process(args, env) if real else ledger_in_process(args, env)
         assert result.returncode == 0, result.stderr
         reports.append(json.loads(result.stdout))
     assert (reports[0]["delivered"], reports[1]["delivered"]) == (6, 0)
     assert sent(tmp_path / "outbound") == EXPECTED
-    bad = subprocess.run(
-        [sys.executable, "-m", "ledger.cli", "outbound", "--at", "2026-12-01T09:30"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    bad = ledger_in_process(["outbound", "--at", "2026-12-01T09:30"], env)
     assert bad.returncode == 2 and "--at" in bad.stderr
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from huanxin_testkit.ledger_cli import ledger_in_process
 from ledger.db import contact_queries as q
 from ledger.db import models as m
 from ledger.db.session import create_engine, create_session_factory
@@ -168,8 +169,5 @@ async def test_claims_are_disjoint_and_a_lapsed_lease_is_claimable_again(databas
 def test_ledger_outbound_refuses_a_bad_lease_or_batch(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}", "ID_HASH_SALT": SALT}
     for bad in (["--lease", "0"], ["--lease", "-5"], ["--batch", "0"], ["--lease", "abc"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "ledger.cli", "outbound", "--at", AT, *bad],
-            env=env, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
+        result = ledger_in_process(["outbound", "--at", AT, *bad], env)  # the real processes: worker() above
         assert result.returncode == 2 and ("--lease" in result.stderr or "--batch" in result.stderr), bad

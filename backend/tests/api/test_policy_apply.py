@@ -6,23 +6,55 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import ledger
+from huanxin_testkit.ledger_cli import ledger_in_process, ledger_process
 from ledger.policy_file import DEFAULT_POLICY_FILE
+
+from .conftest import copy_sqlite
 
 DEFAULT_POLICY = (Path(ledger.__file__).parent / DEFAULT_POLICY_FILE).read_text(encoding="utf-8")
 FEE_WAIVER = "  fee_waiver:\n    min_dpd: 1\n"
 
 
+@pytest.fixture(scope="module")
+def seeded_lab(migrated_sqlite, tmp_path_factory) -> tuple[Path, str, Path]:
+    """Made once for the file: the seeded demo ledger, the candidate (fee waiver from 30 DPD)
+    and a policy lab run of it against the default live policy. Each test takes its own copy
+    of the ledger and, where it ran the lab, of the report (the apply step checks the report
+    against the files' sha256, which the copies share)."""
+    where = tmp_path_factory.mktemp("seeded-lab")
+    db = copy_sqlite(migrated_sqlite, where / "apply.sqlite3")
+    live = where / "live" / "policy.yaml"
+    live.parent.mkdir()
+    live.write_text(DEFAULT_POLICY, encoding="utf-8")
+    env = {
+        **os.environ,
+        "ID_HASH_SALT": "s",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "LEDGER_POLICY_FILE": str(live),
+    }
+    assert FEE_WAIVER in DEFAULT_POLICY
+    candidate = DEFAULT_POLICY.replace(FEE_WAIVER, "  fee_waiver:\n    min_dpd: 30\n")
+    (where / "candidate.yaml").write_text(candidate, encoding="utf-8")
+    assert ledger_in_process(["seed-demo"], env).returncode == 0
+    report = where / "report"
+    ran = ledger_in_process(
+        ["simulate", "--policy", str(where / "candidate.yaml"), "--out", str(report), "--workers", "1"], env
+    )
+    assert ran.returncode == 0, ran.stderr
+    return db, candidate, report
+
+
 @pytest.fixture
-def lab(tmp_path):
-    db = tmp_path / "apply.sqlite3"
+def lab(seeded_lab, tmp_path):
+    seeded_db, candidate_text, report = seeded_lab
+    db = copy_sqlite(seeded_db, tmp_path / "apply.sqlite3")
     live = tmp_path / "live" / "policy.yaml"
     live.parent.mkdir()
     live.write_text(DEFAULT_POLICY, encoding="utf-8")
@@ -33,17 +65,18 @@ def lab(tmp_path):
         "LEDGER_POLICY_FILE": str(live),
     }
 
-    def cli(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "ledger.cli", *args], env=env, capture_output=True, text=True, timeout=180
-        )
+    def cli(*args, process=False):
+        """`ledger ARGS`: main() in this process, or with process=True a real child process."""
+        return ledger_process(args, env) if process else ledger_in_process(args, env)
 
-    for args in (["migrate"], ["seed-demo"]):
-        assert cli(*args).returncode == 0
     candidate = tmp_path / "candidate.yaml"
-    assert FEE_WAIVER in DEFAULT_POLICY
-    candidate.write_text(DEFAULT_POLICY.replace(FEE_WAIVER, "  fee_waiver:\n    min_dpd: 30\n"), encoding="utf-8")
-    return cli, db, live, candidate
+    candidate.write_text(candidate_text, encoding="utf-8")
+
+    def lab_run(out: Path) -> None:
+        """The lab run of this candidate against this live policy (the one made for the file)."""
+        shutil.copytree(report, out)
+
+    return cli, db, live, candidate, lab_run
 
 
 def audit(db: Path) -> list[tuple[str, dict]]:
@@ -53,9 +86,9 @@ def audit(db: Path) -> list[tuple[str, dict]]:
 
 
 def test_refused_without_a_lab_run_on_that_exact_file(lab, tmp_path):
-    cli, db, live, candidate = lab
+    cli, db, live, candidate, lab_run = lab
     out = tmp_path / "report"
-    assert cli("simulate", "--policy", str(candidate), "--out", str(out)).returncode == 0
+    lab_run(out)
     # Edited after the lab run: another file, another hash.
     candidate.write_text(candidate.read_text("utf-8").replace("min_dpd: 30", "min_dpd: 45"), encoding="utf-8")
     result = cli("apply-policy", "--policy", str(candidate), "--lab-report", str(out), "--by", "risk-lead")
@@ -70,9 +103,9 @@ def test_refused_without_a_lab_run_on_that_exact_file(lab, tmp_path):
 
 
 def test_refused_when_the_live_policy_changed_since_the_lab_run(lab, tmp_path):
-    cli, db, live, candidate = lab
+    cli, db, live, candidate, lab_run = lab
     out = tmp_path / "report"
-    assert cli("simulate", "--policy", str(candidate), "--out", str(out)).returncode == 0
+    lab_run(out)
     changed = DEFAULT_POLICY.replace("  affordability_ratio: 0.5", "  affordability_ratio: 0.45")
     assert changed != DEFAULT_POLICY
     live.write_text(changed, encoding="utf-8")
@@ -82,7 +115,7 @@ def test_refused_when_the_live_policy_changed_since_the_lab_run(lab, tmp_path):
 
 
 def test_a_bad_candidate_is_refused_with_the_key_named(lab, tmp_path):
-    cli, db, live, candidate = lab
+    cli, db, live, candidate, lab_run = lab
     candidate.write_text(DEFAULT_POLICY.replace("  fee_waiver:\n    min_dpd: 1\n", "  fee_waiver:\n"), "utf-8")
     result = cli("apply-policy", "--policy", str(candidate), "--lab-report", str(tmp_path), "--by", "risk-lead")
     assert result.returncode == 2 and "plans.fee_waiver.min_dpd" in result.stderr
@@ -90,11 +123,14 @@ def test_a_bad_candidate_is_refused_with_the_key_named(lab, tmp_path):
 
 
 def test_applied_after_the_lab_run_with_the_old_policy_kept_and_an_audit_entry(lab, tmp_path):
-    cli, db, live, candidate = lab
+    cli, db, live, candidate, lab_run = lab
     out = tmp_path / "report"
-    assert cli("simulate", "--policy", str(candidate), "--out", str(out)).returncode == 0
+    lab_run(out)
     report = json.loads((out / "report.json").read_text("utf-8"))
-    result = cli("apply-policy", "--policy", str(candidate), "--lab-report", str(out), "--by", "risk-lead")
+    # This file's one real `ledger` process.
+    result = cli(
+        "apply-policy", "--policy", str(candidate), "--lab-report", str(out), "--by", "risk-lead", process=True
+    )
     assert result.returncode == 0, result.stderr
     assert live.read_bytes() == candidate.read_bytes()
     kept = list((live.parent / "policy-history").iterdir())

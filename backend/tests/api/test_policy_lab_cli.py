@@ -6,29 +6,32 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
-import sys
+import socket
 from pathlib import Path
 
 import ledger
+from huanxin_testkit.ledger_cli import ledger_in_process, ledger_process
 from ledger.policy_file import DEFAULT_POLICY_FILE
+
+from .conftest import copy_sqlite
 
 DEFAULT_POLICY = (Path(ledger.__file__).parent / DEFAULT_POLICY_FILE).read_text(encoding="utf-8")
 
 
 def run(env, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "ledger.cli", *args], env=env, capture_output=True, text=True, timeout=180
-    )
+    """`ledger ARGS`: main() in this process (this file's one real process is the lab run below)."""
+    return ledger_in_process(args, env)
 
 
-def _env(tmp_path):
-    return {**os.environ, "ID_HASH_SALT": "s", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'lab.sqlite3'}"}
+def _env(tmp_path, migrated_sqlite):
+    """A fresh migrated SQLite ledger of the test's own (a copy of the session's)."""
+    db = copy_sqlite(migrated_sqlite, tmp_path / "lab.sqlite3")
+    return {**os.environ, "ID_HASH_SALT": "s", "DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
 
 
-def test_simulate_end_to_end_on_sqlite(tmp_path):
-    env = _env(tmp_path)
-    for args in (["migrate"], ["seed-demo"], ["generate", "200"]):
+def test_simulate_end_to_end_on_sqlite(tmp_path, migrated_sqlite):
+    env = _env(tmp_path, migrated_sqlite)
+    for args in (["seed-demo"], ["generate", "200"]):
         assert run(env, *args).returncode == 0
     # Candidate: the fee waiver only from 200 DPD on (default: from 1 DPD).
     assert "  fee_waiver:\n    min_dpd: 1\n" in DEFAULT_POLICY
@@ -37,7 +40,10 @@ def test_simulate_end_to_end_on_sqlite(tmp_path):
         DEFAULT_POLICY.replace("  fee_waiver:\n    min_dpd: 1\n", "  fee_waiver:\n    min_dpd: 200\n"), "utf-8"
     )
     out = tmp_path / "report"
-    result = run(env, "simulate", "--policy", str(candidate), "--out", str(out), "--workers", "2", "--batch-size", "50")
+    # A real `ledger` process, its two lab workers spawned from it.
+    result = ledger_process(
+        ["simulate", "--policy", str(candidate), "--out", str(out), "--workers", "2", "--batch-size", "50"], env
+    )
     assert result.returncode == 0, result.stderr
     assert "209 loans" in result.stdout
     report = json.loads((out / "report.json").read_text("utf-8"))
@@ -59,9 +65,8 @@ def test_simulate_end_to_end_on_sqlite(tmp_path):
     assert "<h1>Policy lab report</h1>" in page and "dpd_too_low" in page
 
 
-def test_a_bad_candidate_is_refused_naming_the_key_and_nothing_is_written(tmp_path):
-    env = _env(tmp_path)
-    assert run(env, "migrate").returncode == 0
+def test_a_bad_candidate_is_refused_naming_the_key_and_nothing_is_written(tmp_path, migrated_sqlite):
+    env = _env(tmp_path, migrated_sqlite)
     candidate = tmp_path / "candidate.yaml"
     candidate.write_text(DEFAULT_POLICY.replace("lock_minutes:", "lock_minutez:", 1), "utf-8")
     out = tmp_path / "report"
@@ -70,12 +75,16 @@ def test_a_bad_candidate_is_refused_naming_the_key_and_nothing_is_written(tmp_pa
     assert "PolicyError" in result.stderr and "(key: verification.lock_minutes)" in result.stderr
     assert not out.exists()
     # Same message and status as start-up gives for the same file.
-    serve = run({**env, "LEDGER_API_TOKEN": "t", "LEDGER_POLICY_FILE": str(candidate), "LEDGER_PORT": "1"}, "serve")
+    # Its port is taken: should start-up go past the policy file, serving fails at once (no hang).
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        serving = {"LEDGER_API_TOKEN": "t", "LEDGER_POLICY_FILE": str(candidate), "LEDGER_HOST": "127.0.0.1"}
+        serve = run({**env, **serving, "LEDGER_PORT": port}, "serve")
     assert serve.returncode == 2 and serve.stderr.strip().splitlines()[-1] == result.stderr.strip().splitlines()[-1]
 
 
-def test_a_bad_scenario_file_is_refused_naming_the_key(tmp_path):
-    env = _env(tmp_path)
+def test_a_bad_scenario_file_is_refused_naming_the_key(tmp_path, migrated_sqlite):
+    env = _env(tmp_path, migrated_sqlite)
     candidate = tmp_path / "candidate.yaml"
     candidate.write_text(DEFAULT_POLICY, "utf-8")
     scenarios = tmp_path / "scenarios.yaml"

@@ -7,13 +7,12 @@ sample request here, fails a test."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from huanxin_testkit.ledger_cli import ledger_in_process, ledger_process
 from ledger.db import models as m
 from ledger.scopes import SCOPES
 from ledger.web.keys import LEDGER, SETTINGS
@@ -160,15 +159,12 @@ def test_cli_create_token_registers_a_client_with_its_scope(settings, tmp_path):
     if not settings.database_url.startswith("sqlite"):
         pytest.skip("the CLI path is the same on both databases; SQLite is enough")
     env = {**os.environ, "ID_HASH_SALT": "s", "DATABASE_URL": settings.database_url}
-    run = [sys.executable, "-m", "ledger.cli", "create-token"]
-    ok = subprocess.run(
-        [*run, "--name", "psp-1", "--scope", "payments"], env=env, capture_output=True, text=True, timeout=60
-    )
+    ok = ledger_process(["create-token", "--name", "psp-1", "--scope", "payments"], env)  # this file's real one
     assert ok.returncode == 0, ok.stderr
     assert len(ok.stdout.strip()) >= 32
-    bad = subprocess.run([*run, "--name", "x", "--scope", "root"], env=env, capture_output=True, text=True, timeout=60)
+    bad = ledger_in_process(["create-token", "--name", "x", "--scope", "root"], env)
     assert bad.returncode == 2 and "scope" in bad.stderr
-    no_scope = subprocess.run([*run, "--name", "y"], env=env, capture_output=True, text=True, timeout=60)
+    no_scope = ledger_in_process(["create-token", "--name", "y"], env)
     assert no_scope.returncode == 2 and "--scope" in no_scope.stderr
 
 

@@ -1,8 +1,7 @@
 """Start-up refuses a bad policy file or missing secrets; the CLI commands work."""
 
+import logging
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 import ledger
+from huanxin_testkit.ledger_cli import ledger_in_process, ledger_process
 from ledger.domain.errors import PolicyError
 from ledger.policy_file import DEFAULT_POLICY_FILE
 from ledger.settings import Settings, SettingsError
@@ -42,9 +42,7 @@ def test_a_policy_file_with_a_wrong_key_stops_ledger_serve(tmp_path):
         "LEDGER_PORT": "1",
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "ledger.cli", "serve"], env=env, capture_output=True, text=True, timeout=60
-    )
+    result = ledger_process(["serve"], env, timeout=60)  # this file's one real `ledger` process
     assert result.returncode == 2
     assert "PolicyError" in result.stderr and "lock_minute" in result.stderr
 
@@ -58,11 +56,27 @@ def test_serving_without_the_api_token_or_salt_is_refused_clearly():
 def test_cli_migrate_seed_and_generate_on_sqlite(tmp_path):
     env = {**os.environ, "ID_HASH_SALT": "s", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"}
     for args in (["migrate"], ["seed-demo"], ["seed-demo"], ["generate", "300"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "ledger.cli", *args], env=env, capture_output=True, text=True, timeout=120
-        )
+        result = ledger_in_process(args, env)  # main() in this process (the real one: ledger serve above)
         assert result.returncode == 0, result.stderr
     assert "borrowers=300" in result.stdout
+
+
+def test_main_in_process_returns_its_status_and_leaves_logging_as_it_found_it(tmp_path, monkeypatch):
+    """The tests call ledger.cli.main() in their own process, many times: it gives its exit
+    status (argparse's as SystemExit) and leaves no handler behind on a stream of its own."""
+    from ledger.cli import main
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])  # as in a fresh process: main() adds its own
+    monkeypatch.setattr(root, "level", logging.WARNING)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}")
+    monkeypatch.setenv("ID_HASH_SALT", "s")
+    assert main(["create-token"]) == 0
+    assert main(["bind-channel", "--borrower", "b", "--channel", "wechat"]) == 2  # neither --address nor --unbind
+    with pytest.raises(SystemExit) as exc:
+        main(["bind-channel", "--channel", "pigeon"])
+    assert exc.value.code == 2
+    assert (root.handlers, root.level) == ([], logging.WARNING)
 
 
 async def test_generated_portfolio_mixes_buckets(client):

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import ledger
+from huanxin_testkit.ledger_cli import ledger_in_process, ledger_process
 from ledger.domain.errors import PolicyError
 from ledger.policy_file import DEFAULT_POLICY_FILE
 from ledger.release_check import run_release_check
@@ -192,7 +193,8 @@ def test_a_changed_policy_runs_the_lab_and_reports_what_ledger_simulate_reports(
     env.pop("LEDGER_POLICY_FILE", None)
 
     def ledger_cli(*args):
-        return subprocess.run([sys.executable, "-m", "ledger.cli", *args], env=env, capture_output=True, text=True)
+        """`ledger ARGS`: main() in this process (the release check below is a real process)."""
+        return ledger_in_process(args, env)
 
     for args in (["migrate"], ["seed-demo"]):
         assert ledger_cli(*args).returncode == 0
@@ -206,7 +208,9 @@ def test_a_changed_policy_runs_the_lab_and_reports_what_ledger_simulate_reports(
     expected = json.loads((tmp_path / "sim" / "report.json").read_text("utf-8"))
     assert expected["changes"]["counts"]  # the candidate changes something on the demo portfolio
     out = tmp_path / "rc"
-    rc = ledger_cli("release-check", "--policy", str(candidate), "--out", str(out), "--as-of", day, "--no-nlu-train")
+    rc = ledger_process(  # this file's one real `ledger` process
+        ["release-check", "--policy", str(candidate), "--out", str(out), "--as-of", day, "--no-nlu-train"], env
+    )
     assert rc.returncode == 0, rc.stdout + rc.stderr
     policy = section(json.loads((out / "summary.json").read_text("utf-8")), "policy")
     assert policy["status"] == "pass"
@@ -374,10 +378,5 @@ def test_a_missing_model_file_or_bot_environment_is_named(repo, tmp_path):
     assert nlu["status"] == "fail"
     assert "is missing: run `make setup`" in nlu["gates"][0]["detail"]
     env = {**os.environ, "ID_HASH_SALT": "s"}
-    res = subprocess.run(
-        [sys.executable, "-m", "ledger.cli", "release-check", "--base", str(tmp_path / "nope.tar.gz")],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    res = ledger_in_process(["release-check", "--base", str(tmp_path / "nope.tar.gz")], env)
     assert res.returncode == 2 and "--base: no such model file" in res.stderr
