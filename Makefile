@@ -40,6 +40,9 @@ help:
 	@echo "  .venv/bin/python -m gateway create-agent NAME --role agent|supervisor  (password: GATEWAY_AGENT_PASSWORD or asked)"
 	@echo "  .venv/bin/python -m gateway set-password|deactivate-agent|reactivate-agent NAME"
 
+# Both environments are installed with their bytecode compiled (and the project's own sources
+# compiled once): where PYTHONDONTWRITEBYTECODE is set, Python would otherwise compile every module
+# it imports in every process (importing Rasa: 21.5 s of CPU without bytecode, 6.0 s with it).
 $(UV):
 	@echo "==> installing uv $(UV_VERSION) into .tools/ (nothing else on the machine is touched)"
 	python3 -m venv .tools/venv
@@ -47,12 +50,14 @@ $(UV):
 
 backend/.venv/.synced: backend/pyproject.toml backend/uv.lock | $(UV)
 	@echo "==> backend environment (Python 3.11+, from backend/uv.lock)"
-	cd backend && ../$(UV) sync --frozen --python "$$(../scripts/find_python.sh 3.11+)"
+	cd backend && ../$(UV) sync --frozen --compile-bytecode --python "$$(../scripts/find_python.sh 3.11+)"
+	backend/.venv/bin/python -m compileall -q -j 0 backend/src libs/redaction/src backend/tests/support >/dev/null
 	touch $@
 
 bot/.venv/.synced: bot/pyproject.toml bot/uv.lock | $(UV)
 	@echo "==> bot environment (Python 3.10 for Rasa 3.6.21, from bot/uv.lock)"
-	cd bot && ../$(UV) sync --frozen --python "$$(../scripts/find_python.sh 3.10)"
+	cd bot && ../$(UV) sync --frozen --compile-bytecode --python "$$(../scripts/find_python.sh 3.10)"
+	bot/.venv/bin/python -m compileall -q -j 0 bot/actions bot/addons libs/redaction/src >/dev/null
 	touch $@
 
 setup: backend/.venv/.synced bot/.venv/.synced
