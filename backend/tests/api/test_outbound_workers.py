@@ -168,6 +168,13 @@ async def test_claims_are_disjoint_and_a_lapsed_lease_is_claimable_again(databas
 
 def test_ledger_outbound_refuses_a_bad_lease_or_batch(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}", "ID_HASH_SALT": SALT}
-    for bad in (["--lease", "0"], ["--lease", "-5"], ["--batch", "0"], ["--lease", "abc"]):
+    limits = "--lease must be positive and --batch between 1 and 5000"
+    for bad, said in (
+        (["--lease", "0"], limits),
+        (["--lease", "-5"], limits),
+        (["--batch", "0"], limits),
+        (["--batch", "5001"], limits),
+        (["--lease", "abc"], "argument --lease: invalid float value: 'abc'"),
+    ):
         result = ledger_in_process(["outbound", "--at", AT, *bad], env)  # the real processes: worker() above
-        assert result.returncode == 2 and ("--lease" in result.stderr or "--batch" in result.stderr), bad
+        assert result.returncode == 2 and said in result.stderr, (bad, result.stderr)
