@@ -345,8 +345,14 @@ def _with_charges(
     if penalty == 0 and late_fees == 0:
         return schedule
     first = schedule[0]
-    first = dataclasses.replace(
-        first, penalty_interest=penalty, late_fees=late_fees, amount=first.amount + penalty + late_fees
+    first = ScheduledInstalment(  # dataclasses.replace, written out (it inspects the fields each time)
+        first.number,
+        first.due_date,
+        first.principal,
+        first.interest,
+        first.amount + penalty + late_fees,
+        penalty,
+        late_fees,
     )
     return (first,) + schedule[1:]
 
