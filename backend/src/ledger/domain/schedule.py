@@ -161,13 +161,7 @@ def _build_schedule(
     if term < 1:
         raise ValueError("term must be >= 1")
     fen = _whole_fen(principal)
-    if (
-        fen is None
-        or type(apr) is not Decimal
-        or not apr.is_finite()
-        or apr < 0
-        or getcontext().prec != CONTEXT_PREC
-    ):
+    if fen is None or type(apr) is not Decimal or not apr.is_finite() or apr < 0 or getcontext().prec != CONTEXT_PREC:
         return _build_schedule_decimal(principal, apr, term, start, first_number, period_months, due_day)
     return _build_schedule_fen(fen, apr, term, start, first_number, period_months, due_day)
 
