@@ -345,8 +345,14 @@ def _with_charges(
     if penalty == 0 and late_fees == 0:
         return schedule
     first = schedule[0]
-    first = dataclasses.replace(
-        first, penalty_interest=penalty, late_fees=late_fees, amount=first.amount + penalty + late_fees
+    first = ScheduledInstalment(  # dataclasses.replace, written out (it inspects the fields each time)
+        first.number,
+        first.due_date,
+        first.principal,
+        first.interest,
+        first.amount + penalty + late_fees,
+        penalty,
+        late_fees,
     )
     return (first,) + schedule[1:]
 
@@ -480,8 +486,33 @@ def _dpd_min(dpd: int, limit: int) -> tuple[Reason, Reason]:
     )
 
 
+@lru_cache(maxsize=64)  # one per window: the same reason for every loan without past relief
+def _no_recent_restructure(window_months: int) -> Reason:
+    return Reason(
+        "no_recent_restructure",
+        make=lambda: (
+            f"过去{window_months}个月内没有办理过还款计划调整。",
+            f"No payment plan change in the last {window_months} months.",
+        ),
+    )
+
+
+@lru_cache(maxsize=64)
+def _no_recent_fee_waiver(lookback_months: int) -> Reason:
+    return Reason(
+        "no_recent_fee_waiver",
+        make=lambda: (
+            f"过去{lookback_months}个月内没有减免过费用。",
+            f"No fees waived in the last {lookback_months} months.",
+        ),
+    )
+
+
 def _restructure_check(rs: _Reasons, history: ReliefHistory, as_of: date, policy: Policy) -> bool:
     rel = policy.relief
+    if not history.restructure_dates and rel.max_restructures > 0:  # the common case, without a sort
+        rs.yes.append(_no_recent_restructure(rel.restructure_window_months))
+        return True
     recent = sorted(
         d for d in history.restructure_dates if d <= as_of and add_months(d, rel.restructure_window_months) > as_of
     )
@@ -501,15 +532,7 @@ def _restructure_check(rs: _Reasons, history: ReliefHistory, as_of: date, policy
             )
         )
         return False
-    rs.yes.append(
-        Reason(
-            "no_recent_restructure",
-            make=lambda: (
-                f"过去{rel.restructure_window_months}个月内没有办理过还款计划调整。",
-                f"No payment plan change in the last {rel.restructure_window_months} months.",
-            ),
-        )
-    )
+    rs.yes.append(_no_recent_restructure(rel.restructure_window_months))
     return True
 
 
@@ -549,7 +572,11 @@ def _fee_waiver(
     rule = policy.plans.fee_waiver
     rs = _Reasons()
     ok = rs.check(f.dpd >= rule.min_dpd, *_dpd_min(f.dpd, rule.min_dpd))
-    recent = sorted(d for d in history.fee_waiver_dates if d <= as_of and add_months(d, rule.lookback_months) > as_of)
+    recent = (
+        sorted(d for d in history.fee_waiver_dates if d <= as_of and add_months(d, rule.lookback_months) > as_of)
+        if history.fee_waiver_dates
+        else []
+    )
     if recent:
         ok = False
         rs.no.append(
@@ -563,15 +590,7 @@ def _fee_waiver(
             )
         )
     else:
-        rs.yes.append(
-            Reason(
-                "no_recent_fee_waiver",
-                make=lambda: (
-                    f"过去{rule.lookback_months}个月内没有减免过费用。",
-                    f"No fees waived in the last {rule.lookback_months} months.",
-                ),
-            )
-        )
+        rs.yes.append(_no_recent_fee_waiver(rule.lookback_months))
     if f.dpd >= rule.min_dpd:
         ok = (
             rs.check(

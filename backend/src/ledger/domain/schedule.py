@@ -17,10 +17,10 @@ import calendar
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, getcontext, localcontext
 from functools import lru_cache
 
-from .money import ZERO, round_fen
+from .money import CENT, ZERO, round_fen
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,16 @@ class ScheduledInstalment:
     late_fees: Decimal = ZERO
 
 
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def month_day(year: int, month: int, day: int) -> date:
     """The date ``day`` of the month, or the last day of that month when it has fewer days."""
-    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+    if day > 28:  # only then can the month be too short (calendar.monthrange also works out a weekday)
+        last = 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month]
+        if day > last:
+            day = last
+    return date(year, month, day)
 
 
 def add_months(anchor: date, months: int, *, day: int | None = None) -> date:
@@ -151,6 +158,106 @@ def _build_schedule(
     period_months: int,
     due_day: int | None,
 ) -> tuple[ScheduledInstalment, ...]:
+    if term < 1:
+        raise ValueError("term must be >= 1")
+    fen = _whole_fen(principal)
+    if fen is None or type(apr) is not Decimal or not apr.is_finite() or apr < 0 or getcontext().prec != CONTEXT_PREC:
+        return _build_schedule_decimal(principal, apr, term, start, first_number, period_months, due_day)
+    return _build_schedule_fen(fen, apr, term, start, first_number, period_months, due_day)
+
+
+# The schedule in whole fen (Python int), with the same figures as ``_build_schedule_decimal``
+# (docs/policy-lab.md, Speed; compared by the Hypothesis properties of
+# tests/domain/test_schedule_fen.py). Every amount there is a whole number of fen except a
+# period's interest, balance * r with r = APR * period_months / 12 (a 40-digit Decimal), the
+# product in the thread's context (28 digits), rounded half-up to the fen. Here that interest
+# is the exact fraction N / D fen (N = balance * c * period_months, D = 12 * 10^k for
+# APR = c * 10^-k) rounded half-up; the Decimal product differs from N / D by less than
+# N / D * 10^-26 (r's rounding and the product's), so both round alike whenever N / D is
+# further than that from a half fen. When it is not (exactly on a half fen, or too close to
+# tell), that one interest is the Decimal computation itself.
+CONTEXT_PREC = 28  # the default decimal context, which the relief engine runs in
+_MARGIN = 10 ** (CONTEXT_PREC - 2)
+
+
+def _whole_fen(amount: Decimal) -> int | None:
+    """``amount`` in fen when it is a Decimal of whole fen (not negative), else None."""
+    if type(amount) is not Decimal or not amount.is_finite() or amount < 0:
+        return None
+    scaled = amount * 100
+    if scaled != scaled.to_integral_value():
+        return None
+    return int(scaled)
+
+
+def _money(fen: int) -> Decimal:
+    """Whole fen as a two-place Decimal (the exponents sum: 0 + -2)."""
+    return Decimal(fen) * CENT
+
+
+def _build_schedule_fen(
+    principal_fen: int,
+    apr: Decimal,
+    term: int,
+    start: date,
+    first_number: int,
+    period_months: int,
+    due_day: int | None,
+) -> tuple[ScheduledInstalment, ...]:
+    r = period_rate(apr, period_months)
+    a = _whole_fen(annuity_payment(_money(principal_fen), r, term))
+    assert a is not None  # annuity_payment rounds to the fen
+    _sign, digits, exponent = apr.as_tuple()
+    assert isinstance(exponent, int)  # apr is finite and not negative (checked by the caller)
+    coefficient = int("".join(map(str, digits)))
+    if exponent >= 0:
+        coefficient *= 10**exponent
+        exponent = 0
+    numerator = coefficient * period_months
+    two_d = 24 * 10**-exponent
+    d = two_d // 2
+    balance = principal_fen
+    day = start.day if due_day is None else due_day
+    index = start.year * 12 + start.month - 1
+    out: list[ScheduledInstalment] = []
+    for k in range(1, term + 1):
+        n = balance * numerator
+        interest, rem = divmod(2 * n + d, two_d)
+        if rem == 0 or min(rem, two_d - rem) * _MARGIN <= 2 * n:  # on or too near a half fen
+            interest = int((_money(balance) * r).quantize(CENT, rounding=ROUND_HALF_UP) * 100)
+        if k == term:
+            part = balance
+        else:
+            part = a - interest
+            if part < 0:
+                part = 0
+            elif part > balance:
+                part = balance
+        at = index + k * period_months
+        out.append(
+            ScheduledInstalment(
+                first_number + k - 1,
+                month_day(at // 12, at % 12 + 1, day),
+                Decimal(part) * CENT,  # _money, written out
+                Decimal(interest) * CENT,
+                Decimal(part + interest) * CENT,
+            )
+        )
+        balance -= part
+    return tuple(out)
+
+
+def _build_schedule_decimal(
+    principal: Decimal,
+    apr: Decimal,
+    term: int,
+    start: date,
+    first_number: int,
+    period_months: int,
+    due_day: int | None,
+) -> tuple[ScheduledInstalment, ...]:
+    """The schedule in Decimal: for an amount that is not whole fen, and the reference of the
+    whole-fen schedule (tests/domain/test_schedule_fen.py)."""
     if term < 1:
         raise ValueError("term must be >= 1")
     r = period_rate(apr, period_months)
