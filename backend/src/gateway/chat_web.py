@@ -9,6 +9,7 @@ import json
 import logging
 import secrets
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -20,7 +21,7 @@ from .clients import client_address, client_ref
 from .conversations import InvalidInput, TokenRefused
 from .csat import score_problem
 from .desk_actions import DeskActions, refusal_status
-from .keys import edge_limits_key, engine_key, hub_key, proxies_key, service_key, settings_key, sockets_key
+from .keys import edge_limits_key, engine_key, proxies_key, service_key, settings_key, sockets_key
 from .problems import problem, read_json
 
 log = logging.getLogger("gateway")
@@ -116,18 +117,89 @@ async def create_conversation(request: web.Request) -> web.Response:
     return web.json_response({"conversation_id": conv.id, "token": token, "language": conv.language}, status=201)
 
 
-async def _pump(ws: web.WebSocketResponse, sub) -> None:
+class _Gathering:
+    """A socket's transport while FrameBurst gathers its frames: writes are kept, the rest is the
+    transport's."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.chunks.append(data)
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
+class FrameBurst:
+    """The frames a chat socket sends in one pass of the event loop go out in one write.
+
+    A turn's answer is four frames (the ack, the bot's replies, typing off): each was a send()
+    on the socket, the largest single cost of a turn in the gateway (issue 11). The first frame
+    of a pass puts a gathering stand-in in place of the socket writer's transport and schedules
+    ``flush`` for the loop's next pass; aiohttp builds (and, when negotiated, compresses) every
+    frame as before, in the same order, and ``flush`` writes them together. ``close`` flushes
+    first, so a closing frame never overtakes the frames before it, and the socket ``settle``s
+    before it reads."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self._ws = ws
+        self._gathering: _Gathering | None = None
+
+    def _writer(self) -> Any:
+        return getattr(self._ws, "_writer", None)  # aiohttp's WebSocketWriter, set by prepare()
+
+    def _gather(self) -> None:
+        writer = self._writer()
+        if self._gathering is not None or writer is None:
+            return
+        self._gathering = _Gathering(writer.transport)
+        writer.transport = self._gathering
+        asyncio.get_running_loop().call_soon(self.flush)
+
+    async def settle(self) -> None:
+        """The gathered frames written (those the pump adds in this pass too) before the socket
+        reads again: aiohttp answers a closing frame inside ``receive`` and closes the transport at
+        once, which would drop frames still gathered."""
+        if self._gathering is not None:
+            await asyncio.sleep(0)  # one pass: the pump's frames join the burst, then ``flush`` runs
+        self.flush()
+
+    def flush(self) -> None:
+        gathering, self._gathering = self._gathering, None
+        if gathering is None:
+            return
+        writer = self._writer()
+        if writer is not None and writer.transport is gathering:
+            writer.transport = gathering.transport
+        if gathering.chunks and not gathering.transport.is_closing():
+            gathering.transport.write(b"".join(gathering.chunks))
+
+    async def send_json(self, event: dict[str, Any]) -> None:
+        self._gather()
+        await self._ws.send_json(event)
+
+    async def close(self, *, code: int, message: bytes) -> None:
+        self.flush()
+        await self._ws.close(code=code, message=message)
+
+
+async def _pump(ws: web.WebSocketResponse, sub, burst: FrameBurst) -> None:
     while True:
         event = await sub.queue.get()
         if event is None:
-            await ws.close(code=aiohttp.WSCloseCode.TRY_AGAIN_LATER, message=b"lagging")
+            await burst.close(code=aiohttp.WSCloseCode.TRY_AGAIN_LATER, message=b"lagging")
             return
-        await ws.send_json(event)
+        await burst.send_json(event)
 
 
 async def _authenticate_socket(request: web.Request, ws: web.WebSocketResponse):
     """The first frame must be ``{"type": "auth", "conversation_id", "token", "after"}`` within
-    ws_auth_timeout_s (secrets never travel in the URL). Returns (conversation, token, after) or
+    ws_auth_timeout_s (secrets never travel in the URL). Returns (ChatOpening, token) or
     closes the socket and returns None."""
     settings = request.app[settings_key]
     try:
@@ -149,11 +221,12 @@ async def _authenticate_socket(request: web.Request, ws: web.WebSocketResponse):
         return None
     after = data.get("after", 0)
     after = after if isinstance(after, int) and not isinstance(after, bool) and 0 < after <= MAX_SEQ else 0
-    conv = await request.app[service_key].authenticate_client(data["conversation_id"][:64], data["token"][:200])
-    if conv is None:
+    token = data["token"][:200]
+    opening = await request.app[service_key].open_chat(data["conversation_id"][:64], token, after)
+    if opening is None:
         await ws.close(code=WS_REFUSED, message=b"unknown, wrong or expired conversation")
         return None
-    return conv, data["token"][:200], after
+    return opening, token
 
 
 @routes.get("/ws/chat")
@@ -168,24 +241,23 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     authenticated = await _authenticate_socket(request, ws)
     if authenticated is None:
         return ws
-    conv, token, after = authenticated
+    opening, token = authenticated
+    conv, sub = opening.conversation, opening.subscription  # subscribed before the replay was read
     ref = client_ref_of(request)
     connection = secrets.token_hex(8)  # the message limit's key: this socket
-    hub = request.app[hub_key]
-    sub = hub.subscribe(f"conv:{conv.id}")  # subscribe before replay: nothing falls in between
     pump: asyncio.Task | None = None
+    burst = FrameBurst(ws)
     try:
-        await ws.send_json(
-            {"type": "state", "state": conv.state, "language": conv.language, "csat": await service.csat_state(conv.id)}
-        )
-        for message in await service.transcript(conv.id, after_seq=after):
-            await ws.send_json({"type": "message", "conversation_id": conv.id, **message})
-        pump = asyncio.create_task(_pump(ws, sub))
+        await burst.send_json({"type": "state", "state": conv.state, "language": conv.language, "csat": opening.csat})
+        for message in opening.messages:
+            await burst.send_json({"type": "message", "conversation_id": conv.id, **message})
+        pump = asyncio.create_task(_pump(ws, sub, burst))
         while not ws.closed:
+            await burst.settle()
             try:
                 frame = await ws.receive()
             except TimeoutError:  # silent for the idle expiry: the conversation is over for this socket
-                await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"idle")
+                await burst.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"idle")
                 break
             if frame.type in (
                 aiohttp.WSMsgType.CLOSE,
@@ -199,7 +271,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
             try:
                 data = json.loads(frame.data)
             except (ValueError, RecursionError):
-                await ws.send_json({"type": "error", "code": "invalid_request", "detail": "not JSON"})
+                await burst.send_json({"type": "error", "code": "invalid_request", "detail": "not JSON"})
                 continue
             if not isinstance(data, dict) or data.get("type") != "message":
                 continue
@@ -212,10 +284,10 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 or (payload is not None and (not isinstance(payload, str) or len(payload) > 2000))
                 or (client_msg_id is not None and (not isinstance(client_msg_id, str) or len(client_msg_id) > 100))
             ):
-                await ws.send_json({"type": "error", "code": "invalid_request", "detail": "bad message"})
+                await burst.send_json({"type": "error", "code": "invalid_request", "detail": "bad message"})
                 continue
             if language is not None and language not in ("zh", "en"):
-                await ws.send_json(
+                await burst.send_json(
                     {
                         "type": "error",
                         "code": "invalid_request",
@@ -226,7 +298,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 continue
             wait = await limits.hit("chat_message", connection)
             if wait is not None:
-                await ws.send_json(
+                await burst.send_json(
                     {
                         "type": "error",
                         "code": "rate_limited",
@@ -247,10 +319,10 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                     language_choice=language,
                 )
             except TokenRefused:  # expired while the socket was open
-                await ws.close(code=WS_REFUSED, message=b"conversation expired")
+                await burst.close(code=WS_REFUSED, message=b"conversation expired")
                 break
             except InvalidInput as exc:
-                await ws.send_json(
+                await burst.send_json(
                     {"type": "error", "code": "invalid_request", "detail": str(exc), "client_msg_id": client_msg_id}
                 )
                 continue
@@ -258,7 +330,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 # The database failed mid-turn: the socket stays, the widget keeps the message in its
                 # outbox and sends it again; a stored but unanswered message then gets its turn.
                 log.exception("borrower message of conversation %s not handled: storage failed", conv.id)
-                await ws.send_json(
+                await burst.send_json(
                     {
                         "type": "error",
                         "code": "unavailable",
@@ -268,7 +340,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                     }
                 )
                 continue
-            await ws.send_json(
+            await burst.send_json(
                 {
                     "type": "ack",
                     "client_msg_id": client_msg_id,
@@ -277,6 +349,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 }
             )
     finally:
+        burst.flush()
         sub.close()
         if pump is not None:
             pump.cancel()

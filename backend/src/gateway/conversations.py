@@ -266,6 +266,16 @@ class TurnResult:
     state: str = "bot"
 
 
+@dataclass
+class ChatOpening:
+    """What a chat socket starts with (``ConversationService.open_chat``)."""
+
+    conversation: Conversation
+    subscription: Any  # hub.Subscription to the conversation's topic, taken before the reads
+    csat: str | None
+    messages: list[dict[str, Any]]
+
+
 class ConversationService:
     def __init__(
         self,
@@ -397,6 +407,28 @@ class ConversationService:
                 return None
         return conv
 
+    async def open_chat(self, conversation_id: str, token: str, after_seq: int = 0) -> ChatOpening | None:
+        """A chat socket's start in one transaction (issue 11: three sessions before): the
+        conversation this token opens (None as ``authenticate_client``: unknown, wrong or expired,
+        the expired token dropped), then the subscription to its topic, then its rating state and
+        the messages after ``after_seq`` (subscribed before reading: nothing falls in between)."""
+        if not plausible_id(conversation_id):
+            return None
+        subscription = None
+        try:
+            async with self.sessions() as s, s.begin():
+                conv = await s.get(Conversation, conversation_id)
+                if conv is None or not self._token_opens(conv, token):
+                    return None  # an idle conversation's dropped token is committed
+                subscription = self.hub.subscribe(f"conv:{conv.id}")
+                state = await csat.state_of(s, conv.id)
+                rows = (await s.execute(self._transcript_query(conv.id, after_seq, False))).scalars().all()
+        except BaseException:
+            if subscription is not None:
+                subscription.close()
+            raise
+        return ChatOpening(conv, subscription, state, [message_dict(m) for m in rows])
+
     def _token_opens(self, conv: Conversation, token: str) -> bool:
         """Whether the web token opens ``conv``; an idle conversation's token is dropped (the
         caller's transaction writes that) and opens nothing from then on."""
@@ -418,12 +450,16 @@ class ConversationService:
     async def transcript(
         self, conversation_id: str, after_seq: int = 0, include_agent_only: bool = False
     ) -> list[dict[str, Any]]:
+        async with self.sessions() as s:
+            rows = (await s.execute(self._transcript_query(conversation_id, after_seq, include_agent_only))).scalars().all()
+        return [message_dict(m) for m in rows]
+
+    @staticmethod
+    def _transcript_query(conversation_id: str, after_seq: int, include_agent_only: bool) -> Any:
         stmt = select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
         if not include_agent_only:
             stmt = stmt.where(Message.agent_only.is_(False))
-        async with self.sessions() as s:
-            rows = (await s.execute(stmt.order_by(Message.seq))).scalars().all()
-        return [message_dict(m) for m in rows]
+        return stmt.order_by(Message.seq)
 
     async def last_buttons(self, conversation_id: str) -> list[dict[str, Any]] | None:
         """The buttons the bot offers now: those of its last turn, unless the borrower wrote since."""
