@@ -148,7 +148,26 @@ class NoAccounts:
 Outbound = Callable[[Conversation, list[dict[str, Any]]], Awaitable[str | None]]  # None, or why the send failed
 
 
-def message_dict(m: Message) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class TurnMessage:
+    """A message a turn stored through turn_sql, as its row was written: the same fields as the
+    ORM's ``Message`` without building one (an instrumented object a message, issue 11)."""
+
+    conversation_id: str
+    seq: int
+    sender: str
+    sender_name: str | None
+    text: str
+    buttons: list[dict[str, Any]] | None
+    agent_only: bool
+    client_msg_id: str | None
+    created_at: datetime
+
+
+StoredMessage = Message | TurnMessage
+
+
+def message_dict(m: StoredMessage) -> dict[str, Any]:
     return {
         "seq": m.seq,
         "sender": m.sender,
@@ -574,7 +593,7 @@ class ConversationService:
 
     async def _append_turn(
         self, tx: TurnTransaction, conv: Conversation, entries: list[dict[str, Any]], changes: dict[str, Any]
-    ) -> list[Message]:
+    ) -> list[TurnMessage]:
         """_append_many as the last statement of a turn's transaction (turn_sql), committed with
         it: the same UPDATE ... RETURNING and INSERT, the same rows; ``conv`` (not in a session)
         takes the changes."""
@@ -585,9 +604,8 @@ class ConversationService:
         last = await tx.append(conv.id, now, changes, rows, and_commit=True)
         for key, value in {"last_seq": last, "updated_at": now, **changes}.items():
             setattr(conv, key, value)
-        for offset, row in enumerate(rows):
-            row["seq"] = last - len(rows) + 1 + offset
-        return [Message(**row) for row in rows]
+        first = last - len(rows) + 1
+        return [TurnMessage(seq=first + offset, **row) for offset, row in enumerate(rows)]
 
     async def _load(self, s: AsyncSession, conversation_id: str) -> Conversation:
         if not plausible_id(conversation_id):
@@ -597,7 +615,7 @@ class ConversationService:
             raise NotFound(conversation_id)
         return conv
 
-    def _publish(self, conv: Conversation, messages: list[Message]) -> None:
+    def _publish(self, conv: Conversation, messages: Sequence[StoredMessage]) -> None:
         for m in messages:
             event = {
                 "type": "message",
@@ -651,7 +669,7 @@ class ConversationService:
             self._publish_csat(conv, csat.RATED)
             await self._emit(conv, "csat", score=score)
 
-    async def _deliver(self, conv: Conversation, messages: list[Message]) -> str | None:
+    async def _deliver(self, conv: Conversation, messages: Sequence[StoredMessage]) -> str | None:
         """Push borrower-visible messages produced outside a borrower turn to the channel;
         None when sent (or nothing to send), else why the channel refused them."""
         visible = [message_dict(m) for m in messages if not m.agent_only]
@@ -853,11 +871,11 @@ class ConversationService:
 
     async def _bot_turn(
         self, conv: Conversation, message: str, metadata: dict[str, Any]
-    ) -> tuple[list[Message], Conversation]:
+    ) -> tuple[list[TurnMessage], Conversation]:
         """Send one message to Rasa and store what it answers (caller holds the lock until then)."""
         self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": True, "sender": "bot"})
         turn, failure = await self._ask_rasa(conv, message, metadata)
-        stored: list[Message] = []
+        stored: list[TurnMessage] = []
         state_changed = False
         async with self.turns.transaction() as tx:
             # The turn's lock is held since the borrower's message was stored, and every change of

@@ -113,3 +113,14 @@ async def test_a_wrong_token_opens_no_socket_and_subscribes_nothing(gateway_clie
     closing = await widget.ws.receive(timeout=5)
     assert closing.type == aiohttp.WSMsgType.CLOSE and closing.data == 4403
     assert hub.subscribers(f"conv:{widget.conversation_id}") == 0
+
+
+async def test_a_turns_live_messages_are_the_stored_ones(gateway_client):
+    """The turn's messages go out from the rows as written (TurnMessage, no ORM object): every
+    field as the transcript reads it back from the database."""
+    widget = await Widget.open(gateway_client)
+    await widget.send("hello", "m1")
+    await widget.wait_for(lambda e: e["type"] == "typing" and e["on"] is False)
+    live = [{k: v for k, v in m.items() if k not in ("_seen", "type", "conversation_id")} for m in widget.messages()]
+    stored = await gateway_client.app[service_key].transcript(widget.conversation_id)
+    assert live == stored and len(stored) >= 2
