@@ -9,7 +9,6 @@ import json
 import logging
 import secrets
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -117,84 +116,13 @@ async def create_conversation(request: web.Request) -> web.Response:
     return web.json_response({"conversation_id": conv.id, "token": token, "language": conv.language}, status=201)
 
 
-class _Gathering:
-    """A socket's transport while FrameBurst gathers its frames: writes are kept, the rest is the
-    transport's."""
-
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self.transport = transport
-        self.chunks: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        self.chunks.append(data)
-
-    def is_closing(self) -> bool:
-        return self.transport.is_closing()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.transport, name)
-
-
-class FrameBurst:
-    """The frames a chat socket sends in one pass of the event loop go out in one write.
-
-    A turn's answer is four frames (the ack, the bot's replies, typing off): each was a send()
-    on the socket, the largest single cost of a turn in the gateway (issue 11). The first frame
-    of a pass puts a gathering stand-in in place of the socket writer's transport and schedules
-    ``flush`` for the loop's next pass; aiohttp builds (and, when negotiated, compresses) every
-    frame as before, in the same order, and ``flush`` writes them together. ``close`` flushes
-    first, so a closing frame never overtakes the frames before it, and the socket ``settle``s
-    before it reads."""
-
-    def __init__(self, ws: web.WebSocketResponse) -> None:
-        self._ws = ws
-        self._gathering: _Gathering | None = None
-
-    def _writer(self) -> Any:
-        return getattr(self._ws, "_writer", None)  # aiohttp's WebSocketWriter, set by prepare()
-
-    def _gather(self) -> None:
-        writer = self._writer()
-        if self._gathering is not None or writer is None:
-            return
-        self._gathering = _Gathering(writer.transport)
-        writer.transport = self._gathering
-        asyncio.get_running_loop().call_soon(self.flush)
-
-    async def settle(self) -> None:
-        """The gathered frames written (those the pump adds in this pass too) before the socket
-        reads again: aiohttp answers a closing frame inside ``receive`` and closes the transport at
-        once, which would drop frames still gathered."""
-        if self._gathering is not None:
-            await asyncio.sleep(0)  # one pass: the pump's frames join the burst, then ``flush`` runs
-        self.flush()
-
-    def flush(self) -> None:
-        gathering, self._gathering = self._gathering, None
-        if gathering is None:
-            return
-        writer = self._writer()
-        if writer is not None and writer.transport is gathering:
-            writer.transport = gathering.transport
-        if gathering.chunks and not gathering.transport.is_closing():
-            gathering.transport.write(b"".join(gathering.chunks))
-
-    async def send_json(self, event: dict[str, Any]) -> None:
-        self._gather()
-        await self._ws.send_json(event)
-
-    async def close(self, *, code: int, message: bytes) -> None:
-        self.flush()
-        await self._ws.close(code=code, message=message)
-
-
-async def _pump(ws: web.WebSocketResponse, sub, burst: FrameBurst) -> None:
+async def _pump(ws: web.WebSocketResponse, sub) -> None:
     while True:
         event = await sub.queue.get()
         if event is None:
-            await burst.close(code=aiohttp.WSCloseCode.TRY_AGAIN_LATER, message=b"lagging")
+            await ws.close(code=aiohttp.WSCloseCode.TRY_AGAIN_LATER, message=b"lagging")
             return
-        await burst.send_json(event)
+        await ws.send_json(event)
 
 
 async def _authenticate_socket(request: web.Request, ws: web.WebSocketResponse):
@@ -246,18 +174,16 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     ref = client_ref_of(request)
     connection = secrets.token_hex(8)  # the message limit's key: this socket
     pump: asyncio.Task | None = None
-    burst = FrameBurst(ws)
     try:
-        await burst.send_json({"type": "state", "state": conv.state, "language": conv.language, "csat": opening.csat})
+        await ws.send_json({"type": "state", "state": conv.state, "language": conv.language, "csat": opening.csat})
         for message in opening.messages:
-            await burst.send_json({"type": "message", "conversation_id": conv.id, **message})
-        pump = asyncio.create_task(_pump(ws, sub, burst))
+            await ws.send_json({"type": "message", "conversation_id": conv.id, **message})
+        pump = asyncio.create_task(_pump(ws, sub))
         while not ws.closed:
-            await burst.settle()
             try:
                 frame = await ws.receive()
             except TimeoutError:  # silent for the idle expiry: the conversation is over for this socket
-                await burst.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"idle")
+                await ws.close(code=aiohttp.WSCloseCode.GOING_AWAY, message=b"idle")
                 break
             if frame.type in (
                 aiohttp.WSMsgType.CLOSE,
@@ -271,7 +197,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
             try:
                 data = json.loads(frame.data)
             except (ValueError, RecursionError):
-                await burst.send_json({"type": "error", "code": "invalid_request", "detail": "not JSON"})
+                await ws.send_json({"type": "error", "code": "invalid_request", "detail": "not JSON"})
                 continue
             if not isinstance(data, dict) or data.get("type") != "message":
                 continue
@@ -284,10 +210,10 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 or (payload is not None and (not isinstance(payload, str) or len(payload) > 2000))
                 or (client_msg_id is not None and (not isinstance(client_msg_id, str) or len(client_msg_id) > 100))
             ):
-                await burst.send_json({"type": "error", "code": "invalid_request", "detail": "bad message"})
+                await ws.send_json({"type": "error", "code": "invalid_request", "detail": "bad message"})
                 continue
             if language is not None and language not in ("zh", "en"):
-                await burst.send_json(
+                await ws.send_json(
                     {
                         "type": "error",
                         "code": "invalid_request",
@@ -298,7 +224,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 continue
             wait = await limits.hit("chat_message", connection)
             if wait is not None:
-                await burst.send_json(
+                await ws.send_json(
                     {
                         "type": "error",
                         "code": "rate_limited",
@@ -319,10 +245,10 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                     language_choice=language,
                 )
             except TokenRefused:  # expired while the socket was open
-                await burst.close(code=WS_REFUSED, message=b"conversation expired")
+                await ws.close(code=WS_REFUSED, message=b"conversation expired")
                 break
             except InvalidInput as exc:
-                await burst.send_json(
+                await ws.send_json(
                     {"type": "error", "code": "invalid_request", "detail": str(exc), "client_msg_id": client_msg_id}
                 )
                 continue
@@ -330,7 +256,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 # The database failed mid-turn: the socket stays, the widget keeps the message in its
                 # outbox and sends it again; a stored but unanswered message then gets its turn.
                 log.exception("borrower message of conversation %s not handled: storage failed", conv.id)
-                await burst.send_json(
+                await ws.send_json(
                     {
                         "type": "error",
                         "code": "unavailable",
@@ -340,7 +266,7 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                     }
                 )
                 continue
-            await burst.send_json(
+            await ws.send_json(
                 {
                     "type": "ack",
                     "client_msg_id": client_msg_id,
@@ -349,7 +275,6 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
                 }
             )
     finally:
-        burst.flush()
         sub.close()
         if pump is not None:
             pump.cancel()

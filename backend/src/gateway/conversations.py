@@ -470,7 +470,8 @@ class ConversationService:
         self, conversation_id: str, after_seq: int = 0, include_agent_only: bool = False
     ) -> list[dict[str, Any]]:
         async with self.sessions() as s:
-            rows = (await s.execute(self._transcript_query(conversation_id, after_seq, include_agent_only))).scalars().all()
+            query = self._transcript_query(conversation_id, after_seq, include_agent_only)
+            rows = (await s.execute(query)).scalars().all()
         return [message_dict(m) for m in rows]
 
     @staticmethod
