@@ -20,7 +20,7 @@ from .clients import client_address, client_ref
 from .conversations import InvalidInput, TokenRefused
 from .csat import score_problem
 from .desk_actions import DeskActions, refusal_status
-from .keys import edge_limits_key, engine_key, hub_key, proxies_key, service_key, settings_key, sockets_key
+from .keys import edge_limits_key, engine_key, proxies_key, service_key, settings_key, sockets_key
 from .problems import problem, read_json
 
 log = logging.getLogger("gateway")
@@ -127,7 +127,7 @@ async def _pump(ws: web.WebSocketResponse, sub) -> None:
 
 async def _authenticate_socket(request: web.Request, ws: web.WebSocketResponse):
     """The first frame must be ``{"type": "auth", "conversation_id", "token", "after"}`` within
-    ws_auth_timeout_s (secrets never travel in the URL). Returns (conversation, token, after) or
+    ws_auth_timeout_s (secrets never travel in the URL). Returns (ChatOpening, token) or
     closes the socket and returns None."""
     settings = request.app[settings_key]
     try:
@@ -149,11 +149,12 @@ async def _authenticate_socket(request: web.Request, ws: web.WebSocketResponse):
         return None
     after = data.get("after", 0)
     after = after if isinstance(after, int) and not isinstance(after, bool) and 0 < after <= MAX_SEQ else 0
-    conv = await request.app[service_key].authenticate_client(data["conversation_id"][:64], data["token"][:200])
-    if conv is None:
+    token = data["token"][:200]
+    opening = await request.app[service_key].open_chat(data["conversation_id"][:64], token, after)
+    if opening is None:
         await ws.close(code=WS_REFUSED, message=b"unknown, wrong or expired conversation")
         return None
-    return conv, data["token"][:200], after
+    return opening, token
 
 
 @routes.get("/ws/chat")
@@ -168,17 +169,14 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     authenticated = await _authenticate_socket(request, ws)
     if authenticated is None:
         return ws
-    conv, token, after = authenticated
+    opening, token = authenticated
+    conv, sub = opening.conversation, opening.subscription  # subscribed before the replay was read
     ref = client_ref_of(request)
     connection = secrets.token_hex(8)  # the message limit's key: this socket
-    hub = request.app[hub_key]
-    sub = hub.subscribe(f"conv:{conv.id}")  # subscribe before replay: nothing falls in between
     pump: asyncio.Task | None = None
     try:
-        await ws.send_json(
-            {"type": "state", "state": conv.state, "language": conv.language, "csat": await service.csat_state(conv.id)}
-        )
-        for message in await service.transcript(conv.id, after_seq=after):
+        await ws.send_json({"type": "state", "state": conv.state, "language": conv.language, "csat": opening.csat})
+        for message in opening.messages:
             await ws.send_json({"type": "message", "conversation_id": conv.id, **message})
         pump = asyncio.create_task(_pump(ws, sub))
         while not ws.closed:

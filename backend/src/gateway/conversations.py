@@ -148,7 +148,26 @@ class NoAccounts:
 Outbound = Callable[[Conversation, list[dict[str, Any]]], Awaitable[str | None]]  # None, or why the send failed
 
 
-def message_dict(m: Message) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class TurnMessage:
+    """A message a turn stored through turn_sql, as its row was written: the same fields as the
+    ORM's ``Message`` without building one (an instrumented object a message, issue 11)."""
+
+    conversation_id: str
+    seq: int
+    sender: str
+    sender_name: str | None
+    text: str
+    buttons: list[dict[str, Any]] | None
+    agent_only: bool
+    client_msg_id: str | None
+    created_at: datetime
+
+
+StoredMessage = Message | TurnMessage
+
+
+def message_dict(m: StoredMessage) -> dict[str, Any]:
     return {
         "seq": m.seq,
         "sender": m.sender,
@@ -264,6 +283,16 @@ class TurnResult:
     duplicate: bool = False
     replies: list[dict[str, Any]] = field(default_factory=list)
     state: str = "bot"
+
+
+@dataclass
+class ChatOpening:
+    """What a chat socket starts with (``ConversationService.open_chat``)."""
+
+    conversation: Conversation
+    subscription: Any  # hub.Subscription to the conversation's topic, taken before the reads
+    csat: str | None
+    messages: list[dict[str, Any]]
 
 
 class ConversationService:
@@ -397,6 +426,28 @@ class ConversationService:
                 return None
         return conv
 
+    async def open_chat(self, conversation_id: str, token: str, after_seq: int = 0) -> ChatOpening | None:
+        """A chat socket's start in one transaction (issue 11: three sessions before): the
+        conversation this token opens (None as ``authenticate_client``: unknown, wrong or expired,
+        the expired token dropped), then the subscription to its topic, then its rating state and
+        the messages after ``after_seq`` (subscribed before reading: nothing falls in between)."""
+        if not plausible_id(conversation_id):
+            return None
+        subscription = None
+        try:
+            async with self.sessions() as s, s.begin():
+                conv = await s.get(Conversation, conversation_id)
+                if conv is None or not self._token_opens(conv, token):
+                    return None  # an idle conversation's dropped token is committed
+                subscription = self.hub.subscribe(f"conv:{conv.id}")
+                state = await csat.state_of(s, conv.id)
+                rows = (await s.execute(self._transcript_query(conv.id, after_seq, False))).scalars().all()
+        except BaseException:
+            if subscription is not None:
+                subscription.close()
+            raise
+        return ChatOpening(conv, subscription, state, [message_dict(m) for m in rows])
+
     def _token_opens(self, conv: Conversation, token: str) -> bool:
         """Whether the web token opens ``conv``; an idle conversation's token is dropped (the
         caller's transaction writes that) and opens nothing from then on."""
@@ -418,12 +469,17 @@ class ConversationService:
     async def transcript(
         self, conversation_id: str, after_seq: int = 0, include_agent_only: bool = False
     ) -> list[dict[str, Any]]:
+        async with self.sessions() as s:
+            query = self._transcript_query(conversation_id, after_seq, include_agent_only)
+            rows = (await s.execute(query)).scalars().all()
+        return [message_dict(m) for m in rows]
+
+    @staticmethod
+    def _transcript_query(conversation_id: str, after_seq: int, include_agent_only: bool) -> Any:
         stmt = select(Message).where(Message.conversation_id == conversation_id, Message.seq > after_seq)
         if not include_agent_only:
             stmt = stmt.where(Message.agent_only.is_(False))
-        async with self.sessions() as s:
-            rows = (await s.execute(stmt.order_by(Message.seq))).scalars().all()
-        return [message_dict(m) for m in rows]
+        return stmt.order_by(Message.seq)
 
     async def last_buttons(self, conversation_id: str) -> list[dict[str, Any]] | None:
         """The buttons the bot offers now: those of its last turn, unless the borrower wrote since."""
@@ -538,7 +594,7 @@ class ConversationService:
 
     async def _append_turn(
         self, tx: TurnTransaction, conv: Conversation, entries: list[dict[str, Any]], changes: dict[str, Any]
-    ) -> list[Message]:
+    ) -> list[TurnMessage]:
         """_append_many as the last statement of a turn's transaction (turn_sql), committed with
         it: the same UPDATE ... RETURNING and INSERT, the same rows; ``conv`` (not in a session)
         takes the changes."""
@@ -549,9 +605,8 @@ class ConversationService:
         last = await tx.append(conv.id, now, changes, rows, and_commit=True)
         for key, value in {"last_seq": last, "updated_at": now, **changes}.items():
             setattr(conv, key, value)
-        for offset, row in enumerate(rows):
-            row["seq"] = last - len(rows) + 1 + offset
-        return [Message(**row) for row in rows]
+        first = last - len(rows) + 1
+        return [TurnMessage(seq=first + offset, **row) for offset, row in enumerate(rows)]
 
     async def _load(self, s: AsyncSession, conversation_id: str) -> Conversation:
         if not plausible_id(conversation_id):
@@ -561,7 +616,7 @@ class ConversationService:
             raise NotFound(conversation_id)
         return conv
 
-    def _publish(self, conv: Conversation, messages: list[Message]) -> None:
+    def _publish(self, conv: Conversation, messages: Sequence[StoredMessage]) -> None:
         for m in messages:
             event = {
                 "type": "message",
@@ -615,7 +670,7 @@ class ConversationService:
             self._publish_csat(conv, csat.RATED)
             await self._emit(conv, "csat", score=score)
 
-    async def _deliver(self, conv: Conversation, messages: list[Message]) -> str | None:
+    async def _deliver(self, conv: Conversation, messages: Sequence[StoredMessage]) -> str | None:
         """Push borrower-visible messages produced outside a borrower turn to the channel;
         None when sent (or nothing to send), else why the channel refused them."""
         visible = [message_dict(m) for m in messages if not m.agent_only]
@@ -817,11 +872,11 @@ class ConversationService:
 
     async def _bot_turn(
         self, conv: Conversation, message: str, metadata: dict[str, Any]
-    ) -> tuple[list[Message], Conversation]:
+    ) -> tuple[list[TurnMessage], Conversation]:
         """Send one message to Rasa and store what it answers (caller holds the lock until then)."""
         self.hub.publish(f"conv:{conv.id}", {"type": "typing", "on": True, "sender": "bot"})
         turn, failure = await self._ask_rasa(conv, message, metadata)
-        stored: list[Message] = []
+        stored: list[TurnMessage] = []
         state_changed = False
         async with self.turns.transaction() as tx:
             # The turn's lock is held since the borrower's message was stored, and every change of
