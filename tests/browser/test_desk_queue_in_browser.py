@@ -128,8 +128,7 @@ def test_filters_and_search_combine_survive_a_reload_and_hold_for_live_updates(q
         # show=waiting and a search for the name, kept across a reload
         desk.select_option("#queue-filter", "waiting")
         desk.fill("#queue-search", "王芳")
-        expect(lines).to_have_count(1)
-        desk.reload()
+        desk.reload()  # at once: typed and reloaded before the listing's 300 ms wait, still kept
         expect(desk.locator("#live.on")).to_be_visible()
         expect(desk.locator("#queue-filter")).to_have_value("waiting")
         expect(desk.locator("#queue-search")).to_have_value("王芳")

@@ -411,10 +411,11 @@
     });
   }
   function filtersChanged(delay) {
+    // Kept at once (a reload right after typing keeps the search); only the listing waits.
+    try { localStorage.setItem(FILTER_STORE, JSON.stringify(filtersFromControls())); } catch (e) { /* private mode */ }
     clearTimeout(filterTimer);
     filterTimer = setTimeout(function () {
       queue.setFilters(filtersFromControls());
-      try { localStorage.setItem(FILTER_STORE, JSON.stringify(queue.filters)); } catch (e) { /* private mode */ }
       renderQueue();  // at once from what is listed, then the server's answer
       loadQueue();
     }, delay || 0);
