@@ -207,3 +207,31 @@ def test_a_new_escalation_alerts_once_on_a_desk_with_alerts_on_and_never_again(q
     finally:
         for page in (on, off, chat, picked):
             page.close()
+
+
+def test_a_click_on_the_queue_is_not_lost_when_the_list_is_redrawn_under_it(queue_stack, browser):
+    """The queue is redrawn every 5 s and on every live update; a press that spans a redraw
+    still opens the conversation (the redraw waits for the button's release)."""
+    stack = queue_stack
+    chat = open_chat(browser, stack)
+    desk = desk_page(browser, stack, "wang.wei")
+    try:
+        ask_for_a_person(chat)
+        cid = chat.evaluate("window.huanxinChat.state.conversation")
+        item = desk.locator(f'#queue .item[data-id="{cid}"]')
+        expect(item).to_be_visible()
+        desk.wait_for_timeout(1000)  # the other chats' updates drawn: the line stays where it is
+        item.scroll_into_view_if_needed()
+        box = item.bounding_box()
+        x, y = box["x"] + 20, box["y"] + 10
+        desk.mouse.move(x, y)
+        desk.mouse.down()
+        under = "([x, y]) => (document.elementFromPoint(x, y).closest('.item') || {dataset: {}}).dataset.id"
+        assert desk.evaluate(under, [x, y]) == cid  # pressed on this chat's line
+        send(chat, "are you there?")  # a live update: the list is redrawn while the button is down
+        desk.wait_for_timeout(5500)  # and the 5 s redraw of the waiting times
+        desk.mouse.up()
+        expect(desk.locator("#transcript")).to_contain_text("are you there?")
+    finally:
+        desk.context.close()
+        chat.context.close()

@@ -17,7 +17,20 @@
   }
   function showError(err) { $('error').textContent = err ? String(err.message || err) : ''; }
 
+  // A redraw between a press on a line and its release would swap the line under the pointer
+  // and the click would be lost: while a button is down on the queue, the redraw waits.
+  var queuePressed = false, redrawAfterPress = false;
+  $('queue').addEventListener('pointerdown', function () { queuePressed = true; });
+  function queueReleased() {
+    if (!queuePressed) return;
+    queuePressed = false;
+    if (redrawAfterPress) { redrawAfterPress = false; setTimeout(renderQueue, 0); }  // after the click
+  }
+  document.addEventListener('pointerup', queueReleased);
+  document.addEventListener('pointercancel', queueReleased);
+
   function renderQueue() {
+    if (queuePressed) { redrawAfterPress = true; return; }
     var items = queue.list(Date.now());  // the filters chosen (DeskQueue.matches)
     var box = $('queue');
     // A live update rebuilds the list: the line that had the keyboard focus gets it back.
