@@ -226,3 +226,40 @@ def test_the_queue_filters_and_search_as_the_gateway_applies_them():
 @pytest.mark.skipif(NODE is None, reason="node is not installed")
 def test_a_new_escalation_alerts_once_and_only_when_new():
     run_node(ALERTS_SCRIPT)
+
+
+STALE_LIST_SCRIPT = r"""
+const assert = require('assert');
+const DeskQueue = require(process.argv[1]);
+const t0 = Date.parse('2026-11-25T02:00:00Z');
+const iso = (ms) => new Date(ms).toISOString();
+const q = new DeskQueue({username: 'wang.wei', role: 'agent'}, 900);
+// the list was asked for; meanwhile li.na took 'a', 'b' came to this agent, a borrower wrote on 'c'
+const arrived = [
+  {type: 'conversation', conversation_id: 'a', state: 'agent', assigned_agent: 'li.na'},
+  {type: 'conversation', conversation_id: 'b', state: 'agent', assigned_agent: 'wang.wei'},
+  {type: 'message', conversation_id: 'c', seq: 7, sender: 'borrower', text: 'in the list already'},
+  {type: 'message', conversation_id: 'c', seq: 8, sender: 'borrower', text: 'after the list'},
+  {type: 'conversation', conversation_id: 'd', state: 'agent', assigned_agent: null, escalated: true},
+];
+arrived.forEach((ev) => q.apply(ev));
+const fetch = q.setAll([  // the server's answer, worked out before those events
+  {conversation_id: 'a', state: 'agent', assigned_agent: null, escalated_at: iso(t0), updated_at: iso(t0)},
+  {conversation_id: 'b', state: 'agent', assigned_agent: null, escalated_at: iso(t0), updated_at: iso(t0)},
+  {conversation_id: 'c', state: 'agent', assigned_agent: 'wang.wei', last_seq: 7, unread: 1, updated_at: iso(t0),
+   last_message: 'in the list already'},
+], arrived);
+assert.deepStrictEqual(fetch, ['d']);  // new since the list: its line is asked for again
+assert.ok(!('a' in q.items), 'a stale list gave back a conversation another agent took');
+assert.strictEqual(q.items.b.assigned_agent, 'wang.wei');
+assert.strictEqual(q.items.c.unread, 2);  // seq 7 counted once (in the list), seq 8 once
+assert.strictEqual(q.items.c.last_message, 'after the list');
+console.log('ok');
+"""
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_a_list_that_arrives_after_newer_events_does_not_undo_them():
+    """The queue's list is fetched over HTTP while the socket goes on: the events that came
+    meanwhile are applied again on top of it (a message the list already counts, once)."""
+    run_node(STALE_LIST_SCRIPT)

@@ -81,10 +81,15 @@
     var again = focused && box.querySelector('.item[data-id="' + CSS.escape(focused) + '"]');
     if (again) again.focus();
   }
+  var loading = [];  // per list request under way: the socket's events since it was asked for
   function loadQueue() {  // the server applies the same filters: a search reaches past the first 200 lines
+    var since = [];
+    loading.push(since);
+    function done() { loading.splice(loading.indexOf(since), 1); }
     return api('GET', '/desk/api/queue' + DeskQueue.queryString(queue.filters))
-      .then(function (d) { queue.setAll(d.conversations); renderQueue(); })
+      .then(function (d) { done(); queue.setAll(d.conversations, since).forEach(fetchLine); renderQueue(); })
       .catch(function (err) {
+        done();
         if (err.status === 400 && Object.keys(queue.filters).length) { filtersReset(); return loadQueue(); }
         showError(err);
       });
@@ -102,6 +107,7 @@
       .finally(function () { delete fetching[id]; });
   }
   function applyEvent(ev) {
+    loading.forEach(function (since) { since.push(ev); });
     var result = queue.apply(ev);
     if (result.fetch) fetchLine(result.fetch);
     if (result.changed) scheduleRender();

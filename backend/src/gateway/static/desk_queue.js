@@ -92,10 +92,22 @@
   DeskQueue.prototype.visible = function (item) {
     return this.me.role === 'supervisor' || !item.assigned_agent || item.assigned_agent === this.me.username;
   };
-  DeskQueue.prototype.setAll = function (items) {
-    var self = this;
+  /* The server's list, then `since`: the socket's events that came while it was fetched, which
+   * may be newer than the list (a message the list already counts, seq <= its last_seq, is not
+   * counted again). Returns the conversations to fetch a line for, as `apply` does. */
+  DeskQueue.prototype.setAll = function (items, since) {
+    var self = this, listed = {}, fetch = [];
     self.items = {};
-    items.forEach(function (item) { self.items[item.conversation_id] = item; });
+    items.forEach(function (item) {
+      self.items[item.conversation_id] = item;
+      listed[item.conversation_id] = item.last_seq || 0;
+    });
+    (since || []).forEach(function (ev) {
+      if (ev.type === 'message' && (ev.seq || 0) <= (listed[ev.conversation_id] || 0)) return;
+      var result = self.apply(ev);
+      if (result.fetch && fetch.indexOf(result.fetch) < 0) fetch.push(result.fetch);
+    });
+    return fetch;
   };
   /* One line from the server (a fetched queue item): kept if it belongs in the queue. */
   DeskQueue.prototype.put = function (item) {
