@@ -22,6 +22,20 @@ DEFAULT_POLICY = (Path(ledger.__file__).parent / DEFAULT_POLICY_FILE).read_text(
 FEE_WAIVER = "  fee_waiver:\n    min_dpd: 1\n"
 
 
+def live_policy_env(where: Path, db: Path) -> dict[str, str]:
+    """The environment of a ledger on ``db`` whose live policy file (under ``where``) holds the
+    default policy."""
+    live = where / "live" / "policy.yaml"
+    live.parent.mkdir()
+    live.write_text(DEFAULT_POLICY, encoding="utf-8")
+    return {
+        **os.environ,
+        "ID_HASH_SALT": "s",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "LEDGER_POLICY_FILE": str(live),
+    }
+
+
 @pytest.fixture(scope="module")
 def seeded_lab(migrated_sqlite, tmp_path_factory) -> tuple[Path, str, Path]:
     """Made once for the file: the seeded demo ledger, the candidate (fee waiver from 30 DPD)
@@ -30,15 +44,7 @@ def seeded_lab(migrated_sqlite, tmp_path_factory) -> tuple[Path, str, Path]:
     against the files' sha256, which the copies share)."""
     where = tmp_path_factory.mktemp("seeded-lab")
     db = copy_sqlite(migrated_sqlite, where / "apply.sqlite3")
-    live = where / "live" / "policy.yaml"
-    live.parent.mkdir()
-    live.write_text(DEFAULT_POLICY, encoding="utf-8")
-    env = {
-        **os.environ,
-        "ID_HASH_SALT": "s",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
-        "LEDGER_POLICY_FILE": str(live),
-    }
+    env = live_policy_env(where, db)
     assert FEE_WAIVER in DEFAULT_POLICY
     candidate = DEFAULT_POLICY.replace(FEE_WAIVER, "  fee_waiver:\n    min_dpd: 30\n")
     (where / "candidate.yaml").write_text(candidate, encoding="utf-8")
@@ -55,15 +61,8 @@ def seeded_lab(migrated_sqlite, tmp_path_factory) -> tuple[Path, str, Path]:
 def lab(seeded_lab, tmp_path):
     seeded_db, candidate_text, report = seeded_lab
     db = copy_sqlite(seeded_db, tmp_path / "apply.sqlite3")
-    live = tmp_path / "live" / "policy.yaml"
-    live.parent.mkdir()
-    live.write_text(DEFAULT_POLICY, encoding="utf-8")
-    env = {
-        **os.environ,
-        "ID_HASH_SALT": "s",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
-        "LEDGER_POLICY_FILE": str(live),
-    }
+    env = live_policy_env(tmp_path, db)
+    live = Path(env["LEDGER_POLICY_FILE"])
 
     def cli(*args, process=False):
         """`ledger ARGS`: main() in this process, or with process=True a real child process."""
