@@ -32,7 +32,7 @@ help:
 	@echo "make browser-deps  install Debian's chromium for the browser tests when missing"
 	@echo "make bench         run the benchmark scripts (docs/benchmarks.md)"
 	@echo "make release-check the release report against BASE=<git ref> (docs/release-check.md); exit 1 on a failed gate"
-	@echo "make clean         remove var/, bot/models, bot/results and .home"
+	@echo "make clean         remove var/, bot/models, bot/results, .home and backend/build"
 	@echo ""
 	@echo "Tools (from backend/, after . ../scripts/env.sh):"
 	@echo "  .venv/bin/ledger serve|migrate|seed-demo|copy-demo KEY...|generate N|create-token [--name N --scope S]"
@@ -60,7 +60,13 @@ bot/.venv/.synced: bot/pyproject.toml bot/uv.lock | $(UV)
 	bot/.venv/bin/python -m compileall -q -j 0 bot/actions bot/addons libs/redaction/src >/dev/null
 	touch $@
 
-setup: backend/.venv/.synced bot/.venv/.synced
+# The policy lab's pure core compiled with mypyc (scripts/build_lab_core.py, ~30 s): rebuilt when a
+# domain module changes; the lab runs ledger.domain itself whenever the build does not match it.
+backend/build/labcore/manifest.json: $(wildcard backend/src/ledger/domain/*.py) backend/src/ledger/services/lab_core.py scripts/build_lab_core.py backend/.venv/.synced
+	@echo "==> compiling the policy lab's core with mypyc (backend/build/labcore)"
+	@mkdir -p var; backend/.venv/bin/python scripts/build_lab_core.py >var/build-lab-core.log 2>&1 || { cat var/build-lab-core.log; exit 1; }
+
+setup: backend/.venv/.synced bot/.venv/.synced backend/build/labcore/manifest.json
 
 migrate: backend/.venv/.synced
 	@$(ENV); echo "==> applying database migrations"; cd backend && .venv/bin/ledger migrate
@@ -127,4 +133,4 @@ bench: setup
 	@scripts/bench.sh
 
 clean:
-	rm -rf var bot/models bot/results .home
+	rm -rf var bot/models bot/results .home backend/build

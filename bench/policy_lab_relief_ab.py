@@ -39,11 +39,11 @@ def main() -> int:
 
         import ledger.domain.relief as new_relief
         import ledger.domain.schedule as new_schedule
+        from ledger.domain import lab_rows
         from ledger.domain.account import derive_status
         from ledger.domain.lab import assign_profile
         from ledger.policy_file import load_policy
         from ledger.scenario_file import load_scenarios
-        from ledger.services import lab_worker
 
         policy = load_policy()
         candidate = ab.candidate(policy)
@@ -51,7 +51,7 @@ def main() -> int:
         profiles = load_scenarios(None, policy)
         cases = []
         for row in rows:
-            loan = lab_worker.loan_from_row(row)
+            loan = lab_rows.loan_from_row(row)
             if loan.arrangements or loan.open_dispute:
                 continue
             facts = loan.facts or assign_profile(loan.contract.loan_number, profiles).facts()

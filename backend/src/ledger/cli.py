@@ -199,6 +199,7 @@ def simulate(settings: Settings, args: argparse.Namespace) -> dict:
     from .scenario_file import load_scenarios
     from .services.lab import LabInputs
     from .services.lab import simulate as run
+    from .services.lab_core import LabCoreUnavailable
 
     current = load_policy(settings.policy_file)
     candidate = load_policy(Path(args.policy))
@@ -221,9 +222,12 @@ def simulate(settings: Settings, args: argparse.Namespace) -> dict:
         candidate_sha256=candidate_sha256,
         current_sha256=current_sha256,
     )
-    return asyncio.run(
-        run(settings.database_url, inputs, Path(args.out), workers=args.workers, batch_size=args.batch_size)
-    )
+    try:
+        return asyncio.run(
+            run(settings.database_url, inputs, Path(args.out), workers=args.workers, batch_size=args.batch_size)
+        )
+    except LabCoreUnavailable as exc:
+        raise SettingsError(str(exc)) from exc
 
 
 def _bench_command(root: Path, out: Path) -> list[str]:
@@ -678,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
                 losses = sum(c["loans"] for c in report["changes"]["counts"] if c["direction"] == "loses")
                 print(
                     f"policy lab: {report['loans']} loans as of {report['as_of']} in {report['run']['seconds']} s; "
-                    f"{gains} plan gains, {losses} plan losses; report in {args.out}/",
+                    f"{gains} plan gains, {losses} plan losses; core: {report['run']['core']}; report in {args.out}/",
                     flush=True,
                 )
             elif args.command == "apply-policy":

@@ -9,10 +9,10 @@ from decimal import Decimal
 
 from ledger.db.lab_queries import portfolio_batches
 from ledger.db.session import create_engine
+from ledger.domain import lab_rows
 from ledger.domain.demo import DEMO_BORROWERS
 from ledger.domain.lab import evaluate_loan
 from ledger.scenario_file import load_scenarios
-from ledger.services import lab_worker
 from ledger.services.lab import LabInputs, simulate
 from ledger.web.keys import LEDGER
 
@@ -49,14 +49,13 @@ async def test_lab_numbers_for_the_demo_portfolio_match_the_api(client, demo, se
     today = ledger.today()
     policy = ledger.policy
     profiles = load_scenarios(None, policy)
-    lab_worker.init(policy, policy, today, profiles)
     # Loan by loan: the same plans offered, with the same payments and waived amounts.
     engine = create_engine(settings.database_url)
     seen = {}
     try:
         async for batch in portfolio_batches(engine, batch_size=3):
             for row in batch:
-                loan = lab_worker.loan_from_row(row)
+                loan = lab_rows.loan_from_row(row)
                 seen[loan.contract.loan_number] = evaluate_loan(loan, policy, policy, today, profiles)
     finally:
         await engine.dispose()

@@ -11,10 +11,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ledger.domain import account, lab
+from ledger.domain import account, lab, lab_rows
 from ledger.domain.account import LoanContract, PaymentRecord, derive_status
 from ledger.domain.lab import LabLoan, evaluate_loan
 from ledger.domain.money import round_fen
@@ -107,12 +108,14 @@ def test_the_replay_gives_the_reference_status_exactly(loan, back):
         assert repr(new) == repr(old)
 
 
+@pytest.mark.parametrize("core", ["pure", "compiled"])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(loan=loans())
-def test_the_workers_path_gives_the_reference_outcome_loan_for_loan(loan):
-    lab_worker.init(POLICY, CANDIDATE, AS_OF, PROFILES)
+def test_the_workers_path_gives_the_reference_outcome_loan_for_loan(core, loan):
+    """Pure and compiled (services.lab_core) core alike."""
+    lab_worker.init(POLICY, CANDIDATE, AS_OF, PROFILES, core)
     row = _pg_row(loan)
-    fast_outcome = evaluate_loan(lab_worker.loan_from_row(row), POLICY, CANDIDATE, AS_OF, PROFILES)
+    fast_outcome = evaluate_loan(lab_rows.loan_from_row(row), POLICY, CANDIDATE, AS_OF, PROFILES)
     fast, fast_changes = lab_worker.evaluate_batch([row])
     outcome = reference_lab.evaluate_loan(loan, POLICY, CANDIDATE, AS_OF, PROFILES)
     assert repr(fast_outcome) == repr(outcome)

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from ledger.domain import lab
+from ledger.domain import lab, lab_rows
 from ledger.domain.account import (
     ArrangementRecord,
     LoanContract,
@@ -205,12 +205,14 @@ def _report(report: LabReport, changes, policy, candidate) -> str:
     return json.dumps(build_report(report, changes, inputs, bucket_names(policy)), sort_keys=True)
 
 
-def test_the_labs_fast_path_gives_the_reference_report(portfolio, policy):
+@pytest.mark.parametrize("core", ["pure", "compiled"])
+def test_the_labs_fast_path_gives_the_reference_report(portfolio, policy, core):
     """The worker's path (rows as PostgreSQL sends them, parsed, evaluated, in two batches merged)
     against each loan evaluated as before the speed work (reference_lab.py: the reference replay,
-    the engine as the API calls it under each policy on its own) and summed in one report."""
+    the engine as the API calls it under each policy on its own) and summed in one report; with
+    the pure core and with the compiled one (services.lab_core, built by `make setup`)."""
     candidate = _candidate(policy)
-    lab_worker.init(policy, candidate, AS_OF, PROFILES)
+    lab_worker.init(policy, candidate, AS_OF, PROFILES, core)
     rows = [_pg_row(x) for x in portfolio]
     fast, fast_changes = lab_worker.evaluate_batch(rows[:150])
     second, more = lab_worker.evaluate_batch(rows[150:])
@@ -301,7 +303,7 @@ def test_rows_read_in_fen_give_the_reference_status_exactly(portfolio, policy):
     records): full and lean statuses on three days are the reference's, repr for repr."""
     in_fen = 0
     for loan in portfolio:
-        fast = lab_worker.loan_from_row(_pg_row(loan))
+        fast = lab_rows.loan_from_row(_pg_row(loan))
         if loan.arrangements:
             assert fast.fen is None
             continue
@@ -324,12 +326,12 @@ def test_a_row_whose_amounts_lack_two_decimals_is_read_as_decimal(policy):
     candidate = _candidate(policy)
     lab_worker.init(policy, candidate, AS_OF, PROFILES)
     for loan in (base, odd):
-        fast = lab_worker.loan_from_row(_pg_row(loan))
+        fast = lab_rows.loan_from_row(_pg_row(loan))
         assert fast.fen is None and fast.payments == loan.payments
         assert repr(fast.payments[0].amount) == repr(loan.payments[0].amount)
         outcome = reference_lab.evaluate_loan(loan, policy, candidate, AS_OF, PROFILES)
         assert repr(evaluate_loan(fast, policy, candidate, AS_OF, PROFILES)) == repr(outcome)
-    fen = lab_worker.loan_from_row(_pg_row(dataclasses.replace(base, payments=()))).fen
+    fen = lab_rows.loan_from_row(_pg_row(dataclasses.replace(base, payments=()))).fen
     assert fen is not None
     arrangement = ArrangementRecord("A-1", "deferral", date(2026, 8, 1), (2, 3), ())
     with pytest.raises(ValueError, match="no arrangements"):

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, getcontext, localcontext
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from .money import CENT, ZERO, round_fen
 
@@ -82,9 +82,8 @@ def annuity_payments(principal: Decimal, monthly_rate: Decimal) -> Callable[[int
     """``annuity_payment(principal, monthly_rate, n)`` as a function of n (the amounts' cache
     keys made once: the relief engine tries one balance over many terms)."""
     if isinstance(principal, float) or isinstance(monthly_rate, float):
-        return lambda n: _annuity_payment(principal, monthly_rate, n)
-    p, r = str(principal), str(monthly_rate)
-    return lambda n: _annuity_cached(p, r, n)
+        return partial(_annuity_payment, principal, monthly_rate)
+    return partial(_annuity_cached, str(principal), str(monthly_rate))
 
 
 @lru_cache(maxsize=CACHE_SIZE)

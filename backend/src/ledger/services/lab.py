@@ -1,9 +1,10 @@
 """The policy lab: the whole portfolio under the current and a candidate policy (docs/policy-lab.md).
 
 Reads the portfolio in batches (ledger.db.lab_queries), evaluates each batch in a worker
-process (services.lab_worker, the pure core ledger.domain.lab), merges the partial reports and
-writes report.json, report.csv, changes.csv and report.html. Read-only: nothing in the
-database changes, and the live policy is never touched.
+process (services.lab_worker: the pure core ledger.domain.lab_rows, compiled when its build is
+current, services.lab_core), merges the partial reports and writes report.json, report.csv,
+changes.csv and report.html. Read-only: nothing in the database changes, and the live policy
+is never touched.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ..domain.lab import RATIO_BINS, SIDES, Change, HardshipProfile, LabReport
 from ..domain.money import ZERO
 from ..domain.policy import Policy
 from ..domain.relief import PLAN_TYPES
-from . import lab_worker
+from . import lab_core, lab_worker
 from .views import money
 
 EXAMPLES = 500  # gains and losses listed in report.json / report.html; changes.csv has them all
@@ -62,8 +63,17 @@ async def simulate(
 ) -> dict[str, Any]:
     """Evaluate the portfolio, write the four files into ``out_dir``, return the report dict."""
     started = time.perf_counter()
+    # The core is chosen once here (LabCoreUnavailable for HUANXIN_LAB_CORE=compiled without a
+    # usable build) and every worker loads that one.
+    core = lab_core.load()
     await asyncio.to_thread(out_dir.mkdir, parents=True, exist_ok=True)
-    init_args = (inputs.current, inputs.candidate, inputs.as_of, inputs.profiles)
+    init_args = (
+        inputs.current,
+        inputs.candidate,
+        inputs.as_of,
+        inputs.profiles,
+        "compiled" if core.compiled else "pure",
+    )
     pool: Executor
     if workers > 1:
         pool = ProcessPoolExecutor(
@@ -100,7 +110,7 @@ async def simulate(
         pool.shutdown()
     seconds = time.perf_counter() - started
     result = build_report(report, examples, inputs, bucket_names(inputs.current))
-    result["run"] = {"seconds": round(seconds, 2), "workers": workers, "batch_size": batch_size}
+    result["run"] = {"seconds": round(seconds, 2), "workers": workers, "batch_size": batch_size, "core": core.note}
     write_files(result, out_dir)
     return result
 
@@ -411,6 +421,9 @@ def render_html(r: dict[str, Any]) -> str:
             )
         )
     run = r.get("run", {})
-    parts.append(f"<p><small>{_e(run.get('seconds'))} s, {_e(run.get('workers'))} worker processes.</small></p>")
+    parts.append(
+        f"<p><small>{_e(run.get('seconds'))} s, {_e(run.get('workers'))} worker processes; "
+        f"core: {_e(run.get('core'))}.</small></p>"
+    )
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -1,126 +1,39 @@
 """The policy lab's work in a worker process: rows of one batch -> a partial report.
 
-Imports only the domain (a spawned worker starts quickly); the policies, the day and the
-profiles are set once per process by ``init``."""
+Imports only the domain and the core's loader (a spawned worker starts quickly); the core
+(services.lab_core: compiled when its build matches the sources, else ledger.domain), the
+policies, the day and the profiles are set once per process by ``init``. What goes back to
+the parent process is ledger.domain's records, whichever core ran."""
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from ..domain.account import ArrangementRecord, FenInstalment, FenLoan, LoanContract, PaymentRecord
-from ..domain.lab import Change, HardshipProfile, LabLoan, LabReport, changes_of, evaluate_loan
+from ..domain.lab import Change, HardshipProfile, LabReport
 from ..domain.policy import Policy
-from ..domain.relief import HardshipFacts
-from ..domain.schedule import ScheduledInstalment
+from . import lab_core
 
 _STATE: dict[str, Any] = {}
 
 
-def init(current: Policy, candidate: Policy, as_of: date, profiles: tuple[HardshipProfile, ...]) -> None:
-    _STATE.update(current=current, candidate=candidate, as_of=as_of, profiles=profiles)
-
-
-# The whole text of a loan's instalments / payments, every amount written with two decimals
-# (as PostgreSQL writes numeric(_, 2)): checked once per loan by one expression, then read
-# field by field without a check per amount.
-_MONEY = r"-?[0-9]+\.[0-9][0-9]"
-_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_FEN_SCHEDULE = re.compile(rf"(?:[0-9]+,{_DAY},{_MONEY},{_MONEY},{_MONEY}(?:;|$))*")
-_FEN_PAYMENTS = re.compile(rf"(?:{_MONEY},{_DAY}(?:;|$))*")
-
-
-def _fen_loan(inst: str, pays: str) -> FenLoan | None:
-    """The PostgreSQL text of a loan's instalments and payments in fen; None when an amount is
-    not written with two decimals (then the Decimal records keep its exponent)."""
-    if _FEN_SCHEDULE.fullmatch(inst) is None or _FEN_PAYMENTS.fullmatch(pays) is None:
-        return None
-    try:
-        # Two decimals everywhere: without the point, an amount's digits are its fen.
-        f = inst.replace(".", "").replace(";", ",").split(",") if inst else []
-        schedule: tuple[FenInstalment, ...] = tuple(
-            zip(
-                map(int, f[0::5]),
-                map(date.fromisoformat, f[1::5]),
-                map(int, f[2::5]),
-                map(int, f[3::5]),
-                map(int, f[4::5]),
-                strict=True,
-            )
-        )
-        g = pays.replace(".", "").replace(";", ",").split(",") if pays else []
-        payments = tuple(zip(map(date.fromisoformat, g[1::2]), map(int, g[0::2]), strict=True))
-    except ValueError:
-        return None
-    return FenLoan(schedule, payments)
-
-
-def loan_from_row(row: tuple[Any, ...]) -> LabLoan:
-    """A loan tuple of ledger.db.lab_queries as domain records. On PostgreSQL the instalments
-    and payments arrive as text (lab_queries._PG_BATCH) and the facts as JSON text, money as
-    exact decimal text: parsed here, in the worker, not in the process that reads the database.
-    Payments read from PostgreSQL carry no external reference (the replay does not use it).
-    A loan from PostgreSQL without arrangements comes with its schedule and payments in fen
-    (``LabLoan.fen``; its contract's schedule and its payments empty): the replay's input."""
-    number, principal, apr, term, disbursed_on, inst, pays, arrs, facts, dispute = row
-    if isinstance(facts, str):
-        reason, duration, income, expenses, debts = json.loads(facts)
-        facts = (reason, duration, Decimal(income), Decimal(expenses), Decimal(debts))
-    # A loan without arrangements (most) goes to the replay in fen, without Decimal records.
-    fen = _fen_loan(inst, pays) if isinstance(inst, str) and not arrs else None
-    if fen is not None:
-        contract = LoanContract(number, Decimal(principal), Decimal(apr), term, disbursed_on, ())
-        return LabLoan(contract, (), (), None if facts is None else HardshipFacts(*facts), bool(dispute), fen)
-    if isinstance(inst, str):
-        inst = [
-            (int(n), date.fromisoformat(d), Decimal(p), Decimal(i), Decimal(a))
-            for n, d, p, i, a in (part.split(",") for part in inst.split(";") if part)
-        ]
-        pays = [
-            ("", Decimal(amount), date.fromisoformat(on))
-            for amount, on in (part.split(",") for part in pays.split(";") if part)
-        ]
-    contract = LoanContract(
-        number,
-        Decimal(principal),
-        Decimal(apr),
-        term,
-        disbursed_on,
-        tuple(ScheduledInstalment(n, d, p, i, a) for n, d, p, i, a in inst),
+def init(
+    current: Policy, candidate: Policy, as_of: date, profiles: tuple[HardshipProfile, ...], core: str | None = None
+) -> None:
+    """Load the core (``core``: a HUANXIN_LAB_CORE mode, None for the environment's) and keep
+    the policies, the day and the profiles as its records."""
+    chosen = lab_core.load(core)
+    _STATE.update(
+        core=chosen,
+        args=(chosen.to_core(current), chosen.to_core(candidate), as_of, chosen.to_core(profiles)),
     )
-    arrangements = tuple(
-        ArrangementRecord(
-            arrangement_id=aid,
-            plan_type=plan,
-            accepted_on=accepted_on,
-            replaces=replaces,
-            schedule=tuple(ScheduledInstalment(*s) for s in sched),
-            waived_late_fees=wl,
-            waived_penalty_interest=wp,
-            waived_interest=wi,
-        )
-        for aid, plan, accepted_on, replaces, wl, wp, wi, sched in arrs
-    )
-    return LabLoan(
-        contract,
-        tuple(PaymentRecord(ref, amount, on) for ref, amount, on in pays),
-        arrangements,
-        None if facts is None else HardshipFacts(*facts),
-        bool(dispute),
-    )
+
+
+def core_note() -> str:
+    return str(_STATE["core"].note)
 
 
 def evaluate_batch(rows: list[tuple[Any, ...]]) -> tuple[LabReport, list[Change]]:
-    report = LabReport()
-    changes: list[Change] = []
-    for row in rows:
-        outcome = evaluate_loan(
-            loan_from_row(row), _STATE["current"], _STATE["candidate"], _STATE["as_of"], _STATE["profiles"]
-        )
-        found = changes_of(outcome)
-        report.add(outcome, found)
-        changes.extend(found)
-    return report, changes
+    chosen: lab_core.LabCore = _STATE["core"]
+    report, changes = chosen.lab_rows.evaluate_rows(rows, *_STATE["args"])
+    return chosen.to_plain(report), chosen.to_plain(changes)
