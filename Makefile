@@ -8,7 +8,7 @@ UV_VERSION := 0.13.8
 UV := .tools/venv/bin/uv
 ENV := . scripts/env.sh
 
-.PHONY: help setup run lint test test-backend test-bot test-rasa test-e2e test-faults test-multi browser-deps migrate seed train bench release-check clean
+.PHONY: help setup run lint test test-backend lint-and-bot test-bot test-rasa test-e2e test-faults test-multi browser-deps migrate seed train bench release-check clean
 
 help:
 	@echo "make run           set up everything missing, then start the ledger :8080, action server :5055,"
@@ -84,14 +84,22 @@ train: bot/.venv/.synced
 run: setup seed
 	@scripts/stack.sh run
 
-test: setup
-	@$(MAKE) --no-print-directory lint test-backend test-bot test-rasa test-e2e test-faults test-multi
+# Two at a time where the suites share nothing (on 2 cores the backend suite leaves most of one
+# free): the two environments and the lab's core; then the backend suite beside lint and the bot
+# tests (each one's output printed whole when it ends). Rasa, end-to-end, faults and multi: alone.
+test:
+	@$(MAKE) --no-print-directory -j2 --output-sync=target setup
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-backend lint-and-bot
+	@$(MAKE) --no-print-directory test-rasa test-e2e test-faults test-multi
 	@echo "==> all test suites passed"
+
+lint-and-bot:
+	@$(MAKE) --no-print-directory lint test-bot
 
 lint: setup
 	@scripts/lint.sh
 
-test-backend: backend/.venv/.synced
+test-backend: backend/.venv/.synced backend/build/labcore/manifest.json
 	@$(ENV); echo "==> backend tests (domain, API on SQLite and PostgreSQL, gateway)"; \
 	  cd backend && .venv/bin/python -m pytest -q tests ../tests/deploy ../libs/redaction/tests
 
