@@ -63,6 +63,28 @@ def test_simulate_end_to_end_on_sqlite(tmp_path, migrated_sqlite):
     assert Path(out / "report.csv").read_text("utf-8").startswith("plan_type,bucket,current_eligible")
     page = (out / "report.html").read_text("utf-8")
     assert "<h1>Policy lab report</h1>" in page and "dpd_too_low" in page
+    # The workers ran the compiled core (built by `make setup`); the pure core, in this process,
+    # gives the same report but for the run's own figures.
+    assert report["run"]["core"] == "compiled (mypyc)" and "core: compiled (mypyc)" in result.stdout
+    pure_out = tmp_path / "pure"
+    args = ["simulate", "--policy", str(candidate), "--out", str(pure_out), "--workers", "1"]
+    assert run({**env, "HUANXIN_LAB_CORE": "pure"}, *args).returncode == 0
+    pure = json.loads((pure_out / "report.json").read_text("utf-8"))
+    assert pure.pop("run")["core"] == "pure Python: HUANXIN_LAB_CORE=pure"
+    report.pop("run")
+    assert pure == report
+    assert (pure_out / "changes.csv").read_bytes() == (out / "changes.csv").read_bytes()
+
+
+def test_an_unknown_lab_core_mode_is_refused_and_nothing_is_written(tmp_path, migrated_sqlite):
+    env = {**_env(tmp_path, migrated_sqlite), "HUANXIN_LAB_CORE": "fast"}
+    candidate = tmp_path / "candidate.yaml"
+    candidate.write_text(DEFAULT_POLICY, "utf-8")
+    out = tmp_path / "report"
+    result = run(env, "simulate", "--policy", str(candidate), "--out", str(out), "--workers", "1")
+    assert result.returncode == 2
+    assert "HUANXIN_LAB_CORE must be one of auto, compiled, pure, not 'fast'" in result.stderr
+    assert not out.exists()
 
 
 def test_a_bad_candidate_is_refused_naming_the_key_and_nothing_is_written(tmp_path, migrated_sqlite):
