@@ -147,7 +147,7 @@ class NextDue:
     amount: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class InstalmentStatus:
     """One instalment in effect (or replaced) on ``as_of``.
 
@@ -175,8 +175,48 @@ class InstalmentStatus:
     unpaid_charges: Decimal = ZERO
     fully_paid_on: date | None = None
 
+    def __init__(
+        self,
+        number: int,
+        due_date: date,
+        amount: Decimal,
+        principal: Decimal,
+        interest: Decimal,
+        paid: Decimal,
+        state: str,
+        days_past_due: int,
+        penalty_interest: Decimal,
+        late_fee: Decimal,
+        is_arrangement: bool,
+        arrangement_id: str | None = None,
+        outstanding: Decimal = ZERO,
+        unpaid_principal: Decimal = ZERO,
+        unpaid_interest: Decimal = ZERO,
+        unpaid_charges: Decimal = ZERO,
+        fully_paid_on: date | None = None,
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "number", number)
+        object.__setattr__(self, "due_date", due_date)
+        object.__setattr__(self, "amount", amount)
+        object.__setattr__(self, "principal", principal)
+        object.__setattr__(self, "interest", interest)
+        object.__setattr__(self, "paid", paid)
+        object.__setattr__(self, "state", state)
+        object.__setattr__(self, "days_past_due", days_past_due)
+        object.__setattr__(self, "penalty_interest", penalty_interest)
+        object.__setattr__(self, "late_fee", late_fee)
+        object.__setattr__(self, "is_arrangement", is_arrangement)
+        object.__setattr__(self, "arrangement_id", arrangement_id)
+        object.__setattr__(self, "outstanding", outstanding)
+        object.__setattr__(self, "unpaid_principal", unpaid_principal)
+        object.__setattr__(self, "unpaid_interest", unpaid_interest)
+        object.__setattr__(self, "unpaid_charges", unpaid_charges)
+        object.__setattr__(self, "fully_paid_on", fully_paid_on)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class LoanStatus:
     loan_number: str
     as_of: date
@@ -198,6 +238,48 @@ class LoanStatus:
     # The highest instalment number of the status, paid and replaced instalments included: a
     # lean status (``derive_status(..., lean=True)``) lists only the unpaid instalments.
     highest_number: int = field(default=0, repr=False, compare=False)
+
+    def __init__(
+        self,
+        loan_number: str,
+        as_of: date,
+        days_past_due: int,
+        bucket: str,
+        overdue: Breakdown,
+        amount_to_bring_current: Decimal,
+        payoff_amount: Decimal,
+        next_due: NextDue | None,
+        instalments: tuple[InstalmentStatus, ...],
+        closed: bool,
+        refund_owed: Decimal,
+        arrangement_states: Mapping[str, str],
+        active_arrangement_id: str | None,
+        closed_on: date | None = None,
+        total_paid: Decimal = ZERO,
+        unpaid_principal: Decimal = ZERO,
+        charges_outstanding: Decimal = ZERO,
+        highest_number: int = 0,
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "loan_number", loan_number)
+        object.__setattr__(self, "as_of", as_of)
+        object.__setattr__(self, "days_past_due", days_past_due)
+        object.__setattr__(self, "bucket", bucket)
+        object.__setattr__(self, "overdue", overdue)
+        object.__setattr__(self, "amount_to_bring_current", amount_to_bring_current)
+        object.__setattr__(self, "payoff_amount", payoff_amount)
+        object.__setattr__(self, "next_due", next_due)
+        object.__setattr__(self, "instalments", instalments)
+        object.__setattr__(self, "closed", closed)
+        object.__setattr__(self, "refund_owed", refund_owed)
+        object.__setattr__(self, "arrangement_states", arrangement_states)
+        object.__setattr__(self, "active_arrangement_id", active_arrangement_id)
+        object.__setattr__(self, "closed_on", closed_on)
+        object.__setattr__(self, "total_paid", total_paid)
+        object.__setattr__(self, "unpaid_principal", unpaid_principal)
+        object.__setattr__(self, "charges_outstanding", charges_outstanding)
+        object.__setattr__(self, "highest_number", highest_number)
 
     @property
     def active_instalments(self) -> tuple[InstalmentStatus, ...]:
@@ -238,7 +320,7 @@ class FenLoan:
     payments: tuple[tuple[date, int], ...]  # (received on, amount), in the order received
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class _Inst:
     """An instalment during the replay; every amount in fen."""
 
@@ -262,6 +344,52 @@ class _Inst:
     fully_paid_on: date | None = None
     penalty_from: date = date.min
     amount: int = 0  # the scheduled amount, for an instalment given in fen (source None)
+
+    def __init__(
+        self,
+        source: ScheduledInstalment | None,
+        number: int,
+        due: date,
+        principal: int,
+        interest: int,
+        cap_penalty: int,
+        cap_fee: int,
+        arrangement_id: str | None,
+        penalty: int = 0,
+        late_fee: int = 0,
+        late_fee_amount: Decimal = ZERO,
+        paid_fee: int = 0,
+        paid_pen: int = 0,
+        paid_int: int = 0,
+        paid_prin: int = 0,
+        forgiven_int: int = 0,
+        replaced: bool = False,
+        fully_paid_on: date | None = None,
+        penalty_from: date = date.min,
+        amount: int = 0,
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        self.source = source
+        self.number = number
+        self.due = due
+        self.principal = principal
+        self.interest = interest
+        self.cap_penalty = cap_penalty
+        self.cap_fee = cap_fee
+        self.arrangement_id = arrangement_id
+        self.penalty = penalty
+        self.late_fee = late_fee
+        self.late_fee_amount = late_fee_amount
+        self.paid_fee = paid_fee
+        self.paid_pen = paid_pen
+        self.paid_int = paid_int
+        self.paid_prin = paid_prin
+        self.forgiven_int = forgiven_int
+        self.replaced = replaced
+        self.fully_paid_on = fully_paid_on
+        self.penalty_from = penalty_from
+        self.amount = amount
 
     @property
     def fee_due(self) -> int:

@@ -128,7 +128,7 @@ class LabLoan:
     fen: FenLoan | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class PlanOutcome:
     plan_type: str
     offered: bool
@@ -141,6 +141,34 @@ class PlanOutcome:
     frequency: str = ""
     total_to_repay: Decimal = ZERO
     ratio: Decimal | None = None
+
+    def __init__(
+        self,
+        plan_type: str,
+        offered: bool,
+        eligible: bool,
+        deciding: str | None,
+        waived_late_fees: Decimal = ZERO,
+        waived_penalty: Decimal = ZERO,
+        waived_interest: Decimal = ZERO,
+        payment: Decimal = ZERO,
+        frequency: str = "",
+        total_to_repay: Decimal = ZERO,
+        ratio: Decimal | None = None,
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "plan_type", plan_type)
+        object.__setattr__(self, "offered", offered)
+        object.__setattr__(self, "eligible", eligible)
+        object.__setattr__(self, "deciding", deciding)
+        object.__setattr__(self, "waived_late_fees", waived_late_fees)
+        object.__setattr__(self, "waived_penalty", waived_penalty)
+        object.__setattr__(self, "waived_interest", waived_interest)
+        object.__setattr__(self, "payment", payment)
+        object.__setattr__(self, "frequency", frequency)
+        object.__setattr__(self, "total_to_repay", total_to_repay)
+        object.__setattr__(self, "ratio", ratio)
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,7 @@ class Waived:
     total: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class OfferTerms:
     """Concrete terms of an eligible plan. Amounts are exact; schedule sums to total_to_repay.
 
@@ -193,6 +193,38 @@ class OfferTerms:
     apr: Decimal
     first_payment_amount: Decimal
     largest_payment: Decimal
+
+    def __init__(
+        self,
+        plan_type: str,
+        payment_amount: Decimal,
+        payment_frequency: str,
+        total_to_repay: Decimal,
+        waived: Waived,
+        schedule: tuple[ScheduledInstalment, ...],
+        payment_to_disposable_income: Decimal | None,
+        holiday_months: int,
+        replaces: tuple[int, ...],
+        valid_days: int | None,
+        apr: Decimal,
+        first_payment_amount: Decimal,
+        largest_payment: Decimal,
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "plan_type", plan_type)
+        object.__setattr__(self, "payment_amount", payment_amount)
+        object.__setattr__(self, "payment_frequency", payment_frequency)
+        object.__setattr__(self, "total_to_repay", total_to_repay)
+        object.__setattr__(self, "waived", waived)
+        object.__setattr__(self, "schedule", schedule)
+        object.__setattr__(self, "payment_to_disposable_income", payment_to_disposable_income)
+        object.__setattr__(self, "holiday_months", holiday_months)
+        object.__setattr__(self, "replaces", replaces)
+        object.__setattr__(self, "valid_days", valid_days)
+        object.__setattr__(self, "apr", apr)
+        object.__setattr__(self, "first_payment_amount", first_payment_amount)
+        object.__setattr__(self, "largest_payment", largest_payment)
 
 
 @dataclass(frozen=True)
@@ -242,13 +274,29 @@ class OfferComparison:
     total_change: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class PlanDecision:
     plan_type: str
     eligible: bool
     reasons: tuple[Reason, ...]
     offer: OfferTerms | None
     comparison: OfferComparison | None = None
+
+    def __init__(
+        self,
+        plan_type: str,
+        eligible: bool,
+        reasons: tuple[Reason, ...],
+        offer: OfferTerms | None,
+        comparison: OfferComparison | None = None,
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "plan_type", plan_type)
+        object.__setattr__(self, "eligible", eligible)
+        object.__setattr__(self, "reasons", reasons)
+        object.__setattr__(self, "offer", offer)
+        object.__setattr__(self, "comparison", comparison)
 
 
 @dataclass(frozen=True)
