@@ -71,7 +71,7 @@ from .schedule import ScheduledInstalment, build_schedule
 ONE_DAY = timedelta(days=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class LoanContract:
     """The signed loan: its terms and its original schedule."""
 
@@ -81,6 +81,24 @@ class LoanContract:
     term: int
     disbursed_on: date
     schedule: tuple[ScheduledInstalment, ...]
+
+    def __init__(
+        self,
+        loan_number: str,
+        principal: Decimal,
+        apr: Decimal,
+        term: int,
+        disbursed_on: date,
+        schedule: tuple[ScheduledInstalment, ...],
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "loan_number", loan_number)
+        object.__setattr__(self, "principal", principal)
+        object.__setattr__(self, "apr", apr)
+        object.__setattr__(self, "term", term)
+        object.__setattr__(self, "disbursed_on", disbursed_on)
+        object.__setattr__(self, "schedule", schedule)
 
     @classmethod
     def create(
@@ -132,7 +150,7 @@ class ArrangementRecord:
         return sum((i.amount for i in self.schedule), ZERO)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Breakdown:
     principal: Decimal
     interest: Decimal
@@ -140,11 +158,28 @@ class Breakdown:
     late_fees: Decimal
     total: Decimal
 
+    def __init__(
+        self, principal: Decimal, interest: Decimal, penalty_interest: Decimal, late_fees: Decimal, total: Decimal
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "principal", principal)
+        object.__setattr__(self, "interest", interest)
+        object.__setattr__(self, "penalty_interest", penalty_interest)
+        object.__setattr__(self, "late_fees", late_fees)
+        object.__setattr__(self, "total", total)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class NextDue:
     due_date: date
     amount: Decimal
+
+    def __init__(self, due_date: date, amount: Decimal) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "due_date", due_date)
+        object.__setattr__(self, "amount", amount)
 
 
 @dataclass(frozen=True, init=False)

@@ -114,7 +114,7 @@ def assign_profile(loan_number: str, profiles: tuple[HardshipProfile, ...]) -> H
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class LabLoan:
     """One loan as the lab reads it from the ledger."""
 
@@ -126,6 +126,24 @@ class LabLoan:
     # The schedule and payments in fen, read instead of contract.schedule and payments (both
     # empty then): the worker's rows from PostgreSQL, for a loan without arrangements.
     fen: FenLoan | None = field(default=None, repr=False, compare=False)
+
+    def __init__(
+        self,
+        contract: LoanContract,
+        payments: tuple[PaymentRecord, ...],
+        arrangements: tuple[ArrangementRecord, ...],
+        facts: HardshipFacts | None,
+        open_dispute: bool = False,
+        fen: FenLoan | None = None,
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "contract", contract)
+        object.__setattr__(self, "payments", payments)
+        object.__setattr__(self, "arrangements", arrangements)
+        object.__setattr__(self, "facts", facts)
+        object.__setattr__(self, "open_dispute", open_dispute)
+        object.__setattr__(self, "fen", fen)
 
 
 @dataclass(frozen=True, init=False)
@@ -171,7 +189,7 @@ class PlanOutcome:
         object.__setattr__(self, "ratio", ratio)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class LoanOutcome:
     loan_number: str
     bucket: str
@@ -179,6 +197,24 @@ class LoanOutcome:
     current_payment: Decimal  # today's instalment (CurrentSchedule.payment_amount)
     sides: tuple[tuple[PlanOutcome, ...], tuple[PlanOutcome, ...]]  # current, candidate
     history: tuple[tuple[str, str, str], ...]  # (plan type, bucket at acceptance, kept|broken)
+
+    def __init__(
+        self,
+        loan_number: str,
+        bucket: str,
+        profile: str,
+        current_payment: Decimal,
+        sides: tuple[tuple[PlanOutcome, ...], tuple[PlanOutcome, ...]],
+        history: tuple[tuple[str, str, str], ...],
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "loan_number", loan_number)
+        object.__setattr__(self, "bucket", bucket)
+        object.__setattr__(self, "profile", profile)
+        object.__setattr__(self, "current_payment", current_payment)
+        object.__setattr__(self, "sides", sides)
+        object.__setattr__(self, "history", history)
 
 
 def relief_history(arrangements: Iterable[ArrangementRecord], policy: Policy, open_dispute: bool) -> ReliefHistory:

@@ -111,7 +111,7 @@ class HardshipFacts:
         return round_fen(self.monthly_income - self.essential_expenses - self.other_debt_payments)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ReliefHistory:
     """Past relief on the loan: accepted restructures (broken ones included) and fee waivers."""
 
@@ -119,6 +119,20 @@ class ReliefHistory:
     fee_waiver_dates: tuple[date, ...] = ()
     open_dispute: bool = False
     highest_instalment_number: int = 0  # across all arrangements, broken ones included (they are not in the status)
+
+    def __init__(
+        self,
+        restructure_dates: tuple[date, ...] = (),
+        fee_waiver_dates: tuple[date, ...] = (),
+        open_dispute: bool = False,
+        highest_instalment_number: int = 0,
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "restructure_dates", restructure_dates)
+        object.__setattr__(self, "fee_waiver_dates", fee_waiver_dates)
+        object.__setattr__(self, "open_dispute", open_dispute)
+        object.__setattr__(self, "highest_instalment_number", highest_instalment_number)
 
 
 class Reason:
@@ -163,12 +177,20 @@ class Reason:
         return f"Reason(code={self.code!r}, zh={zh!r}, en={en!r})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Waived:
     late_fees: Decimal
     penalty_interest: Decimal
     interest: Decimal
     total: Decimal
+
+    def __init__(self, late_fees: Decimal, penalty_interest: Decimal, interest: Decimal, total: Decimal) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "late_fees", late_fees)
+        object.__setattr__(self, "penalty_interest", penalty_interest)
+        object.__setattr__(self, "interest", interest)
+        object.__setattr__(self, "total", total)
 
 
 @dataclass(frozen=True, init=False)
@@ -227,7 +249,7 @@ class OfferTerms:
         object.__setattr__(self, "largest_payment", largest_payment)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class CurrentSchedule:
     """Today's schedule, the basis every offer is compared with: the amount due now (everything
     overdue or due today, charges included) as one payment today, then every instalment still
@@ -246,6 +268,28 @@ class CurrentSchedule:
     next_instalment_date: date
     last_payment_date: date
     total_to_repay: Decimal
+
+    def __init__(
+        self,
+        payment_amount: Decimal,
+        payment_frequency: str,
+        amount_due_now: Decimal,
+        payment_count: int,
+        first_payment_date: date,
+        next_instalment_date: date,
+        last_payment_date: date,
+        total_to_repay: Decimal,
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "payment_amount", payment_amount)
+        object.__setattr__(self, "payment_frequency", payment_frequency)
+        object.__setattr__(self, "amount_due_now", amount_due_now)
+        object.__setattr__(self, "payment_count", payment_count)
+        object.__setattr__(self, "first_payment_date", first_payment_date)
+        object.__setattr__(self, "next_instalment_date", next_instalment_date)
+        object.__setattr__(self, "last_payment_date", last_payment_date)
+        object.__setattr__(self, "total_to_repay", total_to_repay)
 
 
 @dataclass(frozen=True)
@@ -299,7 +343,7 @@ class PlanDecision:
         object.__setattr__(self, "comparison", comparison)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ReliefEvaluation:
     disposable_income: Decimal
     affordability_limit: Decimal
@@ -307,6 +351,24 @@ class ReliefEvaluation:
     plans: tuple[PlanDecision, ...]
     review_reasons: tuple[Reason, ...] = ()
     current: CurrentSchedule | None = None
+
+    def __init__(
+        self,
+        disposable_income: Decimal,
+        affordability_limit: Decimal,
+        needs_human_review: bool,
+        plans: tuple[PlanDecision, ...],
+        review_reasons: tuple[Reason, ...] = (),
+        current: CurrentSchedule | None = None,
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "disposable_income", disposable_income)
+        object.__setattr__(self, "affordability_limit", affordability_limit)
+        object.__setattr__(self, "needs_human_review", needs_human_review)
+        object.__setattr__(self, "plans", plans)
+        object.__setattr__(self, "review_reasons", review_reasons)
+        object.__setattr__(self, "current", current)
 
     def plan(self, plan_type: str) -> PlanDecision:
         return next(p for p in self.plans if p.plan_type == plan_type)
@@ -320,7 +382,7 @@ def _pct(rate: Decimal) -> str:
     return f"{(rate * 100).normalize():f}%"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class StatusFigures:
     """Figures of the status shared by all plans (and by both policies of the policy lab when
     they derive the same status: ``status_figures``)."""
@@ -337,6 +399,36 @@ class StatusFigures:
     remaining_term: int
     first_number: int
     current: CurrentSchedule
+
+    def __init__(
+        self,
+        dpd: int,
+        bucket: str,
+        unpaid: tuple[InstalmentStatus, ...],
+        overdue_numbers: tuple[int, ...],
+        unpaid_principal: Decimal,
+        due_interest: Decimal,
+        overdue_interest: Decimal,
+        penalty: Decimal,
+        late_fees: Decimal,
+        remaining_term: int,
+        first_number: int,
+        current: CurrentSchedule,
+    ) -> None:
+        # Each field in order, written out: mypyc compiles this into a native constructor
+        # (docs/policy-lab.md, Speed; tests/domain/test_record_inits.py keeps it in step).
+        object.__setattr__(self, "dpd", dpd)
+        object.__setattr__(self, "bucket", bucket)
+        object.__setattr__(self, "unpaid", unpaid)
+        object.__setattr__(self, "overdue_numbers", overdue_numbers)
+        object.__setattr__(self, "unpaid_principal", unpaid_principal)
+        object.__setattr__(self, "due_interest", due_interest)
+        object.__setattr__(self, "overdue_interest", overdue_interest)
+        object.__setattr__(self, "penalty", penalty)
+        object.__setattr__(self, "late_fees", late_fees)
+        object.__setattr__(self, "remaining_term", remaining_term)
+        object.__setattr__(self, "first_number", first_number)
+        object.__setattr__(self, "current", current)
 
 
 def _current(unpaid: tuple[InstalmentStatus, ...], as_of: date) -> CurrentSchedule:
