@@ -9,7 +9,9 @@ portfolio read in batches, every loan evaluated under the current policy and a c
 with a different fee-waiver threshold and affordability ratio by 2 worker processes, the
 four report files written), and prints the wall time, the machine size and load, and the
 peak resident memory of the largest process (the `ledger` process or one of its workers).
-Target: < 20 s for 100,000 loans.
+Target: < 20 s for 100,000 loans. The lab runs its compiled core (`make setup` builds it;
+services/lab_core.py); the same run then times the pure core as the reference (PURE_TOO=0
+leaves it out) and prints the ratio, and whether both reports are the same.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("BENCH_DB", "huanxin_lab_bench")
@@ -128,64 +131,95 @@ def candidate_policy(directory: Path) -> Path:
     return path
 
 
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    peak_mib: float
+    report: dict
+    sizes: dict
+    stdout: str
+    cpu_by_process: str
+
+
+def run_simulate(tmp: str, core: str) -> Run | None:
+    """One `ledger simulate` of the candidate with HUANXIN_LAB_CORE=core, timed from outside."""
+    cand = candidate_policy(Path(tmp))
+    out = Path(tmp) / f"report-{core}"
+    args = ["simulate", "--policy", str(cand), "--out", str(out), "--workers", "2"]
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRAPPER, str(benchlib.LEDGER_BIN), *args],
+        env={**benchlib.ledger_env(), "HUANXIN_LAB_CORE": core},
+        cwd=benchlib.BACKEND,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watch = CpuWatch(proc.pid)
+    watch.thread.start()
+    stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - started
+    watch.stop.set()
+    watch.thread.join()
+    if proc.returncode != 0:
+        print(stdout, stderr, sep="\n", file=sys.stderr)
+        return None
+    usage = json.loads(stderr.strip().splitlines()[-1])
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
+    print(f"command: HUANXIN_LAB_CORE={core} ledger " + " ".join(args).replace(tmp, "$TMP"))
+    return Run(wall, usage["cpu_s"], usage["maxrss_kib"] / 1024, report, sizes, stdout.strip(), watch.summary())
+
+
 def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     print("== bench/policy_lab.py: ledger simulate over a synthetic portfolio in PostgreSQL")
     print(benchlib.machine())
     benchlib.ensure_synthetic_portfolio(n)
     with tempfile.TemporaryDirectory(prefix="policy-lab-") as tmp:
-        cand = candidate_policy(Path(tmp))
-        out = Path(tmp) / "report"
-        args = ["simulate", "--policy", str(cand), "--out", str(out), "--workers", "2"]
         print(benchlib.machine().replace("before the run", "just before simulate"))
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-c", WRAPPER, str(benchlib.LEDGER_BIN), *args],
-            env=benchlib.ledger_env(),
-            cwd=benchlib.BACKEND,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        watch = CpuWatch(proc.pid)
-        watch.thread.start()
-        stdout, stderr = proc.communicate()
-        wall = time.perf_counter() - started
-        watch.stop.set()
-        watch.thread.join()
-        result = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
-        if result.returncode != 0:
-            print(result.stdout, result.stderr, sep="\n", file=sys.stderr)
-            return 1
-        usage = json.loads(result.stderr.strip().splitlines()[-1])
-        peak_mib, cpu = usage["maxrss_kib"] / 1024, usage["cpu_s"]
-        report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-        sizes = {p.name: p.stat().st_size for p in sorted(out.iterdir())}
-    print("command: ledger " + " ".join(args).replace(tmp, "$TMP"))
-    print(result.stdout.strip())
+        # The lab as shipped: its compiled core (HUANXIN_LAB_CORE=compiled fails when the build
+        # is missing or stale: `make setup` first); then the pure core as the reference.
+        run = run_simulate(tmp, "compiled")
+        reference = run_simulate(tmp, "pure") if os.environ.get("PURE_TOO", "1") != "0" else None
+    if run is None or (reference is None and os.environ.get("PURE_TOO", "1") != "0"):
+        return 1
+    report = run.report
+    print(run.stdout)
     changes = {f"{c['plan_type']} {c['direction']} ({c['rule']})": c["loans"] for c in report["changes"]["counts"]}
     print(f"loans: {report['loans']:,}; changes: {changes}")
-    print(f"files: {sizes}")
-    verdict = "met" if wall < TARGET_SECONDS else "NOT met"
+    print(f"files: {run.sizes}")
+    verdict = "met" if run.wall < TARGET_SECONDS else "NOT met"
     if n < 100_000:
         verdict = "n/a (N < 100,000)"
     print(
-        f"wall time: {wall:.1f} s for {report['loans']:,} loans under two policies "
-        f"({report['loans'] / wall:,.0f} loans/s); target < {TARGET_SECONDS:.0f} s for 100,000: {verdict}"
+        f"wall time: {run.wall:.1f} s for {report['loans']:,} loans under two policies "
+        f"({report['loans'] / run.wall:,.0f} loans/s); target < {TARGET_SECONDS:.0f} s for 100,000: {verdict}"
     )
     print(
-        f"CPU time of ledger simulate and its workers: {cpu:.1f} s ({cpu / 2:.1f} s if both cores were its alone; "
-        f"compare with the wall time and the load average above when the machine is shared)"
+        f"CPU time of ledger simulate and its workers: {run.cpu:.1f} s ({run.cpu / 2:.1f} s if both cores were its "
+        "alone; compare with the wall time and the load average above when the machine is shared)"
     )
-    per_loan = cpu / report["loans"] * 1000 if report["loans"] else 0.0
+    per_loan = run.cpu / report["loans"] * 1000 if report["loans"] else 0.0
     budget = TARGET_SECONDS * 2 / 100_000 * 1000  # both cores for 20 s over 100,000 loans
     print(
         f"CPU per loan: {per_loan:.3f} ms (the target needs at most {budget:.2f} ms on 2 cores: "
         f"{'met' if per_loan <= budget else 'NOT met'}; a shared machine inflates it too, by up to 2x at load 8)"
     )
-    print(watch.summary())
+    print(run.cpu_by_process)
+    print(f"peak resident memory of the largest process (ledger or a worker): {run.peak_mib:.0f} MiB")
+    if reference is not None:
+        same = {k: v for k, v in reference.report.items() if k != "run"} == {
+            k: v for k, v in report.items() if k != "run"
+        }
+        print(
+            f"reference, the pure core in the same run: wall {reference.wall:.1f} s, CPU {reference.cpu:.1f} s; "
+            f"compiled / pure: wall {run.wall / reference.wall:.2f}, CPU {run.cpu / reference.cpu:.2f}; "
+            f"the same report: {'yes' if same else 'NO'}"
+        )
+        print(reference.cpu_by_process)
     print("load average (1/5/15 min) after: " + "/".join(f"{x:.2f}" for x in os.getloadavg()))
-    print(f"peak resident memory of the largest process (ledger or a worker): {peak_mib:.0f} MiB")
     return 0
 
 
