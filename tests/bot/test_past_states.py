@@ -172,3 +172,19 @@ def test_a_long_session_replays_only_what_is_new(domain, dialogues, monkeypatch)
     assert len(applied) < 5, f"replayed {len(applied)} events of {len(tracker.events)}"
     monkeypatch.undo()
     assert states == rasa_states(domain, tracker, {})
+
+
+def test_snapshots_share_the_slots_no_event_changed(domain, dialogues):
+    """What a full garbage collection walks: a kept conversation's snapshots hold a slot object
+    per slot an event changed, not a copy of every slot each (issue 11), and give Rasa's states."""
+    past_states.forget()
+    events = long_session(dialogues, 5, turns=40)
+    events = [e for e in events if not isinstance(e, (Restarted, SessionStarted))]
+    tracker = DialogueStateTracker.from_events("shared", events, domain.slots)
+    assert kept_states(domain, tracker, {}) == rasa_states(domain, tracker, {})
+    (kept,) = past_states._kept.values()
+    assert len(kept.snapshots) == past_states.KEPT_SNAPSHOTS
+    distinct = {id(slot) for snapshot in kept.snapshots for slot in snapshot.tracker.slots.values()}
+    assert len(distinct) < len(kept.snapshots) * len(domain.slots) / 4
+    tracker.update(UserUtteranceReverted())  # resumes from an earlier snapshot, whose slots are shared
+    assert kept_states(domain, tracker, {}) == rasa_states(domain, tracker, {})
