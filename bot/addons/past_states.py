@@ -37,6 +37,7 @@ KEPT_CONVERSATIONS = 512
 KEPT_SNAPSHOTS = 64  # a turn makes a few ActionExecuted: this spans several turns
 
 _original: Any = None
+_share_slots = True  # snapshot_slot_sharing (addons/switches.py): see _kept_copy
 _latest: int | None = None  # only_latest: how many of the latest states the caller reads
 
 
@@ -122,7 +123,7 @@ def _kept_copy(replay: Any, previous: Any) -> Any:
     without the sharing, their slots were seven tenths of the objects a full garbage
     collection walked in Rasa after 20 concurrent conversations (issue 11)."""
     twin = copy_state(replay)
-    if previous is not None:
+    if previous is not None and _share_slots:
         earlier = previous.slots
         twin.slots = {name: _same_slot(slot, earlier.get(name)) for name, slot in twin.slots.items()}
     return twin
@@ -214,9 +215,12 @@ def forget() -> None:
 
 
 def install() -> None:
-    global _original
+    global _original, _share_slots
     from rasa.shared.core.domain import Domain
 
+    from addons import switches
+
+    _share_slots = switches.enabled("snapshot_slot_sharing")
     if _original is None:
         _original = Domain.states_for_tracker_history
         Domain.states_for_tracker_history = states_for_tracker_history

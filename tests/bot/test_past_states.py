@@ -188,3 +188,22 @@ def test_snapshots_share_the_slots_no_event_changed(domain, dialogues):
     assert len(distinct) < len(kept.snapshots) * len(domain.slots) / 4
     tracker.update(UserUtteranceReverted())  # resumes from an earlier snapshot, whose slots are shared
     assert kept_states(domain, tracker, {}) == rasa_states(domain, tracker, {})
+
+
+def test_the_switch_turns_the_sharing_off(domain, dialogues, monkeypatch):
+    """HUANXIN_ADDONS_OFF=snapshot_slot_sharing: a copy of every slot per snapshot, as before
+    (what bench/turn_cost.py --variant compares)."""
+    monkeypatch.setenv("HUANXIN_ADDONS_OFF", "snapshot_slot_sharing")
+    past_states.install()
+    try:
+        past_states.forget()
+        events = [e for e in long_session(dialogues, 5, turns=40) if not isinstance(e, (Restarted, SessionStarted))]
+        tracker = DialogueStateTracker.from_events("unshared", events, domain.slots)
+        assert kept_states(domain, tracker, {}) == rasa_states(domain, tracker, {})
+        (kept,) = past_states._kept.values()
+        distinct = {id(slot) for snapshot in kept.snapshots for slot in snapshot.tracker.slots.values()}
+        assert len(distinct) == len(kept.snapshots) * len(domain.slots)
+    finally:
+        monkeypatch.delenv("HUANXIN_ADDONS_OFF")
+        past_states.install()
+    assert past_states._share_slots
