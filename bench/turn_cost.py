@@ -23,7 +23,9 @@ Measured, in order:
    the minimal bot;
 2. one long session of --session-turns turns (the project after verification; the minimal bot
    too): median latency of turns 20-29 and 250-259, their ratio, the slowest turn and how many
-   turns took over 300 ms;
+   turns took over 300 ms (every turn counted, the first too); the same over turns 20-39 and
+   240-259; the five slowest turns by number, with Rasa's CPU in each; each turn's start,
+   latency and CPU in var/bench-turn-cost/session-<sender>.json;
 3. the gateway: --gateway-turns borrower turns over the chat WebSocket, one at a time, each its
    own conversation's turn (the gateway allows 20 messages a minute a conversation), against the
    stub Rasa: added latency p50/p99 and the gateway's CPU per turn; with --gateway-from CHECKOUT,
@@ -42,6 +44,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -320,12 +323,15 @@ async def long_session(
     sender = f"cost-long-{uuid.uuid4().hex}"
     url = f"{base}/webhooks/rest/webhook"
     latencies, cpu, silent = [], [], 0
+    started: list[float] = []
     for text in texts:
         before = [p.cpu() for p in procs]
+        started.append(time.time())
         ms, body = await turn(session, url, sender, text)
         cpu.append([(p.cpu() - b) * 1000 for p, b in zip(procs, before, strict=True)])
         latencies.append(ms)
         silent += not body
+    (WORK / f"session-{sender}.json").write_text(json.dumps({"started": started, "ms": latencies, "cpu": cpu}))
     return latencies, cpu, silent
 
 
@@ -476,6 +482,19 @@ async def measure(args: argparse.Namespace, procs: dict[str, Proc], extra: list[
                 f"turns over 300 ms: {slow}, without an answer: {silent}"
             )
             print(f"    CPU a turn by process, turns 20-29 → 250-259: {parts}")
+            wide_cpu = statistics.fmean(whole[19:39]), statistics.fmean(whole[239:259])
+            wide_rasa = statistics.fmean(c[0] for c in cpu[19:39]), statistics.fmean(c[0] for c in cpu[239:259])
+            print(
+                f"    wider windows, turns 20-39 → 240-259: median latency {statistics.median(lat[19:39]):.0f} → "
+                f"{statistics.median(lat[239:259]):.0f} ms, mean CPU {wide_cpu[0]:.0f} → {wide_cpu[1]:.0f} ms "
+                f"({wide_cpu[1] / wide_cpu[0]:.2f}x; Rasa alone {wide_rasa[0]:.0f} → {wide_rasa[1]:.0f} ms)"
+            )
+            slowest = sorted(range(len(lat)), key=lat.__getitem__, reverse=True)[:5]
+            print(
+                "    slowest turns (turn number: ms, Rasa CPU ms): "
+                + ", ".join(f"{i + 1}: {lat[i]:.0f}, {cpu[i][0]:.0f}" for i in slowest)
+                + " (turn 1 of a fresh Rasa is its first turn: --only session starts it cold)"
+            )
 
         if "gateway" not in args.only:
             return
