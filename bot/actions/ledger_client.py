@@ -11,13 +11,18 @@
 - Configuration: LEDGER_URL and LEDGER_API_TOKEN are read once, when the default client is
   first needed (not at import).
 - Money goes out as contract strings ("1250.00"), never floats.
+- The policy's texts and terms are kept: the ledger names the policy it runs on every answer
+  (``X-Policy-Version``); they are read again when an answer of any call names another one,
+  and at least every ``POLICY_CACHE_SECONDS`` (a ledger that names none: every time).
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -132,6 +137,9 @@ class LedgerApi(Protocol):
 class LedgerClient:
     """aiohttp client of the ledger API; one instance (and one connection pool) per process."""
 
+    POLICY_CACHE_SECONDS = 60.0
+    POLICY_VERSION_HEADER = "X-Policy-Version"
+
     def __init__(
         self,
         base_url: str = DEFAULT_LEDGER_URL,
@@ -140,6 +148,7 @@ class LedgerClient:
         timeout_s: float = 2.5,
         get_retries: int = 2,
         retry_backoff_s: float = 0.15,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self._base = base_url.rstrip("/") + "/api/v1"
         self._token = api_token
@@ -147,6 +156,9 @@ class LedgerClient:
         self._get_retries = get_retries
         self._backoff = retry_backoff_s
         self._session: aiohttp.ClientSession | None = None
+        self._clock = clock
+        self._policy_seen: str | None = None  # the version the latest answer named
+        self._policy_kept: dict[str, tuple[str, float, Any]] = {}  # path -> (version, read at, body)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LedgerClient:
@@ -198,6 +210,8 @@ class LedgerClient:
                         last = LedgerUnavailable(f"{method} {path}: HTTP {response.status}")
                         continue
                     body = await _read_json(response)
+                    # After the last await of this call: a caller reads it for this answer.
+                    self._policy_seen = response.headers.get(self.POLICY_VERSION_HEADER)
                     if response.status >= 400:
                         raise _problem(response.status, body)
                     return body
@@ -368,11 +382,22 @@ class LedgerClient:
         return await self._request("POST", f"/complaints/{complaint_id}/withdraw", auth=auth, json=body)
 
     async def get_policy_texts(self) -> dict:
-        return await self._request("GET", "/policy/texts")
+        return await self._policy_read("/policy/texts")
 
     async def get_policy_terms(self) -> dict:
         """The policy's dispute reply days and the contact channels the lender uses."""
-        return await self._request("GET", "/policy/terms")
+        return await self._policy_read("/policy/terms")
+
+    async def _policy_read(self, path: str) -> Any:
+        """The policy's answer at ``path``, kept while the ledger names the same policy (the
+        texts are read on most turns that explain a fee or a consequence)."""
+        kept = self._policy_kept.get(path)
+        if kept is not None and kept[0] == self._policy_seen and self._clock() - kept[1] < self.POLICY_CACHE_SECONDS:
+            return copy.deepcopy(kept[2])
+        body = await self._request("GET", path)
+        if self._policy_seen is not None:
+            self._policy_kept[path] = (self._policy_seen, self._clock(), copy.deepcopy(body))
+        return body
 
 
 def _items(body: Any, key: str) -> list:

@@ -194,3 +194,61 @@ def test_wrapped_lists_are_unwrapped():
     ]
     assert _items([{"payment_id": "p"}], "payments") == [{"payment_id": "p"}]
     assert _items(None, "payments") == []
+
+
+class PolicyBackend:
+    """Answers every call with {"path": ...} and the X-Policy-Version it is told."""
+
+    def __init__(self):
+        self.version: str | None = "v1"
+        self.paths = []
+
+    async def handle(self, request):
+        self.paths.append(request.path)
+        headers = {"X-Policy-Version": self.version} if self.version else {}
+        return web.json_response({"path": request.path, "texts": [{"key": "fee_rules"}]}, headers=headers)
+
+
+@pytest.fixture
+async def policy_backend():
+    server = PolicyBackend()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", server.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    server.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    yield server
+    await runner.cleanup()
+
+
+async def test_the_policys_texts_and_terms_are_kept_until_an_answer_names_another_policy(policy_backend):
+    now = [1000.0]
+    client = LedgerClient(policy_backend.url, "t", clock=lambda: now[0])
+    texts = await client.get_policy_texts()
+    terms = await client.get_policy_terms()
+    texts["texts"].clear()  # a caller changing what it got changes nothing kept
+    assert await client.get_policy_texts() == {"path": "/api/v1/policy/texts", "texts": [{"key": "fee_rules"}]}
+    assert await client.get_policy_terms() == terms
+    assert policy_backend.paths == ["/api/v1/policy/texts", "/api/v1/policy/terms"]
+    # Any answer naming another version (the ledger restarted with an applied policy) drops them.
+    policy_backend.version = "v2"
+    await client.get_loan_status(AUTH, "HX0000000001")
+    await client.get_policy_texts()
+    await client.get_policy_texts()
+    assert policy_backend.paths[2:] == ["/api/v1/loans/HX0000000001/status", "/api/v1/policy/texts"]
+    # And whatever is seen, they are read again after POLICY_CACHE_SECONDS.
+    now[0] += LedgerClient.POLICY_CACHE_SECONDS
+    await client.get_policy_texts()
+    assert policy_backend.paths[-1] == "/api/v1/policy/texts" and len(policy_backend.paths) == 5
+    await client.close()
+
+
+async def test_a_ledger_that_names_no_policy_version_is_asked_every_time(policy_backend):
+    policy_backend.version = None
+    client = LedgerClient(policy_backend.url, "t")
+    for _ in range(3):
+        await client.get_policy_texts()
+    assert policy_backend.paths == ["/api/v1/policy/texts"] * 3
+    await client.close()

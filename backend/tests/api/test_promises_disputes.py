@@ -191,3 +191,29 @@ async def test_a_locked_out_borrower_can_be_escalated_with_its_own_reason(client
         json={"conversation_id": "conv-locked", "reason": "verification_locked", "summary": "three wrong answers"},
     )
     assert resp.status == 201
+
+
+async def test_every_answer_names_the_policy_it_was_given_under(aiohttp_client, client, settings, clock):
+    """X-Policy-Version on every answer, errors included: the action server keeps the policy's
+    texts and terms until an answer names another version (docs/contracts.md)."""
+    from dataclasses import replace
+
+    from ledger.policy_file import load_policy
+    from ledger.web.app import init_app
+
+    answers = [
+        await client.get("/api/v1/policy/texts", headers=AUTH),
+        await client.get("/api/v1/policy/terms", headers=AUTH),
+        await client.get(f"/api/v1/loans/{loan_number('D1')}/status", headers=AUTH),  # 4xx: no verification
+        await client.get("/api/v1/policy/texts", headers={"Authorization": "Bearer nope"}),  # 401
+    ]
+    versions = {a.headers.get("X-Policy-Version") for a in answers}
+    assert len(versions) == 1 and None not in versions and len(versions.pop()) == 16
+    policy = load_policy()
+    same = await aiohttp_client(init_app(settings, clock=clock, policy=policy))
+    changed = await aiohttp_client(
+        init_app(settings, clock=clock, policy=replace(policy, disputes=replace(policy.disputes, reply_days=10)))
+    )
+    first = (await client.get("/api/v1/policy/terms", headers=AUTH)).headers["X-Policy-Version"]
+    assert (await same.get("/api/v1/policy/terms", headers=AUTH)).headers["X-Policy-Version"] == first
+    assert (await changed.get("/api/v1/policy/terms", headers=AUTH)).headers["X-Policy-Version"] != first

@@ -22,7 +22,7 @@ from ..scopes import Scope
 from ..services.context import Ledger, utc_now
 from ..settings import Settings
 from . import handlers  # noqa: F401 - registers the routes
-from .keys import CADENCE, CLIENT, ENGINE, LEDGER, OPENAPI, POLICY, SETTINGS
+from .keys import CADENCE, CLIENT, ENGINE, LEDGER, OPENAPI, POLICY, POLICY_VERSION, SETTINGS
 from .openapi import build_openapi
 from .problem import problem, problem_middleware
 from .registry import OPERATIONS, Operation, routes
@@ -105,6 +105,20 @@ def database_context(clock: Callable[[], datetime]):
     return ctx
 
 
+POLICY_VERSION_HEADER = "X-Policy-Version"
+
+
+def policy_version(policy: Policy) -> str:
+    """A short digest of everything the policy says (its records' repr: every field, amounts
+    with their exponents). Sent on every answer, so a client that keeps the policy's texts
+    (the action server) knows at its next call of any kind that they changed."""
+    return hashlib.sha256(repr(policy).encode()).hexdigest()[:16]
+
+
+async def _name_the_policy(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers[POLICY_VERSION_HEADER] = request.app[POLICY_VERSION]
+
+
 def init_app(
     settings: Settings, *, clock: Callable[[], datetime] | None = None, policy: Policy | None = None
 ) -> web.Application:
@@ -121,6 +135,8 @@ def init_app(
     )
     app[SETTINGS] = settings
     app[POLICY] = policy if policy is not None else load_policy(settings.policy_file)
+    app[POLICY_VERSION] = policy_version(app[POLICY])
+    app.on_response_prepare.append(_name_the_policy)
     # The contact cadence is validated now, against the policy, so a bad file stops start-up
     # naming its key (the planner and a dispatcher load it again when they run); the API uses
     # its STOP confirmation.

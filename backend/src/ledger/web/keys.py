@@ -12,6 +12,7 @@ from ..settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
 POLICY = web.AppKey("policy", Policy)
+POLICY_VERSION = web.AppKey("policy_version", str)  # see app.policy_version
 CADENCE = web.AppKey("cadence", Cadence)
 ENGINE = web.AppKey("engine", Engine)
 LEDGER = web.AppKey("ledger", Ledger)
