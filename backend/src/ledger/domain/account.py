@@ -62,6 +62,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from .errors import InvalidAmount
 from .money import ZERO, to_money
@@ -148,6 +149,23 @@ class ArrangementRecord:
     @property
     def total(self) -> Decimal:
         return sum((i.amount for i in self.schedule), ZERO)
+
+
+def arrangement_from_row(row: Sequence[Any]) -> ArrangementRecord:
+    """An arrangement as the ledger's read queries give it (the policy lab's and the contact
+    planner's): (id, plan type, accepted on, replaces, waived late fees, waived penalty
+    interest, waived interest, the schedule's rows)."""
+    aid, plan_type, accepted_on, replaces, late_fees, penalty, interest, schedule = row
+    return ArrangementRecord(
+        arrangement_id=aid,
+        plan_type=plan_type,
+        accepted_on=accepted_on,
+        replaces=replaces,
+        schedule=tuple(ScheduledInstalment(*s) for s in schedule),
+        waived_late_fees=late_fees,
+        waived_penalty_interest=penalty,
+        waived_interest=interest,
+    )
 
 
 @dataclass(frozen=True, init=False)

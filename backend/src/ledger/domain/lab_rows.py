@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from .account import ArrangementRecord, FenInstalment, FenLoan, LoanContract, PaymentRecord
+from .account import FenInstalment, FenLoan, LoanContract, PaymentRecord, arrangement_from_row
 from .lab import Change, HardshipProfile, LabLoan, LabReport, changes_of, evaluate_loan
 from .policy import Policy
 from .relief import HardshipFacts
@@ -87,19 +87,7 @@ def loan_from_row(row: tuple[Any, ...]) -> LabLoan:
         disbursed_on,
         tuple(ScheduledInstalment(n, d, p, i, a) for n, d, p, i, a in inst),
     )
-    arrangements = tuple(
-        ArrangementRecord(
-            arrangement_id=aid,
-            plan_type=plan,
-            accepted_on=accepted_on,
-            replaces=replaces,
-            schedule=tuple(ScheduledInstalment(*s) for s in sched),
-            waived_late_fees=wl,
-            waived_penalty_interest=wp,
-            waived_interest=wi,
-        )
-        for aid, plan, accepted_on, replaces, wl, wp, wi, sched in arrs
-    )
+    arrangements = tuple(arrangement_from_row(a) for a in arrs)
     return LabLoan(
         contract,
         tuple(PaymentRecord(ref, amount, on) for ref, amount, on in pays),

@@ -11,7 +11,7 @@ from typing import Any
 from ..db import contact_queries as q
 from ..db import lab_queries
 from ..db.session import Engine, create_session_factory
-from ..domain.account import ArrangementRecord, LoanContract, PaymentRecord
+from ..domain.account import LoanContract, PaymentRecord, arrangement_from_row
 from ..domain.contact_plan import (
     BorrowerInput,
     Cadence,
@@ -100,19 +100,7 @@ async def build_plan(
         state = due_state(
             contract,
             [PaymentRecord(ref, amount, on) for ref, amount, on in payments],
-            [
-                ArrangementRecord(
-                    arrangement_id=aid,
-                    plan_type=plan_type,
-                    accepted_on=accepted_on,
-                    replaces=replaces,
-                    schedule=tuple(ScheduledInstalment(*s) for s in sched),
-                    waived_late_fees=wf,
-                    waived_penalty_interest=wp,
-                    waived_interest=wi,
-                )
-                for aid, plan_type, accepted_on, replaces, wf, wp, wi, sched in arrangements.get(loan_id, ())
-            ],
+            [arrangement_from_row(a) for a in arrangements.get(loan_id, ())],
             today,
             policy,
             [PromiseRecord(*p) for p in promises.get(loan_id, ())],
