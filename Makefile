@@ -61,10 +61,12 @@ bot/.venv/.synced: bot/pyproject.toml bot/uv.lock | $(UV)
 	touch $@
 
 # The policy lab's pure core compiled with mypyc (scripts/build_lab_core.py, ~30 s): rebuilt when a
-# domain module changes; the lab runs ledger.domain itself whenever the build does not match it.
+# domain module changes; the lab runs ledger.domain itself whenever the build does not match it
+# (or failed: a warning, not an error; the lab's tests then say so).
 backend/build/labcore/manifest.json: $(wildcard backend/src/ledger/domain/*.py) backend/src/ledger/services/lab_core.py scripts/build_lab_core.py backend/.venv/.synced
 	@echo "==> compiling the policy lab's core with mypyc (backend/build/labcore)"
-	@mkdir -p var; backend/.venv/bin/python scripts/build_lab_core.py >var/build-lab-core.log 2>&1 || { cat var/build-lab-core.log; exit 1; }
+	@mkdir -p var; backend/.venv/bin/python scripts/build_lab_core.py >var/build-lab-core.log 2>&1 || { \
+	  tail -n 20 var/build-lab-core.log; echo "==> warning: the policy lab's core was not compiled (above): the lab runs its Python sources, slower"; }
 
 setup: backend/.venv/.synced bot/.venv/.synced backend/build/labcore/manifest.json
 

@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -76,5 +77,8 @@ def build(target: Path = BUILD_DIR) -> None:
 
 if __name__ == "__main__":
     shutil.rmtree(BUILD_DIR, ignore_errors=True)  # a failed build leaves none (never a stale one)
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        raise SystemExit(f"no C compiler ({compiler}) on this machine: the policy lab runs its Python sources")
     build()
     print(f"compiled {len(CORE_MODULES)} modules of the policy lab's core into {BUILD_DIR}")
