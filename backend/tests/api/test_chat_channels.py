@@ -1,5 +1,5 @@
-"""The WeChat and Telegram adapters against fake providers (aiohttp test servers on this
-checkout's ports): the documented payloads as the provider receives them, passing faults
+"""The WeChat and Telegram adapters against fake providers (aiohttp test servers on ports the
+system gives): the documented payloads as the provider receives them, passing faults
 retried with backoff, refusals given up at once with a clear error, addresses only from the
 borrower's binding; and the planner and dispatcher picking a bound chat channel, a failed send
 counting against nothing until it is delivered; `ledger bind-channel` and its clear errors."""
@@ -10,7 +10,6 @@ import os
 import subprocess
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
-from itertools import count
 
 import pytest
 import yaml
@@ -43,7 +42,6 @@ from .test_outbound import POLICY, sinks
 NOW = datetime.fromisoformat(AT)
 TOKEN = "123456:ABCdefGhIJKlmNoPQRstuVWxyz_0123456789"
 OPENID = "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
-PORTS = count(int(os.environ.get("H4_FAKE_PORT", "49560")))  # this checkout's range (B+1500..B+1999)
 
 
 class Fake:
@@ -76,7 +74,7 @@ async def fake() -> AsyncIterator[tuple[Fake, str]]:
     app.router.add_get("/cgi-bin/token", f.token)
     app.router.add_post("/cgi-bin/message/template/send", f.handle)
     app.router.add_post("/cgi-bin/message/subscribe/bizsend", f.handle)
-    server = TestServer(app, host="127.0.0.1", port=next(PORTS))
+    server = TestServer(app, host="127.0.0.1")  # a port the system gives: free when bound
     await server.start_server()
     try:
         yield f, str(server.make_url("")).rstrip("/")
