@@ -142,9 +142,8 @@ class Run:
     cpu_by_process: str
 
 
-def run_simulate(tmp: str, core: str) -> Run | None:
+def run_simulate(tmp: str, cand: Path, core: str) -> Run | None:
     """One `ledger simulate` of the candidate with HUANXIN_LAB_CORE=core, timed from outside."""
-    cand = candidate_policy(Path(tmp))
     out = Path(tmp) / f"report-{core}"
     args = ["simulate", "--policy", str(cand), "--out", str(out), "--workers", "2"]
     started = time.perf_counter()
@@ -181,9 +180,11 @@ def main() -> int:
         print(benchlib.machine().replace("before the run", "just before simulate"))
         # The lab as shipped: its compiled core (HUANXIN_LAB_CORE=compiled fails when the build
         # is missing or stale: `make setup` first); then the pure core as the reference.
-        run = run_simulate(tmp, "compiled")
-        reference = run_simulate(tmp, "pure") if os.environ.get("PURE_TOO", "1") != "0" else None
-    if run is None or (reference is None and os.environ.get("PURE_TOO", "1") != "0"):
+        pure_too = os.environ.get("PURE_TOO", "1") != "0"
+        cand = candidate_policy(Path(tmp))
+        run = run_simulate(tmp, cand, "compiled")
+        reference = run_simulate(tmp, cand, "pure") if pure_too else None
+    if run is None or (pure_too and reference is None):
         return 1
     report = run.report
     print(run.stdout)
